@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# tern — AF_XDP TCP terminator. `make help` lists the targets.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Sanitizer builds live apart so ASan and plain objects never mix.
+BUILD ?= build$(if $(filter 1,$(SANITIZE)),/san)
+CC ?= cc
+CLANG ?= clang
+FUZZ_SECONDS ?= 60
+
+# Debian packages the build, the tests and the benchmarks use.
+DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -I. -Iinclude -MMD -MP
+LDFLAGS ?=
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CFLAGS += $(SAN)
+LDFLAGS += $(SAN)
+endif
+
+CORE_SRCS := $(wildcard user/core/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
+CORE_LIB := $(BUILD)/libterncore.a
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(BUILD)/tests/unit-tests
+
+BENCH_BIN := $(BUILD)/tools/tern-bench-core
+DEMO_BIN := $(BUILD)/tools/tern-demo-core
+FUZZ_BIN := $(BUILD)/tests/fuzz-core
+
+.PHONY: all test unit fuzz-ci bench demo clean install deps help
+.DEFAULT_GOAL := all
+
+all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN)
+
+help:
+	@echo "make [all]        build the core library, tests and tools"
+	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make bench        run the benchmarks (never part of test)"
+	@echo "make demo         run the demo"
+	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX))"
+	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
+	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
+
+# Installs only what is missing, so it is cheap to depend on.
+deps:
+	$(Q)missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		[ "$$(id -u)" = 0 ] || { echo "Error: deps: need root to apt-get install$$missing" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_OBJS) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+$(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(DEMO_BIN): $(BUILD)/tools/demo/demo_core.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# libFuzzer target: always clang with ASan+UBSan, built from the core sources.
+$(FUZZ_BIN): tests/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard user/core/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CLANG) -O1 -g -std=gnu11 -I. -Iinclude \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_core.c $(CORE_SRCS)
+
+unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN)
+
+fuzz-ci: $(FUZZ_BIN)
+	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	$(Q)tests/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core
+	$(Q)tools/bench/run.sh $(BUILD)/bench
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(DEMO_BIN)
+	$(Q)$(DEMO_BIN)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tern/core
+	install -m 644 $(CORE_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs every test suite and prints one closing line "N passed, N failed".
+# A suite prints its own "<suite>: N passed, N failed" line; exit code 77
+# means "skipped because the kernel lacks a feature", which counts as a
+# failure when TERN_TEST_STRICT=1 (CI).
+# usage: tests/run.sh BUILD_DIR FUZZ_SECONDS
+set -uo pipefail
+build=${1:-build}
+fuzz_seconds=${2:-60}
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() {
+	local name=$1 rc line p f
+	shift
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[a-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(sed -E 's/^[^:]+: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	[ -n "$line" ] || { p=0; f=0; }
+	if [ "$rc" = 77 ]; then
+		echo "$name: SKIPPED (kernel lacks a feature)"
+		if [ "${TERN_TEST_STRICT:-0}" = 1 ]; then
+			echo "$name: skip counted as failure (TERN_TEST_STRICT=1)"
+			f=$((f + 1))
+		fi
+	elif [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		echo "$name: exited $rc"
+		f=1
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+suite unit "$build/tests/unit-tests"
+suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Drives one stack with hand-built segments and virtual time. The client is
+ * 10.0.0.2:40000 (or 2001:db8::2) talking to the listener 10.0.0.1:80
+ * (2001:db8::1). Replies land in h->tx[0 .. h->out.n).
+ */
+#ifndef TERN_TEST_HARNESS_H
+#define TERN_TEST_HARNESS_H
+
+#include "user/core/stack.h"
+
+#define H_TX_CAP 64
+#define H_T0 (1000 * TERN_NSEC_PER_SEC) /* virtual time starts here */
+
+struct h {
+	struct tern_stack *s;
+	void *mem;
+	struct tern_tx tx[H_TX_CAP];
+	struct tern_out out;
+	uint64_t now;
+	int family;
+	uint16_t cport;
+	/* application events */
+	int accepts, fins, closes, last_reason, refuse;
+	struct tern_conn *conn;
+	uint8_t data[65536];
+	uint32_t ndata;
+};
+
+/* A stack with default cfg; tweak (may be NULL) edits the cfg first. */
+void h_init(struct h *h, void (*tweak)(struct tern_cfg *));
+void h_init6(struct h *h, void (*tweak)(struct tern_cfg *));
+void h_free(struct h *h);
+
+/* A segment from the client with no options. */
+struct tern_seg h_seg(const struct h *h, uint8_t flags, uint32_t seq, uint32_t ack);
+/* Options a Linux client puts in a SYN: MSS 1460, SACK-permitted, TS, WS 7. */
+void h_linux_syn_opts(struct tern_seg *seg, uint32_t tsval);
+void h_ts(struct tern_seg *seg, uint32_t tsval, uint32_t tsecr);
+
+/* Feed a segment (clears previous replies). */
+void h_in(struct h *h, const struct tern_seg *seg);
+void h_poll(struct h *h);
+void h_advance(struct h *h, uint64_t ns);
+
+uint64_t h_mib(const struct h *h, int mib);
+#define H_MIB(h, name) h_mib(h, TERN_MIB_##name)
+
+/* Parse a reply's options. */
+struct tern_opts h_tx_opts(const struct tern_tx *tx);
+
+/* Complete a handshake (stateful unless cookies are on) from a SYN with
+ * the Linux option set and TSval tsval. Returns the connection or NULL;
+ * *iss gets tern's ISS. */
+struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t *iss);
+
+#endif

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Passive open: LISTEN and SYN-RCVD. Stateful half-opens live in small
+ * records (Linux request_sock); SYN cookies need none. Models: Linux
+ * tcp_conn_request(), tcp_check_req(), cookie_v4_check().
+ */
+#include "stack.h"
+
+#define COOKIE_VALID_NS (120 * TERN_NSEC_PER_SEC) /* TCP_SYNCOOKIE_VALID */
+
+/* What a SYN offered, and the MSS to use when it offered none. */
+struct syn_offer {
+	uint16_t peer_mss;
+	uint8_t optf;
+	uint8_t snd_wscale;
+};
+
+static void syn_offer(const struct tern_seg *seg, struct syn_offer *o)
+{
+	uint8_t p = seg->opt.present;
+
+	o->optf = 0;
+	o->snd_wscale = 0;
+	if (p & TERN_OPT_TS)
+		o->optf |= TERN_NEG_TS;
+	if (p & TERN_OPT_SACKOK)
+		o->optf |= TERN_NEG_SACK;
+	if (p & TERN_OPT_WS) {
+		o->optf |= TERN_NEG_WS;
+		o->snd_wscale = seg->opt.wscale;
+	}
+	if (p & TERN_OPT_MSS)
+		o->peer_mss = seg->opt.mss;
+	else
+		o->peer_mss = seg->t.family == 6 ? TERN_MSS_DEFAULT_V6 : TERN_MSS_DEFAULT_V4;
+}
+
+static uint64_t lazy_hash(const struct tern_stack *s, const struct tern_seg *seg, uint64_t *hash)
+{
+	if (*hash == UINT64_MAX)
+		*hash = tern_tuple_hash(s, &seg->t);
+	return *hash;
+}
+
+static void req_arm(struct tern_stack *s, struct tern_req *r, uint64_t now)
+{
+	uint64_t rto = TERN_TIMEOUT_INIT_NS << r->retrans;
+
+	tern_wheel__arm(&s->wheel, &r->timer, now + (rto < TERN_RTO_MAX_NS ? rto : TERN_RTO_MAX_NS));
+}
+
+static void req_send_synack(struct tern_stack *s, struct tern_req *r, uint64_t now,
+			    struct tern_out *out)
+{
+	tern_emit_synack(s, &r->n.t, &r->l2, r->iss, r->irs, r->optf, r->snd_wscale,
+			 tern_ts_now(now) + r->ts_off, r->ts_recent, out);
+}
+
+static void req_free(struct tern_stack *s, struct tern_req *r)
+{
+	tern_wheel__cancel(&s->wheel, &r->timer);
+	r->in_use = 0;
+	tern_pool__free(&s->reqs, r);
+}
+
+static void req_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
+		       const struct syn_offer *o, uint64_t now, struct tern_out *out)
+{
+	struct tern_req *r = tern_pool__alloc(&s->reqs, hash, &seg->t);
+
+	r->l2 = seg->l2;
+	r->irs = seg->seq;
+	r->iss = tern_isn(s, &seg->t, now);
+	r->peer_mss = o->peer_mss;
+	r->optf = o->optf;
+	r->snd_wscale = o->snd_wscale;
+	if (o->optf & TERN_NEG_TS) {
+		r->ts_recent = seg->opt.tsval;
+		r->ts_off = tern_ts_off(s, &seg->t);
+	}
+	r->in_use = 1;
+	req_arm(s, r, now);
+	req_send_synack(s, r, now, out);
+}
+
+/* A stateless SYN-ACK whose ISS is the cookie. Without timestamps there is
+ * nowhere to keep SACK and window scale, so they are not offered
+ * (tcp_conn_request: tcp_clear_options when want_cookie && !saw_tstamp). */
+static void cookie_synack(struct tern_stack *s, const struct tern_seg *seg, struct syn_offer *o,
+			  uint64_t now, struct tern_out *out)
+{
+	uint16_t mss;
+	uint32_t iss = tern_cookie_make(s, seg, now, &mss), tsval = 0;
+
+	if (!(o->optf & TERN_NEG_TS))
+		o->optf = 0;
+	else
+		tsval = tern_cookie_tsval(tern_ts_now(now), o->optf, o->snd_wscale) +
+			tern_ts_off(s, &seg->t);
+	s->last_overflow = now;
+	s->cookies_sent = 1;
+	TERN_MIB_INC(s, SyncookiesSent);
+	tern_emit_synack(s, &seg->t, &seg->l2, iss, seg->seq, o->optf, o->snd_wscale, tsval,
+			 seg->opt.tsval, out);
+}
+
+static void listen_drop(struct tern_stack *s)
+{
+	TERN_MIB_INC(s, ListenDrops);
+}
+
+/* tcp_conn_request(): a SYN for a listener with no half-open record. */
+static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		      uint64_t now, struct tern_out *out)
+{
+	struct syn_offer o;
+	int cookie = s->cfg.syncookies == TERN_COOKIES_ALWAYS;
+
+	if (cookie || s->reqs.used >= s->reqs.cap) {
+		/* tcp_syn_flood_action() */
+		if (s->cfg.syncookies == TERN_COOKIES_NEVER) {
+			TERN_MIB_INC(s, TCPReqQFullDrop);
+			return listen_drop(s);
+		}
+		TERN_MIB_INC(s, TCPReqQFullDoCookies);
+		cookie = 1;
+	}
+	if (s->conns.used >= s->conns.cap) {
+		TERN_MIB_INC(s, ListenOverflows);
+		return listen_drop(s);
+	}
+	syn_offer(seg, &o);
+	if (cookie)
+		cookie_synack(s, seg, &o, now, out);
+	else
+		req_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, &o, now, out);
+}
+
+/* Hand a new connection to the application, then let it process the
+ * segment that completed the handshake (which may carry data or FIN). */
+static void established(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+			uint64_t now, struct tern_out *out)
+{
+	TERN_MIB_INC(s, PassiveOpens);
+	if (s->ops && s->ops->accept && s->ops->accept(s->app_ctx, c) < 0) {
+		tern_conn_abort(s, c, now, out);
+		return;
+	}
+	tern_conn_input(s, c, seg, now, out);
+}
+
+static int recent_cookies(const struct tern_stack *s, uint64_t now)
+{
+	return s->cookies_sent && now - s->last_overflow <= COOKIE_VALID_NS;
+}
+
+/*
+ * cookie_v4_check(): an ACK with no half-open record. A valid cookie
+ * creates the connection with the options it carried; otherwise the
+ * listener answers the ACK with a RST (SEQ=SEG.ACK).
+ */
+static void cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		       uint64_t now, struct tern_out *out)
+{
+	struct tern_conn *c;
+	uint16_t mss;
+	uint8_t optf = 0, ws = 0;
+	uint32_t ts_off = 0, tsecr = seg->opt.tsecr;
+
+	if (s->cfg.syncookies == TERN_COOKIES_NEVER || !recent_cookies(s, now))
+		return tern_emit_reset(s, seg, out);
+	if (tern_cookie_check(s, seg, now, &mss) < 0) {
+		TERN_MIB_INC(s, SyncookiesFailed);
+		return tern_emit_reset(s, seg, out);
+	}
+	TERN_MIB_INC(s, SyncookiesRecv);
+	if (seg->opt.present & TERN_OPT_TS) {
+		ts_off = tern_ts_off(s, &seg->t);
+		tern_cookie_ts_decode(tsecr ? tsecr - ts_off : 0, &optf, &ws);
+	}
+	c = tern_conn_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, seg->ack - 1, ts_off, mss,
+			     optf, ws, now);
+	if (!c) {
+		TERN_MIB_INC(s, ListenOverflows);
+		return listen_drop(s);
+	}
+	established(s, c, seg, now, out);
+}
+
+/* A segment for a listener, with no connection or half-open record. */
+void tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		       uint64_t now, struct tern_out *out)
+{
+	uint8_t f = seg->flags;
+
+	if (f & TERN_TH_RST) {
+		TERN_MIB_INC(s, InDropListenFlags);
+		return;
+	}
+	if (f & TERN_TH_ACK) {
+		if (f & TERN_TH_SYN) /* RFC 793: any acknowledgment is bad in LISTEN */
+			return tern_emit_reset(s, seg, out);
+		return cookie_ack(s, hash, seg, now, out);
+	}
+	if (!(f & TERN_TH_SYN) || (f & TERN_TH_FIN)) {
+		TERN_MIB_INC(s, InDropListenFlags);
+		return;
+	}
+	syn_input(s, hash, seg, now, out);
+}
+
+/* tcp_in_window(): does [seq, end_seq) touch [s_win, e_win]? */
+static int in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win)
+{
+	if (seq == s_win)
+		return 1;
+	if (tern_seq_gt(end_seq, s_win) && tern_seq_lt(seq, e_win))
+		return 1;
+	return seq == e_win && seq == end_seq;
+}
+
+static uint32_t seg_end(const struct tern_seg *seg)
+{
+	return seg->seq + seg->len + !!(seg->flags & TERN_TH_SYN) + !!(seg->flags & TERN_TH_FIN);
+}
+
+/* The retransmitted-SYN and out-of-window replies of tcp_check_req(),
+ * rate-limited per record. Returns 1 when the segment was consumed. */
+static int req_oow(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
+		   uint8_t flg, int paws_reject, uint64_t now, struct tern_out *out)
+{
+	if (seg->seq == r->irs && flg == TERN_TH_SYN && !paws_reject) {
+		if (!tern_oow_limited(s, seg, &r->last_oow, now, TERN_MIB_TCPACKSkippedSynRecv)) {
+			TERN_MIB_INC(s, TCPSynRetrans);
+			TERN_MIB_INC(s, RetransSegs);
+			req_send_synack(s, r, now, out);
+			req_arm(s, r, now);
+		}
+		return 1;
+	}
+	if ((flg & TERN_TH_ACK) && seg->ack != r->iss + 1) {
+		/* Bad ACK: the listener resets it, the record stays. */
+		tern_emit_reset(s, seg, out);
+		return 1;
+	}
+	if (paws_reject || !in_window(seg->seq, seg_end(seg), r->irs + 1,
+				      r->irs + 1 + tern_synack_window(s, r->n.t.family, r->optf))) {
+		if (!(flg & TERN_TH_RST) &&
+		    !tern_oow_limited(s, seg, &r->last_oow, now, TERN_MIB_TCPACKSkippedSynRecv))
+			tern_emit_req_ack(s, r, now, out);
+		if (paws_reject)
+			TERN_MIB_INC(s, PAWSEstab);
+		else
+			TERN_MIB_INC(s, InDropOutOfWindow);
+		return 1;
+	}
+	return 0;
+}
+
+/* tcp_check_req(): a segment for a half-open record (SYN-RCVD). */
+void tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out)
+{
+	uint8_t flg = seg->flags & (TERN_TH_RST | TERN_TH_SYN | TERN_TH_ACK);
+	int has_ts = (r->optf & TERN_NEG_TS) && (seg->opt.present & TERN_OPT_TS);
+	int paws_reject = has_ts && (int32_t)(r->ts_recent - seg->opt.tsval) > 0;
+	struct tern_conn *c;
+
+	if (req_oow(s, r, seg, flg, paws_reject, now, out))
+		return;
+	if (has_ts && !tern_seq_gt(seg->seq, r->irs + 1))
+		r->ts_recent = seg->opt.tsval;
+	if (seg->seq == r->irs)
+		flg &= ~TERN_TH_SYN; /* a retransmitted SYN with more flags */
+	if (flg & (TERN_TH_RST | TERN_TH_SYN)) {
+		/* embryonic_reset: a new SYN in the window gets a RST; an
+		 * in-window RST drops the record silently. */
+		TERN_MIB_INC(s, AttemptFails);
+		if (!(flg & TERN_TH_RST))
+			tern_emit_reset(s, seg, out);
+		return req_free(s, r);
+	}
+	if (!(flg & TERN_TH_ACK))
+		return;
+	c = tern_conn_create(s, r->n.hash, seg, r->iss, r->ts_off, r->peer_mss, r->optf,
+			     r->snd_wscale, now);
+	if (!c) {
+		/* Connection table full: drop the ACK, keep the record, the
+		 * SYN-ACK timer retries (Linux without tcp_abort_on_overflow). */
+		TERN_MIB_INC(s, ListenOverflows);
+		return listen_drop(s);
+	}
+	if (has_ts)
+		c->ts_recent = r->ts_recent;
+	req_free(s, r);
+	established(s, c, seg, now, out);
+}
+
+/* SYN-ACK retransmission: 1 s, doubling, synack_retries times, then the
+ * record is freed (reqsk_timer_handler). */
+void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out)
+{
+	if (r->retrans >= s->cfg.synack_retries) {
+		TERN_MIB_INC(s, TCPReqExpired);
+		return req_free(s, r);
+	}
+	r->retrans++;
+	TERN_MIB_INC(s, TCPTimeouts);
+	TERN_MIB_INC(s, TCPSynRetrans);
+	TERN_MIB_INC(s, RetransSegs);
+	req_send_synack(s, r, now, out);
+	req_arm(s, r, now);
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Stack counters. Names follow Linux's SNMP/netstat MIB names where one
+ * exists (nstat shows them as TcpExt<Name> or Tcp<Name>), so that operators
+ * can compare tern with a Linux listener. tern-only counters are marked.
+ */
+#ifndef TERN_CORE_MIB_H
+#define TERN_CORE_MIB_H
+
+#define TERN_MIBS(X)                                                           \
+	X(InSegs)                 /* segments handed to the state machine */   \
+	X(OutSegs)                /* segments emitted */                       \
+	X(InErrs)                 /* segments dropped as erroneous */          \
+	X(OutRsts)                /* RSTs sent */                              \
+	X(RetransSegs)            /* segments retransmitted */                 \
+	X(PassiveOpens)           /* handshakes completed (SYN-RCVD -> EST) */ \
+	X(AttemptFails)           /* half-opens reset or failed */             \
+	X(EstabResets)            /* established connections reset */          \
+	X(SyncookiesSent)                                                      \
+	X(SyncookiesRecv)                                                      \
+	X(SyncookiesFailed)                                                    \
+	X(TCPReqQFullDoCookies)   /* half-open table full, cookie sent */      \
+	X(TCPReqQFullDrop)        /* half-open table full, SYN dropped */      \
+	X(ListenOverflows)        /* connection table full */                  \
+	X(ListenDrops)                                                         \
+	X(TCPChallengeACK)        /* challenge ACKs sent */                    \
+	X(TCPSYNChallenge)        /* SYNs in synchronized states */            \
+	X(PAWSEstab)              /* segments rejected by PAWS */              \
+	X(TCPACKSkippedSynRecv)   /* rate-limited ACKs in SYN-RCVD */          \
+	X(TCPACKSkippedPAWS)                                                   \
+	X(TCPACKSkippedSeq)                                                    \
+	X(TCPACKSkippedChallenge)                                              \
+	X(TCPSynRetrans)          /* SYN-ACK retransmissions */                \
+	X(TCPTimeouts)            /* retransmission timer expiries */          \
+	X(TCPReqExpired)          /* tern: half-opens freed after retries */   \
+	X(InNoListener)           /* tern: segment for no listener (RST) */    \
+	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
+	X(InDropNoTs)             /* tern: RFC 7323 5.3 missing TS, dropped */ \
+	X(InDropOutOfWindow)      /* tern: unacceptable sequence, dropped */   \
+	X(InDropAckUnsent)        /* tern: ACK for data never sent */          \
+	X(OutAckGlobalLimited)    /* tern: ACK held back by the global budget */ \
+	X(OutDropNoRoom)          /* tern: reply dropped, out array full */
+
+enum tern_mib {
+#define X(name) TERN_MIB_##name,
+	TERN_MIBS(X)
+#undef X
+	TERN_MIB__COUNT
+};
+
+const char *tern_mib_name(int mib);
+
+#endif

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Frame parser: Ethernet (at most one 802.1Q tag) -> IPv4 / IPv6 -> TCP.
+ *
+ * Runs once per received packet, so it reads fields with memcpy + be*toh
+ * (no alignment assumptions), bounds-checks each layer once up front and
+ * keeps the checks in the order of enum tern_parse_result. Every length is
+ * checked against `len` before the bytes it covers are read.
+ *
+ * Checksums follow the convention in csum.c: a packet is intact when the
+ * folded sum over it (checksum field included) is 0.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include "csum.h"
+#include "parse.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86dd
+#define ETH_P_8021Q 0x8100
+
+#define IP_PROTO_TCP 6
+#define IP4_FRAG_MASK 0x3fff /* MF | fragment offset, as in ip_is_fragment() */
+
+#define TCPOPT_EOL 0
+#define TCPOPT_NOP 1
+#define TCPOPT_MSS 2
+#define TCPOPT_WINDOW 3
+#define TCPOPT_SACK_PERM 4
+#define TCPOPT_SACK 5
+#define TCPOPT_TIMESTAMP 8
+
+#define TCPOLEN_MSS 4
+#define TCPOLEN_WINDOW 3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TIMESTAMP 10
+#define TCPOLEN_SACK_BASE 2
+#define TCPOLEN_SACK_PERBLOCK 8
+
+/* Where the TCP segment is, and its pseudo-header sum. */
+struct l4_view {
+	const uint8_t *th;
+	uint32_t len; /* TCP header + payload, from the IP length fields */
+	uint64_t psum;
+};
+
+static inline uint16_t get_be16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be16toh(v);
+}
+
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be32toh(v);
+}
+
+static inline void set_v4mapped(struct tern_addr *a, const uint8_t *ip4)
+{
+	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memcpy(a->b, pfx, sizeof(pfx));
+	memcpy(a->b + 12, ip4, 4);
+}
+
+/* IPv6 next-header values that are extension headers (IANA registry). */
+static bool ip6_is_exthdr(uint8_t nh)
+{
+	switch (nh) {
+	case 0:   /* Hop-by-Hop Options */
+	case 43:  /* Routing */
+	case 44:  /* Fragment */
+	case 50:  /* ESP */
+	case 51:  /* AH */
+	case 60:  /* Destination Options */
+	case 135: /* Mobility */
+	case 139: /* HIP */
+	case 140: /* Shim6 */
+	case 253: /* experimental (RFC 3692) */
+	case 254:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * RFC 791 header checks in roughly the order of Linux's ip_rcv_core().
+ * Options (IHL > 5) are skipped. The TCP length comes from the total
+ * length, which trims Ethernet padding after the datagram.
+ */
+static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
+		     bool verify_csum, struct l4_view *l4)
+{
+	uint32_t ihl, tot;
+
+	if (len < TERN_IP4_HLEN)
+		return TERN_PARSE_IP_SHORT;
+	if (ip[0] >> 4 != 4)
+		return TERN_PARSE_IP_VERSION;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (ihl < TERN_IP4_HLEN || ihl > len)
+		return TERN_PARSE_IP_IHL;
+	tot = get_be16(ip + 2);
+	if (tot > len || tot < ihl)
+		return TERN_PARSE_IP_TOTLEN;
+	if (verify_csum && tern_csum_fold(tern_csum_add(0, ip, ihl)))
+		return TERN_PARSE_IP_CSUM;
+	if (get_be16(ip + 6) & IP4_FRAG_MASK)
+		return TERN_PARSE_IP_FRAG;
+	if (ip[9] != IP_PROTO_TCP)
+		return TERN_PARSE_NOT_TCP;
+
+	set_v4mapped(&seg->t.laddr, ip + 16);
+	set_v4mapped(&seg->t.raddr, ip + 12);
+	seg->t.family = 4;
+	l4->th = ip + ihl;
+	l4->len = tot - ihl;
+	/* RFC 793 3.1 pseudo-header: saddr, daddr (contiguous), proto, length. */
+	l4->psum = tern_csum_add(IP_PROTO_TCP + (uint64_t)l4->len, ip + 12, 8);
+	return TERN_PARSE_OK;
+}
+
+/*
+ * RFC 8200 section 3. Extension headers are not walked: anything but TCP
+ * directly after the fixed header is dropped.
+ */
+static int parse_ip6(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
+		     struct l4_view *l4)
+{
+	uint32_t plen;
+
+	if (len < TERN_IP6_HLEN)
+		return TERN_PARSE_IP_SHORT;
+	if (ip[0] >> 4 != 6)
+		return TERN_PARSE_IP_VERSION;
+	plen = get_be16(ip + 4);
+	if (plen > len - TERN_IP6_HLEN)
+		return TERN_PARSE_IP_TOTLEN;
+	if (ip[6] != IP_PROTO_TCP)
+		return ip6_is_exthdr(ip[6]) ? TERN_PARSE_IP6_EXTHDR :
+					      TERN_PARSE_NOT_TCP;
+
+	memcpy(seg->t.laddr.b, ip + 24, 16);
+	memcpy(seg->t.raddr.b, ip + 8, 16);
+	seg->t.family = 6;
+	l4->th = ip + TERN_IP6_HLEN;
+	l4->len = plen;
+	/* RFC 8200 8.1 pseudo-header: saddr, daddr (contiguous), length, nh. */
+	l4->psum = tern_csum_add(IP_PROTO_TCP + (uint64_t)plen, ip + 8, 32);
+	return TERN_PARSE_OK;
+}
+
+static int parse_tcp(const struct l4_view *l4, struct tern_seg *seg,
+		     bool verify_csum)
+{
+	const uint8_t *th = l4->th;
+	uint32_t doff;
+
+	if (l4->len < TERN_TCP_HLEN)
+		return TERN_PARSE_TCP_SHORT;
+	doff = (uint32_t)(th[12] >> 4) * 4;
+	if (doff < TERN_TCP_HLEN || doff > l4->len)
+		return TERN_PARSE_TCP_DOFF;
+	if (verify_csum && tern_csum_fold(tern_csum_add(l4->psum, th, l4->len)))
+		return TERN_PARSE_TCP_CSUM;
+
+	seg->t.rport = get_be16(th);
+	seg->t.lport = get_be16(th + 2);
+	seg->seq = get_be32(th + 4);
+	seg->ack = get_be32(th + 8);
+	seg->flags = th[13];
+	seg->win = get_be16(th + 14);
+	tern_parse_opts(th + TERN_TCP_HLEN, doff - TERN_TCP_HLEN, &seg->opt);
+	seg->payload = th + doff;
+	seg->len = l4->len - doff;
+	return TERN_PARSE_OK;
+}
+
+int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool verify_csum)
+{
+	uint32_t off = TERN_ETH_HLEN;
+	struct l4_view l4;
+	uint16_t proto;
+	int ret;
+
+	if (len < TERN_ETH_HLEN)
+		return TERN_PARSE_ETH_SHORT;
+	proto = get_be16(frame + 12);
+	seg->l2.has_vlan = 0;
+	seg->l2.vlan_tci = 0;
+	if (proto == ETH_P_8021Q) {
+		if (len < TERN_ETH_HLEN + TERN_VLAN_HLEN)
+			return TERN_PARSE_ETH_SHORT;
+		seg->l2.has_vlan = 1;
+		seg->l2.vlan_tci = get_be16(frame + 14);
+		proto = get_be16(frame + 16);
+		off += TERN_VLAN_HLEN;
+	}
+
+	if (proto == ETH_P_IP)
+		ret = parse_ip4(frame + off, len - off, seg, verify_csum, &l4);
+	else if (proto == ETH_P_IPV6)
+		ret = parse_ip6(frame + off, len - off, seg, &l4);
+	else
+		return TERN_PARSE_NOT_IP; /* includes a second 802.1Q tag */
+	if (ret)
+		return ret;
+	ret = parse_tcp(&l4, seg, verify_csum);
+	if (ret)
+		return ret;
+
+	memcpy(seg->l2.local_mac, frame, 6);
+	memcpy(seg->l2.peer_mac, frame + 6, 6);
+	seg->l2.pad = 0;
+	memset(seg->t.pad, 0, sizeof(seg->t.pad));
+	seg->pad = 0;
+	return TERN_PARSE_OK;
+}
+
+static void parse_sack(const uint8_t *p, uint32_t size, struct tern_opts *o)
+{
+	uint32_t n = (size - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
+
+	if (n > TERN_MAX_SACK)
+		n = TERN_MAX_SACK;
+	p += TCPOLEN_SACK_BASE;
+	for (uint32_t i = 0; i < n; i++, p += TCPOLEN_SACK_PERBLOCK) {
+		o->sack[i].start = get_be32(p);
+		o->sack[i].end = get_be32(p + 4);
+	}
+	o->nsack = (uint8_t)n;
+	o->present |= TERN_OPT_SACK;
+}
+
+/*
+ * One option of known size (2 <= size <= remaining). Known kinds with a
+ * wrong length are ignored, like tcp_parse_options() does; the caller
+ * skips size bytes either way.
+ */
+static void parse_opt(const uint8_t *p, uint32_t size, struct tern_opts *o)
+{
+	uint16_t mss;
+
+	switch (p[0]) {
+	case TCPOPT_MSS:
+		if (size != TCPOLEN_MSS)
+			break;
+		mss = get_be16(p + 2);
+		if (mss) { /* tcp_parse_options() ignores a zero MSS */
+			o->mss = mss;
+			o->present |= TERN_OPT_MSS;
+		}
+		break;
+	case TCPOPT_WINDOW:
+		if (size != TCPOLEN_WINDOW)
+			break;
+		/* RFC 7323 2.3: a shift above 14 is used as 14 */
+		o->wscale = p[2] > TERN_MAX_WSCALE ? TERN_MAX_WSCALE : p[2];
+		o->present |= TERN_OPT_WS;
+		break;
+	case TCPOPT_SACK_PERM:
+		if (size == TCPOLEN_SACK_PERM)
+			o->present |= TERN_OPT_SACKOK;
+		break;
+	case TCPOPT_SACK:
+		if (size >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK &&
+		    !((size - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK))
+			parse_sack(p, size, o);
+		break;
+	case TCPOPT_TIMESTAMP:
+		if (size != TCPOLEN_TIMESTAMP)
+			break;
+		o->tsval = get_be32(p + 2);
+		o->tsecr = get_be32(p + 6);
+		o->present |= TERN_OPT_TS;
+		break;
+	default: /* unknown kinds are skipped */
+		break;
+	}
+}
+
+/*
+ * Linux tcp_parse_options() (net/ipv4/tcp_input.c): EOL ends the list, NOP
+ * is one byte, everything else is kind, length, data. A length below 2
+ * ("silly options") or past the end stops parsing; no partial options are
+ * read. Each step advances by at least one byte, so this always ends.
+ */
+void tern_parse_opts(const uint8_t *p, uint32_t len, struct tern_opts *o)
+{
+	uint32_t i = 0, size;
+
+	memset(o, 0, sizeof(*o));
+	while (i < len) {
+		if (p[i] == TCPOPT_EOL)
+			return;
+		if (p[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (len - i < 2)
+			return;
+		size = p[i + 1];
+		if (size < 2 || size > len - i)
+			return;
+		parse_opt(p + i, size, o);
+		i += size;
+	}
+}
+
+static const char *const parse_reason_names[TERN_PARSE__COUNT] = {
+#define X(name, str) [TERN_PARSE_##name] = str,
+	TERN_PARSE_REASONS(X)
+#undef X
+};
+
+const char *tern_parse_reason_name(int reason)
+{
+	if (reason < 0 || reason >= TERN_PARSE__COUNT)
+		return "Unknown";
+	return parse_reason_names[reason];
+}

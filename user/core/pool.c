@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Fixed-capacity record pools with a chained hash index. Records are found
+ * by their 4-tuple; chains and the free list are 32-bit indices, so a pool
+ * never allocates and its memory is given once at stack init.
+ */
+#include <string.h>
+
+#include "siphash.h"
+#include "stack.h"
+
+/* Bytes of the tuple that identify a connection: both addresses and ports. */
+#define TUPLE_KEY_LEN offsetof(struct tern_tuple, family)
+
+uint32_t tern_tuple_hash(const struct tern_stack *s, const struct tern_tuple *t)
+{
+	return (uint32_t)tern_siphash(&s->sec.table, t, TUPLE_KEY_LEN);
+}
+
+static struct tern_node *node(const struct tern_pool *p, uint32_t i)
+{
+	return tern_pool__at(p, i);
+}
+
+static uint32_t index_of(const struct tern_pool *p, const void *rec)
+{
+	return (uint32_t)(((const uint8_t *)rec - p->base) / p->stride);
+}
+
+void tern_pool__init(struct tern_pool *p, void *base, uint32_t stride, uint32_t cap,
+		     uint32_t *bucket, uint32_t nbuckets)
+{
+	p->base = base;
+	p->stride = stride;
+	p->cap = cap;
+	p->bucket = bucket;
+	p->mask = nbuckets - 1;
+	p->used = 0;
+	memset(base, 0, (size_t)stride * cap);
+	for (uint32_t i = 0; i < nbuckets; i++)
+		bucket[i] = TERN_NIL;
+	/* Free list in index order so the first records are used first. */
+	for (uint32_t i = 0; i < cap; i++)
+		node(p, i)->hnext = i + 1 < cap ? i + 1 : TERN_NIL;
+	p->free_head = cap ? 0 : TERN_NIL;
+}
+
+void *tern_pool__lookup(const struct tern_pool *p, uint32_t hash, const struct tern_tuple *t)
+{
+	if (!p->used)
+		return NULL;
+	for (uint32_t i = p->bucket[hash & p->mask]; i != TERN_NIL;) {
+		struct tern_node *n = node(p, i);
+
+		if (n->hash == hash && !memcmp(&n->t, t, TUPLE_KEY_LEN))
+			return n;
+		i = n->hnext;
+	}
+	return NULL;
+}
+
+/* Take a free record, key it with t and link it; NULL when the pool is full.
+ * The record after the node header is zeroed. */
+void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tuple *t)
+{
+	uint32_t i = p->free_head, b = hash & p->mask;
+	struct tern_node *n;
+
+	if (i == TERN_NIL)
+		return NULL;
+	n = node(p, i);
+	p->free_head = n->hnext;
+	memset(n, 0, p->stride);
+	n->t = *t;
+	n->hash = hash;
+	n->hnext = p->bucket[b];
+	p->bucket[b] = i;
+	p->used++;
+	return n;
+}
+
+void tern_pool__free(struct tern_pool *p, void *rec)
+{
+	struct tern_node *n = rec;
+	uint32_t i = index_of(p, rec), *link = &p->bucket[n->hash & p->mask];
+
+	while (*link != i)
+		link = &node(p, *link)->hnext;
+	*link = n->hnext;
+	n->hnext = p->free_head;
+	p->free_head = i;
+	p->used--;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The sans-IO TCP core. One struct tern_stack per NIC queue holds every
+ * listener, half-open record, connection and timer of that queue; stacks
+ * share nothing. The core never reads a clock, never makes a syscall and
+ * never allocates: the caller gives it memory once (tern_stack__memsize /
+ * tern_stack__init), the current time with every call, and an array to put
+ * the segments it wants sent in.
+ *
+ *	tern_stack__rx(stack, frame, len, handle, now, &out);   per frame
+ *	tern_stack__poll(stack, now, &out);                     on deadline
+ *	deadline = tern_stack__next_deadline(stack);
+ *
+ * Times are nanoseconds on any monotonic clock.
+ */
+#ifndef TERN_CORE_TCP_H
+#define TERN_CORE_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mib.h"
+#include "parse.h"
+#include "seg.h"
+#include "siphash.h"
+
+#define TERN_NSEC_PER_MSEC 1000000ull
+#define TERN_NSEC_PER_SEC 1000000000ull
+
+enum tern_cookie_mode {
+	TERN_COOKIES_NEVER = 0,  /* tcp_syncookies=0: drop SYNs when full */
+	TERN_COOKIES_AUTO = 1,   /* tcp_syncookies=1: cookies when full */
+	TERN_COOKIES_ALWAYS = 2, /* tcp_syncookies=2: cookies always */
+};
+
+struct tern_cfg {
+	uint32_t max_conns;     /* connection records */
+	uint32_t backlog;       /* half-open records */
+	uint32_t max_listeners;
+	uint32_t rcv_wnd;       /* receive window in bytes; picks wscale */
+	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000) */
+	uint16_t mtu;           /* our MSS = mtu - 40 (IPv4) / - 60 (IPv6) */
+	uint8_t syncookies;     /* enum tern_cookie_mode */
+	uint8_t synack_retries; /* tcp_synack_retries, default 5 */
+};
+
+/* Fill cfg with defaults that match Linux's where Linux has one. */
+void tern_cfg__defaults(struct tern_cfg *cfg);
+
+/* Keys for every keyed hash in the core; fill from getrandom(2). */
+struct tern_secrets {
+	struct tern_sipkey isn;       /* RFC 6528 ISN */
+	struct tern_sipkey tsoff;     /* per-connection timestamp offset */
+	struct tern_sipkey cookie[2]; /* SYN cookies (Linux syncookie_secret) */
+	struct tern_sipkey table;     /* connection hash tables */
+};
+
+/* Segments to send, filled by the core. */
+struct tern_out {
+	struct tern_tx *tx;
+	uint32_t n;   /* entries filled */
+	uint32_t cap; /* capacity of tx[] */
+};
+
+struct tern_stack;
+struct tern_conn;
+
+/* Why a connection ended (closed callback). */
+enum tern_close_reason {
+	TERN_CLOSE_FIN = 0,      /* orderly: both FINs exchanged */
+	TERN_CLOSE_RST,          /* peer reset */
+	TERN_CLOSE_TIMEOUT,      /* retransmissions exhausted */
+	TERN_CLOSE_USER_TIMEOUT, /* TCP_USER_TIMEOUT */
+	TERN_CLOSE_KEEPALIVE,    /* keepalive probes unanswered */
+	TERN_CLOSE_ABORT,        /* application or stack abort */
+};
+
+/*
+ * Application callbacks, run synchronously from inside tern_stack__rx /
+ * tern_stack__poll on the stack's thread. Pointers passed to data() point
+ * into the received frame and are valid only for the call.
+ */
+struct tern_app_ops {
+	/* Handshake done. Return 0 to keep the connection, <0 to reset it. */
+	int (*accept)(void *ctx, struct tern_conn *c);
+	void (*data)(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len);
+	/* The peer closed its side (FIN received in order). */
+	void (*fin)(void *ctx, struct tern_conn *c);
+	/* The connection is gone; c must not be used after this returns. */
+	void (*closed)(void *ctx, struct tern_conn *c, int reason);
+};
+
+/* Bytes of memory a stack with cfg needs (0 if cfg is invalid). */
+size_t tern_stack__memsize(const struct tern_cfg *cfg);
+
+/*
+ * Build a stack in mem (at least tern_stack__memsize(cfg) bytes, 64-byte
+ * aligned). Returns NULL and sets errno to EINVAL for an invalid cfg or a
+ * too small or misaligned region.
+ */
+struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg *cfg,
+				    const struct tern_secrets *sec, uint64_t now);
+
+void tern_stack__set_app(struct tern_stack *s, const struct tern_app_ops *ops, void *ctx);
+
+/* Listen on (addr, port); family 4 (addr v4-mapped) or 6.
+ * 0, -EEXIST, -ENOSPC (max_listeners), -EINVAL. */
+int tern_stack__listen(struct tern_stack *s, const struct tern_addr *addr, int family,
+		       uint16_t port);
+
+/* Change the cookie mode at run time (0, or -EINVAL). */
+int tern_stack__set_syncookies(struct tern_stack *s, int mode);
+
+/*
+ * Parse one Ethernet frame and run it through the state machine. Replies
+ * are appended to out (a reply that does not fit is dropped and counted in
+ * OutDropNoRoom). Returns 0 when the segment was processed, or the parse
+ * drop reason (> 0) when the frame was dropped unparsed; either way the
+ * caller may reuse the frame when this returns.
+ */
+int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
+		   uint64_t now, struct tern_out *out);
+
+/* Run the state machine on a segment parsed by tern_parse(). */
+void tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		       struct tern_out *out);
+
+/* Run every timer due at `now`. */
+void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out);
+
+/* Earliest time tern_stack__poll has work (UINT64_MAX if none). */
+uint64_t tern_stack__next_deadline(const struct tern_stack *s);
+
+/* Counters, indexed by enum tern_mib / enum tern_parse_result. */
+const uint64_t *tern_stack__mib(const struct tern_stack *s);
+const uint64_t *tern_stack__parse_drops(const struct tern_stack *s);
+
+/* Gauges. */
+uint32_t tern_stack__nconns(const struct tern_stack *s);
+uint32_t tern_stack__nreqs(const struct tern_stack *s);
+
+/* Per-connection accessors. */
+const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c);
+void *tern_conn__user(const struct tern_conn *c);
+void tern_conn__set_user(struct tern_conn *c, void *user);
+int tern_conn__state(const struct tern_conn *c);
+const char *tern_state_name(int state);
+
+#endif
