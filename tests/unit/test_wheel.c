@@ -379,7 +379,7 @@ TEST(test_wheel_rearm_periodic)
 	CHECK_EQ(r.fired, 99); /* T0 + 10ms .. T0 + 990ms */
 	CHECK(tern_timer__armed(&r.t));
 	CHECK(r.t.expires == T0 + SEC);
-	/* a period shorter than the step: one fire per advance, no catch-up loop */
+	/* period shorter than the step: one fire per advance, no catch-up */
 	c.period = MS;
 	r.fired = 0;
 	CHECK_EQ(adv(&w, &c, T0 + 2 * SEC), 1);

@@ -6,4 +6,15 @@
 
 int bench_wheel(void);
 
+/* bench_core.c: record sizes, and SYN -> SYN-ACK through the core. */
+enum bench_syn_mode {
+	BENCH_SYN_COOKIE,   /* syncookies=2: every SYN answered statelessly */
+	BENCH_SYN_STATEFUL, /* syncookies=0: every SYN makes a half-open record */
+};
+
+int bench_sizes(void);
+/* Timed for at least a second when count is 0; otherwise exactly count
+ * SYNs after one warm-up batch (for instruction counting). */
+int bench_syn(enum bench_syn_mode mode, unsigned long count);
+
 #endif

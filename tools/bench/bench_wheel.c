@@ -90,7 +90,8 @@ int bench_wheel(void)
 	row("arm", NTIMERS, arm_ns);
 	row("cancel", cancelled, cancel_ns);
 	row("expire (1 ms advance steps)", fired, expire_ns);
-	printf("\nsizeof(struct tern_timer) = %zu, sizeof(struct tern_wheel) = %zu\n",
+	printf("\nsizeof(struct tern_timer) = %zu, "
+	       "sizeof(struct tern_wheel) = %zu\n",
 	       sizeof(struct tern_timer), sizeof(struct tern_wheel));
 	return 0;
 }

@@ -1,14 +1,39 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Synchronized states: segment acceptance (RFC 793 3.9, RFC 7323 PAWS,
- * RFC 5961 RST/SYN/ACK rules as Linux's tcp_validate_incoming() applies
- * them), in-order receive and the peer's FIN. Model: Linux tcp_input.c.
+ * RFC 5961 RST/SYN/ACK rules as Linux 6.18's tcp_validate_incoming() and
+ * tcp_ack() apply them), then the ACK, the payload and the FIN. Also the
+ * creation and teardown of connection records. Model: Linux tcp_input.c.
  */
 #include "stack.h"
 
-/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS. */
-static int ratelimited(struct tern_stack *s, uint64_t *next, uint64_t now, int mib)
+/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS.
+ * *next is the ms clock value from which a reply is allowed again. */
+static int ratelimited_ms(struct tern_stack *s, uint32_t *next, uint64_t now, int mib)
 {
+	uint32_t ms = tern_ms(now);
+
+	if (*next && tern_seq_lt(ms, *next)) {
+		s->mib[mib]++;
+		return 1;
+	}
+	*next = tern_deadline(now, TERN_RATELIMIT_NS / TERN_NSEC_PER_MSEC);
+	return 0;
+}
+
+/* Data (or FIN) without SYN is not part of an ACK loop: never limited
+ * (tcp_oow_rate_limited). */
+static int exempt_from_limits(const struct tern_seg *seg)
+{
+	return (seg->len || (seg->flags & TERN_TH_FIN)) && !(seg->flags & TERN_TH_SYN);
+}
+
+/* tcp_oow_rate_limited() for records that keep a 64-bit ns timestamp. */
+int tern_oow_limited(struct tern_stack *s, const struct tern_seg *seg, uint64_t *next,
+		     uint64_t now, int mib)
+{
+	if (exempt_from_limits(seg))
+		return 0;
 	if (*next && tern_time_before(now, *next)) {
 		s->mib[mib]++;
 		return 1;
@@ -18,31 +43,18 @@ static int ratelimited(struct tern_stack *s, uint64_t *next, uint64_t now, int m
 }
 
 /*
- * tcp_oow_rate_limited(): rate-limit ACKs sent in reply to out-of-window
- * segments. Data segments without SYN are not part of an ACK loop and are
- * never limited. *next holds the next time a reply is allowed.
- */
-int tern_oow_limited(struct tern_stack *s, const struct tern_seg *seg, uint64_t *next,
-		     uint64_t now, int mib)
-{
-	if ((seg->len || (seg->flags & TERN_TH_FIN)) && !(seg->flags & TERN_TH_SYN))
-		return 0;
-	return ratelimited(s, next, now, mib);
-}
-
-/*
  * The stack-wide budget for challenge and out-of-window ACKs: about
  * challenge_ack_limit per second, the exact count drawn per second from a
  * keyed hash as Linux draws it at random (CVE-2016-5696).
  */
 static int global_budget(struct tern_stack *s, uint64_t now)
 {
-	uint64_t sec = now / TERN_NSEC_PER_SEC;
+	uint64_t sec = now / TERN_NSEC_PER_SEC + 1; /* 0 = never drawn */
 	uint32_t limit = s->cfg.challenge_ack_limit;
 
 	if (limit == UINT32_MAX)
 		return 1;
-	if (sec != s->chal_second || !s->chal_second) {
+	if (sec != s->chal_second) {
 		uint32_t half = (limit + 1) >> 1;
 
 		s->chal_second = sec;
@@ -57,11 +69,11 @@ static int global_budget(struct tern_stack *s, uint64_t now)
 	return 1;
 }
 
-/* tcp_send_challenge_ack() */
+/* tcp_send_challenge_ack(): per connection, then stack-wide. */
 static void challenge_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			  struct tern_out *out)
 {
-	if (ratelimited(s, &c->last_oow, now, TERN_MIB_TCPACKSkippedChallenge))
+	if (ratelimited_ms(s, &c->last_oow_ms, now, TERN_MIB_TCPACKSkippedChallenge))
 		return;
 	if (!global_budget(s, now))
 		return;
@@ -69,15 +81,19 @@ static void challenge_ack(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	tern_emit_conn_ack(s, c, now, out);
 }
 
-/* Duplicate ACK for an unacceptable segment, rate-limited like Linux's
- * out-of-window ACKs and counted against the global budget. */
+/*
+ * Duplicate ACK for an unacceptable segment. Pure ACKs are limited per
+ * connection (Linux) and stack-wide (tern: an out-of-window ACK flood
+ * cannot make tern reflect more than the budget); data segments are exempt
+ * from both, so real retransmissions are always re-ACKed.
+ */
 static void oow_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		    int mib, uint64_t now, struct tern_out *out)
 {
-	if (tern_oow_limited(s, seg, &c->last_oow, now, mib))
+	if (!exempt_from_limits(seg) &&
+	    (ratelimited_ms(s, &c->last_oow_ms, now, mib) || !global_budget(s, now)))
 		return;
-	if (global_budget(s, now))
-		tern_emit_conn_ack(s, c, now, out);
+	tern_emit_conn_ack(s, c, now, out);
 }
 
 static void syn_challenge(struct tern_stack *s, struct tern_conn *c, uint64_t now,
@@ -105,8 +121,7 @@ uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 	return (w > 65535 ? 65535 : w) << c->rcv_wscale;
 }
 
-/* tcp_sequence(): is the segment acceptable (RFC 793 3.9, Linux lenient
- * left edge at rcv_wup)? */
+/* tcp_sequence(): acceptable (RFC 793 3.9, lenient left edge at rcv_wup)? */
 static int seq_acceptable(const struct tern_stack *s, const struct tern_conn *c,
 			  const struct tern_seg *seg)
 {
@@ -143,6 +158,26 @@ static int paws_drop(struct tern_stack *s, struct tern_conn *c, const struct ter
 	return 1;
 }
 
+/* tcp_reset_check(): a RST at the peer's FIN sequence resets the states
+ * that have received that FIN. */
+static int reset_check(const struct tern_conn *c, const struct tern_seg *seg)
+{
+	return seg->seq == c->rcv_nxt - 1 &&
+	       (c->state == TERN_CLOSE_WAIT || c->state == TERN_LAST_ACK ||
+		c->state == TERN_CLOSING);
+}
+
+static int rst_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     uint64_t now, struct tern_out *out)
+{
+	/* RFC 5961 3.2: reset only on an exact match, else challenge. */
+	if (seg->seq == c->rcv_nxt || reset_check(c, seg))
+		tern_conn_reset(s, c);
+	else
+		challenge_ack(s, c, now, out);
+	return 1;
+}
+
 /* tcp_validate_incoming() steps 1-4. Returns 1 when the segment is consumed. */
 static int validate(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		    uint64_t now, struct tern_out *out)
@@ -151,22 +186,19 @@ static int validate(struct tern_stack *s, struct tern_conn *c, const struct tern
 		return 1;
 	if (!seq_acceptable(s, c, seg)) {
 		TERN_MIB_INC(s, InDropOutOfWindow);
-		if (seg->flags & TERN_TH_RST)
+		if (seg->flags & TERN_TH_RST) {
+			if (reset_check(c, seg))
+				tern_conn_reset(s, c);
 			return 1;
+		}
 		if (seg->flags & TERN_TH_SYN)
 			syn_challenge(s, c, now, out);
 		else
 			oow_ack(s, c, seg, TERN_MIB_TCPACKSkippedSeq, now, out);
 		return 1;
 	}
-	if (seg->flags & TERN_TH_RST) {
-		/* RFC 5961 3.2: reset only on an exact match, else challenge. */
-		if (seg->seq == c->rcv_nxt)
-			tern_conn_reset(s, c);
-		else
-			challenge_ack(s, c, now, out);
-		return 1;
-	}
+	if (seg->flags & TERN_TH_RST)
+		return rst_input(s, c, seg, now, out);
 	if (seg->flags & TERN_TH_SYN) { /* RFC 5961 4.2 */
 		syn_challenge(s, c, now, out);
 		return 1;
@@ -189,23 +221,26 @@ static void update_window(struct tern_conn *c, const struct tern_seg *seg)
 	}
 }
 
-/* tcp_ack() acceptance (RFC 5961 5.2). Returns 1 when the segment is dropped. */
-static int ack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint64_t now, struct tern_out *out)
+/*
+ * tcp_ack() acceptance (RFC 5961 5.2, Linux 6.18): an ACK older than the
+ * window we could have sent (max_window, but never more than was ever
+ * acknowledged) or newer than anything sent gets a challenge ACK and the
+ * segment is dropped. Returns 1 when dropped.
+ */
+static int ack_acceptable(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+			  uint64_t now, struct tern_out *out)
 {
-	if (tern_seq_lt(seg->ack, c->snd_una)) {
-		if (tern_seq_lt(seg->ack, c->snd_una - c->max_window)) {
-			challenge_ack(s, c, now, out);
-			return 1;
-		}
-		return 0; /* old duplicate ACK: the rest of the segment counts */
-	}
-	if (tern_seq_gt(seg->ack, c->snd_nxt)) {
-		TERN_MIB_INC(s, InDropAckUnsent);
+	uint32_t max_window = c->max_window < c->bytes_acked ? c->max_window : c->bytes_acked;
+
+	if (tern_seq_lt(seg->ack, c->snd_una - max_window)) {
+		challenge_ack(s, c, now, out);
 		return 1;
 	}
-	update_window(c, seg);
-	c->snd_una = seg->ack;
+	if (tern_seq_gt(seg->ack, c->snd_max)) {
+		TERN_MIB_INC(s, InDropAckUnsent);
+		challenge_ack(s, c, now, out);
+		return 1;
+	}
 	return 0;
 }
 
@@ -220,66 +255,34 @@ static void store_ts(struct tern_conn *c, const struct tern_seg *seg, uint64_t n
 	c->ts_recent_s = tern_secs(now);
 }
 
-/* In-order payload to the application (zero copy: pointers into the frame).
- * Returns 1 when an ACK is due. */
-static int data_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
+int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out)
 {
-	const uint8_t *p = seg->payload;
-	uint32_t len = seg->len, seq = seg->seq;
+	uint32_t old_wnd;
+	int kept;
 
-	if (!len)
-		return 0;
-	if (tern_seq_lt(seq, c->rcv_nxt)) {
-		uint32_t dup = c->rcv_nxt - seq;
-
-		if (dup >= len)
-			return 1; /* entirely old: re-ACK */
-		p += dup;
-		len -= dup;
-		seq = c->rcv_nxt;
-	}
-	if (seq != c->rcv_nxt)
-		return 1; /* out of order: dup ACK (no reassembly queue yet) */
-	if (c->state != TERN_ESTABLISHED && c->state != TERN_FIN_WAIT_1 &&
-	    c->state != TERN_FIN_WAIT_2)
-		return 1; /* data after the peer's FIN is not accepted */
-	c->rcv_nxt += len;
-	if (s->ops && s->ops->data)
-		s->ops->data(s->app_ctx, c, p, len);
-	return 1;
-}
-
-/* The peer's FIN, when it is next in sequence. Returns 1 when an ACK is due. */
-static int fin_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
-{
-	if (!(seg->flags & TERN_TH_FIN) || seg->seq + seg->len != c->rcv_nxt)
-		return 0;
-	if (c->state != TERN_ESTABLISHED)
-		return 1; /* retransmitted FIN: ACK it again */
-	c->rcv_nxt++;
-	c->state = TERN_CLOSE_WAIT;
-	if (s->ops && s->ops->fin)
-		s->ops->fin(s->app_ctx, c);
-	return 1;
-}
-
-void tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint64_t now, struct tern_out *out)
-{
-	int ack_due;
-
+	if (c->state == TERN_SYN_SENT)
+		return tern_synsent_input(s, c, seg, now, out);
 	if (validate(s, c, seg, now, out))
-		return;
+		return 0;
 	if (!(seg->flags & TERN_TH_ACK))
-		return;
-	if (ack_input(s, c, seg, now, out))
-		return;
+		return 0;
+	if (ack_acceptable(s, c, seg, now, out))
+		return 0;
+	c->last_rcv = tern_ms(now);
+	c->probes = 0;
 	store_ts(c, seg, now);
-	ack_due = data_input(s, c, seg);
-	if (fin_input(s, c, seg))
-		ack_due = 1;
-	if (ack_due)
-		tern_emit_conn_ack(s, c, now, out);
+	old_wnd = c->snd_wnd;
+	update_window(c, seg);
+	tern_conn_acked(s, c, seg, old_wnd != c->snd_wnd, now, out);
+	if (!c->in_use)
+		return 0; /* LAST-ACK completed */
+	kept = tern_conn_recv(s, c, seg, now, out);
+	if (c->in_use) {
+		tern_conn_output(s, c, now, out);
+		tern_conn_rearm(s, c);
+	}
+	return kept;
 }
 
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
@@ -287,7 +290,6 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now)
 {
 	struct tern_conn *c = tern_pool__alloc(&s->conns, hash, &seg->t);
-	uint16_t mss = tern_our_mss(s, seg->t.family);
 
 	if (!c)
 		return NULL;
@@ -297,8 +299,7 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	c->snd_wscale = optf & TERN_NEG_WS ? snd_wscale : 0;
 	c->rcv_wscale = optf & TERN_NEG_WS ? s->rcv_wscale : 0;
 	c->iss = iss;
-	c->irs = seg->seq - 1;
-	c->snd_una = c->snd_nxt = iss + 1;
+	c->snd_una = c->snd_nxt = c->snd_max = iss + 1;
 	c->rcv_nxt = c->rcv_wup = seg->seq;
 	c->snd_wnd = c->max_window = (uint32_t)seg->win << c->snd_wscale;
 	c->snd_wl1 = seg->seq;
@@ -308,14 +309,42 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 		c->ts_recent = seg->opt.tsval;
 		c->ts_recent_s = tern_secs(now);
 	}
-	c->mss = (peer_mss < mss ? peer_mss : mss) - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
-	c->in_use = 1;
+	c->lis = tern_listener_index(s, &seg->t);
+	tern_conn_init_xfer(s, c, peer_mss, now);
 	return c;
+}
+
+/* Transfer state common to both open paths (RFC 6298 2.1, RFC 5681 3.1). */
+void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
+			 uint64_t now)
+{
+	uint16_t mss = tern_our_mss(s, c->n.t.family);
+
+	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
+	c->ssthresh = UINT32_MAX;
+	c->rto_ms = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
+	c->sq_head = c->sq_tail = TERN_NIL;
+	c->quick = 16; /* TCP_MAX_QUICKACKS */
+	c->last_rcv = tern_ms(now);
+	tern_ooo_q__init(&c->ooo);
+	c->in_use = 1;
+	tern_conn_rearm(s, c);
+}
+
+static void release_frame(void *ctx, uint64_t frame)
+{
+	struct tern_stack *s = ctx;
+
+	if (s->release)
+		s->release(s->release_ctx, frame);
 }
 
 void tern_conn_free(struct tern_stack *s, struct tern_conn *c, int reason)
 {
 	tern_wheel__cancel(&s->wheel, &c->timer);
+	tern_ooo__purge(&s->ooo, &c->ooo, release_frame, s);
+	tern_conn_sq_purge(s, c);
 	if (s->ops && s->ops->closed)
 		s->ops->closed(s->app_ctx, c, reason);
 	c->in_use = 0;
@@ -330,21 +359,30 @@ void tern_conn_reset(struct tern_stack *s, struct tern_conn *c)
 	tern_conn_free(s, c, TERN_CLOSE_RST);
 }
 
-/* Abort: RST with SEQ=SND.NXT (tcp_send_active_reset), then free. */
-void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
+/* Abort: RST+ACK at the acceptable sequence (tcp_send_active_reset), free. */
+void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
+			    struct tern_out *out)
 {
-	struct tern_tx *tx = tern_emit_slot(s, out);
+	struct tern_tx *tx = c->state == TERN_SYN_SENT ? NULL : tern_emit_slot(s, out);
 
 	if (tx) {
 		TERN_MIB_INC(s, OutRsts);
 		tx->t = c->n.t;
 		tx->l2 = c->l2;
-		tx->seq = c->snd_nxt;
+		tx->seq = tern_conn_acceptable_seq(c);
 		tx->ack = c->rcv_nxt;
 		tx->flags = TERN_TH_RST | TERN_TH_ACK;
 		tx->win = 0;
 	}
 	if (c->state == TERN_ESTABLISHED || c->state == TERN_CLOSE_WAIT)
 		TERN_MIB_INC(s, EstabResets);
-	tern_conn_free(s, c, TERN_CLOSE_ABORT);
+	tern_conn_free(s, c, reason);
 }
+
+void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
+{
+	tern_conn_abort_reason(s, c, TERN_CLOSE_ABORT, now, out);
+}
+
+/* Issue bound: an established connection's record, payload excluded. */
+_Static_assert(sizeof(struct tern_conn) <= 256, "struct tern_conn must stay within 256 bytes");

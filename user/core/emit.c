@@ -147,19 +147,33 @@ void tern_emit_reset(struct tern_stack *s, const struct tern_seg *seg, struct te
 		TERN_TH_RST | TERN_TH_ACK, 0);
 }
 
-void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
-		      uint32_t iss, uint32_t irs, uint8_t optf, uint8_t snd_wscale,
-		      uint32_t tsval, uint32_t tsecr, struct tern_out *out)
+/* SYN or SYN-ACK with the options in Linux's order (tcp_options_write). */
+static void emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
+		     uint32_t iss, uint32_t ack, uint8_t flags, uint8_t optf, uint32_t tsval,
+		     uint32_t tsecr, struct tern_out *out)
 {
 	struct tern_tx *tx = tern_emit_slot(s, out);
 	uint8_t rcv_wscale = optf & TERN_NEG_WS ? s->rcv_wscale : 0;
 
 	if (!tx)
 		return;
-	set_hdr(tx, t, l2, iss, irs + 1, TERN_TH_SYN | TERN_TH_ACK,
-		tern_synack_window(s, t->family, optf));
+	set_hdr(tx, t, l2, iss, ack, flags, tern_synack_window(s, t->family, optf));
 	tx->optlen = put_synack_opts(tx->opt, tern_our_mss(s, t->family), optf, rcv_wscale,
 				     tsval, tsecr);
+}
+
+void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
+		      uint32_t iss, uint32_t irs, uint8_t optf, uint8_t snd_wscale,
+		      uint32_t tsval, uint32_t tsecr, struct tern_out *out)
+{
+	emit_syn(s, t, l2, iss, irs + 1, TERN_TH_SYN | TERN_TH_ACK, optf, tsval, tsecr, out);
+}
+
+/* The SYN of an active open: the same options a SYN-ACK carries. */
+void tern_emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
+		   uint32_t iss, uint8_t optf, uint32_t tsval, struct tern_out *out)
+{
+	emit_syn(s, t, l2, iss, 0, TERN_TH_SYN, optf, tsval, 0, out);
 }
 
 /* Pure ACK from a half-open record (tcp_v4_reqsk_send_ack). */
@@ -174,7 +188,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 	set_hdr(tx, &r->n.t, &r->l2, r->iss + 1, r->irs + 1, TERN_TH_ACK,
 		tern_synack_window(s, r->n.t.family, r->optf) >> ws);
 	if (r->optf & TERN_NEG_TS)
-		tx->optlen = put_ts(tx->opt, tern_ts_now(now) + r->ts_off, r->ts_recent);
+		tx->optlen = put_ts(tx->opt, tern_ms(now) + r->ts_off, r->ts_recent);
 }
 
 /* The window we advertise on a connection, in the header's units. */
@@ -183,16 +197,60 @@ static uint16_t conn_window(const struct tern_stack *s, const struct tern_conn *
 	return (uint16_t)(tern_rcv_window(s, c) >> c->rcv_wscale);
 }
 
-/* ACK of everything received so far (tcp_send_ack). */
-void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-			struct tern_out *out)
+/* NOP NOP SACK with up to 4 blocks (RFC 2018 3), after the TS option as
+ * Linux writes it. Returns bytes written. */
+static uint8_t put_sack(uint8_t *p, const struct tern_sack_blk *b, int n)
+{
+	p[0] = TCPOPT_NOP;
+	p[1] = TCPOPT_NOP;
+	p[2] = 5;
+	p[3] = (uint8_t)(2 + 8 * n);
+	for (int i = 0; i < n; i++) {
+		put32(p + 4 + 8 * i, b[i].start);
+		put32(p + 8 + 8 * i, b[i].end);
+	}
+	return (uint8_t)(4 + 8 * n);
+}
+
+static void put_conn_opts(struct tern_stack *s, const struct tern_conn *c, uint64_t now,
+			  struct tern_tx *tx)
+{
+	struct tern_sack_blk blk[TERN_MAX_SACK];
+	int ts = c->optf & TERN_NEG_TS, n;
+
+	if (ts)
+		tx->optlen = put_ts(tx->opt, tern_ms(now) + c->ts_off, c->ts_recent);
+	if ((c->optf & TERN_NEG_SACK) && c->ooo.n) {
+		n = tern_ooo__sack(&s->ooo, &c->ooo, blk, ts ? 3 : 4);
+		if (n)
+			tx->optlen += put_sack(tx->opt + tx->optlen, blk, n);
+	}
+}
+
+/*
+ * A segment of connection c: SEQ=seq, ACK=RCV.NXT, our window, timestamps
+ * and SACK blocks, payload by reference. Every segment carries the ACK, so
+ * a pending delayed ACK is satisfied. Returns 1 when it was emitted.
+ */
+int tern_emit_conn_seg(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint8_t flags,
+		       const uint8_t *p, uint32_t len, uint64_t now, struct tern_out *out)
 {
 	struct tern_tx *tx = tern_emit_slot(s, out);
 
 	if (!tx)
-		return;
-	set_hdr(tx, &c->n.t, &c->l2, c->snd_nxt, c->rcv_nxt, TERN_TH_ACK, conn_window(s, c));
+		return 0;
+	set_hdr(tx, &c->n.t, &c->l2, seq, c->rcv_nxt, flags, conn_window(s, c));
+	put_conn_opts(s, c, now, tx);
+	tx->payload = p;
+	tx->len = len;
 	c->rcv_wup = c->rcv_nxt;
-	if (c->optf & TERN_NEG_TS)
-		tx->optlen = put_ts(tx->opt, tern_ts_now(now) + c->ts_off, c->ts_recent);
+	c->delack_at = 0;
+	return 1;
+}
+
+/* ACK of everything received so far (tcp_send_ack). */
+void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			struct tern_out *out)
+{
+	tern_emit_conn_seg(s, c, c->snd_nxt, TERN_TH_ACK, NULL, 0, now, out);
 }

@@ -38,7 +38,7 @@ static void syn_offer(const struct tern_seg *seg, struct syn_offer *o)
 static uint64_t lazy_hash(const struct tern_stack *s, const struct tern_seg *seg, uint64_t *hash)
 {
 	if (*hash == UINT64_MAX)
-		*hash = tern_tuple_hash(s, &seg->t);
+		*hash = tern_tuple_hash(&s->sec.table, &seg->t);
 	return *hash;
 }
 
@@ -53,7 +53,7 @@ static void req_send_synack(struct tern_stack *s, struct tern_req *r, uint64_t n
 			    struct tern_out *out)
 {
 	tern_emit_synack(s, &r->n.t, &r->l2, r->iss, r->irs, r->optf, r->snd_wscale,
-			 tern_ts_now(now) + r->ts_off, r->ts_recent, out);
+			 tern_ms(now) + r->ts_off, r->ts_recent, out);
 }
 
 static void req_free(struct tern_stack *s, struct tern_req *r)
@@ -64,13 +64,15 @@ static void req_free(struct tern_stack *s, struct tern_req *r)
 }
 
 static void req_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
-		       const struct syn_offer *o, uint64_t now, struct tern_out *out)
+		       const struct syn_offer *o, uint32_t isn, uint64_t now, struct tern_out *out)
 {
 	struct tern_req *r = tern_pool__alloc(&s->reqs, hash, &seg->t);
 
+	if (!r)
+		return;
 	r->l2 = seg->l2;
 	r->irs = seg->seq;
-	r->iss = tern_isn(s, &seg->t, now);
+	r->iss = isn ? isn : tern_isn(s, &seg->t, now);
 	r->peer_mss = o->peer_mss;
 	r->optf = o->optf;
 	r->snd_wscale = o->snd_wscale;
@@ -95,7 +97,7 @@ static void cookie_synack(struct tern_stack *s, const struct tern_seg *seg, stru
 	if (!(o->optf & TERN_NEG_TS))
 		o->optf = 0;
 	else
-		tsval = tern_cookie_tsval(tern_ts_now(now), o->optf, o->snd_wscale) +
+		tsval = tern_cookie_tsval(tern_ms(now), o->optf, o->snd_wscale) +
 			tern_ts_off(s, &seg->t);
 	s->last_overflow = now;
 	s->cookies_sent = 1;
@@ -109,12 +111,13 @@ static void listen_drop(struct tern_stack *s)
 	TERN_MIB_INC(s, ListenDrops);
 }
 
-/* tcp_conn_request(): a SYN for a listener with no half-open record. */
+/* tcp_conn_request(): a SYN for a listener with no half-open record. A
+ * SYN that reuses a TIME-WAIT tuple brings its ISS (tw_isn). */
 static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		      uint64_t now, struct tern_out *out)
+		      uint32_t tw_isn, uint64_t now, struct tern_out *out)
 {
 	struct syn_offer o;
-	int cookie = s->cfg.syncookies == TERN_COOKIES_ALWAYS;
+	int cookie = s->cfg.syncookies == TERN_COOKIES_ALWAYS && !tw_isn;
 
 	if (cookie || s->reqs.used >= s->reqs.cap) {
 		/* tcp_syn_flood_action() */
@@ -133,20 +136,21 @@ static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	if (cookie)
 		cookie_synack(s, seg, &o, now, out);
 	else
-		req_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, &o, now, out);
+		req_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, &o, tw_isn, now, out);
 }
 
 /* Hand a new connection to the application, then let it process the
  * segment that completed the handshake (which may carry data or FIN). */
-static void established(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-			uint64_t now, struct tern_out *out)
+static int established(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		       uint64_t now, struct tern_out *out)
 {
 	TERN_MIB_INC(s, PassiveOpens);
+	tern_conn_ka_start(s, c, now);
 	if (s->ops && s->ops->accept && s->ops->accept(s->app_ctx, c) < 0) {
 		tern_conn_abort(s, c, now, out);
-		return;
+		return 0;
 	}
-	tern_conn_input(s, c, seg, now, out);
+	return tern_conn_input(s, c, seg, now, out);
 }
 
 static int recent_cookies(const struct tern_stack *s, uint64_t now)
@@ -159,19 +163,22 @@ static int recent_cookies(const struct tern_stack *s, uint64_t now)
  * creates the connection with the options it carried; otherwise the
  * listener answers the ACK with a RST (SEQ=SEG.ACK).
  */
-static void cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		       uint64_t now, struct tern_out *out)
+static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		      uint64_t now, struct tern_out *out)
 {
 	struct tern_conn *c;
 	uint16_t mss;
 	uint8_t optf = 0, ws = 0;
 	uint32_t ts_off = 0, tsecr = seg->opt.tsecr;
 
-	if (s->cfg.syncookies == TERN_COOKIES_NEVER || !recent_cookies(s, now))
-		return tern_emit_reset(s, seg, out);
+	if (s->cfg.syncookies == TERN_COOKIES_NEVER || !recent_cookies(s, now)) {
+		tern_emit_reset(s, seg, out);
+		return 0;
+	}
 	if (tern_cookie_check(s, seg, now, &mss) < 0) {
 		TERN_MIB_INC(s, SyncookiesFailed);
-		return tern_emit_reset(s, seg, out);
+		tern_emit_reset(s, seg, out);
+		return 0;
 	}
 	TERN_MIB_INC(s, SyncookiesRecv);
 	if (seg->opt.present & TERN_OPT_TS) {
@@ -182,31 +189,35 @@ static void cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_s
 			     optf, ws, now);
 	if (!c) {
 		TERN_MIB_INC(s, ListenOverflows);
-		return listen_drop(s);
+		listen_drop(s);
+		return 0;
 	}
-	established(s, c, seg, now, out);
+	return established(s, c, seg, now, out);
 }
 
-/* A segment for a listener, with no connection or half-open record. */
-void tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		       uint64_t now, struct tern_out *out)
+/* A segment for a listener, with no connection or half-open record.
+ * Returns 1 when the frame was kept. */
+int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		      uint32_t tw_isn, uint64_t now, struct tern_out *out)
 {
 	uint8_t f = seg->flags;
 
 	if (f & TERN_TH_RST) {
 		TERN_MIB_INC(s, InDropListenFlags);
-		return;
+		return 0;
 	}
 	if (f & TERN_TH_ACK) {
-		if (f & TERN_TH_SYN) /* RFC 793: any acknowledgment is bad in LISTEN */
-			return tern_emit_reset(s, seg, out);
-		return cookie_ack(s, hash, seg, now, out);
+		if (!(f & TERN_TH_SYN)) /* RFC 793: any acknowledgment is bad in LISTEN */
+			return cookie_ack(s, hash, seg, now, out);
+		tern_emit_reset(s, seg, out);
+		return 0;
 	}
 	if (!(f & TERN_TH_SYN) || (f & TERN_TH_FIN)) {
 		TERN_MIB_INC(s, InDropListenFlags);
-		return;
+		return 0;
 	}
-	syn_input(s, hash, seg, now, out);
+	syn_input(s, hash, seg, tw_isn, now, out);
+	return 0;
 }
 
 /* tcp_in_window(): does [seq, end_seq) touch [s_win, e_win]? */
@@ -257,9 +268,10 @@ static int req_oow(struct tern_stack *s, struct tern_req *r, const struct tern_s
 	return 0;
 }
 
-/* tcp_check_req(): a segment for a half-open record (SYN-RCVD). */
-void tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out)
+/* tcp_check_req(): a segment for a half-open record (SYN-RCVD). Returns 1
+ * when the frame was kept. */
+int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
+		   uint64_t now, struct tern_out *out)
 {
 	uint8_t flg = seg->flags & (TERN_TH_RST | TERN_TH_SYN | TERN_TH_ACK);
 	int has_ts = (r->optf & TERN_NEG_TS) && (seg->opt.present & TERN_OPT_TS);
@@ -267,7 +279,7 @@ void tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_
 	struct tern_conn *c;
 
 	if (req_oow(s, r, seg, flg, paws_reject, now, out))
-		return;
+		return 0;
 	if (has_ts && !tern_seq_gt(seg->seq, r->irs + 1))
 		r->ts_recent = seg->opt.tsval;
 	if (seg->seq == r->irs)
@@ -278,22 +290,24 @@ void tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_
 		TERN_MIB_INC(s, AttemptFails);
 		if (!(flg & TERN_TH_RST))
 			tern_emit_reset(s, seg, out);
-		return req_free(s, r);
+		req_free(s, r);
+		return 0;
 	}
 	if (!(flg & TERN_TH_ACK))
-		return;
-	c = tern_conn_create(s, r->n.hash, seg, r->iss, r->ts_off, r->peer_mss, r->optf,
+		return 0;
+	c = tern_conn_create(s, tern_tuple_hash(&s->sec.table, &r->n.t), seg, r->iss, r->ts_off, r->peer_mss, r->optf,
 			     r->snd_wscale, now);
 	if (!c) {
 		/* Connection table full: drop the ACK, keep the record, the
 		 * SYN-ACK timer retries (Linux without tcp_abort_on_overflow). */
 		TERN_MIB_INC(s, ListenOverflows);
-		return listen_drop(s);
+		listen_drop(s);
+		return 0;
 	}
 	if (has_ts)
 		c->ts_recent = r->ts_recent;
 	req_free(s, r);
-	established(s, c, seg, now, out);
+	return established(s, c, seg, now, out);
 }
 
 /* SYN-ACK retransmission: 1 s, doubling, synack_retries times, then the

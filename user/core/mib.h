@@ -13,6 +13,7 @@
 	X(InErrs)                 /* segments dropped as erroneous */          \
 	X(OutRsts)                /* RSTs sent */                              \
 	X(RetransSegs)            /* segments retransmitted */                 \
+	X(ActiveOpens)            /* tern_stack__connect() completed */       \
 	X(PassiveOpens)           /* handshakes completed (SYN-RCVD -> EST) */ \
 	X(AttemptFails)           /* half-opens reset or failed */             \
 	X(EstabResets)            /* established connections reset */          \
@@ -32,13 +33,29 @@
 	X(TCPACKSkippedChallenge)                                              \
 	X(TCPSynRetrans)          /* SYN-ACK retransmissions */                \
 	X(TCPTimeouts)            /* retransmission timer expiries */          \
+	X(TCPFastRetrans)         /* NewReno fast retransmits */               \
+	X(DelayedACKs)            /* delayed-ACK timers armed */               \
+	X(TCPOFOQueue)            /* out-of-order segments queued */           \
+	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \
+	X(TCPAbortOnData)         /* RST: data after close */                  \
+	X(TCPAbortOnClose)        /* RST: closed with unread data */           \
+	X(TCPAbortOnTimeout)      /* RST: retries, user timeout or keepalive */ \
+	X(TCPKeepAlive)           /* keepalive probes sent */                  \
+	X(TCPWinProbe)            /* zero-window probes sent */                \
 	X(TCPReqExpired)          /* tern: half-opens freed after retries */   \
+	X(TCPFinWait2Timeout)     /* tern: orphaned FIN-WAIT-2 timed out */    \
+	X(OutSndBufFull)          /* tern: send refused, buffer or pool full */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
 	X(InDropNoTs)             /* tern: RFC 7323 5.3 missing TS, dropped */ \
 	X(InDropOutOfWindow)      /* tern: unacceptable sequence, dropped */   \
 	X(InDropAckUnsent)        /* tern: ACK for data never sent */          \
 	X(OutAckGlobalLimited)    /* tern: ACK held back by the global budget */ \
+	X(TW)                     /* connections entering TIME-WAIT */         \
+	X(TWKilled)               /* TIME-WAIT killed by RST (RFC 1337 off) */ \
+	X(TWRecycled)             /* TIME-WAIT reused by a new SYN */          \
+	X(TCPTimeWaitOverflow)    /* TIME-WAIT table full, record skipped */   \
+	X(TCPACKSkippedTimeWait)  /* rate-limited ACKs in TIME-WAIT */         \
 	X(OutDropNoRoom)          /* tern: reply dropped, out array full */
 
 enum tern_mib {

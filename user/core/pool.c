@@ -12,9 +12,9 @@
 /* Bytes of the tuple that identify a connection: both addresses and ports. */
 #define TUPLE_KEY_LEN offsetof(struct tern_tuple, family)
 
-uint32_t tern_tuple_hash(const struct tern_stack *s, const struct tern_tuple *t)
+uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t)
 {
-	return (uint32_t)tern_siphash(&s->sec.table, t, TUPLE_KEY_LEN);
+	return (uint32_t)tern_siphash(key, t, TUPLE_KEY_LEN);
 }
 
 static struct tern_node *node(const struct tern_pool *p, uint32_t i)
@@ -27,9 +27,10 @@ static uint32_t index_of(const struct tern_pool *p, const void *rec)
 	return (uint32_t)(((const uint8_t *)rec - p->base) / p->stride);
 }
 
-void tern_pool__init(struct tern_pool *p, void *base, uint32_t stride, uint32_t cap,
-		     uint32_t *bucket, uint32_t nbuckets)
+void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *base,
+		     uint32_t stride, uint32_t cap, uint32_t *bucket, uint32_t nbuckets)
 {
+	p->key = key;
 	p->base = base;
 	p->stride = stride;
 	p->cap = cap;
@@ -52,7 +53,7 @@ void *tern_pool__lookup(const struct tern_pool *p, uint32_t hash, const struct t
 	for (uint32_t i = p->bucket[hash & p->mask]; i != TERN_NIL;) {
 		struct tern_node *n = node(p, i);
 
-		if (n->hash == hash && !memcmp(&n->t, t, TUPLE_KEY_LEN))
+		if (!memcmp(&n->t, t, TUPLE_KEY_LEN))
 			return n;
 		i = n->hnext;
 	}
@@ -72,7 +73,6 @@ void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tup
 	p->free_head = n->hnext;
 	memset(n, 0, p->stride);
 	n->t = *t;
-	n->hash = hash;
 	n->hnext = p->bucket[b];
 	p->bucket[b] = i;
 	p->used++;
@@ -82,7 +82,8 @@ void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tup
 void tern_pool__free(struct tern_pool *p, void *rec)
 {
 	struct tern_node *n = rec;
-	uint32_t i = index_of(p, rec), *link = &p->bucket[n->hash & p->mask];
+	uint32_t i = index_of(p, rec);
+	uint32_t *link = &p->bucket[tern_tuple_hash(p->key, &n->t) & p->mask];
 
 	while (*link != i)
 		link = &node(p, *link)->hnext;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "tw.h"
 
 #define ALIGN64(x) (((x) + 63) & ~(size_t)63)
 #define MAX_RECORDS (1u << 26)
@@ -16,12 +17,21 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_conns = 65536;
 	cfg->backlog = 4096;        /* tcp_max_syn_backlog */
+	cfg->max_tw = 65536;
 	cfg->max_listeners = 16;
+	cfg->max_ooo = 8192;
+	cfg->max_chunks = 65536;
+	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;
 	cfg->challenge_ack_limit = 1000; /* tcp_challenge_ack_limit before 6.0 */
+	cfg->rto_min_ms = 200;      /* TCP_RTO_MIN */
+	cfg->time_wait_ms = 60000;  /* TCP_TIMEWAIT_LEN */
+	cfg->fin_timeout_ms = 60000; /* tcp_fin_timeout */
 	cfg->mtu = 1500;
+	cfg->ooo_per_conn = 64;
 	cfg->syncookies = TERN_COOKIES_AUTO; /* tcp_syncookies=1 */
 	cfg->synack_retries = 5;    /* tcp_synack_retries */
+	cfg->retries = 15;          /* tcp_retries2 */
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -36,24 +46,43 @@ static uint32_t pow2_at_least(uint32_t n)
 static int cfg_valid(const struct tern_cfg *c)
 {
 	return c->max_conns >= 1 && c->max_conns <= MAX_RECORDS && c->backlog >= 1 &&
-	       c->backlog <= MAX_RECORDS && c->max_listeners >= 1 && c->max_listeners <= 4096 &&
-	       c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 && c->rcv_wnd <= (1u << 30) &&
-	       c->syncookies <= TERN_COOKIES_ALWAYS;
+	       c->backlog <= MAX_RECORDS && c->max_tw >= 1 && c->max_tw <= MAX_RECORDS &&
+	       c->max_listeners >= 1 && c->max_listeners <= 4096 && c->max_ooo >= 1 &&
+	       c->max_ooo <= MAX_RECORDS && c->max_chunks >= 1 && c->max_chunks <= MAX_RECORDS &&
+	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
+	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
+	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
+	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1;
 }
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
-	size_t lis, reqs, req_bkt, conns, conn_bkt, total;
+	size_t lis, reqs, req_bkt, conns, conn_bkt, tws, tw_bkt, ooo, chunks, total;
 };
+
+/* Place n items of size sz at the next 64-byte boundary after *off. */
+static size_t region(size_t *off, size_t n, size_t sz)
+{
+	size_t at = ALIGN64(*off);
+
+	*off = at + n * sz;
+	return at;
+}
 
 static void layout(const struct tern_cfg *c, struct layout *l)
 {
-	l->lis = ALIGN64(sizeof(struct tern_stack));
-	l->reqs = ALIGN64(l->lis + (size_t)c->max_listeners * sizeof(struct tern_listener));
-	l->req_bkt = ALIGN64(l->reqs + (size_t)c->backlog * sizeof(struct tern_req));
-	l->conns = ALIGN64(l->req_bkt + (size_t)pow2_at_least(c->backlog) * sizeof(uint32_t));
-	l->conn_bkt = ALIGN64(l->conns + (size_t)c->max_conns * sizeof(struct tern_conn));
-	l->total = ALIGN64(l->conn_bkt + (size_t)pow2_at_least(c->max_conns) * sizeof(uint32_t));
+	size_t off = sizeof(struct tern_stack);
+
+	l->lis = region(&off, c->max_listeners, sizeof(struct tern_listener));
+	l->reqs = region(&off, c->backlog, sizeof(struct tern_req));
+	l->req_bkt = region(&off, pow2_at_least(c->backlog), sizeof(uint32_t));
+	l->conns = region(&off, c->max_conns, sizeof(struct tern_conn));
+	l->conn_bkt = region(&off, pow2_at_least(c->max_conns), sizeof(uint32_t));
+	l->tws = region(&off, c->max_tw, sizeof(struct tern_tw));
+	l->tw_bkt = region(&off, pow2_at_least(c->max_tw), sizeof(uint32_t));
+	l->ooo = region(&off, c->max_ooo, sizeof(struct tern_ooo));
+	l->chunks = region(&off, c->max_chunks, sizeof(struct tern_chunk));
+	l->total = ALIGN64(off);
 }
 
 size_t tern_stack__memsize(const struct tern_cfg *cfg)
@@ -99,10 +128,16 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	s->sec = *sec;
 	s->lis = (struct tern_listener *)(base + l.lis);
 	s->rcv_wscale = choose_wscale(cfg->rcv_wnd);
-	tern_pool__init(&s->reqs, base + l.reqs, sizeof(struct tern_req), cfg->backlog,
+	tern_pool__init(&s->reqs, &s->sec.table, base + l.reqs, sizeof(struct tern_req), cfg->backlog,
 			(uint32_t *)(base + l.req_bkt), pow2_at_least(cfg->backlog));
-	tern_pool__init(&s->conns, base + l.conns, sizeof(struct tern_conn), cfg->max_conns,
+	tern_pool__init(&s->conns, &s->sec.table, base + l.conns, sizeof(struct tern_conn), cfg->max_conns,
 			(uint32_t *)(base + l.conn_bkt), pow2_at_least(cfg->max_conns));
+	tern_pool__init(&s->tws, &s->sec.table, base + l.tws, sizeof(struct tern_tw), cfg->max_tw,
+			(uint32_t *)(base + l.tw_bkt), pow2_at_least(cfg->max_tw));
+	s->tw_head = s->tw_tail = TERN_NIL;
+	tern_ooo_pool__init(&s->ooo, (struct tern_ooo *)(base + l.ooo), cfg->max_ooo);
+	tern_chunks__init(&s->chunks, (struct tern_chunk *)(base + l.chunks), cfg->max_chunks);
+	s->now = now;
 	tern_wheel__init(&s->wheel, now);
 	return s;
 }
@@ -111,6 +146,12 @@ void tern_stack__set_app(struct tern_stack *s, const struct tern_app_ops *ops, v
 {
 	s->ops = ops;
 	s->app_ctx = ctx;
+}
+
+void tern_stack__set_release(struct tern_stack *s, tern_release_fn fn, void *ctx)
+{
+	s->release = fn;
+	s->release_ctx = ctx;
 }
 
 static struct tern_listener *listener_find(const struct tern_stack *s, const struct tern_tuple *t)
@@ -141,6 +182,34 @@ int tern_stack__listen(struct tern_stack *s, const struct tern_addr *addr, int f
 	return 0;
 }
 
+uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple *t)
+{
+	const struct tern_listener *l = listener_find(s, t);
+
+	return l ? (uint16_t)(l - s->lis) : UINT16_MAX;
+}
+
+const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
+					       const struct tern_conn *c)
+{
+	return c->lis < s->nlis ? &s->lis[c->lis] : NULL;
+}
+
+int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, uint16_t port,
+			    const struct tern_listen_opts *opts)
+{
+	struct tern_tuple t = { .laddr = *addr, .lport = port };
+	struct tern_listener *l = listener_find(s, &t);
+
+	if (!l)
+		return -ENOENT;
+	if (opts->keepalive_idle_s && (!opts->keepalive_intvl_s || !opts->keepalive_cnt ||
+				       opts->keepalive_cnt > 255))
+		return -EINVAL;
+	l->opts = *opts;
+	return 0;
+}
+
 int tern_stack__set_syncookies(struct tern_stack *s, int mode)
 {
 	if (mode < TERN_COOKIES_NEVER || mode > TERN_COOKIES_ALWAYS)
@@ -149,29 +218,51 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode)
 	return 0;
 }
 
-void tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
-		       struct tern_out *out)
+/* A segment for a TIME-WAIT record. Returns 1 when it is consumed, 0 when
+ * it is a new SYN for the listener (then *isn holds the ISS to use). */
+static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out, uint32_t *isn)
+{
+	switch (tern_tw__input(s, tw, seg, now, isn)) {
+	case TERN_TW_ACK:
+		tern_emit_tw_ack(s, tw, seg, now, out);
+		return 1;
+	case TERN_TW_SYN:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		      struct tern_out *out)
 {
 	uint64_t hash = UINT64_MAX;
+	uint32_t tw_isn = 0;
 	void *rec;
 
+	s->now = now;
 	TERN_MIB_INC(s, InSegs);
-	if (s->conns.used | s->reqs.used) {
-		hash = tern_tuple_hash(s, &seg->t);
+	if (s->conns.used | s->reqs.used | s->tws.used) {
+		hash = tern_tuple_hash(&s->sec.table, &seg->t);
 		rec = tern_pool__lookup(&s->conns, (uint32_t)hash, &seg->t);
 		if (rec)
 			return tern_conn_input(s, rec, seg, now, out);
+		rec = tern_pool__lookup(&s->tws, (uint32_t)hash, &seg->t);
+		if (rec && tw_input(s, rec, seg, now, out, &tw_isn))
+			return 0;
 	}
 	if (!listener_find(s, &seg->t)) {
 		TERN_MIB_INC(s, InNoListener);
-		return tern_emit_reset(s, seg, out);
+		tern_emit_reset(s, seg, out);
+		return 0;
 	}
 	if (s->reqs.used) {
 		rec = tern_pool__lookup(&s->reqs, (uint32_t)hash, &seg->t);
 		if (rec)
 			return tern_req_input(s, rec, seg, now, out);
 	}
-	tern_listen_input(s, &hash, seg, now, out);
+	return tern_listen_input(s, &hash, seg, tw_isn, now, out);
 }
 
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
@@ -187,8 +278,7 @@ int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uin
 		return r;
 	}
 	seg.frame = handle;
-	tern_stack__input(s, &seg, now, out);
-	return 0;
+	return tern_stack__input(s, &seg, now, out) ? TERN_RX_KEPT : 0;
 }
 
 struct poll_ctx {
@@ -205,18 +295,26 @@ static void timer_fired(struct tern_timer *t, void *arg)
 	if (tern_pool__owns(&s->reqs, t))
 		tern_req_timer(s, (struct tern_req *)((uint8_t *)t - offsetof(struct tern_req, timer)),
 			       p->now, p->out);
+	else
+		tern_conn_timer(s, (struct tern_conn *)((uint8_t *)t -
+							offsetof(struct tern_conn, timer)),
+				p->now, p->out);
 }
 
 void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out)
 {
 	struct poll_ctx p = { .s = s, .out = out, .now = now };
 
+	s->now = now;
 	tern_wheel__advance(&s->wheel, now, timer_fired, &p);
+	tern_tw__expire(s, now);
 }
 
 uint64_t tern_stack__next_deadline(const struct tern_stack *s)
 {
-	return tern_wheel__next_deadline(&s->wheel);
+	uint64_t w = tern_wheel__next_deadline(&s->wheel), t = tern_tw__next_deadline(s);
+
+	return w < t ? w : t;
 }
 
 const uint64_t *tern_stack__mib(const struct tern_stack *s)
@@ -262,7 +360,7 @@ int tern_conn__state(const struct tern_conn *c)
 const char *tern_state_name(int state)
 {
 	static const char *const names[] = {
-		"CLOSED", "LISTEN", "SYN-RCVD", "ESTABLISHED", "FIN-WAIT-1",
+		"CLOSED", "LISTEN", "SYN-SENT", "SYN-RCVD", "ESTABLISHED", "FIN-WAIT-1",
 		"FIN-WAIT-2", "CLOSING", "TIME-WAIT", "CLOSE-WAIT", "LAST-ACK",
 	};
 

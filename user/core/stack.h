@@ -6,12 +6,14 @@
 #ifndef TERN_CORE_STACK_H
 #define TERN_CORE_STACK_H
 
+#include "ooo.h"
 #include "tcp.h"
 #include "wheel.h"
 
 enum tern_state {
 	TERN_CLOSED = 0,
 	TERN_LISTEN,
+	TERN_SYN_SENT,
 	TERN_SYN_RCVD,
 	TERN_ESTABLISHED,
 	TERN_FIN_WAIT_1,
@@ -39,14 +41,14 @@ enum tern_state {
 #define TERN_TSOPT_LEN 12                            /* TCPOLEN_TSTAMP_ALIGNED */
 
 /*
- * Head of every hashed record: the tuple it is found by, the chain link
- * (an index in its pool) and the 32-bit hash, kept so removal needs no
- * rehash. Free records chain through hnext too.
+ * Head of every hashed record: the tuple it is found by and the chain link
+ * (an index in its pool). Free records chain through hnext too. The hash
+ * is not stored (removal recomputes it) so that a TIME-WAIT record fits in
+ * 64 bytes; t.pad[] is free for the record's own flags.
  */
 struct tern_node {
 	struct tern_tuple t;
 	uint32_t hnext;
-	uint32_t hash;
 };
 
 /* Half-open connection (Linux request_sock). */
@@ -66,37 +68,79 @@ struct tern_req {
 	uint8_t in_use;
 };
 
-/* Established (or closing) connection. */
+/* conn->flags */
+#define TERN_CF_FIN_QUEUED 0x01 /* the application closed its sending side */
+#define TERN_CF_FIN_SENT 0x02   /* our FIN is at snd_max - 1 */
+#define TERN_CF_RCV_SHUT 0x04   /* the application closed: data now gets a RST */
+#define TERN_CF_WANT_WRITE 0x08 /* send() failed for space: call writable() */
+#define TERN_CF_RTT 0x10        /* timing rtt_seq (Karn, no timestamps) */
+#define TERN_CF_RECOVERY 0x20   /* NewReno fast recovery until `recover` */
+#define TERN_CF_PROBING 0x40    /* zero-window probes instead of RTO */
+#define TERN_CF_ACTIVE 0x80     /* opened by tern_stack__connect() */
+
+/*
+ * A connection past the handshake (and SYN-SENT for active opens). At most
+ * 256 bytes: every time and deadline is a 32-bit ms clock (tern_ms), the
+ * send queue is a chain of pooled chunks, and the out-of-order queue is
+ * pooled too. A deadline of 0 means "not armed".
+ */
 struct tern_conn {
 	struct tern_node n;
-	struct tern_l2 l2;
-	struct tern_timer timer;
-	void *user;
-	uint64_t last_oow;        /* per-connection ACK rate limit, ns */
-	uint32_t iss;
-	uint32_t irs;
-	uint32_t snd_una;
-	uint32_t snd_nxt;
-	uint32_t snd_wnd;         /* scaled */
-	uint32_t snd_wl1;
-	uint32_t snd_wl2;
-	uint32_t max_window;      /* largest window the peer offered */
-	uint32_t rcv_nxt;
-	uint32_t rcv_wup;         /* rcv_nxt when the window was last sent */
-	uint32_t ts_recent;
-	uint32_t ts_recent_s;     /* when ts_recent was stored, seconds */
-	uint32_t ts_off;
-	uint16_t mss;             /* send MSS, options excluded */
 	uint8_t state;            /* enum tern_state */
 	uint8_t optf;             /* TERN_NEG_* */
 	uint8_t snd_wscale;
 	uint8_t rcv_wscale;
+	struct tern_l2 l2;
+	struct tern_timer timer;  /* one wheel slot: the earliest deadline below */
+	void *user;
+	uint32_t iss;
+	uint32_t snd_una;
+	uint32_t snd_nxt;         /* next sequence to send (rewinds on RTO) */
+	uint32_t snd_max;         /* highest sequence sent + 1 */
+	uint32_t snd_wnd;         /* scaled */
+	uint32_t snd_wl1;
+	uint32_t snd_wl2;
+	uint32_t max_window;      /* largest window the peer offered */
+	uint32_t bytes_acked;     /* saturating, for the RFC 5961 5.2 bound */
+	uint32_t rcv_nxt;
+	uint32_t rcv_wup;         /* rcv_nxt when we last sent a window */
+	uint32_t ts_recent;
+	uint32_t ts_recent_s;     /* when ts_recent was stored, seconds */
+	uint32_t ts_off;
+	uint32_t cwnd;            /* bytes */
+	uint32_t ssthresh;
+	uint32_t recover;         /* RFC 6582 */
+	uint32_t srtt_us;         /* << 3, as Linux */
+	uint32_t rttvar_us;
+	uint32_t rto_ms;          /* before backoff */
+	uint32_t rtt_seq;         /* Karn timing: seq being timed, and when */
+	uint32_t rtt_ms;
+	uint32_t last_oow_ms;     /* next ms an out-of-window ACK may go; 0 none */
+	uint32_t rto_at;          /* retransmission or zero-window probe */
+	uint32_t delack_at;       /* delayed ACK */
+	uint32_t ka_at;           /* keepalive or FIN-WAIT-2 timeout */
+	uint32_t una_since;       /* oldest unacknowledged data outstanding since */
+	uint32_t last_rcv;        /* last segment from the peer (keepalive idle) */
+	uint32_t sq_head;         /* send queue: chunk indices */
+	uint32_t sq_tail;
+	uint32_t sq_bytes;        /* queued bytes from snd_una on (FIN excluded) */
+	uint32_t sq_off;          /* bytes of the head chunk already acked */
+	struct tern_ooo_q ooo;
+	uint16_t mss;             /* send MSS, options excluded */
+	uint16_t lis;             /* listener index (keepalive, user timeout) */
+	uint8_t flags;            /* TERN_CF_* */
+	uint8_t dupacks;
+	uint8_t backoff;          /* RTO or probe doublings */
+	uint8_t retries;          /* retransmissions or probes of the same data */
+	uint8_t probes;           /* keepalive probes unanswered */
+	uint8_t quick;            /* quick ACKs left (Linux quickack mode) */
 	uint8_t in_use;
 	uint8_t pad;
 };
 
 /* A fixed pool of records with a chained hash index over them. */
 struct tern_pool {
+	const struct tern_sipkey *key; /* tuple hash key */
 	uint8_t *base;
 	uint32_t *bucket;
 	uint32_t stride;
@@ -110,15 +154,45 @@ struct tern_listener {
 	struct tern_addr addr;
 	uint16_t port;
 	uint8_t family;
+	struct tern_listen_opts opts;
 };
+
+/* A piece of application memory queued for sending (zero copy: the
+ * application keeps it alive until the acked callback covers it). */
+struct tern_chunk {
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t next; /* TERN_NIL ends */
+};
+
+struct tern_chunk_pool {
+	struct tern_chunk *e;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t free_head;
+};
+
+void tern_chunks__init(struct tern_chunk_pool *p, struct tern_chunk *mem, uint32_t cap);
+
+/* ms clock used by connection timestamps and deadlines (wraps in 49 days;
+ * compare with tern_seq_* helpers). */
+static inline uint32_t tern_ms(uint64_t now) { return (uint32_t)(now / 1000000u); }
 
 struct tern_stack {
 	struct tern_cfg cfg;
 	struct tern_secrets sec;
 	const struct tern_app_ops *ops;
 	void *app_ctx;
+	tern_release_fn release;  /* frames the out-of-order queue gives back */
+	void *release_ctx;
 	struct tern_pool reqs;
 	struct tern_pool conns;
+	struct tern_pool tws;
+	uint32_t tw_head;         /* TIME-WAIT expiry FIFO (pool indices) */
+	uint32_t tw_tail;
+	struct tern_ooo_pool ooo;
+	struct tern_chunk_pool chunks;
+	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
 	uint8_t rcv_wscale;       /* chosen from cfg.rcv_wnd */
@@ -134,8 +208,8 @@ struct tern_stack {
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
 
 /* pool.c */
-void tern_pool__init(struct tern_pool *p, void *base, uint32_t stride, uint32_t cap,
-		     uint32_t *bucket, uint32_t nbuckets);
+void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *base,
+		     uint32_t stride, uint32_t cap, uint32_t *bucket, uint32_t nbuckets);
 void *tern_pool__lookup(const struct tern_pool *p, uint32_t hash, const struct tern_tuple *t);
 void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tuple *t);
 void tern_pool__free(struct tern_pool *p, void *rec);
@@ -148,7 +222,7 @@ static inline int tern_pool__owns(const struct tern_pool *p, const void *ptr)
 	const uint8_t *b = ptr;
 	return b >= p->base && b < p->base + (size_t)p->cap * p->stride;
 }
-uint32_t tern_tuple_hash(const struct tern_stack *s, const struct tern_tuple *t);
+uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t);
 
 /* emit.c: segments the core sends */
 struct tern_tx *tern_emit_slot(struct tern_stack *s, struct tern_out *out);
@@ -156,6 +230,10 @@ void tern_emit_reset(struct tern_stack *s, const struct tern_seg *seg, struct te
 void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
 		      uint32_t iss, uint32_t irs, uint8_t optf, uint8_t snd_wscale,
 		      uint32_t tsval, uint32_t tsecr, struct tern_out *out);
+void tern_emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
+		   uint32_t iss, uint8_t optf, uint32_t tsval, struct tern_out *out);
+int tern_emit_conn_seg(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint8_t flags,
+		       const uint8_t *p, uint32_t len, uint64_t now, struct tern_out *out);
 void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t now,
 		       struct tern_out *out);
 void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
@@ -164,7 +242,6 @@ uint16_t tern_our_mss(const struct tern_stack *s, int family);
 uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf);
 
 /* time helpers */
-static inline uint32_t tern_ts_now(uint64_t now) { return (uint32_t)(now / TERN_NSEC_PER_MSEC); }
 static inline uint32_t tern_secs(uint64_t now) { return (uint32_t)(now / TERN_NSEC_PER_SEC); }
 
 /* secret.c */
@@ -176,22 +253,69 @@ int tern_oow_limited(struct tern_stack *s, const struct tern_seg *seg, uint64_t 
 		     uint64_t now, int mib);
 
 /* listen.c / conn.c */
-/* *hash is the tuple hash, or UINT64_MAX when not computed yet. */
-void tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		       uint64_t now, struct tern_out *out);
-void tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out);
+/* *hash is the tuple hash, or UINT64_MAX when not computed yet. tw_isn is
+ * the ISS a TIME-WAIT record chose for a SYN that reuses its tuple (0: none). */
+int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
+		      uint32_t tw_isn, uint64_t now, struct tern_out *out);
+int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
+		   uint64_t now, struct tern_out *out);
 void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out);
-void tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint64_t now, struct tern_out *out);
+/* Returns 1 when the frame was kept (out-of-order queue). */
+int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out);
+int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		       uint64_t now, struct tern_out *out);
+void tern_synsent_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out);
+uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple *t);
+const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
+					       const struct tern_conn *c);
+void tern_conn_ka_start(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
 				   uint32_t iss, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now);
+/* Initialise the transfer state of a new connection (both open paths). */
+void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
+			 uint64_t now);
 void tern_conn_free(struct tern_stack *s, struct tern_conn *c, int reason);
 void tern_conn_reset(struct tern_stack *s, struct tern_conn *c);
 void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 /* The receive window in bytes, as advertised (scaled field << rcv_wscale). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c);
+
+/* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
+ * kept in the out-of-order queue. */
+int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		   uint64_t now, struct tern_out *out);
+void tern_conn_ack_now(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out);
+
+/* output.c: sending, acknowledgments of our data, retransmission. */
+void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out);
+void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     int win_changed, uint64_t now, struct tern_out *out);
+void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c);
+uint32_t tern_conn_acceptable_seq(const struct tern_conn *c);
+
+/* ctimer.c: the connection's single wheel slot. */
+void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c);
+void tern_conn_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+static inline uint32_t tern_deadline(uint64_t now, uint32_t ms)
+{
+	uint32_t d = tern_ms(now) + ms;
+
+	return d ? d : 1;
+}
+
+/* close.c: state changes of the closing handshake. */
+void tern_conn_fin_acked(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+void tern_conn_peer_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+void tern_conn_time_wait(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
+			    struct tern_out *out);
 
 /* syncookie.c */
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,

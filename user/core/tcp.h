@@ -33,15 +33,38 @@ enum tern_cookie_mode {
 	TERN_COOKIES_ALWAYS = 2, /* tcp_syncookies=2: cookies always */
 };
 
+/*
+ * Every bound and timeout of a stack. tern_cfg__defaults() gives Linux's
+ * values where Linux has one (named in the comment).
+ */
 struct tern_cfg {
 	uint32_t max_conns;     /* connection records */
-	uint32_t backlog;       /* half-open records */
+	uint32_t backlog;       /* half-open records (tcp_max_syn_backlog) */
+	uint32_t max_tw;        /* TIME-WAIT records (tcp_max_tw_buckets) */
 	uint32_t max_listeners;
+	uint32_t max_ooo;       /* out-of-order segments held, whole stack */
+	uint32_t max_chunks;    /* queued send buffers, whole stack */
+	uint32_t snd_buf;       /* unacknowledged + unsent bytes per connection */
 	uint32_t rcv_wnd;       /* receive window in bytes; picks wscale */
-	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000) */
+	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000);
+				       * UINT32_MAX = unlimited */
+	uint32_t rto_min_ms;    /* TCP_RTO_MIN, 200 */
+	uint32_t time_wait_ms;  /* 2*MSL, TCP_TIMEWAIT_LEN 60 s */
+	uint32_t fin_timeout_ms; /* orphaned FIN-WAIT-2, tcp_fin_timeout 60 s */
 	uint16_t mtu;           /* our MSS = mtu - 40 (IPv4) / - 60 (IPv6) */
+	uint16_t ooo_per_conn;  /* out-of-order segments held per connection */
 	uint8_t syncookies;     /* enum tern_cookie_mode */
-	uint8_t synack_retries; /* tcp_synack_retries, default 5 */
+	uint8_t synack_retries; /* tcp_synack_retries, 5 */
+	uint8_t retries;        /* data retransmissions before reset, tcp_retries2 15 */
+	uint8_t rfc1337;        /* 1: RST does not kill TIME-WAIT (tcp_rfc1337) */
+};
+
+/* Per-listener behaviour of the connections it accepts (all off by default). */
+struct tern_listen_opts {
+	uint32_t keepalive_idle_s;  /* 0 = keepalive off; Linux 7200 when on */
+	uint32_t keepalive_intvl_s; /* Linux 75 */
+	uint32_t keepalive_cnt;     /* Linux 9 */
+	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off */
 };
 
 /* Fill cfg with defaults that match Linux's where Linux has one. */
@@ -86,9 +109,22 @@ struct tern_app_ops {
 	void (*data)(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len);
 	/* The peer closed its side (FIN received in order). */
 	void (*fin)(void *ctx, struct tern_conn *c);
+	/* `bytes` more of the data given to tern_conn__send() are acknowledged
+	 * by the peer: that much memory (from the front, in send order) may be
+	 * reused. */
+	void (*acked)(void *ctx, struct tern_conn *c, uint32_t bytes);
+	/* tern_conn__send() returned -EAGAIN earlier and there is room now. */
+	void (*writable)(void *ctx, struct tern_conn *c);
 	/* The connection is gone; c must not be used after this returns. */
 	void (*closed)(void *ctx, struct tern_conn *c, int reason);
 };
+
+/* The core hands back a frame it kept (see TERN_RX_KEPT). */
+typedef void (*tern_release_fn)(void *ctx, uint64_t frame);
+
+/* tern_stack__rx() result: the frame is held by the out-of-order queue
+ * and will be handed back through the release callback. */
+#define TERN_RX_KEPT 0x100
 
 /* Bytes of memory a stack with cfg needs (0 if cfg is invalid). */
 size_t tern_stack__memsize(const struct tern_cfg *cfg);
@@ -102,11 +138,17 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 				    const struct tern_secrets *sec, uint64_t now);
 
 void tern_stack__set_app(struct tern_stack *s, const struct tern_app_ops *ops, void *ctx);
+void tern_stack__set_release(struct tern_stack *s, tern_release_fn fn, void *ctx);
 
 /* Listen on (addr, port); family 4 (addr v4-mapped) or 6.
  * 0, -EEXIST, -ENOSPC (max_listeners), -EINVAL. */
 int tern_stack__listen(struct tern_stack *s, const struct tern_addr *addr, int family,
 		       uint16_t port);
+
+/* Keepalive and user timeout for the connections a listener accepts from
+ * now on. 0, -ENOENT (no such listener) or -EINVAL. */
+int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, uint16_t port,
+			    const struct tern_listen_opts *opts);
 
 /* Change the cookie mode at run time (0, or -EINVAL). */
 int tern_stack__set_syncookies(struct tern_stack *s, int mode);
@@ -114,16 +156,23 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode);
 /*
  * Parse one Ethernet frame and run it through the state machine. Replies
  * are appended to out (a reply that does not fit is dropped and counted in
- * OutDropNoRoom). Returns 0 when the segment was processed, or the parse
- * drop reason (> 0) when the frame was dropped unparsed; either way the
- * caller may reuse the frame when this returns.
+ * OutDropNoRoom). Returns 0 when the segment was processed, the parse drop
+ * reason (1 .. TERN_PARSE__COUNT-1) when it was dropped unparsed (the
+ * caller may reuse the frame in both cases), or TERN_RX_KEPT when the core
+ * keeps the frame (out-of-order data) until it calls the release callback.
  */
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
 		   uint64_t now, struct tern_out *out);
 
-/* Run the state machine on a segment parsed by tern_parse(). */
-void tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
-		       struct tern_out *out);
+/* Run the state machine on a segment parsed by tern_parse(). Returns 1
+ * when the core kept seg->frame, else 0. */
+int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		      struct tern_out *out);
+
+/* Active open from t->laddr:lport to t->raddr:rport (mainly for tests);
+ * NULL with errno EADDRINUSE or ENOBUFS. accept() runs when it completes. */
+struct tern_conn *tern_stack__connect(struct tern_stack *s, const struct tern_tuple *t,
+				      const struct tern_l2 *l2, uint64_t now, struct tern_out *out);
 
 /* Run every timer due at `now`. */
 void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out);
@@ -138,6 +187,29 @@ const uint64_t *tern_stack__parse_drops(const struct tern_stack *s);
 /* Gauges. */
 uint32_t tern_stack__nconns(const struct tern_stack *s);
 uint32_t tern_stack__nreqs(const struct tern_stack *s);
+
+/*
+ * Application calls on a connection, on the stack's thread (from a
+ * callback or between tern_stack__* calls). Segments they cause go to out.
+ *
+ * send: queue len bytes of application memory by reference (zero copy);
+ * the memory must stay valid until acked() has covered it. Returns bytes
+ * accepted (> 0, possibly fewer than len), -EAGAIN when the send buffer is
+ * full (writable() follows), -EPIPE after shutdown/close.
+ * shutdown: FIN after the queued data; receiving goes on.
+ * close: shutdown, and no more data wanted: data that arrives later gets a
+ * RST; with out-of-order data never delivered, RST at once. The closed()
+ * callback still comes when the connection is gone.
+ * abort: RST now; closed() runs before this returns.
+ */
+int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
+		    uint64_t now, struct tern_out *out);
+int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			struct tern_out *out);
+int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		     struct tern_out *out);
+void tern_conn__abort(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out);
 
 /* Per-connection accessors. */
 const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c);

@@ -31,8 +31,10 @@
  *
  * Costs: arm and cancel O(1); advance O(timers fired + non-empty slots
  * crossed + timers in the current tick); next_deadline O(timers in the
- * current tick). Within one tick, timers fire in no particular order.
- * advance must not be called from fn.
+ * current tick). A timer fires on the first advance whose now is at or
+ * after its deadline (on the one after that if fn armed it). Within one
+ * tick, timers fire in no particular order. advance must not be called
+ * from fn.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -60,10 +62,22 @@ static uint64_t tick_to_ns(uint64_t tick)
 	return tick > MAX_TICK ? UINT64_MAX : tick << TICK_SHIFT;
 }
 
-static uint64_t rotr64(uint64_t x, unsigned int n)
+/* Distance from bit `from` to the next set bit of m at or after it,
+ * wrapping around; m must not be 0. */
+static uint64_t next_bit(uint64_t m, unsigned int from)
 {
-	n &= 63;
-	return n ? (x >> n) | (x << (64 - n)) : x;
+	from &= 63;
+	if (from)
+		m = (m >> from) | (m << (64 - from));
+	return (uint64_t)__builtin_ctzll(m);
+}
+
+/* Level for a timer delta ticks away (>= LEVELS: overflow). */
+static unsigned int level_of(uint64_t delta)
+{
+	if (!delta)
+		return 0;
+	return (unsigned int)(63 - __builtin_clzll(delta)) / SLOT_BITS;
 }
 
 static void list_push(struct tern_timer **head, struct tern_timer *t)
@@ -115,7 +129,7 @@ static void place(struct tern_wheel *w, struct tern_timer *t)
 	if (d < w->now_tick)
 		d = w->now_tick;
 	delta = d - w->now_tick;
-	level = delta ? (unsigned int)(63 - __builtin_clzll(delta)) / SLOT_BITS : 0;
+	level = level_of(delta);
 	if (level >= LEVELS) {
 		list_push(&w->overflow, t);
 		return;
@@ -213,7 +227,7 @@ static uint64_t next_event(const struct tern_wheel *w, uint64_t cur,
 
 	m = w->occupied[0] & ~(1ULL << i);
 	if (m) {
-		tick = cur + (uint64_t)__builtin_ctzll(rotr64(m, i));
+		tick = cur + next_bit(m, i);
 		if (tick < limit)
 			limit = tick;
 	}
@@ -223,8 +237,7 @@ static uint64_t next_event(const struct tern_wheel *w, uint64_t cur,
 			continue;
 		shift = level * SLOT_BITS;
 		base = (cur >> shift) + 1;
-		tick = (base + (uint64_t)__builtin_ctzll(rotr64(m, base & SLOT_MASK)))
-		       << shift;
+		tick = (base + next_bit(m, base & SLOT_MASK)) << shift;
 		if (tick < limit)
 			limit = tick;
 	}
@@ -320,7 +333,8 @@ void tern_wheel__init(struct tern_wheel *w, uint64_t now)
 	}
 }
 
-void tern_wheel__arm(struct tern_wheel *w, struct tern_timer *t, uint64_t expires)
+void tern_wheel__arm(struct tern_wheel *w, struct tern_timer *t,
+		     uint64_t expires)
 {
 	if (t->pprev)
 		unlink_timer(w, t);
@@ -371,29 +385,29 @@ static uint64_t current_min(const struct tern_timer *t)
  * - UINT64_MAX when nothing is armed;
  * - the exact earliest deadline when the current tick's slot is non-empty
  *   (its timers, including ones armed into the past, precede all others;
- *   returning the slot's start instead would make the caller spin until
- *   the deadline, since that start is already past);
+ *   its start would be no use: it has already passed, and the caller
+ *   would spin until the deadline);
  * - otherwise the start of the earliest tick at which advancing does
- *   something: a later level-0 slot's tick (<= its deadlines, at most one
- *   tick early), a higher level's cascade (the start of its block) or,
- *   for overflow timers (>= 2^30 ticks, ~13 days, away when armed), the
- *   next 2^24-tick (~4.9 h) boundary. Each is <= every deadline it
- *   stands for; waking at it and advancing either fires timers or moves
- *   them closer to level 0, and the next call answers more precisely.
+ *   something: a later level-0 slot's tick (at most one tick before its
+ *   deadlines; after advancing to it the next call is exact), the start
+ *   of the block of a non-empty higher-level slot (advancing there
+ *   cascades it one level or more down) or, while the overflow list
+ *   (timers >= 2^30 ticks, ~13 days, away) is not empty, the next
+ *   2^24-tick (~4.9 h) boundary, a cheap bound that costs one wake-up
+ *   per 4.9 h instead of a scan of the list.
+ * Each is at or before every deadline it stands for. Called from fn, it
+ * does not see the timers still waiting to fire in that advance.
  */
 uint64_t tern_wheel__next_deadline(const struct tern_wheel *w)
 {
 	const struct tern_timer *cur = w->slot[0][w->now_tick & SLOT_MASK];
-	uint64_t tick = UINT64_MAX, ovf;
+	uint64_t limit = UINT64_MAX;
 
 	if (!w->pending)
 		return UINT64_MAX;
 	if (cur)
 		return current_min(cur);
-	if (w->overflow) {
-		ovf = overflow_event(w->now_tick) + (1ULL << OVF_BITS);
-		tick = ovf;
-	}
-	tick = next_event(w, w->now_tick, tick);
-	return tick_to_ns(tick);
+	if (w->overflow)
+		limit = overflow_event(w->now_tick) + (1ULL << OVF_BITS);
+	return tick_to_ns(next_event(w, w->now_tick, limit));
 }

@@ -3,8 +3,10 @@
  * Hierarchical timer wheel. Timers are intrusive (embedded in the records
  * that own them), arm and cancel are O(1), and the I/O loop asks for one
  * deadline. Times are nanoseconds on the caller's clock (any epoch; wrap-safe
- * arithmetic is not needed for 64-bit ns). A timer never fires before its
- * deadline; it may fire up to one tick of its level after it.
+ * arithmetic is not needed for 64-bit ns). A timer fires on the first
+ * tern_wheel__advance() whose `now` is at or after its deadline, never
+ * before; a timer armed from inside a callback fires on a later advance.
+ * tern_wheel__advance() must not be called from a callback.
  */
 #ifndef TERN_CORE_WHEEL_H
 #define TERN_CORE_WHEEL_H

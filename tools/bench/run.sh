@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Run the core benchmarks: every section of tern-bench-core pinned to one
+# CPU, then instructions per SYN under callgrind. Prints, never asserts.
+#   tools/bench/run.sh BUILD_DIR
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+bin=$1/tools/tern-bench-core
+[ -x "$bin" ] || { echo "Error: $bin: not built" >&2; exit 1; }
+
+N1=100000
+N2=200000
+
+tmp=$(mktemp -d /tmp/tern-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+cpu=$(($(nproc) - 1))
+model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+echo "# tern core benchmarks"
+echo
+echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, kernel $(uname -r)"
+echo "pinned to CPU $cpu (taskset -c $cpu)"
+echo
+
+taskset -c "$cpu" "$bin" | tee "$tmp/bench.md"
+
+# Field n of the SYN table row for mode m, or n/a.
+field() {
+	awk -F'|' -v m="$1" -v n="$2" \
+		'{ gsub(/ /, "", $2) } $2 == m { gsub(/ /, "", $n); print $n; found = 1; exit }
+		 END { if (!found) print "n/a" }' "$tmp/bench.md"
+}
+
+# Total Ir of syn_batch (the measured loop) for mode m and count n.
+irs() {
+	local out=$tmp/cg.$1.$2
+
+	if ! taskset -c "$cpu" valgrind --tool=callgrind --callgrind-out-file="$out" \
+		--collect-atstart=no --toggle-collect='syn_batch*' \
+		"$bin" --mode "$1" --count "$2" >/dev/null 2>"$tmp/vg.$1.$2.log" ||
+		[ ! -s "$out" ]; then
+		echo "Error: callgrind $1 $2: $(tail -n 1 "$tmp/vg.$1.$2.log")" >&2
+		echo "n/a"
+		return
+	fi
+	awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+# (Ir(N2) - Ir(N1)) / (N2 - N1): warm-up and setup cancel out.
+ipsyn() {
+	local a b
+
+	command -v valgrind >/dev/null || { echo "n/a (no valgrind)"; return; }
+	a=$(irs "$1" "$N1")
+	b=$(irs "$1" "$N2")
+	if [[ $a =~ ^[0-9]+$ && $b =~ ^[0-9]+$ ]]; then
+		awk -v a="$a" -v b="$b" -v d=$((N2 - N1)) 'BEGIN { printf "%.0f", (b - a) / d }'
+	else
+		echo "n/a"
+	fi
+}
+
+echo
+echo "## Summary"
+echo
+echo "instructions/SYN: callgrind Ir of the SYN loop alone, (Ir($N2 SYNs) - Ir($N1 SYNs)) / $((N2 - N1))"
+echo
+echo "| mode | SYN/s (1 core) | ns/SYN | instructions/SYN |"
+echo "|---|---:|---:|---:|"
+for m in cookie stateful; do
+	echo "| $m | $(field "$m" 5) | $(field "$m" 6) | $(ipsyn "$m") |"
+done
