@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * libFuzzer target for the TCP core. One stack (8 connections, 4 half-open
- * records, challenge-ACK limit 100) listens on 10.0.0.1:80 and
- * [2001:db8::1]:80 and is rebuilt for every input. Input format:
+ * records, 4 TIME-WAIT records, challenge-ACK limit 100) listens on
+ * 10.0.0.1:80 and [2001:db8::1]:80 and is rebuilt for every input. The
+ * clients are 10.0.0.2 / 2001:db8::2, ports 40000..40003, so tuples collide.
+ * Input format:
  *
- *   byte 0   setup: bits 0-1 cookie mode (% 3), bit 2 synack_retries 1
- *            (else 5), bit 3 refuse connections from client port idx 3,
- *            bits 4-5 start time (see start_times[])
+ *   byte 0   bits 0-1 cookie mode (% 3), bit 2 synack_retries 1 (else 5),
+ *            bit 3 refuse connections from client port 40003, bits 4-5
+ *            start time (start_times[]), bit 6 retries 3 (else 15),
+ *            bit 7 rfc1337
+ *   byte 1   bit 0 keepalive (10 s idle, 5 s interval, 3 probes) and bit 1
+ *            user timeout (20 s) on the IPv4 listener
  *   then ops, each an opcode byte (% OP__COUNT) and its arguments:
  *   RAW      len16, flags8, len bytes: an arbitrary Ethernet frame; with
  *            flags bit 0 the IPv4 and TCP checksums are fixed up first
  *   SEG      struct seg_hdr, options, payload: a valid frame from tern_build
  *   TIME     amount16, unit8: advance virtual time, then tern_stack__poll
  *   MODE     mode8: tern_stack__set_syncookies(mode % 3)
+ *   APP      action8, which8, len16: the application acts on a connection
+ *            (send, shutdown, close, abort) or opens one (connect)
  *
- * Missing bytes read as zero. After every op the invariants in check_*()
- * must hold; a violation is __builtin_trap().
+ * Missing bytes read as zero. Frames are exact-size heap copies, frames the
+ * core keeps (TERN_RX_KEPT) stay allocated until it releases them, and sent
+ * data is heap memory freed when acked() covers it, so ASan sees every
+ * stale pointer. After every op the invariants in check_*() and the
+ * callbacks' contract checks must hold; a violation is __builtin_trap().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +37,10 @@
 
 #define MAX_CONNS 8
 #define BACKLOG 4
+#define MAX_TW 4
+#define MAX_OOO 16
+#define MAX_CHUNKS 32
+#define SND_BUF 16384
 #define OUT_CAP 8
 #define FAMILIES 2
 #define NPORTS 4
@@ -35,8 +49,12 @@
 #define FRAME_CAP 2048
 #define RAW_MAX 1600
 #define PAYLOAD_MAX 128
+#define SEND_MAX 4096
+#define TRACK_CONNS (2 * MAX_CONNS)
+#define TRACK_SENDS 16 /* send buffers per connection not yet acked */
 
-enum op { OP_RAW, OP_SEG, OP_TIME, OP_MODE, OP__COUNT };
+enum op { OP_RAW, OP_SEG, OP_TIME, OP_MODE, OP_APP, OP__COUNT };
+enum app_action { APP_SEND, APP_SHUTDOWN, APP_CLOSE, APP_ABORT, APP_CONNECT, APP__COUNT };
 
 /* SEG op control bits. */
 #define SEG_V6 0x01
@@ -44,7 +62,7 @@ enum op { OP_RAW, OP_SEG, OP_TIME, OP_MODE, OP__COUNT };
 #define SEG_SEQ_REL 0x08 /* seq = what tern last ACKed + delta */
 #define SEG_ACK_REL 0x10 /* ack = tern's last seq end + delta */
 #define SEG_STDOPT 0x20  /* Linux SYN options, or NOP NOP TS */
-#define SEG_BADDST 0x40  /* port 81: no listener */
+#define SEG_BADDST 0x40  /* port 81: no listener, but active opens use it */
 #define SEG_VLAN 0x80
 
 /* Fixed part of a SEG op, read byte by byte (no struct overlay). */
@@ -67,12 +85,32 @@ struct peer {
 	uint32_t ts;      /* the client's TS clock */
 };
 
+/* Application memory given to tern_conn__send(), in send order. */
+struct sendbuf {
+	uint8_t *p;
+	uint32_t len;   /* bytes the core took */
+	uint32_t acked;
+};
+
+/* A connection the application holds (from connect or accept to closed). */
+struct app_conn {
+	struct tern_conn *c;
+	int accepted;
+	uint32_t head, n; /* ring of sendbufs */
+	struct sendbuf q[TRACK_SENDS];
+};
+
 struct fz {
 	struct tern_stack *s;
 	struct tern_tx tx[OUT_CAP];
 	struct tern_out out;
 	uint64_t now;
 	struct peer peer[FAMILIES][NPORTS];
+	struct app_conn conn[TRACK_CONNS];
+	uint8_t *kept[MAX_OOO]; /* frames the core holds */
+	uint32_t nkept;
+	const uint8_t *cur;     /* frame of the rx call under way */
+	int cur_released;
 	int refuse;
 	volatile uint64_t sink;
 };
@@ -129,6 +167,15 @@ static size_t take_bytes(struct cursor *c, uint8_t *dst, size_t want)
 	return n;
 }
 
+static void *xmalloc(size_t len)
+{
+	void *p = malloc(len ? len : 1);
+
+	if (!p)
+		abort();
+	return p;
+}
+
 static void touch(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -139,39 +186,136 @@ static void touch(const void *p, size_t len)
 	fz.sink += sum;
 }
 
+static struct app_conn *conn_find(const struct tern_conn *c)
+{
+	for (int i = 0; i < TRACK_CONNS; i++)
+		if (fz.conn[i].c == c)
+			return &fz.conn[i];
+	return NULL;
+}
+
+/* A connection the application was told about; a callback for any other
+ * is a stale or never-announced pointer. */
+static struct app_conn *conn_known(const struct tern_conn *c)
+{
+	struct app_conn *a = c ? conn_find(c) : NULL;
+
+	if (!a)
+		__builtin_trap();
+	touch(tern_conn__tuple(c), sizeof(struct tern_tuple));
+	return a;
+}
+
+static struct app_conn *conn_track(struct tern_conn *c)
+{
+	struct app_conn *a = conn_find(NULL);
+
+	if (!a) /* more live connections than records: closed() went missing */
+		__builtin_trap();
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	return a;
+}
+
+static void conn_untrack(struct app_conn *a)
+{
+	for (uint32_t i = 0; i < a->n; i++)
+		free(a->q[(a->head + i) % TRACK_SENDS].p);
+	memset(a, 0, sizeof(*a));
+}
+
 static int app_accept(void *ctx, struct tern_conn *c)
 {
-	const struct tern_tuple *t = tern_conn__tuple(c);
+	struct app_conn *a = conn_find(c);
+	const struct tern_tuple *t;
 
-	touch(t, sizeof(*t));
-	if (tern_conn__state(c) < 0)
+	if (!a) /* passive open */
+		a = conn_track(c);
+	else if (a->accepted) /* a second accept() for one connection */
 		__builtin_trap();
+	a->accepted = 1;
+	t = tern_conn__tuple(c);
+	touch(t, sizeof(*t));
 	return fz.refuse && t->rport == PORT_BASE + NPORTS - 1 ? -1 : 0;
 }
 
 static void app_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len)
 {
+	conn_known(c);
 	if (len && !p)
 		__builtin_trap();
 	touch(p, len);
-	touch(tern_conn__tuple(c), sizeof(struct tern_tuple));
 }
 
 static void app_fin(void *ctx, struct tern_conn *c)
 {
-	touch(tern_conn__tuple(c), sizeof(struct tern_tuple));
+	conn_known(c);
+}
+
+/* The peer acknowledged `bytes` of sent data: free what is fully covered. */
+static void app_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
+{
+	struct app_conn *a = conn_known(c);
+
+	while (bytes) {
+		struct sendbuf *b = &a->q[a->head];
+		uint32_t take = b->len - b->acked;
+
+		if (!a->n) /* more acknowledged than was ever sent */
+			__builtin_trap();
+		if (take > bytes)
+			take = bytes;
+		b->acked += take;
+		bytes -= take;
+		if (b->acked == b->len) {
+			free(b->p);
+			a->head = (a->head + 1) % TRACK_SENDS;
+			a->n--;
+		}
+	}
+}
+
+static void app_writable(void *ctx, struct tern_conn *c)
+{
+	conn_known(c);
 }
 
 static void app_closed(void *ctx, struct tern_conn *c, int reason)
 {
+	struct app_conn *a = conn_known(c);
+
 	if (reason < TERN_CLOSE_FIN || reason > TERN_CLOSE_ABORT)
 		__builtin_trap();
-	touch(tern_conn__tuple(c), sizeof(struct tern_tuple));
+	conn_untrack(a);
 }
 
 static const struct tern_app_ops app_ops = {
-	.accept = app_accept, .data = app_data, .fin = app_fin, .closed = app_closed,
+	.accept = app_accept,
+	.data = app_data,
+	.fin = app_fin,
+	.acked = app_acked,
+	.writable = app_writable,
+	.closed = app_closed,
 };
+
+/* The core gives back a frame it kept; it must be one it still holds. */
+static void app_release(void *ctx, uint64_t handle)
+{
+	uint8_t *f = (uint8_t *)(uintptr_t)handle;
+
+	if (f == fz.cur && !fz.cur_released) {
+		fz.cur_released = 1;
+		return;
+	}
+	for (uint32_t i = 0; i < fz.nkept; i++) {
+		if (fz.kept[i] == f) {
+			fz.kept[i] = fz.kept[--fz.nkept];
+			free(f);
+			return;
+		}
+	}
+	__builtin_trap(); /* released twice, or never kept */
+}
 
 static void make_addr(struct tern_addr *a, int family, uint8_t last)
 {
@@ -188,14 +332,21 @@ static void make_addr(struct tern_addr *a, int family, uint8_t last)
 	a->b[15] = last;
 }
 
-static void make_cfg(struct tern_cfg *cfg, uint8_t setup)
+static void make_cfg(struct tern_cfg *cfg, uint8_t b0)
 {
 	tern_cfg__defaults(cfg);
 	cfg->max_conns = MAX_CONNS;
 	cfg->backlog = BACKLOG;
+	cfg->max_tw = MAX_TW;
+	cfg->max_ooo = MAX_OOO;
+	cfg->ooo_per_conn = 4;
+	cfg->max_chunks = MAX_CHUNKS;
+	cfg->snd_buf = SND_BUF;
 	cfg->challenge_ack_limit = 100;
-	cfg->syncookies = (uint8_t)((setup & 3) % 3);
-	cfg->synack_retries = setup & 4 ? 1 : 5;
+	cfg->syncookies = (uint8_t)((b0 & 3) % 3);
+	cfg->synack_retries = b0 & 4 ? 1 : 5;
+	cfg->retries = b0 & 0x40 ? 3 : 15;
+	cfg->rfc1337 = !!(b0 & 0x80);
 }
 
 static void make_secrets(struct tern_secrets *sec)
@@ -206,35 +357,71 @@ static void make_secrets(struct tern_secrets *sec)
 		b[i] = (uint8_t)(i * 7 + 3);
 }
 
-static void setup(uint8_t b)
+static void stack_alloc(const struct tern_cfg *cfg)
+{
+	size_t len = tern_stack__memsize(cfg);
+
+	if (!len)
+		__builtin_trap();
+	if (len <= stack_len)
+		return;
+	free(stack_mem);
+	stack_mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
+	if (!stack_mem)
+		abort();
+	stack_len = len;
+}
+
+static void listen_all(uint8_t b1)
+{
+	struct tern_listen_opts lo = { 0 };
+	struct tern_addr a;
+
+	make_addr(&a, 4, 1);
+	if (tern_stack__listen(fz.s, &a, 4, SRV_PORT))
+		__builtin_trap();
+	if (b1 & 1) {
+		lo.keepalive_idle_s = 10;
+		lo.keepalive_intvl_s = 5;
+		lo.keepalive_cnt = 3;
+	}
+	if (b1 & 2)
+		lo.user_timeout_ms = 20000;
+	if (tern_stack__listen_opts(fz.s, &a, SRV_PORT, &lo))
+		__builtin_trap();
+	make_addr(&a, 6, 1);
+	if (tern_stack__listen(fz.s, &a, 6, SRV_PORT))
+		__builtin_trap();
+}
+
+static void setup(uint8_t b0, uint8_t b1)
 {
 	struct tern_cfg cfg;
 	struct tern_secrets sec;
-	struct tern_addr a;
 
-	make_cfg(&cfg, b);
+	make_cfg(&cfg, b0);
 	make_secrets(&sec);
-	if (!stack_mem) {
-		stack_len = tern_stack__memsize(&cfg);
-		stack_mem = aligned_alloc(64, (stack_len + 63) & ~(size_t)63);
-		if (!stack_mem)
-			abort();
-	}
+	stack_alloc(&cfg);
 	memset(fz.peer, 0, sizeof(fz.peer));
-	fz.now = start_times[(b >> 4) & 3];
-	fz.refuse = !!(b & 8);
+	fz.now = start_times[(b0 >> 4) & 3];
+	fz.refuse = !!(b0 & 8);
 	fz.out.tx = fz.tx;
 	fz.out.cap = OUT_CAP;
 	fz.s = tern_stack__init(stack_mem, stack_len, &cfg, &sec, fz.now);
 	if (!fz.s)
 		__builtin_trap();
 	tern_stack__set_app(fz.s, &app_ops, NULL);
-	make_addr(&a, 4, 1);
-	if (tern_stack__listen(fz.s, &a, 4, SRV_PORT))
-		__builtin_trap();
-	make_addr(&a, 6, 1);
-	if (tern_stack__listen(fz.s, &a, 6, SRV_PORT))
-		__builtin_trap();
+	tern_stack__set_release(fz.s, app_release, NULL);
+	listen_all(b1);
+}
+
+/* The stack is abandoned: give back what it still references. */
+static void teardown(void)
+{
+	for (int i = 0; i < TRACK_CONNS; i++)
+		conn_untrack(&fz.conn[i]);
+	while (fz.nkept)
+		free(fz.kept[--fz.nkept]);
 }
 
 /* An emitted segment must build, and parse back to what was described. */
@@ -250,6 +437,8 @@ static void check_tx(const struct tern_tx *tx)
 		__builtin_trap();
 	if (seg.seq != tx->seq || seg.ack != tx->ack || seg.flags != tx->flags ||
 	    seg.win != tx->win || seg.len != tx->len)
+		__builtin_trap();
+	if (tx->len && memcmp(seg.payload, tx->payload, tx->len))
 		__builtin_trap();
 	if (memcmp(&seg.t.laddr, &tx->t.raddr, sizeof(seg.t.laddr)) ||
 	    memcmp(&seg.t.raddr, &tx->t.laddr, sizeof(seg.t.raddr)) ||
@@ -298,22 +487,32 @@ static void after_op(void)
 		track(&fz.tx[i]);
 }
 
-/* Feed an exactly sized heap copy, so ASan sees any read past the frame. */
+/* Feed an exactly sized heap copy, so ASan sees any read past the frame;
+ * the copy lives on while the core keeps it. */
 static void rx(const uint8_t *frame, uint32_t len)
 {
-	uint8_t *copy = malloc(len ? len : 1);
+	uint8_t *copy = xmalloc(len);
+	int ret;
 
-	if (!copy)
-		abort();
 	memcpy(copy, frame, len);
 	fz.out.n = 0;
-	tern_stack__rx(fz.s, copy, len, 0, fz.now, &fz.out);
+	fz.cur = copy;
+	fz.cur_released = 0;
+	ret = tern_stack__rx(fz.s, copy, len, (uintptr_t)copy, fz.now, &fz.out);
+	fz.cur = NULL;
 	/* Checked before the frame goes: a reply may point into it. */
 	after_op();
+	if (ret == TERN_RX_KEPT) {
+		if (fz.cur_released || fz.nkept >= MAX_OOO)
+			__builtin_trap(); /* kept and released, or over max_ooo */
+		fz.kept[fz.nkept++] = copy;
+		return;
+	}
+	if (ret < 0 || ret >= TERN_PARSE__COUNT)
+		__builtin_trap();
 	free(copy);
 }
 
-/* Store a checksum computed with its field zeroed. */
 static void csum_store(uint8_t *field, uint64_t sum)
 {
 	uint16_t c = tern_csum_fold(sum);
@@ -506,15 +705,97 @@ static void op_mode(struct cursor *c)
 	after_op();
 }
 
+/* The i-th tracked connection (i modulo how many there are), or NULL. */
+static struct app_conn *conn_pick(uint8_t i)
+{
+	int n = 0;
+
+	for (int k = 0; k < TRACK_CONNS; k++)
+		n += !!fz.conn[k].c;
+	if (!n)
+		return NULL;
+	i %= n;
+	for (int k = 0; k < TRACK_CONNS; k++)
+		if (fz.conn[k].c && !i--)
+			return &fz.conn[k];
+	return NULL;
+}
+
+/* Queue len bytes of fresh heap memory; it is freed once acked. */
+static void app_send(struct app_conn *a, uint16_t len)
+{
+	struct tern_conn *c = a->c;
+	uint8_t *p;
+	int n;
+
+	if (a->n == TRACK_SENDS)
+		return;
+	len = (uint16_t)(len % SEND_MAX + 1);
+	p = xmalloc(len);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)i;
+	n = tern_conn__send(fz.s, c, p, len, fz.now, &fz.out);
+	if (n > len)
+		__builtin_trap();
+	if (n <= 0 || a->c != c) { /* refused, or closed() already ran */
+		free(p);
+		return;
+	}
+	a->q[(a->head + a->n++) % TRACK_SENDS] = (struct sendbuf){ .p = p, .len = (uint32_t)n };
+}
+
+/* Active open from 10.0.0.1 / 2001:db8::1, port 80 (the listener's) or
+ * 81, to one of the clients. */
+static void app_connect(uint8_t which)
+{
+	int family = which & 1 ? 6 : 4;
+	struct tern_tuple t = { .family = (uint8_t)family };
+	struct tern_l2 l2 = { 0 };
+	struct tern_conn *c;
+
+	make_addr(&t.laddr, family, 1);
+	make_addr(&t.raddr, family, 2);
+	t.lport = which & 2 ? SRV_PORT + 1 : SRV_PORT;
+	t.rport = (uint16_t)(PORT_BASE + ((which >> 2) & 3));
+	memcpy(l2.peer_mac, cli_mac, 6);
+	memcpy(l2.local_mac, srv_mac, 6);
+	c = tern_stack__connect(fz.s, &t, &l2, fz.now, &fz.out);
+	if (c && !conn_find(c))
+		conn_track(c);
+}
+
+static void op_app(struct cursor *c)
+{
+	uint8_t action = take8(c) % APP__COUNT, which = take8(c);
+	uint16_t len = take16(c);
+	struct app_conn *a = action == APP_CONNECT ? NULL : conn_pick(which);
+
+	fz.out.n = 0;
+	if (action == APP_CONNECT)
+		app_connect(which);
+	else if (a && action == APP_SEND)
+		app_send(a, len);
+	else if (a && action == APP_SHUTDOWN)
+		tern_conn__shutdown(fz.s, a->c, fz.now, &fz.out);
+	else if (a && action == APP_CLOSE)
+		tern_conn__close(fz.s, a->c, fz.now, &fz.out);
+	else if (a)
+		tern_conn__abort(fz.s, a->c, fz.now, &fz.out);
+	after_op();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cursor c = { data, size };
+	uint8_t b0, b1;
 
-	if (!size)
+	if (size < 2)
 		return 0;
-	setup(take8(&c));
+	b0 = take8(&c);
+	b1 = take8(&c);
+	setup(b0, b1);
 	while (c.n) {
 		switch (take8(&c) % OP__COUNT) {
 		case OP_RAW:
@@ -526,10 +807,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_TIME:
 			op_time(&c);
 			break;
-		default:
+		case OP_MODE:
 			op_mode(&c);
+			break;
+		default:
+			op_app(&c);
 			break;
 		}
 	}
+	teardown();
 	return 0;
 }

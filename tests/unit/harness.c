@@ -38,8 +38,27 @@ static void app_closed(void *ctx, struct tern_conn *c, int reason)
 		h->conn = NULL;
 }
 
+static void app_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
+{
+	((struct h *)ctx)->acked += bytes;
+}
+
+static void app_writable(void *ctx, struct tern_conn *c)
+{
+	((struct h *)ctx)->writables++;
+}
+
+static void frame_release(void *ctx, uint64_t frame)
+{
+	struct h *h = ctx;
+
+	h->released++;
+	h->last_released = frame;
+}
+
 static const struct tern_app_ops h_ops = {
 	.accept = app_accept, .data = app_data, .fin = app_fin, .closed = app_closed,
+	.acked = app_acked, .writable = app_writable,
 };
 
 static void addr(struct tern_addr *a, int family, uint8_t last)
@@ -82,6 +101,7 @@ static void init(struct h *h, int family, void (*tweak)(struct tern_cfg *))
 	h->out.tx = h->tx;
 	h->out.cap = H_TX_CAP;
 	tern_stack__set_app(h->s, &h_ops, h);
+	tern_stack__set_release(h->s, frame_release, h);
 	addr(&la, family, 1);
 	tern_stack__listen(h->s, &la, family, 80);
 }
@@ -137,10 +157,34 @@ void h_linux_syn_opts(struct tern_seg *seg, uint32_t tsval)
 	h_ts(seg, tsval, 0);
 }
 
-void h_in(struct h *h, const struct tern_seg *seg)
+int h_in(struct h *h, const struct tern_seg *seg)
 {
 	h->out.n = 0;
-	tern_stack__input(h->s, seg, h->now, &h->out);
+	return tern_stack__input(h->s, seg, h->now, &h->out);
+}
+
+int h_send(struct h *h, const void *p, uint32_t len)
+{
+	h->out.n = 0;
+	return tern_conn__send(h->s, h->conn, p, len, h->now, &h->out);
+}
+
+int h_close(struct h *h)
+{
+	h->out.n = 0;
+	return tern_conn__close(h->s, h->conn, h->now, &h->out);
+}
+
+int h_shutdown(struct h *h)
+{
+	h->out.n = 0;
+	return tern_conn__shutdown(h->s, h->conn, h->now, &h->out);
+}
+
+void h_abort(struct h *h)
+{
+	h->out.n = 0;
+	tern_conn__abort(h->s, h->conn, h->now, &h->out);
 }
 
 void h_poll(struct h *h)

@@ -25,6 +25,10 @@ struct h {
 	struct tern_conn *conn;
 	uint8_t data[65536];
 	uint32_t ndata;
+	uint64_t acked;      /* bytes the acked() callback reported */
+	int writables;
+	int released;        /* frames handed back by the core */
+	uint64_t last_released;
 };
 
 /* A stack with default cfg; tweak (may be NULL) edits the cfg first. */
@@ -38,8 +42,14 @@ struct tern_seg h_seg(const struct h *h, uint8_t flags, uint32_t seq, uint32_t a
 void h_linux_syn_opts(struct tern_seg *seg, uint32_t tsval);
 void h_ts(struct tern_seg *seg, uint32_t tsval, uint32_t tsecr);
 
-/* Feed a segment (clears previous replies). */
-void h_in(struct h *h, const struct tern_seg *seg);
+/* Feed a segment (clears previous replies). Returns 1 if the core kept
+ * seg->frame (out-of-order). */
+int h_in(struct h *h, const struct tern_seg *seg);
+/* Application calls on h->conn (each clears previous replies). */
+int h_send(struct h *h, const void *p, uint32_t len);
+int h_close(struct h *h);
+int h_shutdown(struct h *h);
+void h_abort(struct h *h);
 void h_poll(struct h *h);
 void h_advance(struct h *h, uint64_t ns);
 

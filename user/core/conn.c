@@ -286,7 +286,7 @@ int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern
 }
 
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
-				   uint32_t iss, uint32_t ts_off, uint16_t peer_mss,
+				   uint32_t iss, uint32_t irs, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now)
 {
 	struct tern_conn *c = tern_pool__alloc(&s->conns, hash, &seg->t);
@@ -300,7 +300,9 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	c->rcv_wscale = optf & TERN_NEG_WS ? s->rcv_wscale : 0;
 	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss + 1;
-	c->rcv_nxt = c->rcv_wup = seg->seq;
+	/* From the handshake, not from this segment: a reordered data
+	 * segment may complete the handshake before the pure ACK does. */
+	c->rcv_nxt = c->rcv_wup = irs + 1;
 	c->snd_wnd = c->max_window = (uint32_t)seg->win << c->snd_wscale;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;

@@ -248,9 +248,14 @@ int tern_emit_conn_seg(struct tern_stack *s, struct tern_conn *c, uint32_t seq, 
 	return 1;
 }
 
-/* ACK of everything received so far (tcp_send_ack). */
+/*
+ * ACK of everything received so far (tcp_send_ack). Its SEQ is the highest
+ * sequence sent (tcp_acceptable_seq), never the rewound snd_nxt of a
+ * go-back-N retransmission: a zero-length segment below the peer's RCV.NXT
+ * is unacceptable and its ACK field would be ignored.
+ */
 void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out)
 {
-	tern_emit_conn_seg(s, c, c->snd_nxt, TERN_TH_ACK, NULL, 0, now, out);
+	tern_emit_conn_seg(s, c, tern_conn_acceptable_seq(c), TERN_TH_ACK, NULL, 0, now, out);
 }

@@ -185,8 +185,8 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 		ts_off = tern_ts_off(s, &seg->t);
 		tern_cookie_ts_decode(tsecr ? tsecr - ts_off : 0, &optf, &ws);
 	}
-	c = tern_conn_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, seg->ack - 1, ts_off, mss,
-			     optf, ws, now);
+	c = tern_conn_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, seg->ack - 1,
+			     seg->seq - 1, ts_off, mss, optf, ws, now);
 	if (!c) {
 		TERN_MIB_INC(s, ListenOverflows);
 		listen_drop(s);
@@ -295,8 +295,8 @@ int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_s
 	}
 	if (!(flg & TERN_TH_ACK))
 		return 0;
-	c = tern_conn_create(s, tern_tuple_hash(&s->sec.table, &r->n.t), seg, r->iss, r->ts_off, r->peer_mss, r->optf,
-			     r->snd_wscale, now);
+	c = tern_conn_create(s, tern_tuple_hash(&s->sec.table, &r->n.t), seg, r->iss, r->irs,
+			     r->ts_off, r->peer_mss, r->optf, r->snd_wscale, now);
 	if (!c) {
 		/* Connection table full: drop the ACK, keep the record, the
 		 * SYN-ACK timer retries (Linux without tcp_abort_on_overflow). */

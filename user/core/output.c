@@ -141,7 +141,10 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	const uint8_t *p;
 
 	if (tern_seq_ge(c->snd_nxt, end)) {
-		if (!(c->flags & TERN_CF_FIN_QUEUED) || c->snd_nxt != end ||
+		/* FIN-WAIT-2 is the only live state whose FIN is acknowledged
+		 * (then snd_una is past it and end would point after it). */
+		if (!(c->flags & TERN_CF_FIN_QUEUED) || c->state == TERN_FIN_WAIT_2 ||
+		    c->snd_nxt != end ||
 		    tern_seq_gt(end + 1, c->snd_una + c->snd_wnd))
 			return 0;
 		if (!tern_emit_conn_seg(s, c, end, TERN_TH_FIN | TERN_TH_ACK, NULL, 0, now, out))
@@ -207,7 +210,8 @@ static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint32_t ms)
 	} else {
 		err = m - (int32_t)(c->srtt_us >> 3);
 		c->srtt_us += err;
-		c->rttvar_us += ((uint32_t)(err < 0 ? -err : err) - c->rttvar_us) / 4;
+		/* RTTVAR = 3/4 RTTVAR + 1/4 |err|, kept non-negative */
+		c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + (uint32_t)(err < 0 ? -err : err) / 4;
 	}
 	rto = ((c->srtt_us >> 3) + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000)) / 1000;
 	c->rto_ms = rto < s->cfg.rto_min_ms ? s->cfg.rto_min_ms

@@ -273,7 +273,7 @@ const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 void tern_conn_ka_start(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
-				   uint32_t iss, uint32_t ts_off, uint16_t peer_mss,
+				   uint32_t iss, uint32_t irs, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now);
 /* Initialise the transfer state of a new connection (both open paths). */
 void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,

@@ -213,7 +213,7 @@ struct tern_tw *tern_tw__enter(struct tern_stack *s, const struct tern_conn *c, 
 	tw->n.t.pad[0] = c->optf & TERN_NEG_TS ? TERN_TW_TS : 0;
 	tw->n.t.pad[1] = c->rcv_wscale;
 	tw->n.t.pad[2] = 0; /* no out-of-window ACK yet */
-	tw->snd_nxt = c->snd_nxt;
+	tw->snd_nxt = c->snd_max; /* highest sent: snd_nxt may be rewound */
 	tw->rcv_nxt = c->rcv_nxt;
 	tw->ts_recent = c->ts_recent;
 	tw->expire_ms = tern_ms(now) + s->cfg.time_wait_ms;
@@ -390,6 +390,8 @@ uint64_t tern_tw__next_deadline(const struct tern_stack *s)
 	 * and expiry requeues it. */
 	if (tw_flags(h) & (TW_RESTARTED | TW_DEAD))
 		return s->now;
+	/* The start of the millisecond in which tern_ms() reaches expire_ms. */
 	d = (int32_t)(h->expire_ms - tern_ms(s->now));
-	return d <= 0 ? s->now : s->now + (uint64_t)d * TERN_NSEC_PER_MSEC;
+	return d <= 0 ? s->now
+		      : s->now - s->now % TERN_NSEC_PER_MSEC + (uint64_t)d * TERN_NSEC_PER_MSEC;
 }
