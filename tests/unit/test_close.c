@@ -10,6 +10,7 @@
  * test_timewait.c; here only the paths into it. Every test starts from a
  * connection made by h_connect(): TS, SACK, WS 7, final ACK window 502.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -679,7 +680,7 @@ TEST(test_fin_wait_1_fin_retransmit)
 	REQUIRE_EQ(e_close(&e), 0);
 	REQUIRE_EQ(e.h->out.n, 1);
 	t0 = e.h->now;
-	CHECK_EQ(tern_stack__next_deadline(e.h->s), t0 + SEC(1));
+	CHECK(tern_stack__next_deadline(e.h->s) <= t0 + SEC(1)); /* wheel: at or before */
 
 	run_until(e.h, t0 + SEC(3600));
 	REQUIRE_EQ(nev, retries + 1);
@@ -723,9 +724,11 @@ static void fin_wait_2_timeout(void (*tweak)(struct tern_cfg *), uint32_t ms)
 	CHECK_EQ(nconns(&e), 1);
 	CHECK_EQ(e.h->closes, 0);
 
+	/* Silent, as Linux's FIN_WAIT2 timewait socket with tcp_fin_timeout
+	 * not above TIME-WAIT's length: no RST. */
 	run_until(e.h, t1 + MS(ms));
-	REQUIRE_EQ(nev, 1);
-	check_seg(&evs[0].tx, TERN_TH_RST | TERN_TH_ACK, e.iss + 2, e.rcv);
+	CHECK_EQ(nev, 0);
+	CHECK_EQ(H_MIB(e.h, OutRsts), 0);
 	CHECK_EQ(nconns(&e), 0);
 	CHECK_EQ(ntw(&e), 0);
 	CHECK_EQ(e.h->closes, 1);
@@ -768,7 +771,8 @@ TEST(test_fin_wait_2_close_after_shutdown_times_out)
 	REQUIRE_EQ(e_close(&e), 0);
 	CHECK_EQ(e.h->out.n, 0);
 	t1 = e.h->now;
-	CHECK_EQ(tern_stack__next_deadline(e.h->s), t1 + MS(e.h->s->cfg.fin_timeout_ms));
+	/* the wheel reports a time at or before the deadline; none at all here */
+	CHECK(tern_stack__next_deadline(e.h->s) <= t1 + MS(e.h->s->cfg.fin_timeout_ms));
 
 	run_until(e.h, t1 + MS(e.h->s->cfg.fin_timeout_ms));
 	CHECK_EQ(nconns(&e), 0);

@@ -13,8 +13,9 @@ enum bench_syn_mode {
 };
 
 int bench_sizes(void);
-/* Timed for at least a second when count is 0; otherwise exactly count
- * SYNs after one warm-up batch (for instruction counting). */
+/* Timed for at least a second when count is 0, printing one row of the
+ * table `| mode | SYNs | seconds | SYN/s (1 core) | ns/SYN |`; otherwise
+ * exactly count SYNs after one warm-up batch, untimed (for callgrind). */
 int bench_syn(enum bench_syn_mode mode, unsigned long count);
 
 #endif

@@ -4,7 +4,8 @@
  * a virtual clock (no network). A listener on 10.0.0.1:80, cookies in auto
  * mode (tcp_syncookies=1), 64 half-open records:
  *
- *   1. a client connects, sends "hello" and closes its side;
+ *   1. a client connects, sends "hello" and closes its side; the
+ *      application closes too (FIN, ACK: the connection is gone);
  *   2. 10,000 SYNs from random sources fill the half-open table, and SYN
  *      cookies answer the rest;
  *   3. a second client completes a cookie handshake during the flood;
@@ -38,7 +39,7 @@ struct demo {
 	uint64_t rng;
 	int failures;
 	/* application events */
-	int accepts, fins;
+	int accepts, fins, closes;
 	char data[256];
 	uint32_t ndata;
 	struct tern_conn *last;
@@ -89,7 +90,15 @@ static void app_fin(void *ctx, struct tern_conn *c)
 
 static void app_closed(void *ctx, struct tern_conn *c, int reason)
 {
-	printf("    app: connection closed, reason %d\n", reason);
+	static const char *const why[] = { "FIN", "RST", "TIMEOUT", "USER_TIMEOUT",
+					   "KEEPALIVE", "ABORT" };
+	struct demo *d = ctx;
+
+	d->closes++;
+	if (d->last == c)
+		d->last = NULL;
+	printf("    app: connection closed, reason %s\n",
+	       reason >= 0 && reason <= TERN_CLOSE_ABORT ? why[reason] : "?");
 }
 
 static const struct tern_app_ops app_ops = {
@@ -317,7 +326,7 @@ static void step1(struct demo *d)
 	struct client cl = { .name = "client", .port = 40000, .snd_nxt = 1000 };
 	struct tern_seg seg;
 
-	printf("\n## 1. A client connects, sends \"hello\", closes its side\n\n");
+	printf("\n## 1. A client connects, sends \"hello\", closes; so does the app\n\n");
 	v4(&cl.addr, 10, 0, 0, 2);
 	expect(d, !handshake(d, &cl), "three-way handshake, connection accepted");
 	expect(d, mib(d, TERN_MIB_SyncookiesSent) == 0, "stateful SYN-ACK (table not full)");
@@ -329,6 +338,14 @@ static void step1(struct demo *d)
 	expect(d, d->fins == 1 && d->last &&
 		  !strcmp(tern_state_name(tern_conn__state(d->last)), "CLOSE-WAIT"),
 	       "application told, connection in CLOSE-WAIT");
+	if (!d->last)
+		return;
+	printf("    app: close\n");
+	d->out.n = 0;
+	tern_conn__close(d->s, d->last, d->now, &d->out);
+	expect(d, !client_recv(d, &cl, 0, &seg) && (seg.flags & TERN_TH_FIN), "tern sends its FIN");
+	client_send(d, &cl, TERN_TH_ACK, NULL);
+	expect(d, d->closes == 1 && d->out.n == 0, "the client's ACK ends the connection");
 }
 
 /* One flood SYN from a random 198.18.0.0/15 source, no reply expected. */
@@ -436,7 +453,7 @@ static void step4(struct demo *d)
 	expect(d, mib(d, TERN_MIB_TCPReqExpired) == BACKLOG &&
 		  mib(d, TERN_MIB_TCPSynRetrans) == (uint64_t)BACKLOG * SYNACK_RETRIES,
 	       "after 5 SYN-ACK retransmissions each");
-	expect(d, tern_stack__nconns(d->s) == 2, "both real connections are still there");
+	expect(d, tern_stack__nconns(d->s) == 1, "the connection from step 3 is still there");
 }
 
 static void print_counters(const struct demo *d)

@@ -69,6 +69,7 @@ int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	if (c->state == TERN_FIN_WAIT_2)
 		c->ka_at = tern_deadline(now, s->cfg.fin_timeout_ms);
 	tern_conn__shutdown(s, c, now, out);
+	tern_conn_rearm(s, c);
 	return 0;
 }
 
@@ -105,22 +106,21 @@ void tern_conn_fin_acked(struct tern_stack *s, struct tern_conn *c, uint64_t now
 	}
 }
 
-/* The peer's FIN arrived in order (RCV.NXT already counts it). */
+/* The peer's FIN arrived in order (RCV.NXT already counts it). The
+ * application hears of it unless it closed; it may act on c from the
+ * callback (even abort it). */
 void tern_conn_peer_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 {
-	switch (c->state) {
-	case TERN_ESTABLISHED:
+	int state = c->state;
+
+	if (state == TERN_ESTABLISHED)
 		c->state = TERN_CLOSE_WAIT;
-		break;
-	case TERN_FIN_WAIT_1:
+	else if (state == TERN_FIN_WAIT_1)
 		c->state = TERN_CLOSING;
-		break;
-	case TERN_FIN_WAIT_2:
-		tern_conn_time_wait(s, c, now);
+	else if (state != TERN_FIN_WAIT_2)
 		return;
-	default:
-		return;
-	}
 	if (s->ops && s->ops->fin && !(c->flags & TERN_CF_RCV_SHUT))
 		s->ops->fin(s->app_ctx, c);
+	if (state == TERN_FIN_WAIT_2 && c->in_use)
+		tern_conn_time_wait(s, c, now);
 }

@@ -361,21 +361,15 @@ void tern_conn_reset(struct tern_stack *s, struct tern_conn *c)
 	tern_conn_free(s, c, TERN_CLOSE_RST);
 }
 
-/* Abort: RST+ACK at the acceptable sequence (tcp_send_active_reset), free. */
+/* Abort: RST+ACK at the acceptable sequence with the connection's options
+ * (tcp_send_active_reset), then free. */
 void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
 			    struct tern_out *out)
 {
-	struct tern_tx *tx = c->state == TERN_SYN_SENT ? NULL : tern_emit_slot(s, out);
-
-	if (tx) {
+	if (c->state != TERN_SYN_SENT &&
+	    tern_emit_conn_seg(s, c, tern_conn_acceptable_seq(c), TERN_TH_RST | TERN_TH_ACK, NULL,
+			       0, now, out))
 		TERN_MIB_INC(s, OutRsts);
-		tx->t = c->n.t;
-		tx->l2 = c->l2;
-		tx->seq = tern_conn_acceptable_seq(c);
-		tx->ack = c->rcv_nxt;
-		tx->flags = TERN_TH_RST | TERN_TH_ACK;
-		tx->win = 0;
-	}
 	if (c->state == TERN_ESTABLISHED || c->state == TERN_CLOSE_WAIT)
 		TERN_MIB_INC(s, EstabResets);
 	tern_conn_free(s, c, reason);

@@ -35,17 +35,18 @@ static const uint32_t MS_PER_S = 1000;
  * tcp_keepalive_timer(): after `idle` without a segment from the peer and
  * with nothing outstanding, probe every `intvl`; after `cnt` unanswered
  * probes (or the user timeout, when set) reset. An orphaned FIN-WAIT-2
- * ends after fin_timeout with a RST, as Linux does when tcp_fin_timeout
- * does not exceed TIME-WAIT's length.
+ * (the application closed) ends silently after fin_timeout: with
+ * tcp_fin_timeout not above TIME-WAIT's length, Linux turns it into a
+ * FIN_WAIT2 timewait socket that expires without a RST.
  */
 static void ka_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
 	const struct tern_listener *l = tern_conn_listener(s, c);
 	uint32_t idle, elapsed = tern_ms(now) - c->last_rcv, ut;
 
-	if (c->state == TERN_FIN_WAIT_2) {
+	if (c->state == TERN_FIN_WAIT_2 && (c->flags & TERN_CF_RCV_SHUT)) {
 		TERN_MIB_INC(s, TCPFinWait2Timeout);
-		return tern_conn_abort_reason(s, c, TERN_CLOSE_TIMEOUT, now, out);
+		return tern_conn_free(s, c, TERN_CLOSE_TIMEOUT);
 	}
 	if (!l || !l->opts.keepalive_idle_s)
 		return;

@@ -101,11 +101,26 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 	return (int)len;
 }
 
-static uint32_t rto_now(const struct tern_conn *c)
+static uint32_t rto_backed_off(const struct tern_conn *c)
 {
 	uint64_t rto = (uint64_t)c->rto_ms << c->backoff;
 
 	return rto < RTO_MAX_MS ? (uint32_t)rto : (uint32_t)RTO_MAX_MS;
+}
+
+/* The retransmission timeout to arm now: backed off, and never past the
+ * user timeout (tcp_clamp_rto_to_user_timeout). */
+static uint32_t rto_arm(const struct tern_stack *s, const struct tern_conn *c, uint64_t now)
+{
+	const struct tern_listener *l = tern_conn_listener(s, c);
+	uint32_t rto = rto_backed_off(c), ut = l ? l->opts.user_timeout_ms : 0;
+	uint32_t elapsed = tern_ms(now) - c->una_since;
+
+	if (!ut || c->snd_una == c->snd_max)
+		return rto;
+	if (elapsed >= ut)
+		return 1;
+	return ut - elapsed < rto ? ut - elapsed : rto;
 }
 
 static uint32_t flight(const struct tern_conn *c)
@@ -189,20 +204,29 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		c->una_since = tern_ms(now);
 	if (c->snd_una != c->snd_max) {
 		if (!c->rto_at)
-			c->rto_at = tern_deadline(now, rto_now(c));
+			c->rto_at = tern_deadline(now, rto_arm(s, c, now));
 	} else if ((c->sq_bytes || ((c->flags & TERN_CF_FIN_QUEUED) &&
 				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
 		/* Something to send, nothing in flight: the window is shut. */
 		c->flags |= TERN_CF_PROBING;
-		c->rto_at = tern_deadline(now, rto_now(c));
+		c->rto_at = tern_deadline(now, rto_arm(s, c, now));
 	}
 }
+
+/* A sample that does not fit in microseconds is no sample (as Linux's
+ * tcp_rtt_tsopt_us): a TSecr from the future or made up by the peer, or a
+ * timed segment from long ago. */
+#define RTT_MAX_MS (INT32_MAX / 1000)
 
 /* RFC 6298 2.2-2.4 with Linux's fixed point: srtt_us is 8 x SRTT. */
 static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint32_t ms)
 {
-	int32_t m = (int32_t)(ms ? ms : 1) * 1000, err;
+	int32_t m, err;
 	uint32_t rto;
+
+	if (ms >= RTT_MAX_MS)
+		return;
+	m = (int32_t)(ms ? ms : 1) * 1000;
 
 	if (!c->srtt_us) {
 		c->srtt_us = (uint32_t)m << 3;
@@ -307,7 +331,7 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	c->retries = 0;
 	c->dupacks = 0;
 	c->una_since = tern_ms(now);
-	c->rto_at = c->snd_una == c->snd_max ? 0 : tern_deadline(now, rto_now(c));
+	c->rto_at = c->snd_una == c->snd_max ? 0 : tern_deadline(now, rto_arm(s, c, now));
 	cc_on_ack(s, c, acked, now, out);
 	if (data && s->ops && s->ops->acked)
 		s->ops->acked(s->app_ctx, c, data);
@@ -363,7 +387,7 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 	c->retries++;
 	if (c->backoff < 31)
 		c->backoff++;
-	c->rto_at = tern_deadline(now, rto_now(c));
+	c->rto_at = tern_deadline(now, rto_arm(s, c, now));
 }
 
 /* The retransmission (or probe) timer expired. */
@@ -393,5 +417,5 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 		c->backoff++;
 	c->snd_nxt = c->snd_una;
 	tern_conn_output(s, c, now, out);
-	c->rto_at = tern_deadline(now, rto_now(c));
+	c->rto_at = tern_deadline(now, rto_arm(s, c, now));
 }

@@ -130,9 +130,11 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	}
 	if ((c->flags & TERN_CF_RCV_SHUT) && len && tern_seq_gt(seq + len, c->rcv_nxt)) {
 		/* Data after the application closed: RFC 2525 2.17, Linux
-		 * TCPAbortOnData. */
+		 * TCPAbortOnData; the RST answers the segment (SEQ=SEG.ACK, as
+		 * tcp_v4_send_reset) so that it matches the peer's RCV.NXT. */
 		TERN_MIB_INC(s, TCPAbortOnData);
-		tern_conn_abort(s, c, now, out);
+		tern_emit_reset(s, seg, out);
+		tern_conn_free(s, c, TERN_CLOSE_ABORT);
 		return 0;
 	}
 	if (tern_seq_lt(seq, c->rcv_nxt)) {

@@ -1,0 +1,1302 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Data transfer on an established connection: segmentation (MSS, the
+ * peer's window, cwnd), the bounded zero-copy send queue, the
+ * retransmission timer (RFC 6298), Karn's rule, slow start and congestion
+ * avoidance (RFC 5681), NewReno (RFC 6582), zero-window probes, a shrinking
+ * window, delayed ACKs, the out-of-order queue with SACK (RFC 2018) and
+ * sequence-number wrap. The reference is Linux (net/ipv4/tcp_input.c,
+ * tcp_output.c, tcp_timer.c).
+ *
+ * Unless a test says otherwise the connection comes from h_connect(): a
+ * Linux client option set (TS, SACK, WS 7; we scale by 3), final ACK with
+ * window 502 << 7, send MSS 1460 - 12 = 1448, initial cwnd 10 * MSS.
+ * Every test name contains "xfer" so that `unit-tests xfer` runs them all.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "tests/unit/harness.h"
+#include "tests/unit/t.h"
+
+#define CSEQ 0x10000000u /* client ISN */
+#define TSV0 1000000u    /* client TSval in its SYN */
+#define MSS 1448u
+#define MS TERN_NSEC_PER_MSEC
+#define SEC TERN_NSEC_PER_SEC
+
+/* One stack for the running test; freed when the next test starts. */
+static struct h hh;
+/* What the application sends (zero copy: segments point in here) ... */
+static uint8_t sbuf[1 << 17];
+/* ... and what the client sends. */
+static uint8_t rbuf[1 << 16];
+
+struct xf {
+	struct h *h;
+	struct tern_conn *c;
+	uint32_t iss;    /* tern's ISS */
+	uint32_t una0;   /* iss + 1: the first byte of sbuf on the wire */
+	uint32_t rcv;    /* tern's RCV.NXT as the client knows it */
+	uint32_t tsval;  /* the client's last TSval */
+	uint32_t ts_off; /* our TS offset on this connection */
+	uint16_t win;    /* window field the client advertises */
+	bool ts;         /* timestamps negotiated */
+};
+
+static void fill(void)
+{
+	for (size_t i = 0; i < sizeof(sbuf); i++)
+		sbuf[i] = (uint8_t)(i * 31 + 7);
+	for (size_t i = 0; i < sizeof(rbuf); i++)
+		rbuf[i] = (uint8_t)(i * 13 + 5);
+}
+
+static void h_reset(void (*tweak)(struct tern_cfg *))
+{
+	if (hh.mem)
+		h_free(&hh);
+	h_init(&hh, tweak);
+	fill();
+}
+
+static bool xf_setup(struct xf *e)
+{
+	e->h = &hh;
+	e->c = hh.conn;
+	if (!e->c || e->c->state != TERN_ESTABLISHED)
+		return false;
+	e->una0 = e->iss + 1;
+	e->ts_off = e->c->ts_off;
+	e->ts = e->c->optf & TERN_NEG_TS;
+	e->win = 502;
+	return true;
+}
+
+/* A fresh stack with one connection from h_connect(cseq), the SYN sent
+ * `delay` ns after the stack started. */
+static bool xf_open_at(struct xf *e, void (*tweak)(struct tern_cfg *), uint32_t cseq,
+		       uint64_t delay)
+{
+	memset(e, 0, sizeof(*e));
+	h_reset(tweak);
+	h_advance(&hh, delay);
+	if (!h_connect(&hh, cseq, TSV0, &e->iss))
+		return false;
+	e->rcv = cseq + 1;
+	e->tsval = TSV0 + 1;
+	return xf_setup(e) && e->c->mss == MSS;
+}
+
+static bool xf_open(struct xf *e, void (*tweak)(struct tern_cfg *))
+{
+	return xf_open_at(e, tweak, CSEQ, 0);
+}
+
+/*
+ * The same with tern's ISS chosen: the ISS is F(tuple) + (now >> 6)
+ * (RFC 6528, tern_isn()), so a SYN sent k * 64 ns later gets an ISS k
+ * higher. Learn F on a throwaway stack, then open at the right time.
+ */
+static bool xf_open_iss(struct xf *e, void (*tweak)(struct tern_cfg *), uint32_t iss)
+{
+	uint32_t k;
+
+	if (!xf_open(e, tweak))
+		return false;
+	k = iss - e->iss;
+	return xf_open_at(e, tweak, CSEQ, (uint64_t)k * 64) && e->iss == iss;
+}
+
+static uint32_t our_tsval(const struct xf *e)
+{
+	return tern_ms(e->h->now) + e->ts_off;
+}
+
+/* A segment from the client: SEQ = its next byte, our window field, a
+ * fresh TSval echoing our current one. */
+static struct tern_seg pseg(struct xf *e, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	struct tern_seg s = h_seg(e->h, flags, seq, ack);
+
+	s.win = e->win;
+	if (e->ts)
+		h_ts(&s, ++e->tsval, our_tsval(e));
+	return s;
+}
+
+/* A pure ACK from the client, TSecr given (0: echo our current TSval). */
+static int ack_ts(struct xf *e, uint32_t ack, uint32_t tsecr)
+{
+	struct tern_seg s = pseg(e, TERN_TH_ACK, e->rcv, ack);
+
+	if (e->ts && tsecr)
+		s.opt.tsecr = tsecr;
+	return h_in(e->h, &s);
+}
+
+static int ack(struct xf *e, uint32_t ack)
+{
+	return ack_ts(e, ack, 0);
+}
+
+/* Client data rbuf[off .. off + len) at RCV.NXT(initial) + off. */
+static int data(struct xf *e, uint32_t off, uint32_t len, uint64_t frame)
+{
+	struct tern_seg s = pseg(e, TERN_TH_ACK | TERN_TH_PSH, e->rcv + off, e->c->snd_una);
+
+	s.payload = rbuf + off;
+	s.len = len;
+	s.frame = frame;
+	return h_in(e->h, &s);
+}
+
+/* Poll at an absolute time. */
+static void poll_at(struct xf *e, uint64_t t)
+{
+	e->h->now = t;
+	h_poll(e->h);
+}
+
+/* tx is our data segment sbuf[off .. off + len), PSH as given. */
+static void check_data(const struct xf *e, const struct tern_tx *tx, uint32_t off, uint32_t len,
+		       bool psh)
+{
+	struct tern_opts o = h_tx_opts(tx);
+
+	CHECK_EQ(tx->flags, TERN_TH_ACK | (psh ? TERN_TH_PSH : 0));
+	CHECK_EQ(tx->seq, e->una0 + off);
+	CHECK_EQ(tx->ack, e->c->rcv_nxt);
+	CHECK_EQ(tx->len, len);
+	CHECK(tx->payload == sbuf + off);
+	CHECK_EQ(!!(o.present & TERN_OPT_TS), e->ts);
+	if (e->ts) {
+		CHECK_EQ(o.tsval, our_tsval(e));
+		CHECK_EQ(o.tsecr, e->c->ts_recent);
+	}
+}
+
+/* tx is a pure ACK of ours acknowledging `ackno`. */
+static void check_pure_ack(const struct xf *e, const struct tern_tx *tx, uint32_t ackno)
+{
+	CHECK_EQ(tx->flags, TERN_TH_ACK);
+	CHECK_EQ(tx->len, 0);
+	CHECK_EQ(tx->ack, ackno);
+	CHECK_EQ(tx->seq, e->c->snd_nxt);
+}
+
+static void tw_rto_min_50(struct tern_cfg *c)
+{
+	c->rto_min_ms = 50;
+}
+
+static void tw_retries_3(struct tern_cfg *c)
+{
+	c->retries = 3;
+}
+
+static void tw_retries_20(struct tern_cfg *c)
+{
+	c->retries = 20;
+}
+
+static void tw_sndbuf_4000(struct tern_cfg *c)
+{
+	c->snd_buf = 4000;
+}
+
+static void tw_chunks_2(struct tern_cfg *c)
+{
+	c->max_chunks = 2;
+}
+
+static void tw_chunks_1(struct tern_cfg *c)
+{
+	c->max_chunks = 1;
+}
+
+static void tw_ooo_2(struct tern_cfg *c)
+{
+	c->ooo_per_conn = 2;
+}
+
+/* --- segmentation --- */
+
+TEST(test_estab_xfer_send_segments_mss)
+{
+	struct xf e;
+	uint32_t off = 0, sum;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE_EQ(e.c->cwnd, 10 * MSS);
+	REQUIRE_EQ(e.c->snd_wnd, 502u << 7);
+
+	/* cwnd-limited: 10 full segments of the 20000 bytes. */
+	REQUIRE_EQ(h_send(e.h, sbuf, 20000), 20000);
+	REQUIRE_EQ(e.h->out.n, 10);
+	for (uint32_t i = 0; i < 10; i++) {
+		check_data(&e, &e.h->tx[i], off, MSS, false);
+		CHECK_EQ(e.h->tx[i].win, 262144u >> 3);
+		off += MSS;
+	}
+	CHECK_EQ(e.c->snd_max, e.una0 + off);
+
+	/* window-limited: the client acks all and offers 20 << 7 = 2560. */
+	e.win = 20;
+	ack(&e, e.una0 + off);
+	sum = 0;
+	for (uint32_t i = 0; i < e.h->out.n; i++) {
+		CHECK(e.h->tx[i].len <= MSS);
+		CHECK(e.h->tx[i].len > 0);
+		check_data(&e, &e.h->tx[i], off + sum, e.h->tx[i].len, false);
+		sum += e.h->tx[i].len;
+	}
+	CHECK(sum <= 20u << 7);
+	CHECK(sum > 0);
+	off += sum;
+
+	/* window open again: the rest, PSH on the last segment only. */
+	e.win = 502;
+	ack(&e, e.una0 + off);
+	REQUIRE_EQ(e.h->out.n, (20000 - off + MSS - 1) / MSS);
+	for (uint32_t i = 0; i < e.h->out.n; i++) {
+		uint32_t len = 20000 - off < MSS ? 20000 - off : MSS;
+
+		check_data(&e, &e.h->tx[i], off, len, i + 1 == e.h->out.n);
+		off += len;
+	}
+	CHECK_EQ(off, 20000);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 0);
+}
+
+/* --- the bounded send queue --- */
+
+TEST(test_estab_xfer_sndbuf_full)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, tw_sndbuf_4000));
+	REQUIRE_EQ(h_send(e.h, sbuf, 10000), 4000); /* the room left */
+	REQUIRE_EQ(e.h->out.n, 3);
+	check_data(&e, &e.h->tx[0], 0, MSS, false);
+	check_data(&e, &e.h->tx[1], MSS, MSS, false);
+	check_data(&e, &e.h->tx[2], 2 * MSS, 4000 - 2 * MSS, true);
+	CHECK_EQ(H_MIB(e.h, OutSndBufFull), 0);
+
+	CHECK_EQ(h_send(e.h, sbuf + 4000, 100), -EAGAIN);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(H_MIB(e.h, OutSndBufFull), 1);
+	CHECK_EQ(e.h->writables, 0);
+
+	/* An ACK frees room: writable() once, acked() exact. */
+	ack(&e, e.una0 + MSS);
+	CHECK_EQ(e.h->acked, MSS);
+	CHECK_EQ(e.h->writables, 1);
+	ack(&e, e.una0 + 2000); /* mid-segment */
+	CHECK_EQ(e.h->acked, 2000);
+	CHECK_EQ(e.h->writables, 1);
+
+	/* room = 4000 - 2000 unacked */
+	REQUIRE_EQ(h_send(e.h, sbuf + 4000, 10000), 2000);
+	REQUIRE_EQ(e.h->out.n, 2);
+	check_data(&e, &e.h->tx[0], 4000, MSS, false);
+	check_data(&e, &e.h->tx[1], 4000 + MSS, 2000 - MSS, true);
+	ack(&e, e.una0 + 6000);
+	CHECK_EQ(e.h->acked, 6000);
+	CHECK_EQ(e.h->writables, 1);
+	CHECK_EQ(e.c->sq_bytes, 0);
+	CHECK_EQ(e.c->rto_at, 0);
+	CHECK_EQ(h_send(e.h, sbuf + 6000, 100), 100);
+	CHECK_EQ(H_MIB(e.h, OutSndBufFull), 1);
+}
+
+TEST(test_estab_xfer_chunk_pool_full)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, tw_chunks_2));
+	CHECK_EQ(h_send(e.h, sbuf, 100), 100);
+	CHECK_EQ(h_send(e.h, sbuf + 100, 100), 100);
+	CHECK_EQ(h_send(e.h, sbuf + 200, 100), -EAGAIN);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(H_MIB(e.h, OutSndBufFull), 1);
+
+	ack(&e, e.una0 + 100); /* frees the first chunk */
+	CHECK_EQ(e.h->acked, 100);
+	CHECK_EQ(e.h->writables, 1);
+	CHECK_EQ(h_send(e.h, sbuf + 200, 100), 100);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 200, 100, true);
+}
+
+/*
+ * The chunk pool is stack-wide: connection A can get -EAGAIN because B holds
+ * every chunk. The API promises writable() after -EAGAIN; A has nothing in
+ * flight, so only B's ACK frees room, and A must still be told.
+ */
+TEST(test_estab_xfer_chunk_pool_other_conn_writable)
+{
+	struct xf a, b;
+	struct tern_conn *ca;
+	uint32_t iss_b;
+
+	REQUIRE(xf_open(&a, tw_chunks_1));
+	ca = a.c;
+	hh.cport = 40001;
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss_b));
+	b = a;
+	b.iss = iss_b;
+	REQUIRE(xf_setup(&b));
+	REQUIRE(b.c != ca);
+
+	hh.conn = b.c;
+	REQUIRE_EQ(h_send(&hh, sbuf, 100), 100);
+	hh.conn = ca;
+	CHECK_EQ(h_send(&hh, sbuf + 1000, 100), -EAGAIN);
+	CHECK_EQ(hh.writables, 0);
+
+	hh.cport = 40001;
+	ack(&b, b.una0 + 100); /* B's chunk goes back to the pool */
+	CHECK_EQ(hh.acked, 100);
+	CHECK_EQ(hh.writables, 1); /* A's writable() */
+	hh.conn = ca;
+	CHECK_EQ(h_send(&hh, sbuf + 1000, 100), 100);
+}
+
+/* --- retransmission timer --- */
+
+TEST(test_estab_xfer_rto_backoff)
+{
+	static const uint32_t at_s[] = { 1, 3, 7, 15, 31 };
+	struct xf e;
+	uint64_t t0;
+
+	REQUIRE(xf_open(&e, NULL));
+	t0 = e.h->now;
+	REQUIRE_EQ(h_send(e.h, sbuf, 3000), 3000);
+	REQUIRE_EQ(e.h->out.n, 3);
+	CHECK_EQ(e.c->rto_ms, 1000); /* TCP_TIMEOUT_INIT */
+
+	for (uint32_t i = 0; i < sizeof(at_s) / sizeof(at_s[0]); i++) {
+		poll_at(&e, t0 + at_s[i] * SEC - 1 * MS);
+		CHECK_EQ(e.h->out.n, 0);
+		poll_at(&e, t0 + at_s[i] * SEC);
+		REQUIRE_EQ(e.h->out.n, 1); /* the first segment only */
+		check_data(&e, &e.h->tx[0], 0, MSS, false);
+		CHECK_EQ(H_MIB(e.h, RetransSegs), i + 1);
+		CHECK_EQ(H_MIB(e.h, TCPTimeouts), i + 1);
+		CHECK_EQ(e.c->cwnd, MSS); /* loss window */
+		CHECK_EQ(e.c->ssthresh, 2 * MSS); /* max(3000 / 2, 2 * MSS) */
+	}
+	CHECK_EQ(e.h->closes, 0);
+	CHECK_EQ(e.c->snd_max, e.una0 + 3000);
+}
+
+TEST(test_estab_xfer_rto_retries_reset)
+{
+	static const uint32_t at_s[] = { 1, 3, 7 };
+	struct xf e;
+	uint64_t t0;
+	uint32_t rcv_nxt;
+
+	REQUIRE(xf_open(&e, tw_retries_3));
+	t0 = e.h->now;
+	REQUIRE_EQ(h_send(e.h, sbuf, 3000), 3000);
+	rcv_nxt = e.c->rcv_nxt;
+	for (uint32_t i = 0; i < 3; i++) {
+		poll_at(&e, t0 + at_s[i] * SEC);
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_data(&e, &e.h->tx[0], 0, MSS, false);
+	}
+	poll_at(&e, t0 + 15 * SEC - 1 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(e.h->closes, 0);
+
+	/* tcp_retries2 retransmissions, then the next expiry resets with
+	 * SEQ = SND.NXT (tcp_acceptable_seq; tern's snd_max). */
+	poll_at(&e, t0 + 15 * SEC);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->tx[0].seq, e.una0 + 3000);
+	CHECK_EQ(e.h->tx[0].ack, rcv_nxt);
+	CHECK_EQ(e.h->tx[0].len, 0);
+	CHECK_EQ(e.h->closes, 1);
+	CHECK_EQ(e.h->last_reason, TERN_CLOSE_TIMEOUT);
+	CHECK(e.h->conn == NULL);
+	CHECK_EQ(tern_stack__nconns(e.h->s), 0);
+	CHECK_EQ(H_MIB(e.h, TCPTimeouts), 3);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 3);
+	CHECK_EQ(H_MIB(e.h, TCPAbortOnTimeout), 1);
+	CHECK_EQ(H_MIB(e.h, OutRsts), 1);
+	CHECK_EQ(tern_stack__next_deadline(e.h->s), UINT64_MAX);
+}
+
+/* The backed-off RTO stops at TCP_RTO_MAX (120 s). */
+TEST(test_estab_xfer_rto_max)
+{
+	static const uint32_t at_s[] = { 1, 3, 7, 15, 31, 63, 127, 247, 367, 487 };
+	struct xf e;
+	uint64_t t0;
+
+	REQUIRE(xf_open(&e, tw_retries_20));
+	t0 = e.h->now;
+	REQUIRE_EQ(h_send(e.h, sbuf, 100), 100);
+	for (uint32_t i = 0; i < sizeof(at_s) / sizeof(at_s[0]); i++) {
+		poll_at(&e, t0 + at_s[i] * SEC - 1 * MS);
+		CHECK_EQ(e.h->out.n, 0);
+		poll_at(&e, t0 + at_s[i] * SEC);
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_data(&e, &e.h->tx[0], 0, 100, true);
+	}
+	CHECK_EQ(H_MIB(e.h, TCPTimeouts), 10);
+	CHECK_EQ(e.h->closes, 0);
+}
+
+/* --- RTO from RTT samples (RFC 6298 2, TS per RFC 7323 4) --- */
+
+/* Send 100 bytes, let the client ACK them `rtt_ms` later echoing the
+ * segment's TSval. */
+static bool rtt_round(struct xf *e, uint32_t off, uint32_t rtt_ms)
+{
+	uint32_t tsval;
+
+	if (h_send(e->h, sbuf + off, 100) != 100 || e->h->out.n != 1)
+		return false;
+	tsval = h_tx_opts(&e->h->tx[0]).tsval;
+	h_advance(e->h, rtt_ms * MS);
+	ack_ts(e, e->una0 + off + 100, tsval);
+	return e->c->snd_una == e->una0 + off + 100;
+}
+
+/* Data sent now is retransmitted exactly rto_ms later. */
+static void check_rto_in(struct xf *e, uint32_t off, uint32_t rto_ms)
+{
+	uint64_t t1 = e->h->now;
+
+	REQUIRE_EQ(h_send(e->h, sbuf + off, 100), 100);
+	poll_at(e, t1 + (rto_ms - 1) * MS);
+	CHECK_EQ(e->h->out.n, 0);
+	poll_at(e, t1 + rto_ms * MS);
+	REQUIRE_EQ(e->h->out.n, 1);
+	check_data(e, &e->h->tx[0], off, 100, true);
+	CHECK_EQ(H_MIB(e->h, TCPTimeouts), 1);
+}
+
+TEST(test_estab_xfer_rto_from_rtt_floor)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(rtt_round(&e, 0, 10));
+	CHECK_EQ(e.c->srtt_us >> 3, 10000);
+	CHECK_EQ(e.c->rto_ms, 200); /* 10 + 4 * 5 ms, floored at TCP_RTO_MIN */
+	check_rto_in(&e, 100, 200);
+}
+
+TEST(test_estab_xfer_rto_from_rtt_custom_floor)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, tw_rto_min_50));
+	REQUIRE(rtt_round(&e, 0, 10));
+	CHECK_EQ(e.c->rto_ms, 50);
+	check_rto_in(&e, 100, 50);
+}
+
+/* RFC 6298 2.2/2.3: R, then RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|,
+ * SRTT = 7/8 SRTT + 1/8 R', RTO = SRTT + 4 RTTVAR. */
+TEST(test_estab_xfer_rtt_estimator)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(rtt_round(&e, 0, 300));
+	CHECK_EQ(e.c->rto_ms, 900); /* 300 + 4 * 150 */
+	REQUIRE(rtt_round(&e, 100, 100));
+	/* RTTVAR 150 * 3/4 + 200 / 4 = 162.5, SRTT 275 */
+	CHECK_EQ(e.c->srtt_us >> 3, 275000);
+	CHECK_EQ(e.c->rto_ms, 925);
+	check_rto_in(&e, 200, 925);
+}
+
+/* A sample closer to SRTT than RTTVAR must shrink RTTVAR. */
+TEST(test_estab_xfer_rttvar_decrease)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(rtt_round(&e, 0, 300));
+	CHECK_EQ(e.c->rttvar_us, 150000);
+	REQUIRE(rtt_round(&e, 100, 300));
+	/* RTTVAR = 3/4 * 150 + 1/4 * 0 = 112.5 ms; RTO = 300 + 450 */
+	CHECK_EQ(e.c->srtt_us >> 3, 300000);
+	CHECK_EQ(e.c->rttvar_us, 112500);
+	CHECK_EQ(e.c->rto_ms, 750);
+}
+
+/*
+ * A TSecr we never sent (from the future) is no RTT sample: Linux's
+ * tcp_rtt_tsopt_us() drops a delta that is negative as s32 / too large.
+ */
+TEST(test_estab_xfer_rtt_bogus_tsecr)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE_EQ(h_send(e.h, sbuf, 100), 100);
+	h_advance(e.h, 10 * MS);
+	ack_ts(&e, e.una0 + 100, our_tsval(&e) + 10);
+	CHECK_EQ(e.c->snd_una, e.una0 + 100);
+	CHECK_EQ(e.c->srtt_us, 0);
+	CHECK_EQ(e.c->rto_ms, 1000);
+	check_rto_in(&e, 100, 1000);
+}
+
+/* --- Karn's rule (no timestamps) --- */
+
+/* A handshake whose SYN has MSS, SACK-permitted and WS but no TS. */
+static bool xf_open_nots(struct xf *e)
+{
+	struct tern_seg s;
+
+	memset(e, 0, sizeof(*e));
+	h_reset(NULL);
+	s = h_seg(&hh, TERN_TH_SYN, CSEQ, 0);
+	s.opt.present = TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_WS;
+	s.opt.mss = 1460;
+	s.opt.wscale = 7;
+	h_in(&hh, &s);
+	if (hh.out.n != 1 || hh.tx[0].flags != (TERN_TH_SYN | TERN_TH_ACK) ||
+	    (h_tx_opts(&hh.tx[0]).present & TERN_OPT_TS))
+		return false;
+	e->iss = hh.tx[0].seq;
+	s = h_seg(&hh, TERN_TH_ACK, CSEQ + 1, e->iss + 1);
+	s.win = 502;
+	h_in(&hh, &s);
+	e->rcv = CSEQ + 1;
+	return xf_setup(e) && !e->ts && e->c->mss == 1460;
+}
+
+/* Send 1000 bytes, retransmit them once, ACK at 1.5 s. */
+static bool karn_round(struct xf *e, uint64_t *t0)
+{
+	*t0 = e->h->now;
+	if (h_send(e->h, sbuf, 1000) != 1000 || e->h->out.n != 1)
+		return false;
+	poll_at(e, *t0 + SEC);
+	if (e->h->out.n != 1 || e->h->tx[0].seq != e->una0 || e->h->tx[0].len != 1000)
+		return false;
+	e->h->now = *t0 + 1500 * MS;
+	ack(e, e->una0 + 1000);
+	return e->c->snd_una == e->una0 + 1000 && e->h->acked == 1000;
+}
+
+TEST(test_estab_xfer_karn_no_sample)
+{
+	struct xf e;
+	uint64_t t0;
+
+	REQUIRE(xf_open_nots(&e));
+	REQUIRE(karn_round(&e, &t0));
+	/* Neither 1.5 s (first send) nor 0.5 s (retransmission) was sampled. */
+	CHECK_EQ(e.c->srtt_us, 0);
+	CHECK_EQ(e.c->rttvar_us, 0);
+	CHECK_EQ(e.c->rto_ms, 1000);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 1);
+
+	/* New data is timed again: 100 ms gives a real sample. */
+	REQUIRE_EQ(h_send(e.h, sbuf + 1000, 100), 100);
+	h_advance(e.h, 100 * MS);
+	ack(&e, e.una0 + 1100);
+	CHECK_EQ(e.c->srtt_us >> 3, 100000);
+	CHECK_EQ(e.c->rto_ms, 300); /* 100 + 4 * 50 */
+}
+
+/*
+ * RFC 6298 5.5 + section 3 (Karn): the backed-off RTO is kept until a
+ * valid sample; Linux tcp_ack_update_rtt(): "RFC6298: only reset backoff
+ * on valid RTT measurement". The ACK of a retransmitted segment gives no
+ * sample, so new data sent next still times out after 2 s, not 1 s.
+ */
+TEST(test_estab_xfer_karn_backoff_kept)
+{
+	struct xf e;
+	uint64_t t0, t1;
+
+	REQUIRE(xf_open_nots(&e));
+	REQUIRE(karn_round(&e, &t0));
+	t1 = e.h->now;
+	REQUIRE_EQ(h_send(e.h, sbuf + 1000, 100), 100);
+	poll_at(&e, t1 + SEC);
+	CHECK_EQ(e.h->out.n, 0);
+	poll_at(&e, t1 + 2 * SEC);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 1000, 100, true);
+}
+
+/* --- congestion control (RFC 5681) --- */
+
+TEST(test_estab_xfer_slow_start)
+{
+	struct xf e;
+	uint32_t off;
+
+	REQUIRE(xf_open(&e, NULL));
+	e.win = 4000; /* 512000 bytes: cwnd is the limit */
+	ack(&e, e.una0);
+	REQUIRE_EQ(e.c->snd_wnd, 4000u << 7);
+	REQUIRE_EQ(h_send(e.h, sbuf, 100000), 100000);
+	REQUIRE_EQ(e.h->out.n, 10);
+	off = 10 * MSS;
+	for (uint32_t k = 1; k <= 10; k++) {
+		ack(&e, e.una0 + k * MSS);
+		CHECK_EQ(e.c->cwnd, (10 + k) * MSS);
+		/* one segment left the network, cwnd grew by one: two go out */
+		REQUIRE_EQ(e.h->out.n, 2);
+		check_data(&e, &e.h->tx[0], off, MSS, false);
+		check_data(&e, &e.h->tx[1], off + MSS, MSS, false);
+		off += 2 * MSS;
+	}
+	CHECK_EQ(e.h->acked, 10 * MSS);
+	CHECK_EQ(e.c->ssthresh, UINT32_MAX);
+}
+
+/*
+ * Loss by RTO: ssthresh = FlightSize / 2 = 5 MSS, cwnd = 1 MSS; slow start
+ * back to ssthresh, then about one MSS per window of ACKs (RFC 5681 3.1,
+ * eq. 3). Returns with cwnd == ssthresh and data queued.
+ */
+static bool to_cong_avoid(struct xf *e)
+{
+	uint64_t t0;
+
+	e->win = 4000;
+	ack(e, e->una0);
+	t0 = e->h->now;
+	if (h_send(e->h, sbuf, 10 * MSS) != (int)(10 * MSS) || e->h->out.n != 10)
+		return false;
+	poll_at(e, t0 + SEC);
+	if (e->h->out.n != 1 || e->c->ssthresh != 5 * MSS || e->c->cwnd != MSS)
+		return false;
+	ack(e, e->una0 + 10 * MSS); /* the rest had arrived */
+	if (e->c->cwnd != 2 * MSS)
+		return false;
+	if (h_send(e->h, sbuf + 10 * MSS, 60000) != 60000 || e->h->out.n != 2)
+		return false;
+	for (uint32_t k = 1; k <= 3; k++) {
+		ack(e, e->una0 + (10 + k) * MSS);
+		if (e->c->cwnd != (2 + k) * MSS || e->h->out.n != 2)
+			return false;
+	}
+	return e->c->cwnd == e->c->ssthresh;
+}
+
+TEST(test_estab_xfer_cong_avoid)
+{
+	struct xf e;
+	uint32_t una, cw0, grow;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(to_cong_avoid(&e));
+	una = e.c->snd_una;
+	cw0 = e.c->cwnd;
+	/* one window's worth of ACKs, one MSS each: one RTT */
+	for (uint32_t k = 1; k <= cw0 / MSS; k++) {
+		uint32_t before = e.c->cwnd;
+
+		ack(&e, una + k * MSS);
+		CHECK(e.c->cwnd > before);
+		CHECK(e.c->cwnd - before <= MSS * MSS / before + 1);
+	}
+	grow = e.c->cwnd - cw0;
+	CHECK(grow >= MSS * 8 / 10);
+	CHECK(grow <= MSS);
+	CHECK_EQ(e.c->ssthresh, 5 * MSS);
+}
+
+/*
+ * Linux counts cwnd in segments and never sends a runt because of it
+ * (tcp_cwnd_test, tcp_mss_split_point); RFC 9293 3.8.6.2.1 (sender SWS
+ * avoidance, MUST-38) sends less than a full segment only when it is all
+ * the data queued. With a byte cwnd that grows by MSS*MSS/cwnd, data
+ * segments in congestion avoidance must still be full-sized.
+ */
+TEST(test_estab_xfer_cong_avoid_full_segments)
+{
+	struct xf e;
+	uint32_t una, runts = 0, sent = 0;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(to_cong_avoid(&e));
+	una = e.c->snd_una;
+	for (uint32_t k = 1; k <= 10; k++) {
+		ack(&e, una + k * MSS);
+		for (uint32_t i = 0; i < e.h->out.n; i++) {
+			sent++;
+			if (e.h->tx[i].len != MSS)
+				runts++;
+		}
+	}
+	CHECK(sent >= 10);
+	CHECK_EQ(runts, 0);
+}
+
+/* --- NewReno (RFC 6582) --- */
+
+static void dupack(struct xf *e, uint32_t ackno)
+{
+	ack(e, ackno);
+}
+
+TEST(test_estab_xfer_newreno)
+{
+	struct xf e;
+	uint32_t s1;
+
+	REQUIRE(xf_open_iss(&e, NULL, 0x20000000u));
+	e.win = 4000;
+	ack(&e, e.una0);
+	REQUIRE_EQ(h_send(e.h, sbuf, 11 * MSS), (int)(11 * MSS));
+	REQUIRE_EQ(e.h->out.n, 10);
+
+	/* ACK the first: cwnd 11 MSS releases the 11th segment. */
+	s1 = e.una0 + MSS;
+	ack(&e, s1);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 10 * MSS, MSS, true);
+	REQUIRE_EQ(e.c->snd_max - e.c->snd_una, 10 * MSS);
+
+	dupack(&e, s1);
+	CHECK_EQ(e.h->out.n, 0);
+	dupack(&e, s1);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 0);
+
+	/* Third duplicate: one fast retransmit of the first unacked segment. */
+	dupack(&e, s1);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], MSS, MSS, false);
+	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 1);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 1);
+	CHECK_EQ(e.c->ssthresh, 5 * MSS); /* max(FlightSize / 2, 2 * MSS) */
+	CHECK_EQ(e.c->cwnd, 8 * MSS);     /* ssthresh + 3 * MSS */
+	CHECK_EQ(e.c->recover, e.una0 + 11 * MSS);
+
+	/* Further duplicates inflate cwnd by MSS each. */
+	dupack(&e, s1);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(e.c->cwnd, 9 * MSS);
+	dupack(&e, s1);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(e.c->cwnd, 10 * MSS);
+	REQUIRE_EQ(h_send(e.h, sbuf + 11 * MSS, 4 * MSS), (int)(4 * MSS));
+	CHECK_EQ(e.h->out.n, 0); /* flight == cwnd */
+	dupack(&e, s1);
+	CHECK_EQ(e.c->cwnd, 11 * MSS);
+	REQUIRE_EQ(e.h->out.n, 1); /* new data released */
+	check_data(&e, &e.h->tx[0], 11 * MSS, MSS, false);
+	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 1);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 1);
+
+	/* Partial ACK: retransmit the next hole, deflate, stay in recovery. */
+	ack(&e, e.una0 + 3 * MSS);
+	REQUIRE_EQ(e.h->out.n, 2);
+	check_data(&e, &e.h->tx[0], 3 * MSS, MSS, false);
+	check_data(&e, &e.h->tx[1], 12 * MSS, MSS, false);
+	CHECK(e.c->flags & TERN_CF_RECOVERY);
+	CHECK_EQ(e.c->cwnd, 10 * MSS); /* 11 - 2 + 1 */
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 2);
+	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 1);
+
+	/* Full ACK (>= recover): out, cwnd = min(ssthresh, FlightSize + MSS). */
+	ack(&e, e.una0 + 11 * MSS);
+	CHECK(!(e.c->flags & TERN_CF_RECOVERY));
+	CHECK_EQ(e.c->cwnd, 3 * MSS); /* flight 2 MSS + MSS < 5 MSS */
+	CHECK_EQ(e.c->ssthresh, 5 * MSS);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 13 * MSS, MSS, false);
+	CHECK_EQ(e.h->acked, 11 * MSS);
+	CHECK_EQ(H_MIB(e.h, TCPTimeouts), 0);
+}
+
+/*
+ * RFC 6582 3.2 step 1 compares SND.UNA with `recover`, which "is
+ * initialized to the initial send sequence number". With any ISS, the
+ * third duplicate ACK of a fresh connection fast-retransmits.
+ */
+TEST(test_estab_xfer_fast_retransmit_high_iss)
+{
+	struct xf e;
+	uint32_t s1;
+
+	REQUIRE(xf_open_iss(&e, NULL, 0xa0000000u));
+	REQUIRE_EQ(h_send(e.h, sbuf, 10 * MSS), (int)(10 * MSS));
+	REQUIRE_EQ(e.h->out.n, 10);
+	s1 = e.una0 + MSS;
+	ack(&e, s1);
+	for (int i = 0; i < 3; i++)
+		dupack(&e, s1);
+	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 1);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], MSS, MSS, false);
+}
+
+/* --- zero window --- */
+
+/* Probe n (1-based) goes out at the sum of min(1 s << k, 120 s), k < n. */
+static uint64_t probe_time(uint64_t t0, uint32_t n)
+{
+	uint64_t t = t0;
+
+	for (uint32_t k = 0; k < n; k++)
+		t += (k < 7 ? (1000ull << k) : 120000ull) * MS;
+	return t;
+}
+
+static void check_probe(const struct xf *e, const struct tern_tx *tx)
+{
+	CHECK_EQ(tx->flags, TERN_TH_ACK);
+	CHECK_EQ(tx->seq, e->c->snd_una - 1); /* tcp_xmit_probe_skb */
+	CHECK_EQ(tx->ack, e->c->rcv_nxt);
+	CHECK_EQ(tx->len, 0);
+}
+
+/* The client closes its window, the application queues 1000 bytes. */
+static bool zero_window(struct xf *e, uint64_t *t0)
+{
+	e->win = 0;
+	ack(e, e->una0);
+	if (e->c->snd_wnd != 0 || e->h->out.n != 0)
+		return false;
+	*t0 = e->h->now;
+	return h_send(e->h, sbuf, 1000) == 1000 && e->h->out.n == 0;
+}
+
+TEST(test_estab_xfer_zero_window_probe)
+{
+	struct xf e;
+	uint64_t t0;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(zero_window(&e, &t0));
+	for (uint32_t n = 1; n <= 3; n++) {
+		poll_at(&e, probe_time(t0, n) - 1 * MS);
+		CHECK_EQ(e.h->out.n, 0);
+		poll_at(&e, probe_time(t0, n));
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_probe(&e, &e.h->tx[0]);
+		CHECK_EQ(H_MIB(e.h, TCPWinProbe), n);
+		if (n == 2) { /* answered, still shut */
+			ack(&e, e.una0);
+			CHECK_EQ(e.h->out.n, 0);
+		}
+	}
+	/* The window opens: the data goes at once. */
+	h_advance(e.h, 500 * MS);
+	e.win = 502;
+	ack(&e, e.una0);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 0, 1000, true);
+	h_advance(e.h, 10 * MS);
+	ack(&e, e.una0 + 1000);
+	CHECK_EQ(e.h->acked, 1000);
+	CHECK_EQ(e.c->snd_una, e.c->snd_max);
+	CHECK_EQ(H_MIB(e.h, TCPTimeouts), 0);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 0);
+	CHECK_EQ(H_MIB(e.h, TCPWinProbe), 3);
+}
+
+/* Linux tcp_ack() zeroes icsk_probes_out on every ACK: a live receiver
+ * that keeps its window shut is probed forever; a silent one is reset
+ * after tcp_retries2 probes. */
+TEST(test_estab_xfer_zero_window_answered_never_times_out)
+{
+	struct xf e;
+	uint64_t t0;
+	uint32_t n;
+
+	REQUIRE(xf_open(&e, tw_retries_3));
+	REQUIRE(zero_window(&e, &t0));
+	for (n = 1; n <= 12; n++) {
+		poll_at(&e, probe_time(t0, n) - 1 * MS);
+		CHECK_EQ(e.h->out.n, 0);
+		poll_at(&e, probe_time(t0, n));
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_probe(&e, &e.h->tx[0]);
+		ack(&e, e.una0);
+		REQUIRE(e.h->conn != NULL);
+	}
+	CHECK_EQ(e.h->closes, 0);
+	/* Silence: three more probes, then the reset. */
+	for (; n <= 15; n++) {
+		poll_at(&e, probe_time(t0, n));
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_probe(&e, &e.h->tx[0]);
+	}
+	CHECK_EQ(e.h->closes, 0);
+	poll_at(&e, probe_time(t0, n));
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->tx[0].seq, e.una0);
+	CHECK_EQ(e.h->closes, 1);
+	CHECK_EQ(e.h->last_reason, TERN_CLOSE_TIMEOUT);
+	CHECK_EQ(H_MIB(e.h, TCPWinProbe), 15);
+}
+
+/*
+ * After the window opens (tcp_ack_probe: backoff 0, probe timer cleared)
+ * the data sent is under the retransmission timer: lost, it is
+ * retransmitted one RTO later, never "probed" with SEQ = SND.UNA - 1.
+ */
+TEST(test_estab_xfer_zero_window_open_then_rto)
+{
+	struct xf e;
+	uint64_t t0, topen;
+	uint32_t probes_after = 0, retrans_after = 0;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(zero_window(&e, &t0));
+	for (uint32_t n = 1; n <= 3; n++) {
+		poll_at(&e, probe_time(t0, n));
+		REQUIRE_EQ(e.h->out.n, 1);
+	}
+	topen = probe_time(t0, 3) + 500 * MS;
+	e.h->now = topen;
+	e.win = 502;
+	ack(&e, e.una0);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 0, 1000, true);
+
+	/* No ACK: the retransmission comes RTO (1 s) after the send. */
+	poll_at(&e, topen + 999 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+	poll_at(&e, topen + SEC);
+	CHECK_EQ(e.h->out.n, 1);
+	if (e.h->out.n == 1)
+		check_data(&e, &e.h->tx[0], 0, 1000, true);
+
+	/* Whatever the schedule, with data in flight and an open window the
+	 * timer retransmits and never probes. */
+	for (int i = 0; i < 4; i++) {
+		uint64_t d = tern_stack__next_deadline(e.h->s);
+
+		REQUIRE(d != UINT64_MAX);
+		poll_at(&e, d > e.h->now ? d : e.h->now);
+		for (uint32_t j = 0; j < e.h->out.n; j++) {
+			if (e.h->tx[j].len == 0 && e.h->tx[j].seq == e.una0 - 1)
+				probes_after++;
+			else if (e.h->tx[j].len == 1000)
+				retrans_after++;
+		}
+	}
+	CHECK_EQ(probes_after, 0);
+	CHECK(retrans_after > 0);
+}
+
+/* --- a shrinking window --- */
+
+TEST(test_estab_xfer_shrink_window)
+{
+	struct xf e;
+	uint32_t s1, rcv_nxt;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE_EQ(h_send(e.h, sbuf, 20000), 20000);
+	REQUIRE_EQ(e.h->out.n, 10);
+	/* ACK one segment, offer 8 << 7 = 1024: the right edge moves left. */
+	s1 = e.una0 + MSS;
+	e.win = 8;
+	ack(&e, s1);
+	CHECK_EQ(e.c->snd_wnd, 1024);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(e.c->snd_max, e.una0 + 10 * MSS);
+	CHECK_EQ(h_send(e.h, sbuf + 20000, 1000), 1000);
+	CHECK_EQ(e.h->out.n, 0);
+
+	/* RST at the window's right edge (tcp_acceptable_seq). */
+	rcv_nxt = e.c->rcv_nxt;
+	h_abort(e.h);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->tx[0].seq, s1 + 1024);
+	CHECK_EQ(e.h->tx[0].ack, rcv_nxt);
+	CHECK_EQ(e.h->closes, 1);
+	CHECK_EQ(e.h->last_reason, TERN_CLOSE_ABORT);
+}
+
+/*
+ * Linux tcp_acceptable_seq() keeps SND.NXT when the window was shrunk by
+ * less than one window-scale unit (1 << snd_wscale), a rounding artefact
+ * of the scaled window field.
+ */
+TEST(test_estab_xfer_shrink_abort_wscale_slack)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE_EQ(h_send(e.h, sbuf, 1000), 1000);
+	e.win = 7; /* 896: right edge una0 + 100 + 896 = snd_max - 4 */
+	ack(&e, e.una0 + 100);
+	REQUIRE_EQ(e.c->snd_wnd, 896);
+	h_abort(e.h);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->tx[0].seq, e.una0 + 1000);
+}
+
+/* --- receiving: delayed ACK (tcp_ack_snd_check, quickack mode) --- */
+
+/* Use up the 16 quick ACKs with one-byte segments. */
+static bool quick_acks_used(struct xf *e, uint32_t *off)
+{
+	for (uint32_t i = 0; i < 16; i++) {
+		data(e, *off, 1, 0);
+		if (e->h->out.n != 1 || e->h->tx[0].ack != e->rcv + *off + 1)
+			return false;
+		++*off;
+	}
+	return e->c->quick == 0 && e->h->ndata == 16;
+}
+
+TEST(test_estab_xfer_delayed_ack)
+{
+	struct xf e;
+	uint32_t off = 0;
+	uint64_t t;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(quick_acks_used(&e, &off));
+	CHECK_EQ(H_MIB(e.h, DelayedACKs), 0);
+
+	/* one full-sized segment: ACK within 40 ms */
+	t = e.h->now;
+	data(&e, off, MSS, 0);
+	off += MSS;
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(e.h->ndata, off);
+	CHECK_EQ(H_MIB(e.h, DelayedACKs), 1);
+	poll_at(&e, t + 39 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+	poll_at(&e, t + 41 * MS);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_pure_ack(&e, &e.h->tx[0], e.rcv + off);
+	poll_at(&e, t + 200 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+
+	/* two full-sized segments: ACK at once on the second */
+	t = e.h->now;
+	data(&e, off, MSS, 0);
+	off += MSS;
+	CHECK_EQ(e.h->out.n, 0);
+	data(&e, off, MSS, 0);
+	off += MSS;
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_pure_ack(&e, &e.h->tx[0], e.rcv + off);
+	poll_at(&e, t + 41 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(H_MIB(e.h, DelayedACKs), 2);
+
+	/* one segment, then the application answers: the ACK rides along */
+	t = e.h->now;
+	data(&e, off, MSS, 0);
+	off += MSS;
+	CHECK_EQ(e.h->out.n, 0);
+	CHECK_EQ(H_MIB(e.h, DelayedACKs), 3);
+	h_advance(e.h, 5 * MS);
+	REQUIRE_EQ(h_send(e.h, sbuf, 100), 100);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_data(&e, &e.h->tx[0], 0, 100, true);
+	CHECK_EQ(e.h->tx[0].ack, e.rcv + off);
+	poll_at(&e, t + 41 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+	poll_at(&e, t + 500 * MS);
+	CHECK_EQ(e.h->out.n, 0);
+
+	CHECK_EQ(e.h->ndata, off);
+	CHECK(!memcmp(e.h->data, rbuf, off));
+}
+
+/* --- out-of-order data and SACK --- */
+
+static void check_sack(const struct tern_tx *tx, uint32_t n, const struct tern_sack_blk *b)
+{
+	struct tern_opts o = h_tx_opts(tx);
+
+	CHECK(o.present & TERN_OPT_TS);
+	CHECK(o.present & TERN_OPT_SACK);
+	REQUIRE_EQ(o.nsack, n);
+	for (uint32_t i = 0; i < n; i++) {
+		CHECK_EQ(o.sack[i].start, b[i].start);
+		CHECK_EQ(o.sack[i].end, b[i].end);
+	}
+}
+
+TEST(test_estab_xfer_ooo_sack_blocks)
+{
+	struct xf e;
+	struct tern_sack_blk b[4];
+
+	REQUIRE(xf_open(&e, NULL));
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t off = 1000 * (i + 1);
+
+		CHECK_EQ(data(&e, off, 100, 0xf00 + i), 1); /* kept */
+		REQUIRE_EQ(e.h->out.n, 1);
+		check_pure_ack(&e, &e.h->tx[0], e.rcv);
+		/* most recent first, three blocks at most next to TS */
+		for (uint32_t j = 0; j <= i && j < 3; j++) {
+			b[j].start = e.rcv + 1000 * (i + 1 - j);
+			b[j].end = b[j].start + 100;
+		}
+		check_sack(&e.h->tx[0], i < 3 ? i + 1 : 3, b);
+		CHECK(e.h->tx[0].optlen <= TERN_TCP_MAX_OPTLEN);
+	}
+	CHECK_EQ(H_MIB(e.h, TCPOFOQueue), 4);
+	CHECK_EQ(e.h->ndata, 0);
+	CHECK_EQ(e.h->released, 0);
+	CHECK_EQ(e.c->rcv_nxt, e.rcv);
+}
+
+TEST(test_estab_xfer_ooo_fill_hole)
+{
+	struct xf e;
+	struct tern_sack_blk b;
+
+	REQUIRE(xf_open(&e, NULL));
+	CHECK_EQ(data(&e, 100, 100, 1), 1);
+	CHECK_EQ(data(&e, 300, 100, 3), 1);
+	CHECK_EQ(data(&e, 200, 100, 2), 1);
+	REQUIRE_EQ(e.h->out.n, 1);
+	b.start = e.rcv + 100;
+	b.end = e.rcv + 400;
+	check_sack(&e.h->tx[0], 1, &b); /* merged */
+	CHECK_EQ(e.h->ndata, 0);
+
+	CHECK_EQ(data(&e, 0, 100, 99), 0); /* in order: not kept */
+	CHECK_EQ(e.h->ndata, 400);
+	CHECK(!memcmp(e.h->data, rbuf, 400));
+	CHECK_EQ(e.h->released, 3);
+	CHECK_EQ(e.h->last_released, 3);
+	CHECK_EQ(e.c->rcv_nxt, e.rcv + 400);
+	CHECK_EQ(e.c->ooo.n, 0);
+	REQUIRE_EQ(e.h->out.n, 1); /* at once, no SACK left */
+	check_pure_ack(&e, &e.h->tx[0], e.rcv + 400);
+	CHECK(!(h_tx_opts(&e.h->tx[0]).present & TERN_OPT_SACK));
+	CHECK_EQ(H_MIB(e.h, TCPOFOQueue), 3);
+}
+
+TEST(test_estab_xfer_ooo_bound)
+{
+	struct xf e;
+	struct tern_sack_blk b[2];
+
+	REQUIRE(xf_open(&e, tw_ooo_2));
+	CHECK_EQ(data(&e, 1000, 100, 1), 1);
+	CHECK_EQ(data(&e, 2000, 100, 2), 1);
+	CHECK_EQ(data(&e, 3000, 100, 3), 0); /* over the bound: not kept */
+	CHECK_EQ(H_MIB(e.h, TCPOFODrop), 1);
+	CHECK_EQ(H_MIB(e.h, TCPOFOQueue), 2);
+	REQUIRE_EQ(e.h->out.n, 1); /* still ACKed */
+	b[0].start = e.rcv + 2000;
+	b[0].end = e.rcv + 2100;
+	b[1].start = e.rcv + 1000;
+	b[1].end = e.rcv + 1100;
+	check_sack(&e.h->tx[0], 2, b);
+	CHECK_EQ(e.c->ooo.n, 2);
+	CHECK_EQ(e.h->released, 0);
+}
+
+TEST(test_estab_xfer_ooo_teardown_releases)
+{
+	struct xf e;
+
+	/* abort */
+	REQUIRE(xf_open(&e, NULL));
+	for (uint32_t i = 0; i < 3; i++)
+		CHECK_EQ(data(&e, 1000 * (i + 1), 100, 10 + i), 1);
+	h_abort(e.h);
+	CHECK_EQ(e.h->released, 3);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->closes, 1);
+	CHECK_EQ(e.h->last_reason, TERN_CLOSE_ABORT);
+
+	/* close with data never delivered: RST, frames back (RFC 2525 2.17) */
+	REQUIRE(xf_open(&e, NULL));
+	for (uint32_t i = 0; i < 2; i++)
+		CHECK_EQ(data(&e, 1000 * (i + 1), 100, 20 + i), 1);
+	CHECK_EQ(h_close(e.h), 0);
+	CHECK_EQ(e.h->released, 2);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(H_MIB(e.h, TCPAbortOnClose), 1);
+	CHECK_EQ(e.h->closes, 1);
+	CHECK_EQ(tern_stack__nconns(e.h->s), 0);
+}
+
+/* --- sequence numbers wrapping past 2^32 --- */
+
+TEST(test_estab_xfer_wrap_receive)
+{
+	struct xf e;
+	struct tern_sack_blk b;
+
+	/* RCV.NXT = 2^32 - 2500: the third 1000-byte segment straddles 0. */
+	REQUIRE(xf_open_at(&e, NULL, 0xfffff63bu, 0));
+	REQUIRE_EQ(e.rcv, 0xfffff63cu);
+	CHECK_EQ(data(&e, 0, 1000, 0), 0);
+	CHECK_EQ(data(&e, 2000, 1000, 7), 1); /* across the wrap, early */
+	REQUIRE_EQ(e.h->out.n, 1);
+	b.start = e.rcv + 2000;
+	b.end = e.rcv + 3000;
+	CHECK(b.end < b.start);
+	check_sack(&e.h->tx[0], 1, &b);
+	CHECK_EQ(e.h->tx[0].ack, e.rcv + 1000);
+	CHECK_EQ(data(&e, 1000, 1000, 0), 0);
+	CHECK_EQ(e.h->released, 1);
+	CHECK_EQ(e.h->last_released, 7);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].ack, e.rcv + 3000);
+	CHECK_EQ(data(&e, 3000, 1000, 0), 0);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].ack, e.rcv + 4000);
+	CHECK_EQ(e.c->rcv_nxt, 0x5dcu);
+	CHECK_EQ(e.h->ndata, 4000);
+	CHECK(!memcmp(e.h->data, rbuf, 4000));
+	CHECK_EQ(H_MIB(e.h, InDropOutOfWindow), 0);
+}
+
+TEST(test_estab_xfer_wrap_send)
+{
+	struct xf e;
+	uint32_t sent = 10 * MSS;
+
+	/* SND.NXT = 2^32 - 4095: the third segment straddles 0. */
+	REQUIRE(xf_open_iss(&e, NULL, 0xfffff000u));
+	REQUIRE_EQ(h_send(e.h, sbuf, 20000), 20000);
+	REQUIRE_EQ(e.h->out.n, 10);
+	for (uint32_t i = 0; i < 10; i++)
+		check_data(&e, &e.h->tx[i], i * MSS, MSS, false);
+	CHECK(e.c->snd_max < e.una0);
+
+	ack(&e, e.una0 + 2 * MSS); /* before the wrap */
+	CHECK_EQ(e.h->acked, 2 * MSS);
+	REQUIRE_EQ(e.h->out.n, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		check_data(&e, &e.h->tx[i], sent + i * MSS, i < 2 ? MSS : 20000 - sent - 2 * MSS,
+			   i == 2);
+	ack(&e, e.una0 + 5 * MSS); /* past it */
+	CHECK_EQ(e.h->acked, 5 * MSS);
+	CHECK_EQ(e.c->cwnd, 12 * MSS);
+	CHECK_EQ(e.h->out.n, 0);
+	ack(&e, e.una0 + 20000);
+	CHECK_EQ(e.h->acked, 20000);
+	CHECK_EQ(e.c->snd_una, e.una0 + 20000);
+	CHECK_EQ(e.c->snd_una, e.c->snd_max);
+	CHECK_EQ(e.c->sq_bytes, 0);
+	CHECK_EQ(e.c->rto_at, 0);
+	CHECK_EQ(H_MIB(e.h, InDropAckUnsent), 0);
+	CHECK_EQ(H_MIB(e.h, TCPChallengeACK), 0);
+	CHECK_EQ(H_MIB(e.h, RetransSegs), 0);
+}
