@@ -325,6 +325,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
 	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
 	c->ssthresh = UINT32_MAX;
+	c->recover = c->iss; /* RFC 6582 3.2: initialised to the ISS */
 	c->rto_ms = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
 	c->sq_head = c->sq_tail = TERN_NIL;
 	c->quick = 16; /* TCP_MAX_QUICKACKS */

@@ -29,6 +29,8 @@ static void chunk_free(struct tern_chunk_pool *p, uint32_t i)
 	p->e[i].next = p->free_head;
 	p->free_head = i;
 	p->used--;
+	if (p->starved)
+		p->wake = 1;
 }
 
 /* The bytes at offset `off` from the first unacknowledged byte: a pointer
@@ -64,6 +66,29 @@ static void sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 	c->sq_off = n;
 }
 
+/*
+ * After chunks came back to a pool that had run dry, tell every connection
+ * that was refused for it (rare: the scan is over all records, and only
+ * after the stack-wide pool was exhausted). Runs at the end of a stack
+ * entry point, outside any connection's processing.
+ */
+void tern_chunks__wake(struct tern_stack *s)
+{
+	if (!s->chunks.wake)
+		return;
+	s->chunks.wake = 0;
+	s->chunks.starved = 0;
+	for (uint32_t i = 0; i < s->conns.cap && s->chunks.free_head != TERN_NIL; i++) {
+		struct tern_conn *c = tern_pool__at(&s->conns, i);
+
+		if (!c->in_use || !(c->flags & TERN_CF_WANT_WRITE) || c->sq_bytes >= s->cfg.snd_buf)
+			continue;
+		c->flags &= ~TERN_CF_WANT_WRITE;
+		if (s->ops && s->ops->writable)
+			s->ops->writable(s->app_ctx, c);
+	}
+}
+
 void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c)
 {
 	while (c->sq_head != TERN_NIL) {
@@ -86,6 +111,8 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 		len = room;
 	if (!len || i == TERN_NIL) {
 		c->flags |= TERN_CF_WANT_WRITE;
+		if (len)
+			s->chunks.starved = 1; /* the whole stack's pool is empty */
 		TERN_MIB_INC(s, OutSndBufFull);
 		return -EAGAIN;
 	}
@@ -129,12 +156,16 @@ static uint32_t flight(const struct tern_conn *c)
 }
 
 /* tcp_acceptable_seq(): SND.NXT, or the window's right edge when the peer
- * shrank its window below what we already sent. */
+ * shrank its window below what we already sent (with Linux's allowance
+ * for window-scale rounding). */
 uint32_t tern_conn_acceptable_seq(const struct tern_conn *c)
 {
 	uint32_t wnd_end = c->snd_una + c->snd_wnd;
 
-	return tern_seq_ge(wnd_end, c->snd_max) ? c->snd_max : wnd_end;
+	if (tern_seq_ge(wnd_end, c->snd_max) ||
+	    ((c->optf & TERN_NEG_WS) && c->snd_max - wnd_end < (1u << c->rcv_wscale)))
+		return c->snd_max;
+	return wnd_end;
 }
 
 static uint32_t data_end(const struct tern_conn *c)
@@ -174,6 +205,10 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 		return 0;
 	p = sq_at(s, c, c->snd_nxt - c->snd_una, &avail);
 	len = min32(min32(c->mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
+	/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): with data in
+	 * flight, a short segment goes only when it ends a queued buffer. */
+	if (len < c->mss && len < avail && c->snd_una != c->snd_max)
+		return 0;
 	if (!tern_emit_conn_seg(s, c, c->snd_nxt,
 				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,
 				now, out))
@@ -226,6 +261,7 @@ static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint32_t ms)
 
 	if (ms >= RTT_MAX_MS)
 		return;
+	c->backoff = 0; /* RFC 6298 5.7 / Karn: only a valid sample undoes it */
 	m = (int32_t)(ms ? ms : 1) * 1000;
 
 	if (!c->srtt_us) {
@@ -327,7 +363,6 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 		c->snd_nxt = c->snd_una;
 	c->bytes_acked = c->bytes_acked + acked < c->bytes_acked ? UINT32_MAX
 								: c->bytes_acked + acked;
-	c->backoff = 0;
 	c->retries = 0;
 	c->dupacks = 0;
 	c->una_since = tern_ms(now);
@@ -344,8 +379,15 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     int win_changed, uint64_t now, struct tern_out *out)
 {
-	if (c->flags & TERN_CF_PROBING)
+	if (c->flags & TERN_CF_PROBING) {
 		c->retries = 0; /* the peer answers: keep probing (tcp_ack) */
+		if (c->snd_wnd) {
+			/* tcp_ack_probe(): the window opened; the RTO takes over */
+			c->flags &= ~TERN_CF_PROBING;
+			c->backoff = 0;
+			c->rto_at = 0;
+		}
+	}
 	if (tern_seq_gt(seg->ack, c->snd_una)) {
 		new_ack(s, c, seg, now, out);
 	} else if (seg->ack == c->snd_una && c->snd_una != c->snd_max && !seg->len &&

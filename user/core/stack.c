@@ -234,8 +234,20 @@ static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_
 	}
 }
 
+static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		 struct tern_out *out);
+
 int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 		      struct tern_out *out)
+{
+	int kept = input(s, seg, now, out);
+
+	tern_chunks__wake(s);
+	return kept;
+}
+
+static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		 struct tern_out *out)
 {
 	uint64_t hash = UINT64_MAX;
 	uint32_t tw_isn = 0;
@@ -308,6 +320,7 @@ void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out)
 	s->now = now;
 	tern_wheel__advance(&s->wheel, now, timer_fired, &p);
 	tern_tw__expire(s, now);
+	tern_chunks__wake(s);
 }
 
 uint64_t tern_stack__next_deadline(const struct tern_stack *s)

@@ -170,9 +170,12 @@ struct tern_chunk_pool {
 	uint32_t cap;
 	uint32_t used;
 	uint32_t free_head;
+	uint8_t starved; /* a send was refused because the pool was empty */
+	uint8_t wake;    /* chunks were freed since: tell the refused */
 };
 
 void tern_chunks__init(struct tern_chunk_pool *p, struct tern_chunk *mem, uint32_t cap);
+void tern_chunks__wake(struct tern_stack *s);
 
 /* ms clock used by connection timestamps and deadlines (wraps in 49 days;
  * compare with tern_seq_* helpers). */
