@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "build.h"
 #include "csum.h"
 
@@ -21,18 +22,6 @@
 #define IP_PROTO_TCP 6
 #define IP4_DF 0x4000
 #define IP_MAXLEN 0xffff /* IPv4 total length, IPv6 payload length */
-
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	v = htobe16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 static inline uint32_t ip_hlen(const struct tern_tx *tx)
 {
@@ -74,11 +63,11 @@ static uint8_t *put_eth(uint8_t *p, const struct tern_tx *tx)
 	memcpy(p + 6, tx->l2.local_mac, 6);
 	p += 12;
 	if (tx->l2.has_vlan) {
-		put_be16(p, ETH_P_8021Q);
-		put_be16(p + 2, tx->l2.vlan_tci);
+		tern_put_be16(p, ETH_P_8021Q);
+		tern_put_be16(p + 2, tx->l2.vlan_tci);
 		p += TERN_VLAN_HLEN;
 	}
-	put_be16(p, tx->t.family == 6 ? ETH_P_IPV6 : ETH_P_IP);
+	tern_put_be16(p, tx->t.family == 6 ? ETH_P_IPV6 : ETH_P_IP);
 	return p + 2;
 }
 
@@ -88,12 +77,12 @@ static void put_ip4(uint8_t *ip, const struct tern_tx *tx, uint32_t tcplen)
 
 	ip[0] = 0x45; /* version 4, IHL 5 */
 	ip[1] = 0;    /* TOS */
-	put_be16(ip + 2, (uint16_t)(TERN_IP4_HLEN + tcplen));
-	put_be16(ip + 4, 0); /* ID 0 with DF, as Linux for DF sockets */
-	put_be16(ip + 6, IP4_DF);
+	tern_put_be16(ip + 2, (uint16_t)(TERN_IP4_HLEN + tcplen));
+	tern_put_be16(ip + 4, 0); /* ID 0 with DF, as Linux for DF sockets */
+	tern_put_be16(ip + 6, IP4_DF);
 	ip[8] = TERN_IP_TTL;
 	ip[9] = IP_PROTO_TCP;
-	put_be16(ip + 10, 0);
+	tern_put_be16(ip + 10, 0);
 	memcpy(ip + 12, tx->t.laddr.b + 12, 4);
 	memcpy(ip + 16, tx->t.raddr.b + 12, 4);
 	csum = tern_csum_fold(tern_csum_add(0, ip, TERN_IP4_HLEN));
@@ -102,8 +91,8 @@ static void put_ip4(uint8_t *ip, const struct tern_tx *tx, uint32_t tcplen)
 
 static void put_ip6(uint8_t *ip, const struct tern_tx *tx, uint32_t tcplen)
 {
-	put_be32(ip, 0x60000000); /* version 6, traffic class 0, flow label 0 */
-	put_be16(ip + 4, (uint16_t)tcplen);
+	tern_put_be32(ip, 0x60000000); /* version 6, traffic class 0, flow label 0 */
+	tern_put_be16(ip + 4, (uint16_t)tcplen);
 	ip[6] = IP_PROTO_TCP;
 	ip[7] = TERN_IP_TTL;
 	memcpy(ip + 8, tx->t.laddr.b, 16);
@@ -115,15 +104,15 @@ static void put_tcp(uint8_t *th, const struct tern_tx *tx, uint32_t tcplen)
 {
 	uint16_t csum;
 
-	put_be16(th, tx->t.lport);
-	put_be16(th + 2, tx->t.rport);
-	put_be32(th + 4, tx->seq);
-	put_be32(th + 8, tx->ack);
+	tern_put_be16(th, tx->t.lport);
+	tern_put_be16(th + 2, tx->t.rport);
+	tern_put_be32(th + 4, tx->seq);
+	tern_put_be32(th + 8, tx->ack);
 	th[12] = (uint8_t)(((TERN_TCP_HLEN + tx->optlen) / 4) << 4);
 	th[13] = tx->flags;
-	put_be16(th + 14, tx->win);
-	put_be16(th + 16, 0); /* checksum, below */
-	put_be16(th + 18, 0); /* urgent pointer */
+	tern_put_be16(th + 14, tx->win);
+	tern_put_be16(th + 16, 0); /* checksum, below */
+	tern_put_be16(th + 18, 0); /* urgent pointer */
 	memcpy(th + TERN_TCP_HLEN, tx->opt, tx->optlen);
 
 	csum = tern_csum_fold(tern_csum_add(tern_csum_pseudo(tx->t.family, &tx->t.laddr,

@@ -22,45 +22,30 @@
 #include <endian.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "csum.h"
 
 #define TERN_IPPROTO_TCP 6
-
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
-}
-
-static inline uint16_t load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be16toh(v);
-}
 
 uint64_t tern_csum_add(uint64_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
 	while (len >= 16) {
-		sum += load_be32(p);
-		sum += load_be32(p + 4);
-		sum += load_be32(p + 8);
-		sum += load_be32(p + 12);
+		sum += tern_get_be32(p);
+		sum += tern_get_be32(p + 4);
+		sum += tern_get_be32(p + 8);
+		sum += tern_get_be32(p + 12);
 		p += 16;
 		len -= 16;
 	}
 	while (len >= 4) {
-		sum += load_be32(p);
+		sum += tern_get_be32(p);
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		sum += load_be16(p);
+		sum += tern_get_be16(p);
 		p += 2;
 		len -= 2;
 	}
@@ -91,8 +76,8 @@ uint64_t tern_csum_pseudo(int family, const struct tern_addr *src,
 	uint64_t sum = TERN_IPPROTO_TCP + (uint64_t)tcp_len;
 
 	if (family == 4) {
-		sum += load_be32(src->b + 12);
-		sum += load_be32(dst->b + 12);
+		sum += tern_get_be32(src->b + 12);
+		sum += tern_get_be32(dst->b + 12);
 		return sum;
 	}
 	return tern_csum_add(tern_csum_add(sum, src->b, 16), dst->b, 16);

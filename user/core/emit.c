@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "stack.h"
 
 #define TCPOPT_NOP 1
@@ -13,20 +14,6 @@
 #define TCPOPT_WS 3
 #define TCPOPT_SACKOK 4
 #define TCPOPT_TS 8
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* The next free descriptor in out, or NULL (counted) when out is full. */
 struct tern_tx *tern_emit_slot(struct tern_stack *s, struct tern_out *out)
@@ -57,14 +44,14 @@ static void set_hdr(struct tern_tx *tx, const struct tern_tuple *t, const struct
 }
 
 /* NOP NOP TS: the timestamp option on its own, 12 bytes. */
-static uint8_t put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
+uint8_t tern_put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
 {
 	p[0] = TCPOPT_NOP;
 	p[1] = TCPOPT_NOP;
 	p[2] = TCPOPT_TS;
 	p[3] = 10;
-	put32(p + 4, tsval);
-	put32(p + 8, tsecr);
+	tern_put_be32(p + 4, tsval);
+	tern_put_be32(p + 8, tsecr);
 	return 12;
 }
 
@@ -79,10 +66,10 @@ static uint8_t put_synack_opts(uint8_t *p, uint16_t mss, uint8_t optf, uint8_t r
 
 	o[0] = TCPOPT_MSS;
 	o[1] = 4;
-	put16(o + 2, mss);
+	tern_put_be16(o + 2, mss);
 	o += 4;
 	if (optf & TERN_NEG_TS) {
-		o += put_ts(o, tsval, tsecr);
+		o += tern_put_ts(o, tsval, tsecr);
 		if (optf & TERN_NEG_SACK) {
 			o[-12] = TCPOPT_SACKOK;
 			o[-11] = 2;
@@ -188,7 +175,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 	set_hdr(tx, &r->n.t, &r->l2, r->iss + 1, r->irs + 1, TERN_TH_ACK,
 		tern_synack_window(s, r->n.t.family, r->optf) >> ws);
 	if (r->optf & TERN_NEG_TS)
-		tx->optlen = put_ts(tx->opt, tern_ms(now) + r->ts_off, r->ts_recent);
+		tx->optlen = tern_put_ts(tx->opt, tern_ms(now) + r->ts_off, r->ts_recent);
 }
 
 /* The window we advertise on a connection, in the header's units. */
@@ -206,8 +193,8 @@ static uint8_t put_sack(uint8_t *p, const struct tern_sack_blk *b, int n)
 	p[2] = 5;
 	p[3] = (uint8_t)(2 + 8 * n);
 	for (int i = 0; i < n; i++) {
-		put32(p + 4 + 8 * i, b[i].start);
-		put32(p + 8 + 8 * i, b[i].end);
+		tern_put_be32(p + 4 + 8 * i, b[i].start);
+		tern_put_be32(p + 8 + 8 * i, b[i].end);
 	}
 	return (uint8_t)(4 + 8 * n);
 }
@@ -219,7 +206,7 @@ static void put_conn_opts(struct tern_stack *s, const struct tern_conn *c, uint6
 	int ts = c->optf & TERN_NEG_TS, n;
 
 	if (ts)
-		tx->optlen = put_ts(tx->opt, tern_ms(now) + c->ts_off, c->ts_recent);
+		tx->optlen = tern_put_ts(tx->opt, tern_ms(now) + c->ts_off, c->ts_recent);
 	if ((c->optf & TERN_NEG_SACK) && c->ooo.n) {
 		n = tern_ooo__sack(&s->ooo, &c->ooo, blk, ts ? 3 : 4);
 		if (n)

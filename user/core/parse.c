@@ -13,6 +13,7 @@
 #include <endian.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "csum.h"
 #include "parse.h"
 
@@ -44,22 +45,6 @@ struct l4_view {
 	uint32_t len; /* TCP header + payload, from the IP length fields */
 	uint64_t psum;
 };
-
-static inline uint16_t get_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be16toh(v);
-}
-
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return be32toh(v);
-}
 
 static inline void set_v4mapped(struct tern_addr *a, const uint8_t *ip4)
 {
@@ -107,12 +92,12 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	if (ihl < TERN_IP4_HLEN || ihl > len)
 		return TERN_PARSE_IP_IHL;
-	tot = get_be16(ip + 2);
+	tot = tern_get_be16(ip + 2);
 	if (tot > len || tot < ihl)
 		return TERN_PARSE_IP_TOTLEN;
 	if (verify_csum && tern_csum_fold(tern_csum_add(0, ip, ihl)))
 		return TERN_PARSE_IP_CSUM;
-	if (get_be16(ip + 6) & IP4_FRAG_MASK)
+	if (tern_get_be16(ip + 6) & IP4_FRAG_MASK)
 		return TERN_PARSE_IP_FRAG;
 	if (ip[9] != IP_PROTO_TCP)
 		return TERN_PARSE_NOT_TCP;
@@ -140,7 +125,7 @@ static int parse_ip6(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 		return TERN_PARSE_IP_SHORT;
 	if (ip[0] >> 4 != 6)
 		return TERN_PARSE_IP_VERSION;
-	plen = get_be16(ip + 4);
+	plen = tern_get_be16(ip + 4);
 	if (plen > len - TERN_IP6_HLEN)
 		return TERN_PARSE_IP_TOTLEN;
 	if (ip[6] != IP_PROTO_TCP)
@@ -171,12 +156,12 @@ static int parse_tcp(const struct l4_view *l4, struct tern_seg *seg,
 	if (verify_csum && tern_csum_fold(tern_csum_add(l4->psum, th, l4->len)))
 		return TERN_PARSE_TCP_CSUM;
 
-	seg->t.rport = get_be16(th);
-	seg->t.lport = get_be16(th + 2);
-	seg->seq = get_be32(th + 4);
-	seg->ack = get_be32(th + 8);
+	seg->t.rport = tern_get_be16(th);
+	seg->t.lport = tern_get_be16(th + 2);
+	seg->seq = tern_get_be32(th + 4);
+	seg->ack = tern_get_be32(th + 8);
 	seg->flags = th[13];
-	seg->win = get_be16(th + 14);
+	seg->win = tern_get_be16(th + 14);
 	tern_parse_opts(th + TERN_TCP_HLEN, doff - TERN_TCP_HLEN, &seg->opt);
 	seg->payload = th + doff;
 	seg->len = l4->len - doff;
@@ -192,15 +177,15 @@ int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool ve
 
 	if (len < TERN_ETH_HLEN)
 		return TERN_PARSE_ETH_SHORT;
-	proto = get_be16(frame + 12);
+	proto = tern_get_be16(frame + 12);
 	seg->l2.has_vlan = 0;
 	seg->l2.vlan_tci = 0;
 	if (proto == ETH_P_8021Q) {
 		if (len < TERN_ETH_HLEN + TERN_VLAN_HLEN)
 			return TERN_PARSE_ETH_SHORT;
 		seg->l2.has_vlan = 1;
-		seg->l2.vlan_tci = get_be16(frame + 14);
-		proto = get_be16(frame + 16);
+		seg->l2.vlan_tci = tern_get_be16(frame + 14);
+		proto = tern_get_be16(frame + 16);
 		off += TERN_VLAN_HLEN;
 	}
 
@@ -232,8 +217,8 @@ static void parse_sack(const uint8_t *p, uint32_t size, struct tern_opts *o)
 		n = TERN_MAX_SACK;
 	p += TCPOLEN_SACK_BASE;
 	for (uint32_t i = 0; i < n; i++, p += TCPOLEN_SACK_PERBLOCK) {
-		o->sack[i].start = get_be32(p);
-		o->sack[i].end = get_be32(p + 4);
+		o->sack[i].start = tern_get_be32(p);
+		o->sack[i].end = tern_get_be32(p + 4);
 	}
 	o->nsack = (uint8_t)n;
 	o->present |= TERN_OPT_SACK;
@@ -252,7 +237,7 @@ static void parse_opt(const uint8_t *p, uint32_t size, struct tern_opts *o)
 	case TCPOPT_MSS:
 		if (size != TCPOLEN_MSS)
 			break;
-		mss = get_be16(p + 2);
+		mss = tern_get_be16(p + 2);
 		if (mss) { /* tcp_parse_options() ignores a zero MSS */
 			o->mss = mss;
 			o->present |= TERN_OPT_MSS;
@@ -277,8 +262,8 @@ static void parse_opt(const uint8_t *p, uint32_t size, struct tern_opts *o)
 	case TCPOPT_TIMESTAMP:
 		if (size != TCPOLEN_TIMESTAMP)
 			break;
-		o->tsval = get_be32(p + 2);
-		o->tsecr = get_be32(p + 6);
+		o->tsval = tern_get_be32(p + 2);
+		o->tsecr = tern_get_be32(p + 6);
 		o->present |= TERN_OPT_TS;
 		break;
 	default: /* unknown kinds are skipped */

@@ -228,6 +228,7 @@ static inline int tern_pool__owns(const struct tern_pool *p, const void *ptr)
 uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t);
 
 /* emit.c: segments the core sends */
+uint8_t tern_put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr);
 struct tern_tx *tern_emit_slot(struct tern_stack *s, struct tern_out *out);
 void tern_emit_reset(struct tern_stack *s, const struct tern_seg *seg, struct tern_out *out);
 void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,

@@ -59,8 +59,6 @@ _Static_assert(sizeof(struct tern_tw) <= 64, "a TIME-WAIT record must fit in 64 
 /* tcp_invalid_ratelimit: one out-of-window ACK per 500 ms */
 #define TW_OOW_SLOT_MS 500
 
-#define TCPOPT_NOP 1
-#define TCPOPT_TS 8
 
 static uint8_t tw_flags(const struct tern_tw *tw)
 {
@@ -311,26 +309,6 @@ int tern_tw__input(struct tern_stack *s, struct tern_tw *tw, const struct tern_s
 	return oow_limited(s, tw, seg, now) ? TERN_TW_DROP : TERN_TW_ACK;
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* NOP NOP TS, as emit.c's put_ts(). */
-static uint8_t put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
-{
-	p[0] = TCPOPT_NOP;
-	p[1] = TCPOPT_NOP;
-	p[2] = TCPOPT_TS;
-	p[3] = 10;
-	put32(p + 4, tsval);
-	put32(p + 8, tsecr);
-	return TERN_TSOPT_LEN;
-}
-
 /* tcp_v4_timewait_ack(): SEQ=SND.NXT, ACK=RCV.NXT, to the Ethernet source
  * of the segment that caused it. */
 void tern_emit_tw_ack(struct tern_stack *s, const struct tern_tw *tw, const struct tern_seg *seg,
@@ -350,7 +328,7 @@ void tern_emit_tw_ack(struct tern_stack *s, const struct tern_tw *tw, const stru
 	win = s->cfg.rcv_wnd >> tw->n.t.pad[1];
 	tx->win = (uint16_t)(win > 65535 ? 65535 : win);
 	if (tw_flags(tw) & TERN_TW_TS)
-		tx->optlen = put_ts(tx->opt, tern_ms(now) + tern_ts_off(s, &tw->n.t), tw->ts_recent);
+		tx->optlen = tern_put_ts(tx->opt, tern_ms(now) + tern_ts_off(s, &tw->n.t), tw->ts_recent);
 }
 
 void tern_tw__expire(struct tern_stack *s, uint64_t now)
