@@ -126,4 +126,5 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d)
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
+	$(BUILD)/tools/demo/demo_core.d

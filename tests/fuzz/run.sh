@@ -14,7 +14,9 @@ usage() {
 [ $# -eq 2 ] || usage
 bin=$1
 secs=$2
-[[ $secs =~ ^[0-9]+$ ]] && [ "$secs" -ge 1 ] || usage
+if ! [[ $secs =~ ^[0-9]+$ ]] || [ "$secs" -lt 1 ]; then
+	usage
+fi
 [ -x "$bin" ] || { echo "Error: $bin: not an executable" >&2; exit 2; }
 
 seeds=$(cd "$(dirname "$0")" && pwd)/corpus
@@ -29,7 +31,8 @@ mkdir -p "$work/corpus" "$work/artifacts"
 cp "$seeds"/* "$work/corpus/"
 log=$work/fuzz.log
 
-echo "fuzz: $bin for ${secs}s on $(ls "$work/corpus" | wc -l) seeds (work dir $work)"
+nseeds=$(find "$work/corpus" -type f | wc -l)
+echo "fuzz: $bin for ${secs}s on $nseeds seeds (work dir $work)"
 rc=0
 "$bin" "$work/corpus" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=25 \
 	-max_len=4096 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \

@@ -12,11 +12,6 @@
 /* Bytes of the tuple that identify a connection: both addresses and ports. */
 #define TUPLE_KEY_LEN offsetof(struct tern_tuple, family)
 
-uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t)
-{
-	return (uint32_t)tern_siphash(key, t, TUPLE_KEY_LEN);
-}
-
 static struct tern_node *node(const struct tern_pool *p, uint32_t i)
 {
 	return tern_pool__at(p, i);

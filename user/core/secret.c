@@ -1,7 +1,40 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Keyed per-connection secrets: ISN (RFC 6528) and timestamp offsets. */
+/*
+ * Keyed per-connection secrets: ISN (RFC 6528), timestamp offsets, and the
+ * hash of the connection tables. For IPv4 only the 4-byte addresses are
+ * hashed, as Linux's siphash_3u32()/siphash_2u32() do; IPv6 hashes the
+ * full 16 bytes.
+ */
+#include <string.h>
+
 #include "siphash.h"
 #include "stack.h"
+
+/* laddr, raddr and the two ports of an IPv4 tuple, packed. */
+struct v4_ports {
+	uint8_t laddr[4];
+	uint8_t raddr[4];
+	uint16_t lport;
+	uint16_t rport;
+};
+
+static uint64_t hash_tuple(const struct tern_sipkey *key, const struct tern_tuple *t)
+{
+	struct v4_ports k;
+
+	if (t->family == 6)
+		return tern_siphash(key, t, offsetof(struct tern_tuple, family));
+	memcpy(k.laddr, t->laddr.b + 12, 4);
+	memcpy(k.raddr, t->raddr.b + 12, 4);
+	k.lport = t->lport;
+	k.rport = t->rport;
+	return tern_siphash(key, &k, sizeof(k));
+}
+
+uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t)
+{
+	return (uint32_t)hash_tuple(key, t);
+}
 
 /*
  * RFC 6528 section 3: ISN = M + F(localip, localport, remoteip, remoteport,
@@ -11,9 +44,7 @@
  */
 uint32_t tern_isn(const struct tern_stack *s, const struct tern_tuple *t, uint64_t now)
 {
-	uint32_t f = (uint32_t)tern_siphash(&s->sec.isn, t, offsetof(struct tern_tuple, family));
-
-	return f + (uint32_t)(now >> 6);
+	return (uint32_t)hash_tuple(&s->sec.isn, t) + (uint32_t)(now >> 6);
 }
 
 /*
@@ -23,5 +54,11 @@ uint32_t tern_isn(const struct tern_stack *s, const struct tern_tuple *t, uint64
  */
 uint32_t tern_ts_off(const struct tern_stack *s, const struct tern_tuple *t)
 {
-	return (uint32_t)tern_siphash(&s->sec.tsoff, &t->laddr, 2 * sizeof(struct tern_addr));
+	uint8_t a[8];
+
+	if (t->family == 6)
+		return (uint32_t)tern_siphash(&s->sec.tsoff, &t->laddr, 2 * sizeof(struct tern_addr));
+	memcpy(a, t->laddr.b + 12, 4);
+	memcpy(a + 4, t->raddr.b + 12, 4);
+	return (uint32_t)tern_siphash(&s->sec.tsoff, a, sizeof(a));
 }

@@ -12,6 +12,7 @@
  * our TSval (cookie_init_timestamp) and come back in the ACK's TSecr.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "stack.h"
 
@@ -29,24 +30,38 @@
 static const uint16_t msstab4[] = { 536, 1300, 1440, 1460 };
 static const uint16_t msstab6[] = { 1280 - 60, 1480 - 60, 1500 - 60, 9000 - 60 };
 
-struct cookie_input {
+/* Hash input: Linux's siphash_4u32(saddr, daddr, ports, count) for IPv4;
+ * the same with 16-byte addresses for IPv6. */
+struct cookie_input6 {
 	struct tern_addr saddr; /* the SYN's source: the peer */
 	struct tern_addr daddr;
 	uint32_t ports;         /* sport << 16 | dport */
 	uint32_t count;
 };
 
+struct cookie_input4 {
+	uint8_t saddr[4];
+	uint8_t daddr[4];
+	uint32_t ports;
+	uint32_t count;
+};
+
 static uint32_t cookie_hash(const struct tern_stack *s, const struct tern_tuple *t, uint32_t count,
 			    int c)
 {
-	struct cookie_input in = {
-		.saddr = t->raddr,
-		.daddr = t->laddr,
-		.ports = (uint32_t)t->rport << 16 | t->lport,
-		.count = count,
-	};
+	uint32_t ports = (uint32_t)t->rport << 16 | t->lport;
+	struct cookie_input6 in6;
+	struct cookie_input4 in4;
 
-	return (uint32_t)tern_siphash(&s->sec.cookie[c], &in, sizeof(in));
+	if (t->family == 6) {
+		in6 = (struct cookie_input6){ t->raddr, t->laddr, ports, count };
+		return (uint32_t)tern_siphash(&s->sec.cookie[c], &in6, sizeof(in6));
+	}
+	memcpy(in4.saddr, t->raddr.b + 12, 4);
+	memcpy(in4.daddr, t->laddr.b + 12, 4);
+	in4.ports = ports;
+	in4.count = count;
+	return (uint32_t)tern_siphash(&s->sec.cookie[c], &in4, sizeof(in4));
 }
 
 static const uint16_t *msstab(int family)
