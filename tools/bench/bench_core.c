@@ -26,6 +26,7 @@
 #include "bench.h"
 #include "user/core/build.h"
 #include "user/core/stack.h"
+#include "user/core/tw.h"
 
 #define NSYN 4096
 #define SYN_FRAME_CAP 128
@@ -64,7 +65,8 @@ int bench_sizes(void)
 {
 	printf("| struct | bytes |\n|---|---:|\n");
 	printf("| tern_req | %zu |\n", sizeof(struct tern_req));
-	printf("| tern_conn | %zu |\n", sizeof(struct tern_conn));
+	printf("| tern_conn (bound 256) | %zu |\n", sizeof(struct tern_conn));
+	printf("| tern_tw (bound 64) | %zu |\n", sizeof(struct tern_tw));
 	printf("| tern_tx | %zu |\n", sizeof(struct tern_tx));
 	printf("| tern_timer | %zu |\n", sizeof(struct tern_timer));
 	return 0;
