@@ -10,6 +10,8 @@ static int app_accept(void *ctx, struct tern_conn *c)
 
 	h->accepts++;
 	h->conn = c;
+	if (h->rcv_limit)
+		tern_conn__rcv_limit(c, h->rcv_limit);
 	return h->refuse ? -1 : 0;
 }
 

@@ -22,6 +22,7 @@ struct h {
 	uint16_t cport;
 	/* application events */
 	int accepts, fins, closes, last_reason, refuse;
+	uint32_t rcv_limit;  /* non-zero: accept() puts the conn in credit mode */
 	struct tern_conn *conn;
 	uint8_t data[65536];
 	uint32_t ndata;

@@ -114,11 +114,37 @@ static int paws_ok(const struct tern_conn *c, uint32_t tsval, int win, uint64_t 
 	return !c->ts_recent;
 }
 
+/* A window in bytes as the header can say it: scaled, at most 65535 units. */
+static uint32_t scaled(uint32_t bytes, uint8_t wscale)
+{
+	uint32_t w = bytes >> wscale;
+
+	return (w > 65535 ? 65535 : w) << wscale;
+}
+
+/* The window to advertise now: the configured receive window, or less when
+ * the application limits what it can take (receive credit). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t w = s->cfg.rcv_wnd >> c->rcv_wscale;
+	uint32_t w = s->cfg.rcv_wnd;
 
-	return (w > 65535 ? 65535 : w) << c->rcv_wscale;
+	if (c->rcv_credit < w)
+		w = c->rcv_credit;
+	return scaled(w, c->rcv_wscale);
+}
+
+/*
+ * The right edge of the window last advertised (at rcv_wup). With receive
+ * credit, delivery lowers the credit exactly as RCV.NXT moves, so the edge
+ * is rcv_wup + min(rcv_wnd, credit + delivered since): it never shrinks.
+ */
+uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c)
+{
+	uint32_t since = c->rcv_nxt - c->rcv_wup, w = s->cfg.rcv_wnd;
+
+	if (c->rcv_credit != TERN_RCV_UNLIMITED && c->rcv_credit + since < w)
+		w = c->rcv_credit + since;
+	return c->rcv_wup + scaled(w, c->rcv_wscale);
 }
 
 /* tcp_sequence(): acceptable (RFC 793 3.9, lenient left edge at rcv_wup)? */
@@ -126,11 +152,11 @@ static int seq_acceptable(const struct tern_stack *s, const struct tern_conn *c,
 			  const struct tern_seg *seg)
 {
 	uint32_t end = seg->seq + seg->len + !!(seg->flags & (TERN_TH_SYN | TERN_TH_FIN));
-	int32_t wnd = (int32_t)(c->rcv_wup + tern_rcv_window(s, c) - c->rcv_nxt);
+	uint32_t edge = tern_rcv_edge(s, c);
 
 	if (tern_seq_lt(end, c->rcv_wup))
 		return 0;
-	return !tern_seq_gt(seg->seq, c->rcv_nxt + (wnd > 0 ? (uint32_t)wnd : 0));
+	return !tern_seq_gt(seg->seq, tern_seq_gt(edge, c->rcv_nxt) ? edge : c->rcv_nxt);
 }
 
 /*
@@ -331,6 +357,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	c->quick = 16; /* TCP_MAX_QUICKACKS */
 	c->last_rcv = tern_ms(now);
 	tern_ooo_q__init(&c->ooo);
+	c->rcv_credit = TERN_RCV_UNLIMITED;
 	c->in_use = 1;
 	tern_conn_rearm(s, c);
 }

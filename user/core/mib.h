@@ -37,6 +37,7 @@
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \
+	X(TCPZeroWindowDrop)      /* data beyond the application's credit */   \
 	X(TCPAbortOnData)         /* RST: data after close */                  \
 	X(TCPAbortOnClose)        /* RST: closed with unread data */           \
 	X(TCPAbortOnTimeout)      /* RST: retries, user timeout or keepalive */ \

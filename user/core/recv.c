@@ -15,8 +15,35 @@ static void deliver(void *ctx, const uint8_t *p, uint32_t len)
 	struct tern_conn *c = ((void **)ctx)[1];
 	struct tern_stack *s = ((void **)ctx)[0];
 
+	if (c->rcv_credit != TERN_RCV_UNLIMITED)
+		c->rcv_credit -= len < c->rcv_credit ? len : c->rcv_credit;
 	if (s->ops && s->ops->data && !(c->flags & TERN_CF_RCV_SHUT))
 		s->ops->data(s->app_ctx, c, p, len);
+}
+
+/* The application can take `bytes` more. Advertise the larger window at
+ * once when it grew by two segments or opened from below one (Linux's
+ * __tcp_cleanup_rbuf window update). */
+void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t bytes,
+			   uint64_t now, struct tern_out *out)
+{
+	uint32_t before, after;
+
+	if (c->rcv_credit == TERN_RCV_UNLIMITED || !c->in_use)
+		return;
+	s->now = now;
+	before = tern_rcv_window(s, c);
+	c->rcv_credit = c->rcv_credit + bytes >= TERN_RCV_UNLIMITED ? TERN_RCV_UNLIMITED - 1
+								    : c->rcv_credit + bytes;
+	after = tern_rcv_window(s, c);
+	if (after >= before + 2u * c->mss || (before < c->mss && after >= c->mss))
+		tern_conn_ack_now(s, c, now, out);
+	tern_conn_rearm(s, c);
+}
+
+void tern_conn__rcv_limit(struct tern_conn *c, uint32_t bytes)
+{
+	c->rcv_credit = bytes < TERN_RCV_UNLIMITED ? bytes : TERN_RCV_UNLIMITED - 1;
 }
 
 static void release(void *ctx, uint64_t frame)
@@ -57,13 +84,20 @@ static int fin_received(const struct tern_conn *c)
 	       c->state == TERN_LAST_ACK || c->state == TERN_TIME_WAIT;
 }
 
-/* Beyond RCV.NXT: keep the payload by reference, ACK at once with SACK. */
+/* Beyond RCV.NXT: keep the payload by reference, ACK at once with SACK.
+ * Only what lies inside the advertised window is kept, so that every
+ * queued byte fits the application's receive credit once it is in order. */
 static int out_of_order(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 			uint32_t seq, const uint8_t *p, uint32_t len, uint64_t now,
 			struct tern_out *out)
 {
+	uint32_t edge = tern_rcv_edge(s, c);
 	int kept = 0;
 
+	if (!tern_seq_lt(seq, edge))
+		len = 0;
+	else if (tern_seq_gt(seq + len, edge))
+		len = edge - seq;
 	if (len) {
 		int r = tern_ooo__insert(&s->ooo, &c->ooo, s->cfg.ooo_per_conn, seq, p, len,
 					 seg->frame);
@@ -84,8 +118,17 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 		     int fin, uint64_t now, struct tern_out *out)
 {
 	void *ctx[2] = { s, c };
-	int filled = 0;
+	int filled = 0, trimmed = 0;
 
+	if (len > c->rcv_credit) {
+		/* Beyond what the application can take: not received (the
+		 * peer retransmits once the window opens); ACK at once, as
+		 * Linux does for TCPZeroWindowDrop. */
+		TERN_MIB_INC(s, TCPZeroWindowDrop);
+		len = c->rcv_credit;
+		fin = 0;
+		trimmed = 1;
+	}
 	if (len) {
 		c->rcv_nxt += len;
 		deliver(ctx, p, len);
@@ -104,8 +147,8 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 		tern_conn_peer_fin(s, c, now);
 		return;
 	}
-	if (filled || c->ooo.n)
-		tern_conn_ack_now(s, c, now, out); /* hole (partly) filled: tell at once */
+	if (filled || c->ooo.n || trimmed)
+		tern_conn_ack_now(s, c, now, out); /* hole filled, or window full: at once */
 	else
 		schedule_ack(s, c, now, out);
 }

@@ -30,6 +30,7 @@ enum tern_state {
 #define TERN_NEG_WS 0x04
 
 #define TERN_NIL UINT32_MAX
+#define TERN_RCV_UNLIMITED UINT32_MAX
 
 /* RFC 7323 / Linux constants. */
 #define TERN_RATELIMIT_NS (500 * TERN_NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
@@ -125,6 +126,8 @@ struct tern_conn {
 	uint32_t sq_tail;
 	uint32_t sq_bytes;        /* queued bytes from snd_una on (FIN excluded) */
 	uint32_t sq_off;          /* bytes of the head chunk already acked */
+	uint32_t rcv_credit;      /* bytes the application can take beyond
+				   * RCV.NXT; TERN_RCV_UNLIMITED: no limit */
 	struct tern_ooo_q ooo;
 	uint16_t mss;             /* send MSS, options excluded */
 	uint16_t lis;             /* listener index (keepalive, user timeout) */
@@ -287,6 +290,8 @@ void tern_conn_reset(struct tern_stack *s, struct tern_conn *c);
 void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 /* The receive window in bytes, as advertised (scaled field << rcv_wscale). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c);
+/* The right edge of the receive window last advertised. */
+uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
 
 /* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
  * kept in the out-of-order queue. */

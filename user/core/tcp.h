@@ -204,6 +204,17 @@ uint32_t tern_stack__nreqs(const struct tern_stack *s);
  */
 int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 		    uint64_t now, struct tern_out *out);
+
+/*
+ * Receive flow control. By default the application takes every byte as it
+ * is delivered. rcv_limit (typically from accept()) switches the
+ * connection to credit mode: at most `bytes` are delivered, the advertised
+ * window never exceeds what is left, and rcv_credit gives more as the
+ * application frees room (a window update goes out when it matters).
+ */
+void tern_conn__rcv_limit(struct tern_conn *c, uint32_t bytes);
+void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t bytes,
+			   uint64_t now, struct tern_out *out);
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out);
 int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
