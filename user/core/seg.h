@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tern/tern.h"
+
 /* TCP header flags, as in the header's 13th byte. */
 #define TERN_TH_FIN 0x01
 #define TERN_TH_SYN 0x02
@@ -27,24 +29,6 @@
 #define TERN_IP6_HLEN 40
 #define TERN_TCP_HLEN 20
 #define TERN_TCP_MAX_OPTLEN 40
-
-/* An address of either family; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d). */
-struct tern_addr {
-	uint8_t b[16];
-};
-
-/*
- * A connection's 4-tuple from tern's point of view: l* is the local end
- * (the steered service), r* the peer. family is 4 or 6.
- */
-struct tern_tuple {
-	struct tern_addr laddr;
-	struct tern_addr raddr;
-	uint16_t lport;
-	uint16_t rport;
-	uint8_t family;
-	uint8_t pad[3];
-};
 
 /*
  * Link-layer facts of the frame that caused a reply. Replies go back to the

@@ -22,6 +22,7 @@
 #include "mib.h"
 #include "parse.h"
 #include "seg.h"
+#include "tern/tern.h"
 #include "siphash.h"
 
 #define TERN_NSEC_PER_MSEC 1000000ull
@@ -83,40 +84,6 @@ struct tern_out {
 	struct tern_tx *tx;
 	uint32_t n;   /* entries filled */
 	uint32_t cap; /* capacity of tx[] */
-};
-
-struct tern_stack;
-struct tern_conn;
-
-/* Why a connection ended (closed callback). */
-enum tern_close_reason {
-	TERN_CLOSE_FIN = 0,      /* orderly: both FINs exchanged */
-	TERN_CLOSE_RST,          /* peer reset */
-	TERN_CLOSE_TIMEOUT,      /* retransmissions exhausted */
-	TERN_CLOSE_USER_TIMEOUT, /* TCP_USER_TIMEOUT */
-	TERN_CLOSE_KEEPALIVE,    /* keepalive probes unanswered */
-	TERN_CLOSE_ABORT,        /* application or stack abort */
-};
-
-/*
- * Application callbacks, run synchronously from inside tern_stack__rx /
- * tern_stack__poll on the stack's thread. Pointers passed to data() point
- * into the received frame and are valid only for the call.
- */
-struct tern_app_ops {
-	/* Handshake done. Return 0 to keep the connection, <0 to reset it. */
-	int (*accept)(void *ctx, struct tern_conn *c);
-	void (*data)(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len);
-	/* The peer closed its side (FIN received in order). */
-	void (*fin)(void *ctx, struct tern_conn *c);
-	/* `bytes` more of the data given to tern_conn__send() are acknowledged
-	 * by the peer: that much memory (from the front, in send order) may be
-	 * reused. */
-	void (*acked)(void *ctx, struct tern_conn *c, uint32_t bytes);
-	/* tern_conn__send() returned -EAGAIN earlier and there is room now. */
-	void (*writable)(void *ctx, struct tern_conn *c);
-	/* The connection is gone; c must not be used after this returns. */
-	void (*closed)(void *ctx, struct tern_conn *c, int reason);
 };
 
 /* The core hands back a frame it kept (see TERN_RX_KEPT). */
@@ -187,46 +154,5 @@ const uint64_t *tern_stack__parse_drops(const struct tern_stack *s);
 /* Gauges. */
 uint32_t tern_stack__nconns(const struct tern_stack *s);
 uint32_t tern_stack__nreqs(const struct tern_stack *s);
-
-/*
- * Application calls on a connection, on the stack's thread (from a
- * callback or between tern_stack__* calls). Segments they cause go to out.
- *
- * send: queue len bytes of application memory by reference (zero copy);
- * the memory must stay valid until acked() has covered it. Returns bytes
- * accepted (> 0, possibly fewer than len), -EAGAIN when the send buffer is
- * full (writable() follows), -EPIPE after shutdown/close.
- * shutdown: FIN after the queued data; receiving goes on.
- * close: shutdown, and no more data wanted: data that arrives later gets a
- * RST; with out-of-order data never delivered, RST at once. The closed()
- * callback still comes when the connection is gone.
- * abort: RST now; closed() runs before this returns.
- */
-int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
-		    uint64_t now, struct tern_out *out);
-
-/*
- * Receive flow control. By default the application takes every byte as it
- * is delivered. rcv_limit (typically from accept()) switches the
- * connection to credit mode: at most `bytes` are delivered, the advertised
- * window never exceeds what is left, and rcv_credit gives more as the
- * application frees room (a window update goes out when it matters).
- */
-void tern_conn__rcv_limit(struct tern_conn *c, uint32_t bytes);
-void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t bytes,
-			   uint64_t now, struct tern_out *out);
-int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-			struct tern_out *out);
-int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-		     struct tern_out *out);
-void tern_conn__abort(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-		      struct tern_out *out);
-
-/* Per-connection accessors. */
-const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c);
-void *tern_conn__user(const struct tern_conn *c);
-void tern_conn__set_user(struct tern_conn *c, void *user);
-int tern_conn__state(const struct tern_conn *c);
-const char *tern_state_name(int state);
 
 #endif
