@@ -34,6 +34,10 @@ CORE_SRCS := $(wildcard user/core/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o)
 CORE_LIB := $(BUILD)/libterncore.a
 
+APP_SRCS := $(wildcard user/app/*.c)
+APP_OBJS := $(APP_SRCS:%.c=$(BUILD)/%.o)
+APP_LIB := $(BUILD)/libternapp.a
+
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(BUILD)/tests/unit-tests
@@ -76,7 +80,11 @@ $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_BIN): $(UNIT_OBJS) $(CORE_LIB)
+$(APP_LIB): $(APP_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_OBJS) $(APP_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -126,5 +134,5 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
+-include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
 	$(BUILD)/tools/demo/demo_core.d
