@@ -340,6 +340,19 @@ const uint64_t *tern_stack__parse_drops(const struct tern_stack *s)
 	return s->parse_drops;
 }
 
+/* Call fn for every connection (fn may close or abort the one it gets). */
+void tern_stack__foreach_conn(struct tern_stack *s, void (*fn)(struct tern_conn *c, void *arg),
+			      void *arg)
+{
+	for (uint32_t i = 0; i < s->conns.cap && s->conns.used; i++) {
+		struct tern_conn *c = tern_pool__at(&s->conns, i);
+
+		if (c->in_use)
+			fn(c, arg);
+	}
+	tern_chunks__wake(s);
+}
+
 uint32_t tern_stack__nconns(const struct tern_stack *s)
 {
 	return s->conns.used;

@@ -151,6 +151,11 @@ uint64_t tern_stack__next_deadline(const struct tern_stack *s);
 const uint64_t *tern_stack__mib(const struct tern_stack *s);
 const uint64_t *tern_stack__parse_drops(const struct tern_stack *s);
 
+/* Call fn for every connection (fn may close or abort the one it gets);
+ * for shutdown and for listing connections. */
+void tern_stack__foreach_conn(struct tern_stack *s, void (*fn)(struct tern_conn *c, void *arg),
+			      void *arg);
+
 /* Gauges. */
 uint32_t tern_stack__nconns(const struct tern_stack *s);
 uint32_t tern_stack__nreqs(const struct tern_stack *s);
