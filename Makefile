@@ -40,6 +40,8 @@ APP_LIB := $(BUILD)/libternapp.a
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+# I/O pieces the unit tests exercise directly (real sockets, no packets)
+UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -84,10 +86,10 @@ $(APP_LIB): $(APP_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(UNIT_BIN): $(UNIT_OBJS) $(APP_LIB) $(CORE_LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(UNIT_IO_OBJS) $(APP_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -luring -lpthread
 
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(CORE_LIB)
