@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
-	liburing-dev pkg-config iproute2 ethtool python3 valgrind
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools
 
 ifeq ($(V),1)
 Q :=
@@ -48,10 +48,25 @@ BENCH_BIN := $(BUILD)/tools/tern-bench-core
 DEMO_BIN := $(BUILD)/tools/tern-demo-core
 FUZZ_BIN := $(BUILD)/tests/fuzz-core
 
+# XDP steering program and ternctl (loader shared with the daemon).
+BPF_OBJ := $(BUILD)/bpf/tern.bpf.o
+BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
+	-Iinclude -Wall -Wextra -MMD -MP
+XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
+	-lelf -lz
+TERNCTL_BIN := $(BUILD)/tools/ternctl
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o
+
+# The daemon: AF_XDP workers (user/io) on the core and the applications.
+TERN_BIN := $(BUILD)/tern
+TERN_SRCS := user/tern.c user/io/opts.c user/io/frames.c user/io/xsk.c user/io/path.c \
+	user/io/loop.c user/io/worker.c user/io/loader.c
+TERN_OBJS := $(TERN_SRCS:%.c=$(BUILD)/%.o)
+
 .PHONY: all test unit fuzz-ci bench demo clean install deps help
 .DEFAULT_GOAL := all
 
-all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN)
+all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -102,6 +117,21 @@ $(DEMO_BIN): $(BUILD)/tools/demo/demo_core.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(BPF_OBJ): bpf/tern.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(TERNCTL_BIN): $(TERNCTL_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
+$(TERN_BIN): $(TERN_OBJS) $(APP_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
+
 # libFuzzer target: always clang with ASan+UBSan, built from the core sources.
 $(FUZZ_BIN): tests/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard user/core/*.h)
 	@mkdir -p $(dir $@)
@@ -137,4 +167,5 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
-	$(BUILD)/tools/demo/demo_core.d
+	$(BUILD)/tools/demo/demo_core.d \
+	$(TERN_OBJS:.o=.d) $(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)

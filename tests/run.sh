@@ -39,6 +39,9 @@ suite() {
 
 suite unit "$build/tests/unit-tests"
 suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
+# Network suites: namespaces + veth + XDP + AF_XDP, root only.
+suite net-xdp tests/net/test_xdp.sh "$build"
+suite net-echo tests/net/test_echo.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tern_steer: steer the TCP flows of configured services into AF_XDP sockets.
+ *
+ * Ethernet (at most one 802.1Q tag) -> IPv4 / IPv6 -> TCP. A frame whose
+ * (destination address, destination port) is in tern_services is a service
+ * frame: malformed ones are dropped here and counted, the rest go to the
+ * AF_XDP socket bound to the receiving queue. With no socket on that queue
+ * (daemon down) the frame falls back to the kernel. Everything else returns
+ * XDP_PASS, so programs after this one in libxdp's dispatcher still run.
+ *
+ * The header checks follow Linux's ip_rcv_core() and tcp_v4_rcv(), and the
+ * core's parser (user/core/parse.c), which checks the same again.
+ */
+#include <stdbool.h>
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+
+#include "tern/xdp.h"
+
+#define IP4_MF_OFFSET 0x3fff /* MF | fragment offset, as ip_is_fragment() */
+#define TCP_HLEN 20
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TERN_XDP_MAX_SERVICES);
+	__type(key, struct tern_svc_key);
+	__type(value, struct tern_svc_val);
+} tern_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, TERN_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} tern_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TERN_XDP__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} tern_counters SEC(".maps");
+
+/*
+ * libxdp dispatcher metadata: chain to the next program on XDP_PASS only.
+ * Priority 60 runs after programs at the default 50 (filters, blocklists),
+ * which should see service traffic before it leaves for user space.
+ */
+struct {
+	__uint(priority, 60);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(tern_steer);
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* A TCP candidate: its service key and what the IP layer said about it. */
+struct pkt {
+	struct tern_svc_key key;
+	void *th;       /* TCP header; its two port fields are in the frame */
+	__u32 l4_len;   /* TCP header + payload, from the IP length fields */
+	bool ip_bad;    /* IHL or total/payload length is wrong */
+	bool frag;      /* IPv4 fragment */
+};
+
+static __always_inline void count(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&tern_counters, &id);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void *parse_eth(void *data, void *end, __u16 *proto)
+{
+	struct ethhdr *eth = data;
+	struct vlan_hdr *vh;
+
+	if ((void *)(eth + 1) > end)
+		return NULL;
+	*proto = eth->h_proto;
+	if (*proto != bpf_htons(ETH_P_8021Q))
+		return eth + 1;
+	vh = (void *)(eth + 1);
+	if ((void *)(vh + 1) > end)
+		return NULL;
+	*proto = vh->proto;
+	return vh + 1;
+}
+
+/* Returns 0 when the ports can be read; the key's port is filled. */
+static __always_inline int read_port(struct pkt *p, void *th, void *end)
+{
+	struct tcphdr *t = th;
+
+	if ((void *)&t->dest + sizeof(t->dest) > end)
+		return -1;
+	p->th = th;
+	p->key.port = t->dest;
+	return 0;
+}
+
+/*
+ * RFC 791. With a bad IHL the ports are read where a minimal header would
+ * put them, so that a service can still be recognised and the frame dropped.
+ */
+static __always_inline int parse_ip4(struct iphdr *ip, void *end,
+				     struct pkt *p)
+{
+	__u32 ihl, tot, off;
+
+	if ((void *)(ip + 1) > end || ip->version != 4 ||
+	    ip->protocol != IPPROTO_TCP)
+		return -1;
+	ihl = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	off = ihl < sizeof(*ip) ? sizeof(*ip) : ihl;
+	p->ip_bad = ihl < sizeof(*ip) || tot < ihl || (void *)ip + tot > end;
+	p->frag = (ip->frag_off & bpf_htons(IP4_MF_OFFSET)) != 0;
+	p->l4_len = p->ip_bad ? 0 : tot - ihl;
+	p->key.addr[10] = 0xff;
+	p->key.addr[11] = 0xff;
+	__builtin_memcpy(&p->key.addr[12], &ip->daddr, 4);
+	return read_port(p, (void *)ip + off, end);
+}
+
+/* RFC 8200: only TCP straight after the fixed header; no extension headers. */
+static __always_inline int parse_ip6(struct ipv6hdr *ip6, void *end,
+				     struct pkt *p)
+{
+	__u32 plen;
+
+	if ((void *)(ip6 + 1) > end || ip6->version != 6 ||
+	    ip6->nexthdr != IPPROTO_TCP)
+		return -1;
+	plen = bpf_ntohs(ip6->payload_len);
+	p->ip_bad = (void *)(ip6 + 1) + plen > end;
+	p->l4_len = p->ip_bad ? 0 : plen;
+	__builtin_memcpy(p->key.addr, &ip6->daddr, 16);
+	return read_port(p, ip6 + 1, end);
+}
+
+static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	void *l3;
+	__u16 proto;
+
+	l3 = parse_eth(data, end, &proto);
+	if (!l3)
+		return -1;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ip4(l3, end, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ip6(l3, end, p);
+	return -1;
+}
+
+/*
+ * A service frame: the counter of the reason to drop it, or -1 to steer.
+ * tern does not reassemble. A later fragment carries no TCP header: its
+ * "ports" are payload bytes, and it is dropped only when they happen to
+ * name a service; the kernel then drops the rest when reassembly times out.
+ */
+static __always_inline int check(struct pkt *p, void *end)
+{
+	struct tcphdr *th = p->th;
+	__u32 doff;
+
+	if (p->ip_bad)
+		return TERN_XDP_DROP_TCP_HDR;
+	if (p->frag)
+		return TERN_XDP_DROP_FRAG;
+	if ((void *)(th + 1) > end || p->l4_len < TCP_HLEN)
+		return TERN_XDP_DROP_TCP_HDR;
+	doff = th->doff * 4;
+	if (doff < TCP_HLEN || doff > p->l4_len || (void *)th + doff > end)
+		return TERN_XDP_DROP_TCP_HDR;
+	if (th->syn && th->fin)
+		return TERN_XDP_DROP_SYNFIN;
+	if (th->syn && th->rst)
+		return TERN_XDP_DROP_SYNRST;
+	return -1;
+}
+
+SEC("xdp")
+int tern_steer(struct xdp_md *ctx)
+{
+	void *end = (void *)(long)ctx->data_end;
+	struct pkt p;
+	long act;
+	int drop;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	count(TERN_XDP_SEEN);
+	if (parse(ctx, &p) || !bpf_map_lookup_elem(&tern_services, &p.key)) {
+		count(TERN_XDP_PASSED);
+		return XDP_PASS;
+	}
+	drop = check(&p, end);
+	if (drop >= 0) {
+		count(drop);
+		return XDP_DROP;
+	}
+	act = bpf_redirect_map(&tern_xsks, ctx->rx_queue_index, XDP_PASS);
+	count(act == XDP_REDIRECT ? TERN_XDP_STEERED : TERN_XDP_NO_SOCKET);
+	return act;
+}
+
+char _license[] SEC("license") = "GPL";

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Types shared by the XDP steering program (bpf/tern.bpf.c) and user space
+ * (ternctl, the tern daemon). Dual-licensed, as libbpf's headers, so that
+ * both the GPL program and the BSD user space can include it.
+ *
+ * Maps (names as in the object file), pinned under <bpffs>/tern/<ifname>/:
+ *   tern_services  HASH     struct tern_svc_key -> struct tern_svc_val
+ *   tern_xsks      XSKMAP   rx queue index -> AF_XDP socket
+ *   tern_counters  PERCPU_ARRAY  __u64 per enum tern_xdp_counter
+ */
+#ifndef TERN_XDP_H
+#define TERN_XDP_H
+
+#include <linux/types.h>
+
+#define TERN_XDP_MAX_SERVICES 1024
+#define TERN_XDP_MAX_QUEUES 64
+#define TERN_XDP_PIN_DIR "tern"          /* <bpffs>/tern/<ifname>/ */
+#define TERN_XDP_PROG_NAME "tern_steer"  /* the XDP function in the object */
+
+#define TERN_MAP_SERVICES "tern_services"
+#define TERN_MAP_XSKS "tern_xsks"
+#define TERN_MAP_COUNTERS "tern_counters"
+
+/* A steered service: destination address (IPv4 as ::ffff:a.b.c.d) and
+ * destination port in network byte order. */
+struct tern_svc_key {
+	__u8 addr[16];
+	__u16 port;
+	__u16 pad; /* must be zero */
+};
+
+struct tern_svc_val {
+	__u32 flags; /* reserved, 0 */
+};
+
+/* XDP counters: name, and what moves it. */
+#define TERN_XDP_COUNTERS(X)                                                   \
+	X(SEEN, "XdpSeen")                 /* every frame the program saw */    \
+	X(STEERED, "XdpSteered")           /* redirected to an AF_XDP socket */ \
+	X(PASSED, "XdpPassed")             /* not for a service: XDP_PASS */    \
+	X(NO_SOCKET, "XdpNoSocket")        /* service, no socket on the queue: XDP_PASS */ \
+	X(DROP_TCP_HDR, "XdpDropTcpHdr")   /* bad IP/TCP header lengths */     \
+	X(DROP_SYNFIN, "XdpDropSynFin")                                        \
+	X(DROP_SYNRST, "XdpDropSynRst")                                        \
+	X(DROP_FRAG, "XdpDropFrag")        /* IPv4 fragment to a service */
+
+enum tern_xdp_counter {
+#define X(id, name) TERN_XDP_##id,
+	TERN_XDP_COUNTERS(X)
+#undef X
+	TERN_XDP__COUNT
+};
+
+#endif

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# shellcheck shell=bash
+#
+# Shared helpers for the veth + netns tests. A test sets NET_SUITE, sources
+# this file, calls net_setup, runs its checks with t_run and ends with
+# net_finish, which prints "<suite>: N passed, M failed" (tests/run.sh
+# parses it). Exit code: 0 all passed, 1 a failure, 77 something was
+# skipped because the kernel lacks a feature (TERN_TEST_STRICT=1 in
+# tests/run.sh counts that as a failure).
+#
+# After net_setup:
+#   NS_S, NS_C       server namespace (where tern runs) and client namespace
+#   DEV_S, DEV_C     the veth ends, 2 RX and 2 TX queues each
+#   IP4_S, IP4_C     10.200.X.1 and 10.200.X.2 (/24)
+#   IP6_S, IP6_C     fd00:200::1 and fd00:200::2 (/64, no DAD)
+#   NET_TMP          a temporary directory under /run
+#   NET_BPFFS        a bpffs mounted for this run: `ip netns exec` remounts
+#                    /sys, and every bpffs mount is a separate instance, so
+#                    pins are shared between processes through this one
+# Everything is removed on every exit path (trap on EXIT, INT, TERM, HUP).
+set -euo pipefail
+
+NET_SUITE=${NET_SUITE:-net}
+NET_PASSED=0
+NET_FAILED=0
+NET_SKIPPED=0
+NET_DONE=0
+NET_IN_TEST=0
+NET_TMP=
+NET_BPFFS=
+
+# Per-run suffix: the pid keeps concurrent runs apart, RANDOM a pid reused
+# after a crashed run. Interface names stay within 15 characters.
+NET_SUFFIX=$(($$ % 100000))$((RANDOM % 1000))
+NS_S=tern-s-$NET_SUFFIX
+NS_C=tern-c-$NET_SUFFIX
+DEV_S=ts$NET_SUFFIX
+DEV_C=tc$NET_SUFFIX
+NET_X=$(($$ % 250 + 1))
+IP4_S=10.200.$NET_X.1
+IP4_C=10.200.$NET_X.2
+IP6_S=fd00:200::1
+IP6_C=fd00:200::2
+
+in_s() { ip netns exec "$NS_S" "$@"; }
+in_c() { ip netns exec "$NS_C" "$@"; }
+
+# Records a background process (by pid) for the cleanup.
+net_bg_pid() { echo "$1" >>"$NET_TMP/pids"; }
+
+net_summary() {
+	[ "$NET_SKIPPED" = 0 ] || echo "$NET_SUITE: $NET_SKIPPED skipped"
+	echo "$NET_SUITE: $NET_PASSED passed, $NET_FAILED failed"
+	NET_DONE=1
+}
+
+# Only for a kernel feature that is missing: in a t_run check it skips that
+# check; outside, it ends the suite with exit code 77.
+skip() {
+	echo "SKIP: $*"
+	if [ "$NET_IN_TEST" = 1 ]; then
+		exit 77
+	fi
+	NET_SKIPPED=$((NET_SKIPPED + 1))
+	net_summary
+	exit 77
+}
+
+# Inside a check: `cond || fail "why"` ends the check as failed.
+fail() {
+	echo "    FAIL: $*" >&2
+	return 1
+}
+
+# Setup failed: counts one failure and ends the suite.
+net_die() {
+	echo "Error: $NET_SUITE: $*" >&2
+	NET_FAILED=$((NET_FAILED + 1))
+	net_summary
+	exit 1
+}
+
+net_kill_bg() {
+	local pid ns
+
+	if [ -f "$NET_TMP/pids" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null || true
+		done <"$NET_TMP/pids"
+	fi
+	for ns in "$NS_S" "$NS_C"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill "$pid" 2>/dev/null || true
+		done
+	done
+}
+
+net_cleanup() {
+	local rc=$?
+
+	set +e
+	trap - EXIT INT TERM HUP
+	if [ "$NET_DONE" = 0 ] && [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		echo "Error: $NET_SUITE: aborted (exit $rc)" >&2
+		NET_FAILED=$((NET_FAILED + 1))
+		net_summary
+	fi
+	[ -n "$NET_TMP" ] && net_kill_bg
+	ip netns del "$NS_S" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+	if [ -n "$NET_BPFFS" ] && mountpoint -q "$NET_BPFFS"; then
+		umount "$NET_BPFFS" || umount -l "$NET_BPFFS"
+	fi
+	[ -n "$NET_TMP" ] && rm -rf "$NET_TMP"
+	exit "$rc"
+}
+
+trap net_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+net_need() {
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null || net_die "$c not found (make deps)"
+	done
+}
+
+net_veth() {
+	ip link add "$DEV_S" numrxqueues 2 numtxqueues 2 netns "$NS_S" type veth \
+		peer name "$DEV_C" numrxqueues 2 numtxqueues 2 netns "$NS_C"
+	ip -n "$NS_S" addr add "$IP4_S/24" dev "$DEV_S"
+	ip -n "$NS_C" addr add "$IP4_C/24" dev "$DEV_C"
+	ip -n "$NS_S" -6 addr add "$IP6_S/64" dev "$DEV_S" nodad
+	ip -n "$NS_C" -6 addr add "$IP6_C/64" dev "$DEV_C" nodad
+	ip -n "$NS_S" link set lo up
+	ip -n "$NS_C" link set lo up
+	ip -n "$NS_S" link set "$DEV_S" up
+	ip -n "$NS_C" link set "$DEV_C" up
+	# A local veth peer sends partial checksums; tern checks them.
+	in_c ethtool -K "$DEV_C" tx off tso off gso off >/dev/null
+}
+
+net_setup() {
+	[ "$(id -u)" = 0 ] || net_die "must be run as root"
+	net_need ip ethtool python3 mountpoint
+	NET_TMP=$(mktemp -d /run/tern-test.XXXXXX)
+	NET_BPFFS=$NET_TMP/bpffs
+	mkdir "$NET_BPFFS"
+	mount -t bpf bpf "$NET_BPFFS" || skip "cannot mount a bpffs"
+	ip netns add "$NS_S"
+	ip netns add "$NS_C"
+	net_veth
+}
+
+# t_run NAME CMD [ARGS]: one counted check, run in a subshell under set -e.
+t_run() {
+	local name=$1 rc
+
+	shift
+	set +e
+	(
+		NET_IN_TEST=1
+		set -e
+		"$@"
+	)
+	rc=$?
+	set -e
+	case $rc in
+	0)
+		NET_PASSED=$((NET_PASSED + 1))
+		echo "ok    $name"
+		;;
+	77)
+		NET_SKIPPED=$((NET_SKIPPED + 1))
+		echo "skip  $name"
+		;;
+	*)
+		NET_FAILED=$((NET_FAILED + 1))
+		echo "FAIL  $name"
+		;;
+	esac
+}
+
+# Polls CMD (up to about 5 s) until it succeeds.
+wait_until() {
+	for _ in $(seq 50); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+net_finish() {
+	net_summary
+	[ "$NET_FAILED" = 0 ] || exit 1
+	[ "$NET_SKIPPED" = 0 ] || exit 77
+	exit 0
+}

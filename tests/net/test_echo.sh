@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The tern daemon end to end on a veth pair with --app echo on port 7:
+# 1 MiB echo, 200 and 1000 concurrent connections, IPv6, SYN cookies,
+# FIN on SIGTERM, exit 0 with every UMEM frame accounted for, fallback to
+# the kernel after exit, and a restart after SIGKILL.
+#   tests/net/test_echo.sh BUILD_DIR
+NET_SUITE=test_echo
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+TERN=$(realpath "$1/tern")
+[ -x "$TERN" ] || { echo "Error: $TERN: not built (make)" >&2; exit 2; }
+PORT=7
+QUEUES=2
+
+# ---- the echo clients (client namespace) -----------------------------------
+
+write_client() {
+	cat >"$NET_TMP/client.py" <<'EOF'
+import os, resource, selectors, socket, sys, threading, time
+
+def fam(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+def big(host, port, n):
+    """One connection: write n random bytes while reading the echo."""
+    data = os.urandom(n)
+    s = socket.create_connection((host, port), timeout=10)
+    t0 = time.monotonic()
+    w = threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)))
+    w.start()
+    got = bytearray()
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    w.join()
+    dt = time.monotonic() - t0
+    s.close()
+    if bytes(got) != data:
+        sys.exit("echo mismatch: sent %d bytes, got %d back" % (n, len(got)))
+    print("    %d bytes echoed in %.3f s (%.1f Mbit/s each way)" % (n, dt, n * 8 / dt / 1e6))
+
+def many(host, port, n, size):
+    """n concurrent connections, each writes size bytes, reads them back, EOF."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1024), hard))
+    sel = selectors.DefaultSelector()
+    for _ in range(n):
+        s = socket.socket(fam(host), socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        st = {"s": s, "out": os.urandom(size), "sent": 0, "got": bytearray()}
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, st)
+    left, bad, deadline = n, 0, time.monotonic() + 60
+    while left and time.monotonic() < deadline:
+        for key, ev in sel.select(timeout=1):
+            st, s = key.data, key.fileobj
+            try:
+                if ev & selectors.EVENT_WRITE and st["sent"] < size:
+                    st["sent"] += s.send(st["out"][st["sent"]:])
+                    if st["sent"] == size:
+                        s.shutdown(socket.SHUT_WR)
+                        sel.modify(s, selectors.EVENT_READ, st)
+                if ev & selectors.EVENT_READ:
+                    b = s.recv(65536)
+                    if b:
+                        st["got"] += b
+                        continue
+                    bad += bytes(st["got"]) != st["out"]
+                    sel.unregister(s)
+                    s.close()
+                    left -= 1
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError as e:
+                print("    connection error: %s" % e)
+                bad += 1
+                sel.unregister(s)
+                s.close()
+                left -= 1
+    if left or bad:
+        sys.exit("%d of %d connections unfinished, %d bad" % (left, n, bad))
+    print("    %d connections x %d bytes echoed" % (n, size))
+
+def refused(host, port):
+    """Nobody listens: the kernel must answer with a RST."""
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        return
+    sys.exit("connection to %s:%d was not refused" % (host, port))
+
+def drain(host, port, ready):
+    """Hold a connection open; the daemon's SIGTERM must FIN it."""
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"ping")
+    if s.recv(4) != b"ping":
+        sys.exit("no echo")
+    open(ready, "w").close()
+    s.settimeout(5)
+    if s.recv(1) != b"":
+        sys.exit("expected FIN")
+    s.close()
+
+def hold(host, port, ready):
+    """Hold a connection open and never close it: after the FIN, the
+    daemon must give up at its drain timeout with a RST."""
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"ping")
+    if s.recv(4) != b"ping":
+        sys.exit("no echo")
+    open(ready, "w").close()
+    time.sleep(4)
+    s.settimeout(1)
+    try:
+        if s.recv(1) != b"":
+            sys.exit("expected FIN")
+        s.recv(1)
+        s.send(b"x")
+        s.send(b"x")
+    except ConnectionResetError:
+        return
+    except BrokenPipeError:
+        return
+    sys.exit("no RST after the drain timeout")
+
+cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+args = [int(a) if a.isdigit() else a for a in sys.argv[4:]]
+{"big": big, "many": many, "refused": refused, "drain": drain, "hold": hold}[cmd](host, port, *args)
+EOF
+}
+
+client() { in_c timeout 90 python3 "$NET_TMP/client.py" "$@"; }
+
+# ---- the daemon --------------------------------------------------------------
+
+# start_tern [ARGS]: runs tern in the server namespace; its pid goes to
+# tern.pid (exec keeps it), its exit code to tern.rc when it ends.
+start_tern() {
+	rm -f "$NET_TMP/tern.pid" "$NET_TMP/tern.rc"
+	(
+		set +e
+		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
+			ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" --addr "$IP4_S" \
+			--addr "$IP6_S" --port "$PORT" --queues "$QUEUES" --cpus 0-1 \
+			--bpffs "$NET_BPFFS" --app echo "$@" >"$NET_TMP/tern.log" 2>&1 &
+		wait $! # (waiting on a background job keeps bash quiet about SIGKILL)
+		echo $? >"$NET_TMP/tern.rc"
+	) 2>/dev/null &
+	net_bg_pid $!
+	wait_until test -s "$NET_TMP/tern.pid"
+	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
+	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
+		sed 's/^/    /' "$NET_TMP/tern.log" >&2
+		return 1
+	fi
+	grep '^tern: queue .* mode' "$NET_TMP/tern.log" | sed 's/^/    /'
+}
+
+tern_pid() { cat "$NET_TMP/tern.pid"; }
+
+# stop_tern SIGNAL: tern must exit 0 and account for every frame.
+stop_tern() {
+	kill -"$1" "$(tern_pid)"
+	check_exit
+}
+
+check_exit() {
+	local rc
+
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit"
+	rc=$(cat "$NET_TMP/tern.rc")
+	grep '^tern: queue .*frames' "$NET_TMP/tern.log" | sed 's/^/    /'
+	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
+	[ "$(grep -c 'frames: total .*: ok$' "$NET_TMP/tern.log")" = "$QUEUES" ] ||
+		fail "frame accounting: not every queue says ok"
+}
+
+# Sum of one counter over the queues, from the exit lines.
+exit_counter() {
+	grep -o "$1 [0-9]*" "$NET_TMP/tern.log" | awk '{ s += $2 } END { print s + 0 }'
+}
+
+has_xdp() { ip -n "$NS_S" link show "$DEV_S" | grep -q 'xdp'; }
+
+# ---- checks ------------------------------------------------------------------
+
+t_big4() { client big "$IP4_S" "$PORT" 1048576; }
+t_many200() { client many "$IP4_S" "$PORT" 200 4096; }
+t_many1000() { client many "$IP4_S" "$PORT" 1000 2048; }
+t_v6() {
+	client big "$IP6_S" "$PORT" 262144
+	client many "$IP6_S" "$PORT" 50 4096
+}
+
+t_sigterm() {
+	local t0
+
+	client drain "$IP4_S" "$PORT" "$NET_TMP/held" &
+	local cpid=$!
+	wait_until test -e "$NET_TMP/held" || fail "drain client did not connect"
+	t0=$(date +%s%N)
+	kill -TERM "$(tern_pid)"
+	wait "$cpid" || fail "the open connection did not get a FIN"
+	check_exit
+	echo "    exited $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM"
+	! has_xdp || fail "tern loaded the XDP program but left it attached"
+}
+
+t_fallback() {
+	client refused "$IP4_S" "$PORT"
+	client refused "$IP6_S" "$PORT"
+}
+
+t_cookies() {
+	client big "$IP4_S" "$PORT" 65536
+	client big "$IP6_S" "$PORT" 65536
+	client many "$IP4_S" "$PORT" 50 4096
+}
+
+t_sigkill_restart() {
+	kill -KILL "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc"
+	# Pins and the program stay; the new daemon must take them over.
+	start_tern
+	grep -q 'already loaded' "$NET_TMP/tern.log" || fail "restart did not reuse the program"
+	client big "$IP4_S" "$PORT" 65536
+	client many "$IP6_S" "$PORT" 20 2048
+	stop_tern TERM
+}
+
+t_drain_timeout() {
+	local t0 ms
+
+	client hold "$IP4_S" "$PORT" "$NET_TMP/holding" &
+	local cpid=$!
+	wait_until test -e "$NET_TMP/holding" || fail "hold client did not connect"
+	t0=$(date +%s%N)
+	kill -TERM "$(tern_pid)"
+	check_exit
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "    exited $ms ms after SIGTERM"
+	[ "$ms" -ge 1900 ] || fail "exited before the 2 s drain timeout"
+	[ "$(exit_counter OutRsts)" -gt 0 ] || fail "no RST for the connection left"
+	wait "$cpid" || fail "the client did not see FIN then RST"
+}
+
+# expect_error RC CMD...: exit code RC and an "Error: " line on stderr.
+expect_error() {
+	local want=$1 rc=0 err
+
+	shift
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	[ "$rc" = "$want" ] || fail "$*: exit $rc, expected $want: $err"
+	grep -q '^Error: ' <<<"$err" || fail "$*: no Error: line: $err"
+	echo "    $(grep '^Error: ' <<<"$err" | head -1)"
+}
+
+t_errors() {
+	local base=(--dev "$DEV_S" --addr "$IP4_S" --port "$PORT" --bpffs "$NET_BPFFS")
+
+	expect_error 2 in_s "$TERN" --addr "$IP4_S" --port "$PORT"
+	expect_error 2 in_s "$TERN" "${base[@]}" --backlog 0
+	expect_error 2 in_s "$TERN" "${base[@]}" --keepalive 10,5
+	expect_error 2 in_s "$TERN" "${base[@]}" --mss 9000
+	expect_error 2 in_s "$TERN" "${base[@]}" --syncookies sometimes
+	expect_error 2 in_s "$TERN" "${base[@]}" --app nosuchapp
+	expect_error 1 in_s "$TERN" "${base[@]}" --dev nosuchdev0
+	# veth has no zero-copy: --zerocopy on must fail, and clean up.
+	expect_error 1 in_s "$TERN" "${base[@]}" --zerocopy on
+	! has_xdp || fail "--zerocopy on left the XDP program attached"
+}
+
+t_cookie_counters() {
+	stop_tern TERM
+	[ "$(exit_counter SyncookiesRecv)" -gt 0 ] || fail "no SYN cookie was validated"
+	[ "$(exit_counter SyncookiesSent)" -gt 0 ] || fail "no SYN cookie was sent"
+	echo "    SyncookiesSent $(exit_counter SyncookiesSent) SyncookiesRecv $(exit_counter SyncookiesRecv)"
+}
+
+# ---- run ---------------------------------------------------------------------
+
+net_setup
+# veth puts a frame on the receive queue the sender picked; Linux re-picks a
+# socket's queue after an RTO (tx hash rethink), which would move a flow to
+# another tern stack mid-connection. A NIC's RSS hash never does that.
+in_c sysctl -qw net.core.txrehash=0
+write_client
+
+start_tern || net_die "tern did not start"
+t_run "echo 1 MiB over IPv4, reading while writing" t_big4
+t_run "200 concurrent connections" t_many200
+t_run "1000 concurrent connections" t_many1000
+t_run "echo over IPv6" t_v6
+t_run "SIGTERM: open connection gets FIN, exit 0, frames accounted, program detached" t_sigterm
+t_run "after exit: the kernel refuses (IPv4, IPv6)" t_fallback
+t_run "errors: usage exits 2, runtime exits 1, --zerocopy on fails on veth" t_errors
+
+start_tern --syncookies always || net_die "tern --syncookies always did not start"
+t_run "--syncookies always: echo over IPv4 and IPv6" t_cookies
+t_run "SIGKILL leaves nothing that blocks a restart" t_sigkill_restart
+t_run "after the restarted daemon exits: the kernel refuses" t_fallback
+
+start_tern || net_die "tern did not start a third time"
+t_run "SIGTERM with a connection that never closes: RST after 2 s, exit 0" t_drain_timeout
+
+start_tern --syncookies always || net_die "tern did not start a fourth time"
+client big "$IP4_S" "$PORT" 4096 >/dev/null
+t_run "--syncookies always: cookies sent and validated" t_cookie_counters
+
+net_finish

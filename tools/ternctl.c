@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ternctl: attach tern's XDP steering program, name the services it steers,
+ * and show its state and counters.
+ *
+ *   ternctl [-v] load|unload|status|stats [OPTIONS]   (ternctl CMD --help)
+ *
+ * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
+ * stderr: "Error: what: strerror".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "user/io/loader.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+#define MAX_ARGS 64 /* --addr / --port given per load */
+
+/* Options every command shares. */
+struct common {
+	const char *cmd;
+	const char *dev;
+	const char *bpffs;
+	bool json;
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static bool verbose;
+
+static void __attribute__((format(printf, 2, 3)))
+error(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	char msg[128];
+
+	err = err < 0 ? -err : err;
+	/* libbpf's and libxdp's own codes start at 4000 */
+	if (err < 4000 || libxdp_strerror(-err, msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "%s", strerror(err));
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", msg);
+}
+
+/* ---- option parsing ---------------------------------------------------- */
+
+/* getopt_long with our own messages; returns 0 at the end, -1 on error. */
+static int next_opt(int argc, char **argv, const char *cmd,
+		    const char *shortopts, const struct option *opts)
+{
+	int c = getopt_long(argc, argv, shortopts, opts, NULL);
+
+	if (c == -1 && optind < argc) {
+		error(EINVAL, "%s: unexpected argument '%s' (see ternctl %s --help)",
+		      cmd, argv[optind], cmd);
+		return -1;
+	}
+	if (c == '?' || c == ':') {
+		error(EINVAL, "%s: %s option '%s' (see ternctl %s --help)", cmd,
+		      c == '?' ? "unknown" : "missing value for",
+		      argv[optind - 1], cmd);
+		return -1;
+	}
+	return c == -1 ? 0 : c;
+}
+
+/* Handles the options every command has; false if c is not one of them. */
+static bool common_opt(struct common *co, int c)
+{
+	switch (c) {
+	case 'd':
+		co->dev = optarg;
+		return true;
+	case 'b':
+		co->bpffs = optarg;
+		return true;
+	case 'j':
+		co->json = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int need_dev(const struct common *co)
+{
+	if (co->dev)
+		return 0;
+	error(EINVAL, "%s: --dev is required (see ternctl %s --help)", co->cmd,
+	      co->cmd);
+	return EXIT_USAGE;
+}
+
+/* Root, the interface and the bpffs: the checks before any BPF work. */
+static int preflight(const struct common *co)
+{
+	int err;
+
+	if (geteuid() != 0) {
+		error(EPERM, "%s: must be run as root", co->cmd);
+		return EXIT_RUNTIME;
+	}
+	if (!if_nametoindex(co->dev)) {
+		error(ENODEV, "no such interface '%s'", co->dev);
+		return EXIT_RUNTIME;
+	}
+	err = tern_loader__check_bpffs(co->bpffs);
+	if (err) {
+		error(err, "no bpffs at %s (mount -t bpf bpf %s, or --bpffs DIR)",
+		      co->bpffs, co->bpffs);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* ---- output: JSON writer and counters ---------------------------------- */
+
+struct json {
+	int depth;
+	bool comma[8];
+};
+
+static void j_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+static void j_key(struct json *j, const char *key)
+{
+	if (j->comma[j->depth])
+		putchar(',');
+	j->comma[j->depth] = true;
+	if (key) {
+		j_string(key);
+		putchar(':');
+	}
+}
+
+static void j_open(struct json *j, const char *key, char brace)
+{
+	j_key(j, key);
+	putchar(brace);
+	j->comma[++j->depth] = false;
+}
+
+static void j_close(struct json *j, char brace)
+{
+	putchar(brace);
+	if (--j->depth == 0)
+		putchar('\n');
+}
+
+static void j_str(struct json *j, const char *key, const char *v)
+{
+	j_key(j, key);
+	if (v)
+		j_string(v);
+	else
+		fputs("null", stdout);
+}
+
+static void j_u64(struct json *j, const char *key, uint64_t v)
+{
+	j_key(j, key);
+	printf("%" PRIu64, v);
+}
+
+static void j_bool(struct json *j, const char *key, bool v)
+{
+	j_key(j, key);
+	fputs(v ? "true" : "false", stdout);
+}
+
+/* A named group of counters, printed as a JSON object or a text block. */
+#define MAX_COUNTERS 128
+
+struct counter_set {
+	const char *key; /* JSON object key and text title */
+	int n;
+	const char *names[MAX_COUNTERS];
+	__u64 vals[MAX_COUNTERS];
+};
+
+static void print_set(struct json *j, const struct counter_set *cs)
+{
+	int i;
+
+	if (j)
+		j_open(j, cs->key, '{');
+	else
+		printf("%s:\n", cs->key);
+	for (i = 0; i < cs->n; i++) {
+		if (j)
+			j_u64(j, cs->names[i], cs->vals[i]);
+		else
+			printf("  %-24s %" PRIu64 "\n", cs->names[i],
+			       (uint64_t)cs->vals[i]);
+	}
+	if (j)
+		j_close(j, '}');
+}
+
+static void xdp_set_names(struct counter_set *cs)
+{
+	int i;
+
+	for (i = 0; i < TERN_XDP__COUNT; i++)
+		cs->names[i] = tern_loader__counter_name(i);
+	cs->n = TERN_XDP__COUNT;
+}
+
+/* "10.0.0.1:80" or "[fd00::1]:80" */
+static void format_svc(const struct tern_svc_key *k, char *buf, size_t size,
+		       bool port)
+{
+	char a[INET6_ADDRSTRLEN];
+	int fam = tern_loader__format_addr(k->addr, a, sizeof(a));
+
+	if (!port)
+		snprintf(buf, size, "%s", fam < 0 ? "?" : a);
+	else
+		snprintf(buf, size, fam == 6 ? "[%s]:%u" : "%s:%u",
+			 fam < 0 ? "?" : a, ntohs(k->port));
+}
+
+/* ---- load ------------------------------------------------------------- */
+
+struct load_args {
+	struct common co;
+	enum tern_xdp_mode mode;
+	const char *obj;
+	struct tern_svc_key addrs[MAX_ARGS];
+	__u16 ports[MAX_ARGS];
+	int naddrs, nports;
+};
+
+static const char load_help[] =
+	"usage: ternctl load --dev IFACE --addr IP --port PORT [OPTIONS]\n"
+	"Attach tern's XDP program to IFACE (through libxdp's dispatcher when\n"
+	"possible) and steer TCP to every --addr with every --port. Running it\n"
+	"again keeps the attached program and adds services.\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -m, --mode MODE     native (default) or skb\n"
+	"  -a, --addr IP       service address, IPv4 or IPv6 (repeatable)\n"
+	"  -p, --port PORT     service port, 1-65535 (repeatable)\n"
+	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
+	"  -o, --obj PATH      BPF object (default $" TERN_LOADER_OBJ_ENV
+	", then ../bpf/tern.bpf.o\n"
+	"                      next to ternctl's directory)\n"
+	"  -h, --help          this text\n";
+
+static const struct option load_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "addr", required_argument, NULL, 'a' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "bpffs", required_argument, NULL, 'b' },
+	{ "obj", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int add_addr(struct load_args *a, const char *s)
+{
+	struct tern_svc_key *k = &a->addrs[a->naddrs];
+	int fam, err;
+
+	if (a->naddrs == MAX_ARGS) {
+		error(E2BIG, "load: more than %d --addr", MAX_ARGS);
+		return -1;
+	}
+	memset(k, 0, sizeof(*k));
+	err = tern_loader__parse_addr(s, k->addr, &fam);
+	if (err) {
+		error(err, "bad address '%s' (a unicast IPv4 or IPv6 address)", s);
+		return -1;
+	}
+	a->naddrs++;
+	return 0;
+}
+
+static int add_port(struct load_args *a, const char *s)
+{
+	int err;
+
+	if (a->nports == MAX_ARGS) {
+		error(E2BIG, "load: more than %d --port", MAX_ARGS);
+		return -1;
+	}
+	err = tern_loader__parse_port(s, &a->ports[a->nports]);
+	if (err) {
+		error(err, "bad port '%s' (1-65535)", s);
+		return -1;
+	}
+	a->nports++;
+	return 0;
+}
+
+static int parse_mode(const char *s, enum tern_xdp_mode *mode)
+{
+	if (!strcmp(s, "native"))
+		*mode = TERN_XDP_MODE_NATIVE;
+	else if (!strcmp(s, "skb"))
+		*mode = TERN_XDP_MODE_SKB;
+	else {
+		error(EINVAL, "bad mode '%s' (native or skb)", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 to go on, else the exit code. */
+static int load_parse(int argc, char **argv, struct load_args *a)
+{
+	int c = 0, err = 0;
+
+	while (!err && (c = next_opt(argc, argv, "load", ":d:m:a:p:b:o:h",
+				     load_opts)) > 0) {
+		if (common_opt(&a->co, c))
+			continue;
+		if (c == 'h') {
+			fputs(load_help, stdout);
+			exit(0);
+		}
+		if (c == 'm')
+			err = parse_mode(optarg, &a->mode);
+		else if (c == 'a')
+			err = add_addr(a, optarg);
+		else if (c == 'p')
+			err = add_port(a, optarg);
+		else if (c == 'o')
+			a->obj = optarg;
+	}
+	if (err || c < 0)
+		return EXIT_USAGE;
+	if (!a->naddrs || !a->nports) {
+		error(EINVAL, "load: --addr and --port are required (see ternctl load --help)");
+		return EXIT_USAGE;
+	}
+	return need_dev(&a->co);
+}
+
+static void attach_error(const struct load_args *a, int err)
+{
+	struct tern_status st;
+	const char *dev = a->co.dev;
+
+	if (tern_loader__status(dev, a->co.bpffs, &st))
+		memset(&st, 0, sizeof(st));
+	if (err == -EBUSY && !strcmp(st.main.name, "xdp_dispatcher"))
+		error(err, "%s: runs a libxdp dispatcher whose state is not in %s (use the same --bpffs as its loader)",
+		      dev, a->co.bpffs);
+	else if (err == -EBUSY)
+		error(err, "%s: another XDP program (%s, id %u) is attached without libxdp's dispatcher; unload it first",
+		      dev, st.main.name, st.main.id);
+	else if (err == -EEXIST)
+		error(err, "%s: XDP is attached in %s mode, not %s; unload it first or use --mode %s",
+		      dev, tern_loader__mode_name(st.mode),
+		      tern_loader__mode_name(a->mode),
+		      tern_loader__mode_name(st.mode));
+	else if (err == -EOPNOTSUPP && a->mode == TERN_XDP_MODE_NATIVE)
+		error(err, "attach %s to %s in native mode (the driver may lack XDP; try --mode skb)",
+		      TERN_XDP_PROG_NAME, dev);
+	else
+		error(err, "attach %s to %s", TERN_XDP_PROG_NAME, dev);
+}
+
+static int add_services(const struct load_args *a, const struct tern_maps *m)
+{
+	struct tern_svc_key k;
+	char buf[INET6_ADDRSTRLEN + 8];
+	int i, j, err;
+
+	for (i = 0; i < a->naddrs; i++) {
+		for (j = 0; j < a->nports; j++) {
+			k = a->addrs[i];
+			k.port = a->ports[j];
+			err = tern_maps__add_service(m, &k);
+			if (err) {
+				format_svc(&k, buf, sizeof(buf), true);
+				error(err, "add service %s", buf);
+				return EXIT_RUNTIME;
+			}
+		}
+	}
+	return 0;
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	struct load_args a = { .co = { "load", NULL, TERN_LOADER_BPFFS, false } };
+	char obj[PATH_MAX];
+	struct tern_status st;
+	struct tern_maps m;
+	int rc, err;
+
+	rc = load_parse(argc, argv, &a);
+	if (rc || (rc = preflight(&a.co)))
+		return rc;
+	err = tern_loader__find_obj(a.obj, obj, sizeof(obj));
+	if (err) {
+		error(err, "BPF object %s", a.obj ? a.obj :
+		      getenv(TERN_LOADER_OBJ_ENV) ? getenv(TERN_LOADER_OBJ_ENV) :
+		      "tern.bpf.o near ternctl (--obj PATH or $" TERN_LOADER_OBJ_ENV ")");
+		return EXIT_RUNTIME;
+	}
+	err = tern_loader__attach(a.co.dev, a.mode, a.co.bpffs, obj);
+	if (err) {
+		attach_error(&a, err);
+		return EXIT_RUNTIME;
+	}
+	err = tern_loader__open_maps(a.co.dev, a.co.bpffs, &m);
+	if (err) {
+		error(err, "open maps of %s", a.co.dev);
+		return EXIT_RUNTIME;
+	}
+	rc = add_services(&a, &m);
+	tern_maps__close(&m);
+	if (!rc && !tern_loader__status(a.co.dev, a.co.bpffs, &st))
+		printf("%s: %s attached (%s mode, %s), %d service(s) added\n",
+		       a.co.dev, TERN_XDP_PROG_NAME,
+		       tern_loader__mode_name(st.mode),
+		       st.dispatcher ? "libxdp dispatcher" : "single program",
+		       a.naddrs * a.nports);
+	return rc;
+}
+
+/* ---- unload ------------------------------------------------------------ */
+
+static const char unload_help[] =
+	"usage: ternctl unload --dev IFACE [--bpffs DIR]\n"
+	"Detach tern's XDP program from IFACE (other programs in libxdp's\n"
+	"dispatcher stay) and remove its pinned maps.\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
+	"  -h, --help          this text\n";
+
+static const struct option unload_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "bpffs", required_argument, NULL, 'b' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* status and stats */
+static const struct option show_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "bpffs", required_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Options of the commands that take only --dev, --bpffs (and --json). */
+static int dev_parse(int argc, char **argv, struct common *co,
+		     const char *shortopts, const struct option *opts,
+		     const char *help)
+{
+	int c;
+
+	while ((c = next_opt(argc, argv, co->cmd, shortopts, opts)) > 0) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			exit(0);
+		}
+		if (!common_opt(co, c)) {
+			error(EINVAL, "%s: unknown option '%s'", co->cmd,
+			      argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	return c < 0 ? EXIT_USAGE : need_dev(co);
+}
+
+static int not_loaded(const struct common *co, bool pins_only)
+{
+	error(ENOENT, "tern is not loaded on %s (%sno pins under %s/%s/%s)",
+	      co->dev, pins_only ? "" : TERN_XDP_PROG_NAME " not attached, ",
+	      co->bpffs, TERN_XDP_PIN_DIR, co->dev);
+	return EXIT_RUNTIME;
+}
+
+static int cmd_unload(int argc, char **argv)
+{
+	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false };
+	int rc, err;
+
+	rc = dev_parse(argc, argv, &co, ":d:b:h", unload_opts, unload_help);
+	if (rc || (rc = preflight(&co)))
+		return rc;
+	err = tern_loader__detach(co.dev, co.bpffs);
+	if (err == -ENOENT)
+		return not_loaded(&co, false);
+	if (err) {
+		error(err, "detach %s from %s", TERN_XDP_PROG_NAME, co.dev);
+		return EXIT_RUNTIME;
+	}
+	printf("%s: %s detached\n", co.dev, TERN_XDP_PROG_NAME);
+	return 0;
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static const char status_help[] =
+	"usage: ternctl status --dev IFACE [--json] [--bpffs DIR]\n"
+	"Show whether tern's XDP program is attached to IFACE, how (mode,\n"
+	"libxdp dispatcher or single program), its services and counters.\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          JSON output\n"
+	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
+	"  -h, --help          this text\n";
+
+/* What status shows besides tern_status: from the pinned maps, if any. */
+struct status_maps {
+	bool ok;
+	int nsvc;
+	struct tern_svc_key svc[TERN_XDP_MAX_SERVICES];
+	struct counter_set counters;
+};
+
+static int read_status_maps(const struct common *co, struct status_maps *sm)
+{
+	struct tern_maps m;
+	int err;
+
+	err = tern_loader__open_maps(co->dev, co->bpffs, &m);
+	if (err)
+		return err;
+	sm->nsvc = tern_maps__list_services(&m, sm->svc, TERN_XDP_MAX_SERVICES);
+	err = sm->nsvc < 0 ? sm->nsvc :
+			     tern_maps__read_counters(&m, sm->counters.vals);
+	tern_maps__close(&m);
+	sm->counters.key = "counters";
+	xdp_set_names(&sm->counters);
+	if (sm->nsvc > TERN_XDP_MAX_SERVICES)
+		sm->nsvc = TERN_XDP_MAX_SERVICES;
+	sm->ok = !err;
+	return err;
+}
+
+static void json_prog(struct json *j, const char *key,
+		      const struct tern_prog_info *p, bool prio)
+{
+	j_open(j, key, '{');
+	j_str(j, "name", p->name);
+	j_u64(j, "id", p->id);
+	if (prio)
+		j_u64(j, "priority", p->prio);
+	j_close(j, '}');
+}
+
+static void status_json(const struct common *co, const struct tern_status *st,
+			const struct status_maps *sm)
+{
+	struct json j = { 0 };
+	char a[INET6_ADDRSTRLEN];
+	int i;
+
+	j_open(&j, NULL, '{');
+	j_str(&j, "dev", co->dev);
+	j_u64(&j, "ifindex", (uint64_t)st->ifindex);
+	j_bool(&j, "attached", st->attached);
+	j_bool(&j, "pinned", st->pinned);
+	j_str(&j, "mode", st->any_xdp ? tern_loader__mode_name(st->mode) : NULL);
+	j_bool(&j, "dispatcher", st->any_xdp && st->dispatcher);
+	if (st->any_xdp)
+		json_prog(&j, "main", &st->main, false);
+	j_open(&j, "programs", '[');
+	for (i = 0; i < st->nprogs; i++)
+		json_prog(&j, NULL, &st->progs[i], true);
+	j_close(&j, ']');
+	j_open(&j, "services", '[');
+	for (i = 0; sm->ok && i < sm->nsvc; i++) {
+		format_svc(&sm->svc[i], a, sizeof(a), false);
+		j_open(&j, NULL, '{');
+		j_str(&j, "addr", a);
+		j_u64(&j, "port", ntohs(sm->svc[i].port));
+		j_close(&j, '}');
+	}
+	j_close(&j, ']');
+	if (sm->ok)
+		print_set(&j, &sm->counters);
+	j_close(&j, '}');
+}
+
+static void status_text(const struct common *co, const struct tern_status *st,
+			const struct status_maps *sm)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	int i;
+
+	printf("%s (ifindex %d): %s %s", co->dev, st->ifindex,
+	       TERN_XDP_PROG_NAME, st->attached ? "attached" : "NOT attached");
+	if (st->any_xdp)
+		printf(", %s mode, %s", tern_loader__mode_name(st->mode),
+		       st->dispatcher ? "libxdp dispatcher" : "single program");
+	printf("%s\n", st->pinned ? "" : " (maps not pinned)");
+	if (st->any_xdp)
+		printf("xdp: %s id %u\n", st->main.name, st->main.id);
+	for (i = 0; i < st->nprogs; i++)
+		printf("  %-16s id %-6u priority %u\n", st->progs[i].name,
+		       st->progs[i].id, st->progs[i].prio);
+	if (!sm->ok)
+		return;
+	printf("services: %d\n", sm->nsvc);
+	for (i = 0; i < sm->nsvc; i++) {
+		format_svc(&sm->svc[i], buf, sizeof(buf), true);
+		printf("  %s\n", buf);
+	}
+	print_set(NULL, &sm->counters);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false };
+	struct status_maps *sm;
+	struct tern_status st;
+	int rc, err;
+
+	rc = dev_parse(argc, argv, &co, ":d:jb:h", show_opts, status_help);
+	if (rc || (rc = preflight(&co)))
+		return rc;
+	err = tern_loader__status(co.dev, co.bpffs, &st);
+	if (err) {
+		error(err, "status of %s", co.dev);
+		return EXIT_RUNTIME;
+	}
+	if (!st.attached && !st.pinned)
+		return not_loaded(&co, false);
+	sm = calloc(1, sizeof(*sm));
+	if (!sm) {
+		error(ENOMEM, "status");
+		return EXIT_RUNTIME;
+	}
+	err = st.pinned ? read_status_maps(&co, sm) : 0;
+	if (err)
+		error(err, "read maps pinned under %s/%s/%s", co.bpffs,
+		      TERN_XDP_PIN_DIR, co.dev);
+	else if (co.json)
+		status_json(&co, &st, sm);
+	else
+		status_text(&co, &st, sm);
+	free(sm);
+	return err ? EXIT_RUNTIME : 0;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+static const char stats_help[] =
+	"usage: ternctl stats --dev IFACE [--json] [--bpffs DIR]\n"
+	"Print tern's counters: the XDP program's, from its pinned map.\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          JSON output\n"
+	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
+	"  -h, --help          this text\n";
+
+/*
+ * A source of counters: the XDP program's pinned map now; the daemon's
+ * control socket (--ctl PATH) is meant to be a second one. Every source is
+ * read before anything is printed, so an error leaves no half output.
+ */
+struct stats_source {
+	const char *key;
+	int (*read)(const struct common *co, struct counter_set *cs);
+};
+
+static int read_xdp(const struct common *co, struct counter_set *cs)
+{
+	struct tern_maps m;
+	int err;
+
+	err = tern_loader__open_maps(co->dev, co->bpffs, &m);
+	if (err == -ENOENT)
+		return not_loaded(co, true);
+	if (!err) {
+		err = tern_maps__read_counters(&m, cs->vals);
+		tern_maps__close(&m);
+	}
+	if (err) {
+		error(err, "read XDP counters of %s", co->dev);
+		return EXIT_RUNTIME;
+	}
+	xdp_set_names(cs);
+	return 0;
+}
+
+static const struct stats_source stats_sources[] = {
+	{ "xdp", read_xdp },
+};
+
+#define NUM_SOURCES (sizeof(stats_sources) / sizeof(stats_sources[0]))
+
+static void print_stats(const struct common *co, const struct counter_set *cs,
+			size_t n)
+{
+	struct json j = { 0 };
+	size_t i;
+
+	if (co->json) {
+		j_open(&j, NULL, '{');
+		j_str(&j, "dev", co->dev);
+	}
+	for (i = 0; i < n; i++)
+		print_set(co->json ? &j : NULL, &cs[i]);
+	if (co->json)
+		j_close(&j, '}');
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false };
+	struct counter_set cs[NUM_SOURCES];
+	size_t i;
+	int rc;
+
+	rc = dev_parse(argc, argv, &co, ":d:jb:h", show_opts, stats_help);
+	if (rc || (rc = preflight(&co)))
+		return rc;
+	for (i = 0; !rc && i < NUM_SOURCES; i++) {
+		memset(&cs[i], 0, sizeof(cs[i]));
+		cs[i].key = stats_sources[i].key;
+		rc = stats_sources[i].read(&co, &cs[i]);
+	}
+	if (!rc)
+		print_stats(&co, cs, NUM_SOURCES);
+	return rc;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static const struct cmd cmds[] = {
+	{ "load", cmd_load, "attach the XDP program and add services" },
+	{ "unload", cmd_unload, "detach the XDP program, remove its pins" },
+	{ "status", cmd_status, "attach state, services and XDP counters" },
+	{ "stats", cmd_stats, "counters" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ternctl [-v] COMMAND [OPTIONS]   (ternctl COMMAND --help)\n"
+		   "  -v, --verbose   show libbpf and libxdp messages\n"
+		   "commands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	return verbose ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	size_t c;
+
+	if (argc > 1 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+		verbose = true;
+		i++;
+	}
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") ||
+	    !strcmp(argv[i], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	opterr = 0;
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++)
+		if (!strcmp(argv[i], cmds[c].name))
+			return cmds[c].run(argc - i, argv + i);
+	error(EINVAL, "unknown command '%s' (see ternctl --help)", argv[i]);
+	return EXIT_USAGE;
+}

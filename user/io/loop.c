@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A worker's io_uring loop. Three requests stay armed: a multishot POLLIN
+ * on the AF_XDP socket (RX), an absolute CLOCK_MONOTONIC timeout at the
+ * stack's next deadline (moved with a timeout update when the deadline
+ * changes), and a read on the command eventfd. The loop never blocks while
+ * the RX ring has work; it sleeps in io_uring_submit_and_wait otherwise.
+ *
+ * Stop: DRAIN refuses new connections (opening SYNs are dropped, accept()
+ * refuses), closes every connection with a FIN and keeps running until
+ * they are gone or drain_ns has passed, then RSTs the rest; ABORT RSTs at
+ * once. Then the last TX is given up to TERN_FINISH_NS to complete.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "worker_priv.h"
+
+enum { TAG_POLL = 1, TAG_TIMEOUT, TAG_UPDATE, TAG_EVENT };
+
+#define RING_ENTRIES 64
+
+int tern_loop__init(struct tern_worker *w)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+	};
+	int err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+
+	if (err == -EINVAL) { /* older kernel: plain ring */
+		memset(&p, 0, sizeof(p));
+		err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+	}
+	w->ring_ok = !err;
+	return err;
+}
+
+void tern_loop__fini(struct tern_worker *w)
+{
+	if (w->ring_ok)
+		io_uring_queue_exit(&w->ring);
+	w->ring_ok = false;
+}
+
+static struct io_uring_sqe *sqe_get(struct tern_worker *w)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+	if (!sqe) { /* full SQ: submit and try again */
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	return sqe;
+}
+
+static void ts_set(struct __kernel_timespec *ts, uint64_t ns)
+{
+	ts->tv_sec = (long long)(ns / TERN_NSEC_PER_SEC);
+	ts->tv_nsec = (long long)(ns % TERN_NSEC_PER_SEC);
+}
+
+static void arm_fixed(struct tern_worker *w)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!w->poll_armed && (sqe = sqe_get(w))) {
+		io_uring_prep_poll_multishot(sqe, w->x.fd, POLLIN);
+		io_uring_sqe_set_data64(sqe, TAG_POLL);
+		w->poll_armed = true;
+	}
+	if (!w->ev_armed && (sqe = sqe_get(w))) {
+		io_uring_prep_read(sqe, w->efd, &w->evbuf, sizeof(w->evbuf), 0);
+		io_uring_sqe_set_data64(sqe, TAG_EVENT);
+		w->ev_armed = true;
+	}
+}
+
+/* Keep one absolute timeout at `at` (UINT64_MAX: none needed). */
+static void arm_timeout(struct tern_worker *w, uint64_t at)
+{
+	struct io_uring_sqe *sqe;
+
+	if (at == UINT64_MAX || (w->timeout_armed && w->timeout_at == at))
+		return;
+	sqe = sqe_get(w);
+	if (!sqe)
+		return;
+	if (!w->timeout_armed) {
+		ts_set(&w->ts_timeout, at);
+		io_uring_prep_timeout(sqe, &w->ts_timeout, 0, IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, TAG_TIMEOUT);
+		w->timeout_armed = true;
+	} else {
+		/* -ENOENT if it fired meanwhile; its CQE then clears timeout_armed */
+		ts_set(&w->ts_update, at);
+		io_uring_prep_timeout_update(sqe, &w->ts_update, TAG_TIMEOUT, IORING_TIMEOUT_ABS);
+		io_uring_sqe_set_data64(sqe, TAG_UPDATE);
+	}
+	w->timeout_at = at;
+}
+
+static void on_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
+{
+	switch (io_uring_cqe_get_data64(cqe)) {
+	case TAG_POLL:
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			w->poll_armed = false; /* terminated (e.g. CQ overflow): re-arm */
+		if (cqe->res < 0)
+			w->c.ring_errors++;
+		break;
+	case TAG_TIMEOUT:
+		w->timeout_armed = false;
+		if (cqe->res < 0 && cqe->res != -ETIME && cqe->res != -ECANCELED)
+			w->c.ring_errors++;
+		break;
+	case TAG_UPDATE:
+		if (cqe->res < 0 && cqe->res != -ENOENT)
+			w->c.ring_errors++;
+		break;
+	case TAG_EVENT:
+		w->ev_armed = false; /* the command itself is in w->cmd */
+		if (cqe->res < 0)
+			w->c.ring_errors++;
+		break;
+	}
+}
+
+static void reap(struct tern_worker *w)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		on_cqe(w, cqe);
+		n++;
+	}
+	if (n)
+		io_uring_cq_advance(&w->ring, n);
+}
+
+static uint64_t wake_at(const struct tern_worker *w)
+{
+	uint64_t at = tern_stack__next_deadline(w->stack);
+
+	if (w->draining && !w->finishing && w->drain_end < at)
+		at = w->drain_end;
+	return at;
+}
+
+/* Sleep until RX, a deadline, a command, or (TX backed up / finishing) a
+ * short while. 0, or a fatal -errno. */
+static int sleep_once(struct tern_worker *w)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts;
+	int r;
+
+	arm_fixed(w);
+	arm_timeout(w, wake_at(w));
+	tern_worker__publish(w);
+	w->c.sleeps++;
+	if (w->tx_left || w->finishing) {
+		ts_set(&ts, w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS);
+		r = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+	} else {
+		r = io_uring_submit_and_wait(&w->ring, 1);
+	}
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+		return r;
+	return 0;
+}
+
+static void close_one(struct tern_conn *c, void *arg)
+{
+	struct tern_worker *w = arg;
+
+	tern_conn__close(w->stack, c, w->now, &w->out);
+	if (w->out.n > TERN_OUT_CAP / 2)
+		tern_path__emit(w, TERN_NO_FRAME);
+}
+
+static void abort_one(struct tern_conn *c, void *arg)
+{
+	struct tern_worker *w = arg;
+
+	tern_conn__abort(w->stack, c, w->now, &w->out);
+	if (w->out.n > TERN_OUT_CAP / 2)
+		tern_path__emit(w, TERN_NO_FRAME);
+}
+
+static void commands(struct tern_worker *w)
+{
+	int cmd = atomic_load_explicit(&w->cmd, memory_order_acquire);
+
+	if (cmd == w->cmd_seen)
+		return;
+	w->cmd_seen = cmd;
+	if (!w->draining) {
+		w->draining = true;
+		w->drain_end = w->now + w->conf->drain_ns;
+		tern_stack__foreach_conn(w->stack, close_one, w);
+		tern_path__emit(w, TERN_NO_FRAME);
+	}
+	if (cmd >= TERN_WORKER_ABORT)
+		w->drain_end = w->now;
+}
+
+/* Drained (or out of time): RST what is left, then let the TX finish. */
+static void drain_step(struct tern_worker *w)
+{
+	if (!w->draining)
+		return;
+	if (!w->finishing) {
+		if (tern_stack__nconns(w->stack) && w->now < w->drain_end)
+			return;
+		tern_stack__foreach_conn(w->stack, abort_one, w);
+		tern_path__emit(w, TERN_NO_FRAME);
+		tern_path__flush(w);
+		w->finishing = true;
+		w->finish_end = w->now + TERN_FINISH_NS;
+	}
+	if ((!w->tx_left && !w->f.c.n[TERN_FS_TX]) || w->now >= w->finish_end)
+		w->finished = true;
+}
+
+/* One pass over everything that may have work; returns RX frames seen. */
+static uint32_t pass(struct tern_worker *w)
+{
+	uint32_t n;
+
+	/* Reap first: a wake-up that comes after the RX peek below stays in
+	 * the CQ, so the next sleep returns at once instead of missing it. */
+	reap(w);
+	w->now = tern_worker__clock();
+	w->c.loops++;
+	commands(w);
+	n = tern_path__rx(w);
+	tern_path__timers(w);
+	tern_path__flush(w);
+	tern_xsk__drain_comp(&w->x, &w->f);
+	tern_xsk__refill(&w->x, &w->f, TERN_TX_RESERVE);
+	drain_step(w);
+	return n;
+}
+
+void tern_loop__run(struct tern_worker *w)
+{
+	int err;
+
+	arm_fixed(w);
+	io_uring_submit(&w->ring);
+	while (!w->finished) {
+		if (pass(w)) {
+			if (w->now - w->last_publish >= TERN_PUBLISH_NS)
+				tern_worker__publish(w);
+			continue;
+		}
+		err = sleep_once(w);
+		if (err) {
+			w->err = err;
+			break;
+		}
+	}
+	tern_worker__publish(w);
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Command line of the tern daemon. Every number is range-checked; errors
+ * are "Error: what: strerror" on stderr and the caller exits 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/app/app.h"
+#include "opts.h"
+
+#define MAX_QUEUES TERN_XDP_MAX_QUEUES
+#define MAX_RECORDS (1u << 26) /* the core's bound on every table */
+
+enum {
+	OPT_DEV = 256, OPT_ADDR, OPT_PORT, OPT_APP, OPT_QUEUES, OPT_CPUS, OPT_MODE,
+	OPT_ZEROCOPY, OPT_CTL, OPT_SYNCOOKIES, OPT_BACKLOG, OPT_MAX_CONNS,
+	OPT_SYNACK_RETRIES, OPT_RTO_MIN, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
+	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "app", required_argument, NULL, OPT_APP },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "zerocopy", required_argument, NULL, OPT_ZEROCOPY },
+	{ "ctl", required_argument, NULL, OPT_CTL },
+	{ "syncookies", required_argument, NULL, OPT_SYNCOOKIES },
+	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
+	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
+	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
+	{ "time-wait", required_argument, NULL, OPT_TIME_WAIT },
+	{ "mss", required_argument, NULL, OPT_MSS },
+	{ "bpffs", required_argument, NULL, OPT_BPFFS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void tern_args__usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s --dev IFACE --addr IP [--addr IP6 ...] --port PORT [--port PORT ...]\n"
+		"          [options]\n"
+		"Terminate TCP for every --addr x --port on IFACE with AF_XDP.\n"
+		"  --app NAME                 application (echo; default echo)\n"
+		"  --queues N                 queues/workers 0..N-1 (default 1, max %u)\n"
+		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3)\n"
+		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
+		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
+		"  --ctl PATH                 control socket\n"
+		"  --syncookies never|auto|always   (default auto)\n"
+		"  --backlog N                half-open records per queue (default 4096)\n"
+		"  --max-conns N              connections per queue (default 65536)\n"
+		"  --synack-retries N         (default 5)\n"
+		"  --rto-min MS               (default 200)\n"
+		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
+		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
+		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
+		"  --time-wait S              TIME-WAIT length (default 60)\n"
+		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default 1460)\n"
+		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n",
+		prog, MAX_QUEUES, TERN_LOADER_BPFFS);
+}
+
+static int fail(const char *what, const char *arg, int err)
+{
+	fprintf(stderr, "Error: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "",
+		strerror(err));
+	return -EINVAL;
+}
+
+/* Decimal in [min, max]; 0 or -EINVAL (printed). */
+static int parse_u32(const char *what, const char *s, uint32_t min, uint32_t max,
+		     uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return fail(what, s, EINVAL);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return fail(what, s, EINVAL);
+	if (errno || v < min || v > max) {
+		fprintf(stderr, "Error: %s %s (%u..%u): %s\n", what, s, min, max,
+			strerror(ERANGE));
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_addr(struct tern_args *a, const char *s)
+{
+	int fam;
+
+	if (a->naddrs >= TERN_ARGS_MAX_ADDRS)
+		return fail("--addr: too many (max 16)", s, E2BIG);
+	if (tern_loader__parse_addr(s, a->addrs[a->naddrs].b, &fam) < 0)
+		return fail("--addr", s, EINVAL);
+	for (int i = 0; i < a->naddrs; i++)
+		if (!memcmp(&a->addrs[i], &a->addrs[a->naddrs], sizeof(a->addrs[i])))
+			return fail("--addr: given twice", s, EEXIST);
+	a->families[a->naddrs++] = fam;
+	return 0;
+}
+
+static int parse_port(struct tern_args *a, const char *s)
+{
+	uint32_t v;
+
+	if (a->nports >= TERN_ARGS_MAX_PORTS)
+		return fail("--port: too many (max 16)", s, E2BIG);
+	if (parse_u32("--port", s, 1, 65535, &v))
+		return -EINVAL;
+	for (int i = 0; i < a->nports; i++)
+		if (a->ports[i] == v)
+			return fail("--port: given twice", s, EEXIST);
+	a->ports[a->nports++] = (uint16_t)v;
+	return 0;
+}
+
+/* One "N" or "N-M" item of a CPU list. */
+static int parse_cpu_item(struct tern_args *a, char *item, const char *all)
+{
+	uint32_t lo, hi;
+	char *dash = strchr(item, '-');
+
+	if (dash)
+		*dash = '\0';
+	if (parse_u32("--cpus", item, 0, TERN_ARGS_MAX_CPUS - 1, &lo))
+		return -EINVAL;
+	hi = lo;
+	if (dash && parse_u32("--cpus", dash + 1, lo, TERN_ARGS_MAX_CPUS - 1, &hi))
+		return -EINVAL;
+	for (uint32_t c = lo; c <= hi; c++) {
+		if (a->ncpus >= TERN_ARGS_MAX_CPUS)
+			return fail("--cpus: list too long", all, E2BIG);
+		a->cpus[a->ncpus++] = (uint16_t)c;
+	}
+	return 0;
+}
+
+static int parse_cpus(struct tern_args *a, const char *s)
+{
+	char buf[256], *save = NULL, *item;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail("--cpus", s, ENAMETOOLONG);
+	strcpy(buf, s);
+	a->ncpus = 0;
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		if (parse_cpu_item(a, item, s))
+			return -EINVAL;
+	if (!a->ncpus)
+		return fail("--cpus", s, EINVAL);
+	return 0;
+}
+
+/* Index of s in names[], or -EINVAL (printed). */
+static int parse_word(const char *what, const char *s, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return fail(what, s, EINVAL);
+}
+
+static int parse_keepalive(struct tern_args *a, const char *s)
+{
+	char buf[64], *p[3], *save = NULL;
+	uint32_t v[3];
+	int n = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail("--keepalive", s, EINVAL);
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n == 3)
+			return fail("--keepalive (IDLE,INTVL,COUNT)", s, EINVAL);
+		p[n++] = t;
+	}
+	if (n != 3)
+		return fail("--keepalive (IDLE,INTVL,COUNT)", s, EINVAL);
+	/* Linux's bounds: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL 32767 s; the
+	 * core holds the count in a byte. */
+	if (parse_u32("--keepalive IDLE", p[0], 1, 32767, &v[0]) ||
+	    parse_u32("--keepalive INTVL", p[1], 1, 32767, &v[1]) ||
+	    parse_u32("--keepalive COUNT", p[2], 1, 255, &v[2]))
+		return -EINVAL;
+	a->lopts.keepalive_idle_s = v[0];
+	a->lopts.keepalive_intvl_s = v[1];
+	a->lopts.keepalive_cnt = v[2];
+	return 0;
+}
+
+static int parse_small(const char *what, const char *s, uint32_t min, uint32_t max,
+		       uint8_t *out)
+{
+	uint32_t v;
+
+	if (parse_u32(what, s, min, max, &v))
+		return -EINVAL;
+	*out = (uint8_t)v;
+	return 0;
+}
+
+static int parse_secs_ms(const char *what, const char *s, uint32_t *ms)
+{
+	uint32_t v;
+
+	if (parse_u32(what, s, 1, 86400, &v))
+		return -EINVAL;
+	*ms = v * 1000u;
+	return 0;
+}
+
+static int parse_mss(struct tern_args *a, const char *s, uint32_t max_frame)
+{
+	/* frame = Ethernet 14 + VLAN 4 + MTU; IPv4 MSS = MTU - 40. */
+	uint32_t max = max_frame - 18 - 40, v;
+
+	if (parse_u32("--mss", s, TERN_ARGS_MSS_MIN, max, &v))
+		return -EINVAL;
+	a->cfg.mtu = (uint16_t)(v + 40);
+	return 0;
+}
+
+static int parse_enum(struct tern_args *a, int opt, const char *s)
+{
+	static const char *const modes[] = { "native", "skb" };
+	static const char *const zc[] = { "auto", "on", "off" };
+	static const char *const cookies[] = { "never", "auto", "always" };
+	int r;
+
+	switch (opt) {
+	case OPT_MODE:
+		r = parse_word("--mode", s, modes, 2);
+		a->mode = r == 1 ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
+		return r < 0 ? r : 0;
+	case OPT_ZEROCOPY:
+		r = parse_word("--zerocopy", s, zc, 3);
+		a->zerocopy = (enum tern_zc_mode)(r < 0 ? 0 : r);
+		return r < 0 ? r : 0;
+	default:
+		r = parse_word("--syncookies", s, cookies, 3);
+		a->cfg.syncookies = (uint8_t)(r < 0 ? 0 : r);
+		return r < 0 ? r : 0;
+	}
+}
+
+static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
+{
+	struct tern_cfg *c = &a->cfg;
+
+	switch (opt) {
+	case OPT_DEV: a->dev = s; return 0;
+	case OPT_ADDR: return parse_addr(a, s);
+	case OPT_PORT: return parse_port(a, s);
+	case OPT_APP: a->app_name = s; return 0;
+	case OPT_QUEUES: return parse_u32("--queues", s, 1, MAX_QUEUES, &a->queues);
+	case OPT_CPUS: return parse_cpus(a, s);
+	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: return parse_enum(a, opt, s);
+	case OPT_CTL: a->ctl = s; return 0;
+	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
+	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
+	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
+	case OPT_RTO_MIN: return parse_u32("--rto-min", s, 1, 120000, &c->rto_min_ms);
+	case OPT_KEEPALIVE: return parse_keepalive(a, s);
+	case OPT_USER_TIMEOUT:
+		return parse_u32("--user-timeout", s, 0, INT32_MAX, &a->lopts.user_timeout_ms);
+	case OPT_FIN_TIMEOUT: return parse_secs_ms("--fin-timeout", s, &c->fin_timeout_ms);
+	case OPT_TIME_WAIT: return parse_secs_ms("--time-wait", s, &c->time_wait_ms);
+	case OPT_MSS: return parse_mss(a, s, max_frame);
+	case OPT_BPFFS: a->bpffs = s; return 0;
+	default: return -EINVAL;
+	}
+}
+
+static int check_required(const struct tern_args *a)
+{
+	if (!a->dev)
+		return fail("--dev is required", NULL, EINVAL);
+	if (!a->naddrs)
+		return fail("--addr is required", NULL, EINVAL);
+	if (!a->nports)
+		return fail("--port is required", NULL, EINVAL);
+	if (!tern_app__find(a->app_name))
+		return fail("--app: no such application", a->app_name, ENOENT);
+	return 0;
+}
+
+static void defaults(struct tern_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	tern_cfg__defaults(&a->cfg);
+	a->app_name = "echo";
+	a->queues = 1;
+	a->mode = TERN_XDP_MODE_NATIVE;
+	a->zerocopy = TERN_ZC_AUTO;
+	a->bpffs = TERN_LOADER_BPFFS;
+}
+
+int tern_args__parse(struct tern_args *a, int argc, char **argv, uint32_t max_frame)
+{
+	int opt;
+
+	defaults(a);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			tern_args__usage(stdout, argv[0]);
+			return 1;
+		}
+		if (opt == '?' || opt == ':')
+			return fail("unknown option or missing argument", argv[optind - 1], EINVAL);
+		if (parse_one(a, opt, optarg, max_frame))
+			return -EINVAL;
+	}
+	if (optind < argc)
+		return fail("unexpected argument", argv[optind], EINVAL);
+	if (check_required(a))
+		return -EINVAL;
+	/* Every stack listens on every address x port. */
+	a->cfg.max_listeners = (uint32_t)(a->naddrs * a->nports);
+	if (a->cfg.max_listeners < 16)
+		a->cfg.max_listeners = 16;
+	return 0;
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The packet path of a worker: RX descriptors -> tern_stack__rx -> replies
+ * built with tern_build into UMEM frames -> TX ring. The first reply to a
+ * frame the core did not keep is built in that frame (SYN -> SYN-ACK in
+ * place); other replies take free frames, and a reply with no free frame
+ * is dropped and counted (TCP retransmits it). No locks, no allocation.
+ */
+#include <errno.h>
+
+#include "user/core/build.h"
+#include "user/core/parse.h"
+#include "worker_priv.h"
+
+/* A TX ring slot, making room by pushing what is queued if it is full. */
+static bool tx_slot(struct tern_worker *w, uint32_t *idx)
+{
+	if (xsk_ring_prod__reserve(&w->x.tx, 1, idx) == 1)
+		return true;
+	tern_path__flush(w);
+	return xsk_ring_prod__reserve(&w->x.tx, 1, idx) == 1;
+}
+
+/* Build one reply into the frame at addr (state TX) and queue it. */
+static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
+{
+	uint64_t base = tern_frames__base(&w->f, addr);
+	struct xdp_desc *d;
+	uint32_t idx;
+	int len;
+
+	len = tern_build(w->x.area + addr, (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - base)), tx);
+	if (len < 0) {
+		w->c.tx_build_err++;
+		tern_frames__put(&w->f, base, TERN_FS_TX);
+		return;
+	}
+	if ((uint32_t)len > w->max_frame + (tx->l2.has_vlan ? TERN_VLAN_HLEN : 0))
+		w->c.tx_oversize++; /* the core's segment does not fit the MTU */
+	if (!tx_slot(w, &idx)) {
+		w->c.tx_drop_ring++;
+		tern_frames__put(&w->f, base, TERN_FS_TX);
+		return;
+	}
+	d = xsk_ring_prod__tx_desc(&w->x.tx, idx);
+	d->addr = addr;
+	d->len = (uint32_t)len;
+	d->options = 0;
+	w->tx_reserved++;
+}
+
+void tern_path__emit(struct tern_worker *w, uint64_t reuse)
+{
+	for (uint32_t i = 0; i < w->out.n; i++) {
+		uint64_t addr;
+
+		if (reuse != TERN_NO_FRAME) {
+			addr = reuse;
+			reuse = TERN_NO_FRAME;
+			if (!tern_frames__move(&w->f, tern_frames__base(&w->f, addr), TERN_FS_RX,
+					       TERN_FS_TX))
+				continue;
+		} else if (!tern_frames__get(&w->f, TERN_FS_TX, &addr)) {
+			w->c.tx_drop_noframe++;
+			continue;
+		}
+		tx_one(w, &w->out.tx[i], addr);
+	}
+	w->out.n = 0;
+	if (reuse != TERN_NO_FRAME)
+		tern_frames__put(&w->f, reuse, TERN_FS_RX);
+}
+
+void tern_path__flush(struct tern_worker *w)
+{
+	if (w->tx_reserved) {
+		xsk_ring_prod__submit(&w->x.tx, w->tx_reserved);
+		w->c.tx_frames += w->tx_reserved;
+		w->tx_reserved = 0;
+	}
+	w->tx_left = tern_xsk__kick(&w->x, &w->f);
+}
+
+/* While draining, a connection-opening SYN is dropped before the stack:
+ * the client retries and, once tern is gone, meets the kernel. */
+static bool is_opening_syn(const uint8_t *frame, uint32_t len)
+{
+	struct tern_seg seg;
+
+	return tern_parse(frame, len, &seg, false) == TERN_PARSE_OK &&
+	       (seg.flags & (TERN_TH_SYN | TERN_TH_ACK | TERN_TH_RST)) == TERN_TH_SYN;
+}
+
+static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
+{
+	uint64_t base = tern_frames__base(&w->f, addr);
+	const uint8_t *frame = w->x.area + addr;
+	int r;
+
+	if (!tern_frames__move(&w->f, base, TERN_FS_FILL, TERN_FS_RX))
+		return;
+	if (w->draining && is_opening_syn(frame, len)) {
+		w->c.drain_syn_drops++;
+		tern_frames__put(&w->f, base, TERN_FS_RX);
+		return;
+	}
+	r = tern_stack__rx(w->stack, frame, len, addr, w->now, &w->out);
+	if (r == TERN_RX_KEPT) {
+		tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_KEPT);
+		tern_path__emit(w, TERN_NO_FRAME);
+	} else {
+		tern_path__emit(w, addr);
+	}
+}
+
+uint32_t tern_path__rx(struct tern_worker *w)
+{
+	uint32_t idx, n = xsk_ring_cons__peek(&w->x.rx, TERN_RX_BATCH, &idx);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->x.rx, idx + i);
+
+		rx_one(w, d->addr, d->len);
+	}
+	if (n) {
+		xsk_ring_cons__release(&w->x.rx, n);
+		w->c.rx_frames += n;
+	}
+	return n;
+}
+
+void tern_path__timers(struct tern_worker *w)
+{
+	/* Plain comparison: the deadline may be UINT64_MAX (nothing armed). */
+	if (w->now < tern_stack__next_deadline(w->stack))
+		return;
+	tern_stack__poll(w->stack, w->now, &w->out);
+	tern_path__emit(w, TERN_NO_FRAME);
+}
+
+/* The core hands back a frame it kept (out-of-order data). */
+void tern_path__release(void *ctx, uint64_t handle)
+{
+	struct tern_worker *w = ctx;
+
+	tern_frames__put(&w->f, handle, TERN_FS_KEPT);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A worker: one thread per NIC queue with its own UMEM, AF_XDP socket,
+ * frame pool, TCP stack, application instance and io_uring. Workers share
+ * only the read-only struct tern_worker_conf. Other threads talk to a
+ * worker through tern_worker__stop (an atomic command and an eventfd) and
+ * read it through tern_worker__stats (a seqlock snapshot the worker
+ * publishes whenever it goes to sleep, at least every 50 ms while busy,
+ * and when it ends).
+ */
+#ifndef TERN_IO_WORKER_H
+#define TERN_IO_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "user/app/app.h"
+#include "user/core/tcp.h"
+#include "frames.h"
+#include "loader.h"
+#include "xsk.h"
+
+/* Shared by every worker, never written after the workers start. */
+struct tern_worker_conf {
+	const char *ifname;
+	int zerocopy;                     /* enum tern_zc_mode */
+	const struct tern_maps *maps;     /* xsks map: our sockets go in at key = queue */
+	const struct tern_cfg *cfg;
+	const struct tern_listen_opts *lopts;
+	const struct tern_addr *addrs;
+	const int *families;
+	int naddrs;
+	const uint16_t *ports;            /* host order */
+	int nports;
+	const struct tern_app *app;
+	uint64_t drain_ns;                /* FIN drain before RST on stop (2 s) */
+};
+
+/* What a worker publishes. */
+struct tern_worker_stats {
+	struct tern_frame_counts frames;  /* tern_frames__check() must be 0 */
+	struct tern_xsk_stats xsk;
+	uint64_t rx_frames;               /* frames read off the RX ring */
+	uint64_t tx_frames;               /* frames submitted to the TX ring */
+	uint64_t tx_drop_noframe;         /* reply dropped: no free frame */
+	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
+	uint64_t tx_build_err;            /* tern_build() failed */
+	uint64_t tx_oversize;             /* built longer than the MTU allows (sent anyway) */
+	uint64_t drain_syn_drops;         /* SYNs dropped while draining */
+	uint64_t loops;                   /* loop iterations */
+	uint64_t sleeps;                  /* io_uring waits */
+	uint64_t ring_errors;             /* unexpected io_uring results */
+	uint64_t mib[TERN_MIB__COUNT];
+	uint64_t parse_drops[TERN_PARSE__COUNT];
+	uint32_t nconns;
+	uint32_t nreqs;
+	uint32_t queue;
+	bool zc;
+	bool draining;
+	bool done;
+};
+
+enum tern_worker_cmd {
+	TERN_WORKER_RUN = 0,
+	TERN_WORKER_DRAIN,  /* refuse new connections, FIN the open ones, RST after drain_ns */
+	TERN_WORKER_ABORT,  /* RST every connection now and end */
+};
+
+struct tern_worker;
+
+/*
+ * Start the worker for queue (pinned to cpu unless cpu < 0) and wait until
+ * it runs: its socket is bound and in the xsks map, its stack listens.
+ * Returns 0, or -errno with *what naming the failed step.
+ */
+int tern_worker__start(struct tern_worker **wp, const struct tern_worker_conf *conf,
+		       uint32_t queue, int cpu, const char **what);
+
+/* Bound in zero-copy mode? If not, *zc_err (0 or an errno) says why. */
+bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err);
+
+/* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
+void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);
+
+/* The worker's loop has ended (its socket is out of the map and closed). */
+bool tern_worker__done(const struct tern_worker *w);
+
+/* Latest published snapshot (any thread). */
+void tern_worker__stats(const struct tern_worker *w, struct tern_worker_stats *st);
+
+/* Join the thread: 0, or the -errno that ended the loop early. */
+int tern_worker__join(struct tern_worker *w);
+void tern_worker__destroy(struct tern_worker *w);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Inside a worker: the state its thread owns (everything below `thread
+ * only`) and the functions of its three parts: worker.c (life cycle,
+ * set-up, application glue, stats), path.c (the packet path) and loop.c
+ * (the io_uring loop and the drain on stop).
+ */
+#ifndef TERN_IO_WORKER_PRIV_H
+#define TERN_IO_WORKER_PRIV_H
+
+#include <linux/time_types.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "worker.h"
+
+#define TERN_RX_BATCH 64u          /* RX descriptors per peek */
+#define TERN_OUT_CAP 4096u         /* segments one stack call may produce */
+#define TERN_TX_RESERVE 256u       /* frames the fill ring leaves free for replies */
+#define TERN_NO_FRAME UINT64_MAX
+#define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)
+#define TERN_FINISH_NS (200 * TERN_NSEC_PER_MSEC) /* wait for the last TX */
+#define TERN_TX_RETRY_NS 50000ull  /* sleep while copy-mode TX is backed up */
+
+struct tern_worker {
+	const struct tern_worker_conf *conf;
+	uint32_t queue;
+	int cpu;
+	pthread_t thread;
+
+	/* start-up hand-shake */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int ready;                 /* 0 starting, 1 running, < 0 failed */
+	const char *what;
+
+	/* other threads -> worker */
+	atomic_int cmd;            /* enum tern_worker_cmd, only grows */
+	int efd;                   /* eventfd: a command is waiting */
+
+	/* worker -> other threads */
+	atomic_bool done;
+	int err;                   /* why the loop ended early (-errno) */
+	atomic_uint seq;           /* seqlock over pub */
+	struct tern_worker_stats pub;
+
+	/* --- thread only --- */
+	struct tern_xsk x;
+	struct tern_frames f;
+	void *stack_mem;
+	size_t stack_len;
+	struct tern_stack *stack;
+	struct tern_out out;
+	uint64_t now;
+	uint32_t max_frame;        /* Ethernet header + cfg->mtu */
+	void *app_ctx;
+	int cmd_seen;
+
+	struct io_uring ring;
+	bool ring_ok;
+	bool in_map;               /* our socket is in the xsks map */
+	bool poll_armed, ev_armed, timeout_armed;
+	uint64_t timeout_at;
+	uint64_t evbuf;
+	struct __kernel_timespec ts_timeout, ts_update;
+
+	uint32_t tx_reserved;      /* TX descriptors written, not yet submitted */
+	uint32_t tx_left;          /* copy mode: TX descriptors the kernel has not taken */
+	bool draining, finishing, finished;
+	uint64_t drain_end, finish_end, last_publish;
+
+	struct tern_worker_stats c; /* counters kept here, copied to pub */
+};
+
+/* path.c */
+uint32_t tern_path__rx(struct tern_worker *w);
+void tern_path__timers(struct tern_worker *w);
+void tern_path__emit(struct tern_worker *w, uint64_t reuse);
+void tern_path__flush(struct tern_worker *w);
+void tern_path__release(void *ctx, uint64_t handle);
+
+/* loop.c */
+int tern_loop__init(struct tern_worker *w);
+void tern_loop__run(struct tern_worker *w);
+void tern_loop__fini(struct tern_worker *w);
+
+/* worker.c */
+void tern_worker__publish(struct tern_worker *w);
+uint64_t tern_worker__clock(void);
+
+#endif

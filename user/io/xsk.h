@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One UMEM and one AF_XDP socket bound to (ifname, queue), and the ring
+ * operations that move frames between the pool (frames.h) and the kernel:
+ * refilling the fill ring, draining the completion ring, kicking TX.
+ */
+#ifndef TERN_IO_XSK_H
+#define TERN_IO_XSK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xdp/xsk.h>
+
+#include "frames.h"
+
+#define TERN_XSK_FRAMES 4096u       /* frames per UMEM (per queue) */
+#define TERN_XSK_FRAME_SIZE 2048u   /* bytes per frame, a power of two */
+#define TERN_XSK_RING 2048u         /* fill, completion, RX and TX ring sizes */
+#define TERN_XSK_FILL_MAX (TERN_XSK_FRAMES / 2) /* frames the kernel may hold */
+#define TERN_XSK_HEADROOM 256u      /* XDP_PACKET_HEADROOM: RX data offset */
+/* Largest frame a UMEM frame holds after the kernel's headroom. */
+#define TERN_XSK_MAX_FRAME (TERN_XSK_FRAME_SIZE - TERN_XSK_HEADROOM)
+#define TERN_XSK_KICK_MAX 32u       /* copy mode sends at most 32 per kick */
+#define TERN_XSK_UMEM_BYTES ((uint64_t)TERN_XSK_FRAMES * TERN_XSK_FRAME_SIZE)
+
+struct tern_xsk_stats {
+	uint64_t kicks;           /* sendto() on TX */
+	uint64_t kick_again;      /* EAGAIN / ENOBUFS: nothing lost, sent later */
+	uint64_t kick_busy;       /* EBUSY: copy mode, the device dropped a frame */
+	uint64_t kick_errors;     /* any other error */
+	uint64_t fill_wakeups;    /* recvfrom() for a fill ring that needs it */
+	uint64_t comp_frames;     /* frames completed */
+};
+
+struct tern_xsk {
+	uint8_t *area;            /* the UMEM */
+	struct xsk_umem *umem;
+	struct xsk_socket *sock;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	int fd;
+	bool zc;                  /* zero-copy bound */
+	int zc_err;               /* auto mode: why zero-copy was not used */
+	struct tern_xsk_stats st;
+};
+
+/*
+ * Map the UMEM and bind a socket to (ifname, queue) with need-wakeup and
+ * without loading any XDP program. zc_mode is enum tern_zc_mode (opts.h):
+ * auto tries zero-copy and falls back to copy mode (zc_err says why), on
+ * fails without zero-copy, off binds in copy mode. A bind that fails with
+ * EBUSY (the queue's previous socket is still going away) is retried for
+ * about a second. Returns 0 or -errno; `what` names the step that failed.
+ */
+int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
+		   const char **what);
+void tern_xsk__close(struct tern_xsk *x);
+
+/* Give free frames to the fill ring, keeping the kernel's share at most
+ * TERN_XSK_FILL_MAX and leaving `reserve` frames free for replies. */
+void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserve);
+
+/* Take every completed TX frame back into the free list. */
+void tern_xsk__drain_comp(struct tern_xsk *x, struct tern_frames *f);
+
+/* Descriptors on the TX ring the kernel has not consumed yet. */
+uint32_t tern_xsk__tx_pending(struct tern_xsk *x);
+
+/*
+ * Make the kernel send what is on the TX ring: in copy mode one sendto()
+ * per 32 descriptors until the ring is empty (draining completions as it
+ * goes), in zero-copy mode one when the ring asks for a wake-up. Returns
+ * the descriptors still unsent (transient errors leave some).
+ */
+uint32_t tern_xsk__kick(struct tern_xsk *x, struct tern_frames *f);
+
+#endif
