@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/random.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,6 +37,9 @@ struct daemon {
 	bool we_attached;           /* detach on exit */
 	int nservices;              /* services added to the map */
 	struct tern_worker_conf conf;
+	struct tern_secrets secrets;  /* one set for every stack, as Linux's
+				       * global secrets: a cookie is valid on
+				       * whichever queue its ACK lands */
 	struct tern_worker *workers[TERN_XDP_MAX_QUEUES];
 	uint32_t nworkers;
 };
@@ -179,14 +183,26 @@ static void services_del(struct daemon *d)
 	}
 }
 
+/* Keys for every keyed hash of every stack, from the kernel's CSPRNG. */
+static int secrets_init(struct daemon *d)
+{
+	if (getrandom(&d->secrets, sizeof(d->secrets), 0) != (ssize_t)sizeof(d->secrets))
+		return fail("read random keys (getrandom)", NULL, errno ? -errno : -EIO);
+	return 0;
+}
+
 static void worker_conf(struct daemon *d)
 {
 	struct tern_args *a = &d->args;
 
+	/* The application's per-connection buffer caps the receive window
+	 * from the SYN-ACK on (receive credit). */
+	a->lopts.rcv_buf = d->app->rcv_buf;
 	/* Frames the core keeps (out-of-order data) come out of the UMEM. */
 	if (a->cfg.max_ooo > TERN_XSK_FRAMES / 4)
 		a->cfg.max_ooo = TERN_XSK_FRAMES / 4;
 	d->conf = (struct tern_worker_conf){
+		.secrets = &d->secrets,
 		.ifname = a->dev,
 		.zerocopy = a->zerocopy,
 		.maps = &d->maps,
@@ -219,6 +235,8 @@ static int workers_start(struct daemon *d)
 	char q[32];
 	int err;
 
+	if (secrets_init(d))
+		return 1;
 	worker_conf(d);
 	for (uint32_t i = 0; i < a->queues; i++) {
 		int cpu = a->ncpus ? a->cpus[i % (uint32_t)a->ncpus] : -1;

@@ -24,6 +24,13 @@ static int echo_open(void)
 	eh.app = tern_app_echo.worker_init(&env);
 	if (!eh.app)
 		return 0;
+	{
+		struct tern_listen_opts lo = { .rcv_buf = tern_app_echo.rcv_buf };
+		struct tern_addr la = h_seg(&eh.h, 0, 0, 0).t.laddr;
+
+		if (tern_stack__listen_opts(eh.h.s, &la, 80, &lo))
+			return 0;
+	}
 	tern_stack__set_app(eh.h.s, tern_app_echo.ops, eh.app);
 	/* handshake by hand: the harness' own callbacks are not installed */
 	{

@@ -137,3 +137,35 @@ TEST(test_estab_rcv_unlimited_by_default)
 	CHECK_EQ(H_MIB(&h, TCPZeroWindowDrop), 0);
 	h_free(&h);
 }
+
+/* A listener's rcv_buf caps the SYN-ACK window and starts connections in
+ * credit mode with it, so the window never shrinks after the handshake. */
+TEST(test_listen_rcv_buf_caps_synack_and_credit)
+{
+	struct h h;
+	struct tern_listen_opts lo = { .rcv_buf = 8192 };
+	struct tern_seg s;
+	uint32_t iss;
+
+	h_init(&h, NULL);
+	s = h_seg(&h, 0, 0, 0);
+	REQUIRE_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &lo), 0);
+	s = h_seg(&h, TERN_TH_SYN, 1000, 0);
+	h_linux_syn_opts(&s, 5);
+	h_in(&h, &s);
+	REQUIRE_EQ(h.out.n, 1);
+	CHECK_EQ(h.tx[0].win, 7240); /* 8192 rounded down to 1448-byte segments */
+	iss = h.tx[0].seq;
+	s = h_seg(&h, TERN_TH_ACK, 1001, iss + 1);
+	h_ts(&s, 6, h_tx_opts(&h.tx[0]).tsval);
+	s.win = 502;
+	h_in(&h, &s);
+	REQUIRE(h.conn);
+	CHECK_EQ(h.conn->rcv_credit, 8192);
+	/* the whole SYN-ACK window can be filled without a drop */
+	s = data(&h, 1001, iss, 7240);
+	h_in(&h, &s);
+	CHECK_EQ(h.ndata, 7240);
+	CHECK_EQ(H_MIB(&h, TCPZeroWindowDrop), 0);
+	h_free(&h);
+}

@@ -1309,3 +1309,36 @@ TEST(test_estab_xfer_wrap_send)
 	CHECK_EQ(H_MIB(e.h, TCPChallengeACK), 0);
 	CHECK_EQ(H_MIB(e.h, RetransSegs), 0);
 }
+
+/* A full-size data segment that carries SACK blocks still fits the MTU:
+ * the payload shrinks by the SACK option (tcp_current_mss). */
+TEST(test_estab_xfer_sack_blocks_fit_mtu)
+{
+	static uint8_t buf[4000];
+	struct h h;
+	uint32_t iss;
+	struct tern_seg s;
+	int checked = 0;
+
+	h_init(&h, NULL);
+	REQUIRE(h_connect(&h, 1000, 1, &iss));
+	s = h_seg(&h, TERN_TH_ACK, 1001 + 1448, iss + 1); /* out of order: a hole */
+	h_ts(&s, 50, 0);
+	s.win = 502;
+	s.payload = buf;
+	s.len = 100;
+	s.frame = 3;
+	REQUIRE_EQ(h_in(&h, &s), 1);
+	REQUIRE(h_send(&h, buf, sizeof(buf)) > 0);
+	for (uint32_t i = 0; i < h.out.n; i++) {
+		const struct tern_tx *tx = &h.tx[i];
+
+		if (!tx->len)
+			continue;
+		CHECK(20 + 20 + tx->optlen + tx->len <= 1500);
+		CHECK(h_tx_opts(tx).nsack == 1);
+		checked++;
+	}
+	CHECK(checked >= 2);
+	h_free(&h);
+}

@@ -23,6 +23,10 @@ struct tern_app_env {
 struct tern_app {
 	const char *name;
 	const struct tern_app_ops *ops;
+	/* Bytes the application can take per connection before it frees
+	 * room with tern_conn__rcv_credit(); the daemon sets the listeners'
+	 * rcv_buf to it. 0: it takes everything as it is delivered. */
+	uint32_t rcv_buf;
 	/* NULL and errno set on failure */
 	void *(*worker_init)(const struct tern_app_env *env);
 	void (*worker_fini)(void *ctx);

@@ -4,7 +4,9 @@
  * closes. Each connection gets a ring buffer from a per-worker pool: bytes
  * are copied in once (the frame is gone after the callback) and sent back
  * from the ring by reference (zero copy), so the ring is the send buffer
- * too. The connection runs in receive-credit mode with the ring's size, so
+ * too. Connections run in receive-credit mode with the ring's size (the
+ * daemon puts it in the listener's rcv_buf, so even the SYN-ACK promises
+ * no more), so
  * a peer that does not read what it is sent stops being read from (its
  * window closes) instead of making tern buffer without bound.
  */
@@ -76,8 +78,7 @@ static int echo_accept(void *ctx, struct tern_conn *c)
 	ec->head = ec->sent = ec->tail = 0;
 	ec->fin = 0;
 	tern_conn__set_user(c, ec);
-	tern_conn__rcv_limit(c, ECHO_BUF);
-	return 0;
+	return 0; /* in credit mode with ECHO_BUF: the listener's rcv_buf */
 }
 
 static void echo_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len)
@@ -181,6 +182,7 @@ static void echo_fini(void *ctx)
 const struct tern_app tern_app_echo = {
 	.name = "echo",
 	.ops = &echo_ops,
+	.rcv_buf = ECHO_BUF,
 	.worker_init = echo_init,
 	.worker_fini = echo_fini,
 };

@@ -339,6 +339,8 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	}
 	c->lis = tern_listener_index(s, &seg->t);
 	tern_conn_init_xfer(s, c, peer_mss, now);
+	if (c->lis < s->nlis && s->lis[c->lis].opts.rcv_buf)
+		c->rcv_credit = s->lis[c->lis].opts.rcv_buf; /* as the SYN-ACK promised */
 	return c;
 }
 

@@ -98,14 +98,18 @@ uint16_t tern_our_mss(const struct tern_stack *s, int family)
 
 /*
  * The window in a SYN-ACK (never scaled, RFC 7323 2.2): the receive window
- * capped at 65535 and rounded down to whole segments, as
- * tcp_select_initial_window() does with the timestamp option subtracted
- * from the MSS.
+ * (or the listener's rcv_buf, if smaller) capped at 65535 and rounded down
+ * to whole segments, as tcp_select_initial_window() does with the
+ * timestamp option subtracted from the MSS.
  */
-uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf)
+uint16_t tern_synack_window(const struct tern_stack *s, const struct tern_tuple *t, uint8_t optf)
 {
-	uint32_t mss = tern_our_mss(s, family) - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	uint32_t mss = tern_our_mss(s, t->family) - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
 	uint32_t win = s->cfg.rcv_wnd < 65535 ? s->cfg.rcv_wnd : 65535;
+	uint32_t limit = tern_listener_rcv_buf(s, t);
+
+	if (limit && limit < win)
+		win = limit;
 
 	return (uint16_t)(win >= mss ? win - win % mss : win);
 }
@@ -144,7 +148,7 @@ static void emit_syn(struct tern_stack *s, const struct tern_tuple *t, const str
 
 	if (!tx)
 		return;
-	set_hdr(tx, t, l2, iss, ack, flags, tern_synack_window(s, t->family, optf));
+	set_hdr(tx, t, l2, iss, ack, flags, tern_synack_window(s, t, optf));
 	tx->optlen = put_synack_opts(tx->opt, tern_our_mss(s, t->family), optf, rcv_wscale,
 				     tsval, tsecr);
 }
@@ -173,7 +177,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 	if (!tx)
 		return;
 	set_hdr(tx, &r->n.t, &r->l2, r->iss + 1, r->irs + 1, TERN_TH_ACK,
-		tern_synack_window(s, r->n.t.family, r->optf) >> ws);
+		tern_synack_window(s, &r->n.t, r->optf) >> ws);
 	if (r->optf & TERN_NEG_TS)
 		tx->optlen = tern_put_ts(tx->opt, tern_ms(now) + r->ts_off, r->ts_recent);
 }

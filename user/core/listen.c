@@ -255,7 +255,7 @@ static int req_oow(struct tern_stack *s, struct tern_req *r, const struct tern_s
 		return 1;
 	}
 	if (paws_reject || !in_window(seg->seq, seg_end(seg), r->irs + 1,
-				      r->irs + 1 + tern_synack_window(s, r->n.t.family, r->optf))) {
+				      r->irs + 1 + tern_synack_window(s, &r->n.t, r->optf))) {
 		if (!(flg & TERN_TH_RST) &&
 		    !tern_oow_limited(s, seg, &r->last_oow, now, TERN_MIB_TCPACKSkippedSynRecv))
 			tern_emit_req_ack(s, r, now, out);

@@ -178,12 +178,26 @@ static uint32_t min32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * The payload that fits a segment now: the MSS (timestamps already taken
+ * off) less the SACK option while out-of-order data makes us send blocks
+ * (tcp_current_mss). Counted for as many blocks as could be sent.
+ */
+static uint32_t current_mss(const struct tern_conn *c)
+{
+	uint32_t max = c->optf & TERN_NEG_TS ? 3 : 4, n = c->ooo.n < max ? c->ooo.n : max;
+
+	if (!(c->optf & TERN_NEG_SACK) || !n)
+		return c->mss;
+	return c->mss - (4 + 8 * n);
+}
+
 /* Send one data segment at snd_nxt, or the FIN. Returns 0 when no more can
  * go out now. */
 static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
 	uint32_t end = data_end(c), wnd_end = c->snd_una + min32(c->snd_wnd, c->cwnd);
-	uint32_t len, avail;
+	uint32_t len, avail, mss = current_mss(c);
 	const uint8_t *p;
 
 	if (tern_seq_ge(c->snd_nxt, end)) {
@@ -204,10 +218,10 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	if (tern_seq_ge(c->snd_nxt, wnd_end))
 		return 0;
 	p = sq_at(s, c, c->snd_nxt - c->snd_una, &avail);
-	len = min32(min32(c->mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
+	len = min32(min32(mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
 	/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): with data in
 	 * flight, a short segment goes only when it ends a queued buffer. */
-	if (len < c->mss && len < avail && c->snd_una != c->snd_max)
+	if (len < mss && len < avail && c->snd_una != c->snd_max)
 		return 0;
 	if (!tern_emit_conn_seg(s, c, c->snd_nxt,
 				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,

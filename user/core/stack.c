@@ -189,6 +189,13 @@ uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple
 	return l ? (uint16_t)(l - s->lis) : UINT16_MAX;
 }
 
+uint32_t tern_listener_rcv_buf(const struct tern_stack *s, const struct tern_tuple *t)
+{
+	const struct tern_listener *l = s->nlis ? listener_find(s, t) : NULL;
+
+	return l ? l->opts.rcv_buf : 0;
+}
+
 const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 					       const struct tern_conn *c)
 {

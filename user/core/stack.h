@@ -246,7 +246,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out);
 uint16_t tern_our_mss(const struct tern_stack *s, int family);
-uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf);
+uint16_t tern_synack_window(const struct tern_stack *s, const struct tern_tuple *t, uint8_t optf);
 
 /* time helpers */
 static inline uint32_t tern_secs(uint64_t now) { return (uint32_t)(now / TERN_NSEC_PER_SEC); }
@@ -275,6 +275,8 @@ int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct t
 void tern_synsent_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
 uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple *t);
+/* The rcv_buf of the listener for t (0: none, or no such listener). */
+uint32_t tern_listener_rcv_buf(const struct tern_stack *s, const struct tern_tuple *t);
 const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 					       const struct tern_conn *c);
 void tern_conn_ka_start(struct tern_stack *s, struct tern_conn *c, uint64_t now);

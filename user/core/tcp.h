@@ -66,6 +66,10 @@ struct tern_listen_opts {
 	uint32_t keepalive_intvl_s; /* Linux 75 */
 	uint32_t keepalive_cnt;     /* Linux 9 */
 	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off */
+	uint32_t rcv_buf;           /* bytes the application can take per
+				     * connection: the SYN-ACK window is capped
+				     * by it and connections start in credit
+				     * mode with it; 0 = no limit */
 };
 
 /* Fill cfg with defaults that match Linux's where Linux has one. */
@@ -127,6 +131,9 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode);
  * reason (1 .. TERN_PARSE__COUNT-1) when it was dropped unparsed (the
  * caller may reuse the frame in both cases), or TERN_RX_KEPT when the core
  * keeps the frame (out-of-order data) until it calls the release callback.
+ * No struct tern_tx the core produces points into a received frame (data
+ * payloads are application memory), so a caller may build the first reply
+ * in place in the frame it just handed in, when the core did not keep it.
  */
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
 		   uint64_t now, struct tern_out *out);

@@ -118,27 +118,23 @@ static int pin_cpu(struct tern_worker *w)
 static int stack_create(struct tern_worker *w)
 {
 	const struct tern_cfg *cfg = w->conf->cfg;
-	struct tern_secrets sec;
 
 	w->stack_len = tern_stack__memsize(cfg);
 	if (!w->stack_len)
 		return -EINVAL;
-	if (getrandom(&sec, sizeof(sec), 0) != (ssize_t)sizeof(sec))
-		return errno ? -errno : -EIO;
 	w->stack_mem = mmap(NULL, w->stack_len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->stack_mem == MAP_FAILED) {
 		w->stack_mem = NULL;
 		return -errno;
 	}
-	w->stack = tern_stack__init(w->stack_mem, w->stack_len, cfg, &sec, w->now);
-	explicit_bzero(&sec, sizeof(sec));
+	w->stack = tern_stack__init(w->stack_mem, w->stack_len, cfg, w->conf->secrets, w->now);
 	return w->stack ? 0 : -errno;
 }
 
 static bool lopts_set(const struct tern_listen_opts *o)
 {
-	return o->keepalive_idle_s || o->user_timeout_ms;
+	return o->keepalive_idle_s || o->user_timeout_ms || o->rcv_buf;
 }
 
 static int listen_all(struct tern_worker *w)

@@ -22,6 +22,7 @@
 
 /* Shared by every worker, never written after the workers start. */
 struct tern_worker_conf {
+	const struct tern_secrets *secrets; /* the same keys for every stack */
 	const char *ifname;
 	int zerocopy;                     /* enum tern_zc_mode */
 	const struct tern_maps *maps;     /* xsks map: our sockets go in at key = queue */
