@@ -60,7 +60,8 @@ TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
 TERN_SRCS := user/tern.c user/io/opts.c user/io/frames.c user/io/xsk.c user/io/path.c \
-	user/io/loop.c user/io/worker.c user/io/loader.c
+	user/io/loop.c user/io/worker.c user/io/worker_req.c user/io/loader.c user/io/ctl.c \
+	user/io/ctl_cmds.c
 TERN_OBJS := $(TERN_SRCS:%.c=$(BUILD)/%.o)
 
 .PHONY: all test unit fuzz-ci bench demo clean install deps help

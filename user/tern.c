@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sys/random.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "user/io/ctl.h"
+#include "user/io/ctl_cmds.h"
 #include "user/io/loader.h"
 #include "user/io/opts.h"
 #include "user/io/worker.h"
@@ -42,6 +44,8 @@ struct daemon {
 				       * whichever queue its ACK lands */
 	struct tern_worker *workers[TERN_XDP_MAX_QUEUES];
 	uint32_t nworkers;
+	struct tern_ctl *ctl;         /* the control socket, when running */
+	struct tern_ctl_src src;      /* what its commands read */
 };
 
 static int fail(const char *what, const char *arg, int err)
@@ -325,13 +329,29 @@ static int workers_join(struct daemon *d)
  */
 static int ctl_start(struct daemon *d)
 {
-	(void)d;
+	static char path[108];
+
+	if (!d->args.ctl) {
+		snprintf(path, sizeof(path), "/run/tern/%s.sock", d->args.dev);
+		d->args.ctl = path;
+	}
+	d->src = (struct tern_ctl_src){
+		.dev = d->args.dev,
+		.workers = d->workers,
+		.nworkers = d->nworkers,
+		.maps = &d->maps,
+	};
+	d->ctl = tern_ctl__start(d->args.ctl, tern_ctl_cmds__handle, &d->src);
+	if (!d->ctl)
+		return fail("control socket", d->args.ctl, -errno);
+	fprintf(stderr, "tern: control socket %s\n", d->args.ctl);
 	return 0;
 }
 
 static void ctl_stop(struct daemon *d)
 {
-	(void)d;
+	tern_ctl__stop(d->ctl);
+	d->ctl = NULL;
 }
 
 /* Wait for signals; the first drains, the second aborts. */
@@ -410,8 +430,6 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 	d.app = tern_app__find(d.args.app_name);
-	if (d.args.ctl)
-		fprintf(stderr, "tern: control socket %s (not served yet)\n", d.args.ctl);
 	if (raise_memlock(d.args.queues))
 		return 1;
 	/* Signals go to the main thread's sigtimedwait; workers inherit the mask. */

@@ -424,3 +424,17 @@ TEST(test_listen_cfg_invalid_rejected)
 	cfg.syncookies = 3;
 	CHECK_EQ(tern_stack__memsize(&cfg), 0);
 }
+
+TEST(test_listen_backlog_lowered_at_run_time)
+{
+	struct h h;
+
+	h_init(&h, backlog2_auto);
+	CHECK_EQ(tern_stack__set_backlog(h.s, 0), -ERANGE);
+	CHECK_EQ(tern_stack__set_backlog(h.s, 3), -ERANGE); /* above the memory's 2 */
+	CHECK_EQ(tern_stack__set_backlog(h.s, 1), 0);
+	send_syns(&h, 3);
+	CHECK_EQ(tern_stack__nreqs(h.s), 1);
+	CHECK_EQ(H_MIB(&h, SyncookiesSent), 2);
+	h_free(&h);
+}

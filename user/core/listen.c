@@ -119,7 +119,7 @@ static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	struct syn_offer o;
 	int cookie = s->cfg.syncookies == TERN_COOKIES_ALWAYS && !tw_isn;
 
-	if (cookie || s->reqs.used >= s->reqs.cap) {
+	if (cookie || s->reqs.used >= s->backlog) {
 		/* tcp_syn_flood_action() */
 		if (s->cfg.syncookies == TERN_COOKIES_NEVER) {
 			TERN_MIB_INC(s, TCPReqQFullDrop);

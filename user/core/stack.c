@@ -128,6 +128,7 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	s->sec = *sec;
 	s->lis = (struct tern_listener *)(base + l.lis);
 	s->rcv_wscale = choose_wscale(cfg->rcv_wnd);
+	s->backlog = cfg->backlog;
 	tern_pool__init(&s->reqs, &s->sec.table, base + l.reqs, sizeof(struct tern_req), cfg->backlog,
 			(uint32_t *)(base + l.req_bkt), pow2_at_least(cfg->backlog));
 	tern_pool__init(&s->conns, &s->sec.table, base + l.conns, sizeof(struct tern_conn), cfg->max_conns,
@@ -214,6 +215,14 @@ int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, 
 				       opts->keepalive_cnt > 255))
 		return -EINVAL;
 	l->opts = *opts;
+	return 0;
+}
+
+int tern_stack__set_backlog(struct tern_stack *s, uint32_t n)
+{
+	if (!n || n > s->reqs.cap)
+		return -ERANGE;
+	s->backlog = n;
 	return 0;
 }
 

@@ -121,6 +121,10 @@ int tern_stack__listen(struct tern_stack *s, const struct tern_addr *addr, int f
 int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, uint16_t port,
 			    const struct tern_listen_opts *opts);
 
+/* Lower (or raise back) the half-open limit at run time, up to the
+ * cfg.backlog the memory was sized for: 0, or -ERANGE. */
+int tern_stack__set_backlog(struct tern_stack *s, uint32_t n);
+
 /* Change the cookie mode at run time (0, or -EINVAL). */
 int tern_stack__set_syncookies(struct tern_stack *s, int mode);
 

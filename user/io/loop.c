@@ -236,6 +236,7 @@ static uint32_t pass(struct tern_worker *w)
 	w->now = tern_worker__clock();
 	w->c.loops++;
 	commands(w);
+	tern_worker__serve(w);
 	n = tern_path__rx(w);
 	tern_path__timers(w);
 	tern_path__flush(w);

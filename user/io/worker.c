@@ -191,6 +191,7 @@ static int setup(struct tern_worker *w, const char **what)
 	w->out.cap = TERN_OUT_CAP;
 	STEP(w->out.tx ? 0 : -ENOMEM, "output array");
 	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, what), *what);
+	STEP(tern_worker__req_init(w), "request area");
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");
 	STEP(app_create(w), "application instance");
@@ -341,6 +342,8 @@ void tern_worker__destroy(struct tern_worker *w)
 {
 	if (!w)
 		return;
+	tern_worker__req_fini(w); /* here, not at teardown: the control
+				   * thread may still be copying a reply */
 	close(w->efd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);

@@ -69,6 +69,33 @@ enum tern_worker_cmd {
 
 struct tern_worker;
 
+/* A request run on the worker's thread (tern_worker__request). */
+enum tern_worker_req_op {
+	TERN_REQ_CONNS = 1,  /* JSON objects of the connections, comma-separated */
+	TERN_REQ_SYNCOOKIES, /* arg[0]: enum tern_cookie_mode */
+	TERN_REQ_KEEPALIVE,  /* arg[0..2]: idle s, interval s, count (0: off) */
+	TERN_REQ_BACKLOG,    /* arg[0]: half-open limit */
+};
+
+#define TERN_WORKER_REQ_BUF (256u << 10)
+
+struct tern_worker_req {
+	int op;
+	uint32_t arg[3];
+	int result;          /* >= 0 bytes in the reply, or -errno */
+	uint32_t truncated;  /* CONNS: connections left out for room */
+};
+
+/*
+ * Run a request on the worker's thread and wait up to timeout_ms for it.
+ * One at a time per worker (-EBUSY while one is pending). On success the
+ * reply (CONNS) is copied into buf (cap bytes) and req->result is set.
+ * Returns 0, -ETIMEDOUT (the worker did not get to it), or -ESRCH (the
+ * worker has ended).
+ */
+int tern_worker__request(struct tern_worker *w, struct tern_worker_req *req, char *buf,
+			 size_t cap, int timeout_ms);
+
 /*
  * Start the worker for queue (pinned to cpu unless cpu < 0) and wait until
  * it runs: its socket is bound and in the xsks map, its stack listens.

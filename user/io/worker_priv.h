@@ -38,6 +38,10 @@ struct tern_worker {
 	/* other threads -> worker */
 	atomic_int cmd;            /* enum tern_worker_cmd, only grows */
 	int efd;                   /* eventfd: a command is waiting */
+	atomic_int req_state;      /* enum req_state (worker_req.c) */
+	struct tern_worker_req req;/* the request being served, owned here */
+	char *req_buf;             /* its reply buffer, TERN_WORKER_REQ_BUF */
+	struct tern_listen_opts lopts; /* listener options, changeable */
 
 	/* worker -> other threads */
 	atomic_bool done;
@@ -72,6 +76,11 @@ struct tern_worker {
 
 	struct tern_worker_stats c; /* counters kept here, copied to pub */
 };
+
+/* worker_req.c */
+void tern_worker__serve(struct tern_worker *w);
+int tern_worker__req_init(struct tern_worker *w);
+void tern_worker__req_fini(struct tern_worker *w);
 
 /* path.c */
 uint32_t tern_path__rx(struct tern_worker *w);

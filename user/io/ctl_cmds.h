@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The daemon's control commands (see ctl_cmds.c), behind user/io/ctl.h. */
+#ifndef TERN_IO_CTL_CMDS_H
+#define TERN_IO_CTL_CMDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader.h"
+
+struct tern_worker;
+
+/* What the commands read; owned by the daemon, valid while the control
+ * socket runs. */
+struct tern_ctl_src {
+	const char *dev;
+	struct tern_worker *const *workers;
+	uint32_t nworkers;
+	const struct tern_maps *maps;
+};
+
+/* A tern_ctl_handler; ctx is a struct tern_ctl_src. */
+int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap);
+
+#endif
