@@ -55,7 +55,7 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -64,7 +64,7 @@ TERN_SRCS := user/tern.c user/io/opts.c user/io/frames.c user/io/xsk.c user/io/p
 	user/io/ctl_cmds.c
 TERN_OBJS := $(TERN_SRCS:%.c=$(BUILD)/%.o)
 
-.PHONY: all test unit fuzz-ci bench demo clean install deps help
+.PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN)
@@ -155,7 +155,13 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 
+# The demo: tern + echo on a veth pair in namespaces, clients, a SYN flood.
 demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo/demo.sh $(BUILD)
+
+# The core alone in virtual time (no network).
+demo-core: deps
 	$(Q)$(MAKE) --no-print-directory $(DEMO_BIN)
 	$(Q)$(DEMO_BIN)
 
