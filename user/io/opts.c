@@ -58,7 +58,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3)\n"
 		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
 		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
-		"  --ctl PATH                 control socket\n"
+		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
