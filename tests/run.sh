@@ -42,6 +42,7 @@ suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
 # Network suites: namespaces + veth + XDP + AF_XDP, root only.
 suite net-xdp tests/net/test_xdp.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
+suite net-ctl tests/net/test_ctl.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * ternctl: attach tern's XDP steering program, name the services it steers,
- * and show its state and counters.
+ * and show its state and counters; talk to a running daemon through its
+ * control socket (stats, conns, set, stop).
  *
- *   ternctl [-v] load|unload|status|stats [OPTIONS]   (ternctl CMD --help)
+ *   ternctl [-v] load|unload|status|stats|conns|set|stop [OPTIONS]
+ *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
  * stderr: "Error: what: strerror".
@@ -24,11 +26,15 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "user/io/ctl.h"
 #include "user/io/loader.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define MAX_ARGS 64 /* --addr / --port given per load */
+#ifndef TERN_CTL_DIR
+#define TERN_CTL_DIR "/run/tern" /* the daemon's default: DIR/IFACE.sock */
+#endif
 
 /* Options every command shares. */
 struct common {
@@ -36,6 +42,7 @@ struct common {
 	const char *dev;
 	const char *bpffs;
 	bool json;
+	const char *ctl; /* control socket; default TERN_CTL_DIR/IFACE.sock */
 };
 
 struct cmd {
@@ -62,6 +69,19 @@ error(int err, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, ": %s\n", msg);
+}
+
+/* An error whose reason is already in the text (the daemon's own words). */
+static void __attribute__((format(printf, 1, 2)))
+error_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 /* ---- option parsing ---------------------------------------------------- */
@@ -98,6 +118,9 @@ static bool common_opt(struct common *co, int c)
 		return true;
 	case 'j':
 		co->json = true;
+		return true;
+	case 'c':
+		co->ctl = optarg;
 		return true;
 	default:
 		return false;
@@ -515,7 +538,7 @@ static int not_loaded(const struct common *co, bool pins_only)
 
 static int cmd_unload(int argc, char **argv)
 {
-	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false };
+	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false, NULL };
 	int rc, err;
 
 	rc = dev_parse(argc, argv, &co, ":d:b:h", unload_opts, unload_help);
@@ -645,7 +668,7 @@ static void status_text(const struct common *co, const struct tern_status *st,
 
 static int cmd_status(int argc, char **argv)
 {
-	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false };
+	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL };
 	struct status_maps *sm;
 	struct tern_status st;
 	int rc, err;
@@ -677,20 +700,401 @@ static int cmd_status(int argc, char **argv)
 	return err ? EXIT_RUNTIME : 0;
 }
 
+/* ---- the control socket ------------------------------------------------ */
+
+/*
+ * A daemon with every client slot busy closes a new connection before
+ * reading it: the request never ran, so it is sent again.
+ */
+#define CTL_TRIES 3
+#define CTL_RETRY_US (100 * 1000)
+
+struct ctl_reply {
+	char path[108];      /* sizeof(sun_path) */
+	char *buf;           /* the whole reply, NUL-terminated */
+	const char *payload; /* what follows "ok\n" */
+	int tries;           /* requests sent */
+};
+
+static const char ctl_help_line[] =
+	"  -c, --ctl PATH      the daemon's control socket (default "
+	TERN_CTL_DIR "/IFACE.sock)\n";
+
+static bool no_daemon(int err)
+{
+	return err == -ENOENT || err == -ECONNREFUSED;
+}
+
+static void ctl_free(struct ctl_reply *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/*
+ * Sends one request line. Returns 0 when the daemon said ok (r->payload),
+ * a negative errno when it did not answer (nothing printed; -ENOENT and
+ * -ECONNREFUSED mean no daemon), or EXIT_RUNTIME when it answered an error
+ * or something that is not a reply (printed). ctl_free() in every case.
+ */
+static int ctl_call(const struct common *co, const char *req, struct ctl_reply *r)
+{
+	int n = 0, i;
+
+	if (co->ctl)
+		snprintf(r->path, sizeof(r->path), "%s", co->ctl);
+	else
+		snprintf(r->path, sizeof(r->path), "%s/%s.sock", TERN_CTL_DIR, co->dev);
+	if (co->ctl && strlen(co->ctl) >= sizeof(r->path))
+		return -ENAMETOOLONG;
+	r->buf = malloc(TERN_CTL_REPLY_MAX + 1);
+	if (!r->buf)
+		return -ENOMEM;
+	for (i = 0; i < CTL_TRIES; i++) {
+		if (i)
+			usleep(CTL_RETRY_US);
+		r->tries++;
+		n = tern_ctl__request(r->path, req, r->buf, TERN_CTL_REPLY_MAX + 1,
+				      TERN_CTL_TIMEOUT_MS);
+		if (n && n != -ECONNRESET && n != -EPIPE)
+			break;
+	}
+	if (n <= 0)
+		return n ? n : -ECONNRESET;
+	if (!strncmp(r->buf, "ok\n", 3)) {
+		r->payload = r->buf + 3;
+		return 0;
+	}
+	if (!strncmp(r->buf, "error: ", 7)) {
+		r->buf[strcspn(r->buf, "\n")] = 0;
+		error_text("%s: %s", req, r->buf + 7);
+		return EXIT_RUNTIME;
+	}
+	error(EPROTO, "%s: not a reply from %s", req, r->path);
+	return EXIT_RUNTIME;
+}
+
+/* Prints why a request got no answer (err < 0 from ctl_call). */
+static int ctl_error(const struct common *co, const char *req,
+		     const struct ctl_reply *r, int err)
+{
+	if (no_daemon(err))
+		error_text("daemon not running on %s (no control socket at %s)",
+			   co->dev, r->path);
+	else if (err == -ECONNRESET || err == -EPIPE)
+		error(err, "%s: %s closed without an answer (every client slot busy?)",
+		      req, r->path);
+	else
+		error(err, "%s: control socket %s", req, r->path);
+	return EXIT_RUNTIME;
+}
+
+/* ---- JSON reader (the daemon's replies) -------------------------------- */
+
+enum jr_type { JR_NULL, JR_BOOL, JR_NUM, JR_STR, JR_ARR, JR_OBJ };
+
+struct jr_node {
+	enum jr_type type;
+	bool b;
+	uint64_t u;      /* JR_NUM: the value if a non-negative integer, else 0 */
+	const char *key; /* a member of an object: its name */
+	const char *s;   /* JR_STR */
+	int kid, next;   /* first child, next sibling: indexes, -1 for none */
+};
+
+struct jr_doc {
+	struct jr_node *n;
+	int len, cap;
+	char *p; /* parse position; strings are decoded in place */
+};
+
+#define JR_MAX_DEPTH 16
+#define JR_EACH(d, o, k) \
+	for (k = (o) ? jr_at(d, (o)->kid) : NULL; k; k = jr_at(d, k->next))
+
+static const struct jr_node *jr_at(const struct jr_doc *d, int i)
+{
+	return i < 0 ? NULL : &d->n[i];
+}
+
+static int jr_new(struct jr_doc *d, enum jr_type t)
+{
+	if (d->len == d->cap) {
+		int cap = d->cap ? 2 * d->cap : 256;
+		struct jr_node *n = realloc(d->n, (size_t)cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		d->n = n;
+		d->cap = cap;
+	}
+	d->n[d->len] = (struct jr_node){ .type = t, .kid = -1, .next = -1 };
+	return d->len++;
+}
+
+static void jr_ws(struct jr_doc *d)
+{
+	while (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r')
+		d->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* The string after an opening quote, decoded in place (never longer). */
+static char *jr_string(struct jr_doc *d)
+{
+	char *start = d->p, *out = d->p;
+	unsigned v;
+	int i, h;
+
+	for (;;) {
+		unsigned char c = (unsigned char)*d->p++;
+
+		if (c == '"') {
+			*out = 0;
+			return start;
+		}
+		if (c < 0x20) /* also the end of the text */
+			return NULL;
+		if (c != '\\') {
+			*out++ = (char)c;
+			continue;
+		}
+		switch (c = (unsigned char)*d->p++) {
+		case '"': case '\\': case '/': *out++ = (char)c; break;
+		case 'b': *out++ = '\b'; break;
+		case 'f': *out++ = '\f'; break;
+		case 'n': *out++ = '\n'; break;
+		case 'r': *out++ = '\r'; break;
+		case 't': *out++ = '\t'; break;
+		case 'u':
+			for (v = 0, i = 0; i < 4; i++) {
+				h = hexval(*d->p++);
+				if (h < 0)
+					return NULL;
+				v = v << 4 | (unsigned)h;
+			}
+			if (v >= 0xd800 && v < 0xe000) /* a surrogate half */
+				v = '?';
+			if (v < 0x80) {
+				*out++ = (char)v;
+			} else if (v < 0x800) {
+				*out++ = (char)(0xc0 | v >> 6);
+				*out++ = (char)(0x80 | (v & 0x3f));
+			} else {
+				*out++ = (char)(0xe0 | v >> 12);
+				*out++ = (char)(0x80 | (v >> 6 & 0x3f));
+				*out++ = (char)(0x80 | (v & 0x3f));
+			}
+			break;
+		default:
+			return NULL;
+		}
+	}
+}
+
+static int jr_value(struct jr_doc *d, int depth);
+
+/* An object or an array, after its opening brace. */
+static int jr_container(struct jr_doc *d, int depth, bool obj)
+{
+	char close = obj ? '}' : ']';
+	int i, kid, prev = -1;
+
+	if (depth == JR_MAX_DEPTH || (i = jr_new(d, obj ? JR_OBJ : JR_ARR)) < 0)
+		return -1;
+	jr_ws(d);
+	if (*d->p == close) {
+		d->p++;
+		return i;
+	}
+	for (;;) {
+		const char *key = NULL;
+
+		if (obj) {
+			jr_ws(d);
+			if (*d->p++ != '"' || !(key = jr_string(d)))
+				return -1;
+			jr_ws(d);
+			if (*d->p++ != ':')
+				return -1;
+		}
+		kid = jr_value(d, depth + 1);
+		if (kid < 0)
+			return -1;
+		d->n[kid].key = key;
+		if (prev < 0)
+			d->n[i].kid = kid;
+		else
+			d->n[prev].next = kid;
+		prev = kid;
+		jr_ws(d);
+		if (*d->p == ',') {
+			d->p++;
+			continue;
+		}
+		return *d->p++ == close ? i : -1;
+	}
+}
+
+static int jr_literal(struct jr_doc *d, const char *word, enum jr_type t, bool b)
+{
+	int i;
+
+	if (strncmp(d->p, word, strlen(word)) || (i = jr_new(d, t)) < 0)
+		return -1;
+	d->p += strlen(word);
+	d->n[i].b = b;
+	return i;
+}
+
+static int jr_value(struct jr_doc *d, int depth)
+{
+	char *end;
+	double v;
+	int i;
+
+	jr_ws(d);
+	switch (*d->p) {
+	case '{':
+	case '[':
+		return jr_container(d, depth, *d->p++ == '{');
+	case '"':
+		d->p++;
+		i = jr_new(d, JR_STR);
+		if (i < 0 || !(d->n[i].s = jr_string(d)))
+			return -1;
+		return i;
+	case 't':
+		return jr_literal(d, "true", JR_BOOL, true);
+	case 'f':
+		return jr_literal(d, "false", JR_BOOL, false);
+	case 'n':
+		return jr_literal(d, "null", JR_NULL, false);
+	}
+	if (*d->p != '-' && (*d->p < '0' || *d->p > '9'))
+		return -1;
+	v = strtod(d->p, &end);
+	if (end == d->p || (i = jr_new(d, JR_NUM)) < 0)
+		return -1;
+	if (*d->p != '-' && end == d->p + strspn(d->p, "0123456789"))
+		d->n[i].u = strtoull(d->p, NULL, 10); /* exact past 2^53 */
+	else
+		d->n[i].u = v > 0 ? (uint64_t)v : 0;
+	d->p = end;
+	return i;
+}
+
+/* Parses text (modified: strings decoded in place); the root or NULL. */
+static const struct jr_node *jr_parse(struct jr_doc *d, char *text)
+{
+	int root;
+
+	d->p = text;
+	root = jr_value(d, 0);
+	jr_ws(d);
+	return root < 0 || *d->p ? NULL : jr_at(d, root);
+}
+
+static const struct jr_node *jr_get(const struct jr_doc *d,
+				    const struct jr_node *o, const char *key)
+{
+	const struct jr_node *k;
+
+	if (!o || o->type != JR_OBJ)
+		return NULL;
+	JR_EACH(d, o, k)
+		if (!strcmp(k->key, key))
+			return k;
+	return NULL;
+}
+
+static uint64_t jr_u(const struct jr_doc *d, const struct jr_node *o, const char *key)
+{
+	const struct jr_node *k = jr_get(d, o, key);
+
+	return k && k->type == JR_NUM ? k->u : 0;
+}
+
+static const char *jr_s(const struct jr_doc *d, const struct jr_node *o, const char *key)
+{
+	const struct jr_node *k = jr_get(d, o, key);
+
+	return k && k->type == JR_STR ? k->s : "?";
+}
+
+static bool jr_b(const struct jr_doc *d, const struct jr_node *o, const char *key)
+{
+	const struct jr_node *k = jr_get(d, o, key);
+
+	return k && k->type == JR_BOOL && k->b;
+}
+
+/* A reply's payload as JSON, checked to be an object holding key (an
+ * array); parsed from a copy, so the payload stays as received. */
+static const struct jr_node *parse_reply(const struct ctl_reply *r, const char *req,
+					 const char *key, struct jr_doc *d, char **copy)
+{
+	const struct jr_node *root, *k;
+
+	*copy = strdup(r->payload);
+	if (!*copy) {
+		error(ENOMEM, "%s", req);
+		return NULL;
+	}
+	root = jr_parse(d, *copy);
+	k = jr_get(d, root, key);
+	if (!k || k->type != JR_ARR) {
+		error(EPROTO, "%s: the daemon's reply is not the JSON expected (no \"%s\" list)",
+		      req, key);
+		return NULL;
+	}
+	return root;
+}
+
+static void print_payload(const char *payload)
+{
+	size_t len = strlen(payload);
+
+	fputs(payload, stdout);
+	if (len && payload[len - 1] != '\n')
+		putchar('\n');
+}
+
 /* ---- stats ------------------------------------------------------------- */
 
 static const char stats_help[] =
-	"usage: ternctl stats --dev IFACE [--json] [--bpffs DIR]\n"
-	"Print tern's counters: the XDP program's, from its pinned map.\n"
+	"usage: ternctl stats --dev IFACE [--json] [--ctl PATH] [--bpffs DIR]\n"
+	"Print tern's counters: the running daemon's (per queue: frames,\n"
+	"connections, TCP counters; and the XDP program's) from its control\n"
+	"socket; without a daemon, the XDP program's from its pinned map.\n"
 	"  -d, --dev IFACE     interface\n"
-	"  -j, --json          JSON output\n"
+	"  -j, --json          JSON output (the daemon's, as it sends it; without\n"
+	"                      a daemon {\"dev\", \"xdp\", \"daemon\": false})\n"
+	"%s"
 	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
 	"  -h, --help          this text\n";
 
+static const struct option stats_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "bpffs", required_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 /*
- * A source of counters: the XDP program's pinned map now; the daemon's
- * control socket (--ctl PATH) is meant to be a second one. Every source is
- * read before anything is printed, so an error leaves no half output.
+ * The fallback without a daemon: the XDP program's pinned map. Every
+ * source is read before anything is printed, so an error leaves no half
+ * output.
  */
 struct stats_source {
 	const char *key;
@@ -724,7 +1128,7 @@ static const struct stats_source stats_sources[] = {
 #define NUM_SOURCES (sizeof(stats_sources) / sizeof(stats_sources[0]))
 
 static void print_stats(const struct common *co, const struct counter_set *cs,
-			size_t n)
+			size_t n, const char *path)
 {
 	struct json j = { 0 };
 	size_t i;
@@ -732,30 +1136,390 @@ static void print_stats(const struct common *co, const struct counter_set *cs,
 	if (co->json) {
 		j_open(&j, NULL, '{');
 		j_str(&j, "dev", co->dev);
+	} else {
+		printf("daemon: not running on %s (no control socket at %s)\n",
+		       co->dev, path);
 	}
 	for (i = 0; i < n; i++)
 		print_set(co->json ? &j : NULL, &cs[i]);
-	if (co->json)
+	if (co->json) {
+		j_bool(&j, "daemon", false);
 		j_close(&j, '}');
+	}
 }
 
-static int cmd_stats(int argc, char **argv)
+static int stats_pinned(const struct common *co, const char *path)
 {
-	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false };
 	struct counter_set cs[NUM_SOURCES];
 	size_t i;
 	int rc;
 
-	rc = dev_parse(argc, argv, &co, ":d:jb:h", show_opts, stats_help);
-	if (rc || (rc = preflight(&co)))
-		return rc;
+	rc = preflight(co);
 	for (i = 0; !rc && i < NUM_SOURCES; i++) {
 		memset(&cs[i], 0, sizeof(cs[i]));
 		cs[i].key = stats_sources[i].key;
-		rc = stats_sources[i].read(&co, &cs[i]);
+		rc = stats_sources[i].read(co, &cs[i]);
 	}
 	if (!rc)
-		print_stats(&co, cs, NUM_SOURCES);
+		print_stats(co, cs, NUM_SOURCES, path);
+	return rc;
+}
+
+/* "  Name value" for every non-zero number in a counters object. */
+static void print_nonzero(const struct jr_doc *d, const struct jr_node *o)
+{
+	const struct jr_node *k;
+
+	JR_EACH(d, o, k)
+		if (k->type == JR_NUM && k->u)
+			printf("  %-24s %" PRIu64 "\n", k->key, k->u);
+}
+
+static void print_all(const struct jr_doc *d, const struct jr_node *o)
+{
+	const struct jr_node *k;
+
+	JR_EACH(d, o, k)
+		if (k->type == JR_NUM)
+			printf("  %-24s %" PRIu64 "\n", k->key, k->u);
+}
+
+static void stats_queue(const struct jr_doc *d, const struct jr_node *q)
+{
+	static const char *const frame_keys[] = { "total", "free", "fill", "rx",
+						  "kept", "tx", "comp", "bad" };
+	static const char *const drop_keys[] = { "tx_drop_noframe", "tx_drop_ring" };
+	const struct jr_node *fr = jr_get(d, q, "frames");
+	bool ok = jr_b(d, fr, "ok");
+	size_t i;
+
+	printf("queue %" PRIu64 " (%s): frames %s, bad %" PRIu64 ", conns %" PRIu64
+	       ", half-open %" PRIu64 ", rx %" PRIu64 ", tx %" PRIu64 "\n",
+	       jr_u(d, q, "queue"), jr_b(d, q, "zerocopy") ? "zero-copy" : "copy",
+	       ok ? "ok" : "NOT ok", jr_u(d, fr, "bad"), jr_u(d, q, "nconns"),
+	       jr_u(d, q, "nreqs"), jr_u(d, q, "rx_frames"), jr_u(d, q, "tx_frames"));
+	if (!ok) {
+		fputs("  frames:", stdout);
+		for (i = 0; i < sizeof(frame_keys) / sizeof(frame_keys[0]); i++)
+			printf(" %s %" PRIu64, frame_keys[i], jr_u(d, fr, frame_keys[i]));
+		putchar('\n');
+	}
+	for (i = 0; i < sizeof(drop_keys) / sizeof(drop_keys[0]); i++)
+		if (jr_u(d, q, drop_keys[i]))
+			printf("  %-24s %" PRIu64 "\n", drop_keys[i], jr_u(d, q, drop_keys[i]));
+	print_nonzero(d, jr_get(d, q, "mib"));
+	print_nonzero(d, jr_get(d, q, "parse_drops"));
+}
+
+static int stats_daemon(const struct common *co, const struct ctl_reply *r)
+{
+	const struct jr_node *root, *qs, *q, *t;
+	struct jr_doc d = { 0 };
+	char *copy = NULL;
+	int nq = 0;
+
+	root = parse_reply(r, "stats", "queues", &d, &copy);
+	if (root && co->json) {
+		print_payload(r->payload);
+	} else if (root) {
+		qs = jr_get(&d, root, "queues");
+		JR_EACH(&d, qs, q)
+			nq++;
+		printf("%s: daemon running, %d queue(s)\n", jr_s(&d, root, "dev"), nq);
+		JR_EACH(&d, qs, q)
+			stats_queue(&d, q);
+		t = jr_get(&d, root, "total");
+		if (t) {
+			printf("total: frames %s, conns %" PRIu64 ", half-open %" PRIu64 "\n",
+			       jr_b(&d, t, "frames_ok") ? "ok" : "NOT ok",
+			       jr_u(&d, t, "nconns"), jr_u(&d, t, "nreqs"));
+			print_nonzero(&d, jr_get(&d, t, "mib"));
+		}
+		printf("xdp:\n");
+		print_all(&d, jr_get(&d, root, "xdp"));
+	}
+	free(d.n);
+	free(copy);
+	return root ? 0 : EXIT_RUNTIME;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct ctl_reply r = { 0 };
+	char help[sizeof(stats_help) + sizeof(ctl_help_line)];
+	int rc;
+
+	snprintf(help, sizeof(help), stats_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:jb:c:h", stats_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "stats", &r);
+	if (!rc)
+		rc = stats_daemon(&co, &r);
+	else if (no_daemon(rc))
+		rc = stats_pinned(&co, r.path);
+	else if (rc < 0)
+		rc = ctl_error(&co, "stats", &r, rc);
+	ctl_free(&r);
+	return rc;
+}
+
+/* ---- conns ------------------------------------------------------------- */
+
+static const char conns_help[] =
+	"usage: ternctl conns --dev IFACE [--json] [--ctl PATH]\n"
+	"List the running daemon's connections (queue, state, local and remote\n"
+	"address); the daemon bounds the list and says when it is truncated.\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          JSON output, as the daemon sends it\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static const struct option conns_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void conns_table(const struct jr_doc *d, const struct jr_node *root)
+{
+	const struct jr_node *list = jr_get(d, root, "conns"), *c;
+	int n = 0, w = (int)strlen("LOCAL"), len;
+
+	JR_EACH(d, list, c) {
+		len = (int)strlen(jr_s(d, c, "local"));
+		w = len > w ? len : w;
+	}
+	printf("%-5s %-12s %-*s %s\n", "QUEUE", "STATE", w, "LOCAL", "REMOTE");
+	JR_EACH(d, list, c) {
+		printf("%-5" PRIu64 " %-12s %-*s %s\n", jr_u(d, c, "queue"),
+		       jr_s(d, c, "state"), w, jr_s(d, c, "local"),
+		       jr_s(d, c, "remote"));
+		n++;
+	}
+	printf("%d connection(s)%s\n", n,
+	       jr_b(d, root, "truncated") ? " listed; the list is truncated" : "");
+}
+
+static int cmd_conns(int argc, char **argv)
+{
+	struct common co = { "conns", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct ctl_reply r = { 0 };
+	char help[sizeof(conns_help) + sizeof(ctl_help_line)];
+	const struct jr_node *root;
+	struct jr_doc d = { 0 };
+	char *copy = NULL;
+	int rc;
+
+	snprintf(help, sizeof(help), conns_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:jc:h", conns_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "conns", &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "conns", &r, rc);
+	if (!rc) {
+		root = parse_reply(&r, "conns", "conns", &d, &copy);
+		if (root && co.json)
+			print_payload(r.payload);
+		else if (root)
+			conns_table(&d, root);
+		rc = root ? 0 : EXIT_RUNTIME;
+	}
+	free(d.n);
+	free(copy);
+	ctl_free(&r);
+	return rc;
+}
+
+/* ---- set --------------------------------------------------------------- */
+
+static const char set_help[] =
+	"usage: ternctl set --dev IFACE [--ctl PATH] SETTING\n"
+	"Change a setting of the running daemon on IFACE. SETTING is one of:\n"
+	"      --syncookies MODE   never, auto or always\n"
+	"      --keepalive I,N,C   idle seconds (1-32767), probe interval seconds\n"
+	"                          (1-32767), probes (1-255); 0,0,0 turns it off;\n"
+	"                          for connections opened from now on\n"
+	"      --backlog N         half-open records per queue, 1 up to the\n"
+	"                          daemon's --backlog\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+enum { OPT_SET_SYNCOOKIES = 0x100, OPT_SET_KEEPALIVE, OPT_SET_BACKLOG };
+
+static const struct option set_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "syncookies", required_argument, NULL, OPT_SET_SYNCOOKIES },
+	{ "keepalive", required_argument, NULL, OPT_SET_KEEPALIVE },
+	{ "backlog", required_argument, NULL, OPT_SET_BACKLOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define SET_BACKLOG_MAX (1ul << 26) /* the core's bound on every table */
+
+/* A decimal number in [min, max] and nothing else. */
+static bool parse_num(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* IDLE,INTVL,COUNT with Linux's bounds (TCP_KEEPIDLE, TCP_KEEPINTVL
+ * 32767 s; the core keeps the count in a byte), or 0,0,0. */
+static bool parse_keepalive(const char *s, unsigned long v[3])
+{
+	static const unsigned long max[3] = { 32767, 32767, 255 };
+	char buf[64], *p = buf, *comma;
+	int i;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	for (i = 0; i < 3; i++) {
+		comma = strchr(p, ',');
+		if ((i < 2) != !!comma)
+			return false;
+		if (comma)
+			*comma = 0;
+		if (!parse_num(p, 0, max[i], &v[i]))
+			return false;
+		if (comma)
+			p = comma + 1;
+	}
+	if (!v[0] && !v[1] && !v[2])
+		return true;
+	return v[0] && v[1] && v[2];
+}
+
+/* The request line for one setting, or an error (printed). */
+static int set_request(int opt, const char *s, char *req, size_t size)
+{
+	unsigned long v[3];
+
+	switch (opt) {
+	case OPT_SET_SYNCOOKIES:
+		if (strcmp(s, "never") && strcmp(s, "auto") && strcmp(s, "always")) {
+			error(EINVAL, "set: bad --syncookies '%s' (never, auto or always)", s);
+			return -1;
+		}
+		snprintf(req, size, "set syncookies %s", s);
+		return 0;
+	case OPT_SET_KEEPALIVE:
+		if (!parse_keepalive(s, v)) {
+			error(EINVAL, "set: bad --keepalive '%s' (IDLE,INTVL,COUNT: 1-32767 s, 1-32767 s, 1-255; or 0,0,0 for off)",
+			      s);
+			return -1;
+		}
+		snprintf(req, size, "set keepalive %lu,%lu,%lu", v[0], v[1], v[2]);
+		return 0;
+	default:
+		if (!parse_num(s, 1, SET_BACKLOG_MAX, &v[0])) {
+			error(EINVAL, "set: bad --backlog '%s' (1-%lu, and at most the daemon's --backlog)",
+			      s, SET_BACKLOG_MAX);
+			return -1;
+		}
+		snprintf(req, size, "set backlog %lu", v[0]);
+		return 0;
+	}
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct common co = { "set", NULL, TERN_LOADER_BPFFS, false, NULL };
+	char help[sizeof(set_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	char req[96] = "";
+	int c, n = 0, rc;
+
+	snprintf(help, sizeof(help), set_help, ctl_help_line);
+	while ((c = next_opt(argc, argv, "set", ":d:c:h", set_opts)) > 0) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			exit(0);
+		}
+		if (common_opt(&co, c))
+			continue;
+		if (set_request(c, optarg, req, sizeof(req)))
+			return EXIT_USAGE;
+		n++;
+	}
+	if (c < 0)
+		return EXIT_USAGE;
+	if (n != 1) {
+		error(EINVAL, "set: give one of --syncookies, --keepalive, --backlog (see ternctl set --help)");
+		return EXIT_USAGE;
+	}
+	rc = need_dev(&co);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, req, &r);
+	if (rc < 0)
+		rc = ctl_error(&co, req, &r, rc);
+	if (!rc) {
+		printf("%s: %s\n", co.dev, req + strlen("set "));
+		print_payload(r.payload);
+	}
+	ctl_free(&r);
+	return rc;
+}
+
+/* ---- stop -------------------------------------------------------------- */
+
+static const char stop_help[] =
+	"usage: ternctl stop --dev IFACE [--ctl PATH]\n"
+	"Stop the daemon on IFACE as SIGTERM does: it sends FIN on every\n"
+	"connection, waits (bounded) for them to close, and exits 0.\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static const struct option stop_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int cmd_stop(int argc, char **argv)
+{
+	struct common co = { "stop", NULL, TERN_LOADER_BPFFS, false, NULL };
+	char help[sizeof(stop_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	int rc;
+
+	snprintf(help, sizeof(help), stop_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:c:h", stop_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "stop", &r);
+	/* A daemon that closed without an answer and then went away stopped. */
+	if (rc < 0 && no_daemon(rc) && r.tries > 1)
+		rc = 0;
+	else if (rc < 0)
+		rc = ctl_error(&co, "stop", &r, rc);
+	if (!rc) {
+		printf("%s: daemon stopping (draining its connections)\n", co.dev);
+		if (r.payload)
+			print_payload(r.payload);
+	}
+	ctl_free(&r);
 	return rc;
 }
 
@@ -765,7 +1529,10 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, "attach the XDP program and add services" },
 	{ "unload", cmd_unload, "detach the XDP program, remove its pins" },
 	{ "status", cmd_status, "attach state, services and XDP counters" },
-	{ "stats", cmd_stats, "counters" },
+	{ "stats", cmd_stats, "counters: the daemon's, else the XDP program's" },
+	{ "conns", cmd_conns, "the daemon's connections" },
+	{ "set", cmd_set, "change a setting of the running daemon" },
+	{ "stop", cmd_stop, "stop the daemon (it drains, then exits)" },
 };
 
 static void usage(FILE *f)

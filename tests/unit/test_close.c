@@ -1100,3 +1100,27 @@ TEST(test_estab_close_to_time_wait_v6)
 	check_seg(&e.h->tx[0], TERN_TH_ACK, e.iss + 2, e.rcv + 1);
 	CHECK_EQ(e.h->tx[0].t.family, 6);
 }
+
+/* Linux's keepalive bounds (MAX_TCP_KEEPIDLE/KEEPINTVL 32767 s,
+ * MAX_TCP_KEEPCNT 127); larger values would wrap the ms arithmetic. */
+TEST(test_listen_keepalive_bounds)
+{
+	struct h h;
+	struct tern_seg s;
+	struct tern_listen_opts o = { 0 };
+
+	h_init(&h, NULL);
+	s = h_seg(&h, 0, 0, 0);
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), 0); /* off */
+	o = (struct tern_listen_opts){ 32767, 32767, 127, 0, 0 };
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), 0);
+	o.keepalive_idle_s = 4294968;
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), -EINVAL);
+	o = (struct tern_listen_opts){ 10, 32768, 3, 0, 0 };
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), -EINVAL);
+	o = (struct tern_listen_opts){ 10, 1, 128, 0, 0 };
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), -EINVAL);
+	o = (struct tern_listen_opts){ 0, 5, 9, 0, 0 };
+	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), -EINVAL);
+	h_free(&h);
+}

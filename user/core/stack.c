@@ -203,6 +203,16 @@ const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 	return c->lis < s->nlis ? &s->lis[c->lis] : NULL;
 }
 
+/* Linux's bounds: MAX_TCP_KEEPIDLE/KEEPINTVL 32767 s, MAX_TCP_KEEPCNT 127;
+ * all zero turns keepalive off. */
+static int keepalive_valid(const struct tern_listen_opts *o)
+{
+	if (!o->keepalive_idle_s)
+		return !o->keepalive_intvl_s && !o->keepalive_cnt;
+	return o->keepalive_idle_s <= 32767 && o->keepalive_intvl_s >= 1 &&
+	       o->keepalive_intvl_s <= 32767 && o->keepalive_cnt >= 1 && o->keepalive_cnt <= 127;
+}
+
 int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, uint16_t port,
 			    const struct tern_listen_opts *opts)
 {
@@ -211,8 +221,7 @@ int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, 
 
 	if (!l)
 		return -ENOENT;
-	if (opts->keepalive_idle_s && (!opts->keepalive_intvl_s || !opts->keepalive_cnt ||
-				       opts->keepalive_cnt > 255))
+	if (!keepalive_valid(opts))
 		return -EINVAL;
 	l->opts = *opts;
 	return 0;

@@ -213,11 +213,27 @@ static int parse_set(const char *what, const char *val, struct tern_worker_req *
 		return -EINVAL;
 	}
 	if (!strcmp(what, "keepalive")) {
+		char *a = strdup(val), *sp = NULL, *idle, *intvl, *cnt;
+		int ok;
+
+		if (!a)
+			return -ENOMEM;
+		idle = strtok_r(a, ",", &sp);
+		intvl = strtok_r(NULL, ",", &sp);
+		cnt = strtok_r(NULL, ",", &sp);
+		ok = idle && intvl && cnt && !strtok_r(NULL, ",", &sp);
+
 		r->op = TERN_REQ_KEEPALIVE;
-		if (sscanf(val, "%u,%u,%u", &r->arg[0], &r->arg[1], &r->arg[2]) == 3 &&
-		    (!r->arg[0] || (r->arg[1] && r->arg[2] && r->arg[2] <= 255)))
+		if (ok)
+			ok = !strcmp(val, "0,0,0") ||
+			     (!parse_u32(idle, 1, 32767, &r->arg[0]) &&
+			      !parse_u32(intvl, 1, 32767, &r->arg[1]) &&
+			      !parse_u32(cnt, 1, 127, &r->arg[2]));
+		free(a);
+		if (ok)
 			return 0;
-		put(o, "keepalive: expected IDLE,INTVL,COUNT (COUNT 1-255; 0,0,0 turns it off)");
+		put(o, "keepalive: expected IDLE,INTVL,COUNT (1-32767 s, 1-32767 s, 1-127; "
+		       "0,0,0 turns it off)");
 		return -EINVAL;
 	}
 	if (!strcmp(what, "backlog")) {
@@ -235,9 +251,9 @@ static int cmd_set(struct tern_ctl_src *src, const char *args, struct out *o)
 {
 	char what[32], val[64];
 	struct tern_worker_req r = { 0 };
-	int err;
+	int err, end = 0;
 
-	if (sscanf(args, "%31s %63s", what, val) != 2) {
+	if (sscanf(args, "%31s %63s %n", what, val, &end) != 2 || args[end]) {
 		put(o, "usage: set syncookies|keepalive|backlog VALUE");
 		return -EINVAL;
 	}

@@ -198,7 +198,7 @@ static int parse_keepalive(struct tern_args *a, const char *s)
 	 * core holds the count in a byte. */
 	if (parse_u32("--keepalive IDLE", p[0], 1, 32767, &v[0]) ||
 	    parse_u32("--keepalive INTVL", p[1], 1, 32767, &v[1]) ||
-	    parse_u32("--keepalive COUNT", p[2], 1, 255, &v[2]))
+	    parse_u32("--keepalive COUNT", p[2], 1, 127, &v[2]))
 		return -EINVAL;
 	a->lopts.keepalive_idle_s = v[0];
 	a->lopts.keepalive_intvl_s = v[1];
