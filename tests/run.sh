@@ -43,6 +43,7 @@ suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
 suite net-xdp tests/net/test_xdp.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
+suite net-wire tests/net/test_wire.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

@@ -267,8 +267,9 @@ def silent(dev, src, dst, port):
         c.show()
         sys.exit(e)
     snd_nxt = (iss + 5) % M32  # SYN + "ping"
-    # Whatever tern sends right after the echo (see the bare ACK noted in
-    # the report) comes before the silence, not in it.
+    # Whatever tern sends right after the echo belongs before the silence
+    # (today a bare ACK repeating the echo's ACK: quickack mode sends it
+    # although the echo already carried it).
     while c.recv(time.monotonic() + 0.1) is not None:
         pass
     t_last = c.send(isn + 5, snd_nxt, ACK)

@@ -128,3 +128,15 @@ TEST(test_echo_backpressure_closes_window)
 	CHECK(H_MIB(&eh.h, TCPZeroWindowDrop) >= 1);
 	echo_close();
 }
+
+/* The echoed data carries the ACK: no bare ACK after it (Linux clears the
+ * pending ACK whenever a segment goes out). */
+TEST(test_echo_no_redundant_ack)
+{
+	REQUIRE(echo_open());
+	client(TERN_TH_PSH, "ping", 4, eh.iss + 1);
+	REQUIRE_EQ(eh.h.out.n, 1);
+	CHECK_EQ(eh.h.tx[0].len, 4);
+	CHECK_EQ(eh.h.tx[0].ack, 1005);
+	echo_close();
+}

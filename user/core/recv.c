@@ -65,6 +65,13 @@ void tern_conn_ack_now(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 static void schedule_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			 struct tern_out *out)
 {
+	if (c->rcv_wup == c->rcv_nxt) {
+		/* The application answered from its callback: that segment
+		 * carried the ACK (tcp_event_ack_sent), nothing is owed. */
+		if (c->quick)
+			c->quick--;
+		return;
+	}
 	if (c->quick) {
 		c->quick--;
 		return tern_conn_ack_now(s, c, now, out);
