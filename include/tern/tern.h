@@ -66,6 +66,8 @@ struct tern_app_ops {
 	void (*acked)(void *ctx, struct tern_conn *c, uint32_t bytes);
 	/* tern_conn__send() returned -EAGAIN earlier and there is room now. */
 	void (*writable)(void *ctx, struct tern_conn *c);
+	/* The timer set with tern_conn__set_timer() expired. */
+	void (*timer)(void *ctx, struct tern_conn *c);
 	/* The connection is gone; c must not be used after this returns. */
 	void (*closed)(void *ctx, struct tern_conn *c, int reason);
 };
@@ -103,6 +105,10 @@ int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		     struct tern_out *out);
 void tern_conn__abort(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
+
+/* One application timer per connection (e.g. an idle timeout): the timer
+ * callback runs `ms` from `now`; setting it again moves it; 0 cancels. */
+void tern_conn__set_timer(struct tern_stack *s, struct tern_conn *c, uint32_t ms, uint64_t now);
 
 /* Per-connection accessors. */
 const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c);

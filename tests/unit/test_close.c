@@ -1124,3 +1124,48 @@ TEST(test_listen_keepalive_bounds)
 	CHECK_EQ(tern_stack__listen_opts(h.s, &s.t.laddr, 80, &o), -EINVAL);
 	h_free(&h);
 }
+
+static int g_timer_fired;
+
+static void on_timer(void *ctx, struct tern_conn *c)
+{
+	g_timer_fired++;
+}
+
+/* The application's per-connection timer fires once at its time, never
+ * early, can be moved and cancelled, and goes with the connection. */
+TEST(test_estab_app_timer)
+{
+	static struct tern_app_ops ops;
+	struct h h;
+	uint32_t iss;
+	struct tern_conn *c;
+
+	h_init(&h, NULL);
+	REQUIRE((c = h_connect(&h, 1000, 1, &iss)));
+	ops = *h.s->ops;
+	ops.timer = on_timer;
+	tern_stack__set_app(h.s, &ops, &h);
+	g_timer_fired = 0;
+	tern_conn__set_timer(h.s, c, 5000, h.now);
+	h_advance(&h, 4999 * TERN_NSEC_PER_MSEC);
+	h_poll(&h);
+	CHECK_EQ(g_timer_fired, 0);
+	tern_conn__set_timer(h.s, c, 3000, h.now); /* moved */
+	h_advance(&h, 2 * TERN_NSEC_PER_MSEC);
+	h_poll(&h);
+	CHECK_EQ(g_timer_fired, 0);
+	h_advance(&h, 3000 * TERN_NSEC_PER_MSEC);
+	h_poll(&h);
+	CHECK_EQ(g_timer_fired, 1);
+	h_advance(&h, 10000 * TERN_NSEC_PER_MSEC);
+	h_poll(&h);
+	CHECK_EQ(g_timer_fired, 1); /* once */
+	tern_conn__set_timer(h.s, c, 1000, h.now);
+	tern_conn__set_timer(h.s, c, 0, h.now); /* cancelled */
+	h_advance(&h, 2000 * TERN_NSEC_PER_MSEC);
+	h_poll(&h);
+	CHECK_EQ(g_timer_fired, 1);
+	CHECK_EQ(tern_stack__next_deadline(h.s), UINT64_MAX);
+	h_free(&h);
+}

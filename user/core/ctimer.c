@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * A connection's timers: three stored ms deadlines (retransmission or
- * zero-window probe, delayed ACK, keepalive or FIN-WAIT-2) behind one
- * wheel slot armed at the earliest. A wake-up acts only on what is due and
+ * A connection's timers: four stored ms deadlines (retransmission or
+ * zero-window probe, delayed ACK, keepalive or FIN-WAIT-2, the
+ * application's) behind one wheel slot armed at the earliest. A wake-up acts only on what is due and
  * re-arms for the rest.
  */
 #include "stack.h"
@@ -14,10 +14,11 @@ static int due(uint32_t at, uint32_t ms)
 
 void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c)
 {
-	uint32_t at[3] = { c->rto_at, c->delack_at, c->ka_at }, best = 0, now_ms = tern_ms(s->now);
+	uint32_t at[4] = { c->rto_at, c->delack_at, c->ka_at, c->app_at };
+	uint32_t best = 0, now_ms = tern_ms(s->now);
 	int32_t delta;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (at[i] && (!best || tern_seq_lt(at[i], best)))
 			best = at[i];
 	if (!best) {
@@ -97,5 +98,20 @@ void tern_conn_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, st
 		if (!c->in_use)
 			return;
 	}
+	if (due(c->app_at, ms)) {
+		c->app_at = 0;
+		if (s->ops && s->ops->timer)
+			s->ops->timer(s->app_ctx, c);
+		if (!c->in_use)
+			return;
+	}
+	tern_conn_rearm(s, c);
+}
+
+/* One application timer per connection: ms from now (0 cancels). */
+void tern_conn__set_timer(struct tern_stack *s, struct tern_conn *c, uint32_t ms, uint64_t now)
+{
+	s->now = now;
+	c->app_at = ms ? tern_deadline(now, ms) : 0;
 	tern_conn_rearm(s, c);
 }

@@ -128,6 +128,7 @@ struct tern_conn {
 	uint32_t sq_off;          /* bytes of the head chunk already acked */
 	uint32_t rcv_credit;      /* bytes the application can take beyond
 				   * RCV.NXT; TERN_RCV_UNLIMITED: no limit */
+	uint32_t app_at;          /* the application's timer (tern_conn__set_timer) */
 	struct tern_ooo_q ooo;
 	uint16_t mss;             /* send MSS, options excluded */
 	uint16_t lis;             /* listener index (keepalive, user timeout) */
