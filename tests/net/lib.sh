@@ -193,6 +193,31 @@ wait_until() {
 	"$@"
 }
 
+# tern_start ARGS...: run $TERN in the server namespace with --dev $DEV_S
+# --bpffs $NET_BPFFS and ARGS. Its pid goes to tern.pid (exec keeps it),
+# its exit code to tern.rc when it ends, its output to tern.log. Returns
+# once it says it is ready, or 1 (after printing its log) if it never does.
+tern_start() {
+	rm -f "$NET_TMP/tern.pid" "$NET_TMP/tern.rc"
+	(
+		set +e
+		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
+			ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" --bpffs "$NET_BPFFS" "$@" \
+			>"$NET_TMP/tern.log" 2>&1 &
+		wait $! # (waiting on a background job keeps bash quiet about SIGKILL)
+		echo $? >"$NET_TMP/tern.rc"
+	) 2>/dev/null &
+	net_bg_pid $!
+	wait_until test -s "$NET_TMP/tern.pid"
+	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
+	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
+		sed 's/^/    /' "$NET_TMP/tern.log" >&2
+		return 1
+	fi
+}
+
+tern_pid() { cat "$NET_TMP/tern.pid"; }
+
 net_finish() {
 	net_summary
 	[ "$NET_FAILED" = 0 ] || exit 1

@@ -282,28 +282,12 @@ tctl() {
 
 # start_tern [ARGS]: as in test_echo.sh, with the control socket under NET_TMP.
 start_tern() {
-	rm -f "$NET_TMP/tern.pid" "$NET_TMP/tern.rc"
-	(
-		set +e
-		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
-			ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" --addr "$IP4_S" \
-			--addr "$IP6_S" --port "$PORT" --queues "$QUEUES" --cpus 0-1 \
-			--bpffs "$NET_BPFFS" --app echo --ctl "$CTL" "$@" \
-			>"$NET_TMP/tern.log" 2>&1 &
-		wait $!
-		echo $? >"$NET_TMP/tern.rc"
-	) 2>/dev/null &
-	net_bg_pid $!
-	wait_until test -s "$NET_TMP/tern.pid"
-	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
-	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
-		sed 's/^/    /' "$NET_TMP/tern.log" >&2
-		return 1
-	fi
-	grep '^tern: \(queue .* mode\|control socket\|ready\)' "$NET_TMP/tern.log" | sed 's/^/    /'
+	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" \
+		--cpus 0-1 --app echo --ctl "$CTL" "$@" || return 1
+	grep '^tern: \(queue .* mode\|control socket\|ready\)' "$NET_TMP/tern.log" |
+		sed 's/^/    /'
 }
 
-tern_pid() { cat "$NET_TMP/tern.pid"; }
 
 # expect_error RC CMD...: exit code RC and an "Error: " line on stderr.
 expect_error() {

@@ -142,27 +142,11 @@ client() { in_c timeout 90 python3 "$NET_TMP/client.py" "$@"; }
 # start_tern [ARGS]: runs tern in the server namespace; its pid goes to
 # tern.pid (exec keeps it), its exit code to tern.rc when it ends.
 start_tern() {
-	rm -f "$NET_TMP/tern.pid" "$NET_TMP/tern.rc"
-	(
-		set +e
-		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
-			ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" --addr "$IP4_S" \
-			--addr "$IP6_S" --port "$PORT" --queues "$QUEUES" --cpus 0-1 \
-			--bpffs "$NET_BPFFS" --app echo "$@" >"$NET_TMP/tern.log" 2>&1 &
-		wait $! # (waiting on a background job keeps bash quiet about SIGKILL)
-		echo $? >"$NET_TMP/tern.rc"
-	) 2>/dev/null &
-	net_bg_pid $!
-	wait_until test -s "$NET_TMP/tern.pid"
-	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
-	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
-		sed 's/^/    /' "$NET_TMP/tern.log" >&2
-		return 1
-	fi
+	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" \
+		--cpus 0-1 --app echo "$@" || return 1
 	grep '^tern: queue .* mode' "$NET_TMP/tern.log" | sed 's/^/    /'
 }
 
-tern_pid() { cat "$NET_TMP/tern.pid"; }
 
 # stop_tern SIGNAL: tern must exit 0 and account for every frame.
 stop_tern() {

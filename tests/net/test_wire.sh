@@ -337,28 +337,12 @@ frames_ok() {
 
 # start_tern [ARGS]: as in test_echo.sh, with a control socket.
 start_tern() {
-	rm -f "$NET_TMP/tern.pid" "$NET_TMP/tern.rc"
 	CTL=$NET_TMP/ctl
-	(
-		set +e
-		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
-			ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" --addr "$IP4_S" \
-			--port "$PORT" --queues "$QUEUES" --bpffs "$NET_BPFFS" \
-			--ctl "$CTL" --app echo "$@" >"$NET_TMP/tern.log" 2>&1 &
-		wait $!
-		echo $? >"$NET_TMP/tern.rc"
-	) 2>/dev/null &
-	net_bg_pid $!
-	wait_until test -s "$NET_TMP/tern.pid"
-	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
-	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
-		sed 's/^/    /' "$NET_TMP/tern.log" >&2
-		return 1
-	fi
+	tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
+		"$@" || return 1
 	wait_until py ctl "$CTL" stats >/dev/null || return 1
 }
 
-tern_pid() { cat "$NET_TMP/tern.pid"; }
 has_xdp() { ip -n "$NS_S" link show "$DEV_S" | grep -q 'xdp'; }
 
 # ---- checks ------------------------------------------------------------------
