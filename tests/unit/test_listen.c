@@ -438,3 +438,23 @@ TEST(test_listen_backlog_lowered_at_run_time)
 	CHECK_EQ(H_MIB(&h, SyncookiesSent), 2);
 	h_free(&h);
 }
+
+TEST(test_listen_not_accepting_drops_silently)
+{
+	struct h h;
+	uint32_t iss;
+	struct tern_conn *c;
+
+	h_init(&h, NULL);
+	REQUIRE((c = h_connect(&h, 1000, 1, &iss)));
+	tern_stack__set_accepting(h.s, 0);
+	h.cport++;
+	send_syns(&h, 1);
+	CHECK_EQ(h.out.n, 0);
+	CHECK_EQ(H_MIB(&h, InDropNotAccepting), 1);
+	CHECK_EQ(tern_stack__nconns(h.s), 1); /* the existing one goes on */
+	tern_stack__set_accepting(h.s, 1);
+	send_syns(&h, 1);
+	CHECK_EQ(h.out.n, 1);
+	h_free(&h);
+}

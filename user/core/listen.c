@@ -206,6 +206,12 @@ int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_se
 		TERN_MIB_INC(s, InDropListenFlags);
 		return 0;
 	}
+	if (s->refusing) {
+		/* Shutting down: no new connection, and no answer either, so
+		 * the client retries and meets the kernel once tern is gone. */
+		TERN_MIB_INC(s, InDropNotAccepting);
+		return 0;
+	}
 	if (f & TERN_TH_ACK) {
 		if (!(f & TERN_TH_SYN)) /* RFC 793: any acknowledgment is bad in LISTEN */
 			return cookie_ack(s, hash, seg, now, out);

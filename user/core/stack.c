@@ -227,6 +227,11 @@ int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, 
 	return 0;
 }
 
+void tern_stack__set_accepting(struct tern_stack *s, int accepting)
+{
+	s->refusing = !accepting;
+}
+
 int tern_stack__set_backlog(struct tern_stack *s, uint32_t n)
 {
 	if (!n || n > s->reqs.cap)

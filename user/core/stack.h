@@ -204,6 +204,7 @@ struct tern_stack {
 	uint32_t nlis;
 	uint8_t rcv_wscale;       /* chosen from cfg.rcv_wnd */
 	uint32_t backlog;         /* half-opens allowed now (<= reqs.cap) */
+	uint8_t refusing;         /* tern_stack__set_accepting(s, 0) */
 	uint64_t last_overflow;   /* last cookie sent (tcp_synq_overflow) */
 	uint8_t cookies_sent;     /* last_overflow is valid */
 	uint64_t chal_second;     /* global challenge-ACK budget window */

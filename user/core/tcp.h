@@ -121,6 +121,11 @@ int tern_stack__listen(struct tern_stack *s, const struct tern_addr *addr, int f
 int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, uint16_t port,
 			    const struct tern_listen_opts *opts);
 
+/* Stop (0) or resume accepting new connections: while stopped, segments
+ * that would open one (SYNs, cookie ACKs) are dropped without an answer
+ * (InDropNotAccepting); existing connections go on. */
+void tern_stack__set_accepting(struct tern_stack *s, int accepting);
+
 /* Lower (or raise back) the half-open limit at run time, up to the
  * cfg.backlog the memory was sized for: 0, or -ERANGE. */
 int tern_stack__set_backlog(struct tern_stack *s, uint32_t n);

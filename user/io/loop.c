@@ -200,6 +200,7 @@ static void commands(struct tern_worker *w)
 	if (!w->draining) {
 		w->draining = true;
 		w->drain_end = w->now + w->conf->drain_ns;
+		tern_stack__set_accepting(w->stack, 0);
 		tern_stack__foreach_conn(w->stack, close_one, w);
 		tern_path__emit(w, TERN_NO_FRAME);
 	}

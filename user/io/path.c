@@ -9,7 +9,6 @@
 #include <errno.h>
 
 #include "user/core/build.h"
-#include "user/core/parse.h"
 #include "worker_priv.h"
 
 /* A TX ring slot, making room by pushing what is queued if it is full. */
@@ -81,16 +80,6 @@ void tern_path__flush(struct tern_worker *w)
 	w->tx_left = tern_xsk__kick(&w->x, &w->f);
 }
 
-/* While draining, a connection-opening SYN is dropped before the stack:
- * the client retries and, once tern is gone, meets the kernel. */
-static bool is_opening_syn(const uint8_t *frame, uint32_t len)
-{
-	struct tern_seg seg;
-
-	return tern_parse(frame, len, &seg, false) == TERN_PARSE_OK &&
-	       (seg.flags & (TERN_TH_SYN | TERN_TH_ACK | TERN_TH_RST)) == TERN_TH_SYN;
-}
-
 static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 {
 	uint64_t base = tern_frames__base(&w->f, addr);
@@ -99,11 +88,6 @@ static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 
 	if (!tern_frames__move(&w->f, base, TERN_FS_FILL, TERN_FS_RX))
 		return;
-	if (w->draining && is_opening_syn(frame, len)) {
-		w->c.drain_syn_drops++;
-		tern_frames__put(&w->f, base, TERN_FS_RX);
-		return;
-	}
 	r = tern_stack__rx(w->stack, frame, len, addr, w->now, &w->out);
 	if (r == TERN_RX_KEPT) {
 		tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_KEPT);

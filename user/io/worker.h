@@ -47,7 +47,6 @@ struct tern_worker_stats {
 	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
 	uint64_t tx_build_err;            /* tern_build() failed */
 	uint64_t tx_oversize;             /* built longer than the MTU allows (sent anyway) */
-	uint64_t drain_syn_drops;         /* SYNs dropped while draining */
 	uint64_t loops;                   /* loop iterations */
 	uint64_t sleeps;                  /* io_uring waits */
 	uint64_t ring_errors;             /* unexpected io_uring results */
