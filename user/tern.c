@@ -218,6 +218,7 @@ static void worker_conf(struct daemon *d)
 		.ports = a->ports,
 		.nports = a->nports,
 		.app = d->app,
+		.app_opts = &a->app_opts,
 		.drain_ns = DRAIN_NS,
 	};
 }

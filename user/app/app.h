@@ -13,11 +13,25 @@
 
 #include "tern/tern.h"
 
+/* Daemon options for the built-in applications (--http-*); all zero means
+ * each application's defaults. */
+#define TERN_APP_HTTP_MAX_HEADERS 16
+#define TERN_APP_HTTP_MAX_BODY (1u << 20)
+struct tern_app_opts {
+	uint32_t http_status;         /* 0: 200 */
+	const uint8_t *http_body;     /* NULL: "tern\n" */
+	uint32_t http_body_len;
+	uint32_t http_idle_ms;        /* idle keep-alive timeout; 0: 10 s */
+	const char *http_headers[TERN_APP_HTTP_MAX_HEADERS]; /* "Name: value", checked */
+	int http_nheaders;
+};
+
 struct tern_app_env {
 	struct tern_stack *stack;
 	struct tern_out *out;     /* segments caused by calls from callbacks */
 	const uint64_t *now;      /* the worker's current time, ns */
 	uint32_t max_conns;       /* the stack's connection bound */
+	const struct tern_app_opts *opts; /* NULL: defaults */
 };
 
 struct tern_app {
@@ -33,6 +47,8 @@ struct tern_app {
 };
 
 extern const struct tern_app tern_app_echo;
+extern const struct tern_app tern_app_discard;
+extern const struct tern_app tern_app_http;
 
 /* The built-in application called name, or NULL. */
 const struct tern_app *tern_app__find(const char *name);

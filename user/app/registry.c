@@ -5,6 +5,8 @@
 
 static const struct tern_app *const apps[] = {
 	&tern_app_echo,
+	&tern_app_discard,
+	&tern_app_http,
 };
 
 const struct tern_app *tern_app__find(const char *name)

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "user/app/app.h"
 #include "opts.h"
@@ -19,7 +20,8 @@ enum {
 	OPT_DEV = 256, OPT_ADDR, OPT_PORT, OPT_APP, OPT_QUEUES, OPT_CPUS, OPT_MODE,
 	OPT_ZEROCOPY, OPT_CTL, OPT_SYNCOOKIES, OPT_BACKLOG, OPT_MAX_CONNS,
 	OPT_SYNACK_RETRIES, OPT_RTO_MIN, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
-	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HELP,
+	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HTTP_STATUS, OPT_HTTP_BODY,
+	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP,
 };
 
 static const struct option longopts[] = {
@@ -43,6 +45,10 @@ static const struct option longopts[] = {
 	{ "time-wait", required_argument, NULL, OPT_TIME_WAIT },
 	{ "mss", required_argument, NULL, OPT_MSS },
 	{ "bpffs", required_argument, NULL, OPT_BPFFS },
+	{ "http-status", required_argument, NULL, OPT_HTTP_STATUS },
+	{ "http-body", required_argument, NULL, OPT_HTTP_BODY },
+	{ "http-header", required_argument, NULL, OPT_HTTP_HEADER },
+	{ "http-idle", required_argument, NULL, OPT_HTTP_IDLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -53,7 +59,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"Usage: %s --dev IFACE --addr IP [--addr IP6 ...] --port PORT [--port PORT ...]\n"
 		"          [options]\n"
 		"Terminate TCP for every --addr x --port on IFACE with AF_XDP.\n"
-		"  --app NAME                 application (echo; default echo)\n"
+		"  --app NAME                 application (echo, discard, http; default echo)\n"
 		"  --queues N                 queues/workers 0..N-1 (default 1, max %u)\n"
 		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3)\n"
 		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
@@ -69,8 +75,13 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
 		"  --time-wait S              TIME-WAIT length (default 60)\n"
 		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default 1460)\n"
-		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n",
-		prog, MAX_QUEUES, TERN_LOADER_BPFFS);
+		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n"
+		"--app http (a static response to every request):\n"
+		"  --http-status N            status code, 200..599 (default 200)\n"
+		"  --http-body FILE           body, read once at start (max 1 MiB; default \"tern\\n\")\n"
+		"  --http-header 'Name: value'    extra response header (repeatable, max %d)\n"
+		"  --http-idle S              close idle keep-alive connections (default 10)\n",
+		prog, MAX_QUEUES, TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS);
 }
 
 static int fail(const char *what, const char *arg, int err)
@@ -261,6 +272,70 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	}
 }
 
+/* The whole of a regular file of at most TERN_APP_HTTP_MAX_BODY bytes;
+ * lives as long as the process. */
+static int parse_http_body(struct tern_app_opts *o, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+	size_t n;
+
+	if (!f)
+		return fail("--http-body", path, errno);
+	buf = malloc(TERN_APP_HTTP_MAX_BODY + 1);
+	if (!buf) {
+		fclose(f);
+		return fail("--http-body", path, ENOMEM);
+	}
+	n = fread(buf, 1, TERN_APP_HTTP_MAX_BODY + 1, f);
+	if (ferror(f)) {
+		int err = errno ? errno : EIO;
+
+		fclose(f);
+		free(buf);
+		return fail("--http-body", path, err);
+	}
+	fclose(f);
+	if (n > TERN_APP_HTTP_MAX_BODY) {
+		free(buf);
+		fprintf(stderr, "Error: --http-body %s: larger than %u bytes: %s\n", path,
+			TERN_APP_HTTP_MAX_BODY, strerror(EFBIG));
+		return -EINVAL;
+	}
+	free((void *)o->http_body);
+	o->http_body = buf;
+	o->http_body_len = (uint32_t)n;
+	return 0;
+}
+
+/* "Name: value": a token, a colon, no CR/LF/control bytes; not one of the
+ * headers the responder writes itself. */
+static int parse_http_header(struct tern_app_opts *o, const char *s)
+{
+	static const char *const own[] = { "content-length", "connection",
+					   "transfer-encoding", "server" };
+	const char *colon = strchr(s, ':');
+	size_t n;
+
+	if (o->http_nheaders >= TERN_APP_HTTP_MAX_HEADERS)
+		return fail("--http-header: too many (max 16)", s, E2BIG);
+	if (!colon || colon == s || strlen(s) > 1024)
+		return fail("--http-header (Name: value)", s, EINVAL);
+	for (const char *p = s; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
+			return fail("--http-header: bad name", s, EINVAL);
+	for (const char *p = colon + 1; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return fail("--http-header: control character (CR, LF) in value", s, EINVAL);
+	n = (size_t)(colon - s);
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (n == strlen(own[i]) && !strncasecmp(s, own[i], n))
+			return fail("--http-header: tern writes this header itself", s, EINVAL);
+	o->http_headers[o->http_nheaders++] = s;
+	return 0;
+}
+
 static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
 {
 	struct tern_cfg *c = &a->cfg;
@@ -285,6 +360,11 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_TIME_WAIT: return parse_secs_ms("--time-wait", s, &c->time_wait_ms);
 	case OPT_MSS: return parse_mss(a, s, max_frame);
 	case OPT_BPFFS: a->bpffs = s; return 0;
+	case OPT_HTTP_STATUS:
+		return parse_u32("--http-status", s, 200, 599, &a->app_opts.http_status);
+	case OPT_HTTP_BODY: return parse_http_body(&a->app_opts, s);
+	case OPT_HTTP_HEADER: return parse_http_header(&a->app_opts, s);
+	case OPT_HTTP_IDLE: return parse_secs_ms("--http-idle", s, &a->app_opts.http_idle_ms);
 	default: return -EINVAL;
 	}
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "user/app/app.h"
 #include "user/core/tcp.h"
 #include "user/io/loader.h"
 
@@ -39,6 +40,7 @@ struct tern_args {
 	const char *bpffs;
 	struct tern_cfg cfg;       /* one stack per queue gets this */
 	struct tern_listen_opts lopts;
+	struct tern_app_opts app_opts; /* --http-*; the body is read at parse time */
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the

@@ -48,6 +48,7 @@ FORWARD(data, (void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len), 
 FORWARD(fin, (void *ctx, struct tern_conn *c), c)
 FORWARD(acked, (void *ctx, struct tern_conn *c, uint32_t bytes), c, bytes)
 FORWARD(writable, (void *ctx, struct tern_conn *c), c)
+FORWARD(timer, (void *ctx, struct tern_conn *c), c)
 FORWARD(closed, (void *ctx, struct tern_conn *c, int reason), c, reason)
 #undef FORWARD
 
@@ -57,6 +58,7 @@ static const struct tern_app_ops glue_ops = {
 	.fin = app_fin,
 	.acked = app_acked,
 	.writable = app_writable,
+	.timer = app_timer,
 	.closed = app_closed,
 };
 
@@ -161,6 +163,7 @@ static int app_create(struct tern_worker *w)
 		.out = &w->out,
 		.now = &w->now,
 		.max_conns = w->conf->cfg->max_conns,
+		.opts = w->conf->app_opts,
 	};
 
 	w->app_ctx = w->conf->app->worker_init(&env);

@@ -34,6 +34,7 @@ struct tern_worker_conf {
 	const uint16_t *ports;            /* host order */
 	int nports;
 	const struct tern_app *app;
+	const struct tern_app_opts *app_opts; /* to the app's worker_init (env.opts) */
 	uint64_t drain_ns;                /* FIN drain before RST on stop (2 s) */
 };
 
