@@ -88,6 +88,11 @@ struct tern_app_ops {
  */
 int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 		    uint64_t now, struct tern_out *out);
+/* The copying convenience variant: p may be reused as soon as this
+ * returns (the bytes go into the stack's copy blocks, cfg.copy_blocks of
+ * 2 KiB). Same returns as tern_conn__send; acked() counts these bytes too. */
+int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
+			 uint64_t now, struct tern_out *out);
 
 /*
  * Receive flow control. By default the application takes every byte as it
@@ -109,6 +114,29 @@ void tern_conn__abort(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 /* One application timer per connection (e.g. an idle timeout): the timer
  * callback runs `ms` from `now`; setting it again moves it; 0 cancels. */
 void tern_conn__set_timer(struct tern_stack *s, struct tern_conn *c, uint32_t ms, uint64_t now);
+
+/* What a connection knows of itself (Linux's tcp_info, in part). */
+struct tern_conn_info {
+	int state;            /* tern_state_name() */
+	uint16_t mss;         /* send MSS, options excluded */
+	uint8_t timestamps;   /* negotiated options */
+	uint8_t sack;
+	uint8_t wscale;
+	uint8_t snd_wscale;
+	uint8_t rcv_wscale;
+	uint8_t retransmits;  /* unanswered retransmissions now (tcpi_retransmits) */
+	uint8_t backoff;
+	uint32_t srtt_us;     /* 0 before the first sample */
+	uint32_t rttvar_us;
+	uint32_t rto_ms;      /* before backoff */
+	uint32_t cwnd;        /* bytes */
+	uint32_t ssthresh;
+	uint32_t snd_wnd;     /* the peer's window, bytes */
+	uint32_t unacked;     /* bytes in flight */
+	uint32_t queued;      /* bytes in the send queue, in flight or not */
+};
+
+void tern_conn__info(const struct tern_conn *c, struct tern_conn_info *info);
 
 /* Per-connection accessors. */
 const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c);

@@ -34,6 +34,24 @@ int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, ui
 	return n;
 }
 
+int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
+			 uint64_t now, struct tern_out *out)
+{
+	int n;
+
+	if (!sending_open(c))
+		return -EPIPE;
+	if (!len)
+		return 0;
+	s->now = now;
+	n = tern_conn_send_copy(s, c, p, len);
+	if (n > 0) {
+		tern_conn_output(s, c, now, out);
+		tern_conn_rearm(s, c);
+	}
+	return n;
+}
+
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out)
 {

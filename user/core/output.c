@@ -9,6 +9,7 @@
  * from SND.UNA: snd_nxt rewinds, snd_max remembers the highest sequence sent.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "stack.h"
 
@@ -24,8 +25,49 @@ void tern_chunks__init(struct tern_chunk_pool *p, struct tern_chunk *mem, uint32
 	p->free_head = cap ? 0 : TERN_NIL;
 }
 
-static void chunk_free(struct tern_chunk_pool *p, uint32_t i)
+void tern_copies__init(struct tern_copy_pool *p, uint8_t *mem, uint32_t cap)
 {
+	p->mem = mem;
+	p->cap = cap;
+	p->used = 0;
+	for (uint32_t i = 0; i < cap; i++) {
+		uint32_t next = i + 1 < cap ? i + 1 : TERN_NIL;
+
+		memcpy(mem + (size_t)i * TERN_COPY_BLOCK, &next, sizeof(next));
+	}
+	p->free_head = cap ? 0 : TERN_NIL;
+}
+
+static uint8_t *copy_get(struct tern_copy_pool *p)
+{
+	uint8_t *b;
+
+	if (p->free_head == TERN_NIL)
+		return NULL;
+	b = p->mem + (size_t)p->free_head * TERN_COPY_BLOCK;
+	memcpy(&p->free_head, b, sizeof(p->free_head));
+	p->used++;
+	return b;
+}
+
+/* Give back the block behind a chunk, if the chunk is a copy. */
+static void copy_put(struct tern_copy_pool *p, const uint8_t *ptr)
+{
+	uint32_t i;
+
+	if (ptr < p->mem || ptr >= p->mem + (size_t)p->cap * TERN_COPY_BLOCK)
+		return;
+	i = (uint32_t)((size_t)(ptr - p->mem) / TERN_COPY_BLOCK);
+	memcpy(p->mem + (size_t)i * TERN_COPY_BLOCK, &p->free_head, sizeof(p->free_head));
+	p->free_head = i;
+	p->used--;
+}
+
+static void chunk_free(struct tern_stack *s, uint32_t i)
+{
+	struct tern_chunk_pool *p = &s->chunks;
+
+	copy_put(&s->copies, p->e[i].p);
 	p->e[i].next = p->free_head;
 	p->free_head = i;
 	p->used--;
@@ -59,7 +101,7 @@ static void sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 
 		n -= s->chunks.e[i].len;
 		c->sq_head = s->chunks.e[i].next;
-		chunk_free(&s->chunks, i);
+		chunk_free(s, i);
 	}
 	if (c->sq_head == TERN_NIL)
 		c->sq_tail = TERN_NIL;
@@ -95,7 +137,7 @@ void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c)
 		uint32_t i = c->sq_head;
 
 		c->sq_head = s->chunks.e[i].next;
-		chunk_free(&s->chunks, i);
+		chunk_free(s, i);
 	}
 	c->sq_tail = TERN_NIL;
 	c->sq_bytes = c->sq_off = 0;
@@ -126,6 +168,41 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 	c->sq_tail = i;
 	c->sq_bytes += len;
 	return (int)len;
+}
+
+/*
+ * The copying send: up to len bytes are copied into 2 KiB blocks of the
+ * stack's copy arena and queued; the application may reuse p at once.
+ * Returns bytes taken (> 0) or -EAGAIN (send buffer, chunk or copy pool
+ * full; writable() follows).
+ */
+int tern_conn_send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len)
+{
+	const uint8_t *src = p;
+	uint32_t done = 0;
+
+	while (done < len) {
+		uint32_t room = s->cfg.snd_buf - c->sq_bytes, n = len - done;
+		uint8_t *b;
+
+		if (n > TERN_COPY_BLOCK)
+			n = TERN_COPY_BLOCK;
+		if (n > room)
+			n = room;
+		if (!n || s->chunks.free_head == TERN_NIL || !(b = copy_get(&s->copies))) {
+			if (!done) {
+				c->flags |= TERN_CF_WANT_WRITE;
+				s->chunks.starved = 1;
+				TERN_MIB_INC(s, OutSndBufFull);
+				return -EAGAIN;
+			}
+			break;
+		}
+		memcpy(b, src + done, n);
+		tern_conn_sq_append(s, c, b, n); /* room and a chunk were checked */
+		done += n;
+	}
+	return (int)done;
 }
 
 static uint32_t rto_backed_off(const struct tern_conn *c)

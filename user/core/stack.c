@@ -21,6 +21,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->max_listeners = 16;
 	cfg->max_ooo = 8192;
 	cfg->max_chunks = 65536;
+	cfg->copy_blocks = 1024;    /* 2 MiB for copied sends */
 	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;
 	cfg->challenge_ack_limit = 1000; /* tcp_challenge_ack_limit before 6.0 */
@@ -49,6 +50,7 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->backlog <= MAX_RECORDS && c->max_tw >= 1 && c->max_tw <= MAX_RECORDS &&
 	       c->max_listeners >= 1 && c->max_listeners <= 4096 && c->max_ooo >= 1 &&
 	       c->max_ooo <= MAX_RECORDS && c->max_chunks >= 1 && c->max_chunks <= MAX_RECORDS &&
+	       c->copy_blocks <= MAX_RECORDS &&
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
@@ -57,7 +59,7 @@ static int cfg_valid(const struct tern_cfg *c)
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
-	size_t lis, reqs, req_bkt, conns, conn_bkt, tws, tw_bkt, ooo, chunks, total;
+	size_t lis, reqs, req_bkt, conns, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
 };
 
 /* Place n items of size sz at the next 64-byte boundary after *off. */
@@ -82,6 +84,7 @@ static void layout(const struct tern_cfg *c, struct layout *l)
 	l->tw_bkt = region(&off, pow2_at_least(c->max_tw), sizeof(uint32_t));
 	l->ooo = region(&off, c->max_ooo, sizeof(struct tern_ooo));
 	l->chunks = region(&off, c->max_chunks, sizeof(struct tern_chunk));
+	l->copies = region(&off, c->copy_blocks, TERN_COPY_BLOCK);
 	l->total = ALIGN64(off);
 }
 
@@ -138,6 +141,7 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	s->tw_head = s->tw_tail = TERN_NIL;
 	tern_ooo_pool__init(&s->ooo, (struct tern_ooo *)(base + l.ooo), cfg->max_ooo);
 	tern_chunks__init(&s->chunks, (struct tern_chunk *)(base + l.chunks), cfg->max_chunks);
+	tern_copies__init(&s->copies, base + l.copies, cfg->copy_blocks);
 	s->now = now;
 	tern_wheel__init(&s->wheel, now);
 	return s;
@@ -406,6 +410,29 @@ void *tern_conn__user(const struct tern_conn *c)
 void tern_conn__set_user(struct tern_conn *c, void *user)
 {
 	c->user = user;
+}
+
+void tern_conn__info(const struct tern_conn *c, struct tern_conn_info *i)
+{
+	*i = (struct tern_conn_info){
+		.state = c->state,
+		.mss = c->mss,
+		.timestamps = !!(c->optf & TERN_NEG_TS),
+		.sack = !!(c->optf & TERN_NEG_SACK),
+		.wscale = !!(c->optf & TERN_NEG_WS),
+		.snd_wscale = c->snd_wscale,
+		.rcv_wscale = c->rcv_wscale,
+		.retransmits = c->retries,
+		.backoff = c->backoff,
+		.srtt_us = c->srtt_us >> 3,
+		.rttvar_us = c->rttvar_us,
+		.rto_ms = c->rto_ms,
+		.cwnd = c->cwnd,
+		.ssthresh = c->ssthresh,
+		.snd_wnd = c->snd_wnd,
+		.unacked = c->snd_max - c->snd_una,
+		.queued = c->sq_bytes,
+	};
 }
 
 int tern_conn__state(const struct tern_conn *c)

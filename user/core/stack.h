@@ -179,6 +179,19 @@ struct tern_chunk_pool {
 };
 
 void tern_chunks__init(struct tern_chunk_pool *p, struct tern_chunk *mem, uint32_t cap);
+
+/* Blocks that hold copies made by tern_conn__send_copy(); a free block
+ * keeps the index of the next free one in its first 4 bytes. A queued
+ * chunk whose pointer lies in the arena is a copy: freeing the chunk frees
+ * its block. */
+#define TERN_COPY_BLOCK 2048u
+
+struct tern_copy_pool {
+	uint8_t *mem;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t free_head;
+};
 void tern_chunks__wake(struct tern_stack *s);
 
 /* ms clock used by connection timestamps and deadlines (wraps in 49 days;
@@ -199,6 +212,7 @@ struct tern_stack {
 	uint32_t tw_tail;
 	struct tern_ooo_pool ooo;
 	struct tern_chunk_pool chunks;
+	struct tern_copy_pool copies;
 	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
@@ -284,6 +298,8 @@ const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 					       const struct tern_conn *c);
 void tern_conn_ka_start(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
+int tern_conn_send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
+void tern_copies__init(struct tern_copy_pool *p, uint8_t *mem, uint32_t cap);
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
 				   uint32_t iss, uint32_t irs, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now);
