@@ -165,9 +165,16 @@ demo-core: deps
 	$(Q)$(MAKE) --no-print-directory $(DEMO_BIN)
 	$(Q)$(DEMO_BIN)
 
+# PREFIX/sbin: tern, ternctl; PREFIX/lib/tern: the XDP object (found from
+# the executables as ../lib/tern); PREFIX/lib: the core and apps libraries;
+# PREFIX/include/tern: the public headers, and the core's under core/.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tern/core
-	install -m 644 $(CORE_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/tern \
+		$(DESTDIR)$(PREFIX)/include/tern/core
+	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 $(BUILD)/bpf/tern.bpf.o $(DESTDIR)$(PREFIX)/lib/tern/
+	install -m 644 $(CORE_LIB) $(APP_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
 
 clean:

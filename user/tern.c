@@ -92,35 +92,11 @@ static int raise_memlock(uint32_t queues)
 	return 0;
 }
 
-/*
- * The object file: $TERN_BPF_OBJ, else <dir of this executable>/bpf/ (the
- * build tree: build/tern, build/bpf/tern.bpf.o), else the loader's default.
- */
-static const char *bpf_obj(char *buf, size_t len)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (getenv(TERN_LOADER_OBJ_ENV))
-		return NULL;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/bpf/tern.bpf.o", exe) >= len || access(buf, R_OK))
-		return NULL;
-	return buf;
-}
-
 /* Attach the steering program unless the interface runs it; open maps. */
 static int xdp_setup(struct daemon *d)
 {
 	const struct tern_args *a = &d->args;
 	struct tern_status st;
-	char obj[PATH_MAX];
 	int err;
 
 	err = tern_loader__check_bpffs(a->bpffs);
@@ -130,7 +106,7 @@ static int xdp_setup(struct daemon *d)
 	if (err)
 		return fail("--dev", a->dev, err);
 	if (!st.attached || !st.pinned) {
-		err = tern_loader__attach(a->dev, a->mode, a->bpffs, bpf_obj(obj, sizeof(obj)));
+		err = tern_loader__attach(a->dev, a->mode, a->bpffs, NULL);
 		if (err)
 			return fail("attach the XDP program to", a->dev, err);
 		d->we_attached = !st.attached;

@@ -70,10 +70,11 @@ static int try_obj(const char *path, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-/* Next to the executable: build/tools/x -> build/bpf, build/x -> build/bpf. */
+/* Next to the executable: build/tools/x -> build/bpf, build/x -> build/bpf,
+ * and installed: PREFIX/sbin/x -> PREFIX/lib/tern. */
 static int find_obj_near_exe(char *buf, size_t size)
 {
-	static const char *const rel[] = { "/../bpf/", "/bpf/" };
+	static const char *const rel[] = { "/../bpf/", "/bpf/", "/../lib/tern/" };
 	char exe[PATH_MAX], cand[PATH_MAX];
 	char *slash;
 	ssize_t n;

@@ -53,7 +53,8 @@ struct tern_status {
 
 /*
  * The object file: path if not NULL, else $TERN_BPF_OBJ, else
- * ../bpf/tern.bpf.o or bpf/tern.bpf.o from the executable's directory
+ * ../bpf/tern.bpf.o, bpf/tern.bpf.o or ../lib/tern/tern.bpf.o (installed)
+ * from the executable's directory
  * (build/tools/ternctl, build/tern).
  */
 int tern_loader__find_obj(const char *path, char *buf, size_t size);
