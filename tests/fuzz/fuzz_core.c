@@ -54,7 +54,10 @@
 #define TRACK_SENDS 16 /* send buffers per connection not yet acked */
 
 enum op { OP_RAW, OP_SEG, OP_TIME, OP_MODE, OP_APP, OP__COUNT };
-enum app_action { APP_SEND, APP_SHUTDOWN, APP_CLOSE, APP_ABORT, APP_CONNECT, APP__COUNT };
+enum app_action {
+	APP_SEND, APP_SHUTDOWN, APP_CLOSE, APP_ABORT, APP_CONNECT,
+	APP_SEND_COPY, APP_TIMER, APP_CREDIT, APP_ACCEPTING, APP_BACKLOG, APP__COUNT
+};
 
 /* SEG op control bits. */
 #define SEG_V6 0x01
@@ -280,6 +283,11 @@ static void app_writable(void *ctx, struct tern_conn *c)
 	conn_known(c);
 }
 
+static void app_timer(void *ctx, struct tern_conn *c)
+{
+	conn_known(c);
+}
+
 static void app_closed(void *ctx, struct tern_conn *c, int reason)
 {
 	struct app_conn *a = conn_known(c);
@@ -295,6 +303,7 @@ static const struct tern_app_ops app_ops = {
 	.fin = app_fin,
 	.acked = app_acked,
 	.writable = app_writable,
+	.timer = app_timer,
 	.closed = app_closed,
 };
 
@@ -387,6 +396,8 @@ static void listen_all(uint8_t b1)
 	}
 	if (b1 & 2)
 		lo.user_timeout_ms = 20000;
+	if (b1 & 4)
+		lo.rcv_buf = 3000; /* receive credit from the SYN-ACK on */
 	if (tern_stack__listen_opts(fz.s, &a, SRV_PORT, &lo))
 		__builtin_trap();
 	make_addr(&a, 6, 1);
@@ -744,6 +755,35 @@ static void app_send(struct app_conn *a, uint16_t len)
 	a->q[(a->head + a->n++) % TRACK_SENDS] = (struct sendbuf){ .p = p, .len = (uint32_t)n };
 }
 
+/* The copying send: the bytes are tracked (acked() counts them) but there
+ * is nothing to free, and the source buffer is scribbled on at once. */
+static void app_send_copy(struct app_conn *a, uint16_t len)
+{
+	static uint8_t src[SEND_MAX];
+	struct tern_conn *c = a->c;
+	int n;
+
+	if (a->n == TRACK_SENDS)
+		return;
+	len = (uint16_t)(len % SEND_MAX + 1);
+	n = tern_conn__send_copy(fz.s, c, src, len, fz.now, &fz.out);
+	memset(src, 0xa5, len);
+	if (n > len)
+		__builtin_trap();
+	if (n <= 0 || a->c != c)
+		return;
+	a->q[(a->head + a->n++) % TRACK_SENDS] = (struct sendbuf){ .p = NULL, .len = (uint32_t)n };
+}
+
+/* Stack-wide settings an operator changes at run time. */
+static void app_setting(uint8_t action, uint16_t v)
+{
+	if (action == APP_ACCEPTING)
+		tern_stack__set_accepting(fz.s, v & 1);
+	else if (tern_stack__set_backlog(fz.s, v % 8) && v % 8 && v % 8 <= BACKLOG)
+		__builtin_trap(); /* a value within the memory was refused */
+}
+
 /* Active open from 10.0.0.1 / 2001:db8::1, port 80 (the listener's) or
  * 81, to one of the clients. */
 static void app_connect(uint8_t which)
@@ -773,8 +813,16 @@ static void op_app(struct cursor *c)
 	fz.out.n = 0;
 	if (action == APP_CONNECT)
 		app_connect(which);
+	else if (action == APP_ACCEPTING || action == APP_BACKLOG)
+		app_setting(action, len);
 	else if (a && action == APP_SEND)
 		app_send(a, len);
+	else if (a && action == APP_SEND_COPY)
+		app_send_copy(a, len);
+	else if (a && action == APP_TIMER)
+		tern_conn__set_timer(fz.s, a->c, len % 5000, fz.now);
+	else if (a && action == APP_CREDIT)
+		tern_conn__rcv_credit(fz.s, a->c, len, fz.now, &fz.out);
 	else if (a && action == APP_SHUTDOWN)
 		tern_conn__shutdown(fz.s, a->c, fz.now, &fz.out);
 	else if (a && action == APP_CLOSE)
