@@ -193,6 +193,14 @@ wait_until() {
 	"$@"
 }
 
+# net_tern_arg "$@": the suites' one argument, the build directory; sets
+# TERN to its tern binary (exit 2 when missing).
+net_tern_arg() {
+	[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+	TERN=$(realpath "$1/tern")
+	[ -x "$TERN" ] || { echo "Error: $TERN: not built (make)" >&2; exit 2; }
+}
+
 # tern_start ARGS...: run $TERN in the server namespace with --dev $DEV_S
 # --bpffs $NET_BPFFS and ARGS. Its pid goes to tern.pid (exec keeps it),
 # its exit code to tern.rc when it ends, its output to tern.log. Returns

@@ -21,9 +21,7 @@ NET_SUITE=test_wire
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-TERN=$(realpath "$1/tern")
-[ -x "$TERN" ] || { echo "Error: $TERN: not built (make)" >&2; exit 2; }
+net_tern_arg "$@"
 PORT=7
 QUEUES=2
 

@@ -16,8 +16,11 @@ static int sending_open(const struct tern_conn *c)
 	       (c->state == TERN_ESTABLISHED || c->state == TERN_CLOSE_WAIT);
 }
 
-int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
-		    uint64_t now, struct tern_out *out)
+typedef int (*queue_fn)(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
+
+/* Queue with q (by reference or by copy), then send what the windows allow. */
+static int send_with(queue_fn q, struct tern_stack *s, struct tern_conn *c, const void *p,
+		     uint32_t len, uint64_t now, struct tern_out *out)
 {
 	int n;
 
@@ -26,7 +29,7 @@ int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, ui
 	if (!len)
 		return 0;
 	s->now = now;
-	n = tern_conn_sq_append(s, c, p, len);
+	n = q(s, c, p, len);
 	if (n > 0) {
 		tern_conn_output(s, c, now, out);
 		tern_conn_rearm(s, c);
@@ -34,22 +37,16 @@ int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, ui
 	return n;
 }
 
+int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
+		    uint64_t now, struct tern_out *out)
+{
+	return send_with(tern_conn_sq_append, s, c, p, len, now, out);
+}
+
 int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 			 uint64_t now, struct tern_out *out)
 {
-	int n;
-
-	if (!sending_open(c))
-		return -EPIPE;
-	if (!len)
-		return 0;
-	s->now = now;
-	n = tern_conn_send_copy(s, c, p, len);
-	if (n > 0) {
-		tern_conn_output(s, c, now, out);
-		tern_conn_rearm(s, c);
-	}
-	return n;
+	return send_with(tern_conn_send_copy, s, c, p, len, now, out);
 }
 
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
