@@ -59,15 +59,22 @@ TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
-TERN_SRCS := user/tern.c user/io/opts.c user/io/frames.c user/io/xsk.c user/io/path.c \
-	user/io/loop.c user/io/worker.c user/io/worker_req.c user/io/loader.c user/io/ctl.c \
-	user/io/ctl_cmds.c
-TERN_OBJS := $(TERN_SRCS:%.c=$(BUILD)/%.o)
+IO_SRCS := $(wildcard user/io/*.c)
+IO_OBJS := $(IO_SRCS:%.c=$(BUILD)/%.o)
+
+# libtern: core + applications + I/O, as a static archive and as a shared
+# library (its own -fPIC objects, exported symbols per user/libtern.map).
+LIBTERN_A := $(BUILD)/libtern.a
+LIBTERN_VER := 0.1.0
+LIBTERN_SO := $(BUILD)/libtern.so.$(LIBTERN_VER)
+LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) $(IO_SRCS)
+PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 .PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help
 .DEFAULT_GOAL := all
 
-all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN)
+all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
+	$(LIBTERN_A) $(LIBTERN_SO)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -128,7 +135,21 @@ $(TERNCTL_BIN): $(TERNCTL_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
-$(TERN_BIN): $(TERN_OBJS) $(APP_LIB) $(CORE_LIB)
+$(LIBTERN_A): $(CORE_OBJS) $(APP_OBJS) $(IO_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtern.so.0 \
+		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread
+
+$(TERN_BIN): $(BUILD)/user/tern.o $(LIBTERN_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
@@ -173,13 +194,20 @@ install: all
 		$(DESTDIR)$(PREFIX)/include/tern/core
 	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 $(BUILD)/bpf/tern.bpf.o $(DESTDIR)$(PREFIX)/lib/tern/
-	install -m 644 $(CORE_LIB) $(APP_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(CORE_LIB) $(APP_LIB) $(LIBTERN_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBTERN_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libtern.so.$(LIBTERN_VER) $(DESTDIR)$(PREFIX)/lib/libtern.so.0
+	ln -sf libtern.so.0 $(DESTDIR)$(PREFIX)/lib/libtern.so
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBTERN_VER)|' tools/tern.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
 
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
+-include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
+	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
 	$(BUILD)/tools/demo/demo_core.d \
-	$(TERN_OBJS:.o=.d) $(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)
+	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)

@@ -45,6 +45,7 @@ suite net-echo tests/net/test_echo.sh "$build"
 suite net-http tests/net/test_http.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
 suite net-wire tests/net/test_wire.sh "$build"
+suite net-embed tests/net/test_embed.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

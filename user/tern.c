@@ -1,419 +1,55 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * tern: the daemon. Loads the steering program if the interface lacks it,
- * starts one worker per queue, steers every --addr x --port to them, and on
- * SIGINT/SIGTERM drains (FIN, then RST after 2 s), takes its sockets out of
- * the xsks map so the traffic falls back to the kernel, removes its
- * services and detaches the program if it attached it. A second signal
- * skips the drain. Exit: 0 clean, 1 runtime error, 2 usage.
+ * tern: the daemon. Parses the command line, starts the server
+ * (user/io/server.c, include/tern/server.h) with the chosen built-in
+ * application and waits: SIGINT/SIGTERM drain (FIN, then RST after 2 s),
+ * a second signal aborts. Exit: 0 clean, 1 runtime error, 2 usage.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
-#include <sys/random.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "user/io/ctl.h"
-#include "user/io/ctl_cmds.h"
-#include "user/io/loader.h"
-#include "user/io/opts.h"
-#include "user/io/worker.h"
+#include "user/app/app.h"
+#include "user/io/server_args.h"
+#include "user/io/xsk.h"
 
-#define DRAIN_NS (2 * TERN_NSEC_PER_SEC)
-
-struct daemon {
-	struct tern_args args;
-	const struct tern_app *app;
-	struct tern_maps maps;
-	bool maps_open;
-	bool we_attached;           /* detach on exit */
-	int nservices;              /* services added to the map */
-	struct tern_worker_conf conf;
-	struct tern_secrets secrets;  /* one set for every stack, as Linux's
-				       * global secrets: a cookie is valid on
-				       * whichever queue its ACK lands */
-	struct tern_worker *workers[TERN_XDP_MAX_QUEUES];
-	uint32_t nworkers;
-	struct tern_ctl *ctl;         /* the control socket, when running */
-	struct tern_ctl_src src;      /* what its commands read */
-};
-
-static int fail(const char *what, const char *arg, int err)
-{
-	fprintf(stderr, "Error: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "",
-		strerror(err < 0 ? -err : err));
-	return 1;
-}
-
-static bool have_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct c[_LINUX_CAPABILITY_U32S_3];
-
-	return !syscall(SYS_capget, &h, c) &&
-	       (c[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32)));
-}
-
-/* UMEM pages count against RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
-static int raise_memlock(uint32_t queues)
-{
-	unsigned long long need = (unsigned long long)queues * (TERN_XSK_UMEM_BYTES + (1u << 20));
-	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
-	int err;
-
-	if (!setrlimit(RLIMIT_MEMLOCK, &r) || have_ipc_lock())
-		return 0;
-	err = errno;
-	getrlimit(RLIMIT_MEMLOCK, &r);
-	if (r.rlim_cur < need && r.rlim_max >= need) {
-		r.rlim_cur = r.rlim_max;
-		if (!setrlimit(RLIMIT_MEMLOCK, &r))
-			return 0;
-	}
-	if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < need) {
-		fprintf(stderr,
-			"Error: RLIMIT_MEMLOCK is %llu KiB and cannot be raised to the %llu KiB "
-			"the UMEMs need (run as root, give CAP_IPC_LOCK, or raise ulimit -l): %s\n",
-			(unsigned long long)r.rlim_cur >> 10, need >> 10, strerror(err));
-		return -err;
-	}
-	fprintf(stderr, "tern: warning: cannot raise RLIMIT_MEMLOCK (%s); %llu KiB should do\n",
-		strerror(err), (unsigned long long)r.rlim_cur >> 10);
-	return 0;
-}
-
-/* Attach the steering program unless the interface runs it; open maps. */
-static int xdp_setup(struct daemon *d)
-{
-	const struct tern_args *a = &d->args;
-	struct tern_status st;
-	int err;
-
-	err = tern_loader__check_bpffs(a->bpffs);
-	if (err)
-		return fail("--bpffs: not a bpffs mount", a->bpffs, err);
-	err = tern_loader__status(a->dev, a->bpffs, &st);
-	if (err)
-		return fail("--dev", a->dev, err);
-	if (!st.attached || !st.pinned) {
-		err = tern_loader__attach(a->dev, a->mode, a->bpffs, NULL);
-		if (err)
-			return fail("attach the XDP program to", a->dev, err);
-		d->we_attached = !st.attached;
-	}
-	err = tern_loader__open_maps(a->dev, a->bpffs, &d->maps);
-	if (err)
-		return fail("open the pinned maps of", a->dev, err);
-	d->maps_open = true;
-	return 0;
-}
-
-static void xdp_teardown(struct daemon *d)
-{
-	int err;
-
-	if (d->maps_open)
-		tern_maps__close(&d->maps);
-	d->maps_open = false;
-	if (d->we_attached && (err = tern_loader__detach(d->args.dev, d->args.bpffs)))
-		fail("detach the XDP program from", d->args.dev, err);
-}
-
-static void svc_key(const struct daemon *d, int i, struct tern_svc_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	memcpy(k->addr, d->args.addrs[i / d->args.nports].b, 16);
-	k->port = htons(d->args.ports[i % d->args.nports]);
-}
-
-static int services_add(struct daemon *d)
-{
-	int n = d->args.naddrs * d->args.nports, err;
-	struct tern_svc_key k;
-
-	for (d->nservices = 0; d->nservices < n; d->nservices++) {
-		svc_key(d, d->nservices, &k);
-		err = tern_maps__add_service(&d->maps, &k);
-		if (err)
-			return fail("add a service to the services map of", d->args.dev, err);
-	}
-	return 0;
-}
-
-static void services_del(struct daemon *d)
-{
-	struct tern_svc_key k;
-	int err;
-
-	while (d->nservices > 0) {
-		svc_key(d, --d->nservices, &k);
-		err = tern_maps__del_service(&d->maps, &k);
-		if (err && err != -ENOENT)
-			fail("remove a service from the services map of", d->args.dev, err);
-	}
-}
-
-/* Keys for every keyed hash of every stack, from the kernel's CSPRNG. */
-static int secrets_init(struct daemon *d)
-{
-	if (getrandom(&d->secrets, sizeof(d->secrets), 0) != (ssize_t)sizeof(d->secrets))
-		return fail("read random keys (getrandom)", NULL, errno ? -errno : -EIO);
-	return 0;
-}
-
-static void worker_conf(struct daemon *d)
-{
-	struct tern_args *a = &d->args;
-
-	/* The application's per-connection buffer caps the receive window
-	 * from the SYN-ACK on (receive credit). */
-	a->lopts.rcv_buf = d->app->rcv_buf;
-	/* Frames the core keeps (out-of-order data) come out of the UMEM. */
-	if (a->cfg.max_ooo > TERN_XSK_FRAMES / 4)
-		a->cfg.max_ooo = TERN_XSK_FRAMES / 4;
-	d->conf = (struct tern_worker_conf){
-		.secrets = &d->secrets,
-		.ifname = a->dev,
-		.zerocopy = a->zerocopy,
-		.maps = &d->maps,
-		.cfg = &a->cfg,
-		.lopts = &a->lopts,
-		.addrs = a->addrs,
-		.families = a->families,
-		.naddrs = a->naddrs,
-		.ports = a->ports,
-		.nports = a->nports,
-		.app = d->app,
-		.app_opts = &a->app_opts,
-		.drain_ns = DRAIN_NS,
-	};
-}
-
-static void report_mode(const struct daemon *d, uint32_t q)
-{
-	int zc_err = 0;
-	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
-
-	fprintf(stderr, "tern: queue %u on %s: AF_XDP %s mode%s%s%s\n", q, d->args.dev,
-		zc ? "zero-copy" : "copy", zc_err ? " (zero-copy: " : "",
-		zc_err ? strerror(zc_err) : "", zc_err ? ")" : "");
-}
-
-static int workers_start(struct daemon *d)
-{
-	const struct tern_args *a = &d->args;
-	const char *what;
-	char q[32];
-	int err;
-
-	if (secrets_init(d))
-		return 1;
-	worker_conf(d);
-	for (uint32_t i = 0; i < a->queues; i++) {
-		int cpu = a->ncpus ? a->cpus[i % (uint32_t)a->ncpus] : -1;
-
-		err = tern_worker__start(&d->workers[i], &d->conf, i, cpu, &what);
-		if (err) {
-			snprintf(q, sizeof(q), "queue %u:", i);
-			return fail(q, what, err);
-		}
-		d->nworkers++;
-		report_mode(d, i);
-	}
-	return 0;
-}
-
-static void workers_stop(struct daemon *d, enum tern_worker_cmd cmd)
-{
-	for (uint32_t i = 0; i < d->nworkers; i++)
-		tern_worker__stop(d->workers[i], cmd);
-}
-
-static bool all_done(const struct daemon *d)
-{
-	for (uint32_t i = 0; i < d->nworkers; i++)
-		if (!tern_worker__done(d->workers[i]))
-			return false;
-	return true;
-}
-
-static bool any_done(const struct daemon *d)
-{
-	for (uint32_t i = 0; i < d->nworkers; i++)
-		if (tern_worker__done(d->workers[i]))
-			return true;
-	return false;
-}
-
-#define U(x) ((unsigned long long)(x))
-
-static void print_final(uint32_t q, const struct tern_worker_stats *st)
-{
-	char buf[200];
-
-	fprintf(stderr, "tern: queue %u: rx %llu tx %llu drop-noframe %llu drop-txring %llu "
-		"build-err %llu oversize %llu kicks %llu kick-again %llu kick-busy %llu kick-err %llu ring-err %llu\n", q,
-		U(st->rx_frames), U(st->tx_frames), U(st->tx_drop_noframe), U(st->tx_drop_ring),
-		U(st->tx_build_err), U(st->tx_oversize), U(st->xsk.kicks), U(st->xsk.kick_again), U(st->xsk.kick_busy),
-		U(st->xsk.kick_errors), U(st->ring_errors));
-	fprintf(stderr, "tern: queue %u: InSegs %llu OutSegs %llu PassiveOpens %llu "
-		"SyncookiesSent %llu SyncookiesRecv %llu OutRsts %llu RetransSegs %llu "
-		"OutDropNoRoom %llu\n", q, U(st->mib[TERN_MIB_InSegs]), U(st->mib[TERN_MIB_OutSegs]),
-		U(st->mib[TERN_MIB_PassiveOpens]), U(st->mib[TERN_MIB_SyncookiesSent]),
-		U(st->mib[TERN_MIB_SyncookiesRecv]), U(st->mib[TERN_MIB_OutRsts]),
-		U(st->mib[TERN_MIB_RetransSegs]), U(st->mib[TERN_MIB_OutDropNoRoom]));
-	tern_frames__format(&st->frames, buf, sizeof(buf));
-	fprintf(stderr, "tern: queue %u: frames: %s\n", q, buf);
-}
-
-/* Join every worker and print its final counts; 0, or 1 if one failed
- * or its frame accounting does not add up. */
-static int workers_join(struct daemon *d)
-{
-	struct tern_worker_stats st;
-	int status = 0, err;
-
-	for (uint32_t i = 0; i < d->nworkers; i++) {
-		err = tern_worker__join(d->workers[i]);
-		tern_worker__stats(d->workers[i], &st);
-		print_final(i, &st);
-		if (err)
-			status = fail("worker loop", NULL, err);
-		if (tern_frames__check(&st.frames))
-			status = fail("frame accounting of queue", NULL, EUCLEAN);
-		tern_worker__destroy(d->workers[i]);
-		d->workers[i] = NULL;
-	}
-	d->nworkers = 0;
-	return status;
-}
-
-/*
- * Control socket hook (--ctl PATH, d->args.ctl). The control socket
- * (user/io/ctl.h) is wired here: start it after the workers run, with a
- * handler that reads tern_worker__stats() of every worker (counters, and
- * tern_frames__check() on the frame accounting); stop it in ctl_stop().
- */
-static int ctl_start(struct daemon *d)
-{
-	static char path[108];
-
-	if (!d->args.ctl) {
-		snprintf(path, sizeof(path), "/run/tern/%s.sock", d->args.dev);
-		d->args.ctl = path;
-	}
-	d->src = (struct tern_ctl_src){
-		.dev = d->args.dev,
-		.workers = d->workers,
-		.nworkers = d->nworkers,
-		.maps = &d->maps,
-	};
-	d->ctl = tern_ctl__start(d->args.ctl, tern_ctl_cmds__handle, &d->src);
-	if (!d->ctl)
-		return fail("control socket", d->args.ctl, -errno);
-	fprintf(stderr, "tern: control socket %s\n", d->args.ctl);
-	return 0;
-}
-
-static void ctl_stop(struct daemon *d)
-{
-	tern_ctl__stop(d->ctl);
-	d->ctl = NULL;
-}
-
-/* Wait for signals; the first drains, the second aborts. */
-static int wait_loop(struct daemon *d, const sigset_t *sigs)
+static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 {
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
-	int stops = 0, status = 0;
+	int stops = 0;
 
-	while (!all_done(d)) {
+	while (!tern_server__done(srv)) {
 		int sig = sigtimedwait(sigs, NULL, &tick);
 
-		if (sig > 0) {
-			stops++;
-			fprintf(stderr, "tern: %s: %s\n", strsignal(sig),
-				stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
-			workers_stop(d, stops == 1 ? TERN_WORKER_DRAIN : TERN_WORKER_ABORT);
-		} else if (!stops && any_done(d)) {
-			status = 1; /* a worker ended on its own: stop the rest */
-			stops = 1;
-			workers_stop(d, TERN_WORKER_DRAIN);
-		}
+		if (sig <= 0)
+			continue;
+		stops++;
+		fprintf(stderr, "tern: %s: %s\n", strsignal(sig),
+			stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
+		tern_server__stop(srv, stops > 1);
 	}
-	return status;
-}
-
-static void print_ready(const struct daemon *d)
-{
-	char addr[64];
-
-	fprintf(stderr, "tern: ready on %s (%u queue%s, app %s, XDP program %s):", d->args.dev,
-		d->args.queues, d->args.queues == 1 ? "" : "s", d->app->name,
-		d->we_attached ? "loaded by tern" : "already loaded");
-	for (int i = 0; i < d->args.naddrs; i++) {
-		int fam = tern_loader__format_addr(d->args.addrs[i].b, addr, sizeof(addr));
-
-		for (int p = 0; p < d->args.nports; p++)
-			fprintf(stderr, fam == 6 ? " [%s]:%u" : " %s:%u", addr, d->args.ports[p]);
-	}
-	fputc('\n', stderr);
-}
-
-static int run(struct daemon *d, const sigset_t *sigs)
-{
-	int status;
-
-	if (xdp_setup(d)) {
-		xdp_teardown(d);
-		return 1;
-	}
-	status = workers_start(d);
-	if (!status)
-		status = services_add(d);
-	if (!status)
-		status = ctl_start(d);
-	if (!status) {
-		print_ready(d);
-		status = wait_loop(d, sigs);
-	} else {
-		workers_stop(d, TERN_WORKER_ABORT);
-	}
-	ctl_stop(d);
-	if (workers_join(d))
-		status = 1;
-	services_del(d);
-	xdp_teardown(d);
-	return status;
+	return tern_server__destroy(srv);
 }
 
 int main(int argc, char **argv)
 {
-	static struct daemon d;
+	static struct tern_args args;
+	struct tern_server *srv;
 	sigset_t sigs;
 	int r;
 
-	r = tern_args__parse(&d.args, argc, argv, TERN_XSK_MAX_FRAME);
+	r = tern_args__parse(&args, argc, argv, TERN_XSK_MAX_FRAME);
 	if (r)
 		return r > 0 ? 0 : 2;
-	d.app = tern_app__find(d.args.app_name);
-	if (raise_memlock(d.args.queues))
-		return 1;
-	/* Signals go to the main thread's sigtimedwait; workers inherit the mask. */
+	/* Signals go to this thread's sigtimedwait; workers inherit the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	return run(&d, &sigs);
+	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
+		return 1;
+	return wait_signals(srv, &sigs);
 }

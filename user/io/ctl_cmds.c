@@ -279,7 +279,7 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 	if (!strncmp(cmd, "set ", 4))
 		return cmd_set(src, cmd + 4, &o);
 	if (!strcmp(cmd, "stop")) {
-		kill(getpid(), SIGTERM); /* the main thread drains and exits */
+		src->stop(src->stop_arg); /* drains, then the server ends */
 		return 0;
 	}
 	r = snprintf(reply, cap, "unknown command '%.40s' (stats, conns, set, stop)", cmd);

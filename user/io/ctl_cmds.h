@@ -17,6 +17,8 @@ struct tern_ctl_src {
 	struct tern_worker *const *workers;
 	uint32_t nworkers;
 	const struct tern_maps *maps;
+	void (*stop)(void *arg);          /* the `stop` command */
+	void *stop_arg;
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * An application on tern: its callbacks (struct tern_app_ops, tern.h) and
+ * how tern makes one instance of it per worker. worker_init() gets the
+ * worker's stack and the places the application's calls must use (the
+ * output array and the current time, owned by the worker and valid for its
+ * life) and returns the instance's ctx, which the stack passes to every
+ * callback. The calls of tern.h take (env->stack, conn, ..., *env->now,
+ * env->out).
+ */
+#ifndef TERN_APP_PUBLIC_H
+#define TERN_APP_PUBLIC_H
+
+#include <stdint.h>
+
+#include "tern/tern.h"
+
+struct tern_app_opts; /* options of the built-in applications (daemon) */
+
+struct tern_app_env {
+	struct tern_stack *stack;
+	struct tern_out *out;     /* segments caused by calls from callbacks */
+	const uint64_t *now;      /* the worker's current time, ns */
+	uint32_t max_conns;       /* the stack's connection bound */
+	const struct tern_app_opts *opts; /* NULL: defaults */
+};
+
+struct tern_app {
+	const char *name;
+	const struct tern_app_ops *ops;
+	/* Bytes the application can take per connection before it frees
+	 * room with tern_conn__rcv_credit(); the daemon sets the listeners'
+	 * rcv_buf to it. 0: it takes everything as it is delivered. */
+	uint32_t rcv_buf;
+	/* NULL and errno set on failure */
+	void *(*worker_init)(const struct tern_app_env *env);
+	void (*worker_fini)(void *ctx);
+};
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tern embedded in a program: the same server the `tern` daemon runs
+ * (XDP steering, one AF_XDP worker per queue, the control socket) with the
+ * program's own application (include/tern/app.h, include/tern/tern.h).
+ *
+ *	struct tern_server_config cfg;
+ *	struct tern_server_service svc = { "10.0.0.1", 80 };
+ *	struct tern_server *srv;
+ *
+ *	tern_server_config__init(&cfg);
+ *	cfg.dev = "eth0";
+ *	cfg.services = &svc;
+ *	cfg.nservices = 1;
+ *	if (tern_server__start(&srv, &cfg, &my_app, NULL))
+ *		...;
+ *	while (!tern_server__done(srv))        (tern_server__stop from
+ *		sleep...;                        a signal handler or thread)
+ *	status = tern_server__destroy(srv);
+ *
+ * Threads: start() runs one worker thread per queue; the application's
+ * callbacks run on them (see tern.h). The caller should block SIGINT and
+ * SIGTERM before start() if it handles them itself (workers inherit the
+ * signal mask). Diagnostics go to stderr, one line each.
+ *
+ * Link with `pkg-config --cflags --libs tern`.
+ */
+#ifndef TERN_SERVER_H
+#define TERN_SERVER_H
+
+#include <stdint.h>
+
+#include "tern/app.h"
+
+struct tern_server;
+
+struct tern_server_service {
+	const char *addr;  /* IPv4 or IPv6 address on dev */
+	uint16_t port;
+};
+
+/* tern_server_config__init() fills the defaults of the daemon's flags. */
+struct tern_server_config {
+	const char *dev;                   /* required */
+	const struct tern_server_service *services;
+	unsigned int nservices;            /* every address x every port */
+	unsigned int queues;               /* workers for queues 0..queues-1: 1 */
+	const char *bpffs;                 /* /sys/fs/bpf */
+	const char *ctl;                   /* NULL: /run/tern/<dev>.sock */
+	int skb_mode;                      /* attach in skb (generic) mode: 0 */
+	int zerocopy;                      /* 0 auto, 1 on, 2 off: 0 */
+	int syncookies;                    /* 0 never, 1 auto, 2 always: 1 */
+	unsigned int backlog;              /* half-opens per queue: 4096 */
+	unsigned int max_conns;            /* connections per queue: 65536 */
+	unsigned int synack_retries;       /* 5 */
+	unsigned int rto_min_ms;           /* 200 */
+	unsigned int keepalive_idle_s;     /* 0: off */
+	unsigned int keepalive_intvl_s;
+	unsigned int keepalive_cnt;
+	unsigned int user_timeout_ms;      /* 0: off */
+	unsigned int fin_timeout_s;        /* 60 */
+	unsigned int time_wait_s;          /* 60 */
+	unsigned int mss;                  /* IPv4 MSS, MTU - 40: 1460 */
+};
+
+void tern_server_config__init(struct tern_server_config *cfg);
+
+/*
+ * Attach the steering program if dev does not run it, start the workers,
+ * steer the services to them, serve the control socket. opts (may be NULL)
+ * is handed to the application's worker_init in env->opts. Returns 0, or
+ * a negative errno (-EINVAL for a bad config) after printing why.
+ */
+int tern_server__start(struct tern_server **srv, const struct tern_server_config *cfg,
+		       const struct tern_app *app, const struct tern_app_opts *opts);
+
+/* Drain (FIN, then RST after 2 s) or, with abort, RST now; then the
+ * workers end. Any thread, idempotent, and safe in a signal handler. */
+void tern_server__stop(struct tern_server *srv, int abort);
+
+/* Have all workers ended? (If one ends on its own, the rest are stopped.) */
+int tern_server__done(struct tern_server *srv);
+
+/* Stop if needed, join the workers, remove the services, detach the
+ * program if start() attached it, free. 0, or 1 if a worker failed or its
+ * frame accounting did not add up. */
+int tern_server__destroy(struct tern_server *srv);
+
+#endif

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The server started from parsed daemon arguments (user/tern.c). */
+#ifndef TERN_IO_SERVER_ARGS_H
+#define TERN_IO_SERVER_ARGS_H
+
+#include "user/io/opts.h"
+#include "tern/server.h"
+
+int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
+			    const struct tern_app *app);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The public configuration (include/tern/server.h) mapped onto the
+ * daemon's arguments, so both start the same server. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "user/io/server_args.h"
+#include "user/io/xsk.h"
+
+void tern_server_config__init(struct tern_server_config *c)
+{
+	struct tern_cfg d;
+
+	tern_cfg__defaults(&d);
+	memset(c, 0, sizeof(*c));
+	c->queues = 1;
+	c->bpffs = "/sys/fs/bpf";
+	c->syncookies = d.syncookies;
+	c->backlog = d.backlog;
+	c->max_conns = d.max_conns;
+	c->synack_retries = d.synack_retries;
+	c->rto_min_ms = d.rto_min_ms;
+	c->fin_timeout_s = d.fin_timeout_ms / 1000;
+	c->time_wait_s = d.time_wait_ms / 1000;
+	c->mss = d.mtu - 40;
+}
+
+/* Each distinct address and port once, in order. */
+static int add_service(struct tern_args *a, const struct tern_server_service *s)
+{
+	struct tern_addr ad;
+	__u16 port_be;
+	char port[8];
+	int fam, i;
+
+	snprintf(port, sizeof(port), "%u", s->port);
+	if (!s->addr || tern_loader__parse_addr(s->addr, ad.b, &fam) ||
+	    tern_loader__parse_port(port, &port_be))
+		return -EINVAL;
+	for (i = 0; i < a->naddrs && memcmp(&a->addrs[i], &ad, sizeof(ad)); i++)
+		;
+	if (i == a->naddrs) {
+		if (a->naddrs == TERN_ARGS_MAX_ADDRS)
+			return -E2BIG;
+		a->addrs[a->naddrs] = ad;
+		a->families[a->naddrs++] = fam;
+	}
+	for (i = 0; i < a->nports && a->ports[i] != s->port; i++)
+		;
+	if (i == a->nports) {
+		if (a->nports == TERN_ARGS_MAX_PORTS)
+			return -E2BIG;
+		a->ports[a->nports++] = s->port;
+	}
+	return 0;
+}
+
+static int to_args(const struct tern_server_config *c, struct tern_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!c->dev || !c->nservices || !c->queues || c->queues > TERN_XDP_MAX_QUEUES ||
+	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
+	    c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)
+		return -EINVAL;
+	for (unsigned int i = 0; i < c->nservices; i++)
+		if (add_service(a, &c->services[i]))
+			return -EINVAL;
+	a->dev = c->dev;
+	a->queues = c->queues;
+	a->bpffs = c->bpffs ? c->bpffs : "/sys/fs/bpf";
+	a->ctl = c->ctl;
+	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
+	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
+	tern_cfg__defaults(&a->cfg);
+	a->cfg.syncookies = (uint8_t)c->syncookies;
+	a->cfg.backlog = c->backlog;
+	a->cfg.max_conns = c->max_conns;
+	a->cfg.synack_retries = (uint8_t)c->synack_retries;
+	a->cfg.rto_min_ms = c->rto_min_ms;
+	a->cfg.fin_timeout_ms = c->fin_timeout_s * 1000;
+	a->cfg.time_wait_ms = c->time_wait_s * 1000;
+	a->cfg.mtu = (uint16_t)(c->mss + 40);
+	a->lopts.keepalive_idle_s = c->keepalive_idle_s;
+	a->lopts.keepalive_intvl_s = c->keepalive_intvl_s;
+	a->lopts.keepalive_cnt = c->keepalive_cnt;
+	a->lopts.user_timeout_ms = c->user_timeout_ms;
+	return tern_stack__memsize(&a->cfg) ? 0 : -EINVAL;
+}
+
+int tern_server__start(struct tern_server **srv, const struct tern_server_config *cfg,
+		       const struct tern_app *app, const struct tern_app_opts *opts)
+{
+	static struct tern_args a; /* the server keeps a copy; this is scratch */
+	int err = to_args(cfg, &a);
+
+	*srv = NULL;
+	if (err || !app || !app->ops || !app->worker_init) {
+		fprintf(stderr, "Error: tern_server__start: invalid configuration: %s\n",
+			strerror(EINVAL));
+		return -EINVAL;
+	}
+	if (opts)
+		a.app_opts = *opts;
+	return tern_server__start_args(srv, &a, app);
+}
