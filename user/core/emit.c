@@ -102,11 +102,10 @@ uint16_t tern_our_mss(const struct tern_stack *s, int family)
  * to whole segments, as tcp_select_initial_window() does with the
  * timestamp option subtracted from the MSS.
  */
-uint16_t tern_synack_window(const struct tern_stack *s, const struct tern_tuple *t, uint8_t optf)
+uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf, uint32_t limit)
 {
-	uint32_t mss = tern_our_mss(s, t->family) - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	uint32_t mss = tern_our_mss(s, family) - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
 	uint32_t win = s->cfg.rcv_wnd < 65535 ? s->cfg.rcv_wnd : 65535;
-	uint32_t limit = tern_listener_rcv_buf(s, t);
 
 	if (limit && limit < win)
 		win = limit;
@@ -140,31 +139,32 @@ void tern_emit_reset(struct tern_stack *s, const struct tern_seg *seg, struct te
 
 /* SYN or SYN-ACK with the options in Linux's order (tcp_options_write). */
 static void emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
-		     uint32_t iss, uint32_t ack, uint8_t flags, uint8_t optf, uint32_t tsval,
-		     uint32_t tsecr, struct tern_out *out)
+		     uint32_t iss, uint32_t ack, uint8_t flags, uint8_t optf, uint32_t rcv_buf,
+		     uint32_t tsval, uint32_t tsecr, struct tern_out *out)
 {
 	struct tern_tx *tx = tern_emit_slot(s, out);
 	uint8_t rcv_wscale = optf & TERN_NEG_WS ? s->rcv_wscale : 0;
 
 	if (!tx)
 		return;
-	set_hdr(tx, t, l2, iss, ack, flags, tern_synack_window(s, t, optf));
+	set_hdr(tx, t, l2, iss, ack, flags, tern_synack_window(s, t->family, optf, rcv_buf));
 	tx->optlen = put_synack_opts(tx->opt, tern_our_mss(s, t->family), optf, rcv_wscale,
 				     tsval, tsecr);
 }
 
 void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
-		      uint32_t iss, uint32_t irs, uint8_t optf, uint8_t snd_wscale,
+		      uint32_t iss, uint32_t irs, uint8_t optf, uint32_t rcv_buf,
 		      uint32_t tsval, uint32_t tsecr, struct tern_out *out)
 {
-	emit_syn(s, t, l2, iss, irs + 1, TERN_TH_SYN | TERN_TH_ACK, optf, tsval, tsecr, out);
+	emit_syn(s, t, l2, iss, irs + 1, TERN_TH_SYN | TERN_TH_ACK, optf, rcv_buf, tsval, tsecr,
+		 out);
 }
 
 /* The SYN of an active open: the same options a SYN-ACK carries. */
 void tern_emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
 		   uint32_t iss, uint8_t optf, uint32_t tsval, struct tern_out *out)
 {
-	emit_syn(s, t, l2, iss, 0, TERN_TH_SYN, optf, tsval, 0, out);
+	emit_syn(s, t, l2, iss, 0, TERN_TH_SYN, optf, 0, tsval, 0, out);
 }
 
 /* Pure ACK from a half-open record (tcp_v4_reqsk_send_ack). */
@@ -177,7 +177,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 	if (!tx)
 		return;
 	set_hdr(tx, &r->n.t, &r->l2, r->iss + 1, r->irs + 1, TERN_TH_ACK,
-		tern_synack_window(s, &r->n.t, r->optf) >> ws);
+		tern_synack_window(s, r->n.t.family, r->optf, r->rcv_buf) >> ws);
 	if (r->optf & TERN_NEG_TS)
 		tx->optlen = tern_put_ts(tx->opt, tern_ms(now) + r->ts_off, r->ts_recent);
 }

@@ -52,7 +52,7 @@ static void req_arm(struct tern_stack *s, struct tern_req *r, uint64_t now)
 static void req_send_synack(struct tern_stack *s, struct tern_req *r, uint64_t now,
 			    struct tern_out *out)
 {
-	tern_emit_synack(s, &r->n.t, &r->l2, r->iss, r->irs, r->optf, r->snd_wscale,
+	tern_emit_synack(s, &r->n.t, &r->l2, r->iss, r->irs, r->optf, r->rcv_buf,
 			 tern_ms(now) + r->ts_off, r->ts_recent, out);
 }
 
@@ -63,8 +63,9 @@ static void req_free(struct tern_stack *s, struct tern_req *r)
 	tern_pool__free(&s->reqs, r);
 }
 
-static void req_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
-		       const struct syn_offer *o, uint32_t isn, uint64_t now, struct tern_out *out)
+static void req_create(struct tern_stack *s, const struct tern_listener *l, uint32_t hash,
+		       const struct tern_seg *seg, const struct syn_offer *o, uint32_t isn,
+		       uint64_t now, struct tern_out *out)
 {
 	struct tern_req *r = tern_pool__alloc(&s->reqs, hash, &seg->t);
 
@@ -74,6 +75,7 @@ static void req_create(struct tern_stack *s, uint32_t hash, const struct tern_se
 	r->irs = seg->seq;
 	r->iss = isn ? isn : tern_isn(s, &seg->t, now);
 	r->peer_mss = o->peer_mss;
+	r->rcv_buf = l->opts.rcv_buf;
 	r->optf = o->optf;
 	r->snd_wscale = o->snd_wscale;
 	if (o->optf & TERN_NEG_TS) {
@@ -88,8 +90,9 @@ static void req_create(struct tern_stack *s, uint32_t hash, const struct tern_se
 /* A stateless SYN-ACK whose ISS is the cookie. Without timestamps there is
  * nowhere to keep SACK and window scale, so they are not offered
  * (tcp_conn_request: tcp_clear_options when want_cookie && !saw_tstamp). */
-static void cookie_synack(struct tern_stack *s, const struct tern_seg *seg, struct syn_offer *o,
-			  uint64_t now, struct tern_out *out)
+static void cookie_synack(struct tern_stack *s, const struct tern_listener *l,
+			  const struct tern_seg *seg, struct syn_offer *o, uint64_t now,
+			  struct tern_out *out)
 {
 	uint16_t mss;
 	uint32_t iss = tern_cookie_make(s, seg, now, &mss), tsval = 0;
@@ -102,7 +105,7 @@ static void cookie_synack(struct tern_stack *s, const struct tern_seg *seg, stru
 	s->last_overflow = now;
 	s->cookies_sent = 1;
 	TERN_MIB_INC(s, SyncookiesSent);
-	tern_emit_synack(s, &seg->t, &seg->l2, iss, seg->seq, o->optf, o->snd_wscale, tsval,
+	tern_emit_synack(s, &seg->t, &seg->l2, iss, seg->seq, o->optf, l->opts.rcv_buf, tsval,
 			 seg->opt.tsval, out);
 }
 
@@ -113,8 +116,9 @@ static void listen_drop(struct tern_stack *s)
 
 /* tcp_conn_request(): a SYN for a listener with no half-open record. A
  * SYN that reuses a TIME-WAIT tuple brings its ISS (tw_isn). */
-static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		      uint32_t tw_isn, uint64_t now, struct tern_out *out)
+static void syn_input(struct tern_stack *s, const struct tern_listener *l, uint64_t *hash,
+		      const struct tern_seg *seg, uint32_t tw_isn, uint64_t now,
+		      struct tern_out *out)
 {
 	struct syn_offer o;
 	int cookie = s->cfg.syncookies == TERN_COOKIES_ALWAYS && !tw_isn;
@@ -134,9 +138,9 @@ static void syn_input(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	}
 	syn_offer(seg, &o);
 	if (cookie)
-		cookie_synack(s, seg, &o, now, out);
+		cookie_synack(s, l, seg, &o, now, out);
 	else
-		req_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, &o, tw_isn, now, out);
+		req_create(s, l, (uint32_t)lazy_hash(s, seg, hash), seg, &o, tw_isn, now, out);
 }
 
 /* Hand a new connection to the application, then let it process the
@@ -197,8 +201,9 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 
 /* A segment for a listener, with no connection or half-open record.
  * Returns 1 when the frame was kept. */
-int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		      uint32_t tw_isn, uint64_t now, struct tern_out *out)
+int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint64_t *hash,
+		      const struct tern_seg *seg, uint32_t tw_isn, uint64_t now,
+		      struct tern_out *out)
 {
 	uint8_t f = seg->flags;
 
@@ -222,7 +227,7 @@ int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_se
 		TERN_MIB_INC(s, InDropListenFlags);
 		return 0;
 	}
-	syn_input(s, hash, seg, tw_isn, now, out);
+	syn_input(s, l, hash, seg, tw_isn, now, out);
 	return 0;
 }
 
@@ -261,7 +266,8 @@ static int req_oow(struct tern_stack *s, struct tern_req *r, const struct tern_s
 		return 1;
 	}
 	if (paws_reject || !in_window(seg->seq, seg_end(seg), r->irs + 1,
-				      r->irs + 1 + tern_synack_window(s, &r->n.t, r->optf))) {
+				      r->irs + 1 + tern_synack_window(s, r->n.t.family, r->optf,
+								       r->rcv_buf))) {
 		if (!(flg & TERN_TH_RST) &&
 		    !tern_oow_limited(s, seg, &r->last_oow, now, TERN_MIB_TCPACKSkippedSynRecv))
 			tern_emit_req_ack(s, r, now, out);

@@ -194,13 +194,6 @@ uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple
 	return l ? (uint16_t)(l - s->lis) : UINT16_MAX;
 }
 
-uint32_t tern_listener_rcv_buf(const struct tern_stack *s, const struct tern_tuple *t)
-{
-	const struct tern_listener *l = s->nlis ? listener_find(s, t) : NULL;
-
-	return l ? l->opts.rcv_buf : 0;
-}
-
 const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 					       const struct tern_conn *c)
 {
@@ -283,6 +276,7 @@ int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t
 static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 		 struct tern_out *out)
 {
+	const struct tern_listener *l;
 	uint64_t hash = UINT64_MAX;
 	uint32_t tw_isn = 0;
 	void *rec;
@@ -298,7 +292,8 @@ static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 		if (rec && tw_input(s, rec, seg, now, out, &tw_isn))
 			return 0;
 	}
-	if (!listener_find(s, &seg->t)) {
+	l = listener_find(s, &seg->t);
+	if (!l) {
 		TERN_MIB_INC(s, InNoListener);
 		tern_emit_reset(s, seg, out);
 		return 0;
@@ -308,7 +303,7 @@ static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 		if (rec)
 			return tern_req_input(s, rec, seg, now, out);
 	}
-	return tern_listen_input(s, &hash, seg, tw_isn, now, out);
+	return tern_listen_input(s, l, &hash, seg, tw_isn, now, out);
 }
 
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,

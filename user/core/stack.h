@@ -62,6 +62,7 @@ struct tern_req {
 	uint32_t irs;
 	uint32_t ts_recent;      /* peer's last TSval */
 	uint32_t ts_off;
+	uint32_t rcv_buf;        /* the listener's, when the SYN came */
 	uint16_t peer_mss;
 	uint8_t snd_wscale;
 	uint8_t optf;            /* TERN_NEG_* */
@@ -252,7 +253,7 @@ uint8_t tern_put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr);
 struct tern_tx *tern_emit_slot(struct tern_stack *s, struct tern_out *out);
 void tern_emit_reset(struct tern_stack *s, const struct tern_seg *seg, struct tern_out *out);
 void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
-		      uint32_t iss, uint32_t irs, uint8_t optf, uint8_t snd_wscale,
+		      uint32_t iss, uint32_t irs, uint8_t optf, uint32_t rcv_buf,
 		      uint32_t tsval, uint32_t tsecr, struct tern_out *out);
 void tern_emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
 		   uint32_t iss, uint8_t optf, uint32_t tsval, struct tern_out *out);
@@ -263,7 +264,8 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out);
 uint16_t tern_our_mss(const struct tern_stack *s, int family);
-uint16_t tern_synack_window(const struct tern_stack *s, const struct tern_tuple *t, uint8_t optf);
+/* limit: the listener's rcv_buf (0: none). */
+uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf, uint32_t limit);
 
 /* time helpers */
 static inline uint32_t tern_secs(uint64_t now) { return (uint32_t)(now / TERN_NSEC_PER_SEC); }
@@ -279,8 +281,9 @@ int tern_oow_limited(struct tern_stack *s, const struct tern_seg *seg, uint64_t 
 /* listen.c / conn.c */
 /* *hash is the tuple hash, or UINT64_MAX when not computed yet. tw_isn is
  * the ISS a TIME-WAIT record chose for a SYN that reuses its tuple (0: none). */
-int tern_listen_input(struct tern_stack *s, uint64_t *hash, const struct tern_seg *seg,
-		      uint32_t tw_isn, uint64_t now, struct tern_out *out);
+int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint64_t *hash,
+		      const struct tern_seg *seg, uint32_t tw_isn, uint64_t now,
+		      struct tern_out *out);
 int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
 		   uint64_t now, struct tern_out *out);
 void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out);
@@ -292,8 +295,6 @@ int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct t
 void tern_synsent_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
 uint16_t tern_listener_index(const struct tern_stack *s, const struct tern_tuple *t);
-/* The rcv_buf of the listener for t (0: none, or no such listener). */
-uint32_t tern_listener_rcv_buf(const struct tern_stack *s, const struct tern_tuple *t);
 const struct tern_listener *tern_conn_listener(const struct tern_stack *s,
 					       const struct tern_conn *c);
 void tern_conn_ka_start(struct tern_stack *s, struct tern_conn *c, uint64_t now);
