@@ -275,14 +275,6 @@ static void step(struct sim *m)
 	poll_peer(m, &m->p[1]);
 }
 
-static void addr4(struct tern_addr *a, uint8_t last)
-{
-	memset(a, 0, sizeof(*a));
-	a->b[10] = a->b[11] = 0xff;
-	a->b[12] = 10;
-	a->b[15] = last;
-}
-
 static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 {
 	struct tern_cfg cfg;
@@ -344,9 +336,9 @@ static int run(struct sim *m, uint64_t seed, int loss, int dup, int jitter, int 
 			m->stream[d][i] = (uint8_t)rnd(m);
 	if (peer_init(m, &m->p[0], 0, TERN_COOKIES_NEVER) || peer_init(m, &m->p[1], 1, cookies))
 		return 1;
-	addr4(&t.laddr, 2);
-	addr4(&t.raddr, 1);
-	addr4(&srv, 1);
+	tern_addr_set_v4(&t.laddr, 10, 0, 0, 2);
+	tern_addr_set_v4(&t.raddr, 10, 0, 0, 1);
+	tern_addr_set_v4(&srv, 10, 0, 0, 1);
 	if (tern_stack__listen(m->p[1].s, &srv, 4, 80))
 		return 2;
 	m->p[0].out = &out;

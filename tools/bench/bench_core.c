@@ -92,16 +92,6 @@ static uint8_t linux_syn_opts(uint8_t *o, uint32_t tsval)
 	return sizeof(tmpl);
 }
 
-static void v4(struct tern_addr *a, uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
-{
-	memset(a, 0, sizeof(*a));
-	a->b[10] = a->b[11] = 0xff;
-	a->b[12] = b0;
-	a->b[13] = b1;
-	a->b[14] = b2;
-	a->b[15] = b3;
-}
-
 /* SYN i: from 198.18.x.y (RFC 2544 benchmark range), port 10000 + i. */
 static int build_syn(struct synbench *b, uint32_t i)
 {
@@ -111,8 +101,8 @@ static int build_syn(struct synbench *b, uint32_t i)
 
 	memset(&tx, 0, sizeof(tx));
 	tx.t.family = 4;
-	v4(&tx.t.laddr, 198, 18, (uint8_t)(i >> 8), (uint8_t)i);
-	v4(&tx.t.raddr, 10, 0, 0, 1);
+	tern_addr_set_v4(&tx.t.laddr, 198, 18, (uint8_t)(i >> 8), (uint8_t)i);
+	tern_addr_set_v4(&tx.t.raddr, 10, 0, 0, 1);
 	tx.t.lport = (uint16_t)(10000 + i);
 	tx.t.rport = 80;
 	memcpy(tx.l2.peer_mac, smac, 6);
@@ -135,7 +125,7 @@ static int stack_init(struct synbench *b)
 	b->s = tern_stack__init(b->mem, b->memlen, &b->cfg, &b->sec, b->now);
 	if (!b->s)
 		return -1;
-	v4(&a, 10, 0, 0, 1);
+	tern_addr_set_v4(&a, 10, 0, 0, 1);
 	return tern_stack__listen(b->s, &a, 4, 80);
 }
 

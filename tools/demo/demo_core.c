@@ -105,16 +105,6 @@ static const struct tern_app_ops app_ops = {
 	.accept = app_accept, .data = app_data, .fin = app_fin, .closed = app_closed,
 };
 
-static void v4(struct tern_addr *a, uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
-{
-	memset(a, 0, sizeof(*a));
-	a->b[10] = a->b[11] = 0xff;
-	a->b[12] = b0;
-	a->b[13] = b1;
-	a->b[14] = b2;
-	a->b[15] = b3;
-}
-
 static const char *addr_str(const struct tern_addr *a)
 {
 	static char buf[4][16];
@@ -172,7 +162,7 @@ static int init(struct demo *d)
 	if (!d->s)
 		return -1;
 	tern_stack__set_app(d->s, &app_ops, d);
-	v4(&a, 10, 0, 0, 1);
+	tern_addr_set_v4(&a, 10, 0, 0, 1);
 	return tern_stack__listen(d->s, &a, 4, 80);
 }
 
@@ -267,7 +257,7 @@ static void client_send(struct demo *d, struct client *cl, uint8_t flags, const 
 	struct tern_seg seg;
 	int len;
 
-	v4(&tx.t.raddr, 10, 0, 0, 1);
+	tern_addr_set_v4(&tx.t.raddr, 10, 0, 0, 1);
 	memcpy(tx.l2.peer_mac, srv_mac, 6);
 	memcpy(tx.l2.local_mac, cli_mac, 6);
 	tx.flags = flags;
@@ -327,7 +317,7 @@ static void step1(struct demo *d)
 	struct tern_seg seg;
 
 	printf("\n## 1. A client connects, sends \"hello\", closes; so does the app\n\n");
-	v4(&cl.addr, 10, 0, 0, 2);
+	tern_addr_set_v4(&cl.addr, 10, 0, 0, 2);
 	expect(d, !handshake(d, &cl), "three-way handshake, connection accepted");
 	expect(d, mib(d, TERN_MIB_SyncookiesSent) == 0, "stateful SYN-ACK (table not full)");
 	client_send(d, &cl, TERN_TH_PSH | TERN_TH_ACK, "hello");
@@ -357,9 +347,9 @@ static void flood_syn(struct demo *d)
 				     .family = 4 } };
 	int len;
 
-	v4(&tx.t.laddr, 198, (uint8_t)(18 + ((r >> 16) & 1)), (uint8_t)(r >> 24),
-	   (uint8_t)(r >> 32));
-	v4(&tx.t.raddr, 10, 0, 0, 1);
+	tern_addr_set_v4(&tx.t.laddr, 198, (uint8_t)(18 + ((r >> 16) & 1)), (uint8_t)(r >> 24),
+			 (uint8_t)(r >> 32));
+	tern_addr_set_v4(&tx.t.raddr, 10, 0, 0, 1);
 	memcpy(tx.l2.peer_mac, srv_mac, 6);
 	memcpy(tx.l2.local_mac, cli_mac, 6);
 	tx.flags = TERN_TH_SYN;
@@ -396,7 +386,7 @@ static void step3(struct demo *d)
 	struct tern_seg seg;
 
 	printf("\n## 3. A legitimate client connects during the flood\n\n");
-	v4(&cl.addr, 10, 0, 0, 3);
+	tern_addr_set_v4(&cl.addr, 10, 0, 0, 3);
 	d->ndata = 0;
 	expect(d, !handshake(d, &cl), "handshake completed");
 	expect(d, mib(d, TERN_MIB_SyncookiesSent) == sent + 1 &&

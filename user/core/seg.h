@@ -117,6 +117,19 @@ static inline bool tern_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b)
 static inline bool tern_time_before(uint64_t a, uint64_t b) { return (int64_t)(a - b) < 0; }
 static inline bool tern_time_after(uint64_t a, uint64_t b) { return (int64_t)(a - b) > 0; }
 
+/* a = ::ffff:b0.b1.b2.b3 */
+static inline void tern_addr_set_v4(struct tern_addr *a, uint8_t b0, uint8_t b1, uint8_t b2,
+				    uint8_t b3)
+{
+	for (int i = 0; i < 10; i++)
+		a->b[i] = 0;
+	a->b[10] = a->b[11] = 0xff;
+	a->b[12] = b0;
+	a->b[13] = b1;
+	a->b[14] = b2;
+	a->b[15] = b3;
+}
+
 static inline bool tern_addr_is_v4mapped(const struct tern_addr *a)
 {
 	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
