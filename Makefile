@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
-	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk nginx
 
 ifeq ($(V),1)
 Q :=
@@ -41,7 +41,7 @@ APP_LIB := $(BUILD)/libternapp.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
-UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o
+UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/backend.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core

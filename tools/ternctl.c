@@ -1209,6 +1209,7 @@ static void stats_queue(const struct jr_doc *d, const struct jr_node *q)
 			printf("  %-24s %" PRIu64 "\n", drop_keys[i], jr_u(d, q, drop_keys[i]));
 	print_nonzero(d, jr_get(d, q, "mib"));
 	print_nonzero(d, jr_get(d, q, "parse_drops"));
+	print_nonzero(d, jr_get(d, q, "app"));
 }
 
 static int stats_daemon(const struct common *co, const struct ctl_reply *r)
@@ -1234,6 +1235,7 @@ static int stats_daemon(const struct common *co, const struct ctl_reply *r)
 			       jr_b(&d, t, "frames_ok") ? "ok" : "NOT ok",
 			       jr_u(&d, t, "nconns"), jr_u(&d, t, "nreqs"));
 			print_nonzero(&d, jr_get(&d, t, "mib"));
+			print_nonzero(&d, jr_get(&d, t, "app"));
 		}
 		printf("xdp:\n");
 		print_all(&d, jr_get(&d, root, "xdp"));

@@ -16,6 +16,10 @@
 #include "tern/tern.h"
 
 struct tern_app_opts; /* options of the built-in applications (daemon) */
+struct tern_ring;     /* the worker's io_uring for applications (daemon) */
+
+/* Most counters an application may publish (struct tern_app.counters). */
+#define TERN_APP_MAX_COUNTERS 32
 
 struct tern_app_env {
 	struct tern_stack *stack;
@@ -23,6 +27,9 @@ struct tern_app_env {
 	const uint64_t *now;      /* the worker's current time, ns */
 	uint32_t max_conns;       /* the stack's connection bound */
 	const struct tern_app_opts *opts; /* NULL: defaults */
+	/* The worker's io_uring, for applications that do kernel I/O of
+	 * their own (the proxy's backend sockets); NULL where there is none. */
+	struct tern_ring *ring;
 };
 
 struct tern_app {
@@ -35,6 +42,12 @@ struct tern_app {
 	/* NULL and errno set on failure */
 	void *(*worker_init)(const struct tern_app_env *env);
 	void (*worker_fini)(void *ctx);
+	/* Optional counters, shown per queue and summed by `ternctl stats`
+	 * under "app": counter_names[i] names v[i] of counters(ctx, v), which
+	 * runs on the worker's thread. ncounters <= TERN_APP_MAX_COUNTERS. */
+	const char *const *counter_names;
+	uint32_t ncounters;
+	void (*counters)(void *ctx, uint64_t *v);
 };
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "tern/app.h"
 #include "tern/tern.h"
+#include "proxy.h"
 
 /* Daemon options for the built-in applications (--http-*); all zero means
  * each application's defaults. */
@@ -22,11 +23,13 @@ struct tern_app_opts {
 	uint32_t http_idle_ms;        /* idle keep-alive timeout; 0: 10 s */
 	const char *http_headers[TERN_APP_HTTP_MAX_HEADERS]; /* "Name: value", checked */
 	int http_nheaders;
+	struct tern_proxy_opts proxy; /* --app proxy: --backend, --proxy-*, ... */
 };
 
 extern const struct tern_app tern_app_echo;
 extern const struct tern_app tern_app_discard;
 extern const struct tern_app tern_app_http;
+extern const struct tern_app tern_app_proxy;
 
 /* The built-in application called name, or NULL. */
 const struct tern_app *tern_app__find(const char *name);

@@ -7,6 +7,7 @@ static const struct tern_app *const apps[] = {
 	&tern_app_echo,
 	&tern_app_discard,
 	&tern_app_http,
+	&tern_app_proxy,
 };
 
 const struct tern_app *tern_app__find(const char *name)

@@ -62,6 +62,15 @@ static void put_mib(struct out *o, const uint64_t *mib)
 	put(o, "}");
 }
 
+static void put_app(struct out *o, const struct tern_worker_stats *st, const uint64_t *v)
+{
+	put(o, ", \"app\": {");
+	for (uint32_t i = 0; i < st->napp; i++)
+		put(o, "%s\"%s\": %llu", i ? ", " : "", st->app_names[i],
+		    (unsigned long long)v[i]);
+	put(o, "}");
+}
+
 static void put_queue(struct out *o, const struct tern_worker_stats *st)
 {
 	const struct tern_frame_counts *f = &st->frames;
@@ -83,7 +92,9 @@ static void put_queue(struct out *o, const struct tern_worker_stats *st)
 	for (int i = 1; i < TERN_PARSE__COUNT; i++)
 		put(o, "%s\"%s\": %llu", i > 1 ? ", " : "", tern_parse_reason_name(i),
 		    (unsigned long long)st->parse_drops[i]);
-	put(o, "}}");
+	put(o, "}");
+	put_app(o, st, st->app);
+	put(o, "}");
 }
 
 static void put_xdp(struct out *o, const struct tern_maps *maps)
@@ -105,7 +116,8 @@ static void put_xdp(struct out *o, const struct tern_maps *maps)
 static int cmd_stats(struct tern_ctl_src *src, struct out *o)
 {
 	struct tern_worker_stats st;
-	uint64_t mib[TERN_MIB__COUNT] = { 0 };
+	struct tern_worker_stats first = { 0 };
+	uint64_t mib[TERN_MIB__COUNT] = { 0 }, app[TERN_APP_MAX_COUNTERS] = { 0 };
 	uint32_t nconns = 0, nreqs = 0;
 	int ok = 1;
 
@@ -116,6 +128,10 @@ static int cmd_stats(struct tern_ctl_src *src, struct out *o)
 		put_queue(o, &st);
 		for (int i = 0; i < TERN_MIB__COUNT; i++)
 			mib[i] += st.mib[i];
+		for (uint32_t i = 0; i < st.napp; i++)
+			app[i] += st.app[i];
+		if (!q)
+			first = st;
 		nconns += st.nconns;
 		nreqs += st.nreqs;
 		ok &= !tern_frames__check(&st.frames);
@@ -123,6 +139,7 @@ static int cmd_stats(struct tern_ctl_src *src, struct out *o)
 	put(o, "], \"total\": {\"nconns\": %u, \"nreqs\": %u, \"frames_ok\": %s, \"mib\": ",
 	    nconns, nreqs, ok ? "true" : "false");
 	put_mib(o, mib);
+	put_app(o, &first, app);
 	put(o, "}, ");
 	put_xdp(o, src->maps);
 	put(o, "}\n");

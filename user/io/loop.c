@@ -20,12 +20,17 @@
 
 enum { TAG_POLL = 1, TAG_TIMEOUT, TAG_UPDATE, TAG_EVENT };
 
-#define RING_ENTRIES 64
+#define RING_ENTRIES 256
+/* Room for the applications' completions (tern_ring, ring.h): a recv and
+ * a send per proxied connection may complete in one pass. */
+#define RING_CQ_ENTRIES 16384
 
 int tern_loop__init(struct tern_worker *w)
 {
 	struct io_uring_params p = {
-		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
+			 IORING_SETUP_CQSIZE,
+		.cq_entries = RING_CQ_ENTRIES,
 	};
 	int err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
 
@@ -34,6 +39,7 @@ int tern_loop__init(struct tern_worker *w)
 		err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
 	}
 	w->ring_ok = !err;
+	w->app_ring.ring = &w->ring;
 	return err;
 }
 
@@ -101,9 +107,25 @@ static void arm_timeout(struct tern_worker *w, uint64_t at)
 	w->timeout_at = at;
 }
 
+/* An application's operation (ring.h): its callback, with a fresh clock. */
+static void app_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
+{
+	struct tern_ring_op *op = io_uring_cqe_get_data(cqe);
+
+	if (!w->app_cqes++)
+		w->now = tern_worker__clock();
+	op->cb(op, cqe->res, cqe->flags);
+}
+
 static void on_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
 {
-	switch (io_uring_cqe_get_data64(cqe)) {
+	uint64_t tag = io_uring_cqe_get_data64(cqe);
+
+	if (tag > TERN_RING_TAG_MAX) {
+		app_cqe(w, cqe);
+		return;
+	}
+	switch (tag) {
 	case TAG_POLL:
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			w->poll_armed = false; /* terminated (e.g. CQ overflow): re-arm */
@@ -132,12 +154,15 @@ static void reap(struct tern_worker *w)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	w->app_cqes = 0;
 	io_uring_for_each_cqe(&w->ring, head, cqe) {
 		on_cqe(w, cqe);
 		n++;
 	}
 	if (n)
 		io_uring_cq_advance(&w->ring, n);
+	if (w->app_cqes) /* segments the callbacks caused */
+		tern_path__emit(w, TERN_NO_FRAME);
 }
 
 static uint64_t wake_at(const struct tern_worker *w)
@@ -244,6 +269,9 @@ static uint32_t pass(struct tern_worker *w)
 	tern_xsk__drain_comp(&w->x, &w->f);
 	tern_xsk__refill(&w->x, &w->f, TERN_TX_RESERVE);
 	drain_step(w);
+	/* Requests the application prepared while the loop stays busy. */
+	if (io_uring_sq_ready(&w->ring))
+		io_uring_submit(&w->ring);
 	return n;
 }
 

@@ -22,6 +22,8 @@ enum {
 	OPT_SYNACK_RETRIES, OPT_RTO_MIN, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
 	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HTTP_STATUS, OPT_HTTP_BODY,
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP,
+	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
+	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 };
 
 static const struct option longopts[] = {
@@ -49,6 +51,16 @@ static const struct option longopts[] = {
 	{ "http-body", required_argument, NULL, OPT_HTTP_BODY },
 	{ "http-header", required_argument, NULL, OPT_HTTP_HEADER },
 	{ "http-idle", required_argument, NULL, OPT_HTTP_IDLE },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL },
+	{ "proxy-buf", required_argument, NULL, OPT_PROXY_BUF },
+	{ "backend-timeout", required_argument, NULL, OPT_BACKEND_TIMEOUT },
+	{ "defer-accept", required_argument, NULL, OPT_DEFER_ACCEPT },
+	{ "balance", required_argument, NULL, OPT_BALANCE },
+	{ "health-interval", required_argument, NULL, OPT_HEALTH_INTERVAL },
+	{ "health-timeout", required_argument, NULL, OPT_HEALTH_TIMEOUT },
+	{ "health-rise", required_argument, NULL, OPT_HEALTH_RISE },
+	{ "health-fall", required_argument, NULL, OPT_HEALTH_FALL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -59,7 +71,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"Usage: %s --dev IFACE --addr IP [--addr IP6 ...] --port PORT [--port PORT ...]\n"
 		"          [options]\n"
 		"Terminate TCP for every --addr x --port on IFACE with AF_XDP.\n"
-		"  --app NAME                 application (echo, discard, http; default echo)\n"
+		"  --app NAME                 application (echo, discard, http, proxy; default echo)\n"
 		"  --queues N                 queues/workers 0..N-1 (default 1, max %u)\n"
 		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3)\n"
 		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
@@ -80,8 +92,25 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --http-status N            status code, 200..599 (default 200)\n"
 		"  --http-body FILE           body, read once at start (max 1 MiB; default \"tern\\n\")\n"
 		"  --http-header 'Name: value'    extra response header (repeatable, max %d)\n"
-		"  --http-idle S              close idle keep-alive connections (default 10)\n",
-		prog, MAX_QUEUES, TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS);
+		"  --http-idle S              close idle keep-alive connections (default 10)\n"
+		"--app proxy (relay to backends over the kernel's TCP):\n"
+		"  --backend IP:PORT|[IP6]:PORT   a backend (repeatable, max %d; required)\n"
+		"  --proxy-protocol v1|v2     PROXY protocol header to the backend (default none)\n"
+		"  --proxy-buf BYTES          buffer per direction per connection, a power of two\n"
+		"                             %u..%u (default %u)\n"
+		"  --backend-timeout MS       backend connect timeout (default %u)\n"
+		"  --defer-accept S           connect at the client's first byte; RST a client\n"
+		"                             silent for S seconds (default off)\n"
+		"  --balance rr|leastconn     backend choice over healthy backends (default rr)\n"
+		"  --health-interval MS       TCP health check period, 0: off (default %u)\n"
+		"  --health-timeout MS        (default %u)\n"
+		"  --health-rise N            successes to put a backend back (default %u)\n"
+		"  --health-fall N            failures to take a backend out (default %u)\n",
+		prog, MAX_QUEUES, TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
+		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
+		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
+		TERN_PROXY_HEALTH_TIMEOUT_MS_DEF, TERN_PROXY_HEALTH_RISE_DEF,
+		TERN_PROXY_HEALTH_FALL_DEF);
 }
 
 static int fail(const char *what, const char *arg, int err)
@@ -336,6 +365,52 @@ static int parse_http_header(struct tern_app_opts *o, const char *s)
 	return 0;
 }
 
+static int parse_backend(struct tern_proxy_opts *o, const char *s)
+{
+	if (o->nbackends >= TERN_PROXY_MAX_BACKENDS)
+		return fail("--backend: too many (max 16)", s, E2BIG);
+	if (tern_proxy__parse_backend(&o->backends[o->nbackends], s))
+		return fail("--backend (IP:PORT or [IP6]:PORT)", s, EINVAL);
+	o->nbackends++;
+	return 0;
+}
+
+static int parse_proxy(struct tern_proxy_opts *o, int opt, const char *s)
+{
+	static const char *const versions[] = { "v1", "v2" };
+	static const char *const balances[] = { "rr", "leastconn" };
+	uint32_t v;
+	int r;
+
+	switch (opt) {
+	case OPT_BACKEND: return parse_backend(o, s);
+	case OPT_PROXY_PROTOCOL:
+		r = parse_word("--proxy-protocol", s, versions, 2);
+		o->proxy_protocol = (uint8_t)(r + 1);
+		return r < 0 ? r : 0;
+	case OPT_BALANCE:
+		r = parse_word("--balance", s, balances, 2);
+		o->balance = (uint8_t)(r < 0 ? 0 : r);
+		return r < 0 ? r : 0;
+	case OPT_PROXY_BUF:
+		if (parse_u32("--proxy-buf", s, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, &o->buf))
+			return -EINVAL;
+		return o->buf & (o->buf - 1) ? fail("--proxy-buf: not a power of two", s, EINVAL) : 0;
+	case OPT_BACKEND_TIMEOUT:
+		return parse_u32("--backend-timeout", s, 1, 600000, &o->connect_ms);
+	case OPT_DEFER_ACCEPT: return parse_secs_ms("--defer-accept", s, &o->defer_accept_ms);
+	case OPT_HEALTH_INTERVAL:
+		if (parse_u32("--health-interval", s, 0, 3600000, &v))
+			return -EINVAL;
+		o->health_interval_ms = v ? v : UINT32_MAX;
+		return 0;
+	case OPT_HEALTH_TIMEOUT:
+		return parse_u32("--health-timeout", s, 1, 600000, &o->health_timeout_ms);
+	case OPT_HEALTH_RISE: return parse_small("--health-rise", s, 1, 100, &o->health_rise);
+	default: return parse_small("--health-fall", s, 1, 100, &o->health_fall);
+	}
+}
+
 static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
 {
 	struct tern_cfg *c = &a->cfg;
@@ -365,6 +440,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_HTTP_BODY: return parse_http_body(&a->app_opts, s);
 	case OPT_HTTP_HEADER: return parse_http_header(&a->app_opts, s);
 	case OPT_HTTP_IDLE: return parse_secs_ms("--http-idle", s, &a->app_opts.http_idle_ms);
+	case OPT_BACKEND ... OPT_HEALTH_FALL: return parse_proxy(&a->app_opts.proxy, opt, s);
 	default: return -EINVAL;
 	}
 }
@@ -379,6 +455,10 @@ static int check_required(const struct tern_args *a)
 		return fail("--port is required", NULL, EINVAL);
 	if (!tern_app__find(a->app_name))
 		return fail("--app: no such application", a->app_name, ENOENT);
+	if (!strcmp(a->app_name, "proxy") && !a->app_opts.proxy.nbackends)
+		return fail("--app proxy needs --backend", NULL, EDESTADDRREQ);
+	if (strcmp(a->app_name, "proxy") && a->app_opts.proxy.nbackends)
+		return fail("--backend is for --app proxy", NULL, EINVAL);
 	return 0;
 }
 

@@ -80,6 +80,11 @@ void tern_worker__publish(struct tern_worker *w)
 		p->nconns = tern_stack__nconns(w->stack);
 		p->nreqs = tern_stack__nreqs(w->stack);
 	}
+	if (w->app_ctx && w->conf->app->counters) {
+		p->napp = w->conf->app->ncounters;
+		p->app_names = w->conf->app->counter_names;
+		w->conf->app->counters(w->app_ctx, p->app);
+	}
 	p->queue = w->queue;
 	p->zc = w->x.zc;
 	p->draining = w->draining;
@@ -164,6 +169,7 @@ static int app_create(struct tern_worker *w)
 		.now = &w->now,
 		.max_conns = w->conf->cfg->max_conns,
 		.opts = w->conf->app_opts,
+		.ring = &w->app_ring,
 	};
 
 	w->app_ctx = w->conf->app->worker_init(&env);
@@ -197,8 +203,8 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(tern_worker__req_init(w), "request area");
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");
+	STEP(tern_loop__init(w), "io_uring"); /* before the app: it may use the ring */
 	STEP(app_create(w), "application instance");
-	STEP(tern_loop__init(w), "io_uring");
 	tern_xsk__refill(&w->x, &w->f, TERN_TX_RESERVE);
 	STEP(tern_maps__set_xsk(w->conf->maps, w->queue, w->x.fd), "put the socket in the xsks map");
 	w->in_map = true;

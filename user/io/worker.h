@@ -53,6 +53,9 @@ struct tern_worker_stats {
 	uint64_t ring_errors;             /* unexpected io_uring results */
 	uint64_t mib[TERN_MIB__COUNT];
 	uint64_t parse_drops[TERN_PARSE__COUNT];
+	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
+	const char *const *app_names;     /* their names (static), napp of them */
+	uint32_t napp;
 	uint32_t nconns;
 	uint32_t nreqs;
 	uint32_t queue;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "ring.h"
 #include "worker.h"
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
@@ -62,6 +63,8 @@ struct tern_worker {
 	int cmd_seen;
 
 	struct io_uring ring;
+	struct tern_ring app_ring; /* the application's view of ring (ring.h) */
+	uint32_t app_cqes;         /* application completions in this reap */
 	bool ring_ok;
 	bool in_map;               /* our socket is in the xsks map */
 	bool poll_armed, ev_armed, timeout_armed;

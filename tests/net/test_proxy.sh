@@ -1,0 +1,674 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# --app proxy end to end: clients in one namespace, tern in the server
+# namespace, backends (nginx and a Python helper) in a third namespace
+# behind a second veth (plain kernel networking). curl and wrk through
+# tern; large transfers each way with digests compared; half-close each
+# way; backend down, unreachable, reset; a backend that does not read
+# (bounded memory); a client reset mid-transfer; PROXY protocol v1 and v2
+# parsed by nginx; round robin, least connections and health checks;
+# defer-accept; stop with relayed connections open.
+#   tests/net/test_proxy.sh BUILD_DIR
+# TERN_PROXY_XFER_MB sets the size of the large transfers (default below).
+NET_SUITE=test_proxy
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+net_tern_arg "$@"
+TERNCTL=$(realpath "$1/tools/ternctl")
+PORT=80
+QUEUES=2
+XFER_MB=${TERN_PROXY_XFER_MB:-256}
+NS_B=tern-b-$NET_SUFFIX
+DEV_BS=bs$NET_SUFFIX
+DEV_BB=bb$NET_SUFFIX
+IP4_BS=10.201.$NET_X.1
+IP4_B=10.201.$NET_X.2
+IP4_GONE=10.201.$NET_X.3 # on the link, answers nothing
+
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+# lib.sh removes its two namespaces; the backend namespace and nginx are ours.
+proxy_cleanup() {
+	local rc=$? pid
+
+	set +e
+	[ -n "$NET_TMP" ] && [ -s "$NET_TMP/nginx.pid" ] && kill "$(cat "$NET_TMP/nginx.pid")"
+	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do
+		kill "$pid" 2>/dev/null
+	done
+	ip netns del "$NS_B" 2>/dev/null
+	(exit "$rc")
+	net_cleanup
+}
+trap proxy_cleanup EXIT
+
+write_helper() {
+	cat >"$NET_TMP/px.py" <<'PYEOF'
+import hashlib, os, socket, struct, sys, threading, time
+
+BLOCK_LEN = (1 << 20) + 7      # not a power of two: a shifted or repeated piece changes the digest
+
+def block():
+    import random
+    return random.Random(7).randbytes(BLOCK_LEN)
+
+def stream(n):
+    """The deterministic byte stream of length n, in pieces."""
+    b = block()
+    bb = memoryview(b + b)
+    off = 0
+    while n:
+        k = min(n, 1 << 20)
+        yield bb[off:off + k]
+        off = (off + k) % BLOCK_LEN
+        n -= k
+
+def digest(n):
+    h = hashlib.sha256()
+    for p in stream(n):
+        h.update(p)
+    return h.hexdigest()
+
+def log(d, msg):
+    with open(os.path.join(d, "events"), "a") as f:
+        f.write(msg + "\n")
+
+# ---- backend side ----------------------------------------------------------
+
+def sink(c, d):
+    """Reads to EOF; answers "bytes sha256" and closes (client->backend)."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    c.sendall(b"%d %s\n" % (n, h.hexdigest().encode()))
+    c.close()
+    log(d, "sink %d" % n)
+
+def source(c, d):
+    """Reads "N\\n", sends N stream bytes, shuts down its side, then counts
+    what the client still sends (backend->client half-close)."""
+    line = b""
+    while not line.endswith(b"\n"):
+        b = c.recv(64)
+        if not b:
+            return
+        line += b
+    n = int(line)
+    try:
+        for p in stream(n):
+            c.sendall(p)
+        c.shutdown(socket.SHUT_WR)
+        got = 0
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            got += len(b)
+        log(d, "after %d" % got)
+    except OSError as e:
+        log(d, "source-error %s" % e.__class__.__name__)
+    c.close()
+
+def slow(c, d):
+    """Never reads; holds the connection until the peer goes."""
+    log(d, "slow open")
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    while True:
+        time.sleep(0.2)
+        try:
+            e = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            b = c.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            continue
+        except OSError:
+            break
+        if b == b"" or e:
+            break
+    c.close()
+    log(d, "slow closed")
+
+def rst(c, d):
+    """Resets the connection."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    log(d, "rst sent")
+
+def http_id(c, d):
+    """A minimal HTTP responder that names itself "B"."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        try:
+            b = c.recv(4096)
+        except OSError:    # health checks connect and reset
+            b = b""
+        if not b:
+            c.close()
+            return
+        buf += b
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nB\n")
+    c.close()
+
+MODES = {"sink": sink, "source": source, "slow": slow, "rst": rst}
+
+def mux(c, d):
+    """The first line names the mode (the rest of the line is the mode's)."""
+    line = b""
+    while not line.endswith(b"\n"):
+        b = c.recv(1)
+        if not b:
+            c.close()
+            return
+        line += b
+    MODES[line.strip().decode()](c, d)
+
+def serve(host, d, port, mode):
+    fn = {"mux": mux, "http_id": http_id}[mode]
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, int(port)))
+    ls.listen(512)
+    open(os.path.join(d, "ready-%s" % port), "w").close()
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=fn, args=(c, d), daemon=True).start()
+
+# ---- client side -----------------------------------------------------------
+
+def conn(host, port):
+    return socket.create_connection((host, int(port)), timeout=60)
+
+def upload(host, port, n):
+    n = int(n)
+    t0 = time.time()
+    s = conn(host, port)
+    s.sendall(b"sink\n")
+    for p in stream(n):
+        s.sendall(p)
+    s.shutdown(socket.SHUT_WR)          # half-close: the answer still comes
+    ans = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        ans += b
+    s.close()
+    got_n, got_h = ans.split()
+    assert int(got_n) == n, (got_n, n)
+    assert got_h.decode() == digest(n), "digest differs"
+    print("    uploaded %d bytes in %.1f s, digests equal" % (n, time.time() - t0))
+
+def download(host, port, n, after):
+    n, after = int(n), int(after)
+    t0 = time.time()
+    s = conn(host, port)
+    s.sendall(b"source\n%d\n" % n)
+    h, got = hashlib.sha256(), 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    assert got == n, (got, n)
+    assert h.hexdigest() == digest(n), "digest differs"
+    # the backend closed its side; ours still carries data
+    s.sendall(b"x" * after)
+    s.shutdown(socket.SHUT_WR)
+    assert s.recv(1) == b""
+    s.close()
+    print("    downloaded %d bytes in %.1f s, digests equal; %d bytes sent after the backend's FIN"
+          % (n, time.time() - t0, after))
+
+def expect_reset(host, port, first, wait):
+    """Connects, sends the line `first` (none if "-"), waits: the connection
+    must be reset."""
+    t0 = time.time()
+    try:
+        s = conn(host, port)
+        s.settimeout(float(wait))
+        if first != "-":
+            s.sendall(first.encode() + b"\n")
+        b = s.recv(100)
+        sys.exit("expected a reset, got %r" % b)
+    except (ConnectionResetError, BrokenPipeError):
+        print("    reset after %.1f s" % (time.time() - t0))
+
+def abort_mid(host, port, n, keep):
+    """Downloads `keep` of n bytes, then resets the connection (SO_LINGER 0)."""
+    s = conn(host, port)
+    s.sendall(b"source\n%d\n" % int(n))
+    got = 0
+    while got < int(keep):
+        b = s.recv(65536)
+        assert b, "EOF too early"
+        got += len(b)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("    reset after %d bytes" % got)
+
+def flood_slow(host, port, secs, out, hold):
+    """Sends as much as it can for secs seconds toward a backend that does not
+    read; writes how many bytes the socket took, holds `hold` seconds, then
+    resets the connection."""
+    s = conn(host, port)
+    s.sendall(b"slow\n")
+    s.setblocking(False)
+    sent, end = 0, time.time() + float(secs)
+    chunk = b"z" * 65536
+    while time.time() < end:
+        try:
+            sent += s.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+    with open(out, "w") as f:
+        f.write("%d\n" % sent)
+    time.sleep(float(hold))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+def hold(host, port, path):
+    """Opens a connection, sends an HTTP request head without its end, holds."""
+    s = conn(host, port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    open(path, "w").close()
+    time.sleep(3600)
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "serve":
+        serve(*args)
+    else:
+        globals()[cmd](*args)
+PYEOF
+}
+
+px() { python3 "$NET_TMP/px.py" "$@"; }
+
+backend_setup() {
+	ip netns add "$NS_B"
+	ip link add "$DEV_BS" netns "$NS_S" type veth peer name "$DEV_BB" netns "$NS_B"
+	ip -n "$NS_S" addr add "$IP4_BS/24" dev "$DEV_BS"
+	ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_BB"
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_S" link set "$DEV_BS" up
+	ip -n "$NS_B" link set "$DEV_BB" up
+}
+
+write_nginx() {
+	mkdir -p "$NET_TMP/www" "$NET_TMP/nginx-tmp"
+	chmod 755 "$NET_TMP"
+	cat >"$NET_TMP/nginx.conf" <<NGEOF
+user root root;
+worker_processes 1;
+pid $NET_TMP/nginx.pid;
+error_log $NET_TMP/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	client_body_temp_path $NET_TMP/nginx-tmp/body;
+	proxy_temp_path $NET_TMP/nginx-tmp/proxy;
+	fastcgi_temp_path $NET_TMP/nginx-tmp/fastcgi;
+	uwsgi_temp_path $NET_TMP/nginx-tmp/uwsgi;
+	scgi_temp_path $NET_TMP/nginx-tmp/scgi;
+	keepalive_requests 1000000;
+	log_format pp '\$proxy_protocol_addr \$proxy_protocol_port \$remote_addr';
+	server {
+		listen $IP4_B:8080 backlog=4096;
+		root $NET_TMP/www;
+		location = /id { return 200 "A\n"; }
+	}
+	server {
+		listen $IP4_B:8082 backlog=4096;
+		location = /id { return 200 "B\n"; }
+	}
+	server {
+		listen $IP4_B:8081 proxy_protocol;
+		access_log $NET_TMP/pp.log pp;
+		location / { return 200 "\$proxy_protocol_addr \$proxy_protocol_port\n"; }
+	}
+}
+NGEOF
+}
+
+start_backends() {
+	in_b nginx -c "$NET_TMP/nginx.conf" -p "$NET_TMP" || return 1
+	wait_until test -s "$NET_TMP/nginx.pid" || return 1
+	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9000 mux &
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/ready-9000"
+}
+
+CTL=
+# proxy_start ARGS: tern --app proxy on both addresses, 2 queues.
+proxy_start() {
+	CTL=$NET_TMP/tern-$RANDOM.sock
+	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" \
+		--cpus 0-1 --app proxy --ctl "$CTL" "$@"
+}
+
+# proxy_stop: SIGTERM; tern must exit 0 (the sanitizer build: no leak)
+# with every frame accounted for.
+proxy_stop() {
+	local rc
+
+	kill -TERM "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit"
+	rc=$(cat "$NET_TMP/tern.rc")
+	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
+	[ "$(grep -c 'frames: total .*: ok$' "$NET_TMP/tern.log")" = "$QUEUES" ] ||
+		fail "frame accounting: not every queue says ok"
+}
+
+# ctr NAME: the daemon's total of an application counter.
+ctr() {
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["app"][sys.argv[1]])' "$1"
+}
+
+# ctr_is NAME VALUE / ctr_ge NAME VALUE (polled: counters are published
+# every 50 ms while busy and when a worker sleeps)
+ctr_is() { [ "$(ctr "$1")" = "$2" ]; }
+ctr_ge() { [ "$(ctr "$1")" -ge "$2" ]; }
+
+# Nothing left: no relayed connection, buffer or backend socket.
+idle_clean() {
+	wait_until ctr_is ProxyConns 0 || fail "ProxyConns $(ctr ProxyConns) after the clients left"
+	wait_until ctr_is ProxyBufBytes 0 || fail "ProxyBufBytes $(ctr ProxyBufBytes)"
+	wait_until ctr_is ProxyBackendFds 0 || fail "ProxyBackendFds $(ctr ProxyBackendFds)"
+}
+
+app_stats() {
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["app"])'
+}
+
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(tern_pid)/status"; }
+
+# ---- checks: nginx behind tern -------------------------------------------
+
+t_curl() {
+	local body
+
+	body=$(in_c curl -sS --max-time 10 "http://$IP4_S/id") || fail "curl over IPv4"
+	[ "$body" = A ] || fail "IPv4 body '$body'"
+	body=$(in_c curl -sS --max-time 10 -g "http://[$IP6_S]/id") || fail "curl over IPv6"
+	[ "$body" = A ] || fail "IPv6 body '$body'"
+	idle_clean
+}
+
+t_curl_big() {
+	local want got t0
+
+	want=$(sha256sum <"$NET_TMP/www/big" | cut -d' ' -f1)
+	t0=$(date +%s%N)
+	got=$(in_c curl -sS --max-time 120 "http://$IP4_S/big" | sha256sum | cut -d' ' -f1)
+	echo "    $XFER_MB MiB from nginx in $((($(date +%s%N) - t0) / 1000000)) ms"
+	[ "$got" = "$want" ] || fail "digest differs"
+	idle_clean
+}
+
+# wrk_ok ARGS: wrk through tern; every response 2xx, no socket error.
+wrk_ok() {
+	local out
+
+	out=$(in_c wrk -t1 -c16 -d2s "$@" "http://$IP4_S/id" 2>&1) || fail "wrk failed: $out"
+	echo "$out" | grep -E 'Requests/sec' | sed 's/^/    /'
+	! echo "$out" | grep -qE 'Non-2xx|Socket errors' || { echo "$out" >&2; fail "wrk saw errors"; }
+	echo "$out" | grep -qE '[1-9][0-9]* requests in' || fail "no request completed"
+}
+
+t_wrk() {
+	wrk_ok
+	wrk_ok -H 'Connection: close'
+	[ "$(ctr ProxyBackendConnectFails)" = 0 ] || fail "connect failures"
+	idle_clean
+}
+
+# SIGTERM with relayed connections open: FIN to the clients, RST to what
+# is left after the drain, every buffer and socket released (the sanitizer
+# build checks leaks at exit).
+t_stop_open() {
+	in_c python3 "$NET_TMP/px.py" hold "$IP4_S" "$PORT" "$NET_TMP/held1" &
+	net_bg_pid $!
+	in_c python3 "$NET_TMP/px.py" hold "$IP6_S" "$PORT" "$NET_TMP/held2" &
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/held1" && wait_until test -e "$NET_TMP/held2" ||
+		fail "clients did not connect"
+	wait_until ctr_is ProxyConns 2 || fail "ProxyConns $(ctr ProxyConns), want 2"
+	proxy_stop
+}
+
+# ---- checks: the Python helper behind tern ---------------------------------
+
+xfer_bytes() { echo $((XFER_MB << 20)); }
+
+t_upload() { in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" "$(xfer_bytes)"; }
+
+t_download() {
+	in_c python3 "$NET_TMP/px.py" download "$IP4_S" "$PORT" "$(xfer_bytes)" 100000
+	wait_until grep -q '^after 100000$' "$NET_TMP/events" ||
+		fail "the backend did not get the bytes sent after its FIN"
+	idle_clean
+}
+
+t_v6_both() {
+	in_c python3 "$NET_TMP/px.py" upload "$IP6_S" "$PORT" 4194304
+	in_c python3 "$NET_TMP/px.py" download "$IP6_S" "$PORT" 4194304 10
+	idle_clean
+}
+
+t_backend_rst() {
+	local before
+
+	before=$(ctr ProxyBackendResets)
+	in_c python3 "$NET_TMP/px.py" expect_reset "$IP4_S" "$PORT" rst 10
+	wait_until ctr_is ProxyBackendResets $((before + 1)) || fail "ProxyBackendResets did not move"
+	idle_clean
+}
+
+t_client_rst() {
+	local before
+
+	before=$(ctr ProxyClientResets)
+	: >"$NET_TMP/events"
+	in_c python3 "$NET_TMP/px.py" abort_mid "$IP4_S" "$PORT" $((1 << 30)) 1048576
+	wait_until grep -q '^source-error' "$NET_TMP/events" ||
+		fail "the backend did not see the reset"
+	grep '^source-error' "$NET_TMP/events" | sed 's/^/    backend: /'
+	wait_until ctr_is ProxyClientResets $((before + 1)) || fail "ProxyClientResets did not move"
+	idle_clean
+}
+
+# A backend that never reads: the client's window closes, tern holds at
+# most --proxy-buf toward it, and the daemon's memory stays flat.
+t_slow() {
+	local rss0 rss1 sent q pid
+
+	rss0=$(rss_kb)
+	in_c python3 "$NET_TMP/px.py" flood_slow "$IP4_S" "$PORT" 4 "$NET_TMP/slow.sent" 3 &
+	pid=$!
+	net_bg_pid $pid
+	wait_until test -s "$NET_TMP/slow.sent" || wait_until test -s "$NET_TMP/slow.sent" ||
+		fail "flood client did not finish"
+	q=$(ctr ProxyQueuedToBackend)
+	rss1=$(rss_kb)
+	sent=$(cat "$NET_TMP/slow.sent")
+	echo "    client socket took $sent bytes in 4 s; tern holds $q toward the backend;" \
+		"RSS $rss0 -> $rss1 KiB"
+	[ "$q" -le 65536 ] || fail "more than --proxy-buf queued toward the backend"
+	[ "$sent" -lt $((48 << 20)) ] || fail "the client was never held back"
+	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
+	wait "$pid" || fail "flood client failed"
+	wait_until grep -q '^slow closed' "$NET_TMP/events" || fail "the backend was not closed"
+	idle_clean
+}
+
+# ---- checks: failures, PROXY protocol, balance, health, defer-accept ---------
+
+# Refused (nothing listens) and unreachable (no answer: timeout) backends,
+# round robin per queue: four connections reach both on some queue.
+t_backend_down() {
+	for _ in 1 2 3 4; do
+		in_c python3 "$NET_TMP/px.py" expect_reset "$IP4_S" "$PORT" - 10
+	done
+	wait_until ctr_ge ProxyBackendConnectFails 1 || fail "ProxyBackendConnectFails did not move"
+	wait_until ctr_ge ProxyBackendConnectTimeouts 1 ||
+		fail "ProxyBackendConnectTimeouts did not move"
+	echo "    fails $(ctr ProxyBackendConnectFails), timeouts $(ctr ProxyBackendConnectTimeouts)"
+	idle_clean
+}
+
+# pp_check FAMILY_ADDR CLIENT_ADDR: nginx answers with $proxy_protocol_addr.
+pp_check() {
+	local body
+
+	body=$(in_c curl -sS --max-time 10 -g "http://$1/") || fail "curl $1"
+	echo "    nginx: proxy_protocol_addr/port $body"
+	[ "${body% *}" = "$2" ] || fail "nginx saw '$body', want $2"
+}
+
+t_proxy_protocol() {
+	: >"$NET_TMP/pp.log"
+	pp_check "$IP4_S" "$IP4_C"
+	pp_check "[$IP6_S]" "$IP6_C"
+	wait_until grep -q "^$IP4_C [0-9]* $IP4_BS\$" "$NET_TMP/pp.log" ||
+		fail "nginx's log lacks the IPv4 client"
+	grep -q "^$IP6_C [0-9]* $IP4_BS\$" "$NET_TMP/pp.log" || fail "nginx's log lacks the IPv6 client"
+	idle_clean
+}
+
+# ids N: the bodies of N requests, one per line.
+ids() {
+	for _ in $(seq "$1"); do
+		in_c curl -sS --max-time 10 "http://$IP4_S/id" || echo ERR
+	done
+}
+
+t_health() {
+	local out pid
+
+	out=$(ids 20)
+	[ "$(echo "$out" | grep -c '^A$')" -ge 5 ] && [ "$(echo "$out" | grep -c '^B$')" -ge 5 ] ||
+		fail "round robin: $(echo "$out" | sort | uniq -c | tr '\n' ' ')"
+	echo "    round robin: $(echo "$out" | sort | uniq -c | tr -s ' \n' ' ')"
+	kill "$(cat "$NET_TMP/b.pid")"
+	wait_until ctr_is ProxyBackendsHealthy "$QUEUES" || fail "B not taken out: $(app_stats)"
+	echo "    B out: down $(ctr ProxyBackendDown), health fails $(ctr ProxyHealthFails)"
+	out=$(ids 10)
+	[ "$(echo "$out" | grep -c '^A$')" = 10 ] || fail "with B out: $(echo "$out" | tr '\n' ' ')"
+	start_b
+	wait_until ctr_is ProxyBackendsHealthy $((2 * QUEUES)) || fail "B not put back"
+	echo "    B back: up $(ctr ProxyBackendUp)"
+	out=$(ids 10)
+	echo "$out" | grep -q '^B$' || fail "B back but unused: $(echo "$out" | tr '\n' ' ')"
+	idle_clean
+}
+
+start_b() {
+	rm -f "$NET_TMP/ready-9006"
+	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9006 http_id &
+	echo $! >"$NET_TMP/b.pid"
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/ready-9006"
+}
+
+# One queue: a held connection takes the first backend; least connections
+# sends every later one to the other.
+t_leastconn() {
+	local out
+
+	in_c python3 "$NET_TMP/px.py" hold "$IP4_S" "$PORT" "$NET_TMP/held3" &
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/held3" || fail "held client did not connect"
+	wait_until ctr_is ProxyConns 1 || fail "held connection not relayed"
+	out=$(ids 10)
+	[ "$(echo "$out" | sort -u)" = B ] || fail "leastconn: $(echo "$out" | tr '\n' ' ')"
+}
+
+t_defer() {
+	local c0
+
+	c0=$(ctr ProxyBackendConnects)
+	in_c python3 "$NET_TMP/px.py" expect_reset "$IP4_S" "$PORT" - 10
+	wait_until ctr_is ProxyDeferTimeouts 1 || fail "ProxyDeferTimeouts $(ctr ProxyDeferTimeouts)"
+	[ "$(ctr ProxyBackendConnects)" = "$c0" ] || fail "a silent client reached the backend"
+	[ "$(in_c curl -sS --max-time 10 "http://$IP4_S/id")" = A ] || fail "curl with defer-accept"
+	[ "$(ctr ProxyBackendConnects)" = $((c0 + 1)) ] || fail "ProxyBackendConnects"
+	idle_clean
+}
+
+# ---- run -------------------------------------------------------------------
+
+net_need curl wrk nginx sha256sum
+net_setup
+backend_setup
+write_helper
+write_nginx
+head -c $((XFER_MB << 20)) /dev/urandom >"$NET_TMP/www/big"
+start_backends || net_die "backends did not start: $(cat "$NET_TMP/nginx-error.log" 2>/dev/null)"
+echo "    transfers: $XFER_MB MiB each way"
+
+proxy_start --backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
+t_run "curl through tern (IPv4, IPv6)" t_curl
+t_run "wrk keep-alive and Connection: close" t_wrk
+t_run "$XFER_MB MiB from nginx, digest equal" t_curl_big
+t_run "SIGTERM with relayed connections open" t_stop_open
+
+proxy_start --backend "$IP4_B:9000" --health-interval 0 || net_die "tern did not start"
+t_run "$XFER_MB MiB to the backend; client half-close" t_upload
+t_run "$XFER_MB MiB from the backend; backend half-close" t_download
+t_run "IPv6 client, both ways" t_v6_both
+t_run "backend RST -> client RST" t_backend_rst
+t_run "client RST mid-transfer -> backend reset" t_client_rst
+t_run "backend that does not read: bounded" t_slow
+t_run "stop" proxy_stop
+
+proxy_start --backend "$IP4_B:9999" --backend "$IP4_GONE:80" --backend-timeout 500 \
+	--health-interval 0 || net_die "tern did not start"
+t_run "backend refused / unreachable -> client RST, counted" t_backend_down
+t_run "stop" proxy_stop
+
+proxy_start --backend "$IP4_B:8081" --proxy-protocol v1 --health-interval 0 ||
+	net_die "tern did not start"
+t_run "PROXY v1 parsed by nginx" t_proxy_protocol
+t_run "stop" proxy_stop
+proxy_start --backend "$IP4_B:8081" --proxy-protocol v2 --health-interval 0 ||
+	net_die "tern did not start"
+t_run "PROXY v2 parsed by nginx" t_proxy_protocol
+t_run "stop" proxy_stop
+
+start_b || net_die "backend B did not start"
+proxy_start --backend "$IP4_B:8080" --backend "$IP4_B:9006" --balance rr \
+	--health-interval 200 --health-timeout 200 --health-rise 2 --health-fall 2 ||
+	net_die "tern did not start"
+t_run "round robin; health check takes B out and puts it back" t_health
+t_run "stop" proxy_stop
+
+# Every client segment on queue 0 (XPS on the client's veth: veth delivers
+# on the receive queue numbered as the transmit queue), so one worker
+# sees every connection.
+xps() { in_c sh -c "echo $2 >/sys/class/net/$DEV_C/queues/tx-$1/xps_cpus"; }
+XPS0=$(in_c cat "/sys/class/net/$DEV_C/queues/tx-0/xps_cpus")
+XPS1=$(in_c cat "/sys/class/net/$DEV_C/queues/tx-1/xps_cpus")
+xps 1 0 && xps 0 3 || net_die "cannot set XPS on $DEV_C"
+QUEUES=1
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus 0 --app proxy \
+	--ctl "$NET_TMP/lc.sock" --backend "$IP4_B:8080" --backend "$IP4_B:8082" \
+	--balance leastconn --health-interval 0 || net_die "tern did not start"
+CTL=$NET_TMP/lc.sock
+t_run "least connections" t_leastconn
+t_run "stop" proxy_stop
+QUEUES=2
+xps 0 "$XPS0" && xps 1 "$XPS1" || net_die "cannot restore XPS on $DEV_C"
+
+proxy_start --backend "$IP4_B:8080" --defer-accept 1 --health-interval 0 ||
+	net_die "tern did not start"
+t_run "defer-accept: silent client reset, backend untouched" t_defer
+t_run "stop" proxy_stop
+
+net_finish

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * proxy: every connection tern accepts is relayed to a backend over the
+ * kernel's TCP, with the backend socket driven on the worker's io_uring
+ * (user/io/backend.h). Per connection two rings of o.buf bytes:
+ *
+ *   client -> backend (c2b): the connection runs in receive-credit mode
+ *   with o.buf (the listener's rcv_buf, so from the SYN-ACK on), bytes
+ *   are copied in by data() and sent to the backend; credit goes back to
+ *   the client only when the kernel has taken them, so a slow backend
+ *   closes the client's window.
+ *
+ *   backend -> client (b2c): recv from the backend into the free part of
+ *   the ring, queued on tern by reference (zero copy); the memory frees
+ *   as the client acknowledges it. With the ring full no recv is pending:
+ *   the backend's kernel socket fills and its window closes.
+ *
+ * Close: the client's FIN becomes shutdown(SHUT_WR) on the backend once
+ * c2b is sent; the backend's EOF becomes tern_conn__shutdown once b2c is
+ * queued; the other direction keeps going. The client's RST (or any
+ * abnormal end of the tern connection) closes the backend with a RST
+ * (SO_LINGER 0); a backend error (ECONNRESET, ...) or a failed or timed
+ * out connect resets the client (tern_conn__abort). With --defer-accept
+ * the backend is connected only at the client's first byte, and a client
+ * silent for that long is reset (no FIN, no TIME-WAIT: it never
+ * delivered anything).
+ *
+ * A px_conn lives until the tern connection is gone (closed()), no ring
+ * operation of it is pending and no callback of it is running (hold).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_priv.h"
+
+#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
+
+enum px_phase {
+	PH_DEFER = 0,   /* waiting for the client's first byte */
+	PH_CONNECTING,
+	PH_RELAY,
+};
+
+struct px_conn {
+	struct px *px;
+	struct tern_conn *c;      /* NULL once closed() */
+	struct px_conn *prev, *next;
+	struct tern_ring_op op_conn, op_send, op_recv;
+	int fd;
+	int be;                   /* backend index, -1 */
+	uint8_t *c2b, *b2c;       /* o.buf bytes each */
+	uint32_t c2b_head;        /* sent to the backend */
+	uint32_t c2b_tail;        /* received from the client */
+	uint32_t b2c_head;        /* acknowledged by the client */
+	uint32_t b2c_sent;        /* handed to tern_conn__send */
+	uint32_t b2c_tail;        /* received from the backend */
+	uint32_t ops;             /* ring operations pending */
+	uint32_t hold;            /* callbacks of ours running */
+	uint8_t phase;
+	uint8_t hdr[TERN_PROXY_HDR_MAX];
+	uint8_t hdr_len, hdr_off; /* PROXY header, sent before any data */
+	bool sending, recving;
+	bool cfin;                /* the client's FIN arrived */
+	bool bwr_shut;            /* shutdown(SHUT_WR) done on the backend */
+	bool beof;                /* the backend's EOF arrived */
+	bool cshut;               /* tern_conn__shutdown done */
+	bool dead;                /* no new operations; end when ops == 0 */
+	bool reset;               /* close the backend with a RST */
+};
+
+static void release(struct px_conn *pc);
+static void pump_c2b(struct px_conn *pc);
+static void pump_b2c_recv(struct px_conn *pc);
+static tern_ring_cb c2b_sent, b2c_received, connected;
+
+/* ---- life of a px_conn ---- */
+
+static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
+{
+	uint32_t buf = px->o.buf;
+	struct px_conn *pc = calloc(1, sizeof(*pc));
+
+	if (!pc)
+		return NULL;
+	pc->c2b = malloc(2 * (size_t)buf);
+	if (!pc->c2b) {
+		free(pc);
+		return NULL;
+	}
+	pc->b2c = pc->c2b + buf;
+	pc->px = px;
+	pc->c = c;
+	pc->fd = -1;
+	pc->be = -1;
+	pc->op_conn.cb = connected;
+	pc->op_send.cb = c2b_sent;
+	pc->op_recv.cb = b2c_received;
+	pc->next = px->live;
+	if (px->live)
+		px->live->prev = pc;
+	px->live = pc;
+	px->ctr[PX_CONNS]++;
+	px->ctr[PX_BUF_BYTES] += 2 * (uint64_t)buf;
+	return pc;
+}
+
+static void backend_close(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	if (pc->fd >= 0) {
+		tern_backend__close(pc->fd, pc->reset);
+		pc->fd = -1;
+		px->ctr[PX_BACKEND_FDS]--;
+	}
+	if (pc->be >= 0) {
+		px->be[pc->be].conns--;
+		pc->be = -1;
+	}
+}
+
+static void conn_free(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	backend_close(pc);
+	if (pc->prev)
+		pc->prev->next = pc->next;
+	else
+		px->live = pc->next;
+	if (pc->next)
+		pc->next->prev = pc->prev;
+	px->ctr[PX_CONNS]--;
+	px->ctr[PX_BUF_BYTES] -= 2 * (uint64_t)px->o.buf;
+	free(pc->c2b);
+	free(pc);
+}
+
+/* Stop the backend side: cancel what is pending on its socket; the
+ * socket closes (with a RST if asked) when the last operation is back. */
+static void kill_backend(struct px_conn *pc, bool reset)
+{
+	if (pc->dead)
+		return;
+	pc->dead = true;
+	pc->reset = reset;
+	if (pc->fd >= 0 && pc->ops && tern_backend__cancel(pc->px->env.ring, pc->fd))
+		shutdown(pc->fd, SHUT_RDWR); /* no SQE: wake the operations instead */
+}
+
+/* Drop a hold (or an operation) and free what has ended. */
+static void release(struct px_conn *pc)
+{
+	if (pc->hold || pc->ops || pc->c)
+		return;
+	if (!pc->dead) { /* the client is gone in order: finish the backend side */
+		if (pc->hdr_off < pc->hdr_len || pc->c2b_head != pc->c2b_tail || !pc->bwr_shut)
+			return;
+		pc->dead = true;
+	}
+	conn_free(pc);
+}
+
+/* Reset the client (closed() follows at once: the backend gets a RST). */
+static void abort_client(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	if (pc->c)
+		tern_conn__abort(px->env.stack, pc->c, *px->env.now, px->env.out);
+}
+
+/* ---- client -> backend ---- */
+
+static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
+{
+	struct px_conn *pc = container_of(op, struct px_conn, op_send);
+	struct px *px = pc->px;
+	uint32_t n = res > 0 ? (uint32_t)res : 0;
+
+	pc->hold++;
+	pc->ops--;
+	pc->sending = false;
+	if (pc->dead)
+		goto out;
+	if (res < 0) {
+		px->ctr[PX_BACKEND_RESETS]++;
+		kill_backend(pc, true);
+		abort_client(pc);
+		goto out;
+	}
+	if (pc->hdr_off < pc->hdr_len) {
+		pc->hdr_off = (uint8_t)(pc->hdr_off + n);
+	} else {
+		pc->c2b_head += n;
+		px->ctr[PX_BYTES_TO_BACKEND] += n;
+		if (pc->c)
+			tern_conn__rcv_credit(px->env.stack, pc->c, n, *px->env.now, px->env.out);
+	}
+	pump_c2b(pc);
+out:
+	pc->hold--;
+	release(pc);
+}
+
+/* Send the PROXY header, then c2b; once all is sent after the client's
+ * FIN, half-close the backend. */
+static void pump_c2b(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+	uint32_t buf = px->o.buf, off, n;
+	const uint8_t *p;
+
+	if (pc->dead || pc->phase != PH_RELAY || pc->sending || pc->bwr_shut)
+		return;
+	if (pc->hdr_off < pc->hdr_len) {
+		p = pc->hdr + pc->hdr_off;
+		n = (uint32_t)(pc->hdr_len - pc->hdr_off);
+	} else if (pc->c2b_head != pc->c2b_tail) {
+		off = pc->c2b_head & (buf - 1);
+		n = pc->c2b_tail - pc->c2b_head;
+		if (n > buf - off)
+			n = buf - off;
+		p = pc->c2b + off;
+	} else {
+		if (pc->cfin || !pc->c) {
+			tern_backend__shutdown_wr(pc->fd);
+			pc->bwr_shut = true;
+		}
+		return;
+	}
+	if (tern_backend__send(px->env.ring, &pc->op_send, pc->fd, p, n)) {
+		kill_backend(pc, true);
+		abort_client(pc);
+		return;
+	}
+	pc->sending = true;
+	pc->ops++;
+}
+
+/* ---- backend -> client ---- */
+
+static void pump_b2c_send(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+	uint32_t buf = px->o.buf;
+
+	if (!pc->c)
+		return;
+	while (pc->b2c_sent != pc->b2c_tail) {
+		uint32_t off = pc->b2c_sent & (buf - 1), n = pc->b2c_tail - pc->b2c_sent;
+		int r;
+
+		if (n > buf - off)
+			n = buf - off;
+		r = tern_conn__send(px->env.stack, pc->c, pc->b2c + off, n, *px->env.now,
+				    px->env.out);
+		if (r <= 0)
+			return; /* -EAGAIN: writable() calls again */
+		pc->b2c_sent += (uint32_t)r;
+	}
+	if (pc->beof && !pc->cshut) {
+		pc->cshut = true;
+		tern_conn__shutdown(px->env.stack, pc->c, *px->env.now, px->env.out);
+	}
+}
+
+static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
+{
+	struct px_conn *pc = container_of(op, struct px_conn, op_recv);
+	struct px *px = pc->px;
+
+	pc->hold++;
+	pc->ops--;
+	pc->recving = false;
+	if (pc->dead)
+		goto out;
+	if (res < 0) {
+		px->ctr[PX_BACKEND_RESETS]++;
+		kill_backend(pc, true);
+		abort_client(pc);
+		goto out;
+	}
+	if (res == 0)
+		pc->beof = true;
+	pc->b2c_tail += (uint32_t)res;
+	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
+	pump_b2c_send(pc);
+	pump_b2c_recv(pc);
+	if (pc->beof && pc->bwr_shut)
+		backend_close(pc); /* both directions done on the backend */
+out:
+	pc->hold--;
+	release(pc);
+}
+
+/* Read the backend while b2c has room (tern's queue toward the client is
+ * below o.buf). */
+static void pump_b2c_recv(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+	uint32_t buf = px->o.buf, used = pc->b2c_tail - pc->b2c_head, off, n;
+
+	if (pc->dead || pc->phase != PH_RELAY || pc->recving || pc->beof || !pc->c ||
+	    used >= buf)
+		return;
+	off = pc->b2c_tail & (buf - 1);
+	n = buf - used;
+	if (n > buf - off)
+		n = buf - off;
+	if (tern_backend__recv(px->env.ring, &pc->op_recv, pc->fd, pc->b2c + off, n)) {
+		kill_backend(pc, true);
+		abort_client(pc);
+		return;
+	}
+	pc->recving = true;
+	pc->ops++;
+}
+
+/* ---- connect ---- */
+
+static void connected(struct tern_ring_op *op, int res, uint32_t flags)
+{
+	struct px_conn *pc = container_of(op, struct px_conn, op_conn);
+	struct px *px = pc->px;
+	int n;
+
+	pc->hold++;
+	pc->ops--;
+	if (pc->dead)
+		goto out;
+	if (res < 0) {
+		px->ctr[PX_CONNECT_FAILS]++;
+		kill_backend(pc, false);
+		abort_client(pc);
+		goto out;
+	}
+	pc->phase = PH_RELAY;
+	tern_conn__set_timer(px->env.stack, pc->c, 0, *px->env.now);
+	if (px->o.proxy_protocol) {
+		n = tern_proxy__header(px->o.proxy_protocol, tern_conn__tuple(pc->c), pc->hdr,
+				       sizeof(pc->hdr));
+		pc->hdr_len = n > 0 ? (uint8_t)n : 0;
+	}
+	pump_c2b(pc);
+	pump_b2c_recv(pc);
+out:
+	pc->hold--;
+	release(pc);
+}
+
+static int start_connect(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+	const struct tern_proxy_backend *b;
+	int be = px_pool__pick(px), fd;
+
+	if (be < 0) {
+		px->ctr[PX_NO_BACKEND]++;
+		return -ECONNREFUSED;
+	}
+	b = &px->o.backends[be];
+	fd = tern_backend__socket(b->sa.ss_family);
+	if (fd < 0) {
+		px->ctr[PX_CONNECT_FAILS]++;
+		return fd;
+	}
+	if (tern_backend__connect(px->env.ring, &pc->op_conn, fd, (const struct sockaddr *)&b->sa,
+				  b->salen, NULL)) {
+		tern_backend__close(fd, true);
+		px->ctr[PX_CONNECT_FAILS]++;
+		return -EBUSY;
+	}
+	px->ctr[PX_CONNECTS]++;
+	px->ctr[PX_BACKEND_FDS]++;
+	px->be[be].conns++;
+	pc->be = be;
+	pc->fd = fd;
+	pc->ops++;
+	pc->phase = PH_CONNECTING;
+	tern_conn__set_timer(px->env.stack, pc->c, px->o.connect_ms, *px->env.now);
+	return 0;
+}
+
+/* ---- tern callbacks ---- */
+
+static int px_accept(void *ctx, struct tern_conn *c)
+{
+	struct px *px = ctx;
+	struct px_conn *pc;
+	int err;
+
+	if (!px->env.ring)
+		return -EOPNOTSUPP;
+	pc = conn_new(px, c);
+	if (!pc) {
+		px->ctr[PX_NO_MEMORY]++;
+		return -ENOBUFS;
+	}
+	px->ctr[PX_ACCEPTED]++;
+	tern_conn__set_user(c, pc);
+	if (px->o.defer_accept_ms) {
+		pc->phase = PH_DEFER;
+		tern_conn__set_timer(px->env.stack, c, px->o.defer_accept_ms, *px->env.now);
+		return 0;
+	}
+	err = start_connect(pc);
+	if (err) {
+		pc->dead = true;
+		return err; /* closed() follows and frees pc */
+	}
+	return 0;
+}
+
+static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len)
+{
+	struct px_conn *pc = tern_conn__user(c);
+	uint32_t buf = ((struct px *)ctx)->o.buf;
+
+	if (!pc || pc->dead)
+		return;
+	pc->hold++;
+	/* The credit guarantees len <= the free room in c2b. */
+	while (len) {
+		uint32_t off = pc->c2b_tail & (buf - 1), n = buf - off;
+
+		if (n > len)
+			n = len;
+		memcpy(pc->c2b + off, p, n);
+		pc->c2b_tail += n;
+		p += n;
+		len -= n;
+	}
+	if (pc->phase == PH_DEFER && start_connect(pc)) {
+		kill_backend(pc, false);
+		abort_client(pc);
+	} else {
+		pump_c2b(pc);
+	}
+	pc->hold--;
+	release(pc);
+}
+
+static void px_fin(void *ctx, struct tern_conn *c)
+{
+	struct px *px = ctx;
+	struct px_conn *pc = tern_conn__user(c);
+
+	if (!pc || pc->dead)
+		return;
+	pc->hold++;
+	pc->cfin = true;
+	if (pc->phase == PH_DEFER) /* nothing to relay: close as a server would */
+		tern_conn__close(px->env.stack, c, *px->env.now, px->env.out);
+	else
+		pump_c2b(pc);
+	pc->hold--;
+	release(pc);
+}
+
+static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
+{
+	struct px_conn *pc = tern_conn__user(c);
+
+	if (!pc)
+		return;
+	pc->hold++;
+	pc->b2c_head += bytes;
+	pump_b2c_recv(pc);
+	pc->hold--;
+	release(pc);
+}
+
+static void px_writable(void *ctx, struct tern_conn *c)
+{
+	struct px_conn *pc = tern_conn__user(c);
+
+	if (!pc)
+		return;
+	pc->hold++;
+	pump_b2c_send(pc);
+	pc->hold--;
+	release(pc);
+}
+
+static void px_timer(void *ctx, struct tern_conn *c)
+{
+	struct px *px = ctx;
+	struct px_conn *pc = tern_conn__user(c);
+
+	if (!pc || pc->dead || pc->phase == PH_RELAY)
+		return;
+	pc->hold++;
+	px->ctr[pc->phase == PH_DEFER ? PX_DEFER_TIMEOUTS : PX_CONNECT_TIMEOUTS]++;
+	kill_backend(pc, true);
+	abort_client(pc);
+	pc->hold--;
+	release(pc);
+}
+
+static void px_closed(void *ctx, struct tern_conn *c, int reason)
+{
+	struct px *px = ctx;
+	struct px_conn *pc = tern_conn__user(c);
+
+	if (!pc)
+		return;
+	tern_conn__set_user(c, NULL);
+	pc->c = NULL;
+	if (!pc->dead) {
+		if (reason == TERN_CLOSE_RST)
+			px->ctr[PX_CLIENT_RESETS]++;
+		/* In order only after the backend's EOF, with our FIN sent:
+		 * finish sending c2b. Anything else resets the backend. */
+		if (reason != TERN_CLOSE_FIN || !pc->beof)
+			kill_backend(pc, true);
+		else
+			pump_c2b(pc);
+	}
+	release(pc);
+}
+
+/* ---- instance ---- */
+
+static const struct tern_app_ops proxy_ops = {
+	.accept = px_accept,
+	.data = px_data,
+	.fin = px_fin,
+	.acked = px_acked,
+	.writable = px_writable,
+	.timer = px_timer,
+	.closed = px_closed,
+};
+
+static const char *const counter_names[] = {
+#define X(id, name) name,
+	PX_COUNTERS(X)
+#undef X
+};
+
+static void px_counters(void *ctx, uint64_t *v)
+{
+	struct px *px = ctx;
+
+	px->ctr[PX_QUEUED_TO_BACKEND] = px->ctr[PX_QUEUED_TO_CLIENT] = 0;
+	for (struct px_conn *pc = px->live; pc; pc = pc->next) {
+		px->ctr[PX_QUEUED_TO_BACKEND] += pc->c2b_tail - pc->c2b_head;
+		px->ctr[PX_QUEUED_TO_CLIENT] += pc->b2c_tail - pc->b2c_head;
+	}
+	memcpy(v, px->ctr, sizeof(px->ctr));
+}
+
+static void opts_defaults(struct tern_proxy_opts *o)
+{
+	if (!o->buf)
+		o->buf = TERN_PROXY_BUF_DEF;
+	if (!o->connect_ms)
+		o->connect_ms = TERN_PROXY_CONNECT_MS_DEF;
+	if (!o->health_interval_ms)
+		o->health_interval_ms = TERN_PROXY_HEALTH_INTERVAL_MS_DEF;
+	if (!o->health_timeout_ms)
+		o->health_timeout_ms = TERN_PROXY_HEALTH_TIMEOUT_MS_DEF;
+	if (!o->health_rise)
+		o->health_rise = TERN_PROXY_HEALTH_RISE_DEF;
+	if (!o->health_fall)
+		o->health_fall = TERN_PROXY_HEALTH_FALL_DEF;
+}
+
+static void *proxy_init(const struct tern_app_env *env)
+{
+	struct px *px;
+
+	if (!env->opts || !env->opts->proxy.nbackends) {
+		errno = EDESTADDRREQ; /* --backend is required */
+		return NULL;
+	}
+	if (env->opts->proxy.buf & (env->opts->proxy.buf - 1)) {
+		errno = EINVAL; /* the rings need a power of two */
+		return NULL;
+	}
+	px = calloc(1, sizeof(*px));
+	if (!px)
+		return NULL;
+	px->env = *env;
+	px->o = env->opts->proxy;
+	opts_defaults(&px->o);
+	px_pool__init(px);
+	px_pool__health_start(px);
+	return px;
+}
+
+/* The worker's ring is gone by now: nothing pending can complete. */
+static void proxy_fini(void *ctx)
+{
+	struct px *px = ctx;
+
+	if (!px)
+		return;
+	while (px->live) {
+		px->live->reset = true;
+		conn_free(px->live);
+	}
+	px_pool__fini(px);
+	free(px);
+}
+
+const struct tern_app tern_app_proxy = {
+	.name = "proxy",
+	.ops = &proxy_ops,
+	.rcv_buf = TERN_PROXY_BUF_DEF, /* the daemon uses --proxy-buf when given */
+	.worker_init = proxy_init,
+	.worker_fini = proxy_fini,
+	.counter_names = counter_names,
+	.ncounters = PX__COUNT,
+	.counters = px_counters,
+};

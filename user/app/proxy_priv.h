@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Inside --app proxy: the per-worker instance, its counters and its
+ * backend pool (proxy_pool.c: choice and health checks). */
+#ifndef TERN_APP_PROXY_PRIV_H
+#define TERN_APP_PROXY_PRIV_H
+
+#include <stdbool.h>
+
+#include "app.h"
+#include "proxy.h"
+#include "user/io/backend.h"
+
+/* Counters (`ternctl stats`, "app"); the X(...) order is the array's. */
+#define PX_COUNTERS(X)                                                          \
+	X(PX_CONNS, "ProxyConns")                   /* relayed now (gauge) */  \
+	X(PX_ACCEPTED, "ProxyAccepted")                                        \
+	X(PX_CONNECTS, "ProxyBackendConnects")      /* attempts */             \
+	X(PX_CONNECT_FAILS, "ProxyBackendConnectFails")                        \
+	X(PX_CONNECT_TIMEOUTS, "ProxyBackendConnectTimeouts")                  \
+	X(PX_NO_BACKEND, "ProxyNoBackend")          /* none healthy: RST */    \
+	X(PX_NO_MEMORY, "ProxyNoMemory")            /* RST at accept */        \
+	X(PX_CLIENT_RESETS, "ProxyClientResets")    /* client RST -> backend */\
+	X(PX_BACKEND_RESETS, "ProxyBackendResets")  /* backend error -> RST */ \
+	X(PX_DEFER_TIMEOUTS, "ProxyDeferTimeouts")                             \
+	X(PX_BYTES_TO_BACKEND, "ProxyBytesToBackend")                          \
+	X(PX_BYTES_TO_CLIENT, "ProxyBytesToClient")                            \
+	X(PX_QUEUED_TO_BACKEND, "ProxyQueuedToBackend") /* bytes held (gauge) */\
+	X(PX_QUEUED_TO_CLIENT, "ProxyQueuedToClient")   /* bytes held (gauge) */\
+	X(PX_BUF_BYTES, "ProxyBufBytes")            /* allocated (gauge) */    \
+	X(PX_BACKEND_FDS, "ProxyBackendFds")        /* open sockets (gauge) */ \
+	X(PX_HEALTH_CHECKS, "ProxyHealthChecks")                               \
+	X(PX_HEALTH_FAILS, "ProxyHealthFails")                                 \
+	X(PX_BACKENDS_DOWN, "ProxyBackendDown")     /* transitions */          \
+	X(PX_BACKENDS_UP, "ProxyBackendUp")         /* transitions */          \
+	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy") /* gauge */
+
+enum {
+#define X(id, name) id,
+	PX_COUNTERS(X)
+#undef X
+	PX__COUNT
+};
+
+struct px;
+
+/* One backend as this worker sees it. */
+struct px_backend {
+	struct px *px;
+	const struct tern_proxy_backend *cfg;
+	struct tern_ring_op op;       /* health check connect */
+	int fd;                       /* health check socket, -1 */
+	uint32_t conns;               /* relayed connections now */
+	uint8_t healthy;
+	uint8_t ok_run, fail_run;     /* consecutive results */
+};
+
+struct px_conn;
+
+struct px {
+	struct tern_app_env env;
+	struct tern_proxy_opts o;     /* with the defaults filled in */
+	struct px_backend be[TERN_PROXY_MAX_BACKENDS];
+	uint32_t rr;                  /* round-robin cursor */
+	struct tern_ring_op health_op;/* the interval timer */
+	struct __kernel_timespec health_ts, check_ts;
+	bool health_armed;
+	struct px_conn *live;         /* every px_conn, for fini and gauges */
+	uint64_t ctr[PX__COUNT];
+};
+
+/* proxy_pool.c */
+void px_pool__init(struct px *px);
+void px_pool__fini(struct px *px);
+/* A healthy backend by the balance rule, or -1. */
+int px_pool__pick(struct px *px);
+void px_pool__health_start(struct px *px);
+
+#endif
