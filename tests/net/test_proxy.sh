@@ -18,7 +18,7 @@ net_tern_arg "$@"
 TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
-XFER_MB=${TERN_PROXY_XFER_MB:-256}
+XFER_MB=${TERN_PROXY_XFER_MB:-1024}
 NS_B=tern-b-$NET_SUFFIX
 DEV_BS=bs$NET_SUFFIX
 DEV_BB=bb$NET_SUFFIX
@@ -344,12 +344,17 @@ start_backends() {
 }
 
 CTL=
-# proxy_start ARGS: tern --app proxy on both addresses, 2 queues.
+FD0=
+# proxy_start ARGS: tern --app proxy on both addresses, 2 queues. FD0: its
+# open descriptors once ready (health checks off: nothing comes and goes).
 proxy_start() {
 	CTL=$NET_TMP/tern-$RANDOM.sock
 	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" \
-		--cpus 0-1 --app proxy --ctl "$CTL" "$@"
+		--cpus 0-1 --app proxy --ctl "$CTL" "$@" || return 1
+	FD0=$(fd_count)
 }
+
+fd_count() { find "/proc/$(tern_pid)/fd" -mindepth 1 | wc -l; }
 
 # proxy_stop: SIGTERM; tern must exit 0 (the sanitizer build: no leak)
 # with every frame accounted for.
@@ -380,6 +385,7 @@ idle_clean() {
 	wait_until ctr_is ProxyConns 0 || fail "ProxyConns $(ctr ProxyConns) after the clients left"
 	wait_until ctr_is ProxyBufBytes 0 || fail "ProxyBufBytes $(ctr ProxyBufBytes)"
 	wait_until ctr_is ProxyBackendFds 0 || fail "ProxyBackendFds $(ctr ProxyBackendFds)"
+	[ -z "$FD0" ] || [ "$(fd_count)" = "$FD0" ] || fail "tern has $(fd_count) fds, had $FD0"
 }
 
 app_stats() {
@@ -571,7 +577,7 @@ t_health() {
 
 start_b() {
 	rm -f "$NET_TMP/ready-9006"
-	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9006 http_id &
+	ip netns exec "$NS_B" python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9006 http_id &
 	echo $! >"$NET_TMP/b.pid"
 	net_bg_pid $!
 	wait_until test -e "$NET_TMP/ready-9006"
@@ -646,6 +652,7 @@ start_b || net_die "backend B did not start"
 proxy_start --backend "$IP4_B:8080" --backend "$IP4_B:9006" --balance rr \
 	--health-interval 200 --health-timeout 200 --health-rise 2 --health-fall 2 ||
 	net_die "tern did not start"
+FD0= # health check sockets come and go
 t_run "round robin; health check takes B out and puts it back" t_health
 t_run "stop" proxy_stop
 
@@ -661,6 +668,7 @@ tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus 0 --app proxy \
 	--ctl "$NET_TMP/lc.sock" --backend "$IP4_B:8080" --backend "$IP4_B:8082" \
 	--balance leastconn --health-interval 0 || net_die "tern did not start"
 CTL=$NET_TMP/lc.sock
+FD0=$(fd_count)
 t_run "least connections" t_leastconn
 t_run "stop" proxy_stop
 QUEUES=2
