@@ -22,9 +22,9 @@ XFER_MB=${TERN_PROXY_XFER_MB:-1024}
 NS_B=tern-b-$NET_SUFFIX
 DEV_BS=bs$NET_SUFFIX
 DEV_BB=bb$NET_SUFFIX
-IP4_BS=10.201.$NET_X.1
-IP4_B=10.201.$NET_X.2
-IP4_GONE=10.201.$NET_X.3 # on the link, answers nothing
+IP4_BS=10.202.$NET_X.1
+IP4_B=10.202.$NET_X.2
+IP4_GONE=10.202.$NET_X.3 # on the link, answers nothing
 
 in_b() { ip netns exec "$NS_B" "$@"; }
 

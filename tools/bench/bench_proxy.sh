@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# tern --app proxy against HAProxy (TCP mode) in front of the same nginx,
+# on the same CPUs: connections per second, keep-alive requests per
+# second, download throughput, and what a legitimate client gets through
+# during a SYN flood. Prints a table, never asserts; not part of make test.
+#   tools/bench/bench_proxy.sh BUILD_DIR      (root; BENCH_SECONDS=5)
+#
+# CPUs (2-vCPU VM): the proxy (tern's one worker, or HAProxy with one
+# thread) on CPU 1; nginx (one worker), wrk/curl and the flood on CPU 0.
+# All client traffic is put on veth queue 0 (XPS), so tern runs one queue.
+# The flood is tools/demo/synflood.py (Python, two processes): the
+# project's line-rate generator is not on this branch.
+NET_SUITE=bench_proxy
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/net/lib.sh
+. "$HERE/../../tests/net/lib.sh"
+
+net_tern_arg "$@"
+SECS=${BENCH_SECONDS:-5}
+PORT=80
+NS_B=tern-b-$NET_SUFFIX
+DEV_BS=bs$NET_SUFFIX
+DEV_BB=bb$NET_SUFFIX
+IP4_BS=10.202.$NET_X.1
+IP4_B=10.202.$NET_X.2
+PROXY_CPU=1
+LOAD_CPU=0
+
+in_b() { ip netns exec "$NS_B" "$@"; }
+
+bench_cleanup() {
+	local rc=$? pid
+
+	set +e
+	[ -n "$NET_TMP" ] && [ -s "$NET_TMP/nginx.pid" ] && kill "$(cat "$NET_TMP/nginx.pid")"
+	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do
+		kill "$pid" 2>/dev/null
+	done
+	ip netns del "$NS_B" 2>/dev/null
+	(exit "$rc")
+	net_cleanup
+}
+trap bench_cleanup EXIT
+
+net_need wrk curl nginx haproxy taskset
+net_setup
+ip netns add "$NS_B"
+ip link add "$DEV_BS" netns "$NS_S" type veth peer name "$DEV_BB" netns "$NS_B"
+ip -n "$NS_S" addr add "$IP4_BS/24" dev "$DEV_BS"
+ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_BB"
+ip -n "$NS_B" link set lo up
+ip -n "$NS_S" link set "$DEV_BS" up
+ip -n "$NS_B" link set "$DEV_BB" up
+in_c sh -c "echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus;
+	echo 3 >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus"
+
+mkdir -p "$NET_TMP/www" "$NET_TMP/nginx-tmp"
+chmod 755 "$NET_TMP"
+head -c $((1 << 30)) /dev/zero >"$NET_TMP/www/big"
+cat >"$NET_TMP/nginx.conf" <<NGEOF
+user root root;
+worker_processes 1;
+pid $NET_TMP/nginx.pid;
+error_log $NET_TMP/nginx-error.log warn;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	client_body_temp_path $NET_TMP/nginx-tmp/body;
+	proxy_temp_path $NET_TMP/nginx-tmp/proxy;
+	fastcgi_temp_path $NET_TMP/nginx-tmp/fastcgi;
+	uwsgi_temp_path $NET_TMP/nginx-tmp/uwsgi;
+	scgi_temp_path $NET_TMP/nginx-tmp/scgi;
+	keepalive_requests 1000000;
+	sendfile on;
+	server {
+		listen $IP4_B:8080 backlog=4096;
+		root $NET_TMP/www;
+		location = /id { return 200 "A\n"; }
+	}
+}
+NGEOF
+in_b taskset -c "$LOAD_CPU" nginx -c "$NET_TMP/nginx.conf" -p "$NET_TMP" ||
+	net_die "nginx did not start"
+
+cat >"$NET_TMP/haproxy.cfg" <<HAEOF
+global
+	nbthread 1
+	maxconn 8000
+defaults
+	mode tcp
+	timeout connect 3s
+	timeout client 60s
+	timeout server 60s
+frontend f
+	bind $IP4_S:$PORT backlog 4096
+	default_backend b
+backend b
+	server n1 $IP4_B:8080
+HAEOF
+
+cat >"$NET_TMP/legit.py" <<'PYEOF'
+import socket, sys, time
+host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ok = fail = 0
+end = time.time() + secs
+while time.time() < end:
+    try:
+        s = socket.create_connection((host, port), timeout=1)
+        s.settimeout(1)
+        s.sendall(b"GET /id HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+        s.close()
+        if got.startswith(b"HTTP/1.1 200"):
+            ok += 1
+        else:
+            fail += 1
+    except OSError:
+        fail += 1
+print(ok, fail)
+PYEOF
+
+wrk_rate() {
+	in_c taskset -c "$LOAD_CPU" wrk -t1 -c64 -d"${SECS}s" "$@" "http://$IP4_S/id" 2>&1 |
+		awk '/Requests\/sec/ { printf "%.0f", $2 }'
+}
+
+download() {
+	in_c taskset -c "$LOAD_CPU" curl -sS -o /dev/null -w '%{speed_download}' \
+		"http://$IP4_S/big" | awk '{ printf "%.0f", $1 / 1048576 }'
+}
+
+# Legitimate clients during a flood of 2 x synflood.py: "ok/total (ok/s)";
+# the generators' rates are left in flood1 and flood2.
+under_flood() {
+	local f1 f2 r
+
+	in_c taskset -c "$LOAD_CPU" python3 "$HERE/../demo/synflood.py" "$IP4_S" "$PORT" 10.201 \
+		$((SECS + 2)) >"$NET_TMP/flood1" &
+	f1=$!
+	in_c taskset -c "$LOAD_CPU" python3 "$HERE/../demo/synflood.py" "$IP4_S" "$PORT" 10.203 \
+		$((SECS + 2)) >"$NET_TMP/flood2" &
+	f2=$!
+	net_bg_pid $f1
+	net_bg_pid $f2
+	sleep 1
+	r=$(in_c python3 "$NET_TMP/legit.py" "$IP4_S" "$PORT" "$SECS")
+	wait $f1 $f2 || true
+	set -- $r
+	echo "$1/$(($1 + $2)) ($(($1 / SECS))/s)"
+}
+
+measure() {
+	local name=$1
+
+	R_CPS[$name]=$(wrk_rate -H 'Connection: close')
+	R_RPS[$name]=$(wrk_rate)
+	R_MBS[$name]=$(download)
+	R_FLOOD[$name]=$(under_flood)
+	R_PPS[$name]=$(cat "$NET_TMP/flood1" "$NET_TMP/flood2" |
+		awk '{ gsub(/[(\/s)]/, "", $NF); s += $NF } END { printf "%.0f", s }')
+}
+
+declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS
+
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus "$PROXY_CPU" --app proxy \
+	--backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
+measure tern
+kill -TERM "$(tern_pid)"
+wait_until test -s "$NET_TMP/tern.rc" || net_die "tern did not stop"
+
+ip netns exec "$NS_S" taskset -c "$PROXY_CPU" haproxy -db -f "$NET_TMP/haproxy.cfg" \
+	>"$NET_TMP/haproxy.log" 2>&1 &
+HAPROXY=$!
+net_bg_pid $HAPROXY
+wait_until in_c curl -sS -o /dev/null --max-time 1 "http://$IP4_S/id" ||
+	net_die "haproxy did not start: $(cat "$NET_TMP/haproxy.log")"
+measure haproxy
+kill "$HAPROXY"
+
+model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo "# tern --app proxy vs HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') (TCP mode), nginx behind both"
+echo
+echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, kernel $(uname -r); ${SECS} s per figure"
+echo "proxy on CPU $PROXY_CPU; nginx, clients and flood on CPU $LOAD_CPU; tern build: $1"
+echo
+echo "| measure | tern | haproxy |"
+echo "|---|---:|---:|"
+echo "| connections/s (wrk -c64, Connection: close) | ${R_CPS[tern]} | ${R_CPS[haproxy]} |"
+echo "| requests/s keep-alive (wrk -c64) | ${R_RPS[tern]} | ${R_RPS[haproxy]} |"
+echo "| download MiB/s (curl, 1 GiB) | ${R_MBS[tern]} | ${R_MBS[haproxy]} |"
+echo "| SYN flood sent (SYN/s, 2 x synflood.py) | ${R_PPS[tern]} | ${R_PPS[haproxy]} |"
+echo "| legitimate clients during the flood ok/tried (ok/s) | ${R_FLOOD[tern]} | ${R_FLOOD[haproxy]} |"
+NET_DONE=1
