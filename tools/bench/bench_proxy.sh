@@ -52,6 +52,12 @@ ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_BB"
 ip -n "$NS_B" link set lo up
 ip -n "$NS_S" link set "$DEV_BS" up
 ip -n "$NS_B" link set "$DEV_BB" up
+# Both proxies get the same client and backend port room: 60k connections
+# per 5 s would otherwise exhaust the clients' ephemeral ports (TIME-WAIT).
+for ns in "$NS_C" "$NS_S"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" \
+		net.ipv4.tcp_tw_reuse=1
+done
 in_c sh -c "echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus;
 	echo 3 >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus"
 
