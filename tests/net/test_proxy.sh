@@ -483,8 +483,8 @@ t_client_rst() {
 	before=$(ctr ProxyClientResets)
 	: >"$NET_TMP/events"
 	in_c python3 "$NET_TMP/px.py" abort_mid "$IP4_S" "$PORT" $((1 << 30)) 1048576
-	wait_until grep -q '^source-error' "$NET_TMP/events" ||
-		fail "the backend did not see the reset"
+	wait_until grep -q '^source-error ConnectionResetError$' "$NET_TMP/events" ||
+		fail "the backend did not see a reset: $(grep '^source' "$NET_TMP/events")"
 	grep '^source-error' "$NET_TMP/events" | sed 's/^/    backend: /'
 	wait_until ctr_is ProxyClientResets $((before + 1)) || fail "ProxyClientResets did not move"
 	idle_clean
