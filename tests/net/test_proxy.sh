@@ -13,36 +13,14 @@
 NET_SUITE=test_proxy
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/proxy_lib.sh
+. "$(dirname "$0")/proxy_lib.sh"
 
 net_tern_arg "$@"
 TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
 XFER_MB=${TERN_PROXY_XFER_MB:-1024}
-NS_B=tern-b-$NET_SUFFIX
-DEV_BS=bs$NET_SUFFIX
-DEV_BB=bb$NET_SUFFIX
-IP4_BS=10.202.$NET_X.1
-IP4_B=10.202.$NET_X.2
-IP4_GONE=10.202.$NET_X.3 # on the link, answers nothing
-
-in_b() { ip netns exec "$NS_B" "$@"; }
-
-# lib.sh removes its two namespaces; the backend namespace and nginx are ours.
-proxy_cleanup() {
-	local rc=$? pid
-
-	set +e
-	[ -n "$NET_TMP" ] && [ -s "$NET_TMP/nginx.pid" ] && kill "$(cat "$NET_TMP/nginx.pid")"
-	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do
-		kill "$pid" 2>/dev/null
-	done
-	ip netns del "$NS_B" 2>/dev/null
-	(exit "$rc")
-	net_cleanup
-}
-trap proxy_cleanup EXIT
-
 write_helper() {
 	cat >"$NET_TMP/px.py" <<'PYEOF'
 import hashlib, os, socket, struct, sys, threading, time
@@ -287,57 +265,8 @@ if __name__ == "__main__":
 PYEOF
 }
 
-px() { python3 "$NET_TMP/px.py" "$@"; }
-
-backend_setup() {
-	ip netns add "$NS_B"
-	ip link add "$DEV_BS" netns "$NS_S" type veth peer name "$DEV_BB" netns "$NS_B"
-	ip -n "$NS_S" addr add "$IP4_BS/24" dev "$DEV_BS"
-	ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_BB"
-	ip -n "$NS_B" link set lo up
-	ip -n "$NS_S" link set "$DEV_BS" up
-	ip -n "$NS_B" link set "$DEV_BB" up
-}
-
-write_nginx() {
-	mkdir -p "$NET_TMP/www" "$NET_TMP/nginx-tmp"
-	chmod 755 "$NET_TMP"
-	cat >"$NET_TMP/nginx.conf" <<NGEOF
-user root root;
-worker_processes 1;
-pid $NET_TMP/nginx.pid;
-error_log $NET_TMP/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path $NET_TMP/nginx-tmp/body;
-	proxy_temp_path $NET_TMP/nginx-tmp/proxy;
-	fastcgi_temp_path $NET_TMP/nginx-tmp/fastcgi;
-	uwsgi_temp_path $NET_TMP/nginx-tmp/uwsgi;
-	scgi_temp_path $NET_TMP/nginx-tmp/scgi;
-	keepalive_requests 1000000;
-	log_format pp '\$proxy_protocol_addr \$proxy_protocol_port \$remote_addr';
-	server {
-		listen $IP4_B:8080 backlog=4096;
-		root $NET_TMP/www;
-		location = /id { return 200 "A\n"; }
-	}
-	server {
-		listen $IP4_B:8082 backlog=4096;
-		location = /id { return 200 "B\n"; }
-	}
-	server {
-		listen $IP4_B:8081 proxy_protocol;
-		access_log $NET_TMP/pp.log pp;
-		location / { return 200 "\$proxy_protocol_addr \$proxy_protocol_port\n"; }
-	}
-}
-NGEOF
-}
-
 start_backends() {
-	in_b nginx -c "$NET_TMP/nginx.conf" -p "$NET_TMP" || return 1
-	wait_until test -s "$NET_TMP/nginx.pid" || return 1
+	proxy_backends || return 1
 	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9000 mux &
 	net_bg_pid $!
 	wait_until test -e "$NET_TMP/ready-9000"
@@ -612,9 +541,8 @@ t_defer() {
 
 net_need curl wrk nginx sha256sum
 net_setup
-backend_setup
 write_helper
-write_nginx
+mkdir -p "$NET_TMP/www"
 head -c $((XFER_MB << 20)) /dev/urandom >"$NET_TMP/www/big"
 start_backends || net_die "backends did not start: $(cat "$NET_TMP/nginx-error.log" 2>/dev/null)"
 echo "    transfers: $XFER_MB MiB each way"

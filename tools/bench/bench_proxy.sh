@@ -4,7 +4,8 @@
 # on the same CPUs: connections per second, keep-alive requests per
 # second, download throughput, and what a legitimate client gets through
 # during a SYN flood. Prints a table, never asserts; not part of make test.
-#   tools/bench/bench_proxy.sh BUILD_DIR      (root; BENCH_SECONDS=5)
+#   tools/bench/bench_proxy.sh BUILD_DIR      (root; BENCH_SECONDS=5,
+#   BENCH_TERN_ARGS: more tern options, e.g. "--proxy-buf 262144")
 #
 # CPUs (2-vCPU VM): the proxy (tern's one worker, or HAProxy with one
 # thread) on CPU 1; nginx (one worker), wrk/curl and the flood on CPU 0.
@@ -15,43 +16,17 @@ NET_SUITE=bench_proxy
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/net/lib.sh
 . "$HERE/../../tests/net/lib.sh"
+# shellcheck source=tests/net/proxy_lib.sh
+. "$HERE/../../tests/net/proxy_lib.sh"
 
 net_tern_arg "$@"
 SECS=${BENCH_SECONDS:-5}
 PORT=80
-NS_B=tern-b-$NET_SUFFIX
-DEV_BS=bs$NET_SUFFIX
-DEV_BB=bb$NET_SUFFIX
-IP4_BS=10.202.$NET_X.1
-IP4_B=10.202.$NET_X.2
 PROXY_CPU=1
 LOAD_CPU=0
 
-in_b() { ip netns exec "$NS_B" "$@"; }
-
-bench_cleanup() {
-	local rc=$? pid
-
-	set +e
-	[ -n "$NET_TMP" ] && [ -s "$NET_TMP/nginx.pid" ] && kill "$(cat "$NET_TMP/nginx.pid")"
-	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do
-		kill "$pid" 2>/dev/null
-	done
-	ip netns del "$NS_B" 2>/dev/null
-	(exit "$rc")
-	net_cleanup
-}
-trap bench_cleanup EXIT
-
 net_need wrk curl nginx haproxy taskset
 net_setup
-ip netns add "$NS_B"
-ip link add "$DEV_BS" netns "$NS_S" type veth peer name "$DEV_BB" netns "$NS_B"
-ip -n "$NS_S" addr add "$IP4_BS/24" dev "$DEV_BS"
-ip -n "$NS_B" addr add "$IP4_B/24" dev "$DEV_BB"
-ip -n "$NS_B" link set lo up
-ip -n "$NS_S" link set "$DEV_BS" up
-ip -n "$NS_B" link set "$DEV_BB" up
 # Both proxies get the same client and backend port room: 60k connections
 # per 5 s would otherwise exhaust the clients' ephemeral ports (TIME-WAIT).
 for ns in "$NS_C" "$NS_S"; do
@@ -61,33 +36,11 @@ done
 in_c sh -c "echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus;
 	echo 3 >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus"
 
-mkdir -p "$NET_TMP/www" "$NET_TMP/nginx-tmp"
-chmod 755 "$NET_TMP"
+proxy_backends || net_die "nginx did not start"
+for pid in $(ip netns pids "$NS_B"); do
+	taskset -pc "$LOAD_CPU" "$pid" >/dev/null
+done
 head -c $((1 << 30)) /dev/zero >"$NET_TMP/www/big"
-cat >"$NET_TMP/nginx.conf" <<NGEOF
-user root root;
-worker_processes 1;
-pid $NET_TMP/nginx.pid;
-error_log $NET_TMP/nginx-error.log warn;
-events { worker_connections 16384; }
-http {
-	access_log off;
-	client_body_temp_path $NET_TMP/nginx-tmp/body;
-	proxy_temp_path $NET_TMP/nginx-tmp/proxy;
-	fastcgi_temp_path $NET_TMP/nginx-tmp/fastcgi;
-	uwsgi_temp_path $NET_TMP/nginx-tmp/uwsgi;
-	scgi_temp_path $NET_TMP/nginx-tmp/scgi;
-	keepalive_requests 1000000;
-	sendfile on;
-	server {
-		listen $IP4_B:8080 backlog=4096;
-		root $NET_TMP/www;
-		location = /id { return 200 "A\n"; }
-	}
-}
-NGEOF
-in_b taskset -c "$LOAD_CPU" nginx -c "$NET_TMP/nginx.conf" -p "$NET_TMP" ||
-	net_die "nginx did not start"
 
 cat >"$NET_TMP/haproxy.cfg" <<HAEOF
 global
@@ -175,7 +128,8 @@ measure() {
 declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS
 
 tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus "$PROXY_CPU" --app proxy \
-	--backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
+	--backend "$IP4_B:8080" --health-interval 0 ${BENCH_TERN_ARGS:-} ||
+	net_die "tern did not start"
 measure tern
 kill -TERM "$(tern_pid)"
 wait_until test -s "$NET_TMP/tern.rc" || net_die "tern did not stop"
@@ -193,7 +147,7 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "# tern --app proxy vs HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') (TCP mode), nginx behind both"
 echo
 echo "machine: $(nproc) CPUs, ${model:-unknown CPU}, kernel $(uname -r); ${SECS} s per figure"
-echo "proxy on CPU $PROXY_CPU; nginx, clients and flood on CPU $LOAD_CPU; tern build: $1"
+echo "proxy on CPU $PROXY_CPU; nginx, clients and flood on CPU $LOAD_CPU; tern build: $1${BENCH_TERN_ARGS:+, tern $BENCH_TERN_ARGS}"
 echo
 echo "| measure | tern | haproxy |"
 echo "|---|---:|---:|"

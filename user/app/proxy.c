@@ -163,13 +163,39 @@ static void release(struct px_conn *pc)
 	conn_free(pc);
 }
 
-/* Reset the client (closed() follows at once: the backend gets a RST). */
-static void abort_client(struct px_conn *pc)
+/* Both ends go: the backend's operations are cancelled (its socket closes
+ * with a RST if reset) and the client is reset (closed() follows at once).
+ * counter: what to count, or -1. */
+static void fail_both(struct px_conn *pc, int counter, bool reset)
 {
 	struct px *px = pc->px;
 
+	if (counter >= 0)
+		px->ctr[counter]++;
+	kill_backend(pc, reset);
 	if (pc->c)
 		tern_conn__abort(px->env.stack, pc->c, *px->env.now, px->env.out);
+}
+
+/* A callback of ours starts: pc stays allocated until leave(). */
+static void enter(struct px_conn *pc)
+{
+	pc->hold++;
+}
+
+static void leave(struct px_conn *pc)
+{
+	pc->hold--;
+	release(pc);
+}
+
+/* A ring operation of pc completed: false if pc is ending (the result
+ * does not matter any more; leave() still follows). */
+static bool op_enter(struct px_conn *pc)
+{
+	enter(pc);
+	pc->ops--;
+	return !pc->dead;
 }
 
 /* ---- client -> backend ---- */
@@ -180,15 +206,11 @@ static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 	struct px *px = pc->px;
 	uint32_t n = res > 0 ? (uint32_t)res : 0;
 
-	pc->hold++;
-	pc->ops--;
 	pc->sending = false;
-	if (pc->dead)
+	if (!op_enter(pc))
 		goto out;
 	if (res < 0) {
-		px->ctr[PX_BACKEND_RESETS]++;
-		kill_backend(pc, true);
-		abort_client(pc);
+		fail_both(pc, PX_BACKEND_RESETS, true);
 		goto out;
 	}
 	if (pc->hdr_off < pc->hdr_len) {
@@ -201,8 +223,7 @@ static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 	}
 	pump_c2b(pc);
 out:
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 /* Send the PROXY header, then c2b; once all is sent after the client's
@@ -232,8 +253,7 @@ static void pump_c2b(struct px_conn *pc)
 		return;
 	}
 	if (tern_backend__send(px->env.ring, &pc->op_send, pc->fd, p, n)) {
-		kill_backend(pc, true);
-		abort_client(pc);
+		fail_both(pc, -1, true);
 		return;
 	}
 	pc->sending = true;
@@ -272,15 +292,11 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	struct px_conn *pc = container_of(op, struct px_conn, op_recv);
 	struct px *px = pc->px;
 
-	pc->hold++;
-	pc->ops--;
 	pc->recving = false;
-	if (pc->dead)
+	if (!op_enter(pc))
 		goto out;
 	if (res < 0) {
-		px->ctr[PX_BACKEND_RESETS]++;
-		kill_backend(pc, true);
-		abort_client(pc);
+		fail_both(pc, PX_BACKEND_RESETS, true);
 		goto out;
 	}
 	if (res == 0)
@@ -292,8 +308,7 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	if (pc->beof && pc->bwr_shut)
 		backend_close(pc); /* both directions done on the backend */
 out:
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 /* Read the backend while b2c has room (tern's queue toward the client is
@@ -311,8 +326,7 @@ static void pump_b2c_recv(struct px_conn *pc)
 	if (n > buf - off)
 		n = buf - off;
 	if (tern_backend__recv(px->env.ring, &pc->op_recv, pc->fd, pc->b2c + off, n)) {
-		kill_backend(pc, true);
-		abort_client(pc);
+		fail_both(pc, -1, true);
 		return;
 	}
 	pc->recving = true;
@@ -327,14 +341,10 @@ static void connected(struct tern_ring_op *op, int res, uint32_t flags)
 	struct px *px = pc->px;
 	int n;
 
-	pc->hold++;
-	pc->ops--;
-	if (pc->dead)
+	if (!op_enter(pc))
 		goto out;
 	if (res < 0) {
-		px->ctr[PX_CONNECT_FAILS]++;
-		kill_backend(pc, false);
-		abort_client(pc);
+		fail_both(pc, PX_CONNECT_FAILS, false);
 		goto out;
 	}
 	pc->phase = PH_RELAY;
@@ -347,8 +357,7 @@ static void connected(struct tern_ring_op *op, int res, uint32_t flags)
 	pump_c2b(pc);
 	pump_b2c_recv(pc);
 out:
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 static int start_connect(struct px_conn *pc)
@@ -421,7 +430,7 @@ static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t l
 
 	if (!pc || pc->dead)
 		return;
-	pc->hold++;
+	enter(pc);
 	/* The credit guarantees len <= the free room in c2b. */
 	while (len) {
 		uint32_t off = pc->c2b_tail & (buf - 1), n = buf - off;
@@ -433,14 +442,11 @@ static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t l
 		p += n;
 		len -= n;
 	}
-	if (pc->phase == PH_DEFER && start_connect(pc)) {
-		kill_backend(pc, false);
-		abort_client(pc);
-	} else {
+	if (pc->phase == PH_DEFER && start_connect(pc))
+		fail_both(pc, -1, false);
+	else
 		pump_c2b(pc);
-	}
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 static void px_fin(void *ctx, struct tern_conn *c)
@@ -450,14 +456,13 @@ static void px_fin(void *ctx, struct tern_conn *c)
 
 	if (!pc || pc->dead)
 		return;
-	pc->hold++;
+	enter(pc);
 	pc->cfin = true;
 	if (pc->phase == PH_DEFER) /* nothing to relay: close as a server would */
 		tern_conn__close(px->env.stack, c, *px->env.now, px->env.out);
 	else
 		pump_c2b(pc);
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
@@ -466,11 +471,10 @@ static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 
 	if (!pc)
 		return;
-	pc->hold++;
+	enter(pc);
 	pc->b2c_head += bytes;
 	pump_b2c_recv(pc);
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 static void px_writable(void *ctx, struct tern_conn *c)
@@ -479,25 +483,20 @@ static void px_writable(void *ctx, struct tern_conn *c)
 
 	if (!pc)
 		return;
-	pc->hold++;
+	enter(pc);
 	pump_b2c_send(pc);
-	pc->hold--;
-	release(pc);
+	leave(pc);
 }
 
 static void px_timer(void *ctx, struct tern_conn *c)
 {
-	struct px *px = ctx;
 	struct px_conn *pc = tern_conn__user(c);
 
 	if (!pc || pc->dead || pc->phase == PH_RELAY)
 		return;
-	pc->hold++;
-	px->ctr[pc->phase == PH_DEFER ? PX_DEFER_TIMEOUTS : PX_CONNECT_TIMEOUTS]++;
-	kill_backend(pc, true);
-	abort_client(pc);
-	pc->hold--;
-	release(pc);
+	enter(pc);
+	fail_both(pc, pc->phase == PH_DEFER ? PX_DEFER_TIMEOUTS : PX_CONNECT_TIMEOUTS, true);
+	leave(pc);
 }
 
 static void px_closed(void *ctx, struct tern_conn *c, int reason)
