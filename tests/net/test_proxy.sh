@@ -311,7 +311,11 @@ ctr_ge() { [ "$(ctr "$1")" -ge "$2" ]; }
 
 # Nothing left: no relayed connection, buffer or backend socket.
 idle_clean() {
-	wait_until ctr_is ProxyConns 0 || fail "ProxyConns $(ctr ProxyConns) after the clients left"
+	wait_until ctr_is ProxyConns 0 || {
+		in_s "$TERNCTL" conns --dev "$DEV_S" --ctl "$CTL" | sed 's/^/    /' >&2
+		echo "    $(app_stats)" >&2
+		fail "ProxyConns $(ctr ProxyConns) after the clients left"
+	}
 	wait_until ctr_is ProxyBufBytes 0 || fail "ProxyBufBytes $(ctr ProxyBufBytes)"
 	wait_until ctr_is ProxyBackendFds 0 || fail "ProxyBackendFds $(ctr ProxyBackendFds)"
 	[ -z "$FD0" ] || [ "$(fd_count)" = "$FD0" ] || fail "tern has $(fd_count) fds, had $FD0"
@@ -537,6 +541,24 @@ t_defer() {
 	idle_clean
 }
 
+# Option errors: exit 2 with one "Error:" line, before touching anything.
+t_options() {
+	local a out rc
+
+	for a in "" "--backend 10.0.0.1" "--backend 10.0.0.1:80 --proxy-buf 5000" \
+		"--backend 10.0.0.1:80 --proxy-protocol v3" "--backend 10.0.0.1:80 --balance x" \
+		"--backend 10.0.0.1:80 --defer-accept 0" "--backend [::1]80"; do
+		rc=0
+		# shellcheck disable=SC2086
+		out=$("$TERN" --dev lo --addr 10.0.0.1 --port 80 --app proxy $a 2>&1) || rc=$?
+		[ "$rc" = 2 ] && [ "$(echo "$out" | grep -c '^Error: ')" = 1 ] ||
+			fail "'$a': exit $rc, '$out'"
+	done
+	rc=0
+	"$TERN" --dev lo --addr 10.0.0.1 --port 80 --backend 10.0.0.1:80 2>/dev/null || rc=$?
+	[ "$rc" = 2 ] || fail "--backend without --app proxy: exit $rc"
+}
+
 # ---- run -------------------------------------------------------------------
 
 net_need curl wrk nginx sha256sum
@@ -547,6 +569,7 @@ head -c $((XFER_MB << 20)) /dev/urandom >"$NET_TMP/www/big"
 start_backends || net_die "backends did not start: $(cat "$NET_TMP/nginx-error.log" 2>/dev/null)"
 echo "    transfers: $XFER_MB MiB each way"
 
+t_run "option errors" t_options
 proxy_start --backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
 t_run "curl through tern (IPv4, IPv6)" t_curl
 t_run "wrk keep-alive and Connection: close" t_wrk
