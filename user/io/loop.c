@@ -115,6 +115,8 @@ static void app_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
 	if (!w->app_cqes++)
 		w->now = tern_worker__clock();
 	op->cb(op, cqe->res, cqe->flags);
+	if (w->out.n > TERN_OUT_CAP / 2) /* many completions in one reap */
+		tern_path__emit(w, TERN_NO_FRAME);
 }
 
 static void on_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)

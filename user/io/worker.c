@@ -172,6 +172,8 @@ static int app_create(struct tern_worker *w)
 		.ring = &w->app_ring,
 	};
 
+	if (w->conf->app->counters && w->conf->app->ncounters > TERN_APP_MAX_COUNTERS)
+		return -E2BIG;
 	w->app_ctx = w->conf->app->worker_init(&env);
 	if (!w->app_ctx)
 		return errno ? -errno : -ENOMEM;
