@@ -563,6 +563,9 @@ t_options() {
 
 net_need curl wrk nginx sha256sum
 net_setup
+# After an RTO Linux moves a flow to another veth queue (another tern
+# stack); a NIC's RSS does not.
+in_c sysctl -qw net.core.txrehash=0
 write_helper
 mkdir -p "$NET_TMP/www"
 head -c $((XFER_MB << 20)) /dev/urandom >"$NET_TMP/www/big"

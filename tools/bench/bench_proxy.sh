@@ -27,6 +27,7 @@ LOAD_CPU=0
 
 net_need wrk curl nginx haproxy taskset
 net_setup
+in_c sysctl -qw net.core.txrehash=0 # no flow moves to another veth queue after an RTO
 # Both proxies get the same client and backend port room: 60k connections
 # per 5 s would otherwise exhaust the clients' ephemeral ports (TIME-WAIT).
 for ns in "$NS_C" "$NS_S"; do
