@@ -269,6 +269,7 @@ start_backends() {
 	proxy_backends || return 1
 	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9000 mux &
 	net_bg_pid $!
+	disown $!
 	wait_until test -e "$NET_TMP/ready-9000"
 }
 
@@ -513,6 +514,7 @@ start_b() {
 	ip netns exec "$NS_B" python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9006 http_id &
 	echo $! >"$NET_TMP/b.pid"
 	net_bg_pid $!
+	disown $! # killed on purpose: no "Terminated" from the shell
 	wait_until test -e "$NET_TMP/ready-9006"
 }
 
