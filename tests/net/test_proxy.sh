@@ -606,7 +606,7 @@ t_run "stop" proxy_stop
 
 start_b || net_die "backend B did not start"
 proxy_start --backend "$IP4_B:8080" --backend "$IP4_B:9006" --balance rr \
-	--health-interval 200 --health-timeout 200 --health-rise 2 --health-fall 2 ||
+	--health-interval 200 --health-timeout 1000 --health-rise 2 --health-fall 2 ||
 	net_die "tern did not start"
 FD0= # health check sockets come and go
 t_run "round robin; health check takes B out and puts it back" t_health
