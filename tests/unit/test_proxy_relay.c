@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * --app proxy's relay on a stack in virtual time (the client side, built
+ * segments) with a real io_uring and a real backend: a TCP listener on
+ * 127.0.0.1 in this process. The ring is driven here as the worker's loop
+ * drives it: submit, reap, call the op's callback.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "t.h"
+#include "user/app/proxy_priv.h"
+
+struct px_h {
+	struct h h;
+	void *app;
+	struct io_uring ring;
+	struct tern_ring r;
+	struct tern_app_opts o;
+	int lfd, bfd;
+	uint32_t iss, cseq, ts;
+};
+
+static struct px_h ph;
+
+static int backend_listen(struct sockaddr_in *sa)
+{
+	socklen_t len = sizeof(*sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof(*sa)) || listen(fd, 8) ||
+	    getsockname(fd, (struct sockaddr *)sa, &len)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Run the ring for about ms milliseconds: completions go to their ops. */
+static void pump(int ms)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 5 * 1000000 };
+
+	for (int i = 0; i < ms / 5; i++) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+
+		io_uring_submit(&ph.ring);
+		io_uring_wait_cqe_timeout(&ph.ring, &cqe, &ts);
+		io_uring_for_each_cqe(&ph.ring, head, cqe) {
+			if (io_uring_cqe_get_data64(cqe) > TERN_RING_TAG_MAX) {
+				struct tern_ring_op *op = io_uring_cqe_get_data(cqe);
+
+				op->cb(op, cqe->res, cqe->flags);
+			}
+			n++;
+		}
+		io_uring_cq_advance(&ph.ring, n);
+	}
+}
+
+/* The proxy on a fresh stack, a backend listening (listening: 0 = the
+ * port is closed again before the connect), one client connected. */
+static int px_open(int proxy_protocol, int listening)
+{
+	struct tern_listen_opts lo = { .rcv_buf = TERN_PROXY_BUF_DEF };
+	struct tern_app_env env;
+	struct sockaddr_in sa;
+	struct tern_seg s;
+
+	memset(&ph, 0, sizeof(ph));
+	ph.bfd = -1;
+	h_init(&ph.h, NULL);
+	if (io_uring_queue_init(64, &ph.ring, 0))
+		return 0;
+	ph.r.ring = &ph.ring;
+	ph.lfd = backend_listen(&sa);
+	if (ph.lfd < 0)
+		return 0;
+	if (!listening) {
+		close(ph.lfd);
+		ph.lfd = -1;
+	}
+	memcpy(&ph.o.proxy.backends[0].sa, &sa, sizeof(sa));
+	ph.o.proxy.backends[0].salen = sizeof(sa);
+	ph.o.proxy.nbackends = 1;
+	ph.o.proxy.proxy_protocol = (uint8_t)proxy_protocol;
+	ph.o.proxy.health_interval_ms = UINT32_MAX;
+	env = (struct tern_app_env){ .stack = ph.h.s, .out = &ph.h.out, .now = &ph.h.now,
+				     .max_conns = 16, .opts = &ph.o, .ring = &ph.r };
+	ph.app = tern_app_proxy.worker_init(&env);
+	if (!ph.app)
+		return 0;
+	s = h_seg(&ph.h, 0, 0, 0);
+	if (tern_stack__listen_opts(ph.h.s, &s.t.laddr, 80, &lo))
+		return 0;
+	tern_stack__set_app(ph.h.s, tern_app_proxy.ops, ph.app);
+	s = h_seg(&ph.h, TERN_TH_SYN, 1000, 0);
+	h_linux_syn_opts(&s, 5);
+	h_in(&ph.h, &s);
+	if (ph.h.out.n != 1)
+		return 0;
+	ph.iss = ph.h.tx[0].seq;
+	s = h_seg(&ph.h, TERN_TH_ACK, 1001, ph.iss + 1);
+	h_ts(&s, 6, 0);
+	s.win = 502;
+	h_in(&ph.h, &s);
+	ph.cseq = 1001;
+	ph.ts = 7;
+	return tern_stack__nconns(ph.h.s) == 1;
+}
+
+static void px_close(void)
+{
+	io_uring_queue_exit(&ph.ring); /* the worker's order: ring, then app */
+	tern_app_proxy.worker_fini(ph.app);
+	h_free(&ph.h);
+	if (ph.bfd >= 0)
+		close(ph.bfd);
+	if (ph.lfd >= 0)
+		close(ph.lfd);
+}
+
+/* The backend's end of the relayed connection (1 s receive timeout). */
+static int backend_accept(void)
+{
+	struct timeval tv = { .tv_sec = 1 };
+
+	ph.bfd = accept(ph.lfd, NULL, NULL);
+	if (ph.bfd >= 0)
+		setsockopt(ph.bfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return ph.bfd >= 0;
+}
+
+static void client(uint8_t flags, const void *p, uint32_t len, uint32_t ack)
+{
+	struct tern_seg s = h_seg(&ph.h, flags | TERN_TH_ACK, ph.cseq, ack);
+
+	h_ts(&s, ph.ts++, 0);
+	s.win = 502;
+	s.payload = p;
+	s.len = len;
+	ph.cseq += len + !!(flags & TERN_TH_FIN);
+	h_in(&ph.h, &s);
+}
+
+/* Exactly n bytes from the backend's socket, or fewer on EOF/timeout. */
+static ssize_t backend_read(uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = recv(ph.bfd, buf + got, n - got, 0);
+
+		if (r <= 0)
+			return got ? (ssize_t)got : r;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static uint64_t ctr(int i)
+{
+	uint64_t v[PX__COUNT];
+
+	tern_app_proxy.counters(ph.app, v);
+	return v[i];
+}
+
+static int out_has(uint8_t flag)
+{
+	for (uint32_t i = 0; i < ph.h.out.n; i++)
+		if (ph.h.tx[i].flags & flag)
+			return 1;
+	return 0;
+}
+
+/* Both ways, PROXY v2 first, half-close each way, everything released. */
+TEST(test_proxy_relay_both_ways_half_close)
+{
+	static const uint8_t hdr[28] = {
+		0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+		0x21, 0x11, 0x00, 0x0c, 10, 0, 0, 2, 10, 0, 0, 1, 0x9c, 0x40, 0x00, 0x50,
+	};
+	uint8_t buf[64];
+	const struct tern_tx *tx = NULL;
+
+	REQUIRE(px_open(2, 1));
+	client(TERN_TH_PSH, "hello", 5, ph.iss + 1); /* while the connect runs */
+	pump(50);
+	REQUIRE(backend_accept());
+	REQUIRE_EQ(backend_read(buf, 33), 33);
+	CHECK(!memcmp(buf, hdr, sizeof(hdr)));
+	CHECK(!memcmp(buf + 28, "hello", 5));
+	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), 5);
+
+	/* backend -> client, then the backend's FIN after its data */
+	REQUIRE_EQ(send(ph.bfd, "world", 5, 0), 5);
+	shutdown(ph.bfd, SHUT_WR);
+	ph.h.out.n = 0;
+	pump(50);
+	for (uint32_t i = 0; i < ph.h.out.n; i++)
+		if (ph.h.tx[i].len)
+			tx = &ph.h.tx[i];
+	REQUIRE(tx);
+	CHECK_EQ(tx->len, 5);
+	CHECK(!memcmp(tx->payload, "world", 5));
+	CHECK(out_has(TERN_TH_FIN));
+
+	/* the client still sends: it reaches the backend */
+	client(TERN_TH_PSH, "more", 4, ph.iss + 1 + 5 + 1);
+	pump(30);
+	REQUIRE_EQ(backend_read(buf, 4), 4);
+	CHECK(!memcmp(buf, "more", 4));
+
+	/* the client's FIN: the backend reads EOF; the connection ends */
+	client(TERN_TH_FIN, NULL, 0, ph.iss + 1 + 5 + 1);
+	pump(30);
+	CHECK_EQ(backend_read(buf, 1), 0);
+	CHECK_EQ(tern_stack__nconns(ph.h.s), 0);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_BUF_BYTES), 0);
+	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
+
+/* The client's FIN first: the backend gets EOF, its answer still comes. */
+TEST(test_proxy_relay_client_half_close)
+{
+	uint8_t buf[8];
+	int data = 0;
+
+	REQUIRE(px_open(0, 1));
+	pump(30);
+	REQUIRE(backend_accept());
+	client(TERN_TH_PSH | TERN_TH_FIN, "q", 1, ph.iss + 1);
+	pump(30);
+	REQUIRE_EQ(backend_read(buf, 2), 1);
+	CHECK_EQ(buf[0], 'q');
+	REQUIRE_EQ(send(ph.bfd, "answer", 6, 0), 6);
+	close(ph.bfd);
+	ph.bfd = -1;
+	ph.h.out.n = 0;
+	pump(30);
+	for (uint32_t i = 0; i < ph.h.out.n; i++)
+		data += ph.h.tx[i].len == 6 && !memcmp(ph.h.tx[i].payload, "answer", 6);
+	CHECK_EQ(data, 1);
+	CHECK(out_has(TERN_TH_FIN));
+	client(0, NULL, 0, ph.iss + 1 + 6 + 1); /* ACK of the data and the FIN */
+	pump(20);
+	CHECK_EQ(tern_stack__nconns(ph.h.s), 0);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
+
+TEST(test_proxy_backend_refused_resets_client)
+{
+	REQUIRE(px_open(0, 0));
+	ph.h.out.n = 0;
+	pump(30);
+	CHECK(out_has(TERN_TH_RST));
+	CHECK_EQ(ctr(PX_CONNECT_FAILS), 1);
+	CHECK_EQ(tern_stack__nconns(ph.h.s), 0);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
+
+TEST(test_proxy_client_rst_resets_backend)
+{
+	uint8_t buf[8];
+	ssize_t r;
+
+	REQUIRE(px_open(0, 1));
+	pump(30);
+	REQUIRE(backend_accept());
+	{
+		struct tern_seg s = h_seg(&ph.h, TERN_TH_RST, ph.cseq, 0);
+
+		h_in(&ph.h, &s);
+	}
+	pump(30);
+	r = recv(ph.bfd, buf, sizeof(buf), 0);
+	CHECK(r < 0 && errno == ECONNRESET);
+	CHECK_EQ(ctr(PX_CLIENT_RESETS), 1);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
+
+TEST(test_proxy_backend_rst_resets_client)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	REQUIRE(px_open(0, 1));
+	pump(30);
+	REQUIRE(backend_accept());
+	setsockopt(ph.bfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(ph.bfd);
+	ph.bfd = -1;
+	ph.h.out.n = 0;
+	pump(30);
+	CHECK(out_has(TERN_TH_RST));
+	CHECK_EQ(ctr(PX_BACKEND_RESETS), 1);
+	CHECK_EQ(tern_stack__nconns(ph.h.s), 0);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	px_close();
+}
+
+/* No connect answer within --backend-timeout: the client is reset. */
+TEST(test_proxy_connect_timeout_resets_client)
+{
+	REQUIRE(px_open(0, 1));
+	/* the connect has not been submitted yet: time runs out first */
+	ph.h.out.n = 0;
+	h_advance(&ph.h, (uint64_t)TERN_PROXY_CONNECT_MS_DEF * 1000000 + 1);
+	h_poll(&ph.h);
+	CHECK(out_has(TERN_TH_RST));
+	CHECK_EQ(ctr(PX_CONNECT_TIMEOUTS), 1);
+	pump(30); /* the cancelled connect comes back; then all is released */
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
