@@ -249,6 +249,26 @@ def flood_slow(host, port, secs, out, hold):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 
+def slow_reader(host, port, n, marker, pause):
+    """Asks for n stream bytes, reads none for `pause` seconds (marker
+    exists meanwhile), then reads them all and checks the digest."""
+    n = int(n)
+    s = conn(host, port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(b"source\n%d\n" % n)
+    open(marker, "w").close()
+    time.sleep(float(pause))
+    h, got = hashlib.sha256(), 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+    assert got == n and h.hexdigest() == digest(n), (got, n)
+    s.close()
+    print("    then read %d bytes, digest equal" % got)
+
 def hold(host, port, path):
     """Opens a connection, sends an HTTP request head without its end, holds."""
     s = conn(host, port)
@@ -338,6 +358,8 @@ t_curl() {
 	[ "$body" = A ] || fail "IPv4 body '$body'"
 	body=$(in_c curl -sS --max-time 10 -g "http://[$IP6_S]/id") || fail "curl over IPv6"
 	[ "$body" = A ] || fail "IPv6 body '$body'"
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" | grep -q 'ProxyAccepted *2$' ||
+		fail "ternctl stats does not show ProxyAccepted 2"
 	idle_clean
 }
 
@@ -445,6 +467,27 @@ t_slow() {
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "flood client failed"
 	wait_until grep -q '^slow closed' "$NET_TMP/events" || fail "the backend was not closed"
+	idle_clean
+}
+
+# A client that does not read: tern stops reading the backend once its
+# queue toward the client holds --proxy-buf; the transfer then completes.
+t_slow_client() {
+	local pid q rss0 rss1
+
+	rss0=$(rss_kb)
+	in_c python3 "$NET_TMP/px.py" slow_reader "$IP4_S" "$PORT" $((64 << 20)) \
+		"$NET_TMP/stalled" 3 &
+	pid=$!
+	net_bg_pid $pid
+	wait_until test -e "$NET_TMP/stalled" || fail "slow reader did not connect"
+	sleep 2
+	q=$(ctr ProxyQueuedToClient)
+	rss1=$(rss_kb)
+	echo "    client not reading: tern holds $q bytes toward it; RSS $rss0 -> $rss1 KiB"
+	[ "$q" -gt 0 ] && [ "$q" -le 65536 ] || fail "ProxyQueuedToClient $q, want 1..65536"
+	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
+	wait "$pid" || fail "slow reader failed"
 	idle_clean
 }
 
@@ -588,6 +631,7 @@ t_run "IPv6 client, both ways" t_v6_both
 t_run "backend RST -> client RST" t_backend_rst
 t_run "client RST mid-transfer -> backend reset" t_client_rst
 t_run "backend that does not read: bounded" t_slow
+t_run "client that does not read: bounded" t_slow_client
 t_run "stop" proxy_stop
 
 proxy_start --backend "$IP4_B:9999" --backend "$IP4_GONE:80" --backend-timeout 500 \
