@@ -15,7 +15,6 @@ DEV_BS=bs$NET_SUFFIX
 DEV_BB=bb$NET_SUFFIX
 IP4_BS=10.202.$NET_X.1
 IP4_B=10.202.$NET_X.2
-IP4_GONE=10.202.$NET_X.3 # on the link, answers nothing
 
 in_b() { ip netns exec "$NS_B" "$@"; }
 

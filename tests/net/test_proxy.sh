@@ -21,6 +21,7 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
 XFER_MB=${TERN_PROXY_XFER_MB:-1024}
+IP4_GONE=10.202.$NET_X.3 # on the backend link, answers nothing
 write_helper() {
 	cat >"$NET_TMP/px.py" <<'PYEOF'
 import hashlib, os, socket, struct, sys, threading, time
@@ -52,18 +53,22 @@ def log(d, msg):
     with open(os.path.join(d, "events"), "a") as f:
         f.write(msg + "\n")
 
+def read_digest(s):
+    """Reads s to EOF: (bytes, sha256 hex)."""
+    h, n = hashlib.sha256(), 0
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            return n, h.hexdigest()
+        h.update(b)
+        n += len(b)
+
 # ---- backend side ----------------------------------------------------------
 
 def sink(c, d):
     """Reads to EOF; answers "bytes sha256" and closes (client->backend)."""
-    h, n = hashlib.sha256(), 0
-    while True:
-        b = c.recv(1 << 20)
-        if not b:
-            break
-        h.update(b)
-        n += len(b)
-    c.sendall(b"%d %s\n" % (n, h.hexdigest().encode()))
+    n, hx = read_digest(c)
+    c.sendall(b"%d %s\n" % (n, hx.encode()))
     c.close()
     log(d, "sink %d" % n)
 
@@ -185,15 +190,9 @@ def download(host, port, n, after):
     t0 = time.time()
     s = conn(host, port)
     s.sendall(b"source\n%d\n" % n)
-    h, got = hashlib.sha256(), 0
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        h.update(b)
-        got += len(b)
+    got, hx = read_digest(s)
     assert got == n, (got, n)
-    assert h.hexdigest() == digest(n), "digest differs"
+    assert hx == digest(n), "digest differs"
     # the backend closed its side; ours still carries data
     s.sendall(b"x" * after)
     s.shutdown(socket.SHUT_WR)
@@ -258,14 +257,8 @@ def slow_reader(host, port, n, marker, pause):
     s.sendall(b"source\n%d\n" % n)
     open(marker, "w").close()
     time.sleep(float(pause))
-    h, got = hashlib.sha256(), 0
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        h.update(b)
-        got += len(b)
-    assert got == n and h.hexdigest() == digest(n), (got, n)
+    got, hx = read_digest(s)
+    assert got == n and hx == digest(n), (got, n)
     s.close()
     print("    then read %d bytes, digest equal" % got)
 
