@@ -29,13 +29,10 @@
  * operation of it is pending and no callback of it is running (hold).
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proxy_priv.h"
-
-#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
 
 enum px_phase {
 	PH_DEFER = 0,   /* waiting for the client's first byte */

@@ -10,11 +10,8 @@
  * workers, so nothing needs a lock.
  */
 #include <errno.h>
-#include <stddef.h>
 
 #include "proxy_priv.h"
-
-#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
 
 static void ts_ms(struct __kernel_timespec *ts, uint32_t ms)
 {

@@ -5,6 +5,7 @@
 #define TERN_APP_PROXY_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "app.h"
 #include "proxy.h"
@@ -40,6 +41,9 @@ enum {
 #undef X
 	PX__COUNT
 };
+
+/* The struct that embeds member m (a struct tern_ring_op) at p. */
+#define container_of(p, type, m) ((type *)((char *)(p) - offsetof(type, m)))
 
 struct px;
 
