@@ -386,7 +386,7 @@ static int parse_proxy(struct tern_proxy_opts *o, int opt, const char *s)
 	case OPT_BACKEND: return parse_backend(o, s);
 	case OPT_PROXY_PROTOCOL:
 		r = parse_word("--proxy-protocol", s, versions, 2);
-		o->proxy_protocol = (uint8_t)(r + 1);
+		o->proxy_protocol = (uint8_t)(r < 0 ? 0 : r + 1);
 		return r < 0 ? r : 0;
 	case OPT_BALANCE:
 		r = parse_word("--balance", s, balances, 2);
