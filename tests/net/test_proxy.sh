@@ -280,7 +280,8 @@ PYEOF
 
 start_backends() {
 	proxy_backends || return 1
-	in_b python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9000 mux &
+	# not through in_b: a shell in between would report the kill at exit
+	ip netns exec "$NS_B" python3 "$NET_TMP/px.py" serve "$IP4_B" "$NET_TMP" 9000 mux &
 	net_bg_pid $!
 	disown $!
 	wait_until test -e "$NET_TMP/ready-9000"
