@@ -11,7 +11,8 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
-	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk \
+	nginx gnuplot-nox
 
 ifeq ($(V),1)
 Q :=
@@ -57,6 +58,14 @@ XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -l
 TERNCTL_BIN := $(BUILD)/tools/ternctl
 TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
 
+# Benchmark tools: tern-flood (SYN generator that counts replies) and
+# tern-reflect (bare SYN -> SYN-ACK reflector, the harness ceiling), on
+# bpf/flood.bpf.o and user/io's AF_XDP socket and frame pool.
+FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
+FLOOD_BIN := $(BUILD)/tools/tern-flood
+REFLECT_BIN := $(BUILD)/tools/tern-reflect
+FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
+
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
 IO_SRCS := $(wildcard user/io/*.c)
@@ -74,7 +83,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
-	$(LIBTERN_A) $(LIBTERN_SO)
+	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -130,6 +139,21 @@ $(BPF_OBJ): bpf/tern.bpf.c
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+$(FLOOD_BPF_OBJ): bpf/flood.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(FLOOD_BIN): $(BUILD)/tools/flood/tern-flood.o $(FLOOD_COMMON) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
+$(REFLECT_BIN): $(BUILD)/tools/bench/reflect/tern-reflect.o $(FLOOD_COMMON) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
 $(TERNCTL_BIN): $(TERNCTL_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -173,7 +197,9 @@ test: deps
 	$(Q)tests/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core
+	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
+		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
+		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 
 # The demo: tern + echo on a veth pair in namespaces, clients, a SYN flood.
@@ -210,4 +236,5 @@ clean:
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
 	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
 	$(BUILD)/tools/demo/demo_core.d \
-	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)
+	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
+	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d
