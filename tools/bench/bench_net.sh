@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Network benchmarks, tern side by side with Linux and nginx, on a veth pair
 # between two namespaces built here (per-run names, removed on every exit
-# path by tests/net/lib.sh's trap). Prints progress on stderr and appends
-# "key=value" results to OUT_DIR/results.txt for report.py.
+# path by tests/net/lib.sh's trap). Needs root. Prints progress on stderr
+# and appends "key=value" results to OUT_DIR/results.txt for report.py.
+# BENCH_STEPS picks measurements (default: all, in order).
 #   tools/bench/bench_net.sh BUILD_DIR OUT_DIR
 #
 # CPUs: the generator and the clients (tern-flood, wrk, the legitimate
@@ -25,7 +26,7 @@ FLOOD_S=${BENCH_FLOOD_S:-5}          # seconds per flood measurement
 WRK_S=${BENCH_WRK_S:-5}              # seconds per wrk run
 LEGIT_N=${BENCH_LEGIT_N:-2000}       # legitimate clients under flood
 MEM_SIZES=${BENCH_MEM_SIZES:-"100000 1000000"}
-MEM_RATE=${BENCH_MEM_RATE:-200000}   # handshakes/s offered for the memory runs
+MEM_RATE=${BENCH_MEM_RATE:-100000}   # handshakes/s offered for the memory runs
 PORT=80
 FLOOD_NET=10.99.0.0/16               # tern-flood's default --src-net
 RES=$OUT/results.txt
@@ -171,7 +172,7 @@ syn_run() {
 syn_flood() {
 	say "1: SYN -> SYN-ACK, ${FLOOD_S}s floods at max rate"
 	reflect_up
-	syn_run reflect
+	syn_run reflect "$(cat "$NET_TMP/reflect.pid")"
 	trafgen_run
 	stop reflect
 	for m in always auto; do
@@ -319,8 +320,6 @@ mem() {
 	done
 }
 
-: >"$RES"
-res date "$(date -u +%Y-%m-%dT%H:%MZ)"
 for step in ${BENCH_STEPS:-syn_flood http_rate legit mem}; do
 	"$step"
 done
