@@ -29,12 +29,14 @@ flood() {
 }
 kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 out_rsts() { in_c awk '/^Tcp:/ && ++n == 2 { print $15 }' /proc/net/snmp; }
-no_xdp() { ! ip -n "$NS_C" link show "$DEV_C" | grep -q xdp; }
+has_xdp() { ip -n "$NS_C" link show "$DEV_C" | grep -q xdp; }
+no_xdp() { ! has_xdp; }
 
 check_reflect() {
 	local out rsts0 rsts1 pid
 
-	in_s "$REFLECT" --dev "$DEV_S" --addr "$IP4_S" >"$NET_TMP/reflect.out" \
+	# not through in_s: $! must be the reflector itself (ip netns exec execs it)
+	ip netns exec "$NS_S" "$REFLECT" --dev "$DEV_S" --addr "$IP4_S" >"$NET_TMP/reflect.out" \
 		2>"$NET_TMP/reflect.err" &
 	pid=$!
 	net_bg_pid "$pid"
@@ -69,10 +71,12 @@ check_ack() {
 check_sigterm() {
 	local pid rc=0
 
-	flood --duration 60 --rate "$RATE" >"$NET_TMP/flood.out" 2>"$NET_TMP/flood.err" &
+	ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
+		--dst-mac "$MAC_S" --quiet --duration 60 --rate "$RATE" \
+		>"$NET_TMP/flood.out" 2>"$NET_TMP/flood.err" &
 	pid=$!
 	net_bg_pid "$pid"
-	wait_until ip -n "$NS_C" link show "$DEV_C" | grep -q xdp || fail "no XDP program"
+	wait_until has_xdp || fail "no XDP program"
 	sleep 0.5
 	kill -TERM "$pid"
 	wait "$pid" || rc=$?

@@ -68,8 +68,27 @@ ip -n "$NS_S" route add "$FLOOD_NET" via "$IP4_C"
 # Linux's receive work on the server CPU: RPS from the veth's only queue.
 in_s sh -c "printf %x $((1 << SRV_CPU)) >/sys/class/net/$DEV_S/queues/rx-0/rps_cpus"
 MAC_S=$(ip -n "$NS_S" -br link show "$DEV_S" | awk '{ print $3 }')
+# BENCH_NAPI=threaded: the server veth's receive work (XDP for tern and the
+# reflector, GRO + TCP for Linux) in a NAPI thread pinned to the server
+# CPU instead of softirq on the sender's (the generator's) CPU.
+NAPI=${BENCH_NAPI:-softirq}
+if [ "$NAPI" = threaded ]; then
+	in_s ethtool -K "$DEV_S" gro on >/dev/null
+	in_s sh -c "echo 1 >/sys/class/net/$DEV_S/threaded"
+fi
+res napi "$NAPI"
 CTL=$NET_TMP/ctl.sock
 res cpus "generator $GEN_CPU, server $SRV_CPU"
+
+# Pin the server veth's NAPI threads (re-created when XDP comes and goes).
+pin_napi() {
+	local pid
+
+	[ "$NAPI" = threaded ] || return 0
+	for pid in $(ps -eo pid=,comm= | awk -v d="napi/$DEV_S-" 'index($2, d) == 1 { print $1 }'); do
+		taskset -pc "$SRV_CPU" "$pid" >/dev/null
+	done
+}
 
 # bg NAME CMD...: start CMD in the background, pid in $NET_TMP/NAME.pid.
 bg() {
@@ -106,17 +125,20 @@ tern_up() { # tern_up ARGS...: tern on the server CPU
 		--bpffs "$NET_BPFFS" --ctl "$CTL" --addr "$IP4_S" --port "$PORT" --cpus "$SRV_CPU" "$@"
 	wait_until grep -q '^tern: ready' "$NET_TMP/tern.err" ||
 		{ cat "$NET_TMP/tern.err" >&2; return 1; }
+	pin_napi
 }
 reflect_up() {
 	bg reflect taskset -c "$SRV_CPU" ip netns exec "$NS_S" "$REFLECT" --dev "$DEV_S" --addr "$IP4_S"
 	wait_until grep -q 'ready' "$NET_TMP/reflect.err" ||
 		{ cat "$NET_TMP/reflect.err" >&2; return 1; }
+	pin_napi
 }
 linux_up() { # linux_up MODE: a Linux listener on the server CPU
 	rm -f "$NET_TMP/listen.ready"
 	bg listen taskset -c "$SRV_CPU" ip netns exec "$NS_S" python3 "$HELP" listen "$IP4_S" \
 		"$PORT" "$1" "$NET_TMP/listen.ready"
 	wait_until test -e "$NET_TMP/listen.ready" || { cat "$NET_TMP/listen.err" >&2; return 1; }
+	pin_napi
 }
 
 # Busy jiffies of the server CPU: "softirq total-non-idle".
