@@ -318,7 +318,8 @@ mem() {
 	base=$(rss_kb "$(cat "$NET_TMP/tern.pid")")
 	stop tern
 	for n in $MEM_SIZES; do
-		tern_up --app discard --max-conns $((n + n / 8))
+		# tern preallocates its tables for --max-conns: sized to n exactly
+		tern_up --app discard --max-conns "$n"
 		out=$(flood --ack --count "$n" --rate "$MEM_RATE" --duration 60)
 		est=$(settle python3 "$HELP" nconns "$CTL")
 		rss=$(rss_kb "$(cat "$NET_TMP/tern.pid")")

@@ -68,10 +68,17 @@ def syn_section(r, out, targets):
         out.append("| %s | %s | %s | %s | %s | %s | %s (%s) |" % (
             label, fmt(sent), fmt(sa), fmt(ratio(sa, sent), 2), fmt(ratio(sa, refl), 2),
             fmt(ratio(sa, linux), 2), fmt(cpu), what))
-        rows.append((label, sa))
+        rows.append((label, sent, sa))
     out.append("")
-    out.append("Generator: tern-flood; trafgen with the same SYNs sent %s packets/s."
-               % fmt(num(r, "gen.trafgen_pps")))
+    bounded = [label for key, label in names if key.startswith("linux") and
+               ratio(num(r, "syn.%s.synack_pps" % key), num(r, "syn.%s.sent_pps" % key)) >= 0.99]
+    if bounded:
+        out.append("%s answered every SYN offered: that rate is bounded by what the generator "
+                   "reaches into the Linux stack through veth, not by Linux." % " and ".join(bounded))
+        out.append("")
+    out.append("Generator: tern-flood (AF_XDP, copy mode); trafgen with the same SYNs sent %s "
+               "packets/s. CPU: tern and the reflector: their process time; Linux: softirq "
+               "time of the server CPU." % fmt(num(r, "gen.trafgen_pps")))
     out.append("")
     t = num(r, "syn.tern_always.synack_pps")
     targets.append(("SYN-ACK rate >= 0.95 x reflector (tern always)", fmt(ratio(t, refl), 2),
@@ -168,7 +175,7 @@ def bars(path, title, ylabel, rows, cols):
                 "NaN" if v is None or math.isnan(v) else repr(float(v)) for v in row[1:])))
     plot = ", ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, c)
                      for i, c in enumerate(cols))
-    script = """set terminal png size 900,500
+    script = """set terminal png size 900,500 noenhanced
 set output '%s'
 set title '%s'
 set ylabel '%s'
@@ -212,8 +219,8 @@ def main():
     print("\n".join(out))
 
     plots = []
-    if bars(os.path.join(outdir, "syn.png"), "SYN -> SYN-ACK under flood", "SYN-ACKs/s",
-            syn, ["SYN-ACKs/s"]):
+    if bars(os.path.join(outdir, "syn.png"), "SYN -> SYN-ACK under flood", "packets/s",
+            syn, ["SYNs offered/s", "SYN-ACKs/s"]):
         plots.append("syn.png")
     if bars(os.path.join(outdir, "http.png"), "HTTP, wrk -t1 -c64", "per second", http,
             ["connections or requests/s"]):
