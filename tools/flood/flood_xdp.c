@@ -73,7 +73,8 @@ static int attach(struct tern_flood_xdp *fx, const char **what)
 		*what = "find flood_rx";
 		return -ENOENT;
 	}
-	err = bpf_xdp_attach(fx->ifindex, bpf_program__fd(prog),
+	fx->prog_fd = bpf_program__fd(prog);
+	err = bpf_xdp_attach(fx->ifindex, fx->prog_fd,
 			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
 	if (err) {
 		*what = "attach flood_rx (native XDP; is another program attached?)";
@@ -132,8 +133,11 @@ err_close:
 
 void tern_flood_xdp__close(struct tern_flood_xdp *fx)
 {
-	if (fx->attached)
-		bpf_xdp_detach(fx->ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	if (fx->attached) { /* only if it is still ours */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = fx->prog_fd);
+
+		bpf_xdp_detach(fx->ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xo);
+	}
 	if (fx->xsk_open)
 		tern_xsk__close(&fx->xsk);
 	if (fx->frames_init)

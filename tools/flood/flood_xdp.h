@@ -21,6 +21,7 @@ struct bpf_object;
 struct tern_flood_xdp {
 	struct bpf_object *obj;
 	int ifindex;
+	int prog_fd;
 	bool attached;
 	int xsks_fd;
 	struct tern_xsk xsk;
