@@ -43,6 +43,10 @@ def ratio(a, b):
     return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
 
 
+def nanmax(vals):
+    return max((v for v in vals if not math.isnan(v)), default=math.nan)
+
+
 def verdict(ok):
     return "n/a" if ok is None else ("pass" if ok else "miss")
 
@@ -52,7 +56,7 @@ def syn_section(r, out, targets):
              ("tern_auto", "tern --syncookies auto"), ("linux_2", "Linux, tcp_syncookies=2"),
              ("linux_1", "Linux, tcp_syncookies=1")]
     refl = num(r, "syn.reflect.synack_pps")
-    linux = max(num(r, "syn.linux_2.synack_pps"), num(r, "syn.linux_1.synack_pps"))
+    linux = nanmax([num(r, "syn.linux_2.synack_pps"), num(r, "syn.linux_1.synack_pps")])
     out.append("### 1. SYN -> SYN-ACK under a SYN flood at the generator's maximum\n")
     out.append("| server | SYNs offered/s | SYN-ACKs/s | replies/offered | vs reflector "
                "| vs Linux (best) | CPU ns per SYN-ACK |")
@@ -76,6 +80,14 @@ def syn_section(r, out, targets):
         out.append("%s answered every SYN offered: that rate is bounded by what the generator "
                    "reaches into the Linux stack through veth, not by Linux." % " and ".join(bounded))
         out.append("")
+    keys = [k for k, _ in names]
+    out.append("tern-flood's own ceiling in this run: up to %s SYNs/s sent, up to %s replies/s "
+               "counted, %s replies lost in its own RX ring over all runs." % (
+                   fmt(nanmax(num(r, "syn.%s.sent_pps" % k) for k in keys)),
+                   fmt(nanmax(num(r, "syn.%s.synack_pps" % k) for k in keys)),
+                   fmt(sum(v for v in (num(r, "syn.%s.rx_dropped" % k) for k in keys)
+                           if not math.isnan(v)))))
+    out.append("")
     out.append("Generator: tern-flood (AF_XDP, copy mode); trafgen with the same SYNs sent %s "
                "packets/s. CPU: tern and the reflector: their process time; Linux: softirq "
                "time of the server CPU." % fmt(num(r, "gen.trafgen_pps")))
