@@ -154,7 +154,8 @@ ns_per() { awk -v j="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
 trafgen_run() {
 	local a b t0 t1 pps cfg=$NET_TMP/syn.cfg mac
 
-	command -v trafgen >/dev/null || { res gen.trafgen_pps nan; return; }
+	command -v trafgen >/dev/null ||
+		{ say "  trafgen: not installed (make deps), not measured"; res gen.trafgen_pps nan; return; }
 	mac=$(sed 's/:/, 0x/g; s/^/0x/' <<<"$MAC_S")
 	cat >"$cfg" <<CFG
 { $mac, 0x02, 0, 0, 0, 0, 1, c16(0x0800),
@@ -262,6 +263,8 @@ http_rate() {
 		wrk_run nginx_close -H 'Connection: close'
 		wrk_run nginx_keepalive
 		stop nginx
+	else
+		say "  nginx: not installed (make deps), not measured"
 	fi
 }
 
