@@ -19,8 +19,10 @@ start=$(date +%s)
 	echo "machine=$(nproc) CPUs, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 } >"$results"
 
+net_rc=0
 if [ "$(id -u)" = 0 ]; then
-	"$here/bench_net.sh" "$1" "$1"
+	"$here/bench_net.sh" "$1" "$1" || net_rc=$?
+	[ "$net_rc" = 0 ] || echo "Error: bench: network benchmarks failed (exit $net_rc)" >&2
 else
 	echo "Error: bench: the network benchmarks need root (namespaces, XDP); core only" >&2
 fi
@@ -99,3 +101,4 @@ echo
 python3 "$here/report.py" "$results" "$1"
 echo
 echo "make bench: $(($(date +%s) - start)) s"
+exit "$net_rc"
