@@ -49,7 +49,7 @@ struct opts {
 	uint16_t port;
 	uint64_t rate, count;
 	double duration;
-	int ack, quiet;
+	int ack, quiet, have_mac;
 };
 
 struct counts {
@@ -172,6 +172,7 @@ static int parse(struct opts *o, int argc, char **argv)
 				   &o->dst_mac[1], &o->dst_mac[2], &o->dst_mac[3], &o->dst_mac[4],
 				   &o->dst_mac[5]) != 6)
 				return bad("--dst-mac", optarg);
+			o->have_mac = 1;
 			break;
 		case 'n': if (parse_net(o, optarg)) return -EINVAL; break;
 		case 'r': if (parse_u64("--rate", optarg, 100000000, &o->rate)) return -EINVAL; break;
@@ -188,7 +189,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		default: usage(stderr); return -EINVAL;
 		}
 	}
-	if (!o->dev || !o->dst || !o->port || !(o->dst_mac[0] | o->dst_mac[1] | o->dst_mac[5])) {
+	if (!o->dev || !o->dst || !o->port || !o->have_mac) {
 		usage(stderr);
 		return -EINVAL;
 	}
