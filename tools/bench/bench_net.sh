@@ -329,7 +329,7 @@ mem() {
 	for n in $MEM_SIZES; do
 		# tern preallocates its tables for --max-conns: sized to n exactly
 		tern_up --app discard --max-conns "$n"
-		out=$(flood --ack --count "$n" --rate "$MEM_RATE" --duration 60)
+		out=$(flood --ack --count "$n" --passes 2 --rate "$MEM_RATE" --duration 60)
 		est=$(settle python3 "$HELP" nconns "$CTL")
 		rss=$(rss_kb "$(cat "$NET_TMP/tern.pid")")
 		stop tern
@@ -341,7 +341,7 @@ mem() {
 		linux_up hold
 		sleep 1
 		slab0=$(slab_kb)
-		out=$(flood --ack --count "$n" --rate "$MEM_RATE" --duration 60)
+		out=$(flood --ack --count "$n" --passes 2 --rate "$MEM_RATE" --duration 60)
 		est=$(settle tcp_inuse)
 		slab1=$(slab_kb)
 		say "  linux $n: TCP sockets in use $est, Slab +$((slab1 - slab0)) kB; $out"

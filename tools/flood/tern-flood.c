@@ -47,7 +47,7 @@ struct opts {
 	uint8_t dst_mac[6];
 	uint32_t dst, net, mask; /* network order */
 	uint16_t port;
-	uint64_t rate, count;
+	uint64_t rate, count, passes; /* passes: times the --count pairs are sent */
 	double duration;
 	int ack, quiet, have_mac;
 };
@@ -92,6 +92,8 @@ static void usage(FILE *f)
 		"  --rate PPS            SYNs per second, 0 = as fast as possible (default 0)\n"
 		"  --duration S          seconds (default 5; with --count: at most this long)\n"
 		"  --count N             send exactly N SYNs from N distinct (address, port)\n"
+		"  --passes K            with --count: send the N pairs K times, so that a\n"
+		"                        handshake lost once completes later (default 1)\n"
 		"  --ack                 answer every SYN-ACK with the ACK completing the handshake\n"
 		"  --bpf-obj PATH        flood.bpf.o (default ../bpf/flood.bpf.o from the binary)\n"
 		"  --quiet               no per-second lines\n");
@@ -142,6 +144,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		{ "port", required_argument, NULL, 'p' },  { "dst-mac", required_argument, NULL, 'm' },
 		{ "src-net", required_argument, NULL, 'n' }, { "rate", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 't' }, { "count", required_argument, NULL, 'c' },
+		{ "passes", required_argument, NULL, 'P' },
 		{ "ack", no_argument, NULL, 'a' },         { "bpf-obj", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -153,6 +156,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->duration = 5;
+	o->passes = 1;
 	parse_net(o, "10.99.0.0/16");
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -177,6 +181,12 @@ static int parse(struct opts *o, int argc, char **argv)
 		case 'n': if (parse_net(o, optarg)) return -EINVAL; break;
 		case 'r': if (parse_u64("--rate", optarg, 100000000, &o->rate)) return -EINVAL; break;
 		case 'c': if (parse_u64("--count", optarg, 1ull << 40, &o->count)) return -EINVAL; break;
+		case 'P':
+			if (parse_u64("--passes", optarg, 1000, &o->passes))
+				return -EINVAL;
+			if (!o->passes)
+				return bad("--passes", optarg);
+			break;
 		case 't':
 			o->duration = strtod(optarg, &end);
 			if (*end || !(o->duration > 0 && o->duration <= 86400))
@@ -252,6 +262,7 @@ static void syn_fill(uint8_t *f, const uint8_t *tmpl, const struct opts *o, uint
 	uint64_t r = rnd();
 
 	if (o->count) {
+		i %= o->count;
 		host = (uint32_t)(i / 64512) + 1;
 		port = (uint32_t)(i % 64512) + 1024;
 	} else {
@@ -404,7 +415,7 @@ static void run(struct tern_flood_xdp *fx, const struct opts *o, const uint8_t *
 			prev = c;
 			tick = now + NS;
 		}
-		if (!linger && (stop || now >= end || (o->count && c.queued >= o->count)))
+		if (!linger && (stop || now >= end || (o->count && c.queued >= o->count * o->passes)))
 			linger = now + LINGER_NS;
 		if (linger && now >= linger)
 			break;
@@ -418,8 +429,8 @@ static void run(struct tern_flood_xdp *fx, const struct opts *o, const uint8_t *
 				if (want > BATCH)
 					want = BATCH;
 			}
-			if (o->count && want > o->count - c.queued)
-				want = o->count - c.queued;
+			if (o->count && want > o->count * o->passes - c.queued)
+				want = o->count * o->passes - c.queued;
 			send_syns(fx, tmpl, o, &c, (uint32_t)want);
 		}
 		tern_xsk__kick(&fx->xsk, &fx->frames);
