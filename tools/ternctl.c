@@ -4,7 +4,7 @@
  * and show its state and counters; talk to a running daemon through its
  * control socket (stats, conns, set, stop).
  *
- *   ternctl [-v] load|unload|status|stats|conns|set|stop [OPTIONS]
+ *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|top [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -26,15 +26,13 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "tools/ternctl.h"
 #include "user/io/ctl.h"
 #include "user/io/loader.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define MAX_ARGS 64 /* --addr / --port given per load */
-#ifndef TERN_CTL_DIR
-#define TERN_CTL_DIR "/run/tern" /* the daemon's default: DIR/IFACE.sock */
-#endif
 
 /* Options every command shares. */
 struct common {
@@ -43,6 +41,7 @@ struct common {
 	const char *bpffs;
 	bool json;
 	const char *ctl; /* control socket; default TERN_CTL_DIR/IFACE.sock */
+	bool prometheus; /* stats --prometheus */
 };
 
 struct cmd {
@@ -118,6 +117,9 @@ static bool common_opt(struct common *co, int c)
 		return true;
 	case 'j':
 		co->json = true;
+		return true;
+	case 'p': /* only stats offers it */
+		co->prometheus = true;
 		return true;
 	case 'c':
 		co->ctl = optarg;
@@ -538,7 +540,7 @@ static int not_loaded(const struct common *co, bool pins_only)
 
 static int cmd_unload(int argc, char **argv)
 {
-	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	int rc, err;
 
 	rc = dev_parse(argc, argv, &co, ":d:b:h", unload_opts, unload_help);
@@ -668,7 +670,7 @@ static void status_text(const struct common *co, const struct tern_status *st,
 
 static int cmd_status(int argc, char **argv)
 {
-	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct status_maps *sm;
 	struct tern_status st;
 	int rc, err;
@@ -1071,13 +1073,16 @@ static void print_payload(const char *payload)
 /* ---- stats ------------------------------------------------------------- */
 
 static const char stats_help[] =
-	"usage: ternctl stats --dev IFACE [--json] [--ctl PATH] [--bpffs DIR]\n"
+	"usage: ternctl stats --dev IFACE [--json|--prometheus] [--ctl PATH] [--bpffs DIR]\n"
 	"Print tern's counters: the running daemon's (per queue: frames,\n"
 	"connections, TCP counters; and the XDP program's) from its control\n"
 	"socket; without a daemon, the XDP program's from its pinned map.\n"
+	"Every counter is described in ternctl(8).\n"
 	"  -d, --dev IFACE     interface\n"
 	"  -j, --json          JSON output (the daemon's, as it sends it; without\n"
 	"                      a daemon {\"dev\", \"xdp\", \"daemon\": false})\n"
+	"  -p, --prometheus    Prometheus text format 0.0.4 (as the daemon's\n"
+	"                      --metrics listener serves it)\n"
 	"%s"
 	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
 	"  -h, --help          this text\n";
@@ -1086,6 +1091,7 @@ static const struct option stats_opts[] = {
 	{ "dev", required_argument, NULL, 'd' },
 	{ "bpffs", required_argument, NULL, 'b' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "prometheus", no_argument, NULL, 'p' },
 	{ "ctl", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -1127,12 +1133,27 @@ static const struct stats_source stats_sources[] = {
 
 #define NUM_SOURCES (sizeof(stats_sources) / sizeof(stats_sources[0]))
 
+/* The XDP counters as the daemon's metrics command names them. */
+static void print_prom_set(const struct common *co, const struct counter_set *cs)
+{
+	for (int i = 0; i < cs->n; i++)
+		printf("# HELP tern_xdp_%s_total XDP program counter %s (all CPUs).\n"
+		       "# TYPE tern_xdp_%s_total counter\ntern_xdp_%s_total{iface=\"%s\"} %" PRIu64 "\n",
+		       cs->names[i], cs->names[i], cs->names[i], cs->names[i], co->dev,
+		       (uint64_t)cs->vals[i]);
+}
+
 static void print_stats(const struct common *co, const struct counter_set *cs,
 			size_t n, const char *path)
 {
 	struct json j = { 0 };
 	size_t i;
 
+	if (co->prometheus) {
+		for (i = 0; i < n; i++)
+			print_prom_set(co, &cs[i]);
+		return;
+	}
 	if (co->json) {
 		j_open(&j, NULL, '{');
 		j_str(&j, "dev", co->dev);
@@ -1245,17 +1266,23 @@ static int stats_daemon(const struct common *co, const struct ctl_reply *r)
 
 static int cmd_stats(int argc, char **argv)
 {
-	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct ctl_reply r = { 0 };
 	char help[sizeof(stats_help) + sizeof(ctl_help_line)];
 	int rc;
 
 	snprintf(help, sizeof(help), stats_help, ctl_help_line);
-	rc = dev_parse(argc, argv, &co, ":d:jb:c:h", stats_opts, help);
+	rc = dev_parse(argc, argv, &co, ":d:jpb:c:h", stats_opts, help);
 	if (rc)
 		return rc;
-	rc = ctl_call(&co, "stats", &r);
-	if (!rc)
+	if (co.json && co.prometheus) {
+		error(EINVAL, "stats: --json and --prometheus exclude each other");
+		return EXIT_USAGE;
+	}
+	rc = ctl_call(&co, co.prometheus ? "metrics" : "stats", &r);
+	if (!rc && co.prometheus)
+		fputs(r.payload, stdout);
+	else if (!rc)
 		rc = stats_daemon(&co, &r);
 	else if (no_daemon(rc))
 		rc = stats_pinned(&co, r.path);
@@ -1306,7 +1333,7 @@ static void conns_table(const struct jr_doc *d, const struct jr_node *root)
 
 static int cmd_conns(int argc, char **argv)
 {
-	struct common co = { "conns", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "conns", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct ctl_reply r = { 0 };
 	char help[sizeof(conns_help) + sizeof(ctl_help_line)];
 	const struct jr_node *root;
@@ -1442,7 +1469,7 @@ static int set_request(int opt, const char *s, char *req, size_t size)
 
 static int cmd_set(int argc, char **argv)
 {
-	struct common co = { "set", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "set", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	char help[sizeof(set_help) + sizeof(ctl_help_line)];
 	struct ctl_reply r = { 0 };
 	char req[96] = "";
@@ -1499,7 +1526,7 @@ static const struct option stop_opts[] = {
 
 static int cmd_stop(int argc, char **argv)
 {
-	struct common co = { "stop", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "stop", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	char help[sizeof(stop_help) + sizeof(ctl_help_line)];
 	struct ctl_reply r = { 0 };
 	int rc;
@@ -1523,6 +1550,38 @@ static int cmd_stop(int argc, char **argv)
 	return rc;
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+static const char reload_help[] =
+	"usage: ternctl reload --dev IFACE [--ctl PATH]\n"
+	"Make the daemon on IFACE read its configuration file again (as SIGHUP\n"
+	"does): it applies syncookies, keepalive, backlog and log-level at once\n"
+	"and names every other changed key as needing a restart. A file with an\n"
+	"error (reported as FILE:LINE: message) changes nothing.\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static int cmd_reload(int argc, char **argv)
+{
+	struct common co = { "reload", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(reload_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	int rc;
+
+	snprintf(help, sizeof(help), reload_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:c:h", stop_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "reload", &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "reload", &r, rc);
+	if (!rc)
+		print_payload(r.payload);
+	ctl_free(&r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1533,6 +1592,8 @@ static const struct cmd cmds[] = {
 	{ "conns", cmd_conns, "the daemon's connections" },
 	{ "set", cmd_set, "change a setting of the running daemon" },
 	{ "stop", cmd_stop, "stop the daemon (it drains, then exits)" },
+	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
+	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
 };
 
 static void usage(FILE *f)

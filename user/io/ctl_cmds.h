@@ -19,6 +19,10 @@ struct tern_ctl_src {
 	const struct tern_maps *maps;
 	void (*stop)(void *arg);          /* the `stop` command */
 	void *stop_arg;
+	/* the `reload` command (NULL: none): reply text or -errno, as a
+	 * tern_ctl_handler */
+	int (*reload)(void *arg, char *reply, size_t cap);
+	void *reload_arg;
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

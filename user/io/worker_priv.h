@@ -73,6 +73,7 @@ struct tern_worker {
 	uint32_t tx_left;          /* copy mode: TX descriptors the kernel has not taken */
 	bool draining, finishing, finished;
 	uint64_t drain_end, finish_end, last_publish;
+	uint64_t kst_at;           /* last XDP_STATISTICS read */
 
 	struct tern_worker_stats c; /* counters kept here, copied to pub */
 };
