@@ -42,7 +42,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
-	$(BUILD)/user/io/conf.o
+	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -56,7 +56,7 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/tools/ternctl_top.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/tools/ternctl_top.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern

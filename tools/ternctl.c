@@ -29,6 +29,7 @@
 #include "tools/ternctl.h"
 #include "user/io/ctl.h"
 #include "user/io/loader.h"
+#include "user/io/metrics_name.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -1136,11 +1137,14 @@ static const struct stats_source stats_sources[] = {
 /* The XDP counters as the daemon's metrics command names them. */
 static void print_prom_set(const struct common *co, const struct counter_set *cs)
 {
-	for (int i = 0; i < cs->n; i++)
-		printf("# HELP tern_xdp_%s_total XDP program counter %s (all CPUs).\n"
-		       "# TYPE tern_xdp_%s_total counter\ntern_xdp_%s_total{iface=\"%s\"} %" PRIu64 "\n",
-		       cs->names[i], cs->names[i], cs->names[i], cs->names[i], co->dev,
-		       (uint64_t)cs->vals[i]);
+	char name[80];
+
+	for (int i = 0; i < cs->n; i++) {
+		tern_metrics__snake(cs->names[i], name, sizeof(name));
+		printf("# HELP tern_%s_total XDP program counter %s (all CPUs).\n"
+		       "# TYPE tern_%s_total counter\ntern_%s_total{iface=\"%s\"} %" PRIu64 "\n",
+		       name, cs->names[i], name, name, co->dev, (uint64_t)cs->vals[i]);
+	}
 }
 
 static void print_stats(const struct common *co, const struct counter_set *cs,
@@ -1192,7 +1196,7 @@ static void print_nonzero(const struct jr_doc *d, const struct jr_node *o)
 	const struct jr_node *k;
 
 	JR_EACH(d, o, k)
-		if (k->type == JR_NUM && k->u)
+		if (k->type == JR_NUM && k->u && strcmp(k->key, "queue"))
 			printf("  %-24s %" PRIu64 "\n", k->key, k->u);
 }
 
@@ -1209,7 +1213,6 @@ static void stats_queue(const struct jr_doc *d, const struct jr_node *q)
 {
 	static const char *const frame_keys[] = { "total", "free", "fill", "rx",
 						  "kept", "tx", "comp", "bad" };
-	static const char *const drop_keys[] = { "tx_drop_noframe", "tx_drop_ring" };
 	const struct jr_node *fr = jr_get(d, q, "frames");
 	bool ok = jr_b(d, fr, "ok");
 	size_t i;
@@ -1225,9 +1228,7 @@ static void stats_queue(const struct jr_doc *d, const struct jr_node *q)
 			printf(" %s %" PRIu64, frame_keys[i], jr_u(d, fr, frame_keys[i]));
 		putchar('\n');
 	}
-	for (i = 0; i < sizeof(drop_keys) / sizeof(drop_keys[0]); i++)
-		if (jr_u(d, q, drop_keys[i]))
-			printf("  %-24s %" PRIu64 "\n", drop_keys[i], jr_u(d, q, drop_keys[i]));
+	print_nonzero(d, q); /* every other counter of the queue */
 	print_nonzero(d, jr_get(d, q, "mib"));
 	print_nonzero(d, jr_get(d, q, "parse_drops"));
 }

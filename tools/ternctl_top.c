@@ -116,11 +116,11 @@ static const struct {
 	{ "tx-ring", { "tx_drop_ring_total" } },
 	{ "xsk-kernel", { "xsk_rx_dropped_total", "xsk_rx_ring_full_total",
 			  "xsk_rx_fill_ring_empty_total" } },
-	{ "backlog", { "tcp_TCPReqQFullDrop_total", "tcp_ListenOverflows_total" } },
-	{ "parse", { "tcp_InCsumErrors_total", "tcp_InDropTcpShort_total",
-		     "tcp_InDropIpTotLen_total", "tcp_InDropNotTcp_total" } },
-	{ "tcp", { "tcp_InErrs_total", "tcp_InDropOutOfWindow_total",
-		   "tcp_InDropNoTs_total", "tcp_InDropAckUnsent_total" } },
+	{ "backlog", { "tcp_tcp_req_q_full_drop_total", "tcp_listen_overflows_total" } },
+	{ "parse", { "tcp_in_csum_errors_total", "tcp_in_drop_tcp_short_total",
+		     "tcp_in_drop_ip_tot_len_total", "tcp_in_drop_not_tcp_total" } },
+	{ "tcp", { "tcp_in_errs_total", "tcp_in_drop_out_of_window_total",
+		   "tcp_in_drop_no_ts_total", "tcp_in_drop_ack_unsent_total" } },
 };
 
 static void print_row(const struct sample *a, const struct sample *b, int q)
@@ -132,9 +132,9 @@ static void print_row(const struct sample *a, const struct sample *b, int q)
 	       " %7" PRIu64 " %6" PRIu64 "\n",
 	       label, q == MAX_Q - 1 ? "" : val(b, "zerocopy", q) ? "zc" : "copy",
 	       rate(a, b, "rx_syn_total", q), rate(a, b, "tx_synack_total", q),
-	       rate(a, b, "tcp_SyncookiesSent_total", q), rate(a, b, "tcp_SyncookiesRecv_total", q),
-	       rate(a, b, "tcp_SyncookiesFailed_total", q), rate(a, b, "tcp_PassiveOpens_total", q),
-	       rate(a, b, "tcp_RetransSegs_total", q), val(b, "connections", q),
+	       rate(a, b, "tcp_syncookies_sent_total", q), rate(a, b, "tcp_syncookies_recv_total", q),
+	       rate(a, b, "tcp_syncookies_failed_total", q), rate(a, b, "tcp_passive_opens_total", q),
+	       rate(a, b, "tcp_retrans_segs_total", q), val(b, "connections", q),
 	       val(b, "half_open", q), val(b, "time_wait", q),
 	       val(b, "frames", q) - val(b, "frames_free", q) - val(b, "frames_fill", q));
 }

@@ -3,9 +3,9 @@
  * The metrics table and the Prometheus text format (version 0.0.4): for
  * each family one "# HELP" and one "# TYPE" line, then one sample per
  * queue labelled {iface="...",queue="N"}; counters end in _total. The
- * TCP counters keep Linux's MIB names (tern_tcp_SyncookiesSent_total, as
- * node_exporter's node_netstat_TcpExt_SyncookiesSent), the XDP program's
- * are per interface (tern_xdp_XdpSeen_total{iface}).
+ * TCP counters are Linux's MIB names in snake case, the MIB name in their
+ * help (SyncookiesSent: tern_tcp_syncookies_sent_total); the XDP
+ * program's are per interface (XdpSeen: tern_xdp_seen_total{iface}).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@
 
 #include "include/tern/xdp.h"
 #include "metrics.h"
+#include "metrics_name.h"
 #include "user/core/parse.h"
 
 #define put tern_out_buf__put
@@ -128,18 +129,18 @@ static void sample(struct tern_out_buf *o, const char *name, bool counter, const
 static void tcp_families(struct tern_out_buf *o, const char *dev,
 			 const struct tern_worker_stats *st, uint32_t n)
 {
-	char name[80];
+	char name[80] = "tcp_";
 
 	for (int i = 0; i < TERN_MIB__COUNT; i++) {
-		snprintf(name, sizeof(name), "tcp_%s", tern_mib_name(i));
-		put(o, "# HELP tern_%s_total TCP MIB counter %s (Linux name where one "
+		tern_metrics__snake(tern_mib_name(i), name + 4, sizeof(name) - 4);
+		put(o, "# HELP tern_%s_total TCP counter %s (the Linux MIB name where one "
 		       "exists; see ternctl(8)).\n# TYPE tern_%s_total counter\n",
 		    name, tern_mib_name(i), name);
 		for (uint32_t q = 0; q < n; q++)
 			sample(o, name, true, dev, st[q].queue, st[q].mib[i]);
 	}
 	for (int i = 1; i < TERN_PARSE__COUNT; i++) {
-		snprintf(name, sizeof(name), "tcp_%s", tern_parse_reason_name(i));
+		tern_metrics__snake(tern_parse_reason_name(i), name + 4, sizeof(name) - 4);
 		put(o, "# HELP tern_%s_total Frames the parser dropped: %s.\n"
 		       "# TYPE tern_%s_total counter\n",
 		    name, tern_parse_reason_name(i), name);
@@ -156,10 +157,13 @@ static void xdp_families(struct tern_out_buf *o, const char *dev, const uint64_t
 #undef X
 	};
 
+	char name[80];
+
 	for (int i = 0; xdp && i < TERN_XDP__COUNT; i++) {
-		put(o, "# HELP tern_xdp_%s_total XDP program counter %s (all CPUs).\n"
-		       "# TYPE tern_xdp_%s_total counter\ntern_xdp_%s_total{iface=\"",
-		    names[i], names[i], names[i], names[i]);
+		tern_metrics__snake(names[i], name, sizeof(name));
+		put(o, "# HELP tern_%s_total XDP program counter %s (all CPUs).\n"
+		       "# TYPE tern_%s_total counter\ntern_%s_total{iface=\"",
+		    name, names[i], name, name);
 		label_dev(o, dev);
 		put(o, "\"} %llu\n", (unsigned long long)xdp[i]);
 	}

@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Operations end to end: the daemon started from a configuration file;
+# `ternctl stats` as JSON (python json) and Prometheus text (promtool and a
+# strict parser); the HTTP /metrics listener (curl); rate-limited logging
+# of what the network triggers; `ternctl top`; `ternctl reload` and SIGHUP
+# applying the run-time keys and naming the rest; configuration errors as
+# FILE:LINE.
+#   tests/net/test_ops.sh BUILD_DIR
+NET_SUITE=test_ops
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+net_tern_arg "$@"
+TERNCTL=$(realpath "$1/tools/ternctl")
+[ -x "$TERNCTL" ] || { echo "Error: $TERNCTL: not built (make)" >&2; exit 2; }
+PORT=7
+MPORT=$((19000 + $$ % 1000))
+
+tctl() { in_s "$TERNCTL" "$1" --dev "$DEV_S" --ctl "$CTL" "${@:2}"; }
+mcurl() { in_s curl -sS --max-time 10 "$@"; }
+
+write_tools() {
+	cat >"$NET_TMP/check.py" <<'EOF2'
+import json, re, sys
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABELS = r'\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(?:,(?!\}))?)*\}'
+SAMPLE = re.compile(r"^(%s)(%s)? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]Inf|NaN)$" % (NAME, LABELS))
+HELP = re.compile(r"^# HELP (%s) (.*)$" % NAME)
+TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
+
+def prom(path, queues):
+    """Strict reading of the text format 0.0.4 as tern writes it: HELP then
+    TYPE before a family's samples, a family's samples together, counters
+    named *_total, every sample labelled iface (and queue 0..N-1 but for
+    the XDP program's), no family or series twice, a final newline."""
+    text = open(path).read()
+    assert text.endswith("\n"), "no final newline"
+    fams, types, series, cur = {}, {}, set(), None
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        m = HELP.match(line)
+        if m:
+            assert m.group(1) not in fams, "line %d: family %s twice" % (n, m.group(1))
+            fams[m.group(1)] = []
+            cur = m.group(1)
+            continue
+        m = TYPE.match(line)
+        if m:
+            assert m.group(1) == cur and cur not in types, "line %d: TYPE not after its HELP" % n
+            types[cur] = m.group(2)
+            if m.group(2) == "counter":
+                assert cur.endswith("_total"), "line %d: counter %s not *_total" % (n, cur)
+            continue
+        m = SAMPLE.match(line)
+        assert m, "line %d: not a sample: %r" % (n, line)
+        name, labels = m.group(1), m.group(2) or ""
+        assert name == cur and cur in types, "line %d: %s outside its family" % (n, name)
+        assert (name, labels) not in series, "line %d: series twice" % n
+        series.add((name, labels))
+        lab = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', labels))
+        assert "iface" in lab, "line %d: no iface label" % n
+        if not name.startswith("tern_xdp_"):
+            assert lab.get("queue") in [str(q) for q in range(queues)], "line %d: queue" % n
+        fams[cur].append((lab, float(m.group(3))))
+    for f, s in fams.items():
+        assert s, "family %s has no sample" % f
+    return fams
+
+def prom_check(path, queues):
+    f = prom(path, queues)
+    for k in ("tern_rx_frames_total", "tern_tx_synack_total", "tern_tcp_syncookies_sent_total",
+              "tern_tcp_in_csum_errors_total", "tern_connections", "tern_time_wait",
+              "tern_frames_free", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
+              "tern_xdp_seen_total"):
+        assert k in f, "no " + k
+    rx = sum(v for _, v in f["tern_rx_frames_total"])
+    assert rx > 0, "no frames received"
+    print("    %d families, %d samples, rx_frames %d" %
+          (len(f), sum(len(s) for s in f.values()), rx))
+
+def prom_value(path, name, queues):
+    print(int(sum(v for _, v in prom(path, queues)[name])))
+
+def stats(path, queues, metrics):
+    d = json.load(open(path))
+    qs, t = d["queues"], d["total"]
+    assert len(qs) == queues, "%d queues" % len(qs)
+    keys = ("rx_frames", "tx_frames", "rx_syn", "tx_synack", "tx_drop_noframe",
+            "tx_drop_ring", "tx_build_err", "xsk_kicks", "xsk_rx_dropped",
+            "xsk_rx_ring_full", "xsk_rx_fill_ring_empty", "nconns", "nreqs", "ntw",
+            "frames_free", "frames_bad")
+    for q in qs:
+        for k in keys + ("zerocopy",):
+            assert k in q, "queue %d: no %s" % (q["queue"], k)
+    for k in keys:
+        assert t[k] == sum(q[k] for q in qs), "total %s" % k
+    for k, v in t["mib"].items():
+        assert v == sum(q["mib"][k] for q in qs), "total %s" % k
+    for k, v in t["parse_drops"].items():
+        assert v == sum(q["parse_drops"][k] for q in qs), "total %s" % k
+    # Every Prometheus family has its JSON counterpart in a queue.
+    fams = prom(metrics, queues)
+    n = len(t["mib"]) + len(t["parse_drops"]) + len(d["xdp"])
+    assert len(fams) == n + len([k for k in qs[0] if k not in ("queue", "frames", "mib", "parse_drops")]), \
+        "%d families for %d JSON counters" % (len(fams), n)
+    assert t["rx_syn"] > 0 and t["tx_synack"] > 0, "no SYN / SYN-ACK counted"
+    print("    %d queues; totals are the sums; rx_syn %d tx_synack %d" %
+          (queues, t["rx_syn"], t["tx_synack"]))
+
+def total(path, name):
+    print(json.load(open(path))["total"]["mib"][name])
+
+fn = globals()[sys.argv[1]]
+fn(*[int(a) if a.isdigit() else a for a in sys.argv[2:]])
+EOF2
+	cat >"$NET_TMP/conn.py" <<'EOF2'
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(n):
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        b = s.recv(4)
+        if not b:
+            sys.exit("EOF before the echo")
+        got += b
+    s.close()
+    if n > 20:
+        time.sleep(0.02)
+EOF2
+	cat >"$NET_TMP/badhttp.py" <<'EOF2'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+codes = {}
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" if i % 2 else b"POST /metrics HTTP/1.1\r\n\r\n")
+    r = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        r += b
+    s.close()
+    code = r.split(b" ")[1].decode()
+    codes[code] = codes.get(code, 0) + 1
+print("    %s" % sorted(codes.items()))
+assert codes == {"404": n // 2, "405": n - n // 2}, codes
+EOF2
+}
+
+conns() { in_c timeout 60 python3 "$NET_TMP/conn.py" "$IP4_S" "$PORT" "$1"; }
+check() { python3 "$NET_TMP/check.py" "$@"; }
+
+write_conf() {
+	cat >"$CONF" <<EOF2
+# tern.conf for test_ops
+addr = $IP4_S
+port = $PORT
+app = echo
+queues = 2
+syncookies = $1
+backlog = $2
+log-level = $3
+metrics = 127.0.0.1:$MPORT
+ctl = $CTL
+EOF2
+}
+
+# ---- checks that need no network ----------------------------------------------
+
+# expect_start_error LINE_REGEX ARGS...: tern exits 2 with that one error line.
+expect_start_error() {
+	local want=$1 rc=0 out
+
+	shift
+	out=$("$TERN" "$@" 2>&1 >/dev/null) || rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 2 ] || fail "exit $rc, want 2"
+	[ "$(wc -l <<<"$out")" = 1 ] || fail "not one line"
+	grep -Eq "^$want\$" <<<"$out" || fail "want /$want/"
+}
+
+t_conf_errors() {
+	local f=$NET_TMP/bad.conf
+
+	printf '# comment\naddr = 10.0.0.1\nfrobnicate = 3\n' >"$f"
+	expect_start_error "Error: $f:3: unknown key frobnicate: Invalid argument" --config "$f"
+	printf 'addr = 10.0.0.1\nport = 80\n\nbacklog = 0\n' >"$f"
+	expect_start_error "Error: $f:4: --backlog 0 \\(1\\.\\.[0-9]+\\): Numerical result out of range" \
+		--config "$f" --dev lo
+	printf 'queues = 2\nqueues = 3\n' >"$f"
+	expect_start_error "Error: $f:2: key given twice queues: Invalid argument" --config "$f"
+	printf 'port 80\n' >"$f"
+	expect_start_error "Error: $f:1: expected 'key = value'" --config "$f"
+	printf 'metrics-remote = maybe\n' >"$f"
+	expect_start_error "Error: $f:1: metrics-remote \\(yes or no\\) maybe: Invalid argument" --config "$f"
+	expect_start_error "Error: $NET_TMP/none.conf: No such file or directory" --config "$NET_TMP/none.conf"
+	# the command line overrides the file: a bad backlog in the file is never parsed
+	printf 'backlog = 0\n' >"$f"
+	expect_start_error "Error: --addr is required: Invalid argument" --config "$f" --backlog 5 --dev lo
+}
+
+t_flag_errors() {
+	expect_start_error "Error: --metrics: not a loopback address \\(--metrics-remote allows it\\) 10.1.2.3:9100: Operation not permitted" \
+		--dev lo --addr 10.1.2.3 --port 80 --metrics 10.1.2.3:9100
+	expect_start_error "Error: --metrics \\(ADDR:PORT, \\[ADDR6\\]:PORT\\) 127.0.0.1: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --metrics 127.0.0.1
+	expect_start_error "Error: --log-level \\(err, warn, info, debug\\) loud: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --log-level loud
+	expect_start_error "Error: --log syslog2: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --log syslog2
+}
+
+# ---- with the daemon ------------------------------------------------------------
+
+t_started_from_file() {
+	grep -q "^tern: ready on $DEV_S (2 queues, app echo" "$NET_TMP/tern.log" || fail "not from the file"
+	grep -q "^tern: metrics on http://127.0.0.1:$MPORT/metrics" "$NET_TMP/tern.log" || fail "no metrics line"
+	conns 20
+}
+
+t_stats_json() {
+	tctl stats --json >"$NET_TMP/stats.json"
+	tctl stats --prometheus >"$NET_TMP/stats.prom"
+	check stats "$NET_TMP/stats.json" 2 "$NET_TMP/stats.prom"
+	tctl stats >"$NET_TMP/stats.txt"
+	grep -q '^queue 1 (copy\|^queue 1 (zero-copy' "$NET_TMP/stats.txt" || fail "no table"
+	grep -q '^  rx_syn  *[1-9]' "$NET_TMP/stats.txt" || fail "rx_syn not in the table"
+}
+
+t_prometheus() {
+	tctl stats --prometheus >"$NET_TMP/p.txt"
+	check prom_check "$NET_TMP/p.txt" 2
+	command -v promtool >/dev/null || { echo "    promtool: not installed (make deps), strict parser only"; return 0; }
+	promtool check metrics <"$NET_TMP/p.txt" >"$NET_TMP/promtool.out" 2>&1 ||
+		{ sed 's/^/    /' "$NET_TMP/promtool.out" | head; fail "promtool check metrics"; }
+	echo "    promtool check metrics: clean"
+	# A strict parser that accepts everything would be no check.
+	printf '# HELP x_total a\n# TYPE x_total counter\nx_total{iface="a",queue="0"} 1 2 3\n' >"$NET_TMP/bad.prom"
+	! check prom_check "$NET_TMP/bad.prom" 1 2>/dev/null || fail "strict parser took a bad line"
+}
+
+t_http_metrics() {
+	local hdr=$NET_TMP/hdr
+
+	mcurl -D "$hdr" -o "$NET_TMP/http.prom" "http://127.0.0.1:$MPORT/metrics" || fail "curl /metrics"
+	grep -qi '^HTTP/1.1 200 OK' "$hdr" || fail "status: $(head -1 "$hdr")"
+	grep -qi '^Content-Type: text/plain; version=0.0.4' "$hdr" || fail "content type"
+	check prom_check "$NET_TMP/http.prom" 2
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$NET_TMP/http.prom" >/dev/null 2>&1 || fail "promtool on /metrics"
+	fi
+	mcurl -I "http://127.0.0.1:$MPORT/metrics?x=1" >"$hdr" || fail "HEAD"
+	grep -qi '^Content-Length: [1-9]' "$hdr" || fail "HEAD: no length"
+	[ "$(mcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" = 404 ] || fail "/ not 404"
+	# counters only grow between two scrapes
+	local a b
+	a=$(check prom_value "$NET_TMP/http.prom" tern_rx_frames_total 2)
+	conns 3
+	mcurl -o "$NET_TMP/http2.prom" "http://127.0.0.1:$MPORT/metrics"
+	b=$(check prom_value "$NET_TMP/http2.prom" tern_rx_frames_total 2)
+	echo "    rx_frames $a -> $b"
+	[ "$b" -gt "$a" ] || fail "rx_frames did not grow"
+}
+
+t_http_log_rate_limited() {
+	local n0 n1
+
+	n0=$(grep -c 'metrics listener: request refused' "$NET_TMP/tern.log" || true)
+	in_s timeout 60 python3 "$NET_TMP/badhttp.py" "$MPORT" 200
+	n1=$(grep -c 'metrics listener: request refused' "$NET_TMP/tern.log" || true)
+	echo "    200 bad requests: $((n1 - n0)) log lines"
+	[ $((n1 - n0)) -ge 1 ] && [ $((n1 - n0)) -lt 100 ] || fail "not rate limited"
+	sleep 1.2
+	in_s timeout 60 python3 "$NET_TMP/badhttp.py" "$MPORT" 2 >/dev/null
+	wait_until grep -q 'tern: warning: [0-9]* messages suppressed' "$NET_TMP/tern.log" ||
+		fail "no 'messages suppressed' line"
+	grep 'messages suppressed' "$NET_TMP/tern.log" | tail -1 | sed 's/^/    /'
+}
+
+t_top() {
+	conns 150 &
+	local cpid=$!
+	tctl top --count 2 >"$NET_TMP/top.txt" || fail "top"
+	wait "$cpid" || fail "clients"
+	sed 's/^/    /' "$NET_TMP/top.txt"
+	[ "$(grep -c "^tern on $DEV_S: 2 queue(s)" "$NET_TMP/top.txt")" = 2 ] || fail "not 2 refreshes"
+	[ "$(grep -c '^total ' "$NET_TMP/top.txt")" = 2 ] || fail "no total rows"
+	[ "$(grep -c '^drops/s: no-frame ' "$NET_TMP/top.txt")" = 2 ] || fail "no drops rows"
+	# the clients open connections all along: some SYN/s and opens/s
+	awk '$1 == "total" && $2 > 0 && $3 > 0 && $7 > 0 { ok = 1 } END { exit !ok }' \
+		"$NET_TMP/top.txt" || fail "no SYN/s, SYN-ACK/s or opens/s in the total"
+	tctl top --once | grep -q '^q0 ' || fail "--once"
+	tctl top --count 0 2>/dev/null && fail "--count 0 accepted"
+	true
+}
+
+t_reload_applies() {
+	local s0 s1 out
+
+	write_conf always 32 warn
+	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	out=$(tctl reload) || fail "reload"
+	sed 's/^/    /' <<<"$out"
+	grep -qx 'syncookies: applied (syncookies always)' <<<"$out" || fail "syncookies"
+	grep -qx 'backlog: applied (backlog 32)' <<<"$out" || fail "backlog"
+	grep -qx 'log-level: applied (warn)' <<<"$out" || fail "log-level"
+	grep -qx 'queues: changed, needs a restart' <<<"$out" || fail "queues"
+	[ "$(wc -l <<<"$out")" = 4 ] || fail "other lines"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 5
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	echo "    SyncookiesSent $s0 -> $s1 after 5 connections"
+	[ "$s1" -ge $((s0 + 5)) ] || fail "syncookies always not applied"
+	out=$(tctl reload) || fail "second reload"
+	[ "$out" = "queues: changed, needs a restart" ] || fail "second reload: $out"
+}
+
+t_reload_error_changes_nothing() {
+	local rc=0 err s0 s1
+
+	write_conf never 32 warn
+	printf 'backlog = 16\nbogus key\n' >>"$CONF"
+	tctl reload >/dev/null 2>"$NET_TMP/err" || rc=$?
+	err=$(cat "$NET_TMP/err")
+	echo "    exit $rc: $err"
+	[ "$rc" = 1 ] || fail "exit $rc"
+	[ "$err" = "Error: reload: $CONF:12: expected 'key = value'" ] || fail "not FILE:LINE"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 3
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	[ "$s1" -ge $((s0 + 3)) ] || fail "syncookies changed by a file with an error"
+}
+
+t_sighup() {
+	local pid s0 s1
+
+	pid=$(tern_pid)
+	# log-level warn: the outcome of a reload (info) is not logged
+	write_conf always 32 warn
+	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	kill -HUP "$pid"
+	sleep 1
+	! grep -q 'SIGHUP: reload' "$NET_TMP/tern.log" || fail "info line at log-level warn"
+	# back to info and never: both applied, and said
+	write_conf never 64 info
+	kill -HUP "$pid"
+	wait_until grep -q 'SIGHUP: reload: log-level: applied (info)' "$NET_TMP/tern.log" ||
+		fail "no SIGHUP reload line"
+	grep 'SIGHUP: reload' "$NET_TMP/tern.log" | sed 's/^/    /'
+	grep -q 'SIGHUP: reload: syncookies: applied (syncookies never)' "$NET_TMP/tern.log" ||
+		fail "syncookies never"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 3
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	[ "$s1" = "$s0" ] || fail "cookies sent with syncookies never"
+}
+
+t_stop() {
+	tctl stop >/dev/null
+	for _ in $(seq 50); do
+		[ -s "$NET_TMP/tern.rc" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$NET_TMP/tern.rc" 2>/dev/null)" = 0 ] || fail "tern exit $(cat "$NET_TMP/tern.rc" 2>/dev/null)"
+	! mcurl -o /dev/null "http://127.0.0.1:$MPORT/metrics" 2>/dev/null || fail "metrics still served"
+}
+
+# ---- run ----------------------------------------------------------------------
+
+net_setup
+net_need curl
+write_tools
+CTL=$NET_TMP/ctl.sock
+CONF=$NET_TMP/tern.conf
+
+t_run "configuration errors are FILE:LINE: message, exit 2" t_conf_errors
+t_run "flag errors: --metrics not loopback, --log, --log-level" t_flag_errors
+write_conf auto 64 info
+tern_start --config "$CONF" || net_die "tern did not start from $CONF"
+t_run "started from the configuration file" t_started_from_file
+t_run "stats --json: every counter, totals are sums" t_stats_json
+t_run "stats --prometheus: strict parser and promtool" t_prometheus
+t_run "HTTP /metrics: 200, HEAD, 404, growing counters" t_http_metrics
+t_run "network-triggered log lines are rate limited" t_http_log_rate_limited
+t_run "top --count 2 / --once" t_top
+t_run "reload applies syncookies, backlog, log-level; names queues" t_reload_applies
+t_run "reload with a bad file: FILE:LINE, nothing changed" t_reload_error_changes_nothing
+t_run "SIGHUP reloads, logged at the new level" t_sighup
+t_run "stop: exit 0, listener gone" t_stop
+net_finish
