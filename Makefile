@@ -11,7 +11,8 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
-	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk \
+	libpcap-dev tcpdump prometheus
 
 ifeq ($(V),1)
 Q :=
@@ -56,7 +57,7 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/tools/ternctl_top.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -148,12 +149,12 @@ $(BUILD)/pic/%.o: %.c
 $(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtern.so.0 \
-		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread
+		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread -lpcap
 
 $(TERN_BIN): $(BUILD)/user/tern.o $(LIBTERN_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread -lpcap
 
 # libFuzzer target: always clang with ASan+UBSan, built from the core sources.
 $(FUZZ_BIN): tests/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard user/core/*.h)

@@ -4,7 +4,8 @@
  * and show its state and counters; talk to a running daemon through its
  * control socket (stats, conns, set, stop).
  *
- *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|top [OPTIONS]
+ *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|top|
+ *                capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -1595,6 +1596,7 @@ static const struct cmd cmds[] = {
 	{ "stop", cmd_stop, "stop the daemon (it drains, then exits)" },
 	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
 	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
+	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },
 };
 
 static void usage(FILE *f)

@@ -8,5 +8,6 @@
 #endif
 
 int ternctl_top(int argc, char **argv);      /* ternctl_top.c */
+int ternctl_capture(int argc, char **argv);  /* ternctl_capture.c */
 
 #endif

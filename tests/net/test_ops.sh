@@ -5,7 +5,7 @@
 # strict parser); the HTTP /metrics listener (curl); rate-limited logging
 # of what the network triggers; `ternctl top`; `ternctl reload` and SIGHUP
 # applying the run-time keys and naming the rest; configuration errors as
-# FILE:LINE.
+# FILE:LINE; `ternctl capture` read back with tcpdump -r.
 #   tests/net/test_ops.sh BUILD_DIR
 NET_SUITE=test_ops
 # shellcheck source=tests/net/lib.sh
@@ -365,6 +365,74 @@ t_sighup() {
 	[ "$s1" = "$s0" ] || fail "cookies sent with syncookies never"
 }
 
+# capture_bg FILE ARGS...: ternctl capture in the background, once it runs.
+capture_bg() {
+	local f=$1
+
+	shift
+	tctl capture --file "$f" "$@" >"$f.out" 2>&1 &
+	CAP_PID=$!
+	# the capture runs once the daemon says so
+	wait_until in_s python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"capture status\n")
+r = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    r += b
+sys.exit(0 if b"\"active\": true" in r else 1)' "$CTL" || fail "capture did not start"
+}
+
+t_capture_handshake_and_data() {
+	local f=$NET_TMP/all.pcap n
+
+	capture_bg "$f" --count 12
+	conns 3
+	wait "$CAP_PID" || { cat "$f.out"; fail "capture exit"; }
+	sed 's/^/    /' "$f.out"
+	grep -q '^capture: 12 frames written to ' "$f.out" || fail "not 12 frames"
+	tcpdump -nn -r "$f" >"$f.txt" 2>/dev/null || fail "tcpdump -r"
+	n=$(wc -l <"$f.txt")
+	sed 's/^/    /' "$f.txt" | head -8
+	[ "$n" = 12 ] || fail "tcpdump read $n frames, want 12 (--count)"
+	grep -q "> $IP4_S.$PORT: Flags \[S\]," "$f.txt" || fail "no SYN"
+	grep -q "$IP4_S.$PORT > .*: Flags \[S\.\]," "$f.txt" || fail "no SYN-ACK"
+	grep -q "> $IP4_S.$PORT: Flags \[P\.\],.* length 4" "$f.txt" || fail "no data in"
+	grep -q "$IP4_S.$PORT > .*: Flags \[P\.\],.* length 4" "$f.txt" || fail "no data out"
+}
+
+t_capture_filter() {
+	local f=$NET_TMP/syn.pcap
+
+	capture_bg "$f" --count 4 --filter "tcp[tcpflags] & tcp-syn != 0"
+	conns 4
+	wait "$CAP_PID" || { cat "$f.out"; fail "capture exit"; }
+	tcpdump -nn -r "$f" >"$f.txt" 2>/dev/null || fail "tcpdump -r"
+	sed 's/^/    /' "$f.txt" | head -4
+	[ "$(wc -l <"$f.txt")" = 4 ] || fail "not 4 frames"
+	[ "$(grep -c 'Flags \[S\.\?\],' "$f.txt")" = 4 ] || fail "a frame without SYN passed the filter"
+}
+
+t_capture_bounds_and_errors() {
+	local f=$NET_TMP/quiet.pcap out rc=0
+
+	tctl capture --file "$f" --seconds 1 >"$f.out" || fail "capture --seconds"
+	grep -q '^capture: 0 frames written' "$f.out" || fail "$(cat "$f.out")"
+	tcpdump -r "$f" 2>/dev/null | wc -l | grep -qx 0 || fail "not an empty pcap"
+	out=$(tctl capture --file "$f" --count 1 --filter "tcp port" 2>&1) || rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 1 ] && grep -q '^Error: capture: filter: ' <<<"$out" || fail "bad filter accepted"
+	capture_bg "$NET_TMP/busy.pcap" --seconds 30
+	rc=0
+	out=$(tctl capture --file "$f" --count 1 2>&1) || rc=$?
+	echo "    exit $rc: $out"
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID" || fail "capture after SIGINT"
+	grep -q '^capture: [0-9]* frames written' "$NET_TMP/busy.pcap.out" || fail "no summary after SIGINT"
+	[ "$rc" = 1 ] && grep -q 'a capture is running' <<<"$out" || fail "second capture not refused"
+}
+
 t_stop() {
 	tctl stop >/dev/null
 	for _ in $(seq 50); do
@@ -378,7 +446,7 @@ t_stop() {
 # ---- run ----------------------------------------------------------------------
 
 net_setup
-net_need curl
+net_need curl tcpdump
 write_tools
 CTL=$NET_TMP/ctl.sock
 CONF=$NET_TMP/tern.conf
@@ -396,5 +464,8 @@ t_run "top --count 2 / --once" t_top
 t_run "reload applies syncookies, backlog, log-level; names queues" t_reload_applies
 t_run "reload with a bad file: FILE:LINE, nothing changed" t_reload_error_changes_nothing
 t_run "SIGHUP reloads, logged at the new level" t_sighup
+t_run "capture: SYN, SYN-ACK and data, --count honoured" t_capture_handshake_and_data
+t_run "capture --filter: only what the filter takes" t_capture_filter
+t_run "capture --seconds, bad filter, one at a time, SIGINT" t_capture_bounds_and_errors
 t_run "stop: exit 0, listener gone" t_stop
 net_finish

@@ -5,6 +5,7 @@
  *   stats                               counters of every queue, summed, XDP
  *   metrics                             the same in Prometheus text format
  *   reload                              re-read the configuration file
+ *   capture start|status|stop ...       pcap of the workers' frames (capture.h)
  *   conns                               every connection (from the workers)
  *   set syncookies never|auto|always
  *   set keepalive IDLE,INTVL,COUNT      seconds, seconds, count; 0,0,0 off
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "ctl_cmds.h"
 #include "ctl_out.h"
 #include "metrics.h"
@@ -307,6 +309,8 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(src, &o);
+	if (!strncmp(cmd, "capture ", 8))
+		return tern_capture__cmd(&src->capture, src->workers, src->nworkers, cmd + 8, &o);
 	if (!strcmp(cmd, "metrics"))
 		return cmd_metrics(src, &o);
 	if (!strcmp(cmd, "reload") && src->reload)
@@ -319,7 +323,7 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		src->stop(src->stop_arg); /* drains, then the server ends */
 		return 0;
 	}
-	r = snprintf(reply, cap, "unknown command '%.40s' (stats, metrics, conns, set, reload, stop)", cmd);
+	r = snprintf(reply, cap, "unknown command '%.40s' (stats, metrics, conns, set, reload, capture, stop)", cmd);
 	(void)r;
 	return -EINVAL;
 }

@@ -8,6 +8,7 @@
 
 #include "loader.h"
 
+struct tern_capture;
 struct tern_worker;
 
 /* What the commands read; owned by the daemon, valid while the control
@@ -23,6 +24,7 @@ struct tern_ctl_src {
 	 * tern_ctl_handler */
 	int (*reload)(void *arg, char *reply, size_t cap);
 	void *reload_arg;
+	struct tern_capture *capture;     /* the capture session, control thread only */
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

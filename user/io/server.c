@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/io/capture.h"
 #include "user/io/ctl.h"
 #include "user/io/ctl_cmds.h"
 #include "user/io/loader.h"
@@ -366,6 +367,7 @@ static void ctl_stop(struct tern_server *d)
 {
 	tern_ctl__stop(d->ctl);
 	d->ctl = NULL;
+	tern_capture__end(&d->src.capture); /* before the workers go */
 }
 
 static void print_ready(const struct tern_server *d)
