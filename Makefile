@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
-	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o
+	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -205,6 +205,21 @@ install: all
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
+	$(Q)$(MAKE) --no-print-directory install-ops
+
+# Operations: man pages, the systemd unit (tern@IFACE.service reads
+# SYSCONFDIR/tern/IFACE.conf), an example configuration.
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-ops
+install-ops:
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/tern
+	install -m 644 man/tern.8 man/ternctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/tern.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/tern@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/tern@.service
+	install -m 644 tools/systemd/tern.conf.example $(DESTDIR)$(PREFIX)/share/doc/tern/
 
 clean:
 	rm -rf $(BUILD)

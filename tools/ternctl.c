@@ -120,7 +120,7 @@ static bool common_opt(struct common *co, int c)
 	case 'j':
 		co->json = true;
 		return true;
-	case 'p': /* only stats offers it */
+	case 'P': /* only stats offers it */
 		co->prometheus = true;
 		return true;
 	case 'c':
@@ -1083,7 +1083,7 @@ static const char stats_help[] =
 	"  -d, --dev IFACE     interface\n"
 	"  -j, --json          JSON output (the daemon's, as it sends it; without\n"
 	"                      a daemon {\"dev\", \"xdp\", \"daemon\": false})\n"
-	"  -p, --prometheus    Prometheus text format 0.0.4 (as the daemon's\n"
+	"  -P, --prometheus    Prometheus text format 0.0.4 (as the daemon's\n"
 	"                      --metrics listener serves it)\n"
 	"%s"
 	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
@@ -1093,7 +1093,7 @@ static const struct option stats_opts[] = {
 	{ "dev", required_argument, NULL, 'd' },
 	{ "bpffs", required_argument, NULL, 'b' },
 	{ "json", no_argument, NULL, 'j' },
-	{ "prometheus", no_argument, NULL, 'p' },
+	{ "prometheus", no_argument, NULL, 'P' },
 	{ "ctl", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -1274,7 +1274,7 @@ static int cmd_stats(int argc, char **argv)
 	int rc;
 
 	snprintf(help, sizeof(help), stats_help, ctl_help_line);
-	rc = dev_parse(argc, argv, &co, ":d:jpb:c:h", stats_opts, help);
+	rc = dev_parse(argc, argv, &co, ":d:jPb:c:h", stats_opts, help);
 	if (rc)
 		return rc;
 	if (co.json && co.prometheus) {

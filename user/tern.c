@@ -13,6 +13,7 @@
 
 #include "user/app/app.h"
 #include "user/io/log.h"
+#include "user/io/notify.h"
 #include "user/io/server_args.h"
 #include "user/io/xsk.h"
 
@@ -21,8 +22,11 @@ static void reload(struct tern_server *srv)
 {
 	static char reply[4096];
 	char *save = NULL;
-	int r = tern_server__reload(srv, reply, sizeof(reply));
+	int r;
 
+	tern_notify("RELOADING=1");
+	r = tern_server__reload(srv, reply, sizeof(reply));
+	tern_notify("READY=1");
 	for (char *l = strtok_r(reply, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		tern_log(r < 0 ? TERN_LOG_ERR : TERN_LOG_INFO, "SIGHUP: reload: %s", l);
 }
@@ -42,6 +46,7 @@ static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 			continue;
 		}
 		stops++;
+		tern_notify("STOPPING=1");
 		tern_log(TERN_LOG_INFO, "%s: %s", strsignal(sig),
 			 stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
 		tern_server__stop(srv, stops > 1);
@@ -70,5 +75,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
 		return 1;
+	tern_notify("READY=1"); /* systemd Type=notify */
 	return wait_signals(srv, &sigs);
 }

@@ -12,7 +12,9 @@ NET_SUITE=test_ops
 . "$(dirname "$0")/lib.sh"
 
 net_tern_arg "$@"
-TERNCTL=$(realpath "$1/tools/ternctl")
+BUILD=$(realpath "$1")
+SRC=$(realpath "$(dirname "$0")/../..")
+TERNCTL=$BUILD/tools/ternctl
 [ -x "$TERNCTL" ] || { echo "Error: $TERNCTL: not built (make)" >&2; exit 2; }
 PORT=7
 MPORT=$((19000 + $$ % 1000))
@@ -151,6 +153,20 @@ assert codes == {"404": n // 2, "405": n - n // 2}, codes
 EOF2
 }
 
+# A stand-in for systemd's notify socket: every datagram, one per line.
+notify_listen() {
+	python3 - "$NET_TMP/notify.sock" "$NET_TMP/notify.log" <<'EOF2' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+EOF2
+	net_bg_pid $!
+	wait_until test -S "$NET_TMP/notify.sock"
+}
+
 conns() { in_c timeout 60 python3 "$NET_TMP/conn.py" "$IP4_S" "$PORT" "$1"; }
 check() { python3 "$NET_TMP/check.py" "$@"; }
 
@@ -215,6 +231,44 @@ t_flag_errors() {
 }
 
 # ---- with the daemon ------------------------------------------------------------
+
+t_install_ops() {
+	local inst=$NET_TMP/inst m out unit
+
+	make -C "$SRC" --no-print-directory -s install BUILD="$BUILD" DESTDIR="$inst" PREFIX=/usr \
+		>"$NET_TMP/install.log" 2>&1 || { cat "$NET_TMP/install.log"; fail "make install"; }
+	for m in share/man/man8/tern.8 share/man/man8/ternctl.8 share/man/man5/tern.conf.5 \
+		lib/systemd/system/tern@.service share/doc/tern/tern.conf.example sbin/tern; do
+		[ -f "$inst/usr/$m" ] || fail "not installed: $m"
+	done
+	for m in "$inst"/usr/share/man/man*/*; do
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+		[ -z "$out" ] || fail "man -l $m: $out"
+		out=$(groff -man -ww -z "$m" 2>&1)
+		[ -z "$out" ] || fail "groff $m: $out"
+	done
+	echo "    man pages render without warnings"
+	# every metric the daemon exports is described in ternctl(8)
+	[ -s "$NET_TMP/stats.prom" ] || fail "no metrics to look up"
+	for m in $(grep '^# TYPE ' "$NET_TMP/stats.prom" | cut -d' ' -f3); do
+		grep -qF "\fB$m\fR" "$inst/usr/share/man/man8/ternctl.8" || fail "$m not in ternctl(8)"
+	done
+	grep -q 'ExecStart=/usr/sbin/tern --config /etc/tern/%i.conf --dev %i' \
+		"$inst/usr/lib/systemd/system/tern@.service" || fail "unit paths"
+	command -v systemd-analyze >/dev/null || { echo "    systemd-analyze: not installed"; return 0; }
+	# verified as an instance, with the built binaries at the unit's paths
+	mkdir -p "$NET_TMP/units"
+	unit=$NET_TMP/units/tern@lo.service
+	sed -e "s|/usr/sbin/tern |$BUILD/tern |" -e "s|/usr/sbin/ternctl |$BUILD/tools/ternctl |" \
+		"$inst/usr/lib/systemd/system/tern@.service" >"$unit"
+	out=$(MANPATH=$inst/usr/share/man systemd-analyze verify "$unit" 2>&1) || fail "verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	echo "    systemd-analyze verify tern@lo.service: clean"
+}
+
+t_notify_ready() {
+	grep -qx 'READY=1' "$NET_TMP/notify.log" || fail "no READY=1 to \$NOTIFY_SOCKET"
+}
 
 t_started_from_file() {
 	grep -q "^tern: ready on $DEV_S (2 queues, app echo" "$NET_TMP/tern.log" || fail "not from the file"
@@ -357,6 +411,7 @@ t_sighup() {
 	grep 'SIGHUP: reload' "$NET_TMP/tern.log" | sed 's/^/    /'
 	grep -q 'SIGHUP: reload: syncookies: applied (syncookies never)' "$NET_TMP/tern.log" ||
 		fail "syncookies never"
+	[ "$(grep -c '^RELOADING=1$' "$NET_TMP/notify.log")" = 2 ] || fail "no RELOADING=1 per SIGHUP"
 	tctl stats --json >"$NET_TMP/a.json"
 	conns 3
 	tctl stats --json >"$NET_TMP/b.json"
@@ -454,7 +509,9 @@ CONF=$NET_TMP/tern.conf
 t_run "configuration errors are FILE:LINE: message, exit 2" t_conf_errors
 t_run "flag errors: --metrics not loopback, --log, --log-level" t_flag_errors
 write_conf auto 64 info
-tern_start --config "$CONF" || net_die "tern did not start from $CONF"
+notify_listen
+NOTIFY_SOCKET=$NET_TMP/notify.sock tern_start --config "$CONF" || net_die "tern did not start from $CONF"
+t_run "READY=1 to \$NOTIFY_SOCKET (systemd Type=notify)" t_notify_ready
 t_run "started from the configuration file" t_started_from_file
 t_run "stats --json: every counter, totals are sums" t_stats_json
 t_run "stats --prometheus: strict parser and promtool" t_prometheus
@@ -468,4 +525,5 @@ t_run "capture: SYN, SYN-ACK and data, --count honoured" t_capture_handshake_and
 t_run "capture --filter: only what the filter takes" t_capture_filter
 t_run "capture --seconds, bad filter, one at a time, SIGINT" t_capture_bounds_and_errors
 t_run "stop: exit 0, listener gone" t_stop
+t_run "make install: man pages (render clean, every metric), unit (systemd-analyze verify)" t_install_ops
 net_finish
