@@ -504,7 +504,7 @@ void tern_ctl__stop(struct tern_ctl *ctl)
 	if (!ctl)
 		return;
 	if (write(ctl->stopfd, &one, sizeof(one)) != sizeof(one))
-		perror("tern: ctl stop");
+		tern_log(TERN_LOG_ERR, "control socket: stop: %s", strerror(errno));
 	pthread_join(ctl->thread, NULL);
 	io_uring_queue_exit(&ctl->ring);
 	close(ctl->stopfd);
