@@ -320,6 +320,24 @@ t_http_metrics() {
 	[ "$b" -gt "$a" ] || fail "rx_frames did not grow"
 }
 
+t_http_cannot_lock_out_ternctl() {
+	# 40 idle scrapers: they get at most half of the control thread's 32
+	# client slots, so ternctl is still answered.
+	in_s timeout 30 python3 - "$MPORT" "$NET_TMP/idle-ready" "$NET_TMP/idle-go" <<'EOF2' &
+import os, socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(40)]
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+EOF2
+	local ipid=$!
+	wait_until test -e "$NET_TMP/idle-ready" || { touch "$NET_TMP/idle-go"; fail "no idle clients"; }
+	tctl stats --json >/dev/null || { touch "$NET_TMP/idle-go"; fail "ternctl locked out"; }
+	touch "$NET_TMP/idle-go"
+	wait "$ipid" || true
+	echo "    ternctl answered with 40 idle HTTP clients"
+}
+
 t_http_log_rate_limited() {
 	local n0 n1
 
@@ -516,6 +534,7 @@ t_run "started from the configuration file" t_started_from_file
 t_run "stats --json: every counter, totals are sums" t_stats_json
 t_run "stats --prometheus: strict parser and promtool" t_prometheus
 t_run "HTTP /metrics: 200, HEAD, 404, growing counters" t_http_metrics
+t_run "idle HTTP clients cannot lock ternctl out" t_http_cannot_lock_out_ternctl
 t_run "network-triggered log lines are rate limited" t_http_log_rate_limited
 t_run "top --count 2 / --once" t_top
 t_run "reload applies syncookies, backlog, log-level; names queues" t_reload_applies

@@ -109,9 +109,20 @@ static void client_close(struct tern_ctl *ctl, int slot)
 	c->reply = NULL;
 }
 
+/* HTTP clients never take more than half the slots: scrapers cannot
+ * lock ternctl out. */
+static bool http_full(const struct tern_ctl *ctl)
+{
+	int n = 0;
+
+	for (int i = 0; i < TERN_CTL_MAX_CLIENTS; i++)
+		n += ctl->cl[i].fd >= 0 && ctl->cl[i].http;
+	return n >= TERN_CTL_MAX_CLIENTS / 2;
+}
+
 static void client_new(struct tern_ctl *ctl, int fd, bool http)
 {
-	for (int i = 0; i < TERN_CTL_MAX_CLIENTS; i++) {
+	for (int i = 0; i < TERN_CTL_MAX_CLIENTS && !(http && http_full(ctl)); i++) {
 		struct ctl_client *c = &ctl->cl[i];
 
 		if (c->fd >= 0)

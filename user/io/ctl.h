@@ -46,7 +46,8 @@ struct tern_ctl *tern_ctl__start(const char *path, tern_ctl_handler fn, void *ct
 /* The optional HTTP listener (the daemon's --metrics ADDR:PORT) served by
  * the same thread: HTTP/1.1 "GET /metrics" (or HEAD) answers the handler's
  * "metrics" command as text/plain; version=0.0.4, one request per
- * connection; anything else is 400/404/405. */
+ * connection; anything else is 400/404/405. HTTP clients take at most
+ * half of the TERN_CTL_MAX_CLIENTS slots. */
 struct tern_ctl_http {
 	struct sockaddr_storage addr;
 	socklen_t len;
