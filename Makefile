@@ -57,7 +57,8 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o \
+	$(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/user/io/metrics_name.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -83,7 +84,7 @@ help:
 	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench        run the benchmarks (never part of test)"
 	@echo "make demo         run the demo"
-	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX))"
+	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX)), with man pages and unit"
 	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
 	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
 
@@ -191,7 +192,7 @@ demo-core: deps
 # PREFIX/sbin: tern, ternctl; PREFIX/lib/tern: the XDP object (found from
 # the executables as ../lib/tern); PREFIX/lib: the core and apps libraries;
 # PREFIX/include/tern: the public headers, and the core's under core/.
-install: all
+install: all install-ops
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/tern \
 		$(DESTDIR)$(PREFIX)/include/tern/core
 	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
@@ -205,7 +206,6 @@ install: all
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
-	$(Q)$(MAKE) --no-print-directory install-ops
 
 # Operations: man pages, the systemd unit (tern@IFACE.service reads
 # SYSCONFDIR/tern/IFACE.conf), an example configuration.

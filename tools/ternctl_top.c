@@ -158,7 +158,7 @@ static void show(const char *dev, const struct sample *a, const struct sample *b
 		fputs("\033[H\033[2J", stdout);
 	printf("tern on %s: %d queue(s), rates over %.2f s\n", dev, b->nq, b->t - a->t);
 	printf("%-6s %-4s %9s %9s %8s %8s %8s %8s %8s %7s %7s %7s %6s\n", "queue", "mode", "SYN/s",
-	       "SYNACK/s", "ckSent/s", "ckOk/s", "ckFail/s", "opens/s", "retx/s", "estab",
+	       "SYNACK/s", "ckSent/s", "ckOk/s", "ckFail/s", "opens/s", "retx/s", "conns",
 	       "synrcvd", "tw", "frUse");
 	for (int q = 0; q < b->nq; q++)
 		print_row(a, b, q);
@@ -172,9 +172,10 @@ static const char top_help[] =
 	"usage: ternctl top --dev IFACE [--ctl PATH] [--count N | --once]\n"
 	"Live view of the daemon on IFACE, refreshed every second: SYN/s,\n"
 	"SYN-ACK/s, SYN cookies sent/validated/failed per second, handshakes\n"
-	"completed per second, retransmits/s, connections (estab), half-open\n"
-	"(synrcvd), TIME-WAIT (tw), UMEM frames in use (not free or on the fill\n"
-	"ring), zero-copy or copy mode per queue, and drops/s by reason.\n"
+	"completed per second, retransmits/s, connections past the handshake\n"
+	"(conns), half-open (synrcvd), TIME-WAIT (tw), UMEM frames in use (not\n"
+	"free or on the fill ring), zero-copy or copy mode per queue, and drops/s\n"
+	"by reason.\n"
 	"  -d, --dev IFACE     interface\n"
 	"  -c, --ctl PATH      the daemon's control socket (default " TERN_CTL_DIR "/IFACE.sock)\n"
 	"  -n, --count N       print N refreshes, one after the other, and exit\n"
