@@ -475,21 +475,24 @@ static int parse_bool(const char *key, const char *s)
 	return parse_word(what, s, words, 2);
 }
 
-/* One entry of the file, unless the command line set its key. */
-static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e,
-		       const bool *cli, bool *file, uint32_t max_frame)
+/* One entry of the file, unless the command line set its key; *seen
+ * has a bit per key the file gave before. */
+static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uint64_t *seen,
+		       uint32_t max_frame)
 {
 	const struct option *o = find_opt(e->key);
+	uint64_t bit;
 	int opt, r;
 
 	snprintf(where, sizeof(where), "%s:%d: ", a->conf.path, e->line);
 	if (!o || o->val == OPT_CONFIG || o->val == OPT_HELP)
 		return fail("unknown key", e->key, EINVAL);
 	opt = o->val;
-	if (file[opt - OPT_DEV] && !repeatable(opt))
+	bit = 1ull << (opt - OPT_DEV);
+	if ((*seen & bit) && !repeatable(opt))
 		return fail("key given twice", e->key, EINVAL);
-	file[opt - OPT_DEV] = true;
-	if (cli[opt - OPT_DEV])
+	*seen |= bit;
+	if (a->cli_set & bit)
 		return 0;
 	if (o->has_arg == no_argument) {
 		r = parse_bool(e->key, e->val);
@@ -498,9 +501,9 @@ static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e,
 	return parse_one(a, opt, e->val, max_frame);
 }
 
-static int parse_file(struct tern_args *a, const bool *cli, uint32_t max_frame)
+static int parse_file(struct tern_args *a, uint32_t max_frame)
 {
-	bool file[OPT__END - OPT_DEV] = { 0 };
+	uint64_t seen = 0;
 	char err[512];
 	int r = tern_conf__load(&a->conf, a->config, err, sizeof(err));
 
@@ -509,7 +512,7 @@ static int parse_file(struct tern_args *a, const bool *cli, uint32_t max_frame)
 		return -EINVAL;
 	}
 	for (int i = 0; !r && i < a->conf.n; i++)
-		r = apply_entry(a, &a->conf.e[i], cli, file, max_frame);
+		r = apply_entry(a, &a->conf.e[i], &seen, max_frame);
 	where[0] = 0;
 	return r ? -EINVAL : 0;
 }
@@ -522,7 +525,6 @@ int tern_args__parse(struct tern_args *a, int argc, char **argv, uint32_t max_fr
 int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max_frame,
 			FILE *err)
 {
-	bool cli[OPT__END - OPT_DEV] = { 0 };
 	int opt;
 
 	_Static_assert(OPT__END - OPT_DEV <= 64, "cli_set is a 64-bit mask");
@@ -542,12 +544,11 @@ int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max
 			return fail("unknown option or missing argument", argv[optind - 1], EINVAL);
 		if (parse_one(a, opt, optarg, max_frame))
 			return -EINVAL;
-		cli[opt - OPT_DEV] = true;
 		a->cli_set |= 1ull << (opt - OPT_DEV);
 	}
 	if (optind < argc)
 		return fail("unexpected argument", argv[optind], EINVAL);
-	if (a->config && parse_file(a, cli, max_frame))
+	if (a->config && parse_file(a, max_frame))
 		return -EINVAL;
 	if (check_required(a))
 		return -EINVAL;
