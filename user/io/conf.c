@@ -68,7 +68,8 @@ static int parse_line(struct tern_conf *c, char *raw, int line, char *err, size_
 	key = trim(s);
 	val = trim(eq + 1);
 	if (!valid_key(key))
-		return bad(err, errlen, c->path, line, "bad key (a lower-case letter, then letters, digits, '-')");
+		return bad(err, errlen, c->path, line,
+			   "bad key (a lower-case letter, then letters, digits, '-')");
 	if (!*val)
 		return bad(err, errlen, c->path, line, "empty value");
 	if (c->n >= TERN_CONF_MAX_ENTRIES)

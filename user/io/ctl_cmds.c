@@ -323,7 +323,9 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		src->stop(src->stop_arg); /* drains, then the server ends */
 		return 0;
 	}
-	r = snprintf(reply, cap, "unknown command '%.40s' (stats, metrics, conns, set, reload, capture, stop)", cmd);
+	r = snprintf(reply, cap,
+		     "unknown command '%.40s' (stats, metrics, conns, set, reload, capture, stop)",
+		     cmd);
 	(void)r;
 	return -EINVAL;
 }
