@@ -12,7 +12,7 @@ FUZZ_SECONDS ?= 60
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
 	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk \
-	nginx gnuplot-nox netsniff-ng
+	nginx gnuplot-nox netsniff-ng libpcap-dev tcpdump prometheus
 
 ifeq ($(V),1)
 Q :=
@@ -42,7 +42,8 @@ APP_LIB := $(BUILD)/libternapp.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
-UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o
+UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
+	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -56,7 +57,9 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o \
+	$(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/tools/ternctl_json.o \
+	$(BUILD)/user/io/metrics_name.o
 
 # Benchmark tools: tern-flood (SYN generator that counts replies) and
 # tern-reflect (bare SYN -> SYN-ACK reflector, the harness ceiling), on
@@ -90,7 +93,7 @@ help:
 	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench        run the benchmarks (never part of test)"
 	@echo "make demo         run the demo"
-	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX))"
+	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX)), with man pages and unit"
 	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
 	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
 
@@ -171,12 +174,12 @@ $(BUILD)/pic/%.o: %.c
 $(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtern.so.0 \
-		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread
+		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread -lpcap
 
 $(TERN_BIN): $(BUILD)/user/tern.o $(LIBTERN_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread -lpcap
 
 # libFuzzer target: always clang with ASan+UBSan, built from the core sources.
 $(FUZZ_BIN): tests/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard user/core/*.h)
@@ -215,7 +218,7 @@ demo-core: deps
 # PREFIX/sbin: tern, ternctl; PREFIX/lib/tern: the XDP object (found from
 # the executables as ../lib/tern); PREFIX/lib: the core and apps libraries;
 # PREFIX/include/tern: the public headers, and the core's under core/.
-install: all
+install: all install-ops
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/tern \
 		$(DESTDIR)$(PREFIX)/include/tern/core
 	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
@@ -229,6 +232,20 @@ install: all
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
+
+# Operations: man pages, the systemd unit (tern@IFACE.service reads
+# SYSCONFDIR/tern/IFACE.conf), an example configuration.
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-ops
+install-ops:
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/tern
+	install -m 644 man/tern.8 man/ternctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/tern.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/tern@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/tern@.service
+	install -m 644 tools/systemd/tern.conf.example $(DESTDIR)$(PREFIX)/share/doc/tern/
 
 clean:
 	rm -rf $(BUILD)

@@ -392,6 +392,11 @@ uint32_t tern_stack__nreqs(const struct tern_stack *s)
 	return s->reqs.used;
 }
 
+uint32_t tern_stack__ntw(const struct tern_stack *s)
+{
+	return s->tws.used;
+}
+
 const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c)
 {
 	return &c->n.t;

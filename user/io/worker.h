@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/if_xdp.h>
 
 #include "user/app/app.h"
 #include "user/core/tcp.h"
@@ -44,6 +45,8 @@ struct tern_worker_stats {
 	struct tern_xsk_stats xsk;
 	uint64_t rx_frames;               /* frames read off the RX ring */
 	uint64_t tx_frames;               /* frames submitted to the TX ring */
+	uint64_t rx_syn;                  /* SYNs (no ACK) received */
+	uint64_t tx_synack;               /* SYN-ACKs queued (cookie or not, retransmits too) */
 	uint64_t tx_drop_noframe;         /* reply dropped: no free frame */
 	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
 	uint64_t tx_build_err;            /* tern_build() failed */
@@ -53,8 +56,10 @@ struct tern_worker_stats {
 	uint64_t ring_errors;             /* unexpected io_uring results */
 	uint64_t mib[TERN_MIB__COUNT];
 	uint64_t parse_drops[TERN_PARSE__COUNT];
+	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read <= 1/s */
 	uint32_t nconns;
 	uint32_t nreqs;
+	uint32_t ntw;                     /* TIME-WAIT records */
 	uint32_t queue;
 	bool zc;
 	bool draining;
