@@ -5,8 +5,8 @@
 # seeing it (no RSTs); --ack completes real handshakes on tern; SIGTERM
 # ends the flood cleanly and detaches its XDP program; bad arguments exit 2.
 # Low rates only: counts are checked, never speeds.
-#   tests/net/test_flood.sh BUILD_DIR
-NET_SUITE=test_flood
+#   tests/net/test_benchtools.sh BUILD_DIR
+NET_SUITE=test_benchtools
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 
