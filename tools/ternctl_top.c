@@ -131,7 +131,7 @@ static void print_row(const struct sample *a, const struct sample *b, int q)
 	printf("%-6s %-4s %9.0f %9.0f %8.0f %8.0f %8.0f %8.0f %8.0f %7" PRIu64 " %7" PRIu64
 	       " %7" PRIu64 " %6" PRIu64 "\n",
 	       label, q == MAX_Q - 1 ? "" : val(b, "zerocopy", q) ? "zc" : "copy",
-	       rate(a, b, "rx_syn_total", q), rate(a, b, "tx_synack_total", q),
+	       rate(a, b, "tcp_in_syns_total", q), rate(a, b, "tx_synack_total", q),
 	       rate(a, b, "tcp_syncookies_sent_total", q), rate(a, b, "tcp_syncookies_recv_total", q),
 	       rate(a, b, "tcp_syncookies_failed_total", q), rate(a, b, "tcp_passive_opens_total", q),
 	       rate(a, b, "tcp_retrans_segs_total", q), val(b, "connections", q),

@@ -25,7 +25,6 @@
 const struct tern_metric tern_metrics[] = {
 	C64("rx_frames", "rx_frames", rx_frames, "Frames read off the AF_XDP RX ring."),
 	C64("tx_frames", "tx_frames", tx_frames, "Frames submitted to the AF_XDP TX ring."),
-	C64("rx_syn", "rx_syn", rx_syn, "SYN segments (without ACK) received."),
 	C64("tx_synack", "tx_synack", tx_synack,
 	    "SYN-ACK segments queued for TX (stateful, cookie, retransmitted)."),
 	C64("tx_drop_noframe", "tx_drop_noframe", tx_drop_noframe,

@@ -82,30 +82,6 @@ void tern_path__flush(struct tern_worker *w)
 	w->tx_left = tern_xsk__kick(&w->x, &w->f);
 }
 
-/* A SYN without ACK (for the rates of `ternctl top`): the TCP flags byte
- * behind Ethernet, one VLAN tag, IPv4 (IHL) or IPv6 (TCP right after the
- * fixed header, as the only kind the parser accepts). */
-static bool is_syn(const uint8_t *f, uint32_t len)
-{
-	uint32_t off = 14;
-	uint16_t et;
-
-	if (len < 18)
-		return false;
-	et = (uint16_t)(f[12] << 8 | f[13]);
-	if (et == 0x8100) {
-		et = (uint16_t)(f[16] << 8 | f[17]);
-		off = 18;
-	}
-	if (et == 0x0800 && len >= off + 20 && f[off + 9] == 6)
-		off += (uint32_t)(f[off] & 15) * 4;
-	else if (et == 0x86dd && len >= off + 40 && f[off + 6] == 6)
-		off += 40;
-	else
-		return false;
-	return len >= off + 14 && (f[off + 13] & (TERN_TH_SYN | TERN_TH_ACK)) == TERN_TH_SYN;
-}
-
 static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 {
 	uint64_t base = tern_frames__base(&w->f, addr);
@@ -114,7 +90,6 @@ static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 
 	if (!tern_frames__move(&w->f, base, TERN_FS_FILL, TERN_FS_RX))
 		return;
-	w->c.rx_syn += is_syn(frame, len);
 	tern_path__capture(w, frame, len);
 	r = tern_stack__rx(w->stack, frame, len, addr, w->now, &w->out);
 	if (r == TERN_RX_KEPT) {

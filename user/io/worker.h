@@ -45,7 +45,6 @@ struct tern_worker_stats {
 	struct tern_xsk_stats xsk;
 	uint64_t rx_frames;               /* frames read off the RX ring */
 	uint64_t tx_frames;               /* frames submitted to the TX ring */
-	uint64_t rx_syn;                  /* SYNs (no ACK) received */
 	uint64_t tx_synack;               /* SYN-ACKs queued (cookie or not, retransmits too) */
 	uint64_t tx_drop_noframe;         /* reply dropped: no free frame */
 	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
