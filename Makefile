@@ -11,7 +11,8 @@ FUZZ_SECONDS ?= 60
 
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
-	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk nginx haproxy
+	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk \
+	nginx gnuplot-nox netsniff-ng libpcap-dev tcpdump prometheus haproxy
 
 ifeq ($(V),1)
 Q :=
@@ -41,7 +42,9 @@ APP_LIB := $(BUILD)/libternapp.a
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
-UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/backend.o
+UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
+	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
+	$(BUILD)/user/io/backend.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -55,7 +58,17 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o \
+	$(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/tools/ternctl_json.o \
+	$(BUILD)/user/io/metrics_name.o
+
+# Benchmark tools: tern-flood (SYN generator that counts replies) and
+# tern-reflect (bare SYN -> SYN-ACK reflector, the harness ceiling), on
+# bpf/flood.bpf.o and user/io's AF_XDP socket and frame pool.
+FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
+FLOOD_BIN := $(BUILD)/tools/tern-flood
+REFLECT_BIN := $(BUILD)/tools/tern-reflect
+FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -74,14 +87,14 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
-	$(LIBTERN_A) $(LIBTERN_SO)
+	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
 	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench        run the benchmarks (never part of test)"
 	@echo "make demo         run the demo"
-	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX))"
+	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX)), with man pages and unit"
 	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
 	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
 
@@ -130,6 +143,21 @@ $(BPF_OBJ): bpf/tern.bpf.c
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+$(FLOOD_BPF_OBJ): bpf/flood.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(FLOOD_BIN): $(BUILD)/tools/flood/tern-flood.o $(FLOOD_COMMON) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
+$(REFLECT_BIN): $(BUILD)/tools/bench/reflect/tern-reflect.o $(FLOOD_COMMON) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
 $(TERNCTL_BIN): $(TERNCTL_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -147,12 +175,12 @@ $(BUILD)/pic/%.o: %.c
 $(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libtern.so.0 \
-		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread
+		-Wl,--version-script=user/libtern.map -o $@ $(PIC_OBJS) $(XDP_LIBS) -luring -lpthread -lpcap
 
 $(TERN_BIN): $(BUILD)/user/tern.o $(LIBTERN_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread -lpcap
 
 # libFuzzer target: always clang with ASan+UBSan, built from the core sources.
 $(FUZZ_BIN): tests/fuzz/fuzz_core.c $(CORE_SRCS) $(wildcard user/core/*.h)
@@ -173,7 +201,9 @@ test: deps
 	$(Q)tests/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core
+	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
+		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
+		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 
 # The demo: tern + echo on a veth pair in namespaces, clients, a SYN flood.
@@ -189,7 +219,7 @@ demo-core: deps
 # PREFIX/sbin: tern, ternctl; PREFIX/lib/tern: the XDP object (found from
 # the executables as ../lib/tern); PREFIX/lib: the core and apps libraries;
 # PREFIX/include/tern: the public headers, and the core's under core/.
-install: all
+install: all install-ops
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/tern \
 		$(DESTDIR)$(PREFIX)/include/tern/core
 	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
@@ -204,10 +234,25 @@ install: all
 	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
 	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
 
+# Operations: man pages, the systemd unit (tern@IFACE.service reads
+# SYSCONFDIR/tern/IFACE.conf), an example configuration.
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-ops
+install-ops:
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/tern
+	install -m 644 man/tern.8 man/ternctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/tern.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/systemd/tern@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/tern@.service
+	install -m 644 tools/systemd/tern.conf.example $(DESTDIR)$(PREFIX)/share/doc/tern/
+
 clean:
 	rm -rf $(BUILD)
 
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
 	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
 	$(BUILD)/tools/demo/demo_core.d \
-	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)
+	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
+	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d

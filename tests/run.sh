@@ -46,6 +46,8 @@ suite net-http tests/net/test_http.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
 suite net-wire tests/net/test_wire.sh "$build"
 suite net-embed tests/net/test_embed.sh "$build"
+suite net-benchtools tests/net/test_benchtools.sh "$build"
+suite net-ops tests/net/test_ops.sh "$build"
 suite net-proxy tests/net/test_proxy.sh "$build"
 
 echo "${passed} passed, ${failed} failed"

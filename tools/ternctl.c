@@ -4,7 +4,8 @@
  * and show its state and counters; talk to a running daemon through its
  * control socket (stats, conns, set, stop).
  *
- *   ternctl [-v] load|unload|status|stats|conns|set|stop [OPTIONS]
+ *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|top|
+ *                capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -26,15 +27,15 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "tools/ternctl.h"
+#include "tools/ternctl_json.h"
 #include "user/io/ctl.h"
 #include "user/io/loader.h"
+#include "user/io/metrics_name.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define MAX_ARGS 64 /* --addr / --port given per load */
-#ifndef TERN_CTL_DIR
-#define TERN_CTL_DIR "/run/tern" /* the daemon's default: DIR/IFACE.sock */
-#endif
 
 /* Options every command shares. */
 struct common {
@@ -43,6 +44,7 @@ struct common {
 	const char *bpffs;
 	bool json;
 	const char *ctl; /* control socket; default TERN_CTL_DIR/IFACE.sock */
+	bool prometheus; /* stats --prometheus */
 };
 
 struct cmd {
@@ -118,6 +120,9 @@ static bool common_opt(struct common *co, int c)
 		return true;
 	case 'j':
 		co->json = true;
+		return true;
+	case 'P': /* only stats offers it */
+		co->prometheus = true;
 		return true;
 	case 'c':
 		co->ctl = optarg;
@@ -538,7 +543,7 @@ static int not_loaded(const struct common *co, bool pins_only)
 
 static int cmd_unload(int argc, char **argv)
 {
-	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "unload", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	int rc, err;
 
 	rc = dev_parse(argc, argv, &co, ":d:b:h", unload_opts, unload_help);
@@ -668,7 +673,7 @@ static void status_text(const struct common *co, const struct tern_status *st,
 
 static int cmd_status(int argc, char **argv)
 {
-	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct status_maps *sm;
 	struct tern_status st;
 	int rc, err;
@@ -789,269 +794,21 @@ static int ctl_error(const struct common *co, const char *req,
 	return EXIT_RUNTIME;
 }
 
-/* ---- JSON reader (the daemon's replies) -------------------------------- */
-
-enum jr_type { JR_NULL, JR_BOOL, JR_NUM, JR_STR, JR_ARR, JR_OBJ };
-
-struct jr_node {
-	enum jr_type type;
-	bool b;
-	uint64_t u;      /* JR_NUM: the value if a non-negative integer, else 0 */
-	const char *key; /* a member of an object: its name */
-	const char *s;   /* JR_STR */
-	int kid, next;   /* first child, next sibling: indexes, -1 for none */
-};
-
-struct jr_doc {
-	struct jr_node *n;
-	int len, cap;
-	char *p; /* parse position; strings are decoded in place */
-};
-
-#define JR_MAX_DEPTH 16
-#define JR_EACH(d, o, k) \
-	for (k = (o) ? jr_at(d, (o)->kid) : NULL; k; k = jr_at(d, k->next))
-
-static const struct jr_node *jr_at(const struct jr_doc *d, int i)
-{
-	return i < 0 ? NULL : &d->n[i];
-}
-
-static int jr_new(struct jr_doc *d, enum jr_type t)
-{
-	if (d->len == d->cap) {
-		int cap = d->cap ? 2 * d->cap : 256;
-		struct jr_node *n = realloc(d->n, (size_t)cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		d->n = n;
-		d->cap = cap;
-	}
-	d->n[d->len] = (struct jr_node){ .type = t, .kid = -1, .next = -1 };
-	return d->len++;
-}
-
-static void jr_ws(struct jr_doc *d)
-{
-	while (*d->p == ' ' || *d->p == '\t' || *d->p == '\n' || *d->p == '\r')
-		d->p++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-		return (c | 0x20) - 'a' + 10;
-	return -1;
-}
-
-/* The string after an opening quote, decoded in place (never longer). */
-static char *jr_string(struct jr_doc *d)
-{
-	char *start = d->p, *out = d->p;
-	unsigned v;
-	int i, h;
-
-	for (;;) {
-		unsigned char c = (unsigned char)*d->p++;
-
-		if (c == '"') {
-			*out = 0;
-			return start;
-		}
-		if (c < 0x20) /* also the end of the text */
-			return NULL;
-		if (c != '\\') {
-			*out++ = (char)c;
-			continue;
-		}
-		switch (c = (unsigned char)*d->p++) {
-		case '"': case '\\': case '/': *out++ = (char)c; break;
-		case 'b': *out++ = '\b'; break;
-		case 'f': *out++ = '\f'; break;
-		case 'n': *out++ = '\n'; break;
-		case 'r': *out++ = '\r'; break;
-		case 't': *out++ = '\t'; break;
-		case 'u':
-			for (v = 0, i = 0; i < 4; i++) {
-				h = hexval(*d->p++);
-				if (h < 0)
-					return NULL;
-				v = v << 4 | (unsigned)h;
-			}
-			if (v >= 0xd800 && v < 0xe000) /* a surrogate half */
-				v = '?';
-			if (v < 0x80) {
-				*out++ = (char)v;
-			} else if (v < 0x800) {
-				*out++ = (char)(0xc0 | v >> 6);
-				*out++ = (char)(0x80 | (v & 0x3f));
-			} else {
-				*out++ = (char)(0xe0 | v >> 12);
-				*out++ = (char)(0x80 | (v >> 6 & 0x3f));
-				*out++ = (char)(0x80 | (v & 0x3f));
-			}
-			break;
-		default:
-			return NULL;
-		}
-	}
-}
-
-static int jr_value(struct jr_doc *d, int depth);
-
-/* An object or an array, after its opening brace. */
-static int jr_container(struct jr_doc *d, int depth, bool obj)
-{
-	char close = obj ? '}' : ']';
-	int i, kid, prev = -1;
-
-	if (depth == JR_MAX_DEPTH || (i = jr_new(d, obj ? JR_OBJ : JR_ARR)) < 0)
-		return -1;
-	jr_ws(d);
-	if (*d->p == close) {
-		d->p++;
-		return i;
-	}
-	for (;;) {
-		const char *key = NULL;
-
-		if (obj) {
-			jr_ws(d);
-			if (*d->p++ != '"' || !(key = jr_string(d)))
-				return -1;
-			jr_ws(d);
-			if (*d->p++ != ':')
-				return -1;
-		}
-		kid = jr_value(d, depth + 1);
-		if (kid < 0)
-			return -1;
-		d->n[kid].key = key;
-		if (prev < 0)
-			d->n[i].kid = kid;
-		else
-			d->n[prev].next = kid;
-		prev = kid;
-		jr_ws(d);
-		if (*d->p == ',') {
-			d->p++;
-			continue;
-		}
-		return *d->p++ == close ? i : -1;
-	}
-}
-
-static int jr_literal(struct jr_doc *d, const char *word, enum jr_type t, bool b)
-{
-	int i;
-
-	if (strncmp(d->p, word, strlen(word)) || (i = jr_new(d, t)) < 0)
-		return -1;
-	d->p += strlen(word);
-	d->n[i].b = b;
-	return i;
-}
-
-static int jr_value(struct jr_doc *d, int depth)
-{
-	char *end;
-	double v;
-	int i;
-
-	jr_ws(d);
-	switch (*d->p) {
-	case '{':
-	case '[':
-		return jr_container(d, depth, *d->p++ == '{');
-	case '"':
-		d->p++;
-		i = jr_new(d, JR_STR);
-		if (i < 0 || !(d->n[i].s = jr_string(d)))
-			return -1;
-		return i;
-	case 't':
-		return jr_literal(d, "true", JR_BOOL, true);
-	case 'f':
-		return jr_literal(d, "false", JR_BOOL, false);
-	case 'n':
-		return jr_literal(d, "null", JR_NULL, false);
-	}
-	if (*d->p != '-' && (*d->p < '0' || *d->p > '9'))
-		return -1;
-	v = strtod(d->p, &end);
-	if (end == d->p || (i = jr_new(d, JR_NUM)) < 0)
-		return -1;
-	if (*d->p != '-' && end == d->p + strspn(d->p, "0123456789"))
-		d->n[i].u = strtoull(d->p, NULL, 10); /* exact past 2^53 */
-	else
-		d->n[i].u = v > 0 ? (uint64_t)v : 0;
-	d->p = end;
-	return i;
-}
-
-/* Parses text (modified: strings decoded in place); the root or NULL. */
-static const struct jr_node *jr_parse(struct jr_doc *d, char *text)
-{
-	int root;
-
-	d->p = text;
-	root = jr_value(d, 0);
-	jr_ws(d);
-	return root < 0 || *d->p ? NULL : jr_at(d, root);
-}
-
-static const struct jr_node *jr_get(const struct jr_doc *d,
-				    const struct jr_node *o, const char *key)
-{
-	const struct jr_node *k;
-
-	if (!o || o->type != JR_OBJ)
-		return NULL;
-	JR_EACH(d, o, k)
-		if (!strcmp(k->key, key))
-			return k;
-	return NULL;
-}
-
-static uint64_t jr_u(const struct jr_doc *d, const struct jr_node *o, const char *key)
-{
-	const struct jr_node *k = jr_get(d, o, key);
-
-	return k && k->type == JR_NUM ? k->u : 0;
-}
-
-static const char *jr_s(const struct jr_doc *d, const struct jr_node *o, const char *key)
-{
-	const struct jr_node *k = jr_get(d, o, key);
-
-	return k && k->type == JR_STR ? k->s : "?";
-}
-
-static bool jr_b(const struct jr_doc *d, const struct jr_node *o, const char *key)
-{
-	const struct jr_node *k = jr_get(d, o, key);
-
-	return k && k->type == JR_BOOL && k->b;
-}
-
 /* A reply's payload as JSON, checked to be an object holding key (an
  * array); parsed from a copy, so the payload stays as received. */
-static const struct jr_node *parse_reply(const struct ctl_reply *r, const char *req,
-					 const char *key, struct jr_doc *d, char **copy)
+static const struct tern_json_node *parse_reply(const struct ctl_reply *r, const char *req,
+					 const char *key, struct tern_json_doc *d, char **copy)
 {
-	const struct jr_node *root, *k;
+	const struct tern_json_node *root, *k;
 
 	*copy = strdup(r->payload);
 	if (!*copy) {
 		error(ENOMEM, "%s", req);
 		return NULL;
 	}
-	root = jr_parse(d, *copy);
-	k = jr_get(d, root, key);
-	if (!k || k->type != JR_ARR) {
+	root = tern_json__parse(d, *copy);
+	k = tern_json__get(d, root, key);
+	if (!k || k->type != TERN_JSON_ARR) {
 		error(EPROTO, "%s: the daemon's reply is not the JSON expected (no \"%s\" list)",
 		      req, key);
 		return NULL;
@@ -1071,13 +828,16 @@ static void print_payload(const char *payload)
 /* ---- stats ------------------------------------------------------------- */
 
 static const char stats_help[] =
-	"usage: ternctl stats --dev IFACE [--json] [--ctl PATH] [--bpffs DIR]\n"
+	"usage: ternctl stats --dev IFACE [--json|--prometheus] [--ctl PATH] [--bpffs DIR]\n"
 	"Print tern's counters: the running daemon's (per queue: frames,\n"
 	"connections, TCP counters; and the XDP program's) from its control\n"
 	"socket; without a daemon, the XDP program's from its pinned map.\n"
+	"Every counter is described in ternctl(8).\n"
 	"  -d, --dev IFACE     interface\n"
 	"  -j, --json          JSON output (the daemon's, as it sends it; without\n"
 	"                      a daemon {\"dev\", \"xdp\", \"daemon\": false})\n"
+	"  -P, --prometheus    Prometheus text format 0.0.4 (as the daemon's\n"
+	"                      --metrics listener serves it)\n"
 	"%s"
 	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
 	"  -h, --help          this text\n";
@@ -1086,6 +846,7 @@ static const struct option stats_opts[] = {
 	{ "dev", required_argument, NULL, 'd' },
 	{ "bpffs", required_argument, NULL, 'b' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "prometheus", no_argument, NULL, 'P' },
 	{ "ctl", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -1127,12 +888,30 @@ static const struct stats_source stats_sources[] = {
 
 #define NUM_SOURCES (sizeof(stats_sources) / sizeof(stats_sources[0]))
 
+/* The XDP counters as the daemon's metrics command names them. */
+static void print_prom_set(const struct common *co, const struct counter_set *cs)
+{
+	char name[80];
+
+	for (int i = 0; i < cs->n; i++) {
+		tern_metrics__snake(cs->names[i], name, sizeof(name));
+		printf("# HELP tern_%s_total XDP program counter %s (all CPUs).\n"
+		       "# TYPE tern_%s_total counter\ntern_%s_total{iface=\"%s\"} %" PRIu64 "\n",
+		       name, cs->names[i], name, name, co->dev, (uint64_t)cs->vals[i]);
+	}
+}
+
 static void print_stats(const struct common *co, const struct counter_set *cs,
 			size_t n, const char *path)
 {
 	struct json j = { 0 };
 	size_t i;
 
+	if (co->prometheus) {
+		for (i = 0; i < n; i++)
+			print_prom_set(co, &cs[i]);
+		return;
+	}
 	if (co->json) {
 		j_open(&j, NULL, '{');
 		j_str(&j, "dev", co->dev);
@@ -1166,56 +945,54 @@ static int stats_pinned(const struct common *co, const char *path)
 }
 
 /* "  Name value" for every non-zero number in a counters object. */
-static void print_nonzero(const struct jr_doc *d, const struct jr_node *o)
+static void print_nonzero(const struct tern_json_doc *d, const struct tern_json_node *o)
 {
-	const struct jr_node *k;
+	const struct tern_json_node *k;
 
-	JR_EACH(d, o, k)
-		if (k->type == JR_NUM && k->u)
+	TERN_JSON_EACH(d, o, k)
+		if (k->type == TERN_JSON_NUM && k->u && strcmp(k->key, "queue"))
 			printf("  %-24s %" PRIu64 "\n", k->key, k->u);
 }
 
-static void print_all(const struct jr_doc *d, const struct jr_node *o)
+static void print_all(const struct tern_json_doc *d, const struct tern_json_node *o)
 {
-	const struct jr_node *k;
+	const struct tern_json_node *k;
 
-	JR_EACH(d, o, k)
-		if (k->type == JR_NUM)
+	TERN_JSON_EACH(d, o, k)
+		if (k->type == TERN_JSON_NUM)
 			printf("  %-24s %" PRIu64 "\n", k->key, k->u);
 }
 
-static void stats_queue(const struct jr_doc *d, const struct jr_node *q)
+static void stats_queue(const struct tern_json_doc *d, const struct tern_json_node *q)
 {
 	static const char *const frame_keys[] = { "total", "free", "fill", "rx",
 						  "kept", "tx", "comp", "bad" };
-	static const char *const drop_keys[] = { "tx_drop_noframe", "tx_drop_ring" };
-	const struct jr_node *fr = jr_get(d, q, "frames");
-	bool ok = jr_b(d, fr, "ok");
+	const struct tern_json_node *fr = tern_json__get(d, q, "frames");
+	bool ok = tern_json__b(d, fr, "ok");
 	size_t i;
 
 	printf("queue %" PRIu64 " (%s): frames %s, bad %" PRIu64 ", conns %" PRIu64
 	       ", half-open %" PRIu64 ", rx %" PRIu64 ", tx %" PRIu64 "\n",
-	       jr_u(d, q, "queue"), jr_b(d, q, "zerocopy") ? "zero-copy" : "copy",
-	       ok ? "ok" : "NOT ok", jr_u(d, fr, "bad"), jr_u(d, q, "nconns"),
-	       jr_u(d, q, "nreqs"), jr_u(d, q, "rx_frames"), jr_u(d, q, "tx_frames"));
+	       tern_json__u(d, q, "queue"), tern_json__b(d, q, "zerocopy") ? "zero-copy" : "copy",
+	       ok ? "ok" : "NOT ok", tern_json__u(d, fr, "bad"), tern_json__u(d, q, "nconns"),
+	       tern_json__u(d, q, "nreqs"), tern_json__u(d, q, "rx_frames"),
+	       tern_json__u(d, q, "tx_frames"));
 	if (!ok) {
 		fputs("  frames:", stdout);
 		for (i = 0; i < sizeof(frame_keys) / sizeof(frame_keys[0]); i++)
-			printf(" %s %" PRIu64, frame_keys[i], jr_u(d, fr, frame_keys[i]));
+			printf(" %s %" PRIu64, frame_keys[i], tern_json__u(d, fr, frame_keys[i]));
 		putchar('\n');
 	}
-	for (i = 0; i < sizeof(drop_keys) / sizeof(drop_keys[0]); i++)
-		if (jr_u(d, q, drop_keys[i]))
-			printf("  %-24s %" PRIu64 "\n", drop_keys[i], jr_u(d, q, drop_keys[i]));
-	print_nonzero(d, jr_get(d, q, "mib"));
-	print_nonzero(d, jr_get(d, q, "parse_drops"));
-	print_nonzero(d, jr_get(d, q, "app"));
+	print_nonzero(d, q); /* every other counter of the queue */
+	print_nonzero(d, tern_json__get(d, q, "mib"));
+	print_nonzero(d, tern_json__get(d, q, "parse_drops"));
+	print_nonzero(d, tern_json__get(d, q, "app"));
 }
 
 static int stats_daemon(const struct common *co, const struct ctl_reply *r)
 {
-	const struct jr_node *root, *qs, *q, *t;
-	struct jr_doc d = { 0 };
+	const struct tern_json_node *root, *qs, *q, *t;
+	struct tern_json_doc d = { 0 };
 	char *copy = NULL;
 	int nq = 0;
 
@@ -1223,22 +1000,22 @@ static int stats_daemon(const struct common *co, const struct ctl_reply *r)
 	if (root && co->json) {
 		print_payload(r->payload);
 	} else if (root) {
-		qs = jr_get(&d, root, "queues");
-		JR_EACH(&d, qs, q)
+		qs = tern_json__get(&d, root, "queues");
+		TERN_JSON_EACH(&d, qs, q)
 			nq++;
-		printf("%s: daemon running, %d queue(s)\n", jr_s(&d, root, "dev"), nq);
-		JR_EACH(&d, qs, q)
+		printf("%s: daemon running, %d queue(s)\n", tern_json__s(&d, root, "dev"), nq);
+		TERN_JSON_EACH(&d, qs, q)
 			stats_queue(&d, q);
-		t = jr_get(&d, root, "total");
+		t = tern_json__get(&d, root, "total");
 		if (t) {
 			printf("total: frames %s, conns %" PRIu64 ", half-open %" PRIu64 "\n",
-			       jr_b(&d, t, "frames_ok") ? "ok" : "NOT ok",
-			       jr_u(&d, t, "nconns"), jr_u(&d, t, "nreqs"));
-			print_nonzero(&d, jr_get(&d, t, "mib"));
-			print_nonzero(&d, jr_get(&d, t, "app"));
+			       tern_json__b(&d, t, "frames_ok") ? "ok" : "NOT ok",
+			       tern_json__u(&d, t, "nconns"), tern_json__u(&d, t, "nreqs"));
+			print_nonzero(&d, tern_json__get(&d, t, "mib"));
+			print_nonzero(&d, tern_json__get(&d, t, "app"));
 		}
 		printf("xdp:\n");
-		print_all(&d, jr_get(&d, root, "xdp"));
+		print_all(&d, tern_json__get(&d, root, "xdp"));
 	}
 	free(d.n);
 	free(copy);
@@ -1247,17 +1024,23 @@ static int stats_daemon(const struct common *co, const struct ctl_reply *r)
 
 static int cmd_stats(int argc, char **argv)
 {
-	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "stats", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct ctl_reply r = { 0 };
 	char help[sizeof(stats_help) + sizeof(ctl_help_line)];
 	int rc;
 
 	snprintf(help, sizeof(help), stats_help, ctl_help_line);
-	rc = dev_parse(argc, argv, &co, ":d:jb:c:h", stats_opts, help);
+	rc = dev_parse(argc, argv, &co, ":d:jPb:c:h", stats_opts, help);
 	if (rc)
 		return rc;
-	rc = ctl_call(&co, "stats", &r);
-	if (!rc)
+	if (co.json && co.prometheus) {
+		error(EINVAL, "stats: --json and --prometheus exclude each other");
+		return EXIT_USAGE;
+	}
+	rc = ctl_call(&co, co.prometheus ? "metrics" : "stats", &r);
+	if (!rc && co.prometheus)
+		fputs(r.payload, stdout);
+	else if (!rc)
 		rc = stats_daemon(&co, &r);
 	else if (no_daemon(rc))
 		rc = stats_pinned(&co, r.path);
@@ -1286,33 +1069,33 @@ static const struct option conns_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void conns_table(const struct jr_doc *d, const struct jr_node *root)
+static void conns_table(const struct tern_json_doc *d, const struct tern_json_node *root)
 {
-	const struct jr_node *list = jr_get(d, root, "conns"), *c;
+	const struct tern_json_node *list = tern_json__get(d, root, "conns"), *c;
 	int n = 0, w = (int)strlen("LOCAL"), len;
 
-	JR_EACH(d, list, c) {
-		len = (int)strlen(jr_s(d, c, "local"));
+	TERN_JSON_EACH(d, list, c) {
+		len = (int)strlen(tern_json__s(d, c, "local"));
 		w = len > w ? len : w;
 	}
 	printf("%-5s %-12s %-*s %s\n", "QUEUE", "STATE", w, "LOCAL", "REMOTE");
-	JR_EACH(d, list, c) {
-		printf("%-5" PRIu64 " %-12s %-*s %s\n", jr_u(d, c, "queue"),
-		       jr_s(d, c, "state"), w, jr_s(d, c, "local"),
-		       jr_s(d, c, "remote"));
+	TERN_JSON_EACH(d, list, c) {
+		printf("%-5" PRIu64 " %-12s %-*s %s\n", tern_json__u(d, c, "queue"),
+		       tern_json__s(d, c, "state"), w, tern_json__s(d, c, "local"),
+		       tern_json__s(d, c, "remote"));
 		n++;
 	}
 	printf("%d connection(s)%s\n", n,
-	       jr_b(d, root, "truncated") ? " listed; the list is truncated" : "");
+	       tern_json__b(d, root, "truncated") ? " listed; the list is truncated" : "");
 }
 
 static int cmd_conns(int argc, char **argv)
 {
-	struct common co = { "conns", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "conns", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	struct ctl_reply r = { 0 };
 	char help[sizeof(conns_help) + sizeof(ctl_help_line)];
-	const struct jr_node *root;
-	struct jr_doc d = { 0 };
+	const struct tern_json_node *root;
+	struct tern_json_doc d = { 0 };
 	char *copy = NULL;
 	int rc;
 
@@ -1444,7 +1227,7 @@ static int set_request(int opt, const char *s, char *req, size_t size)
 
 static int cmd_set(int argc, char **argv)
 {
-	struct common co = { "set", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "set", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	char help[sizeof(set_help) + sizeof(ctl_help_line)];
 	struct ctl_reply r = { 0 };
 	char req[96] = "";
@@ -1501,7 +1284,7 @@ static const struct option stop_opts[] = {
 
 static int cmd_stop(int argc, char **argv)
 {
-	struct common co = { "stop", NULL, TERN_LOADER_BPFFS, false, NULL };
+	struct common co = { "stop", NULL, TERN_LOADER_BPFFS, false, NULL, false };
 	char help[sizeof(stop_help) + sizeof(ctl_help_line)];
 	struct ctl_reply r = { 0 };
 	int rc;
@@ -1525,6 +1308,38 @@ static int cmd_stop(int argc, char **argv)
 	return rc;
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+static const char reload_help[] =
+	"usage: ternctl reload --dev IFACE [--ctl PATH]\n"
+	"Make the daemon on IFACE read its configuration file again (as SIGHUP\n"
+	"does): it applies syncookies, keepalive, backlog and log-level at once\n"
+	"and names every other changed key as needing a restart. A file with an\n"
+	"error (reported as FILE:LINE: message) changes nothing.\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static int cmd_reload(int argc, char **argv)
+{
+	struct common co = { "reload", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(reload_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	int rc;
+
+	snprintf(help, sizeof(help), reload_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:c:h", stop_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "reload", &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "reload", &r, rc);
+	if (!rc)
+		print_payload(r.payload);
+	ctl_free(&r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1535,6 +1350,9 @@ static const struct cmd cmds[] = {
 	{ "conns", cmd_conns, "the daemon's connections" },
 	{ "set", cmd_set, "change a setting of the running daemon" },
 	{ "stop", cmd_stop, "stop the daemon (it drains, then exits)" },
+	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
+	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
+	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },
 };
 
 static void usage(FILE *f)

@@ -12,8 +12,24 @@
 #include <time.h>
 
 #include "user/app/app.h"
+#include "user/io/log.h"
+#include "user/io/notify.h"
 #include "user/io/server_args.h"
 #include "user/io/xsk.h"
+
+/* SIGHUP: as `ternctl reload`, the outcome in the log. */
+static void reload(struct tern_server *srv)
+{
+	static char reply[4096];
+	char *save = NULL;
+	int r;
+
+	tern_notify("RELOADING=1");
+	r = tern_server__reload(srv, reply, sizeof(reply));
+	tern_notify("READY=1");
+	for (char *l = strtok_r(reply, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		tern_log(r < 0 ? TERN_LOG_ERR : TERN_LOG_INFO, "SIGHUP: reload: %s", l);
+}
 
 static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 {
@@ -25,9 +41,14 @@ static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 
 		if (sig <= 0)
 			continue;
+		if (sig == SIGHUP) {
+			reload(srv);
+			continue;
+		}
 		stops++;
-		fprintf(stderr, "tern: %s: %s\n", strsignal(sig),
-			stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
+		tern_notify("STOPPING=1");
+		tern_log(TERN_LOG_INFO, "%s: %s", strsignal(sig),
+			 stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
 		tern_server__stop(srv, stops > 1);
 	}
 	return tern_server__destroy(srv);
@@ -43,13 +64,17 @@ int main(int argc, char **argv)
 	r = tern_args__parse(&args, argc, argv, TERN_XSK_MAX_FRAME);
 	if (r)
 		return r > 0 ? 0 : 2;
+	tern_log__open(args.log_syslog);
+	tern_log__set_level(args.log_level);
 	/* Signals go to this thread's sigtimedwait; workers inherit the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
 		return 1;
+	tern_notify("READY=1"); /* systemd Type=notify */
 	return wait_signals(srv, &sigs);
 }

@@ -39,7 +39,7 @@ t_build() {
 		fail "build against the shared library"
 	# shellcheck disable=SC2046,SC2086
 	cc $SAN -Wall -Werror -o "$NET_TMP/hello-static" "$SRC/tools/example/hello.c" \
-		$(pc --cflags) "$INST/usr/lib/libtern.a" $(pkg-config --libs libxdp libbpf liburing) \
+		$(pc --cflags) "$INST/usr/lib/libtern.a" $(pkg-config --libs libxdp libbpf liburing libpcap) \
 		-lpthread || fail "build against the static library"
 }
 

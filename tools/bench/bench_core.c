@@ -65,7 +65,7 @@ int bench_sizes(void)
 {
 	printf("| struct | bytes |\n|---|---:|\n");
 	printf("| tern_req | %zu |\n", sizeof(struct tern_req));
-	printf("| tern_conn (bound 256) | %zu |\n", sizeof(struct tern_conn));
+	printf("| tern_conn (bound 248) | %zu |\n", sizeof(struct tern_conn));
 	printf("| tern_tw (bound 64) | %zu |\n", sizeof(struct tern_tw));
 	printf("| tern_tx | %zu |\n", sizeof(struct tern_tx));
 	printf("| tern_timer | %zu |\n", sizeof(struct tern_timer));

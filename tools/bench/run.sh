@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Run the core benchmarks: every section of tern-bench-core pinned to one
-# CPU, then instructions per SYN under callgrind. Prints, never asserts.
+# make bench: the network benchmarks side by side with Linux and nginx
+# (bench_net.sh, as root), then the core benchmarks: every section of
+# tern-bench-core pinned to one CPU and instructions per SYN under
+# callgrind. Prints, never asserts. Results in BUILD_DIR: results.txt
+# (key=value), bench.json and *.png (report.py), and a Markdown table.
 #   tools/bench/run.sh BUILD_DIR
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 bin=$1/tools/tern-bench-core
 [ -x "$bin" ] || { echo "Error: $bin: not built" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+results=$1/results.txt
+start=$(date +%s)
+{
+	echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
+	echo "machine=$(nproc) CPUs, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
+} >"$results"
+
+net_rc=0
+if [ "$(id -u)" = 0 ]; then
+	"$here/bench_net.sh" "$1" "$1" || net_rc=$?
+	[ "$net_rc" = 0 ] || echo "Error: bench: network benchmarks failed (exit $net_rc)" >&2
+else
+	echo "Error: bench: the network benchmarks need root (namespaces, XDP); core only" >&2
+fi
 
 N1=100000
 N2=200000
@@ -70,5 +88,17 @@ echo
 echo "| mode | SYN/s (1 core) | ns/SYN | instructions/SYN |"
 echo "|---|---:|---:|---:|"
 for m in cookie stateful; do
-	echo "| $m | $(field "$m" 5) | $(field "$m" 6) | $(ipsyn "$m") |"
+	i=$(ipsyn "$m")
+	echo "| $m | $(field "$m" 5) | $(field "$m" 6) | $i |"
+	{
+		echo "core.$m.syn_per_s=$(field "$m" 5)"
+		echo "core.$m.ns_per_syn=$(field "$m" 6)"
+		echo "core.$m.instr_per_syn=$i"
+	} >>"$results"
 done
+
+echo
+python3 "$here/report.py" "$results" "$1"
+echo
+echo "make bench: $(($(date +%s) - start)) s"
+exit "$net_rc"

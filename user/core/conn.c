@@ -241,7 +241,6 @@ static void update_window(struct tern_conn *c, const struct tern_seg *seg)
 	    (seg->seq == c->snd_wl1 && (nwin > c->snd_wnd || !nwin))) {
 		c->snd_wnd = nwin;
 		c->snd_wl1 = seg->seq;
-		c->snd_wl2 = seg->ack;
 		if (nwin > c->max_window)
 			c->max_window = nwin;
 	}
@@ -324,14 +323,12 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	c->optf = optf;
 	c->snd_wscale = optf & TERN_NEG_WS ? snd_wscale : 0;
 	c->rcv_wscale = optf & TERN_NEG_WS ? s->rcv_wscale : 0;
-	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = iss + 1;
 	/* From the handshake, not from this segment: a reordered data
 	 * segment may complete the handshake before the pure ACK does. */
 	c->rcv_nxt = c->rcv_wup = irs + 1;
 	c->snd_wnd = c->max_window = (uint32_t)seg->win << c->snd_wscale;
 	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = seg->ack;
 	c->ts_off = ts_off;
 	if (optf & TERN_NEG_TS) {
 		c->ts_recent = seg->opt.tsval;
@@ -353,7 +350,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
 	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
 	c->ssthresh = UINT32_MAX;
-	c->recover = c->iss; /* RFC 6582 3.2: initialised to the ISS */
+	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */
 	c->rto_ms = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
 	c->sq_head = c->sq_tail = TERN_NIL;
 	c->quick = 16; /* TCP_MAX_QUICKACKS */
@@ -411,4 +408,7 @@ void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, st
 }
 
 /* Issue bound: an established connection's record, payload excluded. */
-_Static_assert(sizeof(struct tern_conn) <= 256, "struct tern_conn must stay within 256 bytes");
+/* Issue bound: an established connection at most 256 bytes, payload
+ * excluded. The record is 248 so that with its hash bucket (4 bytes per
+ * power-of-two slot, at most 8 per connection) it stays within 256. */
+_Static_assert(sizeof(struct tern_conn) <= 248, "struct tern_conn must stay within 248 bytes");

@@ -14,7 +14,7 @@
 
 static void send_syn(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
-	tern_emit_syn(s, &c->n.t, &c->l2, c->iss, c->optf, tern_ms(now) + c->ts_off, out);
+	tern_emit_syn(s, &c->n.t, &c->l2, c->snd_una, c->optf, tern_ms(now) + c->ts_off, out);
 }
 
 struct tern_conn *tern_stack__connect(struct tern_stack *s, const struct tern_tuple *t,
@@ -38,9 +38,8 @@ struct tern_conn *tern_stack__connect(struct tern_stack *s, const struct tern_tu
 	c->flags = TERN_CF_ACTIVE;
 	c->optf = TERN_NEG_TS | TERN_NEG_SACK | TERN_NEG_WS;
 	c->rcv_wscale = s->rcv_wscale;
-	c->iss = tern_isn(s, t, now);
-	c->snd_una = c->iss;
-	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->snd_una = tern_isn(s, t, now); /* SND.UNA is the ISS until the SYN-ACK */
+	c->snd_nxt = c->snd_max = c->snd_una + 1;
 	c->ts_off = tern_ts_off(s, t);
 	c->lis = UINT16_MAX;
 	tern_conn_init_xfer(s, c, tern_our_mss(s, t->family), now);
@@ -101,7 +100,7 @@ int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct t
 {
 	uint8_t f = seg->flags;
 
-	if ((f & TERN_TH_ACK) && seg->ack != c->iss + 1) {
+	if ((f & TERN_TH_ACK) && seg->ack != c->snd_una + 1) {
 		tern_emit_reset(s, seg, out); /* never in reply to a RST */
 		return 0;
 	}
@@ -117,7 +116,6 @@ int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct t
 	c->snd_una = seg->ack;
 	c->snd_wnd = c->max_window = seg->win; /* a SYN-ACK's window is never scaled */
 	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = seg->ack;
 	c->state = TERN_ESTABLISHED;
 	c->rto_at = 0;
 	c->retries = c->backoff = 0;

@@ -11,6 +11,7 @@
 	X(InSegs)                 /* segments handed to the state machine */   \
 	X(OutSegs)                /* segments emitted */                       \
 	X(InErrs)                 /* segments dropped as erroneous */          \
+	X(InSyns)                 /* tern: SYNs without ACK (flood rate) */    \
 	X(OutRsts)                /* RSTs sent */                              \
 	X(RetransSegs)            /* segments retransmitted */                 \
 	X(ActiveOpens)            /* tern_stack__connect() completed */       \

@@ -283,6 +283,7 @@ static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 
 	s->now = now;
 	TERN_MIB_INC(s, InSegs);
+	s->mib[TERN_MIB_InSyns] += (seg->flags & (TERN_TH_SYN | TERN_TH_ACK)) == TERN_TH_SYN;
 	if (s->conns.used | s->reqs.used | s->tws.used) {
 		hash = tern_tuple_hash(&s->sec.table, &seg->t);
 		rec = tern_pool__lookup(&s->conns, (uint32_t)hash, &seg->t);
@@ -390,6 +391,11 @@ uint32_t tern_stack__nconns(const struct tern_stack *s)
 uint32_t tern_stack__nreqs(const struct tern_stack *s)
 {
 	return s->reqs.used;
+}
+
+uint32_t tern_stack__ntw(const struct tern_stack *s)
+{
+	return s->tws.used;
 }
 
 const struct tern_tuple *tern_conn__tuple(const struct tern_conn *c)

@@ -82,9 +82,10 @@ struct tern_req {
 
 /*
  * A connection past the handshake (and SYN-SENT for active opens). At most
- * 256 bytes: every time and deadline is a 32-bit ms clock (tern_ms), the
- * send queue is a chain of pooled chunks, and the out-of-order queue is
- * pooled too. A deadline of 0 means "not armed".
+ * 248 bytes, 256 with its hash bucket (conn.c): every time and deadline is
+ * a 32-bit ms clock (tern_ms), the send queue is a chain of pooled chunks,
+ * and the out-of-order queue is pooled too. The ISS is SND.UNA in SYN-SENT
+ * and is not kept afterwards. A deadline of 0 means "not armed".
  */
 struct tern_conn {
 	struct tern_node n;
@@ -95,13 +96,11 @@ struct tern_conn {
 	struct tern_l2 l2;
 	struct tern_timer timer;  /* one wheel slot: the earliest deadline below */
 	void *user;
-	uint32_t iss;
 	uint32_t snd_una;
 	uint32_t snd_nxt;         /* next sequence to send (rewinds on RTO) */
 	uint32_t snd_max;         /* highest sequence sent + 1 */
 	uint32_t snd_wnd;         /* scaled */
 	uint32_t snd_wl1;
-	uint32_t snd_wl2;
 	uint32_t max_window;      /* largest window the peer offered */
 	uint32_t bytes_acked;     /* saturating, for the RFC 5961 5.2 bound */
 	uint32_t rcv_nxt;

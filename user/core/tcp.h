@@ -176,5 +176,6 @@ void tern_stack__foreach_conn(struct tern_stack *s, void (*fn)(struct tern_conn 
 /* Gauges. */
 uint32_t tern_stack__nconns(const struct tern_stack *s);
 uint32_t tern_stack__nreqs(const struct tern_stack *s);
+uint32_t tern_stack__ntw(const struct tern_stack *s); /* TIME-WAIT records */
 
 #endif

@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <liburing.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,14 +21,18 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "log.h"
 
-enum ctl_op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TIMEOUT, OP_STOP };
+#define HTTP_HDR_ROOM 256 /* the reply body is written after room for headers */
+
+enum ctl_op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_TIMEOUT, OP_STOP, OP_HACCEPT };
 
 struct ctl_client {
 	int fd;           /* -1: free slot */
 	uint32_t len;     /* request bytes received */
 	uint32_t sent;    /* reply bytes sent */
 	uint32_t rlen;    /* reply length */
+	bool http;        /* from the metrics listener */
 	char req[TERN_CTL_REQ_MAX + 1];
 	char *reply;
 };
@@ -34,6 +41,7 @@ struct tern_ctl {
 	struct io_uring ring;
 	pthread_t thread;
 	int lfd;
+	int hfd;          /* HTTP /metrics listener, or -1 */
 	int stopfd;
 	uint64_t stopval;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -60,12 +68,13 @@ static struct io_uring_sqe *sqe_get(struct tern_ctl *ctl)
 	return sqe;
 }
 
-static void arm_accept(struct tern_ctl *ctl)
+static void arm_accept(struct tern_ctl *ctl, enum ctl_op op)
 {
 	struct io_uring_sqe *sqe = sqe_get(ctl);
 
-	io_uring_prep_multishot_accept(sqe, ctl->lfd, NULL, NULL, SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, ud(0, OP_ACCEPT));
+	io_uring_prep_multishot_accept(sqe, op == OP_HACCEPT ? ctl->hfd : ctl->lfd, NULL, NULL,
+				       SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, ud(0, op));
 }
 
 static void arm_recv(struct tern_ctl *ctl, int slot)
@@ -100,9 +109,20 @@ static void client_close(struct tern_ctl *ctl, int slot)
 	c->reply = NULL;
 }
 
-static void client_new(struct tern_ctl *ctl, int fd)
+/* HTTP clients never take more than half the slots: scrapers cannot
+ * lock ternctl out. */
+static bool http_full(const struct tern_ctl *ctl)
 {
-	for (int i = 0; i < TERN_CTL_MAX_CLIENTS; i++) {
+	int n = 0;
+
+	for (int i = 0; i < TERN_CTL_MAX_CLIENTS; i++)
+		n += ctl->cl[i].fd >= 0 && ctl->cl[i].http;
+	return n >= TERN_CTL_MAX_CLIENTS / 2;
+}
+
+static void client_new(struct tern_ctl *ctl, int fd, bool http)
+{
+	for (int i = 0; i < TERN_CTL_MAX_CLIENTS && !(http && http_full(ctl)); i++) {
 		struct ctl_client *c = &ctl->cl[i];
 
 		if (c->fd >= 0)
@@ -111,6 +131,7 @@ static void client_new(struct tern_ctl *ctl, int fd)
 		if (!c->reply)
 			break;
 		c->fd = fd;
+		c->http = http;
 		c->len = c->sent = c->rlen = 0;
 		arm_recv(ctl, i);
 		return;
@@ -148,6 +169,88 @@ static void answer(struct tern_ctl *ctl, int slot)
 	arm_send(ctl, slot);
 }
 
+/* ---- HTTP/1.1 GET /metrics (Connection: close) ---- */
+
+static void http_reply(struct tern_ctl *ctl, int slot, const char *status, const char *type,
+		       size_t body_off, size_t body_len, bool head)
+{
+	struct ctl_client *c = &ctl->cl[slot];
+	char hdr[256];
+	int n = snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n", status, type, body_len);
+
+	if (head)
+		body_len = 0;
+	memmove(c->reply + n, c->reply + body_off, body_len);
+	memcpy(c->reply, hdr, (size_t)n);
+	c->rlen = (uint32_t)((size_t)n + body_len);
+	arm_send(ctl, slot);
+}
+
+static void http_error(struct tern_ctl *ctl, int slot, const char *status)
+{
+	struct ctl_client *c = &ctl->cl[slot];
+	int n;
+
+	atomic_fetch_add(&ctl->errors, 1);
+	TERN_LOG_RL(TERN_LOG_WARN, "metrics listener: request refused: %s", status);
+	n = snprintf(c->reply + HTTP_HDR_ROOM, 64, "%s\n", status);
+	http_reply(ctl, slot, status, "text/plain; charset=utf-8", HTTP_HDR_ROOM, (size_t)n, false);
+}
+
+/* "GET /metrics HTTP/1.x" (or HEAD; a query string is ignored): NULL, or
+ * the status of the error. */
+static const char *http_check(char *req, bool *head)
+{
+	char method[8], target[64], version[16];
+
+	if (sscanf(req, "%7s %63s %15s", method, target, version) != 3 ||
+	    strncmp(version, "HTTP/1.", 7))
+		return "400 Bad Request";
+	*head = !strcmp(method, "HEAD");
+	if (!*head && strcmp(method, "GET"))
+		return "405 Method Not Allowed";
+	target[strcspn(target, "?")] = 0;
+	return strcmp(target, "/metrics") ? "404 Not Found" : NULL;
+}
+
+static void http_answer(struct tern_ctl *ctl, int slot)
+{
+	struct ctl_client *c = &ctl->cl[slot];
+	const char *status;
+	bool head = false;
+	int n = -1;
+
+	status = http_check(c->req, &head);
+	if (!status) {
+		atomic_fetch_add(&ctl->requests, 1);
+		c->reply[HTTP_HDR_ROOM] = 0;
+		n = ctl->fn(ctl->ctx, "metrics", c->reply + HTTP_HDR_ROOM,
+			    TERN_CTL_REPLY_MAX - HTTP_HDR_ROOM);
+		status = n < 0 ? "500 Internal Server Error" : NULL;
+	}
+	if (status)
+		http_error(ctl, slot, status);
+	else
+		http_reply(ctl, slot, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
+			   HTTP_HDR_ROOM, (size_t)n, head);
+}
+
+static void on_recv_http(struct tern_ctl *ctl, int slot, int res)
+{
+	struct ctl_client *c = &ctl->cl[slot];
+
+	c->req[c->len] = 0;
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		http_answer(ctl, slot);
+	else if (!res || c->len >= TERN_CTL_REQ_MAX)
+		http_error(ctl, slot, res ? "431 Request Header Fields Too Large"
+					  : "400 Bad Request");
+	else
+		arm_recv(ctl, slot);
+}
+
 static void on_recv(struct tern_ctl *ctl, int slot, int res)
 {
 	struct ctl_client *c = &ctl->cl[slot];
@@ -158,6 +261,10 @@ static void on_recv(struct tern_ctl *ctl, int slot, int res)
 		return;
 	}
 	c->len += (uint32_t)res;
+	if (c->http) {
+		on_recv_http(ctl, slot, res);
+		return;
+	}
 	if (res && !memchr(c->req, '\n', c->len) && c->len < TERN_CTL_REQ_MAX) {
 		arm_recv(ctl, slot);
 		return;
@@ -194,10 +301,11 @@ static int on_cqe(struct tern_ctl *ctl, const struct io_uring_cqe *cqe)
 
 	switch (cqe->user_data & 0xff) {
 	case OP_ACCEPT:
+	case OP_HACCEPT:
 		if (cqe->res >= 0)
-			client_new(ctl, cqe->res);
+			client_new(ctl, cqe->res, (cqe->user_data & 0xff) == OP_HACCEPT);
 		if (!(cqe->flags & IORING_CQE_F_MORE))
-			arm_accept(ctl);
+			arm_accept(ctl, (enum ctl_op)(cqe->user_data & 0xff));
 		return 0;
 	case OP_RECV:
 		on_recv(ctl, slot, cqe->res);
@@ -219,7 +327,9 @@ static void *ctl_thread(void *arg)
 	struct io_uring_cqe *cqe;
 	int stop = 0;
 
-	arm_accept(ctl);
+	arm_accept(ctl, OP_ACCEPT);
+	if (ctl->hfd >= 0)
+		arm_accept(ctl, OP_HACCEPT);
 	sqe = sqe_get(ctl);
 	io_uring_prep_read(sqe, ctl->stopfd, &ctl->stopval, sizeof(ctl->stopval), 0);
 	io_uring_sqe_set_data64(sqe, ud(0, OP_STOP));
@@ -290,13 +400,74 @@ static int listen_on(struct tern_ctl *ctl, const char *path)
 	return 0;
 }
 
+static int listen_http(struct tern_ctl *ctl, const struct tern_ctl_http *h)
+{
+	int one = 1;
+
+	ctl->hfd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl->hfd < 0)
+		return -errno;
+	if (setsockopt(ctl->hfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(ctl->hfd, (const struct sockaddr *)&h->addr, h->len) || listen(ctl->hfd, 64)) {
+		int err = -errno;
+
+		close(ctl->hfd);
+		ctl->hfd = -1;
+		return err;
+	}
+	return 0;
+}
+
+int tern_ctl__parse_http(const char *s, bool remote_ok, struct tern_ctl_http *h)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&h->addr;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&h->addr;
+	unsigned long port;
+	size_t n;
+	char *end;
+
+	memset(h, 0, sizeof(*h));
+	if (!colon || colon == s || (n = (size_t)(colon - s)) >= sizeof(host))
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || !colon[1] || colon[1] == '-' || port < 1 || port > 65535)
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = 0;
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = 0;
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return -EINVAL;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		h->len = sizeof(*in6);
+		return remote_ok || IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ? 0 : -EPERM;
+	}
+	if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+		return -EINVAL;
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons((uint16_t)port);
+	h->len = sizeof(*in4);
+	return remote_ok || (ntohl(in4->sin_addr.s_addr) >> 24) == 127 ? 0 : -EPERM;
+}
+
 struct tern_ctl *tern_ctl__start(const char *path, tern_ctl_handler fn, void *ctx)
+{
+	return tern_ctl__start_http(path, NULL, fn, ctx);
+}
+
+struct tern_ctl *tern_ctl__start_http(const char *path, const struct tern_ctl_http *http,
+				      tern_ctl_handler fn, void *ctx)
 {
 	struct tern_ctl *ctl = calloc(1, sizeof(*ctl));
 	int err;
 
 	if (!ctl)
 		return NULL;
+	ctl->hfd = -1;
 	for (int i = 0; i < TERN_CTL_MAX_CLIENTS; i++)
 		ctl->cl[i].fd = -1;
 	ctl->fn = fn;
@@ -306,10 +477,12 @@ struct tern_ctl *tern_ctl__start(const char *path, tern_ctl_handler fn, void *ct
 	err = listen_on(ctl, path);
 	if (err)
 		goto err_free;
+	if (http && (err = listen_http(ctl, http)))
+		goto err_listen;
 	ctl->stopfd = eventfd(0, EFD_CLOEXEC);
 	if (ctl->stopfd < 0) {
 		err = -errno;
-		goto err_listen;
+		goto err_http;
 	}
 	err = io_uring_queue_init(2 * TERN_CTL_MAX_CLIENTS + 8, &ctl->ring, 0);
 	if (err)
@@ -323,6 +496,9 @@ err_ring:
 	io_uring_queue_exit(&ctl->ring);
 err_eventfd:
 	close(ctl->stopfd);
+err_http:
+	if (ctl->hfd >= 0)
+		close(ctl->hfd);
 err_listen:
 	close(ctl->lfd);
 	unlink(ctl->path);
@@ -339,10 +515,12 @@ void tern_ctl__stop(struct tern_ctl *ctl)
 	if (!ctl)
 		return;
 	if (write(ctl->stopfd, &one, sizeof(one)) != sizeof(one))
-		perror("tern: ctl stop");
+		tern_log(TERN_LOG_ERR, "control socket: stop: %s", strerror(errno));
 	pthread_join(ctl->thread, NULL);
 	io_uring_queue_exit(&ctl->ring);
 	close(ctl->stopfd);
+	if (ctl->hfd >= 0)
+		close(ctl->hfd);
 	close(ctl->lfd);
 	unlink(ctl->path);
 	free(ctl);

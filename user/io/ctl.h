@@ -12,8 +12,10 @@
 #ifndef TERN_IO_CTL_H
 #define TERN_IO_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define TERN_CTL_MAX_CLIENTS 32
 #define TERN_CTL_REQ_MAX 1024
@@ -40,6 +42,22 @@ struct tern_ctl;
  * killed daemon is replaced; a live one is -EADDRINUSE) and start the
  * control thread. NULL with errno set on failure. */
 struct tern_ctl *tern_ctl__start(const char *path, tern_ctl_handler fn, void *ctx);
+
+/* The optional HTTP listener (the daemon's --metrics ADDR:PORT) served by
+ * the same thread: HTTP/1.1 "GET /metrics" (or HEAD) answers the handler's
+ * "metrics" command as text/plain; version=0.0.4, one request per
+ * connection; anything else is 400/404/405. HTTP clients take at most
+ * half of the TERN_CTL_MAX_CLIENTS slots. */
+struct tern_ctl_http {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+/* "127.0.0.1:9100" or "[::1]:9100" into h; -EINVAL if malformed, -EPERM
+ * for an address that is not loopback unless remote_ok. */
+int tern_ctl__parse_http(const char *s, bool remote_ok, struct tern_ctl_http *h);
+struct tern_ctl *tern_ctl__start_http(const char *path, const struct tern_ctl_http *http,
+				      tern_ctl_handler fn, void *ctx);
 void tern_ctl__stop(struct tern_ctl *ctl);
 void tern_ctl__stats(const struct tern_ctl *ctl, struct tern_ctl_stats *out);
 

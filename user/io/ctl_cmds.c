@@ -3,6 +3,9 @@
  * The daemon's control commands, run on the control thread:
  *
  *   stats                               counters of every queue, summed, XDP
+ *   metrics                             the same in Prometheus text format
+ *   reload                              re-read the configuration file
+ *   capture start|status|stop ...       pcap of the workers' frames (capture.h)
  *   conns                               every connection (from the workers)
  *   set syncookies never|auto|always
  *   set keepalive IDLE,INTVL,COUNT      seconds, seconds, count; 0,0,0 off
@@ -20,40 +23,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "ctl_cmds.h"
+#include "ctl_out.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define REQ_TIMEOUT_MS 1000
 
-/* A bounded appender: once out of room it stays failed. */
-struct out {
-	char *p;
-	size_t cap, len;
-	int full;
-};
+#define put tern_out_buf__put
+#define done tern_out_buf__done
 
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->full = 1;
-	else
-		o->len += (size_t)n;
-}
-
-static int done(struct out *o)
-{
-	return o->full ? -EMSGSIZE : (int)o->len;
-}
-
-static void put_mib(struct out *o, const uint64_t *mib)
+static void put_mib(struct tern_out_buf *o, const uint64_t *mib)
 {
 	put(o, "{");
 	for (int i = 0; i < TERN_MIB__COUNT; i++)
@@ -62,7 +43,8 @@ static void put_mib(struct out *o, const uint64_t *mib)
 	put(o, "}");
 }
 
-static void put_app(struct out *o, const struct tern_worker_stats *st, const uint64_t *v)
+/* The application's counters (struct tern_app.counters), if any. */
+static void put_app(struct tern_out_buf *o, const struct tern_worker_stats *st, const uint64_t *v)
 {
 	put(o, ", \"app\": {");
 	for (uint32_t i = 0; i < st->napp; i++)
@@ -71,33 +53,73 @@ static void put_app(struct out *o, const struct tern_worker_stats *st, const uin
 	put(o, "}");
 }
 
-static void put_queue(struct out *o, const struct tern_worker_stats *st)
+/* The table's fields; in the total, no booleans. */
+static void put_fields(struct tern_out_buf *o, const struct tern_worker_stats *st, bool total)
 {
-	const struct tern_frame_counts *f = &st->frames;
+	for (unsigned int i = 0; i < tern_nmetrics; i++) {
+		const struct tern_metric *m = &tern_metrics[i];
 
-	put(o, "{\"queue\": %u, \"zerocopy\": %s, \"frames\": {\"total\": %u, \"free\": %u, "
-	       "\"fill\": %u, \"rx\": %u, \"kept\": %u, \"tx\": %u, \"comp\": %u, \"bad\": %llu, "
-	       "\"ok\": %s}, ",
-	    st->queue, st->zc ? "true" : "false", f->total, f->n[TERN_FS_FREE],
-	    f->n[TERN_FS_FILL], f->n[TERN_FS_RX], f->n[TERN_FS_KEPT], f->n[TERN_FS_TX],
-	    f->n[TERN_FS_COMP], (unsigned long long)f->bad,
-	    tern_frames__check(f) ? "false" : "true");
-	put(o, "\"rx_frames\": %llu, \"tx_frames\": %llu, \"tx_drop_noframe\": %llu, "
-	       "\"tx_drop_ring\": %llu, \"nconns\": %u, \"nreqs\": %u, \"mib\": ",
-	    (unsigned long long)st->rx_frames, (unsigned long long)st->tx_frames,
-	    (unsigned long long)st->tx_drop_noframe, (unsigned long long)st->tx_drop_ring,
-	    st->nconns, st->nreqs);
-	put_mib(o, st->mib);
+		if (total && m->type == TERN_M_BOOL)
+			continue;
+		if (m->type == TERN_M_BOOL)
+			put(o, ", \"%s\": %s", m->key, tern_metric__get(m, st) ? "true" : "false");
+		else
+			put(o, ", \"%s\": %llu", m->key, (unsigned long long)tern_metric__get(m, st));
+	}
+}
+
+static void put_drops(struct tern_out_buf *o, const uint64_t *drops)
+{
 	put(o, ", \"parse_drops\": {");
 	for (int i = 1; i < TERN_PARSE__COUNT; i++)
 		put(o, "%s\"%s\": %llu", i > 1 ? ", " : "", tern_parse_reason_name(i),
-		    (unsigned long long)st->parse_drops[i]);
+		    (unsigned long long)drops[i]);
 	put(o, "}");
+}
+
+static void put_queue(struct tern_out_buf *o, const struct tern_worker_stats *st)
+{
+	const struct tern_frame_counts *f = &st->frames;
+
+	put(o, "{\"queue\": %u, \"frames\": {\"total\": %u, \"free\": %u, "
+	       "\"fill\": %u, \"rx\": %u, \"kept\": %u, \"tx\": %u, \"comp\": %u, \"bad\": %llu, "
+	       "\"ok\": %s}",
+	    st->queue, f->total, f->n[TERN_FS_FREE],
+	    f->n[TERN_FS_FILL], f->n[TERN_FS_RX], f->n[TERN_FS_KEPT], f->n[TERN_FS_TX],
+	    f->n[TERN_FS_COMP], (unsigned long long)f->bad,
+	    tern_frames__check(f) ? "false" : "true");
+	put_fields(o, st, false);
+	put(o, ", \"mib\": ");
+	put_mib(o, st->mib);
+	put_drops(o, st->parse_drops);
 	put_app(o, st, st->app);
 	put(o, "}");
 }
 
-static void put_xdp(struct out *o, const struct tern_maps *maps)
+/* The sum of every queue's counters and gauges, in a snapshot. */
+static void sum_stats(struct tern_worker_stats *t, const struct tern_worker_stats *st)
+{
+	for (unsigned int i = 0; i < tern_nmetrics; i++) {
+		const struct tern_metric *m = &tern_metrics[i];
+		uint64_t v = tern_metric__get(m, st);
+		char *p = (char *)t + m->off;
+
+		if (m->type == TERN_M_U64)
+			*(uint64_t *)p += v;
+		else if (m->type == TERN_M_U32)
+			*(uint32_t *)p += (uint32_t)v;
+	}
+	for (int i = 0; i < TERN_MIB__COUNT; i++)
+		t->mib[i] += st->mib[i];
+	for (int i = 0; i < TERN_PARSE__COUNT; i++)
+		t->parse_drops[i] += st->parse_drops[i];
+	for (uint32_t i = 0; i < st->napp; i++)
+		t->app[i] += st->app[i];
+	t->napp = st->napp;
+	t->app_names = st->app_names;
+}
+
+static void put_xdp(struct tern_out_buf *o, const struct tern_maps *maps)
 {
 	static const char *const names[] = {
 #define X(id, name) name,
@@ -113,42 +135,54 @@ static void put_xdp(struct out *o, const struct tern_maps *maps)
 	put(o, "}");
 }
 
-static int cmd_stats(struct tern_ctl_src *src, struct out *o)
+static int cmd_stats(struct tern_ctl_src *src, struct tern_out_buf *o)
 {
-	struct tern_worker_stats st;
-	struct tern_worker_stats first = { 0 };
-	uint64_t mib[TERN_MIB__COUNT] = { 0 }, app[TERN_APP_MAX_COUNTERS] = { 0 };
-	uint32_t nconns = 0, nreqs = 0;
+	struct tern_worker_stats st, *t = calloc(1, sizeof(*t));
 	int ok = 1;
 
+	if (!t)
+		return -ENOMEM;
 	put(o, "{\"dev\": \"%s\", \"queues\": [", src->dev);
 	for (uint32_t q = 0; q < src->nworkers; q++) {
 		tern_worker__stats(src->workers[q], &st);
 		put(o, q ? ", " : "");
 		put_queue(o, &st);
-		for (int i = 0; i < TERN_MIB__COUNT; i++)
-			mib[i] += st.mib[i];
-		for (uint32_t i = 0; i < st.napp; i++)
-			app[i] += st.app[i];
-		if (!q)
-			first = st;
-		nconns += st.nconns;
-		nreqs += st.nreqs;
+		sum_stats(t, &st);
 		ok &= !tern_frames__check(&st.frames);
 	}
-	put(o, "], \"total\": {\"nconns\": %u, \"nreqs\": %u, \"frames_ok\": %s, \"mib\": ",
-	    nconns, nreqs, ok ? "true" : "false");
-	put_mib(o, mib);
-	put_app(o, &first, app);
+	put(o, "], \"total\": {\"frames_ok\": %s", ok ? "true" : "false");
+	put_fields(o, t, true);
+	put(o, ", \"mib\": ");
+	put_mib(o, t->mib);
+	put_drops(o, t->parse_drops);
+	put_app(o, t, t->app);
 	put(o, "}, ");
 	put_xdp(o, src->maps);
 	put(o, "}\n");
+	free(t);
+	return done(o);
+}
+
+static int cmd_metrics(struct tern_ctl_src *src, struct tern_out_buf *o)
+{
+	struct tern_worker_stats *st = calloc(src->nworkers ? src->nworkers : 1, sizeof(*st));
+	__u64 xdp[TERN_XDP__COUNT];
+	int have_xdp;
+
+	if (!st)
+		return -ENOMEM;
+	for (uint32_t q = 0; q < src->nworkers; q++)
+		tern_worker__stats(src->workers[q], &st[q]);
+	have_xdp = !tern_maps__read_counters(src->maps, xdp);
+	tern_metrics__prometheus(o, src->dev, st, src->nworkers,
+				 have_xdp ? (const uint64_t *)xdp : NULL);
+	free(st);
 	return done(o);
 }
 
 /* Run req on one worker; a CONNS reply is appended to o after ", " when
  * o already holds items (start marks where the items begin). */
-static int on_worker(struct tern_worker *w, struct tern_worker_req *req, struct out *o,
+static int on_worker(struct tern_worker *w, struct tern_worker_req *req, struct tern_out_buf *o,
 		     size_t start)
 {
 	size_t mark = o ? o->len : 0;
@@ -170,7 +204,7 @@ static int on_worker(struct tern_worker *w, struct tern_worker_req *req, struct 
 }
 
 static int on_every_worker(struct tern_ctl_src *src, const struct tern_worker_req *req,
-			   struct out *o, uint32_t *truncated)
+			   struct tern_out_buf *o, uint32_t *truncated)
 {
 	size_t start = o ? o->len : 0;
 
@@ -186,7 +220,7 @@ static int on_every_worker(struct tern_ctl_src *src, const struct tern_worker_re
 	return 0;
 }
 
-static int cmd_conns(struct tern_ctl_src *src, struct out *o)
+static int cmd_conns(struct tern_ctl_src *src, struct tern_out_buf *o)
 {
 	struct tern_worker_req req = { .op = TERN_REQ_CONNS };
 	uint32_t truncated = 0;
@@ -216,7 +250,7 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
 }
 
 static int parse_set(const char *what, const char *val, struct tern_worker_req *r,
-		     struct out *o)
+		     struct tern_out_buf *o)
 {
 	static const char *const modes[] = { "never", "auto", "always" };
 
@@ -264,7 +298,7 @@ static int parse_set(const char *what, const char *val, struct tern_worker_req *
 	return -EINVAL;
 }
 
-static int cmd_set(struct tern_ctl_src *src, const char *args, struct out *o)
+static int cmd_set(struct tern_ctl_src *src, const char *args, struct tern_out_buf *o)
 {
 	char what[32], val[64];
 	struct tern_worker_req r = { 0 };
@@ -286,11 +320,17 @@ static int cmd_set(struct tern_ctl_src *src, const char *args, struct out *o)
 int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 {
 	struct tern_ctl_src *src = ctx;
-	struct out o = { .p = reply, .cap = cap };
+	struct tern_out_buf o = { .p = reply, .cap = cap };
 	int r;
 
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(src, &o);
+	if (!strncmp(cmd, "capture ", 8))
+		return tern_capture__cmd(&src->capture, src->workers, src->nworkers, cmd + 8, &o);
+	if (!strcmp(cmd, "metrics"))
+		return cmd_metrics(src, &o);
+	if (!strcmp(cmd, "reload") && src->reload)
+		return src->reload(src->reload_arg, reply, cap);
 	if (!strcmp(cmd, "conns"))
 		return cmd_conns(src, &o);
 	if (!strncmp(cmd, "set ", 4))
@@ -299,7 +339,9 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		src->stop(src->stop_arg); /* drains, then the server ends */
 		return 0;
 	}
-	r = snprintf(reply, cap, "unknown command '%.40s' (stats, conns, set, stop)", cmd);
+	r = snprintf(reply, cap,
+		     "unknown command '%.40s' (stats, metrics, conns, set, reload, capture, stop)",
+		     cmd);
 	(void)r;
 	return -EINVAL;
 }

@@ -8,6 +8,7 @@
 
 #include "loader.h"
 
+struct tern_capture;
 struct tern_worker;
 
 /* What the commands read; owned by the daemon, valid while the control
@@ -19,6 +20,11 @@ struct tern_ctl_src {
 	const struct tern_maps *maps;
 	void (*stop)(void *arg);          /* the `stop` command */
 	void *stop_arg;
+	/* the `reload` command (NULL: none): reply text or -errno, as a
+	 * tern_ctl_handler */
+	int (*reload)(void *arg, char *reply, size_t cap);
+	void *reload_arg;
+	struct tern_capture *capture;     /* the capture session, control thread only */
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

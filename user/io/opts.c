@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "user/io/ctl.h"
+#include "user/io/log.h"
+
 #include "user/app/app.h"
 #include "opts.h"
 
@@ -24,6 +27,7 @@ enum {
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
+	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT__END,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +66,11 @@ static const struct option longopts[] = {
 	{ "health-rise", required_argument, NULL, OPT_HEALTH_RISE },
 	{ "health-fall", required_argument, NULL, OPT_HEALTH_FALL },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -88,6 +97,12 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --time-wait S              TIME-WAIT length (default 60)\n"
 		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default 1460)\n"
 		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n"
+		"  --config FILE              settings file (tern.conf(5)); flags override it\n"
+		"  --log stderr|syslog        where messages go (default stderr)\n"
+		"  --log-level err|warn|info|debug   (default info)\n"
+		"  --metrics ADDR:PORT        serve HTTP /metrics (Prometheus) on a loopback\n"
+		"                             address, e.g. 127.0.0.1:9100 or [::1]:9100\n"
+		"  --metrics-remote           allow a --metrics address that is not loopback\n"
 		"--app http (a static response to every request):\n"
 		"  --http-status N            status code, 200..599 (default 200)\n"
 		"  --http-body FILE           body, read once at start (max 1 MiB; default \"tern\\n\")\n"
@@ -113,9 +128,14 @@ void tern_args__usage(FILE *f, const char *prog)
 		TERN_PROXY_HEALTH_FALL_DEF);
 }
 
+/* Where parse errors go (a reload collects them), and the "file:line: "
+ * of the setting being parsed from the configuration file. */
+static FILE *errf;
+static char where[300];
+
 static int fail(const char *what, const char *arg, int err)
 {
-	fprintf(stderr, "Error: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "",
+	fprintf(errf, "Error: %s%s%s%s: %s\n", where, what, arg ? " " : "", arg ? arg : "",
 		strerror(err));
 	return -EINVAL;
 }
@@ -134,7 +154,7 @@ static int parse_u32(const char *what, const char *s, uint32_t min, uint32_t max
 	if (*end)
 		return fail(what, s, EINVAL);
 	if (errno || v < min || v > max) {
-		fprintf(stderr, "Error: %s %s (%u..%u): %s\n", what, s, min, max,
+		fprintf(errf, "Error: %s%s %s (%u..%u): %s\n", where, what, s, min, max,
 			strerror(ERANGE));
 		return -EINVAL;
 	}
@@ -327,7 +347,7 @@ static int parse_http_body(struct tern_app_opts *o, const char *path)
 	fclose(f);
 	if (n > TERN_APP_HTTP_MAX_BODY) {
 		free(buf);
-		fprintf(stderr, "Error: --http-body %s: larger than %u bytes: %s\n", path,
+		fprintf(errf, "Error: %s--http-body %s: larger than %u bytes: %s\n", where, path,
 			TERN_APP_HTTP_MAX_BODY, strerror(EFBIG));
 		return -EINVAL;
 	}
@@ -411,6 +431,15 @@ static int parse_proxy(struct tern_proxy_opts *o, int opt, const char *s)
 	}
 }
 
+static int parse_log(struct tern_args *a, const char *s)
+{
+	static const char *const dests[] = { "stderr", "syslog" };
+	int r = parse_word("--log", s, dests, 2);
+
+	a->log_syslog = r == 1;
+	return r < 0 ? r : 0;
+}
+
 static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
 {
 	struct tern_cfg *c = &a->cfg;
@@ -441,11 +470,18 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_HTTP_HEADER: return parse_http_header(&a->app_opts, s);
 	case OPT_HTTP_IDLE: return parse_secs_ms("--http-idle", s, &a->app_opts.http_idle_ms);
 	case OPT_BACKEND ... OPT_HEALTH_FALL: return parse_proxy(&a->app_opts.proxy, opt, s);
+	case OPT_CONFIG: a->config = s; return 0;
+	case OPT_LOG: return parse_log(a, s);
+	case OPT_LOG_LEVEL:
+		a->log_level = tern_log__parse_level(s);
+		return a->log_level < 0 ? fail("--log-level (err, warn, info, debug)", s, EINVAL) : 0;
+	case OPT_METRICS: a->metrics = s; return 0;
+	case OPT_METRICS_REMOTE: a->metrics_remote = 1; return 0;
 	default: return -EINVAL;
 	}
 }
 
-static int check_required(const struct tern_args *a)
+static int check_required(struct tern_args *a)
 {
 	if (!a->dev)
 		return fail("--dev is required", NULL, EINVAL);
@@ -459,6 +495,15 @@ static int check_required(const struct tern_args *a)
 		return fail("--app proxy needs --backend", NULL, EDESTADDRREQ);
 	if (strcmp(a->app_name, "proxy") && a->app_opts.proxy.nbackends)
 		return fail("--backend is for --app proxy", NULL, EINVAL);
+	if (a->metrics) {
+		int r = tern_ctl__parse_http(a->metrics, a->metrics_remote, &a->metrics_addr);
+
+		if (r == -EPERM)
+			return fail("--metrics: not a loopback address (--metrics-remote allows it)",
+				    a->metrics, EPERM);
+		if (r)
+			return fail("--metrics (ADDR:PORT, [ADDR6]:PORT)", a->metrics, -r);
+	}
 	return 0;
 }
 
@@ -471,13 +516,103 @@ static void defaults(struct tern_args *a)
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;
+	a->log_level = TERN_LOG_INFO;
+}
+
+static const struct option *find_opt(const char *name)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+bool tern_args__from_cli(const struct tern_args *a, const char *key)
+{
+	const struct option *o = find_opt(key);
+
+	return o && o->val >= OPT_DEV && (a->cli_set >> (o->val - OPT_DEV) & 1);
+}
+
+const char *tern_args__key(int i)
+{
+	return i >= 0 && i < (int)(sizeof(longopts) / sizeof(longopts[0])) - 1 ? longopts[i].name
+									  : NULL;
+}
+
+static bool repeatable(int opt)
+{
+	return opt == OPT_ADDR || opt == OPT_PORT || opt == OPT_HTTP_HEADER || opt == OPT_BACKEND;
+}
+
+/* yes|no for a flag without an argument: 1, 0, or -EINVAL (printed). */
+static int parse_bool(const char *key, const char *s)
+{
+	static const char *const words[] = { "no", "yes" };
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s (yes or no)", key);
+	return parse_word(what, s, words, 2);
+}
+
+/* One entry of the file, unless the command line set its key; *seen
+ * has a bit per key the file gave before. */
+static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uint64_t *seen,
+		       uint32_t max_frame)
+{
+	const struct option *o = find_opt(e->key);
+	uint64_t bit;
+	int opt, r;
+
+	snprintf(where, sizeof(where), "%s:%d: ", a->conf.path, e->line);
+	if (!o || o->val == OPT_CONFIG || o->val == OPT_HELP)
+		return fail("unknown key", e->key, EINVAL);
+	opt = o->val;
+	bit = 1ull << (opt - OPT_DEV);
+	if ((*seen & bit) && !repeatable(opt))
+		return fail("key given twice", e->key, EINVAL);
+	*seen |= bit;
+	if (a->cli_set & bit)
+		return 0;
+	if (o->has_arg == no_argument) {
+		r = parse_bool(e->key, e->val);
+		return r < 0 ? r : r ? parse_one(a, opt, NULL, max_frame) : 0;
+	}
+	return parse_one(a, opt, e->val, max_frame);
+}
+
+static int parse_file(struct tern_args *a, uint32_t max_frame)
+{
+	uint64_t seen = 0;
+	char err[512];
+	int r = tern_conf__load(&a->conf, a->config, err, sizeof(err));
+
+	if (r) {
+		fprintf(errf, "Error: %s\n", err);
+		return -EINVAL;
+	}
+	for (int i = 0; !r && i < a->conf.n; i++)
+		r = apply_entry(a, &a->conf.e[i], &seen, max_frame);
+	where[0] = 0;
+	return r ? -EINVAL : 0;
 }
 
 int tern_args__parse(struct tern_args *a, int argc, char **argv, uint32_t max_frame)
 {
+	return tern_args__parse_to(a, argc, argv, max_frame, stderr);
+}
+
+int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max_frame,
+			FILE *err)
+{
 	int opt;
 
+	_Static_assert(OPT__END - OPT_DEV <= 64, "cli_set is a 64-bit mask");
+	errf = err;
+	where[0] = 0;
 	defaults(a);
+	a->argc = argc;
+	a->argv = argv;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -489,9 +624,12 @@ int tern_args__parse(struct tern_args *a, int argc, char **argv, uint32_t max_fr
 			return fail("unknown option or missing argument", argv[optind - 1], EINVAL);
 		if (parse_one(a, opt, optarg, max_frame))
 			return -EINVAL;
+		a->cli_set |= 1ull << (opt - OPT_DEV);
 	}
 	if (optind < argc)
 		return fail("unexpected argument", argv[optind], EINVAL);
+	if (a->config && parse_file(a, max_frame))
+		return -EINVAL;
 	if (check_required(a))
 		return -EINVAL;
 	/* Every stack listens on every address x port. */

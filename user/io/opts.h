@@ -6,11 +6,14 @@
 #ifndef TERN_IO_OPTS_H
 #define TERN_IO_OPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "user/app/app.h"
 #include "user/core/tcp.h"
+#include "user/io/conf.h"
+#include "user/io/ctl.h"
 #include "user/io/loader.h"
 
 #define TERN_ARGS_MAX_ADDRS 16
@@ -41,6 +44,16 @@ struct tern_args {
 	struct tern_cfg cfg;       /* one stack per queue gets this */
 	struct tern_listen_opts lopts;
 	struct tern_app_opts app_opts; /* --http-*; the body is read at parse time */
+	const char *config;        /* --config FILE, or NULL */
+	struct tern_conf conf;     /* its settings (the strings above may point in) */
+	uint64_t cli_set;          /* options given on the command line (bit per flag) */
+	int argc;                  /* the command line, for a reload */
+	char **argv;
+	int log_level;             /* enum tern_log_level */
+	int log_syslog;
+	const char *metrics;       /* --metrics ADDR:PORT, or NULL */
+	int metrics_remote;
+	struct tern_ctl_http metrics_addr;
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the
@@ -53,6 +66,14 @@ struct tern_args {
  * a UMEM frame can hold (bounds --mss).
  */
 int tern_args__parse(struct tern_args *a, int argc, char **argv, uint32_t max_frame);
+/* The same with the error lines written to err (a reload collects them). */
+int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max_frame,
+			FILE *err);
 void tern_args__usage(FILE *f, const char *prog);
+
+/* Was the flag named key ("backlog") given on the command line? */
+bool tern_args__from_cli(const struct tern_args *a, const char *key);
+/* The i-th long flag's name (i from 0), NULL past the last. */
+const char *tern_args__key(int i);
 
 #endif

@@ -46,6 +46,8 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 	d->len = (uint32_t)len;
 	d->options = 0;
 	w->tx_reserved++;
+	tern_path__capture(w, w->x.area + addr, (uint32_t)len);
+	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
 }
 
 void tern_path__emit(struct tern_worker *w, uint64_t reuse)
@@ -88,6 +90,7 @@ static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 
 	if (!tern_frames__move(&w->f, base, TERN_FS_FILL, TERN_FS_RX))
 		return;
+	tern_path__capture(w, frame, len);
 	r = tern_stack__rx(w->stack, frame, len, addr, w->now, &w->out);
 	if (r == TERN_RX_KEPT) {
 		tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_KEPT);

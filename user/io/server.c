@@ -24,10 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/io/capture.h"
 #include "user/io/ctl.h"
 #include "user/io/ctl_cmds.h"
 #include "user/io/loader.h"
+#include "user/io/log.h"
 #include "user/io/opts.h"
+#include "user/io/reload.h"
 #include "user/io/server_args.h"
 #include "user/io/worker.h"
 #include "tern/server.h"
@@ -50,14 +53,15 @@ struct tern_server {
 	struct tern_ctl *ctl;         /* the control socket, when running */
 	struct tern_ctl_src src;      /* what its commands read */
 	char ctl_path[108];
+	pthread_mutex_t reload_mu;    /* one reload at a time (control socket, SIGHUP) */
 	volatile sig_atomic_t stopping;
 	int failed;                   /* a worker ended on its own */
 };
 
 static int fail(const char *what, const char *arg, int err)
 {
-	fprintf(stderr, "Error: %s%s%s: %s\n", what, arg ? " " : "", arg ? arg : "",
-		strerror(err < 0 ? -err : err));
+	tern_log(TERN_LOG_ERR, "%s%s%s: %s", what, arg ? " " : "", arg ? arg : "",
+		 strerror(err < 0 ? -err : err));
 	return 1;
 }
 
@@ -87,13 +91,13 @@ static int raise_memlock(uint32_t queues)
 			return 0;
 	}
 	if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < need) {
-		fprintf(stderr,
-			"Error: RLIMIT_MEMLOCK is %llu KiB and cannot be raised to the %llu KiB "
-			"the UMEMs need (run as root, give CAP_IPC_LOCK, or raise ulimit -l): %s\n",
+		tern_log(TERN_LOG_ERR,
+			"RLIMIT_MEMLOCK is %llu KiB and cannot be raised to the %llu KiB "
+			"the UMEMs need (run as root, give CAP_IPC_LOCK, or raise ulimit -l): %s",
 			(unsigned long long)r.rlim_cur >> 10, need >> 10, strerror(err));
 		return -err;
 	}
-	fprintf(stderr, "tern: warning: cannot raise RLIMIT_MEMLOCK (%s); %llu KiB should do\n",
+	tern_log(TERN_LOG_WARN, "cannot raise RLIMIT_MEMLOCK (%s); %llu KiB should do",
 		strerror(err), (unsigned long long)r.rlim_cur >> 10);
 	return 0;
 }
@@ -212,7 +216,7 @@ static void report_mode(const struct tern_server *d, uint32_t q)
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
 
-	fprintf(stderr, "tern: queue %u on %s: AF_XDP %s mode%s%s%s\n", q, d->args.dev,
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s", q, d->args.dev,
 		zc ? "zero-copy" : "copy", zc_err ? " (zero-copy: " : "",
 		zc_err ? strerror(zc_err) : "", zc_err ? ")" : "");
 }
@@ -269,19 +273,19 @@ static void print_final(uint32_t q, const struct tern_worker_stats *st)
 {
 	char buf[200];
 
-	fprintf(stderr, "tern: queue %u: rx %llu tx %llu drop-noframe %llu drop-txring %llu "
-		"build-err %llu oversize %llu kicks %llu kick-again %llu kick-busy %llu kick-err %llu ring-err %llu\n", q,
+	tern_log(TERN_LOG_INFO, "queue %u: rx %llu tx %llu drop-noframe %llu drop-txring %llu "
+		"build-err %llu oversize %llu kicks %llu kick-again %llu kick-busy %llu kick-err %llu ring-err %llu", q,
 		U(st->rx_frames), U(st->tx_frames), U(st->tx_drop_noframe), U(st->tx_drop_ring),
 		U(st->tx_build_err), U(st->tx_oversize), U(st->xsk.kicks), U(st->xsk.kick_again), U(st->xsk.kick_busy),
 		U(st->xsk.kick_errors), U(st->ring_errors));
-	fprintf(stderr, "tern: queue %u: InSegs %llu OutSegs %llu PassiveOpens %llu "
+	tern_log(TERN_LOG_INFO, "queue %u: InSegs %llu OutSegs %llu PassiveOpens %llu "
 		"SyncookiesSent %llu SyncookiesRecv %llu OutRsts %llu RetransSegs %llu "
-		"OutDropNoRoom %llu\n", q, U(st->mib[TERN_MIB_InSegs]), U(st->mib[TERN_MIB_OutSegs]),
+		"OutDropNoRoom %llu", q, U(st->mib[TERN_MIB_InSegs]), U(st->mib[TERN_MIB_OutSegs]),
 		U(st->mib[TERN_MIB_PassiveOpens]), U(st->mib[TERN_MIB_SyncookiesSent]),
 		U(st->mib[TERN_MIB_SyncookiesRecv]), U(st->mib[TERN_MIB_OutRsts]),
 		U(st->mib[TERN_MIB_RetransSegs]), U(st->mib[TERN_MIB_OutDropNoRoom]));
 	tern_frames__format(&st->frames, buf, sizeof(buf));
-	fprintf(stderr, "tern: queue %u: frames: %s\n", q, buf);
+	tern_log(TERN_LOG_INFO, "queue %u: frames: %s", q, buf);
 }
 
 /* Join every worker and print its final counts; 0, or 1 if one failed
@@ -317,8 +321,26 @@ static void ctl_stop_cb(void *arg)
 	tern_server__stop(arg, 0);
 }
 
+static int ctl_reload_cb(void *arg, char *reply, size_t cap)
+{
+	struct tern_server *d = arg;
+	int r;
+
+	pthread_mutex_lock(&d->reload_mu);
+	r = tern_reload__run(&d->args, &d->src, reply, cap);
+	pthread_mutex_unlock(&d->reload_mu);
+	return r;
+}
+
+int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
+{
+	return ctl_reload_cb(d, reply, cap);
+}
+
 static int ctl_start(struct tern_server *d)
 {
+	const struct tern_ctl_http *http = d->args.metrics ? &d->args.metrics_addr : NULL;
+
 	if (!d->args.ctl) {
 		snprintf(d->ctl_path, sizeof(d->ctl_path), "/run/tern/%s.sock", d->args.dev);
 		d->args.ctl = d->ctl_path;
@@ -330,11 +352,16 @@ static int ctl_start(struct tern_server *d)
 		.maps = &d->maps,
 		.stop = ctl_stop_cb,
 		.stop_arg = d,
+		.reload = ctl_reload_cb,
+		.reload_arg = d,
 	};
-	d->ctl = tern_ctl__start(d->args.ctl, tern_ctl_cmds__handle, &d->src);
+	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)
-		return fail("control socket", d->args.ctl, -errno);
-	fprintf(stderr, "tern: control socket %s\n", d->args.ctl);
+		return fail(http ? "control socket or --metrics listener" : "control socket",
+			    http ? d->args.metrics : d->args.ctl, -errno);
+	tern_log(TERN_LOG_INFO, "control socket %s", d->args.ctl);
+	if (http)
+		tern_log(TERN_LOG_INFO, "metrics on http://%s/metrics", d->args.metrics);
 	return 0;
 }
 
@@ -342,22 +369,25 @@ static void ctl_stop(struct tern_server *d)
 {
 	tern_ctl__stop(d->ctl);
 	d->ctl = NULL;
+	tern_capture__end(&d->src.capture); /* before the workers go */
 }
 
 static void print_ready(const struct tern_server *d)
 {
-	char addr[64];
+	char addr[64], line[1024];
+	size_t n;
 
-	fprintf(stderr, "tern: ready on %s (%u queue%s, app %s, XDP program %s):", d->args.dev,
-		d->args.queues, d->args.queues == 1 ? "" : "s", d->app->name,
-		d->we_attached ? "loaded by tern" : "already loaded");
+	n = (size_t)snprintf(line, sizeof(line), "ready on %s (%u queue%s, app %s, XDP program %s):",
+			     d->args.dev, d->args.queues, d->args.queues == 1 ? "" : "s",
+			     d->app->name, d->we_attached ? "loaded by tern" : "already loaded");
 	for (int i = 0; i < d->args.naddrs; i++) {
 		int fam = tern_loader__format_addr(d->args.addrs[i].b, addr, sizeof(addr));
 
-		for (int p = 0; p < d->args.nports; p++)
-			fprintf(stderr, fam == 6 ? " [%s]:%u" : " %s:%u", addr, d->args.ports[p]);
+		for (int p = 0; p < d->args.nports && n < sizeof(line); p++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n,
+					      fam == 6 ? " [%s]:%u" : " %s:%u", addr, d->args.ports[p]);
 	}
-	fputc('\n', stderr);
+	tern_log(TERN_LOG_INFO, "%s", line);
 }
 
 /* Start from parsed daemon arguments (the daemon's path). */
@@ -372,6 +402,7 @@ int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 		return -ENOMEM;
 	d->args = *a;
 	d->app = app;
+	pthread_mutex_init(&d->reload_mu, NULL);
 	err = raise_memlock(a->queues);
 	if (!err && xdp_setup(d))
 		err = -EIO;
@@ -422,6 +453,7 @@ int tern_server__destroy(struct tern_server *d)
 	services_del(d);
 	xdp_teardown(d);
 	explicit_bzero(&d->secrets, sizeof(d->secrets));
+	pthread_mutex_destroy(&d->reload_mu);
 	free(d);
 	return status;
 }

@@ -9,4 +9,7 @@
 int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 			    const struct tern_app *app);
 
+/* Re-read the configuration file (see reload.h); SIGHUP in the daemon. */
+int tern_server__reload(struct tern_server *srv, char *reply, size_t cap);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "user/io/log.h"
 #include "user/io/server_args.h"
 #include "user/io/xsk.h"
 
@@ -97,8 +98,8 @@ int tern_server__start(struct tern_server **srv, const struct tern_server_config
 
 	*srv = NULL;
 	if (err || !app || !app->ops || !app->worker_init) {
-		fprintf(stderr, "Error: tern_server__start: invalid configuration: %s\n",
-			strerror(EINVAL));
+		tern_log(TERN_LOG_ERR, "tern_server__start: invalid configuration: %s",
+			 strerror(EINVAL));
 		return -EINVAL;
 	}
 	if (opts)

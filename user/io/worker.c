@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,11 +65,25 @@ static const struct tern_app_ops glue_ops = {
 
 /* ---- stats ---- */
 
+/* The socket's kernel drop counters: one getsockopt at most every second
+ * (the snapshot is published far more often). */
+static void read_kernel_stats(struct tern_worker *w)
+{
+	socklen_t len = sizeof(w->c.kst);
+
+	if (w->x.fd < 0 || w->now - w->kst_at < TERN_NSEC_PER_SEC)
+		return;
+	w->kst_at = w->now;
+	if (getsockopt(w->x.fd, SOL_XDP, XDP_STATISTICS, &w->c.kst, &len))
+		w->c.ring_errors++;
+}
+
 void tern_worker__publish(struct tern_worker *w)
 {
 	unsigned s = atomic_load_explicit(&w->seq, memory_order_relaxed);
 	struct tern_worker_stats *p = &w->pub;
 
+	read_kernel_stats(w);
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	*p = w->c;
@@ -79,6 +94,7 @@ void tern_worker__publish(struct tern_worker *w)
 		memcpy(p->parse_drops, tern_stack__parse_drops(w->stack), sizeof(p->parse_drops));
 		p->nconns = tern_stack__nconns(w->stack);
 		p->nreqs = tern_stack__nreqs(w->stack);
+		p->ntw = tern_stack__ntw(w->stack);
 	}
 	if (w->app_ctx && w->conf->app->counters) {
 		p->napp = w->conf->app->ncounters;

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/if_xdp.h>
 
 #include "user/app/app.h"
 #include "user/core/tcp.h"
@@ -44,6 +45,7 @@ struct tern_worker_stats {
 	struct tern_xsk_stats xsk;
 	uint64_t rx_frames;               /* frames read off the RX ring */
 	uint64_t tx_frames;               /* frames submitted to the TX ring */
+	uint64_t tx_synack;               /* SYN-ACKs queued (cookie or not, retransmits too) */
 	uint64_t tx_drop_noframe;         /* reply dropped: no free frame */
 	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
 	uint64_t tx_build_err;            /* tern_build() failed */
@@ -56,8 +58,10 @@ struct tern_worker_stats {
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
 	const char *const *app_names;     /* their names (static), napp of them */
 	uint32_t napp;
+	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read <= 1/s */
 	uint32_t nconns;
 	uint32_t nreqs;
+	uint32_t ntw;                     /* TIME-WAIT records */
 	uint32_t queue;
 	bool zc;
 	bool draining;

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "ring.h"
+#include "capture.h"
 #include "worker.h"
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
@@ -43,6 +44,8 @@ struct tern_worker {
 	struct tern_worker_req req;/* the request being served, owned here */
 	char *req_buf;             /* its reply buffer, TERN_WORKER_REQ_BUF */
 	struct tern_listen_opts lopts; /* listener options, changeable */
+	struct tern_cap_ring *_Atomic cap; /* capture ring, NULL when off (capture.h) */
+	atomic_int cap_busy;       /* the worker is inside tern_capture__frame */
 
 	/* worker -> other threads */
 	atomic_bool done;
@@ -76,6 +79,7 @@ struct tern_worker {
 	uint32_t tx_left;          /* copy mode: TX descriptors the kernel has not taken */
 	bool draining, finishing, finished;
 	uint64_t drain_end, finish_end, last_publish;
+	uint64_t kst_at;           /* last XDP_STATISTICS read */
 
 	struct tern_worker_stats c; /* counters kept here, copied to pub */
 };
@@ -96,6 +100,14 @@ void tern_path__release(void *ctx, uint64_t handle);
 int tern_loop__init(struct tern_worker *w);
 void tern_loop__run(struct tern_worker *w);
 void tern_loop__fini(struct tern_worker *w);
+
+/* The capture hook: one relaxed load and a branch predicted not taken
+ * while no capture runs. */
+static inline void tern_path__capture(struct tern_worker *w, const uint8_t *p, uint32_t len)
+{
+	if (__builtin_expect(atomic_load_explicit(&w->cap, memory_order_relaxed) != NULL, 0))
+		tern_capture__frame(w, p, len);
+}
 
 /* worker.c */
 void tern_worker__publish(struct tern_worker *w);

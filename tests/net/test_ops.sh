@@ -1,0 +1,548 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Operations end to end: the daemon started from a configuration file;
+# `ternctl stats` as JSON (python json) and Prometheus text (promtool and a
+# strict parser); the HTTP /metrics listener (curl); rate-limited logging
+# of what the network triggers; `ternctl top`; `ternctl reload` and SIGHUP
+# applying the run-time keys and naming the rest; configuration errors as
+# FILE:LINE; `ternctl capture` read back with tcpdump -r.
+#   tests/net/test_ops.sh BUILD_DIR
+NET_SUITE=test_ops
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+net_tern_arg "$@"
+BUILD=$(realpath "$1")
+SRC=$(realpath "$(dirname "$0")/../..")
+TERNCTL=$BUILD/tools/ternctl
+[ -x "$TERNCTL" ] || { echo "Error: $TERNCTL: not built (make)" >&2; exit 2; }
+PORT=7
+MPORT=$((19000 + $$ % 1000))
+
+tctl() { in_s "$TERNCTL" "$1" --dev "$DEV_S" --ctl "$CTL" "${@:2}"; }
+mcurl() { in_s curl -sS --max-time 10 "$@"; }
+
+write_tools() {
+	cat >"$NET_TMP/check.py" <<'EOF2'
+import json, re, sys
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABELS = r'\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(?:,(?!\}))?)*\}'
+SAMPLE = re.compile(r"^(%s)(%s)? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]Inf|NaN)$" % (NAME, LABELS))
+HELP = re.compile(r"^# HELP (%s) (.*)$" % NAME)
+TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
+
+def prom(path, queues):
+    """Strict reading of the text format 0.0.4 as tern writes it: HELP then
+    TYPE before a family's samples, a family's samples together, counters
+    named *_total, every sample labelled iface (and queue 0..N-1 but for
+    the XDP program's), no family or series twice, a final newline."""
+    text = open(path).read()
+    assert text.endswith("\n"), "no final newline"
+    fams, types, series, cur = {}, {}, set(), None
+    for n, line in enumerate(text.split("\n")[:-1], 1):
+        m = HELP.match(line)
+        if m:
+            assert m.group(1) not in fams, "line %d: family %s twice" % (n, m.group(1))
+            fams[m.group(1)] = []
+            cur = m.group(1)
+            continue
+        m = TYPE.match(line)
+        if m:
+            assert m.group(1) == cur and cur not in types, "line %d: TYPE not after its HELP" % n
+            types[cur] = m.group(2)
+            if m.group(2) == "counter":
+                assert cur.endswith("_total"), "line %d: counter %s not *_total" % (n, cur)
+            continue
+        m = SAMPLE.match(line)
+        assert m, "line %d: not a sample: %r" % (n, line)
+        name, labels = m.group(1), m.group(2) or ""
+        assert name == cur and cur in types, "line %d: %s outside its family" % (n, name)
+        assert (name, labels) not in series, "line %d: series twice" % n
+        series.add((name, labels))
+        lab = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', labels))
+        assert "iface" in lab, "line %d: no iface label" % n
+        if not name.startswith("tern_xdp_"):
+            assert lab.get("queue") in [str(q) for q in range(queues)], "line %d: queue" % n
+        fams[cur].append((lab, float(m.group(3))))
+    for f, s in fams.items():
+        assert s, "family %s has no sample" % f
+    return fams
+
+def prom_check(path, queues):
+    f = prom(path, queues)
+    for k in ("tern_rx_frames_total", "tern_tx_synack_total", "tern_tcp_syncookies_sent_total",
+              "tern_tcp_in_csum_errors_total", "tern_connections", "tern_time_wait",
+              "tern_frames_free", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
+              "tern_xdp_seen_total"):
+        assert k in f, "no " + k
+    rx = sum(v for _, v in f["tern_rx_frames_total"])
+    assert rx > 0, "no frames received"
+    print("    %d families, %d samples, rx_frames %d" %
+          (len(f), sum(len(s) for s in f.values()), rx))
+
+def prom_value(path, name, queues):
+    print(int(sum(v for _, v in prom(path, queues)[name])))
+
+def stats(path, queues, metrics):
+    d = json.load(open(path))
+    qs, t = d["queues"], d["total"]
+    assert len(qs) == queues, "%d queues" % len(qs)
+    keys = ("rx_frames", "tx_frames", "tx_synack", "tx_drop_noframe",
+            "tx_drop_ring", "tx_build_err", "xsk_kicks", "xsk_rx_dropped",
+            "xsk_rx_ring_full", "xsk_rx_fill_ring_empty", "nconns", "nreqs", "ntw",
+            "frames_free", "frames_bad")
+    for q in qs:
+        for k in keys + ("zerocopy",):
+            assert k in q, "queue %d: no %s" % (q["queue"], k)
+    for k in keys:
+        assert t[k] == sum(q[k] for q in qs), "total %s" % k
+    for k, v in t["mib"].items():
+        assert v == sum(q["mib"][k] for q in qs), "total %s" % k
+    for k, v in t["parse_drops"].items():
+        assert v == sum(q["parse_drops"][k] for q in qs), "total %s" % k
+    # Every Prometheus family has its JSON counterpart in a queue.
+    fams = prom(metrics, queues)
+    n = len(t["mib"]) + len(t["parse_drops"]) + len(d["xdp"])
+    assert len(fams) == n + len([k for k in qs[0] if k not in ("queue", "frames", "mib", "parse_drops")]), \
+        "%d families for %d JSON counters" % (len(fams), n)
+    assert t["mib"]["InSyns"] > 0 and t["tx_synack"] > 0, "no SYN / SYN-ACK counted"
+    print("    %d queues; totals are the sums; InSyns %d tx_synack %d" %
+          (queues, t["mib"]["InSyns"], t["tx_synack"]))
+
+def total(path, name):
+    print(json.load(open(path))["total"]["mib"][name])
+
+fn = globals()[sys.argv[1]]
+fn(*[int(a) if a.isdigit() else a for a in sys.argv[2:]])
+EOF2
+	cat >"$NET_TMP/conn.py" <<'EOF2'
+import socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(n):
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"ping")
+    got = b""
+    while len(got) < 4:
+        b = s.recv(4)
+        if not b:
+            sys.exit("EOF before the echo")
+        got += b
+    s.close()
+    if n > 20:
+        time.sleep(0.02)
+EOF2
+	cat >"$NET_TMP/badhttp.py" <<'EOF2'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+codes = {}
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" if i % 2 else b"POST /metrics HTTP/1.1\r\n\r\n")
+    r = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        r += b
+    s.close()
+    code = r.split(b" ")[1].decode()
+    codes[code] = codes.get(code, 0) + 1
+print("    %s" % sorted(codes.items()))
+assert codes == {"404": n // 2, "405": n - n // 2}, codes
+EOF2
+}
+
+# A stand-in for systemd's notify socket: every datagram, one per line.
+notify_listen() {
+	python3 - "$NET_TMP/notify.sock" "$NET_TMP/notify.log" <<'EOF2' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")
+EOF2
+	net_bg_pid $!
+	wait_until test -S "$NET_TMP/notify.sock"
+}
+
+conns() { in_c timeout 60 python3 "$NET_TMP/conn.py" "$IP4_S" "$PORT" "$1"; }
+check() { python3 "$NET_TMP/check.py" "$@"; }
+
+write_conf() {
+	cat >"$CONF" <<EOF2
+# tern.conf for test_ops
+addr = $IP4_S
+port = $PORT
+app = echo
+queues = 2
+syncookies = $1
+backlog = $2
+log-level = $3
+metrics = 127.0.0.1:$MPORT
+ctl = $CTL
+EOF2
+}
+
+# ---- checks that need no network ----------------------------------------------
+
+# expect_start_error LINE_REGEX ARGS...: tern exits 2 with that one error line.
+expect_start_error() {
+	local want=$1 rc=0 out
+
+	shift
+	out=$("$TERN" "$@" 2>&1 >/dev/null) || rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 2 ] || fail "exit $rc, want 2"
+	[ "$(wc -l <<<"$out")" = 1 ] || fail "not one line"
+	grep -Eq "^$want\$" <<<"$out" || fail "want /$want/"
+}
+
+t_conf_errors() {
+	local f=$NET_TMP/bad.conf
+
+	printf '# comment\naddr = 10.0.0.1\nfrobnicate = 3\n' >"$f"
+	expect_start_error "Error: $f:3: unknown key frobnicate: Invalid argument" --config "$f"
+	printf 'addr = 10.0.0.1\nport = 80\n\nbacklog = 0\n' >"$f"
+	expect_start_error "Error: $f:4: --backlog 0 \\(1\\.\\.[0-9]+\\): Numerical result out of range" \
+		--config "$f" --dev lo
+	printf 'queues = 2\nqueues = 3\n' >"$f"
+	expect_start_error "Error: $f:2: key given twice queues: Invalid argument" --config "$f"
+	printf 'port 80\n' >"$f"
+	expect_start_error "Error: $f:1: expected 'key = value'" --config "$f"
+	printf 'metrics-remote = maybe\n' >"$f"
+	expect_start_error "Error: $f:1: metrics-remote \\(yes or no\\) maybe: Invalid argument" --config "$f"
+	expect_start_error "Error: $NET_TMP/none.conf: No such file or directory" --config "$NET_TMP/none.conf"
+	# the command line overrides the file: a bad backlog in the file is never parsed
+	printf 'backlog = 0\n' >"$f"
+	expect_start_error "Error: --addr is required: Invalid argument" --config "$f" --backlog 5 --dev lo
+}
+
+t_flag_errors() {
+	expect_start_error "Error: --metrics: not a loopback address \\(--metrics-remote allows it\\) 10.1.2.3:9100: Operation not permitted" \
+		--dev lo --addr 10.1.2.3 --port 80 --metrics 10.1.2.3:9100
+	expect_start_error "Error: --metrics \\(ADDR:PORT, \\[ADDR6\\]:PORT\\) 127.0.0.1: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --metrics 127.0.0.1
+	expect_start_error "Error: --log-level \\(err, warn, info, debug\\) loud: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --log-level loud
+	expect_start_error "Error: --log syslog2: Invalid argument" \
+		--dev lo --addr 10.1.2.3 --port 80 --log syslog2
+}
+
+# ---- with the daemon ------------------------------------------------------------
+
+t_install_ops() {
+	local inst=$NET_TMP/inst m out unit
+
+	make -C "$SRC" --no-print-directory -s install BUILD="$BUILD" DESTDIR="$inst" PREFIX=/usr \
+		>"$NET_TMP/install.log" 2>&1 || { cat "$NET_TMP/install.log"; fail "make install"; }
+	for m in share/man/man8/tern.8 share/man/man8/ternctl.8 share/man/man5/tern.conf.5 \
+		lib/systemd/system/tern@.service share/doc/tern/tern.conf.example sbin/tern; do
+		[ -f "$inst/usr/$m" ] || fail "not installed: $m"
+	done
+	for m in "$inst"/usr/share/man/man*/*; do
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+		[ -z "$out" ] || fail "man -l $m: $out"
+		out=$(groff -man -ww -z "$m" 2>&1)
+		[ -z "$out" ] || fail "groff $m: $out"
+	done
+	echo "    man pages render without warnings"
+	# every metric the daemon exports is described in ternctl(8)
+	[ -s "$NET_TMP/stats.prom" ] || fail "no metrics to look up"
+	for m in $(grep '^# TYPE ' "$NET_TMP/stats.prom" | cut -d' ' -f3); do
+		grep -qF "\fB$m\fR" "$inst/usr/share/man/man8/ternctl.8" || fail "$m not in ternctl(8)"
+	done
+	grep -q 'ExecStart=/usr/sbin/tern --config /etc/tern/%i.conf --dev %i' \
+		"$inst/usr/lib/systemd/system/tern@.service" || fail "unit paths"
+	command -v systemd-analyze >/dev/null || { echo "    systemd-analyze: not installed"; return 0; }
+	# verified as an instance, with the built binaries at the unit's paths
+	mkdir -p "$NET_TMP/units"
+	unit=$NET_TMP/units/tern@lo.service
+	sed -e "s|/usr/sbin/tern |$BUILD/tern |" -e "s|/usr/sbin/ternctl |$BUILD/tools/ternctl |" \
+		"$inst/usr/lib/systemd/system/tern@.service" >"$unit"
+	out=$(MANPATH=$inst/usr/share/man systemd-analyze verify "$unit" 2>&1) || fail "verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	echo "    systemd-analyze verify tern@lo.service: clean"
+}
+
+t_notify_ready() {
+	grep -qx 'READY=1' "$NET_TMP/notify.log" || fail "no READY=1 to \$NOTIFY_SOCKET"
+}
+
+t_started_from_file() {
+	grep -q "^tern: ready on $DEV_S (2 queues, app echo" "$NET_TMP/tern.log" || fail "not from the file"
+	grep -q "^tern: metrics on http://127.0.0.1:$MPORT/metrics" "$NET_TMP/tern.log" || fail "no metrics line"
+	conns 20
+}
+
+t_stats_json() {
+	tctl stats --json >"$NET_TMP/stats.json"
+	tctl stats --prometheus >"$NET_TMP/stats.prom"
+	check stats "$NET_TMP/stats.json" 2 "$NET_TMP/stats.prom"
+	tctl stats >"$NET_TMP/stats.txt"
+	grep -q '^queue 1 (copy\|^queue 1 (zero-copy' "$NET_TMP/stats.txt" || fail "no table"
+	grep -q '^  InSyns  *[1-9]' "$NET_TMP/stats.txt" || fail "InSyns not in the table"
+}
+
+t_prometheus() {
+	tctl stats --prometheus >"$NET_TMP/p.txt"
+	check prom_check "$NET_TMP/p.txt" 2
+	command -v promtool >/dev/null || { echo "    promtool: not installed (make deps), strict parser only"; return 0; }
+	promtool check metrics <"$NET_TMP/p.txt" >"$NET_TMP/promtool.out" 2>&1 ||
+		{ sed 's/^/    /' "$NET_TMP/promtool.out" | head; fail "promtool check metrics"; }
+	echo "    promtool check metrics: clean"
+	# A strict parser that accepts everything would be no check.
+	printf '# HELP x_total a\n# TYPE x_total counter\nx_total{iface="a",queue="0"} 1 2 3\n' >"$NET_TMP/bad.prom"
+	! check prom_check "$NET_TMP/bad.prom" 1 2>/dev/null || fail "strict parser took a bad line"
+}
+
+t_http_metrics() {
+	local hdr=$NET_TMP/hdr
+
+	mcurl -D "$hdr" -o "$NET_TMP/http.prom" "http://127.0.0.1:$MPORT/metrics" || fail "curl /metrics"
+	grep -qi '^HTTP/1.1 200 OK' "$hdr" || fail "status: $(head -1 "$hdr")"
+	grep -qi '^Content-Type: text/plain; version=0.0.4' "$hdr" || fail "content type"
+	check prom_check "$NET_TMP/http.prom" 2
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$NET_TMP/http.prom" >/dev/null 2>&1 || fail "promtool on /metrics"
+	fi
+	mcurl -I "http://127.0.0.1:$MPORT/metrics?x=1" >"$hdr" || fail "HEAD"
+	grep -qi '^Content-Length: [1-9]' "$hdr" || fail "HEAD: no length"
+	[ "$(mcurl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" = 404 ] || fail "/ not 404"
+	# counters only grow between two scrapes
+	local a b
+	a=$(check prom_value "$NET_TMP/http.prom" tern_rx_frames_total 2)
+	conns 3
+	mcurl -o "$NET_TMP/http2.prom" "http://127.0.0.1:$MPORT/metrics"
+	b=$(check prom_value "$NET_TMP/http2.prom" tern_rx_frames_total 2)
+	echo "    rx_frames $a -> $b"
+	[ "$b" -gt "$a" ] || fail "rx_frames did not grow"
+}
+
+t_http_cannot_lock_out_ternctl() {
+	# 40 idle scrapers: they get at most half of the control thread's 32
+	# client slots, so ternctl is still answered.
+	in_s timeout 30 python3 - "$MPORT" "$NET_TMP/idle-ready" "$NET_TMP/idle-go" <<'EOF2' &
+import os, socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(40)]
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.05)
+EOF2
+	local ipid=$!
+	wait_until test -e "$NET_TMP/idle-ready" || { touch "$NET_TMP/idle-go"; fail "no idle clients"; }
+	tctl stats --json >/dev/null || { touch "$NET_TMP/idle-go"; fail "ternctl locked out"; }
+	touch "$NET_TMP/idle-go"
+	wait "$ipid" || true
+	echo "    ternctl answered with 40 idle HTTP clients"
+}
+
+t_http_log_rate_limited() {
+	local n0 n1
+
+	n0=$(grep -c 'metrics listener: request refused' "$NET_TMP/tern.log" || true)
+	in_s timeout 60 python3 "$NET_TMP/badhttp.py" "$MPORT" 200
+	n1=$(grep -c 'metrics listener: request refused' "$NET_TMP/tern.log" || true)
+	echo "    200 bad requests: $((n1 - n0)) log lines"
+	[ $((n1 - n0)) -ge 1 ] && [ $((n1 - n0)) -lt 100 ] || fail "not rate limited"
+	sleep 1.2
+	in_s timeout 60 python3 "$NET_TMP/badhttp.py" "$MPORT" 2 >/dev/null
+	wait_until grep -q 'tern: warning: [0-9]* messages suppressed' "$NET_TMP/tern.log" ||
+		fail "no 'messages suppressed' line"
+	grep 'messages suppressed' "$NET_TMP/tern.log" | tail -1 | sed 's/^/    /'
+}
+
+t_top() {
+	conns 150 &
+	local cpid=$!
+	tctl top --count 2 >"$NET_TMP/top.txt" || fail "top"
+	wait "$cpid" || fail "clients"
+	sed 's/^/    /' "$NET_TMP/top.txt"
+	[ "$(grep -c "^tern on $DEV_S: 2 queue(s)" "$NET_TMP/top.txt")" = 2 ] || fail "not 2 refreshes"
+	[ "$(grep -c '^total ' "$NET_TMP/top.txt")" = 2 ] || fail "no total rows"
+	[ "$(grep -c '^drops/s: no-frame ' "$NET_TMP/top.txt")" = 2 ] || fail "no drops rows"
+	# the clients open connections all along: some SYN/s and opens/s
+	awk '$1 == "total" && $2 > 0 && $3 > 0 && $7 > 0 { ok = 1 } END { exit !ok }' \
+		"$NET_TMP/top.txt" || fail "no SYN/s, SYN-ACK/s or opens/s in the total"
+	tctl top --once | grep -q '^q0 ' || fail "--once"
+	tctl top --count 0 2>/dev/null && fail "--count 0 accepted"
+	true
+}
+
+t_reload_applies() {
+	local s0 s1 out
+
+	write_conf always 32 warn
+	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	out=$(tctl reload) || fail "reload"
+	sed 's/^/    /' <<<"$out"
+	grep -qx 'syncookies: applied (syncookies always)' <<<"$out" || fail "syncookies"
+	grep -qx 'backlog: applied (backlog 32)' <<<"$out" || fail "backlog"
+	grep -qx 'log-level: applied (warn)' <<<"$out" || fail "log-level"
+	grep -qx 'queues: changed, needs a restart' <<<"$out" || fail "queues"
+	[ "$(wc -l <<<"$out")" = 4 ] || fail "other lines"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 5
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	echo "    SyncookiesSent $s0 -> $s1 after 5 connections"
+	[ "$s1" -ge $((s0 + 5)) ] || fail "syncookies always not applied"
+	out=$(tctl reload) || fail "second reload"
+	[ "$out" = "queues: changed, needs a restart" ] || fail "second reload: $out"
+}
+
+t_reload_error_changes_nothing() {
+	local rc=0 err s0 s1
+
+	write_conf never 32 warn
+	printf 'backlog = 16\nbogus key\n' >>"$CONF"
+	tctl reload >/dev/null 2>"$NET_TMP/err" || rc=$?
+	err=$(cat "$NET_TMP/err")
+	echo "    exit $rc: $err"
+	[ "$rc" = 1 ] || fail "exit $rc"
+	[ "$err" = "Error: reload: $CONF:12: expected 'key = value'" ] || fail "not FILE:LINE"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 3
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	[ "$s1" -ge $((s0 + 3)) ] || fail "syncookies changed by a file with an error"
+}
+
+t_sighup() {
+	local pid s0 s1
+
+	pid=$(tern_pid)
+	# log-level warn: the outcome of a reload (info) is not logged
+	write_conf always 32 warn
+	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	kill -HUP "$pid"
+	sleep 1
+	! grep -q 'SIGHUP: reload' "$NET_TMP/tern.log" || fail "info line at log-level warn"
+	# back to info and never: both applied, and said
+	write_conf never 64 info
+	kill -HUP "$pid"
+	wait_until grep -q 'SIGHUP: reload: log-level: applied (info)' "$NET_TMP/tern.log" ||
+		fail "no SIGHUP reload line"
+	grep 'SIGHUP: reload' "$NET_TMP/tern.log" | sed 's/^/    /'
+	grep -q 'SIGHUP: reload: syncookies: applied (syncookies never)' "$NET_TMP/tern.log" ||
+		fail "syncookies never"
+	[ "$(grep -c '^RELOADING=1$' "$NET_TMP/notify.log")" = 2 ] || fail "no RELOADING=1 per SIGHUP"
+	tctl stats --json >"$NET_TMP/a.json"
+	conns 3
+	tctl stats --json >"$NET_TMP/b.json"
+	s0=$(check total "$NET_TMP/a.json" SyncookiesSent)
+	s1=$(check total "$NET_TMP/b.json" SyncookiesSent)
+	[ "$s1" = "$s0" ] || fail "cookies sent with syncookies never"
+}
+
+# capture_bg FILE ARGS...: ternctl capture in the background, once it runs.
+capture_bg() {
+	local f=$1
+
+	shift
+	tctl capture --file "$f" "$@" >"$f.out" 2>&1 &
+	CAP_PID=$!
+	# the capture runs once the daemon says so
+	wait_until in_s python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"capture status\n")
+r = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    r += b
+sys.exit(0 if b"\"active\": true" in r else 1)' "$CTL" || fail "capture did not start"
+}
+
+t_capture_handshake_and_data() {
+	local f=$NET_TMP/all.pcap n
+
+	capture_bg "$f" --count 12
+	conns 3
+	wait "$CAP_PID" || { cat "$f.out"; fail "capture exit"; }
+	sed 's/^/    /' "$f.out"
+	grep -q '^capture: 12 frames written to ' "$f.out" || fail "not 12 frames"
+	tcpdump -nn -r "$f" >"$f.txt" 2>/dev/null || fail "tcpdump -r"
+	n=$(wc -l <"$f.txt")
+	sed 's/^/    /' "$f.txt" | head -8
+	[ "$n" = 12 ] || fail "tcpdump read $n frames, want 12 (--count)"
+	grep -q "> $IP4_S.$PORT: Flags \[S\]," "$f.txt" || fail "no SYN"
+	grep -q "$IP4_S.$PORT > .*: Flags \[S\.\]," "$f.txt" || fail "no SYN-ACK"
+	grep -q "> $IP4_S.$PORT: Flags \[P\.\],.* length 4" "$f.txt" || fail "no data in"
+	grep -q "$IP4_S.$PORT > .*: Flags \[P\.\],.* length 4" "$f.txt" || fail "no data out"
+}
+
+t_capture_filter() {
+	local f=$NET_TMP/syn.pcap
+
+	capture_bg "$f" --count 4 --filter "tcp[tcpflags] & tcp-syn != 0"
+	conns 4
+	wait "$CAP_PID" || { cat "$f.out"; fail "capture exit"; }
+	tcpdump -nn -r "$f" >"$f.txt" 2>/dev/null || fail "tcpdump -r"
+	sed 's/^/    /' "$f.txt" | head -4
+	[ "$(wc -l <"$f.txt")" = 4 ] || fail "not 4 frames"
+	[ "$(grep -c 'Flags \[S\.\?\],' "$f.txt")" = 4 ] || fail "a frame without SYN passed the filter"
+}
+
+t_capture_bounds_and_errors() {
+	local f=$NET_TMP/quiet.pcap out rc=0
+
+	tctl capture --file "$f" --seconds 1 >"$f.out" || fail "capture --seconds"
+	grep -q '^capture: 0 frames written' "$f.out" || fail "$(cat "$f.out")"
+	tcpdump -r "$f" 2>/dev/null | wc -l | grep -qx 0 || fail "not an empty pcap"
+	out=$(tctl capture --file "$f" --count 1 --filter "tcp port" 2>&1) || rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 1 ] && grep -q '^Error: capture: filter: ' <<<"$out" || fail "bad filter accepted"
+	capture_bg "$NET_TMP/busy.pcap" --seconds 30
+	rc=0
+	out=$(tctl capture --file "$f" --count 1 2>&1) || rc=$?
+	echo "    exit $rc: $out"
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID" || fail "capture after SIGINT"
+	grep -q '^capture: [0-9]* frames written' "$NET_TMP/busy.pcap.out" || fail "no summary after SIGINT"
+	[ "$rc" = 1 ] && grep -q 'a capture is running' <<<"$out" || fail "second capture not refused"
+}
+
+t_stop() {
+	tctl stop >/dev/null
+	for _ in $(seq 50); do
+		[ -s "$NET_TMP/tern.rc" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$NET_TMP/tern.rc" 2>/dev/null)" = 0 ] || fail "tern exit $(cat "$NET_TMP/tern.rc" 2>/dev/null)"
+	! mcurl -o /dev/null "http://127.0.0.1:$MPORT/metrics" 2>/dev/null || fail "metrics still served"
+}
+
+# ---- run ----------------------------------------------------------------------
+
+net_setup
+net_need curl tcpdump
+write_tools
+CTL=$NET_TMP/ctl.sock
+CONF=$NET_TMP/tern.conf
+
+t_run "configuration errors are FILE:LINE: message, exit 2" t_conf_errors
+t_run "flag errors: --metrics not loopback, --log, --log-level" t_flag_errors
+write_conf auto 64 info
+notify_listen
+NOTIFY_SOCKET=$NET_TMP/notify.sock tern_start --config "$CONF" || net_die "tern did not start from $CONF"
+t_run "READY=1 to \$NOTIFY_SOCKET (systemd Type=notify)" t_notify_ready
+t_run "started from the configuration file" t_started_from_file
+t_run "stats --json: every counter, totals are sums" t_stats_json
+t_run "stats --prometheus: strict parser and promtool" t_prometheus
+t_run "HTTP /metrics: 200, HEAD, 404, growing counters" t_http_metrics
+t_run "idle HTTP clients cannot lock ternctl out" t_http_cannot_lock_out_ternctl
+t_run "network-triggered log lines are rate limited" t_http_log_rate_limited
+t_run "top --count 2 / --once" t_top
+t_run "reload applies syncookies, backlog, log-level; names queues" t_reload_applies
+t_run "reload with a bad file: FILE:LINE, nothing changed" t_reload_error_changes_nothing
+t_run "SIGHUP reloads, logged at the new level" t_sighup
+t_run "capture: SYN, SYN-ACK and data, --count honoured" t_capture_handshake_and_data
+t_run "capture --filter: only what the filter takes" t_capture_filter
+t_run "capture --seconds, bad filter, one at a time, SIGINT" t_capture_bounds_and_errors
+t_run "stop: exit 0, listener gone" t_stop
+t_run "make install: man pages (render clean, every metric), unit (systemd-analyze verify)" t_install_ops
+net_finish

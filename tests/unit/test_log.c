@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The log's levels and its per-site token bucket (user/io/log.c), the
+ * metrics listener's address rules (user/io/ctl.c) and the Prometheus
+ * spelling of MIB names (user/io/metrics_name.c). */
+#include <errno.h>
+
+#include "t.h"
+#include "user/io/ctl.h"
+#include "user/io/log.h"
+#include "user/io/metrics_name.h"
+
+#define SEC 1000000000ull
+
+TEST(test_log_levels_parse)
+{
+	CHECK_EQ(tern_log__parse_level("err"), TERN_LOG_ERR);
+	CHECK_EQ(tern_log__parse_level("warn"), TERN_LOG_WARN);
+	CHECK_EQ(tern_log__parse_level("info"), TERN_LOG_INFO);
+	CHECK_EQ(tern_log__parse_level("debug"), TERN_LOG_DEBUG);
+	CHECK_EQ(tern_log__parse_level("warning"), -EINVAL);
+	CHECK_EQ(tern_log__parse_level(""), -EINVAL);
+	CHECK(!strcmp(tern_log__level_name(TERN_LOG_WARN), "warn"));
+}
+
+TEST(test_log_rl_burst_then_suppressed_then_reported)
+{
+	struct tern_log_rl rl = TERN_LOG_RL_INIT;
+	uint64_t t = 100 * SEC;
+	uint32_t rep;
+	int ok = 0;
+
+	for (int i = 0; i < 100; i++)
+		ok += tern_log_rl__take(&rl, t + (uint64_t)i * 1000, &rep);
+	CHECK_EQ(ok, TERN_LOG_RL_BURST);
+	/* Half an interval later: still no token. */
+	CHECK_EQ(tern_log_rl__take(&rl, t + SEC / 2, &rep), 0);
+	/* One interval later one token is back; the next message reports the
+	 * 91 suppressed so far (90 in the burst, 1 just now). */
+	CHECK_EQ(tern_log_rl__take(&rl, t + SEC + 1, &rep), 1);
+	CHECK_EQ(rep, 91);
+	CHECK_EQ(tern_log_rl__take(&rl, t + SEC + 2, &rep), 0);
+	/* A long silence refills the bucket to the burst, no more. */
+	ok = 0;
+	for (int i = 0; i < 50; i++)
+		ok += tern_log_rl__take(&rl, t + 1000 * SEC + (uint64_t)i, &rep);
+	CHECK_EQ(ok, TERN_LOG_RL_BURST);
+}
+
+TEST(test_ctl_http_addr_loopback_only)
+{
+	struct tern_ctl_http h;
+
+	CHECK_EQ(tern_ctl__parse_http("127.0.0.1:9100", false, &h), 0);
+	CHECK_EQ(tern_ctl__parse_http("127.1.2.3:1", false, &h), 0);
+	CHECK_EQ(tern_ctl__parse_http("[::1]:9100", false, &h), 0);
+	CHECK_EQ(tern_ctl__parse_http("10.0.0.1:9100", false, &h), -EPERM);
+	CHECK_EQ(tern_ctl__parse_http("[fd00::1]:9100", false, &h), -EPERM);
+	CHECK_EQ(tern_ctl__parse_http("0.0.0.0:9100", false, &h), -EPERM);
+	CHECK_EQ(tern_ctl__parse_http("0.0.0.0:9100", true, &h), 0);
+	CHECK_EQ(tern_ctl__parse_http("127.0.0.1", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http("127.0.0.1:0", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http("127.0.0.1:65536", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http("127.0.0.1:-1", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http("localhost:80", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http("::1:80", false, &h), -EINVAL);
+	CHECK_EQ(tern_ctl__parse_http(":80", false, &h), -EINVAL);
+}
+
+TEST(test_metrics_snake_names)
+{
+	static const char *const cases[][2] = {
+		{ "SyncookiesSent", "syncookies_sent" }, { "TCPOFOQueue", "tcp_ofo_queue" },
+		{ "TCPSYNChallenge", "tcp_syn_challenge" }, { "PAWSEstab", "paws_estab" },
+		{ "TW", "tw" }, { "InDropIp6ExtHdr", "in_drop_ip6_ext_hdr" },
+		{ "TCPReqQFullDrop", "tcp_req_q_full_drop" }, { "XdpDropSynFin", "xdp_drop_syn_fin" },
+		{ "InCsumErrorsIp", "in_csum_errors_ip" }, { "TCPACKSkippedPAWS", "tcp_ack_skipped_paws" },
+	};
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tern_metrics__snake(cases[i][0], buf, sizeof(buf));
+		if (strcmp(buf, cases[i][1]))
+			fprintf(stderr, "  %s -> %s\n", cases[i][0], buf);
+		CHECK(!strcmp(buf, cases[i][1]));
+	}
+	tern_metrics__snake("SyncookiesSent", buf, 6);
+	CHECK(!strcmp(buf, "sync"));
+}

@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Network benchmarks, tern side by side with Linux and nginx, on a veth pair
+# between two namespaces built here (per-run names, removed on every exit
+# path by tests/net/lib.sh's trap). Needs root. Prints progress on stderr
+# and appends "key=value" results to OUT_DIR/results.txt for report.py.
+# BENCH_STEPS picks measurements (default: all, in order).
+#   tools/bench/bench_net.sh BUILD_DIR OUT_DIR
+#
+# CPUs: the generator and the clients (tern-flood, wrk, the legitimate
+# clients) run on CPU $GEN_CPU, the server (tern's process, the reflector,
+# nginx, Linux's TCP through RPS on the server veth) on CPU $SRV_CPU.
+set -euo pipefail
+
+[ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR OUT_DIR" >&2; exit 2; }
+BUILD=$(realpath "$1")
+OUT=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+NET_SUITE=bench
+# shellcheck source=../../tests/net/lib.sh
+. "$HERE/../../tests/net/lib.sh"
+
+GEN_CPU=${BENCH_GEN_CPU:-0}
+SRV_CPU=${BENCH_SRV_CPU:-1}
+FLOOD_S=${BENCH_FLOOD_S:-5}          # seconds per flood measurement
+WRK_S=${BENCH_WRK_S:-5}              # seconds per wrk run
+LEGIT_N=${BENCH_LEGIT_N:-2000}       # legitimate clients under flood
+MEM_SIZES=${BENCH_MEM_SIZES:-"100000 1000000"}
+MEM_RATE=${BENCH_MEM_RATE:-100000}   # handshakes/s offered for the memory runs
+PORT=80
+FLOOD_NET=10.99.0.0/16               # tern-flood's default --src-net
+RES=$OUT/results.txt
+FLOOD=$BUILD/tools/tern-flood
+REFLECT=$BUILD/tools/tern-reflect
+TERN=$BUILD/tern
+HELP=$HERE/nethelp.py
+
+for b in "$FLOOD" "$REFLECT" "$TERN"; do
+	[ -x "$b" ] || { echo "Error: $b: not built" >&2; exit 1; }
+done
+
+say() { echo "bench: $*" >&2; }
+res() { echo "$1=$2" >>"$RES"; }
+
+# One queue per side: AF_XDP TX on queue 0 lands on the peer's RX queue 0,
+# where the single AF_XDP socket of each tool is bound.
+net_veth() {
+	ip link add "$DEV_S" numrxqueues 1 numtxqueues 1 netns "$NS_S" type veth \
+		peer name "$DEV_C" numrxqueues 1 numtxqueues 1 netns "$NS_C"
+	ip -n "$NS_S" addr add "$IP4_S/24" dev "$DEV_S"
+	ip -n "$NS_C" addr add "$IP4_C/24" dev "$DEV_C"
+	ip -n "$NS_S" link set lo up
+	ip -n "$NS_C" link set lo up
+	ip -n "$NS_S" link set "$DEV_S" up
+	ip -n "$NS_C" link set "$DEV_C" up
+	in_c ethtool -K "$DEV_C" tx off tso off gso off >/dev/null
+}
+
+net_setup
+net_need taskset wrk
+in_s sysctl -qw net.core.txrehash=0 2>/dev/null || say "net.core.txrehash: not settable"
+in_c sysctl -qw net.core.txrehash=0 2>/dev/null || true
+in_s sysctl -qw net.core.somaxconn=2097152 net.ipv4.tcp_max_syn_backlog=65536
+in_c sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+# Linux answers the spoofed subnet through the client (whose XDP program
+# takes those frames before its kernel sees them).
+ip -n "$NS_S" route add "$FLOOD_NET" via "$IP4_C"
+# Linux's receive work on the server CPU: RPS from the veth's only queue.
+in_s sh -c "printf %x $((1 << SRV_CPU)) >/sys/class/net/$DEV_S/queues/rx-0/rps_cpus"
+MAC_S=$(ip -n "$NS_S" -br link show "$DEV_S" | awk '{ print $3 }')
+# BENCH_NAPI=threaded: the server veth's receive work (XDP for tern and the
+# reflector, GRO + TCP for Linux) in a NAPI thread pinned to the server
+# CPU instead of softirq on the sender's (the generator's) CPU.
+NAPI=${BENCH_NAPI:-softirq}
+if [ "$NAPI" = threaded ]; then
+	in_s ethtool -K "$DEV_S" gro on >/dev/null
+	in_s sh -c "echo 1 >/sys/class/net/$DEV_S/threaded"
+fi
+res napi "$NAPI"
+CTL=$NET_TMP/ctl.sock
+res cpus "generator $GEN_CPU, server $SRV_CPU"
+
+# Pin the server veth's NAPI threads (re-created when XDP comes and goes).
+pin_napi() {
+	local pid
+
+	[ "$NAPI" = threaded ] || return 0
+	for pid in $(ps -eo pid=,comm= | awk -v d="napi/$DEV_S-" 'index($2, d) == 1 { print $1 }'); do
+		taskset -pc "$SRV_CPU" "$pid" >/dev/null
+	done
+}
+
+# bg NAME CMD...: start CMD in the background, pid in $NET_TMP/NAME.pid.
+bg() {
+	local name=$1
+
+	shift
+	"$@" >"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
+	echo $! >"$NET_TMP/$name.pid"
+	net_bg_pid $!
+}
+
+# stop NAME: SIGTERM, wait for it (output stays in $NET_TMP/NAME.out).
+stop() {
+	local pid
+
+	pid=$(cat "$NET_TMP/$1.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# flood ARGS...: tern-flood on the generator CPU; its summary line.
+flood() {
+	taskset -c "$GEN_CPU" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
+		--port "$PORT" --dst-mac "$MAC_S" --quiet "$@" 2>"$NET_TMP/flood.err" ||
+		{ cat "$NET_TMP/flood.err" >&2; return 1; }
+}
+kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+
+tern_up() { # tern_up ARGS...: tern on the server CPU
+	rm -f "$CTL"
+	bg tern taskset -c "$SRV_CPU" ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" \
+		--bpffs "$NET_BPFFS" --ctl "$CTL" --addr "$IP4_S" --port "$PORT" --cpus "$SRV_CPU" "$@"
+	wait_until grep -q '^tern: ready' "$NET_TMP/tern.err" ||
+		{ cat "$NET_TMP/tern.err" >&2; return 1; }
+	pin_napi
+}
+reflect_up() {
+	bg reflect taskset -c "$SRV_CPU" ip netns exec "$NS_S" "$REFLECT" --dev "$DEV_S" --addr "$IP4_S"
+	wait_until grep -q 'ready' "$NET_TMP/reflect.err" ||
+		{ cat "$NET_TMP/reflect.err" >&2; return 1; }
+	pin_napi
+}
+linux_up() { # linux_up MODE: a Linux listener on the server CPU
+	rm -f "$NET_TMP/listen.ready"
+	bg listen taskset -c "$SRV_CPU" ip netns exec "$NS_S" python3 "$HELP" listen "$IP4_S" \
+		"$PORT" "$1" "$NET_TMP/listen.ready"
+	wait_until test -e "$NET_TMP/listen.ready" || { cat "$NET_TMP/listen.err" >&2; return 1; }
+	pin_napi
+}
+
+# Busy jiffies of the server CPU: "softirq total-non-idle".
+cpu_jiffies() {
+	awk -v c="cpu$SRV_CPU" '$1 == c { print $8, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # utime + stime of the process
+ns_per() { awk -v j="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN { if (n > 0) printf "%.0f", j * 1e9 / hz / n; else print "nan" }'; }
+
+# trafgen (netsniff-ng) with the same SYNs, run while the reflector is up:
+# its TX packets per second, to compare with tern-flood's.
+trafgen_run() {
+	local a b t0 t1 pps cfg=$NET_TMP/syn.cfg mac
+
+	command -v trafgen >/dev/null ||
+		{ say "  trafgen: not installed (make deps), not measured"; res gen.trafgen_pps nan; return; }
+	mac=$(sed 's/:/, 0x/g; s/^/0x/' <<<"$MAC_S")
+	cat >"$cfg" <<CFG
+{ $mac, 0x02, 0, 0, 0, 0, 1, c16(0x0800),
+  0x45, 0, c16(44), drnd(2), 0x40, 0, 64, 6, csumip(14, 33),
+  10, 99, drnd(1), drnd(1), ${IP4_S//./, },
+  drnd(2), c16($PORT), drnd(4), c32(0), c16((6 << 12) | 2), c16(64240), csumtcp(14, 34), c16(0),
+  2, 4, c16(1460) }
+CFG
+	a=$(ip -n "$NS_C" -s link show "$DEV_C" | awk '/TX:/ { getline; print $2 }')
+	t0=$(date +%s.%N)
+	timeout -s INT "$FLOOD_S" taskset -c "$GEN_CPU" ip netns exec "$NS_C" trafgen -o "$DEV_C" \
+		-i "$cfg" -P 1 -q >"$NET_TMP/trafgen.out" 2>&1 || true
+	t1=$(date +%s.%N)
+	b=$(ip -n "$NS_C" -s link show "$DEV_C" | awk '/TX:/ { getline; print $2 }')
+	# It can stop early on veth ("Flushing TX_RING failed"): its rate
+	# while it ran.
+	pps=$(awk -v n=$((b - a)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	say "  trafgen: $pps packets/s sent for $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" \
+		"$(grep -m1 -i 'fail' "$NET_TMP/trafgen.out" || true)"
+	res gen.trafgen_pps "$pps"
+}
+
+# ---- 1: SYN -> SYN-ACK under flood --------------------------------------
+# syn_run NAME PID: flood at max rate; replies, CPU per SYN-ACK.
+syn_run() {
+	local name=$1 pid=${2:-} out j0 j1 t0=0 t1=0 n
+
+	read -r -a j0 <<<"$(cpu_jiffies)"
+	[ -z "$pid" ] || t0=$(proc_ticks "$pid")
+	out=$(flood --duration "$FLOOD_S")
+	read -r -a j1 <<<"$(cpu_jiffies)"
+	[ -z "$pid" ] || t1=$(proc_ticks "$pid")
+	n=$(kv "$out" synack)
+	say "  $name: $out"
+	res "syn.$name.sent_pps" "$(kv "$out" sent_pps)"
+	res "syn.$name.synack_pps" "$(kv "$out" synack_pps)"
+	res "syn.$name.rx_dropped" "$(kv "$out" rx_dropped)"
+	res "syn.$name.cpu_ns" "$(ns_per $((j1[1] - j0[1])) "$n")"
+	res "syn.$name.softirq_ns" "$(ns_per $((j1[0] - j0[0])) "$n")"
+	[ -z "$pid" ] || res "syn.$name.proc_ns" "$(ns_per $((t1 - t0)) "$n")"
+}
+
+syn_flood() {
+	say "1: SYN -> SYN-ACK, ${FLOOD_S}s floods at max rate"
+	reflect_up
+	syn_run reflect "$(cat "$NET_TMP/reflect.pid")"
+	trafgen_run
+	stop reflect
+	for m in always auto; do
+		tern_up --syncookies "$m" --app echo
+		syn_run "tern_$m" "$(cat "$NET_TMP/tern.pid")"
+		stop tern
+	done
+	for c in 2 1; do
+		in_s sysctl -qw net.ipv4.tcp_syncookies=$c
+		linux_up close
+		syn_run "linux_$c"
+		stop listen
+	done
+	in_s sysctl -qw net.ipv4.tcp_syncookies=1
+}
+
+# ---- 2: connections/s, tern --app http vs nginx --------------------------
+nginx_up() {
+	cat >"$NET_TMP/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $NET_TMP/nginx.pid;
+error_log $NET_TMP/nginx.log;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	default_type text/plain;
+	server {
+		listen $IP4_S:$PORT backlog=65535;
+		location / { return 200 "tern\n"; }
+	}
+}
+CONF
+	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
+		-e "$NET_TMP/nginx.log"
+	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
+}
+
+wrk_run() { # wrk_run NAME [wrk args]
+	local name=$1 out rps
+
+	shift
+	out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" wrk -t1 -c64 -d"${WRK_S}s" "$@" \
+		"http://$IP4_S:$PORT/" 2>&1) || true
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	say "  $name: ${rps:-none} requests/s $(grep -E 'errors' <<<"$out" | tr -s ' ')"
+	res "http.$name" "${rps:-nan}"
+}
+
+http_rate() {
+	say "2: HTTP, wrk -t1 -c64 ${WRK_S}s, Connection: close and keep-alive"
+	tern_up --app http --max-conns 262144
+	wrk_run tern_close -H 'Connection: close'
+	wrk_run tern_keepalive
+	stop tern
+	if command -v nginx >/dev/null; then
+		nginx_up
+		wrk_run nginx_close -H 'Connection: close'
+		wrk_run nginx_keepalive
+		stop nginx
+	else
+		say "  nginx: not installed (make deps), not measured"
+	fi
+}
+
+# ---- 3: legitimate clients under flood ----------------------------------
+legit_run() { # legit_run NAME [tern-flood args]
+	local name=$1 out fl
+
+	shift
+	bg flood taskset -c "$GEN_CPU" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
+		--port "$PORT" --dst-mac "$MAC_S" --quiet --duration 60 "$@"
+	sleep 1
+	out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" clients "$IP4_S" "$PORT" \
+		"$LEGIT_N" 1000 3)
+	stop flood
+	fl=$(cat "$NET_TMP/flood.out")
+	say "  $name: $out; flood: sent_pps=$(kv "$fl" sent_pps)"
+	res "legit.$name.ok" "$(kv "$out" ok)"
+	res "legit.$name.n" "$(kv "$out" n)"
+	res "legit.$name.p50_ms" "$(kv "$out" p50_ms)"
+	res "legit.$name.p99_ms" "$(kv "$out" p99_ms)"
+	res "legit.$name.flood_pps" "$(kv "$fl" sent_pps)"
+}
+
+legit() {
+	say "3: $LEGIT_N legitimate connects (1000/s, 3 s timeout) under a max-rate flood"
+	linux_up close
+	legit_run linux
+	stop listen
+	# The generator reaches a lower rate into the Linux stack than into
+	# XDP (see README): tern also at the rate Linux was offered.
+	tern_up --app echo
+	legit_run tern
+	legit_run tern_at_linux_rate --rate "$(awk -F= '$1 == "legit.linux.flood_pps" { print $2 }' "$RES")"
+	stop tern
+}
+
+# ---- 4: memory per established idle connection --------------------------
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+tcp_inuse() { in_s awk '/^TCP:/ { print $3 }' /proc/net/sockstat; }
+
+# settle CMD: wait until CMD's number stops growing (1 s steps, at most 30 s)
+settle() {
+	local prev=-1 cur
+
+	for _ in $(seq 30); do
+		cur=$("$@")
+		[ "$cur" = "$prev" ] && break
+		prev=$cur
+		sleep 1
+	done
+	echo "$cur"
+}
+
+mem() {
+	local n base rss est slab0 slab1 out
+
+	say "4: memory, handshakes completed by tern-flood --ack at $MEM_RATE/s"
+	tern_up --app discard --max-conns 1024
+	base=$(rss_kb "$(cat "$NET_TMP/tern.pid")")
+	stop tern
+	for n in $MEM_SIZES; do
+		# tern preallocates its tables for --max-conns: sized to n exactly
+		tern_up --app discard --max-conns "$n"
+		out=$(flood --ack --count "$n" --passes 2 --rate "$MEM_RATE" --duration 60)
+		est=$(settle python3 "$HELP" nconns "$CTL")
+		rss=$(rss_kb "$(cat "$NET_TMP/tern.pid")")
+		stop tern
+		say "  tern $n: established $est, RSS $rss kB (idle tern with --max-conns 1024: $base kB); $out"
+		res "mem.tern.$n.established" "$est"
+		res "mem.tern.$n.bytes_per_conn" "$(awk -v a="$rss" -v b="$base" -v e="$est" \
+			'BEGIN { printf "%.0f", (e > 0 ? (a - b) * 1024 / e : 0) }')"
+
+		linux_up hold
+		sleep 1
+		slab0=$(slab_kb)
+		out=$(flood --ack --count "$n" --passes 2 --rate "$MEM_RATE" --duration 60)
+		est=$(settle tcp_inuse)
+		slab1=$(slab_kb)
+		say "  linux $n: TCP sockets in use $est, Slab +$((slab1 - slab0)) kB; $out"
+		stop listen
+		res "mem.linux.$n.established" "$est"
+		res "mem.linux.$n.bytes_per_conn" "$(awk -v a="$slab1" -v b="$slab0" -v e="$est" \
+			'BEGIN { printf "%.0f", (e > 0 ? (a - b) * 1024 / e : 0) }')"
+	done
+}
+
+for step in ${BENCH_STEPS:-syn_flood http_rate legit mem}; do
+	"$step"
+done
+NET_DONE=1

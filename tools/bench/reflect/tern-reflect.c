@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * tern-reflect: the ceiling of the benchmark harness. Every IPv4 TCP SYN to
+ * --addr arriving on --dev goes back as a SYN-ACK over AF_XDP (copy mode):
+ * addresses and ports swapped, ack = seq + 1, a fixed seq, the SYN's
+ * options kept, checksums recomputed. No TCP logic, no state; anything
+ * else steered here is dropped. Runs until SIGINT/SIGTERM, then prints one
+ * "key=value" line on stdout.
+ *   tern-reflect --dev IFACE --addr IP [--bpf-obj PATH]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/flood/flood_xdp.h"
+
+#define RX_BATCH 256u
+#define RX_RESERVE 512u
+#define SYNACK_SEQ 0x7e57000u
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* SYN -> SYN-ACK in place; false if the frame is not a SYN. */
+static bool reflect(uint8_t *f, uint32_t len)
+{
+	uint32_t tl = tern_flood__tcp_len(f, len);
+	uint8_t *tcp = f + FL_TCP_OFF;
+
+	if (!tl || (tcp[13] & (FL_TCP_SYN | FL_TCP_ACK | FL_TCP_RST)) != FL_TCP_SYN)
+		return false;
+	tern_flood__swap(f);
+	tern_flood__put32(tcp + 8, tern_flood__be32(tcp + 4) + 1);
+	tern_flood__put32(tcp + 4, SYNACK_SEQ);
+	tcp[13] = FL_TCP_SYN | FL_TCP_ACK;
+	tern_flood__csum(f, tl);
+	return true;
+}
+
+static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
+{
+	struct tern_frames *fr = &fx->frames;
+	struct pollfd pfd = { .fd = fx->xsk.fd, .events = POLLIN };
+	struct xdp_desc out[RX_BATCH];
+
+	while (!stop) {
+		uint32_t idx, tidx, n, ntx = 0, room;
+
+		tern_xsk__drain_comp(&fx->xsk, fr);
+		tern_xsk__refill(&fx->xsk, fr, RX_RESERVE);
+		n = xsk_ring_cons__peek(&fx->xsk.rx, RX_BATCH, &idx);
+		if (!n) {
+			poll(&pfd, 1, 100);
+			continue;
+		}
+		room = xsk_prod_nb_free(&fx->xsk.tx, n);
+		for (uint32_t i = 0; i < n; i++) {
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&fx->xsk.rx, idx + i);
+			uint64_t b = tern_frames__base(fr, d->addr);
+
+			tern_frames__move(fr, b, TERN_FS_FILL, TERN_FS_RX);
+			if (ntx < room && reflect(xsk_umem__get_data(fx->xsk.area, d->addr), d->len)) {
+				out[ntx++] = *d;
+				tern_frames__move(fr, b, TERN_FS_RX, TERN_FS_TX);
+			} else {
+				tern_frames__put(fr, b, TERN_FS_RX);
+			}
+		}
+		xsk_ring_cons__release(&fx->xsk.rx, n);
+		if (ntx && xsk_ring_prod__reserve(&fx->xsk.tx, ntx, &tidx) == ntx) {
+			for (uint32_t i = 0; i < ntx; i++)
+				*xsk_ring_prod__tx_desc(&fx->xsk.tx, tidx + i) = out[i];
+			xsk_ring_prod__submit(&fx->xsk.tx, ntx);
+		}
+		tern_xsk__kick(&fx->xsk, fr);
+		*rx += n;
+		*tx += ntx;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "dev", required_argument, NULL, 'd' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "bpf-obj", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dev = NULL, *obj = NULL, *what = "";
+	struct tern_flood_xdp fx;
+	struct sigaction sa;
+	struct in_addr addr = { 0 };
+	uint64_t rx = 0, tx = 0;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == 'd')
+			dev = optarg;
+		else if (c == 'a' && inet_pton(AF_INET, optarg, &addr) == 1)
+			continue;
+		else if (c == 'b')
+			obj = optarg;
+		else
+			goto usage;
+	}
+	if (!dev || !addr.s_addr)
+		goto usage;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = tern_flood_xdp__open(&fx, obj, dev, addr.s_addr, 0xffffffffu, &what);
+	if (err) {
+		fprintf(stderr, "Error: %s: %s: %s\n", dev, what, strerror(-err));
+		return 1;
+	}
+	fprintf(stderr, "tern-reflect: ready on %s\n", dev);
+	serve(&fx, &rx, &tx);
+	printf("rx=%llu reflected=%llu kick_busy=%llu frames=%s\n", (unsigned long long)rx,
+	       (unsigned long long)tx, (unsigned long long)fx.xsk.st.kick_busy,
+	       tern_frames__check(&fx.frames.c) ? "BAD" : "ok");
+	tern_flood_xdp__close(&fx);
+	return 0;
+
+usage:
+	fprintf(stderr, "Usage: tern-reflect --dev IFACE --addr IP [--bpf-obj PATH]\n");
+	return 2;
+}

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Turn the benchmarks' key=value results into a Markdown table (stdout),
+a JSON file and PNG plots (gnuplot).
+
+usage: report.py RESULTS_TXT OUT_DIR
+
+Targets (issue 6) are printed as pass/miss, never asserted.
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+
+def load(path):
+    r = {}
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.rstrip("\n").partition("=")
+            if sep:
+                r[k] = v
+    return r
+
+
+def num(r, k):
+    try:
+        v = float(r.get(k, "nan"))
+    except ValueError:
+        return math.nan
+    return v
+
+
+def fmt(v, digits=0):
+    if v is None or math.isnan(v):
+        return "n/a"
+    return "{:,.{}f}".format(v, digits)
+
+
+def ratio(a, b):
+    return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
+
+
+def nanmax(vals):
+    return max((v for v in vals if not math.isnan(v)), default=math.nan)
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("pass" if ok else "miss")
+
+
+def syn_section(r, out, targets):
+    names = [("reflect", "bare AF_XDP reflector"), ("tern_always", "tern --syncookies always"),
+             ("tern_auto", "tern --syncookies auto"), ("linux_2", "Linux, tcp_syncookies=2"),
+             ("linux_1", "Linux, tcp_syncookies=1")]
+    refl = num(r, "syn.reflect.synack_pps")
+    linux = nanmax([num(r, "syn.linux_2.synack_pps"), num(r, "syn.linux_1.synack_pps")])
+    out.append("### 1. SYN -> SYN-ACK under a SYN flood at the generator's maximum\n")
+    out.append("| server | SYNs offered/s | SYN-ACKs/s | replies/offered | vs reflector "
+               "| vs Linux (best) | CPU ns per SYN-ACK |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for key, label in names:
+        sa = num(r, "syn.%s.synack_pps" % key)
+        sent = num(r, "syn.%s.sent_pps" % key)
+        cpu = num(r, "syn.%s.proc_ns" % key)
+        what = "process"
+        if key.startswith("linux"):
+            cpu, what = num(r, "syn.%s.softirq_ns" % key), "softirq"
+        out.append("| %s | %s | %s | %s | %s | %s | %s (%s) |" % (
+            label, fmt(sent), fmt(sa), fmt(ratio(sa, sent), 2), fmt(ratio(sa, refl), 2),
+            fmt(ratio(sa, linux), 2), fmt(cpu), what))
+        rows.append((label, sent, sa))
+    out.append("")
+    bounded = [label for key, label in names if key.startswith("linux") and
+               ratio(num(r, "syn.%s.synack_pps" % key), num(r, "syn.%s.sent_pps" % key)) >= 0.99]
+    if bounded:
+        out.append("%s answered every SYN offered: that rate is bounded by what the generator "
+                   "reaches into the Linux stack through veth, not by Linux." % " and ".join(bounded))
+        out.append("")
+    keys = [k for k, _ in names]
+    out.append("tern-flood's own ceiling in this run: up to %s SYNs/s sent, up to %s replies/s "
+               "counted, %s replies lost in its own RX ring over all runs." % (
+                   fmt(nanmax(num(r, "syn.%s.sent_pps" % k) for k in keys)),
+                   fmt(nanmax(num(r, "syn.%s.synack_pps" % k) for k in keys)),
+                   fmt(sum(v for v in (num(r, "syn.%s.rx_dropped" % k) for k in keys)
+                           if not math.isnan(v)))))
+    out.append("")
+    out.append("Generator: tern-flood (AF_XDP, copy mode); trafgen with the same SYNs sent %s "
+               "packets/s. CPU: tern and the reflector: their process time; Linux: softirq "
+               "time of the server CPU." % fmt(num(r, "gen.trafgen_pps")))
+    out.append("")
+    t = num(r, "syn.tern_always.synack_pps")
+    targets.append(("SYN-ACK rate >= 0.95 x reflector (tern always)", fmt(ratio(t, refl), 2),
+                    verdict(None if math.isnan(ratio(t, refl)) else ratio(t, refl) >= 0.95)))
+    targets.append(("SYN-ACK rate >= 1.5 x Linux (tern always vs best Linux)",
+                    fmt(ratio(t, linux), 2),
+                    verdict(None if math.isnan(ratio(t, linux)) else ratio(t, linux) >= 1.5)))
+    return rows
+
+
+def http_section(r, out, targets):
+    tc, tk = num(r, "http.tern_close"), num(r, "http.tern_keepalive")
+    nc, nk = num(r, "http.nginx_close"), num(r, "http.nginx_keepalive")
+    out.append("### 2. HTTP: tern --app http vs nginx (1 worker), wrk -t1 -c64\n")
+    out.append("| | tern | nginx | tern / nginx |")
+    out.append("|---|---:|---:|---:|")
+    out.append("| connections/s (`Connection: close`) | %s | %s | %s |" % (
+        fmt(tc), fmt(nc), fmt(ratio(tc, nc), 2)))
+    out.append("| requests/s (keep-alive) | %s | %s | %s |" % (fmt(tk), fmt(nk), fmt(ratio(tk, nk), 2)))
+    out.append("")
+    q = ratio(tc, nc)
+    targets.append(("HTTP connections/s (close) >= 1.5 x nginx", fmt(q, 2),
+                    verdict(None if math.isnan(q) else q >= 1.5)))
+    return [("tern close", tc), ("nginx close", nc), ("tern keep-alive", tk),
+            ("nginx keep-alive", nk)]
+
+
+def legit_section(r, out, targets):
+    out.append("### 3. Legitimate clients under a SYN flood\n")
+    out.append("| server | flood SYNs/s | connected | success | connect p50 ms | connect p99 ms |")
+    out.append("|---|---:|---:|---:|---:|---:|")
+    rows = []
+    for key, label in [("tern", "tern (flood at max)"),
+                       ("tern_at_linux_rate", "tern (flood at Linux's rate)"),
+                       ("linux", "Linux, tcp_syncookies=1 (flood at max)")]:
+        ok, n = num(r, "legit.%s.ok" % key), num(r, "legit.%s.n" % key)
+        p50, p99 = num(r, "legit.%s.p50_ms" % key), num(r, "legit.%s.p99_ms" % key)
+        out.append("| %s | %s | %s / %s | %s %% | %s | %s |" % (
+            label, fmt(num(r, "legit.%s.flood_pps" % key)), fmt(ok), fmt(n),
+            fmt(100 * ratio(ok, n), 2), fmt(p50, 2), fmt(p99, 2)))
+        rows.append((label, p50, p99))
+    out.append("")
+    ok, n = num(r, "legit.tern.ok"), num(r, "legit.tern.n")
+    s = ratio(ok, n)
+    targets.append(("under flood, >= 99.9 % of legitimate connects succeed (tern)",
+                    fmt(100 * s, 2) + " %", verdict(None if math.isnan(s) else s >= 0.999)))
+    a, b = num(r, "legit.tern.p99_ms"), num(r, "legit.linux.p99_ms")
+    targets.append(("under flood, p99 connect latency below Linux's",
+                    "%s vs %s ms" % (fmt(a, 2), fmt(b, 2)),
+                    verdict(None if math.isnan(a) or math.isnan(b) else a < b)))
+    return rows
+
+
+def mem_section(r, out, targets):
+    sizes = sorted({int(k.split(".")[2]) for k in r if k.startswith("mem.tern.")})
+    out.append("### 4. Memory per established idle connection\n")
+    out.append("| connections asked | tern established | tern bytes/conn (RSS) "
+               "| Linux established | Linux bytes/conn (slab) | Linux / tern |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    rows, worst = [], None
+    for n in sizes:
+        te, tb = num(r, "mem.tern.%d.established" % n), num(r, "mem.tern.%d.bytes_per_conn" % n)
+        le, lb = num(r, "mem.linux.%d.established" % n), num(r, "mem.linux.%d.bytes_per_conn" % n)
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            fmt(n), fmt(te), fmt(tb), fmt(le), fmt(lb), fmt(ratio(lb, tb), 1)))
+        rows.append((n, tb, lb))
+        if not math.isnan(tb):
+            worst = tb if worst is None else max(worst, tb)
+    out.append("")
+    targets.append(("<= 256 bytes per established idle connection (tern, worst size)",
+                    fmt(worst), verdict(None if worst is None else worst <= 256)))
+    return rows
+
+
+def core_section(r, out):
+    out.append("### 5. Core microbenchmarks (no I/O, one CPU)\n")
+    out.append("| mode | SYN/s | ns/SYN | instructions/SYN |")
+    out.append("|---|---:|---:|---:|")
+    for m in ("cookie", "stateful"):
+        out.append("| %s | %s | %s | %s |" % (m, r.get("core.%s.syn_per_s" % m, "n/a"),
+                                             r.get("core.%s.ns_per_syn" % m, "n/a"),
+                                             r.get("core.%s.instr_per_syn" % m, "n/a")))
+    out.append("")
+
+
+def bars(path, title, ylabel, rows, cols):
+    """A clustered bar chart of rows [(label, v1, v2, ...)] with gnuplot."""
+    if not shutil.which("gnuplot") or not rows:
+        return False
+    dat = path + ".dat"
+    with open(dat, "w") as f:
+        for row in rows:
+            f.write('"%s" %s\n' % (row[0], " ".join(
+                "NaN" if v is None or math.isnan(v) else repr(float(v)) for v in row[1:])))
+    plot = ", ".join("'%s' using %d:xtic(1) title '%s'" % (dat, i + 2, c)
+                     for i, c in enumerate(cols))
+    script = """set terminal png size 900,500 noenhanced
+set output '%s'
+set title '%s'
+set ylabel '%s'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -20
+set yrange [0:*]
+set grid ytics
+plot %s
+""" % (path, title, ylabel, plot)
+    res = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if res.returncode:
+        print("Error: gnuplot %s: %s" % (path, res.stderr.strip()), file=sys.stderr)
+    os.unlink(dat)
+    return res.returncode == 0
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    r = load(sys.argv[1])
+    outdir = sys.argv[2]
+    out, targets = [], []
+    out.append("## tern benchmarks, %s\n" % r.get("date", "?"))
+    out.append("machine: %s; CPUs: %s\n" % (r.get("machine", "?"), r.get("cpus", "?")))
+    syn = syn_section(r, out, targets) if "syn.reflect.synack_pps" in r else []
+    http = http_section(r, out, targets) if "http.tern_close" in r else []
+    legit = legit_section(r, out, targets) if "legit.tern.ok" in r else []
+    mem = mem_section(r, out, targets) if any(k.startswith("mem.") for k in r) else []
+    if any(k.startswith("core.") for k in r):
+        core_section(r, out)
+    out.append("### Targets (measured, not asserted)\n")
+    out.append("| target | measured | |")
+    out.append("|---|---:|---|")
+    for t in targets:
+        out.append("| %s | %s | %s |" % t)
+    out.append("")
+    print("\n".join(out))
+
+    plots = []
+    if bars(os.path.join(outdir, "syn.png"), "SYN -> SYN-ACK under flood", "packets/s",
+            syn, ["SYNs offered/s", "SYN-ACKs/s"]):
+        plots.append("syn.png")
+    if bars(os.path.join(outdir, "http.png"), "HTTP, wrk -t1 -c64", "per second", http,
+            ["connections or requests/s"]):
+        plots.append("http.png")
+    if bars(os.path.join(outdir, "legit.png"), "Legitimate connects under flood",
+            "connect latency, ms", legit, ["p50", "p99"]):
+        plots.append("legit.png")
+    if bars(os.path.join(outdir, "mem.png"), "Memory per established idle connection",
+            "bytes", [(fmt(n), t, l) for n, t, l in mem], ["tern (RSS)", "Linux (slab)"]):
+        plots.append("mem.png")
+    doc = {"results": {k: (v if math.isnan(num(r, k)) else num(r, k)) for k, v in r.items()},
+           "targets": [{"target": a, "measured": b, "verdict": c} for a, b, c in targets],
+           "plots": plots}
+    with open(os.path.join(outdir, "bench.json"), "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+    print("results: %s/bench.json, plots: %s" % (outdir, ", ".join(plots) or "none (no gnuplot)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

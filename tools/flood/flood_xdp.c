@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* bpf/flood.bpf.o on an interface, with one AF_XDP socket on queue 0. */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "flood_xdp.h"
+#include "user/io/opts.h"
+
+#define OBJ_REL "/../bpf/flood.bpf.o"
+
+static int find_obj(char *buf, size_t size)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int m;
+
+	if (n < 0)
+		return -errno;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	m = snprintf(buf, size, "%s" OBJ_REL, exe);
+	if (m < 0 || (size_t)m >= size)
+		return -ENAMETOOLONG;
+	return access(buf, R_OK) ? -errno : 0;
+}
+
+static int load(struct tern_flood_xdp *fx, const char *path, uint32_t net, uint32_t mask,
+		const char **what)
+{
+	uint32_t cfg[2] = { net, mask }, zero = 0;
+	struct bpf_map *map;
+	int err;
+
+	fx->obj = bpf_object__open_file(path, NULL);
+	if (!fx->obj) {
+		*what = "open the BPF object";
+		return -errno;
+	}
+	err = bpf_object__load(fx->obj);
+	if (err) {
+		*what = "load the BPF object";
+		return err;
+	}
+	map = bpf_object__find_map_by_name(fx->obj, "flood_cfg");
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &zero, cfg, 0)) {
+		*what = "set flood_cfg";
+		return map ? -errno : -ENOENT;
+	}
+	map = bpf_object__find_map_by_name(fx->obj, "flood_xsks");
+	if (!map) {
+		*what = "find flood_xsks";
+		return -ENOENT;
+	}
+	fx->xsks_fd = bpf_map__fd(map);
+	return 0;
+}
+
+static int attach(struct tern_flood_xdp *fx, const char **what)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(fx->obj, "flood_rx");
+	int err;
+
+	if (!prog) {
+		*what = "find flood_rx";
+		return -ENOENT;
+	}
+	fx->prog_fd = bpf_program__fd(prog);
+	err = bpf_xdp_attach(fx->ifindex, fx->prog_fd,
+			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err) {
+		*what = "attach flood_rx (native XDP; is another program attached?)";
+		return err;
+	}
+	fx->attached = true;
+	return 0;
+}
+
+int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const char *ifname,
+			 uint32_t net, uint32_t mask, const char **what)
+{
+	char path[PATH_MAX];
+	uint32_t q = 0;
+	int err;
+
+	memset(fx, 0, sizeof(*fx));
+	fx->xsks_fd = -1;
+	fx->ifindex = (int)if_nametoindex(ifname);
+	if (!fx->ifindex) {
+		*what = "interface";
+		return -errno;
+	}
+	err = obj_path ? (access(obj_path, R_OK) ? -errno : 0) : find_obj(path, sizeof(path));
+	if (err) {
+		*what = "find flood.bpf.o (--bpf-obj)";
+		return err;
+	}
+	err = load(fx, obj_path ? obj_path : path, net, mask, what);
+	if (err)
+		goto err_close;
+	err = tern_frames__init(&fx->frames, TERN_XSK_FRAMES, TERN_XSK_FRAME_SIZE);
+	if (err) {
+		*what = "frame pool";
+		goto err_close;
+	}
+	fx->frames_init = true;
+	err = tern_xsk__open(&fx->xsk, ifname, 0, TERN_ZC_OFF, what);
+	if (err)
+		goto err_close;
+	fx->xsk_open = true;
+	if (bpf_map_update_elem(fx->xsks_fd, &q, &fx->xsk.fd, 0)) {
+		err = -errno;
+		*what = "add the AF_XDP socket to flood_xsks";
+		goto err_close;
+	}
+	err = attach(fx, what);
+	if (err)
+		goto err_close;
+	return 0;
+
+err_close:
+	tern_flood_xdp__close(fx);
+	return err;
+}
+
+void tern_flood_xdp__close(struct tern_flood_xdp *fx)
+{
+	if (fx->attached) { /* only if it is still ours */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = fx->prog_fd);
+
+		bpf_xdp_detach(fx->ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xo);
+	}
+	if (fx->xsk_open)
+		tern_xsk__close(&fx->xsk);
+	if (fx->frames_init)
+		tern_frames__fini(&fx->frames);
+	bpf_object__close(fx->obj);
+	fx->attached = fx->xsk_open = fx->frames_init = false;
+	fx->obj = NULL;
+}
