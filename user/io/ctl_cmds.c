@@ -43,9 +43,11 @@ static void put_mib(struct tern_out_buf *o, const uint64_t *mib)
 	put(o, "}");
 }
 
-/* The application's counters (struct tern_app.counters), if any. */
+/* The application's counters (struct tern_app.counters), if it has any. */
 static void put_app(struct tern_out_buf *o, const struct tern_worker_stats *st, const uint64_t *v)
 {
+	if (!st->napp)
+		return;
 	put(o, ", \"app\": {");
 	for (uint32_t i = 0; i < st->napp; i++)
 		put(o, "%s\"%s\": %llu", i ? ", " : "", st->app_names[i],
