@@ -10,8 +10,8 @@
 # CPUs (2-vCPU VM): the proxy (tern's one worker, or HAProxy with one
 # thread) on CPU 1; nginx (one worker), wrk/curl and the flood on CPU 0.
 # All client traffic is put on veth queue 0 (XPS), so tern runs one queue.
-# The flood is tools/demo/synflood.py (Python, two processes): the
-# project's line-rate generator is not on this branch.
+# The flood is tools/demo/synflood.py (Python, two processes), tens of
+# thousands of SYN/s; tern-flood (line rate) is not wired in yet.
 NET_SUITE=bench_proxy
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/net/lib.sh
