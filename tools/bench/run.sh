@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # make bench: the network benchmarks side by side with Linux and nginx
-# (bench_net.sh, as root), then the core benchmarks: every section of
+# (bench_net.sh, as root), the proxy against HAProxy (bench_proxy.sh),
+# then the core benchmarks: every section of
 # tern-bench-core pinned to one CPU and instructions per SYN under
 # callgrind. Prints, never asserts. Results in BUILD_DIR: results.txt
 # (key=value), bench.json and *.png (report.py), and a Markdown table.
@@ -23,6 +24,11 @@ net_rc=0
 if [ "$(id -u)" = 0 ]; then
 	"$here/bench_net.sh" "$1" "$1" || net_rc=$?
 	[ "$net_rc" = 0 ] || echo "Error: bench: network benchmarks failed (exit $net_rc)" >&2
+	# The proxy against HAProxy (its own table, also kept in proxy.md).
+	"$here/bench_proxy.sh" "$1" >"$1/proxy.md" || {
+		net_rc=$?
+		echo "Error: bench: proxy benchmark failed (exit $net_rc)" >&2
+	}
 else
 	echo "Error: bench: the network benchmarks need root (namespaces, XDP); core only" >&2
 fi
@@ -99,6 +105,8 @@ done
 
 echo
 python3 "$here/report.py" "$results" "$1"
+echo
+[ ! -s "$1/proxy.md" ] || cat "$1/proxy.md"
 echo
 echo "make bench: $(($(date +%s) - start)) s"
 exit "$net_rc"
