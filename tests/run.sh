@@ -46,6 +46,7 @@ suite net-http tests/net/test_http.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
 suite net-wire tests/net/test_wire.sh "$build"
 suite net-embed tests/net/test_embed.sh "$build"
+suite net-malformed tests/net/test_malformed.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]
