@@ -47,6 +47,8 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
 DEMO_BIN := $(BUILD)/tools/tern-demo-core
 FUZZ_BIN := $(BUILD)/tests/fuzz-core
+# Raw-frame flood generator of the robustness suites (tests/net/test_flood.sh).
+RAWFLOOD_BIN := $(BUILD)/tests/rawflood
 
 # XDP steering program and ternctl (loader shared with the daemon).
 BPF_OBJ := $(BUILD)/bpf/tern.bpf.o
@@ -74,7 +76,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
-	$(LIBTERN_A) $(LIBTERN_SO)
+	$(LIBTERN_A) $(LIBTERN_SO) $(RAWFLOOD_BIN)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -116,6 +118,11 @@ $(UNIT_BIN): $(UNIT_OBJS) $(UNIT_IO_OBJS) $(APP_LIB) $(CORE_LIB)
 
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(RAWFLOOD_BIN): $(BUILD)/tests/net/rawflood.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
@@ -209,5 +216,5 @@ clean:
 
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
 	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
-	$(BUILD)/tools/demo/demo_core.d \
+	$(BUILD)/tools/demo/demo_core.d $(BUILD)/tests/net/rawflood.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d)
