@@ -10,6 +10,14 @@
       opens one connection, writes its local port to DIR/port, counts the
       frames tern sends to it until DIR/go exists, then writes the count
       to DIR/replies, checks that the connection still echoes and closes.
+  clients.py fill HOST PORT N DIR [http|none]
+      opens N connections (2 s each) and tries one echo (with http, one
+      keep-alive request; with none, nothing) on each; writes "ANSWERED CONNECTED TIMEDOUT
+      REFUSED" to DIR/result, keeps them open until DIR/go exists, then
+      closes them.
+  clients.py http HOST PORT N
+      N HTTP/1.1 requests with Connection: close, one after another (tern
+      closes first, so each leaves a TIME-WAIT in tern); all must succeed.
 """
 import os, socket, sys, time
 
@@ -70,4 +78,55 @@ def hold(dev, host, port, d):
         sys.exit("the held connection no longer echoes (%d of %d bytes)" % (len(got), len(data)))
 
 
-{"many": many, "hold": hold}[sys.argv[1]](*sys.argv[2:])
+def fill(host, port, n, d, app="echo"):
+    socks, timedout, refused = [], 0, 0
+    for _ in range(int(n)):
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        s.settimeout(2)
+        try:
+            s.connect((host, int(port)))
+            socks.append(s)
+        except socket.timeout:
+            timedout += 1
+            s.close()
+        except OSError:
+            refused += 1
+            s.close()
+    req, want = b"0123456789abcdef", b"0123456789abcdef"
+    if app == "http":
+        req, want = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200"
+    answered = 0
+    for s in socks if app != "none" else []:
+        try:
+            s.sendall(req)
+            if s.recv(4096).startswith(want):
+                answered += 1
+        except OSError:
+            pass
+    with open(os.path.join(d, "result.tmp"), "w") as f:
+        f.write("%d %d %d %d\n" % (answered, len(socks), timedout, refused))
+    os.rename(os.path.join(d, "result.tmp"), os.path.join(d, "result"))
+    while not os.path.exists(os.path.join(d, "go")):
+        time.sleep(0.05)
+    for s in socks:
+        s.close()
+
+
+def http(host, port, n):
+    ok = 0
+    for _ in range(int(n)):
+        s = socket.create_connection((host, int(port)), timeout=10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        got = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            got += b
+        s.close()
+        ok += got.startswith(b"HTTP/1.1 200")
+    print("    http: %d/%s responses" % (ok, n))
+    sys.exit(0 if ok == int(n) else 1)
+
+
+{"many": many, "hold": hold, "fill": fill, "http": http}[sys.argv[1]](*sys.argv[2:])
