@@ -49,6 +49,7 @@ suite net-embed tests/net/test_embed.sh "$build"
 suite net-malformed tests/net/test_malformed.sh "$build"
 suite net-flood tests/net/test_flood.sh "$build"
 suite net-exhaust tests/net/test_exhaust.sh "$build"
+suite net-fault tests/net/test_fault.sh "$build"
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]
