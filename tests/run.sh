@@ -50,6 +50,7 @@ suite net-malformed tests/net/test_malformed.sh "$build"
 suite net-flood tests/net/test_flood.sh "$build"
 suite net-exhaust tests/net/test_exhaust.sh "$build"
 suite net-fault tests/net/test_fault.sh "$build"
+suite soak tests/soak/soak.sh "$build" 45
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

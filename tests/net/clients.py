@@ -15,11 +15,15 @@
       keep-alive request; with none, nothing) on each; writes "ANSWERED CONNECTED TIMEDOUT
       REFUSED" to DIR/result, keeps them open until DIR/go exists, then
       closes them.
+  clients.py loop HOST PORT DIR SIZE
+      echo connections of SIZE bytes (written by a thread while the reply
+      is read) one after another until DIR/stop exists; then writes
+      "OK RESET OTHER" to DIR/result and fails if OTHER is not 0.
   clients.py http HOST PORT N
       N HTTP/1.1 requests with Connection: close, one after another (tern
       closes first, so each leaves a TIME-WAIT in tern); all must succeed.
 """
-import os, socket, sys, time
+import os, socket, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pkt import Capture, echo_ok  # noqa: E402
@@ -112,6 +116,51 @@ def fill(host, port, n, d, app="echo"):
         s.close()
 
 
+def echo_big(host, port, size):
+    data = os.urandom(size)
+    s = socket.create_connection((host, port), timeout=30)
+
+    def send():
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    t = threading.Thread(target=send)
+    t.start()
+    got = []
+    n = 0
+    try:
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            got.append(b)
+            n += len(b)
+    finally:
+        t.join()
+        s.close()
+    return b"".join(got) == data
+
+
+def loop(host, port, d, size):
+    ok, reset, other = 0, 0, {}
+    while not os.path.exists(os.path.join(d, "stop")):
+        try:
+            if echo_big(host, int(port), int(size)):
+                ok += 1
+            else:
+                other["mismatch"] = other.get("mismatch", 0) + 1
+        except ConnectionResetError:
+            reset += 1
+        except OSError as e:
+            other[type(e).__name__] = other.get(type(e).__name__, 0) + 1
+    with open(os.path.join(d, "result"), "w") as f:
+        f.write("%d %d %d\n" % (ok, reset, sum(other.values())))
+    if other:
+        sys.exit("errors: %s" % other)
+
+
 def http(host, port, n):
     ok = 0
     for _ in range(int(n)):
@@ -129,4 +178,4 @@ def http(host, port, n):
     sys.exit(0 if ok == int(n) else 1)
 
 
-{"many": many, "hold": hold, "fill": fill, "http": http}[sys.argv[1]](*sys.argv[2:])
+{"many": many, "hold": hold, "fill": fill, "http": http, "loop": loop}[sys.argv[1]](*sys.argv[2:])

@@ -30,6 +30,10 @@ QUEUES=2
 SECS=${FLOOD_SECS:-3}
 CLIENTS=${CLIENTS:-100}
 CTL=
+# Memory growth allowed after the warm-up: 4 MiB; under ASan (CI) 64 MiB,
+# as its quarantine holds freed blocks (the control socket's) back.
+MEM_SLACK=4096
+if grep -qa __asan_init "$TERN"; then MEM_SLACK=65536; fi
 
 mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
 py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$HERE'); from pkt import *; $1" "${@:2}"; }
@@ -140,8 +144,8 @@ t_memory() {
 	read -r r0 v0 <<<"$m0"
 	read -r r1 v1 <<<"$m1"
 	echo "    VmRSS $r0 -> $r1 kB, VmSize $v0 -> $v1 kB"
-	[ "$((r1 - r0))" -le 4096 ] || fail "resident memory grew by $((r1 - r0)) kB"
-	[ "$((v1 - v0))" -le 4096 ] || fail "virtual memory grew by $((v1 - v0)) kB"
+	[ "$((r1 - r0))" -le "$MEM_SLACK" ] || fail "resident memory grew by $((r1 - r0)) kB"
+	[ "$((v1 - v0))" -le "$MEM_SLACK" ] || fail "virtual memory grew by $((v1 - v0)) kB"
 	py "
 s = stats('$CTL')
 sys.exit(0 if s['total']['frames_ok'] and all(q['frames']['ok'] and not q['frames']['bad'] for q in s['queues']) else 'frames: %s' % [q['frames'] for q in s['queues']])" ||
