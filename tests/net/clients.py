@@ -26,7 +26,7 @@
 import os, socket, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pkt import Capture, echo_ok  # noqa: E402
+from pkt import Capture, echo_ok, read_all  # noqa: E402
 
 
 def many(host, port, n, timeout="10", retries="0", spread="0"):
@@ -128,19 +128,12 @@ def echo_big(host, port, size):
             pass
     t = threading.Thread(target=send)
     t.start()
-    got = []
-    n = 0
     try:
-        while True:
-            b = s.recv(1 << 20)
-            if not b:
-                break
-            got.append(b)
-            n += len(b)
+        got = read_all(s)
     finally:
         t.join()
         s.close()
-    return b"".join(got) == data
+    return got == data
 
 
 def loop(host, port, d, size):
@@ -166,12 +159,7 @@ def http(host, port, n):
     for _ in range(int(n)):
         s = socket.create_connection((host, int(port)), timeout=10)
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        got = b""
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            got += b
+        got = read_all(s)
         s.close()
         ok += got.startswith(b"HTTP/1.1 200")
     print("    http: %d/%s responses" % (ok, n))

@@ -195,20 +195,24 @@ class Sender:
         self.s.send(frame)
 
 
+def read_all(s):
+    """Everything s receives until the peer closes."""
+    out = []
+    while True:
+        b = s.recv(65536)
+        if not b:
+            return b"".join(out)
+        out.append(b)
+
+
 def ctl(path, req):
     """One control-socket request; the reply after "ok\\n"."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(10)
     s.connect(path)
     s.sendall(req.encode() + b"\n")
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
+    out = read_all(s).decode()
     s.close()
-    out = out.decode()
     if not out.startswith("ok\n"):
         raise RuntimeError("ctl %s: %s" % (req, out.strip()))
     return out[3:]
@@ -258,11 +262,6 @@ def echo_ok(host, port, n=64, timeout=5):
     s = socket.create_connection((host, port), timeout=timeout)
     s.sendall(data)
     s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
+    got = read_all(s)
     s.close()
     return got == data

@@ -20,6 +20,8 @@
 NET_SUITE=test_exhaust
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,10 +32,7 @@ MAX_CONNS=8
 BACKLOG=16
 MAX_TW=16
 
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$HERE'); from pkt import *; $1" "${@:2}"; }
-counters() { py "c = counters('$CTL'); print(' '.join(str(c[k]) for k in sys.argv[1:]))" "$@"; }
 total() { py "print(stats('$CTL')['total']['$1'])"; }
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
 # wait_long CMD: polls CMD for up to 30 s
 wait_long() {
 	for _ in $(seq 300); do
@@ -151,25 +150,13 @@ t_tw_full() {
 }
 
 t_stop() {
-	local rc
-
-	py "
-s = stats('$CTL')
-sys.exit(0 if s['total']['frames_ok'] and all(q['frames']['ok'] and not q['frames']['bad'] for q in s['queues']) else 'frames')" ||
-		fail "frame accounting"
-	py "ctl('$CTL', 'stop')" >/dev/null || fail "ctl stop"
-	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit after stop"
-	rc=$(cat "$NET_TMP/tern.rc")
-	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
-	grep -q 'frames: total .*: ok$' "$NET_TMP/tern.log" || fail "exit frame accounting"
+	stop_ok 1
 }
 
 net_setup
 in_c sysctl -qw net.core.txrehash=0
-in_c sh -c "echo $(printf '%x' $(((1 << $(nproc)) - 1))) >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus &&
-	echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus" || net_die "cannot set XPS on $DEV_C"
-MAC_S=$(mac_of "$NS_S" "$DEV_S")
-MAC_C=$(mac_of "$NS_C" "$DEV_C")
+xps_queue0
+robust_macs
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app http --http-idle 60 \
 	--max-conns "$MAX_CONNS" --backlog "$BACKLOG" --max-tw "$MAX_TW" --time-wait 2 \

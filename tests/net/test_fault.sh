@@ -15,6 +15,8 @@
 NET_SUITE=test_fault
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,8 +27,6 @@ PORT=7
 QUEUES=2
 CTL=
 
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$HERE'); from pkt import *; $1" "${@:2}"; }
 many() { in_c timeout 120 python3 "$HERE/clients.py" many "$IP4_S" "$PORT" "$@"; }
 
 start() {
@@ -114,8 +114,7 @@ t_iface_gone() {
 
 net_setup
 in_c sysctl -qw net.core.txrehash=0
-MAC_S=$(mac_of "$NS_S" "$DEV_S")
-MAC_C=$(mac_of "$NS_C" "$DEV_C")
+robust_macs
 start --syncookies auto || net_die "tern did not start"
 
 t_run "SIGKILL under a SYN flood: kernel refuses, restart under the flood, clients echo" t_kill_under_load

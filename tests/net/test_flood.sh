@@ -20,6 +20,8 @@
 NET_SUITE=test_flood
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,10 +37,6 @@ CTL=
 MEM_SLACK=4096
 if grep -qa __asan_init "$TERN"; then MEM_SLACK=65536; fi
 
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$HERE'); from pkt import *; $1" "${@:2}"; }
-# counters NAME...: core and XDP counters (mib:X, xdp:X, parse:X), summed over queues
-counters() { py "c = counters('$CTL'); print(' '.join(str(c[k]) for k in sys.argv[1:]))" "$@"; }
 # mem: "VmRSS VmSize" of the daemon in kB
 mem() { awk '/^VmRSS/ { r = $2 } /^VmSize/ { v = $2 } END { print r, v }' "/proc/$(tern_pid)/status"; }
 
@@ -146,21 +144,11 @@ t_memory() {
 	echo "    VmRSS $r0 -> $r1 kB, VmSize $v0 -> $v1 kB"
 	[ "$((r1 - r0))" -le "$MEM_SLACK" ] || fail "resident memory grew by $((r1 - r0)) kB"
 	[ "$((v1 - v0))" -le "$MEM_SLACK" ] || fail "virtual memory grew by $((v1 - v0)) kB"
-	py "
-s = stats('$CTL')
-sys.exit(0 if s['total']['frames_ok'] and all(q['frames']['ok'] and not q['frames']['bad'] for q in s['queues']) else 'frames: %s' % [q['frames'] for q in s['queues']])" ||
-		fail "frame accounting"
+	frames_ok || fail "frame accounting"
 }
 
 t_stop() {
-	local rc
-
-	py "ctl('$CTL', 'stop')" >/dev/null || fail "ctl stop"
-	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit after stop"
-	rc=$(cat "$NET_TMP/tern.rc")
-	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
-	[ "$(grep -c 'frames: total .*: ok$' "$NET_TMP/tern.log")" = "$QUEUES" ] ||
-		fail "exit frame accounting: not every queue says ok"
+	stop_ok "$QUEUES"
 }
 
 net_setup
@@ -169,13 +157,9 @@ in_c sysctl -qw net.core.txrehash=0
 # meet the sequence checks (RFC 7323 5.3 would drop them first).
 in_c sysctl -qw net.ipv4.tcp_timestamps=0
 # veth hands a frame to the peer's receive queue of the sender's transmit
-# queue; a NIC's RSS would put one tuple on one queue. Here the generator's
-# queue follows its CPU and a socket's a random hash, so XPS sends all the
-# client's frames through queue 0, where the held connection is.
-in_c sh -c "echo $(printf '%x' $(((1 << $(nproc)) - 1))) >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus &&
-	echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus" || net_die "cannot set XPS on $DEV_C"
-MAC_S=$(mac_of "$NS_S" "$DEV_S")
-MAC_C=$(mac_of "$NS_C" "$DEV_C")
+# queue: all on queue 0, where the held connection is.
+xps_queue0
+robust_macs
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
 	--syncookies auto --backlog 256 --synack-retries 1 || net_die "tern did not start"

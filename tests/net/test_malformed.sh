@@ -13,6 +13,8 @@
 NET_SUITE=test_malformed
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -20,10 +22,6 @@ PORT=7
 LPORT=8
 QUEUES=2
 CTL=
-
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
-
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$HERE'); from pkt import *; $1"; }
 
 # A Linux listener on LPORT (IPv4 and IPv6) in the server namespace that
 # accepts and closes.
@@ -54,26 +52,13 @@ t_class() {
 	grep -qE "^ok +$1 " "$NET_TMP/classes.log" || fail "$1"
 }
 
-t_frames() {
-	local rc
-
-	py "
-s = stats('$CTL')
-bad = [q['queue'] for q in s['queues'] if not q['frames']['ok'] or q['frames']['bad']]
-sys.exit('frames: bad queues %s' % bad if bad or not s['total']['frames_ok'] else 0)" ||
-		fail "frame accounting"
-	py "ctl('$CTL', 'stop')" >/dev/null || fail "ctl stop"
-	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit after stop"
-	rc=$(cat "$NET_TMP/tern.rc")
-	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
-	[ "$(grep -c 'frames: total .*: ok$' "$NET_TMP/tern.log")" = "$QUEUES" ] ||
-		fail "exit frame accounting: not every queue says ok"
+t_stop() {
+	stop_ok "$QUEUES"
 }
 
 net_setup
 in_c sysctl -qw net.core.txrehash=0
-MAC_S=$(mac_of "$NS_S" "$DEV_S")
-MAC_C=$(mac_of "$NS_C" "$DEV_C")
+robust_macs
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" \
 	--app echo || net_die "tern did not start"
@@ -86,6 +71,6 @@ t_run "every class sent, side by side with Linux" t_classes
 for c in $(sed -nE 's/^(ok|FAIL) +([a-z0-9_]+) .*/\2/p' "$NET_TMP/classes.log"); do
 	t_run "class $c" t_class "$c"
 done
-t_run "frames accounted; stop exits 0" t_frames
+t_run "frames accounted; stop exits 0" t_stop
 
 net_finish

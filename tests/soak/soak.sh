@@ -19,6 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NET=$(cd "$HERE/../net" && pwd)
 # shellcheck source=tests/net/lib.sh
 . "$NET/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$NET/robust.sh"
 
 [ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 BUILD_DIR [SECONDS]" >&2; exit 2; }
 SECS=${2:-${SOAK_SECONDS:-600}}
@@ -36,14 +38,6 @@ MEM_SLACK=4096
 if grep -qa __asan_init "$TERN"; then MEM_SLACK=65536; fi
 WARM=$((SECS / 5 > 10 ? SECS / 5 : 10))
 
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$NET'); from pkt import *; $1" "${@:2}"; }
-counters() { py "c = counters('$CTL'); print(' '.join(str(c[k]) for k in sys.argv[1:]))" "$@"; }
-frames_ok() {
-	py "
-s = stats('$CTL')
-sys.exit(0 if s['total']['frames_ok'] and all(q['frames']['ok'] and not q['frames']['bad'] for q in s['queues']) else 'frames %s' % [q['frames'] for q in s['queues']])"
-}
 
 RESETS="mib:EstabResets mib:TCPAbortOnData mib:TCPAbortOnClose mib:TCPAbortOnTimeout mib:SyncookiesFailed"
 
@@ -147,21 +141,12 @@ t_memory() {
 }
 
 t_stop() {
-	local rc
-
-	frames_ok || fail "frame accounting"
-	py "ctl('$CTL', 'stop')" >/dev/null || fail "ctl stop"
-	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit after stop"
-	rc=$(cat "$NET_TMP/tern.rc")
-	! grep -E 'Sanitizer|runtime error' "$NET_TMP/tern.log" || fail "sanitizer report"
-	[ "$rc" = 0 ] || { sed 's/^/    /' "$NET_TMP/tern.log" >&2; fail "tern exited $rc"; }
-	[ "$(grep -c 'frames: total .*: ok$' "$NET_TMP/tern.log")" = "$QUEUES" ] || fail "exit frame accounting"
+	stop_ok "$QUEUES"
 }
 
 net_setup
 in_c sysctl -qw net.core.txrehash=0
-MAC_S=$(mac_of "$NS_S" "$DEV_S")
-MAC_C=$(mac_of "$NS_C" "$DEV_C")
+robust_macs
 ip -n "$NS_C" link set dev "$DEV_C" xdp obj "$DROP" sec xdp || net_die "cannot attach the loss program"
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
