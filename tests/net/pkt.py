@@ -162,13 +162,16 @@ class Capture:
         while select.select([self.s], [], [], 0)[0]:
             self.s.recv(65536)
 
-    def collect(self, secs, want):
-        """Parsed incoming TCP frames for which want(p) is true, for secs."""
-        end, got = time.monotonic() + secs, []
+    def collect(self, secs, want, enough=None):
+        """Parsed incoming TCP frames for which want(p) is true, for secs,
+        or until enough(got, seconds so far) is true."""
+        t0 = time.monotonic()
+        end, got = t0 + secs, []
         while True:
             left = end - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (enough and enough(got, time.monotonic() - t0)):
                 return got
+            left = min(left, 0.05) if enough else left
             if not select.select([self.s], [], [], left)[0]:
                 continue
             f, anc, _, a = self.s.recvmsg(65536, 64)
