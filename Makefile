@@ -50,6 +50,11 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
 DEMO_BIN := $(BUILD)/tools/tern-demo-core
 FUZZ_BIN := $(BUILD)/tests/fuzz-core
+# Raw-frame flood generator of the robustness suites (tests/net/test_flood.sh).
+RAWFLOOD_BIN := $(BUILD)/tests/rawflood
+# The soak's loss on the client veth (XDP, 1 frame in 50).
+SOAK_DROP_OBJ := $(BUILD)/tests/soak/drop.bpf.o
+SOAK_SECONDS ?= 600
 
 # XDP steering program and ternctl (loader shared with the daemon).
 BPF_OBJ := $(BUILD)/bpf/tern.bpf.o
@@ -83,17 +88,19 @@ LIBTERN_SO := $(BUILD)/libtern.so.$(LIBTERN_VER)
 LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) $(IO_SRCS)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
-.PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help
+.PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help soak
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
-	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ)
+	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
+	$(SOAK_DROP_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
 	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
 	@echo "make bench        run the benchmarks (never part of test)"
 	@echo "make demo         run the demo"
+	@echo "make soak         mixed traffic, floods and loss for SOAK_SECONDS=$(SOAK_SECONDS) (root)"
 	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX)), with man pages and unit"
 	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
 	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
@@ -133,6 +140,11 @@ $(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
+$(RAWFLOOD_BIN): $(BUILD)/tests/net/rawflood.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(DEMO_BIN): $(BUILD)/tools/demo/demo_core.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -144,6 +156,11 @@ $(BPF_OBJ): bpf/tern.bpf.c
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 $(FLOOD_BPF_OBJ): bpf/flood.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(SOAK_DROP_OBJ): tests/soak/drop.bpf.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
@@ -211,6 +228,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo/demo.sh $(BUILD)
 
+# Robustness soak (README "Robustness"); CI runs 45 s of it in tests/run.sh.
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/soak/soak.sh $(BUILD) $(SOAK_SECONDS)
+
 # The core alone in virtual time (no network).
 demo-core: deps
 	$(Q)$(MAKE) --no-print-directory $(DEMO_BIN)
@@ -253,6 +275,7 @@ clean:
 
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
 	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
-	$(BUILD)/tools/demo/demo_core.d \
+	$(BUILD)/tools/demo/demo_core.d $(BUILD)/tests/net/rawflood.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
-	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d
+	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d \
+	$(SOAK_DROP_OBJ:.o=.d)

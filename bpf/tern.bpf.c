@@ -72,6 +72,8 @@ struct pkt {
 	__u32 l4_len;   /* TCP header + payload, from the IP length fields */
 	bool ip_bad;    /* IHL or total/payload length is wrong */
 	bool frag;      /* IPv4 fragment */
+	bool exthdr;    /* IPv6 extension headers before TCP */
+	bool martian;   /* source address Linux would not accept */
 };
 
 static __always_inline void count(__u32 id)
@@ -112,8 +114,34 @@ static __always_inline int read_port(struct pkt *p, void *th, void *end)
 }
 
 /*
- * RFC 791. With a bad IHL the ports are read where a minimal header would
- * put them, so that a service can still be recognised and the frame dropped.
+ * Martian sources, as fib_validate_source() and ip_route_input_slow() drop
+ * them: the service address itself (LAND), 0/8, loopback, multicast and
+ * class E (which holds the limited broadcast address).
+ */
+static __always_inline bool martian4(__be32 saddr, __be32 daddr)
+{
+	__u8 a = bpf_ntohl(saddr) >> 24;
+
+	return saddr == daddr || a == 0 || a == 127 || a >= 224;
+}
+
+/* The IPv6 ones: the service address, ::, ::1, and multicast (ff00::/8). */
+static __always_inline bool martian6(const struct ipv6hdr *ip6)
+{
+	const __u32 *s = ip6->saddr.in6_u.u6_addr32;
+	const __u32 *d = ip6->daddr.in6_u.u6_addr32;
+
+	if (s[0] == d[0] && s[1] == d[1] && s[2] == d[2] && s[3] == d[3])
+		return true;
+	if ((bpf_ntohl(s[0]) >> 24) == 0xff)
+		return true;
+	return !s[0] && !s[1] && !s[2] && (!s[3] || s[3] == bpf_htonl(1));
+}
+
+/*
+ * RFC 791. With a bad IHL or length the ports are read where a minimal
+ * header would put them, so that a service can still be recognised and the
+ * frame dropped.
  */
 static __always_inline int parse_ip4(struct iphdr *ip, void *end,
 				     struct pkt *p)
@@ -125,8 +153,9 @@ static __always_inline int parse_ip4(struct iphdr *ip, void *end,
 		return -1;
 	ihl = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
-	off = ihl < sizeof(*ip) ? sizeof(*ip) : ihl;
 	p->ip_bad = ihl < sizeof(*ip) || tot < ihl || (void *)ip + tot > end;
+	off = p->ip_bad ? sizeof(*ip) : ihl;
+	p->martian = martian4(ip->saddr, ip->daddr);
 	p->frag = (ip->frag_off & bpf_htons(IP4_MF_OFFSET)) != 0;
 	p->l4_len = p->ip_bad ? 0 : tot - ihl;
 	p->key.addr[10] = 0xff;
@@ -135,20 +164,60 @@ static __always_inline int parse_ip4(struct iphdr *ip, void *end,
 	return read_port(p, (void *)ip + off, end);
 }
 
-/* RFC 8200: only TCP straight after the fixed header; no extension headers. */
+#define IP6_MAX_EXTHDRS 4
+
+/*
+ * RFC 8200 4: skips up to IP6_MAX_EXTHDRS hop-by-hop, routing, fragment
+ * and destination-options headers to find TCP. Returns the TCP header and
+ * sets *len to the bytes of extension headers, or NULL when TCP is not
+ * found (not a service frame: the kernel has it).
+ */
+static __always_inline void *skip_exthdrs(struct ipv6hdr *ip6, void *end, __u32 *len)
+{
+	__u8 *h = (void *)(ip6 + 1);
+	__u8 nh = ip6->nexthdr;
+	__u32 n;
+
+#pragma unroll
+	for (int i = 0; i < IP6_MAX_EXTHDRS; i++) {
+		if (nh == IPPROTO_TCP)
+			break;
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_DSTOPTS)
+			return NULL;
+		if ((void *)(h + 2) > end)
+			return NULL;
+		n = nh == IPPROTO_FRAGMENT ? 8 : (h[1] + 1) * 8;
+		nh = h[0];
+		h += n;
+		*len += n;
+	}
+	return nh == IPPROTO_TCP ? h : NULL;
+}
+
+/*
+ * RFC 8200: the core takes only TCP straight after the fixed header; a
+ * service frame behind extension headers is recognised and dropped here,
+ * so that the kernel (with no listener on the port) does not refuse it.
+ */
 static __always_inline int parse_ip6(struct ipv6hdr *ip6, void *end,
 				     struct pkt *p)
 {
-	__u32 plen;
+	__u32 plen, ext = 0;
+	void *th;
 
-	if ((void *)(ip6 + 1) > end || ip6->version != 6 ||
-	    ip6->nexthdr != IPPROTO_TCP)
+	if ((void *)(ip6 + 1) > end || ip6->version != 6)
 		return -1;
+	th = skip_exthdrs(ip6, end, &ext);
+	if (!th)
+		return -1;
+	p->exthdr = ext != 0;
 	plen = bpf_ntohs(ip6->payload_len);
-	p->ip_bad = (void *)(ip6 + 1) + plen > end;
-	p->l4_len = p->ip_bad ? 0 : plen;
+	p->ip_bad = (void *)(ip6 + 1) + plen > end || plen < ext;
+	p->l4_len = p->ip_bad ? 0 : plen - ext;
+	p->martian = martian6(ip6);
 	__builtin_memcpy(p->key.addr, &ip6->daddr, 16);
-	return read_port(p, ip6 + 1, end);
+	return read_port(p, th, end);
 }
 
 static __always_inline int parse(struct xdp_md *ctx, struct pkt *p)
@@ -183,6 +252,10 @@ static __always_inline int check(struct pkt *p, void *end)
 		return TERN_XDP_DROP_TCP_HDR;
 	if (p->frag)
 		return TERN_XDP_DROP_FRAG;
+	if (p->exthdr)
+		return TERN_XDP_DROP_IP6_EXT;
+	if (p->martian)
+		return TERN_XDP_DROP_MARTIAN;
 	if ((void *)(th + 1) > end || p->l4_len < TCP_HLEN)
 		return TERN_XDP_DROP_TCP_HDR;
 	doff = th->doff * 4;

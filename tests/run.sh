@@ -49,6 +49,11 @@ suite net-embed tests/net/test_embed.sh "$build"
 suite net-benchtools tests/net/test_benchtools.sh "$build"
 suite net-ops tests/net/test_ops.sh "$build"
 suite net-proxy tests/net/test_proxy.sh "$build"
+suite net-malformed tests/net/test_malformed.sh "$build"
+suite net-flood tests/net/test_flood.sh "$build"
+suite net-exhaust tests/net/test_exhaust.sh "$build"
+suite net-fault tests/net/test_fault.sh "$build"
+suite soak tests/soak/soak.sh "$build" 45
 
 echo "${passed} passed, ${failed} failed"
 [ "$failed" = 0 ]

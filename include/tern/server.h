@@ -78,7 +78,10 @@ int tern_server__start(struct tern_server **srv, const struct tern_server_config
  * workers end. Any thread, idempotent, and safe in a signal handler. */
 void tern_server__stop(struct tern_server *srv, int abort);
 
-/* Have all workers ended? (If one ends on its own, the rest are stopped.) */
+/* Have all workers ended? (If one ends on its own, the rest are stopped;
+ * so are all, with an error on stderr and status 1 from destroy(), when
+ * the interface is deleted or the steering program detached: checked
+ * about once a second from here.) */
 int tern_server__done(struct tern_server *srv);
 
 /* Stop if needed, join the workers, remove the services, detach the

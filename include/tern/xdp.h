@@ -44,7 +44,9 @@ struct tern_svc_val {
 	X(DROP_TCP_HDR, "XdpDropTcpHdr")   /* bad IP/TCP header lengths */     \
 	X(DROP_SYNFIN, "XdpDropSynFin")                                        \
 	X(DROP_SYNRST, "XdpDropSynRst")                                        \
-	X(DROP_FRAG, "XdpDropFrag")        /* IPv4 fragment to a service */
+	X(DROP_FRAG, "XdpDropFrag")        /* IPv4 fragment to a service */ \
+	X(DROP_IP6_EXT, "XdpDropIp6Ext")   /* IPv6 extension headers before TCP */ \
+	X(DROP_MARTIAN, "XdpDropMartian")  /* source: LAND, 0/8, loopback, multicast, class E */
 
 enum tern_xdp_counter {
 #define X(id, name) TERN_XDP_##id,

@@ -130,8 +130,10 @@ frames = {
     "totlen": lambda: eth(ip4(tcp(s4, d4, SYN), tot=200), V4),
     "v6_synfin": lambda: eth(ip6(tcp(s6, d6, SYN | FIN)), V6),
     "v6_doff15": lambda: eth(ip6(tcp(s6, d6, SYN, doff=15)), V6),
-    # Hop-by-hop header (PadN) before TCP: not steered, left to the kernel.
-    "v6_exthdr": lambda: eth(ip6(bytes([6, 0, 1, 4, 0, 0, 0, 0]) + tcp(s6, d6, SYN | FIN), nh=0), V6),
+    # Hop-by-hop header (PadN) before TCP: the core takes none, dropped.
+    "v6_exthdr": lambda: eth(ip6(bytes([6, 0, 1, 4, 0, 0, 0, 0]) + tcp(s6, d6, SYN), nh=0), V6),
+    # ... before UDP: not a service frame, left to the kernel.
+    "v6_exthdr_udp": lambda: eth(ip6(bytes([17, 0, 1, 4, 0, 0, 0, 0]) + tcp(s6, d6, SYN), nh=0), V6),
     "vlan_synfin": lambda: eth(ip4(tcp(s4, d4, SYN | FIN)), V4, vlan=100),
 }
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -149,7 +151,8 @@ craft() {
 		"10.200.$NET_X.99" "$IP4_S" fd00:200::99 "$IP6_S" "$PORT" "$1"
 }
 
-DROPS="XdpDropTcpHdr XdpDropSynFin XdpDropSynRst XdpDropFrag XdpNoSocket XdpSteered"
+DROPS="XdpDropTcpHdr XdpDropSynFin XdpDropSynRst XdpDropFrag XdpDropIp6Ext XdpDropMartian
+XdpNoSocket XdpSteered"
 
 # frame_case KIND COUNTER: one crafted frame moves COUNTER by exactly one
 # (XdpPassed: at least one, as neighbour discovery passes too) and no other
@@ -225,7 +228,8 @@ t_malformed() {
 	frame_case v6_synfin XdpDropSynFin
 	frame_case v6_doff15 XdpDropTcpHdr
 	frame_case vlan_synfin XdpDropSynFin
-	frame_case v6_exthdr XdpPassed
+	frame_case v6_exthdr XdpDropIp6Ext
+	frame_case v6_exthdr_udp XdpPassed
 }
 
 t_fallback() {

@@ -24,7 +24,7 @@ enum {
 	OPT_ZEROCOPY, OPT_CTL, OPT_SYNCOOKIES, OPT_BACKLOG, OPT_MAX_CONNS,
 	OPT_SYNACK_RETRIES, OPT_RTO_MIN, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
 	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HTTP_STATUS, OPT_HTTP_BODY,
-	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP,
+	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP, OPT_MAX_TW,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT__END,
@@ -43,6 +43,7 @@ static const struct option longopts[] = {
 	{ "syncookies", required_argument, NULL, OPT_SYNCOOKIES },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-tw", required_argument, NULL, OPT_MAX_TW },
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -89,6 +90,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
+		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
@@ -455,6 +457,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_CTL: a->ctl = s; return 0;
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
+	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_u32("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -56,6 +57,8 @@ struct tern_server {
 	pthread_mutex_t reload_mu;    /* one reload at a time (control socket, SIGHUP) */
 	volatile sig_atomic_t stopping;
 	int failed;                   /* a worker ended on its own */
+	int ifindex;                  /* of args.dev at start */
+	time_t next_watch;            /* CLOCK_MONOTONIC s of the next watch() */
 };
 
 static int fail(const char *what, const char *arg, int err)
@@ -125,6 +128,7 @@ static int xdp_setup(struct tern_server *d)
 	if (err)
 		return fail("open the pinned maps of", a->dev, err);
 	d->maps_open = true;
+	d->ifindex = st.ifindex;
 	return 0;
 }
 
@@ -428,8 +432,40 @@ void tern_server__stop(struct tern_server *d, int abort)
 	workers_stop(d, abort ? TERN_WORKER_ABORT : TERN_WORKER_DRAIN);
 }
 
+/*
+ * Once a second from tern_server__done(): with the interface deleted, or
+ * the steering program detached or its pins removed (ternctl unload),
+ * nothing can reach the workers any more. Say so and stop (abort: RSTs go
+ * out while the sockets still can send); exit status 1.
+ */
+static void watch(struct tern_server *d)
+{
+	const char *dev = d->args.dev;
+	struct tern_status st;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (d->stopping || now.tv_sec < d->next_watch)
+		return;
+	d->next_watch = now.tv_sec + 1;
+	if (if_nametoindex(dev) != (unsigned int)d->ifindex) {
+		fprintf(stderr, "Error: %s: the interface is gone: %s; stopping\n", dev,
+			strerror(ENODEV));
+		d->we_attached = false; /* nothing left to detach from */
+	} else if (!tern_loader__status(dev, d->args.bpffs, &st) && (!st.attached || !st.pinned)) {
+		fprintf(stderr, "Error: %s: the XDP program %s (ternctl unload?); stopping\n", dev,
+			st.attached ? "lost its pinned maps" : "was detached");
+		d->we_attached = st.attached;
+	} else {
+		return;
+	}
+	d->failed = 1;
+	tern_server__stop(d, 1);
+}
+
 int tern_server__done(struct tern_server *d)
 {
+	watch(d);
 	if (!d->stopping && any_done(d)) {
 		d->failed = 1; /* a worker ended on its own: stop the rest */
 		tern_server__stop(d, 0);

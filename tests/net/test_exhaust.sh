@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# tern at its configured bounds (one queue; XPS sends every client frame
+# through queue 0), with the http app so that tern closes first and keeps
+# TIME-WAIT records:
+#   --max-conns 8   12 clients: 8 are served, the SYNs of the other 4 are
+#                   dropped and counted (ListenOverflows), so their connect
+#                   times out, as with a Linux listener whose accept queue
+#                   is full (checked side by side); all served again after
+#   --backlog 16    40 spoofed SYNs: with --syncookies never 16 half-opens
+#                   and 24 TCPReqQFullDrop, and a real client gets in once
+#                   the half-opens expire (--synack-retries 1: 3 s); with
+#                   auto the other 24 get cookies and a client at once
+#   --max-tw 16     40 connections closed by tern: 16 TIME-WAIT records,
+#                   24 closed without one (TCPTimeWaitOverflow), every
+#                   response whole; records again after --time-wait 2 s
+# Frame accounting and a clean stop at the end. (The control socket under
+# floods of clients and garbage is test_ctl.sh's.)
+#   tests/net/test_exhaust.sh BUILD_DIR
+NET_SUITE=test_exhaust
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
+
+net_tern_arg "$@"
+HERE=$(cd "$(dirname "$0")" && pwd)
+PORT=80
+LPORT=81
+CTL=
+MAX_CONNS=8
+BACKLOG=16
+MAX_TW=16
+
+total() { py "print(stats('$CTL')['total']['$1'])"; }
+# wait_long CMD: polls CMD for up to 30 s
+wait_long() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# fill_start PORT N NAME [http|none]: N connections held open by
+# clients.py fill; prints its line "ANSWERED CONNECTED TIMEDOUT REFUSED".
+# fill_end NAME closes them; it fails if the clients did.
+fill_start() {
+	mkdir -p "$NET_TMP/$3"
+	(
+		in_c timeout 120 python3 "$HERE/clients.py" fill "$IP4_S" "$1" "$2" "$NET_TMP/$3" ${4:-} \
+			>"$NET_TMP/$3/out" 2>&1
+		echo $? >"$NET_TMP/$3/rc"
+	) >/dev/null 2>&1 & # (not the caller's $(...) pipe, which would wait for it)
+	net_bg_pid $!
+	wait_long test -s "$NET_TMP/$3/result" || return 1
+	cat "$NET_TMP/$3/result"
+}
+fill_end() {
+	touch "$NET_TMP/$1/go"
+	wait_until test -s "$NET_TMP/$1/rc" || return 1
+	cat "$NET_TMP/$1/out"
+	[ "$(cat "$NET_TMP/$1/rc")" = 0 ]
+}
+
+# spoof_syns N: N SYNs from N addresses on the link that nobody owns
+spoof_syns() {
+	in_c python3 -c "
+import sys; sys.path.insert(0, '$HERE'); from pkt import *
+tx = Sender('$DEV_C')
+for i in range($1):
+    src = addr('10.200.$NET_X.%d' % (100 + i))
+    tx.send(eth(mac('$MAC_S'), mac('$MAC_C'), ETH_P_IP,
+                ip4(src, addr('$IP4_S'), tcp(src, addr('$IP4_S'), 30000 + i, $PORT, SYN, opts=opt_mss()))))"
+}
+
+t_max_conns() {
+	local b a r l
+
+	b=$(counters mib:ListenOverflows)
+	r=$(fill_start "$PORT" 12 tern http) || fail "tern: clients did not finish"
+	a=$(counters mib:ListenOverflows)
+	l=$(fill_start "$LPORT" 12 linux none) || fail "Linux: clients did not finish"
+	echo "    tern (max-conns $MAX_CONNS): answered/connected/timed out/refused $r; ListenOverflows +$((a - b))"
+	echo "    Linux (backlog $MAX_CONNS, never accepts): connected/timed out/refused ${l#* }"
+	[ "$(total nconns)" = "$MAX_CONNS" ] || fail "nconns $(total nconns), expected $MAX_CONNS"
+	fill_end tern || fail "tern: clients"
+	fill_end linux || fail "Linux: clients"
+	read -r ans con tmo ref <<<"$r"
+	[ "$ans" = "$MAX_CONNS" ] && [ "$con" = "$MAX_CONNS" ] || fail "tern served $ans of $con, expected $MAX_CONNS"
+	[ "$tmo" = $((12 - MAX_CONNS)) ] && [ "$ref" = 0 ] || fail "tern: $tmo timed out, $ref refused"
+	read -r _ con tmo ref <<<"$l"
+	[ "$tmo" -gt 0 ] && [ "$ref" = 0 ] || fail "Linux did not time out the extra clients either: $l"
+	[ "$((a - b))" -ge $((12 - MAX_CONNS)) ] || fail "ListenOverflows moved by $((a - b))"
+	wait_until py "sys.exit(stats('$CTL')['total']['nconns'] != 0)" || fail "connections left"
+	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 20 || fail "clients after the bound"
+}
+
+t_backlog_never() {
+	local b a t0 t1
+
+	py "ctl('$CTL', 'set syncookies never')" >/dev/null || fail "set syncookies never"
+	b=$(counters mib:TCPReqQFullDrop)
+	spoof_syns 40
+	wait_until py "sys.exit(stats('$CTL')['total']['nreqs'] != $BACKLOG)" || fail "nreqs $(total nreqs), expected $BACKLOG"
+	a=$(counters mib:TCPReqQFullDrop)
+	echo "    nreqs $(total nreqs), TCPReqQFullDrop +$((a - b))"
+	[ "$((a - b))" = $((40 - BACKLOG)) ] || fail "TCPReqQFullDrop moved by $((a - b)), expected $((40 - BACKLOG))"
+	t0=$(date +%s%N)
+	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client once the half-opens expired"
+	t1=$(date +%s%N)
+	echo "    a real client got in after $(((t1 - t0) / 1000000)) ms (SYN retransmitted)"
+	[ "$(((t1 - t0) / 1000000))" -ge 900 ] || fail "the client's first SYN was not dropped"
+}
+
+t_backlog_auto() {
+	local b a t0 t1
+
+	py "ctl('$CTL', 'set syncookies auto')" >/dev/null || fail "set syncookies auto"
+	wait_long py "sys.exit(stats('$CTL')['total']['nreqs'] != 0)" || fail "half-opens left"
+	b=$(counters mib:TCPReqQFullDoCookies mib:SyncookiesRecv)
+	spoof_syns 40
+	wait_until py "sys.exit(stats('$CTL')['total']['nreqs'] != $BACKLOG)" || fail "nreqs $(total nreqs), expected $BACKLOG"
+	t0=$(date +%s%N)
+	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client with a cookie"
+	t1=$(date +%s%N)
+	a=$(counters mib:TCPReqQFullDoCookies mib:SyncookiesRecv)
+	echo "    nreqs $(total nreqs), TCPReqQFullDoCookies +$((${a%% *} - ${b%% *})), SyncookiesRecv +$((${a##* } - ${b##* })); client in $(((t1 - t0) / 1000000)) ms"
+	[ "$((${a%% *} - ${b%% *}))" = $((40 - BACKLOG + 1)) ] || fail "TCPReqQFullDoCookies: expected $((40 - BACKLOG + 1))"
+	[ "$((${a##* } - ${b##* }))" = 1 ] || fail "SyncookiesRecv: expected 1"
+	[ "$(((t1 - t0) / 1000000))" -lt 900 ] || fail "the client waited for a retransmission"
+}
+
+t_tw_full() {
+	local b a n=40
+
+	sleep 2.5 # earlier TIME-WAITs (--time-wait 2) are gone
+	b=$(counters mib:TW mib:TCPTimeWaitOverflow)
+	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" $n || fail "responses while TIME-WAIT is full"
+	a=$(counters mib:TW mib:TCPTimeWaitOverflow)
+	echo "    TW +$((${a%% *} - ${b%% *})), TCPTimeWaitOverflow +$((${a##* } - ${b##* }))"
+	[ "$((${a%% *} - ${b%% *}))" = "$MAX_TW" ] || fail "TW: expected +$MAX_TW"
+	[ "$((${a##* } - ${b##* }))" = $((n - MAX_TW)) ] || fail "TCPTimeWaitOverflow: expected +$((n - MAX_TW))"
+	sleep 2.5
+	b=$(counters mib:TW mib:TCPTimeWaitOverflow)
+	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 10 || fail "responses after TIME-WAIT expired"
+	a=$(counters mib:TW mib:TCPTimeWaitOverflow)
+	echo "    after 2.5 s: TW +$((${a%% *} - ${b%% *})), TCPTimeWaitOverflow +$((${a##* } - ${b##* }))"
+	[ "$((${a%% *} - ${b%% *}))" = 10 ] && [ "${a##* }" = "${b##* }" ] || fail "TIME-WAIT records did not come back"
+}
+
+t_stop() {
+	stop_ok 1
+}
+
+net_setup
+in_c sysctl -qw net.core.txrehash=0
+xps_queue0
+robust_macs
+CTL=$NET_TMP/ctl
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app http --http-idle 60 \
+	--max-conns "$MAX_CONNS" --backlog "$BACKLOG" --max-tw "$MAX_TW" --time-wait 2 \
+	--synack-retries 1 || net_die "tern did not start"
+wait_until py "stats('$CTL')" || net_die "no control socket"
+# The reference: a Linux listener whose accept queue holds MAX_CONNS.
+in_s python3 -c "
+import socket, time
+s = socket.socket()
+s.bind(('$IP4_S', $LPORT))
+s.listen($MAX_CONNS)
+time.sleep(3600)" &
+net_bg_pid $!
+
+t_run "--max-conns $MAX_CONNS: extra SYNs dropped (ListenOverflows), clients time out as with Linux" t_max_conns
+t_run "--backlog $BACKLOG, cookies never: SYNs dropped, a client gets in after expiry" t_backlog_never
+t_run "--backlog $BACKLOG, cookies auto: cookies take over, a client gets in at once" t_backlog_auto
+t_run "--max-tw $MAX_TW: TCPTimeWaitOverflow, responses whole; records again after expiry" t_tw_full
+t_run "frames accounted; stop exits 0" t_stop
+
+net_finish
