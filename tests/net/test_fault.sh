@@ -64,7 +64,10 @@ t_kill_under_load() {
 	in_c timeout 60 "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" syn 10.201.0.0 "$IP4_S" "$PORT" 6 \
 		>"$NET_TMP/flood.out" &
 	fpid=$!
-	many 50 20 1 1 >/dev/null || fail "clients during the flood"
+	# Under a flood beyond tern's rate the RX ring drops frames, and a
+	# cookie handshake whose ACK is lost but whose data arrives is reset
+	# (as Linux's cookie_v4_check does); a real client tries again.
+	many 50 20 3 1 || fail "clients during the flood"
 	kill -KILL "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not die"
 	n0=$(in_s "$TERNCTL" stats --dev "$DEV_S" --bpffs "$NET_BPFFS" --json |

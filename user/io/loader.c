@@ -496,6 +496,31 @@ int tern_loader__status(const char *ifname, const char *bpffs,
 	return 0;
 }
 
+/*
+ * Cheap enough to poll: is some XDP program still attached to ifindex, and
+ * are the pins still there? Only a netlink query and a stat, no program fd
+ * (libxdp's multiprog lookup leaves a program fd open on every call in
+ * single-program mode). 0, or a negative errno.
+ */
+int tern_loader__alive(const char *ifname, const char *bpffs, int ifindex,
+		       bool *attached, bool *pinned)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char dir[PATH_MAX], path[PATH_MAX];
+	int err;
+
+	err = pin_dir(dir, sizeof(dir), bpffs, ifname);
+	if (!err)
+		err = path_fmt(path, sizeof(path), dir, TERN_MAP_SERVICES);
+	if (!err && bpf_xdp_query(ifindex, 0, &q))
+		err = -errno;
+	if (err)
+		return err;
+	*attached = q.prog_id || q.drv_prog_id || q.skb_prog_id || q.hw_prog_id;
+	*pinned = !access(path, F_OK);
+	return 0;
+}
+
 int tern_loader__open_maps(const char *ifname, const char *bpffs,
 			   struct tern_maps *out)
 {

@@ -74,6 +74,8 @@ int tern_loader__attach(const char *ifname, enum tern_xdp_mode mode,
 /* Detach tern_steer only and remove the pins; -ENOENT when neither exists. */
 int tern_loader__detach(const char *ifname, const char *bpffs);
 
+int tern_loader__alive(const char *ifname, const char *bpffs, int ifindex,
+		       bool *attached, bool *pinned);
 int tern_loader__status(const char *ifname, const char *bpffs,
 			struct tern_status *st);
 

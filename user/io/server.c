@@ -441,7 +441,7 @@ void tern_server__stop(struct tern_server *d, int abort)
 static void watch(struct tern_server *d)
 {
 	const char *dev = d->args.dev;
-	struct tern_status st;
+	bool attached, pinned;
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -452,10 +452,11 @@ static void watch(struct tern_server *d)
 		fprintf(stderr, "Error: %s: the interface is gone: %s; stopping\n", dev,
 			strerror(ENODEV));
 		d->we_attached = false; /* nothing left to detach from */
-	} else if (!tern_loader__status(dev, d->args.bpffs, &st) && (!st.attached || !st.pinned)) {
+	} else if (!tern_loader__alive(dev, d->args.bpffs, d->ifindex, &attached, &pinned) &&
+		   (!attached || !pinned)) {
 		fprintf(stderr, "Error: %s: the XDP program %s (ternctl unload?); stopping\n", dev,
-			st.attached ? "lost its pinned maps" : "was detached");
-		d->we_attached = st.attached;
+			attached ? "lost its pinned maps" : "was detached");
+		d->we_attached = attached;
 	} else {
 		return;
 	}
