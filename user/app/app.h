@@ -7,6 +7,7 @@
 #define TERN_APP_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tern/app.h"
 #include "tern/tern.h"
@@ -30,6 +31,23 @@ extern const struct tern_app tern_app_echo;
 extern const struct tern_app tern_app_discard;
 extern const struct tern_app tern_app_http;
 extern const struct tern_app tern_app_proxy;
+
+/* Appends len bytes to a power-of-two byte ring at *tail (free-running
+ * index); the caller guarantees the room (the receive credit it granted). */
+static inline void tern_app__ring_put(uint8_t *ring, uint32_t size, uint32_t *tail,
+				      const uint8_t *p, uint32_t len)
+{
+	while (len) {
+		uint32_t off = *tail & (size - 1), n = size - off;
+
+		if (n > len)
+			n = len;
+		memcpy(ring + off, p, n);
+		*tail += n;
+		p += n;
+		len -= n;
+	}
+}
 
 /* The built-in application called name, or NULL. */
 const struct tern_app *tern_app__find(const char *name);

@@ -86,16 +86,7 @@ static void echo_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t
 	struct echo_conn *ec = st(c);
 
 	/* The credit guarantees len <= free room in the ring. */
-	while (len) {
-		uint32_t off = ec->tail & (ECHO_BUF - 1), n = ECHO_BUF - off;
-
-		if (n > len)
-			n = len;
-		memcpy(ec->buf + off, p, n);
-		ec->tail += n;
-		p += n;
-		len -= n;
-	}
+	tern_app__ring_put(ec->buf, ECHO_BUF, &ec->tail, p, len);
 	pump(ctx, c, ec);
 }
 

@@ -429,16 +429,7 @@ static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t l
 		return;
 	enter(pc);
 	/* The credit guarantees len <= the free room in c2b. */
-	while (len) {
-		uint32_t off = pc->c2b_tail & (buf - 1), n = buf - off;
-
-		if (n > len)
-			n = len;
-		memcpy(pc->c2b + off, p, n);
-		pc->c2b_tail += n;
-		p += n;
-		len -= n;
-	}
+	tern_app__ring_put(pc->c2b, buf, &pc->c2b_tail, p, len);
 	if (pc->phase == PH_DEFER && start_connect(pc))
 		fail_both(pc, -1, false);
 	else

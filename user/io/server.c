@@ -449,13 +449,13 @@ static void watch(struct tern_server *d)
 		return;
 	d->next_watch = now.tv_sec + 1;
 	if (if_nametoindex(dev) != (unsigned int)d->ifindex) {
-		fprintf(stderr, "Error: %s: the interface is gone: %s; stopping\n", dev,
-			strerror(ENODEV));
+		tern_log(TERN_LOG_ERR, "%s: the interface is gone: %s; stopping", dev,
+			 strerror(ENODEV));
 		d->we_attached = false; /* nothing left to detach from */
 	} else if (!tern_loader__alive(dev, d->args.bpffs, d->ifindex, &attached, &pinned) &&
 		   (!attached || !pinned)) {
-		fprintf(stderr, "Error: %s: the XDP program %s (ternctl unload?); stopping\n", dev,
-			attached ? "lost its pinned maps" : "was detached");
+		tern_log(TERN_LOG_ERR, "%s: the XDP program %s (ternctl unload?); stopping", dev,
+			 attached ? "lost its pinned maps" : "was detached");
 		d->we_attached = attached;
 	} else {
 		return;
