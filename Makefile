@@ -44,7 +44,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
-	$(BUILD)/user/io/backend.o
+	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
@@ -132,7 +132,7 @@ $(APP_LIB): $(APP_OBJS)
 $(UNIT_BIN): $(UNIT_OBJS) $(UNIT_IO_OBJS) $(APP_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -luring -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS) -luring -lpthread
 
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 $(BENCH_BIN): $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(CORE_LIB)

@@ -250,6 +250,8 @@ t_errors() {
 	expect_error 2 in_s "$TERN" "${base[@]}" --backlog 0
 	expect_error 2 in_s "$TERN" "${base[@]}" --keepalive 10,5
 	expect_error 2 in_s "$TERN" "${base[@]}" --mss 9000
+	expect_error 2 in_s "$TERN" "${base[@]}" --frames 3000
+	expect_error 2 in_s "$TERN" "${base[@]}" --frames 64
 	expect_error 2 in_s "$TERN" "${base[@]}" --syncookies sometimes
 	expect_error 2 in_s "$TERN" "${base[@]}" --app nosuchapp
 	expect_error 1 in_s "$TERN" "${base[@]}" --dev nosuchdev0

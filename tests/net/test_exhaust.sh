@@ -14,7 +14,18 @@
 #   --max-tw 16     40 connections closed by tern: 16 TIME-WAIT records,
 #                   24 closed without one (TCPTimeWaitOverflow), every
 #                   response whole; records again after --time-wait 2 s
-# Frame accounting and a clean stop at the end. (The control socket under
+# Frame accounting and a clean stop. Then a second daemon (echo) with the
+# smallest UMEM, --frames 128 (64 on the fill ring, tern_xsk__geom):
+#   stopped worker  SIGSTOP, 300 spoofed SYNs: the kernel fills the RX ring
+#                   with the 64 fill frames and drops the other 236 for want
+#                   of a frame, counted in xsk_rx_dropped and
+#                   xsk_rx_fill_ring_empty; after SIGCONT the 64 are
+#                   answered, the fill ring is full again, clients work
+#   flood           rawflood SYNs at the generator's maximum for 4 s while
+#                   64 KiB echo connections run; afterwards every frame is
+#                   back (fill + free = total), none bad, clients work
+#                   (the drops are printed, not asserted: whether a 64-slot
+#                   ring overflows depends on the two CPUs' timing) (The control socket under
 # floods of clients and garbage is test_ctl.sh's.)
 #   tests/net/test_exhaust.sh BUILD_DIR
 NET_SUITE=test_exhaust
@@ -31,6 +42,9 @@ CTL=
 MAX_CONNS=8
 BACKLOG=16
 MAX_TW=16
+FRAMES=128
+FLOOD=$(realpath "$1/tests/rawflood")
+[ -x "$FLOOD" ] || { echo "Error: $1: rawflood not built (make)" >&2; exit 2; }
 
 total() { py "print(stats('$CTL')['total']['$1'])"; }
 # wait_long CMD: polls CMD for up to 30 s
@@ -63,13 +77,13 @@ fill_end() {
 	[ "$(cat "$NET_TMP/$1/rc")" = 0 ]
 }
 
-# spoof_syns N: N SYNs from N addresses on the link that nobody owns
+# spoof_syns N: N SYNs (N tuples) from addresses on the link that nobody owns
 spoof_syns() {
 	in_c python3 -c "
 import sys; sys.path.insert(0, '$HERE'); from pkt import *
 tx = Sender('$DEV_C')
 for i in range($1):
-    src = addr('10.200.$NET_X.%d' % (100 + i))
+    src = addr('10.200.$NET_X.%d' % (100 + i % 100))
     tx.send(eth(mac('$MAC_S'), mac('$MAC_C'), ETH_P_IP,
                 ip4(src, addr('$IP4_S'), tcp(src, addr('$IP4_S'), 30000 + i, $PORT, SYN, opts=opt_mss()))))"
 }
@@ -153,6 +167,68 @@ t_stop() {
 	stop_ok 1
 }
 
+# qtotal KEY...: queue-summed worker counters (ternctl stats "total")
+qtotal() { py "t = stats('$CTL')['total']; print(' '.join(str(t[k]) for k in sys.argv[1:]))" "$@"; }
+# frames_home: no frame is held (kept, rx, tx, comp), the fill ring holds
+# its share (half the UMEM) and the rest is free
+frames_home() {
+	py "
+f = stats('$CTL')['queues'][0]['frames']
+sys.exit(not (f['ok'] and f['bad'] == 0 and f['fill'] == $FRAMES // 2 and
+              f['free'] == $FRAMES - $FRAMES // 2 and f['kept'] + f['rx'] + f['tx'] + f['comp'] == 0))"
+}
+frames_line() { py "print(stats('$CTL')['queues'][0]['frames'])"; }
+
+t_frames_stopped() {
+	local n=300 b a pid
+
+	frames_home || fail "frames before: $(frames_line)"
+	b=$(qtotal xsk_rx_dropped xsk_rx_fill_ring_empty rx_frames)
+	pid=$(tern_pid)
+	kill -STOP "$pid"
+	spoof_syns "$n" || { kill -CONT "$pid"; fail "spoof_syns"; }
+	sleep 0.5
+	kill -CONT "$pid"
+	# XDP_STATISTICS is read at most once a second
+	wait_until py "sys.exit($(cut -d' ' -f1 <<<"$b") + $n - $FRAMES // 2 > stats('$CTL')['total']['xsk_rx_dropped'])"
+	sleep 1.2
+	a=$(qtotal xsk_rx_dropped xsk_rx_fill_ring_empty rx_frames)
+	read -r d0 e0 r0 <<<"$b"
+	read -r d1 e1 r1 <<<"$a"
+	echo "    $n SYNs while stopped: received $((r1 - r0)), xsk_rx_dropped +$((d1 - d0)), xsk_rx_fill_ring_empty +$((e1 - e0))"
+	[ "$((r1 - r0))" = $((FRAMES / 2)) ] || fail "received $((r1 - r0)), expected the fill ring's $((FRAMES / 2))"
+	[ "$((d1 - d0))" = $((n - FRAMES / 2)) ] || fail "xsk_rx_dropped +$((d1 - d0)), expected $((n - FRAMES / 2))"
+	[ "$((e1 - e0))" -ge $((n - FRAMES / 2)) ] || fail "xsk_rx_fill_ring_empty +$((e1 - e0))"
+	wait_until frames_home || fail "frames after: $(frames_line)"
+	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the drops"
+}
+
+t_frames_flood() {
+	local b a fl
+
+	b=$(qtotal xsk_rx_dropped xsk_rx_ring_full tx_drop_noframe tx_drop_ring)
+	mkdir -p "$NET_TMP/loop"
+	(in_c timeout 60 python3 "$HERE/clients.py" loop "$IP4_S" "$PORT" "$NET_TMP/loop" 65536 \
+		>"$NET_TMP/loop/out" 2>&1; echo $? >"$NET_TMP/loop/rc") &
+	net_bg_pid $!
+	sleep 0.5
+	fl=$(in_c timeout 30 "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" syn 10.201.0.0 "$IP4_S" "$PORT" 4) ||
+		fail "rawflood"
+	touch "$NET_TMP/loop/stop"
+	wait_until test -s "$NET_TMP/loop/rc" || fail "the echo loop did not end"
+	sleep 1.2
+	a=$(qtotal xsk_rx_dropped xsk_rx_ring_full tx_drop_noframe tx_drop_ring)
+	echo "    ${fl#rawflood: }"
+	echo "    64 KiB echoes during it (ok reset other): $(cat "$NET_TMP/loop/result" 2>/dev/null)"
+	read -r d0 f0 n0 r0 <<<"$b"
+	read -r d1 f1 n1 r1 <<<"$a"
+	echo "    xsk_rx_dropped +$((d1 - d0)), xsk_rx_ring_full +$((f1 - f0)), tx_drop_noframe +$((n1 - n0)), tx_drop_ring +$((r1 - r0))"
+	[ "$(cat "$NET_TMP/loop/rc")" = 0 ] || { cat "$NET_TMP/loop/out"; fail "echo loop"; }
+	frames_ok || fail "frame accounting"
+	wait_long frames_home || fail "frames after the flood: $(frames_line)"
+	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the flood"
+}
+
 net_setup
 in_c sysctl -qw net.core.txrehash=0
 xps_queue0
@@ -175,6 +251,13 @@ t_run "--max-conns $MAX_CONNS: extra SYNs dropped (ListenOverflows), clients tim
 t_run "--backlog $BACKLOG, cookies never: SYNs dropped, a client gets in after expiry" t_backlog_never
 t_run "--backlog $BACKLOG, cookies auto: cookies take over, a client gets in at once" t_backlog_auto
 t_run "--max-tw $MAX_TW: TCPTimeWaitOverflow, responses whole; records again after expiry" t_tw_full
+t_run "frames accounted; stop exits 0" t_stop
+
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app echo \
+	--frames "$FRAMES" || net_die "tern --frames $FRAMES did not start"
+wait_until py "stats('$CTL')" || net_die "no control socket"
+t_run "--frames $FRAMES, worker stopped: kernel drops counted, the worker recovers" t_frames_stopped
+t_run "--frames $FRAMES, SYN flood with echo transfers: frames all back, clients work" t_frames_flood
 t_run "frames accounted; stop exits 0" t_stop
 
 net_finish

@@ -335,9 +335,15 @@ static void *ctl_thread(void *arg)
 	io_uring_sqe_set_data64(sqe, ud(0, OP_STOP));
 	while (!stop) {
 		unsigned head, n = 0;
+		/* liburing returns -errno (errno is not set); -EINTR comes
+		 * with SIGSTOP/SIGCONT or a debugger and is not an error. */
+		int r = io_uring_submit_and_wait(&ctl->ring, 1);
 
-		if (io_uring_submit_and_wait(&ctl->ring, 1) < 0 && errno != EINTR)
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			tern_log(TERN_LOG_ERR, "control socket: io_uring: %s; no more commands",
+				 strerror(-r));
 			break;
+		}
 		io_uring_for_each_cqe(&ctl->ring, head, cqe) {
 			n++;
 			stop |= on_cqe(ctl, cqe);

@@ -269,7 +269,7 @@ static uint32_t pass(struct tern_worker *w)
 	tern_path__timers(w);
 	tern_path__flush(w);
 	tern_xsk__drain_comp(&w->x, &w->f);
-	tern_xsk__refill(&w->x, &w->f, TERN_TX_RESERVE);
+	tern_xsk__refill(&w->x, &w->f, w->x.g.reserve);
 	drain_step(w);
 	/* Requests the application prepared while the loop stays busy. */
 	if (io_uring_sq_ready(&w->ring))

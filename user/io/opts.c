@@ -15,6 +15,7 @@
 
 #include "user/app/app.h"
 #include "opts.h"
+#include "xsk.h"
 
 #define MAX_QUEUES TERN_XDP_MAX_QUEUES
 #define MAX_RECORDS (1u << 26) /* the core's bound on every table */
@@ -27,7 +28,8 @@ enum {
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP, OPT_MAX_TW,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
-	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT__END,
+	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
+	OPT__END,
 };
 
 static const struct option longopts[] = {
@@ -44,6 +46,7 @@ static const struct option longopts[] = {
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-tw", required_argument, NULL, OPT_MAX_TW },
+	{ "frames", required_argument, NULL, OPT_FRAMES },
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -91,6 +94,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
+		"  --frames N                 UMEM frames of 2 KiB per queue, a power of two\n"
+		"                             %u..%u (default %u)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
@@ -123,7 +128,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --health-timeout MS        (default %u)\n"
 		"  --health-rise N            successes to put a backend back (default %u)\n"
 		"  --health-fall N            failures to take a backend out (default %u)\n",
-		prog, MAX_QUEUES, TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
+		prog, MAX_QUEUES, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES,
+		TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
 		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
 		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
 		TERN_PROXY_HEALTH_TIMEOUT_MS_DEF, TERN_PROXY_HEALTH_RISE_DEF,
@@ -300,6 +306,13 @@ static int parse_mss(struct tern_args *a, const char *s, uint32_t max_frame)
 	return 0;
 }
 
+static int parse_frames(struct tern_args *a, const char *s)
+{
+	if (parse_u32("--frames", s, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, &a->frames))
+		return -EINVAL;
+	return a->frames & (a->frames - 1) ? fail("--frames: not a power of two", s, EINVAL) : 0;
+}
+
 static int parse_enum(struct tern_args *a, int opt, const char *s)
 {
 	static const char *const modes[] = { "native", "skb" };
@@ -458,6 +471,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
 	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
+	case OPT_FRAMES: return parse_frames(a, s);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_u32("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
@@ -516,6 +530,7 @@ static void defaults(struct tern_args *a)
 	tern_cfg__defaults(&a->cfg);
 	a->app_name = "echo";
 	a->queues = 1;
+	a->frames = TERN_XSK_FRAMES;
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;

@@ -35,6 +35,7 @@ struct tern_args {
 	int nports;
 	const char *app_name;
 	uint32_t queues;
+	uint32_t frames;           /* UMEM frames per queue (--frames) */
 	uint16_t cpus[TERN_ARGS_MAX_CPUS];
 	int ncpus;                 /* 0: workers are not pinned */
 	enum tern_xdp_mode mode;

@@ -78,9 +78,10 @@ static bool have_ipc_lock(void)
 }
 
 /* UMEM pages count against RLIMIT_MEMLOCK without CAP_IPC_LOCK. */
-static int raise_memlock(uint32_t queues)
+static int raise_memlock(uint32_t queues, uint32_t frames)
 {
-	unsigned long long need = (unsigned long long)queues * (TERN_XSK_UMEM_BYTES + (1u << 20));
+	unsigned long long need =
+		(unsigned long long)queues * (tern_xsk__umem_bytes(frames) + (1u << 20));
 	struct rlimit r = { RLIM_INFINITY, RLIM_INFINITY };
 	int err;
 
@@ -195,12 +196,13 @@ static void worker_conf(struct tern_server *d)
 	if (d->app == &tern_app_proxy && a->app_opts.proxy.buf) /* --proxy-buf */
 		a->lopts.rcv_buf = a->app_opts.proxy.buf;
 	/* Frames the core keeps (out-of-order data) come out of the UMEM. */
-	if (a->cfg.max_ooo > TERN_XSK_FRAMES / 4)
-		a->cfg.max_ooo = TERN_XSK_FRAMES / 4;
+	if (a->cfg.max_ooo > a->frames / 4) /* tern_xsk_geom.kept_max */
+		a->cfg.max_ooo = a->frames / 4;
 	d->conf = (struct tern_worker_conf){
 		.secrets = &d->secrets,
 		.ifname = a->dev,
 		.zerocopy = a->zerocopy,
+		.frames = a->frames,
 		.maps = &d->maps,
 		.cfg = &a->cfg,
 		.lopts = &a->lopts,
@@ -220,9 +222,9 @@ static void report_mode(const struct tern_server *d, uint32_t q)
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
 
-	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s", q, d->args.dev,
-		zc ? "zero-copy" : "copy", zc_err ? " (zero-copy: " : "",
-		zc_err ? strerror(zc_err) : "", zc_err ? ")" : "");
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s, %u UMEM frames", q,
+		d->args.dev, zc ? "zero-copy" : "copy", zc_err ? " (zero-copy: " : "",
+		zc_err ? strerror(zc_err) : "", zc_err ? ")" : "", d->args.frames);
 }
 
 static int workers_start(struct tern_server *d)
@@ -407,7 +409,7 @@ int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 	d->args = *a;
 	d->app = app;
 	pthread_mutex_init(&d->reload_mu, NULL);
-	err = raise_memlock(a->queues);
+	err = raise_memlock(a->queues, a->frames);
 	if (!err && xdp_setup(d))
 		err = -EIO;
 	if (!err && workers_start(d))

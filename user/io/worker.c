@@ -213,17 +213,18 @@ static int setup(struct tern_worker *w, const char **what)
 	w->now = tern_worker__clock();
 	w->max_frame = TERN_ETH_HLEN + w->conf->cfg->mtu;
 	STEP(pin_cpu(w), "pin the worker to its CPU");
-	STEP(tern_frames__init(&w->f, TERN_XSK_FRAMES, TERN_XSK_FRAME_SIZE), "frame pool");
+	STEP(tern_frames__init(&w->f, w->conf->frames, TERN_XSK_FRAME_SIZE), "frame pool");
 	w->out.tx = calloc(TERN_OUT_CAP, sizeof(*w->out.tx));
 	w->out.cap = TERN_OUT_CAP;
 	STEP(w->out.tx ? 0 : -ENOMEM, "output array");
-	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, what), *what);
+	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->frames,
+			    what), *what);
 	STEP(tern_worker__req_init(w), "request area");
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");
 	STEP(tern_loop__init(w), "io_uring"); /* before the app: it may use the ring */
 	STEP(app_create(w), "application instance");
-	tern_xsk__refill(&w->x, &w->f, TERN_TX_RESERVE);
+	tern_xsk__refill(&w->x, &w->f, w->x.g.reserve);
 	STEP(tern_maps__set_xsk(w->conf->maps, w->queue, w->x.fd), "put the socket in the xsks map");
 	w->in_map = true;
 	tern_worker__publish(w);

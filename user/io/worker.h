@@ -26,6 +26,7 @@ struct tern_worker_conf {
 	const struct tern_secrets *secrets; /* the same keys for every stack */
 	const char *ifname;
 	int zerocopy;                     /* enum tern_zc_mode */
+	uint32_t frames;                  /* UMEM frames (tern_xsk__geom) */
 	const struct tern_maps *maps;     /* xsks map: our sockets go in at key = queue */
 	const struct tern_cfg *cfg;
 	const struct tern_listen_opts *lopts;

@@ -19,7 +19,6 @@
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
 #define TERN_OUT_CAP 4096u         /* segments one stack call may produce */
-#define TERN_TX_RESERVE 256u       /* frames the fill ring leaves free for replies */
 #define TERN_NO_FRAME UINT64_MAX
 #define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)
 #define TERN_FINISH_NS (200 * TERN_NSEC_PER_MSEC) /* wait for the last TX */

@@ -17,24 +17,37 @@
 #define BIND_RETRIES 20          /* x 50 ms on EBUSY */
 #define BIND_RETRY_US 50000
 
+int tern_xsk__geom(uint32_t frames, struct tern_xsk_geom *g)
+{
+	if (frames < TERN_XSK_FRAMES_MIN || frames > TERN_XSK_FRAMES_MAX ||
+	    (frames & (frames - 1)))
+		return -EINVAL;
+	g->frames = frames;
+	g->ring = frames / 2 < TERN_XSK_RING_MAX ? frames / 2 : TERN_XSK_RING_MAX;
+	g->fill_max = frames / 2;
+	g->reserve = frames / 16 < TERN_XSK_RESERVE_MAX ? frames / 16 : TERN_XSK_RESERVE_MAX;
+	g->kept_max = frames / 4;
+	return 0;
+}
+
 static int umem_create(struct tern_xsk *x)
 {
+	uint64_t bytes = tern_xsk__umem_bytes(x->g.frames);
 	struct xsk_umem_config ucfg = {
-		.fill_size = TERN_XSK_RING,
-		.comp_size = TERN_XSK_RING,
+		.fill_size = x->g.ring,
+		.comp_size = x->g.ring,
 		.frame_size = TERN_XSK_FRAME_SIZE,
 		.frame_headroom = 0,
 		.flags = 0,
 	};
 
-	x->area = mmap(NULL, TERN_XSK_UMEM_BYTES, PROT_READ | PROT_WRITE,
+	x->area = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (x->area == MAP_FAILED) {
 		x->area = NULL;
 		return -errno;
 	}
-	return xsk_umem__create(&x->umem, x->area, TERN_XSK_UMEM_BYTES, &x->fill, &x->comp,
-				&ucfg);
+	return xsk_umem__create(&x->umem, x->area, bytes, &x->fill, &x->comp, &ucfg);
 }
 
 /* Bind with bind_flags; a queue whose last socket is still closing gives
@@ -43,8 +56,8 @@ static int sock_create(struct tern_xsk *x, const char *ifname, uint32_t queue,
 		       uint16_t bind_flags)
 {
 	struct xsk_socket_config scfg = {
-		.rx_size = TERN_XSK_RING,
-		.tx_size = TERN_XSK_RING,
+		.rx_size = x->g.ring,
+		.tx_size = x->g.ring,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = 0,
 		.bind_flags = bind_flags,
@@ -83,12 +96,17 @@ static int sock_bind(struct tern_xsk *x, const char *ifname, uint32_t queue, int
 }
 
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
-		   const char **what)
+		   uint32_t frames, const char **what)
 {
 	int err;
 
 	memset(x, 0, sizeof(*x));
 	x->fd = -1;
+	err = tern_xsk__geom(frames, &x->g);
+	if (err) {
+		*what = "UMEM size (--frames)";
+		return err;
+	}
 	err = umem_create(x);
 	if (err) {
 		*what = x->area ? "register UMEM (RLIMIT_MEMLOCK?)" : "map UMEM";
@@ -112,7 +130,7 @@ void tern_xsk__close(struct tern_xsk *x)
 	if (x->umem)
 		xsk_umem__delete(x->umem);
 	if (x->area)
-		munmap(x->area, TERN_XSK_UMEM_BYTES);
+		munmap(x->area, tern_xsk__umem_bytes(x->g.frames));
 	x->sock = NULL;
 	x->umem = NULL;
 	x->area = NULL;
@@ -123,8 +141,8 @@ void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserv
 {
 	uint32_t nfree = f->c.n[TERN_FS_FREE], held = f->c.n[TERN_FS_FILL], want, n, idx;
 
-	if (held < TERN_XSK_FILL_MAX && nfree > reserve) {
-		want = TERN_XSK_FILL_MAX - held;
+	if (held < x->g.fill_max && nfree > reserve) {
+		want = x->g.fill_max - held;
 		if (want > nfree - reserve)
 			want = nfree - reserve;
 		n = xsk_prod_nb_free(&x->fill, want);
@@ -148,7 +166,7 @@ void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserv
 
 void tern_xsk__drain_comp(struct tern_xsk *x, struct tern_frames *f)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&x->comp, TERN_XSK_RING, &idx);
+	uint32_t idx, n = xsk_ring_cons__peek(&x->comp, x->g.ring, &idx);
 
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t b = tern_frames__base(f, *xsk_ring_cons__comp_addr(&x->comp, idx + i));
@@ -195,7 +213,7 @@ uint32_t tern_xsk__kick(struct tern_xsk *x, struct tern_frames *f)
 			kick_once(x);
 		return 0; /* the driver sends on its own */
 	}
-	for (uint32_t tries = 0; pending && tries < TERN_XSK_RING / TERN_XSK_KICK_MAX + 8; tries++) {
+	for (uint32_t tries = 0; pending && tries < x->g.ring / TERN_XSK_KICK_MAX + 8; tries++) {
 		int err = kick_once(x);
 		uint32_t left;
 

@@ -13,15 +13,44 @@
 
 #include "frames.h"
 
-#define TERN_XSK_FRAMES 4096u       /* frames per UMEM (per queue) */
+#define TERN_XSK_FRAMES 4096u       /* default frames per UMEM (per queue, --frames) */
+#define TERN_XSK_FRAMES_MIN 128u
+#define TERN_XSK_FRAMES_MAX 262144u /* 512 MiB of UMEM per queue */
 #define TERN_XSK_FRAME_SIZE 2048u   /* bytes per frame, a power of two */
-#define TERN_XSK_RING 2048u         /* fill, completion, RX and TX ring sizes */
-#define TERN_XSK_FILL_MAX (TERN_XSK_FRAMES / 2) /* frames the kernel may hold */
+#define TERN_XSK_RING_MAX 8192u     /* largest fill, completion, RX and TX ring */
+#define TERN_XSK_RESERVE_MAX 256u   /* most frames the fill ring leaves for replies */
 #define TERN_XSK_HEADROOM 256u      /* XDP_PACKET_HEADROOM: RX data offset */
 /* Largest frame a UMEM frame holds after the kernel's headroom. */
 #define TERN_XSK_MAX_FRAME (TERN_XSK_FRAME_SIZE - TERN_XSK_HEADROOM)
 #define TERN_XSK_KICK_MAX 32u       /* copy mode sends at most 32 per kick */
-#define TERN_XSK_UMEM_BYTES ((uint64_t)TERN_XSK_FRAMES * TERN_XSK_FRAME_SIZE)
+
+/*
+ * How a UMEM of `frames` frames (a power of two) is shared out:
+ *   ring      fill, completion, RX and TX ring size: frames / 2, at most
+ *             TERN_XSK_RING_MAX (4096 frames: 2048)
+ *   fill_max  frames the kernel may hold (fill ring + unread RX): frames / 2
+ *   reserve   frames the fill ring leaves free for replies that cannot be
+ *             built in place: frames / 16, at most TERN_XSK_RESERVE_MAX
+ *   kept_max  frames the TCP core may keep (out-of-order data): frames / 4
+ * so at most 3/4 are held by the kernel and the core and replies always
+ * have frames / 4 to come from (less what is on the TX ring).
+ */
+struct tern_xsk_geom {
+	uint32_t frames;
+	uint32_t ring;
+	uint32_t fill_max;
+	uint32_t reserve;
+	uint32_t kept_max;
+};
+
+/* 0, or -EINVAL when frames is not a power of two in
+ * [TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX]. */
+int tern_xsk__geom(uint32_t frames, struct tern_xsk_geom *g);
+
+static inline uint64_t tern_xsk__umem_bytes(uint32_t frames)
+{
+	return (uint64_t)frames * TERN_XSK_FRAME_SIZE;
+}
 
 struct tern_xsk_stats {
 	uint64_t kicks;           /* sendto() on TX */
@@ -33,6 +62,7 @@ struct tern_xsk_stats {
 };
 
 struct tern_xsk {
+	struct tern_xsk_geom g;
 	uint8_t *area;            /* the UMEM */
 	struct xsk_umem *umem;
 	struct xsk_socket *sock;
@@ -47,7 +77,8 @@ struct tern_xsk {
 };
 
 /*
- * Map the UMEM and bind a socket to (ifname, queue) with need-wakeup and
+ * Map a UMEM of `frames` frames (tern_xsk__geom) and bind a socket to
+ * (ifname, queue) with need-wakeup and
  * without loading any XDP program. zc_mode is enum tern_zc_mode (opts.h):
  * auto tries zero-copy and falls back to copy mode (zc_err says why), on
  * fails without zero-copy, off binds in copy mode. A bind that fails with
@@ -55,11 +86,11 @@ struct tern_xsk {
  * about a second. Returns 0 or -errno; `what` names the step that failed.
  */
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
-		   const char **what);
+		   uint32_t frames, const char **what);
 void tern_xsk__close(struct tern_xsk *x);
 
 /* Give free frames to the fill ring, keeping the kernel's share at most
- * TERN_XSK_FILL_MAX and leaving `reserve` frames free for replies. */
+ * g.fill_max and leaving `reserve` frames free for replies. */
 void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserve);
 
 /* Take every completed TX frame back into the free list. */
