@@ -126,3 +126,37 @@ TEST(test_ctl_client_flood_bounded)
 	CHECK(!strcmp(buf, "ok\npong\n"));
 	tern_ctl__stop(ctl);
 }
+
+/* A listener that never accepts (a hung daemon): once its backlog is full
+ * a blocking connect would wait for ever; the client gives up at its
+ * timeout instead. */
+TEST(test_ctl_client_times_out_on_full_backlog)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd, cl[8], ncl = 0, r;
+	char buf[64];
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/tern-ctl-hung-%d.sock", (int)getpid());
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	REQUIRE(lfd >= 0);
+	REQUIRE_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	REQUIRE_EQ(listen(lfd, 0), 0);
+	while (ncl < 8) { /* fill the backlog */
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			CHECK_EQ(errno, EAGAIN);
+			close(fd);
+			break;
+		}
+		cl[ncl++] = fd;
+	}
+	CHECK(ncl >= 1 && ncl < 8);
+	r = tern_ctl__request(sa.sun_path, "stats", buf, sizeof(buf), 200);
+	CHECK_EQ(r, -ETIMEDOUT);
+	while (ncl)
+		close(cl[--ncl]);
+	close(lfd);
+	unlink(sa.sun_path);
+}

@@ -56,6 +56,22 @@ static int recv_all(int fd, char *buf, size_t cap, int timeout_ms)
 	return (int)len;
 }
 
+/* A Unix stream connect blocks while the listener's backlog is full (a
+ * daemon that stopped accepting); non-blocking, it says EAGAIN and is
+ * tried again every 10 ms until timeout_ms has passed. */
+static int connect_timed(int fd, const struct sockaddr_un *sa, int timeout_ms)
+{
+	for (int waited = 0;; waited += 10) {
+		if (!connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
+			return 0;
+		if (errno != EAGAIN)
+			return -errno;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		poll(NULL, 0, 10);
+	}
+}
+
 int tern_ctl__request(const char *path, const char *cmd, char *buf, size_t cap, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -65,13 +81,12 @@ int tern_ctl__request(const char *path, const char *cmd, char *buf, size_t cap, 
 	if (strlen(path) >= sizeof(sa.sun_path) || strlen(cmd) > TERN_CTL_REQ_MAX)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		r = -errno;
+	r = connect_timed(fd, &sa, timeout_ms);
+	if (r)
 		goto out;
-	}
 	snprintf(line, sizeof(line), "%s\n", cmd);
 	r = send_all(fd, line, strlen(line), timeout_ms);
 	if (!r)
