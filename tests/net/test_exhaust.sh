@@ -21,6 +21,9 @@
 #                   of a frame, counted in xsk_rx_dropped and
 #                   xsk_rx_fill_ring_empty; after SIGCONT the 64 are
 #                   answered, the fill ring is full again, clients work
+#   out of order    one connection sends 48 segments past a hole: the core
+#                   keeps 32 (--frames / 4, its bound on kept frames) and
+#                   drops 16 (TCPOFODrop); its RST gives all 32 back
 #   flood           rawflood SYNs at the generator's maximum for 4 s while
 #                   64 KiB echo connections run; afterwards every frame is
 #                   back (fill + free = total), none bad, clients work
@@ -203,6 +206,53 @@ t_frames_stopped() {
 	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the drops"
 }
 
+# A hand-made connection from an address nobody owns on the link: SYN,
+# ACK, then N 100-byte segments with 50-byte holes (inside the echo app's
+# 8 KiB window), then
+# RST when DIR/go exists. Prints "ready" once the segments are out.
+ooo_conn() {
+	in_c python3 -c "
+import os, sys, time; sys.path.insert(0, '$HERE'); from pkt import *
+cap, tx = Capture('$DEV_C'), Sender('$DEV_C')
+src, dst, sp, dp = addr('10.200.$NET_X.250'), addr('$IP4_S'), 40000, $PORT
+def send(fl, seq, ack=0, data=b'', opts=b''):
+    tx.send(eth(mac('$MAC_S'), mac('$MAC_C'), ETH_P_IP,
+                ip4(src, dst, tcp(src, dst, sp, dp, fl, seq, ack, opts=opts, data=data))))
+send(SYN, 1000, opts=opt_mss())
+sa = cap.collect(3, lambda p: p['sport'] == dp and p['dport'] == sp and p['flags'] & SYN,
+                 lambda got, t: got)
+if not sa:
+    sys.exit('no SYN-ACK')
+ack = sa[0]['seq'] + 1
+send(ACK, 1001, ack)
+for i in range($1):
+    send(ACK, 1101 + 150 * i, ack, data=b'x' * 100)
+print('ready', flush=True)
+while not os.path.exists('$2/go'):
+    time.sleep(0.05)
+send(RST, 1001)"
+}
+
+t_frames_ooo() {
+	local n=48 b a kept
+
+	b=$(counters mib:TCPOFOQueue mib:TCPOFODrop)
+	mkdir -p "$NET_TMP/ooo"
+	ooo_conn "$n" "$NET_TMP/ooo" >"$NET_TMP/ooo/out" 2>&1 &
+	net_bg_pid $!
+	wait_until grep -q ready "$NET_TMP/ooo/out" || { cat "$NET_TMP/ooo/out"; fail "the connection"; }
+	wait_until py "sys.exit(stats('$CTL')['queues'][0]['frames']['kept'] != $FRAMES // 4)" ||
+		{ touch "$NET_TMP/ooo/go"; fail "kept frames: $(frames_line)"; }
+	a=$(counters mib:TCPOFOQueue mib:TCPOFODrop)
+	kept=$(py "print(stats('$CTL')['queues'][0]['frames']['kept'])")
+	touch "$NET_TMP/ooo/go" # the RST
+	echo "    $n segments out of order: kept $kept frames, TCPOFOQueue +$((${a%% *} - ${b%% *})), TCPOFODrop +$((${a##* } - ${b##* }))"
+	[ "$((${a%% *} - ${b%% *}))" = $((FRAMES / 4)) ] || fail "TCPOFOQueue: expected +$((FRAMES / 4))"
+	[ "$((${a##* } - ${b##* }))" = $((n - FRAMES / 4)) ] || fail "TCPOFODrop: expected +$((n - FRAMES / 4))"
+	wait_until frames_home || fail "frames after the RST: $(frames_line)"
+	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after"
+}
+
 t_frames_flood() {
 	local b a fl
 
@@ -257,6 +307,7 @@ tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app echo \
 	--frames "$FRAMES" || net_die "tern --frames $FRAMES did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"
 t_run "--frames $FRAMES, worker stopped: kernel drops counted, the worker recovers" t_frames_stopped
+t_run "--frames $FRAMES, out-of-order data: the core keeps --frames/4, drops the rest (TCPOFODrop)" t_frames_ooo
 t_run "--frames $FRAMES, SYN flood with echo transfers: frames all back, clients work" t_frames_flood
 t_run "frames accounted; stop exits 0" t_stop
 
