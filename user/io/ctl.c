@@ -22,6 +22,7 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "uring_wait.h"
 
 #define HTTP_HDR_ROOM 256 /* the reply body is written after room for headers */
 
@@ -335,9 +336,9 @@ static void *ctl_thread(void *arg)
 	io_uring_sqe_set_data64(sqe, ud(0, OP_STOP));
 	while (!stop) {
 		unsigned head, n = 0;
-		/* liburing returns -errno (errno is not set); -EINTR comes
-		 * with SIGSTOP/SIGCONT or a debugger and is not an error. */
-		int r = io_uring_submit_and_wait(&ctl->ring, 1);
+		/* -errno (errno is not set); -EINTR comes with SIGSTOP/SIGCONT
+		 * or a debugger and is not an error. */
+		int r = tern_uring__submit_and_wait(&ctl->ring, NULL);
 
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
 			tern_log(TERN_LOG_ERR, "control socket: io_uring: %s; no more commands",

@@ -4,7 +4,8 @@
  * on the AF_XDP socket (RX), an absolute CLOCK_MONOTONIC timeout at the
  * stack's next deadline (moved with a timeout update when the deadline
  * changes), and a read on the command eventfd. The loop never blocks while
- * the RX ring has work; it sleeps in io_uring_submit_and_wait otherwise.
+ * the RX ring has work; it sleeps in io_uring_enter otherwise (through
+ * tern_uring__submit_and_wait, uring_wait.h, which differs under valgrind).
  *
  * Stop: DRAIN refuses new connections (opening SYNs are dropped, accept()
  * refuses), closes every connection with a FIN and keeps running until
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "uring_wait.h"
 #include "worker_priv.h"
 
 enum { TAG_POLL = 1, TAG_TIMEOUT, TAG_UPDATE, TAG_EVENT };
@@ -180,7 +182,6 @@ static uint64_t wake_at(const struct tern_worker *w)
  * short while. 0, or a fatal -errno. */
 static int sleep_once(struct tern_worker *w)
 {
-	struct io_uring_cqe *cqe;
 	struct __kernel_timespec ts;
 	int r;
 
@@ -190,9 +191,9 @@ static int sleep_once(struct tern_worker *w)
 	w->c.sleeps++;
 	if (w->tx_left || w->finishing) {
 		ts_set(&ts, w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS);
-		r = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+		r = tern_uring__submit_and_wait(&w->ring, &ts);
 	} else {
-		r = io_uring_submit_and_wait(&w->ring, 1);
+		r = tern_uring__submit_and_wait(&w->ring, NULL);
 	}
 	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
 		return r;
