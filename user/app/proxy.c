@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "proxy_priv.h"
+#include "user/io/vg.h"
 
 enum px_phase {
 	PH_DEFER = 0,   /* waiting for the client's first byte */
@@ -298,6 +299,7 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	}
 	if (res == 0)
 		pc->beof = true;
+	tern_vg__kernel_wrote(pc->b2c + (pc->b2c_tail & (px->o.buf - 1)), (uint32_t)res);
 	pc->b2c_tail += (uint32_t)res;
 	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
 	pump_b2c_send(pc);

@@ -20,4 +20,21 @@
 #define RUNNING_ON_VALGRIND 0
 #endif
 
+/*
+ * n bytes at p were written by the kernel for an io_uring operation (a
+ * recv into an application's buffer). Valgrind follows the system calls a
+ * program makes, not the operations io_uring runs for it, so it would take
+ * those bytes as never written -- and, once copied into UMEM frames for TX,
+ * report the frames the kernel later fills with received packets.
+ */
+static inline void tern_vg__kernel_wrote(const void *p, size_t n)
+{
+#ifdef TERN_VG_HAVE
+	(void)VALGRIND_MAKE_MEM_DEFINED(p, n);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 #endif
