@@ -286,7 +286,9 @@ out_close:
 static int pin_prog_maps(int prog_fd, const char *dir)
 {
 	struct bpf_prog_info info = {};
-	__u32 ids[MAX_PROG_MAPS], len = sizeof(info), i;
+	/* Zeroed although the kernel fills it: it is written through a pointer
+	 * inside info, which valgrind's bpf(2) model does not follow. */
+	__u32 ids[MAX_PROG_MAPS] = { 0 }, len = sizeof(info), i;
 	int err, found = 0;
 
 	info.nr_map_ids = MAX_PROG_MAPS;
