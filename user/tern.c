@@ -76,5 +76,7 @@ int main(int argc, char **argv)
 	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
 		return 1;
 	tern_notify("READY=1"); /* systemd Type=notify */
-	return wait_signals(srv, &sigs);
+	r = wait_signals(srv, &sigs);
+	tern_conf__free(&args.conf); /* --config's settings, used until the server is gone */
+	return r;
 }
