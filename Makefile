@@ -88,7 +88,7 @@ LIBTERN_SO := $(BUILD)/libtern.so.$(LIBTERN_VER)
 LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) $(IO_SRCS)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
-.PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help soak
+.PHONY: all test unit fuzz-ci bench demo demo-core clean install deps help soak vg
 .DEFAULT_GOAL := all
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
@@ -98,6 +98,7 @@ all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) 
 help:
 	@echo "make [all]        build the core library, tests and tools"
 	@echo "make test         run every test suite (unit, fuzz; FUZZ_SECONDS=$(FUZZ_SECONDS))"
+	@echo "make vg           the plain build valgrind runs, in BUILD/vg (part of test)"
 	@echo "make bench        run the benchmarks (never part of test)"
 	@echo "make demo         run the demo"
 	@echo "make soak         mixed traffic, floods and loss for SOAK_SECONDS=$(SOAK_SECONDS) (root)"
@@ -214,8 +215,16 @@ fuzz-ci: $(FUZZ_BIN)
 	$(Q)tests/fuzz/run.sh $(FUZZ_BIN) $(FUZZ_SECONDS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(FUZZ_BIN)
+	$(Q)$(MAKE) --no-print-directory all $(FUZZ_BIN) vg
 	$(Q)tests/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+# The plain build that tests/net/test_valgrind.sh runs under valgrind, which
+# cannot run ASan binaries: tern, ternctl, the XDP object and the loss
+# program, never sanitized, in $(BUILD)/vg (build/vg, or build/san/vg with
+# SANITIZE=1).
+vg:
+	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/vg $(BUILD)/vg/tern \
+		$(BUILD)/vg/tools/ternctl $(BUILD)/vg/bpf/tern.bpf.o $(BUILD)/vg/tests/soak/drop.bpf.o
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
