@@ -17,7 +17,9 @@
 #   NET_BPFFS        a bpffs mounted for this run: `ip netns exec` remounts
 #                    /sys, and every bpffs mount is a separate instance, so
 #                    pins are shared between processes through this one
+# Set when sourced: NET_DIR, this folder (tests/net, for its Python helpers).
 # Everything is removed on every exit path (trap on EXIT, INT, TERM, HUP).
+NET_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 set -euo pipefail
 
 NET_SUITE=${NET_SUITE:-net}

@@ -15,125 +15,8 @@ QUEUES=2
 
 # ---- the echo clients (client namespace) -----------------------------------
 
-write_client() {
-	cat >"$NET_TMP/client.py" <<'EOF'
-import os, resource, selectors, socket, sys, threading, time
-
-def fam(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-def big(host, port, n):
-    """One connection: write n random bytes while reading the echo."""
-    data = os.urandom(n)
-    s = socket.create_connection((host, port), timeout=10)
-    t0 = time.monotonic()
-    w = threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)))
-    w.start()
-    got = bytearray()
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
-    w.join()
-    dt = time.monotonic() - t0
-    s.close()
-    if bytes(got) != data:
-        sys.exit("echo mismatch: sent %d bytes, got %d back" % (n, len(got)))
-    print("    %d bytes echoed in %.3f s (%.1f Mbit/s each way)" % (n, dt, n * 8 / dt / 1e6))
-
-def many(host, port, n, size):
-    """n concurrent connections, each writes size bytes, reads them back, EOF."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < n + 64:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1024), hard))
-    sel = selectors.DefaultSelector()
-    for _ in range(n):
-        s = socket.socket(fam(host), socket.SOCK_STREAM)
-        s.setblocking(False)
-        s.connect_ex((host, port))
-        st = {"s": s, "out": os.urandom(size), "sent": 0, "got": bytearray()}
-        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, st)
-    left, bad, deadline = n, 0, time.monotonic() + 60
-    while left and time.monotonic() < deadline:
-        for key, ev in sel.select(timeout=1):
-            st, s = key.data, key.fileobj
-            try:
-                if ev & selectors.EVENT_WRITE and st["sent"] < size:
-                    st["sent"] += s.send(st["out"][st["sent"]:])
-                    if st["sent"] == size:
-                        s.shutdown(socket.SHUT_WR)
-                        sel.modify(s, selectors.EVENT_READ, st)
-                if ev & selectors.EVENT_READ:
-                    b = s.recv(65536)
-                    if b:
-                        st["got"] += b
-                        continue
-                    bad += bytes(st["got"]) != st["out"]
-                    sel.unregister(s)
-                    s.close()
-                    left -= 1
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError as e:
-                print("    connection error: %s" % e)
-                bad += 1
-                sel.unregister(s)
-                s.close()
-                left -= 1
-    if left or bad:
-        sys.exit("%d of %d connections unfinished, %d bad" % (left, n, bad))
-    print("    %d connections x %d bytes echoed" % (n, size))
-
-def refused(host, port):
-    """Nobody listens: the kernel must answer with a RST."""
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-    except ConnectionRefusedError:
-        return
-    sys.exit("connection to %s:%d was not refused" % (host, port))
-
-def drain(host, port, ready):
-    """Hold a connection open; the daemon's SIGTERM must FIN it."""
-    s = socket.create_connection((host, port), timeout=10)
-    s.sendall(b"ping")
-    if s.recv(4) != b"ping":
-        sys.exit("no echo")
-    open(ready, "w").close()
-    s.settimeout(5)
-    if s.recv(1) != b"":
-        sys.exit("expected FIN")
-    s.close()
-
-def hold(host, port, ready):
-    """Hold a connection open and never close it: after the FIN, the
-    daemon must give up at its drain timeout with a RST."""
-    s = socket.create_connection((host, port), timeout=10)
-    s.sendall(b"ping")
-    if s.recv(4) != b"ping":
-        sys.exit("no echo")
-    open(ready, "w").close()
-    time.sleep(4)
-    s.settimeout(1)
-    try:
-        if s.recv(1) != b"":
-            sys.exit("expected FIN")
-        s.recv(1)
-        s.send(b"x")
-        s.send(b"x")
-    except ConnectionResetError:
-        return
-    except BrokenPipeError:
-        return
-    sys.exit("no RST after the drain timeout")
-
-cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-args = [int(a) if a.isdigit() else a for a in sys.argv[4:]]
-{"big": big, "many": many, "refused": refused, "drain": drain, "hold": hold}[cmd](host, port, *args)
-EOF
-}
-
-client() { in_c timeout 90 python3 "$NET_TMP/client.py" "$@"; }
+# client CMD HOST PORT [ARGS]: tests/net/echo_client.py in the client namespace
+client() { in_c timeout 90 python3 "$NET_DIR/echo_client.py" "$@"; }
 
 # ---- the daemon --------------------------------------------------------------
 
@@ -274,7 +157,6 @@ net_setup
 # socket's queue after an RTO (tx hash rethink), which would move a flow to
 # another tern stack mid-connection. A NIC's RSS hash never does that.
 in_c sysctl -qw net.core.txrehash=0
-write_client
 
 start_tern || net_die "tern did not start"
 t_run "echo 1 MiB over IPv4, reading while writing" t_big4

@@ -215,126 +215,7 @@ vg_checks() {
 
 # ---- clients (client namespace) ---------------------------------------------------
 
-write_client() {
-	cat >"$NET_TMP/client.py" <<'EOF'
-import os, resource, selectors, socket, struct, sys, threading, time
-
-def fam(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-def big(host, port, n):
-    """One connection: write n random bytes while reading the echo."""
-    data = os.urandom(n)
-    s = socket.create_connection((host, port), timeout=30)
-    w = threading.Thread(target=lambda: (s.sendall(data), s.shutdown(socket.SHUT_WR)))
-    w.start()
-    got = bytearray()
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        got += b
-    w.join()
-    s.close()
-    if bytes(got) != data:
-        sys.exit("echo mismatch: sent %d bytes, got %d back" % (n, len(got)))
-    print("    %d bytes echoed (%s)" % (n, host))
-
-def many(host, port, n, size):
-    """n concurrent connections, each writes size bytes, reads them back, EOF."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < n + 64:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1024), hard))
-    sel = selectors.DefaultSelector()
-    for _ in range(n):
-        s = socket.socket(fam(host), socket.SOCK_STREAM)
-        s.setblocking(False)
-        s.connect_ex((host, port))
-        st = {"out": os.urandom(size), "sent": 0, "got": bytearray()}
-        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, st)
-    left, bad, deadline = n, 0, time.monotonic() + 60
-    while left and time.monotonic() < deadline:
-        for key, ev in sel.select(timeout=1):
-            st, s = key.data, key.fileobj
-            try:
-                if ev & selectors.EVENT_WRITE and st["sent"] < size:
-                    st["sent"] += s.send(st["out"][st["sent"]:])
-                    if st["sent"] == size:
-                        s.shutdown(socket.SHUT_WR)
-                        sel.modify(s, selectors.EVENT_READ, st)
-                if ev & selectors.EVENT_READ:
-                    b = s.recv(65536)
-                    if b:
-                        st["got"] += b
-                        continue
-                    bad += bytes(st["got"]) != st["out"]
-                    sel.unregister(s)
-                    s.close()
-                    left -= 1
-            except (BlockingIOError, InterruptedError):
-                pass
-            except OSError as e:
-                print("    connection error: %s" % e)
-                bad += 1
-                sel.unregister(s)
-                s.close()
-                left -= 1
-    if left or bad:
-        sys.exit("%d of %d connections unfinished, %d bad" % (left, n, bad))
-    print("    %d connections x %d bytes echoed (%s)" % (n, size, host))
-
-def rst(host, port):
-    """An echo, then an abortive close (SO_LINGER 0: the client sends RST)."""
-    s = socket.create_connection((host, port), timeout=30)
-    s.sendall(b"x" * 100)
-    got = b""
-    while len(got) < 100:
-        b = s.recv(100 - len(got))
-        if not b:
-            sys.exit("EOF before the echo")
-        got += b
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.close()
-
-def drain(host, port, ready):
-    """Hold a connection open; the daemon's SIGTERM must FIN it."""
-    s = socket.create_connection((host, port), timeout=30)
-    s.sendall(b"ping")
-    if s.recv(4) != b"ping":
-        sys.exit("no echo")
-    open(ready, "w").close()
-    s.settimeout(100)  # the checks before the SIGTERM take a few seconds
-    if s.recv(1) != b"":
-        sys.exit("expected FIN")
-    s.close()
-
-def hold(host, port, ready):
-    """Hold a connection open and never close it: after the FIN, the daemon
-    must give up at its drain timeout (2 s) with a RST."""
-    s = socket.create_connection((host, port), timeout=30)
-    s.sendall(b"ping")
-    if s.recv(4) != b"ping":
-        sys.exit("no echo")
-    open(ready, "w").close()
-    s.settimeout(60)
-    if s.recv(1) != b"":
-        sys.exit("expected FIN")
-    t0 = time.monotonic()
-    while time.monotonic() < t0 + 30:
-        # set by the RST (EPIPE in CLOSE_WAIT, tcp_reset)
-        if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-            dt = time.monotonic() - t0
-            print("    RST %.1f s after the FIN" % dt)
-            if dt < 1.5:
-                sys.exit("RST before the 2 s drain timeout")
-            return
-        time.sleep(0.1)
-    sys.exit("no RST after the drain timeout")
-
-cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-args = [int(a) if a.isdigit() else a for a in sys.argv[4:]]
-{"big": big, "many": many, "rst": rst, "drain": drain, "hold": hold}[cmd](host, port, *args)
-EOF
+write_backend() {
 	# The proxy's backend: echo each connection to its EOF, then close.
 	cat >"$NET_TMP/backend.py" <<'EOF'
 import socket, sys, threading
@@ -357,7 +238,7 @@ while True:
 EOF
 }
 
-client() { in_c timeout 120 python3 "$NET_TMP/client.py" "$@"; }
+client() { in_c env CLIENT_TIMEOUT=30 timeout 120 python3 "$NET_DIR/echo_client.py" "$@"; }
 # client_bg NAME ARGS...: a client in the background; its exit code goes
 # to NAME.rc (checks run in subshells, which cannot wait for each other's
 # children)
@@ -679,7 +560,7 @@ net_need valgrind curl tcpdump ab
 # as test_echo: Linux must not move a flow to the other queue after an RTO
 in_c sysctl -qw net.core.txrehash=0
 robust_macs
-write_client
+write_backend
 CTL=$NET_TMP/ctl.sock
 CONF=$NET_TMP/tern.conf
 SUITE_T0=$(date +%s%N)
