@@ -61,6 +61,8 @@ struct tern_server_config {
 	unsigned int fin_timeout_s;        /* 60 */
 	unsigned int time_wait_s;          /* 60 */
 	unsigned int mss;                  /* IPv4 MSS, MTU - 40: 1460 */
+	unsigned int frames;               /* UMEM frames per queue, a power of two
+					    * 128..262144 (--frames): 4096 */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

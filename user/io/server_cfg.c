@@ -26,6 +26,7 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->fin_timeout_s = d.fin_timeout_ms / 1000;
 	c->time_wait_s = d.time_wait_ms / 1000;
 	c->mss = d.mtu - 40;
+	c->frames = TERN_XSK_FRAMES;
 }
 
 /* Each distinct address and port once, in order. */
@@ -60,7 +61,11 @@ static int add_service(struct tern_args *a, const struct tern_server_service *s)
 
 static int to_args(const struct tern_server_config *c, struct tern_args *a)
 {
+	struct tern_xsk_geom g;
+
 	memset(a, 0, sizeof(*a));
+	if (tern_xsk__geom(c->frames, &g))
+		return -EINVAL;
 	if (!c->dev || !c->nservices || !c->queues || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
 	    c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)
@@ -70,6 +75,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 			return -EINVAL;
 	a->dev = c->dev;
 	a->queues = c->queues;
+	a->frames = c->frames;
 	a->bpffs = c->bpffs ? c->bpffs : "/sys/fs/bpf";
 	a->ctl = c->ctl;
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
