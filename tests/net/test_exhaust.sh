@@ -254,7 +254,7 @@ t_frames_ooo() {
 }
 
 t_frames_flood() {
-	local b a fl
+	local b a fl t0
 
 	b=$(qtotal xsk_rx_dropped xsk_rx_ring_full tx_drop_noframe tx_drop_ring)
 	mkdir -p "$NET_TMP/loop"
@@ -265,8 +265,10 @@ t_frames_flood() {
 	fl=$(in_c timeout 30 "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" syn 10.201.0.0 "$IP4_S" "$PORT" 4) ||
 		fail "rawflood"
 	touch "$NET_TMP/loop/stop"
+	t0=$(date +%s%N)
 	# (a transfer the flood starved may wait out a few RTO backoffs)
-	wait_long test -s "$NET_TMP/loop/rc" || fail "the echo loop did not end"
+	wait_long test -s "$NET_TMP/loop/rc" || { cat "$NET_TMP/loop/out"; fail "the echo loop did not end"; }
+	echo "    the echo loop ended $((($(date +%s%N) - t0) / 1000000)) ms after the flood"
 	sleep 1.2
 	a=$(qtotal xsk_rx_dropped xsk_rx_ring_full tx_drop_noframe tx_drop_ring)
 	echo "    ${fl#rawflood: }"
