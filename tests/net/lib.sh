@@ -228,6 +228,9 @@ tern_start() {
 
 tern_pid() { cat "$NET_TMP/tern.pid"; }
 
+# mac_of NS DEV: the MAC address of DEV in namespace NS
+mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
+
 net_finish() {
 	net_summary
 	[ "$NET_FAILED" = 0 ] || exit 1

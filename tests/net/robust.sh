@@ -5,10 +5,6 @@
 # test_exhaust, test_fault, tests/soak/soak.sh), sourced after lib.sh.
 # They talk to the daemon's control socket at $CTL through tests/net/pkt.py.
 
-ROBUST_NET=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
-
 # robust_macs: MAC_S and MAC_C, the server and client veth addresses
 robust_macs() {
 	MAC_S=$(mac_of "$NS_S" "$DEV_S")
@@ -16,7 +12,7 @@ robust_macs() {
 }
 
 # py CODE [ARGS]: Python with pkt.py's names (ctl, stats, counters, ...)
-py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$ROBUST_NET'); from pkt import *; $1" "${@:2}"; }
+py() { timeout 30 python3 -c "import sys; sys.path.insert(0, '$NET_DIR'); from pkt import *; $1" "${@:2}"; }
 
 # counters NAME...: core and XDP counters (mib:X, xdp:X, parse:X), summed over queues
 counters() { py "c = counters('$CTL'); print(' '.join(str(c[k]) for k in sys.argv[1:]))" "$@"; }

@@ -28,8 +28,9 @@
 #                   64 KiB echo connections run; afterwards every frame is
 #                   back (fill + free = total), none bad, clients work
 #                   (the drops are printed, not asserted: whether a 64-slot
-#                   ring overflows depends on the two CPUs' timing) (The control socket under
-# floods of clients and garbage is test_ctl.sh's.)
+#                   ring overflows depends on the two CPUs' timing)
+# (The control socket under floods of clients and garbage is test_ctl.sh's;
+# the frame pool's exact bounds are unit-tested in tests/unit/test_xsk.c.)
 #   tests/net/test_exhaust.sh BUILD_DIR
 NET_SUITE=test_exhaust
 # shellcheck source=tests/net/lib.sh
@@ -38,7 +39,6 @@ NET_SUITE=test_exhaust
 . "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
-HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=80
 LPORT=81
 CTL=
@@ -65,7 +65,7 @@ wait_long() {
 fill_start() {
 	mkdir -p "$NET_TMP/$3"
 	(
-		in_c timeout 120 python3 "$HERE/clients.py" fill "$IP4_S" "$1" "$2" "$NET_TMP/$3" ${4:-} \
+		in_c timeout 120 python3 "$NET_DIR/clients.py" fill "$IP4_S" "$1" "$2" "$NET_TMP/$3" ${4:-} \
 			>"$NET_TMP/$3/out" 2>&1
 		echo $? >"$NET_TMP/$3/rc"
 	) >/dev/null 2>&1 & # (not the caller's $(...) pipe, which would wait for it)
@@ -83,7 +83,7 @@ fill_end() {
 # spoof_syns N: N SYNs (N tuples) from addresses on the link that nobody owns
 spoof_syns() {
 	in_c python3 -c "
-import sys; sys.path.insert(0, '$HERE'); from pkt import *
+import sys; sys.path.insert(0, '$NET_DIR'); from pkt import *
 tx = Sender('$DEV_C')
 for i in range($1):
     src = addr('10.200.$NET_X.%d' % (100 + i % 100))
@@ -110,7 +110,7 @@ t_max_conns() {
 	[ "$tmo" -gt 0 ] && [ "$ref" = 0 ] || fail "Linux did not time out the extra clients either: $l"
 	[ "$((a - b))" -ge $((12 - MAX_CONNS)) ] || fail "ListenOverflows moved by $((a - b))"
 	wait_until py "sys.exit(stats('$CTL')['total']['nconns'] != 0)" || fail "connections left"
-	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 20 || fail "clients after the bound"
+	in_c python3 "$NET_DIR/clients.py" http "$IP4_S" "$PORT" 20 || fail "clients after the bound"
 }
 
 t_backlog_never() {
@@ -124,7 +124,7 @@ t_backlog_never() {
 	echo "    nreqs $(total nreqs), TCPReqQFullDrop +$((a - b))"
 	[ "$((a - b))" = $((40 - BACKLOG)) ] || fail "TCPReqQFullDrop moved by $((a - b)), expected $((40 - BACKLOG))"
 	t0=$(date +%s%N)
-	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client once the half-opens expired"
+	in_c python3 "$NET_DIR/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client once the half-opens expired"
 	t1=$(date +%s%N)
 	echo "    a real client got in after $(((t1 - t0) / 1000000)) ms (SYN retransmitted)"
 	[ "$(((t1 - t0) / 1000000))" -ge 900 ] || fail "the client's first SYN was not dropped"
@@ -139,7 +139,7 @@ t_backlog_auto() {
 	spoof_syns 40
 	wait_until py "sys.exit(stats('$CTL')['total']['nreqs'] != $BACKLOG)" || fail "nreqs $(total nreqs), expected $BACKLOG"
 	t0=$(date +%s%N)
-	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client with a cookie"
+	in_c python3 "$NET_DIR/clients.py" http "$IP4_S" "$PORT" 1 || fail "a client with a cookie"
 	t1=$(date +%s%N)
 	a=$(counters mib:TCPReqQFullDoCookies mib:SyncookiesRecv)
 	echo "    nreqs $(total nreqs), TCPReqQFullDoCookies +$((${a%% *} - ${b%% *})), SyncookiesRecv +$((${a##* } - ${b##* })); client in $(((t1 - t0) / 1000000)) ms"
@@ -153,14 +153,14 @@ t_tw_full() {
 
 	sleep 2.5 # earlier TIME-WAITs (--time-wait 2) are gone
 	b=$(counters mib:TW mib:TCPTimeWaitOverflow)
-	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" $n || fail "responses while TIME-WAIT is full"
+	in_c python3 "$NET_DIR/clients.py" http "$IP4_S" "$PORT" $n || fail "responses while TIME-WAIT is full"
 	a=$(counters mib:TW mib:TCPTimeWaitOverflow)
 	echo "    TW +$((${a%% *} - ${b%% *})), TCPTimeWaitOverflow +$((${a##* } - ${b##* }))"
 	[ "$((${a%% *} - ${b%% *}))" = "$MAX_TW" ] || fail "TW: expected +$MAX_TW"
 	[ "$((${a##* } - ${b##* }))" = $((n - MAX_TW)) ] || fail "TCPTimeWaitOverflow: expected +$((n - MAX_TW))"
 	sleep 2.5
 	b=$(counters mib:TW mib:TCPTimeWaitOverflow)
-	in_c python3 "$HERE/clients.py" http "$IP4_S" "$PORT" 10 || fail "responses after TIME-WAIT expired"
+	in_c python3 "$NET_DIR/clients.py" http "$IP4_S" "$PORT" 10 || fail "responses after TIME-WAIT expired"
 	a=$(counters mib:TW mib:TCPTimeWaitOverflow)
 	echo "    after 2.5 s: TW +$((${a%% *} - ${b%% *})), TCPTimeWaitOverflow +$((${a##* } - ${b##* }))"
 	[ "$((${a%% *} - ${b%% *}))" = 10 ] && [ "${a##* }" = "${b##* }" ] || fail "TIME-WAIT records did not come back"
@@ -203,7 +203,7 @@ t_frames_stopped() {
 	[ "$((d1 - d0))" = $((n - FRAMES / 2)) ] || fail "xsk_rx_dropped +$((d1 - d0)), expected $((n - FRAMES / 2))"
 	[ "$((e1 - e0))" -ge $((n - FRAMES / 2)) ] || fail "xsk_rx_fill_ring_empty +$((e1 - e0))"
 	wait_until frames_home || fail "frames after: $(frames_line)"
-	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the drops"
+	in_c python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the drops"
 }
 
 # A hand-made connection from an address nobody owns on the link: SYN,
@@ -212,7 +212,7 @@ t_frames_stopped() {
 # RST when DIR/go exists. Prints "ready" once the segments are out.
 ooo_conn() {
 	in_c python3 -c "
-import os, sys, time; sys.path.insert(0, '$HERE'); from pkt import *
+import os, sys, time; sys.path.insert(0, '$NET_DIR'); from pkt import *
 cap, tx = Capture('$DEV_C'), Sender('$DEV_C')
 src, dst, sp, dp = addr('10.200.$NET_X.250'), addr('$IP4_S'), 40000, $PORT
 def send(fl, seq, ack=0, data=b'', opts=b''):
@@ -250,7 +250,7 @@ t_frames_ooo() {
 	[ "$((${a%% *} - ${b%% *}))" = $((FRAMES / 4)) ] || fail "TCPOFOQueue: expected +$((FRAMES / 4))"
 	[ "$((${a##* } - ${b##* }))" = $((n - FRAMES / 4)) ] || fail "TCPOFODrop: expected +$((n - FRAMES / 4))"
 	wait_until frames_home || fail "frames after the RST: $(frames_line)"
-	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after"
+	in_c python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after"
 }
 
 t_frames_flood() {
@@ -258,7 +258,7 @@ t_frames_flood() {
 
 	b=$(qtotal xsk_rx_dropped xsk_rx_ring_full tx_drop_noframe tx_drop_ring)
 	mkdir -p "$NET_TMP/loop"
-	(in_c timeout 60 python3 "$HERE/clients.py" loop "$IP4_S" "$PORT" "$NET_TMP/loop" 65536 \
+	(in_c timeout 60 python3 "$NET_DIR/clients.py" loop "$IP4_S" "$PORT" "$NET_TMP/loop" 65536 \
 		>"$NET_TMP/loop/out" 2>&1; echo $? >"$NET_TMP/loop/rc") &
 	net_bg_pid $!
 	sleep 0.5
@@ -279,7 +279,7 @@ t_frames_flood() {
 	[ "$(cat "$NET_TMP/loop/rc")" = 0 ] || { cat "$NET_TMP/loop/out"; fail "echo loop"; }
 	frames_ok || fail "frame accounting"
 	wait_long frames_home || fail "frames after the flood: $(frames_line)"
-	in_c python3 "$HERE/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the flood"
+	in_c python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 20 || fail "clients after the flood"
 }
 
 net_setup

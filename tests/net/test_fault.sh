@@ -19,7 +19,6 @@ NET_SUITE=test_fault
 . "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
-HERE=$(cd "$(dirname "$0")" && pwd)
 FLOOD=$(realpath "$1/tests/rawflood")
 TERNCTL=$(realpath "$1/tools/ternctl")
 [ -x "$FLOOD" ] && [ -x "$TERNCTL" ] || { echo "Error: $1: rawflood or ternctl not built (make)" >&2; exit 2; }
@@ -27,7 +26,7 @@ PORT=7
 QUEUES=2
 CTL=
 
-many() { in_c timeout 120 python3 "$HERE/clients.py" many "$IP4_S" "$PORT" "$@"; }
+many() { in_c timeout 120 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" "$@"; }
 
 start() {
 	CTL=$NET_TMP/ctl

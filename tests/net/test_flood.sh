@@ -24,7 +24,6 @@ NET_SUITE=test_flood
 . "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
-HERE=$(cd "$(dirname "$0")" && pwd)
 FLOOD=$(realpath "$1/tests/rawflood")
 [ -x "$FLOOD" ] || { echo "Error: $FLOOD: not built (make)" >&2; exit 2; }
 PORT=7
@@ -52,7 +51,7 @@ flood() {
 	# ring and takes both a client's handshake ACK and its data, its FIN
 	# fails the cookie check and is reset, as with Linux: it retries.
 	[ "$mode" != syn ] || retries=1
-	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$HERE/clients.py" many "$IP4_S" "$PORT" \
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
 		"$CLIENTS" 20 "$retries" "$((SECS - 1))" &
 	cpid=$!
 	in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" "$mode" "$src" "$IP4_S" \
@@ -113,7 +112,7 @@ est() {
 	local d=$NET_TMP/hold-$1 b a sport n hpid c0 c1 bound
 
 	mkdir -p "$d"
-	in_c timeout 90 python3 "$HERE/clients.py" hold "$DEV_C" "$IP4_S" "$PORT" "$d" &
+	in_c timeout 90 python3 "$NET_DIR/clients.py" hold "$DEV_C" "$IP4_S" "$PORT" "$d" &
 	hpid=$!
 	wait_until test -s "$d/port" || fail "no held connection"
 	sport=$(cat "$d/port")

@@ -17,7 +17,6 @@ NET_SUITE=test_malformed
 . "$(dirname "$0")/robust.sh"
 
 net_tern_arg "$@"
-HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=7
 LPORT=8
 QUEUES=2
@@ -41,7 +40,7 @@ serve(socket.AF_INET, sys.argv[1])' "$IP4_S" "$IP6_S" "$LPORT" &
 }
 
 t_classes() {
-	in_c timeout 300 python3 "$HERE/malformed.py" "$DEV_C" "$MAC_C" "$MAC_S" "$IP4_C" "$IP4_S" \
+	in_c timeout 300 python3 "$NET_DIR/malformed.py" "$DEV_C" "$MAC_C" "$MAC_S" "$IP4_C" "$IP4_S" \
 		"$IP6_C" "$IP6_S" "$PORT" "$LPORT" "$CTL" "$(tern_pid)" >"$NET_TMP/classes.log" 2>&1 || true
 	sed 's/^/    /' "$NET_TMP/classes.log"
 	grep -q '^malformed classes: ' "$NET_TMP/classes.log" || fail "the class driver did not finish"

@@ -330,7 +330,7 @@ t_syn_burst() {
 	b=$(mib SyncookiesSent)
 	# from addresses on the link that nobody owns: no RST comes back
 	in_c python3 -c "
-import sys; sys.path.insert(0, '$ROBUST_NET'); from pkt import *
+import sys; sys.path.insert(0, '$NET_DIR'); from pkt import *
 tx = Sender('$DEV_C')
 for i in range($SYNS):
     src = addr('10.200.$NET_X.%d' % (10 + i % 240))

@@ -30,23 +30,7 @@ QUEUES=2
 write_py() {
 	cat >"$NET_TMP/wire.py" <<'EOF'
 import json, os, select, socket, struct, sys, time
-
-def ctl(path, req):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(req.encode() + b"\n")
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    s.close()
-    out = out.decode()
-    if not out.startswith("ok\n"):
-        sys.exit("ctl %s: %s" % (req, out.strip()))
-    return out[3:]
+from pkt import csum, ctl  # tests/net/pkt.py (PYTHONPATH)
 
 def q(path, expr):
     """Evaluates expr with s = the stats JSON; prints the result."""
@@ -108,14 +92,6 @@ def refused(host, port):
 # socket, so veth picks the TX queue (and tern's RX queue) from the flow
 # hash as it does for the kernel's own sockets, and it sees the wire
 # through an AF_PACKET socket on the client veth. ---------------------------
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 M32 = 2**32
 
@@ -310,8 +286,8 @@ cmd = sys.argv[1]
 EOF
 }
 
-py() { timeout 30 python3 "$NET_TMP/wire.py" "$@"; }
-client() { in_c timeout 30 python3 "$NET_TMP/wire.py" "$@"; }
+py() { PYTHONPATH=$NET_DIR timeout 30 python3 "$NET_TMP/wire.py" "$@"; }
+client() { in_c env PYTHONPATH="$NET_DIR" timeout 30 python3 "$NET_TMP/wire.py" "$@"; }
 # raw MODE: the raw-socket client, from IP4_R (on the link, owned by no one).
 raw() { client "$1" "$DEV_C" "$IP4_R" "$IP4_S" "$PORT"; }
 CTL= # set by start_tern

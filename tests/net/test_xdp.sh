@@ -81,6 +81,7 @@ EOF
 write_craft() {
 	cat >"$NET_TMP/craft.py" <<'EOF'
 import random, socket, struct, sys
+from pkt import csum  # tests/net/pkt.py (PYTHONPATH)
 
 dev, smac, dmac, s4, d4, s6, d6, port, kind = sys.argv[1:10]
 smac, dmac = bytes.fromhex(smac.replace(":", "")), bytes.fromhex(dmac.replace(":", ""))
@@ -88,14 +89,6 @@ s4, d4 = socket.inet_pton(socket.AF_INET, s4), socket.inet_pton(socket.AF_INET, 
 s6, d6 = socket.inet_pton(socket.AF_INET6, s6), socket.inet_pton(socket.AF_INET6, d6)
 port = int(port)
 FIN, SYN, RST = 1, 2, 4
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 def tcp(src, dst, flags, doff=5):
     h = struct.pack("!HHIIBBHHH", random.randint(20000, 60000), port, 1000, 0,
@@ -142,12 +135,11 @@ s.send(frames[kind]())
 EOF
 }
 
-mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
 
 # Sources the client does not own, so that no reply comes back (the
 # server's SYN-ACK finds no neighbour) and every count is exact.
 craft() {
-	in_c python3 "$NET_TMP/craft.py" "$DEV_C" "$MAC_C" "$MAC_S" \
+	in_c env PYTHONPATH="$NET_DIR" python3 "$NET_TMP/craft.py" "$DEV_C" "$MAC_C" "$MAC_S" \
 		"10.200.$NET_X.99" "$IP4_S" fd00:200::99 "$IP6_S" "$PORT" "$1"
 }
 
