@@ -44,6 +44,13 @@ struct {
 } tern_xsks SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TERN_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} tern_unserved SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TERN_XDP__COUNT);
 	__type(key, __u32);
@@ -268,6 +275,28 @@ static __always_inline int check(struct pkt *p, void *end)
 	return -1;
 }
 
+/*
+ * No socket on this queue. While tern runs with --allow-unserved-queues,
+ * the queue is marked with the queue whose socket proves it runs: drop the
+ * frame (the kernel has no listener and would reset the flow). Unmarked, or
+ * with that socket gone (tern stopped or killed), the kernel has it.
+ */
+static __always_inline int no_socket(__u32 queue)
+{
+	__u32 *anchor = bpf_map_lookup_elem(&tern_unserved, &queue);
+	__u32 q;
+
+	if (anchor && *anchor) {
+		q = *anchor - 1;
+		if (bpf_map_lookup_elem(&tern_xsks, &q)) {
+			count(TERN_XDP_DROP_UNSERVED);
+			return XDP_DROP;
+		}
+	}
+	count(TERN_XDP_NO_SOCKET);
+	return XDP_PASS;
+}
+
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
 {
@@ -288,7 +317,9 @@ int tern_steer(struct xdp_md *ctx)
 		return XDP_DROP;
 	}
 	act = bpf_redirect_map(&tern_xsks, ctx->rx_queue_index, XDP_PASS);
-	count(act == XDP_REDIRECT ? TERN_XDP_STEERED : TERN_XDP_NO_SOCKET);
+	if (act != XDP_REDIRECT)
+		return no_socket(ctx->rx_queue_index);
+	count(TERN_XDP_STEERED);
 	return act;
 }
 

@@ -44,7 +44,8 @@ struct tern_server_config {
 	const char *dev;                   /* required */
 	const struct tern_server_service *services;
 	unsigned int nservices;            /* every address x every port */
-	unsigned int queues;               /* workers for queues 0..queues-1: 1 */
+	unsigned int queues;               /* workers for queues 0..queues-1; 0:
+					    * every RX queue of dev (the default) */
 	const char *bpffs;                 /* /sys/fs/bpf */
 	const char *ctl;                   /* NULL: /run/tern/<dev>.sock */
 	int skb_mode;                      /* attach in skb (generic) mode: 0 */
@@ -60,9 +61,12 @@ struct tern_server_config {
 	unsigned int user_timeout_ms;      /* 0: off */
 	unsigned int fin_timeout_s;        /* 60 */
 	unsigned int time_wait_s;          /* 60 */
-	unsigned int mss;                  /* IPv4 MSS, MTU - 40: 1460 */
+	unsigned int mss;                  /* IPv4 MSS; 0: the MTU of dev - 40 */
 	unsigned int frames;               /* UMEM frames per queue, a power of two
 					    * 128..262144 (--frames): 4096 */
+	int allow_unserved_queues;         /* queues < the RX queues of dev: drop
+					    * service frames on the others (0:
+					    * refuse to start) */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

@@ -8,6 +8,10 @@
  *   tern_services  HASH     struct tern_svc_key -> struct tern_svc_val
  *   tern_xsks      XSKMAP   rx queue index -> AF_XDP socket
  *   tern_counters  PERCPU_ARRAY  __u64 per enum tern_xdp_counter
+ *   tern_unserved  ARRAY    rx queue index -> __u32: 0, or 1 + the queue
+ *                  whose socket must be in tern_xsks for a service frame
+ *                  on this (unserved) queue to be dropped rather than
+ *                  passed to the kernel (--allow-unserved-queues)
  */
 #ifndef TERN_XDP_H
 #define TERN_XDP_H
@@ -22,6 +26,7 @@
 #define TERN_MAP_SERVICES "tern_services"
 #define TERN_MAP_XSKS "tern_xsks"
 #define TERN_MAP_COUNTERS "tern_counters"
+#define TERN_MAP_UNSERVED "tern_unserved"
 
 /* A steered service: destination address (IPv4 as ::ffff:a.b.c.d) and
  * destination port in network byte order. */
@@ -46,7 +51,8 @@ struct tern_svc_val {
 	X(DROP_SYNRST, "XdpDropSynRst")                                        \
 	X(DROP_FRAG, "XdpDropFrag")        /* IPv4 fragment to a service */ \
 	X(DROP_IP6_EXT, "XdpDropIp6Ext")   /* IPv6 extension headers before TCP */ \
-	X(DROP_MARTIAN, "XdpDropMartian")  /* source: LAND, 0/8, loopback, multicast, class E */
+	X(DROP_MARTIAN, "XdpDropMartian")  /* source: LAND, 0/8, loopback, multicast, class E */ \
+	X(DROP_UNSERVED, "XdpDropUnserved") /* service, on a queue tern leaves unserved */
 
 enum tern_xdp_counter {
 #define X(id, name) TERN_XDP_##id,

@@ -10,7 +10,8 @@
 #
 # After net_setup:
 #   NS_S, NS_C       server namespace (where tern runs) and client namespace
-#   DEV_S, DEV_C     the veth ends, 2 RX and 2 TX queues each
+#   DEV_S, DEV_C     the veth ends, NET_QUEUES (default 2) RX and TX queues
+#                    each, rx-vlan-offload off on DEV_S
 #   IP4_S, IP4_C     10.200.X.1 and 10.200.X.2 (/24)
 #   IP6_S, IP6_C     fd00:200::1 and fd00:200::2 (/64, no DAD)
 #   NET_TMP          a temporary directory under /run
@@ -131,8 +132,10 @@ net_need() {
 }
 
 net_veth() {
-	ip link add "$DEV_S" numrxqueues 2 numtxqueues 2 netns "$NS_S" type veth \
-		peer name "$DEV_C" numrxqueues 2 numtxqueues 2 netns "$NS_C"
+	local q=${NET_QUEUES:-2}
+
+	ip link add "$DEV_S" numrxqueues "$q" numtxqueues "$q" netns "$NS_S" type veth \
+		peer name "$DEV_C" numrxqueues "$q" numtxqueues "$q" netns "$NS_C"
 	ip -n "$NS_S" addr add "$IP4_S/24" dev "$DEV_S"
 	ip -n "$NS_C" addr add "$IP4_C/24" dev "$DEV_C"
 	ip -n "$NS_S" -6 addr add "$IP6_S/64" dev "$DEV_S" nodad
@@ -143,6 +146,9 @@ net_veth() {
 	ip -n "$NS_C" link set "$DEV_C" up
 	# A local veth peer sends partial checksums; tern checks them.
 	in_c ethtool -K "$DEV_C" tx off tso off gso off >/dev/null
+	# veth strips VLAN tags into metadata XDP does not see; tern refuses
+	# to start on it until the operator turns that off.
+	in_s ethtool -K "$DEV_S" rxvlan off rx-vlan-stag-hw-parse off >/dev/null
 }
 
 net_setup() {

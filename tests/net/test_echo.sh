@@ -23,8 +23,8 @@ client() { in_c timeout 90 python3 "$NET_DIR/echo_client.py" "$@"; }
 # start_tern [ARGS]: runs tern in the server namespace; its pid goes to
 # tern.pid (exec keeps it), its exit code to tern.rc when it ends.
 start_tern() {
-	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" \
-		--cpus 0-1 --app echo "$@" || return 1
+	# No --queues and no --cpus: every queue, spread over the CPUs.
+	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app echo "$@" || return 1
 	grep '^tern: queue .* mode' "$NET_TMP/tern.log" | sed 's/^/    /'
 }
 

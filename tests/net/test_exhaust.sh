@@ -287,7 +287,7 @@ in_c sysctl -qw net.core.txrehash=0
 xps_queue0
 robust_macs
 CTL=$NET_TMP/ctl
-tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app http --http-idle 60 \
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --ctl "$CTL" --app http --http-idle 60 \
 	--max-conns "$MAX_CONNS" --backlog "$BACKLOG" --max-tw "$MAX_TW" --time-wait 2 \
 	--synack-retries 1 || net_die "tern did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"
@@ -306,7 +306,7 @@ t_run "--backlog $BACKLOG, cookies auto: cookies take over, a client gets in at 
 t_run "--max-tw $MAX_TW: TCPTimeWaitOverflow, responses whole; records again after expiry" t_tw_full
 t_run "frames accounted; stop exits 0" t_stop
 
-tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --ctl "$CTL" --app echo \
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --ctl "$CTL" --app echo \
 	--frames "$FRAMES" || net_die "tern --frames $FRAMES did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"
 t_run "--frames $FRAMES, worker stopped: kernel drops counted, the worker recovers" t_frames_stopped

@@ -658,7 +658,7 @@ XPS0=$(in_c cat "/sys/class/net/$DEV_C/queues/tx-0/xps_cpus")
 XPS1=$(in_c cat "/sys/class/net/$DEV_C/queues/tx-1/xps_cpus")
 xps 1 0 && xps 0 3 || net_die "cannot set XPS on $DEV_C"
 QUEUES=1
-tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus 0 --app proxy \
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus 0 --app proxy \
 	--ctl "$NET_TMP/lc.sock" --backend "$IP4_B:8080" --backend "$IP4_B:8082" \
 	--balance leastconn --health-interval 0 || net_die "tern did not start"
 CTL=$NET_TMP/lc.sock

@@ -312,8 +312,7 @@ frames_ok() {
 # start_tern [ARGS]: as in test_echo.sh, with a control socket.
 start_tern() {
 	CTL=$NET_TMP/ctl
-	tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
-		"$@" || return 1
+	tern_start --addr "$IP4_S" --port "$PORT" --ctl "$CTL" --app echo "$@" || return 1
 	wait_until py ctl "$CTL" stats >/dev/null || return 1
 }
 

@@ -54,6 +54,7 @@ net_veth() {
 	ip -n "$NS_S" link set "$DEV_S" up
 	ip -n "$NS_C" link set "$DEV_C" up
 	in_c ethtool -K "$DEV_C" tx off tso off gso off >/dev/null
+	in_s ethtool -K "$DEV_S" rxvlan off rx-vlan-stag-hw-parse off >/dev/null
 }
 
 net_setup

@@ -143,7 +143,7 @@ measure haproxy
 kill "$HAPROXY"
 wait "$HAPROXY" 2>/dev/null || true
 
-tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --cpus "$PROXY_CPU" --app proxy \
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus "$PROXY_CPU" --app proxy \
 	--backend "$IP4_B:8080" --health-interval 0 ${BENCH_TERN_ARGS:-} ||
 	net_die "tern did not start"
 measure tern

@@ -28,7 +28,7 @@
 #define MAX_PROG_MAPS 8
 
 static const char *const map_names[] = {
-	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS,
+	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS, TERN_MAP_UNSERVED,
 };
 
 #define NUM_MAPS (sizeof(map_names) / sizeof(map_names[0]))
@@ -527,12 +527,12 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 			   struct tern_maps *out)
 {
 	int *fds[NUM_MAPS] = { &out->services_fd, &out->xsks_fd,
-			       &out->counters_fd };
+			       &out->counters_fd, &out->unserved_fd };
 	char dir[PATH_MAX], path[PATH_MAX];
 	int ifindex, err;
 	size_t i;
 
-	out->services_fd = out->xsks_fd = out->counters_fd = -1;
+	out->services_fd = out->xsks_fd = out->counters_fd = out->unserved_fd = -1;
 	err = check_dev(ifname, bpffs, &ifindex);
 	if (!err)
 		err = pin_dir(dir, sizeof(dir), bpffs, ifname);
@@ -557,7 +557,9 @@ void tern_maps__close(struct tern_maps *m)
 		close(m->xsks_fd);
 	if (m->counters_fd >= 0)
 		close(m->counters_fd);
-	m->services_fd = m->xsks_fd = m->counters_fd = -1;
+	if (m->unserved_fd >= 0)
+		close(m->unserved_fd);
+	m->services_fd = m->xsks_fd = m->counters_fd = m->unserved_fd = -1;
 }
 
 int tern_maps__add_service(const struct tern_maps *m,
@@ -628,6 +630,13 @@ int tern_maps__set_xsk(const struct tern_maps *m, __u32 queue, int fd)
 	if (bpf_map_delete_elem(m->xsks_fd, &queue) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+int tern_maps__set_unserved(const struct tern_maps *m, __u32 queue, int anchor)
+{
+	__u32 val = anchor >= 0 ? (__u32)anchor + 1 : 0;
+
+	return bpf_map_update_elem(m->unserved_fd, &queue, &val, BPF_ANY) ? -errno : 0;
 }
 
 static bool all_zero(const __u8 *b, size_t n)

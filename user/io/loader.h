@@ -31,6 +31,7 @@ struct tern_maps {
 	int services_fd;
 	int xsks_fd;
 	int counters_fd;
+	int unserved_fd;
 };
 
 struct tern_prog_info {
@@ -94,6 +95,9 @@ int tern_maps__list_services(const struct tern_maps *m,
 /* Sums every counter over the possible CPUs. */
 int tern_maps__read_counters(const struct tern_maps *m,
 			     __u64 out[TERN_XDP__COUNT]);
+/* Marks queue unserved (anchor >= 0: drop its service frames while the
+ * socket of queue `anchor` is in the xsks map) or unmarks it (anchor < 0). */
+int tern_maps__set_unserved(const struct tern_maps *m, __u32 queue, int anchor);
 /* Binds (fd >= 0) or unbinds (fd < 0) an AF_XDP socket on a queue. */
 int tern_maps__set_xsk(const struct tern_maps *m, __u32 queue, int fd);
 

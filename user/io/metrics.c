@@ -45,6 +45,8 @@ const struct tern_metric tern_metrics[] = {
 	C64("xsk_kick_errors", "xsk_kick_errors", xsk.kick_errors, "TX kicks failed otherwise."),
 	C64("xsk_fill_wakeups", "xsk_fill_wakeups", xsk.fill_wakeups,
 	    "Fill ring wake-ups (recvfrom)."),
+	C64("xsk_busy_polls", "xsk_busy_polls", xsk.busy_polls,
+	    "Busy-poll calls (recvfrom) with --busy-poll."),
 	C64("xsk_comp_frames", "xsk_completions", xsk.comp_frames,
 	    "Frames taken back from the completion ring."),
 	C64("xsk_rx_dropped", "xsk_rx_dropped", kst.rx_dropped,

@@ -29,6 +29,7 @@ enum {
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
+	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL,
 	OPT__END,
 };
 
@@ -38,7 +39,9 @@ static const struct option longopts[] = {
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "app", required_argument, NULL, OPT_APP },
 	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "allow-unserved-queues", no_argument, NULL, OPT_ALLOW_UNSERVED },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "zerocopy", required_argument, NULL, OPT_ZEROCOPY },
 	{ "ctl", required_argument, NULL, OPT_CTL },
@@ -85,8 +88,16 @@ void tern_args__usage(FILE *f, const char *prog)
 		"          [options]\n"
 		"Terminate TCP for every --addr x --port on IFACE with AF_XDP.\n"
 		"  --app NAME                 application (echo, discard, http, proxy; default echo)\n"
-		"  --queues N                 queues/workers 0..N-1 (default 1, max %u)\n"
-		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3)\n"
+		"  --queues N                 serve queues 0..N-1 (default: every RX queue of\n"
+		"                             IFACE, max %u); fewer is refused unless:\n"
+		"  --allow-unserved-queues    drop service frames on the queues tern does not\n"
+		"                             serve (counted: XdpDropUnserved)\n"
+		"  --cpus LIST                pin worker i to the i-th CPU of LIST (e.g. 0,2-3;\n"
+		"                             default: the CPU of the queue's interrupt, else\n"
+		"                             the i-th CPU tern may run on)\n"
+		"  --busy-poll USECS[,BUDGET] SO_PREFER_BUSY_POLL, SO_BUSY_POLL=USECS and\n"
+		"                             SO_BUSY_POLL_BUDGET=BUDGET (default 64) on every\n"
+		"                             socket (default off)\n"
 		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
 		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
 		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
@@ -102,7 +113,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
 		"  --time-wait S              TIME-WAIT length (default 60)\n"
-		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default 1460)\n"
+		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default: the\n"
+		"                             interface MTU - 40)\n"
 		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n"
 		"  --config FILE              settings file (tern.conf(5)); flags override it\n"
 		"  --log stderr|syslog        where messages go (default stderr)\n"
@@ -303,6 +315,26 @@ static int parse_mss(struct tern_args *a, const char *s, uint32_t max_frame)
 	if (parse_u32("--mss", s, TERN_ARGS_MSS_MIN, max, &v))
 		return -EINVAL;
 	a->cfg.mtu = (uint16_t)(v + 40);
+	a->mss = v;
+	return 0;
+}
+
+/* USECS[,BUDGET]: net.core.busy_poll's range, and NAPI_POLL_WEIGHT's
+ * default budget; USECS 0 is off. */
+static int parse_busy_poll(struct tern_args *a, const char *s)
+{
+	char buf[32], *comma;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail("--busy-poll (USECS[,BUDGET])", s, EINVAL);
+	strcpy(buf, s);
+	comma = strchr(buf, ',');
+	if (comma)
+		*comma = '\0';
+	a->busy_poll_budget = 64;
+	if (parse_u32("--busy-poll USECS", buf, 0, 1000000, &a->busy_poll_us) ||
+	    (comma && parse_u32("--busy-poll BUDGET", comma + 1, 1, 65535, &a->busy_poll_budget)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -465,7 +497,9 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_PORT: return parse_port(a, s);
 	case OPT_APP: a->app_name = s; return 0;
 	case OPT_QUEUES: return parse_u32("--queues", s, 1, MAX_QUEUES, &a->queues);
+	case OPT_ALLOW_UNSERVED: a->allow_unserved = true; return 0;
 	case OPT_CPUS: return parse_cpus(a, s);
+	case OPT_BUSY_POLL: return parse_busy_poll(a, s);
 	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: return parse_enum(a, opt, s);
 	case OPT_CTL: a->ctl = s; return 0;
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
@@ -529,7 +563,7 @@ static void defaults(struct tern_args *a)
 	memset(a, 0, sizeof(*a));
 	tern_cfg__defaults(&a->cfg);
 	a->app_name = "echo";
-	a->queues = 1;
+	a->queues = 0; /* every RX queue of the interface */
 	a->frames = TERN_XSK_FRAMES;
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;

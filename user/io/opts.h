@@ -34,7 +34,11 @@ struct tern_args {
 	uint16_t ports[TERN_ARGS_MAX_PORTS]; /* host order */
 	int nports;
 	const char *app_name;
-	uint32_t queues;
+	uint32_t queues;           /* --queues; 0: every RX queue (resolved at start) */
+	bool allow_unserved;       /* --allow-unserved-queues */
+	uint32_t mss;              /* --mss; 0: from the interface MTU */
+	uint32_t busy_poll_us;     /* --busy-poll USECS, 0: off */
+	uint32_t busy_poll_budget; /* --busy-poll ,BUDGET */
 	uint32_t frames;           /* UMEM frames per queue (--frames) */
 	uint16_t cpus[TERN_ARGS_MAX_CPUS];
 	int ncpus;                 /* 0: workers are not pinned */

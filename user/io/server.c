@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "user/io/ctl_cmds.h"
 #include "user/io/loader.h"
 #include "user/io/log.h"
+#include "user/io/netdev.h"
 #include "user/io/opts.h"
 #include "user/io/reload.h"
 #include "user/io/server_args.h"
@@ -58,6 +60,9 @@ struct tern_server {
 	volatile sig_atomic_t stopping;
 	int failed;                   /* a worker ended on its own */
 	int ifindex;                  /* of args.dev at start */
+	uint32_t rx_queues;           /* RX queues of args.dev, last read */
+	int zc_err;                   /* why zero-copy is not used (netdev plan) */
+	bool unserved_marked;         /* tern_unserved entries written */
 	time_t next_watch;            /* CLOCK_MONOTONIC s of the next watch() */
 };
 
@@ -106,6 +111,48 @@ static int raise_memlock(uint32_t queues, uint32_t frames)
 	return 0;
 }
 
+/*
+ * The interface against the options (netdev.h): every RX queue served by
+ * default, the MTU giving the MSS, and a one-line refusal of what cannot
+ * work (too few queues, an MTU a UMEM frame cannot hold, LRO, VLAN tags
+ * stripped before XDP, zero-copy the driver lacks).
+ */
+static int net_plan(struct tern_server *d)
+{
+	struct tern_args *a = &d->args;
+	struct tern_netdev_want w = {
+		.dev = a->dev,
+		.queues = a->queues,
+		.allow_unserved = a->allow_unserved,
+		.mss = a->mss,
+		.max_mtu = TERN_XSK_MAX_FRAME - TERN_ETH_HLEN - 4, /* one VLAN tag */
+		.zerocopy = a->zerocopy,
+	};
+	struct tern_netdev_plan p;
+	struct tern_netdev nd;
+	char why[512];
+	int err = tern_netdev__query(a->dev, &nd);
+
+	if (err)
+		return fail("--dev", a->dev, err);
+	if (tern_netdev__plan(&nd, &w, &p, why, sizeof(why))) {
+		tern_log(TERN_LOG_ERR, "%s", why);
+		return 1;
+	}
+	if (!nd.features_known)
+		tern_log(TERN_LOG_WARN, "%s: cannot read its offloads (ETHTOOL_GFEATURES): LRO, "
+			 "hardware GRO and VLAN stripping are not checked", a->dev);
+	a->queues = p.queues;
+	a->cfg.mtu = (uint16_t)p.mtu;
+	a->zerocopy = p.zerocopy;
+	d->zc_err = p.zc_err;
+	d->rx_queues = nd.rx_queues;
+	if (p.queues < nd.rx_queues)
+		tern_log(TERN_LOG_WARN, "%s: queues %u..%u are not served: their service frames "
+			 "are dropped (XdpDropUnserved)", a->dev, p.queues, nd.rx_queues - 1);
+	return 0;
+}
+
 /* Attach the steering program unless the interface runs it; open maps. */
 static int xdp_setup(struct tern_server *d)
 {
@@ -133,10 +180,30 @@ static int xdp_setup(struct tern_server *d)
 	return 0;
 }
 
+/*
+ * --allow-unserved-queues: XDP drops service frames that arrive on queues
+ * [queues, rx_queues) while queue 0's socket is in the xsks map, so they
+ * never reach the kernel (which would reset them) while tern runs, and do
+ * again once tern is gone, SIGKILL included (the kernel then removes the
+ * socket from the map).
+ */
+static int unserved_mark(struct tern_server *d, bool on)
+{
+	uint32_t top = d->rx_queues < TERN_XDP_MAX_QUEUES ? d->rx_queues : TERN_XDP_MAX_QUEUES;
+	int err = 0;
+
+	for (uint32_t q = d->args.queues; q < top && !err; q++)
+		err = tern_maps__set_unserved(&d->maps, q, on ? 0 : -1);
+	d->unserved_marked = on && !err;
+	return err ? fail("mark the unserved queues of", d->args.dev, err) : 0;
+}
+
 static void xdp_teardown(struct tern_server *d)
 {
 	int err;
 
+	if (d->unserved_marked)
+		unserved_mark(d, false);
 	if (d->maps_open)
 		tern_maps__close(&d->maps);
 	d->maps_open = false;
@@ -214,17 +281,72 @@ static void worker_conf(struct tern_server *d)
 		.app = d->app,
 		.app_opts = &a->app_opts,
 		.drain_ns = DRAIN_NS,
+		.busy_poll_us = a->busy_poll_us,
+		.busy_poll_budget = a->busy_poll_budget,
 	};
 }
 
-static void report_mode(const struct tern_server *d, uint32_t q)
+static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 {
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
+	const char *why = zc_err ? strerror(zc_err) : NULL;
+	char on[32] = "";
 
-	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s, %u UMEM frames", q,
-		d->args.dev, zc ? "zero-copy" : "copy", zc_err ? " (zero-copy: " : "",
-		zc_err ? strerror(zc_err) : "", zc_err ? ")" : "", d->args.frames);
+	if (d->zc_err)
+		why = "the driver has no AF_XDP zero-copy";
+	if (cpu >= 0)
+		snprintf(on, sizeof(on), ", CPU %d", cpu);
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s, %u UMEM frames%s", q,
+		d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
+		why ? why : "", why ? ")" : "", d->args.frames, on);
+}
+
+/*
+ * Without --cpus: the CPU the queue's interrupt is affine to, when tern may
+ * run there; else the i-th CPU of tern's affinity mask, as --cpus with
+ * that list would place it.
+ */
+static int default_cpu(const char *dev, uint32_t queue)
+{
+	int irq = tern_netdev__irq_cpu(dev, queue), n, k;
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	if (irq >= 0 && irq < CPU_SETSIZE && CPU_ISSET(irq, &set))
+		return irq;
+	n = CPU_COUNT(&set);
+	if (n <= 0)
+		return -1;
+	k = (int)(queue % (uint32_t)n);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set) && k-- == 0)
+			return c;
+	return -1;
+}
+
+/* The two settings the kernel pairs with preferred busy polling
+ * (Documentation/networking/napi.rst): printed, never set by tern. */
+static void busy_poll_advice(const char *dev, uint32_t usecs, uint32_t budget)
+{
+	static const char *const knobs[] = { "napi_defer_hard_irqs", "gro_flush_timeout" };
+	char path[128], val[2][32];
+
+	for (int i = 0; i < 2; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/class/net/%s/%s", dev, knobs[i]);
+		f = fopen(path, "re");
+		snprintf(val[i], sizeof(val[i]), "?");
+		if (f && fgets(val[i], sizeof(val[i]), f))
+			val[i][strcspn(val[i], "\n")] = 0;
+		if (f)
+			fclose(f);
+	}
+	tern_log(TERN_LOG_INFO, "busy polling %u us, budget %u on %s: napi_defer_hard_irqs %s, "
+		 "gro_flush_timeout %s (the kernel's guide pairs it with both non-zero, e.g. 2 and "
+		 "200000, in /sys/class/net/%s/)", usecs, budget, dev, val[0], val[1], dev);
 }
 
 static int workers_start(struct tern_server *d)
@@ -237,8 +359,10 @@ static int workers_start(struct tern_server *d)
 	if (secrets_init(d))
 		return 1;
 	worker_conf(d);
+	if (a->busy_poll_us)
+		busy_poll_advice(a->dev, a->busy_poll_us, a->busy_poll_budget);
 	for (uint32_t i = 0; i < a->queues; i++) {
-		int cpu = a->ncpus ? a->cpus[i % (uint32_t)a->ncpus] : -1;
+		int cpu = a->ncpus ? a->cpus[i % (uint32_t)a->ncpus] : default_cpu(a->dev, i);
 
 		err = tern_worker__start(&d->workers[i], &d->conf, i, cpu, &what);
 		if (err) {
@@ -246,7 +370,7 @@ static int workers_start(struct tern_server *d)
 			return fail(q, what, err);
 		}
 		d->nworkers++;
-		report_mode(d, i);
+		report_mode(d, i, cpu);
 	}
 	return 0;
 }
@@ -409,10 +533,14 @@ int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 	d->args = *a;
 	d->app = app;
 	pthread_mutex_init(&d->reload_mu, NULL);
-	err = raise_memlock(a->queues, a->frames);
+	err = net_plan(d) ? -EINVAL : 0;
+	if (!err)
+		err = raise_memlock(d->args.queues, d->args.frames);
 	if (!err && xdp_setup(d))
 		err = -EIO;
 	if (!err && workers_start(d))
+		err = -EIO;
+	if (!err && d->args.queues < d->rx_queues && unserved_mark(d, true))
 		err = -EIO;
 	if (!err && services_add(d))
 		err = -EIO;
@@ -435,6 +563,34 @@ void tern_server__stop(struct tern_server *d, int abort)
 }
 
 /*
+ * The RX queue count changed under tern (ethtool -L): say what it means,
+ * once per change. Queues beyond the served ones reach the kernel, which
+ * resets their flows, unless --allow-unserved-queues marks them (new ones
+ * are marked too); fewer queues leave workers with nothing to read.
+ */
+static void watch_queues(struct tern_server *d)
+{
+	const struct tern_args *a = &d->args;
+	uint32_t n;
+
+	if (tern_netdev__rx_queues(a->dev, &n) || n == d->rx_queues)
+		return;
+	tern_log(TERN_LOG_ERR, "%s: RX queues changed from %u to %u (ethtool -L?)", a->dev,
+		 d->rx_queues, n);
+	d->rx_queues = n;
+	if (n > a->queues && a->allow_unserved)
+		unserved_mark(d, true);
+	if (n > a->queues)
+		tern_log(TERN_LOG_ERR, "%s: queues %u..%u are not served: %s; restart tern to "
+			 "serve them", a->dev, a->queues, n - 1,
+			 a->allow_unserved ? "their service frames are dropped"
+					   : "the kernel resets their service flows");
+	else if (n < a->queues)
+		tern_log(TERN_LOG_ERR, "%s: workers of queues %u..%u have nothing to read now; "
+			 "restart tern", a->dev, n, a->queues - 1);
+}
+
+/*
  * Once a second from tern_server__done(): with the interface deleted, or
  * the steering program detached or its pins removed (ternctl unload),
  * nothing can reach the workers any more. Say so and stop (abort: RSTs go
@@ -450,6 +606,7 @@ static void watch(struct tern_server *d)
 	if (d->stopping || now.tv_sec < d->next_watch)
 		return;
 	d->next_watch = now.tv_sec + 1;
+	watch_queues(d);
 	if (if_nametoindex(dev) != (unsigned int)d->ifindex) {
 		tern_log(TERN_LOG_ERR, "%s: the interface is gone: %s; stopping", dev,
 			 strerror(ENODEV));

@@ -16,7 +16,7 @@ void tern_server_config__init(struct tern_server_config *c)
 
 	tern_cfg__defaults(&d);
 	memset(c, 0, sizeof(*c));
-	c->queues = 1;
+	c->queues = 0; /* every RX queue of dev */
 	c->bpffs = "/sys/fs/bpf";
 	c->syncookies = d.syncookies;
 	c->backlog = d.backlog;
@@ -25,7 +25,7 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->rto_min_ms = d.rto_min_ms;
 	c->fin_timeout_s = d.fin_timeout_ms / 1000;
 	c->time_wait_s = d.time_wait_ms / 1000;
-	c->mss = d.mtu - 40;
+	c->mss = 0; /* from the MTU of dev */
 	c->frames = TERN_XSK_FRAMES;
 }
 
@@ -66,15 +66,17 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	memset(a, 0, sizeof(*a));
 	if (tern_xsk__geom(c->frames, &g))
 		return -EINVAL;
-	if (!c->dev || !c->nservices || !c->queues || c->queues > TERN_XDP_MAX_QUEUES ||
+	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
-	    c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)
+	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)))
 		return -EINVAL;
 	for (unsigned int i = 0; i < c->nservices; i++)
 		if (add_service(a, &c->services[i]))
 			return -EINVAL;
 	a->dev = c->dev;
 	a->queues = c->queues;
+	a->allow_unserved = c->allow_unserved_queues != 0;
+	a->mss = c->mss;
 	a->frames = c->frames;
 	a->bpffs = c->bpffs ? c->bpffs : "/sys/fs/bpf";
 	a->ctl = c->ctl;
@@ -88,7 +90,8 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->cfg.rto_min_ms = c->rto_min_ms;
 	a->cfg.fin_timeout_ms = c->fin_timeout_s * 1000;
 	a->cfg.time_wait_ms = c->time_wait_s * 1000;
-	a->cfg.mtu = (uint16_t)(c->mss + 40);
+	if (c->mss)
+		a->cfg.mtu = (uint16_t)(c->mss + 40);
 	a->lopts.keepalive_idle_s = c->keepalive_idle_s;
 	a->lopts.keepalive_intvl_s = c->keepalive_intvl_s;
 	a->lopts.keepalive_cnt = c->keepalive_cnt;

@@ -219,6 +219,9 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(w->out.tx ? 0 : -ENOMEM, "output array");
 	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->frames,
 			    what), *what);
+	if (w->conf->busy_poll_us)
+		STEP(tern_xsk__busy_poll(&w->x, w->conf->busy_poll_us, w->conf->busy_poll_budget),
+		     "set busy polling on the socket (SO_PREFER_BUSY_POLL, SO_BUSY_POLL)");
 	STEP(tern_worker__req_init(w), "request area");
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");

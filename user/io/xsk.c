@@ -158,10 +158,26 @@ void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserv
 			xsk_ring_prod__submit(&x->fill, n);
 		}
 	}
-	if (xsk_ring_prod__needs_wakeup(&x->fill)) {
+	if (x->busy_poll) { /* drives the queue's NAPI from this thread */
+		x->st.busy_polls++;
+		recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+	} else if (xsk_ring_prod__needs_wakeup(&x->fill)) {
 		x->st.fill_wakeups++;
 		recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 	}
+}
+
+/* Documentation/networking/af_xdp.rst, "Preferred busy polling". */
+int tern_xsk__busy_poll(struct tern_xsk *x, uint32_t usecs, uint32_t budget)
+{
+	int on = 1, us = (int)usecs, b = (int)budget;
+
+	if (setsockopt(x->fd, SOL_SOCKET, SO_PREFER_BUSY_POLL, &on, sizeof(on)) ||
+	    setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL, &us, sizeof(us)) ||
+	    setsockopt(x->fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &b, sizeof(b)))
+		return -errno;
+	x->busy_poll = true;
+	return 0;
 }
 
 void tern_xsk__drain_comp(struct tern_xsk *x, struct tern_frames *f)

@@ -58,6 +58,7 @@ struct tern_xsk_stats {
 	uint64_t kick_busy;       /* EBUSY: copy mode, the device dropped a frame */
 	uint64_t kick_errors;     /* any other error */
 	uint64_t fill_wakeups;    /* recvfrom() for a fill ring that needs it */
+	uint64_t busy_polls;      /* recvfrom() to busy-poll (--busy-poll) */
 	uint64_t comp_frames;     /* frames completed */
 };
 
@@ -72,6 +73,7 @@ struct tern_xsk {
 	struct xsk_ring_prod tx;
 	int fd;
 	bool zc;                  /* zero-copy bound */
+	bool busy_poll;           /* tern_xsk__busy_poll() set it up */
 	int zc_err;               /* auto mode: why zero-copy was not used */
 	struct tern_xsk_stats st;
 };
@@ -88,6 +90,14 @@ struct tern_xsk {
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
 		   uint32_t frames, const char **what);
 void tern_xsk__close(struct tern_xsk *x);
+
+/*
+ * SO_PREFER_BUSY_POLL, SO_BUSY_POLL = usecs and SO_BUSY_POLL_BUDGET =
+ * budget on the socket; from then on every refill calls recvfrom() to
+ * busy-poll the queue. 0 or -errno (-EPERM: raising them needs
+ * CAP_NET_ADMIN).
+ */
+int tern_xsk__busy_poll(struct tern_xsk *x, uint32_t usecs, uint32_t budget);
 
 /* Give free frames to the fill ring, keeping the kernel's share at most
  * g.fill_max and leaving `reserve` frames free for replies. */
