@@ -42,6 +42,7 @@ suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
 # Network suites: namespaces + veth + XDP + AF_XDP, root only.
 suite net-xdp tests/net/test_xdp.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
+suite net-queues tests/net/test_queues.sh "$build"
 suite net-http tests/net/test_http.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
 suite net-wire tests/net/test_wire.sh "$build"

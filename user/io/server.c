@@ -182,18 +182,21 @@ static int xdp_setup(struct tern_server *d)
 
 /*
  * --allow-unserved-queues: XDP drops service frames that arrive on queues
- * [queues, rx_queues) while queue 0's socket is in the xsks map, so they
+ * [queues, rx_queues) while queue 0's socket is in the xsks map (every
+ * other queue is unmarked, whatever an earlier run left), so they
  * never reach the kernel (which would reset them) while tern runs, and do
  * again once tern is gone, SIGKILL included (the kernel then removes the
  * socket from the map).
  */
 static int unserved_mark(struct tern_server *d, bool on)
 {
-	uint32_t top = d->rx_queues < TERN_XDP_MAX_QUEUES ? d->rx_queues : TERN_XDP_MAX_QUEUES;
 	int err = 0;
 
-	for (uint32_t q = d->args.queues; q < top && !err; q++)
-		err = tern_maps__set_unserved(&d->maps, q, on ? 0 : -1);
+	for (uint32_t q = 0; q < TERN_XDP_MAX_QUEUES && !err; q++) {
+		bool drop = on && q >= d->args.queues && q < d->rx_queues;
+
+		err = tern_maps__set_unserved(&d->maps, q, drop ? 0 : -1);
+	}
 	d->unserved_marked = on && !err;
 	return err ? fail("mark the unserved queues of", d->args.dev, err) : 0;
 }
@@ -540,7 +543,7 @@ int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 		err = -EIO;
 	if (!err && workers_start(d))
 		err = -EIO;
-	if (!err && d->args.queues < d->rx_queues && unserved_mark(d, true))
+	if (!err && unserved_mark(d, d->args.allow_unserved)) /* clears stale marks too */
 		err = -EIO;
 	if (!err && services_add(d))
 		err = -EIO;
