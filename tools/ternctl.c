@@ -503,15 +503,6 @@ static const struct option unload_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* status and stats */
-static const struct option show_opts[] = {
-	{ "dev", required_argument, NULL, 'd' },
-	{ "bpffs", required_argument, NULL, 'b' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 /* Options of the commands that take only --dev, --bpffs (and --json). */
 static int dev_parse(int argc, char **argv, struct common *co,
 		     const char *shortopts, const struct option *opts,
@@ -558,151 +549,6 @@ static int cmd_unload(int argc, char **argv)
 	}
 	printf("%s: %s detached\n", co.dev, TERN_XDP_PROG_NAME);
 	return 0;
-}
-
-/* ---- status ------------------------------------------------------------ */
-
-static const char status_help[] =
-	"usage: ternctl status --dev IFACE [--json] [--bpffs DIR]\n"
-	"Show whether tern's XDP program is attached to IFACE, how (mode,\n"
-	"libxdp dispatcher or single program), its services and counters.\n"
-	"  -d, --dev IFACE     interface\n"
-	"  -j, --json          JSON output\n"
-	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
-	"  -h, --help          this text\n";
-
-/* What status shows besides tern_status: from the pinned maps, if any. */
-struct status_maps {
-	bool ok;
-	int nsvc;
-	struct tern_svc_key svc[TERN_XDP_MAX_SERVICES];
-	struct counter_set counters;
-};
-
-static int read_status_maps(const struct common *co, struct status_maps *sm)
-{
-	struct tern_maps m;
-	int err;
-
-	err = tern_loader__open_maps(co->dev, co->bpffs, &m);
-	if (err)
-		return err;
-	sm->nsvc = tern_maps__list_services(&m, sm->svc, TERN_XDP_MAX_SERVICES);
-	err = sm->nsvc < 0 ? sm->nsvc :
-			     tern_maps__read_counters(&m, sm->counters.vals);
-	tern_maps__close(&m);
-	sm->counters.key = "counters";
-	xdp_set_names(&sm->counters);
-	if (sm->nsvc > TERN_XDP_MAX_SERVICES)
-		sm->nsvc = TERN_XDP_MAX_SERVICES;
-	sm->ok = !err;
-	return err;
-}
-
-static void json_prog(struct json *j, const char *key,
-		      const struct tern_prog_info *p, bool prio)
-{
-	j_open(j, key, '{');
-	j_str(j, "name", p->name);
-	j_u64(j, "id", p->id);
-	if (prio)
-		j_u64(j, "priority", p->prio);
-	j_close(j, '}');
-}
-
-static void status_json(const struct common *co, const struct tern_status *st,
-			const struct status_maps *sm)
-{
-	struct json j = { 0 };
-	char a[INET6_ADDRSTRLEN];
-	int i;
-
-	j_open(&j, NULL, '{');
-	j_str(&j, "dev", co->dev);
-	j_u64(&j, "ifindex", (uint64_t)st->ifindex);
-	j_bool(&j, "attached", st->attached);
-	j_bool(&j, "pinned", st->pinned);
-	j_str(&j, "mode", st->any_xdp ? tern_loader__mode_name(st->mode) : NULL);
-	j_bool(&j, "dispatcher", st->any_xdp && st->dispatcher);
-	if (st->any_xdp)
-		json_prog(&j, "main", &st->main, false);
-	j_open(&j, "programs", '[');
-	for (i = 0; i < st->nprogs; i++)
-		json_prog(&j, NULL, &st->progs[i], true);
-	j_close(&j, ']');
-	j_open(&j, "services", '[');
-	for (i = 0; sm->ok && i < sm->nsvc; i++) {
-		format_svc(&sm->svc[i], a, sizeof(a), false);
-		j_open(&j, NULL, '{');
-		j_str(&j, "addr", a);
-		j_u64(&j, "port", ntohs(sm->svc[i].port));
-		j_close(&j, '}');
-	}
-	j_close(&j, ']');
-	if (sm->ok)
-		print_set(&j, &sm->counters);
-	j_close(&j, '}');
-}
-
-static void status_text(const struct common *co, const struct tern_status *st,
-			const struct status_maps *sm)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	int i;
-
-	printf("%s (ifindex %d): %s %s", co->dev, st->ifindex,
-	       TERN_XDP_PROG_NAME, st->attached ? "attached" : "NOT attached");
-	if (st->any_xdp)
-		printf(", %s mode, %s", tern_loader__mode_name(st->mode),
-		       st->dispatcher ? "libxdp dispatcher" : "single program");
-	printf("%s\n", st->pinned ? "" : " (maps not pinned)");
-	if (st->any_xdp)
-		printf("xdp: %s id %u\n", st->main.name, st->main.id);
-	for (i = 0; i < st->nprogs; i++)
-		printf("  %-16s id %-6u priority %u\n", st->progs[i].name,
-		       st->progs[i].id, st->progs[i].prio);
-	if (!sm->ok)
-		return;
-	printf("services: %d\n", sm->nsvc);
-	for (i = 0; i < sm->nsvc; i++) {
-		format_svc(&sm->svc[i], buf, sizeof(buf), true);
-		printf("  %s\n", buf);
-	}
-	print_set(NULL, &sm->counters);
-}
-
-static int cmd_status(int argc, char **argv)
-{
-	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL, false };
-	struct status_maps *sm;
-	struct tern_status st;
-	int rc, err;
-
-	rc = dev_parse(argc, argv, &co, ":d:jb:h", show_opts, status_help);
-	if (rc || (rc = preflight(&co)))
-		return rc;
-	err = tern_loader__status(co.dev, co.bpffs, &st);
-	if (err) {
-		error(err, "status of %s", co.dev);
-		return EXIT_RUNTIME;
-	}
-	if (!st.attached && !st.pinned)
-		return not_loaded(&co, false);
-	sm = calloc(1, sizeof(*sm));
-	if (!sm) {
-		error(ENOMEM, "status");
-		return EXIT_RUNTIME;
-	}
-	err = st.pinned ? read_status_maps(&co, sm) : 0;
-	if (err)
-		error(err, "read maps pinned under %s/%s/%s", co.bpffs,
-		      TERN_XDP_PIN_DIR, co.dev);
-	else if (co.json)
-		status_json(&co, &st, sm);
-	else
-		status_text(&co, &st, sm);
-	free(sm);
-	return err ? EXIT_RUNTIME : 0;
 }
 
 /* ---- the control socket ------------------------------------------------ */
@@ -823,6 +669,253 @@ static void print_payload(const char *payload)
 	fputs(payload, stdout);
 	if (len && payload[len - 1] != '\n')
 		putchar('\n');
+}
+
+/* ---- status ------------------------------------------------------------ */
+
+static const char status_help[] =
+	"usage: ternctl status --dev IFACE [--json] [--bpffs DIR] [--ctl PATH]\n"
+	"Show whether tern's XDP program is attached to IFACE, how (mode,\n"
+	"libxdp dispatcher or single program), its services and counters, the\n"
+	"queues whose service frames it drops (--allow-unserved-queues), and,\n"
+	"when the daemon runs, how each queue is served (AF_XDP zero-copy or copy\n"
+	"mode, CPU, busy polling).\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          JSON output\n"
+	"  -b, --bpffs DIR     bpffs for pins and libxdp (default " TERN_LOADER_BPFFS ")\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static const struct option status_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "bpffs", required_argument, NULL, 'b' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What status shows besides tern_status: from the pinned maps, if any. */
+struct status_maps {
+	bool ok;
+	__u64 unserved;     /* bit per queue whose service frames XDP drops */
+	int nsvc;
+	struct tern_svc_key svc[TERN_XDP_MAX_SERVICES];
+	struct counter_set counters;
+};
+
+static int read_status_maps(const struct common *co, struct status_maps *sm)
+{
+	struct tern_maps m;
+	int err;
+
+	err = tern_loader__open_maps(co->dev, co->bpffs, &m);
+	if (err)
+		return err;
+	sm->nsvc = tern_maps__list_services(&m, sm->svc, TERN_XDP_MAX_SERVICES);
+	err = sm->nsvc < 0 ? sm->nsvc :
+			     tern_maps__read_counters(&m, sm->counters.vals);
+	if (!err)
+		err = tern_maps__read_unserved(&m, &sm->unserved);
+	tern_maps__close(&m);
+	sm->counters.key = "counters";
+	xdp_set_names(&sm->counters);
+	if (sm->nsvc > TERN_XDP_MAX_SERVICES)
+		sm->nsvc = TERN_XDP_MAX_SERVICES;
+	sm->ok = !err;
+	return err;
+}
+
+static void json_prog(struct json *j, const char *key,
+		      const struct tern_prog_info *p, bool prio)
+{
+	j_open(j, key, '{');
+	j_str(j, "name", p->name);
+	j_u64(j, "id", p->id);
+	if (prio)
+		j_u64(j, "priority", p->prio);
+	j_close(j, '}');
+}
+
+/* The daemon's view of each queue, from its stats reply. */
+struct status_daemon {
+	struct tern_json_doc d;
+	const struct tern_json_node *queues;
+	char *copy;
+};
+
+static bool status_daemon_read(const struct common *co, struct status_daemon *sd)
+{
+	struct ctl_reply r = { 0 };
+	const struct tern_json_node *root = NULL;
+
+	memset(sd, 0, sizeof(*sd));
+	if (!ctl_call(co, "stats", &r))
+		root = parse_reply(&r, "stats", "queues", &sd->d, &sd->copy);
+	sd->queues = root ? tern_json__get(&sd->d, root, "queues") : NULL;
+	ctl_free(&r);
+	return sd->queues != NULL;
+}
+
+static void status_daemon_free(struct status_daemon *sd)
+{
+	free(sd->d.n);
+	free(sd->copy);
+}
+
+static void status_daemon_json(struct json *j, const struct status_daemon *sd)
+{
+	const struct tern_json_node *q;
+
+	j_open(j, "daemon_queues", '[');
+	TERN_JSON_EACH(&sd->d, sd->queues, q) {
+		j_open(j, NULL, '{');
+		j_u64(j, "queue", tern_json__u(&sd->d, q, "queue"));
+		j_str(j, "af_xdp", tern_json__b(&sd->d, q, "zerocopy") ? "zero-copy" : "copy");
+		if (tern_json__get(&sd->d, q, "cpu"))
+			j_u64(j, "cpu", tern_json__u(&sd->d, q, "cpu"));
+		j_u64(j, "busy_poll_us", tern_json__u(&sd->d, q, "busy_poll_us"));
+		j_u64(j, "rx_frames", tern_json__u(&sd->d, q, "rx_frames"));
+		j_close(j, '}');
+	}
+	j_close(j, ']');
+}
+
+static void status_daemon_text(const struct status_daemon *sd)
+{
+	const struct tern_json_node *q;
+
+	TERN_JSON_EACH(&sd->d, sd->queues, q) {
+		uint64_t bp = tern_json__u(&sd->d, q, "busy_poll_us");
+
+		printf("queue %" PRIu64 ": AF_XDP %s mode", tern_json__u(&sd->d, q, "queue"),
+		       tern_json__b(&sd->d, q, "zerocopy") ? "zero-copy" : "copy");
+		if (tern_json__get(&sd->d, q, "cpu"))
+			printf(", CPU %" PRIu64, tern_json__u(&sd->d, q, "cpu"));
+		if (bp)
+			printf(", busy poll %" PRIu64 " us", bp);
+		printf(", rx %" PRIu64 "\n", tern_json__u(&sd->d, q, "rx_frames"));
+	}
+}
+
+static void status_json(const struct common *co, const struct tern_status *st,
+			const struct status_maps *sm, const struct status_daemon *daemon)
+{
+	struct json j = { 0 };
+	char a[INET6_ADDRSTRLEN];
+	int i;
+
+	j_open(&j, NULL, '{');
+	j_str(&j, "dev", co->dev);
+	j_u64(&j, "ifindex", (uint64_t)st->ifindex);
+	j_bool(&j, "attached", st->attached);
+	j_bool(&j, "pinned", st->pinned);
+	j_str(&j, "mode", st->any_xdp ? tern_loader__mode_name(st->mode) : NULL);
+	j_bool(&j, "dispatcher", st->any_xdp && st->dispatcher);
+	if (st->any_xdp)
+		json_prog(&j, "main", &st->main, false);
+	j_open(&j, "programs", '[');
+	for (i = 0; i < st->nprogs; i++)
+		json_prog(&j, NULL, &st->progs[i], true);
+	j_close(&j, ']');
+	j_open(&j, "services", '[');
+	for (i = 0; sm->ok && i < sm->nsvc; i++) {
+		format_svc(&sm->svc[i], a, sizeof(a), false);
+		j_open(&j, NULL, '{');
+		j_str(&j, "addr", a);
+		j_u64(&j, "port", ntohs(sm->svc[i].port));
+		j_close(&j, '}');
+	}
+	j_close(&j, ']');
+	j_open(&j, "unserved_queues", '[');
+	for (i = 0; sm->ok && i < TERN_XDP_MAX_QUEUES; i++)
+		if (sm->unserved >> i & 1)
+			j_u64(&j, NULL, (uint64_t)i);
+	j_close(&j, ']');
+	if (sm->ok)
+		print_set(&j, &sm->counters);
+	if (daemon)
+		status_daemon_json(&j, daemon);
+	j_close(&j, '}');
+}
+
+static void status_text(const struct common *co, const struct tern_status *st,
+			const struct status_maps *sm, const struct status_daemon *daemon)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	int i;
+
+	printf("%s (ifindex %d): %s %s", co->dev, st->ifindex,
+	       TERN_XDP_PROG_NAME, st->attached ? "attached" : "NOT attached");
+	if (st->any_xdp)
+		printf(", %s mode, %s", tern_loader__mode_name(st->mode),
+		       st->dispatcher ? "libxdp dispatcher" : "single program");
+	printf("%s\n", st->pinned ? "" : " (maps not pinned)");
+	if (st->any_xdp)
+		printf("xdp: %s id %u\n", st->main.name, st->main.id);
+	for (i = 0; i < st->nprogs; i++)
+		printf("  %-16s id %-6u priority %u\n", st->progs[i].name,
+		       st->progs[i].id, st->progs[i].prio);
+	if (!sm->ok)
+		return;
+	printf("services: %d\n", sm->nsvc);
+	for (i = 0; i < sm->nsvc; i++) {
+		format_svc(&sm->svc[i], buf, sizeof(buf), true);
+		printf("  %s\n", buf);
+	}
+	if (sm->unserved) {
+		printf("unserved queues (service frames dropped):");
+		for (i = 0; i < TERN_XDP_MAX_QUEUES; i++)
+			if (sm->unserved >> i & 1)
+				printf(" %d", i);
+		printf("\n");
+	}
+	if (daemon)
+		status_daemon_text(daemon);
+	else
+		printf("daemon: not answering on its control socket\n");
+	print_set(NULL, &sm->counters);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct common co = { "status", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(status_help) + sizeof(ctl_help_line)];
+	struct status_daemon sd;
+	struct status_maps *sm;
+	struct tern_status st;
+	bool have_daemon;
+	int rc, err;
+
+	snprintf(help, sizeof(help), status_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:jb:c:h", status_opts, help);
+	if (rc || (rc = preflight(&co)))
+		return rc;
+	err = tern_loader__status(co.dev, co.bpffs, &st);
+	if (err) {
+		error(err, "status of %s", co.dev);
+		return EXIT_RUNTIME;
+	}
+	if (!st.attached && !st.pinned)
+		return not_loaded(&co, false);
+	sm = calloc(1, sizeof(*sm));
+	if (!sm) {
+		error(ENOMEM, "status");
+		return EXIT_RUNTIME;
+	}
+	err = st.pinned ? read_status_maps(&co, sm) : 0;
+	have_daemon = !err && status_daemon_read(&co, &sd);
+	if (err)
+		error(err, "read maps pinned under %s/%s/%s", co.bpffs,
+		      TERN_XDP_PIN_DIR, co.dev);
+	else if (co.json)
+		status_json(&co, &st, sm, have_daemon ? &sd : NULL);
+	else
+		status_text(&co, &st, sm, have_daemon ? &sd : NULL);
+	if (have_daemon)
+		status_daemon_free(&sd);
+	free(sm);
+	return err ? EXIT_RUNTIME : 0;
 }
 
 /* ---- stats ------------------------------------------------------------- */

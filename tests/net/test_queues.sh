@@ -153,7 +153,7 @@ t_fewer_refused() {
 # With --allow-unserved-queues, the flows on queues 1..3 get nothing back
 # (not a RST) while tern runs, and the kernel's RST once tern is killed.
 t_unserved_dropped() {
-	local r ok to drop
+	local r ok to drop out
 
 	start --queues 1 --allow-unserved-queues || fail "tern did not start"
 	grep -q "queues 1..3 are not served" "$NET_TMP/tern.log" || fail "no warning"
@@ -168,6 +168,13 @@ t_unserved_dropped() {
 	# Each timed-out client sent its SYN at least twice (1 s RTO in 2 s).
 	[ "$drop" -ge "$to" ] || fail "XdpDropUnserved $drop < $to dropped clients"
 	[ "$(stat 's["xdp"]["XdpNoSocket"]')" = 0 ] || fail "XdpNoSocket moved"
+	out=$(in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" --ctl "$CTL")
+	grep -E '^(unserved|queue)' <<<"$out" | sed 's/^/    /'
+	grep -qx 'unserved queues (service frames dropped): 1 2 3' <<<"$out" ||
+		fail "status: unserved queues"
+	grep -qE '^queue 0: AF_XDP copy mode, CPU [0-9]+, rx [1-9]' <<<"$out" ||
+		fail "status: queue 0"
+	[ "$(grep -c '^queue ' <<<"$out")" = 1 ] || fail "status: one queue served"
 	kill -KILL "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc"
 	r=$(clients 16 2)

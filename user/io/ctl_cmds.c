@@ -83,10 +83,13 @@ static void put_queue(struct tern_out_buf *o, const struct tern_worker_stats *st
 {
 	const struct tern_frame_counts *f = &st->frames;
 
-	put(o, "{\"queue\": %u, \"frames\": {\"total\": %u, \"free\": %u, "
+	put(o, "{\"queue\": %u, \"busy_poll_us\": %u, ", st->queue, st->busy_poll_us);
+	if (st->cpu >= 0)
+		put(o, "\"cpu\": %d, ", st->cpu);
+	put(o, "\"frames\": {\"total\": %u, \"free\": %u, "
 	       "\"fill\": %u, \"rx\": %u, \"kept\": %u, \"tx\": %u, \"comp\": %u, \"bad\": %llu, "
 	       "\"ok\": %s}",
-	    st->queue, f->total, f->n[TERN_FS_FREE],
+	    f->total, f->n[TERN_FS_FREE],
 	    f->n[TERN_FS_FILL], f->n[TERN_FS_RX], f->n[TERN_FS_KEPT], f->n[TERN_FS_TX],
 	    f->n[TERN_FS_COMP], (unsigned long long)f->bad,
 	    tern_frames__check(f) ? "false" : "true");

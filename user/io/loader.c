@@ -639,6 +639,20 @@ int tern_maps__set_unserved(const struct tern_maps *m, __u32 queue, int anchor)
 	return bpf_map_update_elem(m->unserved_fd, &queue, &val, BPF_ANY) ? -errno : 0;
 }
 
+int tern_maps__read_unserved(const struct tern_maps *m, __u64 *mask)
+{
+	__u32 v;
+
+	*mask = 0;
+	for (__u32 q = 0; q < TERN_XDP_MAX_QUEUES; q++) {
+		if (bpf_map_lookup_elem(m->unserved_fd, &q, &v))
+			return -errno;
+		if (v)
+			*mask |= 1ull << q;
+	}
+	return 0;
+}
+
 static bool all_zero(const __u8 *b, size_t n)
 {
 	while (n--)

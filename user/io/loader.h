@@ -98,6 +98,8 @@ int tern_maps__read_counters(const struct tern_maps *m,
 /* Marks queue unserved (anchor >= 0: drop its service frames while the
  * socket of queue `anchor` is in the xsks map) or unmarks it (anchor < 0). */
 int tern_maps__set_unserved(const struct tern_maps *m, __u32 queue, int anchor);
+/* A bit per queue marked unserved (TERN_XDP_MAX_QUEUES is 64). */
+int tern_maps__read_unserved(const struct tern_maps *m, __u64 *mask);
 /* Binds (fd >= 0) or unbinds (fd < 0) an AF_XDP socket on a queue. */
 int tern_maps__set_xsk(const struct tern_maps *m, __u32 queue, int fd);
 

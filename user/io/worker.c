@@ -102,6 +102,8 @@ void tern_worker__publish(struct tern_worker *w)
 		w->conf->app->counters(w->app_ctx, p->app);
 	}
 	p->queue = w->queue;
+	p->cpu = w->cpu;
+	p->busy_poll_us = w->x.busy_poll ? w->conf->busy_poll_us : 0;
 	p->zc = w->x.zc;
 	p->draining = w->draining;
 	p->done = w->finished || w->err;

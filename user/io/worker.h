@@ -66,6 +66,8 @@ struct tern_worker_stats {
 	uint32_t nreqs;
 	uint32_t ntw;                     /* TIME-WAIT records */
 	uint32_t queue;
+	int32_t cpu;                      /* pinned to, or -1 */
+	uint32_t busy_poll_us;            /* --busy-poll in effect, 0: off */
 	bool zc;
 	bool draining;
 	bool done;
