@@ -2,6 +2,7 @@
 # tern — AF_XDP TCP terminator. `make help` lists the targets.
 
 PREFIX ?= /usr/local
+LIBTERN_VER := 0.1.0
 DESTDIR ?=
 # Sanitizer builds live apart so ASan and plain objects never mix.
 BUILD ?= build$(if $(filter 1,$(SANITIZE)),/san)
@@ -24,6 +25,12 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -I. -Iinclude -MMD -MP
+# tern's version and its libraries' (user/io/version.h: --version, build info)
+VERSION_DEFS := -DTERN_VERSION='"$(LIBTERN_VER)"' \
+	-DTERN_LIBXDP_VERSION='"$(shell pkg-config --modversion libxdp 2>/dev/null)"' \
+	-DTERN_LIBBPF_VERSION='"$(shell pkg-config --modversion libbpf 2>/dev/null)"' \
+	-DTERN_LIBURING_VERSION='"$(shell pkg-config --modversion liburing 2>/dev/null)"'
+CFLAGS += $(VERSION_DEFS)
 LDFLAGS ?=
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -65,6 +72,7 @@ XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -l
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
 TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o \
+	$(BUILD)/user/io/version.o \
 	$(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/tools/ternctl_json.o \
 	$(BUILD)/user/io/metrics_name.o
 
@@ -84,7 +92,6 @@ IO_OBJS := $(IO_SRCS:%.c=$(BUILD)/%.o)
 # libtern: core + applications + I/O, as a static archive and as a shared
 # library (its own -fPIC objects, exported symbols per user/libtern.map).
 LIBTERN_A := $(BUILD)/libtern.a
-LIBTERN_VER := 0.1.0
 LIBTERN_SO := $(BUILD)/libtern.so.$(LIBTERN_VER)
 LIB_SRCS := $(CORE_SRCS) $(APP_SRCS) $(IO_SRCS)
 PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)

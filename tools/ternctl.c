@@ -31,6 +31,7 @@
 #include "tools/ternctl_json.h"
 #include "user/io/ctl.h"
 #include "user/io/loader.h"
+#include "user/io/version.h"
 #include "user/io/metrics_name.h"
 
 #define EXIT_RUNTIME 1
@@ -1489,6 +1490,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "help") || !strcmp(argv[i], "--help") ||
 	    !strcmp(argv[i], "-h")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[i], "version") || !strcmp(argv[i], "--version") ||
+	    !strcmp(argv[i], "-V")) {
+		tern_version__print(stdout, "ternctl");
 		return 0;
 	}
 	opterr = 0;

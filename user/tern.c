@@ -66,6 +66,12 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	tern_log__open(args.log_syslog);
 	tern_log__set_level(args.log_level);
+	tern_log__route_libs();
+	if (args.check) {
+		r = tern_server__check_args(&args);
+		tern_conf__free(&args.conf);
+		return r;
+	}
 	/* Signals go to this thread's sigtimedwait; workers inherit the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);

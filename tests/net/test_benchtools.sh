@@ -88,10 +88,10 @@ check_sigterm() {
 check_args() {
 	local rc=0
 
-	"$FLOOD" --dev lo --dst 1.2.3.4 --port 0 --dst-mac 02:00:00:00:00:01 2>"$NET_TMP/e" || rc=$?
+	in_c "$FLOOD" --dev "$DEV_C" --dst 1.2.3.4 --port 0 --dst-mac 02:00:00:00:00:01 2>"$NET_TMP/e" || rc=$?
 	[ "$rc" = 2 ] && grep -q '^Error: --port 0' "$NET_TMP/e" || fail "--port 0: exit $rc"
 	rc=0
-	"$FLOOD" --dev lo --dst 1.2.3.4 --port 1 --dst-mac 02:00:00:00:00:01 --src-net 10.0.0.0/33 \
+	in_c "$FLOOD" --dev "$DEV_C" --dst 1.2.3.4 --port 1 --dst-mac 02:00:00:00:00:01 --src-net 10.0.0.0/33 \
 		2>"$NET_TMP/e" || rc=$?
 	[ "$rc" = 2 ] || fail "--src-net /33: exit $rc"
 	rc=0
@@ -99,7 +99,7 @@ check_args() {
 		2>"$NET_TMP/e" || rc=$?
 	[ "$rc" = 1 ] && grep -q '^Error: nosuchdev' "$NET_TMP/e" || fail "no device: exit $rc"
 	rc=0
-	"$REFLECT" --dev lo 2>/dev/null || rc=$?
+	in_s "$REFLECT" --dev "$DEV_S" 2>/dev/null || rc=$?
 	[ "$rc" = 2 ] || fail "reflector without --addr: exit $rc"
 }
 

@@ -189,47 +189,115 @@ EOF2
 
 # ---- checks that need no network ----------------------------------------------
 
-# expect_start_error LINE_REGEX ARGS...: tern exits 2 with that one error line.
+# expect_start_error LINE_REGEX ARGS...: tern exits 2 with that one error
+# line. It runs in the server namespace with --dev $DEV_S where it needs a
+# device: never on the machine's own interfaces.
 expect_start_error() {
 	local want=$1 rc=0 out
 
 	shift
-	out=$("$TERN" "$@" 2>&1 >/dev/null) || rc=$?
+	out=$(in_s "$TERN" "$@" 2>&1 >/dev/null) || rc=$?
 	echo "    exit $rc: $out"
 	[ "$rc" = 2 ] || fail "exit $rc, want 2"
 	[ "$(wc -l <<<"$out")" = 1 ] || fail "not one line"
 	grep -Eq "^$want\$" <<<"$out" || fail "want /$want/"
 }
 
+HELP='; see tern --help'
+
 t_conf_errors() {
 	local f=$NET_TMP/bad.conf
 
 	printf '# comment\naddr = 10.0.0.1\nfrobnicate = 3\n' >"$f"
-	expect_start_error "Error: $f:3: unknown key frobnicate: Invalid argument" --config "$f"
+	expect_start_error "Error: $f:3: frobnicate: unknown key$HELP" --config "$f"
 	printf 'addr = 10.0.0.1\nport = 80\n\nbacklog = 0\n' >"$f"
-	expect_start_error "Error: $f:4: --backlog 0 \\(1\\.\\.[0-9]+\\): Numerical result out of range" \
-		--config "$f" --dev lo
+	expect_start_error "Error: $f:4: --backlog 0: out of range 1\\.\\.[0-9]+$HELP" \
+		--config "$f" --dev "$DEV_S"
 	printf 'queues = 2\nqueues = 3\n' >"$f"
-	expect_start_error "Error: $f:2: key given twice queues: Invalid argument" --config "$f"
+	expect_start_error "Error: $f:2: queues: given twice$HELP" --config "$f"
 	printf 'port 80\n' >"$f"
 	expect_start_error "Error: $f:1: expected 'key = value'" --config "$f"
 	printf 'metrics-remote = maybe\n' >"$f"
-	expect_start_error "Error: $f:1: metrics-remote \\(yes or no\\) maybe: Invalid argument" --config "$f"
+	expect_start_error "Error: $f:1: metrics-remote maybe: not one of no, yes$HELP" --config "$f"
 	expect_start_error "Error: $NET_TMP/none.conf: No such file or directory" --config "$NET_TMP/none.conf"
 	# the command line overrides the file: a bad backlog in the file is never parsed
 	printf 'backlog = 0\n' >"$f"
-	expect_start_error "Error: --addr is required: Invalid argument" --config "$f" --backlog 5 --dev lo
+	expect_start_error "Error: --addr: required$HELP" --config "$f" --backlog 5 --dev "$DEV_S"
+	# an option of another application, from the file
+	printf 'addr = 10.0.0.1\nport = 80\nhttp-status = 404\n' >"$f"
+	expect_start_error "Error: --http-status: not an option of --app echo$HELP" --config "$f" \
+		--dev "$DEV_S"
 }
 
 t_flag_errors() {
-	expect_start_error "Error: --metrics: not a loopback address \\(--metrics-remote allows it\\) 10.1.2.3:9100: Operation not permitted" \
-		--dev lo --addr 10.1.2.3 --port 80 --metrics 10.1.2.3:9100
-	expect_start_error "Error: --metrics \\(ADDR:PORT, \\[ADDR6\\]:PORT\\) 127.0.0.1: Invalid argument" \
-		--dev lo --addr 10.1.2.3 --port 80 --metrics 127.0.0.1
-	expect_start_error "Error: --log-level \\(err, warn, info, debug\\) loud: Invalid argument" \
-		--dev lo --addr 10.1.2.3 --port 80 --log-level loud
-	expect_start_error "Error: --log syslog2: Invalid argument" \
-		--dev lo --addr 10.1.2.3 --port 80 --log syslog2
+	local base=(--dev "$DEV_S" --addr 10.1.2.3 --port 80)
+
+	expect_start_error "Error: --metrics 10.1.2.3:9100: not a loopback address \\(--metrics-remote allows it\\)$HELP" \
+		"${base[@]}" --metrics 10.1.2.3:9100
+	expect_start_error "Error: --metrics 127.0.0.1: not ADDR:PORT or \\[ADDR6\\]:PORT$HELP" \
+		"${base[@]}" --metrics 127.0.0.1
+	expect_start_error "Error: --log-level loud: not one of err, warn, info, debug$HELP" \
+		"${base[@]}" --log-level loud
+	expect_start_error "Error: --log syslog2: not one of stderr, syslog$HELP" "${base[@]}" --log syslog2
+	expect_start_error "Error: --app foo: not one of echo, discard, http, proxy$HELP" \
+		"${base[@]}" --app foo
+	expect_start_error "Error: --backend: not an option of --app http$HELP" "${base[@]}" \
+		--app http --backend 10.1.2.4:80
+	expect_start_error "Error: --rto-min 3x: unknown unit \\(ms, s, m, h\\)$HELP" "${base[@]}" \
+		--rto-min 3x
+	expect_start_error "Error: --fin-timeout 1500ms: not a whole number of seconds$HELP" \
+		"${base[@]}" --fin-timeout 1500ms
+	expect_start_error "Error: --proxy-buf 3k: out of range 4096\\.\\.[0-9]+ bytes$HELP" \
+		"${base[@]}" --app proxy --backend 10.1.2.4:80 --proxy-buf 3k
+}
+
+# Durations and sizes with units mean what a bare number in the option's
+# unit means: tern --check accepts both, and the daemon runs with them.
+t_units() {
+	local u=(--rto-min 250ms --user-timeout 2s --fin-timeout 1m --time-wait 30s
+		--keepalive 2m,10s,3)
+
+	in_s "$TERN" --check --dev "$DEV_S" --bpffs "$NET_BPFFS" --addr "$IP4_S" --port 80 \
+		"${u[@]}" || fail "--check with units"
+	in_s "$TERN" --check --dev "$DEV_S" --bpffs "$NET_BPFFS" --addr "$IP4_S" --port 80 \
+		--app proxy --backend 10.1.2.4:80 --proxy-buf 64k --health-interval 2s \
+		--backend-timeout 1500ms || fail "--check with proxy units"
+}
+
+# tern --check: exit 0 with the summary on a good configuration, 2 with the
+# reason on a bad one, and nothing attached either way.
+t_check() {
+	local out rc=0 f=$NET_TMP/check.conf
+
+	printf 'addr = %s\nport = 80\napp = http\nhttp-status = 204\n' "$IP4_S" >"$f"
+	out=$(in_s "$TERN" --check --config "$f" --dev "$DEV_S" --bpffs "$NET_BPFFS" 2>&1) ||
+		fail "exit $?: $out"
+	echo "    $out"
+	grep -q "^tern: configuration ok: $DEV_S: 2 of 2 RX queues, MTU 1500, AF_XDP copy mode, app http, 1 service(s)\$" <<<"$out" ||
+		fail "summary"
+	out=$(in_s "$TERN" --check --config "$f" --dev "$DEV_S" --bpffs "$NET_BPFFS" --queues 1 2>&1) ||
+		rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 2 ] && grep -q "^Error: --queues 1 leaves queue 1 of $DEV_S unserved" <<<"$out" ||
+		fail "--queues 1 not refused"
+	rc=0
+	out=$(in_s "$TERN" --check --config "$f" --dev nosuchdev0 --bpffs "$NET_BPFFS" 2>&1) || rc=$?
+	echo "    exit $rc: $out"
+	[ "$rc" = 2 ] && grep -q "^Error: --dev nosuchdev0: No such device" <<<"$out" ||
+		fail "missing device"
+	! ip -n "$NS_S" link show "$DEV_S" | grep -q xdp || fail "--check attached a program"
+	[ -z "$(ls "$NET_BPFFS")" ] || fail "--check pinned something: $(ls "$NET_BPFFS")"
+}
+
+t_version() {
+	local v
+
+	v=$("$TERN" --version) || fail "tern --version"
+	echo "    $v"
+	grep -Eq '^tern [0-9.]+ \(libxdp [0-9.]+, libbpf [0-9.]+ \[runtime v[0-9.]+\], liburing [0-9.]+\)$' <<<"$v" ||
+		fail "tern --version: $v"
+	[ "$("$TERN" -V)" = "$v" ] || fail "-V"
+	"$TERNCTL" --version | grep -Eq '^ternctl [0-9.]+ \(libxdp' || fail "ternctl --version"
 }
 
 # ---- with the daemon ------------------------------------------------------------
@@ -355,9 +423,17 @@ t_http_log_rate_limited() {
 	grep 'messages suppressed' "$NET_TMP/tern.log" | tail -1 | sed 's/^/    /'
 }
 
+opens() { tctl stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"]["mib"]["PassiveOpens"])'; }
+
 t_top() {
+	local o0
+
+	o0=$(opens)
 	conns 150 &
 	local cpid=$!
+	# top's rates cover the second after it starts: start it once the
+	# clients (a loaded machine may take a while to run them) are opening.
+	wait_until test "$(opens)" -gt "$o0" || fail "no client connected"
 	tctl top --count 2 >"$NET_TMP/top.txt" || fail "top"
 	wait "$cpid" || fail "clients"
 	sed 's/^/    /' "$NET_TMP/top.txt"
@@ -527,7 +603,10 @@ CTL=$NET_TMP/ctl.sock
 CONF=$NET_TMP/tern.conf
 
 t_run "configuration errors are FILE:LINE: message, exit 2" t_conf_errors
-t_run "flag errors: --metrics not loopback, --log, --log-level" t_flag_errors
+t_run "flag errors: the option, the value, why; see tern --help" t_flag_errors
+t_run "durations and sizes take units" t_units
+t_run "tern --check: summary or reason, exit 0/2, nothing attached" t_check
+t_run "tern --version, ternctl --version" t_version
 write_conf auto 64 info
 notify_listen
 NOTIFY_SOCKET=$NET_TMP/notify.sock tern_start --config "$CONF" || net_die "tern did not start from $CONF"

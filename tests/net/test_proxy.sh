@@ -589,12 +589,12 @@ t_options() {
 		"--backend 10.0.0.1:80 --defer-accept 0" "--backend [::1]80"; do
 		rc=0
 		# shellcheck disable=SC2086
-		out=$("$TERN" --dev lo --addr 10.0.0.1 --port 80 --app proxy $a 2>&1) || rc=$?
+		out=$(in_s "$TERN" --dev "$DEV_S" --addr 10.0.0.1 --port 80 --app proxy $a 2>&1) || rc=$?
 		[ "$rc" = 2 ] && [ "$(echo "$out" | grep -c '^Error: ')" = 1 ] ||
 			fail "'$a': exit $rc, '$out'"
 	done
 	rc=0
-	"$TERN" --dev lo --addr 10.0.0.1 --port 80 --backend 10.0.0.1:80 2>/dev/null || rc=$?
+	in_s "$TERN" --dev "$DEV_S" --addr 10.0.0.1 --port 80 --backend 10.0.0.1:80 2>/dev/null || rc=$?
 	[ "$rc" = 2 ] || fail "--backend without --app proxy: exit $rc"
 }
 

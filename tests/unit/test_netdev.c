@@ -62,6 +62,10 @@ TEST(test_netdev_fewer_queues_refused)
 	w.allow_unserved = true;
 	REQUIRE_EQ(plan(&nd, &w, &p, why), 0);
 	CHECK_EQ(p.queues, 1);
+	w.allow_unserved = false;
+	w.queues = 3;
+	CHECK_EQ(plan(&nd, &w, &p, why), -EINVAL);
+	CHECK(strstr(why, "--queues 3 leaves queue 3 of eth9 unserved"));
 }
 
 TEST(test_netdev_more_queues_refused)

@@ -58,6 +58,9 @@ void tern_log__rl(struct tern_log_rl *rl, int level, const char *fmt, ...)
 			tern_log__rl(&rl_site_, (level), __VA_ARGS__);         \
 	} while (0)
 
+/* libbpf's and libxdp's messages into this log at debug level (log_libs.c). */
+void tern_log__route_libs(void);
+
 /* Token bucket alone (unit tests): 1 if a message may go out at now_ns,
  * 0 if it is suppressed; *report gets the count suppressed before it. */
 int tern_log_rl__take(struct tern_log_rl *rl, uint64_t now_ns, uint32_t *report);

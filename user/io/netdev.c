@@ -356,13 +356,19 @@ static int plan_queues(const struct tern_netdev *nd, const struct tern_netdev_wa
 	if (w->queues > n)
 		return why_fail(why, cap, "--queues %u: %s has only %u RX queue%s (ethtool -l %s)",
 				w->queues, w->dev, n, n == 1 ? "" : "s", w->dev);
-	if (w->queues && w->queues < n && !w->allow_unserved)
-		return why_fail(why, cap, "--queues %u leaves queue%s %u..%u of %s unserved, "
-				"where the kernel would reset the service's flows: serve every "
-				"queue (no --queues), reduce them (ethtool -L %s combined %u), or "
-				"drop their service frames with --allow-unserved-queues",
-				w->queues, n - w->queues == 1 ? "" : "s", w->queues, n - 1, w->dev,
-				w->dev, w->queues);
+	if (w->queues && w->queues < n && !w->allow_unserved) {
+		char which[32];
+
+		if (n - w->queues == 1)
+			snprintf(which, sizeof(which), "queue %u", w->queues);
+		else
+			snprintf(which, sizeof(which), "queues %u..%u", w->queues, n - 1);
+		return why_fail(why, cap, "--queues %u leaves %s of %s unserved, where the "
+				"kernel would reset the service's flows: serve every queue (no "
+				"--queues), reduce them (ethtool -L %s combined %u), or drop "
+				"their service frames with --allow-unserved-queues",
+				w->queues, which, w->dev, w->dev, w->queues);
+	}
 	p->queues = w->queues ? w->queues : n;
 	return 0;
 }

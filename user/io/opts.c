@@ -4,6 +4,7 @@
  * are "Error: what: strerror" on stderr and the caller exits 2.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "user/io/ctl.h"
 #include "user/io/log.h"
+#include "user/io/version.h"
 
 #include "user/app/app.h"
 #include "opts.h"
@@ -29,7 +31,7 @@ enum {
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
-	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL,
+	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION,
 	OPT__END,
 };
 
@@ -73,6 +75,8 @@ static const struct option longopts[] = {
 	{ "health-rise", required_argument, NULL, OPT_HEALTH_RISE },
 	{ "health-fall", required_argument, NULL, OPT_HEALTH_FALL },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -87,6 +91,11 @@ void tern_args__usage(FILE *f, const char *prog)
 		"Usage: %s --dev IFACE --addr IP [--addr IP6 ...] --port PORT [--port PORT ...]\n"
 		"          [options]\n"
 		"Terminate TCP for every --addr x --port on IFACE with AF_XDP.\n"
+		"Durations take ms, s, m or h (a bare number is in the unit shown, MS or S);\n"
+		"sizes take k, m or g (KiB, MiB, GiB).\n"
+		"  --check                    check the options, the file and IFACE, attach\n"
+		"                             nothing, exit 0 (good) or 2 (see the error)\n"
+		"  -V, --version              tern's and its libraries' versions\n"
 		"  --app NAME                 application (echo, discard, http, proxy; default echo)\n"
 		"  --queues N                 serve queues 0..N-1 (default: every RX queue of\n"
 		"                             IFACE, max %u); fewer is refused unless:\n"
@@ -153,10 +162,24 @@ void tern_args__usage(FILE *f, const char *prog)
 static FILE *errf;
 static char where[300];
 
-static int fail(const char *what, const char *arg, int err)
+/*
+ * A usage error: "Error: [FILE:LINE: ]OPTION [VALUE]: why; see tern --help".
+ * It names the option and the value, and says what is wrong in words,
+ * never with an errno text (a file tern could not read is the exception:
+ * there the errno text is the reason).
+ */
+static int fail(const char *opt, const char *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(const char *opt, const char *arg, const char *fmt, ...)
 {
-	fprintf(errf, "Error: %s%s%s%s: %s\n", where, what, arg ? " " : "", arg ? arg : "",
-		strerror(err));
+	va_list ap;
+
+	fprintf(errf, "Error: %s%s%s%s: ", where, opt, arg ? " " : "", arg ? arg : "");
+	va_start(ap, fmt);
+	vfprintf(errf, fmt, ap);
+	va_end(ap);
+	fprintf(errf, "; see tern --help\n");
 	return -EINVAL;
 }
 
@@ -168,16 +191,13 @@ static int parse_u32(const char *what, const char *s, uint32_t min, uint32_t max
 	char *end;
 
 	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return fail(what, s, EINVAL);
+		return fail(what, s, "not a number");
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end)
-		return fail(what, s, EINVAL);
-	if (errno || v < min || v > max) {
-		fprintf(errf, "Error: %s%s %s (%u..%u): %s\n", where, what, s, min, max,
-			strerror(ERANGE));
-		return -EINVAL;
-	}
+		return fail(what, s, "not a number");
+	if (errno || v < min || v > max)
+		return fail(what, s, "out of range %u..%u", min, max);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -187,12 +207,12 @@ static int parse_addr(struct tern_args *a, const char *s)
 	int fam;
 
 	if (a->naddrs >= TERN_ARGS_MAX_ADDRS)
-		return fail("--addr: too many (max 16)", s, E2BIG);
+		return fail("--addr", s, "too many (at most %d)", TERN_ARGS_MAX_ADDRS);
 	if (tern_loader__parse_addr(s, a->addrs[a->naddrs].b, &fam) < 0)
-		return fail("--addr", s, EINVAL);
+		return fail("--addr", s, "not an IPv4 or IPv6 address");
 	for (int i = 0; i < a->naddrs; i++)
 		if (!memcmp(&a->addrs[i], &a->addrs[a->naddrs], sizeof(a->addrs[i])))
-			return fail("--addr: given twice", s, EEXIST);
+			return fail("--addr", s, "given twice");
 	a->families[a->naddrs++] = fam;
 	return 0;
 }
@@ -202,12 +222,12 @@ static int parse_port(struct tern_args *a, const char *s)
 	uint32_t v;
 
 	if (a->nports >= TERN_ARGS_MAX_PORTS)
-		return fail("--port: too many (max 16)", s, E2BIG);
+		return fail("--port", s, "too many (at most %d)", TERN_ARGS_MAX_PORTS);
 	if (parse_u32("--port", s, 1, 65535, &v))
 		return -EINVAL;
 	for (int i = 0; i < a->nports; i++)
 		if (a->ports[i] == v)
-			return fail("--port: given twice", s, EEXIST);
+			return fail("--port", s, "given twice");
 	a->ports[a->nports++] = (uint16_t)v;
 	return 0;
 }
@@ -227,7 +247,7 @@ static int parse_cpu_item(struct tern_args *a, char *item, const char *all)
 		return -EINVAL;
 	for (uint32_t c = lo; c <= hi; c++) {
 		if (a->ncpus >= TERN_ARGS_MAX_CPUS)
-			return fail("--cpus: list too long", all, E2BIG);
+			return fail("--cpus", all, "more than %d CPUs", TERN_ARGS_MAX_CPUS);
 		a->cpus[a->ncpus++] = (uint16_t)c;
 	}
 	return 0;
@@ -238,14 +258,14 @@ static int parse_cpus(struct tern_args *a, const char *s)
 	char buf[256], *save = NULL, *item;
 
 	if (strlen(s) >= sizeof(buf))
-		return fail("--cpus", s, ENAMETOOLONG);
+		return fail("--cpus", s, "too long");
 	strcpy(buf, s);
 	a->ncpus = 0;
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
 		if (parse_cpu_item(a, item, s))
 			return -EINVAL;
 	if (!a->ncpus)
-		return fail("--cpus", s, EINVAL);
+		return fail("--cpus", s, "not a CPU list (e.g. 0,2-3)");
 	return 0;
 }
 
@@ -255,7 +275,85 @@ static int parse_word(const char *what, const char *s, const char *const *names,
 	for (int i = 0; i < n; i++)
 		if (!strcmp(s, names[i]))
 			return i;
-	return fail(what, s, EINVAL);
+	fprintf(errf, "Error: %s%s %s: not one of", where, what, s);
+	for (int i = 0; i < n; i++)
+		fprintf(errf, "%s %s", i ? "," : "", names[i]);
+	fprintf(errf, "; see tern --help\n");
+	return -EINVAL;
+}
+
+/*
+ * A duration: digits, then an optional unit (ms, s, m, h); a bare number
+ * is in the option's own unit (unit_ms: 1 for milliseconds, 1000 for
+ * seconds). The result, in milliseconds, must lie in [min_ms, max_ms] and
+ * be a whole number of the option's unit.
+ */
+static int parse_duration(const char *what, const char *s, uint32_t unit_ms, uint64_t min_ms,
+			  uint64_t max_ms, uint32_t *out_ms)
+{
+	static const struct { const char *sfx; uint32_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	uint64_t scale = 0, ms;
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return fail(what, s, "not a duration (e.g. 500ms, 3s, 2m)");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*end)
+		scale = unit_ms;
+	for (size_t i = 0; *end && i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].sfx))
+			scale = units[i].ms;
+	if (!scale)
+		return fail(what, s, "unknown unit (ms, s, m, h)");
+	ms = v * scale;
+	if (errno || v > UINT32_MAX || ms < min_ms || ms > max_ms)
+		return fail(what, s, "out of range %llu..%llu%s", (unsigned long long)(min_ms / unit_ms),
+			    (unsigned long long)(max_ms / unit_ms), unit_ms == 1 ? "ms" : "s");
+	if (ms % unit_ms)
+		return fail(what, s, "not a whole number of seconds");
+	*out_ms = (uint32_t)ms;
+	return 0;
+}
+
+static int parse_secs_ms(const char *what, const char *s, uint32_t *ms)
+{
+	return parse_duration(what, s, 1000, 1000, 86400000, ms);
+}
+
+/* Seconds 1..max_s, as milliseconds. */
+static int parse_secs(const char *what, const char *s, uint32_t max_s, uint32_t *ms)
+{
+	return parse_duration(what, s, 1000, 1000, (uint64_t)max_s * 1000, ms);
+}
+
+static int parse_ms(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *ms)
+{
+	return parse_duration(what, s, 1, min, max, ms);
+}
+
+/* Bytes: digits, then an optional k, m or g (KiB, MiB, GiB). */
+static int parse_size(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return fail(what, s, "not a size (e.g. 65536, 64k, 4m)");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end && !end[1])
+		mult = *end == 'k' ? 1u << 10 : *end == 'm' ? 1u << 20 : *end == 'g' ? 1u << 30 : 0;
+	if (!mult || (*end && end[1]))
+		return fail(what, s, "unknown unit (k, m, g)");
+	if (errno || v > UINT32_MAX || v * mult < min || v * mult > max)
+		return fail(what, s, "out of range %u..%u bytes", min, max);
+	*out = (uint32_t)(v * mult);
+	return 0;
 }
 
 static int parse_keepalive(struct tern_args *a, const char *s)
@@ -265,23 +363,23 @@ static int parse_keepalive(struct tern_args *a, const char *s)
 	int n = 0;
 
 	if (strlen(s) >= sizeof(buf))
-		return fail("--keepalive", s, EINVAL);
+		return fail("--keepalive", s, "too long");
 	strcpy(buf, s);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (n == 3)
-			return fail("--keepalive (IDLE,INTVL,COUNT)", s, EINVAL);
+			return fail("--keepalive", s, "not IDLE,INTVL,COUNT");
 		p[n++] = t;
 	}
 	if (n != 3)
-		return fail("--keepalive (IDLE,INTVL,COUNT)", s, EINVAL);
+		return fail("--keepalive", s, "not IDLE,INTVL,COUNT");
 	/* Linux's bounds: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL 32767 s; the
 	 * core holds the count in a byte. */
-	if (parse_u32("--keepalive IDLE", p[0], 1, 32767, &v[0]) ||
-	    parse_u32("--keepalive INTVL", p[1], 1, 32767, &v[1]) ||
+	if (parse_secs("--keepalive IDLE", p[0], 32767, &v[0]) ||
+	    parse_secs("--keepalive INTVL", p[1], 32767, &v[1]) ||
 	    parse_u32("--keepalive COUNT", p[2], 1, 127, &v[2]))
 		return -EINVAL;
-	a->lopts.keepalive_idle_s = v[0];
-	a->lopts.keepalive_intvl_s = v[1];
+	a->lopts.keepalive_idle_s = v[0] / 1000;
+	a->lopts.keepalive_intvl_s = v[1] / 1000;
 	a->lopts.keepalive_cnt = v[2];
 	return 0;
 }
@@ -297,15 +395,6 @@ static int parse_small(const char *what, const char *s, uint32_t min, uint32_t m
 	return 0;
 }
 
-static int parse_secs_ms(const char *what, const char *s, uint32_t *ms)
-{
-	uint32_t v;
-
-	if (parse_u32(what, s, 1, 86400, &v))
-		return -EINVAL;
-	*ms = v * 1000u;
-	return 0;
-}
 
 static int parse_mss(struct tern_args *a, const char *s, uint32_t max_frame)
 {
@@ -326,7 +415,7 @@ static int parse_busy_poll(struct tern_args *a, const char *s)
 	char buf[32], *comma;
 
 	if (strlen(s) >= sizeof(buf))
-		return fail("--busy-poll (USECS[,BUDGET])", s, EINVAL);
+		return fail("--busy-poll", s, "not USECS[,BUDGET]");
 	strcpy(buf, s);
 	comma = strchr(buf, ',');
 	if (comma)
@@ -342,7 +431,7 @@ static int parse_frames(struct tern_args *a, const char *s)
 {
 	if (parse_u32("--frames", s, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, &a->frames))
 		return -EINVAL;
-	return a->frames & (a->frames - 1) ? fail("--frames: not a power of two", s, EINVAL) : 0;
+	return a->frames & (a->frames - 1) ? fail("--frames", s, "not a power of two") : 0;
 }
 
 static int parse_enum(struct tern_args *a, int opt, const char *s)
@@ -377,11 +466,11 @@ static int parse_http_body(struct tern_app_opts *o, const char *path)
 	size_t n;
 
 	if (!f)
-		return fail("--http-body", path, errno);
+		return fail("--http-body", path, "%s", strerror(errno));
 	buf = malloc(TERN_APP_HTTP_MAX_BODY + 1);
 	if (!buf) {
 		fclose(f);
-		return fail("--http-body", path, ENOMEM);
+		return fail("--http-body", path, "%s", strerror(ENOMEM));
 	}
 	n = fread(buf, 1, TERN_APP_HTTP_MAX_BODY + 1, f);
 	if (ferror(f)) {
@@ -389,14 +478,12 @@ static int parse_http_body(struct tern_app_opts *o, const char *path)
 
 		fclose(f);
 		free(buf);
-		return fail("--http-body", path, err);
+		return fail("--http-body", path, "%s", strerror(err));
 	}
 	fclose(f);
 	if (n > TERN_APP_HTTP_MAX_BODY) {
 		free(buf);
-		fprintf(errf, "Error: %s--http-body %s: larger than %u bytes: %s\n", where, path,
-			TERN_APP_HTTP_MAX_BODY, strerror(EFBIG));
-		return -EINVAL;
+		return fail("--http-body", path, "larger than %u bytes", TERN_APP_HTTP_MAX_BODY);
 	}
 	free((void *)o->http_body);
 	o->http_body = buf;
@@ -414,20 +501,20 @@ static int parse_http_header(struct tern_app_opts *o, const char *s)
 	size_t n;
 
 	if (o->http_nheaders >= TERN_APP_HTTP_MAX_HEADERS)
-		return fail("--http-header: too many (max 16)", s, E2BIG);
+		return fail("--http-header", s, "too many (at most %d)", TERN_APP_HTTP_MAX_HEADERS);
 	if (!colon || colon == s || strlen(s) > 1024)
-		return fail("--http-header (Name: value)", s, EINVAL);
+		return fail("--http-header", s, "not 'Name: value'");
 	for (const char *p = s; p < colon; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || strchr("!#$%&'*+-.^_`|~", *p)))
-			return fail("--http-header: bad name", s, EINVAL);
+			return fail("--http-header", s, "bad header name");
 	for (const char *p = colon + 1; *p; p++)
 		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
-			return fail("--http-header: control character (CR, LF) in value", s, EINVAL);
+			return fail("--http-header", s, "control character (CR, LF) in the value");
 	n = (size_t)(colon - s);
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (n == strlen(own[i]) && !strncasecmp(s, own[i], n))
-			return fail("--http-header: tern writes this header itself", s, EINVAL);
+			return fail("--http-header", s, "tern writes this header itself");
 	o->http_headers[o->http_nheaders++] = s;
 	return 0;
 }
@@ -435,9 +522,9 @@ static int parse_http_header(struct tern_app_opts *o, const char *s)
 static int parse_backend(struct tern_proxy_opts *o, const char *s)
 {
 	if (o->nbackends >= TERN_PROXY_MAX_BACKENDS)
-		return fail("--backend: too many (max 16)", s, E2BIG);
+		return fail("--backend", s, "too many (at most %d)", TERN_PROXY_MAX_BACKENDS);
 	if (tern_proxy__parse_backend(&o->backends[o->nbackends], s))
-		return fail("--backend (IP:PORT or [IP6]:PORT)", s, EINVAL);
+		return fail("--backend", s, "not IP:PORT or [IP6]:PORT");
 	o->nbackends++;
 	return 0;
 }
@@ -460,19 +547,19 @@ static int parse_proxy(struct tern_proxy_opts *o, int opt, const char *s)
 		o->balance = (uint8_t)(r < 0 ? 0 : r);
 		return r < 0 ? r : 0;
 	case OPT_PROXY_BUF:
-		if (parse_u32("--proxy-buf", s, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, &o->buf))
+		if (parse_size("--proxy-buf", s, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, &o->buf))
 			return -EINVAL;
-		return o->buf & (o->buf - 1) ? fail("--proxy-buf: not a power of two", s, EINVAL) : 0;
+		return o->buf & (o->buf - 1) ? fail("--proxy-buf", s, "not a power of two") : 0;
 	case OPT_BACKEND_TIMEOUT:
-		return parse_u32("--backend-timeout", s, 1, 600000, &o->connect_ms);
+		return parse_ms("--backend-timeout", s, 1, 600000, &o->connect_ms);
 	case OPT_DEFER_ACCEPT: return parse_secs_ms("--defer-accept", s, &o->defer_accept_ms);
 	case OPT_HEALTH_INTERVAL:
-		if (parse_u32("--health-interval", s, 0, 3600000, &v))
+		if (parse_ms("--health-interval", s, 0, 3600000, &v))
 			return -EINVAL;
 		o->health_interval_ms = v ? v : UINT32_MAX;
 		return 0;
 	case OPT_HEALTH_TIMEOUT:
-		return parse_u32("--health-timeout", s, 1, 600000, &o->health_timeout_ms);
+		return parse_ms("--health-timeout", s, 1, 600000, &o->health_timeout_ms);
 	case OPT_HEALTH_RISE: return parse_small("--health-rise", s, 1, 100, &o->health_rise);
 	default: return parse_small("--health-fall", s, 1, 100, &o->health_fall);
 	}
@@ -507,10 +594,10 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
 	case OPT_FRAMES: return parse_frames(a, s);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
-	case OPT_RTO_MIN: return parse_u32("--rto-min", s, 1, 120000, &c->rto_min_ms);
+	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
 	case OPT_USER_TIMEOUT:
-		return parse_u32("--user-timeout", s, 0, INT32_MAX, &a->lopts.user_timeout_ms);
+		return parse_ms("--user-timeout", s, 0, INT32_MAX, &a->lopts.user_timeout_ms);
 	case OPT_FIN_TIMEOUT: return parse_secs_ms("--fin-timeout", s, &c->fin_timeout_ms);
 	case OPT_TIME_WAIT: return parse_secs_ms("--time-wait", s, &c->time_wait_ms);
 	case OPT_MSS: return parse_mss(a, s, max_frame);
@@ -525,35 +612,67 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_LOG: return parse_log(a, s);
 	case OPT_LOG_LEVEL:
 		a->log_level = tern_log__parse_level(s);
-		return a->log_level < 0 ? fail("--log-level (err, warn, info, debug)", s, EINVAL) : 0;
+		return a->log_level < 0 ? fail("--log-level", s, "not one of err, warn, info, debug") : 0;
 	case OPT_METRICS: a->metrics = s; return 0;
 	case OPT_METRICS_REMOTE: a->metrics_remote = 1; return 0;
+	case OPT_CHECK: a->check = true; return 0;
 	default: return -EINVAL;
 	}
 }
 
+/* An option of one application given with another: the first one, or 0. */
+static int foreign_option(const struct tern_args *a)
+{
+	bool http = !strcmp(a->app_name, "http"), proxy = !strcmp(a->app_name, "proxy");
+
+	for (int opt = OPT_DEV; opt < OPT__END; opt++) {
+		bool is_http = opt >= OPT_HTTP_STATUS && opt <= OPT_HTTP_IDLE;
+		bool is_proxy = opt >= OPT_BACKEND && opt <= OPT_HEALTH_FALL;
+
+		if (!(a->set_mask >> (opt - OPT_DEV) & 1))
+			continue;
+		if ((is_http && !http) || (is_proxy && !proxy))
+			return opt;
+	}
+	return 0;
+}
+
+static const char *opt_name(int opt)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == opt)
+			return o->name;
+	return "?";
+}
+
 static int check_required(struct tern_args *a)
 {
-	if (!a->dev)
-		return fail("--dev is required", NULL, EINVAL);
-	if (!a->naddrs)
-		return fail("--addr is required", NULL, EINVAL);
-	if (!a->nports)
-		return fail("--port is required", NULL, EINVAL);
+	char name[64];
+	int opt;
+
 	if (!tern_app__find(a->app_name))
-		return fail("--app: no such application", a->app_name, ENOENT);
+		return fail("--app", a->app_name, "not one of echo, discard, http, proxy");
+	opt = foreign_option(a);
+	if (opt) {
+		snprintf(name, sizeof(name), "--%s", opt_name(opt));
+		return fail(name, NULL, "not an option of --app %s", a->app_name);
+	}
+	if (!a->dev)
+		return fail("--dev", NULL, "required");
+	if (!a->naddrs)
+		return fail("--addr", NULL, "required");
+	if (!a->nports)
+		return fail("--port", NULL, "required");
 	if (!strcmp(a->app_name, "proxy") && !a->app_opts.proxy.nbackends)
-		return fail("--app proxy needs --backend", NULL, EDESTADDRREQ);
-	if (strcmp(a->app_name, "proxy") && a->app_opts.proxy.nbackends)
-		return fail("--backend is for --app proxy", NULL, EINVAL);
+		return fail("--app proxy", NULL, "needs at least one --backend");
 	if (a->metrics) {
 		int r = tern_ctl__parse_http(a->metrics, a->metrics_remote, &a->metrics_addr);
 
 		if (r == -EPERM)
-			return fail("--metrics: not a loopback address (--metrics-remote allows it)",
-				    a->metrics, EPERM);
+			return fail("--metrics", a->metrics,
+				    "not a loopback address (--metrics-remote allows it)");
 		if (r)
-			return fail("--metrics (ADDR:PORT, [ADDR6]:PORT)", a->metrics, -r);
+			return fail("--metrics", a->metrics, "not ADDR:PORT or [ADDR6]:PORT");
 	}
 	return 0;
 }
@@ -601,10 +720,8 @@ static bool repeatable(int opt)
 static int parse_bool(const char *key, const char *s)
 {
 	static const char *const words[] = { "no", "yes" };
-	char what[64];
 
-	snprintf(what, sizeof(what), "%s (yes or no)", key);
-	return parse_word(what, s, words, 2);
+	return parse_word(key, s, words, 2);
 }
 
 /* One entry of the file, unless the command line set its key; *seen
@@ -617,13 +734,15 @@ static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uin
 	int opt, r;
 
 	snprintf(where, sizeof(where), "%s:%d: ", a->conf.path, e->line);
-	if (!o || o->val == OPT_CONFIG || o->val == OPT_HELP)
-		return fail("unknown key", e->key, EINVAL);
+	if (!o || o->val == OPT_CONFIG || o->val == OPT_HELP || o->val == OPT_CHECK ||
+	    o->val == OPT_VERSION)
+		return fail(e->key, NULL, "unknown key");
 	opt = o->val;
 	bit = 1ull << (opt - OPT_DEV);
 	if ((*seen & bit) && !repeatable(opt))
-		return fail("key given twice", e->key, EINVAL);
+		return fail(e->key, NULL, "given twice");
 	*seen |= bit;
+	a->set_mask |= bit;
 	if (a->cli_set & bit)
 		return 0;
 	if (o->has_arg == no_argument) {
@@ -667,19 +786,24 @@ int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max
 	a->argv = argv;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		if (opt == 'h' || opt == OPT_HELP) {
 			tern_args__usage(stdout, argv[0]);
 			return 1;
 		}
+		if (opt == 'V' || opt == OPT_VERSION) {
+			tern_version__print(stdout, "tern");
+			return 1;
+		}
 		if (opt == '?' || opt == ':')
-			return fail("unknown option or missing argument", argv[optind - 1], EINVAL);
+			return fail(argv[optind - 1], NULL, "unknown option or missing argument");
 		if (parse_one(a, opt, optarg, max_frame))
 			return -EINVAL;
 		a->cli_set |= 1ull << (opt - OPT_DEV);
+		a->set_mask |= 1ull << (opt - OPT_DEV);
 	}
 	if (optind < argc)
-		return fail("unexpected argument", argv[optind], EINVAL);
+		return fail(argv[optind], NULL, "unexpected argument");
 	if (a->config && parse_file(a, max_frame))
 		return -EINVAL;
 	if (check_required(a))

@@ -52,8 +52,10 @@ struct tern_args {
 	const char *config;        /* --config FILE, or NULL */
 	struct tern_conf conf;     /* its settings (the strings above may point in) */
 	uint64_t cli_set;          /* options given on the command line (bit per flag) */
+	uint64_t set_mask;         /* options given on the command line or in the file */
 	int argc;                  /* the command line, for a reload */
 	char **argv;
+	bool check;                /* --check: validate, attach nothing */
 	int log_level;             /* enum tern_log_level */
 	int log_syslog;
 	const char *metrics;       /* --metrics ADDR:PORT, or NULL */

@@ -523,6 +523,36 @@ static void print_ready(const struct tern_server *d)
 	tern_log(TERN_LOG_INFO, "%s", line);
 }
 
+/*
+ * tern --check: everything start would check before it changes anything
+ * (the bpffs, the XDP object, the interface against the options), and a
+ * one-line summary. 0, or 2 after the error line.
+ */
+int tern_server__check_args(const struct tern_args *a)
+{
+	struct tern_server *d = calloc(1, sizeof(*d));
+	char obj[PATH_MAX];
+	int err = d ? 0 : -ENOMEM;
+
+	if (!err) {
+		d->args = *a;
+		err = tern_loader__check_bpffs(a->bpffs);
+		if (err)
+			fail("--bpffs: not a bpffs mount", a->bpffs, err);
+	}
+	if (!err && (err = tern_loader__find_obj(NULL, obj, sizeof(obj))))
+		fail("the XDP object (tern.bpf.o, or $" TERN_LOADER_OBJ_ENV ")", NULL, err);
+	if (!err && net_plan(d))
+		err = -EINVAL;
+	if (!err)
+		tern_log(TERN_LOG_INFO, "configuration ok: %s: %u of %u RX queues, MTU %u, AF_XDP %s, "
+			 "app %s, %d service(s)", a->dev, d->args.queues, d->rx_queues,
+			 d->args.cfg.mtu, d->args.zerocopy == TERN_ZC_OFF ? "copy mode" :
+			 "zero-copy if the bind allows", a->app_name, a->naddrs * a->nports);
+	free(d);
+	return err ? 2 : 0;
+}
+
 /* Start from parsed daemon arguments (the daemon's path). */
 int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 			    const struct tern_app *app)

@@ -6,6 +6,9 @@
 #include "user/io/opts.h"
 #include "tern/server.h"
 
+/* tern --check: 0, or 2 after printing why the configuration cannot start. */
+int tern_server__check_args(const struct tern_args *a);
+
 int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 			    const struct tern_app *app);
 
