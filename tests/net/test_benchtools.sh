@@ -64,9 +64,13 @@ check_ack() {
 	out=$(flood --ack --count "$COUNT" --rate "$RATE")
 	echo "    flood: $out"
 	[ "$(kv "$out" acks)" = "$COUNT" ] || fail "ACKs sent"
-	wait_until test "$(python3 "$HELP" nconns "$CTL")" = "$COUNT" ||
+	wait_until nconns_is "$COUNT" ||
 		fail "tern holds $(python3 "$HELP" nconns "$CTL") connections, not $COUNT"
 }
+
+# (a function: wait_until re-runs it, where "$(...)" in its arguments would
+# be read once)
+nconns_is() { [ "$(python3 "$HELP" nconns "$CTL")" = "$1" ]; }
 
 check_sigterm() {
 	local pid rc=0

@@ -286,7 +286,7 @@ t_check() {
 	[ "$rc" = 2 ] && grep -q "^Error: --dev nosuchdev0: No such device" <<<"$out" ||
 		fail "missing device"
 	! ip -n "$NS_S" link show "$DEV_S" | grep -q xdp || fail "--check attached a program"
-	[ -z "$(ls "$NET_BPFFS")" ] || fail "--check pinned something: $(ls "$NET_BPFFS")"
+	[ ! -e "$NET_BPFFS/tern" ] || fail "--check pinned maps: $(ls -R "$NET_BPFFS/tern")"
 }
 
 t_version() {
@@ -424,6 +424,7 @@ t_http_log_rate_limited() {
 }
 
 opens() { tctl stats --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"]["mib"]["PassiveOpens"])'; }
+opened_since() { [ "$(opens)" -gt "$1" ]; }
 
 t_top() {
 	local o0
@@ -433,7 +434,7 @@ t_top() {
 	local cpid=$!
 	# top's rates cover the second after it starts: start it once the
 	# clients (a loaded machine may take a while to run them) are opening.
-	wait_until test "$(opens)" -gt "$o0" || fail "no client connected"
+	wait_until opened_since "$o0" || fail "no client connected: PassiveOpens $o0 -> $(opens)"
 	tctl top --count 2 >"$NET_TMP/top.txt" || fail "top"
 	wait "$cpid" || fail "clients"
 	sed 's/^/    /' "$NET_TMP/top.txt"
