@@ -321,6 +321,11 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 void tern_conn_ack_now(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		       struct tern_out *out);
 
+/* sendq.c: the send queue, addressed by offset from SND.UNA. */
+const uint8_t *tern_conn_sq_at(const struct tern_stack *s, const struct tern_conn *c, uint32_t off,
+				uint32_t *avail);
+void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n);
+
 /* output.c: sending, acknowledgments of our data, retransmission. */
 void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
