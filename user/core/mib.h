@@ -35,6 +35,8 @@
 	X(TCPSynRetrans)          /* SYN-ACK retransmissions */                \
 	X(TCPTimeouts)            /* retransmission timer expiries */          \
 	X(TCPFastRetrans)         /* NewReno fast retransmits */               \
+	X(TCPRenoRecovery)        /* fast recoveries entered (no SACK used) */ \
+	X(TCPCwndClamped)         /* tern: cwnd held at cfg.cwnd_clamp */      \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \

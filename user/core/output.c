@@ -1,37 +1,13 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Send side of a connection: segmentation of the send queue (sendq.c)
- * within the peer's MSS, its window and our congestion window, what an ACK of our data does (RTT per
- * RFC 6298, slow start and congestion avoidance per RFC 5681, NewReno fast
- * retransmit and recovery per RFC 6582), the retransmission timeout with
- * exponential backoff, and zero-window probes. Retransmission is go-back-N
- * from SND.UNA: snd_nxt rewinds, snd_max remembers the highest sequence sent.
+ * within the peer's MSS, its window and the congestion window (cc.h), the
+ * retransmission timeout with exponential backoff (rtt.c computes it), and
+ * zero-window probes. ACKs of our data are ack.c's. Retransmission after
+ * an RTO is go-back-N from SND.UNA: snd_nxt rewinds, snd_max remembers the
+ * highest sequence sent.
  */
 #include "stack.h"
-
-#define RTO_MAX_MS (TERN_RTO_MAX_NS / TERN_NSEC_PER_MSEC)
-
-static uint32_t rto_backed_off(const struct tern_conn *c)
-{
-	uint64_t rto = (uint64_t)c->rto_ms << c->backoff;
-
-	return rto < RTO_MAX_MS ? (uint32_t)rto : (uint32_t)RTO_MAX_MS;
-}
-
-/* The retransmission timeout to arm now: backed off, and never past the
- * user timeout (tcp_clamp_rto_to_user_timeout). */
-static uint32_t rto_arm(const struct tern_stack *s, const struct tern_conn *c, uint64_t now)
-{
-	const struct tern_listener *l = tern_conn_listener(s, c);
-	uint32_t rto = rto_backed_off(c), ut = l ? l->opts.user_timeout_ms : 0;
-	uint32_t elapsed = tern_ms(now) - c->una_since;
-
-	if (!ut || c->snd_una == c->snd_max)
-		return rto;
-	if (elapsed >= ut)
-		return 1;
-	return ut - elapsed < rto ? ut - elapsed : rto;
-}
 
 static uint32_t flight(const struct tern_conn *c)
 {
@@ -121,76 +97,9 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	return 1;
 }
 
-void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-		      struct tern_out *out)
-{
-	uint32_t sent_from = c->snd_max;
-
-	if (c->state == TERN_SYN_SENT || c->state == TERN_TIME_WAIT)
-		return;
-	while (send_one(s, c, now, out)) {
-		if (tern_seq_gt(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
-	}
-	if (c->snd_max != sent_from && sent_from == c->snd_una)
-		c->una_since = tern_ms(now);
-	if (c->snd_una != c->snd_max) {
-		if (!c->rto_at)
-			c->rto_at = tern_deadline(now, rto_arm(s, c, now));
-	} else if ((c->sq_bytes || ((c->flags & TERN_CF_FIN_QUEUED) &&
-				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
-		/* Something to send, nothing in flight: the window is shut. */
-		c->flags |= TERN_CF_PROBING;
-		c->rto_at = tern_deadline(now, rto_arm(s, c, now));
-	}
-}
-
-/* A sample that does not fit in microseconds is no sample (as Linux's
- * tcp_rtt_tsopt_us): a TSecr from the future or made up by the peer, or a
- * timed segment from long ago. */
-#define RTT_MAX_MS (INT32_MAX / 1000)
-
-/* RFC 6298 2.2-2.4 with Linux's fixed point: srtt_us is 8 x SRTT. */
-static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint32_t ms)
-{
-	int32_t m, err;
-	uint32_t rto;
-
-	if (ms >= RTT_MAX_MS)
-		return;
-	c->backoff = 0; /* RFC 6298 5.7 / Karn: only a valid sample undoes it */
-	m = (int32_t)(ms ? ms : 1) * 1000;
-
-	if (!c->srtt_us) {
-		c->srtt_us = (uint32_t)m << 3;
-		c->rttvar_us = (uint32_t)m / 2;
-	} else {
-		err = m - (int32_t)(c->srtt_us >> 3);
-		c->srtt_us += err;
-		/* RTTVAR = 3/4 RTTVAR + 1/4 |err|, kept non-negative */
-		c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + (uint32_t)(err < 0 ? -err : err) / 4;
-	}
-	rto = ((c->srtt_us >> 3) + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000)) / 1000;
-	c->rto_ms = rto < s->cfg.rto_min_ms ? s->cfg.rto_min_ms
-		    : rto > RTO_MAX_MS ? (uint32_t)RTO_MAX_MS : rto;
-}
-
-static void rtt_on_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		       uint64_t now)
-{
-	if ((c->optf & TERN_NEG_TS) && (seg->opt.present & TERN_OPT_TS) && seg->opt.tsecr) {
-		rtt_sample(s, c, tern_ms(now) - (seg->opt.tsecr - c->ts_off));
-		return;
-	}
-	if ((c->flags & TERN_CF_RTT) && tern_seq_gt(seg->ack, c->rtt_seq)) {
-		c->flags &= ~TERN_CF_RTT;
-		rtt_sample(s, c, tern_ms(now) - c->rtt_ms);
-	}
-}
-
 /* Retransmit the first unacknowledged segment (fast retransmit). */
-static void retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-			    struct tern_out *out)
+void tern_conn_retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			       struct tern_out *out)
 {
 	uint32_t nxt = c->snd_nxt, cwnd = c->cwnd;
 
@@ -202,99 +111,39 @@ static void retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t 
 		c->snd_nxt = nxt;
 }
 
-/* RFC 5681 3.1 / RFC 6582 3.2 step 3 for a cumulative ACK of `acked`. */
-static void cc_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
+/* tcp_write_xmit()'s is_cwnd_limited: data waits and the congestion
+ * window, not the peer's, leaves no room for another full segment. */
+static int cwnd_limited(const struct tern_conn *c)
+{
+	return tern_seq_lt(c->snd_nxt, data_end(c)) && c->cwnd <= c->snd_wnd &&
+	       (uint64_t)flight(c) + c->mss > c->cwnd;
+}
+
+void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out)
 {
-	if (c->flags & TERN_CF_RECOVERY) {
-		if (tern_seq_ge(c->snd_una, c->recover)) {
-			c->flags &= ~TERN_CF_RECOVERY; /* full ACK */
-			c->cwnd = min32(c->ssthresh, flight(c) + c->mss);
-			return;
-		}
-		retransmit_head(s, c, now, out); /* partial ACK */
-		c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
+	uint32_t sent_from = c->snd_max, nxt_from = c->snd_nxt;
+
+	if (c->state == TERN_SYN_SENT || c->state == TERN_TIME_WAIT)
 		return;
+	if (c->snd_una == c->snd_max && tern_seq_lt(c->snd_nxt, data_end(c)))
+		tern_cc__before_send(s, c, tern_ms(now));
+	while (send_one(s, c, now, out)) {
+		if (tern_seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
 	}
-	if (c->cwnd < c->ssthresh)
-		c->cwnd += min32(acked, c->mss);
-	else
-		c->cwnd += c->mss * c->mss / c->cwnd ? c->mss * c->mss / c->cwnd : 1;
-}
-
-/* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK. */
-static void cc_on_dupack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
-			 struct tern_out *out)
-{
-	if (c->dupacks < UINT8_MAX)
-		c->dupacks++;
-	if (c->flags & TERN_CF_RECOVERY) {
-		c->cwnd += c->mss;
-		return;
-	}
-	if (c->dupacks != 3 || !tern_seq_gt(c->snd_una, c->recover))
-		return;
-	c->ssthresh = flight(c) / 2 > 2u * c->mss ? flight(c) / 2 : 2u * c->mss;
-	c->recover = c->snd_max;
-	c->flags |= TERN_CF_RECOVERY;
-	c->flags &= ~TERN_CF_RTT;
-	TERN_MIB_INC(s, TCPFastRetrans);
-	retransmit_head(s, c, now, out);
-	c->cwnd = c->ssthresh + 3u * c->mss;
-}
-
-static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out)
-{
-	uint32_t acked = seg->ack - c->snd_una, data = acked;
-	int fin_acked = 0;
-
-	if ((c->flags & TERN_CF_FIN_SENT) && tern_seq_gt(seg->ack, data_end(c))) {
-		fin_acked = 1;
-		data = data_end(c) - c->snd_una;
-	}
-	rtt_on_ack(s, c, seg, now);
-	tern_conn_sq_consume(s, c, data);
-	c->snd_una = seg->ack;
-	if (tern_seq_lt(c->snd_nxt, c->snd_una))
-		c->snd_nxt = c->snd_una;
-	c->bytes_acked = c->bytes_acked + acked < c->bytes_acked ? UINT32_MAX
-								: c->bytes_acked + acked;
-	c->retries = 0;
-	c->dupacks = 0;
-	c->una_since = tern_ms(now);
-	c->rto_at = c->snd_una == c->snd_max ? 0 : tern_deadline(now, rto_arm(s, c, now));
-	cc_on_ack(s, c, acked, now, out);
-	if (data && s->ops && s->ops->acked)
-		s->ops->acked(s->app_ctx, c, data);
-	if (fin_acked && c->in_use)
-		tern_conn_fin_acked(s, c, now);
-}
-
-/* The peer's ACK field, once the segment is acceptable: new data
- * acknowledged, or a duplicate ACK (RFC 5681 2), or nothing. */
-void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     int win_changed, uint64_t now, struct tern_out *out)
-{
-	if (c->flags & TERN_CF_PROBING) {
-		c->retries = 0; /* the peer answers: keep probing (tcp_ack) */
-		if (c->snd_wnd) {
-			/* tcp_ack_probe(): the window opened; the RTO takes over */
-			c->flags &= ~TERN_CF_PROBING;
-			c->backoff = 0;
-			c->rto_at = 0;
-		}
-	}
-	if (tern_seq_gt(seg->ack, c->snd_una)) {
-		new_ack(s, c, seg, now, out);
-	} else if (seg->ack == c->snd_una && c->snd_una != c->snd_max && !seg->len &&
-		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
-		cc_on_dupack(s, c, now, out);
-	}
-	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) && c->sq_bytes < s->cfg.snd_buf) {
-		c->flags &= ~TERN_CF_WANT_WRITE;
-		if (s->ops && s->ops->writable)
-			s->ops->writable(s->app_ctx, c);
+	if (c->snd_nxt != nxt_from || cwnd_limited(c))
+		tern_cc__after_send(s, c, cwnd_limited(c), tern_ms(now));
+	if (c->snd_max != sent_from && sent_from == c->snd_una)
+		c->una_since = tern_ms(now);
+	if (c->snd_una != c->snd_max) {
+		if (!c->rto_at)
+			c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	} else if ((c->sq_bytes || ((c->flags & TERN_CF_FIN_QUEUED) &&
+				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
+		/* Something to send, nothing in flight: the window is shut. */
+		c->flags |= TERN_CF_PROBING;
+		c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	}
 }
 
@@ -326,7 +175,7 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 	c->retries++;
 	if (c->backoff < 31)
 		c->backoff++;
-	c->rto_at = tern_deadline(now, rto_arm(s, c, now));
+	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 }
 
 /* The retransmission (or probe) timer expired. */
@@ -346,8 +195,11 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 		return probe(s, c, now, out);
 	}
 	TERN_MIB_INC(s, TCPTimeouts);
+	/* tcp_enter_loss(): ssthresh is taken once per loss episode, not
+	 * again on the backed-off timeouts that follow, nor in recovery. */
+	if (!c->retries && !(c->flags & TERN_CF_RECOVERY))
+		tern_cc__on_loss(s, c, TERN_CC_LOSS_RTO);
 	c->retries++;
-	c->ssthresh = flight(c) / 2 > 2u * c->mss ? flight(c) / 2 : 2u * c->mss;
 	c->cwnd = c->mss; /* loss window, RFC 5681 3.1 */
 	c->recover = c->snd_max;
 	c->flags &= ~(TERN_CF_RECOVERY | TERN_CF_RTT);
@@ -356,5 +208,5 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 		c->backoff++;
 	c->snd_nxt = c->snd_una;
 	tern_conn_output(s, c, now, out);
-	c->rto_at = tern_deadline(now, rto_arm(s, c, now));
+	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 }
