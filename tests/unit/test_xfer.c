@@ -53,11 +53,23 @@ static void fill(void)
 		rbuf[i] = (uint8_t)(i * 13 + 5);
 }
 
+static void (*xf_tweak)(struct tern_cfg *);
+
+/* The timer rules here are the RTO's: tail loss probes (test_sack.c),
+ * which would fire first, are off. */
+static void no_probes(struct tern_cfg *c)
+{
+	c->loss_probes = 0;
+	if (xf_tweak)
+		xf_tweak(c);
+}
+
 static void h_reset(void (*tweak)(struct tern_cfg *))
 {
 	if (hh.mem)
 		h_free(&hh);
-	h_init(&hh, tweak);
+	xf_tweak = tweak;
+	h_init(&hh, no_probes);
 	fill();
 }
 
@@ -777,6 +789,7 @@ TEST(test_estab_xfer_newreno)
 	uint32_t s1;
 
 	REQUIRE(xf_open_iss(&e, tw_reno, 0x20000000u));
+	e.c->optf &= ~TERN_NEG_SACK; /* NewReno is the recovery of peers without SACK */
 	e.win = 4000;
 	ack(&e, e.una0);
 	REQUIRE_EQ(h_send(e.h, sbuf, 11 * MSS), (int)(11 * MSS));

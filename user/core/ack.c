@@ -32,11 +32,18 @@ static void recovery_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t 
 	c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
 }
 
-/* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK. */
-static void on_dupack(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
+/* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK; with SACK
+ * the scoreboard decides (sack.c). */
+static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		      uint64_t now, struct tern_out *out)
 {
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
+	if (tern_conn_sack_on(c)) {
+		tern_sack_input(s, c, seg);
+		tern_sack_acked(s, c, 0, now, out);
+		return;
+	}
 	if (c->flags & TERN_CF_RECOVERY) {
 		c->cwnd += c->mss;
 		return;
@@ -74,10 +81,16 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	c->dupacks = 0;
 	c->una_since = tern_ms(now);
 	c->rto_at = c->snd_una == c->snd_max ? 0 : tern_deadline(now, tern_conn_rto_arm(s, c, now));
-	if (c->flags & TERN_CF_RECOVERY)
+	tern_conn_xmit(s, c)->pto = 0;
+	if (tern_conn_sack_on(c)) {
+		tern_sack_input(s, c, seg);
+		tern_sack_acked(s, c, acked, now, out);
+		tern_sack_schedule_probe(s, c, now);
+	} else if (c->flags & TERN_CF_RECOVERY) {
 		recovery_on_ack(s, c, acked, now, out);
-	else
+	} else {
 		tern_cc__on_ack(s, c, acked, tern_ms(now));
+	}
 	if (data && s->ops && s->ops->acked)
 		s->ops->acked(s->app_ctx, c, data);
 	if (fin_acked && c->in_use)
@@ -96,13 +109,17 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 			c->flags &= ~TERN_CF_PROBING;
 			c->backoff = 0;
 			c->rto_at = 0;
+			tern_conn_xmit(s, c)->pto = 0;
 		}
 	}
 	if (tern_seq_gt(seg->ack, c->snd_una)) {
 		new_ack(s, c, seg, now, out);
 	} else if (seg->ack == c->snd_una && c->snd_una != c->snd_max && !seg->len &&
 		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
-		on_dupack(s, c, now, out);
+		on_dupack(s, c, seg, now, out);
+	} else if (tern_conn_sack_on(c) && seg->ack == c->snd_una && c->snd_una != c->snd_max) {
+		tern_sack_input(s, c, seg); /* SACK blocks on data or a window update */
+		tern_sack_acked(s, c, 0, now, out);
 	}
 	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) && c->sq_bytes < s->cfg.snd_buf) {
 		c->flags &= ~TERN_CF_WANT_WRITE;

@@ -96,6 +96,7 @@ void tern_cc__init(struct tern_stack *s, struct tern_conn *c, uint32_t now_ms)
 	x->max_flight = 0;
 	x->cwnd_usage_seq = c->snd_max;
 	x->lsnd_ms = now_ms;
+	tern_sack_reset(x);
 	c->cwnd = INIT_CWND_SEGS * c->mss;
 	c->ssthresh = UINT32_MAX;
 	s->cc->init(c, x->cc);

@@ -97,6 +97,56 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	return 1;
 }
 
+uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_t seq,
+			      uint32_t max, uint64_t now, struct tern_out *out)
+{
+	uint32_t end = data_end(c), avail, len;
+	const uint8_t *p;
+
+	if (!tern_seq_lt(seq, end) || tern_seq_lt(seq, c->snd_una))
+		return 0;
+	p = tern_conn_sq_at(s, c, seq - c->snd_una, &avail);
+	len = min32(min32(max, current_mss(c)), min32(avail, end - seq));
+	if (!len || !tern_emit_conn_seg(s, c, seq, TERN_TH_ACK | (seq + len == end ? TERN_TH_PSH : 0),
+					p, len, now, out))
+		return 0;
+	if (tern_seq_lt(seq, c->snd_max))
+		TERN_MIB_INC(s, RetransSegs);
+	return len;
+}
+
+int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out)
+{
+	uint32_t cwnd = c->cwnd;
+	int sent;
+
+	c->snd_nxt = c->snd_max;
+	c->cwnd = flight(c) + c->mss; /* let exactly one segment out */
+	sent = send_one(s, c, now, out);
+	c->cwnd = cwnd;
+	if (tern_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+	return sent;
+}
+
+/* Our FIN again, at the end of the data (a loss probe's). */
+int tern_conn_send_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out)
+{
+	if (!(c->flags & TERN_CF_FIN_SENT) ||
+	    !tern_emit_conn_seg(s, c, data_end(c), TERN_TH_FIN | TERN_TH_ACK, NULL, 0, now, out))
+		return 0;
+	TERN_MIB_INC(s, RetransSegs);
+	return 1;
+}
+
+static void arm_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now)
+{
+	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	tern_conn_xmit(s, c)->pto = 0;
+}
+
 /* Retransmit the first unacknowledged segment (fast retransmit). */
 void tern_conn_retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			       struct tern_out *out)
@@ -128,9 +178,14 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		return;
 	if (c->snd_una == c->snd_max && tern_seq_lt(c->snd_nxt, data_end(c)))
 		tern_cc__before_send(s, c, tern_ms(now));
-	while (send_one(s, c, now, out)) {
-		if (tern_seq_gt(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
+	if (tern_conn_sack_on(c) &&
+	    ((c->flags & TERN_CF_RECOVERY) || tern_conn_xmit(s, c)->loss)) {
+		tern_sack_output(s, c, now, out);
+	} else {
+		while (send_one(s, c, now, out)) {
+			if (tern_seq_gt(c->snd_nxt, c->snd_max))
+				c->snd_max = c->snd_nxt;
+		}
 	}
 	if (c->snd_nxt != nxt_from || cwnd_limited(c))
 		tern_cc__after_send(s, c, cwnd_limited(c), tern_ms(now));
@@ -138,12 +193,14 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		c->una_since = tern_ms(now);
 	if (c->snd_una != c->snd_max) {
 		if (!c->rto_at)
-			c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+			arm_rto(s, c, now);
+		if (c->snd_max != sent_from)
+			tern_sack_schedule_probe(s, c, now);
 	} else if ((c->sq_bytes || ((c->flags & TERN_CF_FIN_QUEUED) &&
 				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
 		/* Something to send, nothing in flight: the window is shut. */
 		c->flags |= TERN_CF_PROBING;
-		c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+		arm_rto(s, c, now);
 	}
 }
 
@@ -175,7 +232,7 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 	c->retries++;
 	if (c->backoff < 31)
 		c->backoff++;
-	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	arm_rto(s, c, now);
 }
 
 /* The retransmission (or probe) timer expired. */
@@ -184,6 +241,8 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 	if (c->state == TERN_SYN_SENT)
 		return tern_synsent_rto(s, c, now, out);
 	if (c->snd_una == c->snd_max && !(c->flags & TERN_CF_PROBING))
+		return;
+	if (tern_sack_probe(s, c, now, out))
 		return;
 	if (timed_out(s, c, now, out))
 		return;
@@ -206,7 +265,12 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 	c->dupacks = 0;
 	if (c->backoff < 31)
 		c->backoff++;
-	c->snd_nxt = c->snd_una;
+	if (tern_conn_sack_on(c) && tern_seq_lt(c->snd_una, data_end(c))) {
+		tern_sack_enter_loss(s, c); /* resend the holes only */
+	} else {
+		tern_conn_xmit(s, c)->loss = 0;
+		c->snd_nxt = c->snd_una; /* go-back-N (or the FIN alone) */
+	}
 	tern_conn_output(s, c, now, out);
-	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	arm_rto(s, c, now);
 }

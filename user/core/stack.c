@@ -34,6 +34,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->synack_retries = 5;    /* tcp_synack_retries */
 	cfg->retries = 15;          /* tcp_retries2 */
 	cfg->cc = TERN_CC_CUBIC;    /* tcp_congestion_control */
+	cfg->loss_probes = 1;       /* tcp_early_retrans = 3 */
 	/* tern: Linux's snd_cwnd_clamp is unbounded; 65535 segments keep a
 	 * byte cwnd of any MSS inside 32 bits. */
 	cfg->cwnd_clamp = 65535;
@@ -59,7 +60,8 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
 	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1 &&
-	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535;
+	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
+	       c->loss_probes <= 1;
 }
 
 /* Offsets of each region in the stack's memory. */

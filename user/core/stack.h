@@ -143,6 +143,11 @@ struct tern_conn {
 	uint8_t pad;
 };
 
+/* SACKed ranges a sender remembers per connection; a further disjoint
+ * range drops the highest (TCPSackRangesFull): that data is sent again
+ * if it is found lost, never skipped wrongly. */
+#define TERN_SACK_RANGES 6
+
 /*
  * The sender's state that does not fit the connection record: the rest of
  * Linux's RTT estimator, congestion window validation and the congestion
@@ -160,6 +165,18 @@ struct tern_xmit {
 	uint8_t cwnd_limited;    /* the window stopped sending in it */
 	uint8_t pad[3];
 	uint32_t cc[TERN_CC_PRIV_WORDS];
+	/* SACK scoreboard and recovery (sack.c) */
+	uint32_t high_rxt;       /* RFC 6675 HighRxt: retransmitted below it */
+	uint32_t lost_to;        /* unSACKed bytes below it are lost (RTO, TLP) */
+	uint32_t tlp_high;       /* snd_max when a loss probe went; 0: none */
+	uint32_t tlp_seq;        /* the probe's first byte */
+	uint32_t sacked;         /* bytes SACKed above snd_una */
+	uint32_t rxt_mark;       /* snd_max when the last retransmission went */
+	uint8_t nsack;           /* ranges in sack[] */
+	uint8_t loss;            /* RTO recovery until recover (TCP_CA_Loss) */
+	uint8_t pto;             /* rto_at is a loss probe timeout */
+	uint8_t pad2;
+	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
 };
 
 /* A fixed pool of records with a chained hash index over them. */
@@ -363,11 +380,33 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
 void tern_conn_retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			       struct tern_out *out);
+/* Send [seq, seq + at most max) of queued data as one segment (seq below
+ * snd_max: a retransmission). Returns the bytes sent, 0 if none. */
+uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_t seq,
+			      uint32_t max, uint64_t now, struct tern_out *out);
+/* Send one new segment at snd_max whatever cwnd says (the peer's window
+ * still applies). Returns 1 if one went. */
+int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out);
+int tern_conn_send_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out);
 void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 
 /* ack.c: what an acknowledgment of our data does. */
 void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     int win_changed, uint64_t now, struct tern_out *out);
+
+/* sack.c: SACK scoreboard, RFC 6675 recovery, tail loss probes. */
+int tern_conn_sack_on(const struct tern_conn *c);
+void tern_sack_reset(struct tern_xmit *x);
+void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
+		     struct tern_out *out);
+void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out);
+void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c);
+void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 
 /* rtt.c: RTT samples and the retransmission timeout. */
 void tern_conn_rtt_init(struct tern_stack *s, struct tern_conn *c);
