@@ -64,6 +64,10 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->loss_probes <= 1;
 }
 
+/* The sender's record beside each connection (struct tern_xmit): a
+ * connection costs 256 + 152 bytes of stack memory. */
+_Static_assert(sizeof(struct tern_xmit) <= 152, "struct tern_xmit must stay within 152 bytes");
+
 /* Offsets of each region in the stack's memory. */
 struct layout {
 	size_t lis, reqs, req_bkt, conns, xmit, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
