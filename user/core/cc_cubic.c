@@ -68,7 +68,7 @@ static uint32_t cbrt64(uint64_t a)
 
 static uint32_t segs(const struct tern_conn *c)
 {
-	uint32_t n = c->cwnd / c->mss;
+	uint32_t n = c->mss ? c->cwnd / c->mss : c->cwnd;
 
 	return n ? n : 1;
 }
@@ -157,6 +157,7 @@ static void cubic_update(struct cubic *a, const struct tern_conn *c, uint32_t ac
 static void cubic_on_ack(struct tern_conn *c, uint32_t *priv, uint32_t acked, uint32_t now_ms)
 {
 	struct cubic *a = ca(priv);
+	uint64_t w;
 
 	if (c->cwnd < c->ssthresh) {
 		acked = tern_cc__slow_start(c, acked);
@@ -164,7 +165,8 @@ static void cubic_on_ack(struct tern_conn *c, uint32_t *priv, uint32_t acked, ui
 			return;
 	}
 	cubic_update(a, c, acked, now_ms);
-	tern_cc__ai(c, &a->ai_cnt, a->cnt * (uint32_t)c->mss, acked);
+	w = (uint64_t)a->cnt * c->mss; /* cnt is up to 100 x cwnd segments */
+	tern_cc__ai(c, &a->ai_cnt, w < UINT32_MAX ? (uint32_t)w : UINT32_MAX, acked);
 }
 
 /* cubictcp_recalc_ssthresh() with fast convergence (RFC 9438 4.7); an

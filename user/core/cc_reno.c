@@ -30,7 +30,7 @@ static void reno_on_ack(struct tern_conn *c, uint32_t *priv, uint32_t acked, uin
  * snd_cwnd_cnt. */
 static uint32_t reno_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_loss kind)
 {
-	uint32_t half = (c->cwnd / c->mss) >> 1;
+	uint32_t half = (c->mss ? c->cwnd / c->mss : c->cwnd) >> 1;
 
 	priv[RENO_AI_CNT] = 0;
 	return (half > 2 ? half : 2) * (uint32_t)c->mss;
