@@ -75,7 +75,9 @@ TEST(test_estab_conn_info)
 	CHECK(i.timestamps && i.sack && i.wscale);
 	CHECK_EQ(i.snd_wscale, 7);
 	CHECK_EQ(i.rcv_wscale, 3);
-	CHECK_EQ(i.rto_ms, 1000);
+	/* the handshake took no time: its sample (0 us) leaves srtt at 1/8
+	 * us and the RTO at srtt + rto_min (tcp_synack_rtt_meas) */
+	CHECK_EQ(i.rto_ms, 200);
 	CHECK_EQ(i.srtt_us, 0);
 	CHECK_EQ(i.unacked, 100);
 	CHECK_EQ(i.queued, 100);

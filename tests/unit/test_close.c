@@ -667,15 +667,21 @@ TEST(test_estab_abort_rst_has_ts)
 
 /* --- retransmitted FIN, FIN-WAIT-2 timeout --- */
 
-/* Our FIN is retransmitted with the data RTO and backoff (1 s, 2 s, 4 s ...
- * capped at 120 s); after cfg.retries retransmissions, reset. */
+static void no_loss_probes(struct tern_cfg *c)
+{
+	c->loss_probes = 0;
+}
+
+/* Our FIN is retransmitted with the data RTO and backoff (200 ms after
+ * the handshake's sample of 0 ms, 400 ms, 800 ms ... capped at 120 s);
+ * after cfg.retries retransmissions, reset. */
 TEST(test_fin_wait_1_fin_retransmit)
 {
 	struct est e;
-	uint64_t t0, at, rto = SEC(1);
+	uint64_t t0, at, rto = SEC(1) / 5;
 	uint32_t retries;
 
-	REQUIRE(est_open(&e, 4, NULL, NULL));
+	REQUIRE(est_open(&e, 4, no_loss_probes, NULL)); /* the RTO's rule, alone */
 	retries = e.h->s->cfg.retries;
 	REQUIRE_EQ(e_close(&e), 0);
 	REQUIRE_EQ(e.h->out.n, 1);

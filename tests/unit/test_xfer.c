@@ -53,11 +53,23 @@ static void fill(void)
 		rbuf[i] = (uint8_t)(i * 13 + 5);
 }
 
+static void (*xf_tweak)(struct tern_cfg *);
+
+/* The timer rules here are the RTO's: tail loss probes (test_sack.c),
+ * which would fire first, are off. */
+static void no_probes(struct tern_cfg *c)
+{
+	c->loss_probes = 0;
+	if (xf_tweak)
+		xf_tweak(c);
+}
+
 static void h_reset(void (*tweak)(struct tern_cfg *))
 {
 	if (hh.mem)
 		h_free(&hh);
-	h_init(&hh, tweak);
+	xf_tweak = tweak;
+	h_init(&hh, no_probes);
 	fill();
 }
 
@@ -67,6 +79,11 @@ static bool xf_setup(struct xf *e)
 	e->c = hh.conn;
 	if (!e->c || e->c->state != TERN_ESTABLISHED)
 		return false;
+	/* The handshakes here take no time, and their RTT sample would put
+	 * the RTO at rto_min (test_rtt.c checks that). The timer rules below
+	 * are written from RFC 6298's 1 s initial RTO, as for a connection
+	 * with no sample yet: forget the handshake's. */
+	tern_conn_rtt_init(hh.s, e->c);
 	e->una0 = e->iss + 1;
 	e->ts_off = e->c->ts_off;
 	e->ts = e->c->optf & TERN_NEG_TS;
@@ -387,7 +404,9 @@ TEST(test_estab_xfer_rto_backoff)
 		CHECK_EQ(H_MIB(e.h, RetransSegs), i + 1);
 		CHECK_EQ(H_MIB(e.h, TCPTimeouts), i + 1);
 		CHECK_EQ(e.c->cwnd, MSS); /* loss window */
-		CHECK_EQ(e.c->ssthresh, 2 * MSS); /* max(3000 / 2, 2 * MSS) */
+		/* CUBIC: 10 segments x 717/1024 = 7, taken at the first
+		 * timeout only (tcp_enter_loss) */
+		CHECK_EQ(e.c->ssthresh, 7 * MSS);
 	}
 	CHECK_EQ(e.h->closes, 0);
 	CHECK_EQ(e.c->snd_max, e.una0 + 3000);
@@ -490,8 +509,9 @@ TEST(test_estab_xfer_rto_from_rtt_floor)
 	REQUIRE(xf_open(&e, NULL));
 	REQUIRE(rtt_round(&e, 0, 10));
 	CHECK_EQ(e.c->srtt_us >> 3, 10000);
-	CHECK_EQ(e.c->rto_ms, 200); /* 10 + 4 * 5 ms, floored at TCP_RTO_MIN */
-	check_rto_in(&e, 100, 200);
+	/* srtt 10 ms + rttvar max(mdev 2 x 10, rto_min 200) */
+	CHECK_EQ(e.c->rto_ms, 210);
+	check_rto_in(&e, 100, 210);
 }
 
 TEST(test_estab_xfer_rto_from_rtt_custom_floor)
@@ -500,39 +520,46 @@ TEST(test_estab_xfer_rto_from_rtt_custom_floor)
 
 	REQUIRE(xf_open(&e, tw_rto_min_50));
 	REQUIRE(rtt_round(&e, 0, 10));
-	CHECK_EQ(e.c->rto_ms, 50);
-	check_rto_in(&e, 100, 50);
+	CHECK_EQ(e.c->rto_ms, 60); /* 10 + max(20, 50) */
+	check_rto_in(&e, 100, 60);
 }
 
-/* RFC 6298 2.2/2.3: R, then RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|,
- * SRTT = 7/8 SRTT + 1/8 R', RTO = SRTT + 4 RTTVAR. */
+/* tcp_rtt_estimator() by hand: 300 ms: srtt 300, mdev = rttvar = 600,
+ * RTO 900. Then 100 ms: err -200000, srtt 2200000/8 = 275000 us;
+ * (200000 - 600000/4) / 8 = 6250 -> mdev 606250, above rttvar: rttvar
+ * 606250; RTO 275000 + 606250 us = 881.25 -> 882 ms. */
 TEST(test_estab_xfer_rtt_estimator)
 {
 	struct xf e;
 
 	REQUIRE(xf_open(&e, NULL));
 	REQUIRE(rtt_round(&e, 0, 300));
-	CHECK_EQ(e.c->rto_ms, 900); /* 300 + 4 * 150 */
+	CHECK_EQ(e.c->rto_ms, 900);
 	REQUIRE(rtt_round(&e, 100, 100));
-	/* RTTVAR 150 * 3/4 + 200 / 4 = 162.5, SRTT 275 */
 	CHECK_EQ(e.c->srtt_us >> 3, 275000);
-	CHECK_EQ(e.c->rto_ms, 925);
-	check_rto_in(&e, 200, 925);
+	CHECK_EQ(e.c->rttvar_us, 606250);
+	CHECK_EQ(e.c->rto_ms, 882);
+	check_rto_in(&e, 200, 882);
 }
 
-/* A sample closer to SRTT than RTTVAR must shrink RTTVAR. */
+/* Samples equal to SRTT shrink rttvar one window later: 300, 300, 300:
+ * mdev 600000, then 450000 (window max still 600000: rttvar 600000),
+ * then 337500, window max 337500: rttvar -= (600000 - 337500) / 4 ->
+ * 534375; RTO 300000 + 534375 us -> 835 ms. */
 TEST(test_estab_xfer_rttvar_decrease)
 {
 	struct xf e;
 
 	REQUIRE(xf_open(&e, NULL));
 	REQUIRE(rtt_round(&e, 0, 300));
-	CHECK_EQ(e.c->rttvar_us, 150000);
+	CHECK_EQ(e.c->rttvar_us, 600000);
 	REQUIRE(rtt_round(&e, 100, 300));
-	/* RTTVAR = 3/4 * 150 + 1/4 * 0 = 112.5 ms; RTO = 300 + 450 */
+	CHECK_EQ(e.c->rttvar_us, 600000);
+	CHECK_EQ(e.c->rto_ms, 900);
+	REQUIRE(rtt_round(&e, 200, 300));
 	CHECK_EQ(e.c->srtt_us >> 3, 300000);
-	CHECK_EQ(e.c->rttvar_us, 112500);
-	CHECK_EQ(e.c->rto_ms, 750);
+	CHECK_EQ(e.c->rttvar_us, 534375);
+	CHECK_EQ(e.c->rto_ms, 835);
 }
 
 /*
@@ -669,10 +696,18 @@ TEST(test_estab_xfer_slow_start)
 	CHECK_EQ(e.c->ssthresh, UINT32_MAX);
 }
 
+static void tw_reno(struct tern_cfg *c)
+{
+	c->cc = TERN_CC_RENO;
+}
+
 /*
- * Loss by RTO: ssthresh = FlightSize / 2 = 5 MSS, cwnd = 1 MSS; slow start
- * back to ssthresh, then about one MSS per window of ACKs (RFC 5681 3.1,
- * eq. 3). Returns with cwnd == ssthresh and data queued.
+ * NewReno. Loss by RTO: ssthresh = cwnd / 2 = 5 MSS (tcp_reno_ssthresh),
+ * cwnd = 1 MSS; the ACK of all 10 segments slow-starts to ssthresh and
+ * the other 6 MSS count toward congestion avoidance (tcp_slow_start
+ * returns them): cwnd 5 MSS, then 6 (tcp_cong_avoid_ai with w = 5), and
+ * 1 MSS carried toward the next step.
+ * Returns with cwnd above ssthresh and data queued.
  */
 static bool to_cong_avoid(struct xf *e)
 {
@@ -687,16 +722,9 @@ static bool to_cong_avoid(struct xf *e)
 	if (e->h->out.n != 1 || e->c->ssthresh != 5 * MSS || e->c->cwnd != MSS)
 		return false;
 	ack(e, e->una0 + 10 * MSS); /* the rest had arrived */
-	if (e->c->cwnd != 2 * MSS)
+	if (e->c->cwnd != 6 * MSS)
 		return false;
-	if (h_send(e->h, sbuf + 10 * MSS, 60000) != 60000 || e->h->out.n != 2)
-		return false;
-	for (uint32_t k = 1; k <= 3; k++) {
-		ack(e, e->una0 + (10 + k) * MSS);
-		if (e->c->cwnd != (2 + k) * MSS || e->h->out.n != 2)
-			return false;
-	}
-	return e->c->cwnd == e->c->ssthresh;
+	return h_send(e->h, sbuf + 10 * MSS, 60000) == 60000 && e->h->out.n == 6;
 }
 
 TEST(test_estab_xfer_cong_avoid)
@@ -704,21 +732,20 @@ TEST(test_estab_xfer_cong_avoid)
 	struct xf e;
 	uint32_t una, cw0, grow;
 
-	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(xf_open(&e, tw_reno));
 	REQUIRE(to_cong_avoid(&e));
 	una = e.c->snd_una;
 	cw0 = e.c->cwnd;
-	/* one window's worth of ACKs, one MSS each: one RTT */
-	for (uint32_t k = 1; k <= cw0 / MSS; k++) {
-		uint32_t before = e.c->cwnd;
-
+	/* one MSS per window of acknowledged bytes (tcp_cong_avoid_ai, w =
+	 * 6 MSS): with 1 MSS carried, the 5th ACK of one MSS completes it */
+	REQUIRE_EQ(cw0, 6 * MSS);
+	for (uint32_t k = 1; k < 5; k++) {
 		ack(&e, una + k * MSS);
-		CHECK(e.c->cwnd > before);
-		CHECK(e.c->cwnd - before <= MSS * MSS / before + 1);
+		CHECK_EQ(e.c->cwnd, cw0);
 	}
+	ack(&e, una + 5 * MSS);
 	grow = e.c->cwnd - cw0;
-	CHECK(grow >= MSS * 8 / 10);
-	CHECK(grow <= MSS);
+	CHECK_EQ(grow, MSS);
 	CHECK_EQ(e.c->ssthresh, 5 * MSS);
 }
 
@@ -734,7 +761,7 @@ TEST(test_estab_xfer_cong_avoid_full_segments)
 	struct xf e;
 	uint32_t una, runts = 0, sent = 0;
 
-	REQUIRE(xf_open(&e, NULL));
+	REQUIRE(xf_open(&e, tw_reno));
 	REQUIRE(to_cong_avoid(&e));
 	una = e.c->snd_una;
 	for (uint32_t k = 1; k <= 10; k++) {
@@ -761,7 +788,8 @@ TEST(test_estab_xfer_newreno)
 	struct xf e;
 	uint32_t s1;
 
-	REQUIRE(xf_open_iss(&e, NULL, 0x20000000u));
+	REQUIRE(xf_open_iss(&e, tw_reno, 0x20000000u));
+	e.c->optf &= ~TERN_NEG_SACK; /* NewReno is the recovery of peers without SACK */
 	e.win = 4000;
 	ack(&e, e.una0);
 	REQUIRE_EQ(h_send(e.h, sbuf, 11 * MSS), (int)(11 * MSS));
@@ -786,8 +814,9 @@ TEST(test_estab_xfer_newreno)
 	check_data(&e, &e.h->tx[0], MSS, MSS, false);
 	CHECK_EQ(H_MIB(e.h, TCPFastRetrans), 1);
 	CHECK_EQ(H_MIB(e.h, RetransSegs), 1);
-	CHECK_EQ(e.c->ssthresh, 5 * MSS); /* max(FlightSize / 2, 2 * MSS) */
+	CHECK_EQ(e.c->ssthresh, 5 * MSS); /* cwnd 11 segments / 2 (tcp_reno_ssthresh) */
 	CHECK_EQ(e.c->cwnd, 8 * MSS);     /* ssthresh + 3 * MSS */
+	CHECK_EQ(H_MIB(e.h, TCPRenoRecovery), 1);
 	CHECK_EQ(e.c->recover, e.una0 + 11 * MSS);
 
 	/* Further duplicates inflate cwnd by MSS each. */
@@ -1289,16 +1318,17 @@ TEST(test_estab_xfer_wrap_send)
 
 	ack(&e, e.una0 + 2 * MSS); /* before the wrap */
 	CHECK_EQ(e.h->acked, 2 * MSS);
-	CHECK_EQ(e.c->cwnd, 11 * MSS);
-	REQUIRE_EQ(e.h->out.n, 3); /* cwnd 11 - flight 8 */
+	/* slow start grows by every byte acknowledged (tcp_slow_start) */
+	CHECK_EQ(e.c->cwnd, 12 * MSS);
+	REQUIRE_EQ(e.h->out.n, 4); /* cwnd 12 - flight 8: the rest */
 	for (uint32_t i = 0; i < 3; i++)
 		check_data(&e, &e.h->tx[i], sent + i * MSS, MSS, false);
 	sent += 3 * MSS;
+	check_data(&e, &e.h->tx[3], sent, 20000 - sent, true);
 	ack(&e, e.una0 + 5 * MSS); /* past it */
 	CHECK_EQ(e.h->acked, 5 * MSS);
-	CHECK_EQ(e.c->cwnd, 12 * MSS);
-	REQUIRE_EQ(e.h->out.n, 1); /* the rest */
-	check_data(&e, &e.h->tx[0], sent, 20000 - sent, true);
+	CHECK_EQ(e.c->cwnd, 15 * MSS);
+	CHECK_EQ(e.h->out.n, 0);
 	ack(&e, e.una0 + 20000);
 	CHECK_EQ(e.h->acked, 20000);
 	CHECK_EQ(e.c->snd_una, e.una0 + 20000);

@@ -348,10 +348,9 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	uint16_t mss = tern_our_mss(s, c->n.t.family);
 
 	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
-	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
-	c->ssthresh = UINT32_MAX;
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */
-	c->rto_ms = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
+	tern_cc__init(s, c, tern_ms(now)); /* cwnd: RFC 6928 initial window */
+	tern_conn_rtt_init(s, c);
 	c->sq_head = c->sq_tail = TERN_NIL;
 	c->quick = 16; /* TCP_MAX_QUICKACKS */
 	c->last_rcv = tern_ms(now);

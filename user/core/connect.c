@@ -92,7 +92,7 @@ static void synack_options(struct tern_stack *s, struct tern_conn *c, const stru
 		c->ts_off = 0;
 	}
 	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
-	c->cwnd = 10u * c->mss;
+	tern_cc__init(s, c, tern_ms(now));
 }
 
 int tern_synsent_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,

@@ -196,6 +196,7 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 		listen_drop(s);
 		return 0;
 	}
+	tern_conn_rtt_synack(s, c, seg, 0, now); /* the cookie's TS echo */
 	return established(s, c, seg, now, out);
 }
 
@@ -318,6 +319,12 @@ int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_s
 	}
 	if (has_ts)
 		c->ts_recent = r->ts_recent;
+	/* The SYN-ACK's send time (req_arm), while it was sent once: a
+	 * retransmission, or one resent for a repeated SYN (last_oow), makes
+	 * the sample ambiguous and the TS echo is used (Karn). */
+	tern_conn_rtt_synack(s, c, seg,
+			     r->retrans || r->last_oow ? 0 : r->timer.expires - TERN_TIMEOUT_INIT_NS,
+			     now);
 	req_free(s, r);
 	return established(s, c, seg, now, out);
 }

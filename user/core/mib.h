@@ -35,6 +35,15 @@
 	X(TCPSynRetrans)          /* SYN-ACK retransmissions */                \
 	X(TCPTimeouts)            /* retransmission timer expiries */          \
 	X(TCPFastRetrans)         /* NewReno fast retransmits */               \
+	X(TCPRenoRecovery)        /* fast recoveries entered (no SACK used) */ \
+	X(TCPCwndClamped)         /* tern: cwnd held at cfg.cwnd_clamp */      \
+	X(TCPSackRecovery)        /* recoveries entered from SACK information */ \
+	X(TCPSACKDiscard)         /* SACK blocks outside SND.UNA..SND.MAX */  \
+	X(TCPDSACKRecv)           /* D-SACK blocks received (RFC 2883) */      \
+	X(TCPSackRangesFull)      /* tern: a SACKed range dropped at the bound */ \
+	X(TCPLossProbes)          /* tail loss probes sent */                  \
+	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
+	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \

@@ -33,6 +33,11 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->syncookies = TERN_COOKIES_AUTO; /* tcp_syncookies=1 */
 	cfg->synack_retries = 5;    /* tcp_synack_retries */
 	cfg->retries = 15;          /* tcp_retries2 */
+	cfg->cc = TERN_CC_CUBIC;    /* tcp_congestion_control */
+	cfg->loss_probes = 1;       /* tcp_early_retrans = 3 */
+	/* tern: Linux's snd_cwnd_clamp is unbounded; 65535 segments keep a
+	 * byte cwnd of any MSS inside 32 bits. */
+	cfg->cwnd_clamp = 65535;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -54,12 +59,18 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
-	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1;
+	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1 &&
+	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
+	       c->loss_probes <= 1;
 }
+
+/* The sender's record beside each connection (struct tern_xmit): a
+ * connection costs 256 + 152 bytes of stack memory. */
+_Static_assert(sizeof(struct tern_xmit) <= 152, "struct tern_xmit must stay within 152 bytes");
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
-	size_t lis, reqs, req_bkt, conns, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
+	size_t lis, reqs, req_bkt, conns, xmit, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
 };
 
 /* Place n items of size sz at the next 64-byte boundary after *off. */
@@ -79,6 +90,7 @@ static void layout(const struct tern_cfg *c, struct layout *l)
 	l->reqs = region(&off, c->backlog, sizeof(struct tern_req));
 	l->req_bkt = region(&off, pow2_at_least(c->backlog), sizeof(uint32_t));
 	l->conns = region(&off, c->max_conns, sizeof(struct tern_conn));
+	l->xmit = region(&off, c->max_conns, sizeof(struct tern_xmit));
 	l->conn_bkt = region(&off, pow2_at_least(c->max_conns), sizeof(uint32_t));
 	l->tws = region(&off, c->max_tw, sizeof(struct tern_tw));
 	l->tw_bkt = region(&off, pow2_at_least(c->max_tw), sizeof(uint32_t));
@@ -136,6 +148,8 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 			(uint32_t *)(base + l.req_bkt), pow2_at_least(cfg->backlog));
 	tern_pool__init(&s->conns, &s->sec.table, base + l.conns, sizeof(struct tern_conn), cfg->max_conns,
 			(uint32_t *)(base + l.conn_bkt), pow2_at_least(cfg->max_conns));
+	s->xmit = (struct tern_xmit *)(base + l.xmit);
+	s->cc = tern_cc__ops(cfg->cc);
 	tern_pool__init(&s->tws, &s->sec.table, base + l.tws, sizeof(struct tern_tw), cfg->max_tw,
 			(uint32_t *)(base + l.tw_bkt), pow2_at_least(cfg->max_tw));
 	s->tw_head = s->tw_tail = TERN_NIL;

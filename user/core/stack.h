@@ -6,6 +6,7 @@
 #ifndef TERN_CORE_STACK_H
 #define TERN_CORE_STACK_H
 
+#include "cc.h"
 #include "ooo.h"
 #include "tcp.h"
 #include "wheel.h"
@@ -142,6 +143,42 @@ struct tern_conn {
 	uint8_t pad;
 };
 
+/* SACKed ranges a sender remembers per connection; a further disjoint
+ * range drops the highest (TCPSackRangesFull): that data is sent again
+ * if it is found lost, never skipped wrongly. */
+#define TERN_SACK_RANGES 6
+
+/*
+ * The sender's state that does not fit the connection record: the rest of
+ * Linux's RTT estimator, congestion window validation and the congestion
+ * control algorithm's private words. One per connection record, in an
+ * array parallel to the connection pool (same index), so it is bounded by
+ * cfg.max_conns and never runs out; tern_conn_xmit() finds it.
+ */
+struct tern_xmit {
+	uint32_t mdev_us;        /* Linux mdev_us: 4 x mean deviation */
+	uint32_t mdev_max_us;    /* largest mdev_us in this RTT window */
+	uint32_t rtt_win_seq;    /* Linux rtt_seq: the window ends past it */
+	uint32_t lsnd_ms;        /* last data sent (Linux lsndtime) */
+	uint32_t cwnd_usage_seq; /* tcp_cwnd_validate(): window end */
+	uint32_t max_flight;     /* most bytes in flight in that window */
+	uint8_t cwnd_limited;    /* the window stopped sending in it */
+	uint8_t pad[3];
+	uint32_t cc[TERN_CC_PRIV_WORDS];
+	/* SACK scoreboard and recovery (sack.c) */
+	uint32_t high_rxt;       /* RFC 6675 HighRxt: retransmitted below it */
+	uint32_t lost_to;        /* unSACKed bytes below it are lost (RTO, TLP) */
+	uint32_t tlp_high;       /* snd_max when a loss probe went; 0: none */
+	uint32_t tlp_seq;        /* the probe's first byte */
+	uint32_t sacked;         /* bytes SACKed above snd_una */
+	uint32_t rxt_mark;       /* snd_max when the last retransmission went */
+	uint8_t nsack;           /* ranges in sack[] */
+	uint8_t loss;            /* RTO recovery until recover (TCP_CA_Loss) */
+	uint8_t pto;             /* rto_at is a loss probe timeout */
+	uint8_t pad2;
+	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
+};
+
 /* A fixed pool of records with a chained hash index over them. */
 struct tern_pool {
 	const struct tern_sipkey *key; /* tuple hash key */
@@ -207,6 +244,8 @@ struct tern_stack {
 	void *release_ctx;
 	struct tern_pool reqs;
 	struct tern_pool conns;
+	struct tern_xmit *xmit;   /* parallel to conns */
+	const struct tern_cc_ops *cc;
 	struct tern_pool tws;
 	uint32_t tw_head;         /* TIME-WAIT expiry FIFO (pool indices) */
 	uint32_t tw_tail;
@@ -240,6 +279,10 @@ static inline void *tern_pool__at(const struct tern_pool *p, uint32_t i)
 {
 	return p->base + (size_t)i * p->stride;
 }
+static inline uint32_t tern_pool__index(const struct tern_pool *p, const void *rec)
+{
+	return (uint32_t)((size_t)((const uint8_t *)rec - p->base) / p->stride);
+}
 static inline int tern_pool__owns(const struct tern_pool *p, const void *ptr)
 {
 	const uint8_t *b = ptr;
@@ -265,6 +308,12 @@ void tern_emit_conn_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 uint16_t tern_our_mss(const struct tern_stack *s, int family);
 /* limit: the listener's rcv_buf (0: none). */
 uint16_t tern_synack_window(const struct tern_stack *s, int family, uint8_t optf, uint32_t limit);
+
+static inline struct tern_xmit *tern_conn_xmit(const struct tern_stack *s,
+					       const struct tern_conn *c)
+{
+	return &s->xmit[tern_pool__index(&s->conns, c)];
+}
 
 /* time helpers */
 static inline uint32_t tern_secs(uint64_t now) { return (uint32_t)(now / TERN_NSEC_PER_SEC); }
@@ -321,12 +370,53 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 void tern_conn_ack_now(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		       struct tern_out *out);
 
-/* output.c: sending, acknowledgments of our data, retransmission. */
+/* sendq.c: the send queue, addressed by offset from SND.UNA. */
+const uint8_t *tern_conn_sq_at(const struct tern_stack *s, const struct tern_conn *c, uint32_t off,
+				uint32_t *avail);
+void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n);
+
+/* output.c: segmentation, the retransmission and probe timer. */
 void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
+void tern_conn_retransmit_head(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			       struct tern_out *out);
+/* Send [seq, seq + at most max) of queued data as one segment (seq below
+ * snd_max: a retransmission). Returns the bytes sent, 0 if none. */
+uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_t seq,
+			      uint32_t max, uint64_t now, struct tern_out *out);
+/* Send one new segment at snd_max whatever cwnd says (the peer's window
+ * still applies). Returns 1 if one went. */
+int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out);
+int tern_conn_send_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		       struct tern_out *out);
+void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+
+/* ack.c: what an acknowledgment of our data does. */
 void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     int win_changed, uint64_t now, struct tern_out *out);
-void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+
+/* sack.c: SACK scoreboard, RFC 6675 recovery, tail loss probes. */
+int tern_conn_sack_on(const struct tern_conn *c);
+void tern_sack_reset(struct tern_xmit *x);
+void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
+		     struct tern_out *out);
+void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out);
+void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c);
+void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+
+/* rtt.c: RTT samples and the retransmission timeout. */
+void tern_conn_rtt_init(struct tern_stack *s, struct tern_conn *c);
+void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		       uint64_t now);
+/* The handshake's sample: synack_ns is when the one SYN-ACK was sent (0:
+ * unknown or retransmitted, then the TS echo is used). */
+void tern_conn_rtt_synack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+			  uint64_t synack_ns, uint64_t now);
+uint32_t tern_conn_rto_arm(const struct tern_stack *s, const struct tern_conn *c, uint64_t now);
 void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c);
 uint32_t tern_conn_acceptable_seq(const struct tern_conn *c);
 

@@ -59,6 +59,14 @@ struct tern_cfg {
 	uint8_t synack_retries; /* tcp_synack_retries, 5 */
 	uint8_t retries;        /* data retransmissions before reset, tcp_retries2 15 */
 	uint8_t rfc1337;        /* 1: RST does not kill TIME-WAIT (tcp_rfc1337) */
+	uint8_t cc;             /* enum tern_cc_algo (tcp_congestion_control) */
+	uint8_t loss_probes;    /* 1: tail loss probes (tcp_early_retrans 3), 0: off */
+	uint32_t cwnd_clamp;    /* most segments in cwnd (snd_cwnd_clamp), 2..65535 */
+};
+
+enum tern_cc_algo {
+	TERN_CC_CUBIC = 0, /* Linux's default */
+	TERN_CC_RENO = 1,  /* NewReno */
 };
 
 /* Per-listener behaviour of the connections it accepts (all off by default). */

@@ -31,7 +31,7 @@ enum {
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
-	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION,
+	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT__END,
 };
 
@@ -54,6 +54,7 @@ static const struct option longopts[] = {
 	{ "frames", required_argument, NULL, OPT_FRAMES },
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
+	{ "cc", required_argument, NULL, OPT_CC },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
 	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
@@ -118,6 +119,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             %u..%u (default %u)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
+		"  --cc cubic|reno            congestion control (default cubic)\n"
 		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
 		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
@@ -439,9 +441,14 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	static const char *const modes[] = { "native", "skb" };
 	static const char *const zc[] = { "auto", "on", "off" };
 	static const char *const cookies[] = { "never", "auto", "always" };
+	static const char *const ccs[] = { "cubic", "reno" }; /* enum tern_cc_algo */
 	int r;
 
 	switch (opt) {
+	case OPT_CC:
+		r = parse_word("--cc", s, ccs, 2);
+		a->cfg.cc = (uint8_t)(r < 0 ? TERN_CC_CUBIC : r);
+		return r < 0 ? r : 0;
 	case OPT_MODE:
 		r = parse_word("--mode", s, modes, 2);
 		a->mode = r == 1 ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
@@ -587,7 +594,8 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_ALLOW_UNSERVED: a->allow_unserved = true; return 0;
 	case OPT_CPUS: return parse_cpus(a, s);
 	case OPT_BUSY_POLL: return parse_busy_poll(a, s);
-	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: return parse_enum(a, opt, s);
+	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: case OPT_CC:
+		return parse_enum(a, opt, s);
 	case OPT_CTL: a->ctl = s; return 0;
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * CUBIC (RFC 9438) with Linux's tcp_cubic.c constants and fixed point:
+ * C = 410/1024 (bic_scale 41), beta = 717/1024, fast convergence and the
+ * Reno-friendly region on. The cubic function is evaluated in segments
+ * (cwnd / MSS) and time in 1/1024 s, as Linux does; the window itself
+ * stays in bytes.
+ *
+ * tern: no HyStart (Linux's hystart is on by default): slow start ends
+ * only at ssthresh or a loss.
+ */
+#include <string.h>
+
+#include "stack.h"
+
+#define BETA 717u                /* beta_cubic x 1024 */
+#define BETA_SCALE 1024u
+#define CUBE_RTT_SCALE 410u      /* bic_scale x 10: C x 1024 */
+#define CUBE_SHIFT 40            /* 10 + 3 x BICTCP_HZ */
+#define CUBE_FACTOR ((1ull << CUBE_SHIFT) / CUBE_RTT_SCALE)
+/* 8 x (1024 + beta) / 3 / (1024 - beta): the Reno-friendly growth rate */
+#define FRIENDLY_SCALE (8u * (BETA_SCALE + BETA) / 3u / (BETA_SCALE - BETA))
+/* tern: |t - K| is capped at 256 s so that C x offs^3 stays in 64 bits
+ * (Linux's bictcp_update lets it overflow after ~5 minutes in an epoch). */
+#define OFFS_MAX (1ull << 18)
+
+struct cubic {
+	uint32_t cnt;           /* segments acknowledged per cwnd increment */
+	uint32_t last_max_cwnd; /* W_max, segments */
+	uint32_t last_cwnd;     /* cwnd at the last update, segments */
+	uint32_t last_time;     /* ms of the last update */
+	uint32_t origin;        /* bic_origin_point, segments */
+	uint32_t k;             /* K, 1/1024 s */
+	uint32_t delay_min_us;
+	uint32_t epoch_start;   /* ms; 0: no epoch */
+	uint32_t ack_cnt;       /* bytes acknowledged this epoch */
+	uint32_t tcp_cwnd;      /* Reno-friendly estimate, segments */
+	uint32_t ai_cnt;        /* bytes toward the next MSS (snd_cwnd_cnt) */
+};
+
+_Static_assert(sizeof(struct cubic) <= TERN_CC_PRIV_WORDS * sizeof(uint32_t),
+	       "CUBIC state must fit the private words");
+
+static struct cubic *ca(uint32_t *priv)
+{
+	return (struct cubic *)priv;
+}
+
+/* bictcp_reset() */
+static void cubic_init(struct tern_conn *c, uint32_t *priv)
+{
+	memset(priv, 0, sizeof(struct cubic));
+}
+
+/* The integer cube root of a (floor), by bisection on the bits. */
+static uint32_t cbrt64(uint64_t a)
+{
+	uint64_t r = 0;
+
+	for (int b = 21; b >= 0; b--) {
+		uint64_t t = r | (1ull << b);
+
+		if (t * t * t <= a)
+			r = t;
+	}
+	return (uint32_t)r;
+}
+
+static uint32_t segs(const struct tern_conn *c)
+{
+	uint32_t n = c->mss ? c->cwnd / c->mss : c->cwnd;
+
+	return n ? n : 1;
+}
+
+/* A new epoch starts at the first ACK after a loss (RFC 9438 4.2). */
+static void epoch_begin(struct cubic *a, uint32_t cwnd, uint32_t acked, uint32_t now)
+{
+	a->epoch_start = now ? now : 1;
+	a->ack_cnt = acked;
+	a->tcp_cwnd = cwnd;
+	if (a->last_max_cwnd <= cwnd) {
+		a->k = 0;
+		a->origin = cwnd;
+	} else {
+		a->k = cbrt64(CUBE_FACTOR * (a->last_max_cwnd - cwnd));
+		a->origin = a->last_max_cwnd;
+	}
+}
+
+/* W_cubic(t + RTT) (RFC 9438 4.2, eq. 1), t in 1/1024 s. */
+static uint64_t cubic_target(const struct cubic *a, uint64_t t)
+{
+	uint64_t offs = t < a->k ? a->k - t : t - a->k, delta;
+
+	if (offs > OFFS_MAX)
+		offs = OFFS_MAX;
+	delta = (CUBE_RTT_SCALE * offs * offs * offs) >> CUBE_SHIFT;
+	if (t >= a->k)
+		return a->origin + delta;
+	return delta < a->origin ? a->origin - delta : 0;
+}
+
+/* The Reno-friendly region (RFC 9438 4.3): never grow slower than a
+ * Reno flow with the same beta would. */
+static void cubic_friendly(struct cubic *a, uint32_t cwnd, uint32_t mss)
+{
+	uint64_t d = (uint64_t)((cwnd * FRIENDLY_SCALE) >> 3) * mss, n;
+
+	if (!d)
+		d = mss;
+	n = a->ack_cnt > d ? (a->ack_cnt - 1) / d : 0;
+	a->tcp_cwnd += (uint32_t)n;
+	a->ack_cnt -= (uint32_t)(n * d);
+	if (a->tcp_cwnd > cwnd) {
+		uint32_t max_cnt = cwnd / (a->tcp_cwnd - cwnd);
+
+		if (a->cnt > max_cnt)
+			a->cnt = max_cnt;
+	}
+}
+
+/* bictcp_update(): how many segments must be acknowledged per MSS of
+ * growth to follow the cubic curve one RTT ahead. */
+static void cubic_update(struct cubic *a, const struct tern_conn *c, uint32_t acked, uint32_t now)
+{
+	uint32_t cwnd = segs(c);
+	uint64_t t, target;
+
+	a->ack_cnt += acked;
+	if (a->last_cwnd == cwnd && now - a->last_time <= 1000 / 32)
+		return; /* at most once per 1/32 s while cwnd is unchanged */
+	if (!a->epoch_start || now != a->last_time) {
+		a->last_cwnd = cwnd;
+		a->last_time = now;
+		if (!a->epoch_start)
+			epoch_begin(a, cwnd, acked, now);
+		/* t + the minimum delay, in 1/1024 s (ms rounded up as
+		 * usecs_to_jiffies) */
+		t = (uint64_t)(now - a->epoch_start) + (a->delay_min_us + 999) / 1000;
+		t = (t << 10) / 1000;
+		target = cubic_target(a, t);
+		if (target > cwnd)
+			a->cnt = (uint32_t)(cwnd / (target - cwnd));
+		else
+			a->cnt = 100 * cwnd; /* very slow growth */
+		/* The first epoch knows no W_max: grow at least 5 % per RTT. */
+		if (!a->last_max_cwnd && a->cnt > 20)
+			a->cnt = 20;
+	}
+	cubic_friendly(a, cwnd, c->mss);
+	if (a->cnt < 2)
+		a->cnt = 2;
+}
+
+/* cubictcp_cong_avoid() */
+static void cubic_on_ack(struct tern_conn *c, uint32_t *priv, uint32_t acked, uint32_t now_ms)
+{
+	struct cubic *a = ca(priv);
+	uint64_t w;
+
+	if (c->cwnd < c->ssthresh) {
+		acked = tern_cc__slow_start(c, acked);
+		if (!acked)
+			return;
+	}
+	cubic_update(a, c, acked, now_ms);
+	w = (uint64_t)a->cnt * c->mss; /* cnt is up to 100 x cwnd segments */
+	tern_cc__ai(c, &a->ai_cnt, w < UINT32_MAX ? (uint32_t)w : UINT32_MAX, acked);
+}
+
+/* cubictcp_recalc_ssthresh() with fast convergence (RFC 9438 4.7); an
+ * RTO also forgets the curve (bictcp_state(TCP_CA_Loss)). */
+static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_loss kind)
+{
+	struct cubic *a = ca(priv);
+	uint32_t cwnd = segs(c), ss = cwnd * BETA / BETA_SCALE;
+
+	a->epoch_start = 0;
+	if (cwnd < a->last_max_cwnd)
+		a->last_max_cwnd = cwnd * (BETA_SCALE + BETA) / (2 * BETA_SCALE);
+	else
+		a->last_max_cwnd = cwnd;
+	a->ai_cnt = 0;
+	if (kind == TERN_CC_LOSS_RTO)
+		cubic_init(c, priv);
+	return (ss > 2 ? ss : 2) * (uint32_t)c->mss;
+}
+
+/* cubictcp_acked(): the smallest delay seen, skipping the first second
+ * after an epoch starts. */
+static void cubic_on_rtt(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint32_t now_ms)
+{
+	struct cubic *a = ca(priv);
+
+	if (a->epoch_start && (int32_t)(now_ms - a->epoch_start) < 1000)
+		return;
+	if (!rtt_us)
+		rtt_us = 1;
+	if (!a->delay_min_us || a->delay_min_us > rtt_us)
+		a->delay_min_us = rtt_us;
+}
+
+/* cubictcp_cwnd_event(CA_EVENT_TX_START): idle time does not count as
+ * time on the curve. */
+static void cubic_on_idle(struct tern_conn *c, uint32_t *priv, uint32_t idle_ms, uint32_t now_ms)
+{
+	struct cubic *a = ca(priv);
+
+	if (!a->epoch_start)
+		return;
+	a->epoch_start += idle_ms;
+	if (tern_seq_gt(a->epoch_start, now_ms))
+		a->epoch_start = now_ms;
+	if (!a->epoch_start)
+		a->epoch_start = 1;
+}
+
+const struct tern_cc_ops tern_cc_cubic = {
+	.name = "cubic",
+	.init = cubic_init,
+	.on_ack = cubic_on_ack,
+	.on_loss = cubic_on_loss,
+	.on_rtt = cubic_on_rtt,
+	.on_idle = cubic_on_idle,
+	.cwnd = tern_cc__cwnd,
+	.pacing_rate = tern_cc__pacing_rate,
+};

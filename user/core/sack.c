@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The peer's SACK blocks and what the sender does with them: a
+ * scoreboard of SACKed ranges above SND.UNA (tcp_sacktag_write_queue,
+ * with ranges instead of Linux's per-segment marks), loss recovery that
+ * retransmits only what the scoreboard says is lost (RFC 6675: IsLost,
+ * SetPipe, NextSeg), after an RTO too (tcp_enter_loss marks everything
+ * not SACKed lost), and tail loss probes (RFC 8985 7, tcp_send_loss_probe).
+ *
+ * tern: loss is detected by RFC 6675's DupThresh rule (more than
+ * 2 x MSS SACKed above a hole), plus "everything below a delivered loss
+ * probe", not by RACK's per-segment send times (Linux's tcp_rack_*):
+ * tern keeps no per-segment records. D-SACKs are counted, not used to
+ * undo (no Eifel / tcp_try_undo_*).
+ */
+#include "stack.h"
+
+#define DUPTHRESH 3u /* RFC 6675 DupThresh, Linux's tcp_reordering */
+
+int tern_conn_sack_on(const struct tern_conn *c)
+{
+	return !!(c->optf & TERN_NEG_SACK);
+}
+
+void tern_sack_reset(struct tern_xmit *x)
+{
+	x->nsack = 0;
+	x->sacked = 0;
+	x->loss = 0;
+	x->pto = 0;
+	x->tlp_high = 0;
+}
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Forget what the cumulative ACK now covers. */
+static void sb_prune(struct tern_xmit *x, uint32_t una)
+{
+	uint32_t k = 0;
+
+	x->sacked = 0;
+	for (uint32_t i = 0; i < x->nsack; i++) {
+		struct tern_sack_blk b = x->sack[i];
+
+		if (tern_seq_le(b.end, una))
+			continue;
+		if (tern_seq_lt(b.start, una))
+			b.start = una;
+		x->sack[k++] = b;
+		x->sacked += b.end - b.start;
+	}
+	x->nsack = (uint8_t)k;
+}
+
+/* Merge [start, end) into the sorted, disjoint ranges. */
+static void sb_add(struct tern_stack *s, struct tern_xmit *x, uint32_t start, uint32_t end)
+{
+	struct tern_sack_blk out[TERN_SACK_RANGES + 1];
+	uint32_t n = 0, i = 0;
+
+	while (i < x->nsack && tern_seq_lt(x->sack[i].end, start))
+		out[n++] = x->sack[i++];
+	while (i < x->nsack && tern_seq_le(x->sack[i].start, end)) {
+		if (tern_seq_lt(x->sack[i].start, start))
+			start = x->sack[i].start;
+		if (tern_seq_gt(x->sack[i].end, end))
+			end = x->sack[i].end;
+		i++;
+	}
+	out[n++] = (struct tern_sack_blk){ start, end };
+	while (i < x->nsack)
+		out[n++] = x->sack[i++];
+	if (n > TERN_SACK_RANGES) {
+		n = TERN_SACK_RANGES; /* the highest goes */
+		TERN_MIB_INC(s, TCPSackRangesFull);
+	}
+	x->sacked = 0;
+	for (i = 0; i < n; i++) {
+		x->sack[i] = out[i];
+		x->sacked += out[i].end - out[i].start;
+	}
+	x->nsack = (uint8_t)n;
+}
+
+/* tcp_check_dsack(): the first block below the cumulative ACK, or inside
+ * the second, reports a duplicate (RFC 2883). */
+static int is_dsack(const struct tern_seg *seg, uint32_t una)
+{
+	const struct tern_sack_blk *b = seg->opt.sack;
+
+	if (tern_seq_lt(b[0].start, una))
+		return 1;
+	return seg->opt.nsack > 1 && tern_seq_ge(b[0].start, b[1].start) &&
+	       tern_seq_le(b[0].end, b[1].end);
+}
+
+/* tcp_is_sackblock_valid(): inside SND.UNA..SND.MAX and not empty. */
+static int block_valid(const struct tern_conn *c, const struct tern_sack_blk *b)
+{
+	return tern_seq_lt(b->start, b->end) && tern_seq_ge(b->start, c->snd_una) &&
+	       tern_seq_le(b->end, c->snd_max);
+}
+
+/* An ACK's SACK blocks, after SND.UNA has moved (tcp_sacktag_write_queue). */
+void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+	uint32_t i = 0;
+
+	sb_prune(x, c->snd_una);
+	if (!tern_conn_sack_on(c) || !(seg->opt.present & TERN_OPT_SACK) || !seg->opt.nsack)
+		return;
+	if (is_dsack(seg, c->snd_una)) {
+		TERN_MIB_INC(s, TCPDSACKRecv);
+		i = 1;
+	}
+	for (; i < seg->opt.nsack; i++) {
+		if (!block_valid(c, &seg->opt.sack[i])) {
+			TERN_MIB_INC(s, TCPSACKDiscard);
+			continue;
+		}
+		sb_add(s, x, seg->opt.sack[i].start, seg->opt.sack[i].end);
+	}
+}
+
+/* SACKed bytes inside [a, b). */
+static uint32_t sacked_in(const struct tern_xmit *x, uint32_t a, uint32_t b)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < x->nsack; i++) {
+		uint32_t lo = x->sack[i].start, hi = x->sack[i].end;
+
+		if (tern_seq_lt(lo, a))
+			lo = a;
+		if (tern_seq_gt(hi, b))
+			hi = b;
+		if (tern_seq_lt(lo, hi))
+			n += hi - lo;
+	}
+	return n;
+}
+
+/*
+ * RFC 6675 IsLost() as a boundary: an unSACKed byte is lost when more
+ * than (DupThresh - 1) x MSS bytes above it are SACKed; bytes below the
+ * returned sequence qualify. lost_to (an RTO, a delivered probe) may
+ * raise it.
+ */
+static uint32_t lost_edge(const struct tern_conn *c, const struct tern_xmit *x)
+{
+	uint32_t need = (DUPTHRESH - 1) * c->mss, acc = 0, edge = c->snd_una;
+
+	for (uint32_t i = x->nsack; i-- > 0;) {
+		uint32_t len = x->sack[i].end - x->sack[i].start;
+
+		if (acc + len > need) {
+			edge = x->sack[i].end - (need - acc) - 1;
+			break;
+		}
+		acc += len;
+	}
+	if ((x->loss || (c->flags & TERN_CF_RECOVERY)) && tern_seq_gt(x->lost_to, edge))
+		edge = x->lost_to;
+	return tern_seq_gt(edge, c->snd_max) ? c->snd_max : edge;
+}
+
+/* RFC 6675 SetPipe(): bytes in flight are the unSACKed ones, less those
+ * lost and not yet retransmitted (Linux tcp_packets_in_flight). */
+static uint32_t pipe(const struct tern_conn *c, const struct tern_xmit *x)
+{
+	uint32_t una = c->snd_una, edge = lost_edge(c, x), from = x->high_rxt;
+	uint32_t unsacked = (c->snd_max - una) - x->sacked;
+
+	if (tern_seq_lt(from, una))
+		from = una;
+	if (tern_seq_lt(from, edge))
+		unsacked -= (edge - from) - sacked_in(x, from, edge);
+	return unsacked;
+}
+
+/* RFC 6675 NextSeg() rule 1: the first unSACKed, lost byte at or above
+ * HighRxt. Returns 1 with *seq and *max (up to the next SACKed range). */
+static int next_lost(const struct tern_conn *c, const struct tern_xmit *x, uint32_t *seq,
+		     uint32_t *max)
+{
+	uint32_t at = tern_seq_lt(x->high_rxt, c->snd_una) ? c->snd_una : x->high_rxt;
+	uint32_t edge = lost_edge(c, x), end = c->snd_una + c->sq_bytes;
+
+	/* only what was sent can be lost: never past snd_max (nor the FIN) */
+	if (tern_seq_gt(end, c->snd_max))
+		end = c->snd_max;
+	if (tern_seq_gt(edge, end))
+		edge = end;
+	for (uint32_t i = 0; i < x->nsack; i++) {
+		if (tern_seq_le(x->sack[i].end, at))
+			continue;
+		if (tern_seq_le(x->sack[i].start, at)) {
+			at = x->sack[i].end;
+			continue;
+		}
+		*seq = at;
+		*max = x->sack[i].start - at;
+		return tern_seq_lt(at, edge);
+	}
+	*seq = at;
+	*max = end - at;
+	return tern_seq_lt(at, edge);
+}
+
+/* Retransmit the next lost segment (NextSeg rule 1). Returns 1 if sent. */
+static int retransmit_lost(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
+			   uint64_t now, struct tern_out *out)
+{
+	uint32_t seq, max, n;
+
+	if (!next_lost(c, x, &seq, &max))
+		return 0;
+	n = tern_conn_send_range(s, c, seq, max, now, out);
+	if (!n)
+		return 0;
+	x->high_rxt = seq + n;
+	x->rxt_mark = c->snd_max;
+	return 1;
+}
+
+/* RFC 6675 5 (1)-(3) / tcp_enter_recovery(): ssthresh from the
+ * algorithm, cwnd = ssthresh, and the first lost segment goes at once.
+ * lost_to: what is known lost besides the DupThresh rule (at least the
+ * first segment, as fast retransmit). */
+static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
+			   uint32_t lost_to, uint64_t now, struct tern_out *out)
+{
+	tern_cc__on_loss(s, c, TERN_CC_LOSS_RECOVERY);
+	c->cwnd = c->ssthresh;
+	c->recover = c->snd_max;
+	c->flags |= TERN_CF_RECOVERY;
+	c->flags &= ~TERN_CF_RTT;
+	x->high_rxt = c->snd_una;
+	x->lost_to = lost_to;
+	x->pto = 0;
+	TERN_MIB_INC(s, TCPSackRecovery);
+	TERN_MIB_INC(s, TCPFastRetrans);
+	retransmit_lost(s, c, x, now, out);
+}
+
+/* A loss probe was delivered (its bytes are SACKed) while holes remain
+ * below it: what was sent before it is lost (RFC 8985 7.4: the probe's
+ * ACK lets RACK detect the tail losses). */
+static int probe_reveals_loss(const struct tern_conn *c, const struct tern_xmit *x)
+{
+	if (!x->tlp_high || !x->nsack)
+		return 0;
+	if (sacked_in(x, x->tlp_seq, x->tlp_high) != x->tlp_high - x->tlp_seq)
+		return 0;
+	return sacked_in(x, c->snd_una, x->tlp_seq) != x->tlp_seq - c->snd_una;
+}
+
+/* tcp_mark_lost_retrans(): data first sent after the last retransmission
+ * was SACKed while retransmitted bytes are still missing: those
+ * retransmissions were lost too, and HighRxt goes back to send them
+ * again. */
+static void lost_retrans(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x)
+{
+
+	if (!(c->flags & TERN_CF_RECOVERY) || !tern_seq_gt(x->high_rxt, c->snd_una) ||
+	    !tern_seq_lt(x->rxt_mark, c->snd_max) || !sacked_in(x, x->rxt_mark, c->snd_max))
+		return;
+	if (sacked_in(x, c->snd_una, x->high_rxt) == x->high_rxt - c->snd_una)
+		return;
+	TERN_MIB_INC(s, TCPLostRetransmit);
+	x->high_rxt = c->snd_una;
+	x->rxt_mark = c->snd_max;
+}
+
+/* The ACK's part in recovery, after the scoreboard took its blocks:
+ * leave recovery at `recover`, or enter it when the scoreboard shows a
+ * loss (or three duplicate ACKs do). */
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
+		     struct tern_out *out)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+	int probe_loss;
+
+	uint32_t data_end = c->snd_una + c->sq_bytes;
+
+	if (x->tlp_high && tern_seq_ge(c->snd_una, x->tlp_high))
+		x->tlp_high = 0;
+	/* tern: recovery also ends when every byte of data is acknowledged
+	 * and only our FIN is out, so that a loss probe can cover the FIN */
+	if ((x->loss || (c->flags & TERN_CF_RECOVERY)) &&
+	    (tern_seq_ge(c->snd_una, c->recover) || c->snd_una == data_end)) {
+		/* tcp_end_cwnd_reduction(): recovery ends at ssthresh */
+		if (c->flags & TERN_CF_RECOVERY)
+			c->cwnd = c->ssthresh;
+		c->flags &= ~TERN_CF_RECOVERY;
+		x->loss = 0;
+	}
+	if (c->flags & TERN_CF_RECOVERY) {
+		lost_retrans(s, c, x);
+		return;
+	}
+	if (acked)
+		tern_cc__on_ack(s, c, acked, tern_ms(now)); /* slow start after an RTO too */
+	if (x->loss || c->snd_una == c->snd_max)
+		return;
+	probe_loss = probe_reveals_loss(c, x);
+	if (probe_loss) {
+		TERN_MIB_INC(s, TCPLossProbeRecovery);
+		enter_recovery(s, c, x, x->tlp_seq, now, out);
+	} else if (tern_seq_gt(lost_edge(c, x), c->snd_una) || c->dupacks >= DUPTHRESH) {
+		enter_recovery(s, c, x, c->snd_una + c->mss, now, out);
+	}
+}
+
+/* Sending in recovery (RFC 6675 5 (C)): while the pipe leaves room in
+ * cwnd, lost segments first, then new data. */
+void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		      struct tern_out *out)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	while ((uint64_t)pipe(c, x) + c->mss <= c->cwnd) {
+		if (retransmit_lost(s, c, x, now, out))
+			continue;
+		if (!tern_conn_send_new(s, c, now, out))
+			break;
+	}
+}
+
+/* tcp_enter_loss() after an RTO: every unSACKed byte is lost and is sent
+ * again as cwnd (one MSS, then slow start) allows; SACKed data is not. */
+void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	x->loss = 1;
+	x->pto = 0;
+	x->tlp_high = 0;
+	x->lost_to = c->snd_max;
+	x->high_rxt = c->snd_una;
+	c->recover = c->snd_max;
+}
+
+/*
+ * tcp_schedule_loss_probe(): with SACK, outside recovery, data in flight
+ * and no probe outstanding, the timer fires after 2 x SRTT (+ rto_min
+ * for a single segment, the peer's delayed ACK), or when the RTO would,
+ * if that is sooner: a probe goes before the first timeout.
+ */
+void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+	uint32_t pto, rto;
+
+	if (!s->cfg.loss_probes || !tern_conn_sack_on(c) || x->loss ||
+	    (c->flags & (TERN_CF_RECOVERY | TERN_CF_PROBING)) ||
+	    c->snd_una == c->snd_max || x->tlp_high)
+		return;
+	if (!c->srtt_us)
+		pto = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
+	else
+		pto = (c->srtt_us >> 2) / 1000u +
+		      (c->snd_max - c->snd_una <= c->mss ? s->cfg.rto_min_ms : 2u);
+	rto = tern_conn_rto_arm(s, c, now);
+	c->rto_at = tern_deadline(now, pto < rto ? pto : rto); /* the RTO's, if sooner */
+	x->pto = 1;
+}
+
+/* tcp_send_loss_probe(): new data if the window allows, else the last
+ * segment again. Returns 1 when the timer was a probe timeout. */
+int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+	uint32_t from = c->snd_max, len;
+
+	if (!x->pto)
+		return 0;
+	x->pto = 0;
+	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	if (c->snd_una == c->snd_max)
+		return 1;
+	if (!tern_conn_send_new(s, c, now, out)) {
+		uint32_t end = c->snd_una + c->sq_bytes; /* our FIN, if sent, is at end */
+
+		len = min32(c->mss, end - c->snd_una);
+		from = end - len;
+		if (len && !tern_conn_send_range(s, c, from, len, now, out))
+			return 1;
+		if (!len && !tern_conn_send_fin(s, c, now, out))
+			return 1;
+	}
+	x->tlp_seq = from;
+	x->tlp_high = c->snd_max;
+	TERN_MIB_INC(s, TCPLossProbes);
+	return 1;
+}
