@@ -341,13 +341,29 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	return c;
 }
 
+/*
+ * tcp_mtu_to_mss(): the payload a segment may carry. The peer's MSS clamps
+ * ours; the result is raised to min_snd_mss (tcp_min_snd_mss, room for 40
+ * bytes of options and 8 of data) before the timestamp option is taken
+ * off, so a tiny or hostile MSS option never yields 1-byte, empty or
+ * wrapped segments.
+ */
+uint16_t tern_send_mss(const struct tern_stack *s, int family, uint16_t peer_mss, uint8_t optf)
+{
+	uint16_t mss = tern_our_mss(s, family);
+
+	if (peer_mss < mss)
+		mss = peer_mss;
+	if (mss < s->cfg.min_snd_mss)
+		mss = s->cfg.min_snd_mss;
+	return (uint16_t)(mss - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0));
+}
+
 /* Transfer state common to both open paths (RFC 6298 2.1, RFC 5681 3.1). */
 void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
 			 uint64_t now)
 {
-	uint16_t mss = tern_our_mss(s, c->n.t.family);
-
-	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	c->mss = tern_send_mss(s, c->n.t.family, peer_mss, c->optf);
 	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
 	c->ssthresh = UINT32_MAX;
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */

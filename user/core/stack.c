@@ -30,6 +30,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->fin_timeout_ms = 60000; /* tcp_fin_timeout */
 	cfg->mtu = 1500;
 	cfg->ooo_per_conn = 64;
+	cfg->min_snd_mss = 48;      /* tcp_min_snd_mss, TCP_MIN_SND_MSS */
 	cfg->syncookies = TERN_COOKIES_AUTO; /* tcp_syncookies=1 */
 	cfg->synack_retries = 5;    /* tcp_synack_retries */
 	cfg->retries = 15;          /* tcp_retries2 */
@@ -54,7 +55,8 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
-	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1;
+	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1 &&
+	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60;
 }
 
 /* Offsets of each region in the stack's memory. */

@@ -303,6 +303,8 @@ void tern_copies__init(struct tern_copy_pool *p, uint8_t *mem, uint32_t cap);
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
 				   uint32_t iss, uint32_t irs, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now);
+/* Payload bytes per segment for the peer's MSS option (tcp_mtu_to_mss). */
+uint16_t tern_send_mss(const struct tern_stack *s, int family, uint16_t peer_mss, uint8_t optf);
 /* Initialise the transfer state of a new connection (both open paths). */
 void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
 			 uint64_t now);

@@ -55,6 +55,8 @@ struct tern_cfg {
 	uint32_t fin_timeout_ms; /* orphaned FIN-WAIT-2, tcp_fin_timeout 60 s */
 	uint16_t mtu;           /* our MSS = mtu - 40 (IPv4) / - 60 (IPv6) */
 	uint16_t ooo_per_conn;  /* out-of-order segments held per connection */
+	uint16_t min_snd_mss;   /* floor of the send MSS before options,
+				 * tcp_min_snd_mss 48 (TCP_MIN_SND_MSS) */
 	uint8_t syncookies;     /* enum tern_cookie_mode */
 	uint8_t synack_retries; /* tcp_synack_retries, 5 */
 	uint8_t retries;        /* data retransmissions before reset, tcp_retries2 15 */
