@@ -280,8 +280,8 @@ static void store_ts(struct tern_conn *c, const struct tern_seg *seg, uint64_t n
 	c->ts_recent_s = tern_secs(now);
 }
 
-int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out)
+static int conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		      uint64_t now, struct tern_out *out)
 {
 	uint32_t old_wnd;
 	int kept;
@@ -303,10 +303,24 @@ int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern
 	if (!c->in_use)
 		return 0; /* LAST-ACK completed */
 	kept = tern_conn_recv(s, c, seg, now, out);
-	if (c->in_use) {
+	if (c->in_use)
 		tern_conn_output(s, c, now, out);
+	return kept;
+}
+
+/*
+ * Every exit of the input path, a dropped segment included, leaves the
+ * connection's wheel slot armed at its earliest deadline: the first
+ * segment of a connection (the handshake's final ACK) may be dropped after
+ * the keepalive deadline was stored, and nothing else would arm it.
+ */
+int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out)
+{
+	int kept = conn_input(s, c, seg, now, out);
+
+	if (c->in_use)
 		tern_conn_rearm(s, c);
-	}
 	return kept;
 }
 

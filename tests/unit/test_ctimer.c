@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A connection's timers over long idle periods and on unusual input paths:
+ * the keepalive deadline is armed on every exit of connection input
+ * (tcp_keepalive_timer runs for every established socket that asked for
+ * it), TCP_USER_TIMEOUT counts from the oldest unacknowledged data or the
+ * first zero-window probe (tcp_write_timeout, tcp_probe_timer's
+ * icsk_probes_tstamp), and millisecond rate limits stay right after any
+ * idle time.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "tests/unit/harness.h"
+#include "tests/unit/t.h"
+
+#define CSEQ 0x30000000u
+#define TSV0 7000u
+#define MS(x) ((uint64_t)(x) * TERN_NSEC_PER_MSEC)
+#define SEC(x) ((uint64_t)(x) * TERN_NSEC_PER_SEC)
+
+static struct h hh;
+
+struct ev {
+	uint64_t at;
+	struct tern_tx tx;
+};
+
+static struct ev evs[256];
+static uint32_t nev;
+
+static void reset(const struct tern_listen_opts *lo)
+{
+	struct tern_seg s;
+
+	if (hh.mem)
+		h_free(&hh);
+	h_init(&hh, NULL);
+	s = h_seg(&hh, 0, 0, 0);
+	if (lo)
+		tern_stack__listen_opts(hh.s, &s.t.laddr, 80, lo);
+}
+
+static void log_out(struct h *h)
+{
+	for (uint32_t i = 0; i < h->out.n && nev < sizeof(evs) / sizeof(evs[0]); i++)
+		evs[nev++] = (struct ev){ .at = h->now, .tx = h->tx[i] };
+}
+
+/* Poll at every deadline up to `until`, logging what is sent. */
+static void run_until(struct h *h, uint64_t until)
+{
+	nev = 0;
+	for (int guard = 0; guard < 100000; guard++) {
+		uint64_t d = tern_stack__next_deadline(h->s);
+
+		if (d > until)
+			break;
+		if (d > h->now)
+			h->now = d;
+		h_poll(h);
+		log_out(h);
+		if (tern_stack__next_deadline(h->s) <= h->now)
+			break; /* nothing moved: do not spin */
+	}
+	h->now = until;
+	h_poll(h);
+	log_out(h);
+}
+
+/* SYN with the Linux option set; returns tern's ISS and our TSval. */
+static bool syn(uint32_t *iss, uint32_t *tsval)
+{
+	struct tern_seg s = h_seg(&hh, TERN_TH_SYN, CSEQ, 0);
+
+	h_linux_syn_opts(&s, TSV0);
+	h_in(&hh, &s);
+	if (hh.out.n != 1)
+		return false;
+	*iss = hh.tx[0].seq;
+	*tsval = h_tx_opts(&hh.tx[0]).tsval;
+	return true;
+}
+
+static const struct tern_listen_opts ka_opts = {
+	.keepalive_idle_s = 10, .keepalive_intvl_s = 2, .keepalive_cnt = 3,
+};
+
+/*
+ * The final ACK of a timestamp handshake arrives without a timestamp (a
+ * middlebox stripped it): whatever the connection does with that segment,
+ * it is established, and its keepalive must run 10 s later.
+ */
+TEST(test_synrcvd_ack_without_ts_keepalive_armed)
+{
+	uint32_t iss, tsval;
+	struct tern_seg s;
+	uint64_t t0;
+
+	reset(&ka_opts);
+	REQUIRE(syn(&iss, &tsval));
+	s = h_seg(&hh, TERN_TH_ACK, CSEQ + 1, iss + 1);
+	s.win = 502;
+	h_in(&hh, &s);
+	REQUIRE(hh.conn);
+	REQUIRE_EQ(tern_stack__nconns(hh.s), 1);
+	t0 = hh.now;
+	CHECK(tern_stack__next_deadline(hh.s) <= t0 + SEC(10));
+
+	run_until(&hh, t0 + SEC(10));
+	REQUIRE_EQ(nev, 1);
+	CHECK_EQ(evs[0].at, t0 + SEC(10));
+	CHECK_EQ(evs[0].tx.flags, TERN_TH_ACK);
+	CHECK_EQ(evs[0].tx.seq, iss);
+	CHECK_EQ(evs[0].tx.ack, CSEQ + 1);
+	CHECK_EQ(H_MIB(&hh, TCPKeepAlive), 1);
+}
+
+/* A segment the connection drops (a SYN in the window: challenge ACK)
+ * leaves the keepalive deadline armed too. */
+TEST(test_estab_dropped_segment_keepalive_armed)
+{
+	uint32_t iss;
+	struct tern_seg s;
+	uint64_t t0;
+
+	reset(&ka_opts);
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss));
+	t0 = hh.now;
+	h_advance(&hh, SEC(1));
+	s = h_seg(&hh, TERN_TH_SYN, CSEQ + 1, 0);
+	h_ts(&s, TSV0 + 2, 0);
+	h_in(&hh, &s);
+	CHECK_EQ(H_MIB(&hh, TCPSYNChallenge), 1);
+	CHECK(tern_stack__next_deadline(hh.s) <= t0 + SEC(10));
+	run_until(&hh, t0 + SEC(10));
+	REQUIRE_EQ(nev, 1);
+	CHECK_EQ(evs[0].tx.seq, iss);
+	CHECK_EQ(H_MIB(&hh, TCPKeepAlive), 1);
+}
