@@ -138,3 +138,105 @@ TEST(test_estab_dropped_segment_keepalive_armed)
 	CHECK_EQ(evs[0].tx.seq, iss);
 	CHECK_EQ(H_MIB(&hh, TCPKeepAlive), 1);
 }
+
+/* --- TCP_USER_TIMEOUT after idle --- */
+
+static uint8_t buf[4096]; /* payload: the core keeps pointers until acked */
+static uint32_t cts = TSV0 + 1; /* the client's TS clock */
+
+static struct tern_seg cseg(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win)
+{
+	struct tern_seg s = h_seg(&hh, flags, seq, ack);
+
+	s.win = win;
+	h_ts(&s, ++cts, tern_ms(hh.now) + hh.conn->ts_off);
+	return s;
+}
+
+static const struct tern_listen_opts ut_opts = { .user_timeout_ms = 5000 };
+
+/*
+ * Data acked at once, then a minute of idle, then the peer shuts its
+ * window and the application sends: the user timeout counts from the
+ * first zero-window probe (icsk_probes_tstamp), not from the last ACK a
+ * minute ago, and the probe timer is clamped to what is left of it
+ * (tcp_clamp_probe0_to_user_timeout).
+ */
+TEST(test_estab_user_timeout_zero_window_after_idle)
+{
+	uint32_t iss, first = 0;
+	struct tern_seg s;
+	uint64_t t1, probe_at = 0, rst_at = 0;
+
+	reset(&ut_opts);
+	cts = TSV0 + 1;
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss));
+	REQUIRE_EQ(h_send(&hh, buf, 100), 100);
+	h_advance(&hh, MS(10));
+	s = cseg(TERN_TH_ACK, CSEQ + 1, iss + 101, 502);
+	h_in(&hh, &s);
+	REQUIRE_EQ(hh.conn->snd_una, iss + 101);
+
+	h_advance(&hh, SEC(60));
+	s = cseg(TERN_TH_ACK, CSEQ + 1, iss + 101, 0);
+	h_in(&hh, &s);
+	REQUIRE_EQ(hh.conn->snd_wnd, 0);
+	REQUIRE_EQ(h_send(&hh, buf, 100), 100);
+	CHECK_EQ(hh.out.n, 0);
+	t1 = hh.now;
+
+	run_until(&hh, t1 + SEC(30));
+	for (uint32_t i = 0; i < nev; i++) {
+		if (evs[i].tx.flags & TERN_TH_RST) {
+			rst_at = evs[i].at;
+			break;
+		}
+		CHECK_EQ(evs[i].tx.flags, TERN_TH_ACK);
+		CHECK_EQ(evs[i].tx.seq, iss + 100); /* SND.UNA - 1 */
+		if (!first++)
+			probe_at = evs[i].at;
+	}
+	REQUIRE(probe_at);
+	CHECK(probe_at > t1);
+	REQUIRE(rst_at);
+	/* within the ms clock's resolution */
+	CHECK(rst_at > probe_at + SEC(5) - MS(1) && rst_at <= probe_at + SEC(5));
+	CHECK_EQ(hh.last_reason, TERN_CLOSE_USER_TIMEOUT);
+	CHECK_EQ(H_MIB(&hh, TCPAbortOnTimeout), 1);
+	CHECK(H_MIB(&hh, TCPWinProbe) >= 2);
+}
+
+/* The peer answers every probe with a zero window: probing goes on past
+ * the retry count (RFC 1122 4.2.2.17) but ends at the user timeout. */
+TEST(test_estab_user_timeout_probes_answered)
+{
+	uint32_t iss;
+	struct tern_seg s;
+	uint64_t t1, first = 0;
+
+	reset(&ut_opts);
+	cts = TSV0 + 1;
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss));
+	h_advance(&hh, SEC(3600));
+	s = cseg(TERN_TH_ACK, CSEQ + 1, iss + 1, 0);
+	h_in(&hh, &s);
+	REQUIRE_EQ(h_send(&hh, buf, 10), 10);
+	t1 = hh.now;
+	for (int i = 0; i < 1000 && hh.conn && tern_stack__nconns(hh.s); i++) {
+		uint64_t d = tern_stack__next_deadline(hh.s);
+
+		REQUIRE(d != UINT64_MAX);
+		hh.now = d > hh.now ? d : hh.now;
+		h_poll(&hh);
+		if (hh.out.n && (hh.tx[0].flags & TERN_TH_RST))
+			break;
+		if (hh.out.n && !first)
+			first = hh.now;
+		s = cseg(TERN_TH_ACK, CSEQ + 1, iss + 1, 0);
+		h_in(&hh, &s);
+	}
+	REQUIRE(first > t1);
+	CHECK(hh.now > first + SEC(5) - MS(1) && hh.now <= first + SEC(5));
+	CHECK_EQ(tern_stack__nconns(hh.s), 0);
+	CHECK_EQ(hh.last_reason, TERN_CLOSE_USER_TIMEOUT);
+}

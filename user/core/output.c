@@ -220,7 +220,7 @@ static uint32_t rto_arm(const struct tern_stack *s, const struct tern_conn *c, u
 	uint32_t rto = rto_backed_off(c), ut = l ? l->opts.user_timeout_ms : 0;
 	uint32_t elapsed = tern_ms(now) - c->una_since;
 
-	if (!ut || c->snd_una == c->snd_max)
+	if (!ut || !c->una_since)
 		return rto;
 	if (elapsed >= ut)
 		return 1;
@@ -327,7 +327,7 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			c->snd_max = c->snd_nxt;
 	}
 	if (c->snd_max != sent_from && sent_from == c->snd_una)
-		c->una_since = tern_ms(now);
+		c->una_since = tern_deadline(now, 0);
 	if (c->snd_una != c->snd_max) {
 		if (!c->rto_at)
 			c->rto_at = tern_deadline(now, rto_arm(s, c, now));
@@ -335,6 +335,7 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
 		/* Something to send, nothing in flight: the window is shut. */
 		c->flags |= TERN_CF_PROBING;
+		c->una_since = 0; /* the first probe starts the user timeout */
 		c->rto_at = tern_deadline(now, rto_arm(s, c, now));
 	}
 }
@@ -498,7 +499,7 @@ static int timed_out(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	const struct tern_listener *l = tern_conn_listener(s, c);
 	uint32_t ut = l ? l->opts.user_timeout_ms : 0;
 
-	if (ut && tern_ms(now) - c->una_since >= ut) {
+	if (ut && c->una_since && tern_ms(now) - c->una_since >= ut) {
 		TERN_MIB_INC(s, TCPAbortOnTimeout);
 		tern_conn_abort_reason(s, c, TERN_CLOSE_USER_TIMEOUT, now, out);
 		return 1;
@@ -517,6 +518,8 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 {
 	TERN_MIB_INC(s, TCPWinProbe);
 	tern_emit_conn_seg(s, c, c->snd_una - 1, TERN_TH_ACK, NULL, 0, now, out);
+	if (!c->una_since) /* icsk_probes_tstamp */
+		c->una_since = tern_deadline(now, 0);
 	c->retries++;
 	if (c->backoff < 31)
 		c->backoff++;

@@ -120,7 +120,9 @@ struct tern_conn {
 	uint32_t rto_at;          /* retransmission or zero-window probe */
 	uint32_t delack_at;       /* delayed ACK */
 	uint32_t ka_at;           /* keepalive or FIN-WAIT-2 timeout */
-	uint32_t una_since;       /* oldest unacknowledged data outstanding since */
+	uint32_t una_since;       /* oldest unacknowledged data outstanding
+				   * since, or the first zero-window probe
+				   * (0: no probe yet); starts the user timeout */
 	uint32_t last_rcv;        /* last segment from the peer (keepalive idle) */
 	uint32_t sq_head;         /* send queue: chunk indices */
 	uint32_t sq_tail;
