@@ -240,3 +240,80 @@ TEST(test_estab_user_timeout_probes_answered)
 	CHECK_EQ(tern_stack__nconns(hh.s), 0);
 	CHECK_EQ(hh.last_reason, TERN_CLOSE_USER_TIMEOUT);
 }
+
+/* --- millisecond clocks after long idle --- */
+
+/* An in-window SYN on an established connection: RFC 5961 4.2 challenge. */
+static uint32_t syn_challenges(uint32_t iss)
+{
+	struct tern_seg s = h_seg(&hh, TERN_TH_SYN, CSEQ + 1, 0);
+
+	h_ts(&s, ++cts, 0);
+	h_in(&hh, &s);
+	if (hh.out.n != 1)
+		return 0;
+	CHECK_EQ(hh.tx[0].flags, TERN_TH_ACK);
+	CHECK_EQ(hh.tx[0].seq, iss + 1);
+	CHECK_EQ(hh.tx[0].ack, CSEQ + 1);
+	return 1;
+}
+
+/*
+ * The per-connection limit (one challenge per 500 ms) holds, and a
+ * challenge is sent again after 24.8 days + 1 s and after 49.7 days +
+ * 100 ms of idle: neither idle time may look like "less than 500 ms ago"
+ * on a wrapped 32-bit ms clock.
+ */
+TEST(test_estab_challenge_ack_after_long_idle)
+{
+	uint32_t iss;
+
+	reset(NULL);
+	cts = TSV0 + 1;
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss));
+	CHECK_EQ(syn_challenges(iss), 1);
+	h_advance(&hh, MS(100));
+	CHECK_EQ(syn_challenges(iss), 0);
+	CHECK_EQ(H_MIB(&hh, TCPACKSkippedChallenge), 1);
+
+	h_advance(&hh, MS((1ull << 31) + 1000));
+	CHECK_EQ(syn_challenges(iss), 1);
+	h_advance(&hh, MS((1ull << 32) + 100));
+	CHECK_EQ(syn_challenges(iss), 1);
+	h_advance(&hh, MS(499));
+	CHECK_EQ(syn_challenges(iss), 0);
+	CHECK_EQ(H_MIB(&hh, TCPACKSkippedChallenge), 2);
+	CHECK_EQ(H_MIB(&hh, TCPChallengeACK), 3);
+}
+
+/* An application timer beyond what a 32-bit ms deadline can hold is cut
+ * to 2^31 - 1 ms instead of firing at once. */
+TEST(test_estab_app_timer_longest)
+{
+	uint32_t iss;
+	uint64_t d;
+
+	reset(NULL);
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &iss));
+	tern_conn__set_timer(hh.s, hh.conn, UINT32_MAX, hh.now);
+	d = tern_stack__next_deadline(hh.s);
+	CHECK(d > hh.now + SEC(3600)); /* the wheel may wake early, not now */
+	CHECK_EQ(hh.conn->app_at - tern_ms(hh.now), TERN_DEADLINE_MAX_MS);
+	h_advance(&hh, SEC(1));
+	h_poll(&hh);
+	CHECK(hh.conn->app_at); /* not fired */
+}
+
+TEST(test_cfg_fin_timeout_beyond_deadline_range_rejected)
+{
+	struct tern_cfg cfg;
+
+	tern_cfg__defaults(&cfg);
+	cfg.fin_timeout_ms = TERN_DEADLINE_MAX_MS;
+	CHECK(tern_stack__memsize(&cfg) > 0);
+	cfg.fin_timeout_ms = TERN_DEADLINE_MAX_MS + 1;
+	CHECK_EQ(tern_stack__memsize(&cfg), 0);
+	tern_cfg__defaults(&cfg);
+	cfg.time_wait_ms = TERN_DEADLINE_MAX_MS + 1;
+	CHECK_EQ(tern_stack__memsize(&cfg), 0);
+}

@@ -7,17 +7,30 @@
  */
 #include "stack.h"
 
-/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS.
- * *next is the ms clock value from which a reply is allowed again. */
-static int ratelimited_ms(struct tern_stack *s, uint32_t *next, uint64_t now, int mib)
-{
-	uint32_t ms = tern_ms(now);
+/*
+ * The last rate-limited reply of a connection, on a 39-bit ms clock (17
+ * years): the low 32 bits in last_oow_ms, the next 7 and a valid bit in
+ * n.t.pad[0]. A 32-bit clock would wrap after 24.8 days of idle and
+ * silence the connection's next reply for up to 24.8 more.
+ */
+#define OOW_VALID 0x80u
+#define OOW_HI_MASK 0x7fu
+#define OOW_MS_MASK ((1ull << 39) - 1)
 
-	if (*next && tern_seq_lt(ms, *next)) {
+/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS. */
+static int ratelimited_ms(struct tern_stack *s, struct tern_conn *c, uint64_t now, int mib)
+{
+	uint64_t ms = now / TERN_NSEC_PER_MSEC;
+	uint8_t *hi = &c->n.t.pad[0];
+	uint64_t last = (uint64_t)(*hi & OOW_HI_MASK) << 32 | c->last_oow_ms;
+
+	if ((*hi & OOW_VALID) &&
+	    ((ms - last) & OOW_MS_MASK) < TERN_RATELIMIT_NS / TERN_NSEC_PER_MSEC) {
 		s->mib[mib]++;
 		return 1;
 	}
-	*next = tern_deadline(now, TERN_RATELIMIT_NS / TERN_NSEC_PER_MSEC);
+	c->last_oow_ms = (uint32_t)ms;
+	*hi = (uint8_t)(OOW_VALID | ((ms >> 32) & OOW_HI_MASK));
 	return 0;
 }
 
@@ -73,7 +86,7 @@ static int global_budget(struct tern_stack *s, uint64_t now)
 static void challenge_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			  struct tern_out *out)
 {
-	if (ratelimited_ms(s, &c->last_oow_ms, now, TERN_MIB_TCPACKSkippedChallenge))
+	if (ratelimited_ms(s, c, now, TERN_MIB_TCPACKSkippedChallenge))
 		return;
 	if (!global_budget(s, now))
 		return;
@@ -91,7 +104,7 @@ static void oow_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 		    int mib, uint64_t now, struct tern_out *out)
 {
 	if (!exempt_from_limits(seg) &&
-	    (ratelimited_ms(s, &c->last_oow_ms, now, mib) || !global_budget(s, now)))
+	    (ratelimited_ms(s, c, now, mib) || !global_budget(s, now)))
 		return;
 	tern_emit_conn_ack(s, c, now, out);
 }
@@ -378,6 +391,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 			 uint64_t now)
 {
 	c->mss = tern_send_mss(s, c->n.t.family, peer_mss, c->optf);
+	c->n.t.pad[0] = 0; /* no rate-limited reply yet (ratelimited_ms) */
 	c->cwnd = 10u * c->mss; /* RFC 6928 initial window, Linux's default */
 	c->ssthresh = UINT32_MAX;
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */

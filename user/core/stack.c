@@ -55,7 +55,8 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
-	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1 &&
+	       c->time_wait_ms <= TERN_DEADLINE_MAX_MS && c->fin_timeout_ms >= 1 &&
+	       c->fin_timeout_ms <= TERN_DEADLINE_MAX_MS && c->ooo_per_conn >= 1 && c->retries >= 1 &&
 	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60;
 }
 

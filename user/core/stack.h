@@ -45,7 +45,8 @@ enum tern_state {
  * Head of every hashed record: the tuple it is found by and the chain link
  * (an index in its pool). Free records chain through hnext too. The hash
  * is not stored (removal recomputes it) so that a TIME-WAIT record fits in
- * 64 bytes; t.pad[] is free for the record's own flags.
+ * 64 bytes; t.pad[] is free for the record's own flags (a connection
+ * keeps the high bits of its rate-limit clock in t.pad[0]).
  */
 struct tern_node {
 	struct tern_tuple t;
@@ -116,7 +117,8 @@ struct tern_conn {
 	uint32_t rto_ms;          /* before backoff */
 	uint32_t rtt_seq;         /* Karn timing: seq being timed, and when */
 	uint32_t rtt_ms;
-	uint32_t last_oow_ms;     /* next ms an out-of-window ACK may go; 0 none */
+	uint32_t last_oow_ms;     /* low 32 bits of the ms of the last
+				   * rate-limited reply (conn.c, n.t.pad[0]) */
 	uint32_t rto_at;          /* retransmission or zero-window probe */
 	uint32_t delack_at;       /* delayed ACK */
 	uint32_t ka_at;           /* keepalive or FIN-WAIT-2 timeout */
@@ -337,6 +339,9 @@ uint32_t tern_conn_acceptable_seq(const struct tern_conn *c);
 /* ctimer.c: the connection's single wheel slot. */
 void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c);
 void tern_conn_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+/* The furthest a stored ms deadline may lie ahead: they compare modulo
+ * 2^32 (tern_seq_*), so anything beyond 2^31 - 1 ms would look past. */
+#define TERN_DEADLINE_MAX_MS 0x7fffffffu
 static inline uint32_t tern_deadline(uint64_t now, uint32_t ms)
 {
 	uint32_t d = tern_ms(now) + ms;
