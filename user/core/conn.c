@@ -173,19 +173,20 @@ static int seq_acceptable(const struct tern_stack *s, const struct tern_conn *c,
 }
 
 /*
- * RFC 7323 5.3: with timestamps negotiated, a non-RST segment without one
- * is dropped, and PAWS drops old segments with a (rate-limited) dup ACK;
- * a RST is accepted even when it fails PAWS. Returns 1 when dropped.
+ * PAWS (RFC 7323 5.3) as Linux 6.x's tcp_validate_incoming() applies it:
+ * only a segment that carries a timestamp is checked, so one without (a
+ * middlebox stripped it) goes on to the sequence checks and is accepted
+ * like any other, a SYN among them getting the RFC 5961 challenge ACK
+ * there (RFC 7323 says SHOULD drop; Linux does not). Old segments are
+ * dropped with a (rate-limited) dup ACK; a RST is accepted even when it
+ * fails PAWS. Returns 1 when dropped.
  */
 static int paws_drop(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     uint64_t now, struct tern_out *out)
 {
-	if (!(c->optf & TERN_NEG_TS) || (seg->flags & TERN_TH_RST))
+	if (!(c->optf & TERN_NEG_TS) || (seg->flags & TERN_TH_RST) ||
+	    !(seg->opt.present & TERN_OPT_TS))
 		return 0;
-	if (!(seg->opt.present & TERN_OPT_TS)) {
-		TERN_MIB_INC(s, InDropNoTs);
-		return 1;
-	}
 	if (paws_ok(c, seg->opt.tsval, 1, now))
 		return 0;
 	if (seg->flags & TERN_TH_SYN) {

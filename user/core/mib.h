@@ -50,7 +50,6 @@
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
 	X(InDropNotAccepting)     /* tern: new connection while shutting down */ \
-	X(InDropNoTs)             /* tern: RFC 7323 5.3 missing TS, dropped */ \
 	X(InDropOutOfWindow)      /* tern: unacceptable sequence, dropped */   \
 	X(InDropAckUnsent)        /* tern: ACK for data never sent */          \
 	X(OutAckGlobalLimited)    /* tern: ACK held back by the global budget */ \
