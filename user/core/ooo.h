@@ -23,6 +23,8 @@ struct tern_ooo {
 };
 
 #define TERN_OOO_NIL UINT32_MAX
+/* frame of a FIN marker: an entry with len 0 that holds no frame */
+#define TERN_OOO_NO_FRAME UINT64_MAX
 
 struct tern_ooo_pool {
 	struct tern_ooo *e;
@@ -60,13 +62,25 @@ int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t 
 		     uint32_t seq, const uint8_t *p, uint32_t len, uint64_t frame);
 
 /*
+ * Remember the peer's FIN at sequence `seq` (Linux keeps the FIN flag on
+ * the out-of-order skb): a marker entry with len 0 and no frame, sorted
+ * with the data. Takes a queue slot like a segment. Returns an enum
+ * tern_ooo_result (DUP when a FIN is already queued).
+ */
+int tern_ooo__insert_fin(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
+			 uint32_t seq);
+
+/*
  * Deliver every queued byte that is now in order: while the lowest entry
  * starts at or before *rcv_nxt, hand the part beyond *rcv_nxt (if any) to
- * deliver, advance *rcv_nxt, release the entry's frame and free it.
- * Returns the number of bytes delivered.
+ * deliver, advance *rcv_nxt, release the entry's frame and free it. When
+ * a FIN marker at exactly *rcv_nxt is reached, *fin is set and draining
+ * stops there (the FIN is not counted in *rcv_nxt). Returns the number of
+ * bytes delivered.
  */
 uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t *rcv_nxt,
-			 tern_ooo_deliver_fn deliver, tern_ooo_release_fn release, void *ctx);
+			 int *fin, tern_ooo_deliver_fn deliver, tern_ooo_release_fn release,
+			 void *ctx);
 
 /*
  * SACK blocks for an ACK (RFC 2018 section 4): queued ranges merged where
