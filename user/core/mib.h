@@ -58,6 +58,7 @@
 	X(TWRecycled)             /* TIME-WAIT reused by a new SYN */          \
 	X(TCPTimeWaitOverflow)    /* TIME-WAIT table full, record skipped */   \
 	X(TCPACKSkippedTimeWait)  /* rate-limited ACKs in TIME-WAIT */         \
+	X(Ip6InHdrErrors)         /* IPv6 SYN with a v4-mapped address */     \
 	X(OutDropNoRoom)          /* tern: reply dropped, out array full */
 
 enum tern_mib {
