@@ -190,3 +190,88 @@ TEST(test_estab_ooo_fin_beyond_window)
 	CHECK_EQ(hh.fins, 0);
 	CHECK_EQ(tern_conn__state(hh.conn), TERN_ESTABLISHED);
 }
+
+/* --- bounds and pruning (tcp_prune_ofo_queue) --- */
+
+static void ooo_3(struct tern_cfg *c)
+{
+	c->ooo_per_conn = 3;
+}
+
+/* At the connection's bound a segment lower than the queue's highest
+ * replaces it (OfoPruned, the highest frame released); one that would
+ * land last is dropped (TCPOFODrop). */
+TEST(test_estab_ooo_prune_highest_for_lower)
+{
+	struct rq e;
+	struct tern_opts o;
+
+	REQUIRE(open_rq(&e, ooo_3));
+	CHECK_EQ(data(&e, 1000, 100, 0, 1), 1);
+	CHECK_EQ(data(&e, 2000, 100, 0, 2), 1);
+	CHECK_EQ(data(&e, 3000, 100, 0, 3), 1);
+	CHECK_EQ(hh.conn->ooo.n, 3);
+
+	CHECK_EQ(data(&e, 500, 100, 0, 4), 1);
+	CHECK_EQ(H_MIB(&hh, OfoPruned), 1);
+	CHECK_EQ(H_MIB(&hh, TCPOFODrop), 0);
+	CHECK_EQ(hh.released, 1);
+	CHECK_EQ(hh.last_released, 3);
+	CHECK_EQ(hh.conn->ooo.n, 3);
+	REQUIRE_EQ(hh.out.n, 1);
+	o = h_tx_opts(&hh.tx[0]);
+	REQUIRE_EQ(o.nsack, 3);
+	CHECK_EQ(o.sack[0].start, e.rcv + 500); /* the newest first */
+	for (int i = 0; i < 3; i++)
+		CHECK(o.sack[i].start != e.rcv + 3000);
+
+	CHECK_EQ(data(&e, 4000, 100, 0, 5), 0);
+	CHECK_EQ(H_MIB(&hh, TCPOFODrop), 1);
+	CHECK_EQ(H_MIB(&hh, OfoPruned), 1);
+	CHECK_EQ(hh.released, 1);
+
+	/* the hole fills: 0..600 in order, 1000.. and 2000.. stay queued */
+	CHECK_EQ(data(&e, 0, 500, 0, 6), 0);
+	CHECK_EQ(hh.ndata, 600);
+	CHECK_EQ(hh.conn->ooo.n, 2);
+}
+
+static void pool_4_per_conn_3(struct tern_cfg *c)
+{
+	c->max_ooo = 4;
+	c->ooo_per_conn = 3;
+}
+
+/* One connection cannot take the whole pool; when the pool is empty a
+ * connection prunes its own queue for a lower segment, never another's. */
+TEST(test_estab_ooo_pool_shared_and_pruned)
+{
+	struct rq a, b;
+	struct tern_conn *ca, *cb;
+
+	REQUIRE(open_rq(&a, pool_4_per_conn_3));
+	ca = hh.conn;
+	CHECK_EQ(data(&a, 1000, 10, 0, 1), 1);
+	CHECK_EQ(data(&a, 2000, 10, 0, 2), 1);
+	CHECK_EQ(data(&a, 3000, 10, 0, 3), 1);
+	CHECK_EQ(data(&a, 4000, 10, 0, 4), 0); /* A's bound, lands last */
+	CHECK_EQ(H_MIB(&hh, TCPOFODrop), 1);
+
+	hh.cport = 40001;
+	memset(&b, 0, sizeof(b));
+	REQUIRE(h_connect(&hh, CSEQ, TSV0, &b.iss));
+	b.rcv = CSEQ + 1;
+	b.tsval = TSV0 + 1;
+	cb = hh.conn;
+	REQUIRE(cb != ca);
+	CHECK_EQ(data(&b, 3000, 10, 0, 11), 1); /* the pool's last entry */
+	CHECK_EQ(hh.s->ooo.used, 4);
+	CHECK_EQ(data(&b, 1000, 10, 0, 12), 1); /* pool empty: prune B's own */
+	CHECK_EQ(H_MIB(&hh, OfoPruned), 1);
+	CHECK_EQ(hh.last_released, 11);
+	CHECK_EQ(cb->ooo.n, 1);
+	CHECK_EQ(ca->ooo.n, 3);
+	CHECK_EQ(data(&b, 2000, 10, 0, 13), 0); /* would land last: dropped */
+	CHECK_EQ(H_MIB(&hh, TCPOFODrop), 2);
+	CHECK_EQ(ca->ooo.n, 3);
+}

@@ -47,6 +47,8 @@
 	X(TCPReqExpired)          /* tern: half-opens freed after retries */   \
 	X(TCPFinWait2Timeout)     /* tern: orphaned FIN-WAIT-2 timed out */    \
 	X(OutSndBufFull)          /* tern: send refused, buffer or pool full */ \
+	X(OutSndQuotaFull)        /* tern: send refused, connection's pool share */ \
+	X(OfoPruned)              /* out-of-order queue pruned for a lower segment */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
 	X(InDropNotAccepting)     /* tern: new connection while shutting down */ \

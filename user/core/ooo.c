@@ -282,6 +282,25 @@ int tern_ooo__sack(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q,
 	return n;
 }
 
+int tern_ooo__prune(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t seq,
+		    tern_ooo_release_fn release, void *ctx)
+{
+	uint32_t *link = &q->head, i;
+
+	if (*link == TERN_OOO_NIL)
+		return 0;
+	while (at(pool, *link)->next != TERN_OOO_NIL)
+		link = &at(pool, *link)->next;
+	i = *link;
+	if (tern_seq_gt(seq, at(pool, i)->seq))
+		return 0; /* the new segment would land last: keep the queue */
+	*link = TERN_OOO_NIL;
+	q->n--;
+	entry_release(at(pool, i), release, ctx);
+	entry_free(pool, i);
+	return 1;
+}
+
 void tern_ooo__purge(struct tern_ooo_pool *pool, struct tern_ooo_q *q,
 		     tern_ooo_release_fn release, void *ctx)
 {

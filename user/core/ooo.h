@@ -91,6 +91,15 @@ uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint3
 int tern_ooo__sack(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q,
 		   struct tern_sack_blk *out, int max);
 
+/*
+ * tcp_prune_ofo_queue(): make room for a segment starting at seq by
+ * dropping the queue's highest entry (its frame released), unless seq
+ * lies beyond that entry's start: data closer to RCV.NXT is worth more.
+ * Returns 1 when an entry was dropped.
+ */
+int tern_ooo__prune(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t seq,
+		    tern_ooo_release_fn release, void *ctx);
+
 /* Release and free every entry (connection teardown). */
 void tern_ooo__purge(struct tern_ooo_pool *pool, struct tern_ooo_q *q,
 		     tern_ooo_release_fn release, void *ctx);

@@ -91,12 +91,26 @@ static int fin_received(const struct tern_conn *c)
 	       c->state == TERN_LAST_ACK || c->state == TERN_TIME_WAIT;
 }
 
-/* Queue [seq, seq+len) from seg's frame; returns 1 when the frame is kept. */
+static void release(void *ctx, uint64_t frame);
+
+/*
+ * Queue [seq, seq+len) from seg's frame; returns 1 when the frame is kept.
+ * At the connection's bound (ooo_per_conn) or with the stack's pool empty,
+ * the queue's highest segment makes room for a lower one
+ * (tcp_prune_ofo_queue, OfoPruned); otherwise the segment is dropped
+ * (TCPOFODrop).
+ */
 static int ooo_data(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		    uint32_t seq, const uint8_t *p, uint32_t len)
 {
-	int r = tern_ooo__insert(&s->ooo, &c->ooo, s->cfg.ooo_per_conn, seq, p, len, seg->frame);
+	uint16_t max = s->cfg.ooo_per_conn;
+	int r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
+	void *ctx[2] = { s, c };
 
+	if (r == TERN_OOO_FULL && tern_ooo__prune(&s->ooo, &c->ooo, seq, release, ctx)) {
+		TERN_MIB_INC(s, OfoPruned);
+		r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
+	}
 	if (r == TERN_OOO_QUEUED) {
 		TERN_MIB_INC(s, TCPOFOQueue);
 		return 1;

@@ -57,12 +57,14 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
 	       c->time_wait_ms <= TERN_DEADLINE_MAX_MS && c->fin_timeout_ms >= 1 &&
 	       c->fin_timeout_ms <= TERN_DEADLINE_MAX_MS && c->ooo_per_conn >= 1 && c->retries >= 1 &&
-	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60;
+	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60 &&
+	       c->chunks_per_conn <= c->max_chunks && c->copies_per_conn <= c->copy_blocks;
 }
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
-	size_t lis, reqs, req_bkt, conns, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
+	size_t lis, reqs, req_bkt, conns, conn_bkt, conn_use, tws, tw_bkt, ooo, chunks, copies,
+		total;
 };
 
 /* Place n items of size sz at the next 64-byte boundary after *off. */
@@ -83,6 +85,7 @@ static void layout(const struct tern_cfg *c, struct layout *l)
 	l->req_bkt = region(&off, pow2_at_least(c->backlog), sizeof(uint32_t));
 	l->conns = region(&off, c->max_conns, sizeof(struct tern_conn));
 	l->conn_bkt = region(&off, pow2_at_least(c->max_conns), sizeof(uint32_t));
+	l->conn_use = region(&off, c->max_conns, sizeof(struct tern_conn_use));
 	l->tws = region(&off, c->max_tw, sizeof(struct tern_tw));
 	l->tw_bkt = region(&off, pow2_at_least(c->max_tw), sizeof(uint32_t));
 	l->ooo = region(&off, c->max_ooo, sizeof(struct tern_ooo));
@@ -145,6 +148,9 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	tern_ooo_pool__init(&s->ooo, (struct tern_ooo *)(base + l.ooo), cfg->max_ooo);
 	tern_chunks__init(&s->chunks, (struct tern_chunk *)(base + l.chunks), cfg->max_chunks);
 	tern_copies__init(&s->copies, base + l.copies, cfg->copy_blocks);
+	s->use = (struct tern_conn_use *)(base + l.conn_use);
+	memset(s->use, 0, (size_t)cfg->max_conns * sizeof(*s->use));
+	tern_quota__init(s);
 	s->now = now;
 	tern_wheel__init(&s->wheel, now);
 	return s;

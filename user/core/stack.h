@@ -198,6 +198,12 @@ struct tern_copy_pool {
 };
 void tern_chunks__wake(struct tern_stack *s);
 
+/* A connection's share of the send pools (quota.c), indexed like conns. */
+struct tern_conn_use {
+	uint32_t chunks;
+	uint32_t copies;
+};
+
 /* ms clock used by connection timestamps and deadlines (wraps in 49 days;
  * compare with tern_seq_* helpers). */
 static inline uint32_t tern_ms(uint64_t now) { return (uint32_t)(now / 1000000u); }
@@ -217,6 +223,9 @@ struct tern_stack {
 	struct tern_ooo_pool ooo;
 	struct tern_chunk_pool chunks;
 	struct tern_copy_pool copies;
+	struct tern_conn_use *use; /* per connection, indexed like conns */
+	uint32_t chunk_quota;     /* chunks one connection may hold */
+	uint32_t copy_quota;      /* copy blocks one connection may hold */
 	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
@@ -335,6 +344,13 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c);
 uint32_t tern_conn_acceptable_seq(const struct tern_conn *c);
+
+/* quota.c: per-connection shares of the send pools. _full counts
+ * OutSndQuotaFull when c is at its chunk (or, with copy, copy) bound. */
+void tern_quota__init(struct tern_stack *s);
+int tern_conn_quota_full(struct tern_stack *s, const struct tern_conn *c, int copy);
+void tern_conn_quota_take(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
+void tern_conn_quota_put(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
 
 /* ctimer.c: the connection's single wheel slot. */
 void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c);

@@ -46,6 +46,10 @@ struct tern_cfg {
 	uint32_t max_ooo;       /* out-of-order segments held, whole stack */
 	uint32_t max_chunks;    /* queued send buffers, whole stack */
 	uint32_t copy_blocks;   /* 2 KiB blocks for tern_conn__send_copy, whole stack */
+	uint32_t chunks_per_conn; /* send chunks one connection may hold;
+				   * 0 = max_chunks / 4 (at least 1) */
+	uint32_t copies_per_conn; /* copy blocks one connection may hold;
+				   * 0 = copy_blocks / 4 (at least 1) */
 	uint32_t snd_buf;       /* unacknowledged + unsent bytes per connection */
 	uint32_t rcv_wnd;       /* receive window in bytes; picks wscale */
 	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000);
