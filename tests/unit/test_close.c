@@ -668,7 +668,9 @@ TEST(test_estab_abort_rst_has_ts)
 /* --- retransmitted FIN, FIN-WAIT-2 timeout --- */
 
 /* Our FIN is retransmitted with the data RTO and backoff (1 s, 2 s, 4 s ...
- * capped at 120 s); after cfg.retries retransmissions, reset. */
+ * capped at 120 s); after cfg.retries retransmissions, reset. The
+ * application only shut down its side: the connection is not an orphan
+ * (those use orphan_retries, test_orphan.c). */
 TEST(test_fin_wait_1_fin_retransmit)
 {
 	struct est e;
@@ -677,7 +679,7 @@ TEST(test_fin_wait_1_fin_retransmit)
 
 	REQUIRE(est_open(&e, 4, NULL, NULL));
 	retries = e.h->s->cfg.retries;
-	REQUIRE_EQ(e_close(&e), 0);
+	REQUIRE_EQ(e_shutdown(&e), 0);
 	REQUIRE_EQ(e.h->out.n, 1);
 	t0 = e.h->now;
 	CHECK(tern_stack__next_deadline(e.h->s) <= t0 + SEC(1)); /* wheel: at or before */

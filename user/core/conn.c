@@ -416,6 +416,8 @@ static void release_frame(void *ctx, uint64_t frame)
 
 void tern_conn_free(struct tern_stack *s, struct tern_conn *c, int reason)
 {
+	if (c->flags & TERN_CF_RCV_SHUT)
+		s->orphans--;
 	tern_wheel__cancel(&s->wheel, &c->timer);
 	tern_ooo__purge(&s->ooo, &c->ooo, release_frame, s);
 	tern_conn_sq_purge(s, c);

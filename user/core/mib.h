@@ -42,6 +42,7 @@
 	X(TCPAbortOnData)         /* RST: data after close */                  \
 	X(TCPAbortOnClose)        /* RST: closed with unread data */           \
 	X(TCPAbortOnTimeout)      /* RST: retries, user timeout or keepalive */ \
+	X(TCPAbortOnMemory)       /* RST: closed beyond max_orphans */          \
 	X(TCPKeepAlive)           /* keepalive probes sent */                  \
 	X(TCPWinProbe)            /* zero-window probes sent */                \
 	X(TCPReqExpired)          /* tern: half-opens freed after retries */   \

@@ -507,6 +507,8 @@ static int timed_out(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	const struct tern_listener *l = tern_conn_listener(s, c);
 	uint32_t ut = l ? l->opts.user_timeout_ms : 0;
 
+	if (tern_conn_orphan_timeout(s, c, now, out))
+		return 1;
 	if (ut && c->una_since && tern_ms(now) - c->una_since >= ut) {
 		TERN_MIB_INC(s, TCPAbortOnTimeout);
 		tern_conn_abort_reason(s, c, TERN_CLOSE_USER_TIMEOUT, now, out);

@@ -151,6 +151,8 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	s->use = (struct tern_conn_use *)(base + l.conn_use);
 	memset(s->use, 0, (size_t)cfg->max_conns * sizeof(*s->use));
 	tern_quota__init(s);
+	s->max_orphans = cfg->max_orphans ? cfg->max_orphans
+					  : (cfg->max_conns / 2 ? cfg->max_conns / 2 : 1);
 	s->now = now;
 	tern_wheel__init(&s->wheel, now);
 	return s;

@@ -226,6 +226,8 @@ struct tern_stack {
 	struct tern_conn_use *use; /* per connection, indexed like conns */
 	uint32_t chunk_quota;     /* chunks one connection may hold */
 	uint32_t copy_quota;      /* copy blocks one connection may hold */
+	uint32_t orphans;         /* connections with TERN_CF_RCV_SHUT */
+	uint32_t max_orphans;     /* cfg.max_orphans, or its default */
 	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
@@ -371,6 +373,11 @@ void tern_conn_peer_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 void tern_conn_time_wait(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
 			    struct tern_out *out);
+/* The retransmission or probe timer of an orphan (tcp_write_timeout /
+ * tcp_probe_timer with SOCK_DEAD): aborts c when its orphan retries are
+ * spent. Returns 1 when c was aborted. */
+int tern_conn_orphan_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			     struct tern_out *out);
 
 /* syncookie.c */
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,

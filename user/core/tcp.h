@@ -57,6 +57,9 @@ struct tern_cfg {
 	uint32_t rto_min_ms;    /* TCP_RTO_MIN, 200 */
 	uint32_t time_wait_ms;  /* 2*MSL, TCP_TIMEWAIT_LEN 60 s */
 	uint32_t fin_timeout_ms; /* orphaned FIN-WAIT-2, tcp_fin_timeout 60 s */
+	uint32_t max_orphans;   /* connections closed by the application and
+				 * still alive (tcp_max_orphans); a close
+				 * beyond it resets; 0 = max_conns / 2 */
 	uint16_t mtu;           /* our MSS = mtu - 40 (IPv4) / - 60 (IPv6) */
 	uint16_t ooo_per_conn;  /* out-of-order segments held per connection */
 	uint16_t min_snd_mss;   /* floor of the send MSS before options,
@@ -64,6 +67,9 @@ struct tern_cfg {
 	uint8_t syncookies;     /* enum tern_cookie_mode */
 	uint8_t synack_retries; /* tcp_synack_retries, 5 */
 	uint8_t retries;        /* data retransmissions before reset, tcp_retries2 15 */
+	uint8_t orphan_retries; /* the same for orphans, tcp_orphan_retries;
+				 * 0 = 8 while the backed-off RTO is below
+				 * TCP_RTO_MAX, then 0 */
 	uint8_t rfc1337;        /* 1: RST does not kill TIME-WAIT (tcp_rfc1337) */
 };
 
