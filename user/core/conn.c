@@ -136,14 +136,16 @@ static uint32_t scaled(uint32_t bytes, uint8_t wscale)
 }
 
 /* The window to advertise now: the configured receive window, or less when
- * the application limits what it can take (receive credit). */
+ * the application limits what it can take (receive credit); after a zero
+ * window, 0 until it can open by the SWS floor (sws.c). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 {
 	uint32_t w = s->cfg.rcv_wnd;
 
 	if (c->rcv_credit < w)
 		w = c->rcv_credit;
-	return scaled(w, c->rcv_wscale);
+	w = scaled(w, c->rcv_wscale);
+	return c->rwnd_zero && w < tern_rcv_sws_floor(s, c) ? 0 : w;
 }
 
 /*

@@ -304,9 +304,7 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 		return 0;
 	p = sq_at(s, c, c->snd_nxt - c->snd_una, &avail);
 	len = min32(min32(mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
-	/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): with data in
-	 * flight, a short segment goes only when it ends a queued buffer. */
-	if (len < mss && len < avail && c->snd_una != c->snd_max)
+	if (tern_conn_sws_hold(c, len, avail, mss)) /* sws.c */
 		return 0;
 	if (!tern_emit_conn_seg(s, c, c->snd_nxt,
 				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,

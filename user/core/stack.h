@@ -143,7 +143,7 @@ struct tern_conn {
 	uint8_t probes;           /* keepalive probes unanswered */
 	uint8_t quick;            /* quick ACKs left (Linux quickack mode) */
 	uint8_t in_use;
-	uint8_t pad;
+	uint8_t rwnd_zero;        /* the last window advertised was 0 (sws.c) */
 };
 
 /* A fixed pool of records with a chained hash index over them. */
@@ -330,6 +330,14 @@ void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, st
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c);
 /* The right edge of the receive window last advertised. */
 uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
+
+/* sws.c: silly window avoidance. tern_rcv_advertise() is the window a
+ * segment carries now (and remembers whether it was 0); the floor is the
+ * least a shut window reopens by; tern_conn_sws_hold() says whether a
+ * segment of len bytes (avail left in its buffer) waits. */
+uint32_t tern_rcv_sws_floor(const struct tern_stack *s, const struct tern_conn *c);
+uint32_t tern_rcv_advertise(const struct tern_stack *s, struct tern_conn *c);
+int tern_conn_sws_hold(const struct tern_conn *c, uint32_t len, uint32_t avail, uint32_t mss);
 
 /* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
  * kept in the out-of-order queue. */
