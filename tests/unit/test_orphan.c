@@ -66,38 +66,62 @@ static void peer_ack(struct tern_conn *c, uint32_t ack, uint16_t win)
 	h_in(&hh, &s);
 }
 
+/* Backed-off RTO n times from rto0 ms, capped at TCP_RTO_MAX (ns). */
+static uint64_t backed_off(uint32_t rto0, uint32_t n)
+{
+	uint64_t ms = (uint64_t)rto0 << n;
+
+	return (ms < 120000 ? ms : 120000) * TERN_NSEC_PER_MSEC;
+}
+
+/* Timer expiries an orphan lives through with tcp_orphan_retries 0: 8
+ * retries, fewer when the backed-off RTO reaches TCP_RTO_MAX first. */
+static uint32_t orphan_expiries(uint32_t rto0)
+{
+	uint32_t n = 0;
+
+	while (n < 8 && ((uint64_t)rto0 << n) < 120000)
+		n++;
+	return n;
+}
+
 /*
- * Closed, FIN never acknowledged: retransmitted at 1, 2, 4 ... 64 s of
- * backoff (orphan_retries 0 -> 8 while alive), and when the backed-off
- * RTO reaches TCP_RTO_MAX (1 s << 7 = 128 s) the orphan is reset: 7 FINs
- * instead of the 15 retransmissions of a live connection.
+ * Closed, FIN never acknowledged: retransmitted with the backed-off RTO
+ * (orphan_retries 0 -> 8 while alive), and the orphan is reset at the
+ * first expiry where 8 retries are spent or the backed-off RTO has
+ * reached TCP_RTO_MAX. With the 1 s initial RTO: 7 FINs (1 s << 7 =
+ * 128 s), not the 15 retransmissions of a live connection.
  */
 TEST(test_fin_wait_1_orphan_fin_retries)
 {
-	uint32_t iss;
-	uint64_t t0, at = 0, rto = SEC(1);
+	uint32_t iss, rto0, n;
+	struct tern_conn *c;
+	uint64_t t0, at;
 
-	REQUIRE(open_one(NULL, &iss));
+	REQUIRE((c = open_one(NULL, &iss)));
+	rto0 = c->rto_ms;
+	n = orphan_expiries(rto0);
+	CHECK(n < 15);
+	CHECK(rto0 != 1000 || n == 7);
 	REQUIRE_EQ(h_close(&hh), 0);
 	REQUIRE_EQ(hh.out.n, 1);
 	t0 = hh.now;
 	run_until(t0 + SEC(3600));
-	REQUIRE_EQ(nev, 8);
+	REQUIRE_EQ(nev, n + 1);
 	at = t0;
-	for (int i = 0; i < 7; i++) {
-		at += rto;
+	for (uint32_t i = 0; i < n; i++) {
+		at += backed_off(rto0, i);
 		CHECK_EQ(evs[i].at, at);
 		CHECK_EQ(evs[i].tx.flags, TERN_TH_FIN | TERN_TH_ACK);
 		CHECK_EQ(evs[i].tx.seq, iss + 1);
-		rto *= 2;
 	}
-	CHECK_EQ(evs[7].at, at + SEC(120));
-	CHECK_EQ(evs[7].tx.flags, TERN_TH_RST | TERN_TH_ACK);
-	CHECK_EQ(evs[7].tx.seq, iss + 2);
+	CHECK_EQ(evs[n].at, at + backed_off(rto0, n));
+	CHECK_EQ(evs[n].tx.flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(evs[n].tx.seq, iss + 2);
 	CHECK_EQ(tern_stack__nconns(hh.s), 0);
 	CHECK_EQ(hh.last_reason, TERN_CLOSE_TIMEOUT);
 	CHECK_EQ(H_MIB(&hh, TCPAbortOnTimeout), 1);
-	CHECK_EQ(H_MIB(&hh, RetransSegs), 7);
+	CHECK_EQ(H_MIB(&hh, RetransSegs), n);
 }
 
 static void orphan_retries_3(struct tern_cfg *c)
@@ -107,17 +131,19 @@ static void orphan_retries_3(struct tern_cfg *c)
 
 TEST(test_fin_wait_1_orphan_retries_configured)
 {
-	uint32_t iss;
+	uint32_t iss, rto0;
+	struct tern_conn *c;
 	uint64_t t0;
 
-	REQUIRE(open_one(orphan_retries_3, &iss));
+	REQUIRE((c = open_one(orphan_retries_3, &iss)));
+	rto0 = c->rto_ms;
 	REQUIRE_EQ(h_close(&hh), 0);
 	t0 = hh.now;
 	run_until(t0 + SEC(3600));
 	REQUIRE_EQ(nev, 4);
-	CHECK_EQ(evs[2].at, t0 + SEC(7));
+	CHECK_EQ(evs[2].at, t0 + backed_off(rto0, 0) + backed_off(rto0, 1) + backed_off(rto0, 2));
 	CHECK_EQ(evs[2].tx.flags, TERN_TH_FIN | TERN_TH_ACK);
-	CHECK_EQ(evs[3].at, t0 + SEC(15));
+	CHECK_EQ(evs[3].at, evs[2].at + backed_off(rto0, 3));
 	CHECK_EQ(evs[3].tx.flags, TERN_TH_RST | TERN_TH_ACK);
 	CHECK_EQ(H_MIB(&hh, TCPAbortOnTimeout), 1);
 }
@@ -125,16 +151,19 @@ TEST(test_fin_wait_1_orphan_retries_configured)
 /*
  * The peer keeps a zero window and answers every probe. A live
  * connection probes for ever (RFC 1122 4.2.2.17); an orphan dies when its
- * probe backoff reaches TCP_RTO_MAX: 7 probes (1 s << 7 >= 120 s), then a
- * reset, as Linux's tcp_probe_timer() with SOCK_DEAD.
+ * probe backoff reaches TCP_RTO_MAX (7 probes with the 1 s initial RTO:
+ * 1 s << 7 >= 120 s), then a reset, as Linux's tcp_probe_timer() with
+ * SOCK_DEAD.
  */
 TEST(test_fin_wait_1_orphan_zero_window_dies)
 {
-	uint32_t iss, probes = 0;
+	uint32_t iss, probes = 0, alive_probes = 0;
 	struct tern_conn *c;
 	int rst = 0;
 
 	REQUIRE((c = open_one(NULL, &iss)));
+	while (((uint64_t)c->rto_ms << alive_probes) < 120000)
+		alive_probes++; /* 7 with the 1 s initial RTO */
 	peer_ack(c, iss + 1, 0);
 	REQUIRE_EQ(c->snd_wnd, 0);
 	REQUIRE_EQ(h_send(&hh, sbuf, 100), 100);
@@ -161,11 +190,12 @@ TEST(test_fin_wait_1_orphan_zero_window_dies)
 			peer_ack(c, iss + 1, 0); /* answered, window still 0 */
 	}
 	CHECK(rst);
-	CHECK_EQ(probes, 7);
+	CHECK_EQ(probes, alive_probes);
 	CHECK_EQ(tern_stack__nconns(hh.s), 0);
 	CHECK_EQ(hh.last_reason, TERN_CLOSE_TIMEOUT);
 	CHECK_EQ(H_MIB(&hh, TCPAbortOnTimeout), 1);
-	CHECK_EQ(H_MIB(&hh, TCPWinProbe), 7);
+	CHECK_EQ(H_MIB(&hh, TCPWinProbe), alive_probes);
+	CHECK(alive_probes > 0 && alive_probes < 15);
 }
 
 static void max_orphans_1(struct tern_cfg *c)
