@@ -8,6 +8,7 @@
  * icsk_probes_tstamp), and millisecond rate limits stay right after any
  * idle time.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -316,4 +317,18 @@ TEST(test_cfg_fin_timeout_beyond_deadline_range_rejected)
 	tern_cfg__defaults(&cfg);
 	cfg.time_wait_ms = TERN_DEADLINE_MAX_MS + 1;
 	CHECK_EQ(tern_stack__memsize(&cfg), 0);
+}
+
+/* TCP_USER_TIMEOUT is an int in Linux: above INT32_MAX ms it is refused
+ * (the ms clock's elapsed-time comparisons would wrap). */
+TEST(test_listen_user_timeout_bound)
+{
+	struct tern_listen_opts o = { .user_timeout_ms = TERN_DEADLINE_MAX_MS };
+	struct tern_seg s;
+
+	reset(NULL);
+	s = h_seg(&hh, 0, 0, 0);
+	CHECK_EQ(tern_stack__listen_opts(hh.s, &s.t.laddr, 80, &o), 0);
+	o.user_timeout_ms = TERN_DEADLINE_MAX_MS + 1;
+	CHECK_EQ(tern_stack__listen_opts(hh.s, &s.t.laddr, 80, &o), -EINVAL);
 }

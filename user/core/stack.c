@@ -229,7 +229,9 @@ int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, 
 
 	if (!l)
 		return -ENOENT;
-	if (!keepalive_valid(opts))
+	/* TCP_USER_TIMEOUT is an int in Linux; beyond it the ms clock's
+	 * elapsed-time comparisons would wrap. */
+	if (!keepalive_valid(opts) || opts->user_timeout_ms > TERN_DEADLINE_MAX_MS)
 		return -EINVAL;
 	l->opts = *opts;
 	return 0;

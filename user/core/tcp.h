@@ -78,7 +78,8 @@ struct tern_listen_opts {
 	uint32_t keepalive_idle_s;  /* 0 = keepalive off; Linux 7200 when on */
 	uint32_t keepalive_intvl_s; /* Linux 75 */
 	uint32_t keepalive_cnt;     /* Linux 9 */
-	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off */
+	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off; at most
+				     * 2^31 - 1 (an int in Linux) */
 	uint32_t rcv_buf;           /* bytes the application can take per
 				     * connection: the SYN-ACK window is capped
 				     * by it and connections start in credit
