@@ -11,7 +11,9 @@
  * The last rate-limited reply of a connection, on a 39-bit ms clock (17
  * years): the low 32 bits in last_oow_ms, the next 7 and a valid bit in
  * n.t.pad[0]. A 32-bit clock would wrap after 24.8 days of idle and
- * silence the connection's next reply for up to 24.8 more.
+ * silence the connection's next reply for up to 24.8 more. tern: Linux's
+ * 32-bit jiffies check still limits one reply after an idle of a
+ * multiple of 2^32 jiffies; this one does not.
  */
 #define OOW_VALID 0x80u
 #define OOW_HI_MASK 0x7fu

@@ -293,7 +293,7 @@ int tern_ooo__prune(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t s
 		link = &at(pool, *link)->next;
 	i = *link;
 	if (tern_seq_gt(seq, at(pool, i)->seq))
-		return 0; /* the new segment would land last: keep the queue */
+		return 0; /* the arriving segment would land last: keep the queue */
 	*link = TERN_OOO_NIL;
 	q->n--;
 	entry_release(at(pool, i), release, ctx);
