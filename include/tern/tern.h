@@ -112,7 +112,8 @@ void tern_conn__abort(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
 
 /* One application timer per connection (e.g. an idle timeout): the timer
- * callback runs `ms` from `now`; setting it again moves it; 0 cancels. */
+ * callback runs `ms` from `now` (at most 2^31 - 1 ms, 24.8 days: a longer
+ * one is cut to that); setting it again moves it; 0 cancels. */
 void tern_conn__set_timer(struct tern_stack *s, struct tern_conn *c, uint32_t ms, uint64_t now);
 
 /* What a connection knows of itself (Linux's tcp_info, in part). */

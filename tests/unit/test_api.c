@@ -8,6 +8,7 @@
 static void small_copy_pool(struct tern_cfg *c)
 {
 	c->copy_blocks = 2;
+	c->copies_per_conn = 2; /* this connection may use the whole arena */
 }
 
 /* The copy is what goes out, whatever the caller does with its buffer

@@ -674,7 +674,9 @@ static void no_loss_probes(struct tern_cfg *c)
 
 /* Our FIN is retransmitted with the data RTO and backoff (200 ms after
  * the handshake's sample of 0 ms, 400 ms, 800 ms ... capped at 120 s);
- * after cfg.retries retransmissions, reset. */
+ * after cfg.retries retransmissions, reset. The application only shut
+ * down its side: the connection is not an orphan (those use
+ * orphan_retries, test_orphan.c). */
 TEST(test_fin_wait_1_fin_retransmit)
 {
 	struct est e;
@@ -683,7 +685,7 @@ TEST(test_fin_wait_1_fin_retransmit)
 
 	REQUIRE(est_open(&e, 4, no_loss_probes, NULL)); /* the RTO's rule, alone */
 	retries = e.h->s->cfg.retries;
-	REQUIRE_EQ(e_close(&e), 0);
+	REQUIRE_EQ(e_shutdown(&e), 0);
 	REQUIRE_EQ(e.h->out.n, 1);
 	t0 = e.h->now;
 	CHECK(tern_stack__next_deadline(e.h->s) <= t0 + SEC(1)); /* wheel: at or before */

@@ -192,7 +192,6 @@ TEST(test_estab_rst_no_ts)
 	CHECK_EQ(e.h->last_reason, TERN_CLOSE_RST);
 	CHECK_EQ(nconns(&e), 0);
 	CHECK_EQ(H_MIB(e.h, EstabResets), 1);
-	CHECK_EQ(H_MIB(e.h, InDropNoTs), 0);
 }
 
 /* ... and "Reset is accepted even if it did not pass PAWS". */
@@ -518,27 +517,76 @@ TEST(test_estab_paws)
 	CHECK_EQ(e.c->ts_recent, e.tsval);
 }
 
+/*
+ * Linux 6.x's tcp_validate_incoming() applies PAWS only to segments that
+ * carry a timestamp: data and FIN without one are accepted on a timestamp
+ * connection (our replies keep carrying TS, ts_recent is left alone).
+ */
 TEST(test_estab_no_ts)
+{
+	struct est e;
+	struct tern_seg s;
+	struct tern_opts o;
+	uint32_t recent;
+
+	REQUIRE(est_open(&e, 4, NULL));
+	recent = e.c->ts_recent;
+	s = h_seg(e.h, TERN_TH_ACK | TERN_TH_PSH, e.rcv, e.iss + 1);
+	s.win = 502;
+	s.payload = (const uint8_t *)"nots";
+	s.len = 4;
+	h_in(e.h, &s);
+	CHECK_EQ(e.h->ndata, 4);
+	CHECK(!memcmp(e.h->data, "nots", 4));
+	CHECK_EQ(e.c->rcv_nxt, e.rcv + 4);
+	REQUIRE_EQ(e.h->out.n, 1); /* quickack after the handshake */
+	check_ack(&e, &e.h->tx[0], e.rcv + 4, recent);
+	CHECK_EQ(e.c->ts_recent, recent);
+	e.rcv += 4;
+
+	s = h_seg(e.h, TERN_TH_FIN | TERN_TH_ACK, e.rcv, e.iss + 1);
+	s.win = 502;
+	h_in(e.h, &s);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_ack(&e, &e.h->tx[0], e.rcv + 1, recent);
+	CHECK_EQ(e.h->fins, 1);
+	CHECK_EQ(tern_conn__state(e.c), TERN_CLOSE_WAIT);
+	o = h_tx_opts(&e.h->tx[0]);
+	CHECK(o.present & TERN_OPT_TS);
+}
+
+/* A SYN without TS on a timestamp connection gets the RFC 5961 4.2
+ * challenge ACK, as one with TS does (tcp_validate_incoming). */
+TEST(test_estab_syn_no_ts_challenge)
 {
 	struct est e;
 	struct tern_seg s;
 
 	REQUIRE(est_open(&e, 4, NULL));
-	s = h_seg(e.h, TERN_TH_ACK | TERN_TH_PSH, e.rcv, e.iss + 1);
-	s.payload = (const uint8_t *)"nots";
-	s.len = 4;
+	s = h_seg(e.h, TERN_TH_SYN, e.rcv + 100, 0);
 	h_in(e.h, &s);
-	CHECK_EQ(e.h->out.n, 0);
-	CHECK_EQ(e.h->ndata, 0);
-	CHECK_EQ(H_MIB(e.h, InDropNoTs), 1);
-	CHECK_EQ(e.c->rcv_nxt, e.rcv);
-
-	s = h_seg(e.h, TERN_TH_FIN | TERN_TH_ACK, e.rcv, e.iss + 1);
-	h_in(e.h, &s);
-	CHECK_EQ(e.h->out.n, 0);
-	CHECK_EQ(e.h->fins, 0);
-	CHECK_EQ(H_MIB(e.h, InDropNoTs), 2);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_ack(&e, &e.h->tx[0], e.rcv, e.c->ts_recent);
+	CHECK_EQ(H_MIB(e.h, TCPSYNChallenge), 1);
+	CHECK_EQ(H_MIB(e.h, TCPChallengeACK), 1);
+	CHECK_EQ(H_MIB(e.h, InErrs), 1);
+	CHECK_EQ(nconns(&e), 1);
 	CHECK_EQ(tern_conn__state(e.c), TERN_ESTABLISHED);
+}
+
+/* An in-window RST without TS that is not exactly at RCV.NXT: challenge
+ * ACK (RFC 5961 3.2), the connection stays. */
+TEST(test_estab_rst_no_ts_in_window_challenge)
+{
+	struct est e;
+	struct tern_seg s;
+
+	REQUIRE(est_open(&e, 4, NULL));
+	s = h_seg(e.h, TERN_TH_RST, e.rcv + 1, 0);
+	h_in(e.h, &s);
+	REQUIRE_EQ(e.h->out.n, 1);
+	check_ack(&e, &e.h->tx[0], e.rcv, e.c->ts_recent);
+	CHECK_EQ(H_MIB(e.h, TCPChallengeACK), 1);
 	CHECK_EQ(nconns(&e), 1);
 }
 

@@ -458,3 +458,83 @@ TEST(test_listen_not_accepting_drops_silently)
 	CHECK_EQ(h.out.n, 1);
 	h_free(&h);
 }
+
+/* --- IPv6 SYNs with v4-mapped addresses (tcp_v6_conn_request) --- */
+
+/* The same SYN from a normal IPv6 source gets a SYN-ACK (the control). */
+TEST(test_listen_syn6_normal_source_answered)
+{
+	struct h h;
+	struct tern_seg seg;
+
+	h_init6(&h, NULL);
+	seg = syn_with(&h, TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_TS | TERN_OPT_WS);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 1);
+	CHECK_EQ(H_MIB(&h, Ip6InHdrErrors), 0);
+	h_free(&h);
+}
+
+TEST(test_listen_syn6_v4mapped_source_dropped)
+{
+	struct h h;
+	struct tern_seg seg;
+
+	h_init6(&h, cookies_never);
+	seg = syn_with(&h, TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_TS | TERN_OPT_WS);
+	tern_addr_set_v4(&seg.t.raddr, 10, 0, 0, 2);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0);
+	CHECK_EQ(tern_stack__nreqs(h.s), 0);
+	CHECK_EQ(H_MIB(&h, Ip6InHdrErrors), 1);
+	CHECK_EQ(H_MIB(&h, ListenDrops), 0);
+	h_free(&h);
+}
+
+/* In cookie mode too: no stateless SYN-ACK either. */
+static void cookies_always(struct tern_cfg *c)
+{
+	c->syncookies = TERN_COOKIES_ALWAYS;
+}
+
+TEST(test_listen_syn6_v4mapped_source_no_cookie)
+{
+	struct h h;
+	struct tern_seg seg;
+
+	h_init6(&h, cookies_always);
+	seg = syn_with(&h, TERN_OPT_MSS | TERN_OPT_TS);
+	tern_addr_set_v4(&seg.t.raddr, 192, 0, 2, 7);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0);
+	CHECK_EQ(H_MIB(&h, SyncookiesSent), 0);
+	CHECK_EQ(H_MIB(&h, Ip6InHdrErrors), 1);
+	h_free(&h);
+}
+
+/* An IPv6 SYN to the v4-mapped form of an IPv4 listener's address would
+ * find that listener (listeners are keyed by v4-mapped addresses): no
+ * SYN-ACK. The same SYN over IPv4 is answered. */
+TEST(test_listen_syn6_v4mapped_destination_dropped)
+{
+	struct h h;
+	struct tern_seg seg;
+
+	h_init(&h, cookies_never);
+	seg = syn_with(&h, TERN_OPT_MSS | TERN_OPT_TS);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 1);
+	seg.t.family = 6;
+	seg.t.rport = 40001;
+	tern_addr_set_v4(&seg.t.raddr, 10, 0, 0, 3);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0);
+	CHECK_EQ(tern_stack__nreqs(h.s), 1);
+	CHECK_EQ(H_MIB(&h, Ip6InHdrErrors), 1);
+	seg.t.raddr.b[0] = 0x20; /* a real IPv6 source, still a v4-mapped destination */
+	seg.t.raddr.b[10] = seg.t.raddr.b[11] = 0;
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0);
+	CHECK_EQ(H_MIB(&h, Ip6InHdrErrors), 2);
+	h_free(&h);
+}

@@ -139,9 +139,13 @@ static void direct(uint32_t end)
 	F.rcv_nxt = F.isn + end;
 }
 
+static int drained_fin; /* the last drain() reached a FIN marker */
+
 static uint32_t drain(void)
 {
-	return tern_ooo__drain(&F.pool, &F.q, &F.rcv_nxt, on_deliver, on_release, &F);
+	drained_fin = 0;
+	return tern_ooo__drain(&F.pool, &F.q, &F.rcv_nxt, &drained_fin, on_deliver, on_release,
+			       &F);
 }
 
 static int sack(struct tern_sack_blk *b, int max)

@@ -226,6 +226,7 @@ static void tw_sndbuf_4000(struct tern_cfg *c)
 static void tw_chunks_2(struct tern_cfg *c)
 {
 	c->max_chunks = 2;
+	c->chunks_per_conn = 2; /* one connection may take the whole pool */
 }
 
 static void tw_chunks_1(struct tern_cfg *c)

@@ -76,6 +76,8 @@ int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		tern_conn_abort(s, c, now, out);
 		return 0;
 	}
+	if (!(c->flags & TERN_CF_RCV_SHUT))
+		s->orphans++;
 	c->flags |= TERN_CF_RCV_SHUT;
 	if (c->state == TERN_SYN_SENT) {
 		tern_conn_free(s, c, TERN_CLOSE_ABORT);
@@ -84,7 +86,47 @@ int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	if (c->state == TERN_FIN_WAIT_2)
 		c->ka_at = tern_deadline(now, s->cfg.fin_timeout_ms);
 	tern_conn__shutdown(s, c, now, out);
+	if (c->in_use && s->orphans > s->max_orphans) {
+		/* __tcp_close(): tcp_check_oom(), too many orphans */
+		TERN_MIB_INC(s, TCPAbortOnMemory);
+		tern_conn_abort(s, c, now, out);
+		return 0;
+	}
 	tern_conn_rearm(s, c);
+	return 0;
+}
+
+/* tcp_orphan_retries(): 0 configured means 8 while the backed-off RTO is
+ * below TCP_RTO_MAX ("alive"), 0 once it reaches it. */
+static uint32_t orphan_retries(const struct tern_stack *s, int alive)
+{
+	uint32_t r = s->cfg.orphan_retries;
+
+	return !r && alive ? 8 : r;
+}
+
+/*
+ * An orphan whose peer keeps answering zero-window probes resets their
+ * count with every answer (RFC 1122 4.2.2.17), so it also dies once its
+ * backoff reaches the limit with the RTO at TCP_RTO_MAX, as in Linux's
+ * tcp_probe_timer(). tern: the timer does not recheck max_orphans
+ * (tcp_out_of_resources); the bound is applied when the application
+ * closes.
+ */
+int tern_conn_orphan_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			     struct tern_out *out)
+{
+	uint64_t rto = (uint64_t)c->rto_ms << c->backoff;
+	int alive = rto < TERN_RTO_MAX_NS / TERN_NSEC_PER_MSEC;
+	uint32_t max = orphan_retries(s, alive);
+
+	if (!(c->flags & TERN_CF_RCV_SHUT))
+		return 0;
+	if ((!alive && c->backoff >= max) || c->retries >= max) {
+		TERN_MIB_INC(s, TCPAbortOnTimeout);
+		tern_conn_abort_reason(s, c, TERN_CLOSE_TIMEOUT, now, out);
+		return 1;
+	}
 	return 0;
 }
 

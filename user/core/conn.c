@@ -7,17 +7,32 @@
  */
 #include "stack.h"
 
-/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS.
- * *next is the ms clock value from which a reply is allowed again. */
-static int ratelimited_ms(struct tern_stack *s, uint32_t *next, uint64_t now, int mib)
-{
-	uint32_t ms = tern_ms(now);
+/*
+ * The last rate-limited reply of a connection, on a 39-bit ms clock (17
+ * years): the low 32 bits in last_oow_ms, the next 7 and a valid bit in
+ * n.t.pad[0]. A 32-bit clock would wrap after 24.8 days of idle and
+ * silence the connection's next reply for up to 24.8 more. tern: Linux's
+ * 32-bit jiffies check still limits one reply after an idle of a
+ * multiple of 2^32 jiffies; this one does not.
+ */
+#define OOW_VALID 0x80u
+#define OOW_HI_MASK 0x7fu
+#define OOW_MS_MASK ((1ull << 39) - 1)
 
-	if (*next && tern_seq_lt(ms, *next)) {
+/* __tcp_oow_rate_limited(): at most one reply per TERN_RATELIMIT_NS. */
+static int ratelimited_ms(struct tern_stack *s, struct tern_conn *c, uint64_t now, int mib)
+{
+	uint64_t ms = now / TERN_NSEC_PER_MSEC;
+	uint8_t *hi = &c->n.t.pad[0];
+	uint64_t last = (uint64_t)(*hi & OOW_HI_MASK) << 32 | c->last_oow_ms;
+
+	if ((*hi & OOW_VALID) &&
+	    ((ms - last) & OOW_MS_MASK) < TERN_RATELIMIT_NS / TERN_NSEC_PER_MSEC) {
 		s->mib[mib]++;
 		return 1;
 	}
-	*next = tern_deadline(now, TERN_RATELIMIT_NS / TERN_NSEC_PER_MSEC);
+	c->last_oow_ms = (uint32_t)ms;
+	*hi = (uint8_t)(OOW_VALID | ((ms >> 32) & OOW_HI_MASK));
 	return 0;
 }
 
@@ -73,7 +88,7 @@ static int global_budget(struct tern_stack *s, uint64_t now)
 static void challenge_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			  struct tern_out *out)
 {
-	if (ratelimited_ms(s, &c->last_oow_ms, now, TERN_MIB_TCPACKSkippedChallenge))
+	if (ratelimited_ms(s, c, now, TERN_MIB_TCPACKSkippedChallenge))
 		return;
 	if (!global_budget(s, now))
 		return;
@@ -91,7 +106,7 @@ static void oow_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 		    int mib, uint64_t now, struct tern_out *out)
 {
 	if (!exempt_from_limits(seg) &&
-	    (ratelimited_ms(s, &c->last_oow_ms, now, mib) || !global_budget(s, now)))
+	    (ratelimited_ms(s, c, now, mib) || !global_budget(s, now)))
 		return;
 	tern_emit_conn_ack(s, c, now, out);
 }
@@ -123,14 +138,16 @@ static uint32_t scaled(uint32_t bytes, uint8_t wscale)
 }
 
 /* The window to advertise now: the configured receive window, or less when
- * the application limits what it can take (receive credit). */
+ * the application limits what it can take (receive credit); after a zero
+ * window, 0 until it can open by the SWS floor (sws.c). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 {
 	uint32_t w = s->cfg.rcv_wnd;
 
 	if (c->rcv_credit < w)
 		w = c->rcv_credit;
-	return scaled(w, c->rcv_wscale);
+	w = scaled(w, c->rcv_wscale);
+	return c->rwnd_zero && w < tern_rcv_sws_floor(s, c) ? 0 : w;
 }
 
 /*
@@ -160,19 +177,20 @@ static int seq_acceptable(const struct tern_stack *s, const struct tern_conn *c,
 }
 
 /*
- * RFC 7323 5.3: with timestamps negotiated, a non-RST segment without one
- * is dropped, and PAWS drops old segments with a (rate-limited) dup ACK;
- * a RST is accepted even when it fails PAWS. Returns 1 when dropped.
+ * PAWS (RFC 7323 5.3) as Linux 6.x's tcp_validate_incoming() applies it:
+ * only a segment that carries a timestamp is checked, so one without (a
+ * middlebox stripped it) goes on to the sequence checks and is accepted
+ * like any other, a SYN among them getting the RFC 5961 challenge ACK
+ * there (RFC 7323 says SHOULD drop; Linux does not). Old segments are
+ * dropped with a (rate-limited) dup ACK; a RST is accepted even when it
+ * fails PAWS. Returns 1 when dropped.
  */
 static int paws_drop(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     uint64_t now, struct tern_out *out)
 {
-	if (!(c->optf & TERN_NEG_TS) || (seg->flags & TERN_TH_RST))
+	if (!(c->optf & TERN_NEG_TS) || (seg->flags & TERN_TH_RST) ||
+	    !(seg->opt.present & TERN_OPT_TS))
 		return 0;
-	if (!(seg->opt.present & TERN_OPT_TS)) {
-		TERN_MIB_INC(s, InDropNoTs);
-		return 1;
-	}
 	if (paws_ok(c, seg->opt.tsval, 1, now))
 		return 0;
 	if (seg->flags & TERN_TH_SYN) {
@@ -280,8 +298,8 @@ static void store_ts(struct tern_conn *c, const struct tern_seg *seg, uint64_t n
 	c->ts_recent_s = tern_secs(now);
 }
 
-int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out)
+static int conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		      uint64_t now, struct tern_out *out)
 {
 	uint32_t old_wnd;
 	int kept;
@@ -303,10 +321,24 @@ int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern
 	if (!c->in_use)
 		return 0; /* LAST-ACK completed */
 	kept = tern_conn_recv(s, c, seg, now, out);
-	if (c->in_use) {
+	if (c->in_use)
 		tern_conn_output(s, c, now, out);
+	return kept;
+}
+
+/*
+ * Every exit of the input path, a dropped segment included, leaves the
+ * connection's wheel slot armed at its earliest deadline: the first
+ * segment of a connection (the handshake's final ACK) may be dropped after
+ * the keepalive deadline was stored, and nothing else would arm it.
+ */
+int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		    uint64_t now, struct tern_out *out)
+{
+	int kept = conn_input(s, c, seg, now, out);
+
+	if (c->in_use)
 		tern_conn_rearm(s, c);
-	}
 	return kept;
 }
 
@@ -341,13 +373,30 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	return c;
 }
 
+/*
+ * tcp_mtu_to_mss(): the payload a segment may carry. The peer's MSS clamps
+ * ours; the result is raised to min_snd_mss (tcp_min_snd_mss, room for 40
+ * bytes of options and 8 of data) before the timestamp option is taken
+ * off, so a tiny or hostile MSS option never yields 1-byte, empty or
+ * wrapped segments.
+ */
+uint16_t tern_send_mss(const struct tern_stack *s, int family, uint16_t peer_mss, uint8_t optf)
+{
+	uint16_t mss = tern_our_mss(s, family);
+
+	if (peer_mss < mss)
+		mss = peer_mss;
+	if (mss < s->cfg.min_snd_mss)
+		mss = s->cfg.min_snd_mss;
+	return (uint16_t)(mss - (optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0));
+}
+
 /* Transfer state common to both open paths (RFC 6298 2.1, RFC 5681 3.1). */
 void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
 			 uint64_t now)
 {
-	uint16_t mss = tern_our_mss(s, c->n.t.family);
-
-	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	c->mss = tern_send_mss(s, c->n.t.family, peer_mss, c->optf);
+	c->n.t.pad[0] = 0; /* no rate-limited reply yet (ratelimited_ms) */
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */
 	tern_cc__init(s, c, tern_ms(now)); /* cwnd: RFC 6928 initial window */
 	tern_conn_rtt_init(s, c);
@@ -370,6 +419,8 @@ static void release_frame(void *ctx, uint64_t frame)
 
 void tern_conn_free(struct tern_stack *s, struct tern_conn *c, int reason)
 {
+	if (c->flags & TERN_CF_RCV_SHUT)
+		s->orphans--;
 	tern_wheel__cancel(&s->wheel, &c->timer);
 	tern_ooo__purge(&s->ooo, &c->ooo, release_frame, s);
 	tern_conn_sq_purge(s, c);

@@ -73,7 +73,6 @@ static void synack_options(struct tern_stack *s, struct tern_conn *c, const stru
 	uint8_t p = seg->opt.present;
 	uint16_t peer_mss = p & TERN_OPT_MSS ? seg->opt.mss
 			    : c->n.t.family == 6 ? TERN_MSS_DEFAULT_V6 : TERN_MSS_DEFAULT_V4;
-	uint16_t mss = tern_our_mss(s, c->n.t.family);
 
 	if (!(p & TERN_OPT_TS))
 		c->optf &= ~TERN_NEG_TS;
@@ -91,7 +90,7 @@ static void synack_options(struct tern_stack *s, struct tern_conn *c, const stru
 	} else {
 		c->ts_off = 0;
 	}
-	c->mss = (peer_mss < mss ? peer_mss : mss) - (c->optf & TERN_NEG_TS ? TERN_TSOPT_LEN : 0);
+	c->mss = tern_send_mss(s, c->n.t.family, peer_mss, c->optf);
 	tern_cc__init(s, c, tern_ms(now));
 }
 

@@ -112,6 +112,8 @@ void tern_conn_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, st
 void tern_conn__set_timer(struct tern_stack *s, struct tern_conn *c, uint32_t ms, uint64_t now)
 {
 	s->now = now;
+	if (ms > TERN_DEADLINE_MAX_MS)
+		ms = TERN_DEADLINE_MAX_MS; /* deadlines compare on a 32-bit ms clock */
 	c->app_at = ms ? tern_deadline(now, ms) : 0;
 	tern_conn_rearm(s, c);
 }

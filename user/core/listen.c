@@ -200,6 +200,19 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	return established(s, c, seg, now, out);
 }
 
+/*
+ * tcp_v6_conn_request(): an IPv6 SYN from a v4-mapped address gets no
+ * SYN-ACK (counted as IPSTATS_MIB_INHDRERRORS). tern: the destination is
+ * checked too; Linux never delivers such a packet to TCP (it is not a
+ * local IPv6 address), but tern's IPv4 listeners are keyed by v4-mapped
+ * addresses and would otherwise answer it.
+ */
+static int v4mapped_over_v6(const struct tern_seg *seg)
+{
+	return seg->t.family == 6 &&
+	       (tern_addr_is_v4mapped(&seg->t.raddr) || tern_addr_is_v4mapped(&seg->t.laddr));
+}
+
 /* A segment for a listener, with no connection or half-open record.
  * Returns 1 when the frame was kept. */
 int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint64_t *hash,
@@ -226,6 +239,10 @@ int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint6
 	}
 	if (!(f & TERN_TH_SYN) || (f & TERN_TH_FIN)) {
 		TERN_MIB_INC(s, InDropListenFlags);
+		return 0;
+	}
+	if (v4mapped_over_v6(seg)) {
+		TERN_MIB_INC(s, Ip6InHdrErrors);
 		return 0;
 	}
 	syn_input(s, l, hash, seg, tw_isn, now, out);

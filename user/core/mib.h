@@ -51,15 +51,17 @@
 	X(TCPAbortOnData)         /* RST: data after close */                  \
 	X(TCPAbortOnClose)        /* RST: closed with unread data */           \
 	X(TCPAbortOnTimeout)      /* RST: retries, user timeout or keepalive */ \
+	X(TCPAbortOnMemory)       /* RST: closed beyond max_orphans */          \
 	X(TCPKeepAlive)           /* keepalive probes sent */                  \
 	X(TCPWinProbe)            /* zero-window probes sent */                \
 	X(TCPReqExpired)          /* tern: half-opens freed after retries */   \
 	X(TCPFinWait2Timeout)     /* tern: orphaned FIN-WAIT-2 timed out */    \
 	X(OutSndBufFull)          /* tern: send refused, buffer or pool full */ \
+	X(OutSndQuotaFull)        /* tern: send refused, connection's pool share */ \
+	X(OfoPruned)              /* out-of-order queue pruned for a lower segment */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
 	X(InDropNotAccepting)     /* tern: new connection while shutting down */ \
-	X(InDropNoTs)             /* tern: RFC 7323 5.3 missing TS, dropped */ \
 	X(InDropOutOfWindow)      /* tern: unacceptable sequence, dropped */   \
 	X(InDropAckUnsent)        /* tern: ACK for data never sent */          \
 	X(OutAckGlobalLimited)    /* tern: ACK held back by the global budget */ \
@@ -68,6 +70,7 @@
 	X(TWRecycled)             /* TIME-WAIT reused by a new SYN */          \
 	X(TCPTimeWaitOverflow)    /* TIME-WAIT table full, record skipped */   \
 	X(TCPACKSkippedTimeWait)  /* rate-limited ACKs in TIME-WAIT */         \
+	X(Ip6InHdrErrors)         /* IPv6 SYN with a v4-mapped address */     \
 	X(OutDropNoRoom)          /* tern: reply dropped, out array full */
 
 enum tern_mib {

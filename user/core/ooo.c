@@ -18,6 +18,25 @@ static uint32_t end_of(const struct tern_ooo *e)
 	return e->seq + e->len;
 }
 
+/* A FIN marker: no bytes, no frame (tern_ooo__insert_fin). */
+static bool is_fin(const struct tern_ooo *e)
+{
+	return e->frame == TERN_OOO_NO_FRAME && !e->len;
+}
+
+/* The sequence space an entry covers, a FIN taking one number (as the
+ * end_seq of Linux's skb, which its SACK blocks report). */
+static uint32_t sack_end(const struct tern_ooo *e)
+{
+	return end_of(e) + is_fin(e);
+}
+
+static void entry_release(const struct tern_ooo *e, tern_ooo_release_fn release, void *ctx)
+{
+	if (!is_fin(e))
+		release(ctx, e->frame);
+}
+
 /* Arrival stamps grow by one per insert: compare them modulo 2^32 too. */
 static bool stamp_after(uint32_t a, uint32_t b)
 {
@@ -120,6 +139,37 @@ int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t 
 	return TERN_OOO_QUEUED;
 }
 
+static bool fin_queued(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q)
+{
+	for (uint32_t i = q->head; i != TERN_OOO_NIL; i = at(pool, i)->next)
+		if (is_fin(at(pool, i)))
+			return true;
+	return false;
+}
+
+int tern_ooo__insert_fin(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
+			 uint32_t seq)
+{
+	struct tern_ooo *e;
+	uint32_t i;
+
+	if (fin_queued(pool, q))
+		return TERN_OOO_DUP;
+	if (q->n >= max_n)
+		return TERN_OOO_FULL;
+	i = entry_alloc(pool);
+	if (i == TERN_OOO_NIL)
+		return TERN_OOO_FULL;
+	e = at(pool, i);
+	e->frame = TERN_OOO_NO_FRAME;
+	e->p = NULL;
+	e->seq = seq;
+	e->len = 0;
+	e->stamp = q->stamp++;
+	link_sorted(pool, q, i);
+	return TERN_OOO_QUEUED;
+}
+
 static void unlink_head(struct tern_ooo_pool *pool, struct tern_ooo_q *q)
 {
 	q->head = at(pool, q->head)->next;
@@ -132,7 +182,8 @@ static void unlink_head(struct tern_ooo_pool *pool, struct tern_ooo_q *q)
  * entry again nor leave the loop walking freed entries.
  */
 uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t *rcv_nxt,
-			 tern_ooo_deliver_fn deliver, tern_ooo_release_fn release, void *ctx)
+			 int *fin, tern_ooo_deliver_fn deliver, tern_ooo_release_fn release,
+			 void *ctx)
 {
 	uint32_t total = 0;
 
@@ -144,6 +195,14 @@ uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint3
 		if (tern_seq_gt(e->seq, from))
 			break;
 		unlink_head(pool, q);
+		if (is_fin(e)) {
+			/* A FIN below RCV.NXT was overtaken by data: ignore it. */
+			*fin = e->seq == from;
+			entry_free(pool, i);
+			if (*fin)
+				break;
+			continue;
+		}
 		/* Bytes below rcv_nxt were delivered already: trim them. */
 		if (tern_seq_gt(end, from)) {
 			*rcv_nxt = end;
@@ -167,14 +226,14 @@ static uint32_t block_at(const struct tern_ooo_pool *pool, uint32_t i,
 	const struct tern_ooo *e = at(pool, i);
 
 	b->start = e->seq;
-	b->end = end_of(e);
+	b->end = sack_end(e);
 	*stamp = e->stamp;
 	for (i = e->next; i != TERN_OOO_NIL; i = e->next) {
 		e = at(pool, i);
 		if (tern_seq_gt(e->seq, b->end))
 			break;
-		if (tern_seq_gt(end_of(e), b->end))
-			b->end = end_of(e);
+		if (tern_seq_gt(sack_end(e), b->end))
+			b->end = sack_end(e);
 		if (stamp_after(e->stamp, *stamp))
 			*stamp = e->stamp;
 	}
@@ -223,6 +282,25 @@ int tern_ooo__sack(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q,
 	return n;
 }
 
+int tern_ooo__prune(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t seq,
+		    tern_ooo_release_fn release, void *ctx)
+{
+	uint32_t *link = &q->head, i;
+
+	if (*link == TERN_OOO_NIL)
+		return 0;
+	while (at(pool, *link)->next != TERN_OOO_NIL)
+		link = &at(pool, *link)->next;
+	i = *link;
+	if (tern_seq_gt(seq, at(pool, i)->seq))
+		return 0; /* the arriving segment would land last: keep the queue */
+	*link = TERN_OOO_NIL;
+	q->n--;
+	entry_release(at(pool, i), release, ctx);
+	entry_free(pool, i);
+	return 1;
+}
+
 void tern_ooo__purge(struct tern_ooo_pool *pool, struct tern_ooo_q *q,
 		     tern_ooo_release_fn release, void *ctx)
 {
@@ -230,7 +308,7 @@ void tern_ooo__purge(struct tern_ooo_pool *pool, struct tern_ooo_q *q,
 		uint32_t i = q->head;
 
 		unlink_head(pool, q);
-		release(ctx, at(pool, i)->frame);
+		entry_release(at(pool, i), release, ctx);
 		entry_free(pool, i);
 	}
 }

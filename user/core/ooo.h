@@ -23,6 +23,8 @@ struct tern_ooo {
 };
 
 #define TERN_OOO_NIL UINT32_MAX
+/* frame of a FIN marker: an entry with len 0 that holds no frame */
+#define TERN_OOO_NO_FRAME UINT64_MAX
 
 struct tern_ooo_pool {
 	struct tern_ooo *e;
@@ -60,13 +62,25 @@ int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t 
 		     uint32_t seq, const uint8_t *p, uint32_t len, uint64_t frame);
 
 /*
+ * Remember the peer's FIN at sequence `seq` (Linux keeps the FIN flag on
+ * the out-of-order skb): a marker entry with len 0 and no frame, sorted
+ * with the data. Takes a queue slot like a segment. Returns an enum
+ * tern_ooo_result (DUP when a FIN is already queued).
+ */
+int tern_ooo__insert_fin(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
+			 uint32_t seq);
+
+/*
  * Deliver every queued byte that is now in order: while the lowest entry
  * starts at or before *rcv_nxt, hand the part beyond *rcv_nxt (if any) to
- * deliver, advance *rcv_nxt, release the entry's frame and free it.
- * Returns the number of bytes delivered.
+ * deliver, advance *rcv_nxt, release the entry's frame and free it. When
+ * a FIN marker at exactly *rcv_nxt is reached, *fin is set and draining
+ * stops there (the FIN is not counted in *rcv_nxt). Returns the number of
+ * bytes delivered.
  */
 uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t *rcv_nxt,
-			 tern_ooo_deliver_fn deliver, tern_ooo_release_fn release, void *ctx);
+			 int *fin, tern_ooo_deliver_fn deliver, tern_ooo_release_fn release,
+			 void *ctx);
 
 /*
  * SACK blocks for an ACK (RFC 2018 section 4): queued ranges merged where
@@ -76,6 +90,15 @@ uint32_t tern_ooo__drain(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint3
  */
 int tern_ooo__sack(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q,
 		   struct tern_sack_blk *out, int max);
+
+/*
+ * tcp_prune_ofo_queue(): make room for a segment starting at seq by
+ * dropping the queue's highest entry (its frame released), unless seq
+ * lies beyond that entry's start: data closer to RCV.NXT is worth more.
+ * Returns 1 when an entry was dropped.
+ */
+int tern_ooo__prune(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32_t seq,
+		    tern_ooo_release_fn release, void *ctx);
 
 /* Release and free every entry (connection teardown). */
 void tern_ooo__purge(struct tern_ooo_pool *pool, struct tern_ooo_q *q,

@@ -78,9 +78,7 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 		return 0;
 	p = tern_conn_sq_at(s, c, c->snd_nxt - c->snd_una, &avail);
 	len = min32(min32(mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
-	/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): with data in
-	 * flight, a short segment goes only when it ends a queued buffer. */
-	if (len < mss && len < avail && c->snd_una != c->snd_max)
+	if (tern_conn_sws_hold(c, len, avail, mss)) /* sws.c */
 		return 0;
 	if (!tern_emit_conn_seg(s, c, c->snd_nxt,
 				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,
@@ -190,7 +188,7 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	if (c->snd_nxt != nxt_from || cwnd_limited(c))
 		tern_cc__after_send(s, c, cwnd_limited(c), tern_ms(now));
 	if (c->snd_max != sent_from && sent_from == c->snd_una)
-		c->una_since = tern_ms(now);
+		c->una_since = tern_deadline(now, 0);
 	if (c->snd_una != c->snd_max) {
 		if (!c->rto_at)
 			arm_rto(s, c, now);
@@ -200,6 +198,7 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 				    !(c->flags & TERN_CF_FIN_SENT))) && !c->rto_at) {
 		/* Something to send, nothing in flight: the window is shut. */
 		c->flags |= TERN_CF_PROBING;
+		c->una_since = 0; /* the first probe starts the user timeout */
 		arm_rto(s, c, now);
 	}
 }
@@ -210,7 +209,9 @@ static int timed_out(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	const struct tern_listener *l = tern_conn_listener(s, c);
 	uint32_t ut = l ? l->opts.user_timeout_ms : 0;
 
-	if (ut && tern_ms(now) - c->una_since >= ut) {
+	if (tern_conn_orphan_timeout(s, c, now, out))
+		return 1;
+	if (ut && c->una_since && tern_ms(now) - c->una_since >= ut) {
 		TERN_MIB_INC(s, TCPAbortOnTimeout);
 		tern_conn_abort_reason(s, c, TERN_CLOSE_USER_TIMEOUT, now, out);
 		return 1;
@@ -229,6 +230,8 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 {
 	TERN_MIB_INC(s, TCPWinProbe);
 	tern_emit_conn_seg(s, c, c->snd_una - 1, TERN_TH_ACK, NULL, 0, now, out);
+	if (!c->una_since) /* icsk_probes_tstamp */
+		c->una_since = tern_deadline(now, 0);
 	c->retries++;
 	if (c->backoff < 31)
 		c->backoff++;

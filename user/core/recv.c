@@ -91,11 +91,45 @@ static int fin_received(const struct tern_conn *c)
 	       c->state == TERN_LAST_ACK || c->state == TERN_TIME_WAIT;
 }
 
-/* Beyond RCV.NXT: keep the payload by reference, ACK at once with SACK.
+static void release(void *ctx, uint64_t frame);
+
+/*
+ * Queue [seq, seq+len) from seg's frame; returns 1 when the frame is kept.
+ * At the connection's bound (ooo_per_conn) or with the stack's pool empty,
+ * the queue's highest segment makes room for a lower one
+ * (tcp_prune_ofo_queue, OfoPruned); otherwise the segment is dropped
+ * (TCPOFODrop).
+ */
+static int ooo_data(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		    uint32_t seq, const uint8_t *p, uint32_t len)
+{
+	uint16_t max = s->cfg.ooo_per_conn;
+	int r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
+	void *ctx[2] = { s, c };
+
+	if (r == TERN_OOO_FULL && tern_ooo__prune(&s->ooo, &c->ooo, seq, release, ctx)) {
+		TERN_MIB_INC(s, OfoPruned);
+		r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
+	}
+	if (r == TERN_OOO_QUEUED) {
+		TERN_MIB_INC(s, TCPOFOQueue);
+		return 1;
+	}
+	if (r == TERN_OOO_FULL)
+		TERN_MIB_INC(s, TCPOFODrop);
+	return 0;
+}
+
+/*
+ * Beyond RCV.NXT: keep the payload by reference, ACK at once with SACK.
  * Only what lies inside the advertised window is kept, so that every
- * queued byte fits the application's receive credit once it is in order. */
+ * queued byte fits the application's receive credit once it is in order.
+ * A FIN inside the window is kept as a marker after the data and takes
+ * effect when the hole fills (Linux keeps it on the ofo skb; tcp_ofo_queue
+ * then calls tcp_fin).
+ */
 static int out_of_order(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-			uint32_t seq, const uint8_t *p, uint32_t len, uint64_t now,
+			uint32_t seq, const uint8_t *p, uint32_t len, int fin, uint64_t now,
 			struct tern_out *out)
 {
 	uint32_t edge = tern_rcv_edge(s, c);
@@ -105,17 +139,13 @@ static int out_of_order(struct tern_stack *s, struct tern_conn *c, const struct 
 		len = 0;
 	else if (tern_seq_gt(seq + len, edge))
 		len = edge - seq;
-	if (len) {
-		int r = tern_ooo__insert(&s->ooo, &c->ooo, s->cfg.ooo_per_conn, seq, p, len,
-					 seg->frame);
-
-		if (r == TERN_OOO_QUEUED) {
-			TERN_MIB_INC(s, TCPOFOQueue);
-			kept = 1;
-		} else if (r == TERN_OOO_FULL) {
-			TERN_MIB_INC(s, TCPOFODrop);
-		}
-	}
+	if (len != seg->len - (seq - seg->seq))
+		fin = 0; /* the data was cut at the edge: the FIN lies beyond */
+	if (len)
+		kept = ooo_data(s, c, seg, seq, p, len);
+	if (fin && tern_ooo__insert_fin(&s->ooo, &c->ooo, s->cfg.ooo_per_conn, seq + len) ==
+			   TERN_OOO_FULL)
+		TERN_MIB_INC(s, TCPOFODrop);
 	tern_conn_ack_now(s, c, now, out);
 	return kept;
 }
@@ -143,11 +173,14 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 			return;
 	}
 	if (c->ooo.n && !fin) {
-		filled = tern_ooo__drain(&s->ooo, &c->ooo, &c->rcv_nxt, deliver, release, ctx) > 0;
+		filled = tern_ooo__drain(&s->ooo, &c->ooo, &c->rcv_nxt, &fin, deliver, release,
+					 ctx) > 0;
 		if (!c->in_use)
 			return;
 	}
 	if (fin) {
+		/* tcp_fin(): nothing after the FIN is ever delivered. */
+		tern_ooo__purge(&s->ooo, &c->ooo, release, ctx);
 		/* ACK first: entering TIME-WAIT frees the record. */
 		c->rcv_nxt++;
 		tern_conn_ack_now(s, c, now, out);
@@ -195,7 +228,7 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 		seq = c->rcv_nxt;
 	}
 	if (seq != c->rcv_nxt)
-		return out_of_order(s, c, seg, seq, p, len, now, out);
+		return out_of_order(s, c, seg, seq, p, len, fin, now, out);
 	in_order(s, c, p, len, fin, now, out);
 	return 0;
 }

@@ -150,7 +150,7 @@ uint32_t tern_conn_rto_arm(const struct tern_stack *s, const struct tern_conn *c
 	uint32_t rto = rto_backed_off(c), ut = l ? l->opts.user_timeout_ms : 0;
 	uint32_t elapsed = tern_ms(now) - c->una_since;
 
-	if (!ut || c->snd_una == c->snd_max)
+	if (!ut || !c->una_since)
 		return rto;
 	if (elapsed >= ut)
 		return 1;

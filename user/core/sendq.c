@@ -96,6 +96,7 @@ void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 
 		n -= s->chunks.e[i].len;
 		c->sq_head = s->chunks.e[i].next;
+		tern_conn_quota_put(s, c, s->chunks.e[i].p);
 		chunk_free(s, i);
 	}
 	if (c->sq_head == TERN_NIL)
@@ -132,6 +133,7 @@ void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c)
 		uint32_t i = c->sq_head;
 
 		c->sq_head = s->chunks.e[i].next;
+		tern_conn_quota_put(s, c, s->chunks.e[i].p);
 		chunk_free(s, i);
 	}
 	c->sq_tail = TERN_NIL;
@@ -153,6 +155,10 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 		TERN_MIB_INC(s, OutSndBufFull);
 		return -EAGAIN;
 	}
+	if (tern_conn_quota_full(s, c, 0)) {
+		c->flags |= TERN_CF_WANT_WRITE;
+		return -EAGAIN;
+	}
 	s->chunks.free_head = s->chunks.e[i].next;
 	s->chunks.used++;
 	s->chunks.e[i] = (struct tern_chunk){ .p = p, .len = len, .next = TERN_NIL };
@@ -162,6 +168,7 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 		s->chunks.e[c->sq_tail].next = i;
 	c->sq_tail = i;
 	c->sq_bytes += len;
+	tern_conn_quota_take(s, c, p);
 	return (int)len;
 }
 
@@ -184,7 +191,8 @@ int tern_conn_send_copy(struct tern_stack *s, struct tern_conn *c, const void *p
 			n = TERN_COPY_BLOCK;
 		if (n > room)
 			n = room;
-		if (!n || s->chunks.free_head == TERN_NIL || !(b = copy_get(&s->copies))) {
+		if (!n || s->chunks.free_head == TERN_NIL || tern_conn_quota_full(s, c, 1) ||
+		    !(b = copy_get(&s->copies))) {
 			if (!done) {
 				c->flags |= TERN_CF_WANT_WRITE;
 				s->chunks.starved = 1;

@@ -30,6 +30,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->fin_timeout_ms = 60000; /* tcp_fin_timeout */
 	cfg->mtu = 1500;
 	cfg->ooo_per_conn = 64;
+	cfg->min_snd_mss = 48;      /* tcp_min_snd_mss, TCP_MIN_SND_MSS */
 	cfg->syncookies = TERN_COOKIES_AUTO; /* tcp_syncookies=1 */
 	cfg->synack_retries = 5;    /* tcp_synack_retries */
 	cfg->retries = 15;          /* tcp_retries2 */
@@ -59,7 +60,10 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
 	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
-	       c->fin_timeout_ms >= 1 && c->ooo_per_conn >= 1 && c->retries >= 1 &&
+	       c->time_wait_ms <= TERN_DEADLINE_MAX_MS && c->fin_timeout_ms >= 1 &&
+	       c->fin_timeout_ms <= TERN_DEADLINE_MAX_MS && c->ooo_per_conn >= 1 && c->retries >= 1 &&
+	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60 &&
+	       c->chunks_per_conn <= c->max_chunks && c->copies_per_conn <= c->copy_blocks &&
 	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
 	       c->loss_probes <= 1;
 }
@@ -70,7 +74,8 @@ _Static_assert(sizeof(struct tern_xmit) <= 152, "struct tern_xmit must stay with
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
-	size_t lis, reqs, req_bkt, conns, xmit, conn_bkt, tws, tw_bkt, ooo, chunks, copies, total;
+	size_t lis, reqs, req_bkt, conns, xmit, conn_bkt, conn_use, tws, tw_bkt, ooo, chunks,
+		copies, total;
 };
 
 /* Place n items of size sz at the next 64-byte boundary after *off. */
@@ -92,6 +97,7 @@ static void layout(const struct tern_cfg *c, struct layout *l)
 	l->conns = region(&off, c->max_conns, sizeof(struct tern_conn));
 	l->xmit = region(&off, c->max_conns, sizeof(struct tern_xmit));
 	l->conn_bkt = region(&off, pow2_at_least(c->max_conns), sizeof(uint32_t));
+	l->conn_use = region(&off, c->max_conns, sizeof(struct tern_conn_use));
 	l->tws = region(&off, c->max_tw, sizeof(struct tern_tw));
 	l->tw_bkt = region(&off, pow2_at_least(c->max_tw), sizeof(uint32_t));
 	l->ooo = region(&off, c->max_ooo, sizeof(struct tern_ooo));
@@ -156,6 +162,11 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	tern_ooo_pool__init(&s->ooo, (struct tern_ooo *)(base + l.ooo), cfg->max_ooo);
 	tern_chunks__init(&s->chunks, (struct tern_chunk *)(base + l.chunks), cfg->max_chunks);
 	tern_copies__init(&s->copies, base + l.copies, cfg->copy_blocks);
+	s->use = (struct tern_conn_use *)(base + l.conn_use);
+	memset(s->use, 0, (size_t)cfg->max_conns * sizeof(*s->use));
+	tern_quota__init(s);
+	s->max_orphans = cfg->max_orphans ? cfg->max_orphans
+					  : (cfg->max_conns / 2 ? cfg->max_conns / 2 : 1);
 	s->now = now;
 	tern_wheel__init(&s->wheel, now);
 	return s;
@@ -232,7 +243,9 @@ int tern_stack__listen_opts(struct tern_stack *s, const struct tern_addr *addr, 
 
 	if (!l)
 		return -ENOENT;
-	if (!keepalive_valid(opts))
+	/* TCP_USER_TIMEOUT is an int in Linux; beyond it the ms clock's
+	 * elapsed-time comparisons would wrap. */
+	if (!keepalive_valid(opts) || opts->user_timeout_ms > TERN_DEADLINE_MAX_MS)
 		return -EINVAL;
 	l->opts = *opts;
 	return 0;

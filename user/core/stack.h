@@ -46,7 +46,8 @@ enum tern_state {
  * Head of every hashed record: the tuple it is found by and the chain link
  * (an index in its pool). Free records chain through hnext too. The hash
  * is not stored (removal recomputes it) so that a TIME-WAIT record fits in
- * 64 bytes; t.pad[] is free for the record's own flags.
+ * 64 bytes; t.pad[] is free for the record's own flags (a connection
+ * keeps the high bits of its rate-limit clock in t.pad[0]).
  */
 struct tern_node {
 	struct tern_tuple t;
@@ -117,11 +118,14 @@ struct tern_conn {
 	uint32_t rto_ms;          /* before backoff */
 	uint32_t rtt_seq;         /* Karn timing: seq being timed, and when */
 	uint32_t rtt_ms;
-	uint32_t last_oow_ms;     /* next ms an out-of-window ACK may go; 0 none */
+	uint32_t last_oow_ms;     /* low 32 bits of the ms of the last
+				   * rate-limited reply (conn.c, n.t.pad[0]) */
 	uint32_t rto_at;          /* retransmission or zero-window probe */
 	uint32_t delack_at;       /* delayed ACK */
 	uint32_t ka_at;           /* keepalive or FIN-WAIT-2 timeout */
-	uint32_t una_since;       /* oldest unacknowledged data outstanding since */
+	uint32_t una_since;       /* oldest unacknowledged data outstanding
+				   * since, or the first zero-window probe
+				   * (0: no probe yet); starts the user timeout */
 	uint32_t last_rcv;        /* last segment from the peer (keepalive idle) */
 	uint32_t sq_head;         /* send queue: chunk indices */
 	uint32_t sq_tail;
@@ -140,7 +144,7 @@ struct tern_conn {
 	uint8_t probes;           /* keepalive probes unanswered */
 	uint8_t quick;            /* quick ACKs left (Linux quickack mode) */
 	uint8_t in_use;
-	uint8_t pad;
+	uint8_t rwnd_zero;        /* the last window advertised was 0 (sws.c) */
 };
 
 /* SACKed ranges a sender remembers per connection; a further disjoint
@@ -231,6 +235,12 @@ struct tern_copy_pool {
 };
 void tern_chunks__wake(struct tern_stack *s);
 
+/* A connection's share of the send pools (quota.c), indexed like conns. */
+struct tern_conn_use {
+	uint32_t chunks;
+	uint32_t copies;
+};
+
 /* ms clock used by connection timestamps and deadlines (wraps in 49 days;
  * compare with tern_seq_* helpers). */
 static inline uint32_t tern_ms(uint64_t now) { return (uint32_t)(now / 1000000u); }
@@ -252,6 +262,11 @@ struct tern_stack {
 	struct tern_ooo_pool ooo;
 	struct tern_chunk_pool chunks;
 	struct tern_copy_pool copies;
+	struct tern_conn_use *use; /* per connection, indexed like conns */
+	uint32_t chunk_quota;     /* chunks one connection may hold */
+	uint32_t copy_quota;      /* copy blocks one connection may hold */
+	uint32_t orphans;         /* connections with TERN_CF_RCV_SHUT */
+	uint32_t max_orphans;     /* cfg.max_orphans, or its default */
 	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
@@ -352,6 +367,8 @@ void tern_copies__init(struct tern_copy_pool *p, uint8_t *mem, uint32_t cap);
 struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const struct tern_seg *seg,
 				   uint32_t iss, uint32_t irs, uint32_t ts_off, uint16_t peer_mss,
 				   uint8_t optf, uint8_t snd_wscale, uint64_t now);
+/* Payload bytes per segment for the peer's MSS option (tcp_mtu_to_mss). */
+uint16_t tern_send_mss(const struct tern_stack *s, int family, uint16_t peer_mss, uint8_t optf);
 /* Initialise the transfer state of a new connection (both open paths). */
 void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t peer_mss,
 			 uint64_t now);
@@ -362,6 +379,14 @@ void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, st
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c);
 /* The right edge of the receive window last advertised. */
 uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
+
+/* sws.c: silly window avoidance. tern_rcv_advertise() is the window a
+ * segment carries now (and remembers whether it was 0); the floor is the
+ * least a shut window reopens by; tern_conn_sws_hold() says whether a
+ * segment of len bytes (avail left in its buffer) waits. */
+uint32_t tern_rcv_sws_floor(const struct tern_stack *s, const struct tern_conn *c);
+uint32_t tern_rcv_advertise(const struct tern_stack *s, struct tern_conn *c);
+int tern_conn_sws_hold(const struct tern_conn *c, uint32_t len, uint32_t avail, uint32_t mss);
 
 /* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
  * kept in the out-of-order queue. */
@@ -420,9 +445,19 @@ uint32_t tern_conn_rto_arm(const struct tern_stack *s, const struct tern_conn *c
 void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c);
 uint32_t tern_conn_acceptable_seq(const struct tern_conn *c);
 
+/* quota.c: per-connection shares of the send pools. _full counts
+ * OutSndQuotaFull when c is at its chunk (or, with copy, copy) bound. */
+void tern_quota__init(struct tern_stack *s);
+int tern_conn_quota_full(struct tern_stack *s, const struct tern_conn *c, int copy);
+void tern_conn_quota_take(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
+void tern_conn_quota_put(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
+
 /* ctimer.c: the connection's single wheel slot. */
 void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c);
 void tern_conn_timer(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+/* The furthest a stored ms deadline may lie ahead: they compare modulo
+ * 2^32 (tern_seq_*), so anything beyond 2^31 - 1 ms would look past. */
+#define TERN_DEADLINE_MAX_MS 0x7fffffffu
 static inline uint32_t tern_deadline(uint64_t now, uint32_t ms)
 {
 	uint32_t d = tern_ms(now) + ms;
@@ -436,6 +471,11 @@ void tern_conn_peer_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 void tern_conn_time_wait(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
 			    struct tern_out *out);
+/* The retransmission or probe timer of an orphan (tcp_write_timeout /
+ * tcp_probe_timer with SOCK_DEAD): aborts c when its orphan retries are
+ * spent. Returns 1 when c was aborted. */
+int tern_conn_orphan_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			     struct tern_out *out);
 
 /* syncookie.c */
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,

@@ -46,6 +46,10 @@ struct tern_cfg {
 	uint32_t max_ooo;       /* out-of-order segments held, whole stack */
 	uint32_t max_chunks;    /* queued send buffers, whole stack */
 	uint32_t copy_blocks;   /* 2 KiB blocks for tern_conn__send_copy, whole stack */
+	uint32_t chunks_per_conn; /* send chunks one connection may hold;
+				   * 0 = max_chunks / 4 (at least 1) */
+	uint32_t copies_per_conn; /* copy blocks one connection may hold;
+				   * 0 = copy_blocks / 4 (at least 1) */
 	uint32_t snd_buf;       /* unacknowledged + unsent bytes per connection */
 	uint32_t rcv_wnd;       /* receive window in bytes; picks wscale */
 	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000);
@@ -53,11 +57,19 @@ struct tern_cfg {
 	uint32_t rto_min_ms;    /* TCP_RTO_MIN, 200 */
 	uint32_t time_wait_ms;  /* 2*MSL, TCP_TIMEWAIT_LEN 60 s */
 	uint32_t fin_timeout_ms; /* orphaned FIN-WAIT-2, tcp_fin_timeout 60 s */
+	uint32_t max_orphans;   /* connections closed by the application and
+				 * still alive (tcp_max_orphans); a close
+				 * beyond it resets; 0 = max_conns / 2 */
 	uint16_t mtu;           /* our MSS = mtu - 40 (IPv4) / - 60 (IPv6) */
 	uint16_t ooo_per_conn;  /* out-of-order segments held per connection */
+	uint16_t min_snd_mss;   /* floor of the send MSS before options,
+				 * tcp_min_snd_mss 48 (TCP_MIN_SND_MSS) */
 	uint8_t syncookies;     /* enum tern_cookie_mode */
 	uint8_t synack_retries; /* tcp_synack_retries, 5 */
 	uint8_t retries;        /* data retransmissions before reset, tcp_retries2 15 */
+	uint8_t orphan_retries; /* the same for orphans, tcp_orphan_retries;
+				 * 0 = 8 while the backed-off RTO is below
+				 * TCP_RTO_MAX, then 0 */
 	uint8_t rfc1337;        /* 1: RST does not kill TIME-WAIT (tcp_rfc1337) */
 	uint8_t cc;             /* enum tern_cc_algo (tcp_congestion_control) */
 	uint8_t loss_probes;    /* 1: tail loss probes (tcp_early_retrans 3), 0: off */
@@ -74,7 +86,8 @@ struct tern_listen_opts {
 	uint32_t keepalive_idle_s;  /* 0 = keepalive off; Linux 7200 when on */
 	uint32_t keepalive_intvl_s; /* Linux 75 */
 	uint32_t keepalive_cnt;     /* Linux 9 */
-	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off */
+	uint32_t user_timeout_ms;   /* TCP_USER_TIMEOUT; 0 = off; at most
+				     * 2^31 - 1 (an int in Linux) */
 	uint32_t rcv_buf;           /* bytes the application can take per
 				     * connection: the SYN-ACK window is capped
 				     * by it and connections start in credit
