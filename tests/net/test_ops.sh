@@ -247,6 +247,8 @@ t_flag_errors() {
 		--rto-min 3x
 	expect_start_error "Error: --fin-timeout 1500ms: not a whole number of seconds$HELP" \
 		"${base[@]}" --fin-timeout 1500ms
+	expect_start_error "Error: --conn-chunks 70000: above the queue's 65536 send buffers$HELP" \
+		"${base[@]}" --conn-chunks 70000
 	expect_start_error "Error: --proxy-buf 3k: out of range 4096\\.\\.[0-9]+ bytes$HELP" \
 		"${base[@]}" --app proxy --backend 10.1.2.4:80 --proxy-buf 3k
 }
@@ -255,7 +257,8 @@ t_flag_errors() {
 # unit means: tern --check accepts both, and the daemon runs with them.
 t_units() {
 	local u=(--rto-min 250ms --user-timeout 2s --fin-timeout 1m --time-wait 30s
-		--keepalive 2m,10s,3)
+		--keepalive 2m,10s,3 --retries 8 --orphan-retries 3 --max-orphans 100
+		--conn-ooo 16 --conn-chunks 1000 --conn-copies 64)
 
 	in_s "$TERN" --check --dev "$DEV_S" --bpffs "$NET_BPFFS" --addr "$IP4_S" --port 80 \
 		"${u[@]}" || fail "--check with units"

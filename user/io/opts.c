@@ -32,6 +32,8 @@ enum {
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
+	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
+	OPT_CONN_COPIES,
 	OPT__END,
 };
 
@@ -55,6 +57,12 @@ static const struct option longopts[] = {
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "cc", required_argument, NULL, OPT_CC },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "orphan-retries", required_argument, NULL, OPT_ORPHAN_RETRIES },
+	{ "max-orphans", required_argument, NULL, OPT_MAX_ORPHANS },
+	{ "conn-ooo", required_argument, NULL, OPT_CONN_OOO },
+	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
+	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
 	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
@@ -120,6 +128,17 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --cc cubic|reno            congestion control (default cubic)\n"
+		"  --retries N                data retransmissions before a reset\n"
+		"                             (tcp_retries2; default 15)\n"
+		"  --orphan-retries N         the same once the application closed\n"
+		"                             (tcp_orphan_retries; default 0: 8)\n"
+		"  --max-orphans N            closed connections still alive per queue; a\n"
+		"                             close beyond it resets (default max-conns/2)\n"
+		"  --conn-ooo N               out-of-order segments one connection may keep\n"
+		"  --conn-chunks N            send buffers one connection may queue\n"
+		"  --conn-copies N            2 KiB copy blocks one connection may hold\n"
+		"                             (the last two default to a quarter of the\n"
+		"                             queue's pool; at the bound a send gets EAGAIN)\n"
 		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
 		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
@@ -429,6 +448,16 @@ static int parse_busy_poll(struct tern_args *a, const char *s)
 	return 0;
 }
 
+static int parse_u16(const char *what, const char *s, uint16_t *out)
+{
+	uint32_t v;
+
+	if (parse_u32(what, s, 1, UINT16_MAX, &v))
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
 static int parse_frames(struct tern_args *a, const char *s)
 {
 	if (parse_u32("--frames", s, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, &a->frames))
@@ -601,6 +630,15 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
 	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
 	case OPT_FRAMES: return parse_frames(a, s);
+	case OPT_RETRIES: return parse_small("--retries", s, 1, 255, &c->retries);
+	case OPT_ORPHAN_RETRIES:
+		return parse_small("--orphan-retries", s, 0, 255, &c->orphan_retries);
+	case OPT_MAX_ORPHANS: return parse_u32("--max-orphans", s, 1, MAX_RECORDS, &c->max_orphans);
+	case OPT_CONN_OOO: return parse_u16("--conn-ooo", s, &c->ooo_per_conn);
+	case OPT_CONN_CHUNKS:
+		return parse_u32("--conn-chunks", s, 1, MAX_RECORDS, &c->chunks_per_conn);
+	case OPT_CONN_COPIES:
+		return parse_u32("--conn-copies", s, 1, MAX_RECORDS, &c->copies_per_conn);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
@@ -626,6 +664,25 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_CHECK: a->check = true; return 0;
 	default: return -EINVAL;
 	}
+}
+
+/* Per-connection shares within the queue's pools (the core checks it too,
+ * but this names the option). */
+static int check_shares(const struct tern_args *a)
+{
+	const struct tern_cfg *c = &a->cfg;
+	char v[16];
+
+	snprintf(v, sizeof(v), "%u", c->chunks_per_conn);
+	if (c->chunks_per_conn > c->max_chunks)
+		return fail("--conn-chunks", v, "above the queue's %u send buffers", c->max_chunks);
+	snprintf(v, sizeof(v), "%u", c->copies_per_conn);
+	if (c->copies_per_conn > c->copy_blocks)
+		return fail("--conn-copies", v, "above the queue's %u copy blocks", c->copy_blocks);
+	snprintf(v, sizeof(v), "%u", c->ooo_per_conn);
+	if (c->ooo_per_conn > c->max_ooo)
+		return fail("--conn-ooo", v, "above the queue's %u out-of-order segments", c->max_ooo);
+	return 0;
 }
 
 /* An option of one application given with another: the first one, or 0. */
@@ -671,6 +728,8 @@ static int check_required(struct tern_args *a)
 		return fail("--addr", NULL, "required");
 	if (!a->nports)
 		return fail("--port", NULL, "required");
+	if (check_shares(a))
+		return -EINVAL;
 	if (!strcmp(a->app_name, "proxy") && !a->app_opts.proxy.nbackends)
 		return fail("--app proxy", NULL, "needs at least one --backend");
 	if (a->metrics) {
