@@ -7,7 +7,9 @@
 #   - every 12 s a 2 s spoofed SYN flood and a 1 s RST flood (rawflood),
 #   - loss: an XDP program on the client veth drops 1 in 50 of the frames
 #     tern sends (tests/soak/drop.bpf.c; no netem or tc drop here).
-# Then: no client saw an error other than a reset; every connection tern
+# Then: no client saw an error other than a reset, each loop finished a
+# minimum of echoes within a reset budget; the loss happened at about its
+# rate and tern retransmitted; every connection tern
 # completed was finished by a client, reset with a counted reason, or is a
 # SYN-cookie ghost still open (see ghosts(): PassiveOpens between the
 # clients' successes and successes + established connections reset +
@@ -48,10 +50,16 @@ sum_resets() {
 		mib:SyncookiesFailed | awk '{ e = $1 + $2 + $3 + $4; print e, e + $5 }'
 }
 
-# loop NAME SIZE: a looping client (clients.py loop) in the background
+# loop NAME SIZE MIN_OK MAX_RESET: a looping client (clients.py loop) in the
+# background; its exit code goes to NAME/rc
 loop() {
 	mkdir -p "$NET_TMP/$1"
-	in_c python3 "$NET/clients.py" loop "$IP4_S" "$PORT" "$NET_TMP/$1" "$2" >"$NET_TMP/$1/out" 2>&1 &
+	(
+		rc=0
+		in_c python3 "$NET/clients.py" loop "$IP4_S" "$PORT" "$NET_TMP/$1" "$2" "$3" "$4" \
+			>"$NET_TMP/$1/out" 2>&1 || rc=$?
+		echo "$rc" >"$NET_TMP/$1/rc"
+	) &
 	net_bg_pid $!
 }
 
@@ -77,7 +85,7 @@ sampler() {
 }
 
 t_clients() {
-	local name ok=0 rst=0 oth=0 o r x
+	local name ok=0 rst=0 oth=0 o r x bad=
 
 	for name in short1 short2 long; do
 		for _ in $(seq 600); do
@@ -85,15 +93,18 @@ t_clients() {
 			sleep 0.1
 		done
 		[ -s "$NET_TMP/$name/result" ] || fail "$name did not finish in 60 s"
+		wait_until test -s "$NET_TMP/$name/rc" || fail "$name: no exit code"
 		sed 's/^/    /' "$NET_TMP/$name/out"
 		read -r o r x <"$NET_TMP/$name/result"
 		echo "    $name: $o finished, $r reset, $x other"
+		[ "$(cat "$NET_TMP/$name/rc")" = 0 ] || bad="$bad $name"
 		ok=$((ok + o))
 		rst=$((rst + r))
 		oth=$((oth + x))
 	done
 	echo "$ok $rst" >"$NET_TMP/clients"
 	[ "$oth" = 0 ] || fail "$oth client errors other than resets"
+	[ -z "$bad" ] || fail "fewer successes or more resets than allowed:$bad"
 	[ "$(grep -c . "$NET_TMP/floods")" -ge 2 ] || fail "the floods did not run"
 	echo "    floods: $(awk '{ n += $3 } END { print n }' "$NET_TMP/floods") frames in $(grep -c . "$NET_TMP/floods") bursts"
 }
@@ -133,10 +144,25 @@ t_accounting() {
 	read -r e0 r0 <"$NET_TMP/resets0"
 	echo "    PassiveOpens +$((p1 - p0)); clients: $ok finished, $rst reset; tern reset $((e1 - e0)) established" \
 		"connections (all counted resets +$((r1 - r0))); cookie ghosts left $g"
+	[ "$ok" -gt 0 ] || fail "no client connection finished"
 	[ "$((p1 - p0))" -ge "$ok" ] || fail "fewer connections than the clients finished"
 	[ "$((p1 - p0))" -le $((ok + e1 - e0 + g)) ] || fail "connections neither finished, reset nor ghosts"
 	[ "$((r1 - r0))" -ge "$rst" ] || fail "resets the clients saw that tern did not count"
-	echo "    client veth: $(in_c ethtool -S "$DEV_C" | awk '/xdp_drops/ { n += $2 } END { print n }') frames dropped by the loss program"
+}
+
+# The loss and its repair happened: the loss program dropped frames tern
+# sent, at about its rate (at least half of OutSegs/50: every segment tern
+# sends crosses it, and XDP's own SYN-ACKs only add to the drops), and tern
+# retransmitted (RetransSegs).
+t_loss() {
+	local drops out retrans
+
+	drops=$(in_c ethtool -S "$DEV_C" | awk '/xdp_drops/ { n += $2 } END { print n + 0 }')
+	read -r out retrans <<<"$(counters mib:OutSegs mib:RetransSegs)"
+	echo "    client veth: $drops frames dropped by the loss program; tern OutSegs $out, RetransSegs $retrans"
+	[ "$drops" -gt 0 ] || fail "the loss program dropped nothing"
+	[ "$((drops * 100))" -ge "$out" ] || fail "$drops drops for $out segments: not 1 in 50"
+	[ "$retrans" -gt 0 ] || fail "no retransmission (RetransSegs 0) despite the loss"
 }
 
 t_memory() {
@@ -167,9 +193,13 @@ sum_resets >"$NET_TMP/resets0"
 : >"$NET_TMP/floods"
 
 echo "soak: ${SECS} s of mixed traffic, loss 1/50 on $DEV_C"
-loop short1 64
-loop short2 64
-loop long $((4 << 20))
+# Each short loop must finish at least one connection per second and
+# the long one at least one 4 MiB echo; resets (from connections a flood
+# starved) within RESET_BUDGET each.
+RESET_BUDGET=$((SECS / 5 + 2))
+loop short1 64 "$SECS" "$RESET_BUDGET"
+loop short2 64 "$SECS" "$RESET_BUDGET"
+loop long $((4 << 20)) 1 "$RESET_BUDGET"
 floods &
 net_bg_pid $!
 sampler &
@@ -179,6 +209,7 @@ touch "$NET_TMP/stop" "$NET_TMP/short1/stop" "$NET_TMP/short2/stop" "$NET_TMP/lo
 
 t_run "clients: nothing but finished or reset connections; floods ran" t_clients
 t_run "every completed handshake finished or reset and counted; none left" t_accounting
+t_run "the 1-in-50 loss happened and tern retransmitted" t_loss
 t_run "resident memory flat after the warm-up; frames accounted throughout" t_memory
 t_run "stop exits 0, frames accounted, no sanitizer report" t_stop
 
