@@ -7,18 +7,23 @@
       connection that is reset is tried again up to RETRIES (default 0)
       times, as a real client would.
   clients.py hold DEV HOST PORT DIR
-      opens one connection, writes its local port to DIR/port, counts the
-      frames tern sends to it until DIR/go exists, then writes the count
-      to DIR/replies, checks that the connection still echoes and closes.
+      opens one connection, writes tern's RCV.NXT for it (the SYN-ACK's
+      ACK number) to DIR/rcvnxt and its local port to DIR/port, counts the
+      frames tern sends to it after the handshake until DIR/go exists,
+      then writes the count to DIR/replies, checks that the connection
+      still echoes and closes.
   clients.py fill HOST PORT N DIR [http|none]
       opens N connections (2 s each) and tries one echo (with http, one
       keep-alive request; with none, nothing) on each; writes "ANSWERED CONNECTED TIMEDOUT
       REFUSED" to DIR/result, keeps them open until DIR/go exists, then
       closes them.
-  clients.py loop HOST PORT DIR SIZE
+  clients.py loop HOST PORT DIR SIZE MIN_OK MAX_RESET
       echo connections of SIZE bytes (written by a thread while the reply
       is read) one after another until DIR/stop exists; then writes
-      "OK RESET OTHER" to DIR/result and fails if OTHER is not 0.
+      "OK RESET OTHER" to DIR/result and fails if OTHER is not 0, if fewer
+      than MIN_OK echoes succeeded or if more than MAX_RESET were reset
+      (every caller states both: a loop that never succeeds, or succeeds
+      only between resets, is no stress transfer).
   clients.py http HOST PORT N
       N HTTP/1.1 requests with Connection: close, one after another (tern
       closes first, so each leaves a TIME-WAIT in tern); all must succeed.
@@ -61,6 +66,14 @@ def hold(dev, host, port, d):
     cap = Capture(dev)
     s = socket.create_connection((host, int(port)), timeout=10)
     lport = s.getsockname()[1]
+    # The handshake's SYN-ACK is not a reply to the flood: take it out of
+    # the count; its ACK number is tern's RCV.NXT for the connection.
+    hs = cap.collect(0.2, lambda p: p["dport"] == lport and p["sport"] == int(port))
+    synack = [p for p in hs if p["flags"] & 0x12 == 0x12]
+    if len(synack) != 1 or len(hs) != 1:
+        sys.exit("handshake: %d frames from tern, %d SYN-ACKs" % (len(hs), len(synack)))
+    with open(os.path.join(d, "rcvnxt"), "w") as f:
+        f.write("%d\n" % synack[0]["ack"])
     with open(os.path.join(d, "port.tmp"), "w") as f:
         f.write("%d\n" % lport)
     os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
@@ -136,7 +149,7 @@ def echo_big(host, port, size):
     return got == data
 
 
-def loop(host, port, d, size):
+def loop(host, port, d, size, min_ok, max_reset):
     ok, reset, other = 0, 0, {}
     while not os.path.exists(os.path.join(d, "stop")):
         try:
@@ -152,6 +165,10 @@ def loop(host, port, d, size):
         f.write("%d %d %d\n" % (ok, reset, sum(other.values())))
     if other:
         sys.exit("errors: %s" % other)
+    if ok < int(min_ok):
+        sys.exit("%d echoes of %s bytes succeeded, fewer than %s" % (ok, size, min_ok))
+    if reset > int(max_reset):
+        sys.exit("%d echoes reset, more than the budget of %s" % (reset, max_reset))
 
 
 def http(host, port, n):

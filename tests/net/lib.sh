@@ -3,10 +3,12 @@
 #
 # Shared helpers for the veth + netns tests. A test sets NET_SUITE, sources
 # this file, calls net_setup, runs its checks with t_run and ends with
-# net_finish, which prints "<suite>: N passed, M failed" (tests/run.sh
+# net_finish, which prints "<suite>: N passed, M failed, K not run" (tests/run.sh
 # parses it). Exit code: 0 all passed, 1 a failure, 77 something was
 # skipped because the kernel lacks a feature (TERN_TEST_STRICT=1 in
-# tests/run.sh counts that as a failure).
+# tests/run.sh counts that as a failure). A check that cannot run on this
+# machine for a documented reason is reported with not_run, by name, and
+# tests/run.sh compares the names with tests/not_run.allowed.
 #
 # After net_setup:
 #   NS_S, NS_C       server namespace (where tern runs) and client namespace
@@ -27,6 +29,7 @@ NET_SUITE=${NET_SUITE:-net}
 NET_PASSED=0
 NET_FAILED=0
 NET_SKIPPED=0
+NET_NOT_RUN=0
 NET_DONE=0
 NET_IN_TEST=0
 NET_TMP=
@@ -53,8 +56,21 @@ net_bg_pid() { echo "$1" >>"$NET_TMP/pids"; }
 
 net_summary() {
 	[ "$NET_SKIPPED" = 0 ] || echo "$NET_SUITE: $NET_SKIPPED skipped"
-	echo "$NET_SUITE: $NET_PASSED passed, $NET_FAILED failed"
+	echo "$NET_SUITE: $NET_PASSED passed, $NET_FAILED failed, $NET_NOT_RUN not run"
 	NET_DONE=1
+}
+
+# not_run NAME REASON...: a check this machine cannot run, outside t_run.
+# Prints "not run: NAME" on its own line (tests/run.sh collects the names
+# and, under TERN_TEST_STRICT=1, fails when they differ from
+# tests/not_run.allowed) and the reason on the next.
+not_run() {
+	local name=$1
+
+	shift
+	echo "not run: $name"
+	echo "    reason: $*"
+	NET_NOT_RUN=$((NET_NOT_RUN + 1))
 }
 
 # Only for a kernel feature that is missing: in a t_run check it skips that

@@ -14,7 +14,10 @@
  *   rst       RST from random spoofed sources
  *   fin       FIN from random spoofed sources
  *   est-syn   SYN on the tuple SRC:SPORT (an established connection)
- *   est-rst   RST with a random SEQ on the tuple
+ *   est-rst   RST with a random SEQ on the tuple; with SEQ (the
+ *             connection's RCV.NXT), a random SEQ in SEQ+1 .. SEQ+2047,
+ *             inside any window tern opens yet never SEQ itself (so a
+ *             challenge ACK each time, never the reset)
  *   est-ack   ACK with a random SEQ/ACK on the tuple
  *   est-data  100 bytes of data at a random (out-of-window) SEQ on the tuple
  * Prints "rawflood: MODE N frames in S s (R pps)" at the end.
@@ -48,6 +51,7 @@ struct cfg {
 	uint32_t src, dst; /* host order */
 	uint16_t sport, dport;
 	uint32_t seq;
+	int seq_set; /* SEQ given */
 };
 
 static uint64_t rng;
@@ -105,7 +109,9 @@ static size_t build(const struct cfg *c, uint8_t *f)
 			src |= 3;
 		sport = (uint16_t)(1024 + rnd() % 64000);
 	}
-	if (c->mode != SYN_DUP)
+	if (c->mode == EST_RST && c->seq_set)
+		seq = c->seq + 1 + rnd() % 2047;
+	else if (c->mode != SYN_DUP)
 		seq = rnd();
 	if (flags[c->mode] & 0x10)
 		ack = rnd();
@@ -170,6 +176,7 @@ static int parse_args(int argc, char **argv, struct cfg *c, double *secs, const 
 	*secs = atof(argv[8]);
 	c->sport = argc > 9 ? (uint16_t)atoi(argv[9]) : 40000;
 	c->seq = argc > 10 ? (uint32_t)strtoul(argv[10], NULL, 0) : 1;
+	c->seq_set = argc > 10;
 	return *secs > 0 && c->dport ? 0 : -1;
 }
 

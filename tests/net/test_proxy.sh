@@ -21,6 +21,7 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
 XFER_MB=${TERN_PROXY_XFER_MB:-1024}
+PBUF=65536 # --proxy-buf of the daemon running (tern's default)
 IP4_GONE=10.202.$NET_X.3 # on the backend link, answers nothing
 write_helper() {
 	cat >"$NET_TMP/px.py" <<'PYEOF'
@@ -262,11 +263,30 @@ def slow_reader(host, port, n, marker, pause):
     s.close()
     print("    then read %d bytes, digest equal" % got)
 
-def hold(host, port, path):
-    """Opens a connection, sends an HTTP request head without its end, holds."""
+def hold(host, port, path, watch=None):
+    """Opens a connection, sends an HTTP request head without its end, holds.
+    With watch: never closes or reads; appends "fin" to path.events when
+    the connection enters CLOSE_WAIT (the peer's FIN) and "rst" when it
+    then goes to CLOSE (a RST, which in CLOSE_WAIT leaves EPIPE), from the
+    socket's TCP_INFO state, polled every 20 ms for up to 60 s."""
     s = conn(host, port)
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
     open(path, "w").close()
+    if not watch:
+        time.sleep(3600)
+    seen = []
+    for _ in range(3000):
+        st = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+        ev = {8: "fin", 7: "rst"}.get(st)  # TCP_CLOSE_WAIT, TCP_CLOSE
+        if ev == "rst" and "fin" not in seen:
+            ev = "rst-without-fin"
+        if ev and ev not in seen:
+            seen.append(ev)
+            with open(path + ".events", "a") as f:
+                f.write(ev + "\n")
+        if st == 7:
+            break
+        time.sleep(0.02)
     time.sleep(3600)
 
 if __name__ == "__main__":
@@ -386,17 +406,26 @@ t_wrk() {
 }
 
 # SIGTERM with relayed connections open: FIN to the clients, RST to what
-# is left after the drain, every buffer and socket released (the sanitizer
-# build checks leaks at exit).
+# is left after the drain (the held clients never close), every buffer and
+# socket released (the sanitizer build checks leaks at exit). The clients
+# record what their own kernel saw: CLOSE_WAIT (FIN), then CLOSE (RST).
 t_stop_open() {
-	in_c python3 "$NET_TMP/px.py" hold "$IP4_S" "$PORT" "$NET_TMP/held1" &
+	local h
+
+	in_c python3 "$NET_TMP/px.py" hold "$IP4_S" "$PORT" "$NET_TMP/held1" watch &
 	net_bg_pid $!
-	in_c python3 "$NET_TMP/px.py" hold "$IP6_S" "$PORT" "$NET_TMP/held2" &
+	in_c python3 "$NET_TMP/px.py" hold "$IP6_S" "$PORT" "$NET_TMP/held2" watch &
 	net_bg_pid $!
 	wait_until test -e "$NET_TMP/held1" && wait_until test -e "$NET_TMP/held2" ||
 		fail "clients did not connect"
 	wait_until ctr_is ProxyConns 2 || fail "ProxyConns $(ctr ProxyConns), want 2"
 	proxy_stop
+	for h in held1 held2; do
+		wait_until grep -qx rst "$NET_TMP/$h.events" 2>/dev/null || true
+		echo "    $h saw: $(tr '\n' ' ' <"$NET_TMP/$h.events" 2>/dev/null)"
+		[ "$(cat "$NET_TMP/$h.events" 2>/dev/null)" = "$(printf 'fin\nrst')" ] ||
+			fail "$h: want a FIN, then a RST"
+	done
 }
 
 # ---- checks: the Python helper behind tern ---------------------------------
@@ -440,11 +469,13 @@ t_client_rst() {
 	idle_clean
 }
 
-# A backend that never reads: the client's window closes, tern holds at
-# most --proxy-buf toward it, and the daemon's memory stays flat.
+# A backend that never reads: the client's window closes, tern holds
+# --proxy-buf (PBUF) toward it, and the daemon's memory stays flat.
 t_slow() {
-	local rss0 rss1 sent q pid
+	local rss0 rss1 sent q pid closed0
 
+	rm -f "$NET_TMP/slow.sent"
+	closed0=$(grep -c '^slow closed' "$NET_TMP/events" 2>/dev/null || true)
 	rss0=$(rss_kb)
 	in_c python3 "$NET_TMP/px.py" flood_slow "$IP4_S" "$PORT" 4 "$NET_TMP/slow.sent" 3 &
 	pid=$!
@@ -456,19 +487,25 @@ t_slow() {
 	sent=$(cat "$NET_TMP/slow.sent")
 	echo "    client socket took $sent bytes in 4 s; tern holds $q toward the backend;" \
 		"RSS $rss0 -> $rss1 KiB"
-	[ "$q" -le 65536 ] || fail "more than --proxy-buf queued toward the backend"
+	# the ring toward the backend is full: at least half of --proxy-buf
+	# (a smaller buffer, or one the option did not size, fails), at most it
+	[ "$q" -ge $((PBUF / 2)) ] && [ "$q" -le "$PBUF" ] ||
+		fail "ProxyQueuedToBackend $q, want $((PBUF / 2))..$PBUF (--proxy-buf $PBUF)"
 	[ "$sent" -lt $((48 << 20)) ] || fail "the client was never held back"
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "flood client failed"
-	wait_until grep -q '^slow closed' "$NET_TMP/events" || fail "the backend was not closed"
+	wait_until test "$(grep -c '^slow closed' "$NET_TMP/events")" -gt "${closed0:-0}" ||
+		fail "the backend was not closed"
 	idle_clean
 }
 
 # A client that does not read: tern stops reading the backend once its
-# queue toward the client holds --proxy-buf; the transfer then completes.
+# queue toward the client holds --proxy-buf (PBUF); the transfer then
+# completes.
 t_slow_client() {
 	local pid q rss0 rss1
 
+	rm -f "$NET_TMP/stalled"
 	rss0=$(rss_kb)
 	in_c python3 "$NET_TMP/px.py" slow_reader "$IP4_S" "$PORT" $((64 << 20)) \
 		"$NET_TMP/stalled" 3 &
@@ -479,7 +516,8 @@ t_slow_client() {
 	q=$(ctr ProxyQueuedToClient)
 	rss1=$(rss_kb)
 	echo "    client not reading: tern holds $q bytes toward it; RSS $rss0 -> $rss1 KiB"
-	[ "$q" -gt 0 ] && [ "$q" -le 65536 ] || fail "ProxyQueuedToClient $q, want 1..65536"
+	[ "$q" -ge $((PBUF / 2)) ] && [ "$q" -le "$PBUF" ] ||
+		fail "ProxyQueuedToClient $q, want $((PBUF / 2))..$PBUF (--proxy-buf $PBUF)"
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "slow reader failed"
 	idle_clean
@@ -627,6 +665,17 @@ t_run "client RST mid-transfer -> backend reset" t_client_rst
 t_run "backend that does not read: bounded" t_slow
 t_run "client that does not read: bounded" t_slow_client
 t_run "stop" proxy_stop
+
+# A non-default --proxy-buf: the bounds follow it, and transfers wrap the
+# smaller rings many times.
+PBUF=16384
+proxy_start --backend "$IP4_B:9000" --health-interval 0 --proxy-buf "$PBUF" ||
+	net_die "tern did not start"
+t_run "--proxy-buf $PBUF: IPv6 client, both ways" t_v6_both
+t_run "--proxy-buf $PBUF: backend that does not read: bounded" t_slow
+t_run "--proxy-buf $PBUF: client that does not read: bounded" t_slow_client
+t_run "stop" proxy_stop
+PBUF=65536
 
 proxy_start --backend "$IP4_B:9999" --backend "$IP4_GONE:80" --backend-timeout 500 \
 	--health-interval 0 || net_die "tern did not start"

@@ -217,6 +217,7 @@ struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t
 {
 	struct tern_seg seg = h_seg(h, TERN_TH_SYN, cseq, 0);
 	struct tern_opts o;
+	int accepts = h->accepts;
 
 	h_linux_syn_opts(&seg, tsval);
 	h_in(h, &seg);
@@ -228,5 +229,9 @@ struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t
 	seg.win = 502;
 	h_ts(&seg, tsval + 1, o.tsval);
 	h_in(h, &seg);
+	/* h->conn may still point at an earlier connection (or one already
+	 * freed): only a new accept() on this tuple counts. */
+	if (h->accepts != accepts + 1 || !h->conn || h->conn->state != TERN_ESTABLISHED)
+		return NULL;
 	return h->conn;
 }

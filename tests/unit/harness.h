@@ -61,7 +61,8 @@ uint64_t h_mib(const struct h *h, int mib);
 struct tern_opts h_tx_opts(const struct tern_tx *tx);
 
 /* Complete a handshake (stateful unless cookies are on) from a SYN with
- * the Linux option set and TSval tsval. Returns the connection or NULL;
+ * the Linux option set and TSval tsval. Returns the new connection (one
+ * accept() and ESTABLISHED) or NULL, never an earlier one;
  * *iss gets tern's ISS. */
 struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t *iss);
 

@@ -28,12 +28,19 @@ static struct tern_tx syn(struct h *h, uint32_t cseq, uint8_t present, uint16_t 
 	return h->out.n == 1 ? h->tx[0] : none;
 }
 
-/* The ACK completing a cookie handshake for sa, echoing its TSval. */
+/* The ACK completing a cookie handshake for sa, echoing its TSval. sa must
+ * be the SYN-ACK its SYN got: a SYN that got none fails the test here. */
 static void ack(struct h *h, uint32_t cseq, const struct tern_tx *sa, int with_ts,
 		const char *data)
 {
 	struct tern_seg seg = h_seg(h, TERN_TH_ACK, cseq + 1, sa->seq + 1);
-	struct tern_opts o = h_tx_opts(sa);
+	struct tern_opts o;
+
+	if (sa->flags != (TERN_TH_SYN | TERN_TH_ACK)) {
+		t_fail(__FILE__, __LINE__, "the SYN got no SYN-ACK");
+		return;
+	}
+	o = h_tx_opts(sa);
 
 	if (with_ts)
 		h_ts(&seg, 42, o.tsval);

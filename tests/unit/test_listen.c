@@ -382,6 +382,22 @@ TEST(test_listen_conn_table_full_drops_syn)
 	h_free(&h);
 }
 
+/* A second handshake on the tuple of an established connection makes no
+ * new connection (the SYN gets a challenge ACK, RFC 5961 4.2), and
+ * h_connect says so rather than handing back the first one. */
+TEST(test_listen_handshake_on_established_tuple_no_new_conn)
+{
+	struct h h;
+	uint32_t iss, iss2 = 0;
+
+	h_init(&h, NULL);
+	REQUIRE(h_connect(&h, 1000, 1, &iss));
+	CHECK(!h_connect(&h, 1000, 2, &iss2));
+	CHECK_EQ(h.accepts, 1);
+	CHECK_EQ(tern_stack__nconns(h.s), 1);
+	h_free(&h);
+}
+
 TEST(test_listen_listeners_bounds_and_errors)
 {
 	struct h h;

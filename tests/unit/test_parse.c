@@ -690,7 +690,7 @@ static void check_seg_sane(const struct tern_seg *s, const uint8_t *f, uint32_t 
  */
 TEST(test_parse_random_frames)
 {
-	uint32_t seed = 0x9e3779b9, accepted = 0;
+	uint32_t seed = 0x9e3779b9, accepted = 0, rejected = 0;
 	struct tern_seg s;
 	struct pkt k;
 
@@ -720,10 +720,41 @@ TEST(test_parse_random_frames)
 		if (ret == TERN_PARSE_OK) {
 			check_seg_sane(&s, h, k.len);
 			accepted++;
+		} else {
+			rejected++;
 		}
 		free(h);
 	}
 	CHECK(accepted > 0);
+	CHECK(rejected > 0);
+}
+
+/*
+ * One bit flipped anywhere in the TCP header or payload, checksums left
+ * as they were: the TCP checksum (which covers all of it) must reject
+ * every such frame when checksums are verified.
+ */
+TEST(test_parse_corrupted_tcp_rejected)
+{
+	uint32_t seed = 0x2545f491;
+	struct tern_seg s;
+	struct pkt k;
+
+	for (int i = 0; i < 4000; i++) {
+		uint32_t r = xorshift(&seed), l4, at;
+		int ret;
+
+		mk_pkt(&k, r & 1 ? 6 : 4, r & 2);
+		REQUIRE_EQ(parse_pkt(&k), TERN_PARSE_OK);
+		l4 = th_off(&k);
+		at = l4 + xorshift(&seed) % (k.len - l4);
+		k.b[at] ^= (uint8_t)(1u << (xorshift(&seed) & 7));
+		ret = tern_parse(k.b, k.len, &s, VERIFY);
+		if (ret == TERN_PARSE_OK) {
+			t_fail(__FILE__, __LINE__, "a corrupted frame was accepted");
+			return;
+		}
+	}
 }
 
 TEST(test_parse_reason_names)

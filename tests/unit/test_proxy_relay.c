@@ -70,10 +70,12 @@ static void pump(int ms)
 }
 
 /* The proxy on a fresh stack, a backend listening (listening: 0 = the
- * port is closed again before the connect), one client connected. */
-static int px_open(int proxy_protocol, int listening)
+ * port is closed again before the connect), one client connected; buf is
+ * --proxy-buf (0: the default), which the listener's rcv_buf follows as
+ * the daemon sets it. */
+static int px_open_buf(int proxy_protocol, int listening, uint32_t buf)
 {
-	struct tern_listen_opts lo = { .rcv_buf = TERN_PROXY_BUF_DEF };
+	struct tern_listen_opts lo = { .rcv_buf = buf ? buf : TERN_PROXY_BUF_DEF };
 	struct tern_app_env env;
 	struct sockaddr_in sa;
 	struct tern_seg s;
@@ -96,6 +98,7 @@ static int px_open(int proxy_protocol, int listening)
 	ph.o.proxy.nbackends = 1;
 	ph.o.proxy.proxy_protocol = (uint8_t)proxy_protocol;
 	ph.o.proxy.health_interval_ms = UINT32_MAX;
+	ph.o.proxy.buf = buf;
 	env = (struct tern_app_env){ .stack = ph.h.s, .out = &ph.h.out, .now = &ph.h.now,
 				     .max_conns = 16, .opts = &ph.o, .ring = &ph.r };
 	ph.app = tern_app_proxy.worker_init(&env);
@@ -118,6 +121,11 @@ static int px_open(int proxy_protocol, int listening)
 	ph.cseq = 1001;
 	ph.ts = 7;
 	return tern_stack__nconns(ph.h.s) == 1;
+}
+
+static int px_open(int proxy_protocol, int listening)
+{
+	return px_open_buf(proxy_protocol, listening, 0);
 }
 
 static void px_close(void)
@@ -331,5 +339,67 @@ TEST(test_proxy_connect_timeout_resets_client)
 	pump(30); /* the cancelled connect comes back; then all is released */
 	CHECK_EQ(ctr(PX_CONNS), 0);
 	CHECK_EQ(ctr(PX_BACKEND_FDS), 0);
+	px_close();
+}
+
+/* Byte i of a relayed stream: a period (251) that divides neither the
+ * ring nor the chunks, so a byte out of place changes the content. */
+static uint8_t pat(uint32_t i)
+{
+	return (uint8_t)(i % 251);
+}
+
+/*
+ * With --proxy-buf 4096 (the smallest), 20 chunks of 1000 bytes each way:
+ * each ring wraps four times, chunks straddle its end, and every byte
+ * arrives in order on the other side.
+ */
+TEST(test_proxy_relay_wraps_small_buffer)
+{
+	enum { CHUNK = 1000, N = 20 };
+	uint8_t msg[CHUNK], got[CHUNK];
+	uint32_t from_backend = 0, bad = 0;
+
+	REQUIRE(px_open_buf(0, 1, 4096));
+	/* client -> backend */
+	for (uint32_t k = 0; k < N; k++) {
+		for (uint32_t i = 0; i < CHUNK; i++)
+			msg[i] = pat(k * CHUNK + i);
+		client(TERN_TH_PSH, msg, CHUNK, ph.iss + 1);
+		pump(20);
+		if (k == 0)
+			REQUIRE(backend_accept());
+		REQUIRE_EQ(backend_read(got, CHUNK), CHUNK);
+		bad += !!memcmp(got, msg, CHUNK);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), N * CHUNK);
+
+	/* backend -> client, the client ACKing what it got */
+	bad = 0;
+	for (uint32_t k = 0; k < N; k++) {
+		uint32_t want = (k + 1) * CHUNK;
+
+		for (uint32_t i = 0; i < CHUNK; i++)
+			msg[i] = pat(k * CHUNK + i);
+		REQUIRE_EQ(send(ph.bfd, msg, CHUNK, 0), CHUNK);
+		for (int tries = 0; tries < 20 && from_backend < want; tries++) {
+			ph.h.out.n = 0;
+			pump(10);
+			for (uint32_t i = 0; i < ph.h.out.n; i++) {
+				const struct tern_tx *tx = &ph.h.tx[i];
+
+				if (!tx->len || tx->seq != ph.iss + 1 + from_backend)
+					continue;
+				for (uint32_t j = 0; j < tx->len; j++)
+					bad += tx->payload[j] != pat(from_backend + j);
+				from_backend += tx->len;
+			}
+			client(0, NULL, 0, ph.iss + 1 + from_backend);
+		}
+		REQUIRE_EQ(from_backend, want);
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(ctr(PX_BYTES_TO_CLIENT), N * CHUNK);
 	px_close();
 }

@@ -47,14 +47,49 @@ TEST(test_estab_rcv_credit_bounds_delivery_and_window)
 	REQUIRE(h.out.n >= 1); /* quick ACK */
 	CHECK_EQ(h.tx[h.out.n - 1].ack, 3001);
 	CHECK_EQ(win_bytes(&h), 1000);
-	/* 2000 more: only the 1000 of credit are taken, ACKed at once */
+	/* 2000 more: the application never gets more than its credit, so
+	 * only 1000 are taken, ACKed at once with the window closed. (Linux
+	 * would queue the whole segment here; the credit bound is tern's.) */
 	s = data(&h, 3001, iss, 2000);
 	h_in(&h, &s);
 	CHECK_EQ(h.ndata, 3000);
 	REQUIRE_EQ(h.out.n, 1);
 	CHECK_EQ(h.tx[0].ack, 4001);
 	CHECK_EQ(h.tx[0].win, 0);
+	h_free(&h);
+}
+
+/*
+ * TCPZeroWindowDrop counts what Linux's tcp_data_queue counts: a segment at
+ * RCV.NXT while the receive window is zero (tcp_receive_window(tp) == 0),
+ * dropped and ACKed at once (out_of_window: tcp_enter_quickack_mode +
+ * inet_csk_schedule_ack). While the window is open Linux goes to
+ * queue_and_out and never counts TCPZeroWindowDrop, whatever the length.
+ */
+TEST(test_estab_rcv_zero_window_drop_counted_only_at_zero_window)
+{
+	struct h h;
+	uint32_t iss = open_limited(&h, 3000);
+	struct tern_seg s;
+
+	REQUIRE(h.conn);
+	s = data(&h, 1001, iss, 2000);
+	h_in(&h, &s);
+	REQUIRE_EQ(win_bytes(&h), 1000);
+	/* window open (1000): no zero-window drop, even for 2000 bytes */
+	s = data(&h, 3001, iss, 2000);
+	h_in(&h, &s);
+	CHECK_EQ(H_MIB(&h, TCPZeroWindowDrop), 0);
+	REQUIRE_EQ(h.conn->rcv_credit, 0);
+	REQUIRE_EQ(h.tx[h.out.n - 1].win, 0);
+	/* window zero: a segment at RCV.NXT is dropped, counted, ACKed at once */
+	s = data(&h, h.conn->rcv_nxt, iss, 500);
+	h_in(&h, &s);
+	CHECK_EQ(h.ndata, 3000);
 	CHECK_EQ(H_MIB(&h, TCPZeroWindowDrop), 1);
+	REQUIRE_EQ(h.out.n, 1);
+	CHECK_EQ(h.tx[0].ack, 4001);
+	CHECK_EQ(h.tx[0].win, 0);
 	h_free(&h);
 }
 

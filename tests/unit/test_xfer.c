@@ -194,13 +194,17 @@ static void check_data(const struct xf *e, const struct tern_tx *tx, uint32_t of
 	}
 }
 
-/* tx is a pure ACK of ours acknowledging `ackno` (SEQ as tcp_send_ack). */
+/* tx is a pure ACK of ours acknowledging `ackno`. Its SEQ is worked out
+ * here, not asked of the core: these exchanges send nothing beyond the
+ * handshake and never shrink the window, so tcp_send_ack's SEQ
+ * (tcp_acceptable_seq: SND.NXT while the window's end is not before it) is
+ * ISS + 1. */
 static void check_pure_ack(const struct xf *e, const struct tern_tx *tx, uint32_t ackno)
 {
 	CHECK_EQ(tx->flags, TERN_TH_ACK);
 	CHECK_EQ(tx->len, 0);
 	CHECK_EQ(tx->ack, ackno);
-	CHECK_EQ(tx->seq, tern_conn_acceptable_seq(e->c));
+	CHECK_EQ(tx->seq, e->iss + 1);
 }
 
 static void tw_rto_min_50(struct tern_cfg *c)
@@ -1064,7 +1068,7 @@ TEST(test_estab_xfer_shrink_window)
 
 /*
  * Linux tcp_acceptable_seq() keeps SND.NXT when the window was shrunk by
- * less than one window-scale unit (1 << snd_wscale), a rounding artefact
+ * less than one window-scale unit (1 << rx_opt.rcv_wscale), a rounding artefact
  * of the scaled window field.
  */
 TEST(test_estab_xfer_shrink_abort_wscale_slack)
@@ -1080,6 +1084,28 @@ TEST(test_estab_xfer_shrink_abort_wscale_slack)
 	REQUIRE_EQ(e.h->out.n, 1);
 	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
 	CHECK_EQ(e.h->tx[0].seq, e.una0 + 1000);
+}
+
+/*
+ * The slack is one unit of the scale we receive with (rx_opt.rcv_wscale,
+ * 3 here: 8 bytes), not the peer's (7: 128 bytes): a shrink of 50 bytes is
+ * beyond it, so the RST goes at the window's right edge. The 4-byte shrink
+ * above is below both scales and cannot tell them apart.
+ */
+TEST(test_estab_xfer_shrink_abort_beyond_rcv_wscale)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	REQUIRE_EQ(e.c->rcv_wscale, 3);
+	REQUIRE_EQ(h_send(e.h, sbuf, 1000), 1000);
+	e.win = 7; /* 896: right edge una0 + 54 + 896 = snd_max - 50 */
+	ack(&e, e.una0 + 54);
+	REQUIRE_EQ(e.c->snd_wnd, 896);
+	h_abort(e.h);
+	REQUIRE_EQ(e.h->out.n, 1);
+	CHECK_EQ(e.h->tx[0].flags, TERN_TH_RST | TERN_TH_ACK);
+	CHECK_EQ(e.h->tx[0].seq, e.una0 + 950);
 }
 
 /* --- receiving: delayed ACK (tcp_ack_snd_check, quickack mode) --- */
