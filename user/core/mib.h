@@ -47,7 +47,8 @@
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \
-	X(TCPZeroWindowDrop)      /* data beyond the application's credit */   \
+	X(TCPZeroWindowDrop)      /* data at RCV.NXT with the window at zero */ \
+	X(InRcvCreditTrim)        /* tern: a segment cut to the credit left */  \
 	X(TCPAbortOnData)         /* RST: data after close */                  \
 	X(TCPAbortOnClose)        /* RST: closed with unread data */           \
 	X(TCPAbortOnTimeout)      /* RST: retries, user timeout or keepalive */ \

@@ -159,9 +159,15 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 
 	if (len > c->rcv_credit) {
 		/* Beyond what the application can take: not received (the
-		 * peer retransmits once the window opens); ACK at once, as
-		 * Linux does for TCPZeroWindowDrop. */
-		TERN_MIB_INC(s, TCPZeroWindowDrop);
+		 * peer retransmits once the window opens); ACK at once.
+		 * tcp_data_queue() counts TCPZeroWindowDrop only with the
+		 * window at zero; tern: with credit left it takes the credit's
+		 * worth (Linux would queue the whole segment, its buffer is not
+		 * the application's) and counts the trim as InRcvCreditTrim. */
+		if (c->rcv_credit)
+			TERN_MIB_INC(s, InRcvCreditTrim);
+		else
+			TERN_MIB_INC(s, TCPZeroWindowDrop);
 		len = c->rcv_credit;
 		fin = 0;
 		trimmed = 1;
