@@ -268,6 +268,8 @@ static __always_inline int check(struct pkt *p, void *end)
 	return -1;
 }
 
+#include "synack.h"
+
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
 {
@@ -286,6 +288,13 @@ int tern_steer(struct xdp_md *ctx)
 	if (drop >= 0) {
 		count(drop);
 		return XDP_DROP;
+	}
+	if (synack_wanted(ctx, &p)) {
+		if (synack_answer(ctx) == XDP_TX) {
+			count(TERN_XDP_SYNCOOKIES_SENT);
+			return XDP_TX;
+		}
+		count(TERN_XDP_SYNCOOKIES_SKIP);
 	}
 	act = bpf_redirect_map(&tern_xsks, ctx->rx_queue_index, XDP_PASS);
 	count(act == XDP_REDIRECT ? TERN_XDP_STEERED : TERN_XDP_NO_SOCKET);

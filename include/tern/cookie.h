@@ -44,6 +44,22 @@ struct tern_sipkey {
 #define TERN_COOKIE_MSS_V4_DEFAULT 536   /* TCP_MSS_DEFAULT */
 #define TERN_COOKIE_MSS_V6_DEFAULT 1220  /* IPV6_MIN_MTU - 60 */
 
+/*
+ * What the XDP program needs to answer a SYN as the core would: the keys
+ * and what the core derives from its configuration (tern_stack__xdp_cfg()
+ * in user/core fills it). One entry in the map tern_cookie_cfg, written by
+ * the daemon at start; ready is set last.
+ */
+struct tern_xdp_cookie_cfg {
+	struct tern_sipkey cookie[2]; /* the core's sec.cookie */
+	struct tern_sipkey tsoff;     /* the core's sec.tsoff */
+	__u16 mss[2];                 /* our MSS option: [0] IPv4, [1] IPv6 */
+	__u16 win[2][2];              /* SYN-ACK window: [IPv4/IPv6][without/with TS] */
+	__u8 rcv_wscale;              /* our window scale, when the SYN offered one */
+	__u8 ready;                   /* 1: XDP may answer */
+	__u8 pad[2];
+};
+
 /* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */
 
 struct tern_sip_state {
