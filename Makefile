@@ -54,6 +54,8 @@ FUZZ_BIN := $(BUILD)/tests/fuzz-core
 RAWFLOOD_BIN := $(BUILD)/tests/rawflood
 # XDP SYN-ACKs against the core through BPF_PROG_TEST_RUN (tests/net/test_xdpsyn.sh).
 XDPSYN_BIN := $(BUILD)/tests/xdpsyn-check
+# XDP_PASS on the client veth of test_xdpsyn.sh (veth delivers XDP_TX only then).
+PASS_OBJ := $(BUILD)/tests/net/pass.bpf.o
 # The soak's loss on the client veth (XDP, 1 frame in 50).
 SOAK_DROP_OBJ := $(BUILD)/tests/soak/drop.bpf.o
 SOAK_SECONDS ?= 600
@@ -95,7 +97,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
-	$(SOAK_DROP_OBJ) $(XDPSYN_BIN)
+	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(PASS_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -169,6 +171,11 @@ $(FLOOD_BPF_OBJ): bpf/flood.bpf.c
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 $(SOAK_DROP_OBJ): tests/soak/drop.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(PASS_OBJ): tests/net/pass.bpf.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<

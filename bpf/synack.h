@@ -32,7 +32,7 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, TERN_XDP_MAX_QUEUES);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64); /* an array's values are 8 bytes apart when mmapped */
 } tern_cookie_on SEC(".maps");
 
 #define SYNACK_TTL 64        /* the core's TERN_IP_TTL (build.h) */
@@ -427,7 +427,7 @@ static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *
 {
 	const struct tcphdr *th = p->th;
 	__u32 q = ctx->rx_queue_index;
-	__u32 *on;
+	__u64 *on;
 
 	if (!th->syn || th->ack || th->rst || th->fin)
 		return false;

@@ -1126,6 +1126,7 @@ static const char set_help[] =
 	"usage: ternctl set --dev IFACE [--ctl PATH] SETTING\n"
 	"Change a setting of the running daemon on IFACE. SETTING is one of:\n"
 	"      --syncookies MODE   never, auto or always\n"
+	"      --xdp-cookies MODE  never, overload or always: when XDP answers SYNs\n"
 	"      --keepalive I,N,C   idle seconds (1-32767), probe interval seconds\n"
 	"                          (1-32767), probes (1-255); 0,0,0 turns it off;\n"
 	"                          for connections opened from now on\n"
@@ -1135,7 +1136,7 @@ static const char set_help[] =
 	"%s"
 	"  -h, --help          this text\n";
 
-enum { OPT_SET_SYNCOOKIES = 0x100, OPT_SET_KEEPALIVE, OPT_SET_BACKLOG };
+enum { OPT_SET_SYNCOOKIES = 0x100, OPT_SET_KEEPALIVE, OPT_SET_BACKLOG, OPT_SET_XDP_COOKIES };
 
 static const struct option set_opts[] = {
 	{ "dev", required_argument, NULL, 'd' },
@@ -1143,6 +1144,7 @@ static const struct option set_opts[] = {
 	{ "syncookies", required_argument, NULL, OPT_SET_SYNCOOKIES },
 	{ "keepalive", required_argument, NULL, OPT_SET_KEEPALIVE },
 	{ "backlog", required_argument, NULL, OPT_SET_BACKLOG },
+	{ "xdp-cookies", required_argument, NULL, OPT_SET_XDP_COOKIES },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1206,6 +1208,13 @@ static int set_request(int opt, const char *s, char *req, size_t size)
 		}
 		snprintf(req, size, "set syncookies %s", s);
 		return 0;
+	case OPT_SET_XDP_COOKIES:
+		if (strcmp(s, "never") && strcmp(s, "overload") && strcmp(s, "always")) {
+			error(EINVAL, "set: bad --xdp-cookies '%s' (never, overload or always)", s);
+			return -1;
+		}
+		snprintf(req, size, "set xdp-cookies %s", s);
+		return 0;
 	case OPT_SET_KEEPALIVE:
 		if (!parse_keepalive(s, v)) {
 			error(EINVAL, "set: bad --keepalive '%s' (IDLE,INTVL,COUNT: 1-32767 s, 1-32767 s, 1-255; or 0,0,0 for off)",
@@ -1248,7 +1257,7 @@ static int cmd_set(int argc, char **argv)
 	if (c < 0)
 		return EXIT_USAGE;
 	if (n != 1) {
-		error(EINVAL, "set: give one of --syncookies, --keepalive, --backlog (see ternctl set --help)");
+		error(EINVAL, "set: give one of --syncookies, --xdp-cookies, --keepalive, --backlog (see ternctl set --help)");
 		return EXIT_USAGE;
 	}
 	rc = need_dev(&co);

@@ -10,7 +10,7 @@
  *   tern_counters  PERCPU_ARRAY  __u64 per enum tern_xdp_counter
  *   tern_cookie_cfg  ARRAY (1)  struct tern_xdp_cookie_cfg (tern/cookie.h):
  *                  the cookie keys; pinned mode 0600
- *   tern_cookie_on   ARRAY, BPF_F_MMAPABLE  rx queue index -> __u32, nonzero:
+ *   tern_cookie_on   ARRAY, BPF_F_MMAPABLE  rx queue index -> __u64, nonzero:
  *                  XDP answers that queue's SYNs with cookies (bpf/synack.h)
  */
 #ifndef TERN_XDP_H

@@ -283,7 +283,7 @@ static int xdp_open(struct xdp *x, const char *path)
 	return 0;
 }
 
-static int xdp_flag(struct xdp *x, __u32 val)
+static int xdp_flag(struct xdp *x, __u64 val)
 {
 	__u32 q = 0;
 

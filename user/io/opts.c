@@ -15,6 +15,7 @@
 
 #include "user/app/app.h"
 #include "opts.h"
+#include "xdpcookie.h"
 #include "xsk.h"
 
 #define MAX_QUEUES TERN_XDP_MAX_QUEUES
@@ -29,6 +30,7 @@ enum {
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
+	OPT_XDP_COOKIES,
 	OPT__END,
 };
 
@@ -75,6 +77,7 @@ static const struct option longopts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
+	{ "xdp-cookies", required_argument, NULL, OPT_XDP_COOKIES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -91,6 +94,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
 		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
 		"  --syncookies never|auto|always   (default auto)\n"
+		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
+		"                             overload: while the queue is overloaded)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
@@ -494,6 +499,10 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		return a->log_level < 0 ? fail("--log-level (err, warn, info, debug)", s, EINVAL) : 0;
 	case OPT_METRICS: a->metrics = s; return 0;
 	case OPT_METRICS_REMOTE: a->metrics_remote = 1; return 0;
+	case OPT_XDP_COOKIES:
+		a->xdp_cookies = tern_xdpc__parse_mode(s);
+		return a->xdp_cookies < 0 ? fail("--xdp-cookies (never, overload, always)", s, EINVAL)
+					  : 0;
 	default: return -EINVAL;
 	}
 }
@@ -535,6 +544,7 @@ static void defaults(struct tern_args *a)
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
+	a->xdp_cookies = TERN_XDPC_OVERLOAD;
 }
 
 static const struct option *find_opt(const char *name)
