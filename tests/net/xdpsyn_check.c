@@ -449,6 +449,7 @@ static void check_answered(struct xdp *x, const struct tern_secrets *sec, struct
 	/* The core accepts the cookie XDP issued: a stack in AUTO mode that
 	 * never sent a cookie itself, told XDP issued some. */
 	if (core_init(&fresh, sec, TERN_COOKIES_AUTO, now)) {
+		free(fresh.mem);
 		return result(0, sp->name, "core init");
 	}
 	alen = ack_for(out, out_len, sp->family, sp->vlan, ack);
@@ -483,8 +484,11 @@ static void check_note_needed(struct xdp *x, const struct tern_secrets *sec)
 	struct core c;
 	int ok;
 
-	if (xdp_run(x, f, len, out, &out_len) != XDP_TX_RET || core_init(&c, sec, TERN_COOKIES_AUTO, now))
+	c.mem = NULL;
+	if (xdp_run(x, f, len, out, &out_len) != XDP_TX_RET || core_init(&c, sec, TERN_COOKIES_AUTO, now)) {
+		free(c.mem);
 		return result(0, "cookie ACK without the note", "setup");
+	}
 	alen = ack_for(out, out_len, 4, 0, ack);
 	core_reply(&c, ack, alen, now, rep);
 	ok = tern_stack__nconns(c.s) == 0 && tern_stack__mib(c.s)[TERN_MIB_OutRsts] == 1;
@@ -540,6 +544,9 @@ int main(int argc, char **argv)
 	bpf_map_delete_elem(x.xsks, &zero);
 	check_refused(&x, &(struct syn_spec){ .name = "no socket on the queue", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 
+	free(c.mem);
+	close(x.xsk);
+	bpf_object__close(x.obj);
 	printf("xdpsyn: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
