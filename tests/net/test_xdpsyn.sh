@@ -80,7 +80,7 @@ t_always_flood() {
 }
 
 t_overload() {
-	local b a seen
+	local b a seen wpid
 
 	ctlset overload
 	# calm: off after TERN_XDPC_HOLD_NS (1 s)
@@ -94,8 +94,9 @@ while time.monotonic() < end:
     if any(q['xdp_cookies'] for q in stats('$CTL')['queues']): seen = 1
     time.sleep(0.05)
 open('$NET_TMP/seen', 'w').write(str(seen))" &
+	wpid=$!
 	flood_with_clients
-	wait $! || true
+	wait "$wpid" || fail "the flag watcher failed"
 	a=$(counters xdp:XdpSyncookiesSent)
 	seen=$(cat "$NET_TMP/seen" 2>/dev/null || echo 0)
 	echo "    flag seen on during the flood: $seen; XdpSyncookiesSent +$((a - b))"
