@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -577,7 +578,26 @@ struct status_maps {
 	int nsvc;
 	struct tern_svc_key svc[TERN_XDP_MAX_SERVICES];
 	struct counter_set counters;
+	bool cookie_map;                      /* the program has tern_cookie_on */
+	int ncookie_on;
+	uint32_t cookie_on[TERN_XDP_MAX_QUEUES]; /* queues XDP answers SYNs for */
 };
+
+/* The queues whose XDP cookie flag is on (docs/xdp-syn.md), from the pin:
+ * the mode itself lives in the daemon. */
+static void read_cookie_flags(const struct common *co, struct status_maps *sm)
+{
+	int fd = tern_loader__open_map(co->dev, co->bpffs, TERN_MAP_COOKIE_ON);
+	__u64 v;
+
+	sm->cookie_map = fd >= 0;
+	sm->ncookie_on = 0;
+	for (__u32 q = 0; fd >= 0 && q < TERN_XDP_MAX_QUEUES; q++)
+		if (!bpf_map_lookup_elem(fd, &q, &v) && v)
+			sm->cookie_on[sm->ncookie_on++] = q;
+	if (fd >= 0)
+		close(fd);
+}
 
 static int read_status_maps(const struct common *co, struct status_maps *sm)
 {
@@ -596,6 +616,8 @@ static int read_status_maps(const struct common *co, struct status_maps *sm)
 	if (sm->nsvc > TERN_XDP_MAX_SERVICES)
 		sm->nsvc = TERN_XDP_MAX_SERVICES;
 	sm->ok = !err;
+	if (!err)
+		read_cookie_flags(co, sm);
 	return err;
 }
 
@@ -639,6 +661,12 @@ static void status_json(const struct common *co, const struct tern_status *st,
 		j_close(&j, '}');
 	}
 	j_close(&j, ']');
+	if (sm->ok && sm->cookie_map) {
+		j_open(&j, "xdp_cookies_on", '[');
+		for (i = 0; i < sm->ncookie_on; i++)
+			j_u64(&j, NULL, sm->cookie_on[i]);
+		j_close(&j, ']');
+	}
 	if (sm->ok)
 		print_set(&j, &sm->counters);
 	j_close(&j, '}');
@@ -667,6 +695,12 @@ static void status_text(const struct common *co, const struct tern_status *st,
 	for (i = 0; i < sm->nsvc; i++) {
 		format_svc(&sm->svc[i], buf, sizeof(buf), true);
 		printf("  %s\n", buf);
+	}
+	if (sm->cookie_map) {
+		printf("xdp cookies on for queues:%s", sm->ncookie_on ? "" : " none");
+		for (i = 0; i < sm->ncookie_on; i++)
+			printf(" %u", sm->cookie_on[i]);
+		printf("\n");
 	}
 	print_set(NULL, &sm->counters);
 }

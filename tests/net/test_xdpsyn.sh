@@ -58,6 +58,9 @@ t_always() {
 
 	ctlset always
 	wait_until test "$(flags)" = "1 1" || fail "flags not on in mode always: $(flags)"
+	[ "$(status_on)" = "[0, 1]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
+	in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" | grep -x 'xdp cookies on for queues: 0 1' ||
+		fail "ternctl status text"
 	b=$(counters xdp:XdpSyncookiesSent mib:SyncookiesRecv mib:SyncookiesSent mib:PassiveOpens)
 	in_c timeout 60 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 20 10 || fail "clients"
 	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesRecv mib:SyncookiesSent mib:PassiveOpens)
@@ -103,6 +106,7 @@ open('$NET_TMP/seen', 'w').write(str(seen))" &
 	[ "$seen" = 1 ] || fail "no queue's flag switched on under the flood"
 	[ $((a - b)) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs under overload"
 	wait_until all_off || fail "flags still on after the flood: $(flags)"
+	[ "$(status_on)" = "[]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
 	py "print('    switches per queue:', [q['xdp_cookie_switches'] for q in stats('$CTL')['queues']])"
 }
 
@@ -117,6 +121,12 @@ t_never() {
 	echo "    XdpSyncookiesSent +$((${a%% *} - ${b%% *})), worker SyncookiesSent +$((${a##* } - ${b##* }))"
 	[ "${a%% *}" = "${b%% *}" ] || fail "XDP answered in mode never"
 	[ $((${a##* } - ${b##* })) -ge 1000 ] || fail "the workers sent fewer than 1000 cookies"
+}
+
+# status_on: ternctl status's queues with the XDP cookie flag on (JSON list)
+status_on() {
+	in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" --json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["xdp_cookies_on"])'
 }
 
 # xdp_sent: XdpSyncookiesSent from the pins (the daemon may be gone)
