@@ -296,6 +296,7 @@ static __always_inline int no_socket(__u32 queue)
 	count(TERN_XDP_NO_SOCKET);
 	return XDP_PASS;
 }
+#include "synack.h"
 
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
@@ -315,6 +316,13 @@ int tern_steer(struct xdp_md *ctx)
 	if (drop >= 0) {
 		count(drop);
 		return XDP_DROP;
+	}
+	if (synack_wanted(ctx, &p)) {
+		if (synack_answer(ctx) == XDP_TX) {
+			count(TERN_XDP_SYNCOOKIES_SENT);
+			return XDP_TX;
+		}
+		count(TERN_XDP_SYNCOOKIES_SKIP);
 	}
 	act = bpf_redirect_map(&tern_xsks, ctx->rx_queue_index, XDP_PASS);
 	if (act != XDP_REDIRECT)

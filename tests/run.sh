@@ -90,6 +90,9 @@ suite unit "$build/tests/unit-tests"
 suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
 # Network suites: namespaces + veth + XDP + AF_XDP, root only.
 suite net-xdp tests/net/test_xdp.sh "$build"
+# XDP SYN-ACKs against the core's, BPF_PROG_TEST_RUN (root, no interface)
+suite xdpsyn "$build/tests/xdpsyn-check" "$build/bpf/tern.bpf.o"
+suite net-xdpsyn tests/net/test_xdpsyn.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
 suite net-queues tests/net/test_queues.sh "$build"
 suite net-http tests/net/test_http.sh "$build"

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
@@ -703,7 +704,26 @@ struct status_maps {
 	int nsvc;
 	struct tern_svc_key svc[TERN_XDP_MAX_SERVICES];
 	struct counter_set counters;
+	bool cookie_map;                      /* the program has tern_cookie_on */
+	int ncookie_on;
+	uint32_t cookie_on[TERN_XDP_MAX_QUEUES]; /* queues XDP answers SYNs for */
 };
+
+/* The queues whose XDP cookie flag is on (docs/xdp-syn.md), from the pin:
+ * the mode itself lives in the daemon. */
+static void read_cookie_flags(const struct common *co, struct status_maps *sm)
+{
+	int fd = tern_loader__open_map(co->dev, co->bpffs, TERN_MAP_COOKIE_ON);
+	__u64 v;
+
+	sm->cookie_map = fd >= 0;
+	sm->ncookie_on = 0;
+	for (__u32 q = 0; fd >= 0 && q < TERN_XDP_MAX_QUEUES; q++)
+		if (!bpf_map_lookup_elem(fd, &q, &v) && v)
+			sm->cookie_on[sm->ncookie_on++] = q;
+	if (fd >= 0)
+		close(fd);
+}
 
 static int read_status_maps(const struct common *co, struct status_maps *sm)
 {
@@ -718,6 +738,8 @@ static int read_status_maps(const struct common *co, struct status_maps *sm)
 			     tern_maps__read_counters(&m, sm->counters.vals);
 	if (!err)
 		err = tern_maps__read_unserved(&m, &sm->unserved);
+	if (!err)
+		read_cookie_flags(co, sm);
 	tern_maps__close(&m);
 	sm->counters.key = "counters";
 	xdp_set_names(&sm->counters);
@@ -833,6 +855,12 @@ static void status_json(const struct common *co, const struct tern_status *st,
 		if (sm->unserved >> i & 1)
 			j_u64(&j, NULL, (uint64_t)i);
 	j_close(&j, ']');
+	if (sm->ok && sm->cookie_map) {
+		j_open(&j, "xdp_cookies_on", '[');
+		for (i = 0; i < sm->ncookie_on; i++)
+			j_u64(&j, NULL, sm->cookie_on[i]);
+		j_close(&j, ']');
+	}
 	if (sm->ok)
 		print_set(&j, &sm->counters);
 	if (daemon)
@@ -869,6 +897,12 @@ static void status_text(const struct common *co, const struct tern_status *st,
 		for (i = 0; i < TERN_XDP_MAX_QUEUES; i++)
 			if (sm->unserved >> i & 1)
 				printf(" %d", i);
+		printf("\n");
+	}
+	if (sm->cookie_map) {
+		printf("xdp cookies on for queues:%s", sm->ncookie_on ? "" : " none");
+		for (i = 0; i < sm->ncookie_on; i++)
+			printf(" %u", sm->cookie_on[i]);
 		printf("\n");
 	}
 	if (daemon)
@@ -1220,6 +1254,7 @@ static const char set_help[] =
 	"usage: ternctl set --dev IFACE [--ctl PATH] SETTING\n"
 	"Change a setting of the running daemon on IFACE. SETTING is one of:\n"
 	"      --syncookies MODE   never, auto or always\n"
+	"      --xdp-cookies MODE  never, overload or always: when XDP answers SYNs\n"
 	"      --keepalive I,N,C   idle seconds (1-32767), probe interval seconds\n"
 	"                          (1-32767), probes (1-255); 0,0,0 turns it off;\n"
 	"                          for connections opened from now on\n"
@@ -1229,7 +1264,7 @@ static const char set_help[] =
 	"%s"
 	"  -h, --help          this text\n";
 
-enum { OPT_SET_SYNCOOKIES = 0x100, OPT_SET_KEEPALIVE, OPT_SET_BACKLOG };
+enum { OPT_SET_SYNCOOKIES = 0x100, OPT_SET_KEEPALIVE, OPT_SET_BACKLOG, OPT_SET_XDP_COOKIES };
 
 static const struct option set_opts[] = {
 	{ "dev", required_argument, NULL, 'd' },
@@ -1237,6 +1272,7 @@ static const struct option set_opts[] = {
 	{ "syncookies", required_argument, NULL, OPT_SET_SYNCOOKIES },
 	{ "keepalive", required_argument, NULL, OPT_SET_KEEPALIVE },
 	{ "backlog", required_argument, NULL, OPT_SET_BACKLOG },
+	{ "xdp-cookies", required_argument, NULL, OPT_SET_XDP_COOKIES },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1300,6 +1336,13 @@ static int set_request(int opt, const char *s, char *req, size_t size)
 		}
 		snprintf(req, size, "set syncookies %s", s);
 		return 0;
+	case OPT_SET_XDP_COOKIES:
+		if (strcmp(s, "never") && strcmp(s, "overload") && strcmp(s, "always")) {
+			error(EINVAL, "set: bad --xdp-cookies '%s' (never, overload or always)", s);
+			return -1;
+		}
+		snprintf(req, size, "set xdp-cookies %s", s);
+		return 0;
 	case OPT_SET_KEEPALIVE:
 		if (!parse_keepalive(s, v)) {
 			error(EINVAL, "set: bad --keepalive '%s' (IDLE,INTVL,COUNT: 1-32767 s, 1-32767 s, 1-255; or 0,0,0 for off)",
@@ -1342,7 +1385,7 @@ static int cmd_set(int argc, char **argv)
 	if (c < 0)
 		return EXIT_USAGE;
 	if (n != 1) {
-		error(EINVAL, "set: give one of --syncookies, --keepalive, --backlog (see ternctl set --help)");
+		error(EINVAL, "set: give one of --syncookies, --xdp-cookies, --keepalive, --backlog (see ternctl set --help)");
 		return EXIT_USAGE;
 	}
 	rc = need_dev(&co);

@@ -12,6 +12,10 @@
  *                  whose socket must be in tern_xsks for a service frame
  *                  on this (unserved) queue to be dropped rather than
  *                  passed to the kernel (--allow-unserved-queues)
+ *   tern_cookie_cfg  ARRAY (1)  struct tern_xdp_cookie_cfg (tern/cookie.h):
+ *                  the cookie keys; pinned mode 0600
+ *   tern_cookie_on   ARRAY, BPF_F_MMAPABLE  rx queue index -> __u64, nonzero:
+ *                  XDP answers that queue's SYNs with cookies (bpf/synack.h)
  */
 #ifndef TERN_XDP_H
 #define TERN_XDP_H
@@ -27,6 +31,8 @@
 #define TERN_MAP_XSKS "tern_xsks"
 #define TERN_MAP_COUNTERS "tern_counters"
 #define TERN_MAP_UNSERVED "tern_unserved"
+#define TERN_MAP_COOKIE_CFG "tern_cookie_cfg"
+#define TERN_MAP_COOKIE_ON "tern_cookie_on"
 
 /* A steered service: destination address (IPv4 as ::ffff:a.b.c.d) and
  * destination port in network byte order. */
@@ -52,7 +58,9 @@ struct tern_svc_val {
 	X(DROP_FRAG, "XdpDropFrag")        /* IPv4 fragment to a service */ \
 	X(DROP_IP6_EXT, "XdpDropIp6Ext")   /* IPv6 extension headers before TCP */ \
 	X(DROP_MARTIAN, "XdpDropMartian")  /* source: LAND, 0/8, loopback, multicast, class E */ \
-	X(DROP_UNSERVED, "XdpDropUnserved") /* service, on a queue tern leaves unserved */
+	X(DROP_UNSERVED, "XdpDropUnserved") /* service, on a queue tern leaves unserved */ \
+	X(SYNCOOKIES_SENT, "XdpSyncookiesSent") /* SYN answered with a cookie SYN-ACK: XDP_TX */ \
+	X(SYNCOOKIES_SKIP, "XdpSyncookiesSkip") /* flag on, SYN left to the worker: IP options, payload, checksum */
 
 enum tern_xdp_counter {
 #define X(id, name) TERN_XDP_##id,

@@ -103,7 +103,8 @@ vg_start() {
 		set +e
 		sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/tern.pid" \
 			ip netns exec "$NS_S" valgrind "${VG_OPTS[@]}" --log-file="$VG_LOG" \
-			"$TERN" --dev "$DEV_S" --bpffs "$NET_BPFFS" "$@" >"$NET_TMP/tern.log" 2>&1 &
+			"$TERN" --dev "$DEV_S" --bpffs "$NET_BPFFS" --xdp-cookies never "$@" \
+			>"$NET_TMP/tern.log" 2>&1 &
 		wait $!
 		echo $? >"$NET_TMP/tern.rc"
 	) 2>/dev/null &

@@ -142,6 +142,9 @@ linux_up() { # linux_up MODE: a Linux listener on the server CPU
 	pin_napi
 }
 
+# Busy jiffies of every CPU (XDP on veth runs on the sender's CPU).
+all_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
 # Busy jiffies of the server CPU: "softirq total-non-idle".
 cpu_jiffies() {
 	awk -v c="cpu$SRV_CPU" '$1 == c { print $8, $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
@@ -182,12 +185,14 @@ CFG
 # ---- 1: SYN -> SYN-ACK under flood --------------------------------------
 # syn_run NAME PID: flood at max rate; replies, CPU per SYN-ACK.
 syn_run() {
-	local name=$1 pid=${2:-} out j0 j1 t0=0 t1=0 n
+	local name=$1 pid=${2:-} out j0 j1 t0=0 t1=0 n a0 a1
 
 	read -r -a j0 <<<"$(cpu_jiffies)"
+	a0=$(all_jiffies)
 	[ -z "$pid" ] || t0=$(proc_ticks "$pid")
 	out=$(flood --duration "$FLOOD_S")
 	read -r -a j1 <<<"$(cpu_jiffies)"
+	a1=$(all_jiffies)
 	[ -z "$pid" ] || t1=$(proc_ticks "$pid")
 	n=$(kv "$out" synack)
 	say "  $name: $out"
@@ -196,6 +201,8 @@ syn_run() {
 	res "syn.$name.rx_dropped" "$(kv "$out" rx_dropped)"
 	res "syn.$name.cpu_ns" "$(ns_per $((j1[1] - j0[1])) "$n")"
 	res "syn.$name.softirq_ns" "$(ns_per $((j1[0] - j0[0])) "$n")"
+	# every CPU, the generator's own work included
+	res "syn.$name.allcpu_ns" "$(ns_per $((a1 - a0)) "$n")"
 	[ -z "$pid" ] || res "syn.$name.proc_ns" "$(ns_per $((t1 - t0)) "$n")"
 }
 
@@ -206,10 +213,14 @@ syn_flood() {
 	trafgen_run
 	stop reflect
 	for m in always auto; do
-		tern_up --syncookies "$m" --app echo
+		tern_up --syncookies "$m" --xdp-cookies never --app echo
 		syn_run "tern_$m" "$(cat "$NET_TMP/tern.pid")"
 		stop tern
 	done
+	# SYN-ACKs built in XDP (docs/xdp-syn.md); XDP runs on the generator's CPU
+	tern_up --syncookies always --xdp-cookies always --app echo
+	syn_run tern_xdp "$(cat "$NET_TMP/tern.pid")"
+	stop tern
 	for c in 2 1; do
 		in_s sysctl -qw net.ipv4.tcp_syncookies=$c
 		linux_up close

@@ -53,14 +53,15 @@ def verdict(ok):
 
 def syn_section(r, out, targets):
     names = [("reflect", "bare AF_XDP reflector"), ("tern_always", "tern --syncookies always"),
-             ("tern_auto", "tern --syncookies auto"), ("linux_2", "Linux, tcp_syncookies=2"),
+             ("tern_auto", "tern --syncookies auto"),
+             ("tern_xdp", "tern --xdp-cookies always"), ("linux_2", "Linux, tcp_syncookies=2"),
              ("linux_1", "Linux, tcp_syncookies=1")]
     refl = num(r, "syn.reflect.synack_pps")
     linux = nanmax([num(r, "syn.linux_2.synack_pps"), num(r, "syn.linux_1.synack_pps")])
     out.append("### 1. SYN -> SYN-ACK under a SYN flood at the generator's maximum\n")
     out.append("| server | SYNs offered/s | SYN-ACKs/s | replies/offered | vs reflector "
-               "| vs Linux (best) | CPU ns per SYN-ACK |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|")
+               "| vs Linux (best) | CPU ns per SYN-ACK | all CPUs ns per SYN-ACK |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     rows = []
     for key, label in names:
         sa = num(r, "syn.%s.synack_pps" % key)
@@ -69,9 +70,9 @@ def syn_section(r, out, targets):
         what = "process"
         if key.startswith("linux"):
             cpu, what = num(r, "syn.%s.softirq_ns" % key), "softirq"
-        out.append("| %s | %s | %s | %s | %s | %s | %s (%s) |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s (%s) | %s |" % (
             label, fmt(sent), fmt(sa), fmt(ratio(sa, sent), 2), fmt(ratio(sa, refl), 2),
-            fmt(ratio(sa, linux), 2), fmt(cpu), what))
+            fmt(ratio(sa, linux), 2), fmt(cpu), what, fmt(num(r, "syn.%s.allcpu_ns" % key))))
         rows.append((label, sent, sa))
     out.append("")
     bounded = [label for key, label in names if key.startswith("linux") and
@@ -90,7 +91,9 @@ def syn_section(r, out, targets):
     out.append("")
     out.append("Generator: tern-flood (AF_XDP, copy mode); trafgen with the same SYNs sent %s "
                "packets/s. CPU: tern and the reflector: their process time; Linux: softirq "
-               "time of the server CPU." % fmt(num(r, "gen.trafgen_pps")))
+               "time of the server CPU; all CPUs: busy time of every CPU over the run (the "
+               "generator's own cost included, not subtracted; on veth XDP runs on the "
+               "generator's CPU)." % fmt(num(r, "gen.trafgen_pps")))
     out.append("")
     t = num(r, "syn.tern_always.synack_pps")
     targets.append(("SYN-ACK rate >= 0.95 x reflector (tern always)", fmt(ratio(t, refl), 2),

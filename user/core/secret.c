@@ -50,15 +50,20 @@ uint32_t tern_isn(const struct tern_stack *s, const struct tern_tuple *t, uint64
 /*
  * Per-connection TSval offset from the address pair, as Linux's
  * secure_tcp_ts_off(): the same pair always gets the same offset, which is
- * what lets a cookie ACK's TSecr be decoded without state.
+ * what lets a cookie ACK's TSecr be decoded without state. The input
+ * layout is include/tern/cookie.h's, which the XDP program hashes too.
  */
 uint32_t tern_ts_off(const struct tern_stack *s, const struct tern_tuple *t)
 {
-	uint8_t a[8];
+	struct tern_tsoff_in6 in6;
+	struct tern_tsoff_in4 in4;
 
-	if (t->family == 6)
-		return (uint32_t)tern_siphash(&s->sec.tsoff, &t->laddr, 2 * sizeof(struct tern_addr));
-	memcpy(a, t->laddr.b + 12, 4);
-	memcpy(a + 4, t->raddr.b + 12, 4);
-	return (uint32_t)tern_siphash(&s->sec.tsoff, a, sizeof(a));
+	if (t->family == 6) {
+		memcpy(in6.laddr, t->laddr.b, 16);
+		memcpy(in6.raddr, t->raddr.b, 16);
+		return tern_tsoff_hash6(&s->sec.tsoff, &in6);
+	}
+	memcpy(in4.laddr, t->laddr.b + 12, 4);
+	memcpy(in4.raddr, t->raddr.b + 12, 4);
+	return tern_tsoff_hash4(&s->sec.tsoff, &in4);
 }

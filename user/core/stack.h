@@ -38,8 +38,8 @@ enum tern_state {
 #define TERN_TIMEOUT_INIT_NS TERN_NSEC_PER_SEC       /* TCP_TIMEOUT_INIT */
 #define TERN_RTO_MAX_NS (120 * TERN_NSEC_PER_SEC)   /* TCP_RTO_MAX */
 #define TERN_PAWS_24DAYS_S (60 * 60 * 24 * 24)      /* TCP_PAWS_WRAP */
-#define TERN_MSS_DEFAULT_V4 536                      /* TCP_MSS_DEFAULT */
-#define TERN_MSS_DEFAULT_V6 1220                     /* IPV6_MIN_MTU - 60 */
+#define TERN_MSS_DEFAULT_V4 TERN_COOKIE_MSS_V4_DEFAULT /* TCP_MSS_DEFAULT */
+#define TERN_MSS_DEFAULT_V6 TERN_COOKIE_MSS_V6_DEFAULT /* IPV6_MIN_MTU - 60 */
 #define TERN_TSOPT_LEN 12                            /* TCPOLEN_TSTAMP_ALIGNED */
 
 /*

@@ -16,62 +16,27 @@
 
 #include "stack.h"
 
-#define COOKIE_BITS 24
-#define COOKIE_MASK ((1u << COOKIE_BITS) - 1)
-#define COOKIE_MAX_AGE 2
-#define COOKIE_PERIOD_NS (60 * TERN_NSEC_PER_SEC)
-
-#define TS_BITS 6
-#define TS_OPT_WSCALE_MASK 0xf
-#define TS_OPT_SACK 0x10
-#define TS_OPT_ECN 0x20
-
-/* Linux's msstab (IPv4) and its IPv6 counterpart. */
-static const uint16_t msstab4[] = { 536, 1300, 1440, 1460 };
-static const uint16_t msstab6[] = { 1280 - 60, 1480 - 60, 1500 - 60, 9000 - 60 };
-
-/* Hash input: Linux's siphash_4u32(saddr, daddr, ports, count) for IPv4;
- * the same with 16-byte addresses for IPv6. */
-struct cookie_input6 {
-	struct tern_addr saddr; /* the SYN's source: the peer */
-	struct tern_addr daddr;
-	uint32_t ports;         /* sport << 16 | dport */
-	uint32_t count;
-};
-
-struct cookie_input4 {
-	uint8_t saddr[4];
-	uint8_t daddr[4];
-	uint32_t ports;
-	uint32_t count;
-};
-
+/* The layout, the MSS tables and the hash inputs are include/tern/cookie.h's,
+ * shared with the XDP program (bpf/synack.h). */
 static uint32_t cookie_hash(const struct tern_stack *s, const struct tern_tuple *t, uint32_t count,
 			    int c)
 {
 	uint32_t ports = (uint32_t)t->rport << 16 | t->lport;
-	struct cookie_input6 in6;
-	struct cookie_input4 in4;
+	struct tern_cookie_in6 in6;
+	struct tern_cookie_in4 in4;
 
 	if (t->family == 6) {
-		in6 = (struct cookie_input6){ t->raddr, t->laddr, ports, count };
-		return (uint32_t)tern_siphash(&s->sec.cookie[c], &in6, sizeof(in6));
+		memcpy(in6.saddr, t->raddr.b, 16);
+		memcpy(in6.daddr, t->laddr.b, 16);
+		in6.ports = ports;
+		in6.count = count;
+		return tern_cookie_hash6(&s->sec.cookie[c], &in6);
 	}
 	memcpy(in4.saddr, t->raddr.b + 12, 4);
 	memcpy(in4.daddr, t->laddr.b + 12, 4);
 	in4.ports = ports;
 	in4.count = count;
-	return (uint32_t)tern_siphash(&s->sec.cookie[c], &in4, sizeof(in4));
-}
-
-static const uint16_t *msstab(int family)
-{
-	return family == 6 ? msstab6 : msstab4;
-}
-
-static uint32_t cookie_time(uint64_t now)
-{
-	return (uint32_t)(now / COOKIE_PERIOD_NS);
+	return tern_cookie_hash4(&s->sec.cookie[c], &in4);
 }
 
 /* __cookie_v4_init_sequence(): returns the cookie (our ISS), *mss_out the
@@ -79,17 +44,14 @@ static uint32_t cookie_time(uint64_t now)
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,
 			  uint16_t *mss_out)
 {
-	const uint16_t *tab = msstab(syn->t.family);
 	uint16_t mss = syn->opt.present & TERN_OPT_MSS ? syn->opt.mss
 		       : syn->t.family == 6 ? TERN_MSS_DEFAULT_V6 : TERN_MSS_DEFAULT_V4;
-	uint32_t idx, count = cookie_time(now);
+	uint32_t count = tern_cookie_count(now);
+	uint32_t idx = tern_cookie_mss_idx(syn->t.family, mss);
 
-	for (idx = 3; idx; idx--)
-		if (mss >= tab[idx])
-			break;
-	*mss_out = tab[idx];
-	return cookie_hash(s, &syn->t, 0, 0) + syn->seq + (count << COOKIE_BITS) +
-	       ((cookie_hash(s, &syn->t, count, 1) + idx) & COOKIE_MASK);
+	*mss_out = tern_cookie_mss(syn->t.family, idx);
+	return tern_cookie_compose(cookie_hash(s, &syn->t, 0, 0), cookie_hash(s, &syn->t, count, 1),
+				   syn->seq, count, idx);
 }
 
 /* check_tcp_syn_cookie(): 0 and *mss_out on success, -EINVAL otherwise. */
@@ -97,16 +59,16 @@ int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, ui
 		      uint16_t *mss_out)
 {
 	uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1;
-	uint32_t count = cookie_time(now), diff, idx;
+	uint32_t count = tern_cookie_count(now), diff, idx;
 
 	cookie -= cookie_hash(s, &ack->t, 0, 0) + sseq;
-	diff = (count - (cookie >> COOKIE_BITS)) & (UINT32_MAX >> COOKIE_BITS);
-	if (diff >= COOKIE_MAX_AGE)
+	diff = (count - (cookie >> TERN_COOKIE_BITS)) & (UINT32_MAX >> TERN_COOKIE_BITS);
+	if (diff >= TERN_COOKIE_MAX_AGE)
 		return -EINVAL;
-	idx = (cookie - cookie_hash(s, &ack->t, count - diff, 1)) & COOKIE_MASK;
+	idx = (cookie - cookie_hash(s, &ack->t, count - diff, 1)) & TERN_COOKIE_MASK;
 	if (idx > 3)
 		return -EINVAL;
-	*mss_out = msstab(ack->t.family)[idx];
+	*mss_out = tern_cookie_mss(ack->t.family, idx);
 	return 0;
 }
 
@@ -116,15 +78,8 @@ int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, ui
  */
 uint32_t tern_cookie_tsval(uint32_t ts_now, uint8_t optf, uint8_t snd_wscale)
 {
-	uint32_t options = optf & TERN_NEG_WS ? snd_wscale : TS_OPT_WSCALE_MASK;
-	uint32_t ts;
-
-	if (optf & TERN_NEG_SACK)
-		options |= TS_OPT_SACK;
-	ts = (ts_now >> TS_BITS) << TS_BITS | options;
-	if (tern_seq_gt(ts, ts_now))
-		ts -= 1u << TS_BITS;
-	return ts;
+	return tern_cookie_ts_encode(ts_now, tern_cookie_ts_options(optf & TERN_NEG_WS, snd_wscale,
+							       optf & TERN_NEG_SACK));
 }
 
 /*
@@ -134,15 +89,15 @@ uint32_t tern_cookie_tsval(uint32_t ts_now, uint8_t optf, uint8_t snd_wscale)
  */
 int tern_cookie_ts_decode(uint32_t tsecr, uint8_t *optf, uint8_t *snd_wscale)
 {
-	uint32_t options = tsecr & ((1u << TS_BITS) - 1);
+	uint32_t options = tsecr & ((1u << TERN_COOKIE_TS_BITS) - 1);
 
 	*optf = TERN_NEG_TS;
 	*snd_wscale = 0;
-	if (options & TS_OPT_SACK)
+	if (options & TERN_COOKIE_TS_SACK)
 		*optf |= TERN_NEG_SACK;
-	if ((options & TS_OPT_WSCALE_MASK) == TS_OPT_WSCALE_MASK)
+	if ((options & TERN_COOKIE_TS_WSCALE_MASK) == TERN_COOKIE_TS_WSCALE_MASK)
 		return 0;
 	*optf |= TERN_NEG_WS;
-	*snd_wscale = options & TS_OPT_WSCALE_MASK;
+	*snd_wscale = options & TERN_COOKIE_TS_WSCALE_MASK;
 	return 0;
 }

@@ -182,6 +182,18 @@ struct tern_conn *tern_stack__connect(struct tern_stack *s, const struct tern_tu
 /* Run every timer due at `now`. */
 void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out);
 
+/*
+ * SYN cookies answered in XDP (bpf/synack.h). tern_stack__xdp_cfg fills the
+ * map value XDP answers with: this stack's cookie and timestamp keys, MSS,
+ * SYN-ACK windows (capped by rcv_buf, the listeners' rcv_buf, 0 = none) and
+ * window scale; 0. tern_stack__cookies_issued says cookies went out for
+ * this stack at now, as its own do: cookie ACKs are then checked for 2
+ * minutes (Linux's tcp_synq_overflow()). Call it while XDP may answer.
+ */
+int tern_stack__xdp_cfg(const struct tern_stack *s, uint32_t rcv_buf,
+			struct tern_xdp_cookie_cfg *cfg);
+void tern_stack__cookies_issued(struct tern_stack *s, uint64_t now);
+
 /* Earliest time tern_stack__poll has work (UINT64_MAX if none). */
 uint64_t tern_stack__next_deadline(const struct tern_stack *s);
 

@@ -8,6 +8,7 @@
  *   capture start|status|stop ...       pcap of the workers' frames (capture.h)
  *   conns                               every connection (from the workers)
  *   set syncookies never|auto|always
+ *   set xdp-cookies never|overload|always   SYN cookies answered in XDP
  *   set keepalive IDLE,INTVL,COUNT      seconds, seconds, count; 0,0,0 off
  *   set backlog N
  *   stop                                drain and exit, as SIGTERM
@@ -28,6 +29,7 @@
 #include "ctl_out.h"
 #include "metrics.h"
 #include "worker.h"
+#include "xdpcookie.h"
 
 #define REQ_TIMEOUT_MS 1000
 
@@ -299,8 +301,29 @@ static int parse_set(const char *what, const char *val, struct tern_worker_req *
 		put(o, "backlog: expected a number from 1");
 		return -EINVAL;
 	}
-	put(o, "set: unknown setting '%.32s' (syncookies, keepalive, backlog)", what);
+	put(o, "set: unknown setting '%.32s' (syncookies, xdp-cookies, keepalive, backlog)", what);
 	return -EINVAL;
+}
+
+/* The workers read the mode on every pass: a store, no request. */
+static int set_xdp_cookies(struct tern_ctl_src *src, const char *val, struct tern_out_buf *o)
+{
+	struct tern_worker_req r = { .op = TERN_REQ_XDP_COOKIES };
+	int mode = tern_xdpc__parse_mode(val), err;
+
+	if (mode < 0) {
+		put(o, "xdp-cookies: expected never, overload or always");
+		return -EINVAL;
+	}
+	if (!src->xdpc) {
+		put(o, "xdp-cookies: the XDP program on %.16s has no cookie maps", src->dev);
+		return -EOPNOTSUPP;
+	}
+	atomic_store(&src->xdpc->mode, mode);
+	/* wake every worker: a flag that only calm turns off has no other
+	 * reason to be looked at */
+	err = on_every_worker(src, &r, NULL, NULL);
+	return err ? err : done(o);
 }
 
 static int cmd_set(struct tern_ctl_src *src, const char *args, struct tern_out_buf *o)
@@ -310,9 +333,11 @@ static int cmd_set(struct tern_ctl_src *src, const char *args, struct tern_out_b
 	int err, end = 0;
 
 	if (sscanf(args, "%31s %63s %n", what, val, &end) != 2 || args[end]) {
-		put(o, "usage: set syncookies|keepalive|backlog VALUE");
+		put(o, "usage: set syncookies|xdp-cookies|keepalive|backlog VALUE");
 		return -EINVAL;
 	}
+	if (!strcmp(what, "xdp-cookies"))
+		return set_xdp_cookies(src, val, o);
 	err = parse_set(what, val, &r, o);
 	if (err)
 		return err;

@@ -9,6 +9,7 @@
 #include "loader.h"
 
 struct tern_capture;
+struct tern_xdpc;
 struct tern_worker;
 
 /* What the commands read; owned by the daemon, valid while the control
@@ -25,6 +26,7 @@ struct tern_ctl_src {
 	int (*reload)(void *arg, char *reply, size_t cap);
 	void *reload_arg;
 	struct tern_capture *capture;     /* the capture session, control thread only */
+	struct tern_xdpc *xdpc;           /* SYN cookies in XDP; NULL: none */
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

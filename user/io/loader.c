@@ -29,6 +29,7 @@
 
 static const char *const map_names[] = {
 	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS, TERN_MAP_UNSERVED,
+	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON,
 };
 
 #define NUM_MAPS (sizeof(map_names) / sizeof(map_names[0]))
@@ -273,6 +274,9 @@ static int pin_map_id(__u32 id, const char *dir)
 	if (unlink(path) && errno != ENOENT)
 		err = -errno;
 	else if (bpf_obj_pin(fd, path))
+		err = -errno;
+	/* The cookie keys: readable by the pin's owner only, whatever the umask. */
+	if (!err && !strcmp(info.name, TERN_MAP_COOKIE_CFG) && chmod(path, 0600))
 		err = -errno;
 out_ours:
 	if (!err)
@@ -526,8 +530,9 @@ int tern_loader__alive(const char *ifname, const char *bpffs, int ifindex,
 int tern_loader__open_maps(const char *ifname, const char *bpffs,
 			   struct tern_maps *out)
 {
-	int *fds[NUM_MAPS] = { &out->services_fd, &out->xsks_fd,
-			       &out->counters_fd, &out->unserved_fd };
+	/* the first four of map_names; the cookie maps open on their own
+	 * (tern_loader__open_map) */
+	int *fds[] = { &out->services_fd, &out->xsks_fd, &out->counters_fd, &out->unserved_fd };
 	char dir[PATH_MAX], path[PATH_MAX];
 	int ifindex, err;
 	size_t i;
@@ -536,7 +541,7 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 	err = check_dev(ifname, bpffs, &ifindex);
 	if (!err)
 		err = pin_dir(dir, sizeof(dir), bpffs, ifname);
-	for (i = 0; !err && i < NUM_MAPS; i++) {
+	for (i = 0; !err && i < sizeof(fds) / sizeof(fds[0]); i++) {
 		err = path_fmt(path, sizeof(path), dir, map_names[i]);
 		if (err)
 			break;
@@ -547,6 +552,22 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 	if (err)
 		tern_maps__close(out);
 	return err;
+}
+
+int tern_loader__open_map(const char *ifname, const char *bpffs, const char *name)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	int ifindex, err, fd;
+
+	err = check_dev(ifname, bpffs, &ifindex);
+	if (!err)
+		err = pin_dir(dir, sizeof(dir), bpffs, ifname);
+	if (!err)
+		err = path_fmt(path, sizeof(path), dir, name);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
 }
 
 void tern_maps__close(struct tern_maps *m)

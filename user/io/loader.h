@@ -80,6 +80,9 @@ int tern_loader__alive(const char *ifname, const char *bpffs, int ifindex,
 int tern_loader__status(const char *ifname, const char *bpffs,
 			struct tern_status *st);
 
+/* One pinned map of ifname by name (TERN_MAP_*): its fd, or -errno. */
+int tern_loader__open_map(const char *ifname, const char *bpffs, const char *name);
+
 /* Opens the pinned maps; -ENOENT when tern is not loaded on ifname. */
 int tern_loader__open_maps(const char *ifname, const char *bpffs,
 			   struct tern_maps *out);

@@ -175,6 +175,12 @@ static uint64_t wake_at(const struct tern_worker *w)
 
 	if (w->draining && !w->finishing && w->drain_end < at)
 		at = w->drain_end;
+	if (w->conf->xdpc) {
+		uint64_t x = tern_xdpc__deadline(w->conf->xdpc, &w->xq, w->now);
+
+		if (x < at)
+			at = x;
+	}
 	return at;
 }
 
@@ -227,6 +233,8 @@ static void commands(struct tern_worker *w)
 	w->cmd_seen = cmd;
 	if (!w->draining) {
 		w->draining = true;
+		if (w->conf->xdpc) /* no more cookies: the stack refuses SYNs */
+			tern_xdpc__off(w->conf->xdpc, &w->xq, w->queue, w->stack, w->now);
 		w->drain_end = w->now + w->conf->drain_ns;
 		tern_stack__set_accepting(w->stack, 0);
 		tern_stack__foreach_conn(w->stack, close_one, w);
@@ -254,6 +262,19 @@ static void drain_step(struct tern_worker *w)
 		w->finished = true;
 }
 
+/* The queue's XDP cookie flag from the load seen before this pass's RX. */
+static void xdp_cookies(struct tern_worker *w)
+{
+	uint32_t prod, cons;
+
+	if (!w->conf->xdpc || w->draining)
+		return;
+	prod = __atomic_load_n(w->x.rx.producer, __ATOMIC_ACQUIRE);
+	cons = *w->x.rx.consumer;
+	tern_xdpc__step(w->conf->xdpc, &w->xq, w->queue, w->stack, prod - cons, w->x.g.ring,
+			w->conf->cfg->backlog, w->now);
+}
+
 /* One pass over everything that may have work; returns RX frames seen. */
 static uint32_t pass(struct tern_worker *w)
 {
@@ -266,6 +287,7 @@ static uint32_t pass(struct tern_worker *w)
 	w->c.loops++;
 	commands(w);
 	tern_worker__serve(w);
+	xdp_cookies(w);
 	n = tern_path__rx(w);
 	tern_path__timers(w);
 	tern_path__flush(w);

@@ -79,6 +79,10 @@ const struct tern_metric tern_metrics[] = {
 	{ "zerocopy", "zerocopy", "1 if the AF_XDP socket is bound in zero-copy mode, 0 copy mode.",
 	  F(zc), TERN_M_BOOL, 0 },
 	{ "draining", "draining", "1 while the worker drains on stop.", F(draining), TERN_M_BOOL, 0 },
+	C64("xdp_cookie_switches", "xdp_cookie_switches", xdp_cookie_switches,
+	    "Times the queue's XDP cookie flag changed (--xdp-cookies)."),
+	{ "xdp_cookies", "xdp_cookies", "1 while XDP answers the queue's SYNs with cookies.",
+	  F(xdp_cookies), TERN_M_BOOL, 0 },
 };
 
 const unsigned int tern_nmetrics = sizeof(tern_metrics) / sizeof(tern_metrics[0]);

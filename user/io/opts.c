@@ -17,6 +17,7 @@
 
 #include "user/app/app.h"
 #include "opts.h"
+#include "xdpcookie.h"
 #include "xsk.h"
 
 #define MAX_QUEUES TERN_XDP_MAX_QUEUES
@@ -34,6 +35,7 @@ enum {
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES,
+	OPT_XDP_COOKIES,
 	OPT__END,
 };
 
@@ -91,6 +93,7 @@ static const struct option longopts[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
+	{ "xdp-cookies", required_argument, NULL, OPT_XDP_COOKIES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -120,6 +123,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
 		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
 		"  --syncookies never|auto|always   (default auto)\n"
+		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
+		"                             overload: while the queue is overloaded)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
@@ -662,6 +667,10 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_METRICS: a->metrics = s; return 0;
 	case OPT_METRICS_REMOTE: a->metrics_remote = 1; return 0;
 	case OPT_CHECK: a->check = true; return 0;
+	case OPT_XDP_COOKIES:
+		a->xdp_cookies = tern_xdpc__parse_mode(s);
+		return a->xdp_cookies < 0 ? fail("--xdp-cookies", s, "not one of never, overload, always")
+					  : 0;
 	default: return -EINVAL;
 	}
 }
@@ -755,6 +764,7 @@ static void defaults(struct tern_args *a)
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
+	a->xdp_cookies = TERN_XDPC_OVERLOAD;
 }
 
 static const struct option *find_opt(const char *name)

@@ -61,6 +61,7 @@ struct tern_args {
 	const char *metrics;       /* --metrics ADDR:PORT, or NULL */
 	int metrics_remote;
 	struct tern_ctl_http metrics_addr;
+	int xdp_cookies;           /* --xdp-cookies, enum tern_xdpc_mode */
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the

@@ -17,6 +17,7 @@
 #include "ctl_out.h"
 #include "log.h"
 #include "reload.h"
+#include "xdpcookie.h"
 #include "xsk.h"
 
 #define put tern_out_buf__put
@@ -86,6 +87,13 @@ static int runtime_keys(struct tern_args *cur, const struct tern_args *n,
 		else
 			err = -EINVAL;
 	}
+	if (cur->xdp_cookies != n->xdp_cookies) {
+		snprintf(cmd, sizeof(cmd), "set xdp-cookies %s", tern_xdpc__mode_name(n->xdp_cookies));
+		if (!apply(src, "xdp-cookies", cmd, o))
+			cur->xdp_cookies = n->xdp_cookies;
+		else
+			err = -EINVAL;
+	}
 	if (a->keepalive_idle_s != b->keepalive_idle_s ||
 	    a->keepalive_intvl_s != b->keepalive_intvl_s || a->keepalive_cnt != b->keepalive_cnt) {
 		snprintf(cmd, sizeof(cmd), "set keepalive %u,%u,%u", b->keepalive_idle_s,
@@ -115,7 +123,8 @@ static int runtime_keys(struct tern_args *cur, const struct tern_args *n,
 
 static bool is_runtime(const char *key)
 {
-	static const char *const keys[] = { "syncookies", "keepalive", "backlog", "log-level" };
+	static const char *const keys[] = { "syncookies", "xdp-cookies", "keepalive", "backlog",
+					    "log-level" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(key, keys[i]))

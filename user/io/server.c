@@ -64,6 +64,8 @@ struct tern_server {
 	int zc_err;                   /* why zero-copy is not used (netdev plan) */
 	bool unserved_marked;         /* tern_unserved entries written */
 	time_t next_watch;            /* CLOCK_MONOTONIC s of the next watch() */
+	struct tern_xdpc xdpc;        /* SYN cookies in XDP (xdpcookie.h) */
+	bool xdpc_open;
 };
 
 static int fail(const char *what, const char *arg, int err)
@@ -153,6 +155,25 @@ static int net_plan(struct tern_server *d)
 	return 0;
 }
 
+/* SYN cookies in XDP: the maps, and the mode. Cookie ACKs are refused
+ * with --syncookies never, so XDP never answers then. */
+static int xdpc_setup(struct tern_server *d)
+{
+	const struct tern_args *a = &d->args;
+	int mode = a->cfg.syncookies == TERN_COOKIES_NEVER ? TERN_XDPC_NEVER : a->xdp_cookies;
+
+	if (mode != a->xdp_cookies)
+		tern_log(TERN_LOG_INFO, "--syncookies never: XDP answers no SYN (--xdp-cookies never)");
+	if (tern_xdpc__open(&d->xdpc, a->dev, a->bpffs, mode)) {
+		tern_log(TERN_LOG_WARN, "the XDP program on %s has no cookie maps (older object): "
+			 "SYN cookies are answered by the workers only", a->dev);
+		return 0;
+	}
+	d->xdpc_open = true;
+	tern_log(TERN_LOG_INFO, "SYN cookies in XDP: %s", tern_xdpc__mode_name(mode));
+	return 0;
+}
+
 /* Attach the steering program unless the interface runs it; open maps. */
 static int xdp_setup(struct tern_server *d)
 {
@@ -177,7 +198,7 @@ static int xdp_setup(struct tern_server *d)
 		return fail("open the pinned maps of", a->dev, err);
 	d->maps_open = true;
 	d->ifindex = st.ifindex;
-	return 0;
+	return xdpc_setup(d);
 }
 
 /*
@@ -207,6 +228,9 @@ static void xdp_teardown(struct tern_server *d)
 
 	if (d->unserved_marked)
 		unserved_mark(d, false);
+	if (d->xdpc_open)
+		tern_xdpc__close(&d->xdpc);
+	d->xdpc_open = false;
 	if (d->maps_open)
 		tern_maps__close(&d->maps);
 	d->maps_open = false;
@@ -286,6 +310,7 @@ static void worker_conf(struct tern_server *d)
 		.drain_ns = DRAIN_NS,
 		.busy_poll_us = a->busy_poll_us,
 		.busy_poll_budget = a->busy_poll_budget,
+		.xdpc = d->xdpc_open ? &d->xdpc : NULL,
 	};
 }
 
@@ -487,6 +512,7 @@ static int ctl_start(struct tern_server *d)
 		.stop_arg = d,
 		.reload = ctl_reload_cb,
 		.reload_arg = d,
+		.xdpc = d->xdpc_open ? &d->xdpc : NULL,
 	};
 	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)

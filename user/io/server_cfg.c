@@ -8,6 +8,7 @@
 
 #include "user/io/log.h"
 #include "user/io/server_args.h"
+#include "user/io/xdpcookie.h"
 #include "user/io/xsk.h"
 
 void tern_server_config__init(struct tern_server_config *c)
@@ -82,6 +83,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->ctl = c->ctl;
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
+	a->xdp_cookies = TERN_XDPC_OVERLOAD;
 	tern_cfg__defaults(&a->cfg);
 	a->cfg.syncookies = (uint8_t)c->syncookies;
 	a->cfg.backlog = c->backlog;

@@ -104,6 +104,8 @@ void tern_worker__publish(struct tern_worker *w)
 	p->queue = w->queue;
 	p->cpu = w->cpu;
 	p->busy_poll_us = w->x.busy_poll ? w->conf->busy_poll_us : 0;
+	p->xdp_cookies = w->xq.on;
+	p->xdp_cookie_switches = w->xq.switches;
 	p->zc = w->x.zc;
 	p->draining = w->draining;
 	p->done = w->finished || w->err;
@@ -227,6 +229,9 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(tern_worker__req_init(w), "request area");
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");
+	if (w->conf->xdpc)
+		STEP(tern_xdpc__write_cfg(w->conf->xdpc, w->stack, w->conf->lopts->rcv_buf),
+		     "write the XDP cookie keys");
 	STEP(tern_loop__init(w), "io_uring"); /* before the app: it may use the ring */
 	STEP(app_create(w), "application instance");
 	tern_xsk__refill(&w->x, &w->f, w->x.g.reserve);
@@ -238,6 +243,8 @@ static int setup(struct tern_worker *w, const char **what)
 
 static void teardown(struct tern_worker *w)
 {
+	if (w->conf->xdpc) /* XDP stops answering before the socket goes */
+		tern_xdpc__off(w->conf->xdpc, &w->xq, w->queue, w->stack, w->now);
 	if (w->in_map) /* steered traffic falls back to the kernel */
 		tern_maps__set_xsk(w->conf->maps, w->queue, -1);
 	w->in_map = false;

@@ -19,6 +19,7 @@
 #include "user/core/tcp.h"
 #include "frames.h"
 #include "loader.h"
+#include "xdpcookie.h"
 #include "xsk.h"
 
 /* Shared by every worker, never written after the workers start. */
@@ -40,6 +41,7 @@ struct tern_worker_conf {
 	uint64_t drain_ns;                /* FIN drain before RST on stop (2 s) */
 	uint32_t busy_poll_us;            /* --busy-poll, 0: off */
 	uint32_t busy_poll_budget;
+	struct tern_xdpc *xdpc;           /* SYN cookies in XDP (xdpcookie.h); NULL: none */
 };
 
 /* What a worker publishes. */
@@ -68,6 +70,8 @@ struct tern_worker_stats {
 	uint32_t queue;
 	int32_t cpu;                      /* pinned to, or -1 */
 	uint32_t busy_poll_us;            /* --busy-poll in effect, 0: off */
+	uint64_t xdp_cookie_switches;     /* times the queue's XDP cookie flag changed */
+	bool xdp_cookies;                 /* XDP answers this queue's SYNs (flag on) */
 	bool zc;
 	bool draining;
 	bool done;
@@ -87,6 +91,7 @@ enum tern_worker_req_op {
 	TERN_REQ_SYNCOOKIES, /* arg[0]: enum tern_cookie_mode */
 	TERN_REQ_KEEPALIVE,  /* arg[0..2]: idle s, interval s, count (0: off) */
 	TERN_REQ_BACKLOG,    /* arg[0]: half-open limit */
+	TERN_REQ_XDP_COOKIES, /* the shared XDP cookie mode changed: look at it now */
 };
 
 #define TERN_WORKER_REQ_BUF (256u << 10)

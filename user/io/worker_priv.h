@@ -81,6 +81,7 @@ struct tern_worker {
 	uint64_t kst_at;           /* last XDP_STATISTICS read */
 
 	struct tern_worker_stats c; /* counters kept here, copied to pub */
+	struct tern_xdpc_q xq;      /* the queue's XDP cookie flag (xdpcookie.h) */
 };
 
 /* worker_req.c */

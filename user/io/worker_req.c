@@ -99,6 +99,8 @@ static int serve_one(struct tern_worker *w, struct tern_worker_req *r)
 		return listeners_apply(w);
 	case TERN_REQ_BACKLOG:
 		return tern_stack__set_backlog(w->stack, r->arg[0]);
+	case TERN_REQ_XDP_COOKIES: /* this pass's step applies it (loop.c) */
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}

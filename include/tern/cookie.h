@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * SYN cookies, shared by the TCP core (user/core/syncookie.c, secret.c,
+ * siphash.c) and the XDP program (bpf/synack.h): SipHash-2-4, Linux's
+ * cookie layout and MSS tables, the timestamp encoding of the options, and
+ * the hash inputs. One copy, so that a cookie XDP issues is the cookie the
+ * core would have issued for the same SYN, keys and time.
+ *
+ * Everything here is static inline with fixed-size inputs, so that clang
+ * -target bpf unrolls every loop (the verifier sees no back edge).
+ *
+ * Layout (Linux net/ipv4/syncookies.c, __cookie_v4_init_sequence()):
+ *
+ *   cookie = H0(tuple) + client ISN + (count << 24)
+ *          + ((H1(tuple, count) + mss_index) mod 2^24)
+ *
+ * with count = now / 60 s, H0 under key cookie[0] with count 0, H1 under
+ * cookie[1]. When the SYN carried timestamps, the window scale (or 0xf for
+ * none) and SACK ride in the low 6 bits of the SYN-ACK's TSval
+ * (cookie_init_timestamp()); ECN is not negotiated by tern, so bit 0x20
+ * is never set.
+ */
+#ifndef TERN_COOKIE_H
+#define TERN_COOKIE_H
+
+#include <linux/types.h>
+
+/* A SipHash key; words little-endian as in the paper. */
+struct tern_sipkey {
+	__u64 k0;
+	__u64 k1;
+};
+
+#define TERN_COOKIE_BITS 24
+#define TERN_COOKIE_MASK ((1u << TERN_COOKIE_BITS) - 1)
+#define TERN_COOKIE_MAX_AGE 2                        /* MAX_SYNCOOKIE_AGE */
+#define TERN_COOKIE_PERIOD_NS (60ull * 1000000000ull) /* one count per minute */
+
+#define TERN_COOKIE_TS_BITS 6                        /* TSBITS */
+#define TERN_COOKIE_TS_WSCALE_MASK 0xf
+#define TERN_COOKIE_TS_SACK 0x10
+#define TERN_COOKIE_TS_ECN 0x20
+
+#define TERN_COOKIE_MSS_V4_DEFAULT 536   /* TCP_MSS_DEFAULT */
+#define TERN_COOKIE_MSS_V6_DEFAULT 1220  /* IPV6_MIN_MTU - 60 */
+
+/*
+ * What the XDP program needs to answer a SYN as the core would: the keys
+ * and what the core derives from its configuration (tern_stack__xdp_cfg()
+ * in user/core fills it). One entry in the map tern_cookie_cfg, written by
+ * the daemon at start; ready is set last.
+ */
+struct tern_xdp_cookie_cfg {
+	struct tern_sipkey cookie[2]; /* the core's sec.cookie */
+	struct tern_sipkey tsoff;     /* the core's sec.tsoff */
+	__u16 mss[2];                 /* our MSS option: [0] IPv4, [1] IPv6 */
+	__u16 win[2][2];              /* SYN-ACK window: [IPv4/IPv6][without/with TS] */
+	__u8 rcv_wscale;              /* our window scale, when the SYN offered one */
+	__u8 ready;                   /* 1: XDP may answer */
+	__u8 pad[2];
+};
+
+/* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */
+
+struct tern_sip_state {
+	__u64 v0, v1, v2, v3;
+};
+
+static inline __u64 tern_sip_rotl(__u64 x, unsigned int b)
+{
+	return (x << b) | (x >> (64 - b));
+}
+
+static inline void tern_sip_init(struct tern_sip_state *s, const struct tern_sipkey *key)
+{
+	s->v0 = key->k0 ^ 0x736f6d6570736575ULL; /* "somepseu" */
+	s->v1 = key->k1 ^ 0x646f72616e646f6dULL; /* "dorandom" */
+	s->v2 = key->k0 ^ 0x6c7967656e657261ULL; /* "lygenera" */
+	s->v3 = key->k1 ^ 0x7465646279746573ULL; /* "tedbytes" */
+}
+
+/* One SipRound (paper, section 2, figure 2). */
+static inline void tern_sip_round(struct tern_sip_state *s)
+{
+	s->v0 += s->v1;
+	s->v1 = tern_sip_rotl(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = tern_sip_rotl(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = tern_sip_rotl(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = tern_sip_rotl(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = tern_sip_rotl(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = tern_sip_rotl(s->v2, 32);
+}
+
+/* Two compression rounds per message word (the "2" of 2-4). */
+static inline void tern_sip_compress(struct tern_sip_state *s, __u64 m)
+{
+	s->v3 ^= m;
+	tern_sip_round(s);
+	tern_sip_round(s);
+	s->v0 ^= m;
+}
+
+/* Four finalization rounds (the "4"). */
+static inline __u64 tern_sip_final(struct tern_sip_state *s)
+{
+	s->v2 ^= 0xff;
+	tern_sip_round(s);
+	tern_sip_round(s);
+	tern_sip_round(s);
+	tern_sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+/* A message word from 8 bytes, little-endian. */
+static inline __u64 tern_sip_load(const void *p)
+{
+	__u64 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * SipHash-2-4 of nwords * 8 bytes: the last word holds only the length
+ * (len mod 256 in its top byte). nwords is a constant at every call, so the
+ * loop unrolls.
+ */
+static inline __u64 tern_siphash_words(const struct tern_sipkey *key, const void *data,
+				       const unsigned int nwords)
+{
+	const unsigned char *p = data;
+	struct tern_sip_state s;
+
+	tern_sip_init(&s, key);
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (unsigned int i = 0; i < nwords; i++)
+		tern_sip_compress(&s, tern_sip_load(p + 8 * i));
+	tern_sip_compress(&s, (__u64)((nwords * 8) & 0xff) << 56);
+	return tern_sip_final(&s);
+}
+
+/* ---- hash inputs ---- */
+
+/* Linux's siphash_4u32(saddr, daddr, ports, count) for IPv4; the same
+ * with 16-byte addresses for IPv6. saddr is the SYN's source (the peer);
+ * ports = source port << 16 | destination port, host order. */
+struct tern_cookie_in4 {
+	__u8 saddr[4];
+	__u8 daddr[4];
+	__u32 ports;
+	__u32 count;
+};
+
+struct tern_cookie_in6 {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 ports;
+	__u32 count;
+};
+
+/* The timestamp offset's input (secure_tcp_ts_off()): local address,
+ * then the peer's. */
+struct tern_tsoff_in4 {
+	__u8 laddr[4];
+	__u8 raddr[4];
+};
+
+struct tern_tsoff_in6 {
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+_Static_assert(sizeof(struct tern_cookie_in4) == 16, "cookie input v4: 2 words");
+_Static_assert(sizeof(struct tern_cookie_in6) == 40, "cookie input v6: 5 words");
+_Static_assert(sizeof(struct tern_tsoff_in4) == 8, "tsoff input v4: 1 word");
+_Static_assert(sizeof(struct tern_tsoff_in6) == 32, "tsoff input v6: 4 words");
+
+static inline __u32 tern_cookie_hash4(const struct tern_sipkey *k, const struct tern_cookie_in4 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+}
+
+static inline __u32 tern_cookie_hash6(const struct tern_sipkey *k, const struct tern_cookie_in6 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+}
+
+static inline __u32 tern_tsoff_hash4(const struct tern_sipkey *k, const struct tern_tsoff_in4 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+}
+
+static inline __u32 tern_tsoff_hash6(const struct tern_sipkey *k, const struct tern_tsoff_in6 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+}
+
+/* ---- layout ---- */
+
+/* The cookie's time counter: minutes of the caller's monotonic clock. */
+static inline __u32 tern_cookie_count(__u64 now_ns)
+{
+	return (__u32)(now_ns / TERN_COOKIE_PERIOD_NS);
+}
+
+/* Linux's msstab (IPv4) and its IPv6 counterpart, index 0..3. */
+static inline __u16 tern_cookie_mss(int family, __u32 idx)
+{
+	if (family == 6)
+		return idx == 0 ? 1280 - 60 : idx == 1 ? 1480 - 60 : idx == 2 ? 1500 - 60 : 9000 - 60;
+	return idx == 0 ? 536 : idx == 1 ? 1300 : idx == 2 ? 1440 : 1460;
+}
+
+/* The largest table entry not above the peer's MSS (index 0 if none). */
+static inline __u32 tern_cookie_mss_idx(int family, __u16 peer_mss)
+{
+	__u32 idx;
+
+	for (idx = 3; idx; idx--)
+		if (peer_mss >= tern_cookie_mss(family, idx))
+			break;
+	return idx;
+}
+
+static inline __u32 tern_cookie_compose(__u32 h0, __u32 h1, __u32 client_isn, __u32 count,
+					__u32 mss_idx)
+{
+	return h0 + client_isn + (count << TERN_COOKIE_BITS) + ((h1 + mss_idx) & TERN_COOKIE_MASK);
+}
+
+/* The low TS bits: window scale (0xf: none) and SACK. */
+static inline __u32 tern_cookie_ts_options(int ws, __u8 snd_wscale, int sack)
+{
+	__u32 options = ws ? snd_wscale : TERN_COOKIE_TS_WSCALE_MASK;
+
+	if (sack)
+		options |= TERN_COOKIE_TS_SACK;
+	return options;
+}
+
+/* cookie_init_timestamp(): the TS clock with its low bits replaced by the
+ * options, never ahead of the clock. ts_off is added by the caller. */
+static inline __u32 tern_cookie_ts_encode(__u32 ts_now, __u32 options)
+{
+	__u32 ts = (ts_now >> TERN_COOKIE_TS_BITS) << TERN_COOKIE_TS_BITS | options;
+
+	if ((__s32)(ts - ts_now) > 0)
+		ts -= 1u << TERN_COOKIE_TS_BITS;
+	return ts;
+}
+
+/* The core's TS clock: milliseconds of the same monotonic clock. */
+static inline __u32 tern_cookie_ms(__u64 now_ns)
+{
+	return (__u32)(now_ns / 1000000u);
+}
+
+#endif

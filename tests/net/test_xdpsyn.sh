@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# SYN cookies answered in XDP (docs/xdp-syn.md) on a veth pair, 2 queues:
+#   always     every client SYN is answered by XDP (XdpSyncookiesSent),
+#              the workers create the connections from the cookie ACKs
+#              (SyncookiesRecv) and send no SYN-ACK themselves; clients
+#              echo during a spoofed SYN flood
+#   overload   the queue flags are off while idle, switch on under a SYN
+#              flood (clients echo meanwhile) and off again after it
+#   never      XDP answers nothing: the workers' own cookies
+#   SIGTERM    the flags go off before the sockets leave the map: with
+#              the program left attached (ternctl load), a SYN after the
+#              exit meets the kernel (refused), XDP sends no cookie
+#   SIGKILL    the flags stay set but the sockets are gone: the kernel
+#              answers, XDP sends no cookie
+# The byte-for-byte comparison with the core is tests/net/xdpsyn_check.c.
+#   tests/net/test_xdpsyn.sh BUILD_DIR
+NET_SUITE=test_xdpsyn
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/robust.sh
+. "$(dirname "$0")/robust.sh"
+
+net_tern_arg "$@"
+FLOOD=$(realpath "$1/tests/rawflood")
+TERNCTL=$(realpath "$1/tools/ternctl")
+PASS_OBJ=$(realpath "$1/tests/net/pass.bpf.o")
+[ -x "$FLOOD" ] || { echo "Error: $FLOOD: not built (make)" >&2; exit 2; }
+PORT=7
+QUEUES=2
+SECS=3
+CLIENTS=30
+CTL=
+
+ctlset() { py "ctl('$CTL', 'set xdp-cookies $1')" >/dev/null; }
+
+# flags: the queues' XDP cookie flags, e.g. "0 0"
+flags() { py "print(' '.join(str(int(q['xdp_cookies'])) for q in stats('$CTL')['queues']))"; }
+all_off() { [ "$(flags)" = "0 0" ]; }
+
+# flood_with_clients: a spoofed SYN flood of SECS seconds, CLIENTS echo
+# connections during it; both must end well.
+flood_with_clients() {
+	local cpid rc=0
+
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
+		"$CLIENTS" 20 1 "$((SECS - 1))" &
+	cpid=$!
+	in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" syn 10.201.0.0 "$IP4_S" \
+		"$PORT" "$SECS" >"$NET_TMP/flood.out" || rc=1
+	sed 's/^/    /' "$NET_TMP/flood.out"
+	wait "$cpid" || fail "not every client connection echoed"
+	[ "$rc" = 0 ] || fail "the generator failed"
+}
+
+t_always() {
+	local b a
+
+	ctlset always
+	wait_until test "$(flags)" = "1 1" || fail "flags not on in mode always: $(flags)"
+	[ "$(status_on)" = "[0, 1]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
+	in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" | grep -x 'xdp cookies on for queues: 0 1' ||
+		fail "ternctl status text"
+	b=$(counters xdp:XdpSyncookiesSent mib:SyncookiesRecv mib:SyncookiesSent mib:PassiveOpens)
+	in_c timeout 60 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 20 10 || fail "clients"
+	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesRecv mib:SyncookiesSent mib:PassiveOpens)
+	read -r b0 b1 b2 b3 <<<"$b"
+	read -r a0 a1 a2 a3 <<<"$a"
+	echo "    XdpSyncookiesSent +$((a0 - b0)), SyncookiesRecv +$((a1 - b1)), worker SyncookiesSent +$((a2 - b2)), PassiveOpens +$((a3 - b3))"
+	[ $((a0 - b0)) -ge 20 ] || fail "XDP answered fewer than the 20 SYNs"
+	[ $((a1 - b1)) -ge 20 ] || fail "the workers took fewer than 20 cookie ACKs"
+	[ $((a2 - b2)) = 0 ] || fail "a worker answered a SYN itself"
+}
+
+t_always_flood() {
+	local b a
+
+	b=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
+	flood_with_clients
+	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
+	echo "    XdpSyncookiesSent +$((${a%% *} - ${b%% *})), worker SyncookiesSent +$((${a##* } - ${b##* }))"
+	[ $((${a%% *} - ${b%% *})) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs"
+}
+
+t_overload() {
+	local b a seen wpid
+
+	ctlset overload
+	# calm: off after TERN_XDPC_HOLD_NS (1 s)
+	wait_until all_off || fail "flags not off when idle: $(flags)"
+	b=$(counters xdp:XdpSyncookiesSent)
+	# a watcher records whether any queue's flag was seen on
+	py "
+import time
+seen, end = 0, time.monotonic() + $SECS + 1
+while time.monotonic() < end:
+    if any(q['xdp_cookies'] for q in stats('$CTL')['queues']): seen = 1
+    time.sleep(0.05)
+open('$NET_TMP/seen', 'w').write(str(seen))" &
+	wpid=$!
+	flood_with_clients
+	wait "$wpid" || fail "the flag watcher failed"
+	a=$(counters xdp:XdpSyncookiesSent)
+	seen=$(cat "$NET_TMP/seen" 2>/dev/null || echo 0)
+	echo "    flag seen on during the flood: $seen; XdpSyncookiesSent +$((a - b))"
+	[ "$seen" = 1 ] || fail "no queue's flag switched on under the flood"
+	[ $((a - b)) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs under overload"
+	wait_until all_off || fail "flags still on after the flood: $(flags)"
+	[ "$(status_on)" = "[]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
+	py "print('    switches per queue:', [q['xdp_cookie_switches'] for q in stats('$CTL')['queues']])"
+}
+
+t_never() {
+	local b a
+
+	ctlset never
+	wait_until all_off || fail "flags on in mode never"
+	b=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
+	flood_with_clients
+	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
+	echo "    XdpSyncookiesSent +$((${a%% *} - ${b%% *})), worker SyncookiesSent +$((${a##* } - ${b##* }))"
+	[ "${a%% *}" = "${b%% *}" ] || fail "XDP answered in mode never"
+	[ $((${a##* } - ${b##* })) -ge 1000 ] || fail "the workers sent fewer than 1000 cookies"
+}
+
+# status_on: ternctl status's queues with the XDP cookie flag on (JSON list)
+status_on() {
+	in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" --json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["xdp_cookies_on"])'
+}
+
+# xdp_sent: XdpSyncookiesSent from the pins (the daemon may be gone)
+xdp_sent() {
+	in_s "$TERNCTL" stats --dev "$DEV_S" --bpffs "$NET_BPFFS" --json |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["xdp"]["XdpSyncookiesSent"])'
+}
+
+# refused: a connect from the client is refused by the kernel's RST
+refused() {
+	in_c python3 -c "
+import socket, sys
+s = socket.socket()
+s.settimeout(3)
+try:
+    s.connect(('$IP4_S', $PORT))
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)"
+}
+
+# after SIG: tern in mode always ends with SIG; XDP must not answer after.
+after() {
+	local b a
+
+	ctlset always
+	wait_until test "$(flags)" = "1 1" || fail "flags not on"
+	kill "-$1" "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit"
+	b=$(xdp_sent)
+	refused || fail "a SYN after $1 was not refused by the kernel"
+	a=$(xdp_sent)
+	echo "    tern exit $(cat "$NET_TMP/tern.rc"); XdpSyncookiesSent after it +$((a - b))"
+	[ "$a" = "$b" ] || fail "XDP answered after $1"
+}
+
+t_sigterm() {
+	after TERM
+	[ "$(cat "$NET_TMP/tern.rc")" = 0 ] || fail "tern exited $(cat "$NET_TMP/tern.rc")"
+	! grep -E 'Sanitizer|runtime error' "$NET_TMP/tern.log" || fail "sanitizer report"
+}
+
+t_sigkill() {
+	after KILL
+}
+
+start() {
+	tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
+		--backlog 256 --synack-retries 1 --xdp-cookies "$1" || net_die "tern did not start"
+	wait_until py "stats('$CTL')" || net_die "no control socket"
+}
+
+net_setup
+in_c sysctl -qw net.core.txrehash=0
+# veth delivers an XDP_TX frame to its peer only when the peer runs an XDP
+# program (its NAPI): without one every SYN-ACK XDP sends is dropped (GRO
+# on the peer did not do here). A real NIC has no such condition.
+in_c ip link set dev "$DEV_C" xdpdrv obj "$PASS_OBJ" sec xdp || net_die "XDP_PASS on $DEV_C"
+robust_macs
+CTL=$NET_TMP/ctl
+# The program stays attached when tern exits, so the exits can be checked.
+in_s "$TERNCTL" load --dev "$DEV_S" --bpffs "$NET_BPFFS" --mode native --addr "$IP4_S" \
+	--port "$PORT" >/dev/null || net_die "ternctl load"
+start always
+
+t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
+t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
+t_run "overload: flags switch on under a flood and off after it" t_overload
+t_run "never: XDP answers nothing, the workers' cookies" t_never
+t_run "SIGTERM: XDP stops answering, the kernel takes over" t_sigterm
+start always
+t_run "SIGKILL: the kernel answers, not XDP" t_sigkill
+
+net_finish
