@@ -44,10 +44,10 @@ for t in range(1, int(sys.argv[2]) + 1):
 PY
 }
 
-echo "== tern on $DEV_S in namespace $NS_S ($IP4_S:$PORT, [$IP6_S]:$PORT), echo, 2 queues"
+echo "== tern on $DEV_S in namespace $NS_S ($IP4_S:$PORT, [$IP6_S]:$PORT), echo, every queue (2)"
 # not through in_s: $! must be tern itself (ip netns exec execs it)
 ip netns exec "$NS_S" "$BUILD/tern" --dev "$DEV_S" --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app echo \
-	--queues 2 --syncookies auto --backlog 256 --xdp-cookies never --bpffs "$NET_BPFFS" --ctl "$CTL" \
+	--syncookies auto --backlog 256 --xdp-cookies never --bpffs "$NET_BPFFS" --ctl "$CTL" \
 	2>"$NET_TMP/tern.log" &
 TERN=$!
 net_bg_pid "$TERN"
