@@ -15,6 +15,7 @@
 
 #include "ring.h"
 #include "capture.h"
+#include "mailbox.h"
 #include "worker.h"
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
@@ -39,9 +40,7 @@ struct tern_worker {
 	/* other threads -> worker */
 	atomic_int cmd;            /* enum tern_worker_cmd, only grows */
 	int efd;                   /* eventfd: a command is waiting */
-	atomic_int req_state;      /* enum req_state (worker_req.c) */
-	struct tern_worker_req req;/* the request being served, owned here */
-	char *req_buf;             /* its reply buffer, TERN_WORKER_REQ_BUF */
+	struct tern_mailbox mb;    /* requests (worker_req.c), reply buffer TERN_WORKER_REQ_BUF */
 	struct tern_listen_opts lopts; /* listener options, changeable */
 	struct tern_cap_ring *_Atomic cap; /* capture ring, NULL when off (capture.h) */
 	atomic_int cap_busy;       /* the worker is inside tern_capture__frame */
