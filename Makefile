@@ -46,6 +46,7 @@ UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/us
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
 	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
+UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
 DEMO_BIN := $(BUILD)/tools/tern-demo-core

@@ -37,11 +37,13 @@ int tern_mailbox__init(struct tern_mailbox *mb, size_t cap);
 void tern_mailbox__fini(struct tern_mailbox *mb);
 
 /*
- * Post req, wake the server and wait up to timeout_ms for the result. On
- * success the reply is copied into buf (cap bytes, req->result says how
- * many) and req is the request as served. Returns 0, -EBUSY (another
- * request held the mailbox all along), -ETIMEDOUT (the server did not get
- * to it), -ESRCH (the server has ended) or the wake-up's -errno.
+ * Claim the mailbox, post req, wake the server and wait for the result,
+ * all within timeout_ms. Any number of threads may post at once: they
+ * take turns. On success the reply is copied into buf (cap bytes,
+ * req->result says how many) and req is the request as served. Returns
+ * 0, -EBUSY (other requests held the mailbox all along), -ETIMEDOUT (the
+ * server did not get to it), -ESRCH (the server has ended) or the
+ * wake-up's -errno.
  */
 int tern_mailbox__post(struct tern_mailbox *mb, const struct tern_mailbox_peer *peer,
 		       struct tern_worker_req *req, char *buf, size_t cap, int timeout_ms);

@@ -96,10 +96,12 @@ struct tern_worker_req {
 
 /*
  * Run a request on the worker's thread and wait up to timeout_ms for it.
- * One at a time per worker (-EBUSY while one is pending). On success the
- * reply (CONNS) is copied into buf (cap bytes) and req->result is set.
- * Returns 0, -ETIMEDOUT (the worker did not get to it), or -ESRCH (the
- * worker has ended).
+ * Any thread may call it at any time; requests to one worker take turns
+ * (mailbox.h), and -EBUSY says others held it for the whole timeout. On
+ * success the reply (CONNS) is copied into buf (cap bytes) and
+ * req->result is set. Returns 0, -EBUSY, -ETIMEDOUT (the worker did not
+ * get to it; it will not run it later unless it had begun), or -ESRCH
+ * (the worker has ended).
  */
 int tern_worker__request(struct tern_worker *w, struct tern_worker_req *req, char *buf,
 			 size_t cap, int timeout_ms);
