@@ -178,6 +178,17 @@ static uint64_t wake_at(const struct tern_worker *w)
 	return at;
 }
 
+/* How long to sleep at most while TX is backed up or finishing: until
+ * the next kick when the link is down (path.c), else a short while. */
+static uint64_t retry_ns(const struct tern_worker *w)
+{
+	uint64_t ns = w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS;
+
+	if (w->tx_left && w->kick_at > w->now + ns)
+		ns = w->kick_at - w->now;
+	return ns;
+}
+
 /* Sleep until RX, a deadline, a command, or (TX backed up / finishing) a
  * short while. 0, or a fatal -errno. */
 static int sleep_once(struct tern_worker *w)
@@ -190,7 +201,7 @@ static int sleep_once(struct tern_worker *w)
 	tern_worker__publish(w);
 	w->c.sleeps++;
 	if (w->tx_left || w->finishing) {
-		ts_set(&ts, w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS);
+		ts_set(&ts, retry_ns(w));
 		r = tern_uring__submit_and_wait(&w->ring, &ts);
 	} else {
 		r = tern_uring__submit_and_wait(&w->ring, NULL);

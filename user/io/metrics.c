@@ -42,6 +42,8 @@ const struct tern_metric tern_metrics[] = {
 	    "TX kicks answered EAGAIN/ENOBUFS (retried, nothing lost)."),
 	C64("xsk_kick_busy", "xsk_kick_busy", xsk.kick_busy,
 	    "TX kicks answered EBUSY (copy mode: the device dropped a frame)."),
+	C64("xsk_kick_netdown", "xsk_kick_netdown", xsk.kick_netdown,
+	    "TX kicks answered ENETDOWN/ENXIO (link down; retried with backoff)."),
 	C64("xsk_kick_errors", "xsk_kick_errors", xsk.kick_errors, "TX kicks failed otherwise."),
 	C64("xsk_fill_wakeups", "xsk_fill_wakeups", xsk.fill_wakeups,
 	    "Fill ring wake-ups (recvfrom)."),

@@ -24,6 +24,9 @@
 #define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)
 #define TERN_FINISH_NS (200 * TERN_NSEC_PER_MSEC) /* wait for the last TX */
 #define TERN_TX_RETRY_NS 50000ull  /* sleep while copy-mode TX is backed up */
+/* While kicks fail with ENETDOWN/ENXIO the next kick waits twice as long
+ * as the last, from TERN_TX_RETRY_NS up to this; a kick that works resets it. */
+#define TERN_KICK_BACKOFF_MAX_NS (100 * TERN_NSEC_PER_MSEC)
 
 struct tern_worker {
 	const struct tern_worker_conf *conf;
@@ -75,6 +78,8 @@ struct tern_worker {
 
 	uint32_t tx_reserved;      /* TX descriptors written, not yet submitted */
 	uint32_t tx_left;          /* copy mode: TX descriptors the kernel has not taken */
+	uint64_t kick_wait;        /* link down: the current backoff (0: none) */
+	uint64_t kick_at;          /* link down: no kick before this */
 	bool draining, finishing, finished;
 	uint64_t drain_end, finish_end, last_publish;
 	uint64_t kst_at;           /* last XDP_STATISTICS read */
