@@ -59,7 +59,7 @@ struct tern_worker_stats {
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
 	const char *const *app_names;     /* their names (static), napp of them */
 	uint32_t napp;
-	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read <= 1/s */
+	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read every 100 ms at most */
 	uint32_t nconns;
 	uint32_t nreqs;
 	uint32_t ntw;                     /* TIME-WAIT records */

@@ -22,6 +22,7 @@
 #define TERN_OUT_CAP 4096u         /* segments one stack call may produce */
 #define TERN_NO_FRAME UINT64_MAX
 #define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)
+#define TERN_KST_NS (100 * TERN_NSEC_PER_MSEC) /* XDP_STATISTICS read at most this often */
 #define TERN_FINISH_NS (200 * TERN_NSEC_PER_MSEC) /* wait for the last TX */
 #define TERN_TX_RETRY_NS 50000ull  /* sleep while copy-mode TX is backed up */
 /* While kicks fail with ENETDOWN/ENXIO the next kick waits twice as long
