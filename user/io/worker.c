@@ -89,6 +89,7 @@ void tern_worker__publish(struct tern_worker *w)
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	*p = w->c;
+	p->ring_submit_errors += w->app_ring.submit_errors;
 	p->frames = w->f.c;
 	p->xsk = w->x.st;
 	if (w->stack) {

@@ -54,6 +54,9 @@ struct tern_worker_stats {
 	uint64_t loops;                   /* loop iterations */
 	uint64_t sleeps;                  /* io_uring waits */
 	uint64_t ring_errors;             /* unexpected io_uring results */
+	uint64_t ring_submit_errors;      /* io_uring submits that failed (loop.c, ring.h) */
+	uint64_t ring_enters;             /* io_uring_enter without waiting: submit, task work */
+	uint64_t ring_cq_overflows;       /* busy passes that found the CQ overflowed */
 	uint64_t mib[TERN_MIB__COUNT];
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */

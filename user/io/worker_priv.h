@@ -71,6 +71,8 @@ struct tern_worker {
 	struct tern_ring app_ring; /* the application's view of ring (ring.h) */
 	uint32_t app_cqes;         /* application completions in this reap */
 	bool ring_ok;
+	bool submit_logged;        /* a failed submit was logged (once) */
+	unsigned ring_setup;       /* the IORING_SETUP_ flags the ring runs with */
 	bool in_map;               /* our socket is in the xsks map */
 	bool poll_armed, ev_armed, timeout_armed;
 	uint64_t timeout_at;
