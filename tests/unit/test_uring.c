@@ -42,16 +42,17 @@ TEST(test_uring_deferred_task_work)
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_poll_add(sqe, fds[0], POLLIN);
 	REQUIRE_EQ(io_uring_submit(&ring), 1);
-	CHECK(!tern_uring__needs_enter(&ring));
+	CHECK(!tern_uring__needs_enter(&ring, true));
 	REQUIRE_EQ(write(fds[1], "x", 1), 1);
 	for (int i = 0; i < 1000; i++) /* a busy loop that only reaps */
 		got += reap(&ring);
 	CHECK_EQ(got, 0);
 	CHECK(tern_uring__sq_flags(&ring) & IORING_SQ_TASKRUN);
-	CHECK(tern_uring__needs_enter(&ring));
+	CHECK(tern_uring__needs_enter(&ring, true));
+	CHECK(!tern_uring__needs_enter(&ring, false)); /* nobody waits for it */
 	CHECK(io_uring_submit_and_get_events(&ring) >= 0);
 	CHECK_EQ(reap(&ring), 1);
-	CHECK(!tern_uring__needs_enter(&ring));
+	CHECK(!tern_uring__needs_enter(&ring, true));
 	close(fds[0]);
 	close(fds[1]);
 	io_uring_queue_exit(&ring);
@@ -71,14 +72,14 @@ TEST(test_uring_cq_overflow)
 		REQUIRE_EQ(io_uring_submit(&ring), 4);
 	}
 	CHECK(tern_uring__sq_flags(&ring) & IORING_SQ_CQ_OVERFLOW);
-	CHECK(tern_uring__needs_enter(&ring));
+	CHECK(tern_uring__needs_enter(&ring, false));
 	got = reap(&ring);
 	CHECK_EQ(got, 4);
-	for (int i = 0; i < 4 && tern_uring__needs_enter(&ring); i++) {
+	for (int i = 0; i < 4 && tern_uring__needs_enter(&ring, false); i++) {
 		CHECK(io_uring_submit_and_get_events(&ring) >= 0);
 		got += reap(&ring);
 	}
 	CHECK_EQ(got, 12);
-	CHECK(!tern_uring__needs_enter(&ring));
+	CHECK(!tern_uring__needs_enter(&ring, false));
 	io_uring_queue_exit(&ring);
 }

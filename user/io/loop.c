@@ -19,8 +19,9 @@
  * (IORING_SQ_TASKRUN), as it says IORING_SQ_CQ_OVERFLOW when completions
  * wait outside a full CQ. The
  * loop enters the kernel when it sleeps; while RX keeps it busy it
- * enters at the end of a pass only when a flag is up or SQEs wait
- * (ring_events), so completions never wait for RX to end.
+ * enters at the end of a pass when SQEs wait, the CQ overflowed, or task
+ * work is pending while an application has operations in flight
+ * (ring_events), so their completions never wait for RX to end.
  */
 #include <errno.h>
 #include <poll.h>
@@ -104,13 +105,16 @@ static void ring_enter(struct tern_worker *w)
 		submit_failed(w, r);
 }
 
-/* At the end of a busy pass: enter only if SQEs wait, task work is
- * pending (IORING_SQ_TASKRUN) or completions overflowed the CQ. */
+/* At the end of a busy pass: enter if SQEs wait, completions overflowed
+ * the CQ, or task work is pending (IORING_SQ_TASKRUN) while an
+ * application waits for a completion. The loop's own requests need none
+ * while it is busy: every pass reads the RX ring, the clock, the command
+ * word and the mailbox itself. */
 static void ring_events(struct tern_worker *w)
 {
 	if (tern_uring__sq_flags(&w->ring) & IORING_SQ_CQ_OVERFLOW)
 		w->c.ring_cq_overflows++;
-	if (tern_uring__needs_enter(&w->ring))
+	if (tern_uring__needs_enter(&w->ring, w->app_ring.inflight > 0))
 		ring_enter(w);
 }
 
@@ -176,6 +180,8 @@ static void app_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
 {
 	struct tern_ring_op *op = io_uring_cqe_get_data(cqe);
 
+	if (!(cqe->flags & IORING_CQE_F_MORE) && w->app_ring.inflight)
+		w->app_ring.inflight--;
 	if (!w->app_cqes++)
 		w->now = tern_worker__clock();
 	op->cb(op, cqe->res, cqe->flags);

@@ -31,6 +31,7 @@ struct tern_ring_op {
 struct tern_ring {
 	struct io_uring *ring;
 	uint64_t submit_errors;  /* io_uring_submit failures in tern_ring__sqe */
+	uint32_t inflight;       /* ops handed an SQE whose CQE is not delivered yet */
 };
 
 #define TERN_RING_TAG_MAX 4u /* user_data 1..4: the loop's own requests */
@@ -50,6 +51,8 @@ static inline struct io_uring_sqe *tern_ring__sqe(struct tern_ring *r, struct te
 	sqe = io_uring_get_sqe(r->ring);
 	if (sqe)
 		io_uring_sqe_set_data(sqe, op);
+	if (sqe && op)
+		r->inflight++;
 	return sqe;
 }
 

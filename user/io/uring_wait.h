@@ -57,12 +57,15 @@ static inline unsigned tern_uring__sq_flags(const struct io_uring *ring)
 }
 
 /* A loop that does not wait must still enter io_uring_enter with
- * GETEVENTS (io_uring_submit_and_get_events) when this is true, or
- * completions stay in deferred task work or the overflow list. */
-static inline bool tern_uring__needs_enter(const struct io_uring *ring)
+ * GETEVENTS (io_uring_submit_and_get_events) when this is true, or SQEs
+ * stay unsubmitted and completions stay in the overflow list or (when
+ * the caller wants them: task_work) in deferred task work. */
+static inline bool tern_uring__needs_enter(const struct io_uring *ring, bool task_work)
 {
-	return io_uring_sq_ready(ring) ||
-	       (tern_uring__sq_flags(ring) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW));
+	unsigned f = tern_uring__sq_flags(ring);
+
+	return io_uring_sq_ready(ring) || (f & IORING_SQ_CQ_OVERFLOW) ||
+	       (task_work && (f & IORING_SQ_TASKRUN));
 }
 
 #endif
