@@ -54,6 +54,7 @@ UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/us
 	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
 	$(BUILD)/user/io/netdev.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
+UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o
 
 BENCH_BIN := $(BUILD)/tools/tern-bench-core
 DEMO_BIN := $(BUILD)/tools/tern-demo-core

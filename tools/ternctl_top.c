@@ -5,7 +5,11 @@
  * and prints per queue and in total the differences over the interval:
  * SYN/s, SYN-ACK/s, cookies sent/validated/failed per second, opens/s,
  * retransmits/s, drops/s by reason, and the gauges (connections,
- * half-open, TIME-WAIT, frames in use, zero-copy or copy mode).
+ * half-open, TIME-WAIT, frames in use, zero-copy or copy mode); then
+ * what the sockets received of what XDP steered to them: XdpSteered/s,
+ * and per queue frames received/s and the kernel's RX drops/s (RX ring
+ * full, fill ring empty, XDP_STATISTICS), which the workers read every
+ * 100 ms.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,24 +55,32 @@ static int series(struct sample *s, const char *name)
 	return s->n++;
 }
 
-/* "tern_NAME{iface="x",queue="N"} V" lines; others are skipped. */
+/* "tern_NAME{iface="x",queue="N"} V" lines, and "tern_NAME{iface="x"} V"
+ * (the XDP program's counters, per interface: kept as the total); others
+ * are skipped. */
 static void parse_line(struct sample *s, char *l)
 {
 	char *brace = strchr(l, '{'), *q, *end;
-	unsigned long qn;
+	unsigned long qn = MAX_Q - 1;
 	int i;
 
-	if (strncmp(l, "tern_", 5) || !brace || !(q = strstr(brace, "queue=\"")))
+	if (strncmp(l, "tern_", 5) || !brace)
 		return;
 	*brace = 0;
-	qn = strtoul(q + 7, &end, 10);
-	if (qn >= MAX_Q - 1 || !(end = strchr(end, '}')))
+	q = strstr(brace + 1, "queue=\"");
+	if (q) {
+		qn = strtoul(q + 7, &end, 10);
+		if (qn >= MAX_Q - 1)
+			return;
+	}
+	end = strchr(q ? q : brace + 1, '}');
+	if (!end)
 		return;
 	i = series(s, l + 5);
 	if (i < 0)
 		return;
 	s->v[i][qn] = strtoull(end + 1, NULL, 10);
-	if ((int)qn + 1 > s->nq)
+	if (q && (int)qn + 1 > s->nq)
 		s->nq = (int)qn + 1;
 }
 
@@ -152,6 +164,29 @@ static void print_drops(const struct sample *a, const struct sample *b)
 	putchar('\n');
 }
 
+/* What the sockets got of what XDP steered: received/s, and the kernel's
+ * RX drops/s (XDP_STATISTICS: RX ring full, fill ring empty, dropped). */
+static void print_rx_row(const struct sample *a, const struct sample *b, int q)
+{
+	char label[16];
+
+	snprintf(label, sizeof(label), q == MAX_Q - 1 ? "rx-total" : "rx-q%d", q);
+	printf("%-8s %9.0f %10.0f %11.0f %9.0f\n", label, rate(a, b, "rx_frames_total", q),
+	       rate(a, b, "xsk_rx_ring_full_total", q), rate(a, b, "xsk_rx_fill_ring_empty_total", q),
+	       rate(a, b, "xsk_rx_dropped_total", q));
+}
+
+static void print_rx(const struct sample *a, const struct sample *b)
+{
+	printf("XdpSteered/s %.0f; received and dropped by the AF_XDP sockets:\n",
+	       rate(a, b, "xdp_steered_total", MAX_Q - 1));
+	printf("%-8s %9s %10s %11s %9s\n", "queue", "rx/s", "ringFull/s", "fillEmpty/s", "rxDrop/s");
+	for (int q = 0; q < b->nq; q++)
+		print_rx_row(a, b, q);
+	if (b->nq > 1)
+		print_rx_row(a, b, MAX_Q - 1);
+}
+
 static void show(const char *dev, const struct sample *a, const struct sample *b, bool clear)
 {
 	if (clear)
@@ -165,6 +200,7 @@ static void show(const char *dev, const struct sample *a, const struct sample *b
 	if (b->nq > 1)
 		print_row(a, b, MAX_Q - 1);
 	print_drops(a, b);
+	print_rx(a, b);
 	fflush(stdout);
 }
 
@@ -174,8 +210,10 @@ static const char top_help[] =
 	"SYN-ACK/s, SYN cookies sent/validated/failed per second, handshakes\n"
 	"completed per second, retransmits/s, connections past the handshake\n"
 	"(conns), half-open (synrcvd), TIME-WAIT (tw), UMEM frames in use (not\n"
-	"free or on the fill ring), zero-copy or copy mode per queue, and drops/s\n"
-	"by reason.\n"
+	"free or on the fill ring), zero-copy or copy mode per queue, drops/s\n"
+	"by reason; then XdpSteered/s and per queue the frames the socket\n"
+	"received/s and the kernel's RX drops/s: RX ring full, fill ring empty\n"
+	"(XDP_STATISTICS rx_ring_full, rx_fill_ring_empty_descs, rx_dropped).\n"
 	"  -d, --dev IFACE     interface\n"
 	"  -c, --ctl PATH      the daemon's control socket (default " TERN_CTL_DIR "/IFACE.sock)\n"
 	"  -n, --count N       print N refreshes, one after the other, and exit\n"

@@ -19,8 +19,10 @@
 #   stopped worker  SIGSTOP, 300 spoofed SYNs: the kernel fills the RX ring
 #                   with the 64 fill frames and drops the other 236 for want
 #                   of a frame, counted in xsk_rx_dropped and
-#                   xsk_rx_fill_ring_empty; after SIGCONT the 64 are
-#                   answered, the fill ring is full again, clients work
+#                   xsk_rx_fill_ring_empty, and `ternctl top` running
+#                   across the stop shows them per second on rx-q0;
+#                   after SIGCONT the 64 are answered, the fill ring is
+#                   full again, clients work
 #   out of order    one connection sends 48 segments past a hole: the core
 #                   keeps 32 (--frames / 4, its bound on kept frames) and
 #                   drops 16 (TCPOFODrop); its RST gives all 32 back
@@ -48,7 +50,8 @@ BACKLOG=16
 MAX_TW=16
 FRAMES=128
 FLOOD=$(realpath "$1/tests/rawflood")
-[ -x "$FLOOD" ] || { echo "Error: $1: rawflood not built (make)" >&2; exit 2; }
+TERNCTL=$(realpath "$1/tools/ternctl")
+[ -x "$FLOOD" ] && [ -x "$TERNCTL" ] || { echo "Error: $1: rawflood or ternctl not built (make)" >&2; exit 2; }
 
 total() { py "print(stats('$CTL')['total']['$1'])"; }
 # wait_long CMD: polls CMD for up to 30 s
@@ -184,22 +187,31 @@ sys.exit(not (f['ok'] and f['bad'] == 0 and f['fill'] == $FRAMES // 2 and
 frames_line() { py "print(stats('$CTL')['queues'][0]['frames'])"; }
 
 t_frames_stopped() {
-	local n=300 b a pid
+	local n=300 b a pid top
 
 	frames_home || fail "frames before: $(frames_line)"
 	b=$(qtotal xsk_rx_dropped xsk_rx_fill_ring_empty rx_frames)
+	in_s "$TERNCTL" top --dev "$DEV_S" --ctl "$CTL" --count 4 >"$NET_TMP/top.txt" 2>&1 &
+	top=$!
+	sleep 0.5 # top's first sample is before the stop
 	pid=$(tern_pid)
 	kill -STOP "$pid"
 	spoof_syns "$n" || { kill -CONT "$pid"; fail "spoof_syns"; }
 	sleep 0.5
 	kill -CONT "$pid"
-	# XDP_STATISTICS is read at most once a second
+	# XDP_STATISTICS is read with the snapshot, every 100 ms at most
 	wait_until py "sys.exit($(cut -d' ' -f1 <<<"$b") + $n - $FRAMES // 2 > stats('$CTL')['total']['xsk_rx_dropped'])"
-	sleep 1.2
+	sleep 0.3
 	a=$(qtotal xsk_rx_dropped xsk_rx_fill_ring_empty rx_frames)
 	read -r d0 e0 r0 <<<"$b"
 	read -r d1 e1 r1 <<<"$a"
 	echo "    $n SYNs while stopped: received $((r1 - r0)), xsk_rx_dropped +$((d1 - d0)), xsk_rx_fill_ring_empty +$((e1 - e0))"
+	wait "$top" || { cat "$NET_TMP/top.txt"; fail "ternctl top"; }
+	grep -E '^(XdpSteered|queue +rx/s|rx-q0 )' "$NET_TMP/top.txt" | sed 's/^/    top: /'
+	[ "$(grep -c '^XdpSteered/s [0-9]*;' "$NET_TMP/top.txt")" = 4 ] || fail "top: no XdpSteered/s line"
+	# rx-q0 rx/s ringFull/s fillEmpty/s rxDrop/s: one refresh shows the drops
+	awk '$1 == "rx-q0" && $4 > 0 && $5 > 0 { ok = 1 } END { exit !ok }' "$NET_TMP/top.txt" ||
+		fail "top showed no fill-ring-empty and RX drops per second on rx-q0"
 	[ "$((r1 - r0))" = $((FRAMES / 2)) ] || fail "received $((r1 - r0)), expected the fill ring's $((FRAMES / 2))"
 	[ "$((d1 - d0))" = $((n - FRAMES / 2)) ] || fail "xsk_rx_dropped +$((d1 - d0)), expected $((n - FRAMES / 2))"
 	[ "$((e1 - e0))" -ge $((n - FRAMES / 2)) ] || fail "xsk_rx_fill_ring_empty +$((e1 - e0))"

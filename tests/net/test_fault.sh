@@ -7,7 +7,12 @@
 #    on, and clients echo again.
 # 2. `ternctl unload` while tern runs: tern notices within about a second,
 #    says "the XDP program was detached" and exits 1; the kernel answers.
-# 3. The interface deleted under tern: it says "the interface is gone" and
+# 3. The link set down under tern for 2 s with a keepalive probe waiting
+#    to go out: every TX kick fails with ENETDOWN, and the kicks back off
+#    (from 50 us, doubling, to 100 ms; at most about 40 in 2 s instead of
+#    tens of thousands) and are counted (xsk_kick_netdown); once the link
+#    is up the held connection and new clients echo.
+# 4. The interface deleted under tern: it says "the interface is gone" and
 #    exits 1 within a few seconds, with no hang.
 # Every exit is checked for sanitizer reports (CI runs this with the ASan
 # build) and, where tern still had its sockets, for frame accounting.
@@ -25,6 +30,15 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=7
 QUEUES=2
 CTL=
+
+# wait_long CMD: polls CMD for up to 30 s
+wait_long() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 many() { in_c timeout 120 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" "$@"; }
 
@@ -103,6 +117,35 @@ t_restart() {
 	many 20 >/dev/null || fail "clients"
 }
 
+# qtotal KEY...: queue-summed worker counters (ternctl stats "total")
+qtotal() { py "t = stats('$CTL')['total']; print(' '.join(str(t[k]) for k in sys.argv[1:]))" "$@"; }
+
+t_link_down() {
+	local d=$NET_TMP/hold b a kicks down
+
+	py "ctl('$CTL', 'set keepalive 1,1,30')" >/dev/null || fail "set keepalive"
+	mkdir -p "$d"
+	(in_c timeout 60 python3 "$NET_DIR/clients.py" hold "$DEV_C" "$IP4_S" "$PORT" "$d" \
+		>"$d/out" 2>&1; echo $? >"$d/rc") &
+	net_bg_pid $!
+	wait_until test -s "$d/port" || fail "the held connection"
+	b=$(qtotal xsk_kicks xsk_kick_netdown)
+	ip -n "$NS_S" link set "$DEV_S" down
+	sleep 2
+	a=$(qtotal xsk_kicks xsk_kick_netdown)
+	ip -n "$NS_S" link set "$DEV_S" up
+	kicks=$((${a% *} - ${b% *}))
+	down=$((${a#* } - ${b#* }))
+	echo "    2 s with the link down: kicks +$kicks, xsk_kick_netdown +$down"
+	touch "$d/go"
+	wait_long test -s "$d/rc" || fail "the held connection did not end"
+	[ "$(cat "$d/rc")" = 0 ] || { cat "$d/out"; fail "the held connection after the link came up"; }
+	[ "$down" -gt 0 ] || fail "no kick failed with ENETDOWN (no keepalive probe waited?)"
+	[ "$kicks" -lt 200 ] || fail "$kicks kicks in 2 s with the link down: no backoff"
+	many 20 >/dev/null || fail "clients after the link came up"
+	py "ctl('$CTL', 'set keepalive 0,0,0')" >/dev/null || fail "set keepalive off"
+}
+
 t_iface_gone() {
 	local t0 t1
 
@@ -122,6 +165,7 @@ start --syncookies auto || net_die "tern did not start"
 t_run "SIGKILL under a SYN flood: kernel refuses, restart under the flood, clients echo" t_kill_under_load
 t_run "ternctl unload under tern: it exits 1 saying so; the kernel answers" t_unload
 t_run "tern starts again after the unload" t_restart
+t_run "link down for 2 s: TX kicks back off and are counted; echo again after" t_link_down
 t_run "interface deleted under tern: it exits 1 saying so, no hang" t_iface_gone
 
 net_finish

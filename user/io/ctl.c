@@ -58,12 +58,17 @@ static uint64_t ud(int slot, enum ctl_op op)
 	return (uint64_t)slot << 8 | op;
 }
 
+/* The SQ (2 * TERN_CTL_MAX_CLIENTS + 8) holds everything that can be
+ * prepared between two submits: each client has one request in flight (a
+ * recv with its linked timeout, or a send), plus two accepts and the stop
+ * read. The submit below is for safety; a failure is counted. */
 static struct io_uring_sqe *sqe_get(struct tern_ctl *ctl)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&ctl->ring);
 
 	if (!sqe) {
-		io_uring_submit(&ctl->ring);
+		if (io_uring_submit(&ctl->ring) < 0)
+			atomic_fetch_add(&ctl->errors, 1);
 		sqe = io_uring_get_sqe(&ctl->ring);
 	}
 	return sqe;
@@ -340,7 +345,9 @@ static void *ctl_thread(void *arg)
 		 * or a debugger and is not an error. */
 		int r = tern_uring__submit_and_wait(&ctl->ring, NULL);
 
-		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+		if (r == -EAGAIN || r == -EBUSY) { /* submitted again after the reap */
+			atomic_fetch_add(&ctl->errors, 1);
+		} else if (r < 0 && r != -EINTR) {
 			tern_log(TERN_LOG_ERR, "control socket: io_uring: %s; no more commands",
 				 strerror(-r));
 			break;

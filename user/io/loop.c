@@ -11,12 +11,24 @@
  * refuses), closes every connection with a FIN and keeps running until
  * they are gone or drain_ns has passed, then RSTs the rest; ABORT RSTs at
  * once. Then the last TX is given up to TERN_FINISH_NS to complete.
+ *
+ * The ring runs completions' task work (a poll that fired, a proxy's
+ * recv) only when this thread enters io_uring_enter with GETEVENTS
+ * (DEFER_TASKRUN; with COOP_TASKRUN, where that is missing, at its next
+ * system call); TASKRUN_FLAG makes the kernel say so in the SQ ring flags
+ * (IORING_SQ_TASKRUN), as it says IORING_SQ_CQ_OVERFLOW when completions
+ * wait outside a full CQ. The
+ * loop enters the kernel when it sleeps; while RX keeps it busy it
+ * enters at the end of a pass when SQEs wait, the CQ overflowed, or task
+ * work is pending while an application has operations in flight
+ * (ring_events), so their completions never wait for RX to end.
  */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "uring_wait.h"
 #include "worker_priv.h"
 
@@ -27,21 +39,38 @@ enum { TAG_POLL = 1, TAG_TIMEOUT, TAG_UPDATE, TAG_EVENT };
  * a send per proxied connection may complete in one pass. */
 #define RING_CQ_ENTRIES 16384
 
+/* Ring set-ups, the first one the kernel takes. DEFER_TASKRUN (6.1)
+ * needs SINGLE_ISSUER: the worker's thread creates the ring and is the
+ * only one to submit. Under valgrind the wait is a poll(2) on the ring fd
+ * (uring_wait.h), which deferred task work does not wake: COOP_TASKRUN
+ * there. */
+static const unsigned ring_setups[] = {
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	0,
+};
+
 int tern_loop__init(struct tern_worker *w)
 {
-	struct io_uring_params p = {
-		.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN |
-			 IORING_SETUP_CQSIZE,
-		.cq_entries = RING_CQ_ENTRIES,
-	};
-	int err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+	unsigned n = sizeof(ring_setups) / sizeof(ring_setups[0]);
+	int err = -EINVAL;
 
-	if (err == -EINVAL) { /* older kernel: plain ring */
-		memset(&p, 0, sizeof(p));
+	for (unsigned i = RUNNING_ON_VALGRIND ? 1 : 0; i < n && err == -EINVAL; i++) {
+		struct io_uring_params p = {
+			.flags = ring_setups[i] | IORING_SETUP_CQSIZE,
+			.cq_entries = RING_CQ_ENTRIES,
+		};
+
 		err = io_uring_queue_init_params(RING_ENTRIES, &w->ring, &p);
+		w->ring_setup = ring_setups[i];
 	}
 	w->ring_ok = !err;
 	w->app_ring.ring = &w->ring;
+	if (!err)
+		tern_log(TERN_LOG_DEBUG, "queue %u: io_uring set-up flags 0x%x%s", w->queue,
+			 w->ring_setup,
+			 w->ring_setup & IORING_SETUP_DEFER_TASKRUN ? " (DEFER_TASKRUN)" : "");
 	return err;
 }
 
@@ -52,12 +81,49 @@ void tern_loop__fini(struct tern_worker *w)
 	w->ring_ok = false;
 }
 
+/* A failed submit (or enter): counted, logged once per worker. -EBUSY
+ * (completions wait outside a full CQ) and -EAGAIN (no memory for a
+ * request) leave the SQEs in the SQ; the loop reaps and submits them
+ * again at its next pass. */
+static void submit_failed(struct tern_worker *w, int err)
+{
+	w->c.ring_submit_errors++;
+	if (!w->submit_logged)
+		tern_log(TERN_LOG_WARN, "queue %u: io_uring submit: %s (counted in ring_submit_errors)",
+			 w->queue, strerror(-err));
+	w->submit_logged = true;
+}
+
+/* Submit what is queued and run the ring's task work (which posts the
+ * completions it finished), without waiting. */
+static void ring_enter(struct tern_worker *w)
+{
+	int r = io_uring_submit_and_get_events(&w->ring);
+
+	w->c.ring_enters++;
+	if (r < 0 && r != -EINTR)
+		submit_failed(w, r);
+}
+
+/* At the end of a busy pass: enter if SQEs wait, completions overflowed
+ * the CQ, or task work is pending (IORING_SQ_TASKRUN) while an
+ * application waits for a completion. The loop's own requests need none
+ * while it is busy: every pass reads the RX ring, the clock, the command
+ * word and the mailbox itself. */
+static void ring_events(struct tern_worker *w)
+{
+	if (tern_uring__sq_flags(&w->ring) & IORING_SQ_CQ_OVERFLOW)
+		w->c.ring_cq_overflows++;
+	if (tern_uring__needs_enter(&w->ring, w->app_ring.inflight > 0))
+		ring_enter(w);
+}
+
 static struct io_uring_sqe *sqe_get(struct tern_worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
 	if (!sqe) { /* full SQ: submit and try again */
-		io_uring_submit(&w->ring);
+		ring_enter(w);
 		sqe = io_uring_get_sqe(&w->ring);
 	}
 	return sqe;
@@ -114,6 +180,8 @@ static void app_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
 {
 	struct tern_ring_op *op = io_uring_cqe_get_data(cqe);
 
+	if (!(cqe->flags & IORING_CQE_F_MORE) && w->app_ring.inflight)
+		w->app_ring.inflight--;
 	if (!w->app_cqes++)
 		w->now = tern_worker__clock();
 	op->cb(op, cqe->res, cqe->flags);
@@ -184,6 +252,17 @@ static uint64_t wake_at(const struct tern_worker *w)
 	return at;
 }
 
+/* How long to sleep at most while TX is backed up or finishing: until
+ * the next kick when the link is down (path.c), else a short while. */
+static uint64_t retry_ns(const struct tern_worker *w)
+{
+	uint64_t ns = w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS;
+
+	if (w->tx_left && w->kick_at > w->now + ns)
+		ns = w->kick_at - w->now;
+	return ns;
+}
+
 /* Sleep until RX, a deadline, a command, or (TX backed up / finishing) a
  * short while. 0, or a fatal -errno. */
 static int sleep_once(struct tern_worker *w)
@@ -196,12 +275,14 @@ static int sleep_once(struct tern_worker *w)
 	tern_worker__publish(w);
 	w->c.sleeps++;
 	if (w->tx_left || w->finishing) {
-		ts_set(&ts, w->finishing ? TERN_NSEC_PER_MSEC : TERN_TX_RETRY_NS);
+		ts_set(&ts, retry_ns(w));
 		r = tern_uring__submit_and_wait(&w->ring, &ts);
 	} else {
 		r = tern_uring__submit_and_wait(&w->ring, NULL);
 	}
-	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+	if (r == -EBUSY || r == -EAGAIN)
+		submit_failed(w, r);
+	else if (r < 0 && r != -ETIME && r != -EINTR)
 		return r;
 	return 0;
 }
@@ -294,9 +375,9 @@ static uint32_t pass(struct tern_worker *w)
 	tern_xsk__drain_comp(&w->x, &w->f);
 	tern_xsk__refill(&w->x, &w->f, w->x.g.reserve);
 	drain_step(w);
-	/* Requests the application prepared while the loop stays busy. */
-	if (io_uring_sq_ready(&w->ring))
-		io_uring_submit(&w->ring);
+	/* Requests the application prepared, completions waiting in task
+	 * work or overflow, while the loop stays busy. */
+	ring_events(w);
 	return n;
 }
 
@@ -305,7 +386,7 @@ void tern_loop__run(struct tern_worker *w)
 	int err;
 
 	arm_fixed(w);
-	io_uring_submit(&w->ring);
+	ring_enter(w);
 	while (!w->finished) {
 		if (pass(w)) {
 			if (w->now - w->last_publish >= TERN_PUBLISH_NS)

@@ -72,6 +72,24 @@ void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 		tern_frames__put(&w->f, reuse, TERN_FS_RX);
 }
 
+/* A kick that failed with the link down (ENETDOWN, or ENXIO when the
+ * socket lost its device) doubles the wait before the next one, up to
+ * TERN_KICK_BACKOFF_MAX_NS; one that did not resets it. */
+static void kick_backoff(struct tern_worker *w)
+{
+	int err = w->x.kick_err;
+
+	if (err != -ENETDOWN && err != -ENXIO) {
+		w->kick_wait = 0;
+		w->kick_at = 0;
+		return;
+	}
+	w->kick_wait = w->kick_wait ? 2 * w->kick_wait : TERN_TX_RETRY_NS;
+	if (w->kick_wait > TERN_KICK_BACKOFF_MAX_NS)
+		w->kick_wait = TERN_KICK_BACKOFF_MAX_NS;
+	w->kick_at = w->now + w->kick_wait;
+}
+
 void tern_path__flush(struct tern_worker *w)
 {
 	if (w->tx_reserved) {
@@ -79,7 +97,12 @@ void tern_path__flush(struct tern_worker *w)
 		w->c.tx_frames += w->tx_reserved;
 		w->tx_reserved = 0;
 	}
+	if (w->now < w->kick_at) { /* link down: wait out the backoff */
+		w->tx_left = tern_xsk__tx_pending(&w->x);
+		return;
+	}
 	w->tx_left = tern_xsk__kick(&w->x, &w->f);
+	kick_backoff(w);
 }
 
 static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)

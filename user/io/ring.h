@@ -30,6 +30,8 @@ struct tern_ring_op {
 
 struct tern_ring {
 	struct io_uring *ring;
+	uint64_t submit_errors;  /* io_uring_submit failures in tern_ring__sqe */
+	uint32_t inflight;       /* ops handed an SQE whose CQE is not delivered yet */
 };
 
 #define TERN_RING_TAG_MAX 4u /* user_data 1..4: the loop's own requests */
@@ -42,13 +44,15 @@ static inline struct io_uring_sqe *tern_ring__sqe(struct tern_ring *r, struct te
 {
 	struct io_uring_sqe *sqe;
 
-	if (io_uring_sq_space_left(r->ring) < n)
-		io_uring_submit(r->ring);
+	if (io_uring_sq_space_left(r->ring) < n && io_uring_submit(r->ring) < 0)
+		r->submit_errors++; /* -EBUSY, -EAGAIN: the SQEs stay queued */
 	if (io_uring_sq_space_left(r->ring) < n)
 		return NULL;
 	sqe = io_uring_get_sqe(r->ring);
 	if (sqe)
 		io_uring_sqe_set_data(sqe, op);
+	if (sqe && op)
+		r->inflight++;
 	return sqe;
 }
 

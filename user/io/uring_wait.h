@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Submit and sleep until a completion is there, for the workers' loop
- * (loop.c) and the control thread (ctl.c).
+ * (loop.c) and the control thread (ctl.c); and when a loop that does not
+ * sleep must enter the kernel anyway.
  *
  * Under valgrind only, the sleep is a poll(2) on the ring's fd (readable
  * once a completion is posted) after a submit that does not wait. Valgrind
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <stdbool.h>
 
 #include "vg.h"
 
@@ -44,6 +46,26 @@ static inline int tern_uring__submit_and_wait(struct io_uring *ring,
 	if (ts)
 		return io_uring_submit_and_wait_timeout(ring, &cqe, 1, ts, NULL);
 	return io_uring_submit_and_wait(ring, 1);
+}
+
+/* The kernel's SQ ring flags: IORING_SQ_TASKRUN (with TASKRUN_FLAG: task
+ * work waits for this thread to enter), IORING_SQ_CQ_OVERFLOW
+ * (completions wait outside a full CQ). */
+static inline unsigned tern_uring__sq_flags(const struct io_uring *ring)
+{
+	return IO_URING_READ_ONCE(*ring->sq.kflags);
+}
+
+/* A loop that does not wait must still enter io_uring_enter with
+ * GETEVENTS (io_uring_submit_and_get_events) when this is true, or SQEs
+ * stay unsubmitted and completions stay in the overflow list or (when
+ * the caller wants them: task_work) in deferred task work. */
+static inline bool tern_uring__needs_enter(const struct io_uring *ring, bool task_work)
+{
+	unsigned f = tern_uring__sq_flags(ring);
+
+	return io_uring_sq_ready(ring) || (f & IORING_SQ_CQ_OVERFLOW) ||
+	       (task_work && (f & IORING_SQ_TASKRUN));
 }
 
 #endif

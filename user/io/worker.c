@@ -65,13 +65,15 @@ static const struct tern_app_ops glue_ops = {
 
 /* ---- stats ---- */
 
-/* The socket's kernel drop counters: one getsockopt at most every second
- * (the snapshot is published far more often). */
+/* The socket's kernel drop counters (RX ring full, fill ring empty): one
+ * getsockopt at most every TERN_KST_NS, with the snapshot (published at
+ * every sleep and every 50 ms while busy), so that `ternctl top` can show
+ * them per second next to XdpSteered/s. */
 static void read_kernel_stats(struct tern_worker *w)
 {
 	socklen_t len = sizeof(w->c.kst);
 
-	if (w->x.fd < 0 || w->now - w->kst_at < TERN_NSEC_PER_SEC)
+	if (w->x.fd < 0 || w->now - w->kst_at < TERN_KST_NS)
 		return;
 	w->kst_at = w->now;
 	if (getsockopt(w->x.fd, SOL_XDP, XDP_STATISTICS, &w->c.kst, &len))
@@ -87,6 +89,7 @@ void tern_worker__publish(struct tern_worker *w)
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
 	*p = w->c;
+	p->ring_submit_errors += w->app_ring.submit_errors;
 	p->frames = w->f.c;
 	p->xsk = w->x.st;
 	if (w->stack) {

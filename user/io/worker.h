@@ -58,12 +58,15 @@ struct tern_worker_stats {
 	uint64_t loops;                   /* loop iterations */
 	uint64_t sleeps;                  /* io_uring waits */
 	uint64_t ring_errors;             /* unexpected io_uring results */
+	uint64_t ring_submit_errors;      /* io_uring submits that failed (loop.c, ring.h) */
+	uint64_t ring_enters;             /* io_uring_enter without waiting: submit, task work */
+	uint64_t ring_cq_overflows;       /* busy passes that found the CQ overflowed */
 	uint64_t mib[TERN_MIB__COUNT];
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
 	const char *const *app_names;     /* their names (static), napp of them */
 	uint32_t napp;
-	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read <= 1/s */
+	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read every 100 ms at most */
 	uint32_t nconns;
 	uint32_t nreqs;
 	uint32_t ntw;                     /* TIME-WAIT records */
@@ -105,10 +108,12 @@ struct tern_worker_req {
 
 /*
  * Run a request on the worker's thread and wait up to timeout_ms for it.
- * One at a time per worker (-EBUSY while one is pending). On success the
- * reply (CONNS) is copied into buf (cap bytes) and req->result is set.
- * Returns 0, -ETIMEDOUT (the worker did not get to it), or -ESRCH (the
- * worker has ended).
+ * Any thread may call it at any time; requests to one worker take turns
+ * (mailbox.h), and -EBUSY says others held it for the whole timeout. On
+ * success the reply (CONNS) is copied into buf (cap bytes) and
+ * req->result is set. Returns 0, -EBUSY, -ETIMEDOUT (the worker did not
+ * get to it; it will not run it later unless it had begun), or -ESRCH
+ * (the worker has ended).
  */
 int tern_worker__request(struct tern_worker *w, struct tern_worker_req *req, char *buf,
 			 size_t cap, int timeout_ms);

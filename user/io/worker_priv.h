@@ -15,14 +15,19 @@
 
 #include "ring.h"
 #include "capture.h"
+#include "mailbox.h"
 #include "worker.h"
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
 #define TERN_OUT_CAP 4096u         /* segments one stack call may produce */
 #define TERN_NO_FRAME UINT64_MAX
 #define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)
+#define TERN_KST_NS (100 * TERN_NSEC_PER_MSEC) /* XDP_STATISTICS read at most this often */
 #define TERN_FINISH_NS (200 * TERN_NSEC_PER_MSEC) /* wait for the last TX */
 #define TERN_TX_RETRY_NS 50000ull  /* sleep while copy-mode TX is backed up */
+/* While kicks fail with ENETDOWN/ENXIO the next kick waits twice as long
+ * as the last, from TERN_TX_RETRY_NS up to this; a kick that works resets it. */
+#define TERN_KICK_BACKOFF_MAX_NS (100 * TERN_NSEC_PER_MSEC)
 
 struct tern_worker {
 	const struct tern_worker_conf *conf;
@@ -39,9 +44,7 @@ struct tern_worker {
 	/* other threads -> worker */
 	atomic_int cmd;            /* enum tern_worker_cmd, only grows */
 	int efd;                   /* eventfd: a command is waiting */
-	atomic_int req_state;      /* enum req_state (worker_req.c) */
-	struct tern_worker_req req;/* the request being served, owned here */
-	char *req_buf;             /* its reply buffer, TERN_WORKER_REQ_BUF */
+	struct tern_mailbox mb;    /* requests (worker_req.c), reply buffer TERN_WORKER_REQ_BUF */
 	struct tern_listen_opts lopts; /* listener options, changeable */
 	struct tern_cap_ring *_Atomic cap; /* capture ring, NULL when off (capture.h) */
 	atomic_int cap_busy;       /* the worker is inside tern_capture__frame */
@@ -68,6 +71,8 @@ struct tern_worker {
 	struct tern_ring app_ring; /* the application's view of ring (ring.h) */
 	uint32_t app_cqes;         /* application completions in this reap */
 	bool ring_ok;
+	bool submit_logged;        /* a failed submit was logged (once) */
+	unsigned ring_setup;       /* the IORING_SETUP_ flags the ring runs with */
 	bool in_map;               /* our socket is in the xsks map */
 	bool poll_armed, ev_armed, timeout_armed;
 	uint64_t timeout_at;
@@ -76,6 +81,8 @@ struct tern_worker {
 
 	uint32_t tx_reserved;      /* TX descriptors written, not yet submitted */
 	uint32_t tx_left;          /* copy mode: TX descriptors the kernel has not taken */
+	uint64_t kick_wait;        /* link down: the current backoff (0: none) */
+	uint64_t kick_at;          /* link down: no kick before this */
 	bool draining, finishing, finished;
 	uint64_t drain_end, finish_end, last_publish;
 	uint64_t kst_at;           /* last XDP_STATISTICS read */

@@ -1,41 +1,31 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Requests from the control thread, run on the worker's thread: the worker
- * owns the request area and its reply buffer, so a request the caller gave
- * up waiting for can never write into the caller's memory. States:
- * IDLE -> POSTED (caller) -> DONE (worker) -> IDLE (caller, after copying).
- * A caller that times out leaves it POSTED or DONE; the next caller waits
- * for DONE and resets it.
+ * Requests from control threads, run on the worker's thread through its
+ * mailbox (mailbox.h): listing connections and changing stack settings.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "user/core/stack.h"
 #include "worker_priv.h"
 
-enum req_state { REQ_IDLE = 0, REQ_POSTED, REQ_DONE };
-
 int tern_worker__req_init(struct tern_worker *w)
 {
-	w->req_buf = malloc(TERN_WORKER_REQ_BUF);
 	w->lopts = *w->conf->lopts;
-	return w->req_buf ? 0 : -ENOMEM;
+	return tern_mailbox__init(&w->mb, TERN_WORKER_REQ_BUF);
 }
 
 void tern_worker__req_fini(struct tern_worker *w)
 {
-	free(w->req_buf);
-	w->req_buf = NULL;
+	tern_mailbox__fini(&w->mb);
 }
 
 struct conns_ctx {
 	struct tern_worker *w;
-	size_t len;
+	char *buf;
+	size_t len, cap;
 	uint32_t n, truncated;
 };
 
@@ -61,11 +51,11 @@ static void one_conn(struct tern_conn *c, void *arg)
 	n = snprintf(item, sizeof(item),
 		     "%s{\"queue\": %u, \"state\": \"%s\", \"local\": \"%s\", \"remote\": \"%s\"}",
 		     x->n ? ", " : "", x->w->queue, tern_state_name(tern_conn__state(c)), l, r);
-	if (n < 0 || x->len + (size_t)n >= TERN_WORKER_REQ_BUF) {
+	if (n < 0 || x->len + (size_t)n >= x->cap) {
 		x->truncated++;
 		return;
 	}
-	memcpy(x->w->req_buf + x->len, item, (size_t)n);
+	memcpy(x->buf + x->len, item, (size_t)n);
 	x->len += (size_t)n;
 	x->n++;
 }
@@ -81,9 +71,10 @@ static int listeners_apply(struct tern_worker *w)
 	return err;
 }
 
-static int serve_one(struct tern_worker *w, struct tern_worker_req *r)
+static int serve_one(void *arg, struct tern_worker_req *r, char *buf, size_t cap)
 {
-	struct conns_ctx x = { .w = w };
+	struct tern_worker *w = arg;
+	struct conns_ctx x = { .w = w, .buf = buf, .cap = cap };
 
 	switch (r->op) {
 	case TERN_REQ_CONNS:
@@ -109,52 +100,26 @@ static int serve_one(struct tern_worker *w, struct tern_worker_req *r)
 /* On the worker thread, once per loop pass: serve a posted request. */
 void tern_worker__serve(struct tern_worker *w)
 {
-	if (atomic_load_explicit(&w->req_state, memory_order_acquire) != REQ_POSTED)
-		return;
-	w->req.result = serve_one(w, &w->req);
-	atomic_store_explicit(&w->req_state, REQ_DONE, memory_order_release);
+	tern_mailbox__serve(&w->mb, serve_one, w);
 }
 
-static int wait_state(struct tern_worker *w, int want, int timeout_ms)
+static int peer_wake(void *arg)
 {
-	const struct timespec ms = { 0, 1000000 };
+	struct tern_worker *w = arg;
+	uint64_t one = 1;
 
-	for (int i = 0; i < timeout_ms; i++) {
-		if (atomic_load_explicit(&w->req_state, memory_order_acquire) == want)
-			return 0;
-		if (tern_worker__done(w))
-			return -ESRCH;
-		nanosleep(&ms, NULL);
-	}
-	return -ETIMEDOUT;
+	return write(w->efd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+static bool peer_gone(void *arg)
+{
+	return tern_worker__done(arg);
 }
 
 int tern_worker__request(struct tern_worker *w, struct tern_worker_req *req, char *buf,
 			 size_t cap, int timeout_ms)
 {
-	uint64_t one = 1;
-	int err;
+	const struct tern_mailbox_peer peer = { peer_wake, peer_gone, w };
 
-	if (atomic_load(&w->req_state) != REQ_IDLE) {
-		err = wait_state(w, REQ_DONE, timeout_ms); /* a caller gave up earlier */
-		if (err)
-			return err == -ETIMEDOUT ? -EBUSY : err;
-		atomic_store(&w->req_state, REQ_IDLE);
-	}
-	w->req = *req;
-	atomic_store_explicit(&w->req_state, REQ_POSTED, memory_order_release);
-	if (write(w->efd, &one, sizeof(one)) < 0)
-		return -errno;
-	err = wait_state(w, REQ_DONE, timeout_ms);
-	if (err)
-		return err;
-	*req = w->req;
-	if (req->result > 0 && buf) {
-		size_t n = (size_t)req->result < cap ? (size_t)req->result : cap;
-
-		memcpy(buf, w->req_buf, n);
-		req->result = (int)n;
-	}
-	atomic_store(&w->req_state, REQ_IDLE);
-	return 0;
+	return tern_mailbox__post(&w->mb, &peer, req, buf, cap, timeout_ms);
 }

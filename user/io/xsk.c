@@ -214,7 +214,11 @@ static int kick_once(struct tern_xsk *x)
 		x->st.kick_busy++;
 		return -EAGAIN;
 	}
-	x->st.kick_errors++;
+	x->kick_err = -errno;
+	if (errno == ENETDOWN || errno == ENXIO) /* link down, or unbound: nothing sent */
+		x->st.kick_netdown++;
+	else
+		x->st.kick_errors++;
 	return -errno;
 }
 
@@ -222,6 +226,7 @@ uint32_t tern_xsk__kick(struct tern_xsk *x, struct tern_frames *f)
 {
 	uint32_t pending = tern_xsk__tx_pending(x), stalls = 0;
 
+	x->kick_err = 0;
 	if (!pending)
 		return 0;
 	if (x->zc) {

@@ -56,6 +56,7 @@ struct tern_xsk_stats {
 	uint64_t kicks;           /* sendto() on TX */
 	uint64_t kick_again;      /* EAGAIN / ENOBUFS: nothing lost, sent later */
 	uint64_t kick_busy;       /* EBUSY: copy mode, the device dropped a frame */
+	uint64_t kick_netdown;    /* ENETDOWN / ENXIO: link down, nothing sent */
 	uint64_t kick_errors;     /* any other error */
 	uint64_t fill_wakeups;    /* recvfrom() for a fill ring that needs it */
 	uint64_t busy_polls;      /* recvfrom() to busy-poll (--busy-poll) */
@@ -75,6 +76,7 @@ struct tern_xsk {
 	bool zc;                  /* zero-copy bound */
 	bool busy_poll;           /* tern_xsk__busy_poll() set it up */
 	int zc_err;               /* auto mode: why zero-copy was not used */
+	int kick_err;             /* the last kick's lasting error (not EAGAIN/EBUSY), or 0 */
 	struct tern_xsk_stats st;
 };
 
@@ -113,7 +115,8 @@ uint32_t tern_xsk__tx_pending(struct tern_xsk *x);
  * Make the kernel send what is on the TX ring: in copy mode one sendto()
  * per 32 descriptors until the ring is empty (draining completions as it
  * goes), in zero-copy mode one when the ring asks for a wake-up. Returns
- * the descriptors still unsent (transient errors leave some).
+ * the descriptors still unsent (transient errors leave some) and leaves
+ * a lasting error (ENETDOWN while the link is down) in kick_err.
  */
 uint32_t tern_xsk__kick(struct tern_xsk *x, struct tern_frames *f);
 
