@@ -52,7 +52,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
 	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
-	$(BUILD)/user/io/netdev.o
+	$(BUILD)/user/io/netdev.o $(BUILD)/user/io/metrics.o $(BUILD)/user/io/ctl_out.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o
 
@@ -133,7 +133,7 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -211,7 +211,7 @@ $(LIBTERN_A): $(CORE_OBJS) $(APP_OBJS) $(IO_OBJS)
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC -fPIC $<")
-	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
 $(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
 	@$(if $(Q),echo "  LD      $@")

@@ -32,6 +32,10 @@ SAMPLE = re.compile(r"^(%s)(%s)? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]Inf
 HELP = re.compile(r"^# HELP (%s) (.*)$" % NAME)
 TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
 
+# Families of the process, not of a queue or the interface.
+PROCESS = ("tern_build_info", "tern_config_last_reload_successful",
+           "tern_config_last_reload_success_timestamp_seconds")
+
 def prom(path, queues):
     """Strict reading of the text format 0.0.4 as tern writes it: HELP then
     TYPE before a family's samples, a family's samples together, counters
@@ -61,8 +65,11 @@ def prom(path, queues):
         assert (name, labels) not in series, "line %d: series twice" % n
         series.add((name, labels))
         lab = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', labels))
-        assert "iface" in lab, "line %d: no iface label" % n
-        if not name.startswith("tern_xdp_"):
+        if name in PROCESS:
+            assert "iface" not in lab and "queue" not in lab, "line %d: per-process" % n
+        else:
+            assert "iface" in lab, "line %d: no iface label" % n
+        if not name.startswith("tern_xdp_") and name not in PROCESS:
             assert lab.get("queue") in [str(q) for q in range(queues)], "line %d: queue" % n
         fams[cur].append((lab, float(m.group(3))))
     for f, s in fams.items():
@@ -72,10 +79,17 @@ def prom(path, queues):
 def prom_check(path, queues):
     f = prom(path, queues)
     for k in ("tern_rx_frames_total", "tern_tx_synack_total", "tern_tcp_syncookies_sent_total",
-              "tern_tcp_in_csum_errors_total", "tern_connections", "tern_time_wait",
-              "tern_frames_free", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
-              "tern_xdp_seen_total"):
+              "tern_tcp_delayed_acks_total", "tern_tcp_challenge_ack_total",
+              "tern_parse_drops_total", "tern_connections", "tern_time_wait",
+              "tern_umem_frames", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
+              "tern_xdp_seen_total") + PROCESS:
         assert k in f, "no " + k
+    assert not [k for k in f if "tcp_tcp" in k or "_ac_ks" in k], "stutter or split acronym"
+    assert {"in_csum_errors", "in_drop_eth_short"} <= {l["reason"] for l, _ in f["tern_parse_drops_total"]}
+    assert {l["state"] for l, _ in f["tern_umem_frames"]} == {"free", "fill", "rx", "kept", "tx", "comp"}
+    (lab, one), = f["tern_build_info"]
+    assert one == 1 and set(lab) == {"version", "libbpf", "libxdp", "liburing"}, lab
+    assert f["tern_config_last_reload_successful"][0][1] == 1, "last reload failed"
     rx = sum(v for _, v in f["tern_rx_frames_total"])
     assert rx > 0, "no frames received"
     print("    %d families, %d samples, rx_frames %d" %
@@ -101,13 +115,25 @@ def stats(path, queues, metrics):
         assert v == sum(q["mib"][k] for q in qs), "total %s" % k
     for k, v in t["parse_drops"].items():
         assert v == sum(q["parse_drops"][k] for q in qs), "total %s" % k
-    # Every Prometheus family has its JSON counterpart in a queue.
+    # Every JSON counter has its Prometheus series: a TCP family per MIB
+    # counter, a parse_drops reason per drop reason, an XDP family per
+    # XDP counter, one series of queue 0 per other JSON key of a queue.
     fams = prom(metrics, queues)
-    n = len(t["mib"]) + len(t["parse_drops"]) + len(d["xdp"])
-    # cpu and busy_poll_us are the queue's settings, not metrics.
-    settings = ("queue", "frames", "mib", "parse_drops", "cpu", "busy_poll_us")
-    assert len(fams) == n + len([k for k in qs[0] if k not in settings]), \
-        "%d families for %d JSON counters" % (len(fams), n)
+    tcp = [k for k in fams if k.startswith("tern_tcp_")]
+    assert len(tcp) == len(t["mib"]), "%d TCP families, %d MIB counters" % (len(tcp), len(t["mib"]))
+    reasons = {l["reason"] for l, _ in fams["tern_parse_drops_total"]}
+    assert len(reasons) == len(t["parse_drops"]), "%d reasons" % len(reasons)
+    # the XDP program's families are the interface's: no queue label
+    xdp = [k for k in fams if k.startswith("tern_xdp_") and "queue" not in fams[k][0][0]]
+    assert len(xdp) == len(d["xdp"]), "%d XDP families" % len(xdp)
+    others = [k for k in fams if k not in tcp + xdp and k not in PROCESS and
+              k != "tern_parse_drops_total"]
+    q0 = sum(1 for k in others for l, _ in fams[k] if l["queue"] == "0")
+    # cpu and busy_poll_us are the queue's settings, not metrics;
+    # frames_total is the sum of tern_umem_frames' states.
+    settings = ("queue", "frames", "mib", "parse_drops", "cpu", "busy_poll_us", "frames_total")
+    keys = [k for k in qs[0] if k not in settings]
+    assert q0 == len(keys), "%d series of queue 0 for %d JSON keys" % (q0, len(keys))
     assert t["mib"]["InSyns"] > 0 and t["tx_synack"] > 0, "no SYN / SYN-ACK counted"
     print("    %d queues; totals are the sums; InSyns %d tx_synack %d" %
           (queues, t["mib"]["InSyns"], t["tx_synack"]))
@@ -455,8 +481,18 @@ t_reload_applies() {
 
 	write_conf always 32 warn
 	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	tctl stats --prometheus >"$NET_TMP/r0.prom"
+	sleep 1.1 # the timestamp is in seconds
 	out=$(tctl reload) || fail "reload"
 	sed 's/^/    /' <<<"$out"
+	tctl stats --prometheus >"$NET_TMP/r1.prom"
+	local t0 t1
+	t0=$(check prom_value "$NET_TMP/r0.prom" tern_config_last_reload_success_timestamp_seconds 2)
+	t1=$(check prom_value "$NET_TMP/r1.prom" tern_config_last_reload_success_timestamp_seconds 2)
+	echo "    last reload success: $t0 (start) -> $t1"
+	[ "$t1" -gt "$t0" ] || fail "reload success timestamp did not advance"
+	[ "$(check prom_value "$NET_TMP/r1.prom" tern_config_last_reload_successful 2)" = 1 ] ||
+		fail "tern_config_last_reload_successful not 1"
 	grep -qx 'syncookies: applied (syncookies always)' <<<"$out" || fail "syncookies"
 	grep -qx 'backlog: applied (backlog 32)' <<<"$out" || fail "backlog"
 	grep -qx 'log-level: applied (warn)' <<<"$out" || fail "log-level"
@@ -483,6 +519,9 @@ t_reload_error_changes_nothing() {
 	echo "    exit $rc: $err"
 	[ "$rc" = 1 ] || fail "exit $rc"
 	[ "$err" = "Error: reload: $CONF:12: expected 'key = value'" ] || fail "not FILE:LINE"
+	tctl stats --prometheus >"$NET_TMP/r.prom"
+	[ "$(check prom_value "$NET_TMP/r.prom" tern_config_last_reload_successful 2)" = 0 ] ||
+		fail "tern_config_last_reload_successful not 0 after a failed reload"
 	tctl stats --json >"$NET_TMP/a.json"
 	conns 3
 	tctl stats --json >"$NET_TMP/b.json"

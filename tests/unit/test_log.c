@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The log's levels and its per-site token bucket (user/io/log.c), the
- * metrics listener's address rules (user/io/ctl.c) and the Prometheus
- * spelling of MIB names (user/io/metrics_name.c). */
+/* The log's levels and its per-site token bucket (user/io/log.c) and the
+ * metrics listener's address rules (user/io/ctl.c). */
 #include <errno.h>
 
 #include "t.h"
 #include "user/io/ctl.h"
 #include "user/io/log.h"
-#include "user/io/metrics_name.h"
 
 #define SEC 1000000000ull
 
@@ -64,25 +62,4 @@ TEST(test_ctl_http_addr_loopback_only)
 	CHECK_EQ(tern_ctl__parse_http("localhost:80", false, &h), -EINVAL);
 	CHECK_EQ(tern_ctl__parse_http("::1:80", false, &h), -EINVAL);
 	CHECK_EQ(tern_ctl__parse_http(":80", false, &h), -EINVAL);
-}
-
-TEST(test_metrics_snake_names)
-{
-	static const char *const cases[][2] = {
-		{ "SyncookiesSent", "syncookies_sent" }, { "TCPOFOQueue", "tcp_ofo_queue" },
-		{ "TCPSYNChallenge", "tcp_syn_challenge" }, { "PAWSEstab", "paws_estab" },
-		{ "TW", "tw" }, { "InDropIp6ExtHdr", "in_drop_ip6_ext_hdr" },
-		{ "TCPReqQFullDrop", "tcp_req_q_full_drop" }, { "XdpDropSynFin", "xdp_drop_syn_fin" },
-		{ "InCsumErrorsIp", "in_csum_errors_ip" }, { "TCPACKSkippedPAWS", "tcp_ack_skipped_paws" },
-	};
-	char buf[64];
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tern_metrics__snake(cases[i][0], buf, sizeof(buf));
-		if (strcmp(buf, cases[i][1]))
-			fprintf(stderr, "  %s -> %s\n", cases[i][0], buf);
-		CHECK(!strcmp(buf, cases[i][1]));
-	}
-	tern_metrics__snake("SyncookiesSent", buf, 6);
-	CHECK(!strcmp(buf, "sync"));
 }

@@ -102,6 +102,8 @@ void tern_worker__publish(struct tern_worker *w)
 	if (w->app_ctx && w->conf->app->counters) {
 		p->napp = w->conf->app->ncounters;
 		p->app_names = w->conf->app->counter_names;
+		p->app_kinds = w->conf->app->counter_kinds;
+		p->app_name = w->conf->app->name;
 		w->conf->app->counters(w->app_ctx, p->app);
 	}
 	p->queue = w->queue;

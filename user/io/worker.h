@@ -65,6 +65,8 @@ struct tern_worker_stats {
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
 	const char *const *app_names;     /* their names (static), napp of them */
+	const uint8_t *app_kinds;         /* enum tern_app_counter_kind, or NULL */
+	const char *app_name;             /* the application's name (static) */
 	uint32_t napp;
 	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read every 100 ms at most */
 	uint32_t nconns;
