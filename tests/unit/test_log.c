@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The log's levels and its per-site token bucket (user/io/log.c) and the
- * metrics listener's address rules (user/io/ctl.c). */
+/* The log's levels, its journald priorities and its per-site token bucket
+ * (user/io/log.c) and the metrics listener's address rules (user/io/ctl.c). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "t.h"
 #include "user/io/ctl.h"
@@ -62,4 +67,51 @@ TEST(test_ctl_http_addr_loopback_only)
 	CHECK_EQ(tern_ctl__parse_http("localhost:80", false, &h), -EINVAL);
 	CHECK_EQ(tern_ctl__parse_http("::1:80", false, &h), -EINVAL);
 	CHECK_EQ(tern_ctl__parse_http(":80", false, &h), -EINVAL);
+}
+
+TEST(test_log_journal_lines_carry_priority)
+{
+	char buf[64];
+
+	CHECK_EQ(tern_log__format(buf, sizeof(buf), TERN_LOG_ERR, true, "x"), 12);
+	CHECK(!strcmp(buf, "<3>Error: x\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_WARN, true, "w");
+	CHECK(!strcmp(buf, "<4>tern: warning: w\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_INFO, true, "i");
+	CHECK(!strcmp(buf, "<6>tern: i\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_DEBUG, true, "d");
+	CHECK(!strcmp(buf, "<7>tern: debug: d\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_INFO, false, "i");
+	CHECK(!strcmp(buf, "tern: i\n"));
+	/* too long: cut, still one line */
+	CHECK_EQ(tern_log__format(buf, 8, TERN_LOG_INFO, true, "abcdefgh"), 7);
+	CHECK(!strcmp(buf, "<6>ter\n"));
+}
+
+TEST(test_log_journal_stream_detected_by_device_and_inode)
+{
+	char path[] = "/tmp/tern-log-XXXXXX", env[64];
+	struct stat st;
+	int fd = mkstemp(path), other = open("/dev/null", O_WRONLY);
+
+	REQUIRE(fd >= 0 && other >= 0);
+	unlink(path);
+	REQUIRE(!fstat(fd, &st));
+	unsetenv("JOURNAL_STREAM");
+	CHECK(!tern_log__is_journal(fd));
+	snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(tern_log__is_journal(fd));
+	CHECK(!tern_log__is_journal(other)); /* stderr redirected elsewhere */
+	snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(!tern_log__is_journal(fd));
+	snprintf(env, sizeof(env), "%ju:%jux", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(!tern_log__is_journal(fd));
+	setenv("JOURNAL_STREAM", "", 1);
+	CHECK(!tern_log__is_journal(fd));
+	unsetenv("JOURNAL_STREAM");
+	close(fd);
+	close(other);
 }
