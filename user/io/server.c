@@ -493,6 +493,12 @@ static int ctl_reload_cb(void *arg, char *reply, size_t cap)
 	return r;
 }
 
+uint32_t tern_server__workers(struct tern_server *d, struct tern_worker *const **w)
+{
+	*w = d->workers;
+	return d->nworkers;
+}
+
 int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
 {
 	return ctl_reload_cb(d, reply, cap);

@@ -134,6 +134,17 @@ bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err);
 /* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);
 
+/* The NIC queue the worker serves. */
+uint32_t tern_worker__queue(const struct tern_worker *w);
+
+/*
+ * The worker's snapshot sequence (any thread): it advances each time the
+ * worker publishes. Wakes the worker too, so that one that sleeps with
+ * nothing to do loops and publishes once more: a sequence that has not
+ * moved by the next call means the worker is stuck.
+ */
+unsigned tern_worker__progress(struct tern_worker *w);
+
 /* The worker's loop has ended (its socket is out of the map and closed). */
 bool tern_worker__done(const struct tern_worker *w);
 
