@@ -181,6 +181,29 @@ assert codes == {"404": n // 2, "405": n - n // 2}, codes
 EOF2
 }
 
+# stall.py PID THREAD SECONDS READY: stop one thread of PID (by its name)
+# with ptrace, the rest of the process running on; touch READY; let it go
+# after SECONDS.
+write_stall() {
+	cat >"$NET_TMP/stall.py" <<'EOF2'
+import ctypes, os, sys, time
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT, WALL = 17, 0x4206, 0x4207, 0x40000000
+pid, name, secs, ready = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+tids = [int(t) for t in os.listdir("/proc/%s/task" % pid)
+        if open("/proc/%s/task/%s/comm" % (pid, t)).read().strip() == name]
+assert len(tids) == 1, "threads named %s: %s" % (name, tids)
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+tid = tids[0]
+assert libc.ptrace(PTRACE_SEIZE, tid, None, None) == 0, os.strerror(ctypes.get_errno())
+assert libc.ptrace(PTRACE_INTERRUPT, tid, None, None) == 0, os.strerror(ctypes.get_errno())
+os.waitpid(tid, WALL)
+open(ready, "w").close()
+time.sleep(secs)
+libc.ptrace(PTRACE_DETACH, tid, None, None)
+EOF2
+}
+
 # A stand-in for systemd's notify socket: every datagram, one per line.
 notify_listen() {
 	python3 - "$NET_TMP/notify.sock" "$NET_TMP/notify.log" <<'EOF2' &
@@ -363,6 +386,69 @@ t_install_ops() {
 	out=$(MANPATH=$inst/usr/share/man systemd-analyze verify "$unit" 2>&1) || fail "verify: $out"
 	[ -z "$out" ] || fail "systemd-analyze verify: $out"
 	echo "    systemd-analyze verify tern@lo.service: clean"
+}
+
+# The unit's CapabilityBoundingSet= as setpriv's --bounding-set.
+unit_caps() {
+	sed -n 's/^CapabilityBoundingSet=//p' "$SRC/tools/systemd/tern@.service.in" |
+		tr 'A-Z' 'a-z' | sed -e 's/cap_//g' -e 's/^/-all,+/' -e 's/ /,+/g'
+}
+
+t_unit_caps() {
+	local want have
+
+	# the kernel's numbers: NET_ADMIN 12, NET_RAW 13, IPC_LOCK 14,
+	# SYS_ADMIN 21, PERFMON 38, BPF 39
+	want=$(python3 -c '
+import sys
+n = {"net_admin": 12, "net_raw": 13, "ipc_lock": 14, "sys_admin": 21, "perfmon": 38, "bpf": 39}
+print("%016x" % sum(1 << n[c.lstrip("+")] for c in sys.argv[1].split(",")[1:]))' "$(cat "$NET_TMP/caps")")
+	have=$(awk '/^CapBnd:/ { print $2 }' "/proc/$(tern_pid)/status")
+	echo "    $(cat "$NET_TMP/caps"): CapBnd $have"
+	[ "$have" = "$want" ] || fail "CapBnd $have, want $want"
+	conns 3
+}
+
+t_journal() {
+	sed 's/^/    /' "$NET_TMP/tern.log" | head -3
+	grep -q '^<6>tern: ready on ' "$NET_TMP/tern.log" || fail "no <6> on the ready line"
+	! grep -Eq '^(tern:|Error:)' "$NET_TMP/tern.log" || fail "a line without its priority"
+}
+
+wd_count() { grep -c '^WATCHDOG=1$' "$NET_TMP/notify.log" || true; }
+
+t_watchdog() {
+	local st
+
+	wait_until test "$(wd_count)" -ge 3 || fail "$(wd_count) WATCHDOG=1 in 5 s"
+	st=$(grep '^STATUS=' "$NET_TMP/notify.log" | tail -1)
+	echo "    $(wd_count) WATCHDOG=1; $st"
+	grep -Eqx 'STATUS=2 queues, [0-9]+ connections, [0-9]+ half-open, [0-9]+ TIME-WAIT' <<<"$st" ||
+		fail "status line"
+}
+
+t_watchdog_stuck_worker() {
+	local n0 n1 s0 s1
+
+	rm -f "$NET_TMP/stalled"
+	python3 "$NET_TMP/stall.py" "$(tern_pid)" tern-q1 4 "$NET_TMP/stalled" &
+	local spid=$!
+	wait_until test -e "$NET_TMP/stalled" || fail "worker not stopped"
+	sleep 1.2 # a check may still see the progress made before the stop
+	n0=$(wd_count)
+	s0=$(grep -c '^STATUS=' "$NET_TMP/notify.log")
+	sleep 1.6
+	n1=$(wd_count)
+	s1=$(grep -c '^STATUS=' "$NET_TMP/notify.log")
+	wait "$spid" || fail "stall.py"
+	echo "    queue 1 stopped: WATCHDOG=1 $n0 -> $n1, STATUS= $s0 -> $s1"
+	[ "$n1" = "$n0" ] || fail "WATCHDOG=1 sent while a worker was stuck"
+	[ "$s1" -gt "$s0" ] || fail "no STATUS= while stuck: the main thread stopped too"
+	grep -q '^<4>tern: warning: watchdog: queue 1 made no progress' "$NET_TMP/tern.log" ||
+		fail "stuck queue not logged"
+	wait_until test "$(wd_count)" -gt "$n1" || fail "WATCHDOG=1 did not resume"
+	wait_until grep -q 'watchdog: every queue makes progress again' "$NET_TMP/tern.log" ||
+		fail "recovery not logged"
 }
 
 t_notify_ready() {
@@ -666,5 +752,22 @@ t_run "capture: SYN, SYN-ACK and data, --count honoured" t_capture_handshake_and
 t_run "capture --filter: only what the filter takes" t_capture_filter
 t_run "capture --seconds, bad filter, one at a time, SIGINT" t_capture_bounds_and_errors
 t_run "stop: exit 0, listener gone" t_stop
+# As systemd would run it: the unit's capability bounding set, stderr the
+# journal's stream, a watchdog of 1 s.
+write_stall
+unit_caps >"$NET_TMP/caps"
+printf '#!/bin/sh\nexec setpriv --bounding-set=%s --inh-caps=-all -- %s "$@"\n' \
+	"$(cat "$NET_TMP/caps")" "$TERN" >"$NET_TMP/tern-unit-caps"
+chmod +x "$NET_TMP/tern-unit-caps"
+: >"$NET_TMP/notify.log"
+touch "$NET_TMP/tern.log"
+JOURNAL_STREAM=$(stat -c %d:%i "$NET_TMP/tern.log") NOTIFY_SOCKET=$NET_TMP/notify.sock \
+	WATCHDOG_USEC=1000000 TERN=$NET_TMP/tern-unit-caps tern_start --config "$CONF" ||
+	net_die "tern did not start with the unit's capabilities, under the watchdog"
+t_run "runs with only the unit's CapabilityBoundingSet" t_unit_caps
+t_run "journald: <N> syslog priority on every line" t_journal
+t_run "WATCHDOG=1 and STATUS= every half WatchdogSec" t_watchdog
+t_run "a stuck worker stops WATCHDOG=1; it resumes after" t_watchdog_stuck_worker
+t_run "stop under the watchdog: exit 0" t_stop
 t_run "make install: man pages (render clean, every metric), unit (systemd-analyze verify)" t_install_ops
 net_finish
