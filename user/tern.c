@@ -3,7 +3,9 @@
  * tern: the daemon. Parses the command line, starts the server
  * (user/io/server.c, include/tern/server.h) with the chosen built-in
  * application and waits: SIGINT/SIGTERM drain (FIN, then RST after 2 s),
- * a second signal aborts. Exit: 0 clean, 1 runtime error, 2 usage.
+ * a second signal aborts, SIGHUP reloads; meanwhile it feeds systemd's
+ * watchdog and status line (user/io/watchdog.h). Exit: 0 clean, 1 runtime
+ * error, 2 usage.
  */
 #define _GNU_SOURCE
 #include <signal.h>
