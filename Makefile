@@ -52,7 +52,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
 	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
-	$(BUILD)/user/io/netdev.o
+	$(BUILD)/user/io/netdev.o $(BUILD)/user/io/metrics.o $(BUILD)/user/io/ctl_out.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o
 
@@ -116,8 +116,10 @@ help:
 	@echo "make demo         run the demo"
 	@echo "make soak         mixed traffic, floods and loss for SOAK_SECONDS=$(SOAK_SECONDS) (root)"
 	@echo "make install      install into DESTDIR/PREFIX ($(PREFIX)), with man pages and unit"
+	@echo "make uninstall    remove what install put (the same DESTDIR, PREFIX, LIBDIR, ...)"
 	@echo "make deps         apt-get install what is missing: $(DEB_PKGS)"
-	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, BUILD=$(BUILD)"
+	@echo "options: V=1 verbose, SANITIZE=1 ASan+UBSan, CC=, CPPFLAGS=, BUILD=$(BUILD)"
+	@echo "install: DESTDIR=, PREFIX=$(PREFIX), LIBDIR=, INCLUDEDIR=, SBINDIR=, SYSCONFDIR="
 
 # Installs only what is missing, so it is cheap to depend on.
 deps:
@@ -133,7 +135,7 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(CORE_LIB): $(CORE_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -211,7 +213,7 @@ $(LIBTERN_A): $(CORE_OBJS) $(APP_OBJS) $(IO_OBJS)
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC -fPIC $<")
-	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
 
 $(LIBTERN_SO): $(PIC_OBJS) user/libtern.map
 	@$(if $(Q),echo "  LD      $@")
@@ -270,37 +272,55 @@ demo-core: deps
 	$(Q)$(MAKE) --no-print-directory $(DEMO_BIN)
 	$(Q)$(DEMO_BIN)
 
-# PREFIX/sbin: tern, ternctl; PREFIX/lib/tern: the XDP object (found from
-# the executables as ../lib/tern); PREFIX/lib: the core and apps libraries;
-# PREFIX/include/tern: the public headers, and the core's under core/.
-install: all install-ops
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/tern \
-		$(DESTDIR)$(PREFIX)/include/tern/core
-	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(PREFIX)/sbin/
-	install -m 644 $(BUILD)/bpf/tern.bpf.o $(DESTDIR)$(PREFIX)/lib/tern/
-	install -m 644 $(CORE_LIB) $(APP_LIB) $(LIBTERN_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBTERN_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libtern.so.$(LIBTERN_VER) $(DESTDIR)$(PREFIX)/lib/libtern.so.0
-	ln -sf libtern.so.0 $(DESTDIR)$(PREFIX)/lib/libtern.so
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIBTERN_VER)|' tools/tern.pc.in \
-		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/tern.pc
-	install -m 644 include/tern/*.h $(DESTDIR)$(PREFIX)/include/tern/
-	install -m 644 user/core/*.h $(DESTDIR)$(PREFIX)/include/tern/core/
-
-# Operations: man pages, the systemd unit (tern@IFACE.service reads
-# SYSCONFDIR/tern/IFACE.conf), an example configuration.
+# The installed layout (docs/operations.md): SBINDIR tern, ternctl;
+# PREFIX/lib/tern the XDP object (the executables find it as ../lib/tern);
+# LIBDIR libtern (static, shared) and pkgconfig/tern.pc; INCLUDEDIR/tern
+# the public headers; man pages, the systemd unit (tern@IFACE.service
+# reads SYSCONFDIR/tern/IFACE.conf) and an example configuration.
+# `make uninstall` with the same variables removes exactly these files.
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/tern
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-.PHONY: install-ops
+BPFDIR := $(PREFIX)/lib/tern
+PUBLIC_HEADERS := $(wildcard include/tern/*.h)
+INSTALLED := $(SBINDIR)/tern $(SBINDIR)/ternctl $(BPFDIR)/tern.bpf.o \
+	$(LIBDIR)/libtern.a $(LIBDIR)/libtern.so.$(LIBTERN_VER) $(LIBDIR)/libtern.so.0 \
+	$(LIBDIR)/libtern.so $(LIBDIR)/pkgconfig/tern.pc \
+	$(PUBLIC_HEADERS:include/%=$(INCLUDEDIR)/%) \
+	$(MANDIR)/man8/tern.8 $(MANDIR)/man8/ternctl.8 $(MANDIR)/man5/tern.conf.5 \
+	$(SYSTEMDUNITDIR)/tern@.service $(DOCDIR)/tern.conf.example
+
+.PHONY: install-ops uninstall
+install: all install-ops
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BPFDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/tern
+	install -m 755 $(BUILD)/tern $(BUILD)/tools/ternctl $(DESTDIR)$(SBINDIR)/
+	install -m 644 $(BUILD)/bpf/tern.bpf.o $(DESTDIR)$(BPFDIR)/
+	install -m 644 $(LIBTERN_A) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(LIBTERN_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libtern.so.$(LIBTERN_VER) $(DESTDIR)$(LIBDIR)/libtern.so.0
+	ln -sf libtern.so.0 $(DESTDIR)$(LIBDIR)/libtern.so
+	sed -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(LIBTERN_VER)|' tools/tern.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/tern.pc
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(INCLUDEDIR)/tern/
+
 install-ops:
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(PREFIX)/share/doc/tern
-	install -m 644 man/tern.8 man/ternctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 man/tern.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 644 man/tern.8 man/ternctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/tern.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/systemd/tern@.service.in >$(DESTDIR)$(SYSTEMDUNITDIR)/tern@.service
-	install -m 644 tools/systemd/tern.conf.example $(DESTDIR)$(PREFIX)/share/doc/tern/
+	install -m 644 tools/systemd/tern.conf.example $(DESTDIR)$(DOCDIR)/
+
+# Only the directories that are tern's own go, and only when empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(BPFDIR) $(DESTDIR)$(INCLUDEDIR)/tern $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)

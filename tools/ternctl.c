@@ -1022,9 +1022,9 @@ static void print_prom_set(const struct common *co, const struct counter_set *cs
 	char name[80];
 
 	for (int i = 0; i < cs->n; i++) {
-		tern_metrics__snake(cs->names[i], name, sizeof(name));
-		printf("# HELP tern_%s_total XDP program counter %s (all CPUs).\n"
-		       "# TYPE tern_%s_total counter\ntern_%s_total{iface=\"%s\"} %" PRIu64 "\n",
+		tern_metrics__name("xdp", cs->names[i], name, sizeof(name));
+		printf("# HELP %s_total XDP program counter %s (all CPUs).\n"
+		       "# TYPE %s_total counter\n%s_total{iface=\"%s\"} %" PRIu64 "\n",
 		       name, cs->names[i], name, name, co->dev, (uint64_t)cs->vals[i]);
 	}
 }

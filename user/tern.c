@@ -3,11 +3,15 @@
  * tern: the daemon. Parses the command line, starts the server
  * (user/io/server.c, include/tern/server.h) with the chosen built-in
  * application and waits: SIGINT/SIGTERM drain (FIN, then RST after 2 s),
- * a second signal aborts. Exit: 0 clean, 1 runtime error, 2 usage.
+ * a second signal aborts, SIGHUP reloads; meanwhile it feeds systemd's
+ * watchdog and status line (user/io/watchdog.h). Exit: 0 clean, 1 runtime
+ * error, 2 usage.
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -15,7 +19,16 @@
 #include "user/io/log.h"
 #include "user/io/notify.h"
 #include "user/io/server_args.h"
+#include "user/io/watchdog.h"
 #include "user/io/xsk.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* SIGHUP: as `ternctl reload`, the outcome in the log. */
 static void reload(struct tern_server *srv)
@@ -31,14 +44,24 @@ static void reload(struct tern_server *srv)
 		tern_log(r < 0 ? TERN_LOG_ERR : TERN_LOG_INFO, "SIGHUP: reload: %s", l);
 }
 
+/* Signals, and systemd's watchdog and status (watchdog.h), until the
+ * server has stopped. */
 static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 {
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	struct tern_worker *const *w;
+	uint32_t n = tern_server__workers(srv, &w);
+	struct tern_watchdog wd;
 	int stops = 0;
 
+	if (tern_watchdog__init(&wd, w, n, mono_ns()))
+		tern_log(TERN_LOG_WARN, "WATCHDOG_USEC=%s: not a number of microseconds, ignored",
+			 getenv("WATCHDOG_USEC"));
 	while (!tern_server__done(srv)) {
-		int sig = sigtimedwait(sigs, NULL, &tick);
+		int sig;
 
+		tern_watchdog__tick(&wd, w, n, mono_ns());
+		sig = sigtimedwait(sigs, NULL, &tick);
 		if (sig <= 0)
 			continue;
 		if (sig == SIGHUP) {

@@ -21,6 +21,12 @@ struct tern_ring;     /* the worker's io_uring for applications (daemon) */
 /* Most counters an application may publish (struct tern_app.counters). */
 #define TERN_APP_MAX_COUNTERS 32
 
+/* What an application's value is (struct tern_app.counter_kinds). */
+enum tern_app_counter_kind {
+	TERN_APP_COUNTER = 0, /* only grows */
+	TERN_APP_GAUGE,       /* goes up and down */
+};
+
 struct tern_app_env {
 	struct tern_stack *stack;
 	struct tern_out *out;     /* segments caused by calls from callbacks */
@@ -48,6 +54,9 @@ struct tern_app {
 	const char *const *counter_names;
 	uint32_t ncounters;
 	void (*counters)(void *ctx, uint64_t *v);
+	/* counter_kinds[i] (enum tern_app_counter_kind) is the kind of v[i],
+	 * the type /metrics gives it; NULL: every one is a counter. */
+	const uint8_t *counter_kinds;
 };
 
 #endif

@@ -249,7 +249,8 @@ tern_start() {
 	net_bg_pid $!
 	wait_until test -s "$NET_TMP/tern.pid"
 	net_bg_pid "$(cat "$NET_TMP/tern.pid")"
-	if ! wait_until grep -q '^tern: ready' "$NET_TMP/tern.log"; then
+	# (a "<6>" priority first when stderr is the journal's stream)
+	if ! wait_until grep -Eq '^(<6>)?tern: ready' "$NET_TMP/tern.log"; then
 		sed 's/^/    /' "$NET_TMP/tern.log" >&2
 		return 1
 	fi

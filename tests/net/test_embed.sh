@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# tern embedded in a program: `make install` into a temporary prefix, build
-# tools/example/hello.c against the installed library with pkg-config
-# (shared and static), run it in the server namespace, connect from the
-# client, stop it with SIGTERM.
+# tern embedded in a program: `make install` into a temporary prefix (the
+# layout file by file, LIBDIR, CPPFLAGS), build tools/example/hello.c
+# against the installed library with pkg-config (shared and static), run
+# it in the server namespace, connect from the client, stop it with
+# SIGTERM; `make uninstall` leaves nothing.
 #   tests/net/test_embed.sh BUILD_DIR
 NET_SUITE=test_embed
 # shellcheck source=tests/net/lib.sh
@@ -23,14 +24,72 @@ pc() {
 	PKG_CONFIG_PATH=$INST/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$INST pkg-config "$@" tern
 }
 
+# inst_make DESTDIR TARGET VAR=VALUE...: make install or uninstall quietly.
+inst_make() {
+	local dest=$1 target=$2
+
+	shift 2
+	make -C "$SRC" --no-print-directory -s "$target" BUILD="$BUILD" DESTDIR="$dest" PREFIX=/usr \
+		"$@" >"$NET_TMP/$target.log" 2>&1 || { cat "$NET_TMP/$target.log"; fail "make $target"; }
+}
+
+# Every file and link under a tree, relative to it, sorted.
+tree_files() { (cd "$1" && find . \( -type f -o -type l \) | sed 's|^\./||' | LC_ALL=C sort); }
+
+# What `make install PREFIX=/usr` puts, LIB its library directory: the
+# public headers are include/tern/*.h, and nothing else from the tree.
+layout() {
+	local lib=$1 h
+
+	for h in "$SRC"/include/tern/*.h; do echo "usr/include/tern/${h##*/}"; done |
+		LC_ALL=C sort - <(LC_ALL=C sort <<EOF2
+$lib/libtern.a
+$lib/libtern.so
+$lib/libtern.so.0
+$lib/libtern.so.0.1.0
+$lib/pkgconfig/tern.pc
+usr/lib/systemd/system/tern@.service
+usr/lib/tern/tern.bpf.o
+usr/sbin/tern
+usr/sbin/ternctl
+usr/share/doc/tern/tern.conf.example
+usr/share/man/man5/tern.conf.5
+usr/share/man/man8/tern.8
+usr/share/man/man8/ternctl.8
+EOF2
+)
+}
+
 t_install() {
-	make -C "$SRC" --no-print-directory -s install BUILD="$BUILD" DESTDIR="$INST" \
-		PREFIX=/usr >"$NET_TMP/install.log" 2>&1 || { cat "$NET_TMP/install.log"; fail "make install"; }
-	for f in usr/include/tern/server.h usr/include/tern/app.h usr/include/tern/tern.h \
-		usr/lib/libtern.a usr/lib/libtern.so usr/lib/pkgconfig/tern.pc usr/lib/tern/tern.bpf.o; do
-		[ -e "$INST/$f" ] || fail "not installed: $f"
-	done
+	inst_make "$INST" install
+	diff <(layout usr/lib) <(tree_files "$INST") >"$NET_TMP/layout.diff" ||
+		{ sed 's/^/    /' "$NET_TMP/layout.diff"; fail "installed files differ from the layout"; }
+	echo "    $(tree_files "$INST" | wc -l) files, public headers only"
 	pc --exists || fail "pkg-config does not know tern"
+}
+
+t_install_libdir() {
+	local dest=$NET_TMP/inst-libdir lib=usr/lib/x86_64-linux-gnu
+
+	inst_make "$dest" install LIBDIR=/$lib
+	diff <(layout $lib) <(tree_files "$dest") >"$NET_TMP/layout.diff" ||
+		{ sed 's/^/    /' "$NET_TMP/layout.diff"; fail "LIBDIR not honoured"; }
+	grep -qx "libdir=/$lib" "$dest/$lib/pkgconfig/tern.pc" || fail "tern.pc: $(grep libdir= "$dest/$lib/pkgconfig/tern.pc")"
+	inst_make "$dest" uninstall LIBDIR=/$lib
+	[ -z "$(tree_files "$dest")" ] || fail "left after uninstall: $(tree_files "$dest")"
+}
+
+t_cppflags() {
+	make -C "$SRC" --no-print-directory -n -B BUILD="$BUILD" CPPFLAGS=-DTERN_CPPFLAGS_SEEN \
+		"$BUILD/user/io/log.o" "$BUILD/pic/user/io/log.o" >"$NET_TMP/cpp.log" 2>&1 || fail "make -n"
+	[ "$(grep -c -- '-DTERN_CPPFLAGS_SEEN' "$NET_TMP/cpp.log")" = 2 ] || fail "CPPFLAGS not used"
+}
+
+t_uninstall() {
+	inst_make "$INST" uninstall
+	[ -z "$(tree_files "$INST")" ] || fail "left after uninstall: $(tree_files "$INST")"
+	! find "$INST" -type d -name tern | grep -q . || fail "a tern directory is left"
+	echo "    nothing left under DESTDIR but shared directories"
 }
 
 t_build() {
@@ -74,8 +133,11 @@ print(ok)")
 t_shared() { run_hello "$NET_TMP/hello"; }
 t_static() { run_hello "$NET_TMP/hello-static"; }
 
-t_run "make install: headers, libtern.a/.so, tern.pc, BPF object" t_install
+t_run "make install: exactly the layout, public headers only" t_install
+t_run "make install LIBDIR=: libraries and tern.pc there; uninstall" t_install_libdir
+t_run "CPPFLAGS reach every compile" t_cppflags
 t_run "the example builds against the installed library (pkg-config)" t_build
 t_run "embedded (shared library): 20 clients greeted, SIGTERM exits 0" t_shared
 t_run "embedded (static library): 20 clients greeted, SIGTERM exits 0" t_static
+t_run "make uninstall removes exactly what install put" t_uninstall
 net_finish

@@ -32,6 +32,10 @@ SAMPLE = re.compile(r"^(%s)(%s)? (-?[0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?|[+-]Inf
 HELP = re.compile(r"^# HELP (%s) (.*)$" % NAME)
 TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % NAME)
 
+# Families of the process, not of a queue or the interface.
+PROCESS = ("tern_build_info", "tern_config_last_reload_successful",
+           "tern_config_last_reload_success_timestamp_seconds")
+
 def prom(path, queues):
     """Strict reading of the text format 0.0.4 as tern writes it: HELP then
     TYPE before a family's samples, a family's samples together, counters
@@ -61,8 +65,11 @@ def prom(path, queues):
         assert (name, labels) not in series, "line %d: series twice" % n
         series.add((name, labels))
         lab = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', labels))
-        assert "iface" in lab, "line %d: no iface label" % n
-        if not name.startswith("tern_xdp_"):
+        if name in PROCESS:
+            assert "iface" not in lab and "queue" not in lab, "line %d: per-process" % n
+        else:
+            assert "iface" in lab, "line %d: no iface label" % n
+        if not name.startswith("tern_xdp_") and name not in PROCESS:
             assert lab.get("queue") in [str(q) for q in range(queues)], "line %d: queue" % n
         fams[cur].append((lab, float(m.group(3))))
     for f, s in fams.items():
@@ -72,10 +79,17 @@ def prom(path, queues):
 def prom_check(path, queues):
     f = prom(path, queues)
     for k in ("tern_rx_frames_total", "tern_tx_synack_total", "tern_tcp_syncookies_sent_total",
-              "tern_tcp_in_csum_errors_total", "tern_connections", "tern_time_wait",
-              "tern_frames_free", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
-              "tern_xdp_seen_total"):
+              "tern_tcp_delayed_acks_total", "tern_tcp_challenge_ack_total",
+              "tern_parse_drops_total", "tern_connections", "tern_time_wait",
+              "tern_umem_frames", "tern_zerocopy", "tern_xsk_rx_ring_full_total",
+              "tern_xdp_seen_total") + PROCESS:
         assert k in f, "no " + k
+    assert not [k for k in f if "tcp_tcp" in k or "_ac_ks" in k], "stutter or split acronym"
+    assert {"in_csum_errors", "in_drop_eth_short"} <= {l["reason"] for l, _ in f["tern_parse_drops_total"]}
+    assert {l["state"] for l, _ in f["tern_umem_frames"]} == {"free", "fill", "rx", "kept", "tx", "comp"}
+    (lab, one), = f["tern_build_info"]
+    assert one == 1 and set(lab) == {"version", "libbpf", "libxdp", "liburing"}, lab
+    assert f["tern_config_last_reload_successful"][0][1] == 1, "last reload failed"
     rx = sum(v for _, v in f["tern_rx_frames_total"])
     assert rx > 0, "no frames received"
     print("    %d families, %d samples, rx_frames %d" %
@@ -101,13 +115,25 @@ def stats(path, queues, metrics):
         assert v == sum(q["mib"][k] for q in qs), "total %s" % k
     for k, v in t["parse_drops"].items():
         assert v == sum(q["parse_drops"][k] for q in qs), "total %s" % k
-    # Every Prometheus family has its JSON counterpart in a queue.
+    # Every JSON counter has its Prometheus series: a TCP family per MIB
+    # counter, a parse_drops reason per drop reason, an XDP family per
+    # XDP counter, one series of queue 0 per other JSON key of a queue.
     fams = prom(metrics, queues)
-    n = len(t["mib"]) + len(t["parse_drops"]) + len(d["xdp"])
-    # cpu and busy_poll_us are the queue's settings, not metrics.
-    settings = ("queue", "frames", "mib", "parse_drops", "cpu", "busy_poll_us")
-    assert len(fams) == n + len([k for k in qs[0] if k not in settings]), \
-        "%d families for %d JSON counters" % (len(fams), n)
+    tcp = [k for k in fams if k.startswith("tern_tcp_")]
+    assert len(tcp) == len(t["mib"]), "%d TCP families, %d MIB counters" % (len(tcp), len(t["mib"]))
+    reasons = {l["reason"] for l, _ in fams["tern_parse_drops_total"]}
+    assert len(reasons) == len(t["parse_drops"]), "%d reasons" % len(reasons)
+    # the XDP program's families are the interface's: no queue label
+    xdp = [k for k in fams if k.startswith("tern_xdp_") and "queue" not in fams[k][0][0]]
+    assert len(xdp) == len(d["xdp"]), "%d XDP families" % len(xdp)
+    others = [k for k in fams if k not in tcp + xdp and k not in PROCESS and
+              k != "tern_parse_drops_total"]
+    q0 = sum(1 for k in others for l, _ in fams[k] if l["queue"] == "0")
+    # cpu and busy_poll_us are the queue's settings, not metrics;
+    # frames_total is the sum of tern_umem_frames' states.
+    settings = ("queue", "frames", "mib", "parse_drops", "cpu", "busy_poll_us", "frames_total")
+    keys = [k for k in qs[0] if k not in settings]
+    assert q0 == len(keys), "%d series of queue 0 for %d JSON keys" % (q0, len(keys))
     assert t["mib"]["InSyns"] > 0 and t["tx_synack"] > 0, "no SYN / SYN-ACK counted"
     print("    %d queues; totals are the sums; InSyns %d tx_synack %d" %
           (queues, t["mib"]["InSyns"], t["tx_synack"]))
@@ -152,6 +178,29 @@ for i in range(n):
     codes[code] = codes.get(code, 0) + 1
 print("    %s" % sorted(codes.items()))
 assert codes == {"404": n // 2, "405": n - n // 2}, codes
+EOF2
+}
+
+# stall.py PID THREAD SECONDS READY: stop one thread of PID (by its name)
+# with ptrace, the rest of the process running on; touch READY; let it go
+# after SECONDS.
+write_stall() {
+	cat >"$NET_TMP/stall.py" <<'EOF2'
+import ctypes, os, sys, time
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT, WALL = 17, 0x4206, 0x4207, 0x40000000
+pid, name, secs, ready = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+tids = [int(t) for t in os.listdir("/proc/%s/task" % pid)
+        if open("/proc/%s/task/%s/comm" % (pid, t)).read().strip() == name]
+assert len(tids) == 1, "threads named %s: %s" % (name, tids)
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+tid = tids[0]
+assert libc.ptrace(PTRACE_SEIZE, tid, None, None) == 0, os.strerror(ctypes.get_errno())
+assert libc.ptrace(PTRACE_INTERRUPT, tid, None, None) == 0, os.strerror(ctypes.get_errno())
+os.waitpid(tid, WALL)
+open(ready, "w").close()
+time.sleep(secs)
+libc.ptrace(PTRACE_DETACH, tid, None, None)
 EOF2
 }
 
@@ -339,6 +388,71 @@ t_install_ops() {
 	echo "    systemd-analyze verify tern@lo.service: clean"
 }
 
+# The unit's CapabilityBoundingSet= as setpriv's --bounding-set.
+unit_caps() {
+	sed -n 's/^CapabilityBoundingSet=//p' "$SRC/tools/systemd/tern@.service.in" |
+		tr 'A-Z' 'a-z' | sed -e 's/cap_//g' -e 's/^/-all,+/' -e 's/ /,+/g'
+}
+
+t_unit_caps() {
+	local want have
+
+	# the kernel's numbers: NET_ADMIN 12, NET_RAW 13, IPC_LOCK 14,
+	# SYS_ADMIN 21, PERFMON 38, BPF 39
+	want=$(python3 -c '
+import sys
+n = {"net_admin": 12, "net_raw": 13, "ipc_lock": 14, "sys_admin": 21, "perfmon": 38, "bpf": 39}
+print("%016x" % sum(1 << n[c.lstrip("+")] for c in sys.argv[1].split(",")[1:]))' "$(cat "$NET_TMP/caps")")
+	have=$(awk '/^CapBnd:/ { print $2 }' "/proc/$(tern_pid)/status")
+	echo "    $(cat "$NET_TMP/caps"): CapBnd $have"
+	[ "$have" = "$want" ] || fail "CapBnd $have, want $want"
+	conns 3
+}
+
+t_journal() {
+	sed 's/^/    /' "$NET_TMP/tern.log" | head -3
+	grep -q '^<6>tern: ready on ' "$NET_TMP/tern.log" || fail "no <6> on the ready line"
+	! grep -Eq '^(tern:|Error:)' "$NET_TMP/tern.log" || fail "a line without its priority"
+}
+
+wd_count() { grep -c '^WATCHDOG=1$' "$NET_TMP/notify.log" || true; }
+# wd_more_than N: more than N WATCHDOG=1 so far (counted at each call)
+wd_more_than() { [ "$(wd_count)" -gt "$1" ]; }
+
+t_watchdog() {
+	local st
+
+	wait_until wd_more_than 2 || fail "$(wd_count) WATCHDOG=1 in 5 s"
+	st=$(grep '^STATUS=' "$NET_TMP/notify.log" | tail -1)
+	echo "    $(wd_count) WATCHDOG=1; $st"
+	grep -Eqx 'STATUS=2 queues, [0-9]+ connections, [0-9]+ half-open, [0-9]+ TIME-WAIT' <<<"$st" ||
+		fail "status line"
+}
+
+t_watchdog_stuck_worker() {
+	local n0 n1 s0 s1
+
+	rm -f "$NET_TMP/stalled"
+	python3 "$NET_TMP/stall.py" "$(tern_pid)" tern-q1 4 "$NET_TMP/stalled" &
+	local spid=$!
+	wait_until test -e "$NET_TMP/stalled" || fail "worker not stopped"
+	sleep 1.2 # a check may still see the progress made before the stop
+	n0=$(wd_count)
+	s0=$(grep -c '^STATUS=' "$NET_TMP/notify.log")
+	sleep 1.6
+	n1=$(wd_count)
+	s1=$(grep -c '^STATUS=' "$NET_TMP/notify.log")
+	wait "$spid" || fail "stall.py"
+	echo "    queue 1 stopped: WATCHDOG=1 $n0 -> $n1, STATUS= $s0 -> $s1"
+	[ "$n1" = "$n0" ] || fail "WATCHDOG=1 sent while a worker was stuck"
+	[ "$s1" -gt "$s0" ] || fail "no STATUS= while stuck: the main thread stopped too"
+	grep -q '^<4>tern: warning: watchdog: queue 1 made no progress' "$NET_TMP/tern.log" ||
+		fail "stuck queue not logged"
+	wait_until wd_more_than "$n1" || fail "WATCHDOG=1 did not resume"
+	wait_until grep -q 'watchdog: every queue makes progress again' "$NET_TMP/tern.log" ||
+		fail "recovery not logged"
+}
+
 t_notify_ready() {
 	grep -qx 'READY=1' "$NET_TMP/notify.log" || fail "no READY=1 to \$NOTIFY_SOCKET"
 }
@@ -455,8 +569,18 @@ t_reload_applies() {
 
 	write_conf always 32 warn
 	sed -i 's/^queues = 2/queues = 1/' "$CONF"
+	tctl stats --prometheus >"$NET_TMP/r0.prom"
+	sleep 1.1 # the timestamp is in seconds
 	out=$(tctl reload) || fail "reload"
 	sed 's/^/    /' <<<"$out"
+	tctl stats --prometheus >"$NET_TMP/r1.prom"
+	local t0 t1
+	t0=$(check prom_value "$NET_TMP/r0.prom" tern_config_last_reload_success_timestamp_seconds 2)
+	t1=$(check prom_value "$NET_TMP/r1.prom" tern_config_last_reload_success_timestamp_seconds 2)
+	echo "    last reload success: $t0 (start) -> $t1"
+	[ "$t1" -gt "$t0" ] || fail "reload success timestamp did not advance"
+	[ "$(check prom_value "$NET_TMP/r1.prom" tern_config_last_reload_successful 2)" = 1 ] ||
+		fail "tern_config_last_reload_successful not 1"
 	grep -qx 'syncookies: applied (syncookies always)' <<<"$out" || fail "syncookies"
 	grep -qx 'backlog: applied (backlog 32)' <<<"$out" || fail "backlog"
 	grep -qx 'log-level: applied (warn)' <<<"$out" || fail "log-level"
@@ -483,6 +607,9 @@ t_reload_error_changes_nothing() {
 	echo "    exit $rc: $err"
 	[ "$rc" = 1 ] || fail "exit $rc"
 	[ "$err" = "Error: reload: $CONF:12: expected 'key = value'" ] || fail "not FILE:LINE"
+	tctl stats --prometheus >"$NET_TMP/r.prom"
+	[ "$(check prom_value "$NET_TMP/r.prom" tern_config_last_reload_successful 2)" = 0 ] ||
+		fail "tern_config_last_reload_successful not 0 after a failed reload"
 	tctl stats --json >"$NET_TMP/a.json"
 	conns 3
 	tctl stats --json >"$NET_TMP/b.json"
@@ -627,5 +754,22 @@ t_run "capture: SYN, SYN-ACK and data, --count honoured" t_capture_handshake_and
 t_run "capture --filter: only what the filter takes" t_capture_filter
 t_run "capture --seconds, bad filter, one at a time, SIGINT" t_capture_bounds_and_errors
 t_run "stop: exit 0, listener gone" t_stop
+# As systemd would run it: the unit's capability bounding set, stderr the
+# journal's stream, a watchdog of 1 s.
+write_stall
+unit_caps >"$NET_TMP/caps"
+printf '#!/bin/sh\nexec setpriv --bounding-set=%s --inh-caps=-all -- %s "$@"\n' \
+	"$(cat "$NET_TMP/caps")" "$TERN" >"$NET_TMP/tern-unit-caps"
+chmod +x "$NET_TMP/tern-unit-caps"
+: >"$NET_TMP/notify.log"
+touch "$NET_TMP/tern.log"
+JOURNAL_STREAM=$(stat -c %d:%i "$NET_TMP/tern.log") NOTIFY_SOCKET=$NET_TMP/notify.sock \
+	WATCHDOG_USEC=1000000 TERN=$NET_TMP/tern-unit-caps tern_start --config "$CONF" ||
+	net_die "tern did not start with the unit's capabilities, under the watchdog"
+t_run "runs with only the unit's CapabilityBoundingSet" t_unit_caps
+t_run "journald: <N> syslog priority on every line" t_journal
+t_run "WATCHDOG=1 and STATUS= every half WatchdogSec" t_watchdog
+t_run "a stuck worker stops WATCHDOG=1; it resumes after" t_watchdog_stuck_worker
+t_run "stop under the watchdog: exit 0" t_stop
 t_run "make install: man pages (render clean, every metric), unit (systemd-analyze verify)" t_install_ops
 net_finish

@@ -374,6 +374,14 @@ t_curl() {
 	[ "$body" = A ] || fail "IPv6 body '$body'"
 	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" | grep -q 'ProxyAccepted *2$' ||
 		fail "ternctl stats does not show ProxyAccepted 2"
+	# the same counters on /metrics, with their types
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" --prometheus >"$NET_TMP/proxy.prom"
+	grep -qx '# TYPE tern_proxy_accepted_total counter' "$NET_TMP/proxy.prom" ||
+		fail "no tern_proxy_accepted_total counter"
+	grep -qx '# TYPE tern_proxy_backends_healthy gauge' "$NET_TMP/proxy.prom" ||
+		fail "no tern_proxy_backends_healthy gauge"
+	awk '/^tern_proxy_accepted_total\{/ { n += $2 } END { exit n != 2 }' "$NET_TMP/proxy.prom" ||
+		fail "tern_proxy_accepted_total is not 2"
 	idle_clean
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The log's levels and its per-site token bucket (user/io/log.c), the
- * metrics listener's address rules (user/io/ctl.c) and the Prometheus
- * spelling of MIB names (user/io/metrics_name.c). */
+/* The log's levels, its journald priorities and its per-site token bucket
+ * (user/io/log.c) and the metrics listener's address rules (user/io/ctl.c). */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "t.h"
 #include "user/io/ctl.h"
 #include "user/io/log.h"
-#include "user/io/metrics_name.h"
 
 #define SEC 1000000000ull
 
@@ -66,23 +69,49 @@ TEST(test_ctl_http_addr_loopback_only)
 	CHECK_EQ(tern_ctl__parse_http(":80", false, &h), -EINVAL);
 }
 
-TEST(test_metrics_snake_names)
+TEST(test_log_journal_lines_carry_priority)
 {
-	static const char *const cases[][2] = {
-		{ "SyncookiesSent", "syncookies_sent" }, { "TCPOFOQueue", "tcp_ofo_queue" },
-		{ "TCPSYNChallenge", "tcp_syn_challenge" }, { "PAWSEstab", "paws_estab" },
-		{ "TW", "tw" }, { "InDropIp6ExtHdr", "in_drop_ip6_ext_hdr" },
-		{ "TCPReqQFullDrop", "tcp_req_q_full_drop" }, { "XdpDropSynFin", "xdp_drop_syn_fin" },
-		{ "InCsumErrorsIp", "in_csum_errors_ip" }, { "TCPACKSkippedPAWS", "tcp_ack_skipped_paws" },
-	};
 	char buf[64];
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		tern_metrics__snake(cases[i][0], buf, sizeof(buf));
-		if (strcmp(buf, cases[i][1]))
-			fprintf(stderr, "  %s -> %s\n", cases[i][0], buf);
-		CHECK(!strcmp(buf, cases[i][1]));
-	}
-	tern_metrics__snake("SyncookiesSent", buf, 6);
-	CHECK(!strcmp(buf, "sync"));
+	CHECK_EQ(tern_log__format(buf, sizeof(buf), TERN_LOG_ERR, true, "x"), 12);
+	CHECK(!strcmp(buf, "<3>Error: x\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_WARN, true, "w");
+	CHECK(!strcmp(buf, "<4>tern: warning: w\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_INFO, true, "i");
+	CHECK(!strcmp(buf, "<6>tern: i\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_DEBUG, true, "d");
+	CHECK(!strcmp(buf, "<7>tern: debug: d\n"));
+	tern_log__format(buf, sizeof(buf), TERN_LOG_INFO, false, "i");
+	CHECK(!strcmp(buf, "tern: i\n"));
+	/* too long: cut, still one line */
+	CHECK_EQ(tern_log__format(buf, 8, TERN_LOG_INFO, true, "abcdefgh"), 7);
+	CHECK(!strcmp(buf, "<6>ter\n"));
+}
+
+TEST(test_log_journal_stream_detected_by_device_and_inode)
+{
+	char path[] = "/tmp/tern-log-XXXXXX", env[64];
+	struct stat st;
+	int fd = mkstemp(path), other = open("/dev/null", O_WRONLY);
+
+	REQUIRE(fd >= 0 && other >= 0);
+	unlink(path);
+	REQUIRE(!fstat(fd, &st));
+	unsetenv("JOURNAL_STREAM");
+	CHECK(!tern_log__is_journal(fd));
+	snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(tern_log__is_journal(fd));
+	CHECK(!tern_log__is_journal(other)); /* stderr redirected elsewhere */
+	snprintf(env, sizeof(env), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(!tern_log__is_journal(fd));
+	snprintf(env, sizeof(env), "%ju:%jux", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
+	CHECK(!tern_log__is_journal(fd));
+	setenv("JOURNAL_STREAM", "", 1);
+	CHECK(!tern_log__is_journal(fd));
+	unsetenv("JOURNAL_STREAM");
+	close(fd);
+	close(other);
 }

@@ -524,7 +524,13 @@ static const struct tern_app_ops proxy_ops = {
 };
 
 static const char *const counter_names[] = {
-#define X(id, name) name,
+#define X(id, name, kind) name,
+	PX_COUNTERS(X)
+#undef X
+};
+
+static const uint8_t counter_kinds[] = {
+#define X(id, name, kind) kind,
 	PX_COUNTERS(X)
 #undef X
 };
@@ -604,4 +610,5 @@ const struct tern_app tern_app_proxy = {
 	.counter_names = counter_names,
 	.ncounters = PX__COUNT,
 	.counters = px_counters,
+	.counter_kinds = counter_kinds,
 };

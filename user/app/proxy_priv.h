@@ -11,32 +11,33 @@
 #include "proxy.h"
 #include "user/io/backend.h"
 
-/* Counters (`ternctl stats`, "app"); the X(...) order is the array's. */
+/* Counters (`ternctl stats`, "app", and /metrics): id, name, kind
+ * (TERN_APP_COUNTER or TERN_APP_GAUGE); the X(...) order is the array's. */
 #define PX_COUNTERS(X)                                                          \
-	X(PX_CONNS, "ProxyConns")                   /* relayed now (gauge) */  \
-	X(PX_ACCEPTED, "ProxyAccepted")                                        \
-	X(PX_CONNECTS, "ProxyBackendConnects")      /* attempts */             \
-	X(PX_CONNECT_FAILS, "ProxyBackendConnectFails")                        \
-	X(PX_CONNECT_TIMEOUTS, "ProxyBackendConnectTimeouts")                  \
-	X(PX_NO_BACKEND, "ProxyNoBackend")          /* none healthy: RST */    \
-	X(PX_NO_MEMORY, "ProxyNoMemory")            /* RST at accept */        \
-	X(PX_CLIENT_RESETS, "ProxyClientResets")    /* client RST -> backend */\
-	X(PX_BACKEND_RESETS, "ProxyBackendResets")  /* backend error -> RST */ \
-	X(PX_DEFER_TIMEOUTS, "ProxyDeferTimeouts")                             \
-	X(PX_BYTES_TO_BACKEND, "ProxyBytesToBackend")                          \
-	X(PX_BYTES_TO_CLIENT, "ProxyBytesToClient")                            \
-	X(PX_QUEUED_TO_BACKEND, "ProxyQueuedToBackend") /* bytes held (gauge) */\
-	X(PX_QUEUED_TO_CLIENT, "ProxyQueuedToClient")   /* bytes held (gauge) */\
-	X(PX_BUF_BYTES, "ProxyBufBytes")            /* allocated (gauge) */    \
-	X(PX_BACKEND_FDS, "ProxyBackendFds")        /* open sockets (gauge) */ \
-	X(PX_HEALTH_CHECKS, "ProxyHealthChecks")                               \
-	X(PX_HEALTH_FAILS, "ProxyHealthFails")                                 \
-	X(PX_BACKENDS_DOWN, "ProxyBackendDown")     /* transitions */          \
-	X(PX_BACKENDS_UP, "ProxyBackendUp")         /* transitions */          \
-	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy") /* gauge */
+	X(PX_CONNS, "ProxyConns", TERN_APP_GAUGE)                     /* relayed now */ \
+	X(PX_ACCEPTED, "ProxyAccepted", TERN_APP_COUNTER)                             \
+	X(PX_CONNECTS, "ProxyBackendConnects", TERN_APP_COUNTER)      /* attempts */  \
+	X(PX_CONNECT_FAILS, "ProxyBackendConnectFails", TERN_APP_COUNTER)             \
+	X(PX_CONNECT_TIMEOUTS, "ProxyBackendConnectTimeouts", TERN_APP_COUNTER)       \
+	X(PX_NO_BACKEND, "ProxyNoBackend", TERN_APP_COUNTER)          /* none healthy: RST */ \
+	X(PX_NO_MEMORY, "ProxyNoMemory", TERN_APP_COUNTER)            /* RST at accept */ \
+	X(PX_CLIENT_RESETS, "ProxyClientResets", TERN_APP_COUNTER)    /* client RST -> backend */ \
+	X(PX_BACKEND_RESETS, "ProxyBackendResets", TERN_APP_COUNTER)  /* backend error -> RST */ \
+	X(PX_DEFER_TIMEOUTS, "ProxyDeferTimeouts", TERN_APP_COUNTER)                  \
+	X(PX_BYTES_TO_BACKEND, "ProxyBytesToBackend", TERN_APP_COUNTER)               \
+	X(PX_BYTES_TO_CLIENT, "ProxyBytesToClient", TERN_APP_COUNTER)                 \
+	X(PX_QUEUED_TO_BACKEND, "ProxyQueuedToBackend", TERN_APP_GAUGE) /* bytes held */ \
+	X(PX_QUEUED_TO_CLIENT, "ProxyQueuedToClient", TERN_APP_GAUGE) /* bytes held */ \
+	X(PX_BUF_BYTES, "ProxyBufBytes", TERN_APP_GAUGE)              /* allocated */ \
+	X(PX_BACKEND_FDS, "ProxyBackendFds", TERN_APP_GAUGE)          /* open sockets */ \
+	X(PX_HEALTH_CHECKS, "ProxyHealthChecks", TERN_APP_COUNTER)                    \
+	X(PX_HEALTH_FAILS, "ProxyHealthFails", TERN_APP_COUNTER)                      \
+	X(PX_BACKENDS_DOWN, "ProxyBackendDown", TERN_APP_COUNTER)     /* transitions */ \
+	X(PX_BACKENDS_UP, "ProxyBackendUp", TERN_APP_COUNTER)         /* transitions */ \
+	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy", TERN_APP_GAUGE)
 
 enum {
-#define X(id, name) id,
+#define X(id, name, kind) id,
 	PX_COUNTERS(X)
 #undef X
 	PX__COUNT

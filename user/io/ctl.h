@@ -53,7 +53,7 @@ struct tern_ctl_http {
 	socklen_t len;
 };
 
-/* "127.0.0.1:9100" or "[::1]:9100" into h; -EINVAL if malformed, -EPERM
+/* "127.0.0.1:10188" or "[::1]:10188" into h; -EINVAL if malformed, -EPERM
  * for an address that is not loopback unless remote_ok. */
 int tern_ctl__parse_http(const char *s, bool remote_ok, struct tern_ctl_http *h);
 struct tern_ctl *tern_ctl__start_http(const char *path, const struct tern_ctl_http *http,

@@ -124,6 +124,8 @@ static void sum_stats(struct tern_worker_stats *t, const struct tern_worker_stat
 		t->app[i] += st->app[i];
 	t->napp = st->napp;
 	t->app_names = st->app_names;
+	t->app_kinds = st->app_kinds;
+	t->app_name = st->app_name;
 }
 
 static void put_xdp(struct tern_out_buf *o, const struct tern_maps *maps)
@@ -174,15 +176,21 @@ static int cmd_metrics(struct tern_ctl_src *src, struct tern_out_buf *o)
 {
 	struct tern_worker_stats *st = calloc(src->nworkers ? src->nworkers : 1, sizeof(*st));
 	__u64 xdp[TERN_XDP__COUNT];
-	int have_xdp;
+	struct tern_metrics_src m = {
+		.dev = src->dev,
+		.st = st,
+		.n = src->nworkers,
+		.reload_ok = __atomic_load_n(&src->reload_ok, __ATOMIC_RELAXED),
+		.reload_time = __atomic_load_n(&src->reload_time, __ATOMIC_RELAXED),
+	};
 
 	if (!st)
 		return -ENOMEM;
 	for (uint32_t q = 0; q < src->nworkers; q++)
 		tern_worker__stats(src->workers[q], &st[q]);
-	have_xdp = !tern_maps__read_counters(src->maps, xdp);
-	tern_metrics__prometheus(o, src->dev, st, src->nworkers,
-				 have_xdp ? (const uint64_t *)xdp : NULL);
+	if (!tern_maps__read_counters(src->maps, xdp))
+		m.xdp = (const uint64_t *)xdp;
+	tern_metrics__prometheus(o, &m);
 	free(st);
 	return done(o);
 }

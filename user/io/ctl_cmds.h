@@ -25,6 +25,11 @@ struct tern_ctl_src {
 	 * tern_ctl_handler */
 	int (*reload)(void *arg, char *reply, size_t cap);
 	void *reload_arg;
+	/* The last reload's outcome and the time of the last success (the
+	 * start until then), Unix seconds; the reload writes them and
+	 * `metrics` reads them with __atomic builtins. */
+	int reload_ok;
+	int64_t reload_time;
 	struct tern_capture *capture;     /* the capture session, control thread only */
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP; NULL: none */
 };

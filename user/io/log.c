@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The daemon's log (log.h): level, stderr or syslog, per-site rate limits. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static atomic_int cur_level = TERN_LOG_INFO;
 static atomic_int to_syslog;
+static atomic_int to_journal; /* stderr is systemd's journal stream */
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
 
@@ -27,11 +32,26 @@ const char *tern_log__level_name(int level)
 	return level >= 0 && level < 4 ? level_names[level] : "?";
 }
 
+bool tern_log__is_journal(int fd)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!env || sscanf(env, "%ju:%ju%n", &dev, &ino, &end) != 2 || env[end])
+		return false;
+	if (fstat(fd, &st))
+		return false;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
 void tern_log__open(int use_syslog)
 {
 	if (use_syslog)
 		openlog("tern", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	atomic_store(&to_syslog, use_syslog);
+	atomic_store(&to_journal, tern_log__is_journal(STDERR_FILENO));
 }
 
 void tern_log__set_level(int level)
@@ -44,18 +64,38 @@ int tern_log__level(void)
 	return atomic_load_explicit(&cur_level, memory_order_relaxed);
 }
 
-static void vlog(int level, const char *fmt, va_list ap)
+static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+int tern_log__format(char *buf, size_t cap, int level, bool journal, const char *msg)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const prefix[] = { "Error: ", "tern: warning: ", "tern: ",
 					      "tern: debug: " };
-	char line[1024];
+	int n;
+
+	if (journal)
+		n = snprintf(buf, cap, "<%d>%s%s\n", syslog_prio[level], prefix[level], msg);
+	else
+		n = snprintf(buf, cap, "%s%s\n", prefix[level], msg);
+	if (n >= 0 && (size_t)n >= cap && cap >= 2) { /* cut: still one line */
+		buf[cap - 2] = '\n';
+		n = (int)cap - 1;
+	}
+	return n;
+}
+
+static void vlog(int level, const char *fmt, va_list ap)
+{
+	char line[1024], out[1100];
+	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (atomic_load(&to_syslog))
-		syslog(prio[level], "%s", line);
-	else
-		fprintf(stderr, "%s%s\n", prefix[level], line); /* one write: stderr is unbuffered */
+	if (atomic_load(&to_syslog)) {
+		syslog(syslog_prio[level], "%s", line);
+		return;
+	}
+	n = tern_log__format(out, sizeof(out), level, atomic_load(&to_journal), line);
+	if (n > 0)
+		fwrite(out, 1, (size_t)n, stderr); /* one write: stderr is unbuffered */
 }
 
 void tern_log__msg(int level, const char *fmt, ...)

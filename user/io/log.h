@@ -2,7 +2,11 @@
 /*
  * The daemon's log: stderr (default) or syslog, with a level. On stderr
  * the lines keep the daemon's forms: "Error: ..." (err), "tern: warning:
- * ..." (warn), "tern: ..." (info), "tern: debug: ..." (debug).
+ * ..." (warn), "tern: ..." (info), "tern: debug: ..." (debug). When
+ * stderr is systemd's journal stream ($JOURNAL_STREAM names its device
+ * and inode, as sd_journal_stream_fd(3) describes), each line starts with
+ * its syslog priority, "<3>Error: ...", which journald takes as the
+ * line's priority and strips.
  *
  * Anything the network can trigger goes through TERN_LOG_RL: a token
  * bucket per call site (TERN_LOG_RL_BURST messages, one more token every
@@ -15,6 +19,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum tern_log_level { TERN_LOG_ERR = 0, TERN_LOG_WARN, TERN_LOG_INFO, TERN_LOG_DEBUG };
@@ -35,8 +41,17 @@ struct tern_log_rl {
 int tern_log__parse_level(const char *s);
 const char *tern_log__level_name(int level);
 
-/* Where lines go: syslog (openlog "tern", LOG_DAEMON) or stderr. */
+/* Where lines go: syslog (openlog "tern", LOG_DAEMON) or stderr, with
+ * priority prefixes if stderr is the journal's stream. */
 void tern_log__open(int use_syslog);
+
+/* Is fd the stream $JOURNAL_STREAM ("DEVICE:INODE", decimal) names? */
+bool tern_log__is_journal(int fd);
+
+/* The stderr line of msg at level, with its "<N>" syslog priority first
+ * for the journal; always one line ending in '\n' (cut to fit cap).
+ * Returns its length. */
+int tern_log__format(char *buf, size_t cap, int level, bool journal, const char *msg);
 void tern_log__set_level(int level);
 int tern_log__level(void);
 

@@ -2,10 +2,12 @@
 /*
  * The metrics table and the Prometheus text format (version 0.0.4): for
  * each family one "# HELP" and one "# TYPE" line, then one sample per
- * queue labelled {iface="...",queue="N"}; counters end in _total. The
- * TCP counters are Linux's MIB names in snake case, the MIB name in their
- * help (SyncookiesSent: tern_tcp_syncookies_sent_total); the XDP
- * program's are per interface (XdpSeen: tern_xdp_seen_total{iface}).
+ * queue labelled {iface="...",queue="N"} (and a label that tells a
+ * family's members apart: reason, state); counters end in _total. The
+ * TCP, XDP and application counters are named by tern_metrics__name()
+ * from their Linux-MIB-style names, the MIB name in their help
+ * (SyncookiesSent: tern_tcp_syncookies_sent_total); the XDP program's
+ * are per interface (XdpSeen: tern_xdp_seen_total{iface}).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,21 +17,28 @@
 #include "metrics.h"
 #include "metrics_name.h"
 #include "user/core/parse.h"
+#include "version.h"
 
 #define put tern_out_buf__put
 
 #define F(field) offsetof(struct tern_worker_stats, field)
-#define C64(key, prom, field, help) { key, prom, help, F(field), TERN_M_U64, 1 }
-#define G32(key, prom, field, help) { key, prom, help, F(field), TERN_M_U32, 0 }
+#define C64(key, prom, field, help) { key, prom, NULL, NULL, help, F(field), TERN_M_U64, 1 }
+#define C64L(key, prom, l, v, field, help) { key, prom, l, v, help, F(field), TERN_M_U64, 1 }
+#define G32(key, prom, field, help) { key, prom, NULL, NULL, help, F(field), TERN_M_U32, 0 }
+#define G32L(key, prom, l, v, field, help) { key, prom, l, v, help, F(field), TERN_M_U32, 0 }
+
+#define FRAMES_HELP "UMEM frames of the queue by state: free, fill (given to the kernel: " \
+	"fill or RX ring), rx (being processed), kept (held by the TCP core: out-of-order " \
+	"data), tx (on the TX ring), comp (off the completion ring, being recycled)."
 
 const struct tern_metric tern_metrics[] = {
 	C64("rx_frames", "rx_frames", rx_frames, "Frames read off the AF_XDP RX ring."),
 	C64("tx_frames", "tx_frames", tx_frames, "Frames submitted to the AF_XDP TX ring."),
 	C64("tx_synack", "tx_synack", tx_synack,
 	    "SYN-ACK segments queued for TX (stateful, cookie, retransmitted)."),
-	C64("tx_drop_noframe", "tx_drop_noframe", tx_drop_noframe,
-	    "Replies dropped: no free UMEM frame."),
-	C64("tx_drop_ring", "tx_drop_ring", tx_drop_ring, "Replies dropped: TX ring full."),
+	C64L("tx_drop_noframe", "tx_drops", "reason", "no_frame", tx_drop_noframe,
+	     "Replies dropped, by reason: no_frame (no free UMEM frame), ring_full (TX ring full)."),
+	C64L("tx_drop_ring", "tx_drops", "reason", "ring_full", tx_drop_ring, NULL),
 	C64("tx_build_err", "tx_build_errors", tx_build_err, "Replies that failed to build."),
 	C64("tx_oversize", "tx_oversize", tx_oversize,
 	    "Replies longer than the MTU allows (sent anyway)."),
@@ -74,23 +83,21 @@ const struct tern_metric tern_metrics[] = {
 	G32("nconns", "connections", nconns, "Connections past the handshake (not TIME-WAIT)."),
 	G32("nreqs", "half_open", nreqs, "Half-open connections (SYN-RCVD records)."),
 	G32("ntw", "time_wait", ntw, "TIME-WAIT records."),
-	G32("frames_total", "frames", frames.total, "UMEM frames of the queue."),
-	G32("frames_free", "frames_free", frames.n[TERN_FS_FREE], "UMEM frames free."),
-	G32("frames_fill", "frames_fill", frames.n[TERN_FS_FILL],
-	    "UMEM frames given to the kernel (fill or RX ring)."),
-	G32("frames_rx", "frames_rx", frames.n[TERN_FS_RX], "UMEM frames being processed."),
-	G32("frames_kept", "frames_kept", frames.n[TERN_FS_KEPT],
-	    "UMEM frames held by the TCP core (out-of-order data)."),
-	G32("frames_tx", "frames_tx", frames.n[TERN_FS_TX], "UMEM frames on the TX ring."),
-	G32("frames_comp", "frames_comp", frames.n[TERN_FS_COMP],
-	    "UMEM frames off the completion ring, being recycled."),
-	{ "zerocopy", "zerocopy", "1 if the AF_XDP socket is bound in zero-copy mode, 0 copy mode.",
-	  F(zc), TERN_M_BOOL, 0 },
-	{ "draining", "draining", "1 while the worker drains on stop.", F(draining), TERN_M_BOOL, 0 },
+	G32("frames_total", NULL, frames.total, NULL), /* the sum of tern_umem_frames */
+	G32L("frames_free", "umem_frames", "state", "free", frames.n[TERN_FS_FREE], FRAMES_HELP),
+	G32L("frames_fill", "umem_frames", "state", "fill", frames.n[TERN_FS_FILL], NULL),
+	G32L("frames_rx", "umem_frames", "state", "rx", frames.n[TERN_FS_RX], NULL),
+	G32L("frames_kept", "umem_frames", "state", "kept", frames.n[TERN_FS_KEPT], NULL),
+	G32L("frames_tx", "umem_frames", "state", "tx", frames.n[TERN_FS_TX], NULL),
+	G32L("frames_comp", "umem_frames", "state", "comp", frames.n[TERN_FS_COMP], NULL),
+	{ "zerocopy", "zerocopy", NULL, NULL,
+	  "1 if the AF_XDP socket is bound in zero-copy mode, 0 copy mode.", F(zc), TERN_M_BOOL, 0 },
+	{ "draining", "draining", NULL, NULL, "1 while the worker drains on stop.", F(draining),
+	  TERN_M_BOOL, 0 },
 	C64("xdp_cookie_switches", "xdp_cookie_switches", xdp_cookie_switches,
 	    "Times the queue's XDP cookie flag changed (--xdp-cookies)."),
-	{ "xdp_cookies", "xdp_cookies", "1 while XDP answers the queue's SYNs with cookies.",
-	  F(xdp_cookies), TERN_M_BOOL, 0 },
+	{ "xdp_cookies", "xdp_cookies", NULL, NULL,
+	  "1 while XDP answers the queue's SYNs with cookies.", F(xdp_cookies), TERN_M_BOOL, 0 },
 };
 
 const unsigned int tern_nmetrics = sizeof(tern_metrics) / sizeof(tern_metrics[0]);
@@ -113,16 +120,19 @@ uint64_t tern_metric__get(const struct tern_metric *m, const struct tern_worker_
 	}
 }
 
+/* "# HELP" and "# TYPE" of family name (its full name, without _total). */
 static void family(struct tern_out_buf *o, const char *name, bool counter, const char *help)
 {
-	put(o, "# HELP tern_%s%s %s\n# TYPE tern_%s%s %s\n", name, counter ? "_total" : "", help,
-	    name, counter ? "_total" : "", counter ? "counter" : "gauge");
+	const char *sfx = counter ? "_total" : "";
+
+	put(o, "# HELP %s%s %s\n# TYPE %s%s %s\n", name, sfx, help, name, sfx,
+	    counter ? "counter" : "gauge");
 }
 
-/* Label values: dev names have no '"', '\\' or newline, but escape anyway. */
-static void label_dev(struct tern_out_buf *o, const char *dev)
+/* A label value: dev names have no '"', '\\' or newline, but escape anyway. */
+static void label_value(struct tern_out_buf *o, const char *v)
 {
-	for (const char *c = dev; *c; c++)
+	for (const char *c = v; *c; c++)
 		if (*c == '"' || *c == '\\')
 			put(o, "\\%c", *c);
 		else if (*c == '\n')
@@ -131,68 +141,131 @@ static void label_dev(struct tern_out_buf *o, const char *dev)
 			put(o, "%c", *c);
 }
 
+/* name{iface="dev",queue="q"[,label="lval"]} v; queue < 0: no queue label. */
 static void sample(struct tern_out_buf *o, const char *name, bool counter, const char *dev,
-		   uint32_t queue, uint64_t v)
+		   int64_t queue, const char *label, const char *lval, uint64_t v)
 {
-	put(o, "tern_%s%s{iface=\"", name, counter ? "_total" : "");
-	label_dev(o, dev);
-	put(o, "\",queue=\"%u\"} %llu\n", queue, (unsigned long long)v);
+	put(o, "%s%s{iface=\"", name, counter ? "_total" : "");
+	label_value(o, dev);
+	put(o, "\"");
+	if (queue >= 0)
+		put(o, ",queue=\"%lld\"", (long long)queue);
+	if (label) {
+		put(o, ",%s=\"", label);
+		label_value(o, lval);
+		put(o, "\"");
+	}
+	put(o, "} %llu\n", (unsigned long long)v);
 }
 
-static void tcp_families(struct tern_out_buf *o, const char *dev,
-			 const struct tern_worker_stats *st, uint32_t n)
+/* The table: a family's members are consecutive entries of one name. */
+static void table_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
 {
-	char name[80] = "tcp_";
+	char name[80];
+
+	for (unsigned int i = 0; i < tern_nmetrics; i++) {
+		const struct tern_metric *m = &tern_metrics[i];
+
+		if (!m->prom)
+			continue;
+		snprintf(name, sizeof(name), "tern_%s", m->prom);
+		if (m->help)
+			family(o, name, m->counter, m->help);
+		for (uint32_t q = 0; q < s->n; q++)
+			sample(o, name, m->counter, s->dev, s->st[q].queue, m->label, m->lval,
+			       tern_metric__get(m, &s->st[q]));
+	}
+}
+
+static void tcp_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
+{
+	char name[80];
 
 	for (int i = 0; i < TERN_MIB__COUNT; i++) {
-		tern_metrics__snake(tern_mib_name(i), name + 4, sizeof(name) - 4);
-		put(o, "# HELP tern_%s_total TCP counter %s (the Linux MIB name where one "
-		       "exists; see ternctl(8)).\n# TYPE tern_%s_total counter\n",
+		tern_metrics__name("tcp", tern_mib_name(i), name, sizeof(name));
+		put(o, "# HELP %s_total TCP counter %s (the Linux MIB name where one "
+		       "exists; see ternctl(8)).\n# TYPE %s_total counter\n",
 		    name, tern_mib_name(i), name);
-		for (uint32_t q = 0; q < n; q++)
-			sample(o, name, true, dev, st[q].queue, st[q].mib[i]);
-	}
-	for (int i = 1; i < TERN_PARSE__COUNT; i++) {
-		tern_metrics__snake(tern_parse_reason_name(i), name + 4, sizeof(name) - 4);
-		put(o, "# HELP tern_%s_total Frames the parser dropped: %s.\n"
-		       "# TYPE tern_%s_total counter\n",
-		    name, tern_parse_reason_name(i), name);
-		for (uint32_t q = 0; q < n; q++)
-			sample(o, name, true, dev, st[q].queue, st[q].parse_drops[i]);
+		for (uint32_t q = 0; q < s->n; q++)
+			sample(o, name, true, s->dev, s->st[q].queue, NULL, NULL, s->st[q].mib[i]);
 	}
 }
 
-static void xdp_families(struct tern_out_buf *o, const char *dev, const uint64_t *xdp)
+/* One family, one member per reason: the snake-case name of the reason. */
+static void parse_drops(struct tern_out_buf *o, const struct tern_metrics_src *s)
+{
+	char reason[80];
+
+	family(o, "tern_parse_drops", true,
+	       "Frames the parser dropped, by reason (the JSON key in snake case; see ternctl(8)).");
+	for (int i = 1; i < TERN_PARSE__COUNT; i++) {
+		tern_metrics__snake(tern_parse_reason_name(i), reason, sizeof(reason));
+		for (uint32_t q = 0; q < s->n; q++)
+			sample(o, "tern_parse_drops", true, s->dev, s->st[q].queue, "reason", reason,
+			       s->st[q].parse_drops[i]);
+	}
+}
+
+static void xdp_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
 {
 	static const char *const names[] = {
 #define X(id, name) name,
 		TERN_XDP_COUNTERS(X)
 #undef X
 	};
-
 	char name[80];
 
-	for (int i = 0; xdp && i < TERN_XDP__COUNT; i++) {
-		tern_metrics__snake(names[i], name, sizeof(name));
-		put(o, "# HELP tern_%s_total XDP program counter %s (all CPUs).\n"
-		       "# TYPE tern_%s_total counter\ntern_%s_total{iface=\"",
-		    name, names[i], name, name);
-		label_dev(o, dev);
-		put(o, "\"} %llu\n", (unsigned long long)xdp[i]);
+	for (int i = 0; s->xdp && i < TERN_XDP__COUNT; i++) {
+		tern_metrics__name("xdp", names[i], name, sizeof(name));
+		put(o, "# HELP %s_total XDP program counter %s (all CPUs).\n", name, names[i]);
+		put(o, "# TYPE %s_total counter\n", name);
+		sample(o, name, true, s->dev, -1, NULL, NULL, s->xdp[i]);
 	}
 }
 
-void tern_metrics__prometheus(struct tern_out_buf *o, const char *dev,
-			      const struct tern_worker_stats *st, uint32_t n,
-			      const uint64_t *xdp)
+/* The application's values (struct tern_app.counters), named after it. */
+static void app_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
 {
-	for (unsigned int i = 0; i < tern_nmetrics; i++) {
-		const struct tern_metric *m = &tern_metrics[i];
+	const struct tern_worker_stats *st = s->n ? &s->st[0] : NULL;
+	char name[80];
 
-		family(o, m->prom, m->counter, m->help);
-		for (uint32_t q = 0; q < n; q++)
-			sample(o, m->prom, m->counter, dev, st[q].queue, tern_metric__get(m, &st[q]));
+	for (uint32_t i = 0; st && st->app_name && i < st->napp; i++) {
+		bool counter = !st->app_kinds || st->app_kinds[i] == TERN_APP_COUNTER;
+
+		tern_metrics__name(st->app_name, st->app_names[i], name, sizeof(name));
+		put(o, "# HELP %s%s Application %s: %s (see ternctl(8)).\n", name,
+		    counter ? "_total" : "", st->app_name, st->app_names[i]);
+		put(o, "# TYPE %s%s %s\n", name, counter ? "_total" : "", counter ? "counter" : "gauge");
+		for (uint32_t q = 0; q < s->n; q++)
+			sample(o, name, counter, s->dev, s->st[q].queue, NULL, NULL, s->st[q].app[i]);
 	}
-	tcp_families(o, dev, st, n);
-	xdp_families(o, dev, xdp);
+}
+
+/* Process-wide: the build, and the configuration's last reload (named as
+ * Prometheus names its own). */
+static void process_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
+{
+	put(o, "# HELP tern_build_info The versions tern was built with.\n"
+	       "# TYPE tern_build_info gauge\n"
+	       "tern_build_info{version=\"%s\",libbpf=\"%s\",libxdp=\"%s\",liburing=\"%s\"} 1\n",
+	    TERN_VERSION, TERN_LIBBPF_VERSION, TERN_LIBXDP_VERSION, TERN_LIBURING_VERSION);
+	put(o, "# HELP tern_config_last_reload_successful Whether the last configuration "
+	       "reload succeeded (1 at start).\n"
+	       "# TYPE tern_config_last_reload_successful gauge\n"
+	       "tern_config_last_reload_successful %d\n", s->reload_ok ? 1 : 0);
+	put(o, "# HELP tern_config_last_reload_success_timestamp_seconds When the configuration "
+	       "was last loaded with success (the start, or a reload).\n"
+	       "# TYPE tern_config_last_reload_success_timestamp_seconds gauge\n"
+	       "tern_config_last_reload_success_timestamp_seconds %lld\n",
+	    (long long)s->reload_time);
+}
+
+void tern_metrics__prometheus(struct tern_out_buf *o, const struct tern_metrics_src *s)
+{
+	table_families(o, s);
+	tcp_families(o, s);
+	parse_drops(o, s);
+	xdp_families(o, s);
+	app_families(o, s);
+	process_families(o, s);
 }

@@ -155,7 +155,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --log stderr|syslog        where messages go (default stderr)\n"
 		"  --log-level err|warn|info|debug   (default info)\n"
 		"  --metrics ADDR:PORT        serve HTTP /metrics (Prometheus) on a loopback\n"
-		"                             address, e.g. 127.0.0.1:9100 or [::1]:9100\n"
+		"                             address, e.g. 127.0.0.1:10188 or [::1]:10188\n"
 		"  --metrics-remote           allow a --metrics address that is not loopback\n"
 		"--app http (a static response to every request):\n"
 		"  --http-status N            status code, 200..599 (default 200)\n"

@@ -486,8 +486,17 @@ static int ctl_reload_cb(void *arg, char *reply, size_t cap)
 
 	pthread_mutex_lock(&d->reload_mu);
 	r = tern_reload__run(&d->args, &d->src, reply, cap);
+	__atomic_store_n(&d->src.reload_ok, r >= 0, __ATOMIC_RELAXED);
+	if (r >= 0)
+		__atomic_store_n(&d->src.reload_time, (int64_t)time(NULL), __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&d->reload_mu);
 	return r;
+}
+
+uint32_t tern_server__workers(struct tern_server *d, struct tern_worker *const **w)
+{
+	*w = d->workers;
+	return d->nworkers;
 }
 
 int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
@@ -513,6 +522,8 @@ static int ctl_start(struct tern_server *d)
 		.reload = ctl_reload_cb,
 		.reload_arg = d,
 		.xdpc = d->xdpc_open ? &d->xdpc : NULL,
+		.reload_ok = 1,
+		.reload_time = (int64_t)time(NULL),
 	};
 	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)

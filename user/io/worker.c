@@ -102,6 +102,8 @@ void tern_worker__publish(struct tern_worker *w)
 	if (w->app_ctx && w->conf->app->counters) {
 		p->napp = w->conf->app->ncounters;
 		p->app_names = w->conf->app->counter_names;
+		p->app_kinds = w->conf->app->counter_kinds;
+		p->app_name = w->conf->app->name;
 		w->conf->app->counters(w->app_ctx, p->app);
 	}
 	p->queue = w->queue;
@@ -278,7 +280,12 @@ static void *worker_main(void *arg)
 {
 	struct tern_worker *w = arg;
 	const char *what = "set-up";
-	int err = setup(w, &what);
+	char name[16];
+	int err;
+
+	snprintf(name, sizeof(name), "tern-q%u", w->queue); /* top -H, ps -L */
+	pthread_setname_np(pthread_self(), name);
+	err = setup(w, &what);
 
 	if (err) {
 		teardown(w);
@@ -368,6 +375,22 @@ void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd)
 	if (write(w->efd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow at one write per command */
 	}
+}
+
+uint32_t tern_worker__queue(const struct tern_worker *w)
+{
+	return w->queue;
+}
+
+unsigned tern_worker__progress(struct tern_worker *w)
+{
+	unsigned s = atomic_load_explicit(&w->seq, memory_order_acquire);
+	uint64_t one = 1;
+
+	if (write(w->efd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow at one write per call */
+	}
+	return s;
 }
 
 bool tern_worker__done(const struct tern_worker *w)

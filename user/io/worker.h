@@ -65,6 +65,8 @@ struct tern_worker_stats {
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */
 	const char *const *app_names;     /* their names (static), napp of them */
+	const uint8_t *app_kinds;         /* enum tern_app_counter_kind, or NULL */
+	const char *app_name;             /* the application's name (static) */
 	uint32_t napp;
 	struct xdp_statistics kst;        /* the kernel's XDP_STATISTICS, read every 100 ms at most */
 	uint32_t nconns;
@@ -131,6 +133,17 @@ bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err);
 
 /* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);
+
+/* The NIC queue the worker serves. */
+uint32_t tern_worker__queue(const struct tern_worker *w);
+
+/*
+ * The worker's snapshot sequence (any thread): it advances each time the
+ * worker publishes. Wakes the worker too, so that one that sleeps with
+ * nothing to do loops and publishes once more: a sequence that has not
+ * moved by the next call means the worker is stuck.
+ */
+unsigned tern_worker__progress(struct tern_worker *w);
 
 /* The worker's loop has ended (its socket is out of the map and closed). */
 bool tern_worker__done(const struct tern_worker *w);
