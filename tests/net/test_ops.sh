@@ -125,7 +125,11 @@ def stats(path, queues, metrics):
     assert len(reasons) == len(t["parse_drops"]), "%d reasons" % len(reasons)
     # the XDP program's families are the interface's: no queue label
     xdp = [k for k in fams if k.startswith("tern_xdp_") and "queue" not in fams[k][0][0]]
-    assert len(xdp) == len(d["xdp"]), "%d XDP families" % len(xdp)
+    drops = [k for k in d["xdp"] if k.startswith("XdpDrop")]
+    assert len(xdp) == len(d["xdp"]) - len(drops) + 1, "%d XDP families" % len(xdp)
+    got = {l["reason"]: v for l, v in fams["tern_xdp_drops_total"]}
+    want = {re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", k[7:]).lower(): d["xdp"][k] for k in drops}
+    assert set(got) == set(want), "XDP drop reasons %s, JSON %s" % (sorted(got), sorted(want))
     others = [k for k in fams if k not in tcp + xdp and k not in PROCESS and
               k != "tern_parse_drops_total"]
     q0 = sum(1 for k in others for l, _ in fams[k] if l["queue"] == "0")

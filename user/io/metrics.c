@@ -206,6 +206,11 @@ static void parse_drops(struct tern_out_buf *o, const struct tern_metrics_src *s
 	}
 }
 
+/*
+ * The XDP program's counters, per interface. Its drops are one family with
+ * a reason label (XdpDropTcpHdr: tern_xdp_drops_total{reason="tcp_hdr"});
+ * every other counter is a family of its own.
+ */
 static void xdp_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
 {
 	static const char *const names[] = {
@@ -213,13 +218,26 @@ static void xdp_families(struct tern_out_buf *o, const struct tern_metrics_src *
 		TERN_XDP_COUNTERS(X)
 #undef X
 	};
+	static const char drop[] = "XdpDrop";
 	char name[80];
 
 	for (int i = 0; s->xdp && i < TERN_XDP__COUNT; i++) {
+		if (!strncmp(names[i], drop, sizeof(drop) - 1))
+			continue;
 		tern_metrics__name("xdp", names[i], name, sizeof(name));
 		put(o, "# HELP %s_total XDP program counter %s (all CPUs).\n", name, names[i]);
 		put(o, "# TYPE %s_total counter\n", name);
 		sample(o, name, true, s->dev, -1, NULL, NULL, s->xdp[i]);
+	}
+	if (!s->xdp)
+		return;
+	family(o, "tern_xdp_drops", true,
+	       "Service frames the XDP program dropped, by reason (XdpDrop<Reason>; see ternctl(8)).");
+	for (int i = 0; i < TERN_XDP__COUNT; i++) {
+		if (strncmp(names[i], drop, sizeof(drop) - 1))
+			continue;
+		tern_metrics__snake(names[i] + sizeof(drop) - 1, name, sizeof(name));
+		sample(o, "tern_xdp_drops", true, s->dev, -1, "reason", name, s->xdp[i]);
 	}
 }
 
