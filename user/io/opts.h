@@ -19,6 +19,7 @@
 #define TERN_ARGS_MAX_ADDRS 16
 #define TERN_ARGS_MAX_PORTS 16
 #define TERN_ARGS_MAX_CPUS 1024
+#define TERN_ARGS_DRAIN_MS_DEF 2000u
 
 enum tern_zc_mode {
 	TERN_ZC_AUTO = 0, /* zero-copy if the driver has it, else copy mode */
@@ -40,6 +41,7 @@ struct tern_args {
 	uint32_t busy_poll_us;     /* --busy-poll USECS, 0: off */
 	uint32_t busy_poll_budget; /* --busy-poll ,BUDGET */
 	uint32_t frames;           /* UMEM frames per queue (--frames) */
+	uint32_t drain_ms;         /* --drain-timeout: FIN, then RST after this on stop */
 	uint16_t cpus[TERN_ARGS_MAX_CPUS];
 	int ncpus;                 /* 0: workers are not pinned */
 	enum tern_xdp_mode mode;

@@ -4,7 +4,7 @@
  * programs that embed tern: loads the steering program if the interface
  * lacks it, starts one worker per queue, steers every address x port to
  * them, serves the control socket; on stop drains (FIN, then RST after
- * 2 s), takes its sockets out of the xsks map so the traffic falls back to
+ * --drain-timeout), takes its sockets out of the xsks map so the traffic falls back to
  * the kernel, removes its services and detaches the program if it
  * attached it.
  */
@@ -37,8 +37,6 @@
 #include "user/io/server_args.h"
 #include "user/io/worker.h"
 #include "tern/server.h"
-
-#define DRAIN_NS (2 * TERN_NSEC_PER_SEC)
 
 struct tern_server {
 	struct tern_args args;
@@ -283,7 +281,7 @@ static void worker_conf(struct tern_server *d)
 		.nports = a->nports,
 		.app = d->app,
 		.app_opts = &a->app_opts,
-		.drain_ns = DRAIN_NS,
+		.drain_ns = (uint64_t)a->drain_ms * TERN_NSEC_PER_MSEC,
 		.busy_poll_us = a->busy_poll_us,
 		.busy_poll_budget = a->busy_poll_budget,
 	};

@@ -37,7 +37,7 @@ struct tern_worker_conf {
 	int nports;
 	const struct tern_app *app;
 	const struct tern_app_opts *app_opts; /* to the app's worker_init (env.opts) */
-	uint64_t drain_ns;                /* FIN drain before RST on stop (2 s) */
+	uint64_t drain_ns;                /* FIN drain before RST on stop (--drain-timeout) */
 	uint32_t busy_poll_us;            /* --busy-poll, 0: off */
 	uint32_t busy_poll_budget;
 };
