@@ -33,7 +33,8 @@
 	X(PX_HEALTH_FAILS, "ProxyHealthFails")                                 \
 	X(PX_BACKENDS_DOWN, "ProxyBackendDown")     /* transitions */          \
 	X(PX_BACKENDS_UP, "ProxyBackendUp")         /* transitions */          \
-	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy") /* gauge */
+	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy") /* gauge */            \
+	X(PX_BACKENDS_DRAINED, "ProxyBackendsDrained") /* gauge */
 
 enum {
 #define X(id, name) id,
@@ -47,14 +48,21 @@ enum {
 
 struct px;
 
-/* One backend as this worker sees it. */
+/*
+ * One backend as this worker sees it. It lives while it is in the
+ * current set (active), carries relayed connections, or has a health
+ * check pending: a reload that removes it leaves its connections on it.
+ */
 struct px_backend {
 	struct px *px;
-	const struct tern_proxy_backend *cfg;
+	struct px_backend *next;      /* every backend of the worker */
+	struct tern_proxy_backend cfg;
 	struct tern_ring_op op;       /* health check connect */
 	int fd;                       /* health check socket, -1 */
 	uint32_t conns;               /* relayed connections now */
-	uint8_t healthy;
+	bool active;                  /* in the current set */
+	bool healthy;
+	bool drained;                 /* ternctl drain: no new connections */
 	uint8_t ok_run, fail_run;     /* consecutive results */
 };
 
@@ -63,7 +71,8 @@ struct px_conn;
 struct px {
 	struct tern_app_env env;
 	struct tern_proxy_opts o;     /* with the defaults filled in */
-	struct px_backend be[TERN_PROXY_MAX_BACKENDS];
+	struct px_backend *be[TERN_PROXY_MAX_BACKENDS]; /* the current set, o.nbackends */
+	struct px_backend *all;       /* the set and the removed ones still in use */
 	uint32_t rr;                  /* round-robin cursor */
 	struct tern_ring_op health_op;/* the interval timer */
 	struct __kernel_timespec health_ts, check_ts;
@@ -73,10 +82,17 @@ struct px {
 };
 
 /* proxy_pool.c */
-void px_pool__init(struct px *px);
+int px_pool__init(struct px *px);
 void px_pool__fini(struct px *px);
-/* A healthy backend by the balance rule, or -1. */
-int px_pool__pick(struct px *px);
+/* A healthy backend that is not drained, by the balance rule, or NULL. */
+struct px_backend *px_pool__pick(struct px *px);
+/* A relayed connection leaves b (which goes if nothing holds it). */
+void px_pool__leave(struct px_backend *b);
 void px_pool__health_start(struct px *px);
+/* The backends, their drain marks and the health and balance settings of
+ * o (a reload): backends with the same address keep their state and
+ * connections; removed ones keep theirs until they end. 0 or -ENOMEM
+ * (nothing changed). */
+int px_pool__set(struct px *px, const struct tern_proxy_opts *o);
 
 #endif
