@@ -262,6 +262,47 @@ def slow_reader(host, port, n, marker, pause):
     s.close()
     print("    then read %d bytes, digest equal" % got)
 
+def keep_ids(host, port, n, ready, stop, out):
+    """n kept-alive connections asking GET /id in turn until `stop` exists
+    (`ready` after the first round), then closed in order; `out` gets one
+    line per connection: its requests and the ids answered. Any error (a
+    reset, an EOF, a short answer) ends it with status 1."""
+    ss = [conn(host, port) for _ in range(int(n))]
+    seen = [dict() for _ in ss]
+    req = b"GET /id HTTP/1.1\r\nHost: x\r\n\r\n"
+    rounds = 0
+    while not os.path.exists(stop):
+        for i, s in enumerate(ss):
+            s.sendall(req)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                b = s.recv(4096)
+                if not b:
+                    sys.exit("connection %d: EOF after %d requests" % (i, rounds))
+                buf += b
+            head, body = buf.split(b"\r\n\r\n", 1)
+            clen = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                        if l.lower().startswith(b"content-length:")][0])
+            while len(body) < clen:
+                b = s.recv(4096)
+                if not b:
+                    sys.exit("connection %d: EOF in a body" % i)
+                body += b
+            k = body.strip().decode()
+            seen[i][k] = seen[i].get(k, 0) + 1
+        rounds += 1
+        if rounds == 1:
+            open(ready, "w").close()
+        time.sleep(0.05)
+    for s in ss:
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(1) != b"":
+            sys.exit("data after the close")
+        s.close()
+    with open(out, "w") as f:
+        for d in seen:
+            f.write("%d %s\n" % (rounds, " ".join("%s=%d" % kv for kv in sorted(d.items()))))
+
 def hold(host, port, path):
     """Opens a connection, sends an HTTP request head without its end, holds."""
     s = conn(host, port)
@@ -598,6 +639,98 @@ t_options() {
 	[ "$rc" = 2 ] || fail "--backend without --app proxy: exit $rc"
 }
 
+# ---- checks: reload and drain ------------------------------------------------
+
+# write_conf LINE...: the daemon's configuration file.
+write_conf() { printf '%s\n' "$@" >"$NET_TMP/px.conf"; }
+
+# reload_ok REGEX: ternctl reload succeeds and one line of its output matches.
+reload_ok() {
+	local out
+
+	out=$(in_s "$TERNCTL" reload --dev "$DEV_S" --ctl "$CTL" 2>&1) || fail "reload: $out"
+	echo "$out" | sed 's/^/    reload: /'
+	echo "$out" | grep -qE "$1" || fail "reload did not say '$1'"
+}
+
+# keep_start N: N kept-alive connections asking /id until keep_stop.
+KPID=
+keep_start() {
+	rm -f "$NET_TMP/k-ready" "$NET_TMP/k-stop" "$NET_TMP/k-out"
+	in_c python3 "$NET_TMP/px.py" keep_ids "$IP4_S" "$PORT" "$1" "$NET_TMP/k-ready" \
+		"$NET_TMP/k-stop" "$NET_TMP/k-out" &
+	KPID=$!
+	net_bg_pid $KPID
+	wait_until test -e "$NET_TMP/k-ready" || fail "kept-alive clients did not start"
+}
+
+# keep_stop ID: every kept-alive connection ended without an error, having
+# been answered by backend ID only.
+keep_stop() {
+	touch "$NET_TMP/k-stop"
+	wait "$KPID" || fail "a kept-alive connection failed"
+	sed 's/^/    kept-alive: requests, ids: /' "$NET_TMP/k-out"
+	! grep -v " $1=[0-9]*$" "$NET_TMP/k-out" | grep -q . ||
+		fail "a kept-alive connection changed backend"
+}
+
+# wrk_clean NAME PID: that wrk ended with requests, no error, no non-2xx.
+wrk_clean() {
+	wait "$2" || fail "wrk $1 failed"
+	grep -E 'requests in|Requests/sec' "$NET_TMP/$1" | sed "s/^/    $1: /"
+	! grep -qE 'Non-2xx|Socket errors' "$NET_TMP/$1" || {
+		cat "$NET_TMP/$1" >&2
+		fail "wrk $1 saw errors"
+	}
+}
+
+# Under load through A: reload to A+B, then to B only. No client sees an
+# error; established connections stay on A (and end normally after A has
+# left the set); new ones use the new set.
+t_reload() {
+	local w1 w2 out
+
+	keep_start 4
+	in_c wrk -t1 -c8 -d6s "http://$IP4_S/id" >"$NET_TMP/wrk-ka" 2>&1 &
+	w1=$!
+	in_c wrk -t1 -c8 -d6s -H 'Connection: close' "http://$IP4_S/id" >"$NET_TMP/wrk-close" 2>&1 &
+	w2=$!
+	sleep 1
+	write_conf "backend = $IP4_B:8080" "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied \($IP4_B:8080 $IP4_B:8082\)$"
+	out=$(ids 10)
+	[ "$(echo "$out" | grep -c '^A$')" -ge 3 ] && [ "$(echo "$out" | grep -c '^B$')" -ge 3 ] ||
+		fail "A+B: $(echo "$out" | sort | uniq -c | tr -s ' \n' ' ')"
+	echo "    A+B: $(echo "$out" | sort | uniq -c | tr -s ' \n' ' ')"
+	write_conf "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied \($IP4_B:8082\)$"
+	out=$(ids 10)
+	[ "$(echo "$out" | sort -u)" = B ] || fail "B only: $(echo "$out" | tr '\n' ' ')"
+	echo "    B only: 10 of 10 on B"
+	wrk_clean wrk-ka "$w1"
+	wrk_clean wrk-close "$w2"
+	keep_stop A
+	[ "$(ctr ProxyBackendConnectFails)" = 0 ] && [ "$(ctr ProxyNoBackend)" = 0 ] ||
+		fail "connect failures: $(app_stats)"
+	idle_clean
+}
+
+# Health settings take effect at a reload (checks were off).
+t_reload_health() {
+	local c0
+
+	c0=$(ctr ProxyHealthChecks)
+	write_conf "backend = $IP4_B:8082" "health-interval = 200ms" "health-timeout = 500ms" \
+		"health-fall = 1"
+	reload_ok "^health: applied \(interval 200 ms, timeout 500 ms, rise 2, fall 1\)$"
+	wait_until ctr_ge ProxyHealthChecks $((c0 + 2 * QUEUES)) ||
+		fail "no health checks after the reload: $(app_stats)"
+	echo "    health checks: $c0 -> $(ctr ProxyHealthChecks)"
+	write_conf "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^health: applied \(checks off"
+	reload_ok "^no change$"
+}
+
 # ---- run -------------------------------------------------------------------
 
 net_need curl wrk nginx sha256sum
@@ -612,6 +745,12 @@ start_backends || net_die "backends did not start: $(cat "$NET_TMP/nginx-error.l
 echo "    transfers: $XFER_MB MiB each way"
 
 t_run "option errors" t_options
+write_conf "backend = $IP4_B:8080" "health-interval = 0"
+proxy_start --config "$NET_TMP/px.conf" || net_die "tern did not start"
+t_run "reload under load: A -> A+B -> B, no client error, kept connections stay" t_reload
+FD0= # health check sockets come and go
+t_run "reload: health settings" t_reload_health
+t_run "stop" proxy_stop
 proxy_start --backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
 t_run "curl through tern (IPv4, IPv6)" t_curl
 t_run "wrk keep-alive and Connection: close" t_wrk

@@ -51,6 +51,10 @@ struct tern_args {
 	struct tern_cfg cfg;       /* one stack per queue gets this */
 	struct tern_listen_opts lopts;
 	struct tern_app_opts app_opts; /* --http-*; the body is read at parse time */
+	struct tern_app_opts *app_live; /* after a reload or drain: the copy that
+					 * owns what app_opts points to (reload_app.c) */
+	bool app_stale;            /* the last one failed on a worker: the workers
+				    * may differ from app_opts */
 	const char *config;        /* --config FILE, or NULL */
 	struct tern_conf conf;     /* its settings (the strings above may point in) */
 	uint64_t cli_set;          /* options given on the command line (bit per flag) */

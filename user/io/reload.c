@@ -4,8 +4,10 @@
  * configuration file again, exactly as at start (flags override the
  * file), then apply what can change at run time -- syncookies, keepalive,
  * backlog (up to the value the daemon started with), log-level -- through
- * the control commands, and name every other changed key as needing a
- * restart. A file with an error changes nothing.
+ * the control commands, and the application's settings (reload_app.c:
+ * the proxy's backends, balance and health checks, the http response),
+ * and name every other changed key as needing a restart. A file with an
+ * error changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include "ctl_out.h"
 #include "log.h"
 #include "reload.h"
+#include "reload_app.h"
 #include "xsk.h"
 
 #define put tern_out_buf__put
@@ -134,7 +137,7 @@ static void restart_keys(const struct tern_args *cur, const struct tern_args *n,
 	for (int i = 0; (key = tern_args__key(i)); i++) {
 		int ina, inb;
 
-		if (is_runtime(key) || tern_args__from_cli(cur, key))
+		if (is_runtime(key) || tern_reload_app__key(key) || tern_args__from_cli(cur, key))
 			continue;
 		ina = tern_conf__get(&cur->conf, key, a, sizeof(a));
 		inb = tern_conf__get(&n->conf, key, b, sizeof(b));
@@ -157,6 +160,8 @@ int tern_reload__run(struct tern_args *cur, struct tern_ctl_src *src, char *repl
 	if (!n)
 		return o.len ? -EINVAL : -ENOMEM;
 	err = runtime_keys(cur, n, src, &o);
+	if (tern_reload_app__run(cur, n, src, &o))
+		err = -EINVAL;
 	restart_keys(cur, n, &o);
 	if (!o.len)
 		put(&o, "no change\n");

@@ -681,6 +681,7 @@ int tern_server__destroy(struct tern_server *d)
 	xdp_teardown(d);
 	explicit_bzero(&d->secrets, sizeof(d->secrets));
 	pthread_mutex_destroy(&d->reload_mu);
+	free(d->args.app_live);
 	free(d);
 	return status;
 }

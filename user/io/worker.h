@@ -87,6 +87,7 @@ enum tern_worker_req_op {
 	TERN_REQ_SYNCOOKIES, /* arg[0]: enum tern_cookie_mode */
 	TERN_REQ_KEEPALIVE,  /* arg[0..2]: idle s, interval s, count (0: off) */
 	TERN_REQ_BACKLOG,    /* arg[0]: half-open limit */
+	TERN_REQ_APP_OPTS,   /* data: struct tern_app_opts for the app's reconfigure */
 };
 
 #define TERN_WORKER_REQ_BUF (256u << 10)
@@ -94,6 +95,8 @@ enum tern_worker_req_op {
 struct tern_worker_req {
 	int op;
 	uint32_t arg[3];
+	const void *data;    /* APP_OPTS: read only while served; the caller keeps
+			      * it alive unless the request returned 0 */
 	int result;          /* >= 0 bytes in the reply, or -errno */
 	uint32_t truncated;  /* CONNS: connections left out for room */
 };

@@ -99,6 +99,10 @@ static int serve_one(struct tern_worker *w, struct tern_worker_req *r)
 		return listeners_apply(w);
 	case TERN_REQ_BACKLOG:
 		return tern_stack__set_backlog(w->stack, r->arg[0]);
+	case TERN_REQ_APP_OPTS:
+		if (!w->conf->app->reconfigure)
+			return -EOPNOTSUPP;
+		return w->conf->app->reconfigure(w->app_ctx, r->data);
 	default:
 		return -EOPNOTSUPP;
 	}
