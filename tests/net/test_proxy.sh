@@ -731,6 +731,37 @@ t_reload_health() {
 	reload_ok "^no change$"
 }
 
+# ternctl drain B: new connections go to A only, B's kept-alive ones
+# finish on it; the mark survives a reload and ternctl undrain lifts it.
+t_drain() {
+	local out
+
+	keep_start 2 # on B, the only backend
+	write_conf "backend = $IP4_B:8080" "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied"
+	out=$(in_s "$TERNCTL" drain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:8082") || fail "drain: $out"
+	echo "    $out"
+	wait_until ctr_is ProxyBackendsDrained "$QUEUES" || fail "not drained: $(app_stats)"
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" | grep -q "ProxyBackendsDrained *$QUEUES$" ||
+		fail "ternctl stats does not show ProxyBackendsDrained $QUEUES"
+	out=$(ids 10)
+	[ "$(echo "$out" | sort -u)" = A ] || fail "drained B got: $(echo "$out" | tr '\n' ' ')"
+	reload_ok "^no change$"
+	out=$(ids 6)
+	[ "$(echo "$out" | sort -u)" = A ] || fail "after a reload: $(echo "$out" | tr '\n' ' ')"
+	keep_stop B
+	out=$(in_s "$TERNCTL" undrain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:8082") || fail "undrain: $out"
+	echo "    $out"
+	wait_until ctr_is ProxyBackendsDrained 0 || fail "still drained"
+	out=$(ids 10)
+	echo "$out" | grep -q '^B$' || fail "undrained B unused: $(echo "$out" | tr '\n' ' ')"
+	! in_s "$TERNCTL" drain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:9999" 2>"$NET_TMP/err" ||
+		fail "drain of an unknown backend succeeded"
+	grep -q 'not one of the backends' "$NET_TMP/err" || fail "drain error: $(cat "$NET_TMP/err")"
+	echo "    $(cat "$NET_TMP/err")"
+	idle_clean
+}
+
 # ---- run -------------------------------------------------------------------
 
 net_need curl wrk nginx sha256sum
@@ -750,6 +781,7 @@ proxy_start --config "$NET_TMP/px.conf" || net_die "tern did not start"
 t_run "reload under load: A -> A+B -> B, no client error, kept connections stay" t_reload
 FD0= # health check sockets come and go
 t_run "reload: health settings" t_reload_health
+t_run "ternctl drain / undrain a backend" t_drain
 t_run "stop" proxy_stop
 proxy_start --backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
 t_run "curl through tern (IPv4, IPv6)" t_curl

@@ -24,6 +24,8 @@ struct tern_ctl_src {
 	 * tern_ctl_handler */
 	int (*reload)(void *arg, char *reply, size_t cap);
 	void *reload_arg;
+	/* `drain BACKEND` / `undrain BACKEND` (NULL: none), with reload_arg */
+	int (*drain)(void *arg, const char *backend, int on, char *reply, size_t cap);
 	struct tern_capture *capture;     /* the capture session, control thread only */
 };
 

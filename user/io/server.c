@@ -34,6 +34,7 @@
 #include "user/io/netdev.h"
 #include "user/io/opts.h"
 #include "user/io/reload.h"
+#include "user/io/reload_app.h"
 #include "user/io/server_args.h"
 #include "user/io/worker.h"
 #include "tern/server.h"
@@ -463,6 +464,17 @@ static int ctl_reload_cb(void *arg, char *reply, size_t cap)
 	return r;
 }
 
+static int ctl_drain_cb(void *arg, const char *backend, int on, char *reply, size_t cap)
+{
+	struct tern_server *d = arg;
+	int r;
+
+	pthread_mutex_lock(&d->reload_mu);
+	r = tern_reload_app__drain(&d->args, &d->src, backend, on, reply, cap);
+	pthread_mutex_unlock(&d->reload_mu);
+	return r;
+}
+
 int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
 {
 	return ctl_reload_cb(d, reply, cap);
@@ -485,6 +497,7 @@ static int ctl_start(struct tern_server *d)
 		.stop_arg = d,
 		.reload = ctl_reload_cb,
 		.reload_arg = d,
+		.drain = ctl_drain_cb,
 	};
 	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)
