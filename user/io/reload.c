@@ -149,8 +149,10 @@ static void restart_keys(const struct tern_args *cur, const struct tern_args *n,
 int tern_reload__run(struct tern_args *cur, struct tern_ctl_src *src, char *reply, size_t cap)
 {
 	struct tern_out_buf o = { .p = reply, .cap = cap };
+	char app_text[2048] = "";
+	struct tern_out_buf ao = { .p = app_text, .cap = sizeof(app_text) };
 	struct tern_args *n;
-	int err;
+	int err, app_err;
 
 	if (!cur->config) {
 		put(&o, "no configuration file (start tern with --config FILE)");
@@ -160,8 +162,12 @@ int tern_reload__run(struct tern_args *cur, struct tern_ctl_src *src, char *repl
 	if (!n)
 		return o.len ? -EINVAL : -ENOMEM;
 	err = runtime_keys(cur, n, src, &o);
-	if (tern_reload_app__run(cur, n, src, &o))
-		err = -EINVAL;
+	app_err = tern_reload_app__run(cur, n, src, &ao);
+	if (app_err && !err) { /* its "not applied" line is the one to reply */
+		o.len = 0;
+		err = app_err;
+	}
+	put(&o, "%s", app_text);
 	restart_keys(cur, n, &o);
 	if (!o.len)
 		put(&o, "no change\n");
