@@ -284,12 +284,15 @@ int tern_reload_app__drain(struct tern_args *cur, struct tern_ctl_src *src, cons
 		return -EOPNOTSUPP;
 	}
 	if (tern_proxy__parse_backend(&b, name)) {
-		put(&o, "%.64s: not IP:PORT or [IP6]:PORT", name);
+		put(&o, "not IP:PORT or [IP6]:PORT");
 		return -EINVAL;
 	}
 	i = backend_index(&want.proxy, &b);
 	if (i < 0) {
-		put(&o, "%.64s: not one of the backends", name);
+		put(&o, "not one of the backends (");
+		for (int k = 0; k < want.proxy.nbackends; k++)
+			put(&o, "%s%s", k ? " " : "", want.proxy.backends[k].name);
+		put(&o, ")");
 		return -ENOENT;
 	}
 	bit = (uint16_t)(1u << i);
