@@ -4,8 +4,8 @@
  * and show its state and counters; talk to a running daemon through its
  * control socket (stats, conns, set, stop).
  *
- *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|top|
- *                capture [OPTIONS]
+ *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|drain|
+ *                undrain|top|capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -1450,9 +1450,11 @@ static int cmd_stop(int argc, char **argv)
 static const char reload_help[] =
 	"usage: ternctl reload --dev IFACE [--ctl PATH]\n"
 	"Make the daemon on IFACE read its configuration file again (as SIGHUP\n"
-	"does): it applies syncookies, keepalive, backlog and log-level at once\n"
-	"and names every other changed key as needing a restart. A file with an\n"
-	"error (reported as FILE:LINE: message) changes nothing.\n"
+	"does): it applies syncookies, keepalive, backlog and log-level, the\n"
+	"proxy's backend, balance and health-* keys and the http-* response\n"
+	"keys at once, without closing connections, and names every other\n"
+	"changed key as needing a restart. A file with an error (reported as\n"
+	"FILE:LINE: message) changes nothing.\n"
 	"  -d, --dev IFACE     interface\n"
 	"%s"
 	"  -h, --help          this text\n";
@@ -1477,6 +1479,77 @@ static int cmd_reload(int argc, char **argv)
 	return rc;
 }
 
+/* ---- drain, undrain ---------------------------------------------------- */
+
+static const char drain_help[] =
+	"usage: ternctl %s --dev IFACE [--ctl PATH] BACKEND\n"
+	"%s\n"
+	"BACKEND is IP:PORT or [IP6]:PORT, as given to --backend. The mark\n"
+	"stays across reloads while BACKEND stays in the set; ternctl undrain\n"
+	"lifts it. Stats: the gauge ProxyBackendsDrained.\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+/* ternctl drain|undrain: the proxy's backend takes no new connections, or
+ * takes them again. */
+static int cmd_drain_mark(int argc, char **argv, bool drain)
+{
+	const char *name = drain ? "drain" : "undrain";
+	struct common co = { name, NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(drain_help) + sizeof(ctl_help_line) + 128], req[160];
+	const char *backend = NULL;
+	struct ctl_reply r = { 0 };
+	int c, rc;
+
+	snprintf(help, sizeof(help), drain_help, name,
+		 drain ? "The daemon's proxy (--app proxy) sends no new connection to BACKEND;\n"
+			 "the established ones finish on it."
+		       : "BACKEND takes new connections again (after ternctl drain).",
+		 ctl_help_line);
+	/* "-": BACKEND, wherever it stands, comes back as option 1 */
+	while ((c = getopt_long(argc, argv, "-:d:c:h", stop_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (c == 1 && !backend) {
+			backend = optarg;
+			continue;
+		}
+		if (c == 1 || c == '?' || c == ':' || !common_opt(&co, c)) {
+			error(EINVAL, "%s: unexpected '%s' (see ternctl %s --help)", name,
+			      argv[optind - 1], name);
+			return EXIT_USAGE;
+		}
+	}
+	rc = need_dev(&co);
+	if (rc)
+		return rc;
+	if (!backend) {
+		error(EINVAL, "%s: give one BACKEND (IP:PORT; see ternctl %s --help)", name, name);
+		return EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "%s %.100s", name, backend);
+	rc = ctl_call(&co, req, &r);
+	if (rc < 0)
+		rc = ctl_error(&co, name, &r, rc);
+	if (!rc)
+		print_payload(r.payload);
+	ctl_free(&r);
+	return rc;
+}
+
+static int cmd_drain(int argc, char **argv)
+{
+	return cmd_drain_mark(argc, argv, true);
+}
+
+static int cmd_undrain(int argc, char **argv)
+{
+	return cmd_drain_mark(argc, argv, false);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1488,6 +1561,8 @@ static const struct cmd cmds[] = {
 	{ "set", cmd_set, "change a setting of the running daemon" },
 	{ "stop", cmd_stop, "stop the daemon (it drains, then exits)" },
 	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
+	{ "drain", cmd_drain, "no new connections to a backend of the proxy" },
+	{ "undrain", cmd_undrain, "a drained backend takes connections again" },
 	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
 	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },
 };

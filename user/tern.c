@@ -2,10 +2,10 @@
 /*
  * tern: the daemon. Parses the command line, starts the server
  * (user/io/server.c, include/tern/server.h) with the chosen built-in
- * application and waits: SIGINT/SIGTERM drain (FIN, then RST after 2 s),
- * a second signal aborts, SIGHUP reloads; meanwhile it feeds systemd's
- * watchdog and status line (user/io/watchdog.h). Exit: 0 clean, 1 runtime
- * error, 2 usage.
+ * application and waits: SIGINT/SIGTERM drain (FIN, then RST after
+ * --drain-timeout), a second signal aborts, SIGHUP reloads; meanwhile it
+ * feeds systemd's watchdog and status line (user/io/watchdog.h). Exit: 0
+ * clean, 1 runtime error, 2 usage.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -44,16 +44,30 @@ static void reload(struct tern_server *srv)
 		tern_log(r < 0 ? TERN_LOG_ERR : TERN_LOG_INFO, "SIGHUP: reload: %s", l);
 }
 
+/* "2 s", "1.5 s", "250 ms" */
+static void format_ms(char *buf, size_t cap, uint32_t ms)
+{
+	if (ms >= 1000 && ms % 1000 == 0)
+		snprintf(buf, cap, "%u s", ms / 1000);
+	else if (ms >= 1000 && ms % 100 == 0)
+		snprintf(buf, cap, "%u.%u s", ms / 1000, ms % 1000 / 100);
+	else
+		snprintf(buf, cap, "%u ms", ms);
+}
+
 /* Signals, and systemd's watchdog and status (watchdog.h), until the
  * server has stopped. */
-static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
+static int wait_signals(struct tern_server *srv, const sigset_t *sigs, uint32_t drain_ms)
 {
+	char drain[80], after[32];
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	struct tern_worker *const *w;
 	uint32_t n = tern_server__workers(srv, &w);
 	struct tern_watchdog wd;
 	int stops = 0;
 
+	format_ms(after, sizeof(after), drain_ms);
+	snprintf(drain, sizeof(drain), "closing connections (RST after %s)", after);
 	if (tern_watchdog__init(&wd, w, n, mono_ns()))
 		tern_log(TERN_LOG_WARN, "WATCHDOG_USEC=%s: not a number of microseconds, ignored",
 			 getenv("WATCHDOG_USEC"));
@@ -71,7 +85,7 @@ static int wait_signals(struct tern_server *srv, const sigset_t *sigs)
 		stops++;
 		tern_notify("STOPPING=1");
 		tern_log(TERN_LOG_INFO, "%s: %s", strsignal(sig),
-			 stops == 1 ? "closing connections (RST after 2 s)" : "aborting");
+			 stops == 1 ? drain : "aborting");
 		tern_server__stop(srv, stops > 1);
 	}
 	return tern_server__destroy(srv);
@@ -105,7 +119,7 @@ int main(int argc, char **argv)
 	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
 		return 1;
 	tern_notify("READY=1"); /* systemd Type=notify */
-	r = wait_signals(srv, &sigs);
+	r = wait_signals(srv, &sigs, args.drain_ms);
 	tern_conf__free(&args.conf); /* --config's settings, used until the server is gone */
 	return r;
 }

@@ -48,6 +48,11 @@ struct tern_app {
 	/* NULL and errno set on failure */
 	void *(*worker_init)(const struct tern_app_env *env);
 	void (*worker_fini)(void *ctx);
+	/* Optional: new settings on a reload (`ternctl reload`, SIGHUP),
+	 * run on each worker's thread between callbacks. opts is valid only
+	 * during the call (copy what is kept). Returns 0, or -errno with the
+	 * instance unchanged. */
+	int (*reconfigure)(void *ctx, const struct tern_app_opts *opts);
 	/* Optional counters, shown per queue and summed by `ternctl stats`
 	 * under "app": counter_names[i] names v[i] of counters(ctx, v), which
 	 * runs on the worker's thread. ncounters <= TERN_APP_MAX_COUNTERS. */

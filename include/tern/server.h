@@ -67,6 +67,8 @@ struct tern_server_config {
 	int allow_unserved_queues;         /* queues < the RX queues of dev: drop
 					    * service frames on the others (0:
 					    * refuse to start) */
+	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
+					    * long after the FIN: 2000 */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);
@@ -80,7 +82,7 @@ void tern_server_config__init(struct tern_server_config *cfg);
 int tern_server__start(struct tern_server **srv, const struct tern_server_config *cfg,
 		       const struct tern_app *app, const struct tern_app_opts *opts);
 
-/* Drain (FIN, then RST after 2 s) or, with abort, RST now; then the
+/* Drain (FIN, then RST after drain_timeout_ms) or, with abort, RST now; then the
  * workers end. Any thread, idempotent, and safe in a signal handler. */
 void tern_server__stop(struct tern_server *srv, int abort);
 

@@ -123,9 +123,12 @@ def drain(host, port, ready):
     s.close()
 
 
-def hold(host, port, ready):
+def hold(host, port, ready, drain_ms=None):
     """Hold a connection open and never close it: after the FIN, the daemon
-    must give up at its drain timeout (2 s) with a RST."""
+    must give up at its drain timeout with a RST, not much before it (0.3 s:
+    the FIN's own delay); with drain_ms given (not under valgrind), not much
+    after it either (1 s)."""
+    want = (drain_ms or 2000) / 1000.0
     s = socket.create_connection((host, port), timeout=T)
     s.sendall(b"ping")
     if s.recv(4) != b"ping":
@@ -135,15 +138,17 @@ def hold(host, port, ready):
     if s.recv(1) != b"":
         sys.exit("expected FIN")
     t0 = time.monotonic()
-    while time.monotonic() < t0 + 30:
+    while time.monotonic() < t0 + want + 30:
         # set by the RST (EPIPE in CLOSE_WAIT, tcp_reset)
         if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
             dt = time.monotonic() - t0
-            print("    RST %.1f s after the FIN" % dt)
-            if dt < 1.5:
-                sys.exit("RST before the 2 s drain timeout")
+            print("    RST %.2f s after the FIN (drain timeout %.1f s)" % (dt, want))
+            if dt < want - 0.3:
+                sys.exit("RST before the drain timeout")
+            if drain_ms is not None and dt > want + 1.0:
+                sys.exit("RST long after the drain timeout")
             return
-        time.sleep(0.1)
+        time.sleep(0.02)
     sys.exit("no RST after the drain timeout")
 
 

@@ -99,10 +99,14 @@ t_sigkill_restart() {
 	stop_tern TERM
 }
 
+# t_drain_timeout [MS]: tern runs with that --drain-timeout (none: the
+# default, 2000); the held connection gets the FIN at once and the RST
+# MS after it, and the log says when.
 t_drain_timeout() {
-	local t0 ms
+	local want=${1:-2000} t0 ms
 
-	client hold "$IP4_S" "$PORT" "$NET_TMP/holding" &
+	rm -f "$NET_TMP/holding"
+	client hold "$IP4_S" "$PORT" "$NET_TMP/holding" "$want" &
 	local cpid=$!
 	wait_until test -e "$NET_TMP/holding" || fail "hold client did not connect"
 	t0=$(date +%s%N)
@@ -110,9 +114,12 @@ t_drain_timeout() {
 	check_exit
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "    exited $ms ms after SIGTERM"
-	[ "$ms" -ge 1900 ] || fail "exited before the 2 s drain timeout"
+	[ "$ms" -ge $((want - 100)) ] || fail "exited before the $want ms drain timeout"
 	[ "$(exit_counter OutRsts)" -gt 0 ] || fail "no RST for the connection left"
-	wait "$cpid" || fail "the client did not see FIN then RST"
+	wait "$cpid" || fail "the client did not see FIN then RST at the drain timeout"
+	grep -o 'closing connections (RST after [^)]*)' "$NET_TMP/tern.log" | sed 's/^/    /'
+	grep -q "closing connections (RST after $2)" "$NET_TMP/tern.log" ||
+		fail "the log does not say: RST after $2"
 }
 
 # expect_error RC CMD...: exit code RC and an "Error: " line on stderr.
@@ -173,7 +180,13 @@ t_run "SIGKILL leaves nothing that blocks a restart" t_sigkill_restart
 t_run "after the restarted daemon exits: the kernel refuses" t_fallback
 
 start_tern || net_die "tern did not start a third time"
-t_run "SIGTERM with a connection that never closes: RST after 2 s, exit 0" t_drain_timeout
+t_run "SIGTERM with a connection that never closes: RST after 2 s, exit 0" t_drain_timeout 2000 "2 s"
+
+start_tern --drain-timeout 1s || net_die "tern --drain-timeout 1s did not start"
+t_run "--drain-timeout 1s: RST 1 s after the FIN" t_drain_timeout 1000 "1 s"
+
+start_tern --drain-timeout 4000 || net_die "tern --drain-timeout 4000 did not start"
+t_run "--drain-timeout 4000 (ms): RST 4 s after the FIN" t_drain_timeout 4000 "4 s"
 
 start_tern --syncookies always || net_die "tern did not start a fourth time"
 client big "$IP4_S" "$PORT" 4096 >/dev/null

@@ -15,7 +15,7 @@ QUEUES=2
 
 write_client() {
 	cat >"$NET_TMP/client.py" <<'PYEOF'
-import socket, sys, time
+import os, socket, sys, time
 
 def conn(host, port):
     s = socket.create_connection((host, int(port)), timeout=10)
@@ -100,6 +100,33 @@ def idle(host, port, secs):
     assert b == b"", b
     assert float(secs) - 0.5 < dt < float(secs) + 3, dt
     print("    closed by tern after %.2f s idle" % dt)
+
+def reload_keepalive(host, port, ready, go):
+    """One kept-alive connection: a request answered with the start's
+    response; `ready` is created, and once `go` exists (the daemon has
+    reloaded) the next request on the same connection and one on a new
+    connection get the new response (503 "moved")."""
+    s = conn(host, port)
+    get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    s.sendall(get)
+    r, _ = read_responses(s, 1)
+    assert r[0][0] == 200 and r[0][2] == b"tern\n", r
+    open(ready, "w").close()
+    t0 = time.time()
+    while not os.path.exists(go):
+        assert time.time() < t0 + 30, "no reload"
+        time.sleep(0.05)
+    s.sendall(get)
+    r, _ = read_responses(s, 1)
+    assert r[0][0] == 503 and r[0][2] == b"moved\n", r
+    assert b"\r\nX-Reloaded: yes" in r[0][1], r
+    s.close()
+    n = conn(host, port)
+    n.sendall(get)
+    r, _ = read_responses(n, 1)
+    assert r[0][0] == 503 and r[0][2] == b"moved\n", r
+    n.close()
+    print("    kept-alive and new connection: %d %r" % (r[0][0], r[0][2]))
 
 def discard(host, port, n):
     s = conn(host, port)
@@ -272,6 +299,26 @@ t_errors() {
 	done
 }
 
+# SIGHUP re-reads the file: the response changes for the next request of a
+# kept-alive connection and for new ones, without closing any.
+t_reload() {
+	rm -f "$NET_TMP/rl-ready" "$NET_TMP/rl-go"
+	client reload_keepalive "$IP4_S" "$PORT" "$NET_TMP/rl-ready" "$NET_TMP/rl-go" &
+	local cpid=$!
+	wait_until test -e "$NET_TMP/rl-ready" || fail "client did not get its first response"
+	printf '%s\n' "http-status = 503" "http-body = $NET_TMP/moved.txt" \
+		"http-header = X-Reloaded: yes" >"$NET_TMP/http.conf"
+	kill -HUP "$(tern_pid)"
+	wait_until grep -q 'SIGHUP: reload: http-response: applied' "$NET_TMP/tern.log" || {
+		sed 's/^/    /' "$NET_TMP/tern.log" >&2
+		fail "no http-response line after SIGHUP"
+	}
+	grep 'SIGHUP: reload' "$NET_TMP/tern.log" | sed 's/^/    /'
+	! grep -q 'needs a restart' "$NET_TMP/tern.log" || fail "a key needs a restart"
+	touch "$NET_TMP/rl-go"
+	wait "$cpid" || fail "the response did not change on the kept-alive or a new connection"
+}
+
 t_discard() {
 	client discard "$IP4_S" "$PORT" 1048576
 	client discard "$IP6_S" "$PORT" 65536
@@ -304,6 +351,11 @@ t_run "--http-status 301 --http-header Location --http-body" t_301
 t_run "SIGTERM: exit 0, frames accounted" stop_tern
 
 t_run "errors: bad --http-status/--http-idle/--http-body/--http-header exit 2" t_errors
+
+printf 'http-status = 200\n' >"$NET_TMP/http.conf"
+start_tern --app http --config "$NET_TMP/http.conf" || net_die "tern --config did not start"
+t_run "SIGHUP: new status, body and header on a kept-alive and a new connection" t_reload
+t_run "SIGTERM: exit 0, frames accounted" stop_tern
 
 start_tern --app discard || net_die "tern --app discard did not start"
 t_run "discard: 1 MiB in, nothing back, closed after the client's FIN" t_discard

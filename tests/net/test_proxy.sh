@@ -99,19 +99,19 @@ def source(c, d):
     c.close()
 
 def slow(c, d):
-    """Never reads; holds the connection until the peer goes."""
+    """Never reads; holds the connection until the peer goes: a FIN (the
+    socket's TCP state leaves ESTABLISHED: with unread data queued, recv
+    never reports it) or a RST (SO_ERROR)."""
     log(d, "slow open")
     c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     while True:
         time.sleep(0.2)
         try:
             e = c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            b = c.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except BlockingIOError:
-            continue
+            state = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
         except OSError:
             break
-        if b == b"" or e:
+        if e or state != 1:  # TCP_ESTABLISHED
             break
     c.close()
     log(d, "slow closed")
@@ -262,6 +262,47 @@ def slow_reader(host, port, n, marker, pause):
     assert got == n and hx == digest(n), (got, n)
     s.close()
     print("    then read %d bytes, digest equal" % got)
+
+def keep_ids(host, port, n, ready, stop, out):
+    """n kept-alive connections asking GET /id in turn until `stop` exists
+    (`ready` after the first round), then closed in order; `out` gets one
+    line per connection: its requests and the ids answered. Any error (a
+    reset, an EOF, a short answer) ends it with status 1."""
+    ss = [conn(host, port) for _ in range(int(n))]
+    seen = [dict() for _ in ss]
+    req = b"GET /id HTTP/1.1\r\nHost: x\r\n\r\n"
+    rounds = 0
+    while not os.path.exists(stop):
+        for i, s in enumerate(ss):
+            s.sendall(req)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                b = s.recv(4096)
+                if not b:
+                    sys.exit("connection %d: EOF after %d requests" % (i, rounds))
+                buf += b
+            head, body = buf.split(b"\r\n\r\n", 1)
+            clen = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                        if l.lower().startswith(b"content-length:")][0])
+            while len(body) < clen:
+                b = s.recv(4096)
+                if not b:
+                    sys.exit("connection %d: EOF in a body" % i)
+                body += b
+            k = body.strip().decode()
+            seen[i][k] = seen[i].get(k, 0) + 1
+        rounds += 1
+        if rounds == 1:
+            open(ready, "w").close()
+        time.sleep(0.05)
+    for s in ss:
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(1) != b"":
+            sys.exit("data after the close")
+        s.close()
+    with open(out, "w") as f:
+        for d in seen:
+            f.write("%d %s\n" % (rounds, " ".join("%s=%d" % kv for kv in sorted(d.items()))))
 
 def hold(host, port, path, watch=None):
     """Opens a connection, sends an HTTP request head without its end, holds.
@@ -479,6 +520,9 @@ t_client_rst() {
 
 # A backend that never reads: the client's window closes, tern holds
 # --proxy-buf (PBUF) toward it, and the daemon's memory stays flat.
+# (a function: wait_until re-runs it)
+slow_closed_since() { [ "$(grep -c '^slow closed' "$NET_TMP/events")" -gt "$1" ]; }
+
 t_slow() {
 	local rss0 rss1 sent q pid closed0
 
@@ -502,8 +546,7 @@ t_slow() {
 	[ "$sent" -lt $((48 << 20)) ] || fail "the client was never held back"
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "flood client failed"
-	wait_until test "$(grep -c '^slow closed' "$NET_TMP/events")" -gt "${closed0:-0}" ||
-		fail "the backend was not closed"
+	wait_until slow_closed_since "${closed0:-0}" || fail "the backend was not closed"
 	idle_clean
 }
 
@@ -644,6 +687,131 @@ t_options() {
 	[ "$rc" = 2 ] || fail "--backend without --app proxy: exit $rc"
 }
 
+# ---- checks: reload and drain ------------------------------------------------
+
+# write_conf LINE...: the daemon's configuration file.
+write_conf() { printf '%s\n' "$@" >"$NET_TMP/px.conf"; }
+
+# reload_ok REGEX: ternctl reload succeeds and one line of its output matches.
+reload_ok() {
+	local out
+
+	out=$(in_s "$TERNCTL" reload --dev "$DEV_S" --ctl "$CTL" 2>&1) || fail "reload: $out"
+	echo "$out" | sed 's/^/    reload: /'
+	echo "$out" | grep -qE "$1" || fail "reload did not say '$1'"
+}
+
+# keep_start N: N kept-alive connections asking /id until keep_stop.
+KPID=
+keep_start() {
+	rm -f "$NET_TMP/k-ready" "$NET_TMP/k-stop" "$NET_TMP/k-out"
+	in_c python3 "$NET_TMP/px.py" keep_ids "$IP4_S" "$PORT" "$1" "$NET_TMP/k-ready" \
+		"$NET_TMP/k-stop" "$NET_TMP/k-out" &
+	KPID=$!
+	net_bg_pid $KPID
+	wait_until test -e "$NET_TMP/k-ready" || fail "kept-alive clients did not start"
+}
+
+# keep_stop ID: every kept-alive connection ended without an error, having
+# been answered by backend ID only.
+keep_stop() {
+	touch "$NET_TMP/k-stop"
+	wait "$KPID" || fail "a kept-alive connection failed"
+	sed 's/^/    kept-alive: requests, ids: /' "$NET_TMP/k-out"
+	! grep -v " $1=[0-9]*$" "$NET_TMP/k-out" | grep -q . ||
+		fail "a kept-alive connection changed backend"
+}
+
+# wrk_clean NAME PID: that wrk ended with requests, no error, no non-2xx.
+wrk_clean() {
+	wait "$2" || fail "wrk $1 failed"
+	grep -E 'requests in|Requests/sec' "$NET_TMP/$1" | sed "s/^/    $1: /"
+	! grep -qE 'Non-2xx|Socket errors' "$NET_TMP/$1" || {
+		cat "$NET_TMP/$1" >&2
+		fail "wrk $1 saw errors"
+	}
+}
+
+# Under load through A: reload to A+B, then to B only. No client sees an
+# error; established connections stay on A (and end normally after A has
+# left the set); new ones use the new set.
+t_reload() {
+	local w1 w2 out
+
+	keep_start 4
+	in_c wrk -t1 -c8 -d6s "http://$IP4_S/id" >"$NET_TMP/wrk-ka" 2>&1 &
+	w1=$!
+	in_c wrk -t1 -c8 -d6s -H 'Connection: close' "http://$IP4_S/id" >"$NET_TMP/wrk-close" 2>&1 &
+	w2=$!
+	sleep 1
+	write_conf "backend = $IP4_B:8080" "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied \($IP4_B:8080 $IP4_B:8082\)$"
+	# wrk's connections move the round-robin cursors too: 20 samples, at
+	# least 2 of each (a fair coin fails this once in 25,000 runs)
+	out=$(ids 20)
+	[ "$(echo "$out" | grep -c '^A$')" -ge 2 ] && [ "$(echo "$out" | grep -c '^B$')" -ge 2 ] ||
+		fail "A+B: $(echo "$out" | sort | uniq -c | tr -s ' \n' ' ')"
+	echo "    A+B: $(echo "$out" | sort | uniq -c | tr -s ' \n' ' ')"
+	write_conf "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied \($IP4_B:8082\)$"
+	out=$(ids 10)
+	[ "$(echo "$out" | sort -u)" = B ] || fail "B only: $(echo "$out" | tr '\n' ' ')"
+	echo "    B only: 10 of 10 on B"
+	wrk_clean wrk-ka "$w1"
+	wrk_clean wrk-close "$w2"
+	keep_stop A
+	[ "$(ctr ProxyBackendConnectFails)" = 0 ] && [ "$(ctr ProxyNoBackend)" = 0 ] ||
+		fail "connect failures: $(app_stats)"
+	idle_clean
+}
+
+# Health settings take effect at a reload (checks were off).
+t_reload_health() {
+	local c0
+
+	c0=$(ctr ProxyHealthChecks)
+	write_conf "backend = $IP4_B:8082" "health-interval = 200ms" "health-timeout = 500ms" \
+		"health-fall = 1"
+	reload_ok "^health: applied \(interval 200 ms, timeout 500 ms, rise 2, fall 1\)$"
+	wait_until ctr_ge ProxyHealthChecks $((c0 + 2 * QUEUES)) ||
+		fail "no health checks after the reload: $(app_stats)"
+	echo "    health checks: $c0 -> $(ctr ProxyHealthChecks)"
+	write_conf "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^health: applied \(checks off"
+	reload_ok "^no change$"
+}
+
+# ternctl drain B: new connections go to A only, B's kept-alive ones
+# finish on it; the mark survives a reload and ternctl undrain lifts it.
+t_drain() {
+	local out
+
+	keep_start 2 # on B, the only backend
+	write_conf "backend = $IP4_B:8080" "backend = $IP4_B:8082" "health-interval = 0"
+	reload_ok "^backends: applied"
+	out=$(in_s "$TERNCTL" drain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:8082") || fail "drain: $out"
+	echo "    $out"
+	wait_until ctr_is ProxyBackendsDrained "$QUEUES" || fail "not drained: $(app_stats)"
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" | grep -q "ProxyBackendsDrained *$QUEUES$" ||
+		fail "ternctl stats does not show ProxyBackendsDrained $QUEUES"
+	out=$(ids 10)
+	[ "$(echo "$out" | sort -u)" = A ] || fail "drained B got: $(echo "$out" | tr '\n' ' ')"
+	reload_ok "^no change$"
+	out=$(ids 6)
+	[ "$(echo "$out" | sort -u)" = A ] || fail "after a reload: $(echo "$out" | tr '\n' ' ')"
+	keep_stop B
+	out=$(in_s "$TERNCTL" undrain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:8082") || fail "undrain: $out"
+	echo "    $out"
+	wait_until ctr_is ProxyBackendsDrained 0 || fail "still drained"
+	out=$(ids 10)
+	echo "$out" | grep -q '^B$' || fail "undrained B unused: $(echo "$out" | tr '\n' ' ')"
+	! in_s "$TERNCTL" drain --dev "$DEV_S" --ctl "$CTL" "$IP4_B:9999" 2>"$NET_TMP/err" ||
+		fail "drain of an unknown backend succeeded"
+	grep -q 'not one of the backends' "$NET_TMP/err" || fail "drain error: $(cat "$NET_TMP/err")"
+	echo "    $(cat "$NET_TMP/err")"
+	idle_clean
+}
+
 # ---- run -------------------------------------------------------------------
 
 net_need curl wrk nginx sha256sum
@@ -658,6 +826,13 @@ start_backends || net_die "backends did not start: $(cat "$NET_TMP/nginx-error.l
 echo "    transfers: $XFER_MB MiB each way"
 
 t_run "option errors" t_options
+write_conf "backend = $IP4_B:8080" "health-interval = 0"
+proxy_start --config "$NET_TMP/px.conf" || net_die "tern did not start"
+t_run "reload under load: A -> A+B -> B, no client error, kept connections stay" t_reload
+FD0= # health check sockets come and go
+t_run "reload: health settings" t_reload_health
+t_run "ternctl drain / undrain a backend" t_drain
+t_run "stop" proxy_stop
 proxy_start --backend "$IP4_B:8080" --health-interval 0 || net_die "tern did not start"
 t_run "curl through tern (IPv4, IPv6)" t_curl
 t_run "wrk keep-alive and Connection: close" t_wrk

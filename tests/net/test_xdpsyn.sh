@@ -37,6 +37,7 @@ ctlset() { py "ctl('$CTL', 'set xdp-cookies $1')" >/dev/null; }
 # flags: the queues' XDP cookie flags, e.g. "0 0"
 flags() { py "print(' '.join(str(int(q['xdp_cookies'])) for q in stats('$CTL')['queues']))"; }
 all_off() { [ "$(flags)" = "0 0" ]; }
+all_on() { [ "$(flags)" = "1 1" ]; }
 
 # flood_with_clients: a spoofed SYN flood of SECS seconds, CLIENTS echo
 # connections during it; both must end well.
@@ -57,7 +58,7 @@ t_always() {
 	local b a
 
 	ctlset always
-	wait_until test "$(flags)" = "1 1" || fail "flags not on in mode always: $(flags)"
+	wait_until all_on || fail "flags not on in mode always: $(flags)"
 	[ "$(status_on)" = "[0, 1]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
 	in_s "$TERNCTL" status --dev "$DEV_S" --bpffs "$NET_BPFFS" | grep -x 'xdp cookies on for queues: 0 1' ||
 		fail "ternctl status text"
@@ -153,7 +154,7 @@ after() {
 	local b a
 
 	ctlset always
-	wait_until test "$(flags)" = "1 1" || fail "flags not on"
+	wait_until all_on || fail "flags not on"
 	kill "-$1" "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc" || wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit"
 	b=$(xdp_sent)

@@ -156,6 +156,54 @@ TEST(test_http_keepalive_two_requests)
 	app_close();
 }
 
+/* A reload on a kept-alive connection: the request whose earlier response
+ * is acknowledged gets the new one; a pipelined request behind an
+ * unacknowledged response still gets the old one. */
+TEST(test_http_reconfigure_keepalive_next_request)
+{
+	static const uint8_t body[] = "moved\n";
+	struct tern_app_opts o = { .http_status = 503, .http_body = body, .http_body_len = 6 };
+	const char *want = "HTTP/1.1 503 Service Unavailable\r\nServer: tern\r\n"
+			   "Content-Type: text/plain\r\nContent-Length: 6\r\n"
+			   "Connection: keep-alive\r\n\r\nmoved\n";
+	uint32_t n;
+
+	REQUIRE(app_open(&tern_app_http, NULL));
+	req(GET11);
+	n = ah.nrx;
+	REQUIRE_EQ(tern_app_http.reconfigure(ah.ctx, &o), 0);
+	ack();
+	req(GET11);
+	CHECK_EQ(ah.nrx - n, (uint32_t)strlen(want));
+	CHECK(!memcmp(ah.rx + n, want, strlen(want)));
+	app_close();
+}
+
+/* Unacknowledged bytes of the old response pin the old set. */
+TEST(test_http_reconfigure_waits_for_ack)
+{
+	struct tern_app_opts o = { .http_status = 404 };
+
+	REQUIRE(app_open(&tern_app_http, NULL));
+	req(GET11);
+	REQUIRE_EQ(tern_app_http.reconfigure(ah.ctx, &o), 0);
+	/* the client sends its next request without acknowledging the first
+	 * response: still the old set */
+	{
+		struct tern_seg s = h_seg(&ah.h, TERN_TH_ACK | TERN_TH_PSH, ah.cseq, ah.iss + 1);
+
+		h_ts(&s, ah.ts++, 0);
+		s.win = 502;
+		s.payload = (const uint8_t *)GET11;
+		s.len = (uint32_t)strlen(GET11);
+		ah.cseq += s.len;
+		h_in(&ah.h, &s);
+		collect();
+	}
+	CHECK(rx_is(KA KA));
+	app_close();
+}
+
 /* The close variant, then tern's FIN: tern closes first (TIME-WAIT is ours). */
 TEST(test_http_connection_close_fin_from_tern)
 {

@@ -156,7 +156,24 @@ static void pool3(struct px *px, uint8_t balance)
 	px->o.nbackends = 3;
 	px->o.balance = balance;
 	px->o.health_interval_ms = UINT32_MAX;
-	px_pool__init(px);
+	for (int i = 0; i < 3; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "10.0.0.%d:80", i + 1);
+		tern_proxy__parse_backend(&px->o.backends[i], s);
+	}
+	REQUIRE_EQ(px_pool__init(px), 0);
+}
+
+/* The index in the current set of what pick() chose, -1 for none. */
+static int pick(struct px *px)
+{
+	struct px_backend *b = px_pool__pick(px);
+
+	for (int i = 0; b && i < px->o.nbackends; i++)
+		if (px->be[i] == b)
+			return i;
+	return -1;
 }
 
 TEST(test_proxy_pick_rr)
@@ -164,16 +181,17 @@ TEST(test_proxy_pick_rr)
 	static struct px px;
 
 	pool3(&px, TERN_PROXY_RR);
-	CHECK_EQ(px_pool__pick(&px), 0);
-	CHECK_EQ(px_pool__pick(&px), 1);
-	CHECK_EQ(px_pool__pick(&px), 2);
-	CHECK_EQ(px_pool__pick(&px), 0);
-	px.be[1].healthy = 0;
-	CHECK_EQ(px_pool__pick(&px), 2);
-	CHECK_EQ(px_pool__pick(&px), 0);
-	CHECK_EQ(px_pool__pick(&px), 2);
-	px.be[0].healthy = px.be[2].healthy = 0;
-	CHECK_EQ(px_pool__pick(&px), -1);
+	CHECK_EQ(pick(&px), 0);
+	CHECK_EQ(pick(&px), 1);
+	CHECK_EQ(pick(&px), 2);
+	CHECK_EQ(pick(&px), 0);
+	px.be[1]->healthy = 0;
+	CHECK_EQ(pick(&px), 2);
+	CHECK_EQ(pick(&px), 0);
+	CHECK_EQ(pick(&px), 2);
+	px.be[0]->healthy = px.be[2]->healthy = 0;
+	CHECK_EQ(pick(&px), -1);
+	px_pool__fini(&px);
 }
 
 TEST(test_proxy_pick_leastconn)
@@ -181,16 +199,84 @@ TEST(test_proxy_pick_leastconn)
 	static struct px px;
 
 	pool3(&px, TERN_PROXY_LEASTCONN);
-	px.be[0].conns = 5;
-	px.be[1].conns = 2;
-	px.be[2].conns = 3;
-	CHECK_EQ(px_pool__pick(&px), 1);
-	px.be[1].healthy = 0;
-	CHECK_EQ(px_pool__pick(&px), 2);
+	px.be[0]->conns = 5;
+	px.be[1]->conns = 2;
+	px.be[2]->conns = 3;
+	CHECK_EQ(pick(&px), 1);
+	px.be[1]->healthy = 0;
+	CHECK_EQ(pick(&px), 2);
 	/* ties: the cursor moves past the last choice */
-	px.be[1].healthy = 1;
-	px.be[0].conns = px.be[1].conns = px.be[2].conns = 0;
-	CHECK_EQ(px_pool__pick(&px), 0);
-	CHECK_EQ(px_pool__pick(&px), 1);
-	CHECK_EQ(px_pool__pick(&px), 2);
+	px.be[1]->healthy = 1;
+	px.be[0]->conns = px.be[1]->conns = px.be[2]->conns = 0;
+	CHECK_EQ(pick(&px), 0);
+	CHECK_EQ(pick(&px), 1);
+	CHECK_EQ(pick(&px), 2);
+	px_pool__fini(&px);
+}
+
+/* A reload: 10.0.0.2 stays (its state and connections with it), 10.0.0.1
+ * and 10.0.0.3 go, 10.0.0.9 comes healthy; a removed backend with a
+ * connection lives until that connection leaves it. */
+TEST(test_proxy_pool_set_keeps_and_retires)
+{
+	static struct px px;
+	struct tern_proxy_opts o;
+	struct px_backend *b1, *b2;
+	int n = 0;
+
+	pool3(&px, TERN_PROXY_RR);
+	b1 = px.be[0];
+	b2 = px.be[1];
+	b1->conns = 1;
+	b2->conns = 2;
+	b2->healthy = 0;
+	b2->fail_run = 3;
+	o = px.o;
+	o.nbackends = 2;
+	o.backends[0] = px.o.backends[1];
+	tern_proxy__parse_backend(&o.backends[1], "10.0.0.9:80");
+	REQUIRE_EQ(px_pool__set(&px, &o), 0);
+	REQUIRE_EQ(px.o.nbackends, 2);
+	CHECK(px.be[0] == b2);
+	CHECK_EQ(b2->conns, 2u);
+	CHECK_EQ(b2->fail_run, 3);
+	CHECK(!b2->healthy);
+	CHECK(px.be[1]->healthy && px.be[1]->active && !px.be[1]->conns);
+	CHECK(!b1->active);
+	CHECK_EQ(px.ctr[PX_BACKENDS_HEALTHY], 1u);
+	/* new connections: only the new backend (the kept one is down) */
+	CHECK_EQ(pick(&px), 1);
+	CHECK_EQ(pick(&px), 1);
+	for (struct px_backend *b = px.all; b; b = b->next)
+		n++;
+	CHECK_EQ(n, 3); /* b2, the new one, and b1 with its connection */
+	px_pool__leave(b1);
+	n = 0;
+	for (struct px_backend *b = px.all; b; b = b->next)
+		n++;
+	CHECK_EQ(n, 2);
+	px_pool__fini(&px);
+}
+
+/* ternctl drain: a drained backend takes no new connection, and counts. */
+TEST(test_proxy_pool_drained_skipped)
+{
+	static struct px px;
+	struct tern_proxy_opts o;
+
+	pool3(&px, TERN_PROXY_RR);
+	o = px.o;
+	o.drained = 1u << 1;
+	REQUIRE_EQ(px_pool__set(&px, &o), 0);
+	CHECK_EQ(px.ctr[PX_BACKENDS_DRAINED], 1u);
+	for (int i = 0; i < 6; i++)
+		CHECK(pick(&px) != 1);
+	o.drained = 7;
+	REQUIRE_EQ(px_pool__set(&px, &o), 0);
+	CHECK_EQ(pick(&px), -1);
+	o.drained = 0;
+	REQUIRE_EQ(px_pool__set(&px, &o), 0);
+	CHECK_EQ(px.ctr[PX_BACKENDS_DRAINED], 0u);
+	CHECK(pick(&px) >= 0);
+	px_pool__fini(&px);
 }

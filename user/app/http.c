@@ -2,11 +2,17 @@
 /*
  * http: a static HTTP/1.1 responder for front-end use (health checks,
  * redirects, "service moved" pages). Every request gets the same response,
- * built once per worker at start in two variants (keep-alive and
- * "Connection: close") and sent by reference from that memory, which lives
- * as long as the worker: zero copy, nothing copied per request. A HEAD
- * request gets the same bytes without the body (a shorter length on the
- * same memory).
+ * built once per worker in two variants (keep-alive and "Connection:
+ * close") and sent by reference from that memory: zero copy, nothing
+ * copied per request. A HEAD request gets the same bytes without the body
+ * (a shorter length on the same memory).
+ *
+ * A reload builds a new response set; the old one lives while a
+ * connection still uses it (a reference count). A connection moves to the
+ * current set at a request that finds every earlier response of it
+ * acknowledged (nothing of the old memory in tern's send queue): a
+ * kept-alive client that reads its responses gets the new one at its next
+ * request.
  *
  * Per connection: the request head is gathered in a buffer from a
  * per-worker pool (HTTP_HEAD_MAX; a head that does not fit gets 431 and a
@@ -49,7 +55,17 @@ static const char resp_431[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n
 			       "Content-Length: 31\r\nConnection: close\r\n\r\n"
 			       "request header fields too large\n";
 
+/* The responses of one configuration; refs: h->cur and each connection
+ * that uses it. */
+struct http_resp {
+	uint32_t refs;
+	const uint8_t *rp[R__COUNT];
+	uint32_t rlen[R__COUNT];
+	uint8_t mem[];
+};
+
 struct http_conn {
+	struct http_resp *resp;  /* the set its responses come from */
 	uint8_t *buf;
 	uint32_t len;       /* bytes at buf not yet consumed */
 	uint32_t scan;      /* buf[0 .. scan) holds no end of head */
@@ -67,9 +83,7 @@ struct http {
 	struct tern_app_env env;
 	struct http_conn *conns;
 	uint8_t *mem;
-	uint8_t *resp;      /* the two prebuilt variants */
-	const uint8_t *rp[R__COUNT];
-	uint32_t rlen[R__COUNT];
+	struct http_resp *cur; /* for new requests */
 	uint32_t nconns;
 	uint32_t free_head;
 	uint32_t idle_ms;
@@ -109,10 +123,27 @@ static const char *reason(uint32_t status)
 
 /* ---- sending ---- */
 
+static void resp_put(struct http_resp *r)
+{
+	if (r && !--r->refs)
+		free(r);
+}
+
+/* hc uses the current set if nothing of its old one is queued or unacknowledged. */
+static void resp_follow(struct http *h, struct http_conn *hc)
+{
+	if (hc->resp == h->cur || hc->rhead != hc->rtail || hc->out)
+		return;
+	resp_put(hc->resp);
+	hc->resp = h->cur;
+	hc->resp->refs++;
+}
+
 static void enqueue(struct http *h, struct http_conn *hc, int k)
 {
+	resp_follow(h, hc);
 	hc->ring[hc->rtail++ % HTTP_RING] = (uint8_t)k;
-	hc->out += h->rlen[k];
+	hc->out += hc->resp->rlen[k];
 	if (k != R_KA && k != R_KA_HEAD)
 		hc->closing = 1;
 }
@@ -123,13 +154,14 @@ static void pump(struct http *h, struct tern_conn *c, struct http_conn *hc)
 {
 	while (hc->rhead != hc->rtail) {
 		int k = hc->ring[hc->rhead % HTTP_RING];
-		int r = tern_conn__send(h->env.stack, c, h->rp[k] + hc->off, h->rlen[k] - hc->off,
+		const struct http_resp *rs = hc->resp;
+		int r = tern_conn__send(h->env.stack, c, rs->rp[k] + hc->off, rs->rlen[k] - hc->off,
 					*h->env.now, h->env.out);
 
 		if (r <= 0)
 			return; /* -EAGAIN: writable() calls again */
 		hc->off += (uint32_t)r;
-		if (hc->off == h->rlen[k]) {
+		if (hc->off == rs->rlen[k]) {
 			hc->off = 0;
 			hc->rhead++;
 		}
@@ -297,6 +329,8 @@ static int http_accept(void *ctx, struct tern_conn *c)
 	hc->len = hc->scan = hc->out = hc->off = 0;
 	hc->rhead = hc->rtail = 0;
 	hc->closing = hc->closed = hc->peer_fin = 0;
+	hc->resp = h->cur;
+	hc->resp->refs++;
 	tern_conn__set_user(c, hc);
 	tern_conn__set_timer(h->env.stack, c, h->idle_ms, *h->env.now);
 	return 0; /* in credit mode with HTTP_HEAD_MAX: the listener's rcv_buf */
@@ -364,6 +398,8 @@ static void http_closed(void *ctx, struct tern_conn *c, int reason)
 
 	if (!hc)
 		return; /* refused at accept */
+	resp_put(hc->resp); /* tern holds none of its memory any more */
+	hc->resp = NULL;
 	hc->next_free = h->free_head;
 	h->free_head = (uint32_t)(hc - h->conns);
 	tern_conn__set_user(c, NULL);
@@ -388,7 +424,8 @@ static int header_is(const char *hdr, const char *name)
 	return !strncasecmp(hdr, name, n) && hdr[n] == ':';
 }
 
-static int build(struct http *h, const struct tern_app_opts *o)
+/* A response set for o (NULL: the defaults), refs 1; NULL without memory. */
+static struct http_resp *build(const struct tern_app_opts *o)
 {
 	static const uint8_t dflt_body[] = "tern\n";
 	uint32_t status = o && o->http_status ? o->http_status : 200;
@@ -396,6 +433,7 @@ static int build(struct http *h, const struct tern_app_opts *o)
 	uint32_t blen = o && o->http_body ? o->http_body_len : sizeof(dflt_body) - 1;
 	int nh = o ? o->http_nheaders : 0, ctype = 0, nobody = status == 204 || status == 304;
 	size_t cap = 256, hl[2];
+	struct http_resp *rs;
 	char *hdr[2];
 
 	for (int i = 0; i < nh; i++) {
@@ -404,11 +442,12 @@ static int build(struct http *h, const struct tern_app_opts *o)
 	}
 	if (nobody)
 		blen = 0;
-	h->resp = malloc(2 * (cap + blen));
-	if (!h->resp)
-		return -ENOMEM;
+	rs = malloc(sizeof(*rs) + 2 * (cap + blen));
+	if (!rs)
+		return NULL;
+	rs->refs = 1;
 	for (int v = 0; v < 2; v++) {
-		char *p = (char *)h->resp + (size_t)v * (cap + blen);
+		char *p = (char *)rs->mem + (size_t)v * (cap + blen);
 		size_t n = (size_t)snprintf(p, cap, "HTTP/1.1 %u %s\r\nServer: tern\r\n", status,
 					    reason(status));
 
@@ -424,16 +463,36 @@ static int build(struct http *h, const struct tern_app_opts *o)
 		hdr[v] = p;
 		hl[v] = n;
 	}
-	h->rp[R_KA] = h->rp[R_KA_HEAD] = (const uint8_t *)hdr[0];
-	h->rp[R_CLOSE] = h->rp[R_CLOSE_HEAD] = (const uint8_t *)hdr[1];
-	h->rlen[R_KA] = (uint32_t)hl[0] + blen;
-	h->rlen[R_KA_HEAD] = (uint32_t)hl[0];
-	h->rlen[R_CLOSE] = (uint32_t)hl[1] + blen;
-	h->rlen[R_CLOSE_HEAD] = (uint32_t)hl[1];
-	h->rp[R_400] = (const uint8_t *)resp_400;
-	h->rlen[R_400] = sizeof(resp_400) - 1;
-	h->rp[R_431] = (const uint8_t *)resp_431;
-	h->rlen[R_431] = sizeof(resp_431) - 1;
+	rs->rp[R_KA] = rs->rp[R_KA_HEAD] = (const uint8_t *)hdr[0];
+	rs->rp[R_CLOSE] = rs->rp[R_CLOSE_HEAD] = (const uint8_t *)hdr[1];
+	rs->rlen[R_KA] = (uint32_t)hl[0] + blen;
+	rs->rlen[R_KA_HEAD] = (uint32_t)hl[0];
+	rs->rlen[R_CLOSE] = (uint32_t)hl[1] + blen;
+	rs->rlen[R_CLOSE_HEAD] = (uint32_t)hl[1];
+	rs->rp[R_400] = (const uint8_t *)resp_400;
+	rs->rlen[R_400] = sizeof(resp_400) - 1;
+	rs->rp[R_431] = (const uint8_t *)resp_431;
+	rs->rlen[R_431] = sizeof(resp_431) - 1;
+	return rs;
+}
+
+static uint32_t idle_ms(const struct tern_app_opts *o)
+{
+	return o && o->http_idle_ms ? o->http_idle_ms : HTTP_IDLE_MS;
+}
+
+/* A reload: the response (status, body, headers) for the next requests
+ * and the idle timeout from the next timer set. */
+static int http_reconfigure(void *ctx, const struct tern_app_opts *opts)
+{
+	struct http *h = ctx;
+	struct http_resp *rs = build(opts);
+
+	if (!rs)
+		return -ENOMEM;
+	resp_put(h->cur);
+	h->cur = rs;
+	h->idle_ms = idle_ms(opts);
 	return 0;
 }
 
@@ -443,9 +502,11 @@ static void http_fini(void *ctx)
 
 	if (!h)
 		return;
+	for (uint32_t i = 0; h->conns && i < h->nconns; i++)
+		resp_put(h->conns[i].resp);
+	resp_put(h->cur);
 	free(h->conns);
 	free(h->mem);
-	free(h->resp);
 	free(h);
 }
 
@@ -457,11 +518,12 @@ static void *http_init(const struct tern_app_env *env)
 	if (!h)
 		goto nomem;
 	h->env = *env;
-	h->idle_ms = env->opts && env->opts->http_idle_ms ? env->opts->http_idle_ms : HTTP_IDLE_MS;
+	h->idle_ms = idle_ms(env->opts);
 	h->nconns = n;
 	h->conns = calloc(n, sizeof(*h->conns));
 	h->mem = calloc(n, HTTP_HEAD_MAX); /* pages are touched only when used */
-	if (!h->conns || !h->mem || build(h, env->opts))
+	h->cur = build(env->opts);
+	if (!h->conns || !h->mem || !h->cur)
 		goto nomem;
 	for (uint32_t i = 0; i < n; i++) {
 		h->conns[i].buf = h->mem + (size_t)i * HTTP_HEAD_MAX;
@@ -481,4 +543,5 @@ const struct tern_app tern_app_http = {
 	.rcv_buf = HTTP_HEAD_MAX,
 	.worker_init = http_init,
 	.worker_fini = http_fini,
+	.reconfigure = http_reconfigure,
 };

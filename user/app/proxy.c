@@ -47,7 +47,7 @@ struct px_conn {
 	struct px_conn *prev, *next;
 	struct tern_ring_op op_conn, op_send, op_recv;
 	int fd;
-	int be;                   /* backend index, -1 */
+	struct px_backend *be;    /* the backend it relays to, NULL */
 	uint8_t *c2b, *b2c;       /* o.buf bytes each */
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
@@ -91,7 +91,6 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 	pc->px = px;
 	pc->c = c;
 	pc->fd = -1;
-	pc->be = -1;
 	pc->op_conn.cb = connected;
 	pc->op_send.cb = c2b_sent;
 	pc->op_recv.cb = b2c_received;
@@ -113,9 +112,9 @@ static void backend_close(struct px_conn *pc)
 		pc->fd = -1;
 		px->ctr[PX_BACKEND_FDS]--;
 	}
-	if (pc->be >= 0) {
-		px->be[pc->be].conns--;
-		pc->be = -1;
+	if (pc->be) {
+		px_pool__leave(pc->be);
+		pc->be = NULL;
 	}
 }
 
@@ -362,14 +361,15 @@ out:
 static int start_connect(struct px_conn *pc)
 {
 	struct px *px = pc->px;
+	struct px_backend *be = px_pool__pick(px);
 	const struct tern_proxy_backend *b;
-	int be = px_pool__pick(px), fd;
+	int fd;
 
-	if (be < 0) {
+	if (!be) {
 		px->ctr[PX_NO_BACKEND]++;
 		return -ECONNREFUSED;
 	}
-	b = &px->o.backends[be];
+	b = &be->cfg;
 	fd = tern_backend__socket(b->sa.ss_family);
 	if (fd < 0) {
 		px->ctr[PX_CONNECT_FAILS]++;
@@ -383,7 +383,7 @@ static int start_connect(struct px_conn *pc)
 	}
 	px->ctr[PX_CONNECTS]++;
 	px->ctr[PX_BACKEND_FDS]++;
-	px->be[be].conns++;
+	be->conns++;
 	pc->be = be;
 	pc->fd = fd;
 	pc->ops++;
@@ -581,9 +581,29 @@ static void *proxy_init(const struct tern_app_env *env)
 	px->env = *env;
 	px->o = env->opts->proxy;
 	opts_defaults(&px->o);
-	px_pool__init(px);
-	px_pool__health_start(px);
+	if (px_pool__init(px)) {
+		free(px);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return px;
+}
+
+/*
+ * A reload: the backends (with their drain marks), the balance rule and
+ * the health settings apply to new connections and the next checks;
+ * established connections keep their backend. The rest (buffers, PROXY
+ * protocol, timeouts) stays as at start.
+ */
+static int proxy_reconfigure(void *ctx, const struct tern_app_opts *opts)
+{
+	struct px *px = ctx;
+	struct tern_proxy_opts o = opts->proxy;
+
+	if (!o.nbackends)
+		return -EDESTADDRREQ;
+	opts_defaults(&o);
+	return px_pool__set(px, &o);
 }
 
 /* The worker's ring is gone by now: nothing pending can complete. */
@@ -607,6 +627,7 @@ const struct tern_app tern_app_proxy = {
 	.rcv_buf = TERN_PROXY_BUF_DEF, /* the daemon uses --proxy-buf when given */
 	.worker_init = proxy_init,
 	.worker_fini = proxy_fini,
+	.reconfigure = proxy_reconfigure,
 	.counter_names = counter_names,
 	.ncounters = PX__COUNT,
 	.counters = px_counters,

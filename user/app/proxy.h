@@ -46,6 +46,7 @@ struct tern_proxy_opts {
 	uint32_t defer_accept_ms;      /* 0: connect at once */
 	uint32_t health_interval_ms;   /* 0: default; UINT32_MAX: no health checks */
 	uint32_t health_timeout_ms;
+	uint16_t drained;              /* bit i: backends[i] takes no new connection */
 };
 
 /* Parse "IPv4:PORT" or "[IPv6]:PORT" into b; 0 or -EINVAL. */

@@ -34,7 +34,8 @@
 	X(PX_HEALTH_FAILS, "ProxyHealthFails", TERN_APP_COUNTER)                      \
 	X(PX_BACKENDS_DOWN, "ProxyBackendDown", TERN_APP_COUNTER)     /* transitions */ \
 	X(PX_BACKENDS_UP, "ProxyBackendUp", TERN_APP_COUNTER)         /* transitions */ \
-	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy", TERN_APP_GAUGE)
+	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy", TERN_APP_GAUGE) \
+	X(PX_BACKENDS_DRAINED, "ProxyBackendsDrained", TERN_APP_GAUGE)
 
 enum {
 #define X(id, name, kind) id,
@@ -48,14 +49,21 @@ enum {
 
 struct px;
 
-/* One backend as this worker sees it. */
+/*
+ * One backend as this worker sees it. It lives while it is in the
+ * current set (active), carries relayed connections, or has a health
+ * check pending: a reload that removes it leaves its connections on it.
+ */
 struct px_backend {
 	struct px *px;
-	const struct tern_proxy_backend *cfg;
+	struct px_backend *next;      /* every backend of the worker */
+	struct tern_proxy_backend cfg;
 	struct tern_ring_op op;       /* health check connect */
 	int fd;                       /* health check socket, -1 */
 	uint32_t conns;               /* relayed connections now */
-	uint8_t healthy;
+	bool active;                  /* in the current set */
+	bool healthy;
+	bool drained;                 /* ternctl drain: no new connections */
 	uint8_t ok_run, fail_run;     /* consecutive results */
 };
 
@@ -64,7 +72,8 @@ struct px_conn;
 struct px {
 	struct tern_app_env env;
 	struct tern_proxy_opts o;     /* with the defaults filled in */
-	struct px_backend be[TERN_PROXY_MAX_BACKENDS];
+	struct px_backend *be[TERN_PROXY_MAX_BACKENDS]; /* the current set, o.nbackends */
+	struct px_backend *all;       /* the set and the removed ones still in use */
 	uint32_t rr;                  /* round-robin cursor */
 	struct tern_ring_op health_op;/* the interval timer */
 	struct __kernel_timespec health_ts, check_ts;
@@ -74,10 +83,17 @@ struct px {
 };
 
 /* proxy_pool.c */
-void px_pool__init(struct px *px);
+int px_pool__init(struct px *px);
 void px_pool__fini(struct px *px);
-/* A healthy backend by the balance rule, or -1. */
-int px_pool__pick(struct px *px);
+/* A healthy backend that is not drained, by the balance rule, or NULL. */
+struct px_backend *px_pool__pick(struct px *px);
+/* A relayed connection leaves b (which goes if nothing holds it). */
+void px_pool__leave(struct px_backend *b);
 void px_pool__health_start(struct px *px);
+/* The backends, their drain marks and the health and balance settings of
+ * o (a reload): backends with the same address keep their state and
+ * connections; removed ones keep theirs until they end. 0 or -ENOMEM
+ * (nothing changed). */
+int px_pool__set(struct px *px, const struct tern_proxy_opts *o);
 
 #endif

@@ -11,6 +11,7 @@
  *   set xdp-cookies never|overload|always   SYN cookies answered in XDP
  *   set keepalive IDLE,INTVL,COUNT      seconds, seconds, count; 0,0,0 off
  *   set backlog N
+ *   drain|undrain BACKEND               --app proxy: no new connections to it
  *   stop                                drain and exit, as SIGTERM
  *
  * stats reads the snapshots the workers publish; the others run on each
@@ -369,6 +370,10 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		return cmd_metrics(src, &o);
 	if (!strcmp(cmd, "reload") && src->reload)
 		return src->reload(src->reload_arg, reply, cap);
+	if (!strncmp(cmd, "drain ", 6) && src->drain)
+		return src->drain(src->reload_arg, cmd + 6, 1, reply, cap);
+	if (!strncmp(cmd, "undrain ", 8) && src->drain)
+		return src->drain(src->reload_arg, cmd + 8, 0, reply, cap);
 	if (!strcmp(cmd, "conns"))
 		return cmd_conns(src, &o);
 	if (!strncmp(cmd, "set ", 4))
@@ -378,7 +383,8 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		return 0;
 	}
 	r = snprintf(reply, cap,
-		     "unknown command '%.40s' (stats, metrics, conns, set, reload, capture, stop)",
+		     "unknown command '%.40s' (stats, metrics, conns, set, reload, drain, "
+		     "undrain, capture, stop)",
 		     cmd);
 	(void)r;
 	return -EINVAL;

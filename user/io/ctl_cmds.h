@@ -30,6 +30,8 @@ struct tern_ctl_src {
 	 * `metrics` reads them with __atomic builtins. */
 	int reload_ok;
 	int64_t reload_time;
+	/* `drain BACKEND` / `undrain BACKEND` (NULL: none), with reload_arg */
+	int (*drain)(void *arg, const char *backend, int on, char *reply, size_t cap);
 	struct tern_capture *capture;     /* the capture session, control thread only */
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP; NULL: none */
 };

@@ -34,7 +34,7 @@ enum {
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
-	OPT_CONN_COPIES,
+	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT,
 	OPT_XDP_COOKIES,
 	OPT__END,
 };
@@ -65,6 +65,7 @@ static const struct option longopts[] = {
 	{ "conn-ooo", required_argument, NULL, OPT_CONN_OOO },
 	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
 	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
 	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
@@ -148,6 +149,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
 		"  --time-wait S              TIME-WAIT length (default 60)\n"
+		"  --drain-timeout MS         on stop, FIN every connection and RST those\n"
+		"                             still open after MS, 0..1h (default 2s)\n"
 		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default: the\n"
 		"                             interface MTU - 40)\n"
 		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n"
@@ -651,6 +654,8 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		return parse_ms("--user-timeout", s, 0, INT32_MAX, &a->lopts.user_timeout_ms);
 	case OPT_FIN_TIMEOUT: return parse_secs_ms("--fin-timeout", s, &c->fin_timeout_ms);
 	case OPT_TIME_WAIT: return parse_secs_ms("--time-wait", s, &c->time_wait_ms);
+	case OPT_DRAIN_TIMEOUT:
+		return parse_ms("--drain-timeout", s, 0, 3600000, &a->drain_ms);
 	case OPT_MSS: return parse_mss(a, s, max_frame);
 	case OPT_BPFFS: a->bpffs = s; return 0;
 	case OPT_HTTP_STATUS:
@@ -765,6 +770,7 @@ static void defaults(struct tern_args *a)
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
 	a->xdp_cookies = TERN_XDPC_OVERLOAD;
+	a->drain_ms = TERN_ARGS_DRAIN_MS_DEF;
 }
 
 static const struct option *find_opt(const char *name)

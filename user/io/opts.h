@@ -19,6 +19,7 @@
 #define TERN_ARGS_MAX_ADDRS 16
 #define TERN_ARGS_MAX_PORTS 16
 #define TERN_ARGS_MAX_CPUS 1024
+#define TERN_ARGS_DRAIN_MS_DEF 2000u
 
 enum tern_zc_mode {
 	TERN_ZC_AUTO = 0, /* zero-copy if the driver has it, else copy mode */
@@ -40,6 +41,7 @@ struct tern_args {
 	uint32_t busy_poll_us;     /* --busy-poll USECS, 0: off */
 	uint32_t busy_poll_budget; /* --busy-poll ,BUDGET */
 	uint32_t frames;           /* UMEM frames per queue (--frames) */
+	uint32_t drain_ms;         /* --drain-timeout: FIN, then RST after this on stop */
 	uint16_t cpus[TERN_ARGS_MAX_CPUS];
 	int ncpus;                 /* 0: workers are not pinned */
 	enum tern_xdp_mode mode;
@@ -49,6 +51,10 @@ struct tern_args {
 	struct tern_cfg cfg;       /* one stack per queue gets this */
 	struct tern_listen_opts lopts;
 	struct tern_app_opts app_opts; /* --http-*; the body is read at parse time */
+	struct tern_app_opts *app_live; /* after a reload or drain: the copy that
+					 * owns what app_opts points to (reload_app.c) */
+	bool app_stale;            /* the last one failed on a worker: the workers
+				    * may differ from app_opts */
 	const char *config;        /* --config FILE, or NULL */
 	struct tern_conf conf;     /* its settings (the strings above may point in) */
 	uint64_t cli_set;          /* options given on the command line (bit per flag) */

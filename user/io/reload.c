@@ -4,8 +4,10 @@
  * configuration file again, exactly as at start (flags override the
  * file), then apply what can change at run time -- syncookies, keepalive,
  * backlog (up to the value the daemon started with), log-level -- through
- * the control commands, and name every other changed key as needing a
- * restart. A file with an error changes nothing.
+ * the control commands, and the application's settings (reload_app.c:
+ * the proxy's backends, balance and health checks, the http response),
+ * and name every other changed key as needing a restart. A file with an
+ * error changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "reload.h"
 #include "xdpcookie.h"
+#include "reload_app.h"
 #include "xsk.h"
 
 #define put tern_out_buf__put
@@ -143,7 +146,7 @@ static void restart_keys(const struct tern_args *cur, const struct tern_args *n,
 	for (int i = 0; (key = tern_args__key(i)); i++) {
 		int ina, inb;
 
-		if (is_runtime(key) || tern_args__from_cli(cur, key))
+		if (is_runtime(key) || tern_reload_app__key(key) || tern_args__from_cli(cur, key))
 			continue;
 		ina = tern_conf__get(&cur->conf, key, a, sizeof(a));
 		inb = tern_conf__get(&n->conf, key, b, sizeof(b));
@@ -155,8 +158,10 @@ static void restart_keys(const struct tern_args *cur, const struct tern_args *n,
 int tern_reload__run(struct tern_args *cur, struct tern_ctl_src *src, char *reply, size_t cap)
 {
 	struct tern_out_buf o = { .p = reply, .cap = cap };
+	char app_text[2048] = "";
+	struct tern_out_buf ao = { .p = app_text, .cap = sizeof(app_text) };
 	struct tern_args *n;
-	int err;
+	int err, app_err;
 
 	if (!cur->config) {
 		put(&o, "no configuration file (start tern with --config FILE)");
@@ -166,6 +171,12 @@ int tern_reload__run(struct tern_args *cur, struct tern_ctl_src *src, char *repl
 	if (!n)
 		return o.len ? -EINVAL : -ENOMEM;
 	err = runtime_keys(cur, n, src, &o);
+	app_err = tern_reload_app__run(cur, n, src, &ao);
+	if (app_err && !err) { /* its "not applied" line is the one to reply */
+		o.len = 0;
+		err = app_err;
+	}
+	put(&o, "%s", app_text);
 	restart_keys(cur, n, &o);
 	if (!o.len)
 		put(&o, "no change\n");

@@ -4,7 +4,7 @@
  * programs that embed tern: loads the steering program if the interface
  * lacks it, starts one worker per queue, steers every address x port to
  * them, serves the control socket; on stop drains (FIN, then RST after
- * 2 s), takes its sockets out of the xsks map so the traffic falls back to
+ * --drain-timeout), takes its sockets out of the xsks map so the traffic falls back to
  * the kernel, removes its services and detaches the program if it
  * attached it.
  */
@@ -34,11 +34,10 @@
 #include "user/io/netdev.h"
 #include "user/io/opts.h"
 #include "user/io/reload.h"
+#include "user/io/reload_app.h"
 #include "user/io/server_args.h"
 #include "user/io/worker.h"
 #include "tern/server.h"
-
-#define DRAIN_NS (2 * TERN_NSEC_PER_SEC)
 
 struct tern_server {
 	struct tern_args args;
@@ -307,7 +306,7 @@ static void worker_conf(struct tern_server *d)
 		.nports = a->nports,
 		.app = d->app,
 		.app_opts = &a->app_opts,
-		.drain_ns = DRAIN_NS,
+		.drain_ns = (uint64_t)a->drain_ms * TERN_NSEC_PER_MSEC,
 		.busy_poll_us = a->busy_poll_us,
 		.busy_poll_budget = a->busy_poll_budget,
 		.xdpc = d->xdpc_open ? &d->xdpc : NULL,
@@ -499,6 +498,17 @@ uint32_t tern_server__workers(struct tern_server *d, struct tern_worker *const *
 	return d->nworkers;
 }
 
+static int ctl_drain_cb(void *arg, const char *backend, int on, char *reply, size_t cap)
+{
+	struct tern_server *d = arg;
+	int r;
+
+	pthread_mutex_lock(&d->reload_mu);
+	r = tern_reload_app__drain(&d->args, &d->src, backend, on, reply, cap);
+	pthread_mutex_unlock(&d->reload_mu);
+	return r;
+}
+
 int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
 {
 	return ctl_reload_cb(d, reply, cap);
@@ -524,6 +534,7 @@ static int ctl_start(struct tern_server *d)
 		.xdpc = d->xdpc_open ? &d->xdpc : NULL,
 		.reload_ok = 1,
 		.reload_time = (int64_t)time(NULL),
+		.drain = ctl_drain_cb,
 	};
 	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)
@@ -720,6 +731,7 @@ int tern_server__destroy(struct tern_server *d)
 	xdp_teardown(d);
 	explicit_bzero(&d->secrets, sizeof(d->secrets));
 	pthread_mutex_destroy(&d->reload_mu);
+	free(d->args.app_live);
 	free(d);
 	return status;
 }

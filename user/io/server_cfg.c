@@ -28,6 +28,7 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->time_wait_s = d.time_wait_ms / 1000;
 	c->mss = 0; /* from the MTU of dev */
 	c->frames = TERN_XSK_FRAMES;
+	c->drain_timeout_ms = TERN_ARGS_DRAIN_MS_DEF;
 }
 
 /* Each distinct address and port once, in order. */
@@ -69,6 +70,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 		return -EINVAL;
 	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
+	    c->drain_timeout_ms > 3600000 ||
 	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)))
 		return -EINVAL;
 	for (unsigned int i = 0; i < c->nservices; i++)
@@ -79,6 +81,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->allow_unserved = c->allow_unserved_queues != 0;
 	a->mss = c->mss;
 	a->frames = c->frames;
+	a->drain_ms = c->drain_timeout_ms;
 	a->bpffs = c->bpffs ? c->bpffs : "/sys/fs/bpf";
 	a->ctl = c->ctl;
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;

@@ -38,7 +38,7 @@ struct tern_worker_conf {
 	int nports;
 	const struct tern_app *app;
 	const struct tern_app_opts *app_opts; /* to the app's worker_init (env.opts) */
-	uint64_t drain_ns;                /* FIN drain before RST on stop (2 s) */
+	uint64_t drain_ns;                /* FIN drain before RST on stop (--drain-timeout) */
 	uint32_t busy_poll_us;            /* --busy-poll, 0: off */
 	uint32_t busy_poll_budget;
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP (xdpcookie.h); NULL: none */
@@ -97,6 +97,7 @@ enum tern_worker_req_op {
 	TERN_REQ_KEEPALIVE,  /* arg[0..2]: idle s, interval s, count (0: off) */
 	TERN_REQ_BACKLOG,    /* arg[0]: half-open limit */
 	TERN_REQ_XDP_COOKIES, /* the shared XDP cookie mode changed: look at it now */
+	TERN_REQ_APP_OPTS,   /* data: struct tern_app_opts for the app's reconfigure */
 };
 
 #define TERN_WORKER_REQ_BUF (256u << 10)
@@ -104,6 +105,8 @@ enum tern_worker_req_op {
 struct tern_worker_req {
 	int op;
 	uint32_t arg[3];
+	const void *data;    /* APP_OPTS: read only while served; the caller keeps
+			      * it alive unless the request returned 0 */
 	int result;          /* >= 0 bytes in the reply, or -errno */
 	uint32_t truncated;  /* CONNS: connections left out for room */
 };

@@ -92,6 +92,10 @@ static int serve_one(void *arg, struct tern_worker_req *r, char *buf, size_t cap
 		return tern_stack__set_backlog(w->stack, r->arg[0]);
 	case TERN_REQ_XDP_COOKIES: /* this pass's step applies it (loop.c) */
 		return 0;
+	case TERN_REQ_APP_OPTS:
+		if (!w->conf->app->reconfigure)
+			return -EOPNOTSUPP;
+		return w->conf->app->reconfigure(w->app_ctx, r->data);
 	default:
 		return -EOPNOTSUPP;
 	}
