@@ -115,15 +115,13 @@ static void link_sorted(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint32
 	q->n++;
 }
 
-int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
+/* A new entry in seq order, within the queue's bound and the pool's. */
+static int add_entry(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
 		     uint32_t seq, const uint8_t *p, uint32_t len, uint64_t frame)
 {
 	struct tern_ooo *e;
 	uint32_t i;
 
-	/* An empty segment adds no byte: nothing to keep. */
-	if (covered(pool, q, seq, seq + len))
-		return TERN_OOO_DUP;
 	if (q->n >= max_n)
 		return TERN_OOO_FULL;
 	i = entry_alloc(pool);
@@ -139,6 +137,15 @@ int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t 
 	return TERN_OOO_QUEUED;
 }
 
+int tern_ooo__insert(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
+		     uint32_t seq, const uint8_t *p, uint32_t len, uint64_t frame)
+{
+	/* An empty segment adds no byte: nothing to keep. */
+	if (covered(pool, q, seq, seq + len))
+		return TERN_OOO_DUP;
+	return add_entry(pool, q, max_n, seq, p, len, frame);
+}
+
 static bool fin_queued(const struct tern_ooo_pool *pool, const struct tern_ooo_q *q)
 {
 	for (uint32_t i = q->head; i != TERN_OOO_NIL; i = at(pool, i)->next)
@@ -150,24 +157,9 @@ static bool fin_queued(const struct tern_ooo_pool *pool, const struct tern_ooo_q
 int tern_ooo__insert_fin(struct tern_ooo_pool *pool, struct tern_ooo_q *q, uint16_t max_n,
 			 uint32_t seq)
 {
-	struct tern_ooo *e;
-	uint32_t i;
-
 	if (fin_queued(pool, q))
 		return TERN_OOO_DUP;
-	if (q->n >= max_n)
-		return TERN_OOO_FULL;
-	i = entry_alloc(pool);
-	if (i == TERN_OOO_NIL)
-		return TERN_OOO_FULL;
-	e = at(pool, i);
-	e->frame = TERN_OOO_NO_FRAME;
-	e->p = NULL;
-	e->seq = seq;
-	e->len = 0;
-	e->stamp = q->stamp++;
-	link_sorted(pool, q, i);
-	return TERN_OOO_QUEUED;
+	return add_entry(pool, q, max_n, seq, NULL, 0, TERN_OOO_NO_FRAME);
 }
 
 static void unlink_head(struct tern_ooo_pool *pool, struct tern_ooo_q *q)
