@@ -1573,6 +1573,7 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: ternctl [-v] COMMAND [OPTIONS]   (ternctl COMMAND --help)\n"
 		   "  -v, --verbose   show libbpf and libxdp messages\n"
+		   "  -V, --version   ternctl's and its libraries' versions\n"
 		   "commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
