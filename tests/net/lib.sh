@@ -258,6 +258,20 @@ tern_start() {
 
 tern_pid() { cat "$NET_TMP/tern.pid"; }
 
+# xps_queue0: every frame the client sends goes through veth queue 0 (so
+# tern's queue 0), as a NIC's RSS keeps one tuple on one queue; a raw
+# generator's queue would follow its CPU and a socket's a random hash.
+# Returns 1 when XPS cannot be set.
+xps_queue0() {
+	local q all
+
+	all=$(printf '%x' $(((1 << $(nproc)) - 1)))
+	in_c sh -c "echo $all >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus" || return 1
+	for ((q = 1; q < ${NET_QUEUES:-2}; q++)); do
+		in_c sh -c "echo 0 >/sys/class/net/$DEV_C/queues/tx-$q/xps_cpus" || return 1
+	done
+}
+
 # mac_of NS DEV: the MAC address of DEV in namespace NS
 mac_of() { ip -n "$1" -j link show "$2" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["address"])'; }
 

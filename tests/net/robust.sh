@@ -25,14 +25,6 @@ bad = [q['frames'] for q in s['queues'] if not q['frames']['ok'] or q['frames'][
 sys.exit('frames: %s' % bad if bad or not s['total']['frames_ok'] else 0)"
 }
 
-# xps_queue0: every frame the client sends goes through veth queue 0 (so
-# tern's queue 0), as a NIC's RSS keeps one tuple on one queue; a raw
-# generator's queue would follow its CPU and a socket's a random hash.
-xps_queue0() {
-	in_c sh -c "echo $(printf '%x' $(((1 << $(nproc)) - 1))) >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus &&
-		echo 0 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus" || net_die "cannot set XPS on $DEV_C"
-}
-
 # stop_ok QUEUES: frames accounted, `stop` on the control socket, exit 0
 # with every queue's exit accounting ok and no sanitizer report.
 stop_ok() {

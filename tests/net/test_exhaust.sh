@@ -299,7 +299,7 @@ t_frames_flood() {
 
 net_setup
 in_c sysctl -qw net.core.txrehash=0
-xps_queue0
+xps_queue0 || net_die "cannot set XPS on $DEV_C"
 robust_macs
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --ctl "$CTL" --app http --http-idle 60 \

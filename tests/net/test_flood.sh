@@ -211,7 +211,7 @@ in_c sysctl -qw net.core.txrehash=0
 in_c sysctl -qw net.ipv4.tcp_timestamps=0
 # veth hands a frame to the peer's receive queue of the sender's transmit
 # queue: all on queue 0, where the held connection is.
-xps_queue0
+xps_queue0 || net_die "cannot set XPS on $DEV_C"
 robust_macs
 CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \

@@ -229,18 +229,6 @@ t_mtu() {
 	ip -n "$NS_S" link set "$DEV_S" mtu 1500
 }
 
-# Every frame the client sends through veth queue 0, as RSS keeps one
-# tuple on one queue (raw AF_PACKET frames are otherwise spread by CPU).
-xps_queue0() {
-	local all
-
-	all=$(printf '%x' $(((1 << $(nproc)) - 1)))
-	in_c sh -c "echo $all >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus" &&
-		for q in 1 2 3; do
-			in_c sh -c "echo 0 >/sys/class/net/$DEV_C/queues/tx-$q/xps_cpus"
-		done
-}
-
 t_vlan() {
 	local out
 
@@ -248,7 +236,7 @@ t_vlan() {
 	WANT="rx-vlan-offload is on.*ethtool -K $DEV_S rxvlan off"
 	refused
 	in_s ethtool -K "$DEV_S" rxvlan off
-	xps_queue0
+	xps_queue0 || fail "cannot set XPS on $DEV_C"
 	start || fail "tern did not start"
 	out=$(in_c timeout 20 env PYTHONPATH="$NET_DIR" python3 "$NET_DIR/vlan_flow.py" "$DEV_C" \
 		"$(mac_of "$NS_S" "$DEV_S")" "$(mac_of "$NS_C" "$DEV_C")" "10.200.$NET_X.77" \
