@@ -348,15 +348,16 @@ static int parse_duration(const char *what, const char *s, uint32_t unit_ms, uin
 	return 0;
 }
 
-static int parse_secs_ms(const char *what, const char *s, uint32_t *ms)
-{
-	return parse_duration(what, s, 1000, 1000, 86400000, ms);
-}
-
 /* Seconds 1..max_s, as milliseconds. */
 static int parse_secs(const char *what, const char *s, uint32_t max_s, uint32_t *ms)
 {
 	return parse_duration(what, s, 1000, 1000, (uint64_t)max_s * 1000, ms);
+}
+
+/* Seconds 1..86400 (a day), as milliseconds. */
+static int parse_secs_ms(const char *what, const char *s, uint32_t *ms)
+{
+	return parse_secs(what, s, 86400, ms);
 }
 
 static int parse_ms(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *ms)
