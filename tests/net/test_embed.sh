@@ -130,6 +130,68 @@ print(ok)")
 	grep -q "frames: .*: ok" "$NET_TMP/hello.log" || fail "frame accounting"
 }
 
+# Out-of-range values in the public configuration are refused with -EINVAL
+# before anything touches the interface (the suite's own veth); the
+# defaults of the congestion control and XDP-cookie fields are the
+# daemon's (CUBIC, overload).
+t_config() {
+	cat >"$NET_TMP/cfg.c" <<'C'
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <tern/server.h>
+#include <tern/tern.h>
+
+static void *init(const struct tern_app_env *env)
+{
+	static int ctx;
+
+	(void)env;
+	return &ctx;
+}
+
+/* A valid application: only the configuration can make start() fail. */
+static int start(struct tern_server_config *c)
+{
+	static const struct tern_app_ops ops;
+	static const struct tern_app app = { .name = "none", .ops = &ops, .worker_init = init };
+	struct tern_server *srv;
+
+	return tern_server__start(&srv, c, &app, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	struct tern_server_service svc = { "10.0.0.1", 80 };
+	struct tern_server_config c;
+	int fails = 0;
+
+	tern_server_config__init(&c);
+	if (c.cc != 0 || c.xdp_cookies != 1) {
+		printf("defaults: cc %d xdp_cookies %d\n", c.cc, c.xdp_cookies);
+		fails++;
+	}
+	c.dev = argv[argc - 1];
+	c.services = &svc;
+	c.nservices = 1;
+	c.cc = 2;
+	fails += start(&c) != -EINVAL;
+	c.cc = 1;
+	c.xdp_cookies = 3;
+	fails += start(&c) != -EINVAL;
+	c.xdp_cookies = -1;
+	fails += start(&c) != -EINVAL;
+	printf("%d\n", fails);
+	return fails != 0;
+}
+C
+	# shellcheck disable=SC2046,SC2086
+	cc $SAN -Wall -Werror -o "$NET_TMP/cfg" "$NET_TMP/cfg.c" $(pc --cflags --libs) ||
+		fail "build the configuration check"
+	ip netns exec "$NS_S" env LD_LIBRARY_PATH="$INST/usr/lib" "$NET_TMP/cfg" "$DEV_S" ||
+		fail "a bad cc or xdp_cookies was not refused, or the defaults differ"
+}
+
 t_shared() { run_hello "$NET_TMP/hello"; }
 t_static() { run_hello "$NET_TMP/hello-static"; }
 
@@ -137,6 +199,7 @@ t_run "make install: exactly the layout, public headers only" t_install
 t_run "make install LIBDIR=: libraries and tern.pc there; uninstall" t_install_libdir
 t_run "CPPFLAGS reach every compile" t_cppflags
 t_run "the example builds against the installed library (pkg-config)" t_build
+t_run "embedding config: cc and xdp_cookies defaults; out of range refused" t_config
 t_run "embedded (shared library): 20 clients greeted, SIGTERM exits 0" t_shared
 t_run "embedded (static library): 20 clients greeted, SIGTERM exits 0" t_static
 t_run "make uninstall removes exactly what install put" t_uninstall

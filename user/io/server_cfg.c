@@ -29,6 +29,8 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->mss = 0; /* from the MTU of dev */
 	c->frames = TERN_XSK_FRAMES;
 	c->drain_timeout_ms = TERN_ARGS_DRAIN_MS_DEF;
+	c->cc = d.cc;
+	c->xdp_cookies = TERN_XDPC_OVERLOAD;
 }
 
 /* Each distinct address and port once, in order. */
@@ -71,6 +73,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
 	    c->drain_timeout_ms > 3600000 ||
+	    c->xdp_cookies < TERN_XDPC_NEVER || c->xdp_cookies > TERN_XDPC_ALWAYS ||
 	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)))
 		return -EINVAL;
 	for (unsigned int i = 0; i < c->nservices; i++)
@@ -86,8 +89,9 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->ctl = c->ctl;
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
-	a->xdp_cookies = TERN_XDPC_OVERLOAD;
+	a->xdp_cookies = c->xdp_cookies;
 	tern_cfg__defaults(&a->cfg);
+	a->cfg.cc = (uint8_t)c->cc;
 	a->cfg.syncookies = (uint8_t)c->syncookies;
 	a->cfg.backlog = c->backlog;
 	a->cfg.max_conns = c->max_conns;
