@@ -16,7 +16,9 @@ the echoed bytes), so a broken script cannot pass by comparing nothing.
 
 Phases (the service behind both ports):
   echo   tern --app echo / a Linux echo server: data in order, out of order
-         with SACK, zero window with probes and the window update,
+         with SACK, zero window with probes and the window update, the
+         server's window closing and opening again (a Linux echo server
+         with 4 KiB socket buffers on LPORT + 1),
          retransmission of lost data, of data whose ACK was lost, client
          FIN first, FIN with data, RST in ESTABLISHED
   close  tern --app http / a Linux server answering one request and
@@ -297,6 +299,55 @@ def x_zero_window(c):
     return o
 
 
+def x_window_full(c):
+    """The client stops reading (advertises 0) and sends as far as the
+    server's window lets it: the server's application cannot write the
+    echo back, so its window must close (below one segment). Then the
+    client reads: the server's window opens again at once and the echo
+    comes back whole. Linux's server here has 4 KiB socket buffers (it
+    still takes about 64 KiB: what it cannot send grows its last unsent
+    skb, which tcp_sendmsg() does not hold to the buffer); tern's echo
+    ring is 8 KiB."""
+    msg = bytes(random.getrandbits(8) for _ in range(120000))
+    ws = c.synack.get("ws", 0)
+    acked, wnd, sent = 0, c.synack["win"], 0
+    t_end, last = time.monotonic() + 10, time.monotonic()
+    o = {}
+    while time.monotonic() < t_end:
+        while sent + 1000 <= min(acked + wnd, len(msg)):
+            c.push(msg[sent:sent + 1000], win=0)
+            sent += 1000
+        got = c.collect(0.3, lambda g, t: bool(g))
+        for p in got:
+            if c.rel_ack(p["ack"]) >= acked:
+                if c.rel_ack(p["ack"]) > acked or (p["win"] << ws) != wnd:
+                    last = time.monotonic()
+                acked, wnd = c.rel_ack(p["ack"]), p["win"] << ws
+            if p["seq"] != c.rcv_nxt or p["len"]:
+                c.send(ACK, win=0)  # a probe: still closed
+        if (acked == sent and wnd < 1000 and time.monotonic() - last > 0.5) or sent == len(msg):
+            break
+    o["window closed below one segment, all data ACKed"] = acked == sent and wnd < 1000
+    o["~bytes taken before it closed"] = sent
+    c.send(ACK)
+    t0 = time.monotonic()
+    out, opened = b"", None
+    while (len(out) < sent or opened is None) and time.monotonic() - t0 < 3:
+        got = c.collect(0.3, lambda g, t: bool(g))
+        for p in got:
+            if opened is None and p["win"] << ws >= 1000:
+                opened = p["at"] - t0
+                o["~window when it opened (bytes)"] = p["win"] << ws
+        n = c.take(got)
+        out += n
+        if n:
+            c.send(ACK)
+    o["window open again after the client reads"] = timing(opened)
+    o["echoed in order"] = out == msg[:sent]
+    c.reset()
+    return o
+
+
 def lost_once(c, ack_lost):
     """The server's first data segment is lost (not taken, not ACKed) or
     arrives and its ACK is lost (taken, the ACK carries a D-SACK once the
@@ -445,10 +496,14 @@ SANE = {
     "echoed in order": True, "echoed": True, "echoed after": True, "response": True,
     "probes: at least 3 in 3.5 s": True, "retransmission: same seq, len": True,
     "FIN ACKed": True, "server FIN right after the response": True,
+    "window closed below one segment, all data ACKed": True,
 }
+# Exchanges whose Linux server is another one, on LPORT + 1.
+LINUX_NEXT_PORT = {"window_full"}
 EXCHANGES = {
     "echo": [("inorder", x_inorder), ("ooo_sack", x_ooo_sack),
-             ("zero_window", x_zero_window), ("data_lost", x_data_lost),
+             ("zero_window", x_zero_window), ("window_full", x_window_full),
+             ("data_lost", x_data_lost),
              ("ack_lost", x_ack_lost), ("client_fin", x_client_fin),
              ("fin_with_data", x_fin_with_data), ("rst_established", x_rst_established),
              ("rst_in_window", x_rst_in_window)],
@@ -477,8 +532,10 @@ def main():
     failed, names = [], [(n, f) for n, f in EXCHANGES[phase] if not only or n in only]
     print("datapath %s: seed %d (TERN_TEST_SEED)" % (phase, seed))
     for i, (name, fn) in enumerate(names):
-        lin = run(io, name, fn, LPORT, base + 2 * i + 1)
+        t0 = time.monotonic()
+        lin = run(io, name, fn, LPORT + (name in LINUX_NEXT_PORT), base + 2 * i + 1)
         ter = run(io, name, fn, PORT, base + 2 * i)
+        took = time.monotonic() - t0
         errs, notes = [], []
         if lin is None:
             errs.append("no handshake with Linux")
@@ -499,6 +556,7 @@ def main():
             else:
                 errs.append("%s: tern %r, Linux %r" % (k, tv, lv))
         print("%-4s %s" % ("ok" if not errs else "FAIL", name))
+        print("       (both runs: %.1f s)" % took)
         for n in notes:
             print(n)
         for e in errs:

@@ -35,7 +35,9 @@ IP4_R=10.200.$NET_X.3
 
 # linux_server PORT MODE: a Linux server on IP4_S:PORT in the server
 # namespace; MODE echo writes back what it reads until the peer closes,
-# then closes; MODE http answers one request and closes first.
+# then closes; small-echo does so with 4 KiB socket buffers (so that its
+# window closes, as tern's echo ring does); MODE http answers one request
+# and closes first.
 linux_server() {
 	in_s python3 -c '
 import socket, sys, threading
@@ -63,9 +65,12 @@ def http(c):
     c.close()
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if sys.argv[3] == "small-echo":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.listen(128)
-fn = echo if sys.argv[3] == "echo" else http
+fn = http if sys.argv[3] == "http" else echo
 while True:
     threading.Thread(target=fn, args=(s.accept()[0],), daemon=True).start()' "$IP4_S" "$1" "$2" &
 	net_bg_pid $!
@@ -112,7 +117,7 @@ t_lossy() {
 		in_c tc qdisc add dev "$DEV_C" clsact &&
 		in_c tc filter add dev "$DEV_C" egress bpf da obj "$LOSS" sec tc || rc=2
 	[ "$rc" != 0 ] ||
-		in_c timeout 150 python3 "$NET_DIR/lossy_echo.py" "$IP4_S" "$PORT" 16 4 200000 30 || rc=1
+		in_c timeout 150 python3 "$NET_DIR/lossy_echo.py" "$IP4_S" "$PORT" 12 4 150000 30 || rc=1
 	xdrops=$(in_c ethtool -S "$DEV_C" | awk '/xdp_drops/ { n += $2 } END { print n + 0 }')
 	cret=$(($(snmp_c RetransSegs) - cret))
 	tret=$(($(counters mib:RetransSegs) - tret0))
@@ -140,8 +145,11 @@ tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app 
 	net_die "tern did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"
 linux_server "$LPORT" echo
+linux_server "$((LPORT + 1))" small-echo
 phase echo "$PORT" "$LPORT"
+SECONDS=0
 t_run "random loss both ways: every byte echoed once, in order" t_lossy
+echo "    (the loss check: $SECONDS s)"
 t_run "echo: frames accounted; stop exits 0" t_stop
 
 tern_start --addr "$IP4_S" --port "$HPORT" --queues "$QUEUES" --ctl "$CTL" --app http ||
