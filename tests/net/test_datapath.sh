@@ -107,28 +107,41 @@ snmp_c() { in_c awk -v k="$1" '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if 
 
 # Random loss both ways; every byte back once and in order, bounded time.
 # The loss programs come off before any verdict, so the next phase runs
-# without them whatever happens here.
+# without them whatever happens here. Each way, the loss must be about
+# what the programs drop (1 in 25; at least 1 in 100 is required): toward
+# the client, veth's count of XDP drops against tern's OutSegs; toward
+# tern, the client kernel's OutSegs and RetransSegs against tern's InSegs
+# (only this check's connections use the client kernel's TCP).
 t_lossy() {
-	local xdrops cret tret0 tret rc=0
+	local xdrops c_out t_in t_out c_ret t_ret lost rc=0
 
-	tret0=$(counters mib:RetransSegs)
-	cret=$(snmp_c RetransSegs)
+	read -r t_in t_out t_ret <<<"$(counters mib:InSegs mib:OutSegs mib:RetransSegs)"
+	c_out=$(snmp_c OutSegs)
+	c_ret=$(snmp_c RetransSegs)
 	in_c ip link set dev "$DEV_C" xdp obj "$LOSS" sec xdp &&
 		in_c tc qdisc add dev "$DEV_C" clsact &&
 		in_c tc filter add dev "$DEV_C" egress bpf da obj "$LOSS" sec tc || rc=2
 	[ "$rc" != 0 ] ||
 		in_c timeout 150 python3 "$NET_DIR/lossy_echo.py" "$IP4_S" "$PORT" 12 4 150000 30 || rc=1
 	xdrops=$(in_c ethtool -S "$DEV_C" | awk '/xdp_drops/ { n += $2 } END { print n + 0 }')
-	cret=$(($(snmp_c RetransSegs) - cret))
-	tret=$(($(counters mib:RetransSegs) - tret0))
+	c_out=$(($(snmp_c OutSegs) - c_out))
+	c_ret=$(($(snmp_c RetransSegs) - c_ret))
+	read -r a b c <<<"$(counters mib:InSegs mib:OutSegs mib:RetransSegs)"
+	t_in=$((a - t_in))
+	t_out=$((b - t_out))
+	t_ret=$((c - t_ret))
+	c_out=$((c_out + c_ret)) # Linux's OutSegs leaves retransmissions out
+	lost=$((c_out - t_in))
 	in_c ip link set dev "$DEV_C" xdp off
 	in_c tc qdisc del dev "$DEV_C" clsact 2>/dev/null || true
 	[ "$rc" != 2 ] || fail "cannot attach the loss programs (XDP, clsact, tc bpf)"
 	[ "$rc" = 0 ] || fail "lossy echo (the sizes and data repeat with TERN_TEST_SEED, printed above)"
-	echo "    dropped toward the client: $xdrops (tern RetransSegs +$tret); toward tern: client RetransSegs +$cret"
-	[ "$xdrops" -gt 0 ] || fail "the XDP loss program dropped nothing"
-	[ "$tret" -gt 0 ] || fail "tern retransmitted nothing despite the loss"
-	[ "$cret" -gt 0 ] || fail "no loss toward tern (the client never retransmitted)"
+	echo "    toward the client: $xdrops of tern's $t_out segments dropped, tern RetransSegs +$t_ret"
+	echo "    toward tern: $lost of the client's $c_out segments lost, client RetransSegs +$c_ret"
+	[ "$((xdrops * 100))" -ge "$t_out" ] || fail "toward the client: fewer than 1 in 100 dropped"
+	[ "$t_ret" -gt 0 ] || fail "tern retransmitted nothing despite the loss"
+	[ "$((lost * 100))" -ge "$c_out" ] || fail "toward tern: fewer than 1 in 100 lost"
+	[ "$c_ret" -gt 0 ] || fail "the client retransmitted nothing despite the loss"
 }
 
 t_stop() {
