@@ -67,6 +67,8 @@ XDPSYN_BIN := $(BUILD)/tests/xdpsyn-check
 PASS_OBJ := $(BUILD)/tests/net/pass.bpf.o
 # The soak's loss on the client veth (XDP, 1 frame in 50).
 SOAK_DROP_OBJ := $(BUILD)/tests/soak/drop.bpf.o
+# Random loss both ways on the client veth of test_datapath.sh (XDP and tc).
+LOSS_OBJ := $(BUILD)/tests/net/loss.bpf.o
 SOAK_SECONDS ?= 600
 
 # XDP steering program and ternctl (loader shared with the daemon).
@@ -106,7 +108,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
-	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(PASS_OBJ)
+	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(PASS_OBJ) $(LOSS_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -187,6 +189,11 @@ $(SOAK_DROP_OBJ): tests/soak/drop.bpf.c
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 $(PASS_OBJ): tests/net/pass.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(LOSS_OBJ): tests/net/loss.bpf.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
@@ -330,4 +337,4 @@ clean:
 	$(BUILD)/tools/demo/demo_core.d $(BUILD)/tests/net/rawflood.d $(BUILD)/tests/net/xdpsyn_check.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
 	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d \
-	$(SOAK_DROP_OBJ:.o=.d)
+	$(SOAK_DROP_OBJ:.o=.d) $(LOSS_OBJ:.o=.d)

@@ -122,7 +122,8 @@ def parse(f):
     hl = (doff >> 4) * 4
     return {"fam": fam, "src": src, "dst": dst, "sport": sport, "dport": dport,
             "seq": seq, "ack": ack, "flags": flags, "win": win, "vlans": vlans,
-            "opts": opt_kinds(l4[20:hl]), "len": len(l4) - hl}
+            "opts": opt_kinds(l4[20:hl]), "len": len(l4) - hl, "optb": l4[20:hl],
+            "data": l4[hl:]}
 
 
 def opt_kinds(o):
@@ -180,6 +181,7 @@ class Capture:
             p = parse(f)
             if not p:
                 continue
+            p["at"] = time.monotonic()
             for lvl, typ, d in anc:
                 if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(d) >= 20:
                     st, tci = struct.unpack("I", d[:4])[0], struct.unpack("H", d[16:18])[0]

@@ -173,6 +173,13 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 		trimmed = 1;
 	}
 	if (len) {
+		/* tern: the application gets the in-order bytes before the
+		 * out-of-order queue behind them is merged (each part is lent
+		 * from its own frame, in order), so a reply it sends from the
+		 * data callback ACKs this segment only and still SACKs the
+		 * queue; the ACK of the merged data follows at once. Linux
+		 * merges first (tcp_data_queue() then tcp_ofo_queue()) and its
+		 * reader wakes after both (tests/net/datapath.py, ooo_sack). */
 		c->rcv_nxt += len;
 		deliver(ctx, p, len);
 		if (!c->in_use)
