@@ -69,6 +69,8 @@ struct tern_server_config {
 					    * refuse to start) */
 	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
 					    * long after the FIN: 2000 */
+	unsigned int mss_clamp;            /* our MSS at most this, IPv4 and IPv6
+					    * (--mss-clamp); 0: none */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

@@ -447,3 +447,75 @@ TEST(test_parse_icmp_malformed)
 	CHECK_EQ(rx(&h, f, n), TERN_PARSE_ICMP_QUOTE);
 	h_free(&h);
 }
+
+static void clamp_1000(struct tern_cfg *cfg)
+{
+	cfg->mss_clamp = 1000;
+}
+
+static void clamp_9000(struct tern_cfg *cfg)
+{
+	cfg->mss_clamp = 9000;
+}
+
+/* --mss-clamp: the SYN-ACK's MSS option, the MSS the connection uses and
+ * the XDP SYN-ACK's (tern_stack__xdp_cfg) are all clamped, both families;
+ * a clamp above the MTU's MSS changes nothing. */
+TEST(test_listen_mss_clamp)
+{
+	struct tern_xdp_cookie_cfg xc;
+	struct h h;
+	struct tern_seg seg;
+	struct tern_tx first;
+	struct tern_conn *c;
+	uint8_t f[2048];
+	uint32_t n;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		if (fam == 6)
+			h_init6(&h, clamp_1000);
+		else
+			h_init(&h, clamp_1000);
+		seg = h_seg(&h, TERN_TH_SYN, CSEQ, 0);
+		h_linux_syn_opts(&seg, 7);
+		h_in(&h, &seg);
+		REQUIRE_EQ(h.out.n, 1);
+		CHECK_EQ(h_tx_opts(&h.tx[0]).mss, 1000);
+		tern_stack__xdp_cfg(h.s, 0, &xc);
+		CHECK_EQ(xc.mss[0], 1000);
+		CHECK_EQ(xc.mss[1], 1000);
+		h_free(&h);
+
+		c = open_sent(&h, fam, 0, clamp_1000, &first);
+		REQUIRE(c);
+		CHECK_EQ(c->mss, 1000 - 12);
+		CHECK_EQ(first.len, 1000 - 12);
+		/* a path MTU that still carries 1000 bytes of TCP changes no MSS */
+		n = icmp_frame(&first, fam == 4 ? 3 : 2, fam == 4 ? 4 : 0, 1400, 48, f);
+		CHECK_EQ(rx(&h, f, n), 0);
+		CHECK_EQ(H_MIB(&h, TCPPMTUReduced), 1);
+		CHECK_EQ(c->mss, 1000 - 12);
+		CHECK_EQ(h.out.n, 0);
+		h_free(&h);
+	}
+	c = open_sent(&h, 4, 0, clamp_9000, &first);
+	REQUIRE(c);
+	CHECK_EQ(c->mss, MSS4);
+	h_free(&h);
+}
+
+static void clamp_below_floor(struct tern_cfg *cfg)
+{
+	cfg->mss_clamp = 40;
+}
+
+TEST(test_cfg_mss_clamp_below_floor_rejected)
+{
+	struct tern_cfg cfg;
+
+	tern_cfg__defaults(&cfg);
+	clamp_below_floor(&cfg);
+	CHECK_EQ(tern_stack__memsize(&cfg), 0);
+	cfg.mss_clamp = 48;
+	CHECK(tern_stack__memsize(&cfg) > 0);
+}

@@ -65,7 +65,7 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60 &&
 	       c->chunks_per_conn <= c->max_chunks && c->copies_per_conn <= c->copy_blocks &&
 	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
-	       c->loss_probes <= 1;
+	       c->loss_probes <= 1 && (!c->mss_clamp || c->mss_clamp >= c->min_snd_mss);
 }
 
 /* The sender's record beside each connection (struct tern_xmit): a

@@ -74,6 +74,10 @@ struct tern_cfg {
 	uint8_t cc;             /* enum tern_cc_algo (tcp_congestion_control) */
 	uint8_t loss_probes;    /* 1: tail loss probes (tcp_early_retrans 3), 0: off */
 	uint32_t cwnd_clamp;    /* most segments in cwnd (snd_cwnd_clamp), 2..65535 */
+	uint16_t mss_clamp;     /* our MSS, advertised and used, is at most
+				 * this in both families (iptables TCPMSS
+				 * --set-mss, route advmss); 0: none, else
+				 * at least min_snd_mss */
 };
 
 enum tern_cc_algo {
