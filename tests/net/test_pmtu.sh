@@ -6,6 +6,7 @@
 # kernel send ICMP fragmentation-needed / packet-too-big; XDP steers them
 # to the worker, the connection's MSS drops, and a 1 MiB download from
 # --app http completes, byte for byte. The counters show the path taken.
+# Then --mss-clamp below the hop's MTU: no ICMP needed at all.
 #   tests/net/test_pmtu.sh BUILD_DIR
 #
 # Namespaces: the library's server (tern) and client ones; the library's
@@ -129,6 +130,34 @@ t_clean() {
 	done
 }
 
+# --mss-clamp 900: the client's MSS for the connection (TCP_MAXSEG, less
+# its timestamp option) follows the SYN-ACK's 900, and the same download
+# needs no ICMP through the 1000-byte hop.
+t_clamp() {
+	local mss
+
+	mss=$(in_e python3 -c 'import socket, sys
+s = socket.create_connection((sys.argv[1], 80), timeout=5)
+print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))' "$IP4_S")
+	[ "$mss" = 888 ] || fail "client's MSS $mss, want 900 - 12"
+	download "http://$IP4_S:$PORT/" 1000 4
+	[ "$(val "$NET_TMP/after.json" TCPPMTUReduced)" = 0 ] ||
+		fail "TCPPMTUReduced $(val "$NET_TMP/after.json" TCPPMTUReduced) under the clamp"
+	echo "    client MSS $mss; 1 MiB through the 1000-byte hop with no ICMP"
+}
+
+t_clamp_errors() {
+	local v rc
+
+	for v in 87 65536 x; do
+		rc=0
+		in_s "$TERN" --dev "$DEV_S" --addr "$IP4_S" --port "$PORT" --mss-clamp "$v" \
+			>/dev/null 2>"$NET_TMP/err" || rc=$?
+		[ "$rc" = 2 ] && grep -q '^Error: --mss-clamp' "$NET_TMP/err" ||
+			fail "--mss-clamp $v: exit $rc: $(cat "$NET_TMP/err")"
+	done
+}
+
 stop_tern() {
 	kill -TERM "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not exit"
@@ -147,4 +176,10 @@ t_run "IPv6: 1 MiB through a 1280-byte hop, packet-too-big lowers the MSS" t_v6
 t_run "IPv4: 1 MiB through a 1000-byte hop, frag-needed lowers the MSS" t_v4
 t_run "no out-of-window or unmatched ICMP errors" t_clean
 t_run "SIGTERM: exit 0" stop_tern
+
+tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" \
+	--ctl "$NET_TMP/ctl.sock" --mss-clamp 900 || net_die "tern --mss-clamp did not start"
+t_run "--mss-clamp 900: SYN-ACK MSS 900, no PMTU discovery needed" t_clamp
+t_run "SIGTERM: exit 0" stop_tern
+t_run "--mss-clamp 87, 65536, x: exit 2" t_clamp_errors
 net_finish
