@@ -54,6 +54,8 @@ int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool ve
  * we sent. t is the quoted segment's tuple seen from our side: laddr and
  * lport are its source (us), raddr and rport its destination.
  */
+#define TERN_ICMP_FRAG_NEEDED 4 /* the code of type 3 Path MTU discovery uses */
+
 struct tern_icmp {
 	struct tern_tuple t;
 	uint32_t seq;  /* the quoted TCP sequence number */

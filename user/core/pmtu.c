@@ -15,7 +15,6 @@
 
 #define IP4_MIN_PMTU 552 /* ip_rt_min_pmtu */
 #define IP6_MIN_MTU 1280 /* IPV6_MIN_MTU */
-#define ICMP_FRAG_NEEDED 4
 
 static uint32_t path_mtu(const struct tern_stack *s, const struct tern_conn *c)
 {

@@ -352,7 +352,7 @@ void tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t
 		TERN_MIB_INC(s, IcmpInDestUnreachs);
 		/* tern: other codes are not acted on; Linux records them as
 		 * soft errors (and aborts a SYN-SENT on hard ones). */
-		if (ic->code != 4) /* ICMP_FRAG_NEEDED */
+		if (ic->code != TERN_ICMP_FRAG_NEEDED)
 			return;
 	} else {
 		TERN_MIB_INC(s, Icmp6InPktTooBigs);
