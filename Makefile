@@ -63,6 +63,8 @@ FUZZ_BIN := $(BUILD)/tests/fuzz-core
 RAWFLOOD_BIN := $(BUILD)/tests/rawflood
 # XDP SYN-ACKs against the core through BPF_PROG_TEST_RUN (tests/net/test_xdpsyn.sh).
 XDPSYN_BIN := $(BUILD)/tests/xdpsyn-check
+# XDP steering of ICMP errors through BPF_PROG_TEST_RUN (tests/run.sh xdpicmp).
+XDPICMP_BIN := $(BUILD)/tests/xdpicmp-check
 # XDP_PASS on the client veth of test_xdpsyn.sh (veth delivers XDP_TX only then).
 PASS_OBJ := $(BUILD)/tests/net/pass.bpf.o
 # The soak's loss on the client veth (XDP, 1 frame in 50).
@@ -108,7 +110,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
-	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(PASS_OBJ) $(LOSS_OBJ)
+	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -168,12 +170,17 @@ $(XDPSYN_BIN): $(BUILD)/tests/net/xdpsyn_check.o $(CORE_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
+$(XDPICMP_BIN): $(BUILD)/tests/net/xdpicmp_check.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
 $(DEMO_BIN): $(BUILD)/tools/demo/demo_core.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(BPF_OBJ): bpf/tern.bpf.c bpf/synack.h include/tern/cookie.h include/tern/xdp.h
+$(BPF_OBJ): bpf/tern.bpf.c bpf/synack.h bpf/icmp.h include/tern/cookie.h include/tern/xdp.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
@@ -335,6 +342,7 @@ clean:
 -include $(CORE_OBJS:.o=.d) $(APP_OBJS:.o=.d) $(IO_OBJS:.o=.d) $(PIC_OBJS:.o=.d) \
 	$(BUILD)/user/tern.d $(UNIT_OBJS:.o=.d) $(BENCH_SRCS:%.c=$(BUILD)/%.d) \
 	$(BUILD)/tools/demo/demo_core.d $(BUILD)/tests/net/rawflood.d $(BUILD)/tests/net/xdpsyn_check.d \
+	$(BUILD)/tests/net/xdpicmp_check.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
 	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d \
 	$(SOAK_DROP_OBJ:.o=.d) $(LOSS_OBJ:.o=.d)

@@ -8,6 +8,7 @@
  * AF_XDP socket bound to the receiving queue. With no socket on that queue
  * (daemon down) the frame falls back to the kernel. Everything else returns
  * XDP_PASS, so programs after this one in libxdp's dispatcher still run.
+ * ICMP errors about a service's segments go to the same socket (icmp.h).
  *
  * The header checks follow Linux's ip_rcv_core() and tcp_v4_rcv(), and the
  * core's parser (user/core/parse.c), which checks the same again.
@@ -297,6 +298,18 @@ static __always_inline int no_socket(__u32 queue)
 	return XDP_PASS;
 }
 #include "synack.h"
+#include "icmp.h"
+
+/* An ICMP error for a service flow (icmp.h): to the queue's socket. */
+static __always_inline int steer_icmp(struct xdp_md *ctx)
+{
+	long act = bpf_redirect_map(&tern_xsks, ctx->rx_queue_index, XDP_PASS);
+
+	if (act != XDP_REDIRECT)
+		return no_socket(ctx->rx_queue_index);
+	count(TERN_XDP_ICMP_STEERED);
+	return act;
+}
 
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
@@ -309,6 +322,8 @@ int tern_steer(struct xdp_md *ctx)
 	__builtin_memset(&p, 0, sizeof(p));
 	count(TERN_XDP_SEEN);
 	if (parse(ctx, &p) || !bpf_map_lookup_elem(&tern_services, &p.key)) {
+		if (!icmp_for_service(ctx))
+			return steer_icmp(ctx);
 		count(TERN_XDP_PASSED);
 		return XDP_PASS;
 	}

@@ -92,10 +92,13 @@ suite fuzz tests/fuzz/run.sh "$build/tests/fuzz-core" "$fuzz_seconds"
 suite net-xdp tests/net/test_xdp.sh "$build"
 # XDP SYN-ACKs against the core's, BPF_PROG_TEST_RUN (root, no interface)
 suite xdpsyn "$build/tests/xdpsyn-check" "$build/bpf/tern.bpf.o"
+# XDP steering of ICMP errors for service flows, BPF_PROG_TEST_RUN (root, no interface)
+suite xdpicmp "$build/tests/xdpicmp-check" "$build/bpf/tern.bpf.o"
 suite net-xdpsyn tests/net/test_xdpsyn.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
 suite net-queues tests/net/test_queues.sh "$build"
 suite net-http tests/net/test_http.sh "$build"
+suite net-pmtu tests/net/test_pmtu.sh "$build"
 suite net-ctl tests/net/test_ctl.sh "$build"
 suite net-wire tests/net/test_wire.sh "$build"
 suite net-embed tests/net/test_embed.sh "$build"

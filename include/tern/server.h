@@ -74,6 +74,8 @@ struct tern_server_config {
 	int xdp_cookies;                   /* SYN-ACKs from XDP: 0 never, 1 while
 					    * the queue is overloaded, 2 always
 					    * (--xdp-cookies): 1 */
+	unsigned int mss_clamp;            /* our MSS at most this, IPv4 and IPv6
+					    * (--mss-clamp); 0: none */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

@@ -60,7 +60,8 @@ struct tern_svc_val {
 	X(DROP_MARTIAN, "XdpDropMartian")  /* source: LAND, 0/8, loopback, multicast, class E */ \
 	X(DROP_UNSERVED, "XdpDropUnserved") /* service, on a queue tern leaves unserved */ \
 	X(SYNCOOKIES_SENT, "XdpSyncookiesSent") /* SYN answered with a cookie SYN-ACK: XDP_TX */ \
-	X(SYNCOOKIES_SKIP, "XdpSyncookiesSkip") /* flag on, SYN left to the worker: IP options, payload, checksum */
+	X(SYNCOOKIES_SKIP, "XdpSyncookiesSkip") /* flag on, SYN left to the worker: IP options, payload, checksum */ \
+	X(ICMP_STEERED, "XdpIcmpSteered")  /* ICMP frag-needed / too-big about a service flow, redirected */
 
 enum tern_xdp_counter {
 #define X(id, name) TERN_XDP_##id,

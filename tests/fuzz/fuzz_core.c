@@ -14,7 +14,11 @@
  *            user timeout (20 s) on the IPv4 listener
  *   then ops, each an opcode byte (% OP__COUNT) and its arguments:
  *   RAW      len16, flags8, len bytes: an arbitrary Ethernet frame; with
- *            flags bit 0 the IPv4 and TCP checksums are fixed up first
+ *            flags bit 0 the IPv4 and TCP checksums are fixed up first.
+ *            With flags bit 1, instead (len unused): ctl8 (SEG's address
+ *            bits), type8, code8, mtu32, delta8, quote8: an ICMP error,
+ *            checksums right, quoting quote bytes of a segment tern sent
+ *            to that client with seq = tern's last seq end - delta
  *   SEG      struct seg_hdr, options, payload: a valid frame from tern_build
  *   TIME     amount16, unit8: advance virtual time, then tern_stack__poll
  *   MODE     mode8: tern_stack__set_syncookies(mode % 3)
@@ -31,6 +35,7 @@
 #include <string.h>
 
 #include "user/core/build.h"
+#include "user/core/bytes.h"
 #include "user/core/csum.h"
 #include "user/core/parse.h"
 #include "user/core/tcp.h"
@@ -583,13 +588,18 @@ static void fix_csums(uint8_t *f, uint32_t len)
 	}
 }
 
+static void op_icmp(struct cursor *c);
+
 static void op_raw(struct cursor *c)
 {
 	static uint8_t frame[RAW_MAX];
 	uint32_t want = take16(c) % RAW_MAX;
 	uint8_t flags = take8(c);
-	uint32_t len = (uint32_t)take_bytes(c, frame, want);
+	uint32_t len;
 
+	if (flags & 2)
+		return op_icmp(c);
+	len = (uint32_t)take_bytes(c, frame, want);
 	if (flags & 1)
 		fix_csums(frame, len);
 	rx(frame, len);
@@ -693,6 +703,77 @@ static void op_seg(struct cursor *c)
 	if (len <= 0)
 		__builtin_trap(); /* every descriptor made here is valid */
 	rx(frame, (uint32_t)len);
+}
+
+/* The ICMP error a router between tern and the client would send about
+ * a segment of tern's (RFC 792, RFC 4443 3.2). */
+static void op_icmp(struct cursor *c)
+{
+	static uint8_t seg[FRAME_CAP], frame[FRAME_CAP];
+	struct tern_tx tx;
+	struct seg_hdr h;
+	struct peer *p;
+	uint32_t hl, ilen, quote, slen, off = TERN_ETH_HLEN;
+	uint8_t type, code, *ip, *ic;
+	uint32_t mtu;
+	uint64_t sum = 0;
+
+	memset(&tx, 0, sizeof(tx));
+	memset(&h, 0, sizeof(h));
+	h.ctl = take8(c);
+	type = take8(c);
+	code = take8(c);
+	mtu = take32(c);
+	seg_addrs(&h, &tx);
+	p = peer_of(tx.t.family, tx.t.lport);
+	/* tern's segment: the tuple turned around */
+	tx.t.laddr = tx.t.raddr;
+	make_addr(&tx.t.raddr, tx.t.family, 2);
+	tx.t.rport = tx.t.lport;
+	tx.t.lport = h.ctl & SEG_BADDST ? SRV_PORT + 1 : SRV_PORT;
+	tx.seq = p->seq_end - (uint32_t)(int32_t)(int8_t)take8(c);
+	tx.ack = p->ack;
+	tx.flags = TERN_TH_ACK;
+	quote = take8(c);
+	slen = (uint32_t)tern_build(seg, sizeof(seg), &tx);
+	if ((int)slen <= 0)
+		__builtin_trap();
+	if (quote > slen - off)
+		quote = slen - off;
+	memcpy(frame, seg, 12);
+	memcpy(frame + 12, seg + 12, tx.l2.has_vlan ? 6 : 2);
+	off += tx.l2.has_vlan ? TERN_VLAN_HLEN : 0;
+	ip = frame + off;
+	hl = tx.t.family == 4 ? TERN_IP4_HLEN : TERN_IP6_HLEN;
+	ilen = 8 + quote;
+	memset(ip, 0, hl);
+	if (tx.t.family == 4) {
+		ip[0] = 0x45;
+		tern_put_be16(ip + 2, (uint16_t)(hl + ilen));
+		ip[8] = 64;
+		ip[9] = 1;
+		memcpy(ip + 12, tx.t.raddr.b + 12, 4);
+		ip[15] = 254; /* the router */
+		memcpy(ip + 16, tx.t.laddr.b + 12, 4);
+		csum_store(ip + 10, tern_csum_add(0, ip, hl));
+	} else {
+		ip[0] = 0x60;
+		tern_put_be16(ip + 4, (uint16_t)ilen);
+		ip[6] = 58;
+		ip[7] = 255;
+		memcpy(ip + 8, tx.t.raddr.b, 16);
+		ip[23] = 254;
+		memcpy(ip + 24, tx.t.laddr.b, 16);
+		sum = tern_csum_add(58 + (uint64_t)ilen, ip + 8, 32);
+	}
+	ic = ip + hl;
+	ic[0] = type;
+	ic[1] = code;
+	ic[2] = ic[3] = 0;
+	tern_put_be32(ic + 4, mtu);
+	memcpy(ic + 8, seg + off, quote);
+	csum_store(ic + 2, tern_csum_add(sum, ic, ilen));
+	rx(frame, off + hl + ilen);
 }
 
 static void op_time(struct cursor *c)

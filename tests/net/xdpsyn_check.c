@@ -175,6 +175,9 @@ struct core {
 	struct tern_out out;
 };
 
+/* cfg.mss_clamp of the stacks core_init() makes (--mss-clamp). */
+static uint16_t core_mss_clamp;
+
 static int core_init(struct core *c, const struct tern_secrets *sec, int mode, uint64_t now)
 {
 	struct tern_cfg cfg;
@@ -183,6 +186,7 @@ static int core_init(struct core *c, const struct tern_secrets *sec, int mode, u
 
 	tern_cfg__defaults(&cfg);
 	cfg.syncookies = (uint8_t)mode;
+	cfg.mss_clamp = core_mss_clamp;
 	len = tern_stack__memsize(&cfg);
 	c->mem = aligned_alloc(64, (len + 63) & ~(size_t)63);
 	if (!c->mem)
@@ -309,6 +313,14 @@ static int xdp_run(struct xdp *x, const uint8_t *f, uint32_t len, uint8_t *out, 
 #define SACKOK 4, 2
 #define TS(v) 8, 10, 0, 0, 0, (v), 0, 0, 0, 0
 #define NOP 1
+
+/* With cfg.mss_clamp 1000 (the SYN-ACK's MSS and window rounding). */
+static const struct syn_spec clamped[] = {
+	{ .name = "mss-clamp 1000: v4 MSS 1460", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460), SACKOK, TS(77), NOP, WS(7) }, .optlen = 20 },
+	{ .name = "mss-clamp 1000: v6 MSS 1440", .family = 6, .vlan = 0, .flags = 0x02, .opt = { MSS(1440), SACKOK, TS(77), NOP, WS(7) }, .optlen = 20 },
+	{ .name = "mss-clamp 1000: v4 no options", .family = 4, .vlan = 0, .flags = 0x02, .opt = { 0 }, .optlen = 0, .pad60 = 1 },
+	{ .name = "mss-clamp 1000: v6 VLAN MSS 536", .family = 6, .vlan = 1, .flags = 0x02, .opt = { MSS(536) }, .optlen = 4 },
+};
 
 static const struct syn_spec answered[] = {
 	{ .name = "v4 no options", .family = 4, .vlan = 0, .flags = 0x02, .opt = { 0 }, .optlen = 0, .pad60 = 1 },
@@ -538,6 +550,22 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		check_refused(&x, &refused[i]);
 	check_note_needed(&x, &sec);
+
+	/* --mss-clamp: XDP advertises the clamped MSS the core does. */
+	free(c.mem);
+	core_mss_clamp = 1000;
+	if (core_init(&c, &sec, TERN_COOKIES_ALWAYS, mono_ns())) {
+		fprintf(stderr, "xdpsyn-check: core init failed\n");
+		return 1;
+	}
+	tern_stack__xdp_cfg(c.s, 0, &cfg);
+	if (cfg.mss[0] != 1000 || cfg.mss[1] != 1000 ||
+	    bpf_map_update_elem(x.cfg, &zero, &cfg, BPF_ANY)) {
+		fprintf(stderr, "xdpsyn-check: clamped keys: MSS %u/%u\n", cfg.mss[0], cfg.mss[1]);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(clamped) / sizeof(clamped[0]); i++)
+		check_answered(&x, &sec, &c, &clamped[i]);
 	xdp_flag(&x, 0);
 	check_refused(&x, &(struct syn_spec){ .name = "queue flag off", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 	xdp_flag(&x, 1);

@@ -396,6 +396,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 			 uint64_t now)
 {
 	c->mss = tern_send_mss(s, c->n.t.family, peer_mss, c->optf);
+	tern_conn_xmit(s, c)->pmtu = 0;
 	c->n.t.pad[0] = 0; /* no rate-limited reply yet (ratelimited_ms) */
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */
 	tern_cc__init(s, c, tern_ms(now)); /* cwnd: RFC 6928 initial window */

@@ -91,9 +91,13 @@ static uint8_t put_synack_opts(uint8_t *p, uint16_t mss, uint8_t optf, uint8_t r
 	return (uint8_t)(o - p);
 }
 
+/* The MSS option we send and the most we put in a segment: the MTU less
+ * the headers (tcp_advertise_mss()), at most cfg.mss_clamp. */
 uint16_t tern_our_mss(const struct tern_stack *s, int family)
 {
-	return s->cfg.mtu - (family == 6 ? TERN_IP6_HLEN : TERN_IP4_HLEN) - TERN_TCP_HLEN;
+	uint16_t mss = s->cfg.mtu - (family == 6 ? TERN_IP6_HLEN : TERN_IP4_HLEN) - TERN_TCP_HLEN;
+
+	return s->cfg.mss_clamp && s->cfg.mss_clamp < mss ? s->cfg.mss_clamp : mss;
 }
 
 /*

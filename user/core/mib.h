@@ -72,6 +72,13 @@
 	X(TCPTimeWaitOverflow)    /* TIME-WAIT table full, record skipped */   \
 	X(TCPACKSkippedTimeWait)  /* rate-limited ACKs in TIME-WAIT */         \
 	X(Ip6InHdrErrors)         /* IPv6 SYN with a v4-mapped address */     \
+	X(IcmpInDestUnreachs)     /* ICMP destination unreachable, any code */ \
+	X(Icmp6InPktTooBigs)      /* ICMPv6 packet too big */                  \
+	X(IcmpInErrors)           /* ICMP error for no connection (this queue's) */ \
+	X(Icmp6InErrors)          /* the same for ICMPv6 */                    \
+	X(OutOfWindowIcmps)       /* quoted sequence outside SND.UNA..SND.NXT */ \
+	X(TCPPMTUReduced)         /* tern: a connection's path MTU lowered */  \
+	X(InDropIcmpMtu)          /* tern: MTU below the minimum or not below the path's */ \
 	X(OutDropNoRoom)          /* tern: reply dropped, out array full */
 
 enum tern_mib {

@@ -21,7 +21,14 @@
 #define ETH_P_IPV6 0x86dd
 #define ETH_P_8021Q 0x8100
 
+#define IP_PROTO_ICMP 1
 #define IP_PROTO_TCP 6
+#define IP_PROTO_ICMPV6 58
+
+#define ICMP_HLEN 8
+#define ICMP_DEST_UNREACH 3    /* RFC 792; code 4: fragmentation needed */
+#define ICMPV6_PKT_TOOBIG 2    /* RFC 4443 3.2 */
+#define ICMP_QUOTE_L4 8        /* TCP bytes an error must quote (RFC 792) */
 #define IP4_FRAG_MASK 0x3fff /* MF | fragment offset, as in ip_is_fragment() */
 
 #define TCPOPT_EOL 0
@@ -81,7 +88,7 @@ static bool ip6_is_exthdr(uint8_t nh)
  * length, which trims Ethernet padding after the datagram.
  */
 static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
-		     bool verify_csum, struct l4_view *l4)
+		     bool verify_csum, uint8_t proto, struct l4_view *l4)
 {
 	uint32_t ihl, tot;
 
@@ -99,7 +106,7 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 		return TERN_PARSE_IP_CSUM;
 	if (tern_get_be16(ip + 6) & IP4_FRAG_MASK)
 		return TERN_PARSE_IP_FRAG;
-	if (ip[9] != IP_PROTO_TCP)
+	if (ip[9] != proto)
 		return TERN_PARSE_NOT_TCP;
 
 	set_v4mapped(&seg->t.laddr, ip + 16);
@@ -108,7 +115,7 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	l4->th = ip + ihl;
 	l4->len = tot - ihl;
 	/* RFC 793 3.1 pseudo-header: saddr, daddr (contiguous), proto, length. */
-	l4->psum = tern_csum_add(IP_PROTO_TCP + (uint64_t)l4->len, ip + 12, 8);
+	l4->psum = tern_csum_add(proto + (uint64_t)l4->len, ip + 12, 8);
 	return TERN_PARSE_OK;
 }
 
@@ -117,7 +124,7 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
  * directly after the fixed header is dropped.
  */
 static int parse_ip6(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
-		     struct l4_view *l4)
+		     uint8_t proto, struct l4_view *l4)
 {
 	uint32_t plen;
 
@@ -128,7 +135,7 @@ static int parse_ip6(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	plen = tern_get_be16(ip + 4);
 	if (plen > len - TERN_IP6_HLEN)
 		return TERN_PARSE_IP_TOTLEN;
-	if (ip[6] != IP_PROTO_TCP)
+	if (ip[6] != proto)
 		return ip6_is_exthdr(ip[6]) ? TERN_PARSE_IP6_EXTHDR :
 					      TERN_PARSE_NOT_TCP;
 
@@ -138,7 +145,7 @@ static int parse_ip6(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	l4->th = ip + TERN_IP6_HLEN;
 	l4->len = plen;
 	/* RFC 8200 8.1 pseudo-header: saddr, daddr (contiguous), length, nh. */
-	l4->psum = tern_csum_add(IP_PROTO_TCP + (uint64_t)plen, ip + 8, 32);
+	l4->psum = tern_csum_add(proto + (uint64_t)plen, ip + 8, 32);
 	return TERN_PARSE_OK;
 }
 
@@ -168,12 +175,13 @@ static int parse_tcp(const struct l4_view *l4, struct tern_seg *seg,
 	return TERN_PARSE_OK;
 }
 
-int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool verify_csum)
+/* Ethernet (one optional 802.1Q tag), then the IP layer: IPv4 carrying
+ * proto4 or IPv6 carrying proto6. */
+static int parse_l3(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool verify_csum,
+		    uint8_t proto4, uint8_t proto6, struct l4_view *l4)
 {
 	uint32_t off = TERN_ETH_HLEN;
-	struct l4_view l4;
 	uint16_t proto;
-	int ret;
 
 	if (len < TERN_ETH_HLEN)
 		return TERN_PARSE_ETH_SHORT;
@@ -188,13 +196,19 @@ int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool ve
 		proto = tern_get_be16(frame + 16);
 		off += TERN_VLAN_HLEN;
 	}
-
 	if (proto == ETH_P_IP)
-		ret = parse_ip4(frame + off, len - off, seg, verify_csum, &l4);
-	else if (proto == ETH_P_IPV6)
-		ret = parse_ip6(frame + off, len - off, seg, &l4);
-	else
-		return TERN_PARSE_NOT_IP; /* includes a second 802.1Q tag */
+		return parse_ip4(frame + off, len - off, seg, verify_csum, proto4, l4);
+	if (proto == ETH_P_IPV6)
+		return parse_ip6(frame + off, len - off, seg, proto6, l4);
+	return TERN_PARSE_NOT_IP; /* includes a second 802.1Q tag */
+}
+
+int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool verify_csum)
+{
+	struct l4_view l4;
+	int ret;
+
+	ret = parse_l3(frame, len, seg, verify_csum, IP_PROTO_TCP, IP_PROTO_TCP, &l4);
 	if (ret)
 		return ret;
 	ret = parse_tcp(&l4, seg, verify_csum);
@@ -207,6 +221,82 @@ int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool ve
 	memset(seg->t.pad, 0, sizeof(seg->t.pad));
 	seg->pad = 0;
 	return TERN_PARSE_OK;
+}
+
+/* The quoted IPv4 header (icmp_unreach(): IHL at least 5, then IHL * 4
+ * + 8 bytes present, icmp_socket_deliver()) and its protocol TCP. */
+static int quote_ip4(const uint8_t *q, uint32_t len, struct tern_icmp *ic)
+{
+	uint32_t ihl;
+
+	if (len < TERN_IP4_HLEN || q[0] >> 4 != 4)
+		return TERN_PARSE_ICMP_QUOTE;
+	ihl = (uint32_t)(q[0] & 0x0f) * 4;
+	if (ihl < TERN_IP4_HLEN || len < ihl + ICMP_QUOTE_L4 || q[9] != IP_PROTO_TCP)
+		return TERN_PARSE_ICMP_QUOTE;
+	set_v4mapped(&ic->t.laddr, q + 12);
+	set_v4mapped(&ic->t.raddr, q + 16);
+	ic->t.family = 4;
+	q += ihl;
+	ic->t.lport = tern_get_be16(q);
+	ic->t.rport = tern_get_be16(q + 2);
+	ic->seq = tern_get_be32(q + 4);
+	return TERN_PARSE_OK;
+}
+
+/* tern: the quoted IPv6 header must be followed by TCP directly, where
+ * icmpv6_notify() walks extension headers (ipv6_skip_exthdr()); tern
+ * never sends any. */
+static int quote_ip6(const uint8_t *q, uint32_t len, struct tern_icmp *ic)
+{
+	if (len < TERN_IP6_HLEN + ICMP_QUOTE_L4 || q[0] >> 4 != 6 || q[6] != IP_PROTO_TCP)
+		return TERN_PARSE_ICMP_QUOTE;
+	memcpy(ic->t.laddr.b, q + 8, 16);
+	memcpy(ic->t.raddr.b, q + 24, 16);
+	ic->t.family = 6;
+	q += TERN_IP6_HLEN;
+	ic->t.lport = tern_get_be16(q);
+	ic->t.rport = tern_get_be16(q + 2);
+	ic->seq = tern_get_be32(q + 4);
+	return TERN_PARSE_OK;
+}
+
+/*
+ * icmp_rcv() / icmpv6_rcv(): the checksum over the whole message (ICMPv6
+ * with the RFC 8200 8.1 pseudo-header), then the type; the rest of the
+ * header is the next-hop MTU (RFC 1191 4: the low 16 bits of the second
+ * word; RFC 4443 3.2: the whole word).
+ */
+int tern_parse_icmp(const uint8_t *frame, uint32_t len, struct tern_icmp *ic, bool verify_csum)
+{
+	struct tern_seg seg;
+	struct l4_view l4;
+	const uint8_t *h;
+	uint64_t sum;
+	int ret;
+
+	ret = parse_l3(frame, len, &seg, verify_csum, IP_PROTO_ICMP, IP_PROTO_ICMPV6, &l4);
+	if (ret)
+		return ret;
+	if (l4.len < ICMP_HLEN)
+		return TERN_PARSE_ICMP_SHORT;
+	h = l4.th;
+	sum = seg.t.family == 6 ? l4.psum : 0;
+	if (verify_csum && tern_csum_fold(tern_csum_add(sum, h, l4.len)))
+		return TERN_PARSE_ICMP_CSUM;
+	memset(ic, 0, sizeof(*ic));
+	ic->type = h[0];
+	ic->code = h[1];
+	if (seg.t.family == 4) {
+		if (ic->type != ICMP_DEST_UNREACH)
+			return TERN_PARSE_ICMP_TYPE;
+		ic->mtu = tern_get_be16(h + 6);
+		return quote_ip4(h + ICMP_HLEN, l4.len - ICMP_HLEN, ic);
+	}
+	if (ic->type != ICMPV6_PKT_TOOBIG)
+		return TERN_PARSE_ICMP_TYPE;
+	ic->mtu = tern_get_be32(h + 4);
+	return quote_ip6(h + ICMP_HLEN, l4.len - ICMP_HLEN, ic);
 }
 
 static void parse_sack(const uint8_t *p, uint32_t size, struct tern_opts *o)

@@ -27,7 +27,11 @@
 	X(NOT_TCP, "InDropNotTcp")         /* IPv4 protocol is not TCP */ \
 	X(TCP_SHORT, "InDropTcpShort")     /* fewer than 20 bytes of TCP */ \
 	X(TCP_DOFF, "InDropTcpDoff")       /* data offset < 5 or beyond the segment */ \
-	X(TCP_CSUM, "InCsumErrors")        /* TCP checksum (pseudo-header) */
+	X(TCP_CSUM, "InCsumErrors")        /* TCP checksum (pseudo-header) */ \
+	X(ICMP_SHORT, "InDropIcmpShort")   /* fewer than 8 bytes of ICMP */ \
+	X(ICMP_CSUM, "IcmpInCsumErrors")   /* ICMP / ICMPv6 checksum */ \
+	X(ICMP_TYPE, "InDropIcmpType")     /* not fragmentation needed / packet too big */ \
+	X(ICMP_QUOTE, "InDropIcmpQuote")   /* quoted header not IP + 8 bytes of TCP */
 
 enum tern_parse_result {
 #define X(name, str) TERN_PARSE_##name,
@@ -43,6 +47,32 @@ enum tern_parse_result {
  * callers whose NIC already verified them).
  */
 int tern_parse(const uint8_t *frame, uint32_t len, struct tern_seg *seg, bool verify_csum);
+
+/*
+ * An ICMP "fragmentation needed" (type 3; every code is parsed, the core
+ * acts on code 4) or ICMPv6 "packet too big" (type 2) about a TCP segment
+ * we sent. t is the quoted segment's tuple seen from our side: laddr and
+ * lport are its source (us), raddr and rport its destination.
+ */
+#define TERN_ICMP_FRAG_NEEDED 4 /* the code of type 3 Path MTU discovery uses */
+
+struct tern_icmp {
+	struct tern_tuple t;
+	uint32_t seq;  /* the quoted TCP sequence number */
+	uint32_t mtu;  /* next-hop MTU (16 bits for IPv4) */
+	uint8_t type;
+	uint8_t code;
+	uint8_t pad[2];
+};
+
+/*
+ * Parse an ICMP error frame: Ethernet, IPv4 protocol 1 or IPv6 next header
+ * 58 (straight after the fixed header), the ICMP header (checksum
+ * verified when verify_csum) and the quoted IP header plus the first 8
+ * bytes of TCP (ports and sequence number), as icmp_unreach() and
+ * icmpv6_notify() need them. Returns TERN_PARSE_OK or a drop reason.
+ */
+int tern_parse_icmp(const uint8_t *frame, uint32_t len, struct tern_icmp *ic, bool verify_csum);
 
 /* Parse TCP options (the bytes after the 20-byte header) into *o, Linux style. */
 void tern_parse_opts(const uint8_t *p, uint32_t len, struct tern_opts *o);

@@ -65,7 +65,7 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60 &&
 	       c->chunks_per_conn <= c->max_chunks && c->copies_per_conn <= c->copy_blocks &&
 	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
-	       c->loss_probes <= 1;
+	       c->loss_probes <= 1 && (!c->mss_clamp || c->mss_clamp >= c->min_snd_mss);
 }
 
 /* The sender's record beside each connection (struct tern_xmit): a
@@ -334,12 +334,74 @@ static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 	return tern_listen_input(s, l, &hash, seg, tw_isn, now, out);
 }
 
+/*
+ * icmp_rcv() counts the type, then tcp_v4_err() / tcp_v6_err() look the
+ * quoted tuple up in the established table only (connections, TIME-WAIT,
+ * half-opens): a listener does not match, and no match is IcmpInErrors.
+ * tern: the table is this queue's; an error that RSS put on another
+ * queue than its flow's finds nothing here and is counted the same.
+ */
+void tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+		      struct tern_out *out)
+{
+	uint32_t hash;
+	void *rec;
+
+	s->now = now;
+	if (ic->t.family == 4) {
+		TERN_MIB_INC(s, IcmpInDestUnreachs);
+		/* tern: other codes are not acted on; Linux records them as
+		 * soft errors (and aborts a SYN-SENT on hard ones). */
+		if (ic->code != TERN_ICMP_FRAG_NEEDED)
+			return;
+	} else {
+		TERN_MIB_INC(s, Icmp6InPktTooBigs);
+	}
+	hash = tern_tuple_hash(&s->sec.table, &ic->t);
+	rec = s->conns.used ? tern_pool__lookup(&s->conns, hash, &ic->t) : NULL;
+	if (rec)
+		return tern_conn_icmp(s, rec, ic, now, out);
+	if (s->tws.used && tern_pool__lookup(&s->tws, hash, &ic->t))
+		return; /* TIME-WAIT: ignored */
+	rec = s->reqs.used ? tern_pool__lookup(&s->reqs, hash, &ic->t) : NULL;
+	if (rec) {
+		/* tcp_req_err(): only the SYN-ACK's own sequence is believed,
+		 * and a non-fatal error changes nothing. */
+		if (ic->seq != ((struct tern_req *)rec)->iss)
+			TERN_MIB_INC(s, OutOfWindowIcmps);
+		return;
+	}
+	if (ic->t.family == 4)
+		TERN_MIB_INC(s, IcmpInErrors);
+	else
+		TERN_MIB_INC(s, Icmp6InErrors);
+}
+
+/* A frame that is not TCP may be an ICMP error the XDP program steered. */
+static int rx_icmp(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t now,
+		   struct tern_out *out)
+{
+	struct tern_icmp ic;
+	int r = tern_parse_icmp(frame, len, &ic, true);
+
+	if (r != TERN_PARSE_OK)
+		return r;
+	tern_stack__icmp(s, &ic, now, out);
+	tern_chunks__wake(s);
+	return 0;
+}
+
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
 		   uint64_t now, struct tern_out *out)
 {
 	struct tern_seg seg;
 	int r = tern_parse(frame, len, &seg, true);
 
+	if (r == TERN_PARSE_NOT_TCP) {
+		r = rx_icmp(s, frame, len, now, out);
+		if (r == TERN_PARSE_OK)
+			return 0;
+	}
 	if (r != TERN_PARSE_OK) {
 		s->parse_drops[r]++;
 		if (r == TERN_PARSE_TCP_CSUM)

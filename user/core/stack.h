@@ -167,7 +167,9 @@ struct tern_xmit {
 	uint32_t cwnd_usage_seq; /* tcp_cwnd_validate(): window end */
 	uint32_t max_flight;     /* most bytes in flight in that window */
 	uint8_t cwnd_limited;    /* the window stopped sending in it */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t pmtu;           /* path MTU learnt from ICMP (Linux
+				  * icsk_pmtu_cookie); 0: cfg.mtu */
 	uint32_t cc[TERN_CC_PRIV_WORDS];
 	/* SACK scoreboard and recovery (sack.c) */
 	uint32_t high_rxt;       /* RFC 6675 HighRxt: retransmitted below it */
@@ -476,6 +478,10 @@ void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reaso
  * spent. Returns 1 when c was aborted. */
 int tern_conn_orphan_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			     struct tern_out *out);
+
+/* pmtu.c: an ICMP error about a segment of c (tcp_v4_err / tcp_v6_err). */
+void tern_conn_icmp(struct tern_stack *s, struct tern_conn *c, const struct tern_icmp *ic,
+		    uint64_t now, struct tern_out *out);
 
 /* syncookie.c */
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,

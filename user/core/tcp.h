@@ -74,6 +74,10 @@ struct tern_cfg {
 	uint8_t cc;             /* enum tern_cc_algo (tcp_congestion_control) */
 	uint8_t loss_probes;    /* 1: tail loss probes (tcp_early_retrans 3), 0: off */
 	uint32_t cwnd_clamp;    /* most segments in cwnd (snd_cwnd_clamp), 2..65535 */
+	uint16_t mss_clamp;     /* our MSS, advertised and used, is at most
+				 * this in both families (iptables TCPMSS
+				 * --set-mss, route advmss); 0: none, else
+				 * at least min_snd_mss */
 };
 
 enum tern_cc_algo {
@@ -158,7 +162,8 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode);
 /*
  * Parse one Ethernet frame and run it through the state machine. Replies
  * are appended to out (a reply that does not fit is dropped and counted in
- * OutDropNoRoom). Returns 0 when the segment was processed, the parse drop
+ * OutDropNoRoom). ICMP errors about our segments are taken too
+ * (tern_stack__icmp). Returns 0 when the frame was processed, the parse drop
  * reason (1 .. TERN_PARSE__COUNT-1) when it was dropped unparsed (the
  * caller may reuse the frame in both cases), or TERN_RX_KEPT when the core
  * keeps the frame (out-of-order data) until it calls the release callback.
@@ -172,6 +177,11 @@ int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uin
 /* Run the state machine on a segment parsed by tern_parse(). Returns 1
  * when the core kept seg->frame, else 0. */
 int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
+		      struct tern_out *out);
+
+/* An ICMP error parsed by tern_parse_icmp() (tern_stack__rx calls it for
+ * frames that are ICMP): Path MTU discovery for the quoted connection. */
+void tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
 		      struct tern_out *out);
 
 /* Active open from t->laddr:lport to t->raddr:rport (mainly for tests);

@@ -27,7 +27,7 @@ enum {
 	OPT_DEV = 256, OPT_ADDR, OPT_PORT, OPT_APP, OPT_QUEUES, OPT_CPUS, OPT_MODE,
 	OPT_ZEROCOPY, OPT_CTL, OPT_SYNCOOKIES, OPT_BACKLOG, OPT_MAX_CONNS,
 	OPT_SYNACK_RETRIES, OPT_RTO_MIN, OPT_KEEPALIVE, OPT_USER_TIMEOUT,
-	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_BPFFS, OPT_HTTP_STATUS, OPT_HTTP_BODY,
+	OPT_FIN_TIMEOUT, OPT_TIME_WAIT, OPT_MSS, OPT_MSS_CLAMP, OPT_BPFFS, OPT_HTTP_STATUS, OPT_HTTP_BODY,
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP, OPT_MAX_TW,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
@@ -71,6 +71,7 @@ static const struct option longopts[] = {
 	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
 	{ "time-wait", required_argument, NULL, OPT_TIME_WAIT },
 	{ "mss", required_argument, NULL, OPT_MSS },
+	{ "mss-clamp", required_argument, NULL, OPT_MSS_CLAMP },
 	{ "bpffs", required_argument, NULL, OPT_BPFFS },
 	{ "http-status", required_argument, NULL, OPT_HTTP_STATUS },
 	{ "http-body", required_argument, NULL, OPT_HTTP_BODY },
@@ -153,6 +154,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             still open after MS, 0..1h (default 2s)\n"
 		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default: the\n"
 		"                             interface MTU - 40)\n"
+		"  --mss-clamp N              our MSS, advertised and used, at most N in\n"
+		"                             IPv4 and IPv6 (default: no clamp)\n"
 		"  --bpffs DIR                bpffs for pins and libxdp (default %s)\n"
 		"  --config FILE              settings file (tern.conf(5)); flags override it\n"
 		"  --log stderr|syslog        where messages go (default stderr)\n"
@@ -467,6 +470,18 @@ static int parse_u16(const char *what, const char *s, uint16_t *out)
 	return 0;
 }
 
+/* Like iptables TCPMSS --set-mss: any value; one above the MSS the MTU
+ * gives changes nothing. */
+static int parse_mss_clamp(struct tern_cfg *c, const char *s)
+{
+	uint32_t v;
+
+	if (parse_u32("--mss-clamp", s, TERN_ARGS_MSS_MIN, UINT16_MAX, &v))
+		return -EINVAL;
+	c->mss_clamp = (uint16_t)v;
+	return 0;
+}
+
 static int parse_frames(struct tern_args *a, const char *s)
 {
 	if (parse_u32("--frames", s, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, &a->frames))
@@ -658,6 +673,8 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_DRAIN_TIMEOUT:
 		return parse_ms("--drain-timeout", s, 0, 3600000, &a->drain_ms);
 	case OPT_MSS: return parse_mss(a, s, max_frame);
+	case OPT_MSS_CLAMP:
+		return parse_mss_clamp(c, s);
 	case OPT_BPFFS: a->bpffs = s; return 0;
 	case OPT_HTTP_STATUS:
 		return parse_u32("--http-status", s, 200, 599, &a->app_opts.http_status);

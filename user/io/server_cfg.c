@@ -74,7 +74,8 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
 	    c->drain_timeout_ms > 3600000 ||
 	    c->xdp_cookies < TERN_XDPC_NEVER || c->xdp_cookies > TERN_XDPC_ALWAYS ||
-	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)))
+	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)) ||
+	    (c->mss_clamp && (c->mss_clamp < TERN_ARGS_MSS_MIN || c->mss_clamp > UINT16_MAX)))
 		return -EINVAL;
 	for (unsigned int i = 0; i < c->nservices; i++)
 		if (add_service(a, &c->services[i]))
@@ -101,6 +102,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->cfg.time_wait_ms = c->time_wait_s * 1000;
 	if (c->mss)
 		a->cfg.mtu = (uint16_t)(c->mss + 40);
+	a->cfg.mss_clamp = (uint16_t)c->mss_clamp;
 	a->lopts.keepalive_idle_s = c->keepalive_idle_s;
 	a->lopts.keepalive_intvl_s = c->keepalive_intvl_s;
 	a->lopts.keepalive_cnt = c->keepalive_cnt;
