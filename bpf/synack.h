@@ -422,7 +422,16 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 }
 
 /* Is this a SYN (no ACK, RST or FIN) and does the queue want XDP to
- * answer it? ECE, CWR, PSH and URG are ignored, as the core does. */
+ * answer it? ECE, CWR, PSH and URG are ignored, as the core does.
+ *
+ * tern: XDP has no view of the worker's tables. For a tuple in TIME-WAIT
+ * the worker (as Linux's tcp_timewait_state_process() -> TCP_TW_SYN)
+ * answers statefully with an ISN past the old one; for a tuple with a
+ * connection it sends a challenge ACK (tcp_send_challenge_ack()); with its
+ * connection table full it drops the SYN (ListenOverflows). XDP answers
+ * all three with a cookie SYN-ACK: the ACK then reaches the TIME-WAIT
+ * record or the connection (both in the flow filter), or the worker drops
+ * it for a full table. */
 static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *p)
 {
 	const struct tcphdr *th = p->th;
