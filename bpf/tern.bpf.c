@@ -297,6 +297,7 @@ static __always_inline int no_socket(__u32 queue)
 	return XDP_PASS;
 }
 #include "synack.h"
+#include "ackcheck.h"
 
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
@@ -305,6 +306,7 @@ int tern_steer(struct xdp_md *ctx)
 	struct pkt p;
 	long act;
 	int drop;
+
 
 	__builtin_memset(&p, 0, sizeof(p));
 	count(TERN_XDP_SEEN);
@@ -316,6 +318,13 @@ int tern_steer(struct xdp_md *ctx)
 	if (drop >= 0) {
 		count(drop);
 		return XDP_DROP;
+	}
+	if (ack_check_wanted(ctx, &p)) {
+		drop = ack_check(ctx, &p);
+		if (drop >= 0)
+			count(drop);
+		if (drop == TERN_XDP_ACK_DROPS)
+			return XDP_DROP;
 	}
 	if (synack_wanted(ctx, &p)) {
 		if (synack_answer(ctx) == XDP_TX) {

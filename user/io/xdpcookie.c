@@ -26,19 +26,69 @@ const char *tern_xdpc__mode_name(int mode)
 	return mode >= 0 && mode < 3 ? mode_names[mode] : "?";
 }
 
-static size_t on_len(void)
+static size_t page_round(size_t n)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-	return (TERN_XDP_MAX_QUEUES * sizeof(uint64_t) + page - 1) / page * page;
+	return (n + page - 1) / page * page;
+}
+
+static size_t on_len(void)
+{
+	return page_round(TERN_XDP_MAX_QUEUES * sizeof(uint64_t));
+}
+
+static size_t flows_len(void)
+{
+	return page_round((size_t)TERN_XDP_MAX_QUEUES * TERN_FLOW_SLOTS_MAX);
+}
+
+/* The flow filter map is optional: a program without it never drops. */
+static void flows_open(struct tern_xdpc *x, const char *ifname, const char *bpffs)
+{
+	void *p;
+
+	x->flows_fd = tern_loader__open_map(ifname, bpffs, TERN_MAP_FLOWS);
+	if (x->flows_fd < 0)
+		return;
+	p = mmap(NULL, flows_len(), PROT_READ | PROT_WRITE, MAP_SHARED, x->flows_fd, 0);
+	if (p == MAP_FAILED) {
+		close(x->flows_fd);
+		x->flows_fd = -1;
+		return;
+	}
+	x->flows = p;
+	memset(x->flows, 0, flows_len());
+}
+
+int tern_xdpc__flows_attach(const struct tern_xdpc *x, uint32_t queue, struct tern_stack *s)
+{
+	uint8_t *part;
+
+	if (!x->flows || queue >= TERN_XDP_MAX_QUEUES)
+		return 0;
+	part = x->flows + (size_t)queue * TERN_FLOW_SLOTS_MAX;
+	memset(part, 0, TERN_FLOW_SLOTS_MAX);
+	return tern_stack__set_flow_filter(s, part, x->flow_slots);
+}
+
+void tern_xdpc__flows_detach(const struct tern_xdpc *x, uint32_t queue, struct tern_stack *s)
+{
+	if (!x->flows || queue >= TERN_XDP_MAX_QUEUES)
+		return;
+	if (s)
+		tern_stack__set_flow_filter(s, NULL, 0);
+	memset(x->flows + (size_t)queue * TERN_FLOW_SLOTS_MAX, 0, TERN_FLOW_SLOTS_MAX);
 }
 
 int tern_xdpc__open(struct tern_xdpc *x, const char *ifname, const char *bpffs, int mode)
 {
 	void *p;
 
-	x->cfg_fd = x->on_fd = -1;
+	x->cfg_fd = x->on_fd = x->flows_fd = -1;
 	x->on = NULL;
+	x->flows = NULL;
+	x->flow_slots = TERN_XDPC_FLOW_SLOTS;
 	atomic_store(&x->mode, mode);
 	x->rx_high_pct = TERN_XDPC_RX_HIGH_PCT;
 	x->rx_low_pct = TERN_XDPC_RX_LOW_PCT;
@@ -53,6 +103,7 @@ int tern_xdpc__open(struct tern_xdpc *x, const char *ifname, const char *bpffs, 
 	x->on = p;
 	for (uint32_t q = 0; q < TERN_XDP_MAX_QUEUES; q++)
 		atomic_store_explicit(&x->on[q], 0, memory_order_relaxed);
+	flows_open(x, ifname, bpffs);
 	return 0;
 fail:
 	tern_xdpc__close(x);
@@ -67,6 +118,12 @@ void tern_xdpc__close(struct tern_xdpc *x)
 		munmap((void *)x->on, on_len());
 	}
 	x->on = NULL;
+	if (x->flows)
+		munmap(x->flows, flows_len());
+	x->flows = NULL;
+	if (x->flows_fd >= 0)
+		close(x->flows_fd);
+	x->flows_fd = -1;
 	if (x->cfg_fd >= 0)
 		close(x->cfg_fd);
 	if (x->on_fd >= 0)
