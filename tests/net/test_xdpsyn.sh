@@ -8,6 +8,11 @@
 #   overload   the queue flags are off while idle, switch on under a SYN
 #              flood (clients echo meanwhile) and off again after it
 #   never      XDP answers nothing: the workers' own cookies
+#   ACK flood  in always mode a spoofed ACK flood is dropped in XDP
+#              (XdpAckDrops) while 1 MiB echoes started before it run
+#              through it without a reset (their segments pass the flow
+#              filter, XdpAckFlow) and new clients connect (their cookie
+#              ACKs pass, XdpAckCookie)
 #   SIGTERM    the flags go off before the sockets leave the map: with
 #              the program left attached (ternctl load), a SYN after the
 #              exit meets the kernel (refused), XDP sends no cookie
@@ -81,6 +86,47 @@ t_always_flood() {
 	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
 	echo "    XdpSyncookiesSent +$((${a%% *} - ${b%% *})), worker SyncookiesSent +$((${a##* } - ${b##* }))"
 	[ $((${a%% *} - ${b%% *})) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs"
+}
+
+# wait_long CMD: polls CMD for up to 30 s
+wait_long() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t_ack_flood() {
+	local b a fl cpid
+
+	ctlset always
+	wait_until all_on || fail "flags not on in mode always: $(flags)"
+	b=$(counters xdp:XdpAckDrops xdp:XdpAckFlow xdp:XdpAckCookie mib:EstabResets)
+	mkdir -p "$NET_TMP/paced"
+	# one 1 MiB echo, connected before the flood and written across it
+	(in_c timeout 120 python3 "$NET_DIR/clients.py" paced "$IP4_S" "$PORT" "$NET_TMP/paced" 1048576 \
+		"$SECS" >"$NET_TMP/paced/out" 2>&1; echo $? >"$NET_TMP/paced/rc") &
+	net_bg_pid $!
+	wait_long test -e "$NET_TMP/paced/started" || fail "the paced echo did not connect"
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
+		"$CLIENTS" 20 1 "$((SECS - 1))" &
+	cpid=$!
+	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack 10.201.0.0 "$IP4_S" \
+		"$PORT" "$SECS") || fail "rawflood"
+	wait "$cpid" || fail "not every client connection echoed during the ACK flood"
+	wait_long test -s "$NET_TMP/paced/rc" || fail "the paced echo did not end"
+	a=$(counters xdp:XdpAckDrops xdp:XdpAckFlow xdp:XdpAckCookie mib:EstabResets)
+	read -r b0 b1 b2 b3 <<<"$b"
+	read -r a0 a1 a2 a3 <<<"$a"
+	echo "    ${fl#rawflood: }"
+	echo "    1 MiB echo across it: $(cat "$NET_TMP/paced/result" 2>/dev/null)"
+	echo "    XdpAckDrops +$((a0 - b0)), XdpAckFlow +$((a1 - b1)), XdpAckCookie +$((a2 - b2)), EstabResets +$((a3 - b3))"
+	[ "$(cat "$NET_TMP/paced/rc")" = 0 ] || { cat "$NET_TMP/paced/out"; fail "the 1 MiB echo"; }
+	[ $((a0 - b0)) -ge 1000 ] || fail "XDP dropped fewer than 1000 flood ACKs"
+	[ $((a1 - b1)) -ge 100 ] || fail "fewer than 100 segments of held flows passed the filter"
+	[ $((a2 - b2)) -ge "$CLIENTS" ] || fail "fewer cookie ACKs passed than clients connected"
+	[ $((a3 - b3)) = 0 ] || fail "an established connection was reset"
 }
 
 t_overload() {
@@ -195,6 +241,7 @@ start always
 
 t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
 t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
+t_run "always: an ACK flood is dropped in XDP, flows and clients go on" t_ack_flood
 t_run "overload: flags switch on under a flood and off after it" t_overload
 t_run "never: XDP answers nothing, the workers' cookies" t_never
 t_run "SIGTERM: XDP stops answering, the kernel takes over" t_sigterm
