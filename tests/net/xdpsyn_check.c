@@ -562,10 +562,10 @@ static int acks_for(struct xdp *x, const struct syn_spec *sp, uint8_t *ack, uint
 static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 {
 	const struct syn_spec *sp4 = &answered[14], *sp6 = &answered[35];
-	uint8_t ack[MAX_FRAME], bad[MAX_FRAME], seg[MAX_FRAME], rep[MAX_FRAME];
+	uint8_t ack[MAX_FRAME], bad[MAX_FRAME], seg[MAX_FRAME], rep[MAX_FRAME], bad6[MAX_FRAME];
 	struct tern_xdp_cookie_cfg cfg;
 	uint64_t now = mono_ns();
-	uint32_t alen, zero = 0;
+	uint32_t alen, alen6 = 0, zero = 0;
 	struct core c;
 
 	c.mem = NULL;
@@ -577,11 +577,11 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 		return result(0, "ACKs to no flow", "setup");
 	}
 	xdp_flag(x, 1);
-	if (acks_for(x, sp6, ack, &alen, bad)) {
+	if (acks_for(x, sp6, ack, &alen6, bad6)) {
 		result(0, "v6 ACKs to no flow", "no SYN-ACK");
 	} else {
-		expect(x, ack, alen, XDP_REDIRECT_RET, "v6 ACK with XDP's cookie steered");
-		expect(x, bad, alen, XDP_DROP_RET, "v6 ACK with a bad cookie dropped");
+		expect(x, ack, alen6, XDP_REDIRECT_RET, "v6 ACK with XDP's cookie steered");
+		expect(x, bad6, alen6, XDP_DROP_RET, "v6 ACK with a bad cookie dropped");
 	}
 	if (acks_for(x, sp4, ack, &alen, bad)) {
 		free(c.mem);
@@ -597,17 +597,30 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 	set_tcp(seg, 4, get_ack(ack, 4), 0x11);
 	expect(x, seg, alen, XDP_REDIRECT_RET, "v4 FIN|ACK with XDP's cookie steered");
 
-	/* The stack takes the cookie: its flow is counted in the map. */
+	/* The stack takes the cookie: its flow is counted in the map. Its
+	 * clock is read after XDP's, which stamped the SYN-ACK's TSval. */
+	now = mono_ns();
 	tern_stack__cookies_issued(c.s, now);
-	core_reply(&c, ack, alen, now + 1000000, rep);
+	core_reply(&c, ack, alen, now, rep);
 	result(tern_stack__nconns(c.s) == 1, "the core takes the cookie ACK", "no connection");
 	expect(x, bad, alen, XDP_REDIRECT_RET, "v4 bad-cookie ACK of a held flow steered");
 	set_tcp(seg, 4, get_ack(ack, 4), 0x04);
-	core_reply(&c, seg, alen, now + 2000000, rep);
+	core_reply(&c, seg, alen, now + 1000000, rep);
 	result(tern_stack__nconns(c.s) == 0, "the flow is reset", "connection left");
 	expect(x, bad, alen, XDP_DROP_RET, "v4 bad-cookie ACK dropped once the flow went");
 	xdp_flag(x, 0);
 	expect(x, bad, alen, XDP_REDIRECT_RET, "v4 bad-cookie ACK steered with the flag off");
+	xdp_flag(x, 1);
+
+	/* One slot (--xdp-flow-slots 1): any held flow lets every tuple by. */
+	memset(x->slots, 0, TERN_FLOW_SLOTS_MAX);
+	if (tern_stack__set_flow_filter(c.s, x->slots, 1) || tern_stack__xdp_cfg(c.s, 0, &cfg) ||
+	    bpf_map_update_elem(x->cfg, &zero, &cfg, BPF_ANY))
+		result(0, "one slot", "setup");
+	core_reply(&c, ack, alen, now + 2000000, rep);
+	result(tern_stack__nconns(c.s) == 1, "the core takes the cookie ACK again", "no connection");
+	if (alen6)
+		expect(x, bad6, alen6, XDP_REDIRECT_RET, "one slot: another tuple's bad ACK steered");
 	tern_stack__set_flow_filter(c.s, NULL, 0);
 	free(c.mem);
 }
