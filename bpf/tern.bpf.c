@@ -323,12 +323,15 @@ int tern_steer(struct xdp_md *ctx)
 		drop = ack_check(ctx, &p);
 		if (drop >= 0)
 			count(drop);
-		if (drop == TERN_XDP_ACK_DROPS)
+		if (drop == TERN_XDP_ACK_DROPS) {
+			load_add(ctx->rx_queue_index);
 			return XDP_DROP;
+		}
 	}
 	if (synack_wanted(ctx, &p)) {
 		if (synack_answer(ctx) == XDP_TX) {
 			count(TERN_XDP_SYNCOOKIES_SENT);
+			load_add(ctx->rx_queue_index);
 			return XDP_TX;
 		}
 		count(TERN_XDP_SYNCOOKIES_SKIP);

@@ -17,6 +17,9 @@
  *   tern_cookie_on   ARRAY, BPF_F_MMAPABLE  rx queue index -> __u64, nonzero:
  *                  XDP answers that queue's SYNs with cookies (bpf/synack.h)
  *                  and drops the segments to no flow without a valid cookie
+ *   tern_xdp_load    ARRAY, BPF_F_MMAPABLE  rx queue index -> struct
+ *                  tern_xdp_qload: frames XDP took off that queue's worker
+ *                  (SYN-ACKs sent, segments dropped) while its flag was on
  *   tern_flows       ARRAY, BPF_F_MMAPABLE  __u64 words holding, per rx
  *                  queue, TERN_FLOW_SLOTS_MAX 8-bit flow filter counters
  *                  (tern/cookie.h), written by that queue's worker
@@ -38,6 +41,7 @@
 #define TERN_MAP_COOKIE_CFG "tern_cookie_cfg"
 #define TERN_MAP_COOKIE_ON "tern_cookie_on"
 #define TERN_MAP_FLOWS "tern_flows"
+#define TERN_MAP_XDP_LOAD "tern_xdp_load"
 
 /* A steered service: destination address (IPv4 as ::ffff:a.b.c.d) and
  * destination port in network byte order. */
@@ -49,6 +53,14 @@ struct tern_svc_key {
 
 struct tern_svc_val {
 	__u32 flags; /* reserved, 0 */
+};
+
+/* Per queue, one cache line each: frames XDP handled for the queue's
+ * worker (plain increments by the CPU serving the queue; the worker's
+ * overload hold reads it). */
+struct tern_xdp_qload {
+	__u64 handled;
+	__u64 pad[7];
 };
 
 /* XDP counters: name, and what moves it. */

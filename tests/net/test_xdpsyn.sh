@@ -7,6 +7,9 @@
 #              echo during a spoofed SYN flood
 #   overload   the queue flags are off while idle, switch on under a SYN
 #              flood (clients echo meanwhile) and off again after it
+#   overload, ACK flood  the flags switch on under a spoofed ACK flood
+#              and stay on while XDP drops it (at most on and off again
+#              per queue), then go off
 #   never      XDP answers nothing: the workers' own cookies
 #   ACK flood  in always mode a spoofed ACK flood is dropped in XDP
 #              (XdpAckDrops) while 1 MiB echoes started before it run
@@ -157,6 +160,26 @@ open('$NET_TMP/seen', 'w').write(str(seen))" &
 	py "print('    switches per queue:', [q['xdp_cookie_switches'] for q in stats('$CTL')['queues']])"
 }
 
+switches() { py "print(' '.join(str(q['xdp_cookie_switches']) for q in stats('$CTL')['queues']))"; }
+
+t_overload_ack() {
+	local b a m fl
+
+	ctlset overload
+	wait_until all_off || fail "flags not off when idle: $(flags)"
+	b=$(switches)
+	m=$(counters xdp:XdpAckDrops)
+	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack 10.201.0.0 "$IP4_S" \
+		"$PORT" "$SECS") || fail "rawflood"
+	wait_until all_off || wait_until all_off || fail "flags still on after the flood: $(flags)"
+	a=$(switches)
+	read -r b0 b1 <<<"$b"
+	read -r a0 a1 <<<"$a"
+	echo "    ${fl#rawflood: }; XdpAckDrops +$(($(counters xdp:XdpAckDrops) - m)); switches per queue +$((a0 - b0)) +$((a1 - b1))"
+	[ $(($(counters xdp:XdpAckDrops) - m)) -ge 1000 ] || fail "XDP dropped fewer than 1000 flood ACKs"
+	[ $((a0 - b0)) -le 2 ] && [ $((a1 - b1)) -le 2 ] || fail "a flag went off while XDP still dropped the flood"
+}
+
 t_never() {
 	local b a
 
@@ -243,6 +266,7 @@ t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
 t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
 t_run "always: an ACK flood is dropped in XDP, flows and clients go on" t_ack_flood
 t_run "overload: flags switch on under a flood and off after it" t_overload
+t_run "overload: an ACK flood keeps the flags on until it ends" t_overload_ack
 t_run "never: XDP answers nothing, the workers' cookies" t_never
 t_run "SIGTERM: XDP stops answering, the kernel takes over" t_sigterm
 start always

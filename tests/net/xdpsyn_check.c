@@ -219,7 +219,7 @@ static int core_reply(struct core *c, const uint8_t *f, uint32_t len, uint64_t n
 
 struct xdp {
 	struct bpf_object *obj;
-	int prog, cfg, on, svc, xsks, xsk, flows;
+	int prog, cfg, on, svc, xsks, xsk, flows, load;
 	uint8_t *slots; /* tern_flows, mmapped */
 };
 
@@ -274,7 +274,8 @@ static int xdp_open(struct xdp *x, const char *path)
 	x->svc = map_fd(x->obj, TERN_MAP_SERVICES);
 	x->xsks = map_fd(x->obj, TERN_MAP_XSKS);
 	x->flows = map_fd(x->obj, TERN_MAP_FLOWS);
-	if (x->cfg < 0 || x->on < 0 || x->svc < 0 || x->xsks < 0 || x->flows < 0)
+	x->load = map_fd(x->obj, TERN_MAP_XDP_LOAD);
+	if (x->cfg < 0 || x->on < 0 || x->svc < 0 || x->xsks < 0 || x->flows < 0 || x->load < 0)
 		return -ENOENT;
 	x->slots = mmap(NULL, (size_t)TERN_XDP_MAX_QUEUES * TERN_FLOW_SLOTS_MAX,
 			PROT_READ | PROT_WRITE, MAP_SHARED, x->flows, 0);
@@ -532,6 +533,16 @@ static uint32_t get_ack(const uint8_t *f, int family)
 	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
 }
 
+/* Queue 0's tern_xdp_load count. */
+static uint64_t handled(const struct xdp *x)
+{
+	struct tern_xdp_qload l = { 0 };
+	__u32 q = 0;
+
+	bpf_map_lookup_elem(x->load, &q, &l);
+	return l.handled;
+}
+
 static void expect(struct xdp *x, const uint8_t *f, uint32_t len, int want, const char *name)
 {
 	uint8_t out[MAX_FRAME];
@@ -551,8 +562,11 @@ static int acks_for(struct xdp *x, const struct syn_spec *sp, uint8_t *ack, uint
 	uint8_t f[MAX_FRAME], out[MAX_FRAME];
 	uint32_t len = build_syn(sp, f), out_len = 0;
 
+	uint64_t h = handled(x);
+
 	if (xdp_run(x, f, len, out, &out_len) != XDP_TX_RET)
 		return -1;
+	result(handled(x) == h + 1, "a SYN-ACK from XDP is XDP's load", "not counted");
 	*alen = ack_for(out, out_len, sp->family, 0, ack);
 	memcpy(bad, ack, *alen);
 	set_tcp(bad, sp->family, get_ack(ack, sp->family) + 0x100000, 0x10);
@@ -566,6 +580,7 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 	struct tern_xdp_cookie_cfg cfg;
 	uint64_t now = mono_ns();
 	uint32_t alen, alen6 = 0, zero = 0;
+	uint64_t h;
 	struct core c;
 
 	c.mem = NULL;
@@ -587,8 +602,11 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 		free(c.mem);
 		return result(0, "v4 ACKs to no flow", "no SYN-ACK");
 	}
+	h = handled(x);
 	expect(x, ack, alen, XDP_REDIRECT_RET, "v4 ACK with XDP's cookie steered");
+	result(handled(x) == h, "a steered ACK is not XDP's load", "counted");
 	expect(x, bad, alen, XDP_DROP_RET, "v4 ACK with a bad cookie dropped");
+	result(handled(x) == h + 1, "a dropped ACK is XDP's load", "not counted");
 	memcpy(seg, ack, alen);
 	set_tcp(seg, 4, get_ack(ack, 4), 0x04);
 	expect(x, seg, alen, XDP_DROP_RET, "v4 RST to no flow dropped");

@@ -29,7 +29,7 @@
 
 static const char *const map_names[] = {
 	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS, TERN_MAP_UNSERVED,
-	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON, TERN_MAP_FLOWS,
+	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON, TERN_MAP_FLOWS, TERN_MAP_XDP_LOAD,
 };
 
 #define NUM_MAPS (sizeof(map_names) / sizeof(map_names[0]))

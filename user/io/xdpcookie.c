@@ -38,6 +38,33 @@ static size_t on_len(void)
 	return page_round(TERN_XDP_MAX_QUEUES * sizeof(uint64_t));
 }
 
+static size_t load_len(void)
+{
+	return page_round(TERN_XDP_MAX_QUEUES * sizeof(struct tern_xdp_qload));
+}
+
+/* Optional too: without it the hold looks at the ring only. */
+static void load_open(struct tern_xdpc *x, const char *ifname, const char *bpffs)
+{
+	void *p;
+
+	x->load_fd = tern_loader__open_map(ifname, bpffs, TERN_MAP_XDP_LOAD);
+	if (x->load_fd < 0)
+		return;
+	p = mmap(NULL, load_len(), PROT_READ, MAP_SHARED, x->load_fd, 0);
+	if (p == MAP_FAILED) {
+		close(x->load_fd);
+		x->load_fd = -1;
+		return;
+	}
+	x->load = p;
+}
+
+static uint64_t handled(const struct tern_xdpc *x, uint32_t queue)
+{
+	return x->load ? x->load[queue].handled : 0;
+}
+
 static size_t flows_len(void)
 {
 	return page_round((size_t)TERN_XDP_MAX_QUEUES * TERN_FLOW_SLOTS_MAX);
@@ -89,6 +116,8 @@ int tern_xdpc__open(struct tern_xdpc *x, const char *ifname, const char *bpffs, 
 	x->on = NULL;
 	x->flows = NULL;
 	x->flow_slots = TERN_XDPC_FLOW_SLOTS;
+	x->load_fd = -1;
+	x->load = NULL;
 	atomic_store(&x->mode, mode);
 	x->rx_high_pct = TERN_XDPC_RX_HIGH_PCT;
 	x->rx_low_pct = TERN_XDPC_RX_LOW_PCT;
@@ -104,6 +133,7 @@ int tern_xdpc__open(struct tern_xdpc *x, const char *ifname, const char *bpffs, 
 	for (uint32_t q = 0; q < TERN_XDP_MAX_QUEUES; q++)
 		atomic_store_explicit(&x->on[q], 0, memory_order_relaxed);
 	flows_open(x, ifname, bpffs);
+	load_open(x, ifname, bpffs);
 	return 0;
 fail:
 	tern_xdpc__close(x);
@@ -121,6 +151,12 @@ void tern_xdpc__close(struct tern_xdpc *x)
 	if (x->flows)
 		munmap(x->flows, flows_len());
 	x->flows = NULL;
+	if (x->load)
+		munmap((void *)x->load, load_len());
+	x->load = NULL;
+	if (x->load_fd >= 0)
+		close(x->load_fd);
+	x->load_fd = -1;
 	if (x->flows_fd >= 0)
 		close(x->flows_fd);
 	x->flows_fd = -1;
@@ -186,6 +222,15 @@ static bool calm(const struct tern_xdpc *x, uint32_t rx_used, uint32_t rx_size)
 	return (uint64_t)rx_used * 100 <= (uint64_t)rx_size * x->rx_low_pct;
 }
 
+/* A calm ring while XDP answers or drops a flood for the queue is XDP's
+ * doing: the spell counts only if XDP took fewer frames during it than
+ * would have filled the ring to rx_high_pct. */
+static bool xdp_busy(const struct tern_xdpc *x, const struct tern_xdpc_q *q, uint32_t queue,
+		     uint32_t rx_size)
+{
+	return (handled(x, queue) - q->handled_calm) * 100 >= (uint64_t)rx_size * x->rx_high_pct;
+}
+
 uint64_t tern_xdpc__deadline(const struct tern_xdpc *x, const struct tern_xdpc_q *q,
 			     uint64_t now)
 {
@@ -212,10 +257,12 @@ void tern_xdpc__step(const struct tern_xdpc *x, struct tern_xdpc_q *q, uint32_t 
 		set_flag(x, q, queue, true);
 		q->calm_since = 0;
 	} else if (q->on && calm(x, rx_used, rx_size)) {
-		if (!q->calm_since)
-			q->calm_since = now;
-		else if (now - q->calm_since >= x->hold_ns)
+		if (q->calm_since && now - q->calm_since >= x->hold_ns && !xdp_busy(x, q, queue, rx_size))
 			return tern_xdpc__off(x, q, queue, s, now);
+		if (!q->calm_since || now - q->calm_since >= x->hold_ns) {
+			q->calm_since = now; /* a new spell (XDP was busy in the last one) */
+			q->handled_calm = handled(x, queue);
+		}
 	} else {
 		q->calm_since = 0;
 	}
