@@ -35,6 +35,26 @@ struct {
 	__type(value, __u64); /* an array's values are 8 bytes apart when mmapped */
 } tern_cookie_on SEC(".maps");
 
+/* What XDP took off each queue's worker while its flag was on; the
+ * worker keeps the flag on while this moves (user/io/xdpcookie.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, TERN_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct tern_xdp_qload);
+} tern_xdp_load SEC(".maps");
+
+/* Not atomic: one CPU serves a queue at a time on a NIC, and a lost
+ * increment only makes the hold a little shorter. */
+static __always_inline void load_add(__u32 queue)
+{
+	struct tern_xdp_qload *l = bpf_map_lookup_elem(&tern_xdp_load, &queue);
+
+	if (l)
+		l->handled++;
+}
+
 #define SYNACK_TTL 64        /* the core's TERN_IP_TTL (build.h) */
 #define SYNACK_IP4_DF 0x4000
 #define SYN_MAX_HLEN 60      /* TCP header with 40 bytes of options */
@@ -422,7 +442,16 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 }
 
 /* Is this a SYN (no ACK, RST or FIN) and does the queue want XDP to
- * answer it? ECE, CWR, PSH and URG are ignored, as the core does. */
+ * answer it? ECE, CWR, PSH and URG are ignored, as the core does.
+ *
+ * tern: XDP has no view of the worker's tables. For a tuple in TIME-WAIT
+ * the worker (as Linux's tcp_timewait_state_process() -> TCP_TW_SYN)
+ * answers statefully with an ISN past the old one; for a tuple with a
+ * connection it sends a challenge ACK (tcp_send_challenge_ack()); with its
+ * connection table full it drops the SYN (ListenOverflows). XDP answers
+ * all three with a cookie SYN-ACK: the ACK then reaches the TIME-WAIT
+ * record or the connection (both in the flow filter), or the worker drops
+ * it for a full table. */
 static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *p)
 {
 	const struct tcphdr *th = p->th;

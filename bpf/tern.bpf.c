@@ -310,6 +310,7 @@ static __always_inline int steer_icmp(struct xdp_md *ctx)
 	count(TERN_XDP_ICMP_STEERED);
 	return act;
 }
+#include "ackcheck.h"
 
 SEC("xdp")
 int tern_steer(struct xdp_md *ctx)
@@ -318,6 +319,7 @@ int tern_steer(struct xdp_md *ctx)
 	struct pkt p;
 	long act;
 	int drop;
+
 
 	__builtin_memset(&p, 0, sizeof(p));
 	count(TERN_XDP_SEEN);
@@ -332,9 +334,19 @@ int tern_steer(struct xdp_md *ctx)
 		count(drop);
 		return XDP_DROP;
 	}
+	if (ack_check_wanted(ctx, &p)) {
+		drop = ack_check(ctx, &p);
+		if (drop >= 0)
+			count(drop);
+		if (drop == TERN_XDP_ACK_DROPS) {
+			load_add(ctx->rx_queue_index);
+			return XDP_DROP;
+		}
+	}
 	if (synack_wanted(ctx, &p)) {
 		if (synack_answer(ctx) == XDP_TX) {
 			count(TERN_XDP_SYNCOOKIES_SENT);
+			load_add(ctx->rx_queue_index);
 			return XDP_TX;
 		}
 		count(TERN_XDP_SYNCOOKIES_SKIP);

@@ -58,6 +58,8 @@ struct tern_xdp_cookie_cfg {
 	__u8 rcv_wscale;              /* our window scale, when the SYN offered one */
 	__u8 ready;                   /* 1: XDP may answer */
 	__u8 pad[2];
+	__u32 flow_mask;              /* flow filter slots per queue - 1 */
+	struct tern_sipkey flow;      /* the core's sec.flow: flow filter slots */
 };
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */
@@ -265,6 +267,49 @@ static inline __u32 tern_cookie_ts_encode(__u32 ts_now, __u32 options)
 static inline __u32 tern_cookie_ms(__u64 now_ns)
 {
 	return (__u32)(now_ns / 1000000u);
+}
+
+/*
+ * check_tcp_syn_cookie() in two halves, as H1 needs the count the cookie
+ * was made with. rest = (ACK - 1) - H0 - (SEQ - 1). Returns the count, or
+ * -1 when the cookie is older than MAX_SYNCOOKIE_AGE counts.
+ */
+static inline __s64 tern_cookie_made(__u32 rest, __u32 count)
+{
+	__u32 diff = (count - (rest >> TERN_COOKIE_BITS)) & (0xffffffffu >> TERN_COOKIE_BITS);
+
+	return diff >= TERN_COOKIE_MAX_AGE ? -1 : (__s64)(count - diff);
+}
+
+/* The MSS index the cookie holds, or -1; h1 = H1(tuple, made). */
+static inline int tern_cookie_mss_idx_of(__u32 rest, __u32 h1)
+{
+	__u32 idx = (rest - h1) & TERN_COOKIE_MASK;
+
+	return idx > 3 ? -1 : (int)idx;
+}
+
+/* ---- flow filter (docs/xdp-syn.md, "ACKs in XDP") ----
+ *
+ * Per queue, an array of 8-bit counters indexed by a keyed hash of the
+ * 4-tuple: the worker's stack adds one when it hashes a record for a tuple
+ * (half-open, connection, TIME-WAIT) and takes it away when the record
+ * leaves; XDP lets a segment that is not a SYN through when its counter is
+ * not zero. A counter that reaches TERN_FLOW_SATURATED stays there (it can
+ * no longer be decremented safely), so a collision only lets a flood
+ * segment through, never drops a flow's. The hash input is the cookie's
+ * with count 0, under its own key. */
+#define TERN_FLOW_SATURATED 0xff
+#define TERN_FLOW_SLOTS_MAX 65536 /* per queue: the map's size */
+
+static inline __u32 tern_flow_hash4(const struct tern_sipkey *k, const struct tern_cookie_in4 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+}
+
+static inline __u32 tern_flow_hash6(const struct tern_sipkey *k, const struct tern_cookie_in6 *in)
+{
+	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
 }
 
 #endif

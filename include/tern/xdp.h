@@ -16,6 +16,13 @@
  *                  the cookie keys; pinned mode 0600
  *   tern_cookie_on   ARRAY, BPF_F_MMAPABLE  rx queue index -> __u64, nonzero:
  *                  XDP answers that queue's SYNs with cookies (bpf/synack.h)
+ *                  and drops the segments to no flow without a valid cookie
+ *   tern_xdp_load    ARRAY, BPF_F_MMAPABLE  rx queue index -> struct
+ *                  tern_xdp_qload: frames XDP took off that queue's worker
+ *                  (SYN-ACKs sent, segments dropped) while its flag was on
+ *   tern_flows       ARRAY, BPF_F_MMAPABLE  __u64 words holding, per rx
+ *                  queue, TERN_FLOW_SLOTS_MAX 8-bit flow filter counters
+ *                  (tern/cookie.h), written by that queue's worker
  */
 #ifndef TERN_XDP_H
 #define TERN_XDP_H
@@ -33,6 +40,8 @@
 #define TERN_MAP_UNSERVED "tern_unserved"
 #define TERN_MAP_COOKIE_CFG "tern_cookie_cfg"
 #define TERN_MAP_COOKIE_ON "tern_cookie_on"
+#define TERN_MAP_FLOWS "tern_flows"
+#define TERN_MAP_XDP_LOAD "tern_xdp_load"
 
 /* A steered service: destination address (IPv4 as ::ffff:a.b.c.d) and
  * destination port in network byte order. */
@@ -44,6 +53,14 @@ struct tern_svc_key {
 
 struct tern_svc_val {
 	__u32 flags; /* reserved, 0 */
+};
+
+/* Per queue, one cache line each: frames XDP handled for the queue's
+ * worker (plain increments by the CPU serving the queue; the worker's
+ * overload hold reads it). */
+struct tern_xdp_qload {
+	__u64 handled;
+	__u64 pad[7];
 };
 
 /* XDP counters: name, and what moves it. */
@@ -61,7 +78,10 @@ struct tern_svc_val {
 	X(DROP_UNSERVED, "XdpDropUnserved") /* service, on a queue tern leaves unserved */ \
 	X(SYNCOOKIES_SENT, "XdpSyncookiesSent") /* SYN answered with a cookie SYN-ACK: XDP_TX */ \
 	X(SYNCOOKIES_SKIP, "XdpSyncookiesSkip") /* flag on, SYN left to the worker: IP options, payload, checksum */ \
-	X(ICMP_STEERED, "XdpIcmpSteered")  /* ICMP frag-needed / too-big about a service flow, redirected */
+	X(ICMP_STEERED, "XdpIcmpSteered")  /* ICMP frag-needed / too-big about a service flow, redirected */ \
+	X(ACK_FLOW, "XdpAckFlow")           /* flag on, not a SYN, tuple in the flow filter: steered */ \
+	X(ACK_COOKIE, "XdpAckCookie")       /* flag on, ACK to no flow with a valid cookie: steered */ \
+	X(ACK_DROPS, "XdpAckDrops")         /* flag on, not a SYN, no flow, no valid cookie: XDP_DROP */
 
 enum tern_xdp_counter {
 #define X(id, name) TERN_XDP_##id,

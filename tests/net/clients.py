@@ -24,6 +24,11 @@
       than MIN_OK echoes succeeded or if more than MAX_RESET were reset
       (every caller states both: a loop that never succeeds, or succeeds
       only between resets, is no stress transfer).
+  clients.py paced HOST PORT DIR SIZE SECS
+      one echo connection: once connected, creates DIR/started, then
+      writes SIZE bytes spread over SECS seconds while the reply is read;
+      writes "ok", "reset" or the error to DIR/result and fails unless
+      the whole echo came back.
   clients.py http HOST PORT N
       N HTTP/1.1 requests with Connection: close, one after another (tern
       closes first, so each leaves a TIME-WAIT in tern); all must succeed.
@@ -171,6 +176,42 @@ def loop(host, port, d, size, min_ok, max_reset):
         sys.exit("%d echoes reset, more than the budget of %s" % (reset, max_reset))
 
 
+def paced(host, port, d, size, secs):
+    size, secs = int(size), float(secs)
+    data = os.urandom(size)
+    chunk = 16384
+    s = socket.create_connection((host, int(port)), timeout=60)
+    open(os.path.join(d, "started"), "w").close()
+
+    def send():
+        t0 = time.monotonic()
+        try:
+            for off in range(0, size, chunk):
+                wait = t0 + secs * off / size - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                s.sendall(data[off:off + chunk])
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+    t = threading.Thread(target=send)
+    t.start()
+    try:
+        got = read_all(s)
+        res = "ok" if got == data else "mismatch %d of %d bytes" % (len(got), size)
+    except ConnectionResetError:
+        res = "reset"
+    except OSError as e:
+        res = type(e).__name__
+    finally:
+        t.join()
+        s.close()
+    with open(os.path.join(d, "result"), "w") as f:
+        f.write(res + "\n")
+    if res != "ok":
+        sys.exit("paced echo: " + res)
+
+
 def http(host, port, n):
     ok = 0
     for _ in range(int(n)):
@@ -183,4 +224,4 @@ def http(host, port, n):
     sys.exit(0 if ok == int(n) else 1)
 
 
-{"many": many, "hold": hold, "fill": fill, "http": http, "loop": loop}[sys.argv[1]](*sys.argv[2:])
+{"many": many, "hold": hold, "fill": fill, "http": http, "loop": loop, "paced": paced}[sys.argv[1]](*sys.argv[2:])

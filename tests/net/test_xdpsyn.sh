@@ -7,7 +7,15 @@
 #              echo during a spoofed SYN flood
 #   overload   the queue flags are off while idle, switch on under a SYN
 #              flood (clients echo meanwhile) and off again after it
+#   overload, ACK flood  the flags switch on under a spoofed ACK flood
+#              and stay on while XDP drops it (at most on and off again
+#              per queue), then go off
 #   never      XDP answers nothing: the workers' own cookies
+#   ACK flood  in always mode a spoofed ACK flood is dropped in XDP
+#              (XdpAckDrops) while 1 MiB echoes started before it run
+#              through it without a reset (their segments pass the flow
+#              filter, XdpAckFlow) and new clients connect (their cookie
+#              ACKs pass, XdpAckCookie)
 #   SIGTERM    the flags go off before the sockets leave the map: with
 #              the program left attached (ternctl load), a SYN after the
 #              exit meets the kernel (refused), XDP sends no cookie
@@ -83,32 +91,92 @@ t_always_flood() {
 	[ $((${a%% *} - ${b%% *})) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs"
 }
 
+# wait_long CMD: polls CMD for up to 30 s
+wait_long() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+t_ack_flood() {
+	local b a fl cpid
+
+	ctlset always
+	wait_until all_on || fail "flags not on in mode always: $(flags)"
+	b=$(counters xdp:XdpAckDrops xdp:XdpAckFlow xdp:XdpAckCookie mib:EstabResets)
+	mkdir -p "$NET_TMP/paced"
+	# one 1 MiB echo, connected before the flood and written across it
+	(in_c timeout 120 python3 "$NET_DIR/clients.py" paced "$IP4_S" "$PORT" "$NET_TMP/paced" 1048576 \
+		"$SECS" >"$NET_TMP/paced/out" 2>&1; echo $? >"$NET_TMP/paced/rc") &
+	net_bg_pid $!
+	wait_long test -e "$NET_TMP/paced/started" || fail "the paced echo did not connect"
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
+		"$CLIENTS" 20 1 "$((SECS - 1))" &
+	cpid=$!
+	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack 10.201.0.0 "$IP4_S" \
+		"$PORT" "$SECS") || fail "rawflood"
+	wait "$cpid" || fail "not every client connection echoed during the ACK flood"
+	wait_long test -s "$NET_TMP/paced/rc" || fail "the paced echo did not end"
+	a=$(counters xdp:XdpAckDrops xdp:XdpAckFlow xdp:XdpAckCookie mib:EstabResets)
+	read -r b0 b1 b2 b3 <<<"$b"
+	read -r a0 a1 a2 a3 <<<"$a"
+	echo "    ${fl#rawflood: }"
+	echo "    1 MiB echo across it: $(cat "$NET_TMP/paced/result" 2>/dev/null)"
+	echo "    XdpAckDrops +$((a0 - b0)), XdpAckFlow +$((a1 - b1)), XdpAckCookie +$((a2 - b2)), EstabResets +$((a3 - b3))"
+	[ "$(cat "$NET_TMP/paced/rc")" = 0 ] || { cat "$NET_TMP/paced/out"; fail "the 1 MiB echo"; }
+	[ $((a0 - b0)) -ge 1000 ] || fail "XDP dropped fewer than 1000 flood ACKs"
+	[ $((a1 - b1)) -ge 100 ] || fail "fewer than 100 segments of held flows passed the filter"
+	[ $((a2 - b2)) -ge "$CLIENTS" ] || fail "fewer cookie ACKs passed than clients connected"
+	[ $((a3 - b3)) = 0 ] || fail "an established connection was reset"
+}
+
+switches() { py "print(' '.join(str(q['xdp_cookie_switches']) for q in stats('$CTL')['queues']))"; }
+
+# any_switched BEFORE AFTER: some queue's switch count moved
+any_switched() {
+	local b0 b1 a0 a1
+
+	read -r b0 b1 <<<"$1"
+	read -r a0 a1 <<<"$2"
+	[ "$a0" != "$b0" ] || [ "$a1" != "$b1" ]
+}
+
 t_overload() {
-	local b a seen wpid
+	local b a sb sa
 
 	ctlset overload
 	# calm: off after TERN_XDPC_HOLD_NS (1 s)
 	wait_until all_off || fail "flags not off when idle: $(flags)"
 	b=$(counters xdp:XdpSyncookiesSent)
-	# a watcher records whether any queue's flag was seen on
-	py "
-import time
-seen, end = 0, time.monotonic() + $SECS + 1
-while time.monotonic() < end:
-    if any(q['xdp_cookies'] for q in stats('$CTL')['queues']): seen = 1
-    time.sleep(0.05)
-open('$NET_TMP/seen', 'w').write(str(seen))" &
-	wpid=$!
+	sb=$(switches)
 	flood_with_clients
-	wait "$wpid" || fail "the flag watcher failed"
 	a=$(counters xdp:XdpSyncookiesSent)
-	seen=$(cat "$NET_TMP/seen" 2>/dev/null || echo 0)
-	echo "    flag seen on during the flood: $seen; XdpSyncookiesSent +$((a - b))"
-	[ "$seen" = 1 ] || fail "no queue's flag switched on under the flood"
+	sa=$(switches)
+	echo "    switches per queue before the flood: $sb, after: $sa; XdpSyncookiesSent +$((a - b))"
+	any_switched "$sb" "$sa" || fail "no queue's flag switched on under the flood"
 	[ $((a - b)) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs under overload"
-	wait_until all_off || fail "flags still on after the flood: $(flags)"
+	wait_until all_off || wait_until all_off || fail "flags still on after the flood: $(flags)"
 	[ "$(status_on)" = "[]" ] || fail "ternctl status: xdp_cookies_on $(status_on)"
-	py "print('    switches per queue:', [q['xdp_cookie_switches'] for q in stats('$CTL')['queues']])"
+}
+
+t_overload_ack() {
+	local b a m fl
+
+	ctlset overload
+	wait_until all_off || fail "flags not off when idle: $(flags)"
+	b=$(switches)
+	m=$(counters xdp:XdpAckDrops)
+	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack 10.201.0.0 "$IP4_S" \
+		"$PORT" "$SECS") || fail "rawflood"
+	wait_until all_off || wait_until all_off || fail "flags still on after the flood: $(flags)"
+	a=$(switches)
+	read -r b0 b1 <<<"$b"
+	read -r a0 a1 <<<"$a"
+	echo "    ${fl#rawflood: }; XdpAckDrops +$(($(counters xdp:XdpAckDrops) - m)); switches per queue +$((a0 - b0)) +$((a1 - b1))"
+	[ $(($(counters xdp:XdpAckDrops) - m)) -ge 1000 ] || fail "XDP dropped fewer than 1000 flood ACKs"
+	[ $((a0 - b0)) -le 2 ] && [ $((a1 - b1)) -le 2 ] || fail "a flag went off while XDP still dropped the flood"
 }
 
 t_never() {
@@ -195,7 +263,9 @@ start always
 
 t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
 t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
+t_run "always: an ACK flood is dropped in XDP, flows and clients go on" t_ack_flood
 t_run "overload: flags switch on under a flood and off after it" t_overload
+t_run "overload: an ACK flood keeps the flags on until it ends" t_overload_ack
 t_run "never: XDP answers nothing, the workers' cookies" t_never
 t_run "SIGTERM: XDP stops answering, the kernel takes over" t_sigterm
 start always

@@ -4,7 +4,12 @@
  * (root; no interface): for a table of SYNs the XDP program's SYN-ACK
  * (bpf/synack.h) is byte for byte the frame the core builds for the same
  * SYN, keys and time; the core accepts the cookies XDP issued; frames
- * XDP must not answer get no XDP_TX.
+ * XDP must not answer get no XDP_TX. Segments to no flow (bpf/ackcheck.h):
+ * an ACK with a cookie XDP issued is steered, one with a bad cookie is
+ * dropped while the flag is on and steered when it is off, and one whose
+ * tuple a stack holds (counted in the flow filter by the core, in the
+ * program's own map) is steered whatever its cookie, until the stack lets
+ * the tuple go.
  *
  * The SYNs are built here with their own checksum code, and the expected
  * reply is the core's (tern_stack__rx + tern_build), never a copy of the
@@ -37,7 +42,9 @@
 #define SOL_XDP 283
 #endif
 
+#define XDP_DROP_RET 1
 #define XDP_TX_RET 3
+#define XDP_REDIRECT_RET 4
 #define MAX_FRAME 256
 
 static int passed, failed;
@@ -216,7 +223,8 @@ static int core_reply(struct core *c, const uint8_t *f, uint32_t len, uint64_t n
 
 struct xdp {
 	struct bpf_object *obj;
-	int prog, cfg, on, svc, xsks, xsk;
+	int prog, cfg, on, svc, xsks, xsk, flows, load;
+	uint8_t *slots; /* tern_flows, mmapped */
 };
 
 /* An AF_XDP socket with a UMEM and an RX ring, unbound: enough to be put
@@ -269,8 +277,14 @@ static int xdp_open(struct xdp *x, const char *path)
 	x->on = map_fd(x->obj, TERN_MAP_COOKIE_ON);
 	x->svc = map_fd(x->obj, TERN_MAP_SERVICES);
 	x->xsks = map_fd(x->obj, TERN_MAP_XSKS);
-	if (x->cfg < 0 || x->on < 0 || x->svc < 0 || x->xsks < 0)
+	x->flows = map_fd(x->obj, TERN_MAP_FLOWS);
+	x->load = map_fd(x->obj, TERN_MAP_XDP_LOAD);
+	if (x->cfg < 0 || x->on < 0 || x->svc < 0 || x->xsks < 0 || x->flows < 0 || x->load < 0)
 		return -ENOENT;
+	x->slots = mmap(NULL, (size_t)TERN_XDP_MAX_QUEUES * TERN_FLOW_SLOTS_MAX,
+			PROT_READ | PROT_WRITE, MAP_SHARED, x->flows, 0);
+	if (x->slots == MAP_FAILED)
+		return -errno;
 	k.addr[10] = k.addr[11] = 0xff;
 	memcpy(k.addr + 12, srv4, 4);
 	k.port = htons(SRV_PORT);
@@ -508,6 +522,139 @@ static void check_note_needed(struct xdp *x, const struct tern_secrets *sec)
 	result(ok, "cookie ACK without the note gets a RST", "accepted");
 }
 
+/* ---- segments to no flow (bpf/ackcheck.h) ---- */
+
+/* Set the ACK number, flags and TCP checksum of an untagged frame. */
+static void set_tcp(uint8_t *f, int family, uint32_t ack, uint8_t flags)
+{
+	uint8_t *ip = f + 14, *t = ip + (family == 6 ? 40 : 20);
+	uint32_t tcplen = family == 6 ? (uint32_t)(ip[4] << 8 | ip[5])
+				      : (uint32_t)(ip[2] << 8 | ip[3]) - 20;
+	uint32_t s = family == 6 ? sum16(ip + 8, 32, 6 + tcplen) : sum16(ip + 12, 8, 6 + tcplen);
+
+	be32(t + 8, ack);
+	t[13] = flags;
+	be16(t + 16, 0);
+	be16(t + 16, fin16(sum16(t, tcplen, s)));
+}
+
+static uint32_t get_ack(const uint8_t *f, int family)
+{
+	const uint8_t *t = f + 14 + (family == 6 ? 40 : 20) + 8;
+
+	return (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+}
+
+/* Queue 0's tern_xdp_load count. */
+static uint64_t handled(const struct xdp *x)
+{
+	struct tern_xdp_qload l = { 0 };
+	__u32 q = 0;
+
+	bpf_map_lookup_elem(x->load, &q, &l);
+	return l.handled;
+}
+
+static void expect(struct xdp *x, const uint8_t *f, uint32_t len, int want, const char *name)
+{
+	uint8_t out[MAX_FRAME];
+	uint32_t out_len = 0;
+	int ret = xdp_run(x, f, len, out, &out_len);
+	char why[64];
+
+	snprintf(why, sizeof(why), "action %d, want %d", ret, want);
+	result(ret == want, name, why);
+}
+
+/* The final ACK of sp's handshake through XDP, in *ack; and the same
+ * ACK with a cookie whose MSS index is out of range, in *bad. */
+static int acks_for(struct xdp *x, const struct syn_spec *sp, uint8_t *ack, uint32_t *alen,
+		    uint8_t *bad)
+{
+	uint8_t f[MAX_FRAME], out[MAX_FRAME];
+	uint32_t len = build_syn(sp, f), out_len = 0;
+
+	uint64_t h = handled(x);
+
+	if (xdp_run(x, f, len, out, &out_len) != XDP_TX_RET)
+		return -1;
+	result(handled(x) == h + 1, "a SYN-ACK from XDP is XDP's load", "not counted");
+	*alen = ack_for(out, out_len, sp->family, 0, ack);
+	memcpy(bad, ack, *alen);
+	set_tcp(bad, sp->family, get_ack(ack, sp->family) + 0x100000, 0x10);
+	return 0;
+}
+
+static void check_acks(struct xdp *x, const struct tern_secrets *sec)
+{
+	const struct syn_spec *sp4 = &answered[14], *sp6 = &answered[35];
+	uint8_t ack[MAX_FRAME], bad[MAX_FRAME], seg[MAX_FRAME], rep[MAX_FRAME], bad6[MAX_FRAME];
+	struct tern_xdp_cookie_cfg cfg;
+	uint64_t now = mono_ns();
+	uint32_t alen, alen6 = 0, zero = 0;
+	uint64_t h;
+	struct core c;
+
+	c.mem = NULL;
+	memset(x->slots, 0, TERN_FLOW_SLOTS_MAX); /* queue 0's part */
+	if (core_init(&c, sec, TERN_COOKIES_AUTO, now) ||
+	    tern_stack__set_flow_filter(c.s, x->slots, TERN_FLOW_SLOTS_MAX) ||
+	    tern_stack__xdp_cfg(c.s, 0, &cfg) || bpf_map_update_elem(x->cfg, &zero, &cfg, BPF_ANY)) {
+		free(c.mem);
+		return result(0, "ACKs to no flow", "setup");
+	}
+	xdp_flag(x, 1);
+	if (acks_for(x, sp6, ack, &alen6, bad6)) {
+		result(0, "v6 ACKs to no flow", "no SYN-ACK");
+	} else {
+		expect(x, ack, alen6, XDP_REDIRECT_RET, "v6 ACK with XDP's cookie steered");
+		expect(x, bad6, alen6, XDP_DROP_RET, "v6 ACK with a bad cookie dropped");
+	}
+	if (acks_for(x, sp4, ack, &alen, bad)) {
+		free(c.mem);
+		return result(0, "v4 ACKs to no flow", "no SYN-ACK");
+	}
+	h = handled(x);
+	expect(x, ack, alen, XDP_REDIRECT_RET, "v4 ACK with XDP's cookie steered");
+	result(handled(x) == h, "a steered ACK is not XDP's load", "counted");
+	expect(x, bad, alen, XDP_DROP_RET, "v4 ACK with a bad cookie dropped");
+	result(handled(x) == h + 1, "a dropped ACK is XDP's load", "not counted");
+	memcpy(seg, ack, alen);
+	set_tcp(seg, 4, get_ack(ack, 4), 0x04);
+	expect(x, seg, alen, XDP_DROP_RET, "v4 RST to no flow dropped");
+	set_tcp(seg, 4, get_ack(ack, 4), 0x08);
+	expect(x, seg, alen, XDP_DROP_RET, "v4 segment without ACK to no flow dropped");
+	set_tcp(seg, 4, get_ack(ack, 4), 0x11);
+	expect(x, seg, alen, XDP_REDIRECT_RET, "v4 FIN|ACK with XDP's cookie steered");
+
+	/* The stack takes the cookie: its flow is counted in the map. Its
+	 * clock is read after XDP's, which stamped the SYN-ACK's TSval. */
+	now = mono_ns();
+	tern_stack__cookies_issued(c.s, now);
+	core_reply(&c, ack, alen, now, rep);
+	result(tern_stack__nconns(c.s) == 1, "the core takes the cookie ACK", "no connection");
+	expect(x, bad, alen, XDP_REDIRECT_RET, "v4 bad-cookie ACK of a held flow steered");
+	set_tcp(seg, 4, get_ack(ack, 4), 0x04);
+	core_reply(&c, seg, alen, now + 1000000, rep);
+	result(tern_stack__nconns(c.s) == 0, "the flow is reset", "connection left");
+	expect(x, bad, alen, XDP_DROP_RET, "v4 bad-cookie ACK dropped once the flow went");
+	xdp_flag(x, 0);
+	expect(x, bad, alen, XDP_REDIRECT_RET, "v4 bad-cookie ACK steered with the flag off");
+	xdp_flag(x, 1);
+
+	/* One slot (--xdp-flow-slots 1): any held flow lets every tuple by. */
+	memset(x->slots, 0, TERN_FLOW_SLOTS_MAX);
+	if (tern_stack__set_flow_filter(c.s, x->slots, 1) || tern_stack__xdp_cfg(c.s, 0, &cfg) ||
+	    bpf_map_update_elem(x->cfg, &zero, &cfg, BPF_ANY))
+		result(0, "one slot", "setup");
+	core_reply(&c, ack, alen, now + 2000000, rep);
+	result(tern_stack__nconns(c.s) == 1, "the core takes the cookie ACK again", "no connection");
+	if (alen6)
+		expect(x, bad6, alen6, XDP_REDIRECT_RET, "one slot: another tuple's bad ACK steered");
+	tern_stack__set_flow_filter(c.s, NULL, 0);
+	free(c.mem);
+}
+
 int main(int argc, char **argv)
 {
 	struct tern_xdp_cookie_cfg cfg;
@@ -550,6 +697,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
 		check_refused(&x, &refused[i]);
 	check_note_needed(&x, &sec);
+	check_acks(&x, &sec);
 
 	/* --mss-clamp: XDP advertises the clamped MSS the core does. */
 	free(c.mem);

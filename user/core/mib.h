@@ -21,6 +21,7 @@
 	X(SyncookiesSent)                                                      \
 	X(SyncookiesRecv)                                                      \
 	X(SyncookiesFailed)                                                    \
+	X(FlowFilterSaturated)    /* tern: XDP flow filter counter stuck at 255 */ \
 	X(TCPReqQFullDoCookies)   /* half-open table full, cookie sent */      \
 	X(TCPReqQFullDrop)        /* half-open table full, SYN dropped */      \
 	X(ListenOverflows)        /* connection table full */                  \

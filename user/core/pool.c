@@ -26,6 +26,7 @@ void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *b
 		     uint32_t stride, uint32_t cap, uint32_t *bucket, uint32_t nbuckets)
 {
 	p->key = key;
+	p->ff = NULL;
 	p->base = base;
 	p->stride = stride;
 	p->cap = cap;
@@ -71,6 +72,7 @@ void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tup
 	n->hnext = p->bucket[b];
 	p->bucket[b] = i;
 	p->used++;
+	tern_flowf__add(p->ff, t);
 	return n;
 }
 
@@ -83,6 +85,7 @@ void tern_pool__free(struct tern_pool *p, void *rec)
 	while (*link != i)
 		link = &node(p, *link)->hnext;
 	*link = n->hnext;
+	tern_flowf__del(p->ff, &n->t);
 	n->hnext = p->free_head;
 	p->free_head = i;
 	p->used--;

@@ -186,8 +186,17 @@ struct tern_xmit {
 };
 
 /* A fixed pool of records with a chained hash index over them. */
+/* The XDP flow filter (tern_stack__set_flow_filter()); slots NULL: none. */
+struct tern_flowf {
+	uint8_t *slots;
+	uint32_t mask;
+	const struct tern_sipkey *key;
+	uint64_t *saturated;           /* the stack's FlowFilterSaturated */
+};
+
 struct tern_pool {
 	const struct tern_sipkey *key; /* tuple hash key */
+	struct tern_flowf *ff;         /* counts the pool's tuples; NULL: none */
 	uint8_t *base;
 	uint32_t *bucket;
 	uint32_t stride;
@@ -281,6 +290,7 @@ struct tern_stack {
 	uint32_t chal_left;
 	struct tern_wheel wheel;
 	uint64_t mib[TERN_MIB__COUNT];
+	struct tern_flowf flowf;  /* reqs, conns and tws count into it */
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 };
 
@@ -292,6 +302,9 @@ void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *b
 void *tern_pool__lookup(const struct tern_pool *p, uint32_t hash, const struct tern_tuple *t);
 void *tern_pool__alloc(struct tern_pool *p, uint32_t hash, const struct tern_tuple *t);
 void tern_pool__free(struct tern_pool *p, void *rec);
+/* A tuple got (add) or lost (del) its record: the flow filter's counter. */
+void tern_flowf__add(struct tern_flowf *ff, const struct tern_tuple *t);
+void tern_flowf__del(struct tern_flowf *ff, const struct tern_tuple *t);
 static inline void *tern_pool__at(const struct tern_pool *p, uint32_t i)
 {
 	return p->base + (size_t)i * p->stride;

@@ -58,15 +58,14 @@ uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn
 int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, uint64_t now,
 		      uint16_t *mss_out)
 {
-	uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1;
-	uint32_t count = tern_cookie_count(now), diff, idx;
+	uint32_t rest = ack->ack - 1 - (ack->seq - 1) - cookie_hash(s, &ack->t, 0, 0);
+	int64_t made = tern_cookie_made(rest, tern_cookie_count(now));
+	int idx;
 
-	cookie -= cookie_hash(s, &ack->t, 0, 0) + sseq;
-	diff = (count - (cookie >> TERN_COOKIE_BITS)) & (UINT32_MAX >> TERN_COOKIE_BITS);
-	if (diff >= TERN_COOKIE_MAX_AGE)
+	if (made < 0)
 		return -EINVAL;
-	idx = (cookie - cookie_hash(s, &ack->t, count - diff, 1)) & TERN_COOKIE_MASK;
-	if (idx > 3)
+	idx = tern_cookie_mss_idx_of(rest, cookie_hash(s, &ack->t, (uint32_t)made, 1));
+	if (idx < 0)
 		return -EINVAL;
 	*mss_out = tern_cookie_mss(ack->t.family, idx);
 	return 0;

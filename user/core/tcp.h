@@ -107,6 +107,7 @@ struct tern_secrets {
 	struct tern_sipkey tsoff;     /* per-connection timestamp offset */
 	struct tern_sipkey cookie[2]; /* SYN cookies (Linux syncookie_secret) */
 	struct tern_sipkey table;     /* connection hash tables */
+	struct tern_sipkey flow;      /* the XDP flow filter's slots (tern/cookie.h) */
 };
 
 /* Segments to send, filled by the core. */
@@ -203,6 +204,16 @@ void tern_stack__poll(struct tern_stack *s, uint64_t now, struct tern_out *out);
 int tern_stack__xdp_cfg(const struct tern_stack *s, uint32_t rcv_buf,
 			struct tern_xdp_cookie_cfg *cfg);
 void tern_stack__cookies_issued(struct tern_stack *s, uint64_t now);
+
+/*
+ * The XDP flow filter (tern/cookie.h): nslots 8-bit counters (a power of
+ * two, at most TERN_FLOW_SLOTS_MAX) the stack keeps by plain stores: one
+ * more for every tuple it holds a record of (half-open, connection,
+ * TIME-WAIT), one less when the record goes. Give it before the stack has
+ * any record, zeroed; NULL detaches it (the caller may then clear it).
+ * -EINVAL for a bad size.
+ */
+int tern_stack__set_flow_filter(struct tern_stack *s, uint8_t *slots, uint32_t nslots);
 
 /* Earliest time tern_stack__poll has work (UINT64_MAX if none). */
 uint64_t tern_stack__next_deadline(const struct tern_stack *s);

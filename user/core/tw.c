@@ -91,6 +91,7 @@ static void unhash(struct tern_pool *p, struct tern_tw *tw)
 {
 	*hash_link(p, tw) = tw->n.hnext;
 	tw->n.hnext = TERN_NIL;
+	tern_flowf__del(p->ff, &tw->n.t);
 }
 
 /* Second half of tern_pool__free(): an unhashed record back to the free list. */
@@ -200,6 +201,7 @@ struct tern_tw *tern_tw__enter(struct tern_stack *s, const struct tern_conn *c, 
 		tw->n.hnext = s->tws.bucket[hash & s->tws.mask];
 		s->tws.bucket[hash & s->tws.mask] = s->tw_tail;
 		tw->fifo_next = TERN_NIL;
+		tern_flowf__add(s->tws.ff, &tw->n.t);
 	} else {
 		tw = tern_pool__alloc(&s->tws, hash, &c->n.t);
 		if (!tw) {

@@ -24,6 +24,8 @@ int tern_stack__xdp_cfg(const struct tern_stack *s, uint32_t rcv_buf,
 	cfg->win[1][0] = tern_synack_window(s, 6, 0, rcv_buf);
 	cfg->win[1][1] = tern_synack_window(s, 6, TERN_NEG_TS, rcv_buf);
 	cfg->rcv_wscale = s->rcv_wscale;
+	cfg->flow_mask = s->flowf.mask;
+	cfg->flow = s->sec.flow;
 	cfg->ready = 1;
 	return 0;
 }

@@ -25,11 +25,11 @@
 #include "user/io/loader.h"
 
 #define OBJ_NAME "tern.bpf.o"
-#define MAX_PROG_MAPS 8
+#define MAX_PROG_MAPS 12
 
 static const char *const map_names[] = {
 	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS, TERN_MAP_UNSERVED,
-	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON,
+	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON, TERN_MAP_FLOWS, TERN_MAP_XDP_LOAD,
 };
 
 #define NUM_MAPS (sizeof(map_names) / sizeof(map_names[0]))

@@ -35,7 +35,7 @@ enum {
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT,
-	OPT_XDP_COOKIES,
+	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS,
 	OPT__END,
 };
 
@@ -96,6 +96,7 @@ static const struct option longopts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
 	{ "xdp-cookies", required_argument, NULL, OPT_XDP_COOKIES },
+	{ "xdp-flow-slots", required_argument, NULL, OPT_XDP_FLOW_SLOTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +128,9 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
 		"                             overload: while the queue is overloaded)\n"
+		"  --xdp-flow-slots N         flow filter counters per queue that XDP checks\n"
+		"                             segments to no flow against, a power of two\n"
+		"                             1..%u (default %u)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
@@ -181,7 +185,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --health-timeout MS        (default %u)\n"
 		"  --health-rise N            successes to put a backend back (default %u)\n"
 		"  --health-fall N            failures to take a backend out (default %u)\n",
-		prog, MAX_QUEUES, TERN_XSK_FRAMES_MIN, TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES,
+		prog, MAX_QUEUES, TERN_FLOW_SLOTS_MAX, TERN_XDPC_FLOW_SLOTS, TERN_XSK_FRAMES_MIN,
+		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES,
 		TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
 		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
 		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
@@ -694,6 +699,11 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		a->xdp_cookies = tern_xdpc__parse_mode(s);
 		return a->xdp_cookies < 0 ? fail("--xdp-cookies", s, "not one of never, overload, always")
 					  : 0;
+	case OPT_XDP_FLOW_SLOTS:
+		if (parse_u32("--xdp-flow-slots", s, 1, TERN_FLOW_SLOTS_MAX, &a->xdp_flow_slots))
+			return -EINVAL;
+		return a->xdp_flow_slots & (a->xdp_flow_slots - 1)
+			       ? fail("--xdp-flow-slots", s, "not a power of two") : 0;
 	default: return -EINVAL;
 	}
 }
@@ -788,6 +798,7 @@ static void defaults(struct tern_args *a)
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
 	a->xdp_cookies = TERN_XDPC_OVERLOAD;
+	a->xdp_flow_slots = TERN_XDPC_FLOW_SLOTS;
 	a->drain_ms = TERN_ARGS_DRAIN_MS_DEF;
 }
 

@@ -68,6 +68,7 @@ struct tern_args {
 	int metrics_remote;
 	struct tern_ctl_http metrics_addr;
 	int xdp_cookies;           /* --xdp-cookies, enum tern_xdpc_mode */
+	uint32_t xdp_flow_slots;   /* --xdp-flow-slots */
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the

@@ -169,6 +169,7 @@ static int xdpc_setup(struct tern_server *d)
 		return 0;
 	}
 	d->xdpc_open = true;
+	d->xdpc.flow_slots = a->xdp_flow_slots;
 	tern_log(TERN_LOG_INFO, "SYN cookies in XDP: %s", tern_xdpc__mode_name(mode));
 	return 0;
 }

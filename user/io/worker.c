@@ -235,6 +235,9 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(stack_create(w), "TCP stack");
 	STEP(listen_all(w), "listen");
 	if (w->conf->xdpc)
+		STEP(tern_xdpc__flows_attach(w->conf->xdpc, w->queue, w->stack),
+		     "give the XDP flow filter to the stack");
+	if (w->conf->xdpc)
 		STEP(tern_xdpc__write_cfg(w->conf->xdpc, w->stack, w->conf->lopts->rcv_buf),
 		     "write the XDP cookie keys");
 	STEP(tern_loop__init(w), "io_uring"); /* before the app: it may use the ring */
@@ -253,6 +256,8 @@ static void teardown(struct tern_worker *w)
 	if (w->in_map) /* steered traffic falls back to the kernel */
 		tern_maps__set_xsk(w->conf->maps, w->queue, -1);
 	w->in_map = false;
+	if (w->conf->xdpc)
+		tern_xdpc__flows_detach(w->conf->xdpc, w->queue, w->stack);
 	tern_loop__fini(w);
 	if (w->app_ctx && w->conf->app->worker_fini)
 		w->conf->app->worker_fini(w->app_ctx);
