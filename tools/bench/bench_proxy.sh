@@ -13,7 +13,10 @@
 # The flood is tools/flood/tern-flood at its maximum rate, from 10.99/16
 # (its XDP program on the client veth takes the replies, so the client
 # kernel never answers them; the server namespace routes that subnet back
-# through the client for HAProxy's kernel).
+# through the client for HAProxy's kernel). tern runs with its default
+# --xdp-cookies overload (lib.sh's tern_start would turn it off): during
+# the flood its XDP program answers SYNs with XDP_TX, which veth delivers
+# to the client because tern-flood's program is attached there meanwhile.
 NET_SUITE=bench_proxy
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/net/lib.sh
@@ -143,7 +146,8 @@ measure haproxy
 kill "$HAPROXY"
 wait "$HAPROXY" 2>/dev/null || true
 
-tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus "$PROXY_CPU" --app proxy \
+tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus "$PROXY_CPU" \
+	--xdp-cookies overload --app proxy \
 	--backend "$IP4_B:8080" --health-interval 0 ${BENCH_TERN_ARGS:-} ||
 	net_die "tern did not start"
 measure tern
