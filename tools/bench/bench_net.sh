@@ -293,7 +293,11 @@ legit_run() { # legit_run NAME [tern-flood args]
 	local name=$1 out fl tr
 
 	shift
-	# established connections first, busy with echo round trips throughout
+	# established connections first, busy with echo round trips throughout;
+	# after a flood, tern's overload mode stays on for its calm second,
+	# and veth drops its XDP_TX SYN-ACKs while the client veth runs no XDP
+	# program (tern-flood's is gone): wait that out
+	sleep 2
 	rm -f "$NET_TMP/transfers.ready"
 	bg transfers taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" transfers "$IP4_S" \
 		"$PORT" "$TRANSFER_CONNS" "$NET_TMP/transfers.ready"

@@ -21,8 +21,9 @@
       errors=..": MiB/s per run (body bytes / run time; median, min, max)
       and the latency of one GET, connect to last byte, over all runs.
   nethelp.py transfers ADDR PORT N READY_FILE
-      N connections to an echo server, opened before READY_FILE is created,
-      then 16 KiB round trips on each in turn until SIGTERM; prints
+      N connections to an echo server (10 s timeouts), opened before
+      READY_FILE is created, then 16 KiB round trips on each in turn until
+      SIGTERM; prints
       "conns=.. rounds=.. resets=.. errors=..". A connection that fails is
       not reopened.
 """
@@ -188,7 +189,8 @@ def transfers(addr, port, n, ready):
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     conns = []
     for _ in range(int(n)):
-        c = socket.create_connection((addr, int(port)), timeout=3)
+        c = socket.create_connection((addr, int(port)), timeout=10)
+        c.settimeout(10)
         conns.append(c)
     open(ready, "w").close()
     msg, buf = b"x" * 16384, bytearray(16384)
