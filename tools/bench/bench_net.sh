@@ -293,15 +293,16 @@ legit_run() { # legit_run NAME [tern-flood args]
 	local name=$1 out fl tr
 
 	shift
-	# established connections first, busy with echo round trips throughout;
-	# after a flood, tern's overload mode stays on for its calm second,
-	# and veth drops its XDP_TX SYN-ACKs while the client veth runs no XDP
-	# program (tern-flood's is gone): wait that out
-	sleep 2
+	# established connections first, busy with echo round trips throughout.
+	# After a flood tern's overload mode stays on for a while, and veth
+	# delivers XDP_TX SYN-ACKs only while the client veth runs an XDP
+	# program: an XDP_PASS one (loss0) until tern-flood attaches its own.
 	rm -f "$NET_TMP/transfers.ready"
+	xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss0.bpf.o"
 	bg transfers taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" transfers "$IP4_S" \
 		"$PORT" "$TRANSFER_CONNS" "$NET_TMP/transfers.ready"
 	wait_until test -e "$NET_TMP/transfers.ready" || { cat "$NET_TMP/transfers.err" >&2; return 1; }
+	xdp_off "$NS_C" "$DEV_C"
 	bg flood taskset -c "$GEN_CPU" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
 		--port "$PORT" --dst-mac "$MAC_S" --quiet --duration 60 "$@"
 	sleep 1
