@@ -323,10 +323,10 @@ def main():
     http = http_section(r, out, targets) if "http.tern_close" in r else []
     legit = legit_section(r, out, targets) if "legit.tern.ok" in r else []
     mem = mem_section(r, out, targets) if any(k.startswith("mem.") for k in r) else []
-    floods = flood_section(r, out) if "floods.kinds" in r else []
-    loss = loss_section(r, out, targets) if "loss.pcts" in r else []
     if any(k.startswith("core.") for k in r):
         core_section(r, out)
+    floods = flood_section(r, out) if "floods.kinds" in r else []
+    loss = loss_section(r, out, targets) if "loss.pcts" in r else []
     out.append("### Targets (measured, not asserted)\n")
     out.append("| target | measured | |")
     out.append("|---|---:|---|")
