@@ -92,6 +92,11 @@ FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
 FLOOD_BIN := $(BUILD)/tools/tern-flood
 REFLECT_BIN := $(BUILD)/tools/tern-reflect
 FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
+# The benchmarks' XDP programs: random loss on the client veth (one object
+# per percentage; 100 is the XDP_DROP sink) and the XDP_TX reflector.
+BENCH_LOSS_PCTS := 0 1 3 100
+BENCH_XDP_OBJS := $(BENCH_LOSS_PCTS:%=$(BUILD)/tools/bench/xdp/loss%.bpf.o) \
+	$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -110,7 +115,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
-	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ)
+	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ) $(BENCH_XDP_OBJS)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -195,6 +200,16 @@ $(SOAK_DROP_OBJ): tests/soak/drop.bpf.c
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
+$(BUILD)/tools/bench/xdp/loss%.bpf.o: tools/bench/xdp/loss.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DLOSS_PCT=$* -c -o $@ $<
+
+$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o: tools/bench/xdp/reflect_tx.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
 $(PASS_OBJ): tests/net/pass.bpf.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
@@ -268,7 +283,8 @@ vg:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
 		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
-		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o
+		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o \
+		$(BENCH_XDP_OBJS:$(BUILD)/%=$(BUILD)/bench/%)
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 
 # The demo: tern + echo on a veth pair in namespaces, clients, a SYN flood.
@@ -345,4 +361,4 @@ clean:
 	$(BUILD)/tests/net/xdpicmp_check.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
 	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d \
-	$(SOAK_DROP_OBJ:.o=.d) $(LOSS_OBJ:.o=.d)
+	$(SOAK_DROP_OBJ:.o=.d) $(LOSS_OBJ:.o=.d) $(BENCH_XDP_OBJS:.o=.d)

@@ -4,6 +4,11 @@
 # and every SYN-ACK is counted on the flood side without the client kernel
 # seeing it (no RSTs); --ack completes real handshakes on tern; SIGTERM
 # ends the flood cleanly and detaches its XDP program; bad arguments exit 2.
+# The benchmarks' XDP programs: the XDP_TX reflector's SYN-ACK and RST are
+# accepted by the client kernel (checksums and numbers right), the
+# XDP_DROP sink drops every frame, the loss program lets GETs finish; the
+# ACK and mixed floods are answered one for one by tern-reflect; nethelp's
+# get, transfers and echo listener run.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -14,6 +19,10 @@ net_tern_arg "$@"
 FLOOD=$(realpath "$1/tools/tern-flood")
 REFLECT=$(realpath "$1/tools/tern-reflect")
 HELP=$(realpath "$(dirname "$0")/../../tools/bench/nethelp.py")
+XDP_OBJS=$(realpath "$1/tools/bench/xdp")
+for o in loss0 loss3 loss100 reflect_tx; do
+	[ -e "$XDP_OBJS/$o.bpf.o" ] || { echo "Error: $XDP_OBJS/$o.bpf.o: not built (make)" >&2; exit 2; }
+done
 [ -x "$FLOOD" ] || { echo "Error: $FLOOD: not built (make)" >&2; exit 2; }
 [ -x "$REFLECT" ] || { echo "Error: $REFLECT: not built (make)" >&2; exit 2; }
 PORT=80
@@ -54,6 +63,110 @@ check_reflect() {
 	[ "$(kv "$(cat "$NET_TMP/reflect.out")" reflected)" = "$COUNT" ] || fail "reflected"
 	[ "$rsts0" = "$rsts1" ] || fail "the client kernel sent RSTs ($rsts0 -> $rsts1)"
 	no_xdp || fail "flood_rx still attached"
+}
+
+# tern-reflect answers an ACK flood with RSTs and a mixed one with both.
+check_reflect_kinds() {
+	local out mixed pid
+
+	ip netns exec "$NS_S" "$REFLECT" --dev "$DEV_S" --addr "$IP4_S" >"$NET_TMP/reflect.out" \
+		2>"$NET_TMP/reflect.err" &
+	pid=$!
+	net_bg_pid "$pid"
+	wait_until grep -q ready "$NET_TMP/reflect.err" || fail "reflector: $(cat "$NET_TMP/reflect.err")"
+	out=$(flood --kind ack --count "$COUNT" --rate "$RATE")
+	mixed=$(flood --kind mixed --count "$COUNT" --rate "$RATE")
+	kill -TERM "$pid"
+	wait "$pid" || fail "reflector exit $?"
+	echo "    ack flood: $out"
+	echo "    mixed flood: $mixed"
+	[ "$(kv "$out" rst)" = "$COUNT" ] && [ "$(kv "$out" synack)" = 0 ] || fail "RSTs to ACKs"
+	[ "$(kv "$mixed" rst)" = $((COUNT / 2)) ] && [ "$(kv "$mixed" synack)" = $((COUNT / 2)) ] ||
+		fail "mixed: half SYN-ACKs, half RSTs"
+	[ "$(kv "$(cat "$NET_TMP/reflect.out")" reflected)" = $((2 * COUNT)) ] || fail "reflected"
+}
+
+# The XDP_TX reflector answers the client kernel's own SYN: the SYN-ACK is
+# accepted (connect succeeds), the client's ACK comes back as an RST the
+# client accepts (the connection is reset); both need right checksums and
+# numbers. loss0 on the client veth makes veth deliver XDP_TX frames.
+check_reflect_tx() {
+	local out
+
+	in_c ip link set dev "$DEV_C" xdpdrv obj "$XDP_OBJS/loss0.bpf.o" sec xdp || fail "loss0"
+	in_s ip link set dev "$DEV_S" xdpdrv obj "$XDP_OBJS/reflect_tx.bpf.o" sec xdp || fail "reflect_tx"
+	# (the RST can reset the connection before connect() returns)
+	out=$(in_c python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], 80), timeout=2)
+    s.settimeout(2)
+    s.recv(1)
+    print("no reset")
+except ConnectionResetError:
+    print("reset")
+except OSError as e:
+    print(e)
+' "$IP4_S" 2>&1) || true
+	in_s ip link set dev "$DEV_S" xdpdrv off
+	in_c ip link set dev "$DEV_C" xdpdrv off
+	echo "    client: $out"
+	[ "$out" = reset ] || fail "SYN-ACK then RST from XDP_TX: $out"
+	in_s ip link set dev "$DEV_S" xdpdrv obj "$XDP_OBJS/reflect_tx.bpf.o" sec xdp || fail "reflect_tx"
+	# XDP_TX lands on the client veth's RX queue (CPU % queues) of the CPU
+	# the server's XDP runs on, the sender's; tern-flood listens on queue 0
+	out=$(taskset -c 0 ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
+		--dst-mac "$MAC_S" --quiet --kind mixed --count "$COUNT" --rate "$RATE")
+	in_s ip link set dev "$DEV_S" xdpdrv off
+	echo "    mixed flood: $out"
+	[ "$(kv "$out" rst)" = $((COUNT / 2)) ] && [ "$(kv "$out" synack)" = $((COUNT / 2)) ] ||
+		fail "mixed: half SYN-ACKs, half RSTs"
+}
+
+# The XDP_DROP sink drops every flood frame; no reply.
+check_sink() {
+	local out drops
+
+	in_s ip link set dev "$DEV_S" xdpdrv obj "$XDP_OBJS/loss100.bpf.o" sec xdp || fail "loss100"
+	out=$(flood --count "$COUNT" --rate "$RATE")
+	drops=$(in_s ethtool -S "$DEV_S" | awk '/rx_queue_[0-9]+_xdp_drops:/ { n += $2 } END { print n + 0 }')
+	in_s ip link set dev "$DEV_S" xdpdrv off
+	echo "    flood: $out; server veth XDP drops: $drops"
+	[ "$(kv "$out" sent)" = "$COUNT" ] && [ "$(kv "$out" synack)" = 0 ] || fail "replies to the sink"
+	[ "$drops" -ge "$COUNT" ] || fail "XDP drops $drops < $COUNT"
+}
+
+# GETs through 3 % loss finish (nethelp get, tern --app http), and echo
+# round trips run on a Linux echo listener (nethelp listen echo, transfers).
+check_loss_get() {
+	local out pid
+
+	head -c 20480 /dev/urandom >"$NET_TMP/body"
+	tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" ||
+		fail "tern did not start"
+	in_c ip link set dev "$DEV_C" xdpdrv obj "$XDP_OBJS/loss3.bpf.o" sec xdp || fail "loss3"
+	out=$(in_c python3 "$HELP" get "$IP4_S" "$PORT" / 20 2)
+	in_c ip link set dev "$DEV_C" xdpdrv off
+	kill -TERM "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
+	echo "    get: $out"
+	[ "$(kv "$out" ok)" = 40 ] && [ "$(kv "$out" n)" = 40 ] || fail "GETs"
+	in_s python3 "$HELP" listen "$IP4_S" 8080 echo "$NET_TMP/listen.ready" &
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/listen.ready" || fail "echo listener"
+	# not through in_c: $! must be python itself
+	ip netns exec "$NS_C" python3 "$HELP" transfers "$IP4_S" 8080 2 "$NET_TMP/tr.ready" \
+		>"$NET_TMP/tr.out" &
+	pid=$!
+	net_bg_pid "$pid"
+	wait_until test -e "$NET_TMP/tr.ready" || fail "transfers"
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid" || fail "transfers exit $?"
+	out=$(cat "$NET_TMP/tr.out")
+	echo "    transfers: $out"
+	[ "$(kv "$out" rounds)" -gt 0 ] && [ "$(kv "$out" resets)" = 0 ] &&
+		[ "$(kv "$out" errors)" = 0 ] || fail "echo round trips"
 }
 
 check_ack() {
@@ -103,11 +216,19 @@ check_args() {
 		2>"$NET_TMP/e" || rc=$?
 	[ "$rc" = 1 ] && grep -q '^Error: nosuchdev' "$NET_TMP/e" || fail "no device: exit $rc"
 	rc=0
+	in_c "$FLOOD" --dev "$DEV_C" --dst 1.2.3.4 --port 1 --dst-mac 02:00:00:00:00:01 --kind fin \
+		2>"$NET_TMP/e" || rc=$?
+	[ "$rc" = 2 ] && grep -q '^Error: --kind fin' "$NET_TMP/e" || fail "--kind fin: exit $rc"
+	rc=0
 	in_s "$REFLECT" --dev "$DEV_S" 2>/dev/null || rc=$?
 	[ "$rc" = 2 ] || fail "reflector without --addr: exit $rc"
 }
 
 t_run "flood_reflector_every_synack_counted" check_reflect
+t_run "flood_ack_and_mixed_kinds_reflected" check_reflect_kinds
+t_run "xdp_tx_reflector_synack_and_rst_accepted" check_reflect_tx
+t_run "xdp_drop_sink_drops_every_frame" check_sink
+t_run "loss_gets_finish_and_echo_transfers_run" check_loss_get
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args

@@ -27,6 +27,13 @@ WRK_S=${BENCH_WRK_S:-5}              # seconds per wrk run
 LEGIT_N=${BENCH_LEGIT_N:-2000}       # legitimate clients under flood
 MEM_SIZES=${BENCH_MEM_SIZES:-"100000 1000000"}
 MEM_RATE=${BENCH_MEM_RATE:-100000}   # handshakes/s offered for the memory runs
+LOSS_PCTS=${BENCH_LOSS_PCTS:-"0 1 3"} # loss of server-to-client frames, % (built: 0 1 3)
+LOSS_RUNS=${BENCH_LOSS_RUNS:-5}      # runs per loss-table cell (median, min, max)
+LOSS_BULK_N=${BENCH_LOSS_BULK_N:-4}  # 1 MiB GETs per bulk run
+LOSS_SHORT_N=${BENCH_LOSS_SHORT_N:-200} # 20 KB GETs per short cell (p50, p99)
+FLOODS=${BENCH_FLOODS:-"syn ack mixed"} # flood kinds of the flood table
+FLOOD2_S=${BENCH_FLOOD_TABLE_S:-3}   # seconds per flood-table measurement
+TRANSFER_CONNS=${BENCH_TRANSFER_CONNS:-16} # established echo connections during the legit flood
 PORT=80
 FLOOD_NET=10.99.0.0/16               # tern-flood's default --src-net
 RES=$OUT/results.txt
@@ -34,6 +41,7 @@ FLOOD=$BUILD/tools/tern-flood
 REFLECT=$BUILD/tools/tern-reflect
 TERN=$BUILD/tern
 HELP=$HERE/nethelp.py
+XDP_OBJS=$BUILD/tools/bench/xdp
 
 for b in "$FLOOD" "$REFLECT" "$TERN"; do
 	[ -x "$b" ] || { echo "Error: $b: not built" >&2; exit 1; }
@@ -282,31 +290,50 @@ http_rate() {
 
 # ---- 3: legitimate clients under flood ----------------------------------
 legit_run() { # legit_run NAME [tern-flood args]
-	local name=$1 out fl
+	local name=$1 out fl tr
 
 	shift
+	# established connections first, busy with echo round trips throughout.
+	# After a flood tern's overload mode stays on for a while, and veth
+	# delivers XDP_TX SYN-ACKs only while the client veth runs an XDP
+	# program: an XDP_PASS one (loss0) until tern-flood attaches its own.
+	rm -f "$NET_TMP/transfers.ready"
+	xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss0.bpf.o"
+	bg transfers taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" transfers "$IP4_S" \
+		"$PORT" "$TRANSFER_CONNS" "$NET_TMP/transfers.ready"
+	wait_until test -e "$NET_TMP/transfers.ready" || { cat "$NET_TMP/transfers.err" >&2; return 1; }
+	xdp_off "$NS_C" "$DEV_C"
 	bg flood taskset -c "$GEN_CPU" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
 		--port "$PORT" --dst-mac "$MAC_S" --quiet --duration 60 "$@"
 	sleep 1
 	out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" clients "$IP4_S" "$PORT" \
 		"$LEGIT_N" 1000 3)
+	stop transfers
 	stop flood
 	fl=$(cat "$NET_TMP/flood.out")
-	say "  $name: $out; flood: sent_pps=$(kv "$fl" sent_pps)"
+	tr=$(cat "$NET_TMP/transfers.out")
+	say "  $name: $out; transfers: $tr; flood: sent_pps=$(kv "$fl" sent_pps)"
 	res "legit.$name.ok" "$(kv "$out" ok)"
 	res "legit.$name.n" "$(kv "$out" n)"
 	res "legit.$name.p50_ms" "$(kv "$out" p50_ms)"
 	res "legit.$name.p99_ms" "$(kv "$out" p99_ms)"
 	res "legit.$name.flood_pps" "$(kv "$fl" sent_pps)"
+	res "legit.$name.transfer_conns" "$(kv "$tr" conns)"
+	res "legit.$name.transfer_rounds" "$(kv "$tr" rounds)"
+	res "legit.$name.transfer_resets" "$(kv "$tr" resets)"
+	res "legit.$name.transfer_errors" "$(kv "$tr" errors)"
 }
 
 legit() {
-	say "3: $LEGIT_N legitimate connects (1000/s, 3 s timeout) under a max-rate flood"
-	linux_up close
+	say "3: $LEGIT_N legitimate connects (1000/s, 3 s timeout) under a max-rate flood," \
+		"$TRANSFER_CONNS established connections echoing 16 KiB round trips meanwhile"
+	linux_up echo
 	legit_run linux
 	stop listen
 	# The generator reaches a lower rate into the Linux stack than into
-	# XDP (see README): tern also at the rate Linux was offered.
+	# XDP (see README): tern also at the rate Linux was offered. tern in
+	# its default --xdp-cookies overload; tern-flood's XDP program on the
+	# client veth lets veth deliver the SYN-ACKs XDP sends with XDP_TX.
 	tern_up --app echo
 	legit_run tern
 	legit_run tern_at_linux_rate --rate "$(awk -F= '$1 == "legit.linux.flood_pps" { print $2 }' "$RES")"
@@ -364,7 +391,135 @@ mem() {
 	done
 }
 
-for step in ${BENCH_STEPS:-syn_flood http_rate legit mem}; do
+# ---- 6: the flood table: SYN, ACK and mixed floods ----------------------
+# ft_run KIND NAME: a flood of KIND at the generator's maximum; what went
+# out, what came back, and the busy time of every CPU (on veth the
+# receiver's XDP runs on the sender's CPU).
+ft_run() {
+	local kind=$1 name=$2 out a0 a1 secs k=flood.$1.$2
+
+	a0=$(all_jiffies)
+	out=$(flood --kind "$kind" --duration "$FLOOD2_S")
+	a1=$(all_jiffies)
+	secs=$(kv "$out" seconds)
+	say "  $kind $name: $out"
+	res "$k.sent" "$(kv "$out" sent)"
+	res "$k.sent_pps" "$(kv "$out" sent_pps)"
+	res "$k.synack_pps" "$(kv "$out" synack_pps)"
+	res "$k.rst_pps" "$(awk -v n="$(kv "$out" rst)" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')"
+	res "$k.replies" $(($(kv "$out" synack) + $(kv "$out" rst)))
+	res "$k.busy_ns" "$(ns_per $((a1 - a0)) 1)"
+}
+
+floods() {
+	local kind c
+
+	say "6: ${FLOODS// /, } floods at max rate, ${FLOOD2_S}s each, CPU of every CPU"
+	res floods.kinds "$FLOODS"
+	for kind in $FLOODS; do
+		# the generator alone: its frames dropped on arrival
+		xdp_on "$NS_S" "$DEV_S" "$XDP_OBJS/loss100.bpf.o"
+		ft_run "$kind" sink
+		xdp_off "$NS_S" "$DEV_S"
+		xdp_on "$NS_S" "$DEV_S" "$XDP_OBJS/reflect_tx.bpf.o"
+		ft_run "$kind" xdp_tx
+		xdp_off "$NS_S" "$DEV_S"
+		reflect_up
+		ft_run "$kind" afxdp
+		stop reflect
+		for c in always never; do
+			tern_up --syncookies always --xdp-cookies "$c" --app echo
+			ft_run "$kind" "tern_$c"
+			stop tern
+		done
+		in_s sysctl -qw net.ipv4.tcp_syncookies=2
+		linux_up close
+		ft_run "$kind" linux
+		stop listen
+		in_s sysctl -qw net.ipv4.tcp_syncookies=1
+	done
+}
+
+# ---- 5: transfers under random loss, tern --app http vs nginx -----------
+# xdp_on DEV_NS DEV OBJ / xdp_off DEV_NS DEV: a native XDP program (ours).
+xdp_on() { ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec xdp; }
+xdp_off() { ip -n "$1" link set dev "$2" xdpdrv off; }
+
+nginx_files_up() { # nginx, 1 worker, sendfile, serving $NET_TMP/www (mode 0700: as root)
+	cat >"$NET_TMP/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $NET_TMP/nginx.pid;
+error_log $NET_TMP/nginx.log;
+events { worker_connections 8192; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	default_type application/octet-stream;
+	server {
+		listen $IP4_S:$PORT backlog=65535;
+		root $NET_TMP/www;
+	}
+}
+CONF
+	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
+		-e "$NET_TMP/nginx.log"
+	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
+}
+
+# loss_get NAME WHAT PATH N RUNS: the client's GETs on the generator CPU,
+# for every loss percentage; the loss program on the client veth.
+loss_get() {
+	local name=$1 what=$2 path=$3 n=$4 runs=$5 pct out
+
+	for pct in $LOSS_PCTS; do
+		xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$pct.bpf.o"
+		out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" get "$IP4_S" "$PORT" \
+			"$path" "$n" "$runs")
+		xdp_off "$NS_C" "$DEV_C"
+		say "  $name $what $pct %: $out"
+		if [ "$what" = bulk ]; then
+			res "loss.$name.$pct.bulk_mibps" "$(kv "$out" mibps)"
+			res "loss.$name.$pct.bulk_min" "$(kv "$out" mibps_min)"
+			res "loss.$name.$pct.bulk_max" "$(kv "$out" mibps_max)"
+		else
+			res "loss.$name.$pct.short_p50_ms" "$(kv "$out" p50_ms)"
+			res "loss.$name.$pct.short_p99_ms" "$(kv "$out" p99_ms)"
+		fi
+		res "loss.$name.$pct.${what}_failed" $(($(kv "$out" n) - $(kv "$out" ok)))
+	done
+}
+
+loss() {
+	local cc pct
+
+	for pct in $LOSS_PCTS; do
+		[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
+			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (BENCH_LOSS_PCTS: 0 1 3)" >&2; return 1; }
+	done
+	say "5: GETs under ${LOSS_PCTS// /, } % loss of server-to-client frames (XDP on the client veth):" \
+		"$LOSS_RUNS runs of $LOSS_BULK_N x 1 MiB, $LOSS_SHORT_N x 20 KB"
+	mkdir -p "$NET_TMP/www"
+	head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
+	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
+	res loss.pcts "$LOSS_PCTS"
+	for cc in cubic reno; do
+		tern_up --app http --cc "$cc" --http-body "$NET_TMP/www/big"
+		loss_get "tern_$cc" bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
+		stop tern
+		tern_up --app http --cc "$cc" --http-body "$NET_TMP/www/small"
+		loss_get "tern_$cc" short /small "$LOSS_SHORT_N" 1
+		stop tern
+	done
+	nginx_files_up
+	loss_get nginx bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
+	loss_get nginx short /small "$LOSS_SHORT_N" 1
+	stop nginx
+}
+
+for step in ${BENCH_STEPS:-syn_flood floods http_rate legit mem loss}; do
 	"$step"
 done
 NET_DONE=1

@@ -6,13 +6,26 @@
       A Linux TCP listener (backlog 2^21, capped by net.core.somaxconn).
       MODE close: accept and close every connection; hold: never accept, so
       established connections stay in the accept queue (no descriptor per
-      connection: RLIMIT_NOFILE cannot be raised to 1 M everywhere).
+      connection: RLIMIT_NOFILE cannot be raised to 1 M everywhere); echo:
+      send back what each connection sends, close when it closes.
       READY_FILE is created once listening. Ends on SIGTERM.
   nethelp.py clients ADDR PORT N RATE TIMEOUT_S
       N real (Linux stack) connects started at RATE per second, each with
       a connect timeout; prints "ok=.. n=.. p50_ms=.. p99_ms=.. max_ms=..".
   nethelp.py nconns CTL_SOCKET
       Established connections of a tern daemon (control socket "stats").
+  nethelp.py get ADDR PORT PATH N RUNS
+      RUNS runs of N HTTP/1.1 GETs one after the other, each on a new
+      connection ("Connection: close", read to the end); prints "ok=.. n=..
+      mibps=.. mibps_min=.. mibps_max=.. p50_ms=.. p99_ms=.. resets=..
+      errors=..": MiB/s per run (body bytes / run time; median, min, max)
+      and the latency of one GET, connect to last byte, over all runs.
+  nethelp.py transfers ADDR PORT N READY_FILE
+      N connections to an echo server (10 s timeouts), opened before
+      READY_FILE is created, then 16 KiB round trips on each in turn until
+      SIGTERM; prints
+      "conns=.. rounds=.. resets=.. errors=..". A connection that fails is
+      not reopened.
 """
 import json
 import selectors
@@ -31,6 +44,8 @@ def listen(addr, port, mode, ready):
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     open(ready, "w").close()
     s.settimeout(0.2)
+    if mode == "echo":
+        return echo_serve(s, stop)
     while not stop:
         if mode == "hold":
             time.sleep(0.2)
@@ -39,6 +54,35 @@ def listen(addr, port, mode, ready):
             s.accept()[0].close()
         except (socket.timeout, InterruptedError):
             pass
+    return 0
+
+
+def echo_serve(ls, stop):
+    ls.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(ls, selectors.EVENT_READ)
+    while not stop:
+        for key, _ in sel.select(0.2):
+            if key.fileobj is ls:
+                try:
+                    c = ls.accept()[0]
+                except (BlockingIOError, InterruptedError):
+                    continue
+                c.setblocking(False)
+                sel.register(c, selectors.EVENT_READ)
+                continue
+            c = key.fileobj
+            try:
+                b = c.recv(65536)
+                if b:
+                    c.setblocking(True)
+                    c.sendall(b)
+                    c.setblocking(False)
+                    continue
+            except OSError:
+                pass
+            sel.unregister(c)
+            c.close()
     return 0
 
 
@@ -80,6 +124,102 @@ def clients(addr, port, n, rate, timeout):
     return 0
 
 
+def get_one(addr, port, req, buf):
+    """One GET on a new connection: (body bytes, seconds), or raises."""
+    t0 = time.monotonic()
+    c = socket.create_connection((addr, port), timeout=10)
+    try:
+        c.sendall(req)
+        got, head, clen = 0, b"", None
+        while True:
+            n = c.recv_into(buf)
+            if not n:
+                break
+            if clen is None:
+                head += bytes(buf[:n])
+                end = head.find(b"\r\n\r\n")
+                if end < 0:
+                    continue
+                for line in head[:end].split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        clen = int(v)
+                if not head.startswith(b"HTTP/1.1 200") or clen is None:
+                    raise OSError("bad response: %r" % head[:40])
+                got = len(head) - end - 4
+                head = b""
+            else:
+                got += n
+    finally:
+        c.close()
+    if clen is None or got != clen:
+        raise OSError("short body: %s of %s" % (got, clen))
+    return got, time.monotonic() - t0
+
+
+def get(addr, port, path, n, runs):
+    n, runs, port = int(n), int(runs), int(port)
+    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+    buf = bytearray(1 << 18)
+    lat, rates, resets, errors = [], [], 0, 0
+    for _ in range(runs):
+        nbytes, t0 = 0, time.monotonic()
+        for _ in range(n):
+            try:
+                b, dt = get_one(addr, port, req, buf)
+            except ConnectionResetError:
+                resets += 1
+                continue
+            except OSError:
+                errors += 1
+                continue
+            nbytes += b
+            lat.append(dt * 1000)
+        rates.append(nbytes / (1 << 20) / (time.monotonic() - t0))
+    lat.sort()
+    rates.sort()
+    print("ok=%d n=%d mibps=%.1f mibps_min=%.1f mibps_max=%.1f p50_ms=%.2f p99_ms=%.2f "
+          "resets=%d errors=%d" % (len(lat), n * runs, rates[len(rates) // 2], rates[0],
+                                   rates[-1], pct(lat, 0.50), pct(lat, 0.99), resets, errors))
+    return 0
+
+
+def transfers(addr, port, n, ready):
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    conns = []
+    for _ in range(int(n)):
+        c = socket.create_connection((addr, int(port)), timeout=10)
+        c.settimeout(10)
+        conns.append(c)
+    open(ready, "w").close()
+    msg, buf = b"x" * 16384, bytearray(16384)
+    rounds = resets = errors = 0
+    while not stop and conns:
+        for c in list(conns):
+            if stop:
+                break
+            try:
+                c.sendall(msg)
+                got = 0
+                while got < len(msg):
+                    k = c.recv_into(memoryview(buf)[got:])
+                    if not k:
+                        raise OSError("closed")
+                    got += k
+                rounds += 1
+            except ConnectionResetError:
+                resets += 1
+                conns.remove(c)
+            except InterruptedError:
+                pass
+            except OSError:
+                errors += 1
+                conns.remove(c)
+    print("conns=%s rounds=%d resets=%d errors=%d" % (n, rounds, resets, errors))
+    return 0
+
+
 def nconns(ctl):
     s = socket.socket(socket.AF_UNIX)
     s.connect(ctl)
@@ -93,7 +233,8 @@ def nconns(ctl):
 
 
 def main():
-    cmds = {"listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1)}
+    cmds = {"listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1),
+            "get": (get, 5), "transfers": (transfers, 4)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != cmds[sys.argv[1]][1] + 2:
         print(__doc__, file=sys.stderr)
         return 2

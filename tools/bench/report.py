@@ -123,19 +123,28 @@ def http_section(r, out, targets):
 
 def legit_section(r, out, targets):
     out.append("### 3. Legitimate clients under a SYN flood\n")
-    out.append("| server | flood SYNs/s | connected | success | connect p50 ms | connect p99 ms |")
-    out.append("|---|---:|---:|---:|---:|---:|")
+    out.append("| server | flood SYNs/s | connected | success | connect p50 ms | connect p99 ms "
+               "| established: round trips | resets | other errors |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     rows = []
-    for key, label in [("tern", "tern (flood at max)"),
+    for key, label in [("tern", "tern, --xdp-cookies overload (flood at max)"),
                        ("tern_at_linux_rate", "tern (flood at Linux's rate)"),
                        ("linux", "Linux, tcp_syncookies=1 (flood at max)")]:
         ok, n = num(r, "legit.%s.ok" % key), num(r, "legit.%s.n" % key)
         p50, p99 = num(r, "legit.%s.p50_ms" % key), num(r, "legit.%s.p99_ms" % key)
-        out.append("| %s | %s | %s / %s | %s %% | %s | %s |" % (
+        out.append("| %s | %s | %s / %s | %s %% | %s | %s | %s | %s | %s |" % (
             label, fmt(num(r, "legit.%s.flood_pps" % key)), fmt(ok), fmt(n),
-            fmt(100 * ratio(ok, n), 2), fmt(p50, 2), fmt(p99, 2)))
+            fmt(100 * ratio(ok, n), 2), fmt(p50, 2), fmt(p99, 2),
+            fmt(num(r, "legit.%s.transfer_rounds" % key)),
+            fmt(num(r, "legit.%s.transfer_resets" % key)),
+            fmt(num(r, "legit.%s.transfer_errors" % key))))
         rows.append((label, p50, p99))
     out.append("")
+    if "legit.tern.transfer_conns" in r:
+        out.append("Established: %s connections opened before the flood, each echoing 16 KiB "
+                   "round trips one after the other until the connects end; a reset or error "
+                   "ends that connection." % r["legit.tern.transfer_conns"])
+        out.append("")
     ok, n = num(r, "legit.tern.ok"), num(r, "legit.tern.n")
     s = ratio(ok, n)
     targets.append(("under flood, >= 99.9 % of legitimate connects succeed (tern)",
@@ -165,6 +174,97 @@ def mem_section(r, out, targets):
     out.append("")
     targets.append(("<= 256 bytes per established idle connection (tern, worst size)",
                     fmt(worst), verdict(None if worst is None else worst <= 256)))
+    return rows
+
+
+FLOOD_ROWS = [("xdp_tx", "XDP_TX reflector (no TCP logic)"),
+              ("afxdp", "bare AF_XDP reflector (tern-reflect)"),
+              ("tern_always", "tern --xdp-cookies always"),
+              ("tern_never", "tern --xdp-cookies never (worker, cookies)"),
+              ("linux", "Linux, tcp_syncookies=2")]
+
+
+def flood_section(r, out):
+    """The flood table: replies per second and CPU per reply with the
+    generator's own cost (the XDP_DROP sink run) subtracted."""
+    kinds = r.get("floods.kinds", "syn ack mixed").split()
+    out.append("### 6. SYN, ACK and mixed floods at the generator's maximum\n")
+    out.append("| flood | server | offered/s | replies/s | replies/offered | vs XDP_TX "
+               "| CPU ns per reply, generator subtracted | all CPUs ns per reply |")
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
+    for kind in kinds:
+        k = "flood.%s." % kind
+        sink = ratio(num(r, k + "sink.busy_ns"), num(r, k + "sink.sent"))
+        ceil = num(r, k + "xdp_tx.replies")
+        out.append("| %s | generator alone (XDP_DROP sink) | %s | | | | %s per frame sent | |" % (
+            kind, fmt(num(r, k + "sink.sent_pps")), fmt(sink)))
+        for key, label in FLOOD_ROWS:
+            busy, sent = num(r, k + key + ".busy_ns"), num(r, k + key + ".sent")
+            rep = num(r, k + key + ".replies")
+            secs = ratio(sent, num(r, k + key + ".sent_pps"))
+            net = ratio(busy - sink * sent, rep)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                kind, label, fmt(num(r, k + key + ".sent_pps")), fmt(ratio(rep, secs)),
+                fmt(ratio(rep, sent), 2), fmt(ratio(rep, ceil), 2), fmt(net),
+                fmt(ratio(busy, rep))))
+            if kind == "syn":
+                rows.append((label, num(r, k + key + ".sent_pps"), ratio(rep, secs)))
+    out.append("")
+    out.append("Replies: SYN-ACKs to SYNs and RSTs to ACKs, counted by tern-flood. CPU: busy "
+               "time of every CPU (/proc/stat) over the flood; on veth the receiver's XDP "
+               "(and Linux's receive work up to RPS) runs on the sending CPU, so no contender's "
+               "own CPU tells its cost. The generator's cost per frame sent, measured against "
+               "an XDP_DROP sink in the same run, is subtracted (times the frames sent to that "
+               "contender); what the generator spends receiving the replies stays in. "
+               "vs XDP_TX: replies as a fraction of the XDP_TX reflector's in the same kind.")
+    out.append("")
+    return rows
+
+
+def loss_section(r, out, targets):
+    pcts = r.get("loss.pcts", "0 1 3").split()
+    srv = [("tern_cubic", "tern (CUBIC)"), ("tern_reno", "tern --cc reno"), ("nginx", "nginx")]
+    out.append("### 7. Transfers under random loss: tern --app http vs nginx (1 worker, "
+               "sendfile)\n")
+    out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
+               " | tern / nginx | tern reno / nginx |")
+    out.append("|---:|" + "---:|" * (len(srv) + 2))
+    rows = []
+    for p in pcts:
+        cells, med = [], {}
+        for key, _ in srv:
+            k = "loss.%s.%s." % (key, p)
+            med[key] = num(r, k + "bulk_mibps")
+            fails = num(r, k + "bulk_failed")
+            cells.append("%s (%s-%s)%s" % (fmt(med[key], 1), fmt(num(r, k + "bulk_min"), 1),
+                                          fmt(num(r, k + "bulk_max"), 1),
+                                          ", %s failed" % fmt(fails) if fails > 0 else ""))
+        out.append("| %s %% | %s | %s | %s |" % (
+            p, " | ".join(cells), fmt(ratio(med["tern_cubic"], med["nginx"]), 2),
+            fmt(ratio(med["tern_reno"], med["nginx"]), 2)))
+        rows.append(("%s %%" % p, med["tern_cubic"], med["tern_reno"], med["nginx"]))
+    out.append("")
+    out.append("Short: 20 KB GETs, latency of one GET (connect to last byte), p50 / p99 ms.\n")
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) + " | p99 tern / nginx |")
+    out.append("|---:|" + "---:|" * (len(srv) + 1))
+    for p in pcts:
+        cells = []
+        for key, _ in srv:
+            k = "loss.%s.%s." % (key, p)
+            fails = num(r, k + "short_failed")
+            cells.append("%s / %s%s" % (fmt(num(r, k + "short_p50_ms"), 2),
+                                        fmt(num(r, k + "short_p99_ms"), 2),
+                                        ", %s failed" % fmt(fails) if fails > 0 else ""))
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(cells), fmt(ratio(
+            num(r, "loss.tern_cubic.%s.short_p99_ms" % p),
+            num(r, "loss.nginx.%s.short_p99_ms" % p)), 2)))
+    out.append("")
+    out.append("Loss: an XDP program on the client veth drops that share of the IPv4 TCP frames "
+               "the server sends (bpf_get_prandom_u32); the client's frames are never dropped. "
+               "Client: one Python process on the generator CPU, one connection per GET.")
+    out.append("")
     return rows
 
 
@@ -225,6 +325,8 @@ def main():
     mem = mem_section(r, out, targets) if any(k.startswith("mem.") for k in r) else []
     if any(k.startswith("core.") for k in r):
         core_section(r, out)
+    floods = flood_section(r, out) if "floods.kinds" in r else []
+    loss = loss_section(r, out, targets) if "loss.pcts" in r else []
     out.append("### Targets (measured, not asserted)\n")
     out.append("| target | measured | |")
     out.append("|---|---:|---|")
@@ -246,6 +348,12 @@ def main():
     if bars(os.path.join(outdir, "mem.png"), "Memory per established idle connection",
             "bytes", [(fmt(n), t, l) for n, t, l in mem], ["tern (RSS)", "Linux (slab)"]):
         plots.append("mem.png")
+    if bars(os.path.join(outdir, "floods.png"), "SYN flood: SYN-ACKs per second", "packets/s",
+            floods, ["offered/s", "SYN-ACKs/s"]):
+        plots.append("floods.png")
+    if bars(os.path.join(outdir, "loss.png"), "1 MiB GETs under loss", "MiB/s", loss,
+            ["tern (CUBIC)", "tern reno", "nginx"]):
+        plots.append("loss.png")
     doc = {"results": {k: (v if math.isnan(num(r, k)) else num(r, k)) for k, v in r.items()},
            "targets": [{"target": a, "measured": b, "verdict": c} for a, b, c in targets],
            "plots": plots}

@@ -11,7 +11,10 @@
  * answered with the ACK that completes the handshake (seq/ack taken from
  * the SYN-ACK, nothing remembered): the server ends up holding established
  * idle connections and this side holds nothing. With --count N exactly N
- * SYNs go out, from N distinct (address, port) pairs.
+ * SYNs go out, from N distinct (address, port) pairs. --kind ack sends
+ * bare ACKs (random sequence and acknowledgment numbers, no options)
+ * instead of SYNs, as an ACK flood does against SYN cookies; --kind mixed
+ * alternates SYN and ACK.
  *
  * A line of figures per second on stderr; at the end one summary line on
  * stdout, "key=value" pairs, for scripts. XDP_STATISTICS' rx_dropped and
@@ -50,6 +53,7 @@ struct opts {
 	uint64_t rate, count, passes; /* passes: times the --count pairs are sent */
 	double duration;
 	int ack, quiet, have_mac;
+	enum { KIND_SYN, KIND_ACK, KIND_MIXED } kind;
 };
 
 struct counts {
@@ -95,6 +99,7 @@ static void usage(FILE *f)
 		"  --passes K            with --count: send the N pairs K times, so that a\n"
 		"                        handshake lost once completes later (default 1)\n"
 		"  --ack                 answer every SYN-ACK with the ACK completing the handshake\n"
+		"  --kind syn|ack|mixed  flood of SYNs, of bare ACKs, or both alternately (default syn)\n"
 		"  --bpf-obj PATH        flood.bpf.o (default ../bpf/flood.bpf.o from the binary)\n"
 		"  --quiet               no per-second lines\n");
 }
@@ -147,6 +152,7 @@ static int parse(struct opts *o, int argc, char **argv)
 		{ "passes", required_argument, NULL, 'P' },
 		{ "ack", no_argument, NULL, 'a' },         { "bpf-obj", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },       { "help", no_argument, NULL, 'h' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct in_addr a;
@@ -195,6 +201,16 @@ static int parse(struct opts *o, int argc, char **argv)
 		case 'a': o->ack = 1; break;
 		case 'b': o->bpf_obj = optarg; break;
 		case 'q': o->quiet = 1; break;
+		case 'k':
+			if (!strcmp(optarg, "syn"))
+				o->kind = KIND_SYN;
+			else if (!strcmp(optarg, "ack"))
+				o->kind = KIND_ACK;
+			else if (!strcmp(optarg, "mixed"))
+				o->kind = KIND_MIXED;
+			else
+				return bad("--kind", optarg);
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -254,10 +270,26 @@ static void syn_template(uint8_t *t, const struct opts *o, const uint8_t src_mac
 	tcp[23] = 0xb4;
 }
 
-/* SYN number i: random source, or the i-th distinct (address, port) pair
- * with --count. */
-static void syn_fill(uint8_t *f, const uint8_t *tmpl, const struct opts *o, uint64_t i)
+/* The SYN in f turned into a bare ACK with a random acknowledgment
+ * number; returns the frame's length. */
+static uint32_t syn_to_ack(uint8_t *f, uint64_t r)
 {
+	uint8_t *ip = f + FL_ETH, *tcp = f + FL_TCP_OFF;
+
+	ip[3] = FL_IP + 20;
+	tcp[12] = 5 << 4;
+	tcp[13] = FL_TCP_ACK;
+	tern_flood__put32(tcp + 8, (uint32_t)(r >> 7) ^ (uint32_t)(r << 9));
+	tern_flood__csum(f, 20);
+	return ACK_LEN;
+}
+
+/* Frame number i: a SYN (or an ACK, per --kind) from a random source, or
+ * from the i-th distinct (address, port) pair with --count; returns its
+ * length. */
+static uint32_t syn_fill(uint8_t *f, const uint8_t *tmpl, const struct opts *o, uint64_t i)
+{
+	uint64_t seq = i;
 	uint32_t hosts = ntohl(~o->mask), host, port, saddr;
 	uint64_t r = rnd();
 
@@ -275,7 +307,10 @@ static void syn_fill(uint8_t *f, const uint8_t *tmpl, const struct opts *o, uint
 	f[FL_TCP_OFF] = (uint8_t)(port >> 8);
 	f[FL_TCP_OFF + 1] = (uint8_t)port;
 	tern_flood__put32(f + FL_TCP_OFF + 4, (uint32_t)(r >> 17));
+	if (o->kind == KIND_ACK || (o->kind == KIND_MIXED && (seq & 1)))
+		return syn_to_ack(f, r);
 	tern_flood__csum(f, SYN_TCP_LEN);
+	return SYN_LEN;
 }
 
 /* Queue up to n SYNs on the TX ring; returns how many. */
@@ -292,9 +327,8 @@ static uint32_t send_syns(struct tern_flood_xdp *fx, const uint8_t *tmpl, const 
 		uint64_t b = 0;
 
 		tern_frames__get(&fx->frames, TERN_FS_TX, &b);
-		syn_fill(xsk_umem__get_data(fx->xsk.area, b), tmpl, o, c->queued + i);
+		d->len = syn_fill(xsk_umem__get_data(fx->xsk.area, b), tmpl, o, c->queued + i);
 		d->addr = b;
-		d->len = SYN_LEN;
 	}
 	if (n)
 		xsk_ring_prod__submit(&fx->xsk.tx, n);

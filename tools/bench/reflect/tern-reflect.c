@@ -3,8 +3,10 @@
  * tern-reflect: the ceiling of the benchmark harness. Every IPv4 TCP SYN to
  * --addr arriving on --dev goes back as a SYN-ACK over AF_XDP (copy mode):
  * addresses and ports swapped, ack = seq + 1, a fixed seq, the SYN's
- * options kept, checksums recomputed. No TCP logic, no state; anything
- * else steered here is dropped. Runs until SIGINT/SIGTERM, then prints one
+ * options kept, checksums recomputed; every bare ACK (ACK alone, no
+ * payload) goes back as the RST a listener sends for it (seq = its ack,
+ * Linux's tcp_v4_send_reset()). No TCP logic, no state; anything else
+ * steered here is dropped. Runs until SIGINT/SIGTERM, then prints one
  * "key=value" line on stdout.
  *   tern-reflect --dev IFACE --addr IP [--bpf-obj PATH]
  */
@@ -31,20 +33,42 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* SYN -> SYN-ACK in place; false if the frame is not a SYN. */
-static bool reflect(uint8_t *f, uint32_t len)
+/* A bare ACK -> RST in place; its length, 0 if the frame is not one. */
+static uint32_t ack_to_rst(uint8_t *f, uint32_t tl)
+{
+	uint8_t *ip = f + FL_ETH, *tcp = f + FL_TCP_OFF;
+
+	if (tcp[13] != FL_TCP_ACK || tl != (uint32_t)(tcp[12] >> 4) * 4)
+		return 0;
+	tern_flood__swap(f);
+	memcpy(tcp + 4, tcp + 8, 4);
+	memset(tcp + 8, 0, 4);
+	tcp[12] = 5 << 4;
+	tcp[13] = FL_TCP_RST;
+	tcp[14] = tcp[15] = 0;
+	ip[2] = 0;
+	ip[3] = FL_IP + 20;
+	tern_flood__csum(f, 20);
+	return FL_TCP_OFF + 20;
+}
+
+/* SYN -> SYN-ACK (or bare ACK -> RST) in place; the reply's length, 0 if
+ * the frame is neither. */
+static uint32_t reflect(uint8_t *f, uint32_t len)
 {
 	uint32_t tl = tern_flood__tcp_len(f, len);
 	uint8_t *tcp = f + FL_TCP_OFF;
 
-	if (!tl || (tcp[13] & (FL_TCP_SYN | FL_TCP_ACK | FL_TCP_RST)) != FL_TCP_SYN)
-		return false;
+	if (!tl)
+		return 0;
+	if ((tcp[13] & (FL_TCP_SYN | FL_TCP_ACK | FL_TCP_RST)) != FL_TCP_SYN)
+		return ack_to_rst(f, tl);
 	tern_flood__swap(f);
 	tern_flood__put32(tcp + 8, tern_flood__be32(tcp + 4) + 1);
 	tern_flood__put32(tcp + 4, SYNACK_SEQ);
 	tcp[13] = FL_TCP_SYN | FL_TCP_ACK;
 	tern_flood__csum(f, tl);
-	return true;
+	return FL_TCP_OFF + tl;
 }
 
 static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
@@ -67,10 +91,14 @@ static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
 		for (uint32_t i = 0; i < n; i++) {
 			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&fx->xsk.rx, idx + i);
 			uint64_t b = tern_frames__base(fr, d->addr);
+			uint32_t len = 0;
 
 			tern_frames__move(fr, b, TERN_FS_FILL, TERN_FS_RX);
-			if (ntx < room && reflect(xsk_umem__get_data(fx->xsk.area, d->addr), d->len)) {
-				out[ntx++] = *d;
+			if (ntx < room)
+				len = reflect(xsk_umem__get_data(fx->xsk.area, d->addr), d->len);
+			if (len) {
+				out[ntx] = *d;
+				out[ntx++].len = len;
 				tern_frames__move(fr, b, TERN_FS_RX, TERN_FS_TX);
 			} else {
 				tern_frames__put(fr, b, TERN_FS_RX);
