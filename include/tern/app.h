@@ -62,6 +62,11 @@ struct tern_app {
 	/* counter_kinds[i] (enum tern_app_counter_kind) is the kind of v[i],
 	 * the type /metrics gives it; NULL: every one is a counter. */
 	const uint8_t *counter_kinds;
+	/* Optional: called on the worker's thread once per pass of its loop,
+	 * after the pass's received segments, timers and completions were
+	 * handled and before the ring's submissions go to the kernel: where
+	 * an application sizes its I/O by everything the pass freed. */
+	void (*batch_end)(void *ctx);
 };
 
 #endif

@@ -98,6 +98,26 @@ def source(c, d):
         log(d, "source-error %s" % e.__class__.__name__)
     c.close()
 
+def sink_burst(c, d):
+    """sink, reading in bursts behind a small receive buffer: 256 KiB,
+    then a 10 ms pause, so the window toward tern closes and opens again
+    many times."""
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    h, n, burst = hashlib.sha256(), 0, 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+        burst += len(b)
+        if burst >= 1 << 18:
+            burst = 0
+            time.sleep(0.01)
+    c.sendall(b"%d %s\n" % (n, h.hexdigest().encode()))
+    c.close()
+    log(d, "sink %d" % n)
+
 def slow(c, d):
     """Never reads; holds the connection until the peer goes: a FIN (the
     socket's TCP state leaves ESTABLISHED: with unread data queued, recv
@@ -137,7 +157,7 @@ def http_id(c, d):
     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nB\n")
     c.close()
 
-MODES = {"sink": sink, "source": source, "slow": slow, "rst": rst}
+MODES = {"sink": sink, "sink_burst": sink_burst, "source": source, "slow": slow, "rst": rst}
 
 def mux(c, d):
     """The first line names the mode (the rest of the line is the mode's)."""
@@ -166,11 +186,11 @@ def serve(host, d, port, mode):
 def conn(host, port):
     return socket.create_connection((host, int(port)), timeout=60)
 
-def upload(host, port, n):
+def upload(host, port, n, mode="sink"):
     n = int(n)
     t0 = time.time()
     s = conn(host, port)
-    s.sendall(b"sink\n")
+    s.sendall(mode.encode() + b"\n")
     for p in stream(n):
         s.sendall(p)
     s.shutdown(socket.SHUT_WR)          # half-close: the answer still comes
@@ -262,6 +282,30 @@ def slow_reader(host, port, n, marker, pause):
     assert got == n and hx == digest(n), (got, n)
     s.close()
     print("    then read %d bytes, digest equal" % got)
+
+def burst_reader(host, port, n):
+    """Asks for n stream bytes and reads them in bursts behind a small
+    receive buffer: 256 KiB, then a 10 ms pause, so tern's window toward
+    it closes and opens again many times; checks the digest."""
+    n = int(n)
+    t0 = time.time()
+    s = conn(host, port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"source\n%d\n" % n)
+    h, got, burst = hashlib.sha256(), 0, 0
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        h.update(b)
+        got += len(b)
+        burst += len(b)
+        if burst >= 1 << 18:
+            burst = 0
+            time.sleep(0.01)
+    assert got == n and h.hexdigest() == digest(n), (got, n)
+    s.close()
+    print("    read %d bytes in bursts in %.1f s, digest equal" % (got, time.time() - t0))
 
 def keep_ids(host, port, n, ready, stop, out):
     """n kept-alive connections asking GET /id in turn until `stop` exists
@@ -493,6 +537,15 @@ t_download() {
 t_v6_both() {
 	in_c python3 "$NET_TMP/px.py" upload "$IP6_S" "$PORT" 4194304
 	in_c python3 "$NET_TMP/px.py" download "$IP6_S" "$PORT" 4194304 10
+	idle_clean
+}
+
+# Both directions with a peer that reads in bursts behind a small receive
+# buffer: the windows close and open again many times while the rings
+# wrap; byte-exact (SHA-256) at both ends.
+t_bursts() {
+	in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" $((16 << 20)) sink_burst
+	in_c python3 "$NET_TMP/px.py" burst_reader "$IP4_S" "$PORT" $((16 << 20))
 	idle_clean
 }
 
@@ -843,6 +896,7 @@ proxy_start --backend "$IP4_B:9000" --health-interval 0 || net_die "tern did not
 t_run "$XFER_MB MiB to the backend; client half-close" t_upload
 t_run "$XFER_MB MiB from the backend; backend half-close" t_download
 t_run "IPv6 client, both ways" t_v6_both
+t_run "both ways, peers reading in bursts (windows close and reopen)" t_bursts
 t_run "backend RST -> client RST" t_backend_rst
 t_run "client RST mid-transfer -> backend reset" t_client_rst
 t_run "backend that does not read: bounded" t_slow
@@ -855,6 +909,7 @@ PBUF=16384
 proxy_start --backend "$IP4_B:9000" --health-interval 0 --proxy-buf "$PBUF" ||
 	net_die "tern did not start"
 t_run "--proxy-buf $PBUF: IPv6 client, both ways" t_v6_both
+t_run "--proxy-buf $PBUF: both ways, peers reading in bursts" t_bursts
 t_run "--proxy-buf $PBUF: backend that does not read: bounded" t_slow
 t_run "--proxy-buf $PBUF: client that does not read: bounded" t_slow_client
 t_run "stop" proxy_stop

@@ -55,6 +55,7 @@ static void pump(int ms)
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 
+		tern_app_proxy.batch_end(ph.app); /* the end of the previous pass */
 		io_uring_submit(&ph.ring);
 		io_uring_wait_cqe_timeout(&ph.ring, &cqe, &ts);
 		io_uring_for_each_cqe(&ph.ring, head, cqe) {
@@ -66,6 +67,7 @@ static void pump(int ms)
 			n++;
 		}
 		io_uring_cq_advance(&ph.ring, n);
+		tern_app_proxy.batch_end(ph.app);
 	}
 }
 

@@ -292,6 +292,149 @@ TEST(test_estab_xfer_send_segments_mss)
 	CHECK_EQ(H_MIB(e.h, RetransSegs), 0);
 }
 
+/* --- reading the send queue through its cursors (sendq.c) --- */
+
+static void tw_chunks_all(struct tern_cfg *c)
+{
+	c->chunks_per_conn = c->max_chunks;
+}
+
+/* Chunks of these sizes, back to back in sbuf: 5500 bytes in 10 chunks. */
+static const uint32_t sq_sizes[] = { 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000 };
+
+/* The end offset of the chunk holding offset off. */
+static uint32_t sq_chunk_end(uint32_t off)
+{
+	uint32_t end = 0;
+
+	for (size_t i = 0; i < sizeof(sq_sizes) / sizeof(sq_sizes[0]); i++) {
+		end += sq_sizes[i];
+		if (off < end)
+			return end;
+	}
+	return end;
+}
+
+/* Read offset off (from una0) through cursor cur and check what comes back
+ * against the layout in sbuf. */
+static void sq_expect(struct xf *e, uint32_t off, int cur)
+{
+	uint32_t avail = 0;
+	const uint8_t *p = tern_conn_sq_at(e->h->s, e->c, e->una0 + off, cur, &avail);
+
+	CHECK(p == sbuf + off);
+	CHECK_EQ(avail, sq_chunk_end(off) - off);
+}
+
+/* Forward, backward and repeated reads through both cursors, then ACKs
+ * that release the chunk a cursor stands on. */
+static void sq_cursor_reads(uint32_t iss)
+{
+	static const uint32_t offs[] = { 0, 150, 1000, 5499, 300, 5000, 0, 2700, 2700, 2699, 5499 };
+	struct xf e;
+	uint32_t off = 0;
+
+	REQUIRE(xf_open_iss(&e, tw_chunks_all, iss));
+	for (size_t i = 0; i < sizeof(sq_sizes) / sizeof(sq_sizes[0]); i++) {
+		REQUIRE_EQ(h_send(e.h, sbuf + off, sq_sizes[i]), (int)sq_sizes[i]);
+		off += sq_sizes[i];
+	}
+	REQUIRE_EQ(e.c->snd_max, e.una0 + 5500); /* all sent: 10 segments */
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		sq_expect(&e, offs[i], TERN_SQ_CUR_RXT);
+		sq_expect(&e, offs[sizeof(offs) / sizeof(offs[0]) - 1 - i], TERN_SQ_CUR_NXT);
+	}
+	/* Both cursors on the second chunk [100, 300); the ACK of 450 frees
+	 * it and the first and leaves the head 150 bytes into the third. */
+	sq_expect(&e, 150, TERN_SQ_CUR_RXT);
+	sq_expect(&e, 299, TERN_SQ_CUR_NXT);
+	ack(&e, e.una0 + 450);
+	REQUIRE_EQ(e.c->snd_una, e.una0 + 450);
+	sq_expect(&e, 500, TERN_SQ_CUR_RXT);
+	sq_expect(&e, 450, TERN_SQ_CUR_NXT);
+	sq_expect(&e, 4600, TERN_SQ_CUR_RXT);
+	sq_expect(&e, 599, TERN_SQ_CUR_NXT);
+	/* The cursor's chunk [3600, 4500) goes with ACK 4500; a read ahead
+	 * of it must not start from the freed chunk. */
+	sq_expect(&e, 3700, TERN_SQ_CUR_RXT);
+	ack(&e, e.una0 + 4500);
+	sq_expect(&e, 4999, TERN_SQ_CUR_RXT);
+	sq_expect(&e, 4500, TERN_SQ_CUR_NXT);
+}
+
+TEST(test_estab_xfer_sendq_cursor_reads)
+{
+	sq_cursor_reads(0x20000000u);
+}
+
+/* Sequence numbers wrap inside the queue: una0 = 2^32 - 2000. */
+TEST(test_estab_xfer_sendq_cursor_reads_seq_wrap)
+{
+	sq_cursor_reads(0xfffff82fu);
+}
+
+/*
+ * Sequential sending steps over each chunk once: 300 chunks of 300 bytes,
+ * a window of 20 segments ACKed 10 segments at a time (each window
+ * walked from the head would step over ~10 chunks per segment), then an
+ * RTO that sends everything outstanding again from SND.UNA. Every segment
+ * carries the bytes its sequence number names.
+ */
+TEST(test_estab_xfer_sendq_cursor_sequential)
+{
+	const uint32_t chunk = 300, n = 300, total = chunk * n;
+	uint32_t got = 0, i;
+	uint64_t steps;
+	struct xf e;
+
+	REQUIRE(xf_open(&e, tw_chunks_all));
+	e.win = 47; /* 47 << 7 = 6016 bytes: 20 segments */
+	ack(&e, e.una0);
+	for (i = 0; i < n; i++)
+		REQUIRE_EQ(h_send(e.h, sbuf + i * chunk, chunk), (int)chunk);
+	REQUIRE_EQ(e.c->sq_bytes, total);
+	while (got < total / 2) {
+		uint32_t sent = e.c->snd_max - e.una0;
+
+		REQUIRE(sent > got);
+		got = got + 10 * chunk < sent ? got + 10 * chunk : sent;
+		ack(&e, e.una0 + got);
+		for (uint32_t k = 0; k < e.h->out.n; k++) {
+			const struct tern_tx *tx = &e.h->tx[k];
+
+			if (!tx->len)
+				continue;
+			CHECK(tx->payload == sbuf + (tx->seq - e.una0));
+			CHECK_EQ(tx->len, chunk);
+		}
+	}
+	steps = e.h->s->sq_steps;
+	CHECK(steps <= (e.c->snd_max - e.una0) / chunk);
+
+	/* RTO: SND.NXT goes back to SND.UNA, and each ACK sends the next
+	 * segments again from there. */
+	poll_at(&e, e.h->now + 1 * SEC);
+	REQUIRE_EQ(H_MIB(e.h, TCPTimeouts), 1);
+	REQUIRE(e.h->out.n >= 1);
+	CHECK_EQ(e.h->tx[0].seq, e.una0 + got);
+	CHECK(e.h->tx[0].payload == sbuf + got);
+	while (got < total) {
+		uint32_t sent = e.c->snd_nxt - e.una0;
+
+		REQUIRE(sent > got);
+		got = sent;
+		ack(&e, e.una0 + got);
+		for (uint32_t k = 0; k < e.h->out.n; k++) {
+			const struct tern_tx *tx = &e.h->tx[k];
+
+			if (tx->len)
+				CHECK(tx->payload == sbuf + (tx->seq - e.una0));
+		}
+	}
+	CHECK_EQ(e.c->sq_bytes, 0);
+	CHECK(e.h->s->sq_steps - steps <= n);
+}
+
 /* --- the bounded send queue --- */
 
 TEST(test_estab_xfer_sndbuf_full)

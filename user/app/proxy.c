@@ -15,6 +15,14 @@
  *   as the client acknowledges it. With the ring full no recv is pending:
  *   the backend's kernel socket fills and its window closes.
  *
+ * One send and one recv per connection are in flight at most, each over
+ * all of its ring's part (two iovecs where the part wraps). The next one
+ * is not posted from the callback that makes it possible (a completion,
+ * the client's data or ACK) but at the end of the worker's pass
+ * (batch_end), so it covers everything the pass's segments brought or
+ * freed: one recv of what a whole RX batch of ACKs freed instead of one
+ * sized when the previous recv came back.
+ *
  * Close: the client's FIN becomes shutdown(SHUT_WR) on the backend once
  * c2b is sent; the backend's EOF becomes tern_conn__shutdown once b2c is
  * queued; the other direction keeps going. The client's RST (or any
@@ -46,6 +54,9 @@ struct px_conn {
 	struct tern_conn *c;      /* NULL once closed() */
 	struct px_conn *prev, *next;
 	struct tern_ring_op op_conn, op_send, op_recv;
+	struct msghdr smh, rmh;   /* the send's and the recv's, in flight */
+	struct iovec siov[2], riov[2];
+	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
 	uint8_t *c2b, *b2c;       /* o.buf bytes each */
@@ -66,6 +77,7 @@ struct px_conn {
 	bool cshut;               /* tern_conn__shutdown done */
 	bool dead;                /* no new operations; end when ops == 0 */
 	bool reset;               /* close the backend with a RST */
+	bool due;                 /* in px->due (holds pc) */
 };
 
 static void release(struct px_conn *pc);
@@ -195,6 +207,32 @@ static bool op_enter(struct px_conn *pc)
 	return !pc->dead;
 }
 
+/* The iovecs of len bytes from position pos of a ring of size bytes:
+ * one, or two where they wrap. Returns how many. */
+static size_t ring_iov(uint8_t *ring, uint32_t size, uint32_t pos, uint32_t len,
+		       struct iovec iov[2])
+{
+	uint32_t off = pos & (size - 1), n = size - off < len ? size - off : len;
+
+	iov[0] = (struct iovec){ .iov_base = ring + off, .iov_len = n };
+	if (n == len)
+		return 1;
+	iov[1] = (struct iovec){ .iov_base = ring, .iov_len = len - n };
+	return 2;
+}
+
+/* Post pc's next operations at the end of the worker's pass
+ * (px_batch_end); pc stays allocated until then. */
+static void due(struct px_conn *pc)
+{
+	if (pc->due)
+		return;
+	pc->due = true;
+	enter(pc);
+	pc->due_next = pc->px->due;
+	pc->px->due = pc;
+}
+
 /* ---- client -> backend ---- */
 
 static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
@@ -218,7 +256,7 @@ static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 		if (pc->c)
 			tern_conn__rcv_credit(px->env.stack, pc->c, n, *px->env.now, px->env.out);
 	}
-	pump_c2b(pc);
+	due(pc);
 out:
 	leave(pc);
 }
@@ -228,20 +266,16 @@ out:
 static void pump_c2b(struct px_conn *pc)
 {
 	struct px *px = pc->px;
-	uint32_t buf = px->o.buf, off, n;
-	const uint8_t *p;
 
 	if (pc->dead || pc->phase != PH_RELAY || pc->sending || pc->bwr_shut)
 		return;
+	pc->smh = (struct msghdr){ .msg_iov = pc->siov, .msg_iovlen = 1 };
 	if (pc->hdr_off < pc->hdr_len) {
-		p = pc->hdr + pc->hdr_off;
-		n = (uint32_t)(pc->hdr_len - pc->hdr_off);
+		pc->siov[0] = (struct iovec){ .iov_base = pc->hdr + pc->hdr_off,
+					      .iov_len = (size_t)(pc->hdr_len - pc->hdr_off) };
 	} else if (pc->c2b_head != pc->c2b_tail) {
-		off = pc->c2b_head & (buf - 1);
-		n = pc->c2b_tail - pc->c2b_head;
-		if (n > buf - off)
-			n = buf - off;
-		p = pc->c2b + off;
+		pc->smh.msg_iovlen = ring_iov(pc->c2b, px->o.buf, pc->c2b_head,
+					      pc->c2b_tail - pc->c2b_head, pc->siov);
 	} else {
 		if (pc->cfin || !pc->c) {
 			tern_backend__shutdown_wr(pc->fd);
@@ -249,7 +283,7 @@ static void pump_c2b(struct px_conn *pc)
 		}
 		return;
 	}
-	if (tern_backend__send(px->env.ring, &pc->op_send, pc->fd, p, n)) {
+	if (tern_backend__sendv(px->env.ring, &pc->op_send, pc->fd, &pc->smh)) {
 		fail_both(pc, -1, true);
 		return;
 	}
@@ -298,11 +332,16 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	}
 	if (res == 0)
 		pc->beof = true;
-	tern_vg__kernel_wrote(pc->b2c + (pc->b2c_tail & (px->o.buf - 1)), (uint32_t)res);
+	for (size_t i = 0, left = (size_t)res; i < pc->rmh.msg_iovlen && left; i++) {
+		size_t n = left < pc->riov[i].iov_len ? left : pc->riov[i].iov_len;
+
+		tern_vg__kernel_wrote(pc->riov[i].iov_base, (uint32_t)n);
+		left -= n;
+	}
 	pc->b2c_tail += (uint32_t)res;
 	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
 	pump_b2c_send(pc);
-	pump_b2c_recv(pc);
+	due(pc);
 	if (pc->beof && pc->bwr_shut)
 		backend_close(pc); /* both directions done on the backend */
 out:
@@ -314,16 +353,14 @@ out:
 static void pump_b2c_recv(struct px_conn *pc)
 {
 	struct px *px = pc->px;
-	uint32_t buf = px->o.buf, used = pc->b2c_tail - pc->b2c_head, off, n;
+	uint32_t buf = px->o.buf, used = pc->b2c_tail - pc->b2c_head;
 
 	if (pc->dead || pc->phase != PH_RELAY || pc->recving || pc->beof || !pc->c ||
 	    used >= buf)
 		return;
-	off = pc->b2c_tail & (buf - 1);
-	n = buf - used;
-	if (n > buf - off)
-		n = buf - off;
-	if (tern_backend__recv(px->env.ring, &pc->op_recv, pc->fd, pc->b2c + off, n)) {
+	pc->rmh = (struct msghdr){ .msg_iov = pc->riov };
+	pc->rmh.msg_iovlen = ring_iov(pc->b2c, buf, pc->b2c_tail, buf - used, pc->riov);
+	if (tern_backend__recvv(px->env.ring, &pc->op_recv, pc->fd, &pc->rmh)) {
 		fail_both(pc, -1, true);
 		return;
 	}
@@ -435,7 +472,7 @@ static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t l
 	if (pc->phase == PH_DEFER && start_connect(pc))
 		fail_both(pc, -1, false);
 	else
-		pump_c2b(pc);
+		due(pc);
 	leave(pc);
 }
 
@@ -463,7 +500,7 @@ static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 		return;
 	enter(pc);
 	pc->b2c_head += bytes;
-	pump_b2c_recv(pc);
+	due(pc);
 	leave(pc);
 }
 
@@ -509,6 +546,23 @@ static void px_closed(void *ctx, struct tern_conn *c, int reason)
 			pump_c2b(pc);
 	}
 	release(pc);
+}
+
+/* The end of the worker's pass: post the sends and recvs that became
+ * possible during it. */
+static void px_batch_end(void *ctx)
+{
+	struct px *px = ctx;
+	struct px_conn *pc = px->due, *next;
+
+	px->due = NULL;
+	for (; pc; pc = next) {
+		next = pc->due_next;
+		pc->due = false;
+		pump_c2b(pc);
+		pump_b2c_recv(pc);
+		leave(pc);
+	}
 }
 
 /* ---- instance ---- */
@@ -613,6 +667,7 @@ static void proxy_fini(void *ctx)
 
 	if (!px)
 		return;
+	px->due = NULL; /* every px_conn goes below */
 	while (px->live) {
 		px->live->reset = true;
 		conn_free(px->live);
@@ -632,4 +687,5 @@ const struct tern_app tern_app_proxy = {
 	.ncounters = PX__COUNT,
 	.counters = px_counters,
 	.counter_kinds = counter_kinds,
+	.batch_end = px_batch_end,
 };

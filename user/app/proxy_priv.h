@@ -79,6 +79,7 @@ struct px {
 	struct __kernel_timespec health_ts, check_ts;
 	bool health_armed;
 	struct px_conn *live;         /* every px_conn, for fini and gauges */
+	struct px_conn *due;          /* operations to post at the pass's end */
 	uint64_t ctr[PX__COUNT];
 };
 

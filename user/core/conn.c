@@ -401,7 +401,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	c->recover = c->snd_max - 1; /* RFC 6582 3.2: initialised to the ISS */
 	tern_cc__init(s, c, tern_ms(now)); /* cwnd: RFC 6928 initial window */
 	tern_conn_rtt_init(s, c);
-	c->sq_head = c->sq_tail = TERN_NIL;
+	tern_conn_sq_init(s, c);
 	c->quick = 16; /* TCP_MAX_QUICKACKS */
 	c->last_rcv = tern_ms(now);
 	tern_ooo_q__init(&c->ooo);

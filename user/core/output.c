@@ -76,7 +76,7 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	}
 	if (tern_seq_ge(c->snd_nxt, wnd_end))
 		return 0;
-	p = tern_conn_sq_at(s, c, c->snd_nxt - c->snd_una, &avail);
+	p = tern_conn_sq_at(s, c, c->snd_nxt, TERN_SQ_CUR_NXT, &avail);
 	len = min32(min32(mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
 	if (tern_conn_sws_hold(c, len, avail, mss)) /* sws.c */
 		return 0;
@@ -103,7 +103,7 @@ uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_
 
 	if (!tern_seq_lt(seq, end) || tern_seq_lt(seq, c->snd_una))
 		return 0;
-	p = tern_conn_sq_at(s, c, seq - c->snd_una, &avail);
+	p = tern_conn_sq_at(s, c, seq, TERN_SQ_CUR_RXT, &avail);
 	len = min32(min32(max, current_mss(c)), min32(avail, end - seq));
 	if (!len || !tern_emit_conn_seg(s, c, seq, TERN_TH_ACK | (seq + len == end ? TERN_TH_PSH : 0),
 					p, len, now, out))

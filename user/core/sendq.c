@@ -3,8 +3,12 @@
  * The send queue of a connection: application memory queued by reference
  * (zero copy) or copied into the stack's copy arena, in pooled chunks
  * bounded per connection (cfg.snd_buf) and per stack (cfg.max_chunks,
- * cfg.copy_blocks). Bytes are addressed by their offset from SND.UNA;
- * acknowledged bytes leave from the head.
+ * cfg.copy_blocks). Bytes are addressed by sequence number, from SND.UNA
+ * (sq_off bytes into the head chunk) on; acknowledged bytes leave from the
+ * head. Reads go through a cursor (struct tern_sq_cursor), so sending a
+ * window in order steps over each chunk once instead of walking the list
+ * from the head for every segment (Linux keeps its retransmit queue in an
+ * rb-tree for the same reason, tcp_rtx_queue).
  */
 #include <errno.h>
 #include <string.h>
@@ -70,25 +74,56 @@ static void chunk_free(struct tern_stack *s, uint32_t i)
 		p->wake = 1;
 }
 
-/* The bytes at offset `off` from the first unacknowledged byte: a pointer
- * and how many follow contiguously in that chunk. */
-const uint8_t *tern_conn_sq_at(const struct tern_stack *s, const struct tern_conn *c, uint32_t off,
+void tern_conn_sq_init(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	c->sq_head = c->sq_tail = TERN_NIL;
+	c->sq_bytes = c->sq_off = 0;
+	for (int k = 0; k < TERN_SQ_CURSORS; k++)
+		x->sq_cur[k].chunk = TERN_NIL;
+}
+
+/* A chunk leaves the queue: no cursor may keep pointing at it. */
+static void cursors_drop(struct tern_xmit *x, uint32_t i)
+{
+	for (int k = 0; k < TERN_SQ_CURSORS; k++)
+		if (x->sq_cur[k].chunk == i)
+			x->sq_cur[k].chunk = TERN_NIL;
+}
+
+/*
+ * The queued bytes at sequence number seq (SND.UNA <= seq < SND.UNA +
+ * sq_bytes): a pointer and how many follow contiguously in that chunk.
+ * The walk starts at cursor cur when seq is not before it, else at the
+ * head, and leaves the cursor at the chunk found.
+ */
+const uint8_t *tern_conn_sq_at(struct tern_stack *s, struct tern_conn *c, uint32_t seq, int cur,
 				uint32_t *avail)
 {
-	uint32_t i = c->sq_head;
+	struct tern_sq_cursor *k = &tern_conn_xmit(s, c)->sq_cur[cur];
+	uint32_t i = c->sq_head, base = c->snd_una - c->sq_off;
 
-	off += c->sq_off;
-	while (off >= s->chunks.e[i].len) {
-		off -= s->chunks.e[i].len;
-		i = s->chunks.e[i].next;
+	if (k->chunk != TERN_NIL && tern_seq_ge(seq, k->seq)) {
+		i = k->chunk;
+		base = k->seq;
 	}
-	*avail = s->chunks.e[i].len - off;
-	return s->chunks.e[i].p + off;
+	while (seq - base >= s->chunks.e[i].len) {
+		base += s->chunks.e[i].len;
+		i = s->chunks.e[i].next;
+		s->sq_steps++;
+	}
+	k->chunk = i;
+	k->seq = base;
+	*avail = s->chunks.e[i].len - (seq - base);
+	return s->chunks.e[i].p + (seq - base);
 }
 
 /* Drop n acknowledged bytes from the head of the send queue. */
 void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 {
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
 	c->sq_bytes -= n;
 	n += c->sq_off;
 	while (c->sq_head != TERN_NIL && n >= s->chunks.e[c->sq_head].len) {
@@ -96,6 +131,7 @@ void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 
 		n -= s->chunks.e[i].len;
 		c->sq_head = s->chunks.e[i].next;
+		cursors_drop(x, i);
 		tern_conn_quota_put(s, c, s->chunks.e[i].p);
 		chunk_free(s, i);
 	}
@@ -136,8 +172,7 @@ void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c)
 		tern_conn_quota_put(s, c, s->chunks.e[i].p);
 		chunk_free(s, i);
 	}
-	c->sq_tail = TERN_NIL;
-	c->sq_bytes = c->sq_off = 0;
+	tern_conn_sq_init(s, c);
 }
 
 /* Queue application memory (zero copy). Returns bytes accepted (> 0) or a

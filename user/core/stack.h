@@ -153,6 +153,24 @@ struct tern_conn {
 #define TERN_SACK_RANGES 6
 
 /*
+ * Where the send queue was last read (sendq.c): a chunk and the sequence
+ * number of its first byte, so the next read at or after it starts there
+ * instead of at the head. One for new data at snd_nxt, one for
+ * retransmissions, which move through the queue independently. A cursor
+ * never points at a freed chunk: releasing or purging the chunk clears it.
+ */
+enum {
+	TERN_SQ_CUR_NXT,
+	TERN_SQ_CUR_RXT,
+	TERN_SQ_CURSORS
+};
+
+struct tern_sq_cursor {
+	uint32_t chunk; /* TERN_NIL: unset */
+	uint32_t seq;
+};
+
+/*
  * The sender's state that does not fit the connection record: the rest of
  * Linux's RTT estimator, congestion window validation and the congestion
  * control algorithm's private words. One per connection record, in an
@@ -183,6 +201,7 @@ struct tern_xmit {
 	uint8_t pto;             /* rto_at is a loss probe timeout */
 	uint8_t pad2;
 	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
+	struct tern_sq_cursor sq_cur[TERN_SQ_CURSORS]; /* sendq.c */
 };
 
 /* A fixed pool of records with a chained hash index over them. */
@@ -292,6 +311,7 @@ struct tern_stack {
 	uint64_t mib[TERN_MIB__COUNT];
 	struct tern_flowf flowf;  /* reqs, conns and tws count into it */
 	uint64_t parse_drops[TERN_PARSE__COUNT];
+	uint64_t sq_steps;        /* chunks tern_conn_sq_at() stepped over */
 };
 
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
@@ -410,8 +430,10 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 void tern_conn_ack_now(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		       struct tern_out *out);
 
-/* sendq.c: the send queue, addressed by offset from SND.UNA. */
-const uint8_t *tern_conn_sq_at(const struct tern_stack *s, const struct tern_conn *c, uint32_t off,
+/* sendq.c: the send queue, addressed by sequence number from SND.UNA on.
+ * _at reads through cursor cur (TERN_SQ_CUR_*). */
+void tern_conn_sq_init(struct tern_stack *s, struct tern_conn *c);
+const uint8_t *tern_conn_sq_at(struct tern_stack *s, struct tern_conn *c, uint32_t seq, int cur,
 				uint32_t *avail);
 void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n);
 

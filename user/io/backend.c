@@ -63,6 +63,27 @@ int tern_backend__recv(struct tern_ring *r, struct tern_ring_op *op, int fd, voi
 	return 0;
 }
 
+int tern_backend__sendv(struct tern_ring *r, struct tern_ring_op *op, int fd,
+			const struct msghdr *mh)
+{
+	struct io_uring_sqe *sqe = tern_ring__sqe(r, op, 1);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_sendmsg(sqe, fd, mh, MSG_NOSIGNAL);
+	return 0;
+}
+
+int tern_backend__recvv(struct tern_ring *r, struct tern_ring_op *op, int fd, struct msghdr *mh)
+{
+	struct io_uring_sqe *sqe = tern_ring__sqe(r, op, 1);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_recvmsg(sqe, fd, mh, 0);
+	return 0;
+}
+
 int tern_backend__timer(struct tern_ring *r, struct tern_ring_op *op,
 			struct __kernel_timespec *ts)
 {

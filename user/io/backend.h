@@ -27,6 +27,11 @@ int tern_backend__send(struct tern_ring *r, struct tern_ring_op *op, int fd, con
 		       uint32_t len);
 int tern_backend__recv(struct tern_ring *r, struct tern_ring_op *op, int fd, void *p,
 		       uint32_t len);
+/* The same with the bytes in mh's iovecs (mh and its iovecs must live
+ * until the CQE). */
+int tern_backend__sendv(struct tern_ring *r, struct tern_ring_op *op, int fd,
+			const struct msghdr *mh);
+int tern_backend__recvv(struct tern_ring *r, struct tern_ring_op *op, int fd, struct msghdr *mh);
 /* op's callback after ts (relative; res -ETIME). */
 int tern_backend__timer(struct tern_ring *r, struct tern_ring_op *op,
 			struct __kernel_timespec *ts);

@@ -356,6 +356,19 @@ static void xdp_cookies(struct tern_worker *w)
 			w->conf->cfg->backlog, w->now);
 }
 
+/* The application's end of the pass (struct tern_app.batch_end); what it
+ * sends goes out in this pass. */
+static void app_batch_end(struct tern_worker *w)
+{
+	if (!w->app_ctx || !w->conf->app->batch_end)
+		return;
+	w->conf->app->batch_end(w->app_ctx);
+	if (w->out.n) {
+		tern_path__emit(w, TERN_NO_FRAME);
+		tern_path__flush(w);
+	}
+}
+
 /* One pass over everything that may have work; returns RX frames seen. */
 static uint32_t pass(struct tern_worker *w)
 {
@@ -375,6 +388,7 @@ static uint32_t pass(struct tern_worker *w)
 	tern_xsk__drain_comp(&w->x, &w->f);
 	tern_xsk__refill(&w->x, &w->f, w->x.g.reserve);
 	drain_step(w);
+	app_batch_end(w);
 	/* Requests the application prepared, completions waiting in task
 	 * work or overflow, while the loop stays busy. */
 	ring_events(w);
