@@ -153,6 +153,30 @@ TEST(test_fleet_clocks_apart_count_off)
 	h_free(&b);
 }
 
+/* B's clock 30 s ahead of A's: the TSecr of A's SYN-ACK is no RTT sample
+ * on B, and B's TSvals continue from it. */
+TEST(test_fleet_clock_ahead_no_rtt_sample)
+{
+	struct h a, b;
+	struct tern_tx sa;
+
+	host(&a, always, 1, 5, 0);
+	host(&b, NULL, 2, 5, 0);
+	b.now = a.now;
+	sa = syn_to(&a, 1000);
+	REQUIRE_EQ(sa.flags, TERN_TH_SYN | TERN_TH_ACK);
+	h_advance(&b, 30 * TERN_NSEC_PER_SEC);
+	ack_to(&b, 1000, &sa);
+	REQUIRE(b.conn);
+	CHECK_EQ(b.conn->srtt_us, 0);
+	REQUIRE_EQ(h_send(&b, "x", 1), 1);
+	REQUIRE(b.out.n >= 1);
+	CHECK((int32_t)(h_tx_opts(&b.tx[0]).tsval - h_tx_opts(&sa).tsval) >= 0);
+	CHECK((int32_t)(h_tx_opts(&b.tx[0]).tsval - h_tx_opts(&sa).tsval) < 1000);
+	h_free(&a);
+	h_free(&b);
+}
+
 TEST(test_fleet_different_secret_fails)
 {
 	struct h a, b;

@@ -164,18 +164,14 @@ static int recent_cookies(const struct tern_stack *s, uint64_t now)
 
 /*
  * tern: with fleet keys the SYN-ACK may have come from another host, whose
- * TS clock ran ahead of ours; our TSvals continue from the TSecr it echoes
+ * TS clock is not ours: our TSvals continue from the TSecr the ACK echoes,
  * so that they never go back (the peer's PAWS, tcp_paws_discard(), would
- * drop them).
+ * drop them), and that TSecr gives no RTT sample (cookie_ack()).
  */
 static uint32_t fleet_ts_off(const struct tern_stack *s, uint32_t ts_off, uint32_t tsecr,
 			     uint64_t now)
 {
-	uint32_t ours = tern_ms(now) + ts_off;
-
-	if (!s->sec.fleet || (int32_t)(tsecr - ours) <= 0)
-		return ts_off;
-	return tsecr - tern_ms(now);
+	return s->sec.fleet && tsecr ? tsecr - tern_ms(now) : ts_off;
 }
 
 /*
@@ -220,7 +216,8 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 		listen_drop(s);
 		return 0;
 	}
-	tern_conn_rtt_synack(s, c, seg, 0, now); /* the cookie's TS echo */
+	if (!s->sec.fleet) /* the cookie's TS echo, on our clock */
+		tern_conn_rtt_synack(s, c, seg, 0, now);
 	return established(s, c, seg, now, out);
 }
 
