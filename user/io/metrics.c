@@ -259,8 +259,8 @@ static void app_families(struct tern_out_buf *o, const struct tern_metrics_src *
 	}
 }
 
-/* Process-wide: the build, and the configuration's last reload (named as
- * Prometheus names its own). */
+/* Process-wide: the build, the cookie secret's rotations and the
+ * configuration's last reload (named as Prometheus names its own). */
 static void process_families(struct tern_out_buf *o, const struct tern_metrics_src *s)
 {
 	put(o, "# HELP tern_build_info The versions tern was built with.\n"
