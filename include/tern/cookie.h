@@ -60,6 +60,7 @@ struct tern_xdp_cookie_cfg {
 	__u8 pad[2];
 	__u32 flow_mask;              /* flow filter slots per queue - 1 */
 	struct tern_sipkey flow;      /* the core's sec.flow: flow filter slots */
+	__s64 count_off;              /* the core's sec.count_off */
 };
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */

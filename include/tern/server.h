@@ -76,6 +76,9 @@ struct tern_server_config {
 					    * (--xdp-cookies): 1 */
 	unsigned int mss_clamp;            /* our MSS at most this, IPv4 and IPv6
 					    * (--mss-clamp); 0: none */
+	const char *cookie_secret;         /* SYN cookie keys shared by a fleet from
+					    * this file (--cookie-secret,
+					    * docs/fleet.md); NULL: this host's own */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

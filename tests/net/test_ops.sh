@@ -34,7 +34,8 @@ TYPE = re.compile(r"^# TYPE (%s) (counter|gauge|histogram|summary|untyped)$" % N
 
 # Families of the process, not of a queue or the interface.
 PROCESS = ("tern_build_info", "tern_config_last_reload_successful",
-           "tern_config_last_reload_success_timestamp_seconds")
+           "tern_config_last_reload_success_timestamp_seconds",
+           "tern_cookie_secret_rotations_total")
 
 def prom(path, queues):
     """Strict reading of the text format 0.0.4 as tern writes it: HELP then

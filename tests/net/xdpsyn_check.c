@@ -184,6 +184,11 @@ struct core {
 
 /* cfg.mss_clamp of the stacks core_init() makes (--mss-clamp). */
 static uint16_t core_mss_clamp;
+/* Fleet keys for every core made after fleet_on(): the XDP program must
+ * issue the cookie the core would with its count offset too. */
+static struct tern_fleet_keys fleet_keys;
+static int64_t fleet_off;
+static int fleet;
 
 static int core_init(struct core *c, const struct tern_secrets *sec, int mode, uint64_t now)
 {
@@ -201,6 +206,8 @@ static int core_init(struct core *c, const struct tern_secrets *sec, int mode, u
 	c->s = tern_stack__init(c->mem, len, &cfg, sec, now);
 	if (!c->s)
 		return -errno;
+	if (fleet)
+		tern_stack__set_fleet(c->s, &fleet_keys, fleet_off);
 	a4.b[10] = a4.b[11] = 0xff;
 	memcpy(a4.b + 12, srv4, 4);
 	memcpy(a6.b, srv6, 16);
@@ -655,6 +662,43 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 	free(c.mem);
 }
 
+/*
+ * --cookie-secret: keys from a secret file's bytes and a count offset of
+ * 12345 minutes and 17 s (another minute than the plain clock's), so a
+ * program that ignored count_off would issue another cookie.
+ */
+static void check_fleet(struct xdp *x, const struct tern_secrets *sec)
+{
+	struct tern_xdp_cookie_cfg cfg;
+	uint8_t bytes[64];
+	struct core c;
+	__u32 zero = 0;
+
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 29 + 5);
+	if (tern_fleet_keys__derive(bytes, sizeof(bytes), &fleet_keys))
+		return result(0, "fleet keys", "derive");
+	fleet_off = 12345 * 60 * (int64_t)1000000000 + 17 * (int64_t)1000000000;
+	fleet = 1;
+	if (core_init(&c, sec, TERN_COOKIES_ALWAYS, mono_ns())) {
+		free(c.mem);
+		return result(0, "fleet keys", "core init");
+	}
+	tern_stack__xdp_cfg(c.s, 0, &cfg);
+	if (bpf_map_update_elem(x->cfg, &zero, &cfg, BPF_ANY))
+		return result(0, "fleet keys", "write keys");
+	for (size_t i = 0; i < 4; i++) {
+		struct syn_spec sp = answered[i];
+		char name[160];
+
+		snprintf(name, sizeof(name), "fleet keys, count offset: %s", sp.name);
+		sp.name = name;
+		check_answered(x, sec, &c, &sp);
+	}
+	free(c.mem);
+	fleet = 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tern_xdp_cookie_cfg cfg;
@@ -717,6 +761,7 @@ int main(int argc, char **argv)
 	xdp_flag(&x, 0);
 	check_refused(&x, &(struct syn_spec){ .name = "queue flag off", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 	xdp_flag(&x, 1);
+	check_fleet(&x, &sec);
 	bpf_map_delete_elem(x.xsks, &zero);
 	check_refused(&x, &(struct syn_spec){ .name = "no socket on the queue", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 

@@ -22,6 +22,7 @@
 	X(SyncookiesRecv)                                                      \
 	X(SyncookiesFailed)                                                    \
 	X(FlowFilterSaturated)    /* tern: XDP flow filter counter stuck at 255 */ \
+	X(SyncookiesRecvPrevKey)  /* tern: cookies valid under the rotated-out key */ \
 	X(TCPReqQFullDoCookies)   /* half-open table full, cookie sent */      \
 	X(TCPReqQFullDrop)        /* half-open table full, SYN dropped */      \
 	X(ListenOverflows)        /* connection table full */                  \

@@ -69,6 +69,7 @@ struct tern_args {
 	struct tern_ctl_http metrics_addr;
 	int xdp_cookies;           /* --xdp-cookies, enum tern_xdpc_mode */
 	uint32_t xdp_flow_slots;   /* --xdp-flow-slots */
+	const char *cookie_secret; /* --cookie-secret FILE, or NULL (fleet.h) */
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the
