@@ -88,36 +88,51 @@ static __always_inline bool ack_known(__u32 queue, __u32 hash, __u32 mask)
 	return w[slot & 7] != 0;
 }
 
-/* check_tcp_syn_cookie() for the ACK; h0 and h1 as the core's
- * cookie_hash(). in.count is overwritten. */
-static __always_inline bool ack_cookie_ok4(const struct tern_xdp_cookie_cfg *cfg,
-					   struct ack_in *a, __u64 now)
+/* check_tcp_syn_cookie() for the ACK under one pair of keys, at count;
+ * h0 and h1 as the core's cookie_hash(). in.count is overwritten. */
+static __always_inline bool ack_cookie_ok4(const struct tern_sipkey *key, struct ack_in *a,
+					   __u32 count)
 {
 	__u32 rest;
 	__s64 made;
 
 	a->in4.count = 0;
-	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash4(&cfg->cookie[0], &a->in4);
-	made = tern_cookie_made(rest, tern_cookie_count(now));
+	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash4(&key[0], &a->in4);
+	made = tern_cookie_made(rest, count);
 	if (made < 0)
 		return false;
 	a->in4.count = (__u32)made;
-	return tern_cookie_mss_idx_of(rest, tern_cookie_hash4(&cfg->cookie[1], &a->in4)) >= 0;
+	return tern_cookie_mss_idx_of(rest, tern_cookie_hash4(&key[1], &a->in4)) >= 0;
 }
 
-static __always_inline bool ack_cookie_ok6(const struct tern_xdp_cookie_cfg *cfg,
-					   struct ack_in *a, __u64 now)
+static __always_inline bool ack_cookie_ok6(const struct tern_sipkey *key, struct ack_in *a,
+					   __u32 count)
 {
 	__u32 rest;
 	__s64 made;
 
 	a->in6.count = 0;
-	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash6(&cfg->cookie[0], &a->in6);
-	made = tern_cookie_made(rest, tern_cookie_count(now));
+	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash6(&key[0], &a->in6);
+	made = tern_cookie_made(rest, count);
 	if (made < 0)
 		return false;
 	a->in6.count = (__u32)made;
-	return tern_cookie_mss_idx_of(rest, tern_cookie_hash6(&cfg->cookie[1], &a->in6)) >= 0;
+	return tern_cookie_mss_idx_of(rest, tern_cookie_hash6(&key[1], &a->in6)) >= 0;
+}
+
+/* tern_cookie_check(): the current keys, then the previous ones while a
+ * cookie of theirs can still be valid (a fleet secret was rotated), on
+ * the count's clock synack.h issues with (count_off: the fleet's). */
+static __always_inline bool ack_cookie_ok(const struct tern_xdp_cookie_cfg *cfg, struct ack_in *a,
+					  int v6)
+{
+	__u32 count = tern_cookie_count(bpf_ktime_get_ns() + (__u64)cfg->count_off);
+
+	if (v6 ? ack_cookie_ok6(cfg->cookie, a, count) : ack_cookie_ok4(cfg->cookie, a, count))
+		return true;
+	if (!cfg->has_prev || count - cfg->prev_count >= TERN_COOKIE_MAX_AGE)
+		return false;
+	return v6 ? ack_cookie_ok6(cfg->prev, a, count) : ack_cookie_ok4(cfg->prev, a, count);
 }
 
 /* Does the queue want XDP to check this segment? Not a SYN (those are
@@ -144,7 +159,6 @@ static __always_inline int ack_check(struct xdp_md *ctx, const struct pkt *p)
 	struct ack_in a = {};
 	__u32 zero = 0, hash;
 	int v6 = 0;
-	bool ok;
 
 	cfg = bpf_map_lookup_elem(&tern_cookie_cfg, &zero);
 	if (!cfg || !cfg->ready || ack_load(ctx, p, &v6, &a))
@@ -155,9 +169,7 @@ static __always_inline int ack_check(struct xdp_md *ctx, const struct pkt *p)
 	/* cookie_v4_check(): only an ACK without RST can carry a cookie */
 	if (!(a.flags & 0x10) || (a.flags & 0x04))
 		return TERN_XDP_ACK_DROPS;
-	ok = v6 ? ack_cookie_ok6(cfg, &a, bpf_ktime_get_ns())
-		: ack_cookie_ok4(cfg, &a, bpf_ktime_get_ns());
-	return ok ? TERN_XDP_ACK_COOKIE : TERN_XDP_ACK_DROPS;
+	return ack_cookie_ok(cfg, &a, v6) ? TERN_XDP_ACK_COOKIE : TERN_XDP_ACK_DROPS;
 }
 
 #endif

@@ -61,6 +61,10 @@ struct tern_xdp_cookie_cfg {
 	__u32 flow_mask;              /* flow filter slots per queue - 1 */
 	struct tern_sipkey flow;      /* the core's sec.flow: flow filter slots */
 	__s64 count_off;              /* the core's sec.count_off */
+	struct tern_sipkey prev[2];   /* the cookie keys before the last rotation */
+	__u32 prev_count;             /* the count when they were retired */
+	__u8 has_prev;                /* prev valid for TERN_COOKIE_MAX_AGE counts */
+	__u8 pad2[3];
 };
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */

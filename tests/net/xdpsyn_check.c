@@ -663,6 +663,34 @@ static void check_acks(struct xdp *x, const struct tern_secrets *sec)
 }
 
 /*
+ * With fleet keys, XDP checks a cookie ACK on the fleet's clock (count_off)
+ * and, after a rotation, under the previous keys too, as the core does
+ * (tern_cookie_check()); c holds the fleet keys and its cfg is in the map.
+ */
+static void check_fleet_acks(struct xdp *x, struct core *c)
+{
+	uint8_t ack[MAX_FRAME], bad[MAX_FRAME], other[64];
+	struct tern_xdp_cookie_cfg cfg;
+	struct tern_fleet_keys next;
+	__u32 zero = 0;
+	uint32_t alen;
+
+	memset(x->slots, 0, TERN_FLOW_SLOTS_MAX); /* no held flow lets an ACK by */
+	if (acks_for(x, &answered[14], ack, &alen, bad))
+		return result(0, "fleet keys: ACKs", "no SYN-ACK");
+	expect(x, ack, alen, XDP_REDIRECT_RET, "fleet keys: ACK with XDP's cookie steered");
+	expect(x, bad, alen, XDP_DROP_RET, "fleet keys: ACK with a bad cookie dropped");
+	for (size_t i = 0; i < sizeof(other); i++)
+		other[i] = (uint8_t)(i * 31 + 7);
+	if (tern_fleet_keys__derive(other, sizeof(other), &next) ||
+	    tern_stack__rotate(c->s, &next, mono_ns()) || tern_stack__xdp_cfg(c->s, 0, &cfg) ||
+	    bpf_map_update_elem(x->cfg, &zero, &cfg, BPF_ANY))
+		return result(0, "fleet keys: rotation", "setup");
+	expect(x, ack, alen, XDP_REDIRECT_RET, "after a rotation: ACK with the previous key's cookie steered");
+	expect(x, bad, alen, XDP_DROP_RET, "after a rotation: ACK with a bad cookie dropped");
+}
+
+/*
  * --cookie-secret: keys from a secret file's bytes and a count offset of
  * 12345 minutes and 17 s (another minute than the plain clock's), so a
  * program that ignored count_off would issue another cookie.
@@ -695,6 +723,7 @@ static void check_fleet(struct xdp *x, const struct tern_secrets *sec)
 		sp.name = name;
 		check_answered(x, sec, &c, &sp);
 	}
+	check_fleet_acks(x, &c);
 	free(c.mem);
 	fleet = 0;
 }

@@ -17,6 +17,12 @@ int tern_stack__xdp_cfg(const struct tern_stack *s, uint32_t rcv_buf,
 	cfg->cookie[1] = s->sec.cookie[1];
 	cfg->tsoff = s->sec.tsoff;
 	cfg->count_off = s->sec.count_off;
+	if (s->sec.has_prev) {
+		cfg->prev[0] = s->sec.prev.cookie[0];
+		cfg->prev[1] = s->sec.prev.cookie[1];
+		cfg->prev_count = tern_cookie_count(s->sec.prev_retired + (uint64_t)s->sec.count_off);
+		cfg->has_prev = 1;
+	}
 	cfg->mss[0] = tern_our_mss(s, 4);
 	cfg->mss[1] = tern_our_mss(s, 6);
 	/* cookie_synack(): without timestamps no other option is offered */
