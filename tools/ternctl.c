@@ -5,7 +5,7 @@
  * control socket (stats, conns, set, stop).
  *
  *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|drain|
- *                undrain|top|capture [OPTIONS]
+ *                undrain|health|top|capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -1550,6 +1550,77 @@ static int cmd_undrain(int argc, char **argv)
 	return cmd_drain_mark(argc, argv, false);
 }
 
+/* ---- health ------------------------------------------------------------ */
+
+static const char health_help[] =
+	"usage: ternctl health --dev IFACE [--json] [--ctl PATH]\n"
+	"Exit 0 only while the daemon on IFACE serves: it answers, it is not\n"
+	"stopping (the drain, with --drain-withdraw-delay before it), every\n"
+	"queue's worker runs and the XDP program is attached with its pins.\n"
+	"Else exit 1, with the reasons. A BGP speaker's health check runs it\n"
+	"to announce the service address only while this holds (docs/deploy.md).\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          the daemon's reply as JSON\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static const struct option health_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The reply's "healthy" is the exit code; no daemon is not healthy. */
+static int health_reply(const struct common *co, const struct ctl_reply *r)
+{
+	char *copy = strdup(r->payload);
+	const struct tern_json_node *root, *ok;
+	struct tern_json_doc d;
+	int rc = EXIT_RUNTIME;
+
+	if (!copy) {
+		error(ENOMEM, "health");
+		return EXIT_RUNTIME;
+	}
+	root = tern_json__parse(&d, copy);
+	ok = tern_json__get(&d, root, "healthy");
+	if (!ok || ok->type != TERN_JSON_BOOL)
+		error(EPROTO, "health: the daemon's reply has no \"healthy\"");
+	else if (co->json)
+		print_payload(r->payload);
+	else if (ok->b)
+		printf("%s: healthy\n", co->dev);
+	else
+		printf("%s: not healthy: %s\n", co->dev, tern_json__s(&d, root, "why"));
+	if (ok && ok->type == TERN_JSON_BOOL && ok->b)
+		rc = 0;
+	free(d.n);
+	free(copy);
+	return rc;
+}
+
+static int cmd_health(int argc, char **argv)
+{
+	struct common co = { "health", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(health_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	int rc;
+
+	snprintf(help, sizeof(help), health_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:jc:h", health_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "health", &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "health", &r, rc);
+	else if (!rc)
+		rc = health_reply(&co, &r);
+	ctl_free(&r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1563,6 +1634,7 @@ static const struct cmd cmds[] = {
 	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
 	{ "drain", cmd_drain, "no new connections to a backend of the proxy" },
 	{ "undrain", cmd_undrain, "a drained backend takes connections again" },
+	{ "health", cmd_health, "exit 0 only while the daemon serves (BGP check)" },
 	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
 	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },
 };
