@@ -1577,7 +1577,7 @@ static int health_reply(const struct common *co, const struct ctl_reply *r)
 {
 	char *copy = strdup(r->payload);
 	const struct tern_json_node *root, *ok;
-	struct tern_json_doc d;
+	struct tern_json_doc d = { 0 };
 	int rc = EXIT_RUNTIME;
 
 	if (!copy) {
