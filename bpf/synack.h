@@ -345,7 +345,7 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.daddr, ip + 16, 4);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
 	in.h0 = tern_cookie_hash4(&cfg->cookie[0], &ci);
-	in.count = ci.count = tern_cookie_count(now);
+	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
 	in.h1 = tern_cookie_hash4(&cfg->cookie[1], &ci);
 	__builtin_memcpy(ti.laddr, ip + 16, 4);
 	__builtin_memcpy(ti.raddr, ip + 12, 4);
@@ -400,7 +400,7 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.daddr, ip + 24, 16);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
 	in.h0 = tern_cookie_hash6(&cfg->cookie[0], &ci);
-	in.count = ci.count = tern_cookie_count(now);
+	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
 	in.h1 = tern_cookie_hash6(&cfg->cookie[1], &ci);
 	__builtin_memcpy(ti.laddr, ip + 24, 16);
 	__builtin_memcpy(ti.raddr, ip + 8, 16);

@@ -93,6 +93,7 @@ suite net-xdp tests/net/test_xdp.sh "$build"
 # XDP SYN-ACKs against the core's, BPF_PROG_TEST_RUN (root, no interface)
 suite xdpsyn "$build/tests/xdpsyn-check" "$build/bpf/tern.bpf.o"
 suite net-xdpsyn tests/net/test_xdpsyn.sh "$build"
+suite net-fleet tests/net/test_fleet.sh "$build"
 suite net-echo tests/net/test_echo.sh "$build"
 suite net-queues tests/net/test_queues.sh "$build"
 suite net-http tests/net/test_http.sh "$build"

@@ -5,7 +5,7 @@
  * control socket (stats, conns, set, stop).
  *
  *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|drain|
- *                undrain|health|top|capture [OPTIONS]
+ *                undrain|health|rotate-secret|top|capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -1621,6 +1621,65 @@ static int cmd_health(int argc, char **argv)
 	return rc;
 }
 
+/* ---- rotate-secret ----------------------------------------------------- */
+
+static const char rotate_help[] =
+	"usage: ternctl rotate-secret --dev IFACE [--ctl PATH] FILE\n"
+	"The daemon on IFACE (started with --cookie-secret) reads FILE and, when\n"
+	"its keys differ, issues SYN cookies under them; cookies issued under the\n"
+	"keys it replaces stay valid for their window (up to two minutes), older\n"
+	"ones do not. FILE passes the --cookie-secret checks (docs/fleet.md).\n"
+	"Stats: CookieSecretRotations, and the MIB SyncookiesRecvPrevKey.\n"
+	"  -d, --dev IFACE     interface\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static int cmd_rotate_secret(int argc, char **argv)
+{
+	struct common co = { "rotate-secret", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(rotate_help) + sizeof(ctl_help_line)], req[PATH_MAX + 16];
+	char path[PATH_MAX];
+	const char *file = NULL;
+	struct ctl_reply r = { 0 };
+	int c, rc;
+
+	snprintf(help, sizeof(help), rotate_help, ctl_help_line);
+	while ((c = getopt_long(argc, argv, "-:d:c:h", stop_opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (c == 1 && !file) {
+			file = optarg;
+			continue;
+		}
+		if (c == 1 || c == '?' || c == ':' || !common_opt(&co, c)) {
+			error(EINVAL, "rotate-secret: unexpected '%s' (see ternctl rotate-secret "
+			      "--help)", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	rc = need_dev(&co);
+	if (rc)
+		return rc;
+	if (!file) {
+		error(EINVAL, "rotate-secret: give one FILE (see ternctl rotate-secret --help)");
+		return EXIT_USAGE;
+	}
+	if (!realpath(file, path)) { /* the daemon's working directory is not ours */
+		error(errno, "rotate-secret: %s", file);
+		return EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "rotate-secret %s", path);
+	rc = ctl_call(&co, req, &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "rotate-secret", &r, rc);
+	if (!rc)
+		print_payload(r.payload);
+	ctl_free(&r);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const struct cmd cmds[] = {
@@ -1635,6 +1694,7 @@ static const struct cmd cmds[] = {
 	{ "drain", cmd_drain, "no new connections to a backend of the proxy" },
 	{ "undrain", cmd_undrain, "a drained backend takes connections again" },
 	{ "health", cmd_health, "exit 0 only while the daemon serves (BGP check)" },
+	{ "rotate-secret", cmd_rotate_secret, "new SYN cookie keys for a fleet (--cookie-secret)" },
 	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
 	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },
 };

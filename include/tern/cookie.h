@@ -58,6 +58,7 @@ struct tern_xdp_cookie_cfg {
 	__u8 rcv_wscale;              /* our window scale, when the SYN offered one */
 	__u8 ready;                   /* 1: XDP may answer */
 	__u8 pad[2];
+	__s64 count_off;              /* the core's sec.count_off */
 };
 
 /* ---- SipHash-2-4 (Aumasson, Bernstein 2012), 64-bit output ---- */

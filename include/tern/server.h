@@ -69,6 +69,9 @@ struct tern_server_config {
 					    * refuse to start) */
 	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
 					    * long after the FIN: 2000 */
+	const char *cookie_secret;         /* SYN cookie keys shared by a fleet from
+					    * this file (--cookie-secret,
+					    * docs/fleet.md); NULL: this host's own */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

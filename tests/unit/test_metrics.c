@@ -185,9 +185,9 @@ TEST(test_metrics_every_family_follows_the_rule)
 	for (unsigned int i = 0; i < tern_nmetrics; i++)
 		ntable += tern_metrics[i].prom && tern_metrics[i].help;
 	/* table, TCP, parse drops, XDP (its drops one family), the proxy's,
-	 * build and reload */
+	 * build, cookie secret rotations and reload */
 	CHECK_EQ(nfam, ntable + TERN_MIB__COUNT + 1 + TERN_XDP__COUNT - xdp_drops() + 1 +
-			       tern_app_proxy.ncounters + 3);
+			       tern_app_proxy.ncounters + 4);
 	free(text);
 }
 

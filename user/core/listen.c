@@ -163,6 +163,22 @@ static int recent_cookies(const struct tern_stack *s, uint64_t now)
 }
 
 /*
+ * tern: with fleet keys the SYN-ACK may have come from another host, whose
+ * TS clock ran ahead of ours; our TSvals continue from the TSecr it echoes
+ * so that they never go back (the peer's PAWS, tcp_paws_discard(), would
+ * drop them).
+ */
+static uint32_t fleet_ts_off(const struct tern_stack *s, uint32_t ts_off, uint32_t tsecr,
+			     uint64_t now)
+{
+	uint32_t ours = tern_ms(now) + ts_off;
+
+	if (!s->sec.fleet || (int32_t)(tsecr - ours) <= 0)
+		return ts_off;
+	return tsecr - tern_ms(now);
+}
+
+/*
  * cookie_v4_check(): an ACK with no half-open record. A valid cookie
  * creates the connection with the options it carried; otherwise the
  * listener answers the ACK with a RST (SEQ=SEG.ACK).
@@ -174,20 +190,28 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	uint16_t mss;
 	uint8_t optf = 0, ws = 0;
 	uint32_t ts_off = 0, tsecr = seg->opt.tsecr;
+	int prev;
 
-	if (s->cfg.syncookies == TERN_COOKIES_NEVER || !recent_cookies(s, now)) {
+	/* tern: with fleet keys another host may have issued the cookie, so
+	 * tcp_synq_no_recent_overflow() would refuse what it should check */
+	if (s->cfg.syncookies == TERN_COOKIES_NEVER || (!s->sec.fleet && !recent_cookies(s, now))) {
 		tern_emit_reset(s, seg, out);
 		return 0;
 	}
-	if (tern_cookie_check(s, seg, now, &mss) < 0) {
+	tern_cookie_expire_prev(s, now);
+	prev = tern_cookie_check(s, seg, now, &mss);
+	if (prev < 0) {
 		TERN_MIB_INC(s, SyncookiesFailed);
 		tern_emit_reset(s, seg, out);
 		return 0;
 	}
 	TERN_MIB_INC(s, SyncookiesRecv);
+	if (prev)
+		TERN_MIB_INC(s, SyncookiesRecvPrevKey);
 	if (seg->opt.present & TERN_OPT_TS) {
-		ts_off = tern_ts_off(s, &seg->t);
+		ts_off = prev ? tern_ts_off_prev(s, &seg->t) : tern_ts_off(s, &seg->t);
 		tern_cookie_ts_decode(tsecr ? tsecr - ts_off : 0, &optf, &ws);
+		ts_off = fleet_ts_off(s, ts_off, tsecr, now);
 	}
 	c = tern_conn_create(s, (uint32_t)lazy_hash(s, seg, hash), seg, seg->ack - 1,
 			     seg->seq - 1, ts_off, mss, optf, ws, now);

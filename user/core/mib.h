@@ -21,6 +21,7 @@
 	X(SyncookiesSent)                                                      \
 	X(SyncookiesRecv)                                                      \
 	X(SyncookiesFailed)                                                    \
+	X(SyncookiesRecvPrevKey)  /* tern: cookies valid under the rotated-out key */ \
 	X(TCPReqQFullDoCookies)   /* half-open table full, cookie sent */      \
 	X(TCPReqQFullDrop)        /* half-open table full, SYN dropped */      \
 	X(ListenOverflows)        /* connection table full */                  \

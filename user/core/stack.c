@@ -147,6 +147,11 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
 	s->sec = *sec;
+	memset(&s->sec.prev, 0, sizeof(s->sec.prev));
+	s->sec.prev_retired = 0;
+	s->sec.has_prev = 0;
+	s->sec.count_off = 0;
+	s->sec.fleet = 0;
 	s->lis = (struct tern_listener *)(base + l.lis);
 	s->rcv_wscale = choose_wscale(cfg->rcv_wnd);
 	s->backlog = cfg->backlog;

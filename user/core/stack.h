@@ -336,6 +336,8 @@ static inline uint32_t tern_secs(uint64_t now) { return (uint32_t)(now / TERN_NS
 /* secret.c */
 uint32_t tern_isn(const struct tern_stack *s, const struct tern_tuple *t, uint64_t now);
 uint32_t tern_ts_off(const struct tern_stack *s, const struct tern_tuple *t);
+/* The same under the keys before the last rotation. */
+uint32_t tern_ts_off_prev(const struct tern_stack *s, const struct tern_tuple *t);
 
 /* rate limits (conn.c) */
 int tern_oow_limited(struct tern_stack *s, const struct tern_seg *seg, uint64_t *last,
@@ -480,8 +482,10 @@ int tern_conn_orphan_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t
 /* syncookie.c */
 uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn, uint64_t now,
 			  uint16_t *mss_out);
+/* 0: valid under the current keys, 1: under the previous ones, -EINVAL */
 int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, uint64_t now,
 		      uint16_t *mss_out);
+void tern_cookie_expire_prev(struct tern_stack *s, uint64_t now);
 uint32_t tern_cookie_tsval(uint32_t ts_now, uint8_t optf, uint8_t snd_wscale);
 int tern_cookie_ts_decode(uint32_t tsecr_minus_off, uint8_t *optf, uint8_t *snd_wscale);
 

@@ -18,8 +18,8 @@
 
 /* The layout, the MSS tables and the hash inputs are include/tern/cookie.h's,
  * shared with the XDP program (bpf/synack.h). */
-static uint32_t cookie_hash(const struct tern_stack *s, const struct tern_tuple *t, uint32_t count,
-			    int c)
+static uint32_t cookie_hash(const struct tern_sipkey *key, const struct tern_tuple *t,
+			    uint32_t count, int c)
 {
 	uint32_t ports = (uint32_t)t->rport << 16 | t->lport;
 	struct tern_cookie_in6 in6;
@@ -30,13 +30,19 @@ static uint32_t cookie_hash(const struct tern_stack *s, const struct tern_tuple 
 		memcpy(in6.daddr, t->laddr.b, 16);
 		in6.ports = ports;
 		in6.count = count;
-		return tern_cookie_hash6(&s->sec.cookie[c], &in6);
+		return tern_cookie_hash6(&key[c], &in6);
 	}
 	memcpy(in4.saddr, t->raddr.b + 12, 4);
 	memcpy(in4.daddr, t->laddr.b + 12, 4);
 	in4.ports = ports;
 	in4.count = count;
-	return tern_cookie_hash4(&s->sec.cookie[c], &in4);
+	return tern_cookie_hash4(&key[c], &in4);
+}
+
+/* The count's clock: the caller's, or the fleet's shared one. */
+static uint32_t cookie_count(const struct tern_stack *s, uint64_t now)
+{
+	return tern_cookie_count(now + (uint64_t)s->sec.count_off);
 }
 
 /* __cookie_v4_init_sequence(): returns the cookie (our ISS), *mss_out the
@@ -46,29 +52,86 @@ uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn
 {
 	uint16_t mss = syn->opt.present & TERN_OPT_MSS ? syn->opt.mss
 		       : syn->t.family == 6 ? TERN_MSS_DEFAULT_V6 : TERN_MSS_DEFAULT_V4;
-	uint32_t count = tern_cookie_count(now);
+	uint32_t count = cookie_count(s, now);
 	uint32_t idx = tern_cookie_mss_idx(syn->t.family, mss);
 
 	*mss_out = tern_cookie_mss(syn->t.family, idx);
-	return tern_cookie_compose(cookie_hash(s, &syn->t, 0, 0), cookie_hash(s, &syn->t, count, 1),
-				   syn->seq, count, idx);
+	return tern_cookie_compose(cookie_hash(s->sec.cookie, &syn->t, 0, 0),
+				   cookie_hash(s->sec.cookie, &syn->t, count, 1), syn->seq, count, idx);
 }
 
-/* check_tcp_syn_cookie(): 0 and *mss_out on success, -EINVAL otherwise. */
-int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, uint64_t now,
-		      uint16_t *mss_out)
+/* check_tcp_syn_cookie() under one pair of keys: 0 and *mss_out, or
+ * -EINVAL. */
+static int cookie_check_key(const struct tern_sipkey *key, const struct tern_seg *ack,
+			    uint32_t count, uint16_t *mss_out)
 {
-	uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1;
-	uint32_t count = tern_cookie_count(now), diff, idx;
+	uint32_t cookie = ack->ack - 1, sseq = ack->seq - 1, diff, idx;
 
-	cookie -= cookie_hash(s, &ack->t, 0, 0) + sseq;
+	cookie -= cookie_hash(key, &ack->t, 0, 0) + sseq;
 	diff = (count - (cookie >> TERN_COOKIE_BITS)) & (UINT32_MAX >> TERN_COOKIE_BITS);
 	if (diff >= TERN_COOKIE_MAX_AGE)
 		return -EINVAL;
-	idx = (cookie - cookie_hash(s, &ack->t, count - diff, 1)) & TERN_COOKIE_MASK;
+	idx = (cookie - cookie_hash(key, &ack->t, count - diff, 1)) & TERN_COOKIE_MASK;
 	if (idx > 3)
 		return -EINVAL;
 	*mss_out = tern_cookie_mss(ack->t.family, idx);
+	return 0;
+}
+
+/*
+ * Could a cookie issued under the previous keys still be valid? Its count
+ * is at most the rotation's, and a count is accepted for
+ * TERN_COOKIE_MAX_AGE counts (the same check as cookie_check_key()'s).
+ */
+static int prev_in_window(const struct tern_stack *s, uint64_t now)
+{
+	return s->sec.has_prev &&
+	       cookie_count(s, now) - cookie_count(s, s->sec.prev_retired) < TERN_COOKIE_MAX_AGE;
+}
+
+/* The cookie under the current keys (0) or, within their window, the
+ * previous ones (1); -EINVAL when neither. */
+int tern_cookie_check(const struct tern_stack *s, const struct tern_seg *ack, uint64_t now,
+		      uint16_t *mss_out)
+{
+	uint32_t count = cookie_count(s, now);
+
+	if (!cookie_check_key(s->sec.cookie, ack, count, mss_out))
+		return 0;
+	if (prev_in_window(s, now) && !cookie_check_key(s->sec.prev.cookie, ack, count, mss_out))
+		return 1;
+	return -EINVAL;
+}
+
+/* The previous keys once no cookie of theirs can be valid any more. */
+void tern_cookie_expire_prev(struct tern_stack *s, uint64_t now)
+{
+	if (s->sec.has_prev && !prev_in_window(s, now)) {
+		explicit_bzero(&s->sec.prev, sizeof(s->sec.prev));
+		s->sec.has_prev = 0;
+	}
+}
+
+void tern_stack__set_fleet(struct tern_stack *s, const struct tern_fleet_keys *k,
+			   int64_t count_off)
+{
+	s->sec.cookie[0] = k->cookie[0];
+	s->sec.cookie[1] = k->cookie[1];
+	s->sec.tsoff = k->tsoff;
+	s->sec.count_off = count_off;
+	s->sec.fleet = 1;
+}
+
+int tern_stack__rotate(struct tern_stack *s, const struct tern_fleet_keys *k, uint64_t now)
+{
+	s->sec.prev.cookie[0] = s->sec.cookie[0];
+	s->sec.prev.cookie[1] = s->sec.cookie[1];
+	s->sec.prev.tsoff = s->sec.tsoff;
+	s->sec.prev_retired = now;
+	s->sec.has_prev = 1;
+	s->sec.cookie[0] = k->cookie[0];
+	s->sec.cookie[1] = k->cookie[1];
+	s->sec.tsoff = k->tsoff;
 	return 0;
 }
 

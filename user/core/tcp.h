@@ -97,12 +97,31 @@ struct tern_listen_opts {
 /* Fill cfg with defaults that match Linux's where Linux has one. */
 void tern_cfg__defaults(struct tern_cfg *cfg);
 
-/* Keys for every keyed hash in the core; fill from getrandom(2). */
+/* The keys a fleet of hosts may share (docs/fleet.md): the SYN cookie keys
+ * and the timestamp-offset key that decodes a cookie ACK's TSecr. */
+struct tern_fleet_keys {
+	struct tern_sipkey cookie[2]; /* SYN cookies (Linux syncookie_secret) */
+	struct tern_sipkey tsoff;     /* per-connection timestamp offset */
+};
+
+/*
+ * Keys for every keyed hash in the core; fill isn, tsoff, cookie and table
+ * from getrandom(2). tern_stack__init() takes those four and starts with
+ * no previous key, no fleet and no count offset; tern_stack__set_fleet()
+ * and tern_stack__rotate() set the rest.
+ */
 struct tern_secrets {
 	struct tern_sipkey isn;       /* RFC 6528 ISN */
 	struct tern_sipkey tsoff;     /* per-connection timestamp offset */
 	struct tern_sipkey cookie[2]; /* SYN cookies (Linux syncookie_secret) */
 	struct tern_sipkey table;     /* connection hash tables */
+	struct tern_fleet_keys prev;  /* the cookie keys before the last rotation */
+	uint64_t prev_retired;        /* `now` of that rotation */
+	int64_t count_off;            /* ns added to now for the cookie count: with
+				       * fleet keys, the fleet's shared clock */
+	uint8_t has_prev;             /* prev validates cookies (within the window) */
+	uint8_t fleet;                /* the cookie keys are shared: an ACK may carry
+				       * a cookie another host issued */
 };
 
 /* Segments to send, filled by the core. */
@@ -129,6 +148,36 @@ size_t tern_stack__memsize(const struct tern_cfg *cfg);
  */
 struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg *cfg,
 				    const struct tern_secrets *sec, uint64_t now);
+
+/*
+ * Share SYN cookies with a fleet (docs/fleet.md): the cookie and
+ * timestamp-offset keys become k (from tern_fleet_keys__derive()), the
+ * cookie count runs on now + count_off (the fleet's shared clock), and a
+ * cookie ACK is checked even when this stack sent no cookies recently.
+ */
+void tern_stack__set_fleet(struct tern_stack *s, const struct tern_fleet_keys *k,
+			   int64_t count_off);
+
+/*
+ * Rotate the fleet keys (tern_secrets.cookie and .tsoff): new cookies use k;
+ * cookies issued under the keys they replace keep validating for their
+ * window (TERN_COOKIE_MAX_AGE counts after now); those of the keys before
+ * are no longer accepted. 0.
+ */
+int tern_stack__rotate(struct tern_stack *s, const struct tern_fleet_keys *k, uint64_t now);
+/* Zero every key of s (before its memory is released). */
+void tern_stack__wipe_secrets(struct tern_stack *s);
+/* Where s keeps its keys, for the caller to keep them out of core dumps. */
+void tern_stack__secrets_span(const struct tern_stack *s, const void **p, size_t *len);
+
+/*
+ * The fleet keys from a secret shared by a fleet (len bytes, at least
+ * TERN_FLEET_SECRET_MIN, at most TERN_FLEET_SECRET_MAX): the same bytes
+ * give the same keys on every host. 0 or -EINVAL (length).
+ */
+#define TERN_FLEET_SECRET_MIN 32
+#define TERN_FLEET_SECRET_MAX 4096
+int tern_fleet_keys__derive(const void *secret, size_t len, struct tern_fleet_keys *k);
 
 void tern_stack__set_app(struct tern_stack *s, const struct tern_app_ops *ops, void *ctx);
 void tern_stack__set_release(struct tern_stack *s, tern_release_fn fn, void *ctx);

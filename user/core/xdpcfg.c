@@ -16,6 +16,7 @@ int tern_stack__xdp_cfg(const struct tern_stack *s, uint32_t rcv_buf,
 	cfg->cookie[0] = s->sec.cookie[0];
 	cfg->cookie[1] = s->sec.cookie[1];
 	cfg->tsoff = s->sec.tsoff;
+	cfg->count_off = s->sec.count_off;
 	cfg->mss[0] = tern_our_mss(s, 4);
 	cfg->mss[1] = tern_our_mss(s, 6);
 	/* cookie_synack(): without timestamps no other option is offered */

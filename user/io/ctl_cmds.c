@@ -12,6 +12,7 @@
  *   set keepalive IDLE,INTVL,COUNT      seconds, seconds, count; 0,0,0 off
  *   set backlog N
  *   drain|undrain BACKEND               --app proxy: no new connections to it
+ *   rotate-secret FILE                  new SYN cookie keys (--cookie-secret)
  *   stop                                drain and exit, as SIGTERM
  *   health                              {"healthy": BOOL, "why": TEXT}: serving
  *                                       (the BGP speaker's check, ternctl health)
@@ -168,7 +169,8 @@ static int cmd_stats(struct tern_ctl_src *src, struct tern_out_buf *o)
 	put_mib(o, t->mib);
 	put_drops(o, t->parse_drops);
 	put_app(o, t, t->app);
-	put(o, "}, ");
+	put(o, "}, \"CookieSecretRotations\": %llu, ",
+	    (unsigned long long)__atomic_load_n(&src->secret_rotations, __ATOMIC_RELAXED));
 	put_xdp(o, src->maps);
 	put(o, "}\n");
 	free(t);
@@ -185,6 +187,7 @@ static int cmd_metrics(struct tern_ctl_src *src, struct tern_out_buf *o)
 		.n = src->nworkers,
 		.reload_ok = __atomic_load_n(&src->reload_ok, __ATOMIC_RELAXED),
 		.reload_time = __atomic_load_n(&src->reload_time, __ATOMIC_RELAXED),
+		.secret_rotations = __atomic_load_n(&src->secret_rotations, __ATOMIC_RELAXED),
 	};
 
 	if (!st)
@@ -387,6 +390,8 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		return src->drain(src->reload_arg, cmd + 6, 1, reply, cap);
 	if (!strncmp(cmd, "undrain ", 8) && src->drain)
 		return src->drain(src->reload_arg, cmd + 8, 0, reply, cap);
+	if (!strncmp(cmd, "rotate-secret ", 14) && src->rotate)
+		return src->rotate(src->reload_arg, cmd + 14, reply, cap);
 	if (!strcmp(cmd, "conns"))
 		return cmd_conns(src, &o);
 	if (!strcmp(cmd, "health") && src->health)
@@ -399,7 +404,7 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 	}
 	r = snprintf(reply, cap,
 		     "unknown command '%.40s' (stats, metrics, conns, set, reload, drain, "
-		     "undrain, capture, health, stop)",
+		     "undrain, rotate-secret, capture, health, stop)",
 		     cmd);
 	(void)r;
 	return -EINVAL;

@@ -9,6 +9,7 @@
 #include "loader.h"
 
 struct tern_capture;
+struct tern_keyring;
 struct tern_xdpc;
 struct tern_worker;
 
@@ -37,6 +38,11 @@ struct tern_ctl_src {
 	int (*health)(void *arg, char *why, size_t cap);
 	struct tern_capture *capture;     /* the capture session, control thread only */
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP; NULL: none */
+	/* `rotate-secret FILE` (NULL: none), with reload_arg: takes the reload
+	 * lock and runs tern_rotate__run() */
+	int (*rotate)(void *arg, const char *path, char *reply, size_t cap);
+	struct tern_keyring *keys;        /* the daemon's keys (fleet.h) */
+	uint64_t secret_rotations;        /* __atomic: rotations applied */
 };
 
 /* A tern_ctl_handler; ctx is a struct tern_ctl_src. */

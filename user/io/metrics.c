@@ -271,6 +271,11 @@ static void process_families(struct tern_out_buf *o, const struct tern_metrics_s
 	       "reload succeeded (1 at start).\n"
 	       "# TYPE tern_config_last_reload_successful gauge\n"
 	       "tern_config_last_reload_successful %d\n", s->reload_ok ? 1 : 0);
+	put(o, "# HELP tern_cookie_secret_rotations_total Times the fleet's SYN cookie keys "
+	       "were rotated (CookieSecretRotations).\n"
+	       "# TYPE tern_cookie_secret_rotations_total counter\n"
+	       "tern_cookie_secret_rotations_total %llu\n",
+	    (unsigned long long)s->secret_rotations);
 	put(o, "# HELP tern_config_last_reload_success_timestamp_seconds When the configuration "
 	       "was last loaded with success (the start, or a reload).\n"
 	       "# TYPE tern_config_last_reload_success_timestamp_seconds gauge\n"

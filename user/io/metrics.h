@@ -40,6 +40,7 @@ struct tern_metrics_src {
 	uint32_t n;
 	const uint64_t *xdp;                /* the XDP counters, NULL: unreadable */
 	int reload_ok;                      /* the last reload (or the start) succeeded */
+	uint64_t secret_rotations;          /* --cookie-secret rotations (rotate.h) */
 	int64_t reload_time;                /* the last successful one (or the start), Unix s */
 };
 

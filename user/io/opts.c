@@ -16,6 +16,7 @@
 #include "user/io/version.h"
 
 #include "user/app/app.h"
+#include "fleet.h"
 #include "opts.h"
 #include "xdpcookie.h"
 #include "xsk.h"
@@ -35,7 +36,7 @@ enum {
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
-	OPT_XDP_COOKIES,
+	OPT_XDP_COOKIES, OPT_COOKIE_SECRET,
 	OPT__END,
 };
 
@@ -96,6 +97,7 @@ static const struct option longopts[] = {
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-remote", no_argument, NULL, OPT_METRICS_REMOTE },
 	{ "xdp-cookies", required_argument, NULL, OPT_XDP_COOKIES },
+	{ "cookie-secret", required_argument, NULL, OPT_COOKIE_SECRET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -127,6 +129,9 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
 		"                             overload: while the queue is overloaded)\n"
+		"  --cookie-secret FILE       SYN cookie keys shared by a fleet, from FILE (32..4096\n"
+		"                             random bytes, mode 0600, owned by tern's user;\n"
+		"                             default: keys of this host only)\n"
 		"  --backlog N                half-open records per queue (default 4096)\n"
 		"  --max-conns N              connections per queue (default 65536)\n"
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
@@ -540,6 +545,18 @@ static int parse_http_body(struct tern_app_opts *o, const char *path)
 	return 0;
 }
 
+/* The file is checked (and read) now, so that --check and a reload see
+ * what a start would; its keys are derived at start (fleet.h). */
+static int parse_cookie_secret(struct tern_args *a, const char *path)
+{
+	char why[128];
+
+	if (tern_fleet__load(path, NULL, why, sizeof(why)))
+		return fail("--cookie-secret", path, "%s", why);
+	a->cookie_secret = path;
+	return 0;
+}
+
 /* "Name: value": a token, a colon, no CR/LF/control bytes; not one of the
  * headers the responder writes itself. */
 static int parse_http_header(struct tern_app_opts *o, const char *s)
@@ -683,6 +700,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		a->xdp_cookies = tern_xdpc__parse_mode(s);
 		return a->xdp_cookies < 0 ? fail("--xdp-cookies", s, "not one of never, overload, always")
 					  : 0;
+	case OPT_COOKIE_SECRET: return parse_cookie_secret(a, s);
 	default: return -EINVAL;
 	}
 }

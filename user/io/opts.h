@@ -70,6 +70,7 @@ struct tern_args {
 	int metrics_remote;
 	struct tern_ctl_http metrics_addr;
 	int xdp_cookies;           /* --xdp-cookies, enum tern_xdpc_mode */
+	const char *cookie_secret; /* --cookie-secret FILE, or NULL (fleet.h) */
 };
 
 /* Mtu bound so that a frame (with a VLAN tag) fits a UMEM frame after the

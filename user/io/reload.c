@@ -21,6 +21,7 @@
 #include "reload.h"
 #include "xdpcookie.h"
 #include "reload_app.h"
+#include "rotate.h"
 #include "xsk.h"
 
 #define put tern_out_buf__put
@@ -76,6 +77,30 @@ static int apply(struct tern_ctl_src *src, const char *key, const char *cmd,
 	return 0;
 }
 
+/* The secret file is read again at every reload: its keys rotate in when
+ * they changed (rotate.h). Turning fleet keys on or off needs a restart. */
+static int cookie_secret(struct tern_args *cur, const struct tern_args *n,
+			 struct tern_ctl_src *src, struct tern_out_buf *o)
+{
+	char reply[256] = "";
+	int r;
+
+	if (!cur->cookie_secret != !n->cookie_secret) {
+		put(o, "cookie-secret: changed, needs a restart\n");
+		return 0;
+	}
+	if (!n->cookie_secret)
+		return 0;
+	r = tern_rotate__run(src, n->cookie_secret, reply, sizeof(reply));
+	if (r < 0) {
+		put(o, "cookie-secret: not applied: %s\n", reply);
+		return r;
+	}
+	if (strcmp(reply, "unchanged"))
+		put(o, "cookie-secret: applied (rotated)\n");
+	return 0;
+}
+
 static int runtime_keys(struct tern_args *cur, const struct tern_args *n,
 			struct tern_ctl_src *src, struct tern_out_buf *o)
 {
@@ -116,6 +141,8 @@ static int runtime_keys(struct tern_args *cur, const struct tern_args *n,
 		else
 			err = -EINVAL;
 	}
+	if (cookie_secret(cur, n, src, o))
+		err = -EINVAL;
 	if (cur->log_level != n->log_level) {
 		tern_log__set_level(n->log_level);
 		put(o, "log-level: applied (%s)\n", tern_log__level_name(n->log_level));
@@ -127,7 +154,7 @@ static int runtime_keys(struct tern_args *cur, const struct tern_args *n,
 static bool is_runtime(const char *key)
 {
 	static const char *const keys[] = { "syncookies", "xdp-cookies", "keepalive", "backlog",
-					    "log-level" };
+					    "log-level", "cookie-secret" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(key, keys[i]))

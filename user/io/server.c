@@ -32,12 +32,14 @@
 #include "user/io/capture.h"
 #include "user/io/ctl.h"
 #include "user/io/ctl_cmds.h"
+#include "user/io/fleet.h"
 #include "user/io/loader.h"
 #include "user/io/log.h"
 #include "user/io/netdev.h"
 #include "user/io/opts.h"
 #include "user/io/reload.h"
 #include "user/io/reload_app.h"
+#include "user/io/rotate.h"
 #include "user/io/server_args.h"
 #include "user/io/worker.h"
 #include "tern/server.h"
@@ -50,9 +52,9 @@ struct tern_server {
 	bool we_attached;           /* detach on exit */
 	int nservices;              /* services added to the map */
 	struct tern_worker_conf conf;
-	struct tern_secrets secrets;  /* one set for every stack, as Linux's
+	struct tern_keyring *keys;    /* one set for every stack, as Linux's
 				       * global secrets: a cookie is valid on
-				       * whichever queue its ACK lands */
+				       * whichever queue its ACK lands (fleet.h) */
 	struct tern_worker *workers[TERN_XDP_MAX_QUEUES];
 	uint32_t nworkers;
 	struct tern_ctl *ctl;         /* the control socket, when running */
@@ -290,11 +292,39 @@ static void services_del(struct tern_server *d)
 	}
 }
 
-/* Keys for every keyed hash of every stack, from the kernel's CSPRNG. */
+/* CLOCK_REALTIME - CLOCK_MONOTONIC: the fleet's cookie count runs on the
+ * wall clock, which the hosts keep in step (NTP), from the workers'
+ * monotonic now. */
+static int64_t realtime_off(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000 + (r.tv_nsec - m.tv_nsec);
+}
+
+/* Keys for every keyed hash of every stack, from the kernel's CSPRNG;
+ * with --cookie-secret the cookie keys from the fleet's file. */
 static int secrets_init(struct tern_server *d)
 {
-	if (getrandom(&d->secrets, sizeof(d->secrets), 0) != (ssize_t)sizeof(d->secrets))
+	struct tern_keyring *k = tern_keyring__new();
+	char why[128];
+
+	if (!k)
+		return fail("map the key memory", NULL, -errno);
+	d->keys = k;
+	if (getrandom(&k->host, sizeof(k->host), 0) != (ssize_t)sizeof(k->host))
 		return fail("read random keys (getrandom)", NULL, errno ? -errno : -EIO);
+	if (!d->args.cookie_secret)
+		return 0;
+	if (tern_fleet__load(d->args.cookie_secret, &k->cur, why, sizeof(why))) {
+		tern_log(TERN_LOG_ERR, "--cookie-secret %s: %s", d->args.cookie_secret, why);
+		return 1;
+	}
+	k->count_off = realtime_off();
+	k->fleet = 1;
+	tern_log(TERN_LOG_INFO, "SYN cookie keys from the fleet secret %s", d->args.cookie_secret);
 	return 0;
 }
 
@@ -311,7 +341,9 @@ static void worker_conf(struct tern_server *d)
 	if (a->cfg.max_ooo > a->frames / 4) /* tern_xsk_geom.kept_max */
 		a->cfg.max_ooo = a->frames / 4;
 	d->conf = (struct tern_worker_conf){
-		.secrets = &d->secrets,
+		.secrets = &d->keys->host,
+		.fleet = d->keys->fleet ? &d->keys->cur : NULL,
+		.count_off = d->keys->count_off,
 		.ifname = a->dev,
 		.zerocopy = a->zerocopy,
 		.frames = a->frames,
@@ -568,6 +600,17 @@ static int ctl_drain_cb(void *arg, const char *backend, int on, char *reply, siz
 	return r;
 }
 
+static int ctl_rotate_cb(void *arg, const char *path, char *reply, size_t cap)
+{
+	struct tern_server *d = arg;
+	int r;
+
+	pthread_mutex_lock(&d->reload_mu);
+	r = tern_rotate__run(&d->src, path, reply, cap);
+	pthread_mutex_unlock(&d->reload_mu);
+	return r;
+}
+
 int tern_server__reload(struct tern_server *d, char *reply, size_t cap)
 {
 	return ctl_reload_cb(d, reply, cap);
@@ -595,6 +638,8 @@ static int ctl_start(struct tern_server *d)
 		.reload_time = (int64_t)time(NULL),
 		.drain = ctl_drain_cb,
 		.health = ctl_health_cb,
+		.rotate = ctl_rotate_cb,
+		.keys = d->keys,
 	};
 	d->ctl = tern_ctl__start_http(d->args.ctl, http, tern_ctl_cmds__handle, &d->src);
 	if (!d->ctl)
@@ -824,7 +869,7 @@ int tern_server__destroy(struct tern_server *d)
 	status = workers_join(d) || d->failed;
 	services_del(d);
 	xdp_teardown(d);
-	explicit_bzero(&d->secrets, sizeof(d->secrets));
+	tern_keyring__free(d->keys);
 	pthread_mutex_destroy(&d->reload_mu);
 	free(d->args.app_live);
 	free(d);

@@ -87,6 +87,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
 	a->xdp_cookies = TERN_XDPC_OVERLOAD;
+	a->cookie_secret = c->cookie_secret;
 	tern_cfg__defaults(&a->cfg);
 	a->cfg.syncookies = (uint8_t)c->syncookies;
 	a->cfg.backlog = c->backlog;

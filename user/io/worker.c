@@ -147,6 +147,19 @@ static int pin_cpu(struct tern_worker *w)
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* The pages of the stack that hold its keys stay out of core dumps. */
+static int keys_dontdump(const struct tern_stack *s)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	const void *p;
+	size_t len;
+
+	tern_stack__secrets_span(s, &p, &len);
+	start = (uintptr_t)p & ~(page - 1);
+	end = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+	return madvise((void *)start, end - start, MADV_DONTDUMP) ? -errno : 0;
+}
+
 static int stack_create(struct tern_worker *w)
 {
 	const struct tern_cfg *cfg = w->conf->cfg;
@@ -161,7 +174,11 @@ static int stack_create(struct tern_worker *w)
 		return -errno;
 	}
 	w->stack = tern_stack__init(w->stack_mem, w->stack_len, cfg, w->conf->secrets, w->now);
-	return w->stack ? 0 : -errno;
+	if (!w->stack)
+		return -errno;
+	if (w->conf->fleet)
+		tern_stack__set_fleet(w->stack, w->conf->fleet, w->conf->count_off);
+	return keys_dontdump(w->stack);
 }
 
 static bool lopts_set(const struct tern_listen_opts *o)
@@ -258,6 +275,8 @@ static void teardown(struct tern_worker *w)
 		w->conf->app->worker_fini(w->app_ctx);
 	w->app_ctx = NULL;
 	tern_xsk__close(&w->x);
+	if (w->stack)
+		tern_stack__wipe_secrets(w->stack);
 	if (w->stack_mem)
 		munmap(w->stack_mem, w->stack_len);
 	w->stack_mem = NULL;

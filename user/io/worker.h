@@ -25,6 +25,8 @@
 /* Shared by every worker, never written after the workers start. */
 struct tern_worker_conf {
 	const struct tern_secrets *secrets; /* the same keys for every stack */
+	const struct tern_fleet_keys *fleet; /* --cookie-secret's keys, or NULL */
+	int64_t count_off;                /* their cookie clock (tern_stack__set_fleet) */
 	const char *ifname;
 	int zerocopy;                     /* enum tern_zc_mode */
 	uint32_t frames;                  /* UMEM frames (tern_xsk__geom) */
@@ -98,6 +100,8 @@ enum tern_worker_req_op {
 	TERN_REQ_BACKLOG,    /* arg[0]: half-open limit */
 	TERN_REQ_XDP_COOKIES, /* the shared XDP cookie mode changed: look at it now */
 	TERN_REQ_APP_OPTS,   /* data: struct tern_app_opts for the app's reconfigure */
+	TERN_REQ_ROTATE,     /* data: struct tern_fleet_keys; arg[0] 1: then write
+			      * the XDP cookie keys */
 };
 
 #define TERN_WORKER_REQ_BUF (256u << 10)
@@ -105,7 +109,7 @@ enum tern_worker_req_op {
 struct tern_worker_req {
 	int op;
 	uint32_t arg[3];
-	const void *data;    /* APP_OPTS: read only while served; the caller keeps
+	const void *data;    /* APP_OPTS, ROTATE: read only while served; the caller keeps
 			      * it alive unless the request returned 0 */
 	int result;          /* >= 0 bytes in the reply, or -errno */
 	uint32_t truncated;  /* CONNS: connections left out for room */

@@ -92,6 +92,11 @@ static int serve_one(void *arg, struct tern_worker_req *r, char *buf, size_t cap
 		return tern_stack__set_backlog(w->stack, r->arg[0]);
 	case TERN_REQ_XDP_COOKIES: /* this pass's step applies it (loop.c) */
 		return 0;
+	case TERN_REQ_ROTATE:
+		tern_stack__rotate(w->stack, r->data, w->now);
+		if (r->arg[0] && w->conf->xdpc)
+			return tern_xdpc__write_cfg(w->conf->xdpc, w->stack, w->conf->lopts->rcv_buf);
+		return 0;
 	case TERN_REQ_APP_OPTS:
 		if (!w->conf->app->reconfigure)
 			return -EOPNOTSUPP;
