@@ -17,6 +17,10 @@
 #                     delay and end with a FIN, not a RST
 #   t_flood_one_host  a SYN flood (tern-flood) at A while clients connect
 #                     through the router: they all succeed
+#   t_route_moved     a handshake whose SYN-ACK came from A and whose final
+#                     ACK reaches B (the route moved between them): it
+#                     establishes on B and echoes, since both hosts share
+#                     one --cookie-secret and answer with SYN cookies
 #
 # Prints the measured withdraw time (SIGTERM to route gone on the router).
 #   tests/net/test_bgp.sh BUILD_DIR
@@ -163,6 +167,7 @@ tern_host() {
 	(sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$NET_TMP/$h.pid" \
 		ip netns exec "$ns" "$TERN" --dev "$dev" --bpffs "$NET_BPFFS" --ctl "$NET_TMP/$h.sock" \
 		--addr "$VIP" --port "$PORT" --app echo --xdp-cookies never \
+		--cookie-secret "$NET_TMP/secret" --syncookies always \
 		--drain-withdraw-delay "$WITHDRAW_MS" --drain-timeout 2000 \
 		>"$NET_TMP/$h.log" 2>&1 &)
 	wait_until test -s "$NET_TMP/$h.pid"
@@ -223,6 +228,8 @@ passive() {
 
 fleet_up() {
 	topology
+	head -c 64 /dev/urandom >"$NET_TMP/secret"
+	chmod 600 "$NET_TMP/secret"
 	router || net_die "FRR did not start in $NS_R"
 	tern_host a "$NS_A" "$DEV_A" || net_die "tern on host A did not start"
 	tern_host b "$NS_B" "$DEV_B" || net_die "tern on host B did not start"
@@ -342,9 +349,27 @@ t_flood_one_host() {
 	sed 's/^/    flood: /' "$NET_TMP/flood.out" | tail -1
 }
 
+# The router sends as the client would, from an address nobody owns (no
+# kernel answers the SYN-ACK): the SYN out of its veth to A, the final
+# ACK out of its veth to B, as if the route had moved in between.
+t_route_moved() {
+	local src=10.98.$X.9 sport=$((40000 + RANDOM % 20000)) j b0 v
+
+	b0=$(passive b)
+	j=$(in_r timeout 20 "$PY" "$NET_DIR/fleet_client.py" syn "$DEV_RA" "$(mac_of "$NS_A" "$DEV_A")" \
+		"$src" "$VIP" "$PORT" "$sport" 1000) || fail "no SYN-ACK from A"
+	# shellcheck disable=SC2086
+	v=$(in_r timeout 20 "$PY" "$NET_DIR/fleet_client.py" ack "$DEV_RB" "$(mac_of "$NS_B" "$DEV_B")" \
+		"$src" "$VIP" "$PORT" "$sport" 1000 $j)
+	echo "    SYN-ACK from A, ACK to B: $v"
+	[[ $v == "echo "[0-9]* ]] && [[ $v != "echo -1"* ]] || fail "B did not establish A's handshake"
+	[ $(($(passive b) - b0)) = 1 ] || fail "B's PassiveOpens did not move by 1"
+}
+
 fleet_up
 t_run t_health t_health
 t_run t_ecmp_spread t_ecmp_spread
 t_run t_flood_one_host t_flood_one_host
+t_run t_route_moved t_route_moved
 t_run t_stop_withdraw t_stop_withdraw
 net_finish
