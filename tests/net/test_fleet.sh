@@ -231,6 +231,7 @@ ip netns exec "$NS_B" ethtool -K "$DEV_B" rxvlan off rx-vlan-stag-hw-parse off >
 fleet_cleanup() {
 	local rc=$? pid
 
+	set +e
 	for pid in $(ip netns pids "$NS_B" 2>/dev/null); do
 		kill "$pid" 2>/dev/null || true
 	done
