@@ -1406,8 +1406,10 @@ static int cmd_set(int argc, char **argv)
 
 static const char stop_help[] =
 	"usage: ternctl stop --dev IFACE [--ctl PATH]\n"
-	"Stop the daemon on IFACE as SIGTERM does: it sends FIN on every\n"
-	"connection, waits (bounded) for them to close, and exits 0.\n"
+	"Stop the daemon on IFACE as SIGTERM does: with --drain-withdraw-delay\n"
+	"it fails `ternctl health` and serves on for that long first; then it\n"
+	"sends FIN on every connection, waits (bounded) for them to close, and\n"
+	"exits 0.\n"
 	"  -d, --dev IFACE     interface\n"
 	"%s"
 	"  -h, --help          this text\n";

@@ -25,7 +25,6 @@
 # Prints the measured withdraw time (SIGTERM to route gone on the router).
 #   tests/net/test_bgp.sh BUILD_DIR
 NET_SUITE=test_bgp
-NET_QUEUES=1
 . "$(dirname "$0")/lib.sh"
 
 net_tern_arg "$@"
