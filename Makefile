@@ -13,7 +13,8 @@ FUZZ_SECONDS ?= 60
 # Debian packages the build, the tests and the benchmarks use.
 DEB_PKGS := gcc make clang llvm libclang-rt-14-dev libxdp-dev libbpf-dev \
 	liburing-dev pkg-config iproute2 ethtool python3 valgrind xdp-tools curl apache2-utils wrk \
-	nginx gnuplot-nox netsniff-ng libpcap-dev tcpdump prometheus haproxy systemd
+	nginx gnuplot-nox netsniff-ng libpcap-dev tcpdump prometheus haproxy systemd \
+	frr exabgp
 
 ifeq ($(V),1)
 Q :=

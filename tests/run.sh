@@ -111,6 +111,7 @@ suite net-datapath tests/net/test_datapath.sh "$build"
 suite net-flood tests/net/test_flood.sh "$build"
 suite net-exhaust tests/net/test_exhaust.sh "$build"
 suite net-fault tests/net/test_fault.sh "$build"
+suite net-bgp tests/net/test_bgp.sh "$build"
 # tern under valgrind, on the plain build in $build/vg (make vg; make test does it)
 suite net-valgrind tests/net/test_valgrind.sh "$build"
 suite soak tests/soak/soak.sh "$build" 45

@@ -5,7 +5,7 @@
  * control socket (stats, conns, set, stop).
  *
  *   ternctl [-v] load|unload|status|stats|conns|set|stop|reload|drain|
- *                undrain|rotate-secret|top|capture [OPTIONS]
+ *                undrain|health|rotate-secret|top|capture [OPTIONS]
  *                                                   (ternctl CMD --help)
  *
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on
@@ -1406,8 +1406,10 @@ static int cmd_set(int argc, char **argv)
 
 static const char stop_help[] =
 	"usage: ternctl stop --dev IFACE [--ctl PATH]\n"
-	"Stop the daemon on IFACE as SIGTERM does: it sends FIN on every\n"
-	"connection, waits (bounded) for them to close, and exits 0.\n"
+	"Stop the daemon on IFACE as SIGTERM does: with --drain-withdraw-delay\n"
+	"it fails `ternctl health` and serves on for that long first; then it\n"
+	"sends FIN on every connection, waits (bounded) for them to close, and\n"
+	"exits 0.\n"
 	"  -d, --dev IFACE     interface\n"
 	"%s"
 	"  -h, --help          this text\n";
@@ -1550,6 +1552,77 @@ static int cmd_undrain(int argc, char **argv)
 	return cmd_drain_mark(argc, argv, false);
 }
 
+/* ---- health ------------------------------------------------------------ */
+
+static const char health_help[] =
+	"usage: ternctl health --dev IFACE [--json] [--ctl PATH]\n"
+	"Exit 0 only while the daemon on IFACE serves: it answers, it is not\n"
+	"stopping (the drain, with --drain-withdraw-delay before it), every\n"
+	"queue's worker runs and the XDP program is attached with its pins.\n"
+	"Else exit 1, with the reasons. A BGP speaker's health check runs it\n"
+	"to announce the service address only while this holds (docs/deploy.md).\n"
+	"  -d, --dev IFACE     interface\n"
+	"  -j, --json          the daemon's reply as JSON\n"
+	"%s"
+	"  -h, --help          this text\n";
+
+static const struct option health_opts[] = {
+	{ "dev", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "ctl", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The reply's "healthy" is the exit code; no daemon is not healthy. */
+static int health_reply(const struct common *co, const struct ctl_reply *r)
+{
+	char *copy = strdup(r->payload);
+	const struct tern_json_node *root, *ok;
+	struct tern_json_doc d = { 0 };
+	int rc = EXIT_RUNTIME;
+
+	if (!copy) {
+		error(ENOMEM, "health");
+		return EXIT_RUNTIME;
+	}
+	root = tern_json__parse(&d, copy);
+	ok = tern_json__get(&d, root, "healthy");
+	if (!ok || ok->type != TERN_JSON_BOOL)
+		error(EPROTO, "health: the daemon's reply has no \"healthy\"");
+	else if (co->json)
+		print_payload(r->payload);
+	else if (ok->b)
+		printf("%s: healthy\n", co->dev);
+	else
+		printf("%s: not healthy: %s\n", co->dev, tern_json__s(&d, root, "why"));
+	if (ok && ok->type == TERN_JSON_BOOL && ok->b)
+		rc = 0;
+	free(d.n);
+	free(copy);
+	return rc;
+}
+
+static int cmd_health(int argc, char **argv)
+{
+	struct common co = { "health", NULL, TERN_LOADER_BPFFS, false, NULL, false };
+	char help[sizeof(health_help) + sizeof(ctl_help_line)];
+	struct ctl_reply r = { 0 };
+	int rc;
+
+	snprintf(help, sizeof(help), health_help, ctl_help_line);
+	rc = dev_parse(argc, argv, &co, ":d:jc:h", health_opts, help);
+	if (rc)
+		return rc;
+	rc = ctl_call(&co, "health", &r);
+	if (rc < 0)
+		rc = ctl_error(&co, "health", &r, rc);
+	else if (!rc)
+		rc = health_reply(&co, &r);
+	ctl_free(&r);
+	return rc;
+}
+
 /* ---- rotate-secret ----------------------------------------------------- */
 
 static const char rotate_help[] =
@@ -1622,6 +1695,7 @@ static const struct cmd cmds[] = {
 	{ "reload", cmd_reload, "re-read the daemon's configuration file" },
 	{ "drain", cmd_drain, "no new connections to a backend of the proxy" },
 	{ "undrain", cmd_undrain, "a drained backend takes connections again" },
+	{ "health", cmd_health, "exit 0 only while the daemon serves (BGP check)" },
 	{ "rotate-secret", cmd_rotate_secret, "new SYN cookie keys for a fleet (--cookie-secret)" },
 	{ "top", ternctl_top, "live view of the daemon's rates, every second" },
 	{ "capture", ternctl_capture, "the daemon's frames into a pcap file" },

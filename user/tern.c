@@ -2,7 +2,8 @@
 /*
  * tern: the daemon. Parses the command line, starts the server
  * (user/io/server.c, include/tern/server.h) with the chosen built-in
- * application and waits: SIGINT/SIGTERM drain (FIN, then RST after
+ * application and waits: SIGINT/SIGTERM drain (health failing and still
+ * serving for --drain-withdraw-delay, then FIN, then RST after
  * --drain-timeout), a second signal aborts, SIGHUP reloads; meanwhile it
  * feeds systemd's watchdog and status line (user/io/watchdog.h). Exit: 0
  * clean, 1 runtime error, 2 usage.
@@ -57,9 +58,10 @@ static void format_ms(char *buf, size_t cap, uint32_t ms)
 
 /* Signals, and systemd's watchdog and status (watchdog.h), until the
  * server has stopped. */
-static int wait_signals(struct tern_server *srv, const sigset_t *sigs, uint32_t drain_ms)
+static int wait_signals(struct tern_server *srv, const sigset_t *sigs, uint32_t drain_ms,
+			uint32_t withdraw_ms)
 {
-	char drain[80], after[32];
+	char drain[160], after[32], withdraw[32];
 	const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	struct tern_worker *const *w;
 	uint32_t n = tern_server__workers(srv, &w);
@@ -67,7 +69,10 @@ static int wait_signals(struct tern_server *srv, const sigset_t *sigs, uint32_t 
 	int stops = 0;
 
 	format_ms(after, sizeof(after), drain_ms);
-	snprintf(drain, sizeof(drain), "closing connections (RST after %s)", after);
+	format_ms(withdraw, sizeof(withdraw), withdraw_ms);
+	snprintf(drain, sizeof(drain), "%s%s%sclosing connections (RST after %s)",
+		 withdraw_ms ? "health failing, serving for " : "", withdraw_ms ? withdraw : "",
+		 withdraw_ms ? " (--drain-withdraw-delay), then " : "", after);
 	if (tern_watchdog__init(&wd, w, n, mono_ns()))
 		tern_log(TERN_LOG_WARN, "WATCHDOG_USEC=%s: not a number of microseconds, ignored",
 			 getenv("WATCHDOG_USEC"));
@@ -119,7 +124,7 @@ int main(int argc, char **argv)
 	if (tern_server__start_args(&srv, &args, tern_app__find(args.app_name)))
 		return 1;
 	tern_notify("READY=1"); /* systemd Type=notify */
-	r = wait_signals(srv, &sigs, args.drain_ms);
+	r = wait_signals(srv, &sigs, args.drain_ms, args.withdraw_ms);
 	tern_conf__free(&args.conf); /* --config's settings, used until the server is gone */
 	return r;
 }

@@ -14,6 +14,8 @@
  *   drain|undrain BACKEND               --app proxy: no new connections to it
  *   rotate-secret FILE                  new SYN cookie keys (--cookie-secret)
  *   stop                                drain and exit, as SIGTERM
+ *   health                              {"healthy": BOOL, "why": TEXT}: serving
+ *                                       (the BGP speaker's check, ternctl health)
  *
  * stats reads the snapshots the workers publish; the others run on each
  * worker's thread through tern_worker__request(). Replies are JSON.
@@ -359,6 +361,17 @@ static int cmd_set(struct tern_ctl_src *src, const char *args, struct tern_out_b
 	return err ? err : done(o);
 }
 
+/* The reply is ok either way: the daemon answered; the client maps
+ * "healthy" to its exit code. */
+static int cmd_health(struct tern_ctl_src *src, struct tern_out_buf *o)
+{
+	char why[256];
+	int ok = src->health(src->stop_arg, why, sizeof(why));
+
+	put(o, "{\"healthy\": %s, \"why\": \"%s\"}\n", ok ? "true" : "false", why);
+	return done(o);
+}
+
 int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 {
 	struct tern_ctl_src *src = ctx;
@@ -381,6 +394,8 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 		return src->rotate(src->reload_arg, cmd + 14, reply, cap);
 	if (!strcmp(cmd, "conns"))
 		return cmd_conns(src, &o);
+	if (!strcmp(cmd, "health") && src->health)
+		return cmd_health(src, &o);
 	if (!strncmp(cmd, "set ", 4))
 		return cmd_set(src, cmd + 4, &o);
 	if (!strcmp(cmd, "stop")) {
@@ -389,7 +404,7 @@ int tern_ctl_cmds__handle(void *ctx, const char *cmd, char *reply, size_t cap)
 	}
 	r = snprintf(reply, cap,
 		     "unknown command '%.40s' (stats, metrics, conns, set, reload, drain, "
-		     "undrain, rotate-secret, capture, stop)",
+		     "undrain, rotate-secret, capture, health, stop)",
 		     cmd);
 	(void)r;
 	return -EINVAL;

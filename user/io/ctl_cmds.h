@@ -33,6 +33,9 @@ struct tern_ctl_src {
 	int64_t reload_time;
 	/* `drain BACKEND` / `undrain BACKEND` (NULL: none), with reload_arg */
 	int (*drain)(void *arg, const char *backend, int on, char *reply, size_t cap);
+	/* `health`: 1 serving, 0 not, with the reasons in why (NUL-ended),
+	 * with stop_arg */
+	int (*health)(void *arg, char *why, size_t cap);
 	struct tern_capture *capture;     /* the capture session, control thread only */
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP; NULL: none */
 	/* `rotate-secret FILE` (NULL: none), with reload_arg: takes the reload

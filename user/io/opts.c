@@ -35,7 +35,7 @@ enum {
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
-	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT,
+	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET,
 	OPT__END,
 };
@@ -67,6 +67,7 @@ static const struct option longopts[] = {
 	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
 	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "drain-withdraw-delay", required_argument, NULL, OPT_DRAIN_WITHDRAW },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
 	{ "user-timeout", required_argument, NULL, OPT_USER_TIMEOUT },
 	{ "fin-timeout", required_argument, NULL, OPT_FIN_TIMEOUT },
@@ -161,6 +162,10 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --time-wait S              TIME-WAIT length (default 60)\n"
 		"  --drain-timeout MS         on stop, FIN every connection and RST those\n"
 		"                             still open after MS, 0..1h (default 2s)\n"
+		"  --drain-withdraw-delay MS  on stop, fail `ternctl health` at once and keep\n"
+		"                             serving (new connections too) for MS before\n"
+		"                             the drain, so a BGP speaker withdraws the\n"
+		"                             route first, 0..10min (default 0)\n"
 		"  --mss N                    our MSS for IPv4 (MTU = N + 40; default: the\n"
 		"                             interface MTU - 40)\n"
 		"  --mss-clamp N              our MSS, advertised and used, at most N in\n"
@@ -694,6 +699,8 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_TIME_WAIT: return parse_secs_ms("--time-wait", s, &c->time_wait_ms);
 	case OPT_DRAIN_TIMEOUT:
 		return parse_ms("--drain-timeout", s, 0, 3600000, &a->drain_ms);
+	case OPT_DRAIN_WITHDRAW:
+		return parse_ms("--drain-withdraw-delay", s, 0, 600000, &a->withdraw_ms);
 	case OPT_MSS: return parse_mss(a, s, max_frame);
 	case OPT_MSS_CLAMP:
 		return parse_mss_clamp(c, s);

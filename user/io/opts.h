@@ -42,6 +42,8 @@ struct tern_args {
 	uint32_t busy_poll_budget; /* --busy-poll ,BUDGET */
 	uint32_t frames;           /* UMEM frames per queue (--frames) */
 	uint32_t drain_ms;         /* --drain-timeout: FIN, then RST after this on stop */
+	uint32_t withdraw_ms;      /* --drain-withdraw-delay: health fails, serving
+				    * goes on this long before the drain */
 	uint16_t cpus[TERN_ARGS_MAX_CPUS];
 	int ncpus;                 /* 0: workers are not pinned */
 	enum tern_xdp_mode mode;

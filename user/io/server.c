@@ -3,10 +3,12 @@
  * The server (include/tern/server.h), used by the `tern` daemon and by
  * programs that embed tern: loads the steering program if the interface
  * lacks it, starts one worker per queue, steers every address x port to
- * them, serves the control socket; on stop drains (FIN, then RST after
- * --drain-timeout), takes its sockets out of the xsks map so the traffic falls back to
- * the kernel, removes its services and detaches the program if it
- * attached it.
+ * them, serves the control socket; on stop fails its health check
+ * (`ternctl health`) and keeps serving for --drain-withdraw-delay so a BGP
+ * speaker withdraws the service route first, then drains (FIN, then RST
+ * after --drain-timeout), takes its sockets out of the xsks map so the
+ * traffic falls back to the kernel, removes its services and detaches the
+ * program if it attached it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +61,11 @@ struct tern_server {
 	struct tern_ctl_src src;      /* what its commands read */
 	char ctl_path[108];
 	pthread_mutex_t reload_mu;    /* one reload at a time (control socket, SIGHUP) */
-	volatile sig_atomic_t stopping;
+	int stopping;                 /* health fails from here (__atomic) */
+	int phase;                    /* enum phase (__atomic): stop runs on the
+				       * main and the control thread */
+	uint64_t withdraw_end;        /* CLOCK_MONOTONIC ns: PHASE_WITHDRAW ends
+				       * (__atomic) */
 	int failed;                   /* a worker ended on its own */
 	int ifindex;                  /* of args.dev at start */
 	uint32_t rx_queues;           /* RX queues of args.dev, last read */
@@ -68,6 +75,18 @@ struct tern_server {
 	struct tern_xdpc xdpc;        /* SYN cookies in XDP (xdpcookie.h) */
 	bool xdpc_open;
 };
+
+/* Stop: SERVE -> WITHDRAW (health failing, still serving; only with
+ * --drain-withdraw-delay) -> DRAIN (the workers refuse SYNs and close). */
+enum phase { PHASE_SERVE, PHASE_WITHDRAW, PHASE_DRAIN };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * TERN_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
 
 static int fail(const char *what, const char *arg, int err)
 {
@@ -525,6 +544,46 @@ static int ctl_reload_cb(void *arg, char *reply, size_t cap)
 	return r;
 }
 
+/*
+ * `health` (ternctl health): the speaker announces the service address
+ * only while this says yes: not stopping, every worker running, the XDP
+ * program attached with its pins. Not: the reasons, "; " between them.
+ */
+static void __attribute__((format(printf, 4, 5)))
+add_why(char *why, size_t cap, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n + 3 >= cap)
+		return;
+	if (*n)
+		*n += (size_t)snprintf(why + *n, cap - *n, "; ");
+	va_start(ap, fmt);
+	r = vsnprintf(why + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*n = *n + (size_t)r < cap ? *n + (size_t)r : cap - 1;
+}
+
+static int ctl_health_cb(void *arg, char *why, size_t cap)
+{
+	struct tern_server *d = arg;
+	bool attached = false, pinned = false;
+	size_t n = 0;
+
+	why[0] = 0;
+	if (__atomic_load_n(&d->stopping, __ATOMIC_RELAXED))
+		add_why(why, cap, &n, "stopping");
+	for (uint32_t i = 0; i < d->nworkers; i++)
+		if (tern_worker__done(d->workers[i]))
+			add_why(why, cap, &n, "queue %u: worker ended", i);
+	if (tern_loader__alive(d->args.dev, d->args.bpffs, d->ifindex, &attached, &pinned) ||
+	    !attached || !pinned)
+		add_why(why, cap, &n, "XDP program %s", attached ? "lost its pins" : "detached");
+	return n == 0;
+}
+
 uint32_t tern_server__workers(struct tern_server *d, struct tern_worker *const **w)
 {
 	*w = d->workers;
@@ -579,6 +638,7 @@ static int ctl_start(struct tern_server *d)
 		.reload_ok = 1,
 		.reload_time = (int64_t)time(NULL),
 		.drain = ctl_drain_cb,
+		.health = ctl_health_cb,
 		.rotate = ctl_rotate_cb,
 		.keys = d->keys,
 	};
@@ -683,10 +743,44 @@ int tern_server__start_args(struct tern_server **srv, const struct tern_args *a,
 	return 0;
 }
 
+/*
+ * A drain with --drain-withdraw-delay first fails the health check and
+ * goes on serving, new connections included, until the delay ends
+ * (tern_server__done() starts the drain then): routers still hashing
+ * flows here meanwhile get answers, not resets. An abort skips it.
+ */
 void tern_server__stop(struct tern_server *d, int abort)
 {
-	d->stopping = 1;
+	int serve = PHASE_SERVE;
+
+	__atomic_store_n(&d->stopping, 1, __ATOMIC_RELAXED);
+	if (!abort && d->args.withdraw_ms) {
+		if (__atomic_load_n(&d->phase, __ATOMIC_ACQUIRE) == PHASE_SERVE)
+			__atomic_store_n(&d->withdraw_end, mono_ns() + (uint64_t)d->args.withdraw_ms *
+					 TERN_NSEC_PER_MSEC, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&d->phase, &serve, PHASE_WITHDRAW, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return;
+		if (serve == PHASE_WITHDRAW)
+			return; /* the delay runs already */
+	}
+	__atomic_store_n(&d->phase, PHASE_DRAIN, __ATOMIC_RELEASE);
 	workers_stop(d, abort ? TERN_WORKER_ABORT : TERN_WORKER_DRAIN);
+}
+
+/* The withdraw delay is over: drain. */
+static void withdraw_step(struct tern_server *d)
+{
+	int withdraw = PHASE_WITHDRAW;
+
+	if (__atomic_load_n(&d->phase, __ATOMIC_ACQUIRE) != PHASE_WITHDRAW ||
+	    mono_ns() < __atomic_load_n(&d->withdraw_end, __ATOMIC_RELAXED))
+		return;
+	if (__atomic_compare_exchange_n(&d->phase, &withdraw, PHASE_DRAIN, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		tern_log(TERN_LOG_INFO, "withdraw delay over: draining");
+		workers_stop(d, TERN_WORKER_DRAIN);
+	}
 }
 
 /*
@@ -730,7 +824,7 @@ static void watch(struct tern_server *d)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (d->stopping || now.tv_sec < d->next_watch)
+	if (__atomic_load_n(&d->stopping, __ATOMIC_RELAXED) || now.tv_sec < d->next_watch)
 		return;
 	d->next_watch = now.tv_sec + 1;
 	watch_queues(d);
@@ -753,7 +847,8 @@ static void watch(struct tern_server *d)
 int tern_server__done(struct tern_server *d)
 {
 	watch(d);
-	if (!d->stopping && any_done(d)) {
+	withdraw_step(d);
+	if (!__atomic_load_n(&d->stopping, __ATOMIC_RELAXED) && any_done(d)) {
 		d->failed = 1; /* a worker ended on its own: stop the rest */
 		tern_server__stop(d, 0);
 	}
@@ -767,7 +862,7 @@ int tern_server__destroy(struct tern_server *d)
 
 	if (!d)
 		return 0;
-	if (!d->stopping)
+	if (!__atomic_load_n(&d->stopping, __ATOMIC_RELAXED))
 		tern_server__stop(d, 0);
 	while (!tern_server__done(d))
 		nanosleep(&tick, NULL);
