@@ -10,6 +10,11 @@
 #   overload, ACK flood  the flags switch on under a spoofed ACK flood
 #              and stay on while XDP drops it (at most on and off again
 #              per queue), then go off
+#   tern-flood always mode, clients connect during and right after a
+#              tern-flood flood (its own XDP program on the client veth):
+#              the client veth runs an XDP program throughout (tern-flood
+#              swaps the XDP_PASS one out and back), so veth refuses none
+#              of XDP's SYN-ACKs (xdp_tx_errors of the server veth +0)
 #   never      XDP answers nothing: the workers' own cookies
 #   ACK flood  in always mode a spoofed ACK flood is dropped in XDP
 #              (XdpAckDrops) while 1 MiB echoes started before it run
@@ -33,7 +38,9 @@ net_tern_arg "$@"
 FLOOD=$(realpath "$1/tests/rawflood")
 TERNCTL=$(realpath "$1/tools/ternctl")
 PASS_OBJ=$(realpath "$1/tests/net/pass.bpf.o")
+TFLOOD=$(realpath "$1/tools/tern-flood")
 [ -x "$FLOOD" ] || { echo "Error: $FLOOD: not built (make)" >&2; exit 2; }
+[ -x "$TFLOOD" ] || { echo "Error: $TFLOOD: not built (make)" >&2; exit 2; }
 PORT=7
 QUEUES=2
 SECS=3
@@ -89,6 +96,38 @@ t_always_flood() {
 	a=$(counters xdp:XdpSyncookiesSent mib:SyncookiesSent)
 	echo "    XdpSyncookiesSent +$((${a%% *} - ${b%% *})), worker SyncookiesSent +$((${a##* } - ${b##* }))"
 	[ $((${a%% *} - ${b%% *})) -ge 1000 ] || fail "XDP answered fewer than 1000 SYNs"
+}
+
+# tx_errors: the server veth's XDP_TX frames veth refused, all queues
+tx_errors() { in_s ethtool -S "$DEV_S" | awk '/rx_queue_[0-9]+_xdp_tx_errors:/ { n += $2 } END { print n + 0 }'; }
+
+# xdp_prog_id: the native XDP program on the client veth
+xdp_prog_id() { ip -n "$NS_C" -d link show dev "$DEV_C" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1; }
+
+# tern-flood attaches its own XDP program to the client veth for the run;
+# clients connect during the flood and right after it, through the
+# client kernel, every SYN answered by XDP with XDP_TX.
+t_tern_flood() {
+	local pass e0 e1 fl cpid
+
+	ctlset always
+	wait_until all_on || fail "flags not on in mode always: $(flags)"
+	pass=$(xdp_prog_id)
+	[ -n "$pass" ] || fail "no XDP program on $DEV_C"
+	e0=$(tx_errors)
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 60 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
+		10 3 0 1 &
+	cpid=$!
+	fl=$(in_c timeout 30 "$TFLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" --dst-mac "$MAC_S" \
+		--rate 100000 --duration 2 --quiet) || fail "tern-flood failed"
+	wait "$cpid" || fail "not every client connected during the flood"
+	echo "    tern-flood: $fl"
+	[ "$(xdp_prog_id)" = "$pass" ] || fail "XDP program on $DEV_C after tern-flood: '$(xdp_prog_id)', not $pass"
+	in_c timeout 60 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" 10 3 ||
+		fail "not every client connected after the flood"
+	e1=$(tx_errors)
+	echo "    server veth xdp_tx_errors +$((e1 - e0))"
+	[ "$e1" = "$e0" ] || fail "veth refused $((e1 - e0)) XDP SYN-ACKs"
 }
 
 # wait_long CMD: polls CMD for up to 30 s
@@ -263,6 +302,7 @@ start always
 
 t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
 t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
+t_run "always: clients connect during and after a tern-flood flood" t_tern_flood
 t_run "always: an ACK flood is dropped in XDP, flows and clients go on" t_ack_flood
 t_run "overload: flags switch on under a flood and off after it" t_overload
 t_run "overload: an ACK flood keeps the flags on until it ends" t_overload_ack

@@ -296,13 +296,13 @@ legit_run() { # legit_run NAME [tern-flood args]
 	# established connections first, busy with echo round trips throughout.
 	# After a flood tern's overload mode stays on for a while, and veth
 	# delivers XDP_TX SYN-ACKs only while the client veth runs an XDP
-	# program: an XDP_PASS one (loss0) until tern-flood attaches its own.
+	# program: an XDP_PASS one (loss0), which tern-flood swaps out for its
+	# own and back in at its end, so the client veth always runs one.
 	rm -f "$NET_TMP/transfers.ready"
 	xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss0.bpf.o"
 	bg transfers taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" transfers "$IP4_S" \
 		"$PORT" "$TRANSFER_CONNS" "$NET_TMP/transfers.ready"
 	wait_until test -e "$NET_TMP/transfers.ready" || { cat "$NET_TMP/transfers.err" >&2; return 1; }
-	xdp_off "$NS_C" "$DEV_C"
 	bg flood taskset -c "$GEN_CPU" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
 		--port "$PORT" --dst-mac "$MAC_S" --quiet --duration 60 "$@"
 	sleep 1
@@ -310,6 +310,7 @@ legit_run() { # legit_run NAME [tern-flood args]
 		"$LEGIT_N" 1000 3)
 	stop transfers
 	stop flood
+	xdp_off "$NS_C" "$DEV_C"
 	fl=$(cat "$NET_TMP/flood.out")
 	tr=$(cat "$NET_TMP/transfers.out")
 	say "  $name: $out; transfers: $tr; flood: sent_pps=$(kv "$fl" sent_pps)"

@@ -64,9 +64,31 @@ static int load(struct tern_flood_xdp *fx, const char *path, uint32_t net, uint3
 	return 0;
 }
 
-static int attach(struct tern_flood_xdp *fx, const char **what)
+/* The native program attached now, as an fd in prev_fd (-1: none). */
+static int take_prev(struct tern_flood_xdp *fx, const char **what)
+{
+	__u32 id = 0;
+	int err = bpf_xdp_query_id(fx->ifindex, XDP_FLAGS_DRV_MODE, &id);
+
+	if (err) {
+		*what = "query the attached XDP program";
+		return err;
+	}
+	if (!id)
+		return 0;
+	fx->prev_fd = bpf_prog_get_fd_by_id(id);
+	if (fx->prev_fd < 0) {
+		*what = "open the attached XDP program";
+		return -errno;
+	}
+	return 0;
+}
+
+static int attach(struct tern_flood_xdp *fx, bool borrow, const char **what)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(fx->obj, "flood_rx");
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
+	__u32 flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST;
 	int err;
 
 	if (!prog) {
@@ -74,8 +96,16 @@ static int attach(struct tern_flood_xdp *fx, const char **what)
 		return -ENOENT;
 	}
 	fx->prog_fd = bpf_program__fd(prog);
-	err = bpf_xdp_attach(fx->ifindex, fx->prog_fd,
-			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (borrow) {
+		err = take_prev(fx, what);
+		if (err)
+			return err;
+	}
+	if (fx->prev_fd >= 0) {
+		xo.old_prog_fd = fx->prev_fd;
+		flags = XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE;
+	}
+	err = bpf_xdp_attach(fx->ifindex, fx->prog_fd, flags, &xo);
 	if (err) {
 		*what = "attach flood_rx (native XDP; is another program attached?)";
 		return err;
@@ -84,8 +114,16 @@ static int attach(struct tern_flood_xdp *fx, const char **what)
 	return 0;
 }
 
+/* Only if flood_rx is still the attached program. */
+static void detach(struct tern_flood_xdp *fx)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = fx->prog_fd);
+
+	bpf_xdp_attach(fx->ifindex, fx->prev_fd, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xo);
+}
+
 int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const char *ifname,
-			 uint32_t net, uint32_t mask, const char **what)
+			 uint32_t net, uint32_t mask, bool borrow, const char **what)
 {
 	char path[PATH_MAX];
 	uint32_t q = 0;
@@ -93,6 +131,7 @@ int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const 
 
 	memset(fx, 0, sizeof(*fx));
 	fx->xsks_fd = -1;
+	fx->prev_fd = -1;
 	fx->ifindex = (int)if_nametoindex(ifname);
 	if (!fx->ifindex) {
 		*what = "interface";
@@ -121,7 +160,7 @@ int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const 
 		*what = "add the AF_XDP socket to flood_xsks";
 		goto err_close;
 	}
-	err = attach(fx, what);
+	err = attach(fx, borrow, what);
 	if (err)
 		goto err_close;
 	return 0;
@@ -133,11 +172,11 @@ err_close:
 
 void tern_flood_xdp__close(struct tern_flood_xdp *fx)
 {
-	if (fx->attached) { /* only if it is still ours */
-		LIBBPF_OPTS(bpf_xdp_attach_opts, xo, .old_prog_fd = fx->prog_fd);
-
-		bpf_xdp_detach(fx->ifindex, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xo);
-	}
+	if (fx->attached)
+		detach(fx);
+	if (fx->prev_fd >= 0)
+		close(fx->prev_fd);
+	fx->prev_fd = -1;
 	if (fx->xsk_open)
 		tern_xsk__close(&fx->xsk);
 	if (fx->frames_init)

@@ -22,6 +22,7 @@ struct tern_flood_xdp {
 	struct bpf_object *obj;
 	int ifindex;
 	int prog_fd;
+	int prev_fd; /* the program borrow replaced, given back at close; -1 */
 	bool attached;
 	int xsks_fd;
 	struct tern_xsk xsk;
@@ -34,11 +35,15 @@ struct tern_flood_xdp {
  * Load obj_path (NULL: ../bpf/flood.bpf.o from the executable's directory),
  * steer IPv4 TCP to net/mask (network order) arriving on (ifname, queue 0)
  * into a copy-mode AF_XDP socket with its frame pool, and attach the
- * program in native mode (never replacing one already attached).
+ * program in native mode. With borrow, a native program already attached
+ * is replaced and put back at close, each an atomic swap, so the interface
+ * never runs without one (on veth the SYN-ACKs a peer sends with XDP_TX
+ * reach this side only while it runs one); without, an attached program
+ * makes the open fail.
  */
 int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const char *ifname,
-			 uint32_t net, uint32_t mask, const char **what);
-/* Detach, close the socket, free everything (safe after a failed open). */
+			 uint32_t net, uint32_t mask, bool borrow, const char **what);
+/* Detach (or give the borrowed program back), close the socket, free everything (safe after a failed open). */
 void tern_flood_xdp__close(struct tern_flood_xdp *fx);
 
 /* Frame layout of an IPv4 TCP frame without VLAN tag or IP options. */

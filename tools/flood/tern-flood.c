@@ -7,7 +7,11 @@
  * sending host does not own and random source ports to --dst:--port. The
  * replies to that subnet are steered by bpf/flood.bpf.o into the same
  * AF_XDP socket, so the client kernel never sees them (no RSTs) and they
- * are counted here: SYN-ACKs, RSTs, other. With --ack every SYN-ACK is
+ * are counted here: SYN-ACKs, RSTs, other. A native XDP program already
+ * on the interface is swapped out for the run and back in at the end
+ * (flood_xdp.h, borrow): on veth a client kernel on the same interface
+ * gets the SYN-ACKs its peer sends with XDP_TX only while one runs, before,
+ * during and after the flood. With --ack every SYN-ACK is
  * answered with the ACK that completes the handshake (seq/ack taken from
  * the SYN-ACK, nothing remembered): the server ends up holding established
  * idle connections and this side holds nothing. With --count N exactly N
@@ -499,7 +503,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = tern_flood_xdp__open(&fx, o.bpf_obj, o.dev, o.net, o.mask, &what);
+	err = tern_flood_xdp__open(&fx, o.bpf_obj, o.dev, o.net, o.mask, true, &what);
 	if (err) {
 		fprintf(stderr, "Error: %s: %s: %s\n", o.dev, what, strerror(-err));
 		return 1;

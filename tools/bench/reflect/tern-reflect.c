@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = tern_flood_xdp__open(&fx, obj, dev, addr.s_addr, 0xffffffffu, &what);
+	err = tern_flood_xdp__open(&fx, obj, dev, addr.s_addr, 0xffffffffu, false, &what);
 	if (err) {
 		fprintf(stderr, "Error: %s: %s: %s\n", dev, what, strerror(-err));
 		return 1;
