@@ -59,6 +59,9 @@
 	X(TCPFinWait2Timeout)     /* tern: orphaned FIN-WAIT-2 timed out */    \
 	X(OutSndBufFull)          /* tern: send refused, buffer or pool full */ \
 	X(OutSndQuotaFull)        /* tern: send refused, connection's pool share */ \
+	X(OutSndMemFull)          /* tern: send refused, stack memory bound */ \
+	X(TCPMemoryPressures)     /* the stack entered memory pressure */      \
+	X(TCPRcvQDrop)            /* data dropped at the stack's memory bound */ \
 	X(OfoPruned)              /* out-of-order queue pruned for a lower segment */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \
