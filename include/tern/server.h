@@ -69,6 +69,10 @@ struct tern_server_config {
 					    * refuse to start) */
 	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
 					    * long after the FIN: 2000 */
+	unsigned int rmem[3];              /* receive window min, initial, max,
+					    * bytes (--rmem): 4096, 256 KiB, 6 MiB */
+	unsigned int wmem[3];              /* send buffer min, initial, max
+					    * (--wmem): 4096, 256 KiB, 4 MiB */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);
