@@ -132,6 +132,7 @@ TEST(test_echo_backpressure_closes_window)
 			win = eh.h.tx[eh.h.out.n - 1].win;
 	}
 	CHECK_EQ(win, 0);
+	CHECK_EQ(H_MIB(&eh.h, TCPToZeroWindowAdv), 1);
 	CHECK(H_MIB(&eh.h, InRcvCreditTrim) + H_MIB(&eh.h, TCPZeroWindowDrop) >= 1);
 	CHECK(eh.cseq - start > 60000);
 	echo_close();

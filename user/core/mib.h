@@ -62,6 +62,8 @@
 	X(OutSndMemFull)          /* tern: send refused, stack memory bound */ \
 	X(TCPMemoryPressures)     /* the stack entered memory pressure */      \
 	X(TCPRcvQDrop)            /* data dropped at the stack's memory bound */ \
+	X(TCPToZeroWindowAdv)     /* window advertised went to zero */        \
+	X(TCPFromZeroWindowAdv)   /* window advertised reopened from zero */  \
 	X(OfoPruned)              /* out-of-order queue pruned for a lower segment */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \

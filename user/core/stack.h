@@ -395,7 +395,7 @@ uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
  * least a shut window reopens by; tern_conn_sws_hold() says whether a
  * segment of len bytes (avail left in its buffer) waits. */
 uint32_t tern_rcv_sws_floor(const struct tern_stack *s, const struct tern_conn *c);
-uint32_t tern_rcv_advertise(const struct tern_stack *s, struct tern_conn *c);
+uint32_t tern_rcv_advertise(struct tern_stack *s, struct tern_conn *c);
 int tern_conn_sws_hold(const struct tern_conn *c, uint32_t len, uint32_t avail, uint32_t mss);
 
 /* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
