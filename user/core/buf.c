@@ -77,13 +77,12 @@ static uint32_t consumed(const struct tern_conn *c)
 	return c->rcv_nxt + (c->rcv_credit == TERN_RCV_UNLIMITED ? 0 : c->rcv_credit);
 }
 
-/* tcp_init_buffer_space(). Call when the connection's receive credit is
- * known (it bounds the first window). */
+/* tcp_init_buffer_space(). Called again once the connection's receive
+ * credit is set: the consumed edge counts it. */
 void tern_conn_buf_init(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 {
 	struct tern_conn_use *u = tern_conn_use(s, c);
 	uint32_t w = s->cfg.rcv_wnd, init = INIT_CWND * c->mss;
-
 
 	u->snd_buf = s->cfg.snd_buf;
 	u->rcv_space = w;
