@@ -159,6 +159,10 @@ t_errors() {
 	expect_error 2 in_s "$TERN" "${base[@]}" --frames 64
 	expect_error 2 in_s "$TERN" "${base[@]}" --syncookies sometimes
 	expect_error 2 in_s "$TERN" "${base[@]}" --app nosuchapp
+	expect_error 2 in_s "$TERN" "${base[@]}" --rmem 1m,4k,2m
+	expect_error 2 in_s "$TERN" "${base[@]}" --wmem 4k,64k
+	expect_error 2 in_s "$TERN" "${base[@]}" --tcp-mem 1x,2m,3m
+	expect_error 2 in_s "$TERN" "${base[@]}" --rmem 4k,64k,2g
 	expect_error 1 in_s "$TERN" "${base[@]}" --dev nosuchdev0
 	# veth has no zero-copy: --zerocopy on must fail, and clean up.
 	expect_error 1 in_s "$TERN" "${base[@]}" --zerocopy on
