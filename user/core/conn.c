@@ -156,26 +156,27 @@ uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 	w = scaled(w, c->rcv_wscale);
 	if (c->rwnd_zero && w < tern_rcv_sws_floor(s, c))
 		w = 0;
-	if (w < left)
-		w = (left + unit) & ~unit;
-	return w;
+	if (w >= left)
+		return w;
+	/* tern: in credit mode the credit is exact, so what is left is
+	 * rounded down to the scale (the edge may come back by less than one
+	 * unit); otherwise up, as tcp_select_window() does. */
+	return c->rcv_credit == TERN_RCV_UNLIMITED ? (left + unit) & ~unit : left & ~unit;
 }
 
 /*
- * The right edge of the window last advertised (at rcv_wup). tern: receive
- * credit the application lowered itself (tern_conn__rcv_limit) takes the
- * edge back to RCV.NXT + credit; rounding the credit to the window scale
- * never does (it rounds up, as tcp_select_window() does).
+ * The right edge of the window last advertised (at rcv_wup). tern: in
+ * credit mode never beyond RCV.NXT + credit: an application that lowers
+ * its credit itself (tern_conn__rcv_limit) takes the edge back.
  */
 uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c)
 {
 	uint32_t edge = c->rcv_wup + tern_conn_use(s, c)->rcv_adv;
-	uint32_t unit = (1u << c->rcv_wscale) - 1, credit = c->rcv_credit;
 
-	if (credit == TERN_RCV_UNLIMITED)
+	if (c->rcv_credit == TERN_RCV_UNLIMITED ||
+	    !tern_seq_gt(edge, c->rcv_nxt + c->rcv_credit))
 		return edge;
-	credit = credit > UINT32_MAX - unit ? credit : (credit + unit) & ~unit;
-	return tern_seq_gt(edge, c->rcv_nxt + credit) ? c->rcv_nxt + credit : edge;
+	return c->rcv_nxt + c->rcv_credit;
 }
 
 /* tcp_sequence(): acceptable (RFC 793 3.9, lenient left edge at rcv_wup)? */
