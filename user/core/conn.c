@@ -147,7 +147,7 @@ static uint32_t scaled(uint32_t bytes, uint8_t wscale)
  */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t w = tern_conn_rcv_target(s, c), edge = tern_rcv_credit_edge(s, c);
+	uint32_t w = tern_conn_rcv_target(s, c), edge = tern_rcv_edge(s, c);
 	uint32_t left = tern_seq_gt(edge, c->rcv_nxt) ? edge - c->rcv_nxt : 0;
 	uint32_t unit = (1u << c->rcv_wscale) - 1;
 
@@ -156,28 +156,22 @@ uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 	w = scaled(w, c->rcv_wscale);
 	if (c->rwnd_zero && w < tern_rcv_sws_floor(s, c))
 		w = 0;
-	if (w < left)
-		w = left > UINT32_MAX - unit ? left & ~unit : (left + unit) & ~unit;
-	return w;
-}
-
-/* The right edge of the window last advertised (at rcv_wup): segments up
- * to it are acceptable (a RST there gets a challenge ACK). */
-uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c)
-{
-	return c->rcv_wup + tern_conn_use(s, c)->rcv_adv;
+	if (w >= left)
+		return w;
+	/* tern: in credit mode the credit is exact, so what is left is
+	 * rounded down to the scale (the edge may come back by less than one
+	 * unit); otherwise up, as tcp_select_window() does. */
+	return c->rcv_credit == TERN_RCV_UNLIMITED ? (left + unit) & ~unit : left & ~unit;
 }
 
 /*
- * The edge data is kept to: in credit mode never beyond RCV.NXT + credit.
- * tern: an application that lowers its own credit (tern_conn__rcv_limit)
- * takes this edge back; a window is rounded up to the scale from it, as
- * tcp_select_window() does, so a peer may send up to one unit beyond the
- * credit, which is trimmed (InRcvCreditTrim).
+ * The right edge of the window last advertised (at rcv_wup). tern: in
+ * credit mode never beyond RCV.NXT + credit: an application that lowers
+ * its credit itself (tern_conn__rcv_limit) takes the edge back.
  */
-uint32_t tern_rcv_credit_edge(const struct tern_stack *s, const struct tern_conn *c)
+uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t edge = tern_rcv_edge(s, c);
+	uint32_t edge = c->rcv_wup + tern_conn_use(s, c)->rcv_adv;
 
 	if (c->rcv_credit == TERN_RCV_UNLIMITED ||
 	    !tern_seq_gt(edge, c->rcv_nxt + c->rcv_credit))

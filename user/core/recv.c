@@ -139,7 +139,7 @@ static int out_of_order(struct tern_stack *s, struct tern_conn *c, const struct 
 			uint32_t seq, const uint8_t *p, uint32_t len, int fin, uint64_t now,
 			struct tern_out *out)
 {
-	uint32_t edge = tern_rcv_credit_edge(s, c);
+	uint32_t edge = tern_rcv_edge(s, c);
 	int kept = 0;
 
 	if (!tern_seq_lt(seq, edge))

@@ -387,10 +387,8 @@ void tern_conn_reset(struct tern_stack *s, struct tern_conn *c);
 void tern_conn_abort(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 /* The receive window in bytes, as advertised (scaled field << rcv_wscale). */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c);
-/* The right edge of the receive window last advertised, and the edge
- * data is kept to (no further than the receive credit). */
+/* The right edge of the receive window last advertised. */
 uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
-uint32_t tern_rcv_credit_edge(const struct tern_stack *s, const struct tern_conn *c);
 
 /* sws.c: silly window avoidance. tern_rcv_advertise() is the window a
  * segment carries now (and remembers whether it was 0); the floor is the
