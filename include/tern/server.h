@@ -70,7 +70,7 @@ struct tern_server_config {
 	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
 					    * long after the FIN: 2000 */
 	unsigned int rmem[3];              /* receive window min, initial, max,
-					    * bytes (--rmem): 4096, 256 KiB, 6 MiB */
+					    * bytes (--rmem): 4096, 256 KiB, 512 KiB */
 	unsigned int wmem[3];              /* send buffer min, initial, max
 					    * (--wmem): 4096, 256 KiB, 4 MiB */
 };
