@@ -79,6 +79,10 @@ struct tern_server_config {
 	const char *cookie_secret;         /* SYN cookie keys shared by a fleet from
 					    * this file (--cookie-secret,
 					    * docs/fleet.md); NULL: this host's own */
+	unsigned int rmem[3];              /* receive window min, initial, max,
+					    * bytes (--rmem): 4096, 256 KiB, 512 KiB */
+	unsigned int wmem[3];              /* send buffer min, initial, max
+					    * (--wmem): 4096, 256 KiB, 4 MiB */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

@@ -104,6 +104,16 @@ int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *
 void tern_conn__rcv_limit(struct tern_conn *c, uint32_t bytes);
 void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t bytes,
 			   uint64_t now, struct tern_out *out);
+
+/*
+ * Buffer sizes now (they autotune, docs/tcp-data-path.md "Buffers"):
+ * sndbuf is how many bytes the send queue may hold (tcp_wmem bounds; an
+ * application that holds what it receives until it is sent, like echo,
+ * gives receive credit up to it); rcvbuf is the receive window the
+ * connection aims at (tcp_rmem bounds), before receive credit.
+ */
+uint32_t tern_conn__sndbuf(const struct tern_stack *s, const struct tern_conn *c);
+uint32_t tern_conn__rcvbuf(const struct tern_stack *s, const struct tern_conn *c);
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out);
 int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,

@@ -3,6 +3,8 @@
 
   echo_client.py CMD HOST PORT [ARGS]
     big N            one connection: write N random bytes while reading the echo
+    writefirst N [SNDBUF]  one connection: write all N bytes, then read the
+                     echo (SNDBUF: the client's SO_SNDBUF, default the kernel's)
     many N SIZE      N concurrent connections, each SIZE bytes echoed then EOF
     refused          nobody listens: the connection must be refused
     rst              an echo, then an abortive close (the client sends RST)
@@ -41,6 +43,35 @@ def big(host, port, n):
     if bytes(got) != data:
         sys.exit("echo mismatch: sent %d bytes, got %d back" % (n, len(got)))
     print("    %d bytes echoed in %.3f s (%.1f Mbit/s each way)" % (n, dt, n * 8 / dt / 1e6))
+
+
+def writefirst(host, port, n, sndbuf=0):
+    """One connection that reads only after writing all n bytes: the bytes
+    in flight must fit the buffers on the way (the client's, the echo's);
+    a server that cannot hold its share stalls the write forever."""
+    data = os.urandom(n)
+    s = socket.socket(fam(host), socket.SOCK_STREAM)
+    if sndbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    s.settimeout(3 * T)
+    s.connect((host, port))
+    t0 = time.monotonic()
+    try:
+        s.sendall(data)
+    except socket.timeout:
+        sys.exit("write stalled (%.0f s) before all %d bytes were sent" % (3 * T, n))
+    s.shutdown(socket.SHUT_WR)
+    got = bytearray()
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    dt = time.monotonic() - t0
+    s.close()
+    if bytes(got) != data:
+        sys.exit("echo mismatch: sent %d bytes, got %d back" % (n, len(got)))
+    print("    %d bytes written, then echoed back, in %.3f s" % (n, dt))
 
 
 def many(host, port, n, size):
@@ -154,5 +185,5 @@ def hold(host, port, ready, drain_ms=None):
 
 cmd, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 args = [int(a) if a.isdigit() else a for a in sys.argv[4:]]
-{"big": big, "many": many, "refused": refused, "rst": rst, "drain": drain,
+{"big": big, "writefirst": writefirst, "many": many, "refused": refused, "rst": rst, "drain": drain,
  "hold": hold}[cmd](host, port, *args)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The tern daemon end to end on a veth pair with --app echo on port 7:
-# 1 MiB echo, 200 and 1000 concurrent connections, IPv6, SYN cookies,
+# 1 MiB echo (also to a client that reads only after writing it all, with
+# default and small --rmem/--wmem), 200 and 1000 concurrent connections, IPv6, SYN cookies,
 # FIN on SIGTERM, exit 0 with every UMEM frame accounted for, fallback to
 # the kernel after exit, and a restart after SIGKILL.
 #   tests/net/test_echo.sh BUILD_DIR
@@ -56,6 +57,21 @@ has_xdp() { ip -n "$NS_S" link show "$DEV_S" | grep -q 'xdp'; }
 # ---- checks ------------------------------------------------------------------
 
 t_big4() { client big "$IP4_S" "$PORT" 1048576; }
+# A client that reads only after writing 1 MiB: echo must hold what the
+# client's buffers cannot (its send buffer grows), never stall or drop.
+t_writefirst() { client writefirst "$IP4_S" "$PORT" 1048576; }
+# With 64 KiB buffers at most, echo holds no more than that: the window
+# closes and reopens; the client's own 2 MiB SO_SNDBUF holds the rest (a
+# Linux echo server with the same tcp_rmem/tcp_wmem needs it too).
+t_writefirst_small() {
+	client writefirst "$IP4_S" "$PORT" 1048576 2097152
+	client big "$IP4_S" "$PORT" 1048576
+	stop_tern TERM
+	# Whether the window closed depends on how fast the client's kernel
+	# takes the echo (its receive buffer): shown, not checked; the unit
+	# test test_echo_holds_at_most_the_send_buffer checks the bound.
+	echo "    TCPToZeroWindowAdv $(exit_counter TCPToZeroWindowAdv)"
+}
 t_many200() { client many "$IP4_S" "$PORT" 200 4096; }
 t_many1000() { client many "$IP4_S" "$PORT" 1000 2048; }
 t_v6() {
@@ -144,6 +160,10 @@ t_errors() {
 	expect_error 2 in_s "$TERN" "${base[@]}" --frames 64
 	expect_error 2 in_s "$TERN" "${base[@]}" --syncookies sometimes
 	expect_error 2 in_s "$TERN" "${base[@]}" --app nosuchapp
+	expect_error 2 in_s "$TERN" "${base[@]}" --rmem 1m,4k,2m
+	expect_error 2 in_s "$TERN" "${base[@]}" --wmem 4k,64k
+	expect_error 2 in_s "$TERN" "${base[@]}" --tcp-mem 1x,2m,3m
+	expect_error 2 in_s "$TERN" "${base[@]}" --rmem 4k,64k,2g
 	expect_error 1 in_s "$TERN" "${base[@]}" --dev nosuchdev0
 	# veth has no zero-copy: --zerocopy on must fail, and clean up.
 	expect_error 1 in_s "$TERN" "${base[@]}" --zerocopy on
@@ -167,6 +187,7 @@ in_c sysctl -qw net.core.txrehash=0
 
 start_tern || net_die "tern did not start"
 t_run "echo 1 MiB over IPv4, reading while writing" t_big4
+t_run "echo 1 MiB to a client that reads only after writing it all" t_writefirst
 t_run "200 concurrent connections" t_many200
 t_run "1000 concurrent connections" t_many1000
 t_run "echo over IPv6" t_v6
@@ -187,6 +208,9 @@ t_run "--drain-timeout 1s: RST 1 s after the FIN" t_drain_timeout 1000 "1 s"
 
 start_tern --drain-timeout 4000 || net_die "tern --drain-timeout 4000 did not start"
 t_run "--drain-timeout 4000 (ms): RST 4 s after the FIN" t_drain_timeout 4000 "4 s"
+
+start_tern --rmem 4k,16k,64k --wmem 4k,16k,64k || net_die "tern with small buffers did not start"
+t_run "--rmem/--wmem 4k,16k,64k: 1 MiB written first, then read, echoes" t_writefirst_small
 
 start_tern --syncookies always || net_die "tern did not start a fourth time"
 client big "$IP4_S" "$PORT" 4096 >/dev/null

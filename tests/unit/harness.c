@@ -90,6 +90,10 @@ static void init(struct h *h, int family, void (*tweak)(struct tern_cfg *))
 	tern_cfg__defaults(&cfg);
 	cfg.max_conns = 4096;
 	cfg.backlog = 256;
+	/* Fixed buffers (window scale 3) unless a test tunes them: the
+	 * autotuning tests (test_buf.c) set rmem_max / wmem_max. */
+	cfg.rmem_max = 0; /* = rcv_wnd */
+	cfg.wmem_max = 0; /* = snd_buf */
 	if (tweak)
 		tweak(&cfg);
 	for (size_t i = 0; i < sizeof(sec); i++)

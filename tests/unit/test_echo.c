@@ -14,11 +14,11 @@ struct echo_h {
 
 static struct echo_h eh;
 
-static int echo_open(void)
+static int echo_open_cfg(void (*tweak)(struct tern_cfg *))
 {
 	struct tern_app_env env;
 
-	h_init(&eh.h, NULL);
+	h_init(&eh.h, tweak);
 	env = (struct tern_app_env){ .stack = eh.h.s, .out = &eh.h.out, .now = &eh.h.now,
 				     .max_conns = 16 };
 	eh.app = tern_app_echo.worker_init(&env);
@@ -49,6 +49,11 @@ static int echo_open(void)
 	eh.cseq = 1001;
 	eh.ts = 7;
 	return tern_stack__nconns(eh.h.s) == 1;
+}
+
+static int echo_open(void)
+{
+	return echo_open_cfg(NULL);
 }
 
 static void echo_close(void)
@@ -111,21 +116,67 @@ TEST(test_echo_peer_close_flushes_then_closes)
 	echo_close();
 }
 
-/* A peer that does not ACK what it is echoed stops being read from: after
- * the ring (8 KiB) fills, the window closes and more data is refused. */
+/* A peer that does not ACK what it is echoed stops being read from: once
+ * echo holds its first credit (64 KiB, the SYN-ACK's window), the window
+ * closes and more data is refused. */
 TEST(test_echo_backpressure_closes_window)
 {
 	static uint8_t big[1448];
-	uint32_t win = 1;
+	uint32_t win = 1, start = eh.cseq;
 
 	REQUIRE(echo_open());
-	for (int i = 0; i < 8; i++) {
+	start = eh.cseq;
+	for (int i = 0; i < 60 && win; i++) {
 		client(TERN_TH_PSH, big, sizeof(big), eh.iss + 1); /* never acks the echo */
 		if (eh.h.out.n)
 			win = eh.h.tx[eh.h.out.n - 1].win;
 	}
 	CHECK_EQ(win, 0);
+	CHECK_EQ(H_MIB(&eh.h, TCPToZeroWindowAdv), 1);
 	CHECK(H_MIB(&eh.h, InRcvCreditTrim) + H_MIB(&eh.h, TCPZeroWindowDrop) >= 1);
+	CHECK(eh.cseq - start > 60000);
+	echo_close();
+}
+
+static void small_wmem(struct tern_cfg *c)
+{
+	c->snd_buf = 16384;
+	c->wmem_min = 4096;
+	c->wmem_max = 16384;
+}
+
+/* With a send buffer of 16 KiB, echo never holds more than that: the
+ * window closes at it, and each ACK of echoed data reopens it by as much. */
+TEST(test_echo_holds_at_most_the_send_buffer)
+{
+	static uint8_t big[1000];
+	uint32_t acked = 0, echoed = 0, taken = 0, held_max = 0;
+
+	REQUIRE(echo_open_cfg(small_wmem));
+	for (int round = 0; round < 8; round++) {
+		/* 40 KB without acknowledging the echo: tern takes (ACKs) only
+		 * what echo may hold beyond what the client acknowledged. */
+		for (int i = 0; i < 40; i++) {
+			client(TERN_TH_PSH, big, sizeof(big), eh.iss + 1 + acked);
+			for (uint32_t j = 0; j < eh.h.out.n; j++) {
+				const struct tern_tx *tx = &eh.h.tx[j];
+
+				if (tx->len && tx->seq + tx->len - (eh.iss + 1) > echoed)
+					echoed = tx->seq + tx->len - (eh.iss + 1);
+				if (tx->ack - 1001 > taken)
+					taken = tx->ack - 1001;
+			}
+			eh.cseq = 1001 + taken; /* the rest is sent again */
+		}
+		if (taken - acked > held_max)
+			held_max = taken - acked;
+		acked = echoed; /* the client acknowledges every echoed byte */
+		client(0, NULL, 0, eh.iss + 1 + acked);
+	}
+	CHECK(held_max <= 16384);
+	CHECK(held_max >= 16384 - 1448);
+	CHECK(acked > 4 * 16384);
+	CHECK_EQ(acked, taken);
 	echo_close();
 }
 

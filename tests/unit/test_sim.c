@@ -42,6 +42,7 @@ struct peer {
 	uint64_t done_at;        /* when the peer's stream had all arrived */
 	uint8_t rx[BULK];
 	uint32_t nrx;
+	uint32_t max_rcvbuf;     /* largest receive window target seen */
 	int accepted, fin, closed, reason, shut;
 	int dir;                 /* index of this peer (0 client, 1 server) */
 };
@@ -69,6 +70,7 @@ struct sim {
 	uint64_t start;          /* virtual time the run began */
 	uint64_t dropped;        /* frames the link lost */
 	uint16_t ooo_per_conn;   /* the peers' cfg.ooo_per_conn (0: default) */
+	int autotune;            /* 1: default rmem/wmem bounds; 0: fixed buffers */
 	uint8_t stream[2][BULK];
 	struct tern_tx tx[OUT_CAP];
 	int bad;                 /* invariant broken (frame accounting) */
@@ -127,6 +129,8 @@ static void on_data(void *ctx, struct tern_conn *c, const uint8_t *d, uint32_t l
 	}
 	memcpy(p->rx + p->nrx, d, len);
 	p->nrx += len;
+	if (tern_conn__rcvbuf(p->s, c) > p->max_rcvbuf)
+		p->max_rcvbuf = tern_conn__rcvbuf(p->s, c);
 	if (p->nrx == g_sim->p[!p->dir].len)
 		p->done_at = g_sim->now;
 }
@@ -304,6 +308,8 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	cfg.challenge_ack_limit = UINT32_MAX;
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
+	if (!m->autotune)
+		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
 		((uint8_t *)&sec)[i] = (uint8_t)(rnd(m) >> 7);
 	len = tern_stack__memsize(&cfg);
@@ -335,6 +341,7 @@ struct sim_params {
 	int loss, dup, jitter, cookies, delay_ms;
 	int c2s_clean;   /* client -> server lossless and in order */
 	uint16_t ooo_per_conn;
+	int autotune;
 	uint32_t len[2]; /* bytes each side sends (client, server) */
 };
 
@@ -357,6 +364,7 @@ static int run_p(struct sim *m, uint64_t seed, const struct sim_params *sp)
 	m->jitter_ms = sp->jitter;
 	m->delay_ms = sp->delay_ms;
 	m->ooo_per_conn = sp->ooo_per_conn;
+	m->autotune = sp->autotune;
 	m->c2s_clean = sp->c2s_clean || sp->cookies != TERN_COOKIES_NEVER;
 	for (int d = 0; d < 2; d++)
 		for (uint32_t i = 0; i < sp->len[d]; i++)
@@ -526,6 +534,37 @@ static void run_bulk(int from, int to, int loss, int jitter, uint64_t max_timeou
 TEST(test_sim_bulk_clean)
 {
 	run_bulk(1, 2, 0, 0, 0);
+}
+
+/*
+ * The same with the default rmem/wmem bounds: the client's window grows
+ * past the 256 KiB it starts with as it consumes (tcp_rcv_space_adjust),
+ * and the server's send buffer with its cwnd, so slow start is not cut at
+ * 181 segments and the transfer takes at least one RTT less than with
+ * fixed 256 KiB buffers.
+ */
+TEST(test_sim_bulk_clean_autotuned)
+{
+	static struct sim m;
+	struct sim_params sp = { .delay_ms = BULK_RTT_MS / 2, .c2s_clean = 1,
+				 .cookies = TERN_COOKIES_NEVER, .len = { 0, BULK } };
+	uint64_t fixed, tuned;
+	uint32_t rcvbuf;
+
+	REQUIRE_EQ(run_p(&m, 1, &sp), 0);
+	fixed = m.p[0].done_at - m.start;
+	sim_free(&m);
+	sp.autotune = 1;
+	REQUIRE_EQ(run_p(&m, 1, &sp), 0);
+	tuned = m.p[0].done_at - m.start;
+	rcvbuf = m.p[0].max_rcvbuf;
+	fprintf(stderr, "  bulk fixed %llu ms, autotuned %llu ms, client rcvbuf %u\n",
+		(unsigned long long)(fixed / TERN_NSEC_PER_MSEC),
+		(unsigned long long)(tuned / TERN_NSEC_PER_MSEC), rcvbuf);
+	CHECK(tuned + BULK_RTT_MS * TERN_NSEC_PER_MSEC <= fixed);
+	CHECK(rcvbuf > 262144u);
+	CHECK(rcvbuf <= 6u << 20);
+	sim_free(&m);
 }
 
 TEST(test_sim_bulk_loss_1pct)

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * echo: writes back every byte received; when the peer closes, flushes and
- * closes. Each connection gets a ring buffer from a per-worker pool: bytes
- * are copied in once (the frame is gone after the callback) and sent back
- * from the ring by reference (zero copy), so the ring is the send buffer
- * too. Connections run in receive-credit mode with the ring's size (the
- * daemon puts it in the listener's rcv_buf, so even the SYN-ACK promises
- * no more), so
- * a peer that does not read what it is sent stops being read from (its
- * window closes) instead of making tern buffer without bound.
+ * closes. Bytes are copied once into 16 KiB blocks (the frame is gone
+ * after the callback), chained per connection, and sent back from them by
+ * reference (zero copy), so what a connection holds is its send buffer
+ * too. Connections run in receive-credit mode: the credit given never
+ * lets a connection hold more than its send buffer (tern_conn__sndbuf,
+ * which grows with cwnd up to --wmem's MAX), so a peer that does not read
+ * what it is sent stops being read from (its window closes) instead of
+ * making tern buffer without bound; it is read again as it acknowledges.
+ * Blocks come from a per-worker cache, then malloc().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,14 +17,25 @@
 
 #include "app.h"
 
-#define ECHO_BUF 8192u        /* per connection; a power of two */
-#define ECHO_MAX_BUFS 16384u  /* per worker, at most */
+#define ECHO_BLK 16384u       /* bytes per block */
+#define ECHO_INIT 65535u      /* first credit: the largest SYN-ACK window */
+#define ECHO_MAX_CONNS 16384u /* per worker, at most */
+#define ECHO_CACHE 256u       /* free blocks a worker keeps */
 
+struct echo_blk {
+	struct echo_blk *next;
+	uint8_t data[ECHO_BLK];
+};
+
+/* Stream offsets are free-running 32-bit counters. Blocks hold
+ * [first_at, last_at + ECHO_BLK) in order; cur holds byte `sent`. */
 struct echo_conn {
-	uint8_t *buf;
+	struct echo_blk *first, *last, *cur;
+	uint32_t first_at, last_at, cur_at;
 	uint32_t head;  /* oldest byte not yet acknowledged by the peer */
 	uint32_t sent;  /* next byte to hand to tern_conn__send */
-	uint32_t tail;  /* next byte to receive (all counters free-running) */
+	uint32_t tail;  /* next byte to receive */
+	uint32_t edge;  /* tail + receive credit: the most the peer may send */
 	uint32_t next_free;
 	uint8_t fin;    /* 1: the peer closed, close once all is queued; 2: closed */
 };
@@ -31,10 +43,12 @@ struct echo_conn {
 struct echo {
 	struct tern_app_env env;
 	struct echo_conn *conns;
-	uint8_t *mem;
+	struct echo_blk *cache;
+	uint32_t ncache;
 	uint32_t nconns;
 	uint32_t free_head;
-	uint64_t refused;       /* no buffer left at accept */
+	uint64_t refused;       /* no record left at accept */
+	uint64_t nomem;         /* aborted: no block for received data */
 };
 
 #define NONE UINT32_MAX
@@ -44,16 +58,75 @@ static struct echo_conn *st(struct tern_conn *c)
 	return tern_conn__user(c);
 }
 
-/* Queue [sent, tail) for sending, in at most two pieces (ring wrap). */
+static struct echo_blk *blk_get(struct echo *e)
+{
+	struct echo_blk *b = e->cache;
+
+	if (!b)
+		return malloc(sizeof(*b));
+	e->cache = b->next;
+	e->ncache--;
+	return b;
+}
+
+static void blk_put(struct echo *e, struct echo_blk *b)
+{
+	if (e->ncache >= ECHO_CACHE) {
+		free(b);
+		return;
+	}
+	b->next = e->cache;
+	e->cache = b;
+	e->ncache++;
+}
+
+/* Append len bytes at tail. 0, or -ENOMEM. */
+static int put(struct echo *e, struct echo_conn *ec, const uint8_t *p, uint32_t len)
+{
+	while (len) {
+		uint32_t off, n;
+
+		if (!ec->last || ec->tail - ec->last_at == ECHO_BLK) {
+			struct echo_blk *b = blk_get(e);
+
+			if (!b)
+				return -ENOMEM;
+			b->next = NULL;
+			if (ec->last) {
+				ec->last->next = b;
+				ec->last_at += ECHO_BLK;
+			} else {
+				ec->first = ec->cur = b;
+				ec->first_at = ec->cur_at = ec->last_at = ec->tail;
+			}
+			ec->last = b;
+		}
+		off = ec->tail - ec->last_at;
+		n = ECHO_BLK - off < len ? ECHO_BLK - off : len;
+		memcpy(ec->last->data + off, p, n);
+		ec->tail += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Queue [sent, tail) for sending, a block at a time. */
 static void pump(struct echo *e, struct tern_conn *c, struct echo_conn *ec)
 {
 	while (ec->sent != ec->tail) {
-		uint32_t off = ec->sent & (ECHO_BUF - 1), n = ec->tail - ec->sent;
+		uint32_t off, n;
 		int r;
 
-		if (n > ECHO_BUF - off)
-			n = ECHO_BUF - off;
-		r = tern_conn__send(e->env.stack, c, ec->buf + off, n, *e->env.now, e->env.out);
+		if (ec->sent - ec->cur_at == ECHO_BLK) {
+			ec->cur = ec->cur->next;
+			ec->cur_at += ECHO_BLK;
+		}
+		off = ec->sent - ec->cur_at;
+		n = ec->tail - ec->sent;
+		if (n > ECHO_BLK - off)
+			n = ECHO_BLK - off;
+		r = tern_conn__send(e->env.stack, c, ec->cur->data + off, n, *e->env.now, e->env.out);
 		if (r <= 0)
 			return; /* -EAGAIN: writable() calls again */
 		ec->sent += (uint32_t)r;
@@ -64,10 +137,22 @@ static void pump(struct echo *e, struct tern_conn *c, struct echo_conn *ec)
 	}
 }
 
+/* Credit up to head + the send buffer: what the connection may hold. */
+static void grant(struct echo *e, struct tern_conn *c, struct echo_conn *ec)
+{
+	uint32_t want = ec->head + tern_conn__sndbuf(e->env.stack, c);
+
+	if ((int32_t)(want - ec->edge) <= 0)
+		return;
+	tern_conn__rcv_credit(e->env.stack, c, want - ec->edge, *e->env.now, e->env.out);
+	ec->edge = want;
+}
+
 static int echo_accept(void *ctx, struct tern_conn *c)
 {
 	struct echo *e = ctx;
 	struct echo_conn *ec;
+	uint32_t sndbuf = tern_conn__sndbuf(e->env.stack, c);
 
 	if (e->free_head == NONE) {
 		e->refused++;
@@ -75,19 +160,28 @@ static int echo_accept(void *ctx, struct tern_conn *c)
 	}
 	ec = &e->conns[e->free_head];
 	e->free_head = ec->next_free;
-	ec->head = ec->sent = ec->tail = 0;
-	ec->fin = 0;
+	*ec = (struct echo_conn){ .edge = ECHO_INIT };
+	if (sndbuf < ECHO_INIT) {
+		/* tern: below the SYN-ACK's window (--wmem DEF under 64 KiB). */
+		tern_conn__rcv_limit(c, sndbuf);
+		ec->edge = sndbuf;
+	}
 	tern_conn__set_user(c, ec);
-	return 0; /* in credit mode with ECHO_BUF: the listener's rcv_buf */
+	return 0; /* in credit mode with ECHO_INIT: the listener's rcv_buf */
 }
 
 static void echo_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len)
 {
+	struct echo *e = ctx;
 	struct echo_conn *ec = st(c);
 
-	/* The credit guarantees len <= free room in the ring. */
-	tern_app__ring_put(ec->buf, ECHO_BUF, &ec->tail, p, len);
-	pump(ctx, c, ec);
+	/* The credit bounds len by what this connection may hold. */
+	if (put(e, ec, p, len)) {
+		e->nomem++;
+		tern_conn__abort(e->env.stack, c, *e->env.now, e->env.out);
+		return;
+	}
+	pump(e, c, ec);
 }
 
 static void echo_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
@@ -96,7 +190,20 @@ static void echo_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 	struct echo_conn *ec = st(c);
 
 	ec->head += bytes;
-	tern_conn__rcv_credit(e->env.stack, c, bytes, *e->env.now, e->env.out);
+	while (ec->first && ec->head - ec->first_at >= ECHO_BLK) {
+		struct echo_blk *next = ec->first->next;
+
+		if (ec->cur == ec->first) {
+			ec->cur = next;
+			ec->cur_at += ECHO_BLK;
+		}
+		blk_put(e, ec->first);
+		ec->first = next;
+		ec->first_at += ECHO_BLK;
+		if (!next)
+			ec->last = NULL;
+	}
+	grant(e, c, ec);
 }
 
 static void echo_writable(void *ctx, struct tern_conn *c)
@@ -117,8 +224,15 @@ static void echo_closed(void *ctx, struct tern_conn *c, int reason)
 	struct echo *e = ctx;
 	struct echo_conn *ec = st(c);
 
+	(void)reason;
 	if (!ec)
 		return; /* refused at accept */
+	while (ec->first) {
+		struct echo_blk *next = ec->first->next;
+
+		blk_put(e, ec->first);
+		ec->first = next;
+	}
 	ec->next_free = e->free_head;
 	e->free_head = (uint32_t)(ec - e->conns);
 	tern_conn__set_user(c, NULL);
@@ -136,25 +250,20 @@ static const struct tern_app_ops echo_ops = {
 static void *echo_init(const struct tern_app_env *env)
 {
 	struct echo *e = calloc(1, sizeof(*e));
-	uint32_t n = env->max_conns < ECHO_MAX_BUFS ? env->max_conns : ECHO_MAX_BUFS;
+	uint32_t n = env->max_conns < ECHO_MAX_CONNS ? env->max_conns : ECHO_MAX_CONNS;
 
 	if (!e)
 		return NULL;
 	e->env = *env;
 	e->nconns = n;
 	e->conns = calloc(n, sizeof(*e->conns));
-	e->mem = calloc(n, ECHO_BUF); /* pages are touched only when used */
-	if (!e->conns || !e->mem) {
-		free(e->conns);
-		free(e->mem);
+	if (!e->conns) {
 		free(e);
 		errno = ENOMEM;
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		e->conns[i].buf = e->mem + (size_t)i * ECHO_BUF;
+	for (uint32_t i = 0; i < n; i++)
 		e->conns[i].next_free = i + 1 < n ? i + 1 : NONE;
-	}
 	e->free_head = n ? 0 : NONE;
 	return e;
 }
@@ -165,15 +274,20 @@ static void echo_fini(void *ctx)
 
 	if (!e)
 		return;
+	while (e->cache) {
+		struct echo_blk *next = e->cache->next;
+
+		free(e->cache);
+		e->cache = next;
+	}
 	free(e->conns);
-	free(e->mem);
 	free(e);
 }
 
 const struct tern_app tern_app_echo = {
 	.name = "echo",
 	.ops = &echo_ops,
-	.rcv_buf = ECHO_BUF,
+	.rcv_buf = ECHO_INIT,
 	.worker_init = echo_init,
 	.worker_fini = echo_fini,
 };

@@ -64,6 +64,10 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 		    uint64_t now, struct tern_out *out)
 {
 	uint32_t end = c->snd_una + c->sq_bytes, acked = seg->ack - c->snd_una, data = acked;
+	/* The send buffer limited the application (SOCK_NOSPACE): a full
+	 * queue, or a refused send. */
+	int nospace = (c->flags & TERN_CF_WANT_WRITE) ||
+		      c->sq_bytes + c->mss > tern_conn_use(s, c)->snd_buf;
 	int fin_acked = 0;
 
 	if ((c->flags & TERN_CF_FIN_SENT) && tern_seq_gt(seg->ack, end)) {
@@ -91,6 +95,8 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	} else {
 		tern_cc__on_ack(s, c, acked, tern_ms(now));
 	}
+	if (nospace)
+		tern_conn_sndbuf_expand(s, c); /* tcp_check_space() -> tcp_new_space() */
 	if (data && s->ops && s->ops->acked)
 		s->ops->acked(s->app_ctx, c, data);
 	if (fin_acked && c->in_use)
@@ -121,7 +127,8 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 		tern_sack_input(s, c, seg); /* SACK blocks on data or a window update */
 		tern_sack_acked(s, c, 0, now, out);
 	}
-	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) && c->sq_bytes < s->cfg.snd_buf) {
+	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) &&
+	    c->sq_bytes < tern_conn_use(s, c)->snd_buf) {
 		c->flags &= ~TERN_CF_WANT_WRITE;
 		if (s->ops && s->ops->writable)
 			s->ops->writable(s->app_ctx, c);

@@ -137,31 +137,46 @@ static uint32_t scaled(uint32_t bytes, uint8_t wscale)
 	return (w > 65535 ? 65535 : w) << wscale;
 }
 
-/* The window to advertise now: the configured receive window, or less when
- * the application limits what it can take (receive credit); after a zero
- * window, 0 until it can open by the SWS floor (sws.c). */
+/*
+ * The window to advertise now: the connection's window target (buf.c), or
+ * less when the application limits what it can take (receive credit);
+ * after a zero window, 0 until it can open by the SWS floor (sws.c). Never
+ * less than what is left of the window last advertised: a right edge once
+ * offered is not moved back (RFC 7323 2.4, tcp_select_window(), which
+ * rounds the old window up to the scale as here).
+ */
 uint32_t tern_rcv_window(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t w = s->cfg.rcv_wnd;
+	uint32_t w = tern_conn_rcv_target(s, c), edge = tern_rcv_edge(s, c);
+	uint32_t left = tern_seq_gt(edge, c->rcv_nxt) ? edge - c->rcv_nxt : 0;
+	uint32_t unit = (1u << c->rcv_wscale) - 1;
 
 	if (c->rcv_credit < w)
 		w = c->rcv_credit;
 	w = scaled(w, c->rcv_wscale);
-	return c->rwnd_zero && w < tern_rcv_sws_floor(s, c) ? 0 : w;
+	if (c->rwnd_zero && w < tern_rcv_sws_floor(s, c))
+		w = 0;
+	if (w >= left)
+		return w;
+	/* tern: in credit mode the credit is exact, so what is left is
+	 * rounded down to the scale (the edge may come back by less than one
+	 * unit); otherwise up, as tcp_select_window() does. */
+	return c->rcv_credit == TERN_RCV_UNLIMITED ? (left + unit) & ~unit : left & ~unit;
 }
 
 /*
- * The right edge of the window last advertised (at rcv_wup). With receive
- * credit, delivery lowers the credit exactly as RCV.NXT moves, so the edge
- * is rcv_wup + min(rcv_wnd, credit + delivered since): it never shrinks.
+ * The right edge of the window last advertised (at rcv_wup). tern: in
+ * credit mode never beyond RCV.NXT + credit: an application that lowers
+ * its credit itself (tern_conn__rcv_limit) takes the edge back.
  */
 uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t since = c->rcv_nxt - c->rcv_wup, w = s->cfg.rcv_wnd;
+	uint32_t edge = c->rcv_wup + tern_conn_use(s, c)->rcv_adv;
 
-	if (c->rcv_credit != TERN_RCV_UNLIMITED && c->rcv_credit + since < w)
-		w = c->rcv_credit + since;
-	return c->rcv_wup + scaled(w, c->rcv_wscale);
+	if (c->rcv_credit == TERN_RCV_UNLIMITED ||
+	    !tern_seq_gt(edge, c->rcv_nxt + c->rcv_credit))
+		return edge;
+	return c->rcv_nxt + c->rcv_credit;
 }
 
 /* tcp_sequence(): acceptable (RFC 793 3.9, lenient left edge at rcv_wup)? */
@@ -370,6 +385,7 @@ struct tern_conn *tern_conn_create(struct tern_stack *s, uint32_t hash, const st
 	tern_conn_init_xfer(s, c, peer_mss, now);
 	if (c->lis < s->nlis && s->lis[c->lis].opts.rcv_buf)
 		c->rcv_credit = s->lis[c->lis].opts.rcv_buf; /* as the SYN-ACK promised */
+	tern_conn_buf_init(s, c, now);
 	return c;
 }
 
@@ -406,6 +422,7 @@ void tern_conn_init_xfer(struct tern_stack *s, struct tern_conn *c, uint16_t pee
 	c->last_rcv = tern_ms(now);
 	tern_ooo_q__init(&c->ooo);
 	c->rcv_credit = TERN_RCV_UNLIMITED;
+	tern_conn_buf_init(s, c, now);
 	c->in_use = 1;
 	tern_conn_rearm(s, c);
 }

@@ -187,7 +187,7 @@ void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t 
 }
 
 /* The window we advertise on a connection, in the header's units. */
-static uint16_t conn_window(const struct tern_stack *s, struct tern_conn *c)
+static uint16_t conn_window(struct tern_stack *s, struct tern_conn *c)
 {
 	return (uint16_t)(tern_rcv_advertise(s, c) >> c->rcv_wscale);
 }

@@ -61,6 +61,11 @@
 	X(TCPFinWait2Timeout)     /* tern: orphaned FIN-WAIT-2 timed out */    \
 	X(OutSndBufFull)          /* tern: send refused, buffer or pool full */ \
 	X(OutSndQuotaFull)        /* tern: send refused, connection's pool share */ \
+	X(OutSndMemFull)          /* tern: send refused, stack memory bound */ \
+	X(TCPMemoryPressures)     /* the stack entered memory pressure */      \
+	X(TCPRcvQDrop)            /* data dropped at the stack's memory bound */ \
+	X(TCPToZeroWindowAdv)     /* window advertised went to zero */        \
+	X(TCPFromZeroWindowAdv)   /* window advertised reopened from zero */  \
 	X(OfoPruned)              /* out-of-order queue pruned for a lower segment */ \
 	X(InNoListener)           /* tern: segment for no listener (RST) */    \
 	X(InDropListenFlags)      /* tern: bad flag mix in LISTEN */           \

@@ -35,6 +35,7 @@ void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t b
 	before = tern_rcv_window(s, c);
 	c->rcv_credit = c->rcv_credit + bytes >= TERN_RCV_UNLIMITED ? TERN_RCV_UNLIMITED - 1
 								    : c->rcv_credit + bytes;
+	tern_conn_rcv_space_adjust(s, c, now);
 	after = tern_rcv_window(s, c);
 	if (after >= before + 2u * c->mss || (before < c->mss && after >= c->mss))
 		tern_conn_ack_now(s, c, now, out);
@@ -104,15 +105,21 @@ static int ooo_data(struct tern_stack *s, struct tern_conn *c, const struct tern
 		    uint32_t seq, const uint8_t *p, uint32_t len)
 {
 	uint16_t max = s->cfg.ooo_per_conn;
-	int r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
 	void *ctx[2] = { s, c };
+	int r;
 
+	if (tern_mem_used(s) >= s->cfg.mem[2]) {
+		TERN_MIB_INC(s, TCPOFODrop); /* tcp_data_queue_ofo(): no memory */
+		return 0;
+	}
+	r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
 	if (r == TERN_OOO_FULL && tern_ooo__prune(&s->ooo, &c->ooo, seq, release, ctx)) {
 		TERN_MIB_INC(s, OfoPruned);
 		r = tern_ooo__insert(&s->ooo, &c->ooo, max, seq, p, len, seg->frame);
 	}
 	if (r == TERN_OOO_QUEUED) {
 		TERN_MIB_INC(s, TCPOFOQueue);
+		tern_mem_update(s);
 		return 1;
 	}
 	if (r == TERN_OOO_FULL)
@@ -157,6 +164,13 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 	void *ctx[2] = { s, c };
 	int filled = 0, trimmed = 0;
 
+	if (len && tern_conn_rcv_mem_full(s, c)) {
+		/* tcp_data_queue(): tcp_try_rmem_schedule() failed. The
+		 * peer retransmits; the ACK says what is missing. */
+		TERN_MIB_INC(s, TCPRcvQDrop);
+		tern_conn_ack_now(s, c, now, out);
+		return;
+	}
 	if (len > c->rcv_credit) {
 		/* Beyond what the application can take: not received (the
 		 * peer retransmits once the window opens); ACK at once.
@@ -191,6 +205,8 @@ static void in_order(struct tern_stack *s, struct tern_conn *c, const uint8_t *p
 		if (!c->in_use)
 			return;
 	}
+	if (c->rcv_credit == TERN_RCV_UNLIMITED)
+		tern_conn_rcv_space_adjust(s, c, now); /* consumed on delivery */
 	if (fin) {
 		/* tcp_fin(): nothing after the FIN is ever delivered. */
 		tern_ooo__purge(&s->ooo, &c->ooo, release, ctx);

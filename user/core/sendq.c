@@ -2,7 +2,7 @@
 /*
  * The send queue of a connection: application memory queued by reference
  * (zero copy) or copied into the stack's copy arena, in pooled chunks
- * bounded per connection (cfg.snd_buf) and per stack (cfg.max_chunks,
+ * bounded per connection (its send buffer, buf.c) and per stack (cfg.max_chunks,
  * cfg.copy_blocks). Bytes are addressed by sequence number, from SND.UNA
  * (sq_off bytes into the head chunk) on; acknowledged bytes leave from the
  * head. Reads go through a cursor (struct tern_sq_cursor), so sending a
@@ -125,6 +125,8 @@ void tern_conn_sq_consume(struct tern_stack *s, struct tern_conn *c, uint32_t n)
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
 	c->sq_bytes -= n;
+	s->sq_total -= n;
+	tern_mem_update(s);
 	n += c->sq_off;
 	while (c->sq_head != TERN_NIL && n >= s->chunks.e[c->sq_head].len) {
 		uint32_t i = c->sq_head;
@@ -155,7 +157,8 @@ void tern_chunks__wake(struct tern_stack *s)
 	for (uint32_t i = 0; i < s->conns.cap && s->chunks.free_head != TERN_NIL; i++) {
 		struct tern_conn *c = tern_pool__at(&s->conns, i);
 
-		if (!c->in_use || !(c->flags & TERN_CF_WANT_WRITE) || c->sq_bytes >= s->cfg.snd_buf)
+		if (!c->in_use || !(c->flags & TERN_CF_WANT_WRITE) ||
+		    c->sq_bytes >= tern_conn_use(s, c)->snd_buf)
 			continue;
 		c->flags &= ~TERN_CF_WANT_WRITE;
 		if (s->ops && s->ops->writable)
@@ -172,17 +175,18 @@ void tern_conn_sq_purge(struct tern_stack *s, struct tern_conn *c)
 		tern_conn_quota_put(s, c, s->chunks.e[i].p);
 		chunk_free(s, i);
 	}
+	s->sq_total -= c->sq_bytes;
 	tern_conn_sq_init(s, c);
+	tern_mem_update(s);
 }
 
 /* Queue application memory (zero copy). Returns bytes accepted (> 0) or a
  * negative errno: -EAGAIN when the send buffer or the chunk pool is full. */
 int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len)
 {
-	uint32_t room = s->cfg.snd_buf - c->sq_bytes, i = s->chunks.free_head;
+	uint32_t i = s->chunks.free_head;
 
-	if (len > room)
-		len = room;
+	len = tern_conn_snd_room(s, c, len);
 	if (!len || i == TERN_NIL) {
 		c->flags |= TERN_CF_WANT_WRITE;
 		if (len)
@@ -203,7 +207,9 @@ int tern_conn_sq_append(struct tern_stack *s, struct tern_conn *c, const void *p
 		s->chunks.e[c->sq_tail].next = i;
 	c->sq_tail = i;
 	c->sq_bytes += len;
+	s->sq_total += len;
 	tern_conn_quota_take(s, c, p);
+	tern_mem_update(s);
 	return (int)len;
 }
 
@@ -219,13 +225,12 @@ int tern_conn_send_copy(struct tern_stack *s, struct tern_conn *c, const void *p
 	uint32_t done = 0;
 
 	while (done < len) {
-		uint32_t room = s->cfg.snd_buf - c->sq_bytes, n = len - done;
+		uint32_t n = len - done;
 		uint8_t *b;
 
 		if (n > TERN_COPY_BLOCK)
 			n = TERN_COPY_BLOCK;
-		if (n > room)
-			n = room;
+		n = tern_conn_snd_room(s, c, n);
 		if (!n || s->chunks.free_head == TERN_NIL || tern_conn_quota_full(s, c, 1) ||
 		    !(b = copy_get(&s->copies))) {
 			if (!done) {

@@ -24,6 +24,16 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->copy_blocks = 1024;    /* 2 MiB for copied sends */
 	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;
+	cfg->wmem_min = 4096;       /* tcp_wmem[0] */
+	cfg->wmem_max = 4u << 20;   /* tcp_wmem[2] */
+	cfg->rmem_min = 4096;       /* tcp_rmem[0] */
+	/* tern: Linux's tcp_rmem[2] is 6 MiB (window scale 7); 512 KiB keeps
+	 * scale 3, whose 8-byte unit credit-mode windows round to (scale 7's
+	 * 128 bytes strand the end of an exact credit: http's head bound). */
+	cfg->rmem_max = 512u << 10;
+	cfg->mem[0] = 64u << 20;    /* tern: tcp_mem scales with RAM; per queue */
+	cfg->mem[1] = 96u << 20;
+	cfg->mem[2] = 128u << 20;
 	cfg->challenge_ack_limit = 1000; /* tcp_challenge_ack_limit before 6.0 */
 	cfg->rto_min_ms = 200;      /* TCP_RTO_MIN */
 	cfg->time_wait_ms = 60000;  /* TCP_TIMEWAIT_LEN */
@@ -58,7 +68,8 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->max_ooo <= MAX_RECORDS && c->max_chunks >= 1 && c->max_chunks <= MAX_RECORDS &&
 	       c->copy_blocks <= MAX_RECORDS &&
 	       c->snd_buf >= 1 && c->mtu >= 128 && c->mtu <= 9216 && c->rcv_wnd >= 1 &&
-	       c->rcv_wnd <= (1u << 30) && c->syncookies <= TERN_COOKIES_ALWAYS &&
+	       c->rcv_wnd <= (1u << 30) && c->rmem_max <= (1u << 30) && c->wmem_max <= (1u << 30) &&
+	       c->mem[0] <= c->mem[1] && c->mem[1] <= c->mem[2] && c->syncookies <= TERN_COOKIES_ALWAYS &&
 	       c->rto_min_ms >= 1 && c->rto_min_ms <= 120000 && c->time_wait_ms >= 1 &&
 	       c->time_wait_ms <= TERN_DEADLINE_MAX_MS && c->fin_timeout_ms >= 1 &&
 	       c->fin_timeout_ms <= TERN_DEADLINE_MAX_MS && c->ooo_per_conn >= 1 && c->retries >= 1 &&
@@ -153,7 +164,7 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 	s->sec.count_off = 0;
 	s->sec.fleet = 0;
 	s->lis = (struct tern_listener *)(base + l.lis);
-	s->rcv_wscale = choose_wscale(cfg->rcv_wnd);
+	s->rcv_wscale = choose_wscale(cfg->rcv_wnd > cfg->rmem_max ? cfg->rcv_wnd : cfg->rmem_max);
 	s->backlog = cfg->backlog;
 	tern_pool__init(&s->reqs, &s->sec.table, base + l.reqs, sizeof(struct tern_req), cfg->backlog,
 			(uint32_t *)(base + l.req_bkt), pow2_at_least(cfg->backlog));
@@ -528,6 +539,16 @@ void tern_conn__info(const struct tern_conn *c, struct tern_conn_info *i)
 		.unacked = c->snd_max - c->snd_una,
 		.queued = c->sq_bytes,
 	};
+}
+
+uint32_t tern_conn__sndbuf(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return tern_conn_use(s, c)->snd_buf;
+}
+
+uint32_t tern_conn__rcvbuf(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return tern_conn_rcv_target(s, c);
 }
 
 int tern_conn__state(const struct tern_conn *c)

@@ -265,10 +265,18 @@ struct tern_copy_pool {
 };
 void tern_chunks__wake(struct tern_stack *s);
 
-/* A connection's share of the send pools (quota.c), indexed like conns. */
+/* A connection's share of the send pools (quota.c) and its buffer sizes
+ * (buf.c), indexed like conns. */
 struct tern_conn_use {
 	uint32_t chunks;
 	uint32_t copies;
+	uint32_t snd_buf;    /* send buffer now (sk_sndbuf), bytes */
+	uint32_t rcv_space;  /* receive window target now (sk_rcvbuf's share
+			      * for data), bytes */
+	uint32_t rcv_adv;    /* window last advertised, at rcv_wup */
+	uint32_t rcvq_space; /* most bytes consumed in one RTT (rcvq_space.space) */
+	uint32_t rcvq_seq;   /* consumed edge when the measure began */
+	uint32_t rcvq_time;  /* when it began, ms */
 };
 
 /* ms clock used by connection timestamps and deadlines (wraps in 49 days;
@@ -300,7 +308,9 @@ struct tern_stack {
 	uint64_t now;             /* the latest time the caller gave us */
 	struct tern_listener *lis;
 	uint32_t nlis;
-	uint8_t rcv_wscale;       /* chosen from cfg.rcv_wnd */
+	uint8_t rcv_wscale;       /* chosen from cfg.rmem_max */
+	uint8_t mem_pressure;     /* above cfg.mem[1] until below cfg.mem[0] */
+	uint64_t sq_total;        /* sum of every connection's sq_bytes */
 	uint32_t backlog;         /* half-opens allowed now (<= reqs.cap) */
 	uint8_t refusing;         /* tern_stack__set_accepting(s, 0) */
 	uint64_t last_overflow;   /* last cookie sent (tcp_synq_overflow) */
@@ -422,7 +432,7 @@ uint32_t tern_rcv_edge(const struct tern_stack *s, const struct tern_conn *c);
  * least a shut window reopens by; tern_conn_sws_hold() says whether a
  * segment of len bytes (avail left in its buffer) waits. */
 uint32_t tern_rcv_sws_floor(const struct tern_stack *s, const struct tern_conn *c);
-uint32_t tern_rcv_advertise(const struct tern_stack *s, struct tern_conn *c);
+uint32_t tern_rcv_advertise(struct tern_stack *s, struct tern_conn *c);
 int tern_conn_sws_hold(const struct tern_conn *c, uint32_t len, uint32_t avail, uint32_t mss);
 
 /* recv.c: payload, FIN and ACK scheduling. Returns 1 when the frame was
@@ -490,6 +500,25 @@ void tern_quota__init(struct tern_stack *s);
 int tern_conn_quota_full(struct tern_stack *s, const struct tern_conn *c, int copy);
 void tern_conn_quota_take(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
 void tern_conn_quota_put(struct tern_stack *s, const struct tern_conn *c, const uint8_t *p);
+
+/* buf.c: buffer autotuning within cfg.rmem / cfg.wmem and the stack's
+ * memory bound cfg.mem. */
+static inline struct tern_conn_use *tern_conn_use(const struct tern_stack *s,
+						  const struct tern_conn *c)
+{
+	return &s->use[tern_pool__index(&s->conns, c)];
+}
+void tern_conn_buf_init(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+uint64_t tern_mem_used(const struct tern_stack *s);
+void tern_mem_update(struct tern_stack *s);
+/* Bytes c may queue now (0 at its send buffer or the stack's bound). */
+uint32_t tern_conn_snd_room(struct tern_stack *s, struct tern_conn *c, uint32_t len);
+void tern_conn_sndbuf_expand(struct tern_stack *s, struct tern_conn *c);
+void tern_conn_rcv_space_adjust(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+/* The window target now: the measured one, cut under memory pressure. */
+uint32_t tern_conn_rcv_target(const struct tern_stack *s, const struct tern_conn *c);
+/* Data for c must be dropped at the stack's hard bound (TCPRcvQDrop). */
+int tern_conn_rcv_mem_full(const struct tern_stack *s, const struct tern_conn *c);
 
 /* ctimer.c: the connection's single wheel slot. */
 void tern_conn_rearm(struct tern_stack *s, struct tern_conn *c);

@@ -18,16 +18,19 @@
 
 uint32_t tern_rcv_sws_floor(const struct tern_stack *s, const struct tern_conn *c)
 {
-	uint32_t half = s->cfg.rcv_wnd / 2;
+	uint32_t half = tern_conn_rcv_target(s, c) / 2;
 
 	return c->mss < half ? c->mss : half;
 }
 
-uint32_t tern_rcv_advertise(const struct tern_stack *s, struct tern_conn *c)
+uint32_t tern_rcv_advertise(struct tern_stack *s, struct tern_conn *c)
 {
 	uint32_t w = tern_rcv_window(s, c);
 
+	if ((w == 0) != c->rwnd_zero) /* tcp_select_window()'s MIB accounting */
+		s->mib[w ? TERN_MIB_TCPFromZeroWindowAdv : TERN_MIB_TCPToZeroWindowAdv]++;
 	c->rwnd_zero = !w;
+	tern_conn_use(s, c)->rcv_adv = w;
 	return w;
 }
 

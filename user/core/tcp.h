@@ -50,8 +50,22 @@ struct tern_cfg {
 				   * 0 = max_chunks / 4 (at least 1) */
 	uint32_t copies_per_conn; /* copy blocks one connection may hold;
 				   * 0 = copy_blocks / 4 (at least 1) */
-	uint32_t snd_buf;       /* unacknowledged + unsent bytes per connection */
-	uint32_t rcv_wnd;       /* receive window in bytes; picks wscale */
+	uint32_t snd_buf;       /* send buffer a connection starts with, bytes of
+				 * unacknowledged + unsent data (tcp_wmem[1]) */
+	uint32_t rcv_wnd;       /* receive window a connection starts with
+				 * (tcp_rmem[1]) */
+	uint32_t wmem_min;      /* send buffers shrink to it under pressure,
+				 * grow with cwnd up to wmem_max (tcp_wmem) */
+	uint32_t wmem_max;
+	uint32_t rmem_min;      /* receive windows shrink toward it under
+				 * pressure, grow with what the application
+				 * consumes up to rmem_max, which picks the
+				 * window scale (tcp_rmem) */
+	uint32_t rmem_max;
+	uint32_t mem[3];        /* bytes the stack's connections hold (send
+				 * queues, out-of-order frames): buffers grow
+				 * below mem[0], pressure above mem[1], hard
+				 * bound at mem[2] (tcp_mem, in bytes) */
 	uint32_t challenge_ack_limit; /* per second, whole stack (Linux 1000);
 				       * UINT32_MAX = unlimited */
 	uint32_t rto_min_ms;    /* TCP_RTO_MIN, 200 */

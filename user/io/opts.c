@@ -36,7 +36,7 @@ enum {
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
-	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET,
+	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
 	OPT__END,
 };
 
@@ -100,6 +100,9 @@ static const struct option longopts[] = {
 	{ "xdp-cookies", required_argument, NULL, OPT_XDP_COOKIES },
 	{ "xdp-flow-slots", required_argument, NULL, OPT_XDP_FLOW_SLOTS },
 	{ "cookie-secret", required_argument, NULL, OPT_COOKIE_SECRET },
+	{ "rmem", required_argument, NULL, OPT_RMEM },
+	{ "wmem", required_argument, NULL, OPT_WMEM },
+	{ "tcp-mem", required_argument, NULL, OPT_TCP_MEM },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -156,6 +159,17 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --conn-copies N            2 KiB copy blocks one connection may hold\n"
 		"                             (the last two default to a quarter of the\n"
 		"                             queue's pool; at the bound a send gets EAGAIN)\n"
+		"  --rmem MIN,DEF,MAX         receive window per connection: starts at DEF,\n"
+		"                             grows with what the application reads up to\n"
+		"                             MAX (which picks the window scale), shrinks\n"
+		"                             toward MIN under pressure (tcp_rmem; default\n"
+		"                             4k,256k,512k)\n"
+		"  --wmem MIN,DEF,MAX         send buffer per connection, grows with cwnd\n"
+		"                             (tcp_wmem; default 4k,256k,4m)\n"
+		"  --tcp-mem LOW,PRESSURE,MAX bytes a queue's connections may hold: buffers\n"
+		"                             grow below LOW, shrink above PRESSURE; at MAX\n"
+		"                             sends get EAGAIN and held data is dropped\n"
+		"                             (tcp_mem; default 64m,96m,128m)\n"
 		"  --keepalive IDLE,INTVL,COUNT   seconds, seconds, probes (default off)\n"
 		"  --user-timeout MS          TCP_USER_TIMEOUT (default 0: off)\n"
 		"  --fin-timeout S            orphaned FIN-WAIT-2 (default 60)\n"
@@ -432,6 +446,54 @@ static int parse_keepalive(struct tern_args *a, const char *s)
 	return 0;
 }
 
+/* MIN,DEF,MAX sizes, in order (--rmem, --wmem, --tcp-mem). */
+static int parse_size3(const char *what, const char *s, uint32_t max, uint32_t v[3])
+{
+	char buf[96], *p[3], *save = NULL;
+	int n = 0;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail(what, s, "too long");
+	strcpy(buf, s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n == 3)
+			return fail(what, s, "not three sizes A,B,C");
+		p[n++] = t;
+	}
+	if (n != 3)
+		return fail(what, s, "not three sizes A,B,C");
+	for (int i = 0; i < 3; i++)
+		if (parse_size(what, p[i], i == 1 ? 1 : 0, max, &v[i]))
+			return -EINVAL;
+	if (v[0] > v[1] || v[1] > v[2])
+		return fail(what, s, "not in increasing order");
+	return 0;
+}
+
+static int parse_mem(struct tern_cfg *c, int opt, const char *s)
+{
+	uint32_t v[3];
+
+	if (opt == OPT_TCP_MEM) {
+		if (parse_size3("--tcp-mem", s, UINT32_MAX, v))
+			return -EINVAL;
+		memcpy(c->mem, v, sizeof(v));
+		return 0;
+	}
+	if (parse_size3(opt == OPT_RMEM ? "--rmem" : "--wmem", s, 1u << 30, v))
+		return -EINVAL;
+	if (opt == OPT_RMEM) {
+		c->rmem_min = v[0];
+		c->rcv_wnd = v[1];
+		c->rmem_max = v[2];
+	} else {
+		c->wmem_min = v[0];
+		c->snd_buf = v[1];
+		c->wmem_max = v[2];
+	}
+	return 0;
+}
+
 static int parse_small(const char *what, const char *s, uint32_t min, uint32_t max,
 		       uint8_t *out)
 {
@@ -693,6 +755,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
+	case OPT_RMEM: case OPT_WMEM: case OPT_TCP_MEM: return parse_mem(c, opt, s);
 	case OPT_USER_TIMEOUT:
 		return parse_ms("--user-timeout", s, 0, INT32_MAX, &a->lopts.user_timeout_ms);
 	case OPT_FIN_TIMEOUT: return parse_secs_ms("--fin-timeout", s, &c->fin_timeout_ms);

@@ -493,6 +493,10 @@ static void print_final(uint32_t q, const struct tern_worker_stats *st)
 		U(st->mib[TERN_MIB_PassiveOpens]), U(st->mib[TERN_MIB_SyncookiesSent]),
 		U(st->mib[TERN_MIB_SyncookiesRecv]), U(st->mib[TERN_MIB_OutRsts]),
 		U(st->mib[TERN_MIB_RetransSegs]), U(st->mib[TERN_MIB_OutDropNoRoom]));
+	tern_log(TERN_LOG_INFO, "queue %u: TCPToZeroWindowAdv %llu TCPMemoryPressures %llu "
+		"TCPRcvQDrop %llu OutSndMemFull %llu", q, U(st->mib[TERN_MIB_TCPToZeroWindowAdv]),
+		U(st->mib[TERN_MIB_TCPMemoryPressures]), U(st->mib[TERN_MIB_TCPRcvQDrop]),
+		U(st->mib[TERN_MIB_OutSndMemFull]));
 	tern_frames__format(&st->frames, buf, sizeof(buf));
 	tern_log(TERN_LOG_INFO, "queue %u: frames: %s", q, buf);
 }

@@ -27,6 +27,12 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->fin_timeout_s = d.fin_timeout_ms / 1000;
 	c->time_wait_s = d.time_wait_ms / 1000;
 	c->mss = 0; /* from the MTU of dev */
+	c->rmem[0] = d.rmem_min;
+	c->rmem[1] = d.rcv_wnd;
+	c->rmem[2] = d.rmem_max;
+	c->wmem[0] = d.wmem_min;
+	c->wmem[1] = d.snd_buf;
+	c->wmem[2] = d.wmem_max;
 	c->frames = TERN_XSK_FRAMES;
 	c->drain_timeout_ms = TERN_ARGS_DRAIN_MS_DEF;
 	c->cc = d.cc;
@@ -105,6 +111,15 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	if (c->mss)
 		a->cfg.mtu = (uint16_t)(c->mss + 40);
 	a->cfg.mss_clamp = (uint16_t)c->mss_clamp;
+	if (c->rmem[0] > c->rmem[1] || c->rmem[1] > c->rmem[2] || !c->rmem[1] ||
+	    c->wmem[0] > c->wmem[1] || c->wmem[1] > c->wmem[2] || !c->wmem[1])
+		return -EINVAL;
+	a->cfg.rmem_min = c->rmem[0];
+	a->cfg.rcv_wnd = c->rmem[1];
+	a->cfg.rmem_max = c->rmem[2];
+	a->cfg.wmem_min = c->wmem[0];
+	a->cfg.snd_buf = c->wmem[1];
+	a->cfg.wmem_max = c->wmem[2];
 	a->lopts.keepalive_idle_s = c->keepalive_idle_s;
 	a->lopts.keepalive_intvl_s = c->keepalive_intvl_s;
 	a->lopts.keepalive_cnt = c->keepalive_cnt;
