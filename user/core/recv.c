@@ -21,9 +21,18 @@ static void deliver(void *ctx, const uint8_t *p, uint32_t len)
 		s->ops->data(s->app_ctx, c, p, len);
 }
 
+/* Has the peer's FIN been received (no more data is accepted)? */
+static int fin_received(const struct tern_conn *c)
+{
+	return c->state == TERN_CLOSE_WAIT || c->state == TERN_CLOSING ||
+	       c->state == TERN_LAST_ACK || c->state == TERN_TIME_WAIT;
+}
+
 /* The application can take `bytes` more. Advertise the larger window at
- * once when it grew by two segments or opened from below one (Linux's
- * __tcp_cleanup_rbuf window update). */
+ * once when it at least doubled (Linux's __tcp_cleanup_rbuf(): "lots"
+ * means "at least twice"; from a zero window, any opening), and is at
+ * least one segment (silly window avoidance, sws.c); never after the
+ * peer's FIN, when no more data can come (RCV_SHUTDOWN). */
 void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t bytes,
 			   uint64_t now, struct tern_out *out)
 {
@@ -37,7 +46,7 @@ void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t b
 								    : c->rcv_credit + bytes;
 	tern_conn_rcv_space_adjust(s, c, now);
 	after = tern_rcv_window(s, c);
-	if (after >= before + 2u * c->mss || (before < c->mss && after >= c->mss))
+	if (!fin_received(c) && after >= c->mss && after >= 2u * before)
 		tern_conn_ack_now(s, c, now, out);
 	tern_conn_rearm(s, c);
 }
@@ -83,13 +92,6 @@ static void schedule_ack(struct tern_stack *s, struct tern_conn *c, uint64_t now
 		c->delack_at = tern_deadline(now, DELACK_MS);
 		TERN_MIB_INC(s, DelayedACKs);
 	}
-}
-
-/* Has the peer's FIN been received (no more data is accepted)? */
-static int fin_received(const struct tern_conn *c)
-{
-	return c->state == TERN_CLOSE_WAIT || c->state == TERN_CLOSING ||
-	       c->state == TERN_LAST_ACK || c->state == TERN_TIME_WAIT;
 }
 
 static void release(void *ctx, uint64_t frame);
