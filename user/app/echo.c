@@ -137,7 +137,13 @@ static void pump(struct echo *e, struct tern_conn *c, struct echo_conn *ec)
 	}
 }
 
-/* Credit up to head + the send buffer: what the connection may hold. */
+/* Credit up to head + the send buffer: what the connection may hold.
+ * tern: the receive window follows the echo still unacknowledged, so
+ * when the peer ACKs echoed data the window reopens, and once it doubled
+ * the core advertises it at once (tern_conn__rcv_credit()); a Linux echo
+ * server's reader empties its receive buffer whatever its send buffer
+ * holds, so its window does not shrink and no such update follows
+ * (tests/net/datapath.py: data_lost, ack_lost, rst_established). */
 static void grant(struct echo *e, struct tern_conn *c, struct echo_conn *ec)
 {
 	uint32_t want = ec->head + tern_conn__sndbuf(e->env.stack, c);
