@@ -75,6 +75,7 @@ def pipeline(host, port):
 def raw(host, port, want, data):
     """Sends data, reads to EOF (tern must close): the status must be want."""
     s = conn(host, port)
+    t0 = time.monotonic()
     s.sendall(data.encode("latin-1") if isinstance(data, str) else data)
     got = b""
     while True:
@@ -85,8 +86,8 @@ def raw(host, port, want, data):
     s.close()
     line = got.split(b"\r\n", 1)[0].decode()
     if not line.startswith("HTTP/1.1 %s " % want):
-        sys.exit("expected %s, got %r" % (want, got[:200]))
-    print("    %s, then EOF from tern" % line)
+        sys.exit("expected %s, got %r after %.2f s" % (want, got[:200], time.monotonic() - t0))
+    print("    %s, then EOF from tern (%.2f s)" % (line, time.monotonic() - t0))
 
 def idle(host, port, secs):
     """A keep-alive connection left idle is closed by tern after about secs."""
@@ -267,7 +268,7 @@ t_wrk() {
 	echo "    wrk -c32 3 s: $(grep -E 'requests in|Requests/sec' <<<"$out" | tr -s ' ' | tr '\n' ' ')"
 }
 
-t_idle() { client idle "$IP4_S" "$PORT" 1; }
+t_idle() { client idle "$IP4_S" "$PORT" 3; }
 
 t_301() {
 	local out
@@ -333,7 +334,7 @@ write_client
 
 printf 'moved\n' >"$NET_TMP/moved.txt"
 
-start_tern --app http --http-idle 1 || net_die "tern --app http did not start"
+start_tern --app http --http-idle 3 || net_die "tern --app http did not start"
 t_run "curl HTTP/1.0: 200, body, closed" t_curl10
 t_run "curl HTTP/1.1: two URLs on one kept-alive connection" t_curl_keepalive
 t_run "Connection: close and HTTP/1.0: response, then tern closes" t_curl_close
@@ -342,7 +343,7 @@ t_run "pipelining: in order, split requests, 200 in one write" t_pipeline
 t_run "malformed (400), request body (400), 8 KiB head (431): then close" t_bad
 t_run "ab (HTTP/1.0 and -k): no failed, no non-2xx" t_ab
 t_run "wrk: no errors, no non-2xx" t_wrk
-t_run "--http-idle 1: an idle keep-alive connection is closed" t_idle
+t_run "--http-idle 3: an idle keep-alive connection is closed" t_idle
 t_run "SIGTERM: exit 0, frames accounted" stop_tern
 
 start_tern --app http --http-status 301 --http-header 'Location: http://x/' \
