@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "tern/xdp.h"
+#include "tests/net/xdp_check.h"
 #include "user/core/build.h"
 #include "user/core/tcp.h"
 
@@ -44,26 +45,6 @@ static const uint8_t rtr4[4] = { 192, 0, 2, 1 };
 static const uint8_t srv6[16] = { 0xfd, [15] = 1 };
 static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x12, [15] = 0x34 };
 static const uint8_t rtr6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 1 };
-
-static int passed, failed;
-
-static void result(int ok, const char *name, const char *why)
-{
-	printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name, ok ? "" : ": ", ok ? "" : why);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
 
 static void put_csum(uint8_t *at, uint32_t s)
 {
@@ -178,35 +159,6 @@ struct xdp {
 	struct bpf_object *obj;
 	int prog, svc, xsks, counters, xsk;
 };
-
-static int xsk_open(void)
-{
-	static void *umem;
-	struct xdp_umem_reg reg = { 0 };
-	int fd = socket(AF_XDP, SOCK_RAW, 0), n = 64;
-
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	reg.addr = (uint64_t)(uintptr_t)umem;
-	reg.len = 64 * 4096;
-	reg.chunk_size = 4096;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
-		return -errno;
-	return fd;
-}
-
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
 
 static int xdp_open(struct xdp *x, const char *path)
 {

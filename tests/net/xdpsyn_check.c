@@ -35,6 +35,7 @@
 
 #include "tern/cookie.h"
 #include "tern/xdp.h"
+#include "tests/net/xdp_check.h"
 #include "user/core/build.h"
 #include "user/core/tcp.h"
 
@@ -46,17 +47,6 @@
 #define XDP_TX_RET 3
 #define XDP_REDIRECT_RET 4
 #define MAX_FRAME 256
-
-static int passed, failed;
-
-static void result(int ok, const char *name, const char *why)
-{
-	printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name, ok ? "" : ": ", ok ? "" : why);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static uint64_t mono_ns(void)
 {
@@ -83,15 +73,6 @@ struct syn_spec {
 	uint32_t seq;
 	uint16_t sport;
 };
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
 
 static uint16_t fin16(uint32_t s)
 {
@@ -236,35 +217,6 @@ struct xdp {
 
 /* An AF_XDP socket with a UMEM and an RX ring, unbound: enough to be put
  * in the XSKMAP, which the program checks before answering. */
-static int xsk_open(void)
-{
-	static void *umem;
-	struct xdp_umem_reg reg = { 0 };
-	int fd = socket(AF_XDP, SOCK_RAW, 0), n = 64;
-
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	reg.addr = (uint64_t)(uintptr_t)umem;
-	reg.len = 64 * 4096;
-	reg.chunk_size = 4096;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
-		return -errno;
-	return fd;
-}
-
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
 static int xdp_open(struct xdp *x, const char *path)
 {
 	struct bpf_program *p;
