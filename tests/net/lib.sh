@@ -217,6 +217,15 @@ wait_until() {
 	"$@"
 }
 
+# wait_long CMD: wait_until for up to 30 s
+wait_long() {
+	for _ in $(seq 300); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
 # net_tern_arg "$@": the suites' one argument, the build directory; sets
 # TERN to its tern binary (exit 2 when missing).
 net_tern_arg() {

@@ -55,15 +55,6 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 [ -x "$FLOOD" ] && [ -x "$TERNCTL" ] || { echo "Error: $1: rawflood or ternctl not built (make)" >&2; exit 2; }
 
 total() { py "print(stats('$CTL')['total']['$1'])"; }
-# wait_long CMD: polls CMD for up to 30 s
-wait_long() {
-	for _ in $(seq 300); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # fill_start PORT N NAME [http|none]: N connections held open by
 # clients.py fill; prints its line "ANSWERED CONNECTED TIMEDOUT REFUSED".
 # fill_end NAME closes them; it fails if the clients did.

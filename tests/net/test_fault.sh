@@ -31,15 +31,6 @@ PORT=7
 QUEUES=2
 CTL=
 
-# wait_long CMD: polls CMD for up to 30 s
-wait_long() {
-	for _ in $(seq 300); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 many() { in_c timeout 120 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" "$@"; }
 
 start() {

@@ -257,14 +257,6 @@ client_bg() {
 }
 # client_rc NAME: the background client's exit code, once it is there
 client_rc() { wait_long test -s "$NET_TMP/$1.rc" && [ "$(cat "$NET_TMP/$1.rc")" = 0 ]; }
-# polls CMD for up to 30 s
-wait_long() {
-	for _ in $(seq 300); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 total() { py "print(stats('$CTL')['total']['$1'])"; }
 tctl() { in_s "$TERNCTL" "$1" --dev "$DEV_S" --ctl "$CTL" "${@:2}"; }
 # sum of one MIB counter over the queues

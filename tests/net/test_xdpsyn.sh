@@ -130,15 +130,6 @@ t_tern_flood() {
 	[ "$e1" = "$e0" ] || fail "veth refused $((e1 - e0)) XDP SYN-ACKs"
 }
 
-# wait_long CMD: polls CMD for up to 30 s
-wait_long() {
-	for _ in $(seq 300); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 t_ack_flood() {
 	local b a fl cpid
 
