@@ -264,6 +264,23 @@ static int parse_head(const uint8_t *p, uint32_t n)
 	return keep ? (head ? R_KA_HEAD : R_KA) : (head ? R_CLOSE_HEAD : R_CLOSE);
 }
 
+/*
+ * No room for the rest of a head: HTTP_HEAD_MAX bytes without its end, or
+ * less room left than one unit of our window scale. The core rounds a
+ * credit-mode window down to that unit (it never invites bytes beyond the
+ * credit), so the last few bytes of the head could never be offered and
+ * the connection would wait for its idle timeout instead of the 431.
+ */
+static int head_full(const struct tern_conn *c, uint32_t avail)
+{
+	struct tern_conn_info info;
+
+	if (avail >= HTTP_HEAD_MAX)
+		return 1;
+	tern_conn__info(c, &info);
+	return HTTP_HEAD_MAX - avail < (1u << info.rcv_wscale);
+}
+
 /* Answer every complete request in the buffer while the output bound
  * allows, giving back receive credit for what is consumed. */
 static void process(struct http *h, struct tern_conn *c, struct http_conn *hc)
@@ -294,7 +311,7 @@ static void process(struct http *h, struct tern_conn *c, struct http_conn *hc)
 			}
 		if (!e) {
 			from = hc->len;
-			if (avail >= HTTP_HEAD_MAX)
+			if (head_full(c, avail))
 				enqueue(h, hc, R_431);
 			else if (hc->peer_fin)
 				hc->closing = 1;
