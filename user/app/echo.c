@@ -274,18 +274,28 @@ static void *echo_init(const struct tern_app_env *env)
 	return e;
 }
 
+/* Free a chain of blocks. */
+static void blk_free_all(struct echo_blk *b)
+{
+	while (b) {
+		struct echo_blk *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
+
+/* Also the blocks of connections still open: a stack torn down without
+ * closing them (an abort, the unit tests) never calls echo_closed. */
 static void echo_fini(void *ctx)
 {
 	struct echo *e = ctx;
 
 	if (!e)
 		return;
-	while (e->cache) {
-		struct echo_blk *next = e->cache->next;
-
-		free(e->cache);
-		e->cache = next;
-	}
+	for (uint32_t i = 0; i < e->nconns; i++)
+		blk_free_all(e->conns[i].first);
+	blk_free_all(e->cache);
 	free(e->conns);
 	free(e);
 }
