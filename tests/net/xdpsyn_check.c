@@ -215,8 +215,9 @@ struct xdp {
 	uint8_t *slots; /* tern_flows, mmapped */
 };
 
-/* An AF_XDP socket with a UMEM and an RX ring, unbound: enough to be put
- * in the XSKMAP, which the program checks before answering. */
+/* Load the program, find its maps, steer the test service to queue 0
+ * with a socket (xdp_check.h's xsk_open()) in the XSKMAP, which the
+ * program checks before answering. */
 static int xdp_open(struct xdp *x, const char *path)
 {
 	struct bpf_program *p;
