@@ -81,7 +81,7 @@
 	X(Ip6InHdrErrors)         /* IPv6 SYN with a v4-mapped address */     \
 	X(IcmpInDestUnreachs)     /* ICMP destination unreachable, any code */ \
 	X(Icmp6InPktTooBigs)      /* ICMPv6 packet too big */                  \
-	X(IcmpInErrors)           /* ICMP error for no connection (this queue's) */ \
+	X(IcmpInErrors)           /* ICMP error for no connection (handoff off) */ \
 	X(Icmp6InErrors)          /* the same for ICMPv6 */                    \
 	X(OutOfWindowIcmps)       /* quoted sequence outside SND.UNA..SND.NXT */ \
 	X(TCPPMTUReduced)         /* tern: a connection's path MTU lowered */  \

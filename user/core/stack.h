@@ -313,6 +313,7 @@ struct tern_stack {
 	uint64_t sq_total;        /* sum of every connection's sq_bytes */
 	uint32_t backlog;         /* half-opens allowed now (<= reqs.cap) */
 	uint8_t refusing;         /* tern_stack__set_accepting(s, 0) */
+	uint8_t icmp_handoff;     /* tern_stack__set_icmp_handoff(s, 1) */
 	uint64_t last_overflow;   /* last cookie sent (tcp_synq_overflow) */
 	uint8_t cookies_sent;     /* last_overflow is valid */
 	uint64_t chal_second;     /* global challenge-ACK budget window */
