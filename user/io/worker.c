@@ -178,6 +178,7 @@ static int stack_create(struct tern_worker *w)
 		return -errno;
 	if (w->conf->fleet)
 		tern_stack__set_fleet(w->stack, w->conf->fleet, w->conf->count_off);
+	tern_stack__set_icmp_handoff(w->stack, tern_handoff__on(w));
 	return keys_dontdump(w->stack);
 }
 
@@ -372,11 +373,14 @@ int tern_worker__start(struct tern_worker **wp, const struct tern_worker_conf *c
 		err = w->ready;
 		*what = w->what;
 		pthread_join(w->thread, NULL);
+		tern_worker__req_fini(w);
 		close(w->efd);
 		free(w);
 		return err;
 	}
 	*wp = w;
+	if (conf->peers && queue < TERN_XDP_MAX_QUEUES)
+		atomic_store_explicit(&conf->peers->w[queue], w, memory_order_release);
 	return 0;
 }
 
@@ -432,6 +436,8 @@ void tern_worker__destroy(struct tern_worker *w)
 {
 	if (!w)
 		return;
+	if (w->conf->peers && w->queue < TERN_XDP_MAX_QUEUES) /* no worker runs now */
+		atomic_store_explicit(&w->conf->peers->w[w->queue], NULL, memory_order_release);
 	tern_worker__req_fini(w); /* here, not at teardown: the control
 				   * thread may still be copying a reply */
 	close(w->efd);
