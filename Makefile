@@ -92,7 +92,8 @@ TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user
 FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
 FLOOD_BIN := $(BUILD)/tools/tern-flood
 REFLECT_BIN := $(BUILD)/tools/tern-reflect
-FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
+FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
+	$(BUILD)/user/io/netdev.o
 # The benchmarks' XDP programs: random loss on the client veth (one object
 # per percentage; 100 is the XDP_DROP sink) and the XDP_TX reflector.
 BENCH_LOSS_PCTS := 0 1 3 100
