@@ -226,7 +226,10 @@ bool tern_noteq__take(struct tern_noteq *q, void *note, size_t len)
 	return true;
 }
 
+/* A load while nothing was posted (every pass), the exchange only after
+ * a post: a post that the load missed wakes the server once more. */
 void tern_noteq__rearm(struct tern_noteq *q)
 {
-	atomic_exchange_explicit(&q->awake, false, memory_order_acq_rel);
+	if (atomic_load_explicit(&q->awake, memory_order_relaxed))
+		atomic_exchange_explicit(&q->awake, false, memory_order_acq_rel);
 }
