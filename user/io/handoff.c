@@ -10,9 +10,10 @@
  * (mailbox.h: bounded, lock-free, one wake-up per pass at most), and each
  * looks it up in its own table at its next pass (tern_stack__icmp_handed).
  *
- * Bounds: TERN_ICMP_HANDOFF_SLOTS notes per worker; a note that finds a
- * worker's queue full is dropped and counted (icmp_forward_drops). A
- * worker takes at most that many notes per pass.
+ * Bounds: conf->icmp_slots notes per worker (--icmp-handoff; 0: no
+ * hand-over); a note that finds a worker's queue full is dropped and
+ * counted (icmp_forward_drops). A worker takes at most that many notes
+ * per pass.
  */
 #include <errno.h>
 
@@ -23,7 +24,9 @@ _Static_assert(sizeof(struct tern_icmp) <= TERN_NOTE_MAX, "an ICMP error fits a 
 
 int tern_handoff__init(struct tern_worker *w)
 {
-	return tern_noteq__init(&w->icmpq, TERN_ICMP_HANDOFF_SLOTS);
+	if (!tern_handoff__on(w))
+		return 0;
+	return tern_noteq__init(&w->icmpq, w->conf->icmp_slots);
 }
 
 void tern_handoff__fini(struct tern_worker *w)
@@ -31,10 +34,11 @@ void tern_handoff__fini(struct tern_worker *w)
 	tern_noteq__fini(&w->icmpq);
 }
 
-/* Handing over is on when the daemon runs more than one worker. */
+/* Handing over is on when the daemon runs more than one worker, unless
+ * --icmp-handoff 0. */
 bool tern_handoff__on(const struct tern_worker *w)
 {
-	return w->conf->peers && w->conf->peers->n > 1;
+	return w->conf->peers && w->conf->peers->n > 1 && w->conf->icmp_slots;
 }
 
 void tern_handoff__icmp_out(struct tern_worker *w, const uint8_t *frame, uint32_t len)
@@ -51,7 +55,7 @@ void tern_handoff__icmp_out(struct tern_worker *w, const uint8_t *frame, uint32_
 		struct tern_mailbox_peer peer;
 		int err;
 
-		if (!o || o == w || tern_worker__done(o))
+		if (!o || o == w || !o->icmpq.slot || tern_worker__done(o))
 			continue;
 		tern_worker__peer(o, &peer);
 		err = tern_noteq__post(&o->icmpq, &peer, &ic, sizeof(ic));
@@ -71,7 +75,9 @@ void tern_handoff__icmp_in(struct tern_worker *w)
 	if (!w->icmpq.slot)
 		return;
 	tern_noteq__rearm(&w->icmpq);
-	for (unsigned i = 0; i < TERN_ICMP_HANDOFF_SLOTS && tern_noteq__take(&w->icmpq, &ic, sizeof(ic)); i++) {
+	for (unsigned i = 0; i <= w->icmpq.mask; i++) {
+		if (!tern_noteq__take(&w->icmpq, &ic, sizeof(ic)))
+			break;
 		w->c.icmp_forward_in++;
 		if (!tern_stack__icmp_handed(w->stack, &ic, w->now, &w->out))
 			w->c.icmp_forward_matched++;

@@ -55,7 +55,7 @@ const struct tern_metric tern_metrics[] = {
 	C64("icmp_forwarded", "icmp_forwarded", icmp_forwarded,
 	    "ICMP errors for no connection of this queue, handed to the other queues."),
 	C64("icmp_forward_drops", "icmp_forward_drops", icmp_forward_drops,
-	    "ICMP errors not handed to a queue: its hand-over queue was full."),
+	    "ICMP errors not handed to a queue: its hand-over queue (--icmp-handoff) was full."),
 	C64("icmp_forward_in", "icmp_forward_in", icmp_forward_in,
 	    "ICMP errors other queues handed to this one."),
 	C64("icmp_forward_matched", "icmp_forward_matched", icmp_forward_matched,

@@ -32,7 +32,7 @@ enum {
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP, OPT_MAX_TW,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
-	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
+	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES, OPT_ICMP_HANDOFF,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
@@ -57,6 +57,7 @@ static const struct option longopts[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-tw", required_argument, NULL, OPT_MAX_TW },
 	{ "frames", required_argument, NULL, OPT_FRAMES },
+	{ "icmp-handoff", required_argument, NULL, OPT_ICMP_HANDOFF },
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "cc", required_argument, NULL, OPT_CC },
@@ -145,6 +146,9 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
 		"  --frames N                 UMEM frames of 2 KiB per queue, a power of two\n"
 		"                             %u..%u (default %u)\n"
+		"  --icmp-handoff N           ICMP errors other queues may hand a queue between\n"
+		"                             two of its passes, a power of two up to %u;\n"
+		"                             0: none handed over (default %u)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --cc cubic|reno            congestion control (default cubic)\n"
@@ -210,7 +214,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --health-rise N            successes to put a backend back (default %u)\n"
 		"  --health-fall N            failures to take a backend out (default %u)\n",
 		prog, MAX_QUEUES, TERN_FLOW_SLOTS_MAX, TERN_XDPC_FLOW_SLOTS, TERN_XSK_FRAMES_MIN,
-		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES,
+		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES, TERN_ARGS_ICMP_HANDOFF_MAX,
+		TERN_ARGS_ICMP_HANDOFF_DEF,
 		TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
 		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
 		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
@@ -566,6 +571,17 @@ static int parse_frames(struct tern_args *a, const char *s)
 	return a->frames & (a->frames - 1) ? fail("--frames", s, "not a power of two") : 0;
 }
 
+static int parse_icmp_handoff(struct tern_args *a, const char *s)
+{
+	uint32_t *n = &a->icmp_handoff;
+
+	if (parse_u32("--icmp-handoff", s, 0, TERN_ARGS_ICMP_HANDOFF_MAX, n))
+		return -EINVAL;
+	if (*n == 1 || (*n & (*n - 1)))
+		return fail("--icmp-handoff", s, "not 0 or a power of two from 2");
+	return 0;
+}
+
 static int parse_enum(struct tern_args *a, int opt, const char *s)
 {
 	static const char *const modes[] = { "native", "skb" };
@@ -743,6 +759,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
 	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
 	case OPT_FRAMES: return parse_frames(a, s);
+	case OPT_ICMP_HANDOFF: return parse_icmp_handoff(a, s);
 	case OPT_RETRIES: return parse_small("--retries", s, 1, 255, &c->retries);
 	case OPT_ORPHAN_RETRIES:
 		return parse_small("--orphan-retries", s, 0, 255, &c->orphan_retries);
@@ -881,6 +898,7 @@ static void defaults(struct tern_args *a)
 	a->app_name = "echo";
 	a->queues = 0; /* every RX queue of the interface */
 	a->frames = TERN_XSK_FRAMES;
+	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;

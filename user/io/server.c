@@ -345,6 +345,7 @@ static void worker_conf(struct tern_server *d)
 	d->peers.n = a->queues;
 	d->conf = (struct tern_worker_conf){
 		.peers = &d->peers,
+		.icmp_slots = a->icmp_handoff,
 		.secrets = &d->keys->host,
 		.fleet = d->keys->fleet ? &d->keys->cur : NULL,
 		.count_off = d->keys->count_off,

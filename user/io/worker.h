@@ -55,6 +55,8 @@ struct tern_worker_conf {
 	uint32_t busy_poll_budget;
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP (xdpcookie.h); NULL: none */
 	struct tern_worker_peers *peers;  /* NULL or one worker: ICMP errors stay where they land */
+	uint32_t icmp_slots;              /* ICMP errors a worker queues from the others (a power
+					   * of two); 0: none handed over */
 };
 
 /* What a worker publishes. */

@@ -28,9 +28,6 @@
 /* While kicks fail with ENETDOWN/ENXIO the next kick waits twice as long
  * as the last, from TERN_TX_RETRY_NS up to this; a kick that works resets it. */
 #define TERN_KICK_BACKOFF_MAX_NS (100 * TERN_NSEC_PER_MSEC)
-/* ICMP errors other workers may hand this one between two of its passes
- * (handoff.c); more are dropped and counted (icmp_forward_drops). */
-#define TERN_ICMP_HANDOFF_SLOTS 64u
 
 struct tern_worker {
 	const struct tern_worker_conf *conf;
