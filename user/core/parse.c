@@ -102,7 +102,8 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	tot = tern_get_be16(ip + 2);
 	if (tot > len || tot < ihl)
 		return TERN_PARSE_IP_TOTLEN;
-	if (verify_csum && tern_csum_fold(tern_csum_add(0, ip, ihl)))
+	if (verify_csum && tern_csum_fold(ihl == TERN_IP4_HLEN ? tern_csum_ip4(ip) :
+							   tern_csum_add(0, ip, ihl)))
 		return TERN_PARSE_IP_CSUM;
 	if (tern_get_be16(ip + 6) & IP4_FRAG_MASK)
 		return TERN_PARSE_IP_FRAG;
@@ -115,7 +116,7 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	l4->th = ip + ihl;
 	l4->len = tot - ihl;
 	/* RFC 793 3.1 pseudo-header: saddr, daddr (contiguous), proto, length. */
-	l4->psum = tern_csum_add(proto + (uint64_t)l4->len, ip + 12, 8);
+	l4->psum = proto + (uint64_t)l4->len + tern_get_be32(ip + 12) + tern_get_be32(ip + 16);
 	return TERN_PARSE_OK;
 }
 
