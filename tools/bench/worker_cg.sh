@@ -10,10 +10,11 @@
 #   tools/bench/worker_cg.sh BUILD_DIR [MODE...]
 # MODE: never (--syncookies never: stateful), always (--syncookies
 # always), reflect (tern-reflect); default all three. WCG_RATE (SYNs/s
-# offered, default 20000: more than either keeps up with under
-# callgrind, so every pass finds a full batch) and WCG_S (seconds, 4);
-# WCG_RATE=500 shows an unloaded queue (one frame per pass). WCG_KEEP=DIR
-# keeps the callgrind files (MODE.cg) for callgrind_annotate.
+# offered, default 100000: more than either keeps up with under
+# callgrind, so a pass finds a full batch) and WCG_S (seconds, 4);
+# WCG_RATE=1000 shows an unloaded queue (a frame or two per pass).
+# WCG_KEEP=DIR keeps the callgrind files (MODE.cg) and tern's counters
+# (MODE.stats) for callgrind_annotate.
 NET_SUITE=worker_cg
 NET_QUEUES=1
 # shellcheck source=../../tests/net/lib.sh
@@ -23,7 +24,7 @@ NET_QUEUES=1
 BUILD=$(realpath "$1")
 shift
 MODES=${*:-never always reflect}
-RATE=${WCG_RATE:-20000}
+RATE=${WCG_RATE:-100000}
 SECS=${WCG_S:-4}
 PORT=80
 TERN=$BUILD/tern
