@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -88,7 +89,11 @@ void tern_worker__publish(struct tern_worker *w)
 	read_kernel_stats(w);
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	*p = w->c;
+	/* The worker's own counters come first in w->c; the MIB, parse drops
+	 * and application counters of w->c are never used (copied from
+	 * their owners below), so they are not copied twice. */
+	memcpy(p, &w->c, offsetof(struct tern_worker_stats, mib));
+	p->kst = w->c.kst;
 	p->ring_submit_errors += w->app_ring.submit_errors;
 	p->frames = w->f.c;
 	p->xsk = w->x.st;
@@ -105,6 +110,9 @@ void tern_worker__publish(struct tern_worker *w)
 		p->app_kinds = w->conf->app->counter_kinds;
 		p->app_name = w->conf->app->name;
 		w->conf->app->counters(w->app_ctx, p->app);
+	} else {
+		p->napp = 0;
+		p->app_name = NULL;
 	}
 	p->queue = w->queue;
 	p->cpu = w->cpu;

@@ -59,7 +59,9 @@ struct tern_worker_conf {
 					   * of two); 0: none handed over */
 };
 
-/* What a worker publishes. */
+/* What a worker publishes. The worker counts into the fields before mib
+ * in its own copy, which tern_worker__publish() copies as one block; mib
+ * and what follows come from the stack, the application and the kernel. */
 struct tern_worker_stats {
 	struct tern_frame_counts frames;  /* tern_frames__check() must be 0 */
 	struct tern_xsk_stats xsk;

@@ -71,7 +71,9 @@ static uint32_t reflect(uint8_t *f, uint32_t len)
 	return FL_TCP_OFF + tl;
 }
 
-static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
+/* Not inlined, so that callgrind can count the loop alone
+ * (tools/bench/worker_cg.sh: --toggle-collect=serve). */
+__attribute__((noinline)) static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
 {
 	struct tern_frames *fr = &fx->q[0].frames;
 	struct pollfd pfd = { .fd = fx->q[0].xsk.fd, .events = POLLIN };
