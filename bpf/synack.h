@@ -449,9 +449,11 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
  * answers statefully with an ISN past the old one; for a tuple with a
  * connection it sends a challenge ACK (tcp_send_challenge_ack()); with its
  * connection table full it drops the SYN (ListenOverflows). XDP answers
- * all three with a cookie SYN-ACK: the ACK then reaches the TIME-WAIT
- * record or the connection (both in the flow filter), or the worker drops
- * it for a full table. */
+ * all three with a cookie SYN-ACK, and the worker acts on the ACK: a
+ * TIME-WAIT record gives way to the cookie's connection when the SYN was
+ * new (user/core/tw.c cookie_recycles()), as does a half-open record of
+ * the same SYN (tern_req_input()); a connection answers it as any
+ * out-of-window segment; a full table drops it. */
 static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *p)
 {
 	const struct tcphdr *th = p->th;

@@ -289,7 +289,8 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode)
 }
 
 /* A segment for a TIME-WAIT record. Returns 1 when it is consumed, 0 when
- * it is a new SYN for the listener (then *isn holds the ISS to use). */
+ * it goes on to the listener: a new SYN (then *isn holds the ISS to use)
+ * or a cookie ACK. */
 static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_seg *seg,
 		    uint64_t now, struct tern_out *out, uint32_t *isn)
 {
@@ -298,6 +299,7 @@ static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_
 		tern_emit_tw_ack(s, tw, seg, now, out);
 		return 1;
 	case TERN_TW_SYN:
+	case TERN_TW_COOKIE:
 		return 0;
 	default:
 		return 1;

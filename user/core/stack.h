@@ -397,6 +397,9 @@ int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint6
 		      struct tern_out *out);
 int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
 		   uint64_t now, struct tern_out *out);
+/* Would the listener create a connection from this ACK's cookie
+ * (cookie_v4_check(): cookies in use, ACK without SYN or RST, valid)? */
+int tern_listen__cookie_valid(struct tern_stack *s, const struct tern_seg *seg, uint64_t now);
 void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out);
 /* Returns 1 when the frame was kept (out-of-order queue). */
 int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
