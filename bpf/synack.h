@@ -279,7 +279,8 @@ static __always_inline void synack_tcp(__u8 *th, const __u8 *syn, __u32 iss, __u
 
 /* The cookie, TSval and options for a SYN; family-independent part. */
 struct synack_in {
-	__u32 h0, h1, tsoff; /* keyed hashes of the tuple */
+	__u64 h;             /* the cookie's hash of the tuple at count */
+	__u32 tsoff;         /* the timestamp offset's */
 	__u32 count;
 	__u64 now;
 };
@@ -290,7 +291,7 @@ static __always_inline __u32 synack_iss(const struct synack_in *in, const __u8 *
 	__u16 peer_mss = so->mss ? so->mss :
 			 family == 6 ? TERN_COOKIE_MSS_V6_DEFAULT : TERN_COOKIE_MSS_V4_DEFAULT;
 
-	return tern_cookie_compose(in->h0, in->h1, get32(syn + 4), in->count,
+	return tern_cookie_compose(in->h, get32(syn + 4), in->count,
 				   tern_cookie_mss_idx(family, peer_mss));
 }
 
@@ -364,9 +365,8 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.saddr, ip + 12, 4);
 	__builtin_memcpy(ci.daddr, ip + 16, 4);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
-	in.h0 = tern_cookie_hash4(&cfg->cookie[0], &ci);
 	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
-	in.h1 = tern_cookie_hash4(&cfg->cookie[1], &ci);
+	in.h = tern_cookie_hash4(&cfg->cookie[0], &ci);
 	__builtin_memcpy(ti.laddr, ip + 16, 4);
 	__builtin_memcpy(ti.raddr, ip + 12, 4);
 	in.tsoff = so.ts ? tern_tsoff_hash4(&cfg->tsoff, &ti) : 0;
@@ -419,9 +419,8 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.saddr, ip + 8, 16);
 	__builtin_memcpy(ci.daddr, ip + 24, 16);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
-	in.h0 = tern_cookie_hash6(&cfg->cookie[0], &ci);
 	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
-	in.h1 = tern_cookie_hash6(&cfg->cookie[1], &ci);
+	in.h = tern_cookie_hash6(&cfg->cookie[0], &ci);
 	__builtin_memcpy(ti.laddr, ip + 24, 16);
 	__builtin_memcpy(ti.raddr, ip + 8, 16);
 	in.tsoff = so.ts ? tern_tsoff_hash6(&cfg->tsoff, &ti) : 0;
