@@ -468,6 +468,23 @@ static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *
 }
 
 /*
+ * The SYN-ACK's clock: CLOCK_MONOTONIC_COARSE, the last tick's
+ * CLOCK_MONOTONIC (the daemon's now, tern_worker__clock()).
+ *
+ * tern: the worker would read the fine clock; bpf_ktime_get_ns() costs
+ * about 25 ns on this kvm-clock VM, a fifth of the path (docs/xdp-syn.md),
+ * the coarse one a load. The SYN-ACK is then the core's at a time up to a
+ * tick (1/HZ) earlier: the cookie's count may be the minute before at a
+ * minute's start (still valid, MAX_SYNCOOKIE_AGE 2, and never ahead of
+ * the checker's), the TSval up to a tick lower (it is already up to 63 ms
+ * behind the clock, cookie_init_timestamp(), and never ahead of it).
+ */
+static __always_inline __u64 synack_clock(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
  * XDP_TX with the SYN-ACK in the frame, or -1 when the frame is unchanged
  * and goes on to the worker. The tag of a tagged frame stays where it is.
  */
@@ -477,7 +494,7 @@ static __always_inline int synack_answer(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	const struct tern_xdp_cookie_cfg *cfg;
 	__u32 zero = 0, l3_off;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = synack_clock();
 	__u16 proto;
 	void *l3;
 	int err;
