@@ -317,15 +317,18 @@ static __always_inline int swap_macs(struct xdp_md *ctx)
 	return 0;
 }
 
-/* Resize the frame to l3_off + len and store the headers after L2. */
+/* Resize the frame to l3_off + len and store the headers after L2. The
+ * program is not frags-aware (SEC("xdp")), so the frame is linear and its
+ * length data_end - data; a SYN with the options the SYN-ACK has (Linux's
+ * four, or MSS alone) keeps its length, with no bpf_xdp_adjust_tail(). */
 static __always_inline int synack_emit(struct xdp_md *ctx, __u32 l3_off, const void *buf,
 				       __u32 len, const __u32 max)
 {
-	__u32 cur = (__u32)bpf_xdp_get_buff_len(ctx);
+	__u32 cur = (__u32)(ctx->data_end - ctx->data);
 
 	if (len > max)
 		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)(l3_off + len) - (int)cur))
+	if (l3_off + len != cur && bpf_xdp_adjust_tail(ctx, (int)(l3_off + len) - (int)cur))
 		return -1;
 	if (swap_macs(ctx))
 		return -1;
