@@ -209,24 +209,20 @@ static __always_inline void syn_parse_opts(struct syn_scratch *sc, __u32 doff, s
 	__builtin_memcpy(so, &sc->so, sizeof(*so));
 }
 
-/* The SYN's TCP header into hdr (zeroed past doff); 0 when the SYN is one
- * XDP answers: no payload, checksum right. psum: pseudo-header sum. */
+/* The SYN's TCP header into hdr (zeroed past doff), in one load of
+ * l4_len bytes; 0 when the SYN is one XDP answers: no payload, checksum
+ * right. psum: pseudo-header sum. */
 static __always_inline int syn_load(struct xdp_md *ctx, __u32 th_off, __u32 l4_len, __u64 psum,
 				    __u8 hdr[64])
 {
-	__u32 doff, olen;
 	__u64 s;
 
-	if (bpf_xdp_load_bytes(ctx, th_off, hdr, 20))
+	if (l4_len < 20 || l4_len > SYN_MAX_HLEN)
+		return -1; /* payload, or no TCP header: the worker's */
+	if (bpf_xdp_load_bytes(ctx, th_off, hdr, l4_len))
 		return -1;
-	doff = (hdr[12] >> 4) * 4;
-	if (doff != l4_len || doff < 20 || doff > SYN_MAX_HLEN)
+	if ((__u32)(hdr[12] >> 4) * 4 != l4_len)
 		return -1; /* payload (or bad offset): the worker's */
-	olen = doff - 20;
-	if (olen > 40)
-		return -1;
-	if (olen && bpf_xdp_load_bytes(ctx, th_off + 20, hdr + 20, olen))
-		return -1;
 	s = psum + sum_words(hdr, SYN_MAX_HLEN / 4); /* zero past doff */
 	return fold(s) ? -1 : 0;
 }
@@ -335,22 +331,22 @@ static __always_inline int synack_emit(struct xdp_md *ctx, __u32 l3_off, const v
 	return bpf_xdp_store_bytes(ctx, l3_off, (void *)buf, len) ? -1 : 0;
 }
 
+/* ip: the SYN's IPv4 header in the frame, l3_off bytes from its start. */
 static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_cookie_cfg *cfg,
-				   __u32 l3_off, __u64 now)
+				   const __u8 *ip, __u32 l3_off, __u64 now)
 {
 	struct synack4 r = {};
 	struct tern_cookie_in4 ci = {};
 	struct tern_tsoff_in4 ti;
 	struct synack_in in = { .now = now };
 	struct syn_opts so = {};
-	__u8 ip[20] __attribute__((aligned(8)));
 	struct syn_scratch *sc;
 	__u8 *hdr;
 	__u32 zero = 0;
 	__u32 optlen, tcplen;
 	__u64 psum;
 
-	if (bpf_xdp_load_bytes(ctx, l3_off, ip, 20) || ip[0] != 0x45)
+	if ((void *)(ip + 20) > (void *)(long)ctx->data_end || ip[0] != 0x45)
 		return -1; /* IPv4 options: the worker's */
 	if (fold(sum_words(ip, 5)))
 		return -1;
@@ -391,22 +387,22 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	return synack_emit(ctx, l3_off, &r, 20 + tcplen, sizeof(r));
 }
 
+/* ip: the SYN's IPv6 header in the frame, l3_off bytes from its start. */
 static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_cookie_cfg *cfg,
-				   __u32 l3_off, __u64 now)
+				   const __u8 *ip, __u32 l3_off, __u64 now)
 {
 	struct synack6 r = {};
 	struct tern_cookie_in6 ci = {};
 	struct tern_tsoff_in6 ti;
 	struct synack_in in = { .now = now };
 	struct syn_opts so = {};
-	__u8 ip[40] __attribute__((aligned(8)));
 	struct syn_scratch *sc;
 	__u8 *hdr;
 	__u32 zero = 0;
 	__u32 optlen, tcplen;
 	__u64 psum;
 
-	if (bpf_xdp_load_bytes(ctx, l3_off, ip, 40) || ip[6] != 6)
+	if ((void *)(ip + 40) > (void *)(long)ctx->data_end || ip[6] != 6)
 		return -1;
 	tcplen = (__u32)ip[4] << 8 | ip[5];
 	psum = sum_words(ip + 8, 8) + bpf_htonl(tcplen & 0xffff) + bpf_htonl(6);
@@ -510,9 +506,9 @@ static __always_inline int synack_answer(struct xdp_md *ctx)
 		return -1;
 	l3_off = (__u32)(l3 - data);
 	if (proto == bpf_htons(ETH_P_IP))
-		err = synack4(ctx, cfg, l3_off, now);
+		err = synack4(ctx, cfg, l3, l3_off, now);
 	else
-		err = synack6(ctx, cfg, l3_off, now);
+		err = synack6(ctx, cfg, l3, l3_off, now);
 	return err ? -1 : XDP_TX;
 }
 
