@@ -200,8 +200,35 @@ static int syn_opt_step(__u32 n, void *arg)
 	return 0;
 }
 
+/* The two layouts most SYNs carry, read without the walk: MSS alone
+ * (tern-flood's, hping3's), and Linux's MSS, SACK-permitted, TS, NOP, WS
+ * (tcp_options_write() for a SYN). The walk would find the same; false for
+ * any other layout. */
+static __always_inline bool syn_opts_common(const __u8 *h, __u32 doff, struct syn_opts *so)
+{
+	__u16 mss = (__u16)h[22] << 8 | h[23];
+
+	if (h[20] != 2 || h[21] != 4)
+		return false;
+	if (doff != 24 && (doff != 40 || h[24] != 4 || h[25] != 2 || h[26] != 8 || h[27] != 10 ||
+			   h[36] != 1 || h[37] != 3 || h[38] != 3))
+		return false;
+	if (mss) /* tcp_parse_options() ignores a zero MSS */
+		so->mss = mss;
+	if (doff == 24)
+		return true;
+	so->sack = 1;
+	so->ts = 1;
+	so->tsval = get32(h + 28);
+	so->ws = 1;
+	so->wscale = h[39] > 14 ? 14 : h[39];
+	return true;
+}
+
 static __always_inline void syn_parse_opts(struct syn_scratch *sc, __u32 doff, struct syn_opts *so)
 {
+	if (syn_opts_common(sc->hdr, doff, so))
+		return;
 	__builtin_memset(&sc->so, 0, sizeof(sc->so));
 	sc->i = 20;
 	sc->doff = doff;
