@@ -301,10 +301,12 @@ static inline int tern_cookie_idx_at(__u32 cookie, __u32 client_isn, __u32 count
 	return idx > 3 ? -1 : (int)idx;
 }
 
-/* The cookie's check at each count it may hold (tern_cookie_idx_at());
- * in->count is overwritten. The MSS index, or -1. */
-static inline int tern_cookie_check4(const struct tern_sipkey *k, struct tern_cookie_in4 *in,
-				     __u32 cookie, __u32 client_isn, __u32 count)
+/* The cookie's check at each count it may hold (tern_cookie_idx_at()),
+ * for a hash input of nwords words whose count field is *in_count (which
+ * is overwritten). The MSS index, or -1. */
+static inline int tern_cookie_check_words(const struct tern_sipkey *k, const void *in,
+					  __u32 *in_count, const unsigned int nwords, __u32 cookie,
+					  __u32 client_isn, __u32 count)
 {
 	int idx = -1;
 
@@ -312,25 +314,25 @@ static inline int tern_cookie_check4(const struct tern_sipkey *k, struct tern_co
 #pragma unroll
 #endif
 	for (__u32 age = 0; age < TERN_COOKIE_MAX_AGE && idx < 0; age++) {
-		in->count = count - age;
-		idx = tern_cookie_idx_at(cookie, client_isn, in->count, tern_cookie_hash4(k, in));
+		*in_count = count - age;
+		idx = tern_cookie_idx_at(cookie, client_isn, *in_count,
+					 tern_siphash_words(k, in, nwords));
 	}
 	return idx;
+}
+
+static inline int tern_cookie_check4(const struct tern_sipkey *k, struct tern_cookie_in4 *in,
+				     __u32 cookie, __u32 client_isn, __u32 count)
+{
+	return tern_cookie_check_words(k, in, &in->count, sizeof(*in) / 8, cookie, client_isn,
+				       count);
 }
 
 static inline int tern_cookie_check6(const struct tern_sipkey *k, struct tern_cookie_in6 *in,
 				     __u32 cookie, __u32 client_isn, __u32 count)
 {
-	int idx = -1;
-
-#ifdef __clang__
-#pragma unroll
-#endif
-	for (__u32 age = 0; age < TERN_COOKIE_MAX_AGE && idx < 0; age++) {
-		in->count = count - age;
-		idx = tern_cookie_idx_at(cookie, client_isn, in->count, tern_cookie_hash6(k, in));
-	}
-	return idx;
+	return tern_cookie_check_words(k, in, &in->count, sizeof(*in) / 8, cookie, client_isn,
+				       count);
 }
 
 /* ---- flow filter (docs/xdp-syn.md, "ACKs in XDP") ----
