@@ -30,10 +30,7 @@
 
 #include "tern/cookie.h"
 #include "tern/xdp.h"
-
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
+#include "tests/net/xdp_check.h" /* xsk_open(), map_fd(), sum16() */
 
 #define XDP_TX_RET 3
 #define FRAME_MAX 256
@@ -61,13 +58,6 @@ static const uint8_t srv4[4] = { 10, 9, 0, 1 }, cli4[4] = { 198, 51, 100, 7 };
 static const uint8_t srv6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34 };
 #define SRV_PORT 80
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	return s;
-}
 
 static void put16(uint8_t *p, uint32_t s_or_v, int fold)
 {
@@ -123,37 +113,6 @@ static void build_syn(struct frame *fr)
 	memcpy(th + 20, fr->opt, fr->optlen);
 	put16(th + 16, sum16(th, tcplen, s), 1);
 	fr->len = 14 + iphl + tcplen;
-}
-
-/* An unbound AF_XDP socket with a small UMEM and rings: the XSKMAP takes
- * it, and tern answers only on a queue with a socket in the map. */
-static int xsk_open(void)
-{
-	struct xdp_umem_reg reg = { 0 };
-	int fd = socket(AF_XDP, SOCK_RAW, 0), n = 64;
-	void *umem;
-
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED)
-		return -errno;
-	reg.addr = (uint64_t)(uintptr_t)umem;
-	reg.len = 64 * 4096;
-	reg.chunk_size = 4096;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &reg, sizeof(reg)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)))
-		return -errno;
-	return fd;
-}
-
-static int map_fd(struct bpf_object *obj, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
 static struct bpf_object *load(const char *path)
