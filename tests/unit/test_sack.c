@@ -275,3 +275,48 @@ TEST(test_estab_sack_ranges_bound)
 	CHECK_EQ(x->sacked, TERN_SACK_RANGES * MSS);
 	h_free(&k.h);
 }
+
+/*
+ * The last data segment (159 bytes, the end of a response) lost, our FIN
+ * (sent on its own) delivered and SACKed: the ACK of segments 0-1
+ * carries SACK {FIN}. 160 bytes but two segments are out (Linux's
+ * packets_out is 2), so the probe timeout is 2 x SRTT + 2 ms = 202 ms
+ * after that ACK, not 2 x SRTT + rto_min (the delayed-ACK allowance for
+ * a single segment, which leaves the RTO, 300 ms, to fire first). The
+ * probe resends the 159 bytes.
+ */
+TEST(test_estab_tlp_data_lost_fin_sacked)
+{
+	struct sk k;
+	struct tern_seg a;
+	uint32_t fin = 0;
+	uint64_t at;
+
+	REQUIRE(sk_open(&k, 2, NULL));
+	REQUIRE_EQ(h_send(&k.h, buf, 159), 159);
+	REQUIRE_EQ(k.h.out.n, 1);
+	REQUIRE_EQ(h_shutdown(&k.h), 0);
+	REQUIRE_EQ(k.h.out.n, 1);
+	REQUIRE(k.h.tx[0].flags & TERN_TH_FIN);
+	fin = k.una0 + 2 * MSS + 159;
+	h_advance(&k.h, 100 * MS);
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + 2 * MSS);
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(k.h.now) - 100 + k.h.conn->ts_off);
+	a.opt.present |= TERN_OPT_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].start = fin;
+	a.opt.sack[0].end = fin + 1;
+	h_in(&k.h, &a);
+	CHECK_EQ(k.h.out.n, 0);
+	at = k.h.now;
+	sk_poll_at(&k, at + 201 * MS);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_poll_at(&k, at + 202 * MS);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 2 * MSS);
+	CHECK_EQ(k.h.tx[0].len, 159);
+	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}

@@ -345,6 +345,18 @@ void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
 	c->recover = c->snd_max;
 }
 
+/* Linux's packets_out == 1 without per-segment records: at most one MSS
+ * in flight, and not data followed by our FIN, which goes on its own.
+ * tern: several small data segments within one MSS count as one. */
+static int one_segment_out(const struct tern_conn *c)
+{
+	uint32_t end = c->snd_una + c->sq_bytes;
+
+	if (c->snd_max - c->snd_una > c->mss)
+		return 0;
+	return !(c->flags & TERN_CF_FIN_SENT) || c->snd_una == end;
+}
+
 /*
  * tcp_schedule_loss_probe(): with SACK, outside recovery, data in flight
  * and no probe outstanding, the timer fires after 2 x SRTT (+ rto_min
@@ -364,7 +376,7 @@ void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_
 		pto = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
 	else
 		pto = (c->srtt_us >> 2) / 1000u +
-		      (c->snd_max - c->snd_una <= c->mss ? s->cfg.rto_min_ms : 2u);
+		      (one_segment_out(c) ? s->cfg.rto_min_ms : 2u);
 	rto = tern_conn_rto_arm(s, c, now);
 	c->rto_at = tern_deadline(now, pto < rto ? pto : rto); /* the RTO's, if sooner */
 	x->pto = 1;
@@ -375,7 +387,7 @@ void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_
 int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
-	uint32_t from = c->snd_max, len;
+	uint32_t from = c->snd_max, len, high = 0;
 
 	if (!x->pto)
 		return 0;
@@ -388,13 +400,17 @@ int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 
 		len = min32(c->mss, end - c->snd_una);
 		from = end - len;
-		if (len && !tern_conn_send_range(s, c, from, len, now, out))
+		/* a send-queue chunk may end the segment early: the probe is
+		 * what went, so that its SACK reveals the holes below it */
+		if (len && !(len = tern_conn_send_range(s, c, from, len, now, out)))
 			return 1;
 		if (!len && !tern_conn_send_fin(s, c, now, out))
 			return 1;
+		if (len)
+			high = from + len;
 	}
 	x->tlp_seq = from;
-	x->tlp_high = c->snd_max;
+	x->tlp_high = high ? high : c->snd_max;
 	TERN_MIB_INC(s, TCPLossProbes);
 	return 1;
 }
