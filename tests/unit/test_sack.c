@@ -320,3 +320,44 @@ TEST(test_estab_tlp_data_lost_fin_sacked)
 	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_free(&k.h);
 }
+
+/*
+ * A hole at the tail in recovery: segment 1 lost (3 segments SACKed
+ * above it: recovery, segment 1 resent), then segment 8, with only
+ * segment 9 SACKed above it and no new data to send: DupThresh never
+ * calls it lost. RFC 6675 NextSeg rule 4: one rescue retransmission per
+ * recovery, of the highest unSACKed segment below SACKed data, at once
+ * (not at the RTO, 300 ms later); later ACKs in the same recovery send
+ * nothing more. Segment 9, in flight with nothing SACKed above it, is
+ * never rescued.
+ */
+TEST(test_estab_sack_recovery_rescue_tail)
+{
+	static const uint32_t b1[][2] = { { 2, 5 } }, b2[][2] = { { 2, 8 }, { 9, 10 } },
+			      b3[][2] = { { 9, 10 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, NULL));
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 1, b1, 1);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	sk_ack(&k, 1, b2, 2);
+	REQUIRE(k.h.conn->flags & TERN_CF_RECOVERY);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 8 * MSS);
+	CHECK_EQ(k.h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRescue), 1);
+	sk_ack(&k, 1, b2, 2);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_ack(&k, 8, b3, 1);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRescue), 1);
+	sk_ack(&k, 10, NULL, 0);
+	CHECK(!(k.h.conn->flags & TERN_CF_RECOVERY));
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	h_free(&k.h);
+}

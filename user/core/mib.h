@@ -46,6 +46,7 @@
 	X(TCPLossProbes)          /* tail loss probes sent */                  \
 	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
 	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
+	X(TCPSackRescue)          /* tern: RFC 6675 rescue retransmissions */  \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \

@@ -242,6 +242,7 @@ static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct ter
 	x->high_rxt = c->snd_una;
 	x->lost_to = lost_to;
 	x->pto = 0;
+	x->rescued = 0;
 	TERN_MIB_INC(s, TCPSackRecovery);
 	TERN_MIB_INC(s, TCPFastRetrans);
 	retransmit_lost(s, c, x, now, out);
@@ -316,8 +317,52 @@ void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, 
 	}
 }
 
+/*
+ * RFC 6675 NextSeg rule 4, the rescue retransmission: once per recovery,
+ * when nothing is lost and no new data may go, the segment that ends at
+ * the highest unSACKed byte of data (HighRxt unchanged). It covers a
+ * hole at the tail with too little SACKed above it for DupThresh (the
+ * last data segment below our SACKed FIN). tern: only a hole below
+ * SACKed data, not data merely still in flight at the top, and nothing
+ * already resent in this recovery; rule 3 (any unSACKed segment above
+ * HighRxt) is not taken. Linux takes neither rule: in recovery its RACK
+ * marks such a hole lost at once (tcp_rack_reo_wnd() is 0 there).
+ * Returns 1 if sent.
+ */
+static int rescue(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
+		  uint64_t now, struct tern_out *out)
+{
+	uint32_t hi = c->snd_una + c->sq_bytes, lo = c->snd_una;
+	int above = 0;
+
+	if (x->rescued || !(c->flags & TERN_CF_RECOVERY))
+		return 0;
+	if (tern_seq_gt(hi, c->snd_max))
+		hi = c->snd_max;
+	for (uint32_t i = x->nsack; i-- > 0;) {
+		if (tern_seq_lt(x->sack[i].end, hi)) {
+			lo = x->sack[i].end;
+			break;
+		}
+		above = 1;
+		if (tern_seq_lt(x->sack[i].start, hi))
+			hi = x->sack[i].start;
+	}
+	if (tern_seq_lt(lo, x->high_rxt))
+		lo = x->high_rxt;
+	if (!above || !tern_seq_lt(lo, hi))
+		return 0;
+	if (hi - lo > c->mss)
+		lo = hi - c->mss;
+	if (!tern_conn_send_range(s, c, lo, hi - lo, now, out))
+		return 0;
+	x->rescued = 1;
+	TERN_MIB_INC(s, TCPSackRescue);
+	return 1;
+}
+
 /* Sending in recovery (RFC 6675 5 (C)): while the pipe leaves room in
- * cwnd, lost segments first, then new data. */
+ * cwnd, lost segments first, then new data, then a rescue. */
 void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out)
 {
@@ -326,7 +371,9 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	while ((uint64_t)pipe(c, x) + c->mss <= c->cwnd) {
 		if (retransmit_lost(s, c, x, now, out))
 			continue;
-		if (!tern_conn_send_new(s, c, now, out))
+		if (tern_conn_send_new(s, c, now, out))
+			continue;
+		if (!rescue(s, c, x, now, out))
 			break;
 	}
 }

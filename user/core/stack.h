@@ -199,7 +199,7 @@ struct tern_xmit {
 	uint8_t nsack;           /* ranges in sack[] */
 	uint8_t loss;            /* RTO recovery until recover (TCP_CA_Loss) */
 	uint8_t pto;             /* rto_at is a loss probe timeout */
-	uint8_t pad2;
+	uint8_t rescued;         /* this recovery's rescue retransmission went */
 	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
 	struct tern_sq_cursor sq_cur[TERN_SQ_CURSORS]; /* sendq.c */
 };
