@@ -182,6 +182,11 @@ static uint32_t pipe(const struct tern_conn *c, const struct tern_xmit *x)
 	return unsacked;
 }
 
+uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c)
+{
+	return pipe(c, tern_conn_xmit(s, c));
+}
+
 /* RFC 6675 NextSeg() rule 1: the first unSACKed, lost byte at or above
  * HighRxt. Returns 1 with *seq and *max (up to the next SACKed range). */
 static int next_lost(const struct tern_conn *c, const struct tern_xmit *x, uint32_t *seq,
@@ -228,14 +233,14 @@ static int retransmit_lost(struct tern_stack *s, struct tern_conn *c, struct ter
 }
 
 /* RFC 6675 5 (1)-(3) / tcp_enter_recovery(): ssthresh from the
- * algorithm, cwnd = ssthresh, and the first lost segment goes at once.
+ * algorithm, and the first lost segment goes at once.
  * lost_to: what is known lost besides the DupThresh rule (at least the
  * first segment, as fast retransmit). */
 static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
 			   uint32_t lost_to, uint64_t now, struct tern_out *out)
 {
 	tern_cc__on_loss(s, c, TERN_CC_LOSS_RECOVERY);
-	c->cwnd = c->ssthresh;
+	tern_prr__init(s, c); /* cwnd comes down by PRR (prr.c) */
 	c->recover = c->snd_max;
 	c->flags |= TERN_CF_RECOVERY;
 	c->flags &= ~TERN_CF_RTT;
