@@ -330,6 +330,7 @@ struct tern_stack {
 };
 
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
+#define TERN_MIB_ADD(s, name, n) ((s)->mib[TERN_MIB_##name] += (n))
 
 /* pool.c */
 void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *base,
