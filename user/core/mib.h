@@ -46,6 +46,11 @@
 	X(TCPLossProbes)          /* tail loss probes sent */                  \
 	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
 	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
+	X(TCPSackRescue)          /* tern: RFC 6675 rescue retransmissions */  \
+	X(TCPHystartTrainDetect)  /* HyStart ended slow start: ACK train */   \
+	X(TCPHystartTrainCwnd)    /* sum of cwnd (segments) at those ends */   \
+	X(TCPHystartDelayDetect)  /* HyStart ended slow start: delay rise */   \
+	X(TCPHystartDelayCwnd)    /* sum of cwnd (segments) at those ends */   \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \

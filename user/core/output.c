@@ -110,6 +110,7 @@ uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_
 		return 0;
 	if (tern_seq_lt(seq, c->snd_max))
 		TERN_MIB_INC(s, RetransSegs);
+	tern_prr__sent(s, c, len);
 	return len;
 }
 
@@ -123,8 +124,10 @@ int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	c->cwnd = flight(c) + c->mss; /* let exactly one segment out */
 	sent = send_one(s, c, now, out);
 	c->cwnd = cwnd;
-	if (tern_seq_gt(c->snd_nxt, c->snd_max))
+	if (tern_seq_gt(c->snd_nxt, c->snd_max)) {
+		tern_prr__sent(s, c, c->snd_nxt - c->snd_max);
 		c->snd_max = c->snd_nxt;
+	}
 	return sent;
 }
 

@@ -199,9 +199,14 @@ struct tern_xmit {
 	uint8_t nsack;           /* ranges in sack[] */
 	uint8_t loss;            /* RTO recovery until recover (TCP_CA_Loss) */
 	uint8_t pto;             /* rto_at is a loss probe timeout */
-	uint8_t pad2;
+	uint8_t rescued;         /* this recovery's rescue retransmission went */
 	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
 	struct tern_sq_cursor sq_cur[TERN_SQ_CURSORS]; /* sendq.c */
+	/* Proportional Rate Reduction in recovery (prr.c), bytes */
+	uint32_t prior_cwnd;     /* cwnd when recovery began */
+	uint32_t prr_delivered;  /* delivered since (ACKed or SACKed) */
+	uint32_t prr_out;        /* sent since */
+	uint32_t pad3;
 };
 
 /* A fixed pool of records with a chained hash index over them. */
@@ -326,6 +331,7 @@ struct tern_stack {
 };
 
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
+#define TERN_MIB_ADD(s, name, n) ((s)->mib[TERN_MIB_##name] += (n))
 
 /* pool.c */
 void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *base,
@@ -485,6 +491,14 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c);
 void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+/* RFC 6675 SetPipe(): bytes in flight, less those lost and not resent. */
+uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c);
+
+/* prr.c: Proportional Rate Reduction (RFC 6937) in SACK recovery. */
+void tern_prr__init(struct tern_stack *s, struct tern_conn *c);
+void tern_prr__sent(struct tern_stack *s, struct tern_conn *c, uint32_t bytes);
+void tern_prr__on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t delivered,
+		      int una_moved);
 
 /* rtt.c: RTT samples and the retransmission timeout. */
 void tern_conn_rtt_init(struct tern_stack *s, struct tern_conn *c);
