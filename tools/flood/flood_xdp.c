@@ -151,7 +151,8 @@ int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const 
 		goto err_close;
 	}
 	fx->frames_init = true;
-	err = tern_xsk__open(&fx->xsk, ifname, 0, TERN_ZC_OFF, TERN_XSK_FRAMES, what);
+	err = tern_xsk__open(&fx->xsk, ifname, 0, TERN_ZC_OFF, TERN_TX_CSUM_SW, TERN_XSK_FRAMES,
+			     what);
 	if (err)
 		goto err_close;
 	fx->xsk_open = true;
