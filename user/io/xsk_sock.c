@@ -93,11 +93,11 @@ static int ring_map(struct tern_xsk *x, int r, const struct xdp_ring_offset *o, 
 	return 0;
 }
 
-/* Point a libxdp ring struct at a mapped ring. A producer's cached_cons
- * runs one ring ahead (free entries = cached_cons - cached_prod), as
- * <xdp/xsk.h>'s xsk_prod_nb_free expects. */
-static void ring_fill(struct tern_xsk *x, int r, const struct xdp_ring_offset *o,
-		      struct xsk_ring_prod *ring, bool prod)
+/* A producer ring in libxdp's struct. Its cached_cons runs one ring
+ * ahead (free entries = cached_cons - cached_prod), as <xdp/xsk.h>'s
+ * xsk_prod_nb_free expects. */
+static void ring_prod(struct tern_xsk *x, int r, const struct xdp_ring_offset *o,
+		      struct xsk_ring_prod *ring)
 {
 	uint8_t *m = x->map[r];
 
@@ -108,7 +108,24 @@ static void ring_fill(struct tern_xsk *x, int r, const struct xdp_ring_offset *o
 	ring->mask = x->g.ring - 1;
 	ring->size = x->g.ring;
 	ring->cached_prod = *ring->producer;
-	ring->cached_cons = *ring->consumer + (prod ? x->g.ring : 0);
+	ring->cached_cons = *ring->consumer + x->g.ring;
+}
+
+/* A consumer ring: the same struct layout (DEFINE_XSK_RING), its own type. */
+static void ring_cons(struct tern_xsk *x, int r, const struct xdp_ring_offset *o,
+		      struct xsk_ring_cons *ring)
+{
+	struct xsk_ring_prod p;
+
+	ring_prod(x, r, o, &p);
+	ring->producer = p.producer;
+	ring->consumer = p.consumer;
+	ring->flags = p.flags;
+	ring->ring = p.ring;
+	ring->mask = p.mask;
+	ring->size = p.size;
+	ring->cached_prod = p.cached_prod;
+	ring->cached_cons = *p.consumer;
 }
 
 static int rings_create(struct tern_xsk *x)
@@ -129,10 +146,10 @@ static int rings_create(struct tern_xsk *x)
 	    (err = ring_map(x, R_RX, &off.rx, XDP_PGOFF_RX_RING, sizeof(struct xdp_desc))) ||
 	    (err = ring_map(x, R_TX, &off.tx, XDP_PGOFF_TX_RING, sizeof(struct xdp_desc))))
 		return err;
-	ring_fill(x, R_FILL, &off.fr, &x->fill, true);
-	ring_fill(x, R_COMP, &off.cr, (struct xsk_ring_prod *)&x->comp, false);
-	ring_fill(x, R_RX, &off.rx, (struct xsk_ring_prod *)&x->rx, false);
-	ring_fill(x, R_TX, &off.tx, &x->tx, true);
+	ring_prod(x, R_FILL, &off.fr, &x->fill);
+	ring_cons(x, R_COMP, &off.cr, &x->comp);
+	ring_cons(x, R_RX, &off.rx, &x->rx);
+	ring_prod(x, R_TX, &off.tx, &x->tx);
 	return 0;
 }
 
