@@ -316,10 +316,12 @@ TEST(test_build_header_fields)
 
 /* --- checksums and round trips --- */
 
-TEST(test_build_checksums_verify)
+/* Every family, tag, option length and a spread of payload lengths
+ * (odd ones too): fn gets each descriptor, its payload in place. */
+static void each_shape(void (*fn)(const struct tern_tx *tx, int family, bool vlan))
 {
 	static const uint32_t plens[] = { 0, 1, 2, 3, 7, 100, 1001, 1460 };
-	static uint8_t payload[1460], buf[1600];
+	static uint8_t payload[1460];
 	struct tern_tx tx;
 
 	for (size_t i = 0; i < sizeof(payload); i++)
@@ -328,17 +330,27 @@ TEST(test_build_checksums_verify)
 		for (int vlan = 0; vlan < 2; vlan++)
 			for (uint8_t optlen = 0; optlen <= 40; optlen += 4)
 				for (size_t p = 0; p < sizeof(plens) / sizeof(plens[0]); p++) {
-					int n;
-
 					mk_tx(&tx, fam, vlan);
 					memset(tx.opt, 0xfe, sizeof(tx.opt));
 					tx.optlen = optlen;
 					tx.payload = payload;
 					tx.len = plens[p];
-					n = tern_build(buf, sizeof(buf), &tx);
-					REQUIRE_EQ(n, tern_build_len(&tx));
-					check_frame_csums(buf, (uint32_t)n, fam, vlan);
+					fn(&tx, fam, vlan);
 				}
+}
+
+static void verify_full(const struct tern_tx *tx, int family, bool vlan)
+{
+	static uint8_t buf[1600];
+	int n = tern_build(buf, sizeof(buf), tx);
+
+	REQUIRE_EQ(n, tern_build_len(tx));
+	check_frame_csums(buf, (uint32_t)n, family, vlan);
+}
+
+TEST(test_build_checksums_verify)
+{
+	each_shape(verify_full);
 }
 
 /* --- TERN_BUILD_CSUM_PARTIAL (AF_XDP TX checksum offload) --- */
@@ -404,32 +416,20 @@ TEST(test_build_csum_partial_pseudo_only)
 }
 
 /* Completed as the kernel would, the frame is the software-summed one. */
+static void verify_partial(const struct tern_tx *tx, int family, bool vlan)
+{
+	static uint8_t part[1600], full[1600];
+	int n = tern_build_opt(part, sizeof(part), tx, TERN_BUILD_CSUM_PARTIAL);
+
+	REQUIRE_EQ(n, tern_build(full, sizeof(full), tx));
+	complete_csum(part, (uint32_t)n, tern_build_l4off(tx), 16);
+	check_frame_csums(part, (uint32_t)n, family, vlan);
+	CHECK(!memcmp(part, full, (size_t)n));
+}
+
 TEST(test_build_csum_partial_completes)
 {
-	static const uint32_t plens[] = { 0, 1, 2, 3, 100, 1001, 1460 };
-	static uint8_t payload[1460], part[1600], full[1600];
-	struct tern_tx tx;
-
-	for (size_t i = 0; i < sizeof(payload); i++)
-		payload[i] = (uint8_t)(i * 29 + 3);
-	for (int fam = 4; fam <= 6; fam += 2)
-		for (int vlan = 0; vlan < 2; vlan++)
-			for (uint8_t optlen = 0; optlen <= 40; optlen += 20)
-				for (size_t p = 0; p < sizeof(plens) / sizeof(plens[0]); p++) {
-					int n;
-
-					mk_tx(&tx, fam, vlan);
-					memset(tx.opt, 0xfe, sizeof(tx.opt));
-					tx.optlen = optlen;
-					tx.payload = payload;
-					tx.len = plens[p];
-					n = tern_build_opt(part, sizeof(part), &tx,
-							   TERN_BUILD_CSUM_PARTIAL);
-					REQUIRE_EQ(n, tern_build(full, sizeof(full), &tx));
-					complete_csum(part, (uint32_t)n, tern_build_l4off(&tx), 16);
-					check_frame_csums(part, (uint32_t)n, fam, vlan);
-					CHECK(!memcmp(part, full, (size_t)n));
-				}
+	each_shape(verify_partial);
 }
 
 /* Build with tx, parse back, and check the segment mirrors tx. */
