@@ -52,7 +52,8 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 # I/O pieces the unit tests exercise directly (real sockets, no packets)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
-	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
+	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/xsk_sock.o \
+	$(BUILD)/user/io/frames.o \
 	$(BUILD)/user/io/netdev.o $(BUILD)/user/io/metrics.o $(BUILD)/user/io/ctl_out.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o
@@ -92,8 +93,8 @@ TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user
 FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
 FLOOD_BIN := $(BUILD)/tools/tern-flood
 REFLECT_BIN := $(BUILD)/tools/tern-reflect
-FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
-	$(BUILD)/user/io/netdev.o
+FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/xsk_sock.o \
+	$(BUILD)/user/io/frames.o $(BUILD)/user/io/netdev.o
 # The benchmarks' XDP programs: random loss on the client veth (one object
 # per percentage; 100 is the XDP_DROP sink) and the XDP_TX reflector.
 BENCH_LOSS_PCTS := 0 1 3 100

@@ -795,6 +795,7 @@ static void status_daemon_json(struct json *j, const struct status_daemon *sd)
 		j_open(j, NULL, '{');
 		j_u64(j, "queue", tern_json__u(&sd->d, q, "queue"));
 		j_str(j, "af_xdp", tern_json__b(&sd->d, q, "zerocopy") ? "zero-copy" : "copy");
+		j_str(j, "tx_csum", tern_json__b(&sd->d, q, "tx_csum") ? "offload" : "software");
 		if (tern_json__get(&sd->d, q, "cpu"))
 			j_u64(j, "cpu", tern_json__u(&sd->d, q, "cpu"));
 		j_u64(j, "busy_poll_us", tern_json__u(&sd->d, q, "busy_poll_us"));
@@ -817,7 +818,8 @@ static void status_daemon_text(const struct status_daemon *sd)
 			printf(", CPU %" PRIu64, tern_json__u(&sd->d, q, "cpu"));
 		if (bp)
 			printf(", busy poll %" PRIu64 " us", bp);
-		printf(", rx %" PRIu64 "\n", tern_json__u(&sd->d, q, "rx_frames"));
+		printf(", rx %" PRIu64 ", TX checksums %s\n", tern_json__u(&sd->d, q, "rx_frames"),
+		       tern_json__b(&sd->d, q, "tx_csum") ? "offloaded" : "in software");
 	}
 }
 

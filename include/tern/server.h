@@ -83,6 +83,11 @@ struct tern_server_config {
 					    * bytes (--rmem): 4096, 256 KiB, 512 KiB */
 	unsigned int wmem[3];              /* send buffer min, initial, max
 					    * (--wmem): 4096, 256 KiB, 4 MiB */
+	int tx_csum;                       /* TCP checksums of sent frames: 0 auto
+					    * (offloaded when the kernel takes
+					    * AF_XDP TX metadata, copy mode), 1
+					    * software, 2 offload or fail
+					    * (--tx-csum): 0 */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

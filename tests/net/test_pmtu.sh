@@ -20,54 +20,20 @@ NET_SUITE=test_pmtu
 NET_QUEUES=2
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/net/router_lib.sh
+. "$(dirname "$0")/router_lib.sh"
 
 net_tern_arg "$@"
 TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
-NS_E=tern-e-$NET_SUFFIX
-DEV_RE=tr$NET_SUFFIX # router side of the router <-> client link
-DEV_E=te$NET_SUFFIX
-IP4_R=10.201.$NET_X.1
-IP4_E=10.201.$NET_X.2
-IP6_R=fd00:201::1
-IP6_E=fd00:201::2
-
-pmtu_cleanup() {
-	local rc=$?
-
-	ip netns del "$NS_E" 2>/dev/null
-	(exit "$rc")
-	net_cleanup
-}
-trap pmtu_cleanup EXIT
-
-in_e() { ip netns exec "$NS_E" "$@"; }
 tctl() { in_s "$TERNCTL" "$1" --dev "$DEV_S" --ctl "$NET_TMP/ctl.sock" "${@:2}"; }
 
-# The router: the library's client namespace, forwarding between the
-# server link and a link to the client namespace $NS_E. Only the router's
-# end of the client link gets the low MTU, so the client still offers an
-# MSS of 1460 and only the router can tell tern.
+# The router's end of the client link gets the low MTU (download), so
+# the client still offers an MSS of 1460 and only the router can tell
+# tern; the router answers every too-big frame (no ICMP rate limit).
 setup_router() {
-	ip netns add "$NS_E"
-	ip link add "$DEV_RE" netns "$NS_C" type veth peer name "$DEV_E" netns "$NS_E"
-	ip -n "$NS_C" addr add "$IP4_R/24" dev "$DEV_RE"
-	ip -n "$NS_E" addr add "$IP4_E/24" dev "$DEV_E"
-	ip -n "$NS_C" -6 addr add "$IP6_R/64" dev "$DEV_RE" nodad
-	ip -n "$NS_E" -6 addr add "$IP6_E/64" dev "$DEV_E" nodad
-	ip -n "$NS_C" link set "$DEV_RE" up
-	ip -n "$NS_E" link set lo up
-	ip -n "$NS_E" link set "$DEV_E" up
-	ip -n "$NS_E" route add default via "$IP4_R"
-	ip -n "$NS_E" -6 route add default via "$IP6_R"
-	in_c sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	# the client's partial checksums would reach tern through the router
-	in_e ethtool -K "$DEV_E" tx off tso off gso off >/dev/null
-	in_e sysctl -qw net.core.txrehash=0
-	# the router answers every too-big frame (no ICMP rate limit)
+	router_setup
 	in_c sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-	ip -n "$NS_S" route add 10.201.$NET_X.0/24 via "$IP4_C"
-	ip -n "$NS_S" -6 route add fd00:201::/64 via "$IP6_C"
 }
 
 # xps_split: the client's frames sent from CPU 0 go through veth queue 0,

@@ -316,10 +316,12 @@ TEST(test_build_header_fields)
 
 /* --- checksums and round trips --- */
 
-TEST(test_build_checksums_verify)
+/* Every family, tag, option length and a spread of payload lengths
+ * (odd ones too): fn gets each descriptor, its payload in place. */
+static void each_shape(void (*fn)(const struct tern_tx *tx, int family, bool vlan))
 {
 	static const uint32_t plens[] = { 0, 1, 2, 3, 7, 100, 1001, 1460 };
-	static uint8_t payload[1460], buf[1600];
+	static uint8_t payload[1460];
 	struct tern_tx tx;
 
 	for (size_t i = 0; i < sizeof(payload); i++)
@@ -328,17 +330,106 @@ TEST(test_build_checksums_verify)
 		for (int vlan = 0; vlan < 2; vlan++)
 			for (uint8_t optlen = 0; optlen <= 40; optlen += 4)
 				for (size_t p = 0; p < sizeof(plens) / sizeof(plens[0]); p++) {
-					int n;
-
 					mk_tx(&tx, fam, vlan);
 					memset(tx.opt, 0xfe, sizeof(tx.opt));
 					tx.optlen = optlen;
 					tx.payload = payload;
 					tx.len = plens[p];
-					n = tern_build(buf, sizeof(buf), &tx);
-					REQUIRE_EQ(n, tern_build_len(&tx));
-					check_frame_csums(buf, (uint32_t)n, fam, vlan);
+					fn(&tx, fam, vlan);
 				}
+}
+
+static void verify_full(const struct tern_tx *tx, int family, bool vlan)
+{
+	static uint8_t buf[1600];
+	int n = tern_build(buf, sizeof(buf), tx);
+
+	REQUIRE_EQ(n, tern_build_len(tx));
+	check_frame_csums(buf, (uint32_t)n, family, vlan);
+}
+
+TEST(test_build_checksums_verify)
+{
+	each_shape(verify_full);
+}
+
+/* --- TERN_BUILD_CSUM_PARTIAL (AF_XDP TX checksum offload) --- */
+
+/* The TCP header of a built frame and the reference pseudo-header sum
+ * read from the frame's own IP header. */
+static const uint8_t *ref_pseudo(const uint8_t *f, int family, bool vlan, uint32_t *psum,
+				 uint32_t *tcplen)
+{
+	const uint8_t *ip = f + (vlan ? 18 : 14);
+
+	if (family == 4) {
+		*tcplen = rd16(ip + 2) - 20u;
+		*psum = ref_sum(0, ip + 12, 8) + 6 + *tcplen;
+		return ip + 20;
+	}
+	*tcplen = rd16(ip + 4);
+	*psum = ref_sum(0, ip + 8, 32) + 6 + *tcplen;
+	return ip + 40;
+}
+
+/* What the kernel does with CHECKSUM_PARTIAL (skb_checksum_help): sum
+ * from csum_start to the end, the field included, and store the
+ * complement of the fold at csum_start + csum_offset. */
+static void complete_csum(uint8_t *f, uint32_t len, uint32_t start, uint32_t off)
+{
+	uint16_t c = ref_fold(ref_sum(0, f + start, len - start));
+
+	f[start + off] = (uint8_t)(c >> 8);
+	f[start + off + 1] = (uint8_t)c;
+}
+
+TEST(test_build_csum_partial_pseudo_only)
+{
+	static const uint32_t plens[] = { 0, 1, 7, 1001, 1460 };
+	static uint8_t payload[1460], buf[1600];
+	struct tern_tx tx;
+
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 53 + 5);
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (int vlan = 0; vlan < 2; vlan++)
+			for (size_t p = 0; p < sizeof(plens) / sizeof(plens[0]); p++) {
+				uint32_t psum, tcplen, l4off = (vlan ? 18u : 14u) + (fam == 4 ? 20u : 40u);
+				const uint8_t *th;
+				int n;
+
+				mk_tx(&tx, fam, vlan);
+				memcpy(tx.opt, synack_opt, sizeof(synack_opt));
+				tx.optlen = sizeof(synack_opt);
+				tx.payload = payload;
+				tx.len = plens[p];
+				n = tern_build_opt(buf, sizeof(buf), &tx, TERN_BUILD_CSUM_PARTIAL);
+				REQUIRE_EQ(n, tern_build_len(&tx));
+				CHECK_EQ(tern_build_l4off(&tx), l4off);
+				th = ref_pseudo(buf, fam, vlan, &psum, &tcplen);
+				REQUIRE_EQ(th, buf + l4off);
+				/* the folded pseudo-header sum, not complemented */
+				CHECK_EQ(rd16(th + 16), (uint16_t)~ref_fold(psum));
+				if (fam == 4) /* the IPv4 header sum stays complete */
+					CHECK_EQ(ref_fold(ref_sum(0, buf + (vlan ? 18 : 14), 20)), 0);
+			}
+}
+
+/* Completed as the kernel would, the frame is the software-summed one. */
+static void verify_partial(const struct tern_tx *tx, int family, bool vlan)
+{
+	static uint8_t part[1600], full[1600];
+	int n = tern_build_opt(part, sizeof(part), tx, TERN_BUILD_CSUM_PARTIAL);
+
+	REQUIRE_EQ(n, tern_build(full, sizeof(full), tx));
+	complete_csum(part, (uint32_t)n, tern_build_l4off(tx), 16);
+	check_frame_csums(part, (uint32_t)n, family, vlan);
+	CHECK(!memcmp(part, full, (size_t)n));
+}
+
+TEST(test_build_csum_partial_completes)
+{
+	each_shape(verify_partial);
 }
 
 /* Build with tx, parse back, and check the segment mirrors tx. */

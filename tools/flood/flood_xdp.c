@@ -137,7 +137,8 @@ static int open_queue(struct tern_flood_xdp *fx, const char *ifname, uint32_t i,
 		return err;
 	}
 	q->frames_init = true;
-	err = tern_xsk__open(&q->xsk, ifname, i, TERN_ZC_OFF, TERN_XSK_FRAMES, what);
+	err = tern_xsk__open(&q->xsk, ifname, i, TERN_ZC_OFF, TERN_TX_CSUM_SW, TERN_XSK_FRAMES,
+			     what);
 	if (err)
 		return err;
 	q->xsk_open = true;

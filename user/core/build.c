@@ -9,6 +9,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "bytes.h"
@@ -99,9 +100,15 @@ static void put_ip6(uint8_t *ip, const struct tern_tx *tx, uint32_t tcplen)
 	memcpy(ip + 24, tx->t.raddr.b, 16);
 }
 
-/* TCP header and options; the payload is already in place after them. */
-static void put_tcp(uint8_t *th, const struct tern_tx *tx, uint32_t tcplen)
+/*
+ * TCP header and options; the payload is already in place after them.
+ * partial: the checksum field gets the folded pseudo-header sum, not
+ * complemented, for whoever completes it (CHECKSUM_PARTIAL, as Linux's
+ * __tcp_v4_send_check() / __tcp_v6_send_check() leave it).
+ */
+static void put_tcp(uint8_t *th, const struct tern_tx *tx, uint32_t tcplen, bool partial)
 {
+	uint64_t psum = tern_csum_pseudo(tx->t.family, &tx->t.laddr, &tx->t.raddr, tcplen);
 	uint16_t csum;
 
 	tern_put_be16(th, tx->t.lport);
@@ -115,13 +122,24 @@ static void put_tcp(uint8_t *th, const struct tern_tx *tx, uint32_t tcplen)
 	tern_put_be16(th + 18, 0); /* urgent pointer */
 	memcpy(th + TERN_TCP_HLEN, tx->opt, tx->optlen);
 
-	csum = tern_csum_fold(tern_csum_add(tern_csum_pseudo(tx->t.family, &tx->t.laddr,
-							     &tx->t.raddr, tcplen),
-					    th, tcplen));
+	if (partial)
+		csum = (uint16_t)~tern_csum_fold(psum);
+	else
+		csum = tern_csum_fold(tern_csum_add(psum, th, tcplen));
 	memcpy(th + 16, &csum, sizeof(csum));
 }
 
+uint32_t tern_build_l4off(const struct tern_tx *tx)
+{
+	return l2_hlen(tx) + ip_hlen(tx);
+}
+
 int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx)
+{
+	return tern_build_opt(buf, cap, tx, 0);
+}
+
+int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags)
 {
 	uint32_t total, tcplen;
 	uint8_t *ip, *th;
@@ -135,7 +153,7 @@ int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx)
 		return -ENOSPC;
 
 	tcplen = TERN_TCP_HLEN + tx->optlen + tx->len;
-	th = buf + l2_hlen(tx) + ip_hlen(tx);
+	th = buf + tern_build_l4off(tx);
 	/*
 	 * Payload first: if it lives in buf (in-place reuse), it is moved
 	 * before any header byte is written over it.
@@ -148,6 +166,6 @@ int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx)
 		put_ip4(ip, tx, tcplen);
 	else
 		put_ip6(ip, tx, tcplen);
-	put_tcp(th, tx, tcplen);
+	put_tcp(th, tx, tcplen, flags & TERN_BUILD_CSUM_PARTIAL);
 	return (int)total;
 }

@@ -19,6 +19,18 @@
  */
 int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx);
 
+/* tern_build_opt() flags. */
+#define TERN_BUILD_CSUM_PARTIAL 1u /* TCP checksum field: the pseudo-header sum
+				    * only, completed by the kernel or the NIC
+				    * (AF_XDP TX metadata); the IPv4 header
+				    * checksum stays complete */
+
+/* tern_build() with flags (TERN_BUILD_*). */
+int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags);
+
+/* Offset of the TCP header in the frame tern_build() writes for tx. */
+uint32_t tern_build_l4off(const struct tern_tx *tx);
+
 /* Bytes tern_build() needs for tx. */
 uint32_t tern_build_len(const struct tern_tx *tx);
 

@@ -37,7 +37,7 @@ enum {
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
-	OPT__END,
+	OPT_TX_CSUM, OPT__END,
 };
 
 static const struct option longopts[] = {
@@ -51,6 +51,7 @@ static const struct option longopts[] = {
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "zerocopy", required_argument, NULL, OPT_ZEROCOPY },
+	{ "tx-csum", required_argument, NULL, OPT_TX_CSUM },
 	{ "ctl", required_argument, NULL, OPT_CTL },
 	{ "syncookies", required_argument, NULL, OPT_SYNCOOKIES },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
@@ -131,6 +132,10 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             socket (default off)\n"
 		"  --mode native|skb          XDP attach mode when tern loads it (default native)\n"
 		"  --zerocopy auto|on|off     AF_XDP zero-copy (default auto: fall back to copy)\n"
+		"  --tx-csum auto|sw|offload  TCP checksums of sent frames: offload completes them\n"
+		"                             in the kernel or NIC (AF_XDP TX metadata, Linux\n"
+		"                             6.11+); auto (default) offloads in copy mode when\n"
+		"                             the kernel allows, sw sums them in tern\n"
 		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
@@ -586,6 +591,7 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 {
 	static const char *const modes[] = { "native", "skb" };
 	static const char *const zc[] = { "auto", "on", "off" };
+	static const char *const csum[] = { "auto", "sw", "offload" }; /* enum tern_tx_csum_mode */
 	static const char *const cookies[] = { "never", "auto", "always" };
 	static const char *const ccs[] = { "cubic", "reno" }; /* enum tern_cc_algo */
 	int r;
@@ -602,6 +608,10 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	case OPT_ZEROCOPY:
 		r = parse_word("--zerocopy", s, zc, 3);
 		a->zerocopy = (enum tern_zc_mode)(r < 0 ? 0 : r);
+		return r < 0 ? r : 0;
+	case OPT_TX_CSUM:
+		r = parse_word("--tx-csum", s, csum, 3);
+		a->tx_csum = r < 0 ? TERN_TX_CSUM_AUTO : r;
 		return r < 0 ? r : 0;
 	default:
 		r = parse_word("--syncookies", s, cookies, 3);
@@ -752,7 +762,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_ALLOW_UNSERVED: a->allow_unserved = true; return 0;
 	case OPT_CPUS: return parse_cpus(a, s);
 	case OPT_BUSY_POLL: return parse_busy_poll(a, s);
-	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: case OPT_CC:
+	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: case OPT_CC: case OPT_TX_CSUM:
 		return parse_enum(a, opt, s);
 	case OPT_CTL: a->ctl = s; return 0;
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
@@ -901,6 +911,7 @@ static void defaults(struct tern_args *a)
 	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
+	a->tx_csum = TERN_TX_CSUM_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
 	a->xdp_cookies = TERN_XDPC_OVERLOAD;

@@ -51,6 +51,7 @@ struct tern_args {
 	int ncpus;                 /* 0: workers are not pinned */
 	enum tern_xdp_mode mode;
 	enum tern_zc_mode zerocopy;
+	int tx_csum;               /* --tx-csum, enum tern_tx_csum_mode (xsk.h) */
 	const char *ctl;           /* control socket path, or NULL */
 	const char *bpffs;
 	struct tern_cfg cfg;       /* one stack per queue gets this */

@@ -3,8 +3,12 @@
  * The packet path of a worker: RX descriptors -> tern_stack__rx -> replies
  * built with tern_build into UMEM frames -> TX ring. The first reply to a
  * frame the core did not keep is built in that frame (SYN -> SYN-ACK in
- * place); other replies take free frames, and a reply with no free frame
- * is dropped and counted (TCP retransmits it). No locks, no allocation.
+ * place); other replies take free frames, built TERN_XSK_TX_OFF into them
+ * (room for the TX metadata), and a reply with no free frame is dropped
+ * and counted (TCP retransmits it). With checksum offload (x.tx_csum) the
+ * TCP checksum field gets the pseudo-header sum and the metadata in front
+ * of the frame asks the kernel or the NIC to complete it. No locks, no
+ * allocation.
  */
 #include <errno.h>
 
@@ -24,11 +28,12 @@ static bool tx_slot(struct tern_worker *w, uint32_t *idx)
 static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
 {
 	uint64_t base = tern_frames__base(&w->f, addr);
+	uint32_t idx, options = 0;
 	struct xdp_desc *d;
-	uint32_t idx;
 	int len;
 
-	len = tern_build(w->x.area + addr, (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - base)), tx);
+	len = tern_build_opt(w->x.area + addr, (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - base)), tx,
+			     w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
 	if (len < 0) {
 		w->c.tx_build_err++;
 		tern_frames__put(&w->f, base, TERN_FS_TX);
@@ -41,10 +46,12 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 		tern_frames__put(&w->f, base, TERN_FS_TX);
 		return;
 	}
+	if (w->x.tx_csum)
+		options = tern_xsk__txmd_csum(&w->x, addr, (uint16_t)tern_build_l4off(tx));
 	d = xsk_ring_prod__tx_desc(&w->x.tx, idx);
 	d->addr = addr;
 	d->len = (uint32_t)len;
-	d->options = 0;
+	d->options = options;
 	w->tx_reserved++;
 	tern_path__capture(w, w->x.area + addr, (uint32_t)len);
 	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
@@ -61,7 +68,9 @@ void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 			if (!tern_frames__move(&w->f, tern_frames__base(&w->f, addr), TERN_FS_RX,
 					       TERN_FS_TX))
 				continue;
-		} else if (!tern_frames__get(&w->f, TERN_FS_TX, &addr)) {
+		} else if (tern_frames__get(&w->f, TERN_FS_TX, &addr)) {
+			addr += TERN_XSK_TX_OFF;
+		} else {
 			w->c.tx_drop_noframe++;
 			continue;
 		}

@@ -351,6 +351,7 @@ static void worker_conf(struct tern_server *d)
 		.count_off = d->keys->count_off,
 		.ifname = a->dev,
 		.zerocopy = a->zerocopy,
+		.tx_csum = a->tx_csum,
 		.frames = a->frames,
 		.maps = &d->maps,
 		.cfg = &a->cfg,
@@ -369,20 +370,36 @@ static void worker_conf(struct tern_server *d)
 	};
 }
 
+/* ", TX checksums offloaded" or ", TX checksums in software (why)". */
+static void csum_mode(const struct tern_worker *w, char *buf, size_t len)
+{
+	int why = 0;
+	bool on = tern_worker__tx_csum(w, &why);
+
+	if (on)
+		snprintf(buf, len, ", TX checksums offloaded");
+	else
+		snprintf(buf, len, ", TX checksums in software (%s)",
+			 why == EINVAL ? "the kernel takes no AF_XDP TX metadata: Linux 6.11+" :
+			 why == EOPNOTSUPP ? "zero-copy: --tx-csum offload to try the driver's" :
+			 "--tx-csum sw");
+}
+
 static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 {
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
 	const char *why = zc_err ? strerror(zc_err) : NULL;
-	char on[32] = "";
+	char on[32] = "", csum[96];
 
 	if (d->zc_err)
 		why = "the driver has no AF_XDP zero-copy";
 	if (cpu >= 0)
 		snprintf(on, sizeof(on), ", CPU %d", cpu);
-	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s, %u UMEM frames%s", q,
+	csum_mode(d->workers[q], csum, sizeof(csum));
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %u UMEM frames%s", q,
 		d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
-		why ? why : "", why ? ")" : "", d->args.frames, on);
+		why ? why : "", why ? ")" : "", csum, d->args.frames, on);
 }
 
 /*

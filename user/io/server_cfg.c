@@ -78,6 +78,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 		return -EINVAL;
 	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
+	    c->tx_csum < TERN_TX_CSUM_AUTO || c->tx_csum > TERN_TX_CSUM_OFFLOAD ||
 	    c->drain_timeout_ms > 3600000 ||
 	    c->xdp_cookies < TERN_XDPC_NEVER || c->xdp_cookies > TERN_XDPC_ALWAYS ||
 	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)) ||
@@ -96,6 +97,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->ctl = c->ctl;
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
+	a->tx_csum = c->tx_csum;
 	a->xdp_cookies = c->xdp_cookies;
 	a->xdp_flow_slots = TERN_XDPC_FLOW_SLOTS;
 	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;

@@ -120,6 +120,7 @@ void tern_worker__publish(struct tern_worker *w)
 	p->xdp_cookies = w->xq.on;
 	p->xdp_cookie_switches = w->xq.switches;
 	p->zc = w->x.zc;
+	p->tx_csum = w->x.tx_csum;
 	p->draining = w->draining;
 	p->done = w->finished || w->err;
 	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
@@ -252,7 +253,8 @@ static int setup(struct tern_worker *w, const char **what)
 	w->out.tx = calloc(TERN_OUT_CAP, sizeof(*w->out.tx));
 	w->out.cap = TERN_OUT_CAP;
 	STEP(w->out.tx ? 0 : -ENOMEM, "output array");
-	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->frames,
+	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->tx_csum,
+			    w->conf->frames,
 			    what), *what);
 	if (w->conf->busy_poll_us)
 		STEP(tern_xsk__busy_poll(&w->x, w->conf->busy_poll_us, w->conf->busy_poll_budget),
@@ -399,6 +401,15 @@ bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err)
 	tern_worker__stats(w, &st);
 	*zc_err = w->x.zc_err; /* written before the start-up hand-shake */
 	return st.zc;
+}
+
+bool tern_worker__tx_csum(const struct tern_worker *w, int *why)
+{
+	struct tern_worker_stats st;
+
+	tern_worker__stats(w, &st);
+	*why = w->x.txmd_err; /* written before the start-up hand-shake */
+	return st.tx_csum;
 }
 
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd)

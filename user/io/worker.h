@@ -39,6 +39,7 @@ struct tern_worker_conf {
 	int64_t count_off;                /* their cookie clock (tern_stack__set_fleet) */
 	const char *ifname;
 	int zerocopy;                     /* enum tern_zc_mode */
+	int tx_csum;                      /* enum tern_tx_csum_mode (xsk.h) */
 	uint32_t frames;                  /* UMEM frames (tern_xsk__geom) */
 	const struct tern_maps *maps;     /* xsks map: our sockets go in at key = queue */
 	const struct tern_cfg *cfg;
@@ -99,6 +100,7 @@ struct tern_worker_stats {
 	uint64_t xdp_cookie_switches;     /* times the queue's XDP cookie flag changed */
 	bool xdp_cookies;                 /* XDP answers this queue's SYNs (flag on) */
 	bool zc;
+	bool tx_csum;                     /* TCP checksums offloaded (TX metadata) */
 	bool draining;
 	bool done;
 };
@@ -156,6 +158,11 @@ int tern_worker__start(struct tern_worker **wp, const struct tern_worker_conf *c
 
 /* Bound in zero-copy mode? If not, *zc_err (0 or an errno) says why. */
 bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err);
+
+/* TCP checksums offloaded (TX metadata)? If not, *why is 0 (--tx-csum sw)
+ * or an errno: EINVAL (the kernel takes no TX metadata: before 6.11),
+ * EOPNOTSUPP (zero-copy, where auto keeps software sums). */
+bool tern_worker__tx_csum(const struct tern_worker *w, int *why);
 
 /* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);

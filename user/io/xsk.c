@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * UMEM and AF_XDP socket of one queue, and the fill / completion / TX-kick
- * ring work. Zero-copy is tried first (auto/on) and copy mode is the
- * fallback; veth has no zero-copy.
+ * The fill / completion / TX-kick ring work of one queue's AF_XDP socket
+ * (made in xsk_sock.c).
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -13,9 +12,6 @@
 
 #include "opts.h"
 #include "xsk.h"
-
-#define BIND_RETRIES 20          /* x 50 ms on EBUSY */
-#define BIND_RETRY_US 50000
 
 int tern_xsk__geom(uint32_t frames, struct tern_xsk_geom *g)
 {
@@ -28,113 +24,6 @@ int tern_xsk__geom(uint32_t frames, struct tern_xsk_geom *g)
 	g->reserve = frames / 16 < TERN_XSK_RESERVE_MAX ? frames / 16 : TERN_XSK_RESERVE_MAX;
 	g->kept_max = frames / 4;
 	return 0;
-}
-
-static int umem_create(struct tern_xsk *x)
-{
-	uint64_t bytes = tern_xsk__umem_bytes(x->g.frames);
-	struct xsk_umem_config ucfg = {
-		.fill_size = x->g.ring,
-		.comp_size = x->g.ring,
-		.frame_size = TERN_XSK_FRAME_SIZE,
-		.frame_headroom = 0,
-		.flags = 0,
-	};
-
-	x->area = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (x->area == MAP_FAILED) {
-		x->area = NULL;
-		return -errno;
-	}
-	return xsk_umem__create(&x->umem, x->area, bytes, &x->fill, &x->comp, &ucfg);
-}
-
-/* Bind with bind_flags; a queue whose last socket is still closing gives
- * EBUSY for a moment (DESIGN.md), so retry that briefly. */
-static int sock_create(struct tern_xsk *x, const char *ifname, uint32_t queue,
-		       uint16_t bind_flags)
-{
-	struct xsk_socket_config scfg = {
-		.rx_size = x->g.ring,
-		.tx_size = x->g.ring,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.xdp_flags = 0,
-		.bind_flags = bind_flags,
-	};
-	int err;
-
-	for (int i = 0;; i++) {
-		err = xsk_socket__create(&x->sock, ifname, queue, x->umem, &x->rx, &x->tx, &scfg);
-		if (err != -EBUSY || i >= BIND_RETRIES)
-			return err;
-		usleep(BIND_RETRY_US);
-	}
-}
-
-static int sock_bind(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
-		     const char **what)
-{
-	int err;
-
-	if (zc_mode != TERN_ZC_OFF) {
-		err = sock_create(x, ifname, queue, XDP_USE_NEED_WAKEUP | XDP_ZEROCOPY);
-		if (!err) {
-			x->zc = true;
-			return 0;
-		}
-		if (zc_mode == TERN_ZC_ON || err == -EBUSY) {
-			*what = "bind AF_XDP socket in zero-copy mode";
-			return err;
-		}
-		x->zc_err = -err;
-	}
-	err = sock_create(x, ifname, queue, XDP_USE_NEED_WAKEUP | XDP_COPY);
-	if (err)
-		*what = "bind AF_XDP socket in copy mode";
-	return err;
-}
-
-int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
-		   uint32_t frames, const char **what)
-{
-	int err;
-
-	memset(x, 0, sizeof(*x));
-	x->fd = -1;
-	err = tern_xsk__geom(frames, &x->g);
-	if (err) {
-		*what = "UMEM size (--frames)";
-		return err;
-	}
-	err = umem_create(x);
-	if (err) {
-		*what = x->area ? "register UMEM (RLIMIT_MEMLOCK?)" : "map UMEM";
-		goto err_umem;
-	}
-	err = sock_bind(x, ifname, queue, zc_mode, what);
-	if (err)
-		goto err_umem;
-	x->fd = xsk_socket__fd(x->sock);
-	return 0;
-
-err_umem:
-	tern_xsk__close(x);
-	return err;
-}
-
-void tern_xsk__close(struct tern_xsk *x)
-{
-	if (x->sock)
-		xsk_socket__delete(x->sock);
-	if (x->umem)
-		xsk_umem__delete(x->umem);
-	if (x->area)
-		munmap(x->area, tern_xsk__umem_bytes(x->g.frames));
-	x->sock = NULL;
-	x->umem = NULL;
-	x->area = NULL;
-	x->fd = -1;
 }
 
 void tern_xsk__refill(struct tern_xsk *x, struct tern_frames *f, uint32_t reserve)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <xdp/xsk.h>
 
 #include "frames.h"
@@ -23,6 +24,58 @@
 /* Largest frame a UMEM frame holds after the kernel's headroom. */
 #define TERN_XSK_MAX_FRAME (TERN_XSK_FRAME_SIZE - TERN_XSK_HEADROOM)
 #define TERN_XSK_KICK_MAX 32u       /* copy mode sends at most 32 per kick */
+
+/*
+ * AF_XDP TX metadata (Linux 6.8+, include/uapi/linux/if_xdp.h), which
+ * Debian 12's linux-libc-dev (6.1) lacks. A UMEM registered with
+ * XDP_UMEM_TX_METADATA_LEN (6.11+; earlier kernels refuse the flag with
+ * EINVAL) and tx_metadata_len keeps that many bytes in front of every TX
+ * descriptor's data for a struct tern_xsk_txmd; a descriptor with
+ * XDP_TX_METADATA in its options has the kernel (copy mode:
+ * xsk_build_skb) or the driver act on it. With XDP_TXMD_FLAGS_CHECKSUM
+ * the sum from csum_start to the end goes to csum_start + csum_offset,
+ * whose field holds the pseudo-header sum (CHECKSUM_PARTIAL).
+ */
+#ifndef XDP_UMEM_TX_METADATA_LEN
+#define XDP_UMEM_TX_METADATA_LEN (1 << 2)
+#endif
+#ifndef XDP_TX_METADATA
+#define XDP_TX_METADATA (1 << 1)
+#endif
+#ifndef XDP_TXMD_FLAGS_CHECKSUM
+#define XDP_TXMD_FLAGS_CHECKSUM (1 << 1)
+#endif
+
+/* struct xdp_umem_reg of Linux 6.8+ (tx_metadata_len took the padding). */
+struct tern_xsk_umem_reg {
+	uint64_t addr;
+	uint64_t len;
+	uint32_t chunk_size;
+	uint32_t headroom;
+	uint32_t flags;
+	uint32_t tx_metadata_len;
+};
+
+/* struct xsk_tx_metadata of Linux 6.14+ (request side). */
+struct tern_xsk_txmd {
+	uint64_t flags;
+	uint16_t csum_start;  /* from the start of the frame's data */
+	uint16_t csum_offset; /* of the checksum field from csum_start */
+	uint32_t pad;
+	uint64_t launch_time; /* XDP_TXMD_FLAGS_LAUNCH_TIME, unused */
+};
+
+/* Bytes in front of a TX frame's data for the metadata (a multiple of 8),
+ * and where frames built in fresh UMEM frames start. */
+#define TERN_XSK_TXMD_LEN 24u
+#define TERN_XSK_TX_OFF TERN_XSK_TXMD_LEN
+_Static_assert(sizeof(struct tern_xsk_txmd) == TERN_XSK_TXMD_LEN, "TX metadata room");
+
+enum tern_tx_csum_mode {
+	TERN_TX_CSUM_AUTO = 0, /* offload when the kernel takes TX metadata, copy mode */
+	TERN_TX_CSUM_SW,       /* every TCP checksum summed by tern */
+	TERN_TX_CSUM_OFFLOAD,  /* TX metadata or fail */
+};
 
 /*
  * How a UMEM of `frames` frames (a power of two) is shared out:
@@ -61,13 +114,14 @@ struct tern_xsk_stats {
 	uint64_t fill_wakeups;    /* recvfrom() for a fill ring that needs it */
 	uint64_t busy_polls;      /* recvfrom() to busy-poll (--busy-poll) */
 	uint64_t comp_frames;     /* frames completed */
+	uint64_t tx_csum_offload; /* frames sent with XDP_TXMD_FLAGS_CHECKSUM */
 };
 
 struct tern_xsk {
 	struct tern_xsk_geom g;
 	uint8_t *area;            /* the UMEM */
-	struct xsk_umem *umem;
-	struct xsk_socket *sock;
+	void *map[4];             /* fill, completion, RX, TX ring mappings */
+	size_t map_len[4];
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
@@ -76,21 +130,50 @@ struct tern_xsk {
 	bool zc;                  /* zero-copy bound */
 	bool busy_poll;           /* tern_xsk__busy_poll() set it up */
 	int zc_err;               /* auto mode: why zero-copy was not used */
+	bool txmd;                /* UMEM registered with TX metadata room */
+	bool tx_csum;             /* TCP checksums offloaded (tern_xsk__txmd_csum) */
+	int txmd_err;             /* tx-csum auto: why offload is off (EINVAL: kernel
+				   * before 6.11; EOPNOTSUPP: zero-copy) */
 	int kick_err;             /* the last kick's lasting error (not EAGAIN/EBUSY), or 0 */
 	struct tern_xsk_stats st;
 };
 
 /*
- * Map a UMEM of `frames` frames (tern_xsk__geom) and bind a socket to
- * (ifname, queue) with need-wakeup and
- * without loading any XDP program. zc_mode is enum tern_zc_mode (opts.h):
- * auto tries zero-copy and falls back to copy mode (zc_err says why), on
- * fails without zero-copy, off binds in copy mode. A bind that fails with
- * EBUSY (the queue's previous socket is still going away) is retried for
- * about a second. Returns 0 or -errno; `what` names the step that failed.
+ * Map a UMEM of `frames` frames (tern_xsk__geom), register it, create its
+ * rings and bind a socket to (ifname, queue) with need-wakeup (raw
+ * AF_XDP socket calls, xsk_sock.c: libxdp 1.3.1 cannot register TX
+ * metadata room). zc_mode is enum tern_zc_mode (opts.h): auto tries
+ * zero-copy and falls back to copy mode (zc_err says why), on fails
+ * without zero-copy, off binds in copy mode. csum_mode is enum
+ * tern_tx_csum_mode: auto registers TX metadata room when the kernel
+ * takes it and offloads TCP checksums in copy mode (txmd_err says why
+ * not), offload fails without it, sw registers none. A bind that fails
+ * with EBUSY (the queue's previous socket is still going away) is retried
+ * for about a second. Returns 0 or -errno; `what` names the step that
+ * failed. Frames sent must start at least TERN_XSK_TX_OFF into a UMEM
+ * frame.
  */
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
-		   uint32_t frames, const char **what);
+		   int csum_mode, uint32_t frames, const char **what);
+
+/*
+ * Ask for the TCP checksum of the frame at UMEM address addr (whose
+ * checksum field holds the pseudo-header sum) to be completed by the
+ * kernel or the NIC: writes the metadata in front of addr and returns the
+ * descriptor options to send it with. Only when x->tx_csum.
+ */
+static inline uint32_t tern_xsk__txmd_csum(struct tern_xsk *x, uint64_t addr, uint16_t l4off)
+{
+	struct tern_xsk_txmd m = {
+		.flags = XDP_TXMD_FLAGS_CHECKSUM,
+		.csum_start = l4off,
+		.csum_offset = 16, /* struct tcphdr's check */
+	};
+
+	memcpy(x->area + addr - TERN_XSK_TXMD_LEN, &m, sizeof(m)); /* addr may be unaligned */
+	x->st.tx_csum_offload++;
+	return XDP_TX_METADATA;
+}
 void tern_xsk__close(struct tern_xsk *x);
 
 /*
