@@ -46,6 +46,11 @@
 	X(TCPLossProbes)          /* tail loss probes sent */                  \
 	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
 	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
+	X(TCPRackSegsFull)        /* tern: no RACK record: DupThresh till idle */ \
+	X(TCPDSACKUndo)           /* undone: D-SACKs covered every resend */   \
+	X(TCPFullUndo)            /* recovery undone at its end (Eifel) */     \
+	X(TCPPartialUndo)         /* recovery undone on a partial ACK */      \
+	X(TCPLossUndo)            /* RTO recovery undone */                    \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \
