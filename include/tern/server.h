@@ -83,6 +83,10 @@ struct tern_server_config {
 					    * bytes (--rmem): 4096, 256 KiB, 512 KiB */
 	unsigned int wmem[3];              /* send buffer min, initial, max
 					    * (--wmem): 4096, 256 KiB, 4 MiB */
+	unsigned int rack_segs;            /* RACK's per-segment records per queue
+					    * (--rack-segs): 65536; 0: no RACK */
+	unsigned int conn_rack_segs;       /* records one connection may hold
+					    * (--conn-rack-segs); 0: a quarter */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

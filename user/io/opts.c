@@ -35,7 +35,7 @@ enum {
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
-	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
+	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_CONN_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
 	OPT__END,
 };
@@ -66,6 +66,8 @@ static const struct option longopts[] = {
 	{ "conn-ooo", required_argument, NULL, OPT_CONN_OOO },
 	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
 	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
+	{ "rack-segs", required_argument, NULL, OPT_RACK_SEGS },
+	{ "conn-rack-segs", required_argument, NULL, OPT_CONN_RACK_SEGS },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "drain-withdraw-delay", required_argument, NULL, OPT_DRAIN_WITHDRAW },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -159,6 +161,11 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --conn-copies N            2 KiB copy blocks one connection may hold\n"
 		"                             (the last two default to a quarter of the\n"
 		"                             queue's pool; at the bound a send gets EAGAIN)\n"
+		"  --rack-segs N              per-segment records for RACK loss detection,\n"
+		"                             per queue (default 65536; 0: DupThresh only)\n"
+		"  --conn-rack-segs N         records one connection may hold (default a\n"
+		"                             quarter of the pool; beyond it the connection\n"
+		"                             uses DupThresh until idle: TCPRackSegsFull)\n"
 		"  --rmem MIN,DEF,MAX         receive window per connection: starts at DEF,\n"
 		"                             grows with what the application reads up to\n"
 		"                             MAX (which picks the window scale), shrinks\n"
@@ -752,6 +759,9 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		return parse_u32("--conn-chunks", s, 1, MAX_RECORDS, &c->chunks_per_conn);
 	case OPT_CONN_COPIES:
 		return parse_u32("--conn-copies", s, 1, MAX_RECORDS, &c->copies_per_conn);
+	case OPT_RACK_SEGS: return parse_u32("--rack-segs", s, 0, MAX_RECORDS, &c->rack_segs);
+	case OPT_CONN_RACK_SEGS:
+		return parse_u32("--conn-rack-segs", s, 1, MAX_RECORDS, &c->rack_segs_per_conn);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
@@ -809,6 +819,9 @@ static int check_shares(const struct tern_args *a)
 	snprintf(v, sizeof(v), "%u", c->copies_per_conn);
 	if (c->copies_per_conn > c->copy_blocks)
 		return fail("--conn-copies", v, "above the queue's %u copy blocks", c->copy_blocks);
+	snprintf(v, sizeof(v), "%u", c->rack_segs_per_conn);
+	if (c->rack_segs_per_conn > c->rack_segs)
+		return fail("--conn-rack-segs", v, "above the queue's %u RACK records", c->rack_segs);
 	snprintf(v, sizeof(v), "%u", c->ooo_per_conn);
 	if (c->ooo_per_conn > c->max_ooo)
 		return fail("--conn-ooo", v, "above the queue's %u out-of-order segments", c->max_ooo);
