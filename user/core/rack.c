@@ -8,8 +8,9 @@
  * (tcp_rack_reo_wnd, tcp_rack_update_reo_wnd); segments not yet past it
  * arm the reordering timer (tcp_rack_reo_timeout, in sack.c).
  *
- * tern: min_rtt is the least RTT of this connection's records, not a
- * 5-minute windowed minimum (Linux's tcp_min_rtt(), tcp_min_rtt_wlen).
+ * tern: min_rtt is the least RTT the connection ever sampled (the
+ * estimator's samples and its records' send times), not a 5-minute
+ * windowed minimum (Linux's tcp_min_rtt(), tcp_min_rtt_wlen).
  * tern: records are walked in sequence order, not Linux's time-sorted
  * list (tsorted_sent_queue), so detection looks at every record in
  * flight; the share per connection bounds the walk.
@@ -238,6 +239,15 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 	}
 	if (err)
 		fall_back(s, c, r);
+}
+
+/* tcp_update_rtt_min(): every RTT sample, the handshake's included. */
+void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
+{
+	struct tern_rack *r = rk(s, c);
+
+	if (rtt_us && rtt_us < r->min_rtt_us)
+		r->min_rtt_us = rtt_us;
 }
 
 /* RFC 8985 6.2 step 2 (tcp_rack_sent_after): t1 after t2, seq breaking ties. */

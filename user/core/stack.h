@@ -496,6 +496,7 @@ int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c);
 void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint32_t len,
 		    uint64_t now);
 void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us);
 void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end);
 void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c);
