@@ -340,7 +340,7 @@ void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
 {
 	struct tern_rack *r = rk(s, c);
 
-	if (r->dsack_seen && tern_seq_lt(c->snd_una, r->reo_seq))
+	if (r->dsack_seen && r->reo_steps > 1 && tern_seq_lt(c->snd_una, r->reo_seq))
 		r->dsack_seen = 0; /* within a round trip of the last step */
 	if (r->dsack_seen) {
 		if (r->reo_steps < UINT8_MAX)
