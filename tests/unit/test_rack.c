@@ -306,3 +306,47 @@ TEST(test_estab_undo_spurious_rto)
 	CHECK_EQ(tern_conn_xmit(k.h.s, k.h.conn)->loss, 0);
 	h_free(&k.h);
 }
+
+/*
+ * A peer that negotiated SACK but sends no blocks. Ten segments, 0 and 5
+ * lost: three duplicate ACKs start recovery with 0 (tern's DupThresh
+ * fallback for blockless ACKs). At +200 ms the partial ACK up to 5 is for
+ * 0's retransmission, sent after 5: RACK finds 5 lost by time and resends
+ * it at once; without blocks it cannot tell 6-9 from lost either, and
+ * they follow (cwnd 7, nothing counted in flight), as Linux's would.
+ * DupThresh has no SACKed bytes to go by and waits for the RTO.
+ */
+static void blockless_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	REQUIRE(sk_open(k, 10, tweak));
+	sk_poll_at(k, k->t0 + 100 * MS);
+	for (int i = 0; i < 3; i++)
+		sk_ack(k, 0, NULL, 0);
+	REQUIRE_EQ(H_MIB(&k->h, RetransSegs), 1);
+	sk_poll_at(k, k->t0 + 200 * MS);
+	sk_ack(k, 5, NULL, 0);
+}
+
+TEST(test_estab_rack_no_blocks_partial_ack)
+{
+	struct sk k;
+
+	blockless_case(&k, NULL);
+	REQUIRE_EQ(k.h.out.n, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK_EQ(k.h.tx[i].seq, k.una0 + (5 + i) * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 6);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_no_blocks_waits)
+{
+	struct sk k;
+
+	blockless_case(&k, dupthresh);
+	for (uint32_t i = 0; i < k.h.out.n; i++)
+		CHECK(k.h.tx[i].seq != k.una0 + 5 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	h_free(&k.h);
+}

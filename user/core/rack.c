@@ -257,7 +257,9 @@ static int sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
 }
 
 /* RFC 8985 6.2 step 2, tcp_rack_advance(): the delivered segment sent
- * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. */
+ * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. tern: records are
+ * taken in sequence order, not the RFC's ascending send time, so RACK.rtt
+ * is set only with RACK.xmit_ts (the same result). */
 static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
 {
 	uint32_t rtt = now_us - g->sent_us;
@@ -269,10 +271,10 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
 		r->min_rtt_us = rtt ? rtt : 1;
 	r->advanced = 1;
-	r->rtt_us = rtt;
 	if (sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
 		r->mstamp_us = g->sent_us;
 		r->end_seq = g->end;
+		r->rtt_us = rtt;
 	}
 }
 
