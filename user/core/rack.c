@@ -386,13 +386,11 @@ static int mark_lost(struct tern_stack *s, struct tern_rseg *g)
 }
 
 /* Whether record g is still waiting to be lost or delivered. */
-static int candidate(const struct tern_rack *r, const struct tern_rseg *g)
+static int waiting(const struct tern_rseg *g)
 {
 	if (g->flags & TERN_RSEG_SACKED)
 		return 0;
-	if ((g->flags & TERN_RSEG_LOST) && !(g->flags & TERN_RSEG_RETRANS))
-		return 0; /* lost and not resent yet */
-	return sent_after(r->mstamp_us, r->end_seq, g->sent_us, g->end);
+	return !(g->flags & TERN_RSEG_LOST) || (g->flags & TERN_RSEG_RETRANS);
 }
 
 /*
@@ -401,6 +399,10 @@ static int candidate(const struct tern_rack *r, const struct tern_rseg *g)
  * the latest of the others' remaining times sets the reordering timer.
  * force: from the timer (tcp_rack_reo_timeout), else only after
  * RACK.xmit_ts advanced (tcp_rack_mark_lost). Returns the records marked.
+ *
+ * A record never resent was sent after every record below it, so the
+ * first one not sent before RACK.xmit_ts ends the walk, as the first such
+ * ends Linux's walk of its time-sorted list.
  */
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force)
 {
@@ -417,7 +419,12 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		struct tern_rseg *g = at(s, i);
 		int64_t left;
 
-		if (!candidate(r, g))
+		if (!sent_after(r->mstamp_us, r->end_seq, g->sent_us, g->end)) {
+			if (!(g->flags & TERN_RSEG_EVER))
+				break;
+			continue;
+		}
+		if (!waiting(g))
 			continue;
 		left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - g->sent_us);
 		if (left <= 0)
