@@ -19,7 +19,9 @@
 
 #include "stack.h"
 
-#define RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
+
+_Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 72, "struct tern_rack must stay within 72 bytes");
 #define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
 
 static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
@@ -349,7 +351,7 @@ void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
 			r->reo_steps++;
 		r->dsack_seen = 0;
 		r->reo_seq = c->snd_max;
-		r->reo_persist = RACK_RECOVERY_THRESH;
+		r->reo_persist = TERN_RACK_RECOVERY_THRESH;
 	} else if (!r->reo_persist) {
 		r->reo_steps = 1;
 	}

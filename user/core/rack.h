@@ -23,6 +23,8 @@
 #define TERN_RSEG_LOST 0x04    /* TCPCB_LOST */
 #define TERN_RSEG_EVER 0x08    /* TCPCB_EVER_RETRANS */
 
+#define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
+
 struct tern_rseg {
 	uint32_t end;     /* end_seq */
 	uint32_t sent_us; /* the last transmission (skb_mstamp), wraps */

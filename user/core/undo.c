@@ -155,7 +155,7 @@ int tern_undo_dsack(struct tern_stack *s, struct tern_conn *c)
 
 	if (!r->undo_on || r->undo_retrans)
 		return 0;
-	if (r->reo_persist < 16) /* TCP_RACK_RECOVERY_THRESH */
+	if (r->reo_persist < TERN_RACK_RECOVERY_THRESH)
 		r->reo_persist++;
 	undo(s, c, 0);
 	TERN_MIB_INC(s, TCPDSACKUndo);
