@@ -36,6 +36,16 @@ static int rack_on(const struct sk *k)
 	return tern_rack_on(k->h.s, k->h.conn);
 }
 
+/* The first segment out is segment seg, resent whole; rtx resent so far. */
+static void resent_first(struct sk *k, uint32_t seg, uint64_t rtx)
+{
+	REQUIRE(k->h.out.n >= 1);
+	CHECK_EQ(k->h.tx[0].seq, k->una0 + seg * MSS);
+	CHECK_EQ(k->h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k->h, RetransSegs), rtx);
+	CHECK_EQ(H_MIB(&k->h, TCPTimeouts), 0);
+}
+
 /*
  * Ten segments at t0. At +100 ms segments 2-3 are SACKed (segment 1
  * missing), at +110 ms segment 1 arrives: reordering, nothing resent.
@@ -71,12 +81,8 @@ TEST(test_estab_rack_reordering_waits_window)
 	sk_poll_at(&k, k.t0 + 136 * MS);
 	CHECK_EQ(k.h.out.n, 0);
 	sk_poll_at(&k, k.t0 + 137 * MS);
-	REQUIRE(k.h.out.n >= 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
-	CHECK_EQ(k.h.tx[0].len, MSS);
-	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	resent_first(&k, 4, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
-	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_free(&k.h);
 }
 
@@ -86,9 +92,7 @@ TEST(test_estab_rack_off_dupthresh_resends_at_once)
 
 	reorder_case(&k, dupthresh);
 	CHECK(!rack_on(&k));
-	REQUIRE(k.h.out.n >= 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
-	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	resent_first(&k, 4, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
 	h_free(&k.h);
 }
@@ -121,12 +125,9 @@ TEST(test_estab_rack_lost_retransmit_resent)
 	struct sk k;
 
 	lost_rtx_case(&k, NULL);
-	REQUIRE_EQ(k.h.out.n, 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0);
-	CHECK_EQ(k.h.tx[0].len, MSS);
+	CHECK_EQ(k.h.out.n, 1);
+	resent_first(&k, 0, 3);
 	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 1);
-	CHECK_EQ(H_MIB(&k.h, RetransSegs), 3);
-	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_free(&k.h);
 }
 
