@@ -84,7 +84,8 @@ struct tern_server_config {
 	unsigned int wmem[3];              /* send buffer min, initial, max
 					    * (--wmem): 4096, 256 KiB, 4 MiB */
 	unsigned int rack_segs;            /* RACK's per-segment records per queue
-					    * (--rack-segs): 65536; 0: no RACK */
+					    * (--rack-segs): 0, RACK off; 65536
+					    * turns it on */
 	unsigned int conn_rack_segs;       /* records one connection may hold
 					    * (--conn-rack-segs); 0: a quarter */
 };

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * RACK-TLP loss detection (rack.c) and undo (undo.c), against the
- * DupThresh rule where they differ. Hand-driven sender (sk.h): a 100 ms
+ * DupThresh rule where they differ, with RACK turned on (cfg.rack_segs;
+ * off by default) except where a case says. Hand-driven sender (sk.h): a 100 ms
  * handshake gives SRTT = min_rtt = 100 ms, so RACK's reordering window
  * is min_rtt / 4 = 25 ms once reordering was seen (0 before it, when
  * 3 segments are SACKed, and in recovery: tcp_rack_reo_wnd), and its
@@ -15,8 +16,15 @@ static void dupthresh(struct tern_cfg *c)
 	c->rack_segs = 0;
 }
 
-static void reno(struct tern_cfg *c)
+/* RACK on (cfg.rack_segs is 0 by default). */
+static void rack(struct tern_cfg *c)
 {
+	c->rack_segs = 65536;
+}
+
+static void reno_rack(struct tern_cfg *c)
+{
+	rack(c);
 	c->cc = TERN_CC_RENO;
 }
 
@@ -71,7 +79,7 @@ TEST(test_estab_rack_reordering_waits_window)
 {
 	struct sk k;
 
-	reorder_case(&k, NULL);
+	reorder_case(&k, rack);
 	REQUIRE(rack_on(&k));
 	CHECK(tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
 	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->min_rtt_us, 100000);
@@ -124,7 +132,7 @@ TEST(test_estab_rack_lost_retransmit_resent)
 {
 	struct sk k;
 
-	lost_rtx_case(&k, NULL);
+	lost_rtx_case(&k, rack);
 	CHECK_EQ(k.h.out.n, 1);
 	resent_first(&k, 0, 3);
 	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 1);
@@ -232,17 +240,17 @@ static void full_undo_case(void (*tweak)(struct tern_cfg *), uint32_t lag_ms)
 
 TEST(test_estab_undo_eifel_full_cubic)
 {
-	full_undo_case(NULL, 100);
+	full_undo_case(rack, 100);
 }
 
 TEST(test_estab_undo_eifel_full_reno)
 {
-	full_undo_case(reno, 100);
+	full_undo_case(reno_rack, 100);
 }
 
 TEST(test_estab_undo_eifel_not_for_retransmission)
 {
-	full_undo_case(NULL, 50);
+	full_undo_case(rack, 50);
 }
 
 /*
@@ -258,7 +266,7 @@ TEST(test_estab_undo_dsack)
 	static const uint32_t b3[][2] = { { 2, 5 } }, dup[][2] = { { 1, 2 } };
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 20, NULL));
+	REQUIRE(sk_open(&k, 20, rack));
 	h_advance(&k.h, 100 * MS);
 	sk_ack(&k, 1, NULL, 0);
 	sk_ack(&k, 1, b3, 1);
@@ -279,8 +287,9 @@ TEST(test_estab_undo_dsack)
 	h_free(&k.h);
 }
 
-static void no_probes(struct tern_cfg *c)
+static void rack_no_probes(struct tern_cfg *c)
 {
+	rack(c);
 	c->loss_probes = 0;
 }
 
@@ -294,7 +303,7 @@ TEST(test_estab_undo_spurious_rto)
 {
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 5, no_probes));
+	REQUIRE(sk_open(&k, 5, rack_no_probes));
 	sk_poll_at(&k, k.t0 + 300 * MS);
 	REQUIRE_EQ(H_MIB(&k.h, TCPTimeouts), 1);
 	REQUIRE_EQ(k.h.conn->cwnd, MSS);
@@ -332,7 +341,7 @@ TEST(test_estab_rack_no_blocks_partial_ack)
 {
 	struct sk k;
 
-	blockless_case(&k, NULL);
+	blockless_case(&k, rack);
 	REQUIRE_EQ(k.h.out.n, 5);
 	for (uint32_t i = 0; i < 5; i++)
 		CHECK_EQ(k.h.tx[i].seq, k.una0 + (5 + i) * MSS);

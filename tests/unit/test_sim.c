@@ -71,7 +71,7 @@ struct sim {
 	uint64_t dropped;        /* frames the link lost */
 	uint16_t ooo_per_conn;   /* the peers' cfg.ooo_per_conn (0: default) */
 	int autotune;            /* 1: default rmem/wmem bounds; 0: fixed buffers */
-	int no_rack;             /* 1: cfg.rack_segs = 0 */
+	int rack;                /* 1: cfg.rack_segs = 65536 (RACK on) */
 	uint8_t stream[2][BULK];
 	struct tern_tx tx[OUT_CAP];
 	int bad;                 /* invariant broken (frame accounting) */
@@ -309,8 +309,8 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	cfg.challenge_ack_limit = UINT32_MAX;
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
-	if (m->no_rack)
-		cfg.rack_segs = 0;
+	if (m->rack)
+		cfg.rack_segs = 65536;
 	if (!m->autotune)
 		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
@@ -345,7 +345,7 @@ struct sim_params {
 	int c2s_clean;   /* client -> server lossless and in order */
 	uint16_t ooo_per_conn;
 	int autotune;
-	int no_rack;     /* cfg.rack_segs = 0: RFC 6675's DupThresh only */
+	int rack;        /* RACK on; else RFC 6675's DupThresh only */
 	uint32_t len[2]; /* bytes each side sends (client, server) */
 };
 
@@ -369,7 +369,7 @@ static int run_p(struct sim *m, uint64_t seed, const struct sim_params *sp)
 	m->delay_ms = sp->delay_ms;
 	m->ooo_per_conn = sp->ooo_per_conn;
 	m->autotune = sp->autotune;
-	m->no_rack = sp->no_rack;
+	m->rack = sp->rack;
 	m->c2s_clean = sp->c2s_clean || sp->cookies != TERN_COOKIES_NEVER;
 	for (int d = 0; d < 2; d++)
 		for (uint32_t i = 0; i < sp->len[d]; i++)
@@ -584,15 +584,15 @@ TEST(test_sim_bulk_loss_3pct)
 
 /* Reordering: each frame's delay varies by up to 8 ms, so back-to-back
  * segments overtake each other; no loss. Every byte once, no RTO, with
- * RACK and with DupThresh alone (cfg.rack_segs = 0). DupThresh takes
+ * RACK (cfg.rack_segs) and with DupThresh alone (the default). DupThresh takes
  * reordering deeper than 3 segments for loss and resends; RACK waits a
  * reordering window (min_rtt / 4 = 25 ms, past the 8 ms of jitter), so
  * it resends at most a quarter as much. Time and retransmissions of both
  * are printed. */
-static uint64_t reordering_run(struct sim *m, int seed, int no_rack)
+static uint64_t reordering_run(struct sim *m, int seed, int rack)
 {
 	struct sim_params sp = { .jitter = 8, .cookies = TERN_COOKIES_NEVER, .delay_ms = 46,
-				 .c2s_clean = 1, .ooo_per_conn = 1024, .no_rack = no_rack,
+				 .c2s_clean = 1, .ooo_per_conn = 1024, .rack = rack,
 				 .len = { 0, BULK } };
 	const uint64_t *mib;
 	uint64_t rtx;
@@ -601,7 +601,7 @@ static uint64_t reordering_run(struct sim *m, int seed, int no_rack)
 	mib = tern_stack__mib(m->p[1].s);
 	rtx = mib[TERN_MIB_RetransSegs];
 	fprintf(stderr, "  reordering seed %d %s: %llu ms, RTO %llu, retrans %llu, "
-		"recoveries %llu, undone %llu\n", seed, no_rack ? "DupThresh" : "RACK",
+		"recoveries %llu, undone %llu\n", seed, rack ? "RACK" : "DupThresh",
 		(unsigned long long)((m->p[0].done_at - m->start) / TERN_NSEC_PER_MSEC),
 		(unsigned long long)mib[TERN_MIB_TCPTimeouts], (unsigned long long)rtx,
 		(unsigned long long)mib[TERN_MIB_TCPSackRecovery],
@@ -618,7 +618,7 @@ TEST(test_sim_bulk_reordering)
 	static struct sim m;
 
 	for (int seed = 900; seed < 903; seed++) {
-		uint64_t dupthresh = reordering_run(&m, seed, 1), rack = reordering_run(&m, seed, 0);
+		uint64_t dupthresh = reordering_run(&m, seed, 0), rack = reordering_run(&m, seed, 1);
 
 		CHECK(dupthresh > 0); /* the case shows reordering deep enough */
 		CHECK(rack * 4 <= dupthresh);
