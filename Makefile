@@ -92,12 +92,15 @@ TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user
 FLOOD_BPF_OBJ := $(BUILD)/bpf/flood.bpf.o
 FLOOD_BIN := $(BUILD)/tools/tern-flood
 REFLECT_BIN := $(BUILD)/tools/tern-reflect
-FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o
+FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/frames.o \
+	$(BUILD)/user/io/netdev.o
 # The benchmarks' XDP programs: random loss on the client veth (one object
 # per percentage; 100 is the XDP_DROP sink) and the XDP_TX reflector.
 BENCH_LOSS_PCTS := 0 1 3 100
 BENCH_XDP_OBJS := $(BENCH_LOSS_PCTS:%=$(BUILD)/tools/bench/xdp/loss%.bpf.o) \
-	$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o
+	$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o $(BUILD)/tools/bench/xdp/progrun.bpf.o
+# ns per SYN of tern's XDP SYN-ACK against the reflector (BPF_PROG_TEST_RUN).
+BENCH_XDP_BIN := $(BUILD)/tools/tern-bench-xdp
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -206,6 +209,11 @@ $(BUILD)/tools/bench/xdp/loss%.bpf.o: tools/bench/xdp/loss.bpf.c
 	@$(if $(Q),echo "  BPF     $@")
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DLOSS_PCT=$* -c -o $@ $<
 
+$(BUILD)/tools/bench/xdp/progrun.bpf.o: tools/bench/xdp/progrun.bpf.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $@")
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
 $(BUILD)/tools/bench/xdp/reflect_tx.bpf.o: tools/bench/xdp/reflect_tx.bpf.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BPF     $@")
@@ -227,6 +235,11 @@ $(FLOOD_BIN): $(BUILD)/tools/flood/tern-flood.o $(FLOOD_COMMON) $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
 $(REFLECT_BIN): $(BUILD)/tools/bench/reflect/tern-reflect.o $(FLOOD_COMMON) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
+
+$(BENCH_XDP_BIN): $(BUILD)/tools/bench/progrun/tern-bench-xdp.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
@@ -285,6 +298,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
 		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
 		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o \
+		$(BUILD)/bench/tools/tern-bench-xdp \
 		$(BENCH_XDP_OBJS:$(BUILD)/%=$(BUILD)/bench/%)
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 

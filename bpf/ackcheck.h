@@ -88,36 +88,18 @@ static __always_inline bool ack_known(__u32 queue, __u32 hash, __u32 mask)
 	return w[slot & 7] != 0;
 }
 
-/* check_tcp_syn_cookie() for the ACK under one pair of keys, at count;
- * h0 and h1 as the core's cookie_hash(). in.count is overwritten. */
+/* check_tcp_syn_cookie() for the ACK under one pair of keys, at count
+ * and the one before (tern_cookie_check4/6()). */
 static __always_inline bool ack_cookie_ok4(const struct tern_sipkey *key, struct ack_in *a,
 					   __u32 count)
 {
-	__u32 rest;
-	__s64 made;
-
-	a->in4.count = 0;
-	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash4(&key[0], &a->in4);
-	made = tern_cookie_made(rest, count);
-	if (made < 0)
-		return false;
-	a->in4.count = (__u32)made;
-	return tern_cookie_mss_idx_of(rest, tern_cookie_hash4(&key[1], &a->in4)) >= 0;
+	return tern_cookie_check4(&key[0], &a->in4, a->ack - 1, a->seq - 1, count) >= 0;
 }
 
 static __always_inline bool ack_cookie_ok6(const struct tern_sipkey *key, struct ack_in *a,
 					   __u32 count)
 {
-	__u32 rest;
-	__s64 made;
-
-	a->in6.count = 0;
-	rest = a->ack - 1 - (a->seq - 1) - tern_cookie_hash6(&key[0], &a->in6);
-	made = tern_cookie_made(rest, count);
-	if (made < 0)
-		return false;
-	a->in6.count = (__u32)made;
-	return tern_cookie_mss_idx_of(rest, tern_cookie_hash6(&key[1], &a->in6)) >= 0;
+	return tern_cookie_check6(&key[0], &a->in6, a->ack - 1, a->seq - 1, count) >= 0;
 }
 
 /* tern_cookie_check(): the current keys, then the previous ones while a

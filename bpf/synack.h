@@ -200,8 +200,35 @@ static int syn_opt_step(__u32 n, void *arg)
 	return 0;
 }
 
+/* The two layouts most SYNs carry, read without the walk: MSS alone
+ * (tern-flood's, hping3's), and Linux's MSS, SACK-permitted, TS, NOP, WS
+ * (tcp_options_write() for a SYN). The walk would find the same; false for
+ * any other layout. */
+static __always_inline bool syn_opts_common(const __u8 *h, __u32 doff, struct syn_opts *so)
+{
+	__u16 mss = (__u16)h[22] << 8 | h[23];
+
+	if (h[20] != 2 || h[21] != 4)
+		return false;
+	if (doff != 24 && (doff != 40 || h[24] != 4 || h[25] != 2 || h[26] != 8 || h[27] != 10 ||
+			   h[36] != 1 || h[37] != 3 || h[38] != 3))
+		return false;
+	if (mss) /* tcp_parse_options() ignores a zero MSS */
+		so->mss = mss;
+	if (doff == 24)
+		return true;
+	so->sack = 1;
+	so->ts = 1;
+	so->tsval = get32(h + 28);
+	so->ws = 1;
+	so->wscale = h[39] > 14 ? 14 : h[39];
+	return true;
+}
+
 static __always_inline void syn_parse_opts(struct syn_scratch *sc, __u32 doff, struct syn_opts *so)
 {
+	if (syn_opts_common(sc->hdr, doff, so))
+		return;
 	__builtin_memset(&sc->so, 0, sizeof(sc->so));
 	sc->i = 20;
 	sc->doff = doff;
@@ -209,24 +236,20 @@ static __always_inline void syn_parse_opts(struct syn_scratch *sc, __u32 doff, s
 	__builtin_memcpy(so, &sc->so, sizeof(*so));
 }
 
-/* The SYN's TCP header into hdr (zeroed past doff); 0 when the SYN is one
- * XDP answers: no payload, checksum right. psum: pseudo-header sum. */
+/* The SYN's TCP header into hdr (zeroed past doff), in one load of
+ * l4_len bytes; 0 when the SYN is one XDP answers: no payload, checksum
+ * right. psum: pseudo-header sum. */
 static __always_inline int syn_load(struct xdp_md *ctx, __u32 th_off, __u32 l4_len, __u64 psum,
 				    __u8 hdr[64])
 {
-	__u32 doff, olen;
 	__u64 s;
 
-	if (bpf_xdp_load_bytes(ctx, th_off, hdr, 20))
+	if (l4_len < 20 || l4_len > SYN_MAX_HLEN)
+		return -1; /* payload, or no TCP header: the worker's */
+	if (bpf_xdp_load_bytes(ctx, th_off, hdr, l4_len))
 		return -1;
-	doff = (hdr[12] >> 4) * 4;
-	if (doff != l4_len || doff < 20 || doff > SYN_MAX_HLEN)
+	if ((__u32)(hdr[12] >> 4) * 4 != l4_len)
 		return -1; /* payload (or bad offset): the worker's */
-	olen = doff - 20;
-	if (olen > 40)
-		return -1;
-	if (olen && bpf_xdp_load_bytes(ctx, th_off + 20, hdr + 20, olen))
-		return -1;
 	s = psum + sum_words(hdr, SYN_MAX_HLEN / 4); /* zero past doff */
 	return fold(s) ? -1 : 0;
 }
@@ -279,7 +302,8 @@ static __always_inline void synack_tcp(__u8 *th, const __u8 *syn, __u32 iss, __u
 
 /* The cookie, TSval and options for a SYN; family-independent part. */
 struct synack_in {
-	__u32 h0, h1, tsoff; /* keyed hashes of the tuple */
+	__u64 h;             /* the cookie's hash of the tuple at count */
+	__u32 tsoff;         /* the timestamp offset's */
 	__u32 count;
 	__u64 now;
 };
@@ -290,7 +314,7 @@ static __always_inline __u32 synack_iss(const struct synack_in *in, const __u8 *
 	__u16 peer_mss = so->mss ? so->mss :
 			 family == 6 ? TERN_COOKIE_MSS_V6_DEFAULT : TERN_COOKIE_MSS_V4_DEFAULT;
 
-	return tern_cookie_compose(in->h0, in->h1, get32(syn + 4), in->count,
+	return tern_cookie_compose(in->h, get32(syn + 4), in->count,
 				   tern_cookie_mss_idx(family, peer_mss));
 }
 
@@ -316,37 +340,40 @@ static __always_inline int swap_macs(struct xdp_md *ctx)
 	return 0;
 }
 
-/* Resize the frame to l3_off + len and store the headers after L2. */
+/* Resize the frame to l3_off + len and store the headers after L2. The
+ * program is not frags-aware (SEC("xdp")), so the frame is linear and its
+ * length data_end - data; a SYN with the options the SYN-ACK has (Linux's
+ * four, or MSS alone) keeps its length, with no bpf_xdp_adjust_tail(). */
 static __always_inline int synack_emit(struct xdp_md *ctx, __u32 l3_off, const void *buf,
 				       __u32 len, const __u32 max)
 {
-	__u32 cur = (__u32)bpf_xdp_get_buff_len(ctx);
+	__u32 cur = (__u32)(ctx->data_end - ctx->data);
 
 	if (len > max)
 		return -1;
-	if (bpf_xdp_adjust_tail(ctx, (int)(l3_off + len) - (int)cur))
+	if (l3_off + len != cur && bpf_xdp_adjust_tail(ctx, (int)(l3_off + len) - (int)cur))
 		return -1;
 	if (swap_macs(ctx))
 		return -1;
 	return bpf_xdp_store_bytes(ctx, l3_off, (void *)buf, len) ? -1 : 0;
 }
 
+/* ip: the SYN's IPv4 header in the frame, l3_off bytes from its start. */
 static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_cookie_cfg *cfg,
-				   __u32 l3_off, __u64 now)
+				   const __u8 *ip, __u32 l3_off, __u64 now)
 {
 	struct synack4 r = {};
 	struct tern_cookie_in4 ci = {};
 	struct tern_tsoff_in4 ti;
 	struct synack_in in = { .now = now };
 	struct syn_opts so = {};
-	__u8 ip[20] __attribute__((aligned(8)));
 	struct syn_scratch *sc;
 	__u8 *hdr;
 	__u32 zero = 0;
 	__u32 optlen, tcplen;
 	__u64 psum;
 
-	if (bpf_xdp_load_bytes(ctx, l3_off, ip, 20) || ip[0] != 0x45)
+	if ((void *)(ip + 20) > (void *)(long)ctx->data_end || ip[0] != 0x45)
 		return -1; /* IPv4 options: the worker's */
 	if (fold(sum_words(ip, 5)))
 		return -1;
@@ -364,9 +391,8 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.saddr, ip + 12, 4);
 	__builtin_memcpy(ci.daddr, ip + 16, 4);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
-	in.h0 = tern_cookie_hash4(&cfg->cookie[0], &ci);
 	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
-	in.h1 = tern_cookie_hash4(&cfg->cookie[1], &ci);
+	in.h = tern_cookie_hash4(&cfg->cookie[0], &ci);
 	__builtin_memcpy(ti.laddr, ip + 16, 4);
 	__builtin_memcpy(ti.raddr, ip + 12, 4);
 	in.tsoff = so.ts ? tern_tsoff_hash4(&cfg->tsoff, &ti) : 0;
@@ -388,22 +414,22 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	return synack_emit(ctx, l3_off, &r, 20 + tcplen, sizeof(r));
 }
 
+/* ip: the SYN's IPv6 header in the frame, l3_off bytes from its start. */
 static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_cookie_cfg *cfg,
-				   __u32 l3_off, __u64 now)
+				   const __u8 *ip, __u32 l3_off, __u64 now)
 {
 	struct synack6 r = {};
 	struct tern_cookie_in6 ci = {};
 	struct tern_tsoff_in6 ti;
 	struct synack_in in = { .now = now };
 	struct syn_opts so = {};
-	__u8 ip[40] __attribute__((aligned(8)));
 	struct syn_scratch *sc;
 	__u8 *hdr;
 	__u32 zero = 0;
 	__u32 optlen, tcplen;
 	__u64 psum;
 
-	if (bpf_xdp_load_bytes(ctx, l3_off, ip, 40) || ip[6] != 6)
+	if ((void *)(ip + 40) > (void *)(long)ctx->data_end || ip[6] != 6)
 		return -1;
 	tcplen = (__u32)ip[4] << 8 | ip[5];
 	psum = sum_words(ip + 8, 8) + bpf_htonl(tcplen & 0xffff) + bpf_htonl(6);
@@ -419,9 +445,8 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 	__builtin_memcpy(ci.saddr, ip + 8, 16);
 	__builtin_memcpy(ci.daddr, ip + 24, 16);
 	ci.ports = (__u32)hdr[0] << 24 | (__u32)hdr[1] << 16 | (__u32)hdr[2] << 8 | hdr[3];
-	in.h0 = tern_cookie_hash6(&cfg->cookie[0], &ci);
 	in.count = ci.count = tern_cookie_count(now + (__u64)cfg->count_off);
-	in.h1 = tern_cookie_hash6(&cfg->cookie[1], &ci);
+	in.h = tern_cookie_hash6(&cfg->cookie[0], &ci);
 	__builtin_memcpy(ti.laddr, ip + 24, 16);
 	__builtin_memcpy(ti.raddr, ip + 8, 16);
 	in.tsoff = so.ts ? tern_tsoff_hash6(&cfg->tsoff, &ti) : 0;
@@ -449,9 +474,11 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
  * answers statefully with an ISN past the old one; for a tuple with a
  * connection it sends a challenge ACK (tcp_send_challenge_ack()); with its
  * connection table full it drops the SYN (ListenOverflows). XDP answers
- * all three with a cookie SYN-ACK: the ACK then reaches the TIME-WAIT
- * record or the connection (both in the flow filter), or the worker drops
- * it for a full table. */
+ * all three with a cookie SYN-ACK, and the worker acts on the ACK: a
+ * TIME-WAIT record gives way to the cookie's connection when the SYN was
+ * new (user/core/tw.c cookie_recycles()), as does a half-open record of
+ * the same SYN (tern_req_input()); a connection answers it as any
+ * out-of-window segment; a full table drops it. */
 static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *p)
 {
 	const struct tcphdr *th = p->th;
@@ -469,6 +496,23 @@ static __always_inline bool synack_wanted(struct xdp_md *ctx, const struct pkt *
 }
 
 /*
+ * The SYN-ACK's clock: CLOCK_MONOTONIC_COARSE, the last tick's
+ * CLOCK_MONOTONIC (the daemon's now, tern_worker__clock()).
+ *
+ * tern: the worker would read the fine clock; bpf_ktime_get_ns() costs
+ * about 25 ns on this kvm-clock VM, a fifth of the path (docs/xdp-syn.md),
+ * the coarse one a load. The SYN-ACK is then the core's at a time up to a
+ * tick (1/HZ) earlier: the cookie's count may be the minute before at a
+ * minute's start (still valid, MAX_SYNCOOKIE_AGE 2, and never ahead of
+ * the checker's), the TSval up to a tick lower (it is already up to 63 ms
+ * behind the clock, cookie_init_timestamp(), and never ahead of it).
+ */
+static __always_inline __u64 synack_clock(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
  * XDP_TX with the SYN-ACK in the frame, or -1 when the frame is unchanged
  * and goes on to the worker. The tag of a tagged frame stays where it is.
  */
@@ -478,7 +522,7 @@ static __always_inline int synack_answer(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	const struct tern_xdp_cookie_cfg *cfg;
 	__u32 zero = 0, l3_off;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = synack_clock();
 	__u16 proto;
 	void *l3;
 	int err;
@@ -491,9 +535,9 @@ static __always_inline int synack_answer(struct xdp_md *ctx)
 		return -1;
 	l3_off = (__u32)(l3 - data);
 	if (proto == bpf_htons(ETH_P_IP))
-		err = synack4(ctx, cfg, l3_off, now);
+		err = synack4(ctx, cfg, l3, l3_off, now);
 	else
-		err = synack6(ctx, cfg, l3_off, now);
+		err = synack6(ctx, cfg, l3, l3_off, now);
 	return err ? -1 : XDP_TX;
 }
 

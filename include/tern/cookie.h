@@ -11,14 +11,23 @@
  *
  * Layout (Linux net/ipv4/syncookies.c, __cookie_v4_init_sequence()):
  *
- *   cookie = H0(tuple) + client ISN + (count << 24)
- *          + ((H1(tuple, count) + mss_index) mod 2^24)
+ *   cookie = H0 + client ISN + (count << 24) + ((H1 + mss_index) mod 2^24)
  *
- * with count = now / 60 s, H0 under key cookie[0] with count 0, H1 under
- * cookie[1]. When the SYN carried timestamps, the window scale (or 0xf for
- * none) and SACK ride in the low 6 bits of the SYN-ACK's TSval
- * (cookie_init_timestamp()); ECN is not negotiated by tern, so bit 0x20
- * is never set.
+ * with count = now / 60 s. When the SYN carried timestamps, the window
+ * scale (or 0xf for none) and SACK ride in the low 6 bits of the SYN-ACK's
+ * TSval (cookie_init_timestamp()); ECN is not negotiated by tern, so bit
+ * 0x20 is never set.
+ *
+ * tern: Linux takes H0 from SipHash(tuple, 0) under one key and H1 from
+ * SipHash(tuple, count) under another: two SipHash runs per SYN. tern takes
+ * both from one SipHash-2-4 of (tuple, count) under key cookie[0], H0 the
+ * low 32 bits of its 64-bit output and H1 the high 32 (cookie[1] is not
+ * used). The layout on the wire is Linux's; as H0 depends on the count, a
+ * check hashes at each count the cookie may hold (now, then the one
+ * before: MAX_SYNCOOKIE_AGE) instead of reading the count back first, so
+ * a check costs one hash for a cookie of this minute and two otherwise,
+ * as Linux's two. SipHash is a PRF, so its two halves are independent
+ * values; a cookie still holds 32 bits of keyed hash of the tuple.
  */
 #ifndef TERN_COOKIE_H
 #define TERN_COOKIE_H
@@ -51,7 +60,7 @@ struct tern_sipkey {
  * the daemon at start; ready is set last.
  */
 struct tern_xdp_cookie_cfg {
-	struct tern_sipkey cookie[2]; /* the core's sec.cookie */
+	struct tern_sipkey cookie[2]; /* the core's sec.cookie ([1] unused) */
 	struct tern_sipkey tsoff;     /* the core's sec.tsoff */
 	__u16 mss[2];                 /* our MSS option: [0] IPv4, [1] IPv6 */
 	__u16 win[2][2];              /* SYN-ACK window: [IPv4/IPv6][without/with TS] */
@@ -194,14 +203,15 @@ _Static_assert(sizeof(struct tern_cookie_in6) == 40, "cookie input v6: 5 words")
 _Static_assert(sizeof(struct tern_tsoff_in4) == 8, "tsoff input v4: 1 word");
 _Static_assert(sizeof(struct tern_tsoff_in6) == 32, "tsoff input v6: 4 words");
 
-static inline __u32 tern_cookie_hash4(const struct tern_sipkey *k, const struct tern_cookie_in4 *in)
+/* The cookie's hash: H0 in the low 32 bits, H1 in the high 32. */
+static inline __u64 tern_cookie_hash4(const struct tern_sipkey *k, const struct tern_cookie_in4 *in)
 {
-	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+	return tern_siphash_words(k, in, sizeof(*in) / 8);
 }
 
-static inline __u32 tern_cookie_hash6(const struct tern_sipkey *k, const struct tern_cookie_in6 *in)
+static inline __u64 tern_cookie_hash6(const struct tern_sipkey *k, const struct tern_cookie_in6 *in)
 {
-	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+	return tern_siphash_words(k, in, sizeof(*in) / 8);
 }
 
 static inline __u32 tern_tsoff_hash4(const struct tern_sipkey *k, const struct tern_tsoff_in4 *in)
@@ -241,10 +251,11 @@ static inline __u32 tern_cookie_mss_idx(int family, __u16 peer_mss)
 	return idx;
 }
 
-static inline __u32 tern_cookie_compose(__u32 h0, __u32 h1, __u32 client_isn, __u32 count,
-					__u32 mss_idx)
+/* h: tern_cookie_hash4/6() of the tuple at count. */
+static inline __u32 tern_cookie_compose(__u64 h, __u32 client_isn, __u32 count, __u32 mss_idx)
 {
-	return h0 + client_isn + (count << TERN_COOKIE_BITS) + ((h1 + mss_idx) & TERN_COOKIE_MASK);
+	return (__u32)h + client_isn + (count << TERN_COOKIE_BITS) +
+	       (((__u32)(h >> 32) + mss_idx) & TERN_COOKIE_MASK);
 }
 
 /* The low TS bits: window scale (0xf: none) and SACK. */
@@ -275,23 +286,53 @@ static inline __u32 tern_cookie_ms(__u64 now_ns)
 }
 
 /*
- * check_tcp_syn_cookie() in two halves, as H1 needs the count the cookie
- * was made with. rest = (ACK - 1) - H0 - (SEQ - 1). Returns the count, or
- * -1 when the cookie is older than MAX_SYNCOOKIE_AGE counts.
+ * check_tcp_syn_cookie() at one count: the MSS index the cookie holds if it
+ * was made at count, or -1. cookie = ACK - 1, client_isn = SEQ - 1, h the
+ * tuple's hash at count. The count's low 8 bits must be the cookie's top
+ * 8 (Linux's diff check), and what is left past H1 an index below 4.
  */
-static inline __s64 tern_cookie_made(__u32 rest, __u32 count)
+static inline int tern_cookie_idx_at(__u32 cookie, __u32 client_isn, __u32 count, __u64 h)
 {
-	__u32 diff = (count - (rest >> TERN_COOKIE_BITS)) & (0xffffffffu >> TERN_COOKIE_BITS);
+	__u32 rest = cookie - client_isn - (__u32)h, idx;
 
-	return diff >= TERN_COOKIE_MAX_AGE ? -1 : (__s64)(count - diff);
+	if ((rest >> TERN_COOKIE_BITS) != (count & (0xffffffffu >> TERN_COOKIE_BITS)))
+		return -1;
+	idx = (rest - (__u32)(h >> 32)) & TERN_COOKIE_MASK;
+	return idx > 3 ? -1 : (int)idx;
 }
 
-/* The MSS index the cookie holds, or -1; h1 = H1(tuple, made). */
-static inline int tern_cookie_mss_idx_of(__u32 rest, __u32 h1)
+/* The cookie's check at each count it may hold (tern_cookie_idx_at()),
+ * for a hash input of nwords words whose count field is *in_count (which
+ * is overwritten). The MSS index, or -1. */
+static inline int tern_cookie_check_words(const struct tern_sipkey *k, const void *in,
+					  __u32 *in_count, const unsigned int nwords, __u32 cookie,
+					  __u32 client_isn, __u32 count)
 {
-	__u32 idx = (rest - h1) & TERN_COOKIE_MASK;
+	int idx = -1;
 
-	return idx > 3 ? -1 : (int)idx;
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (__u32 age = 0; age < TERN_COOKIE_MAX_AGE && idx < 0; age++) {
+		*in_count = count - age;
+		idx = tern_cookie_idx_at(cookie, client_isn, *in_count,
+					 tern_siphash_words(k, in, nwords));
+	}
+	return idx;
+}
+
+static inline int tern_cookie_check4(const struct tern_sipkey *k, struct tern_cookie_in4 *in,
+				     __u32 cookie, __u32 client_isn, __u32 count)
+{
+	return tern_cookie_check_words(k, in, &in->count, sizeof(*in) / 8, cookie, client_isn,
+				       count);
+}
+
+static inline int tern_cookie_check6(const struct tern_sipkey *k, struct tern_cookie_in6 *in,
+				     __u32 cookie, __u32 client_isn, __u32 count)
+{
+	return tern_cookie_check_words(k, in, &in->count, sizeof(*in) / 8, cookie, client_isn,
+				       count);
 }
 
 /* ---- flow filter (docs/xdp-syn.md, "ACKs in XDP") ----

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * rawflood: IPv4 TCP floods as raw Ethernet frames through AF_PACKET with
+ * rawflood: TCP floods as raw Ethernet frames through AF_PACKET with
  * sendmmsg (batches of 64, qdisc bypassed), as fast as one core can build
  * them, for the robustness suites. Every frame is well-formed (checksums
  * right), so it reaches the TCP core.
  *
  *   rawflood DEV SMAC DMAC MODE SRC DST DPORT SECONDS [SPORT [SEQ]]
  *
+ * SRC and DST are both IPv4 or both IPv6.
  * MODE (random fields from a xorshift generator seeded by the pid):
- *   syn       SYN from random sources in SRC/16 and random ports (spoofed)
+ *   syn       SYN from random sources in SRC/16 (IPv6: SRC/112) and random
+ *             ports (spoofed)
  *   syn-dup   the same SYN again and again (SRC:SPORT, sequence SEQ)
  *   ack       ACK with random SEQ/ACK from random spoofed sources
  *   rst       RST from random spoofed sources
@@ -28,6 +30,7 @@
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +52,8 @@ struct cfg {
 	enum mode mode;
 	uint8_t smac[6], dmac[6];
 	uint32_t src, dst; /* host order */
+	uint8_t src6[16], dst6[16];
+	int v6;            /* SRC and DST are IPv6 */
 	uint16_t sport, dport;
 	uint32_t seq;
 	int seq_set; /* SEQ given */
@@ -92,33 +97,18 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-/* One frame into f; returns its length. */
-static size_t build(const struct cfg *c, uint8_t *f)
+/* The IPv4 header for tlen bytes of TCP from src (the low 16 bits random
+ * when spoof) into ip; returns its length, *s the pseudo-header's sum. */
+static size_t put_ip4(const struct cfg *c, uint8_t *ip, bool spoof, size_t tlen, uint32_t *s)
 {
-	static const uint8_t flags[] = { 0x02, 0x02, 0x10, 0x04, 0x01, 0x02, 0x04, 0x10, 0x18 };
-	uint8_t *ip = f + 14, *th = ip + 20;
-	uint32_t src = c->src, seq = c->seq, ack = 0;
-	uint16_t sport = c->sport;
-	size_t dlen = c->mode == EST_DATA ? PAYLOAD : 0, tlen = 20 + dlen;
-	uint32_t s;
+	uint32_t src = c->src;
 
-	if (c->mode == SYN_SPOOF || c->mode == ACK || c->mode == RST || c->mode == FIN) {
+	if (spoof) {
 		/* .0, .1, .2 and .255 of every /24 are left out (tern and the client) */
 		src = (c->src & 0xffff0000u) | (rnd() & 0xffff);
 		if ((src & 0xff) < 3 || (src & 0xff) == 255)
 			src |= 3;
-		sport = (uint16_t)(1024 + rnd() % 64000);
 	}
-	if (c->mode == EST_RST && c->seq_set)
-		seq = c->seq + 1 + rnd() % 2047;
-	else if (c->mode != SYN_DUP)
-		seq = rnd();
-	if (flags[c->mode] & 0x10)
-		ack = rnd();
-
-	memcpy(f, c->dmac, 6);
-	memcpy(f + 6, c->smac, 6);
-	put16(f + 12, ETHERTYPE_IP);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
 	put16(ip + 2, (uint16_t)(20 + tlen));
@@ -129,6 +119,54 @@ static size_t build(const struct cfg *c, uint8_t *f)
 	put32(ip + 12, src);
 	put32(ip + 16, c->dst);
 	put16(ip + 10, fold(sum16(ip, 20, 0)));
+	*s = sum16(ip + 12, 8, IPPROTO_TCP + (uint32_t)tlen);
+	return 20;
+}
+
+/* The same for IPv6: the source's last 16 bits random when spoof (::0 to
+ * ::2 left out). */
+static size_t put_ip6(const struct cfg *c, uint8_t *ip, bool spoof, size_t tlen, uint32_t *s)
+{
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)tlen);
+	ip[6] = IPPROTO_TCP;
+	ip[7] = 64;
+	memcpy(ip + 8, c->src6, 16);
+	memcpy(ip + 24, c->dst6, 16);
+	if (spoof) {
+		put16(ip + 22, (uint16_t)rnd());
+		if (!ip[22] && ip[23] < 3)
+			ip[23] = 3;
+	}
+	*s = sum16(ip + 8, 32, IPPROTO_TCP + (uint32_t)tlen);
+	return 40;
+}
+
+/* One frame into f; returns its length. */
+static size_t build(const struct cfg *c, uint8_t *f)
+{
+	static const uint8_t flags[] = { 0x02, 0x02, 0x10, 0x04, 0x01, 0x02, 0x04, 0x10, 0x18 };
+	uint8_t *ip = f + 14, *th;
+	uint32_t seq = c->seq, ack = 0;
+	uint16_t sport = c->sport;
+	size_t dlen = c->mode == EST_DATA ? PAYLOAD : 0, tlen = 20 + dlen;
+	bool spoof = c->mode == SYN_SPOOF || c->mode == ACK || c->mode == RST || c->mode == FIN;
+	uint32_t s;
+
+	if (spoof)
+		sport = (uint16_t)(1024 + rnd() % 64000);
+	if (c->mode == EST_RST && c->seq_set)
+		seq = c->seq + 1 + rnd() % 2047;
+	else if (c->mode != SYN_DUP)
+		seq = rnd();
+	if (flags[c->mode] & 0x10)
+		ack = rnd();
+
+	memcpy(f, c->dmac, 6);
+	memcpy(f + 6, c->smac, 6);
+	put16(f + 12, c->v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP);
+	th = ip + (c->v6 ? put_ip6(c, ip, spoof, tlen, &s) : put_ip4(c, ip, spoof, tlen, &s));
 
 	memset(th, 0, 20);
 	put16(th, sport);
@@ -139,9 +177,8 @@ static size_t build(const struct cfg *c, uint8_t *f)
 	th[13] = flags[c->mode];
 	put16(th + 14, 65535);
 	memset(th + 20, 'x', dlen);
-	s = sum16(ip + 12, 8, IPPROTO_TCP + (uint32_t)tlen);
 	put16(th + 16, fold(sum16(th, tlen, s)));
-	return 14 + 20 + tlen;
+	return (size_t)(th - f) + tlen;
 }
 
 static int parse_mac(const char *s, uint8_t *m)
@@ -166,12 +203,19 @@ static int parse_args(int argc, char **argv, struct cfg *c, double *secs, const 
 	if (i == sizeof(mode_names) / sizeof(mode_names[0]))
 		return -1;
 	c->mode = (enum mode)i;
-	if (inet_pton(AF_INET, argv[5], &a) != 1)
-		return -1;
-	c->src = ntohl(a.s_addr);
-	if (inet_pton(AF_INET, argv[6], &a) != 1)
-		return -1;
-	c->dst = ntohl(a.s_addr);
+	c->v6 = strchr(argv[5], ':') != NULL;
+	if (c->v6) {
+		if (inet_pton(AF_INET6, argv[5], c->src6) != 1 ||
+		    inet_pton(AF_INET6, argv[6], c->dst6) != 1)
+			return -1;
+	} else {
+		if (inet_pton(AF_INET, argv[5], &a) != 1)
+			return -1;
+		c->src = ntohl(a.s_addr);
+		if (inet_pton(AF_INET, argv[6], &a) != 1)
+			return -1;
+		c->dst = ntohl(a.s_addr);
+	}
 	c->dport = (uint16_t)atoi(argv[7]);
 	*secs = atof(argv[8]);
 	c->sport = argc > 9 ? (uint16_t)atoi(argv[9]) : 40000;

@@ -90,8 +90,11 @@ check_reflect_kinds() {
 # accepted (connect succeeds), the client's ACK comes back as an RST the
 # client accepts (the connection is reset); both need right checksums and
 # numbers. loss0 on the client veth makes veth deliver XDP_TX frames.
+# XDP_TX lands on the client veth's RX queue CPU % queues of the CPU the
+# server's XDP runs on, the sender's: a mixed flood from CPU 0 gets its
+# replies on queue 0, from CPU 1 on queue 1, and tern-flood counts both.
 check_reflect_tx() {
-	local out
+	local out ok
 
 	in_c ip link set dev "$DEV_C" xdpdrv obj "$XDP_OBJS/loss0.bpf.o" sec xdp || fail "loss0"
 	in_s ip link set dev "$DEV_S" xdpdrv obj "$XDP_OBJS/reflect_tx.bpf.o" sec xdp || fail "reflect_tx"
@@ -113,14 +116,29 @@ except OSError as e:
 	echo "    client: $out"
 	[ "$out" = reset ] || fail "SYN-ACK then RST from XDP_TX: $out"
 	in_s ip link set dev "$DEV_S" xdpdrv obj "$XDP_OBJS/reflect_tx.bpf.o" sec xdp || fail "reflect_tx"
-	# XDP_TX lands on the client veth's RX queue (CPU % queues) of the CPU
-	# the server's XDP runs on, the sender's; tern-flood listens on queue 0
-	out=$(taskset -c 0 ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
-		--dst-mac "$MAC_S" --quiet --kind mixed --count "$COUNT" --rate "$RATE")
+	ok=0
+	[ "$(nproc)" -lt 2 ] || { mixed_on_cpu 0 && mixed_on_cpu 1 && ok=1; }
 	in_s ip link set dev "$DEV_S" xdpdrv off
-	echo "    mixed flood: $out"
+	[ "$(nproc)" -ge 2 ] || fail "needs 2 CPUs for 2 queues"
+	[ "$ok" = 1 ] || fail "a mixed flood's replies were not all counted"
+}
+
+# rx_xdp Q: frames the client veth's XDP took in on its RX queue Q.
+rx_xdp() { in_c ethtool -S "$DEV_C" | awk -v k="rx_queue_$1_xdp_packets:" '$1 == k { print $2 }'; }
+
+# mixed_on_cpu C: a mixed flood from CPU C, replied to on client queue C;
+# 1 (after saying why) if not every reply was counted.
+mixed_on_cpu() {
+	local out n0
+
+	n0=$(rx_xdp "$1")
+	out=$(taskset -c "$1" ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" \
+		--port "$PORT" --dst-mac "$MAC_S" --quiet --kind mixed --count "$COUNT" --rate "$RATE")
+	echo "    mixed flood from CPU $1 (client queue $1 XDP +$(($(rx_xdp "$1") - n0))): $out"
+	[ $(($(rx_xdp "$1") - n0)) -ge "$COUNT" ] ||
+		{ echo "    the replies did not come in on queue $1"; return 1; }
 	[ "$(kv "$out" rst)" = $((COUNT / 2)) ] && [ "$(kv "$out" synack)" = $((COUNT / 2)) ] ||
-		fail "mixed: half SYN-ACKs, half RSTs"
+		{ echo "    mixed from CPU $1: want half SYN-ACKs, half RSTs"; return 1; }
 }
 
 # The XDP_DROP sink drops every flood frame; no reply.

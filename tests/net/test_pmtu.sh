@@ -6,14 +6,18 @@
 # kernel send ICMP fragmentation-needed / packet-too-big; XDP steers them
 # to the worker, the connection's MSS drops, and a 1 MiB download from
 # --app http completes, byte for byte. The counters show the path taken.
-# Then --mss-clamp below the hop's MTU: no ICMP needed at all.
+# Then an error that lands on another queue than its connection's: the
+# worker hands it over (docs/tcp-data-path.md), or with --icmp-handoff 0
+# does not. Then --mss-clamp below the hop's MTU: no ICMP needed at all.
 #   tests/net/test_pmtu.sh BUILD_DIR
 #
 # Namespaces: the library's server (tern) and client ones; the library's
 # client namespace is the router here, and a third namespace ($NS_E) is
 # the client, behind it.
 NET_SUITE=test_pmtu
-NET_QUEUES=1 # an ICMP error goes to the queue it arrives on (docs/tcp-data-path.md)
+# Two queues: through the router every frame takes queue 0 (XPS, as the
+# router's forwarding has no flow to hash); the hand-over test splits them.
+NET_QUEUES=2
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -65,6 +69,65 @@ setup_router() {
 	ip -n "$NS_S" route add 10.201.$NET_X.0/24 via "$IP4_C"
 	ip -n "$NS_S" -6 route add fd00:201::/64 via "$IP6_C"
 }
+
+# xps_split: the client's frames sent from CPU 0 go through veth queue 0,
+# from CPU 1 through queue 1 (tern's queue is the veth TX queue); no GRO,
+# so a capture sees tern's segments as sent.
+xps_split() {
+	in_c sh -c "echo 1 >/sys/class/net/$DEV_C/queues/tx-0/xps_cpus" &&
+		in_c sh -c "echo 2 >/sys/class/net/$DEV_C/queues/tx-1/xps_cpus" &&
+		in_c ethtool -K "$DEV_C" gro off >/dev/null
+}
+
+# cross FAMILY ADDR MTU MSS [off]: a connection of queue 1, its ICMP
+# error on queue 0 (pmtu_queues.py); queue 0 hands it over, queue 1 lowers
+# the MSS, and every segment of the download that follows carries at most
+# MSS bytes. With off (--icmp-handoff 0): queue 0 counts it in
+# IcmpInErrors and the segments stay larger.
+cross() {
+	local r
+
+	r=$(in_c python3 "$NET_DIR/pmtu_queues.py" "$NET_TMP/ctl.sock" "$DEV_C" \
+		"$(mac_of "$NS_S" "$DEV_S")" "$1" "$2" "$PORT" "$3" "$NET_TMP/body") ||
+		fail "pmtu_queues.py: exit $?"
+	python3 - "$r" "$1" "$4" "${5:-on}" <<'PY' || fail "the error's hand-over is not as expected"
+import json, sys
+r, fam, mss, on = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "on"
+b, a = r["before"], r["after"]
+grew = lambda q, k: a[q][k] - b[q][k] if k in a[q] else a[q]["mib"][k] - b[q]["mib"][k]
+kind = "IcmpInDestUnreachs" if fam == "4" else "Icmp6InPktTooBigs"
+errs = "IcmpInErrors" if fam == "4" else "Icmp6InErrors"
+bad = []
+if r["queue"] != 1:
+    bad.append("connection on queue %s, want 1" % r["queue"])
+if grew(0, kind) < 1 or grew(1, kind) != 0:
+    bad.append("%s: queue 0 +%d, queue 1 +%d: want the error on queue 0 only"
+               % (kind, grew(0, kind), grew(1, kind)))
+moved = ((0, "icmp_forwarded"), (1, "icmp_forward_matched"), (1, "TCPPMTUReduced"))
+for q, k in moved if on else ((0, errs),):
+    if grew(q, k) < 1:
+        bad.append("queue %d %s did not move" % (q, k))
+for q, k in ((0, errs),) if on else moved:
+    if grew(q, k):
+        bad.append("queue %d %s +%d" % (q, k, grew(q, k)))
+if not r["body_ok"]:
+    bad.append("body differs")
+if on and not 0 < r["max_len"] <= mss:
+    bad.append("largest segment %d bytes, want 1..%d" % (r["max_len"], mss))
+if not on and r["max_len"] <= mss:
+    bad.append("largest segment %d bytes, want more than %d" % (r["max_len"], mss))
+for x in bad:
+    print("    " + x)
+print("    %d segments, largest %d (MSS %d); queue 0 icmp_forwarded +%d, queue 1 "
+      "icmp_forward_matched +%d, TCPPMTUReduced +%d" % (r["segs"], r["max_len"], mss,
+      grew(0, "icmp_forwarded"), grew(1, "icmp_forward_matched"), grew(1, "TCPPMTUReduced")))
+sys.exit(1 if bad else 0)
+PY
+}
+
+t_cross4() { cross 4 "$IP4_S" 1000 $((1000 - 40 - 12)); }
+t_cross6() { cross 6 "$IP6_S" 1280 $((1280 - 60 - 12)); }
+t_cross_off() { cross 4 "$IP4_S" 1000 $((1000 - 40 - 12)) off; }
 
 # snap FILE: the daemon's counters now (ternctl stats takes seconds here).
 snap() { tctl stats --json >"$1"; }
@@ -146,17 +209,21 @@ print(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))' "$IP4_S")
 	echo "    client MSS $mss; 1 MiB through the 1000-byte hop with no ICMP"
 }
 
-t_clamp_errors() {
+# bad_values OPTION VALUE...: tern refuses each with exit 2, naming OPTION.
+bad_values() {
 	local v rc
 
-	for v in 87 65536 x; do
+	for v in "${@:2}"; do
 		rc=0
-		in_s "$TERN" --dev "$DEV_S" --addr "$IP4_S" --port "$PORT" --mss-clamp "$v" \
+		in_s "$TERN" --dev "$DEV_S" --addr "$IP4_S" --port "$PORT" "$1" "$v" \
 			>/dev/null 2>"$NET_TMP/err" || rc=$?
-		[ "$rc" = 2 ] && grep -q '^Error: --mss-clamp' "$NET_TMP/err" ||
-			fail "--mss-clamp $v: exit $rc: $(cat "$NET_TMP/err")"
+		[ "$rc" = 2 ] && grep -q "^Error: $1" "$NET_TMP/err" ||
+			fail "$1 $v: exit $rc: $(cat "$NET_TMP/err")"
 	done
 }
+
+t_clamp_errors() { bad_values --mss-clamp 87 65536 x; }
+t_handoff_errors() { bad_values --icmp-handoff 1 3 65537 x; }
 
 stop_tern() {
 	kill -TERM "$(tern_pid)"
@@ -167,15 +234,26 @@ stop_tern() {
 net_setup
 net_need curl cmp
 setup_router
+xps_queue0 || net_die "cannot set XPS on $DEV_C"
 head -c 1048576 /dev/urandom >"$NET_TMP/body"
 tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app http \
-	--http-body "$NET_TMP/body" --ctl "$NET_TMP/ctl.sock" ||
+	--http-body "$NET_TMP/body" --ctl "$NET_TMP/ctl.sock" --cpus 0,1 ||
 	net_die "tern --app http did not start"
 # IPv6 first: an MTU below 1280 takes IPv6 off the router's link.
 t_run "IPv6: 1 MiB through a 1280-byte hop, packet-too-big lowers the MSS" t_v6
 t_run "IPv4: 1 MiB through a 1000-byte hop, frag-needed lowers the MSS" t_v4
 t_run "no out-of-window or unmatched ICMP errors" t_clean
+xps_split || net_die "cannot set XPS on $DEV_C"
+t_run "IPv4: frag-needed on queue 0 lowers the MSS of a queue 1 connection" t_cross4
+t_run "IPv6: packet-too-big on queue 0 lowers the MSS of a queue 1 connection" t_cross6
 t_run "SIGTERM: exit 0" stop_tern
+
+tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" \
+	--ctl "$NET_TMP/ctl.sock" --cpus 0,1 --icmp-handoff 0 || net_die "tern --icmp-handoff 0 did not start"
+t_run "--icmp-handoff 0: the error stays on queue 0 (IcmpInErrors), MSS kept" t_cross_off
+t_run "SIGTERM: exit 0" stop_tern
+t_run "--icmp-handoff 1, 3, 65537, x: exit 2" t_handoff_errors
+xps_queue0 || net_die "cannot set XPS on $DEV_C"
 
 tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" \
 	--ctl "$NET_TMP/ctl.sock" --mss-clamp 900 || net_die "tern --mss-clamp did not start"

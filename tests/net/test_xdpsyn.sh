@@ -20,7 +20,8 @@
 #              (XdpAckDrops) while 1 MiB echoes started before it run
 #              through it without a reset (their segments pass the flow
 #              filter, XdpAckFlow) and new clients connect (their cookie
-#              ACKs pass, XdpAckCookie)
+#              ACKs pass, XdpAckCookie); over IPv4, then IPv6 (flood,
+#              echo and clients all IPv6)
 #   SIGTERM    the flags go off before the sockets leave the map: with
 #              the program left attached (ternctl load), a SYN after the
 #              exit meets the kernel (refused), XDP sends no cookie
@@ -130,7 +131,9 @@ t_tern_flood() {
 	[ "$e1" = "$e0" ] || fail "veth refused $((e1 - e0)) XDP SYN-ACKs"
 }
 
-t_ack_flood() {
+# ack_flood ADDR SPOOF: the ACK flood check against tern's ADDR, the
+# flood from sources in SPOOF (rawflood), the clients to ADDR.
+ack_flood() {
 	local b a fl cpid
 
 	ctlset always
@@ -138,14 +141,15 @@ t_ack_flood() {
 	b=$(counters xdp:XdpAckDrops xdp:XdpAckFlow xdp:XdpAckCookie mib:EstabResets)
 	mkdir -p "$NET_TMP/paced"
 	# one 1 MiB echo, connected before the flood and written across it
-	(in_c timeout 120 python3 "$NET_DIR/clients.py" paced "$IP4_S" "$PORT" "$NET_TMP/paced" 1048576 \
+	rm -f "$NET_TMP/paced/started" "$NET_TMP/paced/rc" "$NET_TMP/paced/result"
+	(in_c timeout 120 python3 "$NET_DIR/clients.py" paced "$1" "$PORT" "$NET_TMP/paced" 1048576 \
 		"$SECS" >"$NET_TMP/paced/out" 2>&1; echo $? >"$NET_TMP/paced/rc") &
 	net_bg_pid $!
 	wait_long test -e "$NET_TMP/paced/started" || fail "the paced echo did not connect"
-	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$IP4_S" "$PORT" \
+	in_c sh -c 'sleep 0.5; exec "$@"' sh timeout 90 python3 "$NET_DIR/clients.py" many "$1" "$PORT" \
 		"$CLIENTS" 20 1 "$((SECS - 1))" &
 	cpid=$!
-	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack 10.201.0.0 "$IP4_S" \
+	fl=$(in_c timeout $((SECS + 30)) "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" ack "$2" "$1" \
 		"$PORT" "$SECS") || fail "rawflood"
 	wait "$cpid" || fail "not every client connection echoed during the ACK flood"
 	wait_long test -s "$NET_TMP/paced/rc" || fail "the paced echo did not end"
@@ -161,6 +165,9 @@ t_ack_flood() {
 	[ $((a2 - b2)) -ge "$CLIENTS" ] || fail "fewer cookie ACKs passed than clients connected"
 	[ $((a3 - b3)) = 0 ] || fail "an established connection was reset"
 }
+
+t_ack_flood() { ack_flood "$IP4_S" 10.201.0.0; }
+t_ack_flood6() { ack_flood "$IP6_S" fd00:201::; }
 
 switches() { py "print(' '.join(str(q['xdp_cookie_switches']) for q in stats('$CTL')['queues']))"; }
 
@@ -273,7 +280,7 @@ t_sigkill() {
 }
 
 start() {
-	tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
+	tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo \
 		--backlog 256 --synack-retries 1 --xdp-cookies "$1" || net_die "tern did not start"
 	wait_until py "stats('$CTL')" || net_die "no control socket"
 }
@@ -288,13 +295,14 @@ robust_macs
 CTL=$NET_TMP/ctl
 # The program stays attached when tern exits, so the exits can be checked.
 in_s "$TERNCTL" load --dev "$DEV_S" --bpffs "$NET_BPFFS" --mode native --addr "$IP4_S" \
-	--port "$PORT" >/dev/null || net_die "ternctl load"
+	--addr "$IP6_S" --port "$PORT" >/dev/null || net_die "ternctl load"
 start always
 
 t_run "always: XDP answers every SYN, the workers take the ACKs" t_always
 t_run "always: clients echo during a SYN flood answered by XDP" t_always_flood
 t_run "always: clients connect during and after a tern-flood flood" t_tern_flood
 t_run "always: an ACK flood is dropped in XDP, flows and clients go on" t_ack_flood
+t_run "always: an IPv6 ACK flood is dropped in XDP, IPv6 flows and clients go on" t_ack_flood6
 t_run "overload: flags switch on under a flood and off after it" t_overload
 t_run "overload: an ACK flood keeps the flags on until it ends" t_overload_ack
 t_run "never: XDP answers nothing, the workers' cookies" t_never

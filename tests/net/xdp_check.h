@@ -3,7 +3,8 @@
  * What the BPF_PROG_TEST_RUN checks of tern.bpf.o share (xdpsyn_check.c,
  * xdpicmp_check.c): the result line and its counts, the ones'-complement
  * sum, an AF_XDP socket for the XSKMAP (a redirect needs one in the map)
- * and map lookup by name. Included once per program.
+ * and map lookup by name. Included once per program; tern-bench-xdp
+ * (tools/bench/progrun/) takes the last three.
  */
 #ifndef TERN_TESTS_NET_XDP_CHECK_H
 #define TERN_TESTS_NET_XDP_CHECK_H
@@ -18,7 +19,7 @@
 
 static int passed, failed;
 
-static void result(int ok, const char *name, const char *why)
+static inline void result(int ok, const char *name, const char *why)
 {
 	printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name, ok ? "" : ": ", ok ? "" : why);
 	if (ok)

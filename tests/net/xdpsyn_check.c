@@ -13,9 +13,9 @@
  *
  * The SYNs are built here with their own checksum code, and the expected
  * reply is the core's (tern_stack__rx + tern_build), never a copy of the
- * XDP logic. The program reads bpf_ktime_get_ns (CLOCK_MONOTONIC), so the
- * core's reply is taken at the clock read before and after the run, and
- * either must match.
+ * XDP logic. The SYN-ACK path reads bpf_ktime_get_coarse_ns
+ * (CLOCK_MONOTONIC_COARSE), so the core's reply is taken at that clock
+ * read before and after the run, and either must match.
  *
  * usage: xdpsyn-check BPF_OBJECT; exit 0 all passed, 1 a failure, 77 not root.
  */
@@ -48,12 +48,23 @@
 #define XDP_REDIRECT_RET 4
 #define MAX_FRAME 256
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* bpf_ktime_get_coarse_ns(), the SYN-ACK path's clock. */
+static uint64_t coarse_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC_COARSE);
 }
 
 /* ---- SYN frames (RFC 1071 sums of their own) ---- */
@@ -411,9 +422,9 @@ static void check_answered(struct xdp *x, const struct tern_secrets *sec, struct
 	int ret, wl = 0;
 	char why[128];
 
-	t0 = mono_ns();
+	t0 = coarse_ns();
 	ret = xdp_run(x, f, len, out, &out_len);
-	t1 = mono_ns();
+	t1 = coarse_ns();
 	if (ret != XDP_TX_RET) {
 		snprintf(why, sizeof(why), "action %d, want XDP_TX", ret);
 		return result(0, sp->name, why);

@@ -239,3 +239,25 @@ struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t
 		return NULL;
 	return h->conn;
 }
+
+struct tern_seg h_xdp_cookie_ack(struct h *h, const struct tern_seg *syn, uint32_t *iss)
+{
+	struct tern_seg seg = h_seg(h, TERN_TH_ACK, syn->seq + 1, 0);
+	uint8_t optf = 0, ws = 0;
+	uint16_t mss;
+
+	*iss = tern_cookie_make(h->s, syn, h->now, &mss);
+	tern_stack__cookies_issued(h->s, h->now);
+	seg.ack = *iss + 1;
+	if (syn->opt.present & TERN_OPT_TS) {
+		if (syn->opt.present & TERN_OPT_SACKOK)
+			optf |= TERN_NEG_SACK;
+		if (syn->opt.present & TERN_OPT_WS) {
+			optf |= TERN_NEG_WS;
+			ws = syn->opt.wscale;
+		}
+		h_ts(&seg, syn->opt.tsval + 1,
+		     tern_cookie_tsval(tern_ms(h->now), optf, ws) + tern_ts_off(h->s, &syn->t));
+	}
+	return seg;
+}

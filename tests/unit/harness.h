@@ -66,4 +66,11 @@ struct tern_opts h_tx_opts(const struct tern_tx *tx);
  * *iss gets tern's ISS. */
 struct tern_conn *h_connect(struct h *h, uint32_t cseq, uint32_t tsval, uint32_t *iss);
 
+/* A SYN answered in XDP (bpf/synack.h, whose SYN-ACK is the core's
+ * cookie_synack() for the same SYN, tests/net/xdpsyn_check.c): the stack
+ * is told that cookies went out, as a worker is while its flag is on, and
+ * the peer's ACK completing that handshake is returned, with the cookie
+ * in *iss. The SYN itself is not fed to the stack. */
+struct tern_seg h_xdp_cookie_ack(struct h *h, const struct tern_seg *syn, uint32_t *iss);
+
 #endif

@@ -281,3 +281,79 @@ TEST(test_estab_cubic_rto_resets)
 	tern_cc_cubic.on_ack(&c, priv, 1000, 60000);
 	CHECK_EQ(c.cwnd, 71000);
 }
+
+/* The client acknowledges one more segment, its TS echo making an RTT
+ * sample of rtt_ms. */
+static void ack_one(struct h *h, uint32_t rtt_ms)
+{
+	struct tern_seg a = h_seg(h, TERN_TH_ACK, h->conn->rcv_nxt, h->conn->snd_una + MSS);
+
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(h->now) - rtt_ms + h->conn->ts_off);
+	h_in(h, &a);
+}
+
+/*
+ * HyStart, delay increase (hystart_update): the handshake's 100 ms is
+ * the minimum; every later sample is 120 ms, more than 100 + clamp(100 /
+ * 8, 4, 16) = 112.5 ms. ACKs one segment each, all at one instant (no
+ * ACK train). cwnd 10 + 1 per ACK; HyStart looks from cwnd 16 on
+ * (hystart_low_window: the 7th ACK begins its round; nothing is decided
+ * on the samples before) and decides after 8 samples, at the 9th:
+ * the 15th ACK, cwnd 24 when its sample comes (before its own slow-start
+ * step). ssthresh = 24 segments; that ACK's growth is congestion
+ * avoidance, not slow start.
+ */
+TEST(test_estab_cubic_hystart_delay)
+{
+	struct h h;
+
+	REQUIRE(open100(&h, NULL));
+	send_n(&h, 120 * MSS);
+	h_advance(&h, 120 * MS);
+	for (int i = 1; i <= 14; i++)
+		ack_one(&h, 120);
+	CHECK_EQ(h.conn->cwnd, 24 * MSS);
+	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
+	ack_one(&h, 120);
+	CHECK_EQ(h.conn->ssthresh, 24 * MSS);
+	CHECK(h.conn->cwnd < 25 * MSS);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 1);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayCwnd), 24);
+	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
+	ack_one(&h, 120);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 1); /* once */
+	h_free(&h);
+}
+
+/*
+ * HyStart, ACK train: samples at the minimum (100 ms, no delay rise),
+ * ACKs 2 ms apart (a train: at most hystart_ack_delta, 2 ms). The train
+ * ends slow start once it has lasted more than half the minimum RTT, 50
+ * ms, within one round. The first round (from the 7th ACK, cwnd 16) ends
+ * when SND.UNA passes what was sent by then, 22 segments: 16 ACKs, 30
+ * ms. The second begins at the 23rd ACK (54 segments sent by then): the
+ * first more than 50 ms after it, 52 ms, is the 49th, whose sample comes
+ * with cwnd 10 + 48 = 58.
+ */
+TEST(test_estab_cubic_hystart_ack_train)
+{
+	struct h h;
+
+	REQUIRE(open100(&h, NULL));
+	send_n(&h, 130 * MSS);
+	h_advance(&h, 100 * MS);
+	for (int i = 1; i <= 48; i++) {
+		ack_one(&h, 100);
+		h_advance(&h, 2 * MS);
+	}
+	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
+	ack_one(&h, 100);
+	CHECK_EQ(h.conn->ssthresh, 58 * MSS);
+	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 1);
+	CHECK_EQ(H_MIB(&h, TCPHystartTrainCwnd), 58);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
+	h_free(&h);
+}

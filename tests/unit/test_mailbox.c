@@ -164,3 +164,117 @@ TEST(test_mailbox_server_gone)
 	CHECK_EQ(tern_mailbox__post(&s.mb, &peer, &req, NULL, 0, WAIT_MS), -ESRCH);
 	tern_mailbox__fini(&s.mb);
 }
+
+/* ---- note queue (tern_noteq) ---- */
+
+static atomic_uint note_wakes;
+
+static int note_wake(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&note_wakes, 1);
+	return 0;
+}
+
+static bool note_gone(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+static const struct tern_mailbox_peer note_peer = { note_wake, note_gone, NULL };
+
+/* At its bound a full queue refuses the note; notes come out in order,
+ * and only the first note after a rearm wakes the server. */
+TEST(test_noteq_bound_order_wake)
+{
+	struct tern_noteq q;
+	uint32_t v, got;
+
+	CHECK_EQ(tern_noteq__init(&q, 3), -EINVAL);
+	REQUIRE_EQ(tern_noteq__init(&q, 4), 0);
+	atomic_store(&note_wakes, 0);
+	for (v = 0; v < 4; v++)
+		CHECK_EQ(tern_noteq__post(&q, &note_peer, &v, sizeof(v)), 0);
+	CHECK_EQ(tern_noteq__post(&q, &note_peer, &v, sizeof(v)), -ENOBUFS);
+	CHECK_EQ(atomic_load(&note_wakes), 1);
+	tern_noteq__rearm(&q);
+	for (v = 0; v < 4; v++) {
+		REQUIRE(tern_noteq__take(&q, &got, sizeof(got)));
+		CHECK_EQ(got, v);
+	}
+	CHECK(!tern_noteq__take(&q, &got, sizeof(got)));
+	/* room again, and the rearm owes a wake-up */
+	CHECK_EQ(tern_noteq__post(&q, &note_peer, &v, sizeof(v)), 0);
+	CHECK_EQ(atomic_load(&note_wakes), 2);
+	REQUIRE(tern_noteq__take(&q, &got, sizeof(got)));
+	CHECK_EQ(got, 4u);
+	tern_noteq__fini(&q);
+}
+
+#define NOTE_POSTERS 3
+#define NOTE_PER_POSTER 20000
+
+struct note_poster {
+	struct tern_noteq *q;
+	uint32_t id, posted, refused;
+	atomic_bool done;
+};
+
+static void *note_post_loop(void *arg)
+{
+	struct note_poster *p = arg;
+
+	for (uint32_t i = 0; i < NOTE_PER_POSTER; i++) {
+		uint32_t note[2] = { p->id, i };
+
+		if (tern_noteq__post(p->q, &note_peer, note, sizeof(note)))
+			p->refused++;
+		else
+			p->posted++;
+	}
+	atomic_store(&p->done, true);
+	return NULL;
+}
+
+/* Several posters at once, one taker: every note accepted comes out once,
+ * whole, and each poster's in its order. */
+TEST(test_noteq_posters_concurrent)
+{
+	struct note_poster p[NOTE_POSTERS];
+	pthread_t t[NOTE_POSTERS];
+	uint32_t next[NOTE_POSTERS] = { 0 }, taken = 0, posted = 0, bad = 0, note[2];
+	struct tern_noteq q;
+	int running = NOTE_POSTERS;
+
+	REQUIRE_EQ(tern_noteq__init(&q, 16), 0);
+	for (uint32_t i = 0; i < NOTE_POSTERS; i++) {
+		p[i] = (struct note_poster){ .q = &q, .id = i };
+		atomic_init(&p[i].done, false);
+		REQUIRE_EQ(pthread_create(&t[i], NULL, note_post_loop, &p[i]), 0);
+	}
+	while (running) {
+		tern_noteq__rearm(&q);
+		while (tern_noteq__take(&q, note, sizeof(note))) {
+			if (note[0] >= NOTE_POSTERS || note[1] < next[note[0]])
+				bad++;
+			else
+				next[note[0]] = note[1] + 1;
+			taken++;
+		}
+		running = 0;
+		for (uint32_t i = 0; i < NOTE_POSTERS; i++)
+			running += !atomic_load(&p[i].done);
+		sched_yield();
+	}
+	for (uint32_t i = 0; i < NOTE_POSTERS; i++)
+		pthread_join(t[i], NULL);
+	while (tern_noteq__take(&q, note, sizeof(note)))
+		taken++;
+	for (uint32_t i = 0; i < NOTE_POSTERS; i++)
+		posted += p[i].posted;
+	CHECK_EQ(bad, 0u);
+	CHECK_EQ(taken, posted);
+	CHECK(posted > 0);
+	tern_noteq__fini(&q);
+}

@@ -1041,6 +1041,47 @@ TEST(test_parse_opts_many_nops)
 	CHECK_EQ(o.wscale, 6);
 }
 
+/* The two layouts parsed as whole words (a Linux SYN's, NOP NOP TS), and
+ * near misses, which the general loop takes: the same results as any
+ * other order of the same options. */
+TEST(test_parse_opts_linux_layouts)
+{
+	static const uint8_t zero_sack[sizeof(((struct tern_opts *)0)->sack)];
+	struct tern_opts o;
+
+	OPTS(&o, 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 7, 1, 3, 3, 7);
+	CHECK_EQ(o.present, TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_TS | TERN_OPT_WS);
+	CHECK_EQ(o.mss, 1460);
+	CHECK_EQ(o.tsval, 0xdeadbeefu);
+	CHECK_EQ(o.tsecr, 7);
+	CHECK_EQ(o.wscale, 7);
+	CHECK_EQ(o.nsack, 0);
+	CHECK_EQ(o.pad, 0);
+	CHECK_EQ(o.pad2, 0);
+	CHECK(!memcmp(o.sack, zero_sack, sizeof(zero_sack)));
+	/* A shift above 14 is 14; a zero MSS is ignored, the rest kept. */
+	OPTS(&o, 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 15);
+	CHECK_EQ(o.wscale, 14);
+	OPTS(&o, 2, 4, 0, 0, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7);
+	CHECK_EQ(o.present, TERN_OPT_SACKOK | TERN_OPT_TS | TERN_OPT_WS);
+	CHECK_EQ(o.mss, 0);
+	/* NOP NOP instead of SACK-permitted; WS with a wrong length. */
+	OPTS(&o, 2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7);
+	CHECK_EQ(o.present, TERN_OPT_MSS | TERN_OPT_TS | TERN_OPT_WS);
+	OPTS(&o, 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 2, 7);
+	CHECK_EQ(o.present, TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_TS);
+	/* NOP NOP TS, alone and followed by more. */
+	OPTS(&o, 1, 1, 8, 10, 0, 0, 0, 9, 0xff, 0, 0, 0);
+	CHECK_EQ(o.present, TERN_OPT_TS);
+	CHECK_EQ(o.tsval, 9);
+	CHECK_EQ(o.tsecr, 0xff000000u);
+	CHECK_EQ(o.mss, 0);
+	OPTS(&o, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 1, 1, 1, 4, 2);
+	CHECK_EQ(o.present, TERN_OPT_TS | TERN_OPT_SACKOK);
+	OPTS(&o, 1, 1, 8, 11, 0, 0, 0, 9, 0, 0, 0, 1);
+	CHECK_EQ(o.present, 0);
+}
+
 TEST(test_parse_opts_random)
 {
 	uint32_t seed = 12345;

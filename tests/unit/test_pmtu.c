@@ -7,6 +7,7 @@
  * quoted sequence in [SND.UNA, SND.NXT], ip_rt_min_pmtu 552, IPV6_MIN_MTU
  * 1280, tcp_min_snd_mss, and tcp_simple_retransmit at the new size.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "harness.h"
@@ -343,6 +344,42 @@ TEST(test_listen_icmp_no_conn)
 	n = icmp_frame(&t, 2, 0, 1280, 48, f);
 	CHECK_EQ(rx(&h, f, n), 0);
 	CHECK_EQ(H_MIB(&h, Icmp6InErrors), 1);
+	h_free(&h);
+}
+
+/* Two queues: the error lands on one without the connection (handoff on:
+ * TERN_RX_ICMP_ELSEWHERE, not IcmpInErrors) and, handed to the other, lowers
+ * the connection's MSS there without counting its type twice. */
+TEST(test_estab_icmp_handed_to_other_stack)
+{
+	struct h h, other;
+	struct tern_tx first;
+	struct tern_conn *c = open_sent(&h, 4, 0, NULL, &first);
+	struct tern_icmp ic;
+	uint8_t f[2048];
+	uint32_t n;
+
+	REQUIRE(c);
+	h_init(&other, NULL);
+	tern_stack__set_icmp_handoff(other.s, 1);
+	n = icmp_frame(&first, 3, 4, 1000, 28, f);
+	CHECK_EQ(rx(&other, f, n), TERN_RX_ICMP_ELSEWHERE);
+	CHECK_EQ(H_MIB(&other, IcmpInDestUnreachs), 1);
+	CHECK_EQ(H_MIB(&other, IcmpInErrors), 0);
+	REQUIRE_EQ(tern_parse_icmp(f, n, &ic, false), TERN_PARSE_OK);
+	CHECK_EQ(tern_stack__icmp_handed(other.s, &ic, other.now, &other.out), -ENOENT);
+	CHECK_EQ(H_MIB(&other, IcmpInErrors), 0);
+	h.out.n = 0;
+	CHECK_EQ(tern_stack__icmp_handed(h.s, &ic, h.now, &h.out), 0);
+	CHECK_EQ(H_MIB(&h, IcmpInDestUnreachs), 0);
+	CHECK_EQ(H_MIB(&h, TCPPMTUReduced), 1);
+	CHECK_EQ(c->mss, 1000 - 40 - 12);
+	CHECK(h.out.n > 0);
+	CHECK(all_at_most(&h, 1000 - 40 - 12));
+	/* another code is not acted on, here or there */
+	ic.code = 1;
+	CHECK_EQ(tern_stack__icmp_handed(h.s, &ic, h.now, &h.out), -ENOENT);
+	h_free(&other);
 	h_free(&h);
 }
 

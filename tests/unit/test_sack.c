@@ -15,8 +15,14 @@
  * (slow start). SACKs of 2, then 3 segments above the hole: with 3 x MSS
  * SACKed (more than (DupThresh - 1) x MSS) the hole is lost: recovery
  * starts with exactly one segment, the hole; ssthresh = 11 x 0.7 = 7
- * segments (CUBIC), cwnd = ssthresh. Later SACKs never resend SACKed
- * data; the cumulative ACK past `recover` ends recovery at ssthresh.
+ * segments (CUBIC). PRR (RFC 6937, tcp_cwnd_reduction) in bytes, M =
+ * 1448: that ACK delivered 1 M, the pipe is 8 M (11 unACKed, 3 SACKed)
+ * above ssthresh, so cwnd = pipe + ceil(7 M x 1 M / 11 M) - prr_out (the
+ * hole, 1 M) = 8 M + 922 - M = 11058. The next SACK delivers 5 M more
+ * (prr_delivered 6 M) and leaves a pipe of 3 M (the hole resent, 10,
+ * 11): below ssthresh, cwnd = pipe + min(6 M - 1 M, ssthresh - pipe) =
+ * 7 M, and 4 new segments go. SACKed data is never resent; the
+ * cumulative ACK past `recover` ends recovery at ssthresh.
  */
 TEST(test_estab_sack_recovery_resends_hole_only)
 {
@@ -38,10 +44,12 @@ TEST(test_estab_sack_recovery_resends_hole_only)
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	CHECK_EQ(k.h.conn->ssthresh, 7 * MSS);
-	CHECK_EQ(k.h.conn->cwnd, 7 * MSS);
+	CHECK_EQ(k.h.conn->cwnd, 8 * MSS + 922 - MSS);
 	sk_ack(&k, 1, b8, 1);
+	CHECK_EQ(k.h.conn->cwnd, 7 * MSS);
+	CHECK_EQ(k.h.out.n, 4);
 	for (uint32_t i = 0; i < k.h.out.n; i++)
-		CHECK(k.h.tx[i].seq >= k.una0 + 12 * MSS); /* new data only */
+		CHECK_EQ(k.h.tx[i].seq, k.una0 + (12 + i) * MSS); /* new data only */
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	/* The ACK past `recover` ends recovery at ssthresh (7), then counts
 	 * as any ACK (tcp_cong_control): a CUBIC epoch from W_max 11, K =
@@ -212,5 +220,133 @@ TEST(test_estab_sack_ranges_bound)
 	CHECK_EQ(x->nsack, TERN_SACK_RANGES);
 	CHECK_EQ(x->sack[TERN_SACK_RANGES - 1].end, k.una0 + 22 * MSS); /* 23-24 dropped */
 	CHECK_EQ(x->sacked, TERN_SACK_RANGES * MSS);
+	h_free(&k.h);
+}
+
+/*
+ * The last data segment (159 bytes, the end of a response) lost, our FIN
+ * (sent on its own) delivered and SACKed: the ACK of segments 0-1
+ * carries SACK {FIN}. 160 bytes but two segments are out (Linux's
+ * packets_out is 2), so the probe timeout is 2 x SRTT + 2 ms = 202 ms
+ * after that ACK, not 2 x SRTT + rto_min (the delayed-ACK allowance for
+ * a single segment, which leaves the RTO, 300 ms, to fire first). The
+ * probe resends the 159 bytes.
+ */
+TEST(test_estab_tlp_data_lost_fin_sacked)
+{
+	static const uint8_t tail[159];
+	struct sk k;
+	struct tern_seg a;
+	uint32_t fin = 0;
+	uint64_t at;
+
+	REQUIRE(sk_open(&k, 2, NULL));
+	REQUIRE_EQ(h_send(&k.h, tail, sizeof(tail)), 159);
+	REQUIRE_EQ(k.h.out.n, 1);
+	REQUIRE_EQ(h_shutdown(&k.h), 0);
+	REQUIRE_EQ(k.h.out.n, 1);
+	REQUIRE(k.h.tx[0].flags & TERN_TH_FIN);
+	fin = k.una0 + 2 * MSS + 159;
+	h_advance(&k.h, 100 * MS);
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + 2 * MSS);
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(k.h.now) - 100 + k.h.conn->ts_off);
+	a.opt.present |= TERN_OPT_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].start = fin;
+	a.opt.sack[0].end = fin + 1;
+	h_in(&k.h, &a);
+	CHECK_EQ(k.h.out.n, 0);
+	at = k.h.now;
+	sk_poll_at(&k, at + 201 * MS);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_poll_at(&k, at + 202 * MS);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 2 * MSS);
+	CHECK_EQ(k.h.tx[0].len, 159);
+	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+/*
+ * A hole at the tail in recovery: segment 1 lost (3 segments SACKed
+ * above it: recovery, segment 1 resent), then segment 8, with only
+ * segment 9 SACKed above it and no new data to send: DupThresh never
+ * calls it lost. RFC 6675 NextSeg rule 4: one rescue retransmission per
+ * recovery, of the highest unSACKed segment below SACKed data, at once
+ * (not at the RTO, 300 ms later); later ACKs in the same recovery send
+ * nothing more. Segment 9, in flight with nothing SACKed above it, is
+ * never rescued.
+ */
+TEST(test_estab_sack_recovery_rescue_tail)
+{
+	static const uint32_t b1[][2] = { { 2, 5 } }, b2[][2] = { { 2, 8 }, { 9, 10 } },
+			      b3[][2] = { { 9, 10 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, NULL));
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 1, b1, 1);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	sk_ack(&k, 1, b2, 2);
+	REQUIRE(k.h.conn->flags & TERN_CF_RECOVERY);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 8 * MSS);
+	CHECK_EQ(k.h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRescue), 1);
+	sk_ack(&k, 1, b2, 2);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_ack(&k, 8, b3, 1);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRescue), 1);
+	sk_ack(&k, 10, NULL, 0);
+	CHECK(!(k.h.conn->flags & TERN_CF_RECOVERY));
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	h_free(&k.h);
+}
+
+/*
+ * PRR (RFC 6937 3, Linux tcp_cwnd_reduction): 20 segments in flight
+ * (cwnd 20), segment 10 lost, then one ACK per segment delivered, each
+ * SACKing one more. Recovery starts at the third SACKed (ssthresh 14,
+ * CUBIC's 0.7 x 20), the hole resent at once: pipe 17 (20 out, 3 SACKed).
+ * By hand, M = 1448, k = segments delivered since recovery began, s =
+ * segments sent since (prr_out): while the pipe is above ssthresh, s may
+ * reach ceil(14 k M / 20) bytes: k = 2: 2028 (s stays 1), k = 3: 3041
+ * (s = 2), k = 4: 4055 (2); at k = 5 the pipe is 14 = ssthresh: nothing;
+ * below it, one segment per segment delivered (at most ssthresh - pipe):
+ * k = 6, 7: s = 3, 4. Never a burst: the new segments go one at a time.
+ */
+TEST(test_estab_sack_prr_proportional)
+{
+	static const unsigned want[] = { 1, 1, 2, 2, 2, 3, 4 };
+	uint32_t b[1][2] = { { 11, 12 } };
+	unsigned sent = 0;
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 40, no_probes));
+	sk_ack(&k, 10, NULL, 0);
+	REQUIRE_EQ(k.h.out.n, 20); /* cwnd 20: segments 10-29 */
+	h_advance(&k.h, 100 * MS);
+	for (uint32_t i = 0; i < 2; i++, b[0][1]++) {
+		sk_ack(&k, 10, (const uint32_t(*)[2])b, 1);
+		CHECK_EQ(k.h.out.n, 0);
+	}
+	for (uint32_t d = 0; d < sizeof(want) / sizeof(want[0]); d++, b[0][1]++) {
+		sk_ack(&k, 10, (const uint32_t(*)[2])b, 1);
+		for (uint32_t i = 0; i < k.h.out.n; i++) {
+			CHECK_EQ(k.h.tx[i].seq, sent ? k.una0 + (29 + sent) * MSS : k.una0 + 10 * MSS);
+			sent++;
+		}
+		CHECK_EQ(sent, want[d]);
+		CHECK(k.h.conn->flags & TERN_CF_RECOVERY);
+	}
+	CHECK_EQ(k.h.conn->ssthresh, 14 * MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
 	h_free(&k.h);
 }

@@ -324,3 +324,65 @@ TEST(test_synrcvd_conn_table_full_keeps_req)
 	CHECK_EQ(tern_stack__nreqs(h.s), 1);
 	h_free(&h);
 }
+
+static void auto_cookies(struct tern_cfg *c)
+{
+	c->syncookies = TERN_COOKIES_AUTO;
+}
+
+/*
+ * The peer's SYN got a stateful SYN-ACK, its retransmission one from XDP
+ * with a cookie (the flag went on in between; XDP does not see the
+ * request), and the peer took the cookie's: the ACK's cookie makes the
+ * connection and the request goes, where tcp_check_req() would reset an
+ * ACK that does not match the request's ISS (test_synrcvd_bad_ack_rst).
+ */
+TEST(test_synrcvd_xdp_cookie_ack_replaces_req)
+{
+	struct h h;
+	struct tern_seg syn, seg;
+	uint32_t iss, cookie;
+
+	h_init(&h, auto_cookies);
+	syn = h_seg(&h, TERN_TH_SYN, CSEQ, 0);
+	h_linux_syn_opts(&syn, CTS);
+	h_in(&h, &syn);
+	REQUIRE_EQ(tern_stack__nreqs(h.s), 1);
+	iss = h.tx[0].seq;
+	h_advance(&h, TERN_NSEC_PER_SEC);
+	seg = h_xdp_cookie_ack(&h, &syn, &cookie);
+	REQUIRE(cookie != iss);
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0); /* no RST */
+	CHECK_EQ(tern_stack__nreqs(h.s), 0);
+	CHECK_EQ(H_MIB(&h, SyncookiesRecv), 1);
+	CHECK_EQ(H_MIB(&h, PassiveOpens), 1);
+	REQUIRE_EQ(tern_stack__nconns(h.s), 1);
+	REQUIRE(h.conn);
+	CHECK_EQ(h.conn->state, TERN_ESTABLISHED);
+	CHECK_EQ(h.conn->snd_una, cookie + 1);
+	CHECK_EQ(h.conn->rcv_nxt, CSEQ + 1);
+	CHECK_EQ(tern_stack__next_deadline(h.s), UINT64_MAX); /* the SYN-ACK timer went too */
+	h_free(&h);
+}
+
+/* Without cookies in use (none sent lately), a bad ACK is still reset. */
+TEST(test_synrcvd_cookie_ack_not_recent_rst)
+{
+	struct h h;
+	struct tern_seg syn, seg;
+	uint32_t cookie;
+
+	h_init(&h, auto_cookies);
+	syn = h_seg(&h, TERN_TH_SYN, CSEQ, 0);
+	h_linux_syn_opts(&syn, CTS);
+	h_in(&h, &syn);
+	seg = h_xdp_cookie_ack(&h, &syn, &cookie);
+	h.s->cookies_sent = 0;
+	h_in(&h, &seg);
+	REQUIRE_EQ(h.out.n, 1);
+	CHECK_EQ(h.tx[0].flags, TERN_TH_RST);
+	CHECK_EQ(tern_stack__nreqs(h.s), 1);
+	CHECK_EQ(tern_stack__nconns(h.s), 0);
+	h_free(&h);
+}

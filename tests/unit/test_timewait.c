@@ -756,3 +756,141 @@ TEST(test_timewait_churn_fifo_consistent)
 	CHECK(fifo_ok(h.s));
 	h_free(&h);
 }
+
+/* The peer's new SYN for a TIME-WAIT tuple, answered by XDP with a cookie
+ * (which does not see the record): the ACK completing it. */
+static struct tern_seg xdp_reuse(struct h *h, uint32_t seq, uint32_t tsval, uint32_t *iss)
+{
+	struct tern_seg syn = h_seg(h, TERN_TH_SYN, seq, 0);
+
+	h_linux_syn_opts(&syn, tsval);
+	return h_xdp_cookie_ack(h, &syn, iss);
+}
+
+/* The record goes and the cookie makes the connection, as Linux's SYN
+ * would have recycled the record before the listener's cookie. */
+static void check_cookie_conn(struct h *h, uint32_t iss, uint32_t irs)
+{
+	CHECK_EQ(h->out.n, 0); /* no ACK from the record, no RST */
+	CHECK(!tw_find(h));
+	CHECK_EQ(h->s->tws.used, 0);
+	CHECK_EQ(H_MIB(h, TWRecycled), 1);
+	CHECK_EQ(H_MIB(h, SyncookiesRecv), 1);
+	REQUIRE_EQ(tern_stack__nconns(h->s), 1);
+	REQUIRE(h->conn);
+	CHECK_EQ(h->conn->state, TERN_ESTABLISHED);
+	CHECK_EQ(h->conn->snd_una, iss + 1);
+	CHECK_EQ(h->conn->rcv_nxt, irs + 1);
+	CHECK(fifo_ok(h->s));
+}
+
+/* The record answered seg with its ACK and stays; no connection. */
+static void check_record_acked(const struct h *h, const struct want *w,
+			       const struct tern_seg *seg, const struct tern_tw *tw)
+{
+	REQUIRE_EQ(h->out.n, 1);
+	check_tw_ack(h, &h->tx[0], w, seg);
+	CHECK(tw_find(h) == tw);
+	CHECK_EQ(tern_stack__nconns(h->s), 0);
+	CHECK_EQ(H_MIB(h, TWRecycled), 0);
+}
+
+TEST(test_timewait_xdp_cookie_ack_recycles)
+{
+	struct h h;
+	struct want w;
+	struct tern_seg seg;
+	uint32_t iss;
+
+	h_init(&h, NULL);
+	REQUIRE(tw_open(&h, &w));
+	h_advance(&h, TERN_NSEC_PER_SEC);
+	seg = xdp_reuse(&h, w.rcv_nxt + 100000, w.ts_recent + 1000, &iss);
+	h_in(&h, &seg);
+	check_cookie_conn(&h, iss, w.rcv_nxt + 100000);
+	/* the request reaches the new connection */
+	seg = ts_seg(&h, TERN_TH_ACK | TERN_TH_PSH, w.rcv_nxt + 100001, iss + 1, w.ts_recent + 1002);
+	seg.payload = (const uint8_t *)"GET";
+	seg.len = 3;
+	h_in(&h, &seg);
+	CHECK_EQ(h.ndata, 3);
+	h_free(&h);
+}
+
+/* A SYN below RCV.NXT: the record's ACK, whatever its timestamp (tern:
+ * Linux would take a SYN with a newer one, but the worker sees only the
+ * ACK, and the old connection's segments carry newer timestamps too). */
+TEST(test_timewait_xdp_cookie_ack_lower_seq_acked)
+{
+	struct h h;
+	struct want w;
+	struct tern_seg seg;
+	struct tern_tw *tw;
+	uint32_t iss;
+
+	h_init(&h, NULL);
+	REQUIRE(tw = tw_open(&h, &w));
+	h_advance(&h, TERN_NSEC_PER_SEC);
+	seg = xdp_reuse(&h, w.rcv_nxt - 5000, w.ts_recent + 1000, &iss);
+	h_in(&h, &seg);
+	check_record_acked(&h, &w, &seg, tw);
+	h_free(&h);
+}
+
+static void always(struct tern_cfg *c)
+{
+	c->syncookies = TERN_COOKIES_ALWAYS;
+}
+
+/* The old connection began with a cookie and both sides sent a FIN: its
+ * last ACK, sent again with a newer timestamp, passes the cookie check
+ * (ACK - SEQ is the handshake's), but it is the old connection's and
+ * only restarts the record. */
+TEST(test_timewait_cookie_conn_last_ack_stays)
+{
+	struct h h;
+	struct want w;
+	struct tern_seg seg;
+	struct tern_tw *tw;
+
+	h_init(&h, always);
+	REQUIRE(tw = tw_open(&h, &w));
+	h_advance(&h, TERN_NSEC_PER_SEC);
+	seg = ts_seg(&h, TERN_TH_ACK, w.rcv_nxt, w.snd_nxt, w.ts_recent + 1000);
+	REQUIRE(tern_listen__cookie_valid(h.s, &seg, h.now));
+	h_in(&h, &seg);
+	CHECK_EQ(h.out.n, 0);
+	CHECK(tw_find(&h) == tw);
+	CHECK_EQ(tern_stack__nconns(h.s), 0);
+	CHECK_EQ(H_MIB(&h, TWRecycled), 0);
+	CHECK_EQ(H_MIB(&h, SyncookiesRecv), 1); /* the first handshake's */
+	h_free(&h);
+}
+
+/* No cookie went out lately (tcp_synq_no_recent_overflow()), or the ACK
+ * does not carry a valid one: the record answers as before. */
+TEST(test_timewait_cookie_ack_not_recent_or_bad_acked)
+{
+	struct h h;
+	struct want w;
+	struct tern_seg seg;
+	struct tern_tw *tw;
+	uint32_t iss;
+
+	h_init(&h, NULL);
+	REQUIRE(tw = tw_open(&h, &w));
+	seg = xdp_reuse(&h, w.rcv_nxt + 100000, w.ts_recent + 1000, &iss);
+	h.s->cookies_sent = 0;
+	h_in(&h, &seg);
+	check_record_acked(&h, &w, &seg, tw);
+	h_free(&h);
+
+	h_init(&h, NULL);
+	REQUIRE(tw = tw_open(&h, &w));
+	seg = xdp_reuse(&h, w.rcv_nxt + 100000, w.ts_recent + 1000, &iss);
+	seg.ack += 1;
+	h_in(&h, &seg);
+	check_record_acked(&h, &w, &seg, tw);
+	CHECK_EQ(H_MIB(&h, SyncookiesFailed), 0);
+	h_free(&h);
+}

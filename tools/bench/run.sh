@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # make bench: the network benchmarks side by side with Linux and nginx
 # (bench_net.sh, as root), the proxy against HAProxy (bench_proxy.sh),
-# then the core benchmarks: every section of
+# the XDP SYN-ACK path against the XDP_TX reflector in BPF_PROG_TEST_RUN
+# (tern-bench-xdp, root), then the core benchmarks: every section of
 # tern-bench-core pinned to one CPU and instructions per SYN under
-# callgrind. BENCH_STEPS picks steps: bench_net.sh's, "proxy", "core"
+# callgrind. BENCH_STEPS picks steps: bench_net.sh's, "proxy", "xdp", "core"
 # (default all). Prints, never asserts. Results in BUILD_DIR: results.txt
 # (key=value), bench.json and *.png (report.py), and a Markdown table.
 #   tools/bench/run.sh BUILD_DIR
@@ -21,10 +22,10 @@ start=$(date +%s)
 	echo "machine=$(nproc) CPUs, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
 } >"$results"
 
-# BENCH_STEPS: bench_net.sh's steps, "proxy" (bench_proxy.sh) and "core"
-# (the core microbenchmarks); default all.
-steps=" ${BENCH_STEPS:-syn_flood floods http_rate legit mem loss proxy core} "
-net_steps=$(tr ' ' '\n' <<<"$steps" | grep -vxE 'proxy|core|' | tr '\n' ' ' || true)
+# BENCH_STEPS: bench_net.sh's steps, "proxy" (bench_proxy.sh), "xdp"
+# (tern-bench-xdp) and "core" (the core microbenchmarks); default all.
+steps=" ${BENCH_STEPS:-syn_flood floods http_rate legit mem loss proxy xdp core} "
+net_steps=$(tr ' ' '\n' <<<"$steps" | grep -vxE 'proxy|xdp|core|' | tr '\n' ' ' || true)
 has_step() { [[ $steps == *" $1 "* ]]; }
 
 net_rc=0
@@ -40,6 +41,15 @@ if [ "$(id -u)" = 0 ]; then
 			net_rc=$?
 			echo "Error: bench: proxy benchmark failed (exit $net_rc)" >&2
 		}
+	fi
+	# ns per SYN in the kernel: tern's XDP SYN-ACK against the reflector.
+	if has_step xdp; then
+		echo "# XDP SYN-ACK path, BPF_PROG_TEST_RUN (CPU $(($(nproc) - 1)))"
+		echo
+		taskset -c "$(($(nproc) - 1))" "$1/tools/tern-bench-xdp" "$1/bpf/tern.bpf.o" \
+			"$1/tools/bench/xdp/reflect_tx.bpf.o" "$1/tools/bench/xdp/progrun.bpf.o" ||
+			echo "Error: bench: tern-bench-xdp failed" >&2
+		echo
 	fi
 else
 	echo "Error: bench: the network benchmarks need root (namespaces, XDP); core only" >&2

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* bpf/flood.bpf.o on an interface, with one AF_XDP socket on queue 0. */
+/* bpf/flood.bpf.o on an interface, with an AF_XDP socket on each RX queue
+ * (or queue 0 only). */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <linux/if_link.h>
 
 #include "flood_xdp.h"
+#include "user/io/netdev.h"
 #include "user/io/opts.h"
 
 #define OBJ_REL "/../bpf/flood.bpf.o"
@@ -122,11 +125,57 @@ static void detach(struct tern_flood_xdp *fx)
 	bpf_xdp_attach(fx->ifindex, fx->prev_fd, XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xo);
 }
 
+/* Queue i's socket and frame pool, in flood_xsks at key i. */
+static int open_queue(struct tern_flood_xdp *fx, const char *ifname, uint32_t i,
+		      const char **what)
+{
+	struct tern_flood_q *q = &fx->q[i];
+	int err = tern_frames__init(&q->frames, TERN_XSK_FRAMES, TERN_XSK_FRAME_SIZE);
+
+	if (err) {
+		*what = "frame pool";
+		return err;
+	}
+	q->frames_init = true;
+	err = tern_xsk__open(&q->xsk, ifname, i, TERN_ZC_OFF, TERN_XSK_FRAMES, what);
+	if (err)
+		return err;
+	q->xsk_open = true;
+	if (bpf_map_update_elem(fx->xsks_fd, &i, &q->xsk.fd, 0)) {
+		*what = "add the AF_XDP socket to flood_xsks";
+		return -errno;
+	}
+	return 0;
+}
+
+/* How many queues get a socket: 1, or every RX queue of ifname. */
+static int queues(const char *ifname, bool all_queues, uint32_t *n, const char **what)
+{
+	int err;
+
+	*n = 1;
+	if (!all_queues)
+		return 0;
+	err = tern_netdev__rx_queues(ifname, n);
+	if (err) {
+		*what = "count the RX queues";
+		return err;
+	}
+	if (!*n)
+		*n = 1;
+	if (*n > TERN_FLOOD_MAX_QUEUES) {
+		*what = "more RX queues than flood_xsks holds (64)";
+		return -E2BIG;
+	}
+	return 0;
+}
+
 int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const char *ifname,
-			 uint32_t net, uint32_t mask, bool borrow, const char **what)
+			 uint32_t net, uint32_t mask, bool borrow, bool all_queues,
+			 const char **what)
 {
 	char path[PATH_MAX];
-	uint32_t q = 0;
+	uint32_t nq;
 	int err;
 
 	memset(fx, 0, sizeof(*fx));
@@ -137,6 +186,9 @@ int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const 
 		*what = "interface";
 		return -errno;
 	}
+	err = queues(ifname, all_queues, &nq, what);
+	if (err)
+		return err;
 	err = obj_path ? (access(obj_path, R_OK) ? -errno : 0) : find_obj(path, sizeof(path));
 	if (err) {
 		*what = "find flood.bpf.o (--bpf-obj)";
@@ -145,20 +197,17 @@ int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const 
 	err = load(fx, obj_path ? obj_path : path, net, mask, what);
 	if (err)
 		goto err_close;
-	err = tern_frames__init(&fx->frames, TERN_XSK_FRAMES, TERN_XSK_FRAME_SIZE);
-	if (err) {
-		*what = "frame pool";
+	fx->q = calloc(nq, sizeof(*fx->q));
+	if (!fx->q) {
+		err = -ENOMEM;
+		*what = "queues";
 		goto err_close;
 	}
-	fx->frames_init = true;
-	err = tern_xsk__open(&fx->xsk, ifname, 0, TERN_ZC_OFF, TERN_XSK_FRAMES, what);
-	if (err)
-		goto err_close;
-	fx->xsk_open = true;
-	if (bpf_map_update_elem(fx->xsks_fd, &q, &fx->xsk.fd, 0)) {
-		err = -errno;
-		*what = "add the AF_XDP socket to flood_xsks";
-		goto err_close;
+	fx->nq = nq;
+	for (uint32_t i = 0; i < nq; i++) {
+		err = open_queue(fx, ifname, i, what);
+		if (err)
+			goto err_close;
 	}
 	err = attach(fx, borrow, what);
 	if (err)
@@ -177,11 +226,16 @@ void tern_flood_xdp__close(struct tern_flood_xdp *fx)
 	if (fx->prev_fd >= 0)
 		close(fx->prev_fd);
 	fx->prev_fd = -1;
-	if (fx->xsk_open)
-		tern_xsk__close(&fx->xsk);
-	if (fx->frames_init)
-		tern_frames__fini(&fx->frames);
+	for (uint32_t i = 0; i < fx->nq; i++) {
+		if (fx->q[i].xsk_open)
+			tern_xsk__close(&fx->q[i].xsk);
+		if (fx->q[i].frames_init)
+			tern_frames__fini(&fx->q[i].frames);
+	}
+	free(fx->q);
+	fx->q = NULL;
+	fx->nq = 0;
 	bpf_object__close(fx->obj);
-	fx->attached = fx->xsk_open = fx->frames_init = false;
+	fx->attached = false;
 	fx->obj = NULL;
 }

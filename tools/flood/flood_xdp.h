@@ -2,7 +2,7 @@
 /*
  * The benchmark tools' receive side: bpf/flood.bpf.o attached (native XDP)
  * to an interface, steering IPv4 TCP for one subnet into one AF_XDP socket
- * (user/io/xsk.h) per queue; and the packet helpers tern-flood and
+ * (user/io/xsk.h) per RX queue; and the packet helpers tern-flood and
  * tern-reflect share. Functions return 0 or -errno; `what` names the step
  * that failed.
  */
@@ -18,6 +18,16 @@
 
 struct bpf_object;
 
+#define TERN_FLOOD_MAX_QUEUES 64u /* flood_xsks entries */
+
+/* One RX queue's copy-mode AF_XDP socket and its frame pool. */
+struct tern_flood_q {
+	struct tern_xsk xsk;
+	struct tern_frames frames;
+	bool xsk_open;
+	bool frames_init;
+};
+
 struct tern_flood_xdp {
 	struct bpf_object *obj;
 	int ifindex;
@@ -25,16 +35,15 @@ struct tern_flood_xdp {
 	int prev_fd; /* the program borrow replaced, given back at close; -1 */
 	bool attached;
 	int xsks_fd;
-	struct tern_xsk xsk;
-	struct tern_frames frames;
-	bool xsk_open;
-	bool frames_init;
+	struct tern_flood_q *q; /* q[i] on queue i */
+	uint32_t nq;
 };
 
 /*
  * Load obj_path (NULL: ../bpf/flood.bpf.o from the executable's directory),
- * steer IPv4 TCP to net/mask (network order) arriving on (ifname, queue 0)
- * into a copy-mode AF_XDP socket with its frame pool, and attach the
+ * steer IPv4 TCP to net/mask (network order) arriving on ifname into a
+ * copy-mode AF_XDP socket with its frame pool on the queue it arrives on
+ * (every RX queue of ifname with all_queues, else queue 0 only), and attach the
  * program in native mode. With borrow, a native program already attached
  * is replaced and put back at close, each an atomic swap, so the interface
  * never runs without one (on veth the SYN-ACKs a peer sends with XDP_TX
@@ -42,7 +51,8 @@ struct tern_flood_xdp {
  * makes the open fail.
  */
 int tern_flood_xdp__open(struct tern_flood_xdp *fx, const char *obj_path, const char *ifname,
-			 uint32_t net, uint32_t mask, bool borrow, const char **what);
+			 uint32_t net, uint32_t mask, bool borrow, bool all_queues,
+			 const char **what);
 /* Detach (or give the borrowed program back), close the socket, free everything (safe after a failed open). */
 void tern_flood_xdp__close(struct tern_flood_xdp *fx);
 

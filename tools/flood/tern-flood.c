@@ -5,9 +5,10 @@
  *
  * SYNs (MSS option only) go from random source addresses of a subnet the
  * sending host does not own and random source ports to --dst:--port. The
- * replies to that subnet are steered by bpf/flood.bpf.o into the same
- * AF_XDP socket, so the client kernel never sees them (no RSTs) and they
- * are counted here: SYN-ACKs, RSTs, other. A native XDP program already
+ * replies to that subnet are steered by bpf/flood.bpf.o into an AF_XDP
+ * socket on each RX queue of --dev (the SYNs go out on queue 0), so the
+ * client kernel never sees them (no RSTs) and they are counted here,
+ * whichever queue they come in on: SYN-ACKs, RSTs, other. A native XDP program already
  * on the interface is swapped out for the run and back in at the end
  * (flood_xdp.h, borrow): on veth a client kernel on the same interface
  * gets the SYN-ACKs its peer sends with XDP_TX only while one runs, before,
@@ -22,7 +23,8 @@
  *
  * A line of figures per second on stderr; at the end one summary line on
  * stdout, "key=value" pairs, for scripts. XDP_STATISTICS' rx_dropped and
- * rx_ring_full say when replies arrived faster than this tool counts them.
+ * rx_ring_full (summed over the queues) say when replies arrived faster
+ * than this tool counts them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -318,24 +320,24 @@ static uint32_t syn_fill(uint8_t *f, const uint8_t *tmpl, const struct opts *o, 
 }
 
 /* Queue up to n SYNs on the TX ring; returns how many. */
-static uint32_t send_syns(struct tern_flood_xdp *fx, const uint8_t *tmpl, const struct opts *o,
+static uint32_t send_syns(struct tern_flood_q *q, const uint8_t *tmpl, const struct opts *o,
 			  struct counts *c, uint32_t n)
 {
 	uint32_t idx, i;
 
-	if (fx->frames.c.n[TERN_FS_FREE] < n)
-		n = fx->frames.c.n[TERN_FS_FREE];
-	n = xsk_ring_prod__reserve(&fx->xsk.tx, n, &idx);
+	if (q->frames.c.n[TERN_FS_FREE] < n)
+		n = q->frames.c.n[TERN_FS_FREE];
+	n = xsk_ring_prod__reserve(&q->xsk.tx, n, &idx);
 	for (i = 0; i < n; i++) {
-		struct xdp_desc *d = xsk_ring_prod__tx_desc(&fx->xsk.tx, idx + i);
+		struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->xsk.tx, idx + i);
 		uint64_t b = 0;
 
-		tern_frames__get(&fx->frames, TERN_FS_TX, &b);
-		d->len = syn_fill(xsk_umem__get_data(fx->xsk.area, b), tmpl, o, c->queued + i);
+		tern_frames__get(&q->frames, TERN_FS_TX, &b);
+		d->len = syn_fill(xsk_umem__get_data(q->xsk.area, b), tmpl, o, c->queued + i);
 		d->addr = b;
 	}
 	if (n)
-		xsk_ring_prod__submit(&fx->xsk.tx, n);
+		xsk_ring_prod__submit(&q->xsk.tx, n);
 	c->queued += n;
 	return n;
 }
@@ -360,38 +362,38 @@ static uint32_t ack_from_synack(uint8_t *f)
 }
 
 /* One TX ring slot; when the ring is full of SYNs, send them first. */
-static bool tx_slot(struct tern_flood_xdp *fx, uint32_t *idx)
+static bool tx_slot(struct tern_flood_q *q, uint32_t *idx)
 {
-	if (xsk_ring_prod__reserve(&fx->xsk.tx, 1, idx) == 1)
+	if (xsk_ring_prod__reserve(&q->xsk.tx, 1, idx) == 1)
 		return true;
-	tern_xsk__kick(&fx->xsk, &fx->frames);
-	return xsk_ring_prod__reserve(&fx->xsk.tx, 1, idx) == 1;
+	tern_xsk__kick(&q->xsk, &q->frames);
+	return xsk_ring_prod__reserve(&q->xsk.tx, 1, idx) == 1;
 }
 
-/* Count what came back; with --ack answer SYN-ACKs (the frame is reused
- * for the ACK when the TX ring has room). */
-static void receive(struct tern_flood_xdp *fx, const struct opts *o, struct counts *c)
+/* Count what came back on one queue; with --ack answer SYN-ACKs on it
+ * (the frame is reused for the ACK when the TX ring has room). */
+static void receive(struct tern_flood_q *q, const struct opts *o, struct counts *c)
 {
-	struct tern_frames *fr = &fx->frames;
-	uint32_t idx, n = xsk_ring_cons__peek(&fx->xsk.rx, RX_BATCH, &idx);
+	struct tern_frames *fr = &q->frames;
+	uint32_t idx, n = xsk_ring_cons__peek(&q->xsk.rx, RX_BATCH, &idx);
 
 	for (uint32_t i = 0; i < n; i++) {
-		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&fx->xsk.rx, idx + i);
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->xsk.rx, idx + i);
 		uint64_t b = tern_frames__base(fr, d->addr);
-		uint8_t *f = xsk_umem__get_data(fx->xsk.area, d->addr);
+		uint8_t *f = xsk_umem__get_data(q->xsk.area, d->addr);
 		uint32_t tl = tern_flood__tcp_len(f, d->len), tidx;
 		uint8_t flags = tl ? f[FL_TCP_OFF + 13] : 0;
 
 		tern_frames__move(fr, b, TERN_FS_FILL, TERN_FS_RX);
 		if ((flags & (FL_TCP_SYN | FL_TCP_ACK)) == (FL_TCP_SYN | FL_TCP_ACK)) {
 			c->synack++;
-			if (o->ack && tx_slot(fx, &tidx)) {
-				struct xdp_desc *t = xsk_ring_prod__tx_desc(&fx->xsk.tx, tidx);
+			if (o->ack && tx_slot(q, &tidx)) {
+				struct xdp_desc *t = xsk_ring_prod__tx_desc(&q->xsk.tx, tidx);
 
 				t->addr = d->addr;
 				t->len = ack_from_synack(f);
 				tern_frames__move(fr, b, TERN_FS_RX, TERN_FS_TX);
-				xsk_ring_prod__submit(&fx->xsk.tx, 1);
+				xsk_ring_prod__submit(&q->xsk.tx, 1);
 				c->acks++;
 				continue;
 			}
@@ -403,7 +405,7 @@ static void receive(struct tern_flood_xdp *fx, const struct opts *o, struct coun
 		tern_frames__put(fr, b, TERN_FS_RX);
 	}
 	if (n)
-		xsk_ring_cons__release(&fx->xsk.rx, n);
+		xsk_ring_cons__release(&q->xsk.rx, n);
 }
 
 static void xdp_stats(int fd, struct xdp_statistics *st)
@@ -423,9 +425,20 @@ static void print_second(double t, const struct counts *c, const struct counts *
 
 static void summary(const struct counts *c, double secs, const struct tern_flood_xdp *fx)
 {
-	struct xdp_statistics st;
+	struct xdp_statistics st = { 0 };
+	uint64_t busy = 0;
+	bool bad = false;
 
-	xdp_stats(fx->xsk.fd, &st);
+	for (uint32_t i = 0; i < fx->nq; i++) {
+		struct xdp_statistics q;
+
+		xdp_stats(fx->q[i].xsk.fd, &q);
+		st.rx_dropped += q.rx_dropped;
+		st.rx_ring_full += q.rx_ring_full;
+		st.tx_invalid_descs += q.tx_invalid_descs;
+		busy += fx->q[i].xsk.st.kick_busy;
+		bad |= tern_frames__check(&fx->q[i].frames.c) != 0;
+	}
 	printf("queued=%llu sent=%llu seconds=%.3f sent_pps=%.0f synack=%llu synack_pps=%.0f "
 	       "reply_ratio=%.4f rst=%llu other=%llu acks=%llu rx_dropped=%llu "
 	       "rx_ring_full=%llu tx_invalid=%llu kick_busy=%llu frames=%s\n",
@@ -436,8 +449,17 @@ static void summary(const struct counts *c, double secs, const struct tern_flood
 	       (unsigned long long)c->other, (unsigned long long)c->acks,
 	       (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
 	       (unsigned long long)st.tx_invalid_descs,
-	       (unsigned long long)fx->xsk.st.kick_busy,
-	       tern_frames__check(&fx->frames.c) ? "BAD" : "ok");
+	       (unsigned long long)busy, bad ? "BAD" : "ok");
+}
+
+/* One queue's turn: TX out, completions back, replies counted, RX refilled. */
+static void queue_step(struct tern_flood_q *q, const struct opts *o, struct counts *c)
+{
+	tern_xsk__kick(&q->xsk, &q->frames);
+	tern_xsk__drain_comp(&q->xsk, &q->frames);
+	receive(q, o, c);
+	tern_xsk__kick(&q->xsk, &q->frames);
+	tern_xsk__refill(&q->xsk, &q->frames, RX_RESERVE);
 }
 
 static void run(struct tern_flood_xdp *fx, const struct opts *o, const uint8_t *tmpl)
@@ -469,14 +491,11 @@ static void run(struct tern_flood_xdp *fx, const struct opts *o, const uint8_t *
 			}
 			if (o->count && want > o->count * o->passes - c.queued)
 				want = o->count * o->passes - c.queued;
-			send_syns(fx, tmpl, o, &c, (uint32_t)want);
+			send_syns(&fx->q[0], tmpl, o, &c, (uint32_t)want);
 		}
-		tern_xsk__kick(&fx->xsk, &fx->frames);
-		tern_xsk__drain_comp(&fx->xsk, &fx->frames);
-		receive(fx, o, &c);
-		tern_xsk__kick(&fx->xsk, &fx->frames);
-		tern_xsk__refill(&fx->xsk, &fx->frames, RX_RESERVE);
-		c.sent = c.queued - fx->xsk.st.kick_busy;
+		for (uint32_t i = 0; i < fx->nq; i++)
+			queue_step(&fx->q[i], o, &c);
+		c.sent = c.queued - fx->q[0].xsk.st.kick_busy;
 	}
 	summary(&c, (double)((linger ? linger - LINGER_NS : now) - t0) / NS, fx);
 }
@@ -503,7 +522,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = tern_flood_xdp__open(&fx, o.bpf_obj, o.dev, o.net, o.mask, true, &what);
+	err = tern_flood_xdp__open(&fx, o.bpf_obj, o.dev, o.net, o.mask, true, true, &what);
 	if (err) {
 		fprintf(stderr, "Error: %s: %s: %s\n", o.dev, what, strerror(-err));
 		return 1;

@@ -32,6 +32,23 @@ static void recovery_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t 
 	c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
 }
 
+/* An ACK's SACK part: the scoreboard, recovery (sack.c), and in recovery
+ * the window by PRR (tcp_cong_control() -> tcp_cwnd_reduction()) from
+ * the bytes newly ACKed or SACKed. */
+static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     uint32_t acked, uint64_t now, struct tern_out *out)
+{
+	const struct tern_xmit *x = tern_conn_xmit(s, c);
+	uint32_t sacked = x->sacked;
+	int64_t delivered;
+
+	tern_sack_input(s, c, seg);
+	delivered = (int64_t)acked + x->sacked - sacked;
+	tern_sack_acked(s, c, acked, now, out);
+	if ((c->flags & TERN_CF_RECOVERY) && delivered > 0)
+		tern_prr__on_ack(s, c, (uint32_t)delivered, acked != 0);
+}
+
 /* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK; with SACK
  * the scoreboard decides (sack.c). */
 static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
@@ -40,8 +57,7 @@ static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct te
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
 	if (tern_conn_sack_on(c)) {
-		tern_sack_input(s, c, seg);
-		tern_sack_acked(s, c, 0, now, out);
+		sack_ack(s, c, seg, 0, now, out);
 		return;
 	}
 	if (c->flags & TERN_CF_RECOVERY) {
@@ -88,8 +104,7 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	tern_conn_xmit(s, c)->pto = 0;
 	tern_conn_rack(s, c)->reo_armed = 0;
 	if (tern_conn_sack_on(c)) {
-		tern_sack_input(s, c, seg);
-		tern_sack_acked(s, c, acked, now, out);
+		sack_ack(s, c, seg, acked, now, out);
 		tern_sack_schedule_probe(s, c, now);
 	} else if (c->flags & TERN_CF_RECOVERY) {
 		recovery_on_ack(s, c, acked, now, out);
@@ -126,8 +141,7 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
 		on_dupack(s, c, seg, now, out);
 	} else if (tern_conn_sack_on(c) && seg->ack == c->snd_una && c->snd_una != c->snd_max) {
-		tern_sack_input(s, c, seg); /* SACK blocks on data or a window update */
-		tern_sack_acked(s, c, 0, now, out);
+		sack_ack(s, c, seg, 0, now, out); /* SACK blocks on data or a window update */
 	}
 	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) &&
 	    c->sq_bytes < tern_conn_use(s, c)->snd_buf) {

@@ -85,7 +85,7 @@ static void put_ip4(uint8_t *ip, const struct tern_tx *tx, uint32_t tcplen)
 	tern_put_be16(ip + 10, 0);
 	memcpy(ip + 12, tx->t.laddr.b + 12, 4);
 	memcpy(ip + 16, tx->t.raddr.b + 12, 4);
-	csum = tern_csum_fold(tern_csum_add(0, ip, TERN_IP4_HLEN));
+	csum = tern_csum_fold(tern_csum_ip4(ip));
 	memcpy(ip + 10, &csum, sizeof(csum));
 }
 

@@ -137,9 +137,19 @@ void tern_cc__on_loss(struct tern_stack *s, struct tern_conn *c, enum tern_cc_lo
 void tern_cc__on_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
+	int ev;
 
-	if (s->cc->on_rtt)
-		s->cc->on_rtt(c, x->cc, rtt_us, tern_ms(s->now));
+	if (!s->cc->on_rtt)
+		return;
+	ev = s->cc->on_rtt(c, x->cc, rtt_us, s->now);
+	if (ev & TERN_CC_HYSTART_TRAIN) {
+		TERN_MIB_INC(s, TCPHystartTrainDetect);
+		TERN_MIB_ADD(s, TCPHystartTrainCwnd, c->cwnd / c->mss);
+	}
+	if (ev & TERN_CC_HYSTART_DELAY) {
+		TERN_MIB_INC(s, TCPHystartDelayDetect);
+		TERN_MIB_ADD(s, TCPHystartDelayCwnd, c->cwnd / c->mss);
+	}
 }
 
 /* tcp_undo_cwnd_reduction(): the window the algorithm restores. */

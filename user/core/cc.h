@@ -23,7 +23,13 @@ enum tern_cc_loss {
 	TERN_CC_LOSS_RTO = 1,      /* retransmission timeout: TCP_CA_Loss */
 };
 
-#define TERN_CC_PRIV_WORDS 12 /* 48 bytes, Linux's ICSK_CA_PRIV_SIZE is 104 */
+#define TERN_CC_PRIV_WORDS 16 /* 64 bytes, Linux's ICSK_CA_PRIV_SIZE is 104 */
+
+/* What on_rtt found (counted by cc.c): HyStart ended slow start. */
+enum tern_cc_event {
+	TERN_CC_HYSTART_TRAIN = 1, /* ACK train (TCPHystartTrainDetect) */
+	TERN_CC_HYSTART_DELAY = 2, /* delay increase (TCPHystartDelayDetect) */
+};
 
 struct tern_cc_ops {
 	const char *name;
@@ -35,8 +41,9 @@ struct tern_cc_ops {
 	/* Loss detected: return the new ssthresh in bytes (Linux ssthresh());
 	 * the caller sets cwnd for the recovery kind. */
 	uint32_t (*on_loss)(struct tern_conn *c, uint32_t *priv, enum tern_cc_loss kind);
-	/* An RTT sample in microseconds (pkts_acked). May be NULL. */
-	void (*on_rtt)(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint32_t now_ms);
+	/* An RTT sample in microseconds (pkts_acked), now_ns the stack's
+	 * clock. Returns enum tern_cc_event bits, or 0. May be NULL. */
+	int (*on_rtt)(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint64_t now_ns);
 	/* Sending starts again after idle_ms with nothing in flight
 	 * (CA_EVENT_TX_START). May be NULL. */
 	void (*on_idle)(struct tern_conn *c, uint32_t *priv, uint32_t idle_ms, uint32_t now_ms);

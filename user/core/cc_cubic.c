@@ -4,10 +4,9 @@
  * C = 410/1024 (bic_scale 41), beta = 717/1024, fast convergence and the
  * Reno-friendly region on. The cubic function is evaluated in segments
  * (cwnd / MSS) and time in 1/1024 s, as Linux does; the window itself
- * stays in bytes.
- *
- * tern: no HyStart (Linux's hystart is on by default): slow start ends
- * only at ssthresh or a loss.
+ * stays in bytes. HyStart (hystart_update) ends slow start before a
+ * loss: on an ACK train as long as half the minimum RTT, or on an RTT
+ * risen over the minimum, from 16 segments of cwnd on (hystart_low_window).
  */
 #include <string.h>
 
@@ -36,6 +35,13 @@ struct cubic {
 	uint32_t ack_cnt;       /* bytes acknowledged this epoch */
 	uint32_t tcp_cwnd;      /* Reno-friendly estimate, segments */
 	uint32_t ai_cnt;        /* bytes toward the next MSS (snd_cwnd_cnt) */
+	/* HyStart */
+	uint32_t round_start;   /* us clock when this round began */
+	uint32_t end_seq;       /* the round ends when SND.UNA passes it */
+	uint32_t last_ack;      /* us clock of the train's last ACK */
+	uint32_t curr_rtt;      /* least RTT of this round's samples, us */
+	uint8_t sample_cnt;     /* samples in this round */
+	uint8_t found;          /* slow start was ended by HyStart */
 };
 
 _Static_assert(sizeof(struct cubic) <= TERN_CC_PRIV_WORDS * sizeof(uint32_t),
@@ -46,10 +52,32 @@ static struct cubic *ca(uint32_t *priv)
 	return (struct cubic *)priv;
 }
 
-/* bictcp_reset() */
+#define HYSTART_LOW_WINDOW 16u   /* segments */
+#define HYSTART_MIN_SAMPLES 8u
+#define HYSTART_ACK_DELTA_US 2000u
+#define HYSTART_DELAY_MIN_US 4000u
+#define HYSTART_DELAY_MAX_US 16000u
+
+static uint32_t us_clock(uint64_t now_ns)
+{
+	return (uint32_t)(now_ns / 1000u);
+}
+
+/* bictcp_hystart_reset(): a new round of slow start. */
+static void hystart_reset(struct cubic *a, const struct tern_conn *c, uint32_t now_us)
+{
+	a->round_start = now_us;
+	a->last_ack = now_us;
+	a->end_seq = c->snd_nxt;
+	a->curr_rtt = UINT32_MAX;
+	a->sample_cnt = 0;
+}
+
+/* bictcp_reset() + bictcp_hystart_reset() (cubictcp_init) */
 static void cubic_init(struct tern_conn *c, uint32_t *priv)
 {
 	memset(priv, 0, sizeof(struct cubic));
+	hystart_reset(ca(priv), c, 0);
 }
 
 /* The integer cube root of a (floor), by bisection on the bits. */
@@ -183,22 +211,81 @@ static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_
 		a->last_max_cwnd = cwnd;
 	a->ai_cnt = 0;
 	if (kind == TERN_CC_LOSS_RTO)
-		cubic_init(c, priv);
+		cubic_init(c, priv); /* cubictcp_state(TCP_CA_Loss) */
 	return (ss > 2 ? ss : 2) * (uint32_t)c->mss;
 }
 
+/*
+ * hystart_update(), ACK train: ACKs at most 2 ms apart that have kept
+ * coming for longer than half the minimum RTT since the round began mean
+ * the window fills the path. tern: the ACK-spacing allowance
+ * (hystart_ack_delay(), for TSO bursts) is 0: tern sends no segment
+ * larger than an MSS; and nothing paces, so the threshold is halved as
+ * Linux halves it without pacing.
+ */
+static int hystart_train(struct cubic *a, uint32_t now_us)
+{
+	if ((int32_t)(now_us - a->last_ack) > (int32_t)HYSTART_ACK_DELTA_US)
+		return 0;
+	a->last_ack = now_us;
+	return (int32_t)(now_us - a->round_start) > (int32_t)(a->delay_min_us >> 1);
+}
+
+/* hystart_update(), delay: the least RTT of a round's first 8 samples
+ * above the minimum by an eighth of it, 4 to 16 ms. */
+static int hystart_delay(struct cubic *a, uint32_t rtt_us)
+{
+	uint32_t thresh = a->delay_min_us >> 3;
+
+	if (a->curr_rtt > rtt_us)
+		a->curr_rtt = rtt_us;
+	if (a->sample_cnt < HYSTART_MIN_SAMPLES) {
+		a->sample_cnt++;
+		return 0;
+	}
+	if (thresh < HYSTART_DELAY_MIN_US)
+		thresh = HYSTART_DELAY_MIN_US;
+	if (thresh > HYSTART_DELAY_MAX_US)
+		thresh = HYSTART_DELAY_MAX_US;
+	return a->curr_rtt > a->delay_min_us + thresh;
+}
+
+/* hystart_update(): slow start ends at the current cwnd. tern: the
+ * round also begins here, not in cong_avoid (which has no us clock):
+ * an RTT sample comes with every ACK of new data. */
+static int hystart_update(struct cubic *a, struct tern_conn *c, uint32_t rtt_us, uint32_t now_us)
+{
+	int ev = 0;
+
+	if (tern_seq_gt(c->snd_una, a->end_seq))
+		hystart_reset(a, c, now_us);
+	if (hystart_train(a, now_us))
+		ev = TERN_CC_HYSTART_TRAIN;
+	else if (hystart_delay(a, rtt_us))
+		ev = TERN_CC_HYSTART_DELAY;
+	if (ev) {
+		a->found = 1;
+		c->ssthresh = c->cwnd;
+	}
+	return ev;
+}
+
 /* cubictcp_acked(): the smallest delay seen, skipping the first second
- * after an epoch starts. */
-static void cubic_on_rtt(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint32_t now_ms)
+ * after an epoch starts; HyStart while in slow start. */
+static int cubic_on_rtt(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint64_t now_ns)
 {
 	struct cubic *a = ca(priv);
+	uint32_t now_ms = (uint32_t)(now_ns / 1000000u);
 
 	if (a->epoch_start && (int32_t)(now_ms - a->epoch_start) < 1000)
-		return;
+		return 0;
 	if (!rtt_us)
 		rtt_us = 1;
 	if (!a->delay_min_us || a->delay_min_us > rtt_us)
 		a->delay_min_us = rtt_us;
+	if (a->found || c->cwnd >= c->ssthresh || c->cwnd < HYSTART_LOW_WINDOW * c->mss)
+		return 0;
+	return hystart_update(a, c, rtt_us, us_clock(now_ns));
 }
 
 /* cubictcp_cwnd_event(CA_EVENT_TX_START): idle time does not count as

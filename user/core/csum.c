@@ -3,13 +3,12 @@
  * Internet checksum (RFC 1071).
  *
  * Byte-order convention, used by parse.c and build.c alike:
- *  - A running sum (tern_csum_add(), tern_csum_pseudo()) is the plain
- *    integer sum of the data read as big-endian words, so sums from
- *    different helpers can be added with '+'. 32-bit big-endian words are
- *    added into a 64-bit accumulator; since 2^16 == 1 (mod 0xffff) this
- *    folds to the same value as summing 16-bit words (RFC 1071 section 2(B),
- *    "parallel summation"). 2^32 words fit before the accumulator could
- *    overflow, far beyond any frame.
+ *  - A running sum (tern_csum_add(), tern_csum_pseudo()) is congruent
+ *    (mod 0xffff) to the integer sum of the data read as big-endian 16-bit
+ *    words, and positive unless the data is all zero, so sums from
+ *    different helpers can be added with '+'. Since 2^16 == 1 (mod 0xffff),
+ *    wider words fold to the same value as 16-bit ones (RFC 1071 section
+ *    2(B), "parallel summation").
  *  - tern_csum_fold() returns the complemented checksum in NETWORK order,
  *    as csum.h specifies: store it with memcpy(field, &v, 2), never with
  *    htons(). A correct packet (checksum field included) folds to 0, which
@@ -27,41 +26,71 @@
 
 #define TERN_IPPROTO_TCP 6
 
+/* 16 bits of a sum of native-order words, the end-around carries added. */
+static inline uint16_t fold16(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/*
+ * The words are summed in native byte order, 8 bytes at a time with the
+ * carries counted apart, and the 16-bit result is put into network order
+ * once at the end: RFC 1071 section 2(B), byte-order independence (Linux's
+ * csum_partial() does the same). The sum returned is congruent (mod
+ * 0xffff) to the big-endian one and positive when the data is not all
+ * zero, so tern_csum_fold() of any total gives the same bytes.
+ */
 uint64_t tern_csum_add(uint64_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
+	uint64_t acc = 0, carry = 0, w;
+	uint32_t w4;
+	uint16_t w2;
 
-	while (len >= 16) {
-		sum += tern_get_be32(p);
-		sum += tern_get_be32(p + 4);
-		sum += tern_get_be32(p + 8);
-		sum += tern_get_be32(p + 12);
-		p += 16;
-		len -= 16;
+	while (len >= 32) {
+		for (int i = 0; i < 4; i++) {
+			memcpy(&w, p + 8 * i, 8);
+			carry += __builtin_add_overflow(acc, w, &acc);
+		}
+		p += 32;
+		len -= 32;
 	}
-	while (len >= 4) {
-		sum += tern_get_be32(p);
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		carry += __builtin_add_overflow(acc, w, &acc);
+		p += 8;
+		len -= 8;
+	}
+	/* Up to 2^61 carries fit: each adds 2^64 == 1 (mod 0xffff). */
+	acc = (acc & 0xffffffffu) + (acc >> 32) + carry;
+	if (len >= 4) {
+		memcpy(&w4, p, 4);
+		acc += w4;
 		p += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		sum += tern_get_be16(p);
+		memcpy(&w2, p, 2);
+		acc += w2;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
+	if (len) { /* the high byte of a zero-padded word, in wire order */
+		uint8_t pad[2] = { p[0], 0 };
+
+		memcpy(&w2, pad, 2);
+		acc += w2;
+	}
+	return sum + be16toh(fold16(acc));
 }
 
 uint16_t tern_csum_fold(uint64_t sum)
 {
-	/* End-around carry: 64 -> 33 -> 32 bits, then 32 -> 17 -> 16 bits. */
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return htobe16((uint16_t)~sum);
+	return htobe16((uint16_t)~fold16(sum));
 }
 
 /*

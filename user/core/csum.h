@@ -6,10 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "seg.h"
 
 /* Add the 16-bit big-endian words of buf to a 64-bit running sum. */
 uint64_t tern_csum_add(uint64_t sum, const void *buf, size_t len);
+
+/* The running sum of an IPv4 header without options (20 bytes), inline:
+ * five big-endian words, the same value tern_csum_add() folds to. */
+static inline uint64_t tern_csum_ip4(const uint8_t *ip)
+{
+	return (uint64_t)tern_get_be32(ip) + tern_get_be32(ip + 4) + tern_get_be32(ip + 8) +
+	       tern_get_be32(ip + 12) + tern_get_be32(ip + 16);
+}
 
 /* Fold a running sum to 16 bits and complement it (result in network order
  * when stored with memcpy as the two bytes of the field). */

@@ -162,6 +162,25 @@ static int recent_cookies(const struct tern_stack *s, uint64_t now)
 	return s->cookies_sent && now - s->last_overflow <= COOKIE_VALID_NS;
 }
 
+/* Does cookie_v4_check() look at cookies at all? tern: with fleet keys
+ * another host may have issued the cookie, so tcp_synq_no_recent_overflow()
+ * would refuse what it should check. */
+static int cookie_gate(const struct tern_stack *s, uint64_t now)
+{
+	return s->cfg.syncookies != TERN_COOKIES_NEVER && (s->sec.fleet || recent_cookies(s, now));
+}
+
+int tern_listen__cookie_valid(struct tern_stack *s, const struct tern_seg *seg, uint64_t now)
+{
+	uint16_t mss;
+
+	if ((seg->flags & (TERN_TH_SYN | TERN_TH_RST | TERN_TH_ACK)) != TERN_TH_ACK ||
+	    !cookie_gate(s, now))
+		return 0;
+	tern_cookie_expire_prev(s, now);
+	return tern_cookie_check(s, seg, now, &mss) >= 0;
+}
+
 /*
  * tern: with fleet keys the SYN-ACK may have come from another host, whose
  * TS clock is not ours: our TSvals continue from the TSecr the ACK echoes,
@@ -188,9 +207,7 @@ static int cookie_ack(struct tern_stack *s, uint64_t *hash, const struct tern_se
 	uint32_t ts_off = 0, tsecr = seg->opt.tsecr;
 	int prev;
 
-	/* tern: with fleet keys another host may have issued the cookie, so
-	 * tcp_synq_no_recent_overflow() would refuse what it should check */
-	if (s->cfg.syncookies == TERN_COOKIES_NEVER || (!s->sec.fleet && !recent_cookies(s, now))) {
+	if (!cookie_gate(s, now)) {
 		tern_emit_reset(s, seg, out);
 		return 0;
 	}
@@ -329,6 +346,23 @@ int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_s
 	int paws_reject = has_ts && (int32_t)(r->ts_recent - seg->opt.tsval) > 0;
 	struct tern_conn *c;
 
+	if (flg == TERN_TH_ACK && seg->seq == r->irs + 1 && seg->ack != r->iss + 1 &&
+	    tern_listen__cookie_valid(s, seg, now)) {
+		/*
+		 * tern: the peer's retransmitted SYN (the request's own, same
+		 * SEQ) met XDP, which answered with a cookie without seeing
+		 * this record (bpf/synack.h), and the peer took that SYN-ACK.
+		 * Linux's retransmitted SYN meets the request and gets its
+		 * SYN-ACK again (tcp_check_req()), so it never sees this; the
+		 * cookie proves the handshake, so the connection is made from
+		 * it and the record goes, instead of the RST tcp_check_req()
+		 * sends for an ACK that does not match the request's ISS.
+		 */
+		uint64_t hash = UINT64_MAX;
+
+		req_free(s, r);
+		return cookie_ack(s, &hash, seg, now, out);
+	}
 	if (req_oow(s, r, seg, flg, paws_reject, now, out))
 		return 0;
 	if (has_ts && !tern_seq_gt(seg->seq, r->irs + 1))

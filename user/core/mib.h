@@ -51,6 +51,11 @@
 	X(TCPFullUndo)            /* recovery undone at its end (Eifel) */     \
 	X(TCPPartialUndo)         /* recovery undone on a partial ACK */      \
 	X(TCPLossUndo)            /* RTO recovery undone */                    \
+	X(TCPSackRescue)          /* tern: RFC 6675 rescue retransmissions */  \
+	X(TCPHystartTrainDetect)  /* HyStart ended slow start: ACK train */   \
+	X(TCPHystartTrainCwnd)    /* sum of cwnd (segments) at those ends */   \
+	X(TCPHystartDelayDetect)  /* HyStart ended slow start: delay rise */   \
+	X(TCPHystartDelayCwnd)    /* sum of cwnd (segments) at those ends */   \
 	X(DelayedACKs)            /* delayed-ACK timers armed */               \
 	X(TCPOFOQueue)            /* out-of-order segments queued */           \
 	X(TCPOFODrop)             /* out-of-order segments dropped (bound) */  \
@@ -86,7 +91,7 @@
 	X(Ip6InHdrErrors)         /* IPv6 SYN with a v4-mapped address */     \
 	X(IcmpInDestUnreachs)     /* ICMP destination unreachable, any code */ \
 	X(Icmp6InPktTooBigs)      /* ICMPv6 packet too big */                  \
-	X(IcmpInErrors)           /* ICMP error for no connection (this queue's) */ \
+	X(IcmpInErrors)           /* ICMP error for no connection (handoff off) */ \
 	X(Icmp6InErrors)          /* the same for ICMPv6 */                    \
 	X(OutOfWindowIcmps)       /* quoted sequence outside SND.UNA..SND.NXT */ \
 	X(TCPPMTUReduced)         /* tern: a connection's path MTU lowered */  \

@@ -114,6 +114,7 @@ uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_
 		TERN_MIB_INC(s, RetransSegs);
 		tern_undo_retransmitted(s, c, len, now);
 	}
+	tern_prr__sent(s, c, len);
 	return len;
 }
 
@@ -127,8 +128,10 @@ int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	c->cwnd = flight(c) + c->mss; /* let exactly one segment out */
 	sent = send_one(s, c, now, out);
 	c->cwnd = cwnd;
-	if (tern_seq_gt(c->snd_nxt, c->snd_max))
+	if (tern_seq_gt(c->snd_nxt, c->snd_max)) {
+		tern_prr__sent(s, c, c->snd_nxt - c->snd_max);
 		c->snd_max = c->snd_nxt;
+	}
 	return sent;
 }
 

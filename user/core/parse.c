@@ -45,6 +45,8 @@
 #define TCPOLEN_TIMESTAMP 10
 #define TCPOLEN_SACK_BASE 2
 #define TCPOLEN_SACK_PERBLOCK 8
+#define TCPOLEN_TSTAMP_ALIGNED 12 /* NOP NOP TS */
+#define TCPOLEN_LINUX_SYN 20      /* MSS, SACK-permitted + TS, NOP WS */
 
 /* Where the TCP segment is, and its pseudo-header sum. */
 struct l4_view {
@@ -102,7 +104,8 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	tot = tern_get_be16(ip + 2);
 	if (tot > len || tot < ihl)
 		return TERN_PARSE_IP_TOTLEN;
-	if (verify_csum && tern_csum_fold(tern_csum_add(0, ip, ihl)))
+	if (verify_csum && tern_csum_fold(ihl == TERN_IP4_HLEN ? tern_csum_ip4(ip) :
+							   tern_csum_add(0, ip, ihl)))
 		return TERN_PARSE_IP_CSUM;
 	if (tern_get_be16(ip + 6) & IP4_FRAG_MASK)
 		return TERN_PARSE_IP_FRAG;
@@ -115,7 +118,7 @@ static int parse_ip4(const uint8_t *ip, uint32_t len, struct tern_seg *seg,
 	l4->th = ip + ihl;
 	l4->len = tot - ihl;
 	/* RFC 793 3.1 pseudo-header: saddr, daddr (contiguous), proto, length. */
-	l4->psum = tern_csum_add(proto + (uint64_t)l4->len, ip + 12, 8);
+	l4->psum = proto + (uint64_t)l4->len + tern_get_be32(ip + 12) + tern_get_be32(ip + 16);
 	return TERN_PARSE_OK;
 }
 
@@ -361,6 +364,41 @@ static void parse_opt(const uint8_t *p, uint32_t size, struct tern_opts *o)
 	}
 }
 
+/* NOP NOP TS (RFC 7323 appendix A), and what Linux's SYNs carry: MSS,
+ * SACK-permitted, TS, NOP, WS (tcp_options_write()). */
+#define OPT_WORD_NOP_NOP_TS 0x0101080au
+#define OPT_WORD_MSS 0x0204u      /* upper half of the first word */
+#define OPT_WORD_SACKOK_TS 0x0402080au
+#define OPT_WORD_NOP_WS 0x010303u /* upper three bytes of the last word */
+
+/*
+ * The two layouts nearly every segment has, read as whole words, as
+ * tcp_fast_parse_options() does for the first: the result is the one the
+ * general loop below gives for the same bytes. 1 when handled.
+ */
+static int parse_opts_fast(const uint8_t *p, uint32_t len, struct tern_opts *o)
+{
+	uint32_t w0 = tern_get_be32(p);
+
+	if (len == TCPOLEN_TSTAMP_ALIGNED && w0 == OPT_WORD_NOP_NOP_TS) {
+		o->tsval = tern_get_be32(p + 4);
+		o->tsecr = tern_get_be32(p + 8);
+		o->present = TERN_OPT_TS;
+		return 1;
+	}
+	if (len != TCPOLEN_LINUX_SYN || w0 >> 16 != OPT_WORD_MSS || !(w0 & 0xffff) ||
+	    tern_get_be32(p + 4) != OPT_WORD_SACKOK_TS ||
+	    tern_get_be32(p + 16) >> 8 != OPT_WORD_NOP_WS)
+		return 0;
+	o->mss = (uint16_t)w0;
+	o->tsval = tern_get_be32(p + 8);
+	o->tsecr = tern_get_be32(p + 12);
+	/* RFC 7323 2.3: a shift above 14 is used as 14 */
+	o->wscale = p[19] > TERN_MAX_WSCALE ? TERN_MAX_WSCALE : p[19];
+	o->present = TERN_OPT_MSS | TERN_OPT_SACKOK | TERN_OPT_TS | TERN_OPT_WS;
+	return 1;
+}
+
 /*
  * Linux tcp_parse_options() (net/ipv4/tcp_input.c): EOL ends the list, NOP
  * is one byte, everything else is kind, length, data. A length below 2
@@ -372,6 +410,8 @@ void tern_parse_opts(const uint8_t *p, uint32_t len, struct tern_opts *o)
 	uint32_t i = 0, size;
 
 	memset(o, 0, sizeof(*o));
+	if (len >= 4 && parse_opts_fast(p, len, o))
+		return;
 	while (i < len) {
 		if (p[i] == TCPOPT_EOL)
 			return;

@@ -190,6 +190,11 @@ static uint32_t pipe(const struct tern_stack *s, const struct tern_conn *c,
 	return unsacked;
 }
 
+uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c)
+{
+	return pipe(s, c, tern_conn_xmit(s, c));
+}
+
 /* RFC 6675 NextSeg() rule 1: the first unSACKed, lost byte at or above
  * HighRxt. Returns 1 with *seq and *max (up to the next SACKed range). */
 static int next_lost(const struct tern_stack *s, const struct tern_conn *c,
@@ -239,7 +244,7 @@ static int retransmit_lost(struct tern_stack *s, struct tern_conn *c, struct ter
 }
 
 /* RFC 6675 5 (1)-(3) / tcp_enter_recovery(): ssthresh from the
- * algorithm, cwnd = ssthresh, and the first lost segment goes at once.
+ * algorithm, and the first lost segment goes at once.
  * lost_to: what is known lost besides the DupThresh rule (at least the
  * first segment, as fast retransmit). */
 static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
@@ -249,13 +254,14 @@ static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct ter
 	if (tern_rack_on(s, c))
 		tern_rack_mark_lost_to(s, c, lost_to);
 	tern_cc__on_loss(s, c, TERN_CC_LOSS_RECOVERY);
-	c->cwnd = c->ssthresh;
+	tern_prr__init(s, c); /* cwnd comes down by PRR (prr.c) */
 	c->recover = c->snd_max;
 	c->flags |= TERN_CF_RECOVERY;
 	c->flags &= ~TERN_CF_RTT;
 	x->high_rxt = c->snd_una;
 	x->lost_to = lost_to;
 	x->pto = 0;
+	x->rescued = 0;
 	TERN_MIB_INC(s, TCPSackRecovery);
 	TERN_MIB_INC(s, TCPFastRetrans);
 	retransmit_lost(s, c, x, now, out);
@@ -414,8 +420,52 @@ int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	return 1;
 }
 
+/*
+ * RFC 6675 NextSeg rule 4, the rescue retransmission: once per recovery,
+ * when nothing is lost and no new data may go, the segment that ends at
+ * the highest unSACKed byte of data (HighRxt unchanged). It covers a
+ * hole at the tail with too little SACKed above it for DupThresh (the
+ * last data segment below our SACKed FIN). tern: only a hole below
+ * SACKed data, not data merely still in flight at the top, and nothing
+ * already resent in this recovery; rule 3 (any unSACKed segment above
+ * HighRxt) is not taken. Linux takes neither rule: in recovery its RACK
+ * marks such a hole lost at once (tcp_rack_reo_wnd() is 0 there).
+ * Returns 1 if sent.
+ */
+static int rescue(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
+		  uint64_t now, struct tern_out *out)
+{
+	uint32_t hi = c->snd_una + c->sq_bytes, lo = c->snd_una;
+	int above = 0;
+
+	if (x->rescued || !(c->flags & TERN_CF_RECOVERY))
+		return 0;
+	if (tern_seq_gt(hi, c->snd_max))
+		hi = c->snd_max;
+	for (uint32_t i = x->nsack; i-- > 0;) {
+		if (tern_seq_lt(x->sack[i].end, hi)) {
+			lo = x->sack[i].end;
+			break;
+		}
+		above = 1;
+		if (tern_seq_lt(x->sack[i].start, hi))
+			hi = x->sack[i].start;
+	}
+	if (tern_seq_lt(lo, x->high_rxt))
+		lo = x->high_rxt;
+	if (!above || !tern_seq_lt(lo, hi))
+		return 0;
+	if (hi - lo > c->mss)
+		lo = hi - c->mss;
+	if (!tern_conn_send_range(s, c, lo, hi - lo, now, out))
+		return 0;
+	x->rescued = 1;
+	TERN_MIB_INC(s, TCPSackRescue);
+	return 1;
+}
+
 /* Sending in recovery (RFC 6675 5 (C)): while the pipe leaves room in
- * cwnd, lost segments first, then new data. */
+ * cwnd, lost segments first, then new data, then a rescue. */
 void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out)
 {
@@ -424,7 +474,9 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	while ((uint64_t)pipe(s, c, x) + c->mss <= c->cwnd) {
 		if (retransmit_lost(s, c, x, now, out))
 			continue;
-		if (!tern_conn_send_new(s, c, now, out))
+		if (tern_conn_send_new(s, c, now, out))
+			continue;
+		if (!rescue(s, c, x, now, out))
 			break;
 	}
 }
@@ -443,6 +495,18 @@ void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
 		tern_rack_mark_lost_to(s, c, c->snd_max);
 	x->high_rxt = c->snd_una;
 	c->recover = c->snd_max;
+}
+
+/* Linux's packets_out == 1 without per-segment records: at most one MSS
+ * in flight, and not data followed by our FIN, which goes on its own.
+ * tern: several small data segments within one MSS count as one. */
+static int one_segment_out(const struct tern_conn *c)
+{
+	uint32_t end = c->snd_una + c->sq_bytes;
+
+	if (c->snd_max - c->snd_una > c->mss)
+		return 0;
+	return !(c->flags & TERN_CF_FIN_SENT) || c->snd_una == end;
 }
 
 /*
@@ -466,7 +530,7 @@ void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_
 		pto = TERN_TIMEOUT_INIT_NS / TERN_NSEC_PER_MSEC;
 	else
 		pto = (c->srtt_us >> 2) / 1000u +
-		      (c->snd_max - c->snd_una <= c->mss ? s->cfg.rto_min_ms : 2u);
+		      (one_segment_out(c) ? s->cfg.rto_min_ms : 2u);
 	rto = tern_conn_rto_arm(s, c, now);
 	c->rto_at = tern_deadline(now, pto < rto ? pto : rto); /* the RTO's, if sooner */
 	x->pto = 1;
@@ -477,7 +541,7 @@ void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_
 int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
-	uint32_t from = c->snd_max, len;
+	uint32_t from = c->snd_max, len, high = 0;
 
 	if (!x->pto)
 		return 0;
@@ -490,13 +554,17 @@ int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 
 		len = min32(c->mss, end - c->snd_una);
 		from = end - len;
-		if (len && !tern_conn_send_range(s, c, from, len, now, out))
+		/* a send-queue chunk may end the segment early: the probe is
+		 * what went, so that its SACK reveals the holes below it */
+		if (len && !(len = tern_conn_send_range(s, c, from, len, now, out)))
 			return 1;
 		if (!len && !tern_conn_send_fin(s, c, now, out))
 			return 1;
+		if (len)
+			high = from + len;
 	}
 	x->tlp_seq = from;
-	x->tlp_high = c->snd_max;
+	x->tlp_high = high ? high : c->snd_max;
 	TERN_MIB_INC(s, TCPLossProbes);
 	return 1;
 }

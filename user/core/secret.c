@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Keyed per-connection secrets: ISN (RFC 6528), timestamp offsets, and the
- * hash of the connection tables. For IPv4 only the 4-byte addresses are
+ * hash of the connection tables (SipHash-1-3). For IPv4 only the 4-byte addresses are
  * hashed, as Linux's siphash_3u32()/siphash_2u32() do; IPv6 hashes the
  * full 16 bytes.
  */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -19,22 +20,47 @@ struct v4_ports {
 	uint16_t rport;
 };
 
+_Static_assert(sizeof(struct v4_ports) == 12, "v4 tuple: 12 bytes");
+
+static void v4_ports(const struct tern_tuple *t, struct v4_ports *k)
+{
+	memcpy(k->laddr, t->laddr.b + 12, 4);
+	memcpy(k->raddr, t->raddr.b + 12, 4);
+	k->lport = t->lport;
+	k->rport = t->rport;
+}
+
 static uint64_t hash_tuple(const struct tern_sipkey *key, const struct tern_tuple *t)
 {
 	struct v4_ports k;
 
 	if (t->family == 6)
 		return tern_siphash(key, t, offsetof(struct tern_tuple, family));
-	memcpy(k.laddr, t->laddr.b + 12, 4);
-	memcpy(k.raddr, t->raddr.b + 12, 4);
-	k.lport = t->lport;
-	k.rport = t->rport;
+	v4_ports(t, &k);
 	return tern_siphash(key, &k, sizeof(k));
 }
 
+/*
+ * The connection tables' hash: SipHash-1-3 (siphash.h) of the same bytes
+ * the ISN hashes. tern: Linux's inet_ehashfn() is jhash with a 32-bit
+ * secret; a 128-bit key keeps chains short against chosen tuples. The
+ * IPv4 message (12 bytes) is one word and a last word of 4 bytes and the
+ * length, built here without the general loop.
+ */
 uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t)
 {
-	return (uint32_t)hash_tuple(key, t);
+	struct tern_sip_state s;
+	struct v4_ports k;
+	uint32_t tail;
+
+	if (t->family == 6)
+		return (uint32_t)tern_siphash13(key, t, offsetof(struct tern_tuple, family));
+	v4_ports(t, &k);
+	memcpy(&tail, &k.lport, 4);
+	tern_sip_init(&s, key);
+	tern_sip13_compress(&s, tern_sip_load(&k));
+	tern_sip13_compress(&s, (uint64_t)le32toh(tail) | (uint64_t)sizeof(k) << 56);
+	return (uint32_t)tern_sip13_final(&s);
 }
 
 /*

@@ -5,7 +5,8 @@
  * four finalization rounds. Message words and the key words k0/k1 are
  * little-endian, as in the paper and its reference implementation. The
  * rounds are include/tern/cookie.h's, which the XDP program uses too; this
- * file adds inputs of any length.
+ * file adds inputs of any length, and SipHash-1-3 (siphash.h) for the
+ * connection tables.
  */
 #include "siphash.h"
 
@@ -57,4 +58,17 @@ uint64_t tern_siphash(const struct tern_sipkey *key, const void *data, size_t le
 		tern_sip_compress(&s, tern_sip_load(p + off));
 	tern_sip_compress(&s, sip_last_word(p, nblk, len));
 	return tern_sip_final(&s);
+}
+
+uint64_t tern_siphash13(const struct tern_sipkey *key, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t off, nblk = len & ~(size_t)7;
+	struct tern_sip_state s;
+
+	tern_sip_init(&s, key);
+	for (off = 0; off < nblk; off += 8)
+		tern_sip13_compress(&s, tern_sip_load(p + off));
+	tern_sip13_compress(&s, sip_last_word(p, nblk, len));
+	return tern_sip13_final(&s);
 }

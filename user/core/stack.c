@@ -87,7 +87,7 @@ static int cfg_valid(const struct tern_cfg *c)
 
 /* The sender's record beside each connection (struct tern_xmit): a
  * connection costs 256 + 168 bytes of stack memory. */
-_Static_assert(sizeof(struct tern_xmit) <= 168, "struct tern_xmit must stay within 168 bytes");
+_Static_assert(sizeof(struct tern_xmit) <= 200, "struct tern_xmit must stay within 200 bytes");
 
 /* Offsets of each region in the stack's memory. */
 struct layout {
@@ -298,7 +298,8 @@ int tern_stack__set_syncookies(struct tern_stack *s, int mode)
 }
 
 /* A segment for a TIME-WAIT record. Returns 1 when it is consumed, 0 when
- * it is a new SYN for the listener (then *isn holds the ISS to use). */
+ * it goes on to the listener: a new SYN (then *isn holds the ISS to use)
+ * or a cookie ACK. */
 static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_seg *seg,
 		    uint64_t now, struct tern_out *out, uint32_t *isn)
 {
@@ -307,6 +308,7 @@ static int tw_input(struct tern_stack *s, struct tern_tw *tw, const struct tern_
 		tern_emit_tw_ack(s, tw, seg, now, out);
 		return 1;
 	case TERN_TW_SYN:
+	case TERN_TW_COOKIE:
 		return 0;
 	default:
 		return 1;
@@ -360,49 +362,88 @@ static int input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 }
 
 /*
- * icmp_rcv() counts the type, then tcp_v4_err() / tcp_v6_err() look the
- * quoted tuple up in the established table only (connections, TIME-WAIT,
- * half-opens): a listener does not match, and no match is IcmpInErrors.
- * tern: the table is this queue's; an error that RSS put on another
- * queue than its flow's finds nothing here and is counted the same.
+ * tcp_v4_err() / tcp_v6_err(): the quoted tuple looked up in the
+ * established table only (connections, TIME-WAIT, half-opens); a
+ * listener does not match. 0 when something took it, -ENOENT if not.
  */
-void tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
-		      struct tern_out *out)
+static int icmp_lookup(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+		       struct tern_out *out)
 {
-	uint32_t hash;
-	void *rec;
+	uint32_t hash = tern_tuple_hash(&s->sec.table, &ic->t);
+	void *rec = s->conns.used ? tern_pool__lookup(&s->conns, hash, &ic->t) : NULL;
 
-	s->now = now;
-	if (ic->t.family == 4) {
-		TERN_MIB_INC(s, IcmpInDestUnreachs);
-		/* tern: other codes are not acted on; Linux records them as
-		 * soft errors (and aborts a SYN-SENT on hard ones). */
-		if (ic->code != TERN_ICMP_FRAG_NEEDED)
-			return;
-	} else {
-		TERN_MIB_INC(s, Icmp6InPktTooBigs);
-	}
-	hash = tern_tuple_hash(&s->sec.table, &ic->t);
-	rec = s->conns.used ? tern_pool__lookup(&s->conns, hash, &ic->t) : NULL;
-	if (rec)
-		return tern_conn_icmp(s, rec, ic, now, out);
-	if (s->tws.used && tern_pool__lookup(&s->tws, hash, &ic->t))
-		return; /* TIME-WAIT: ignored */
-	rec = s->reqs.used ? tern_pool__lookup(&s->reqs, hash, &ic->t) : NULL;
 	if (rec) {
-		/* tcp_req_err(): only the SYN-ACK's own sequence is believed,
-		 * and a non-fatal error changes nothing. */
-		if (ic->seq != ((struct tern_req *)rec)->iss)
-			TERN_MIB_INC(s, OutOfWindowIcmps);
-		return;
+		tern_conn_icmp(s, rec, ic, now, out);
+		return 0;
 	}
+	if (s->tws.used && tern_pool__lookup(&s->tws, hash, &ic->t))
+		return 0; /* TIME-WAIT: ignored */
+	rec = s->reqs.used ? tern_pool__lookup(&s->reqs, hash, &ic->t) : NULL;
+	if (!rec)
+		return -ENOENT;
+	/* tcp_req_err(): only the SYN-ACK's own sequence is believed, and a
+	 * non-fatal error changes nothing. */
+	if (ic->seq != ((struct tern_req *)rec)->iss)
+		TERN_MIB_INC(s, OutOfWindowIcmps);
+	return 0;
+}
+
+/* tern: an IPv4 destination unreachable other than "fragmentation
+ * needed" is not acted on; Linux records it as a soft error (and aborts a
+ * SYN-SENT on a hard one). */
+static bool icmp_acted_on(const struct tern_icmp *ic)
+{
+	return ic->t.family != 4 || ic->code == TERN_ICMP_FRAG_NEEDED;
+}
+
+/*
+ * icmp_rcv() counts the type, then the lookup; no match is IcmpInErrors.
+ * tern: the table is this queue's. An error that RSS put on another queue
+ * than its flow's finds nothing here; with handoff on it is left to the
+ * caller (-ENOENT, not counted) to hand to the other queues.
+ */
+int tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+		     struct tern_out *out)
+{
+	s->now = now;
+	if (ic->t.family == 4)
+		TERN_MIB_INC(s, IcmpInDestUnreachs);
+	else
+		TERN_MIB_INC(s, Icmp6InPktTooBigs);
+	if (!icmp_acted_on(ic))
+		return 0;
+	if (!icmp_lookup(s, ic, now, out))
+		return 0;
+	if (s->icmp_handoff)
+		return -ENOENT;
 	if (ic->t.family == 4)
 		TERN_MIB_INC(s, IcmpInErrors);
 	else
 		TERN_MIB_INC(s, Icmp6InErrors);
+	return -ENOENT;
 }
 
-/* A frame that is not TCP may be an ICMP error the XDP program steered. */
+int tern_stack__icmp_handed(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+			    struct tern_out *out)
+{
+	int err;
+
+	if (!icmp_acted_on(ic))
+		return -ENOENT;
+	s->now = now;
+	err = icmp_lookup(s, ic, now, out);
+	if (!err)
+		tern_chunks__wake(s);
+	return err;
+}
+
+void tern_stack__set_icmp_handoff(struct tern_stack *s, int on)
+{
+	s->icmp_handoff = !!on;
+}
+
+/* A frame that is not TCP may be an ICMP error the XDP program steered:
+ * a parse drop reason, 0, or TERN_RX_ICMP_ELSEWHERE. */
 static int rx_icmp(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t now,
 		   struct tern_out *out)
 {
@@ -411,9 +452,9 @@ static int rx_icmp(struct tern_stack *s, const uint8_t *frame, uint32_t len, uin
 
 	if (r != TERN_PARSE_OK)
 		return r;
-	tern_stack__icmp(s, &ic, now, out);
+	r = tern_stack__icmp(s, &ic, now, out);
 	tern_chunks__wake(s);
-	return 0;
+	return r && s->icmp_handoff ? TERN_RX_ICMP_ELSEWHERE : 0;
 }
 
 int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uint64_t handle,
@@ -424,8 +465,8 @@ int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uin
 
 	if (r == TERN_PARSE_NOT_TCP) {
 		r = rx_icmp(s, frame, len, now, out);
-		if (r == TERN_PARSE_OK)
-			return 0;
+		if (r == TERN_PARSE_OK || r == TERN_RX_ICMP_ELSEWHERE)
+			return r;
 	}
 	if (r != TERN_PARSE_OK) {
 		s->parse_drops[r]++;

@@ -200,9 +200,14 @@ struct tern_xmit {
 	uint8_t nsack;           /* ranges in sack[] */
 	uint8_t loss;            /* RTO recovery until recover (TCP_CA_Loss) */
 	uint8_t pto;             /* rto_at is a loss probe timeout */
-	uint8_t pad2;
+	uint8_t rescued;         /* this recovery's rescue retransmission went */
 	struct tern_sack_blk sack[TERN_SACK_RANGES]; /* sorted, disjoint */
 	struct tern_sq_cursor sq_cur[TERN_SQ_CURSORS]; /* sendq.c */
+	/* Proportional Rate Reduction in recovery (prr.c), bytes */
+	uint32_t prior_cwnd;     /* cwnd when recovery began */
+	uint32_t prr_delivered;  /* delivered since (ACKed or SACKed) */
+	uint32_t prr_out;        /* sent since */
+	uint32_t pad3;
 };
 
 /* A fixed pool of records with a chained hash index over them. */
@@ -314,6 +319,7 @@ struct tern_stack {
 	uint64_t sq_total;        /* sum of every connection's sq_bytes */
 	uint32_t backlog;         /* half-opens allowed now (<= reqs.cap) */
 	uint8_t refusing;         /* tern_stack__set_accepting(s, 0) */
+	uint8_t icmp_handoff;     /* tern_stack__set_icmp_handoff(s, 1) */
 	uint64_t last_overflow;   /* last cookie sent (tcp_synq_overflow) */
 	uint8_t cookies_sent;     /* last_overflow is valid */
 	uint64_t chal_second;     /* global challenge-ACK budget window */
@@ -329,6 +335,7 @@ struct tern_stack {
 };
 
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
+#define TERN_MIB_ADD(s, name, n) ((s)->mib[TERN_MIB_##name] += (n))
 
 /* pool.c */
 void tern_pool__init(struct tern_pool *p, const struct tern_sipkey *key, void *base,
@@ -400,6 +407,9 @@ int tern_listen_input(struct tern_stack *s, const struct tern_listener *l, uint6
 		      struct tern_out *out);
 int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_seg *seg,
 		   uint64_t now, struct tern_out *out);
+/* Would the listener create a connection from this ACK's cookie
+ * (cookie_v4_check(): cookies in use, ACK without SYN or RST, valid)? */
+int tern_listen__cookie_valid(struct tern_stack *s, const struct tern_seg *seg, uint64_t now);
 void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out);
 /* Returns 1 when the frame was kept (out-of-order queue). */
 int tern_conn_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
@@ -517,6 +527,14 @@ int tern_undo_recovery(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_partial(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_dsack(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_loss(struct tern_stack *s, struct tern_conn *c);
+/* RFC 6675 SetPipe(): bytes in flight, less those lost and not resent. */
+uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c);
+
+/* prr.c: Proportional Rate Reduction (RFC 6937) in SACK recovery. */
+void tern_prr__init(struct tern_stack *s, struct tern_conn *c);
+void tern_prr__sent(struct tern_stack *s, struct tern_conn *c, uint32_t bytes);
+void tern_prr__on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t delivered,
+		      int una_moved);
 
 /* rtt.c: RTT samples and the retransmission timeout. */
 void tern_conn_rtt_init(struct tern_stack *s, struct tern_conn *c);

@@ -2,14 +2,16 @@
 /*
  * SYN cookies with Linux's layout (net/ipv4/syncookies.c):
  *
- *   cookie = H0(tuple) + client ISN + (minute << 24)
- *          + ((H1(tuple, minute) + mss_index) mod 2^24)
+ *   cookie = H0 + client ISN + (minute << 24)
+ *          + ((H1 + mss_index) mod 2^24)
  *
- * H0 and H1 are SipHash-2-4 under two secret keys; a cookie is valid for
- * the current and the previous minute (MAX_SYNCOOKIE_AGE 2). The MSS index
- * points into Linux's table for the family. When the SYN carried
- * timestamps, the window scale, SACK and ECN bits ride in the low 6 bits of
- * our TSval (cookie_init_timestamp) and come back in the ACK's TSecr.
+ * H0 and H1 are the two halves of one SipHash-2-4 of the tuple and the
+ * minute (include/tern/cookie.h says why one, where Linux has two); a
+ * cookie is valid for the current and the previous minute
+ * (MAX_SYNCOOKIE_AGE 2). The MSS index points into Linux's table for the
+ * family. When the SYN carried timestamps, the window scale, SACK and ECN
+ * bits ride in the low 6 bits of our TSval (cookie_init_timestamp) and
+ * come back in the ACK's TSecr.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,25 +20,22 @@
 
 /* The layout, the MSS tables and the hash inputs are include/tern/cookie.h's,
  * shared with the XDP program (bpf/synack.h). */
-static uint32_t cookie_hash(const struct tern_sipkey *key, const struct tern_tuple *t,
-			    uint32_t count, int c)
+static void cookie_in(const struct tern_tuple *t, uint32_t count, struct tern_cookie_in4 *in4,
+		      struct tern_cookie_in6 *in6)
 {
 	uint32_t ports = (uint32_t)t->rport << 16 | t->lport;
-	struct tern_cookie_in6 in6;
-	struct tern_cookie_in4 in4;
 
 	if (t->family == 6) {
-		memcpy(in6.saddr, t->raddr.b, 16);
-		memcpy(in6.daddr, t->laddr.b, 16);
-		in6.ports = ports;
-		in6.count = count;
-		return tern_cookie_hash6(&key[c], &in6);
+		memcpy(in6->saddr, t->raddr.b, 16);
+		memcpy(in6->daddr, t->laddr.b, 16);
+		in6->ports = ports;
+		in6->count = count;
+		return;
 	}
-	memcpy(in4.saddr, t->raddr.b + 12, 4);
-	memcpy(in4.daddr, t->laddr.b + 12, 4);
-	in4.ports = ports;
-	in4.count = count;
-	return tern_cookie_hash4(&key[c], &in4);
+	memcpy(in4->saddr, t->raddr.b + 12, 4);
+	memcpy(in4->daddr, t->laddr.b + 12, 4);
+	in4->ports = ports;
+	in4->count = count;
 }
 
 /* The count's clock: the caller's, or the fleet's shared one. */
@@ -54,10 +53,15 @@ uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn
 		       : syn->t.family == 6 ? TERN_MSS_DEFAULT_V6 : TERN_MSS_DEFAULT_V4;
 	uint32_t count = cookie_count(s, now);
 	uint32_t idx = tern_cookie_mss_idx(syn->t.family, mss);
+	struct tern_cookie_in6 in6;
+	struct tern_cookie_in4 in4;
+	uint64_t h;
 
 	*mss_out = tern_cookie_mss(syn->t.family, idx);
-	return tern_cookie_compose(cookie_hash(s->sec.cookie, &syn->t, 0, 0),
-				   cookie_hash(s->sec.cookie, &syn->t, count, 1), syn->seq, count, idx);
+	cookie_in(&syn->t, count, &in4, &in6);
+	h = syn->t.family == 6 ? tern_cookie_hash6(&s->sec.cookie[0], &in6)
+			       : tern_cookie_hash4(&s->sec.cookie[0], &in4);
+	return tern_cookie_compose(h, syn->seq, count, idx);
 }
 
 /* check_tcp_syn_cookie() under one pair of keys: 0 and *mss_out, or
@@ -65,16 +69,16 @@ uint32_t tern_cookie_make(const struct tern_stack *s, const struct tern_seg *syn
 static int cookie_check_key(const struct tern_sipkey *key, const struct tern_seg *ack,
 			    uint32_t count, uint16_t *mss_out)
 {
-	uint32_t rest = ack->ack - 1 - (ack->seq - 1) - cookie_hash(key, &ack->t, 0, 0);
-	int64_t made = tern_cookie_made(rest, count);
+	struct tern_cookie_in6 in6;
+	struct tern_cookie_in4 in4;
 	int idx;
 
-	if (made < 0)
-		return -EINVAL;
-	idx = tern_cookie_mss_idx_of(rest, cookie_hash(key, &ack->t, (uint32_t)made, 1));
+	cookie_in(&ack->t, 0, &in4, &in6);
+	idx = ack->t.family == 6 ? tern_cookie_check6(&key[0], &in6, ack->ack - 1, ack->seq - 1, count)
+				 : tern_cookie_check4(&key[0], &in4, ack->ack - 1, ack->seq - 1, count);
 	if (idx < 0)
 		return -EINVAL;
-	*mss_out = tern_cookie_mss(ack->t.family, idx);
+	*mss_out = tern_cookie_mss(ack->t.family, (uint32_t)idx);
 	return 0;
 }
 

@@ -160,6 +160,10 @@ typedef void (*tern_release_fn)(void *ctx, uint64_t frame);
 /* tern_stack__rx() result: the frame is held by the out-of-order queue
  * and will be handed back through the release callback. */
 #define TERN_RX_KEPT 0x100
+/* tern_stack__rx() result with ICMP handoff on: an ICMP error that quotes
+ * no connection of this stack; the caller may hand it (tern_parse_icmp()
+ * of the same frame) to the other stacks (tern_stack__icmp_handed). */
+#define TERN_RX_ICMP_ELSEWHERE 0x200
 
 /* Bytes of memory a stack with cfg needs (0 if cfg is invalid). */
 size_t tern_stack__memsize(const struct tern_cfg *cfg);
@@ -247,10 +251,31 @@ int tern_stack__rx(struct tern_stack *s, const uint8_t *frame, uint32_t len, uin
 int tern_stack__input(struct tern_stack *s, const struct tern_seg *seg, uint64_t now,
 		      struct tern_out *out);
 
-/* An ICMP error parsed by tern_parse_icmp() (tern_stack__rx calls it for
- * frames that are ICMP): Path MTU discovery for the quoted connection. */
-void tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
-		      struct tern_out *out);
+/*
+ * An ICMP error parsed by tern_parse_icmp() (tern_stack__rx calls it for
+ * frames that are ICMP): Path MTU discovery for the quoted connection.
+ * 0, or -ENOENT when it quotes nothing of this stack (IcmpInErrors /
+ * Icmp6InErrors, unless handoff is on).
+ */
+int tern_stack__icmp(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+		     struct tern_out *out);
+
+/*
+ * Several stacks serve one service, one per NIC queue, and RSS may put an
+ * ICMP error on another queue than its flow's: with on, an error that
+ * matches nothing here is not counted as IcmpInErrors / Icmp6InErrors but
+ * left to the caller (TERN_RX_ICMP_ELSEWHERE). Off by default.
+ */
+void tern_stack__set_icmp_handoff(struct tern_stack *s, int on);
+
+/*
+ * An ICMP error another stack handed over (TERN_RX_ICMP_ELSEWHERE there):
+ * looked up and acted on as tern_stack__icmp() does, its type not counted
+ * again. 0 when it quoted something of this stack, else -ENOENT (nothing
+ * counted).
+ */
+int tern_stack__icmp_handed(struct tern_stack *s, const struct tern_icmp *ic, uint64_t now,
+			    struct tern_out *out);
 
 /* Active open from t->laddr:lport to t->raddr:rport (mainly for tests);
  * NULL with errno EADDRINUSE or ENOBUFS. accept() runs when it completes. */

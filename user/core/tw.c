@@ -253,6 +253,28 @@ static int oow_limited(struct tern_stack *s, struct tern_tw *tw, const struct te
 }
 
 /*
+ * An ACK whose acknowledgment number is one of our cookies, completing a
+ * new SYN: XDP answered the peer's SYN for this tuple without seeing this
+ * record (bpf/synack.h, docs/xdp-syn.md). Linux's SYN meets the record
+ * first, and tcp_timewait_state_process() frees it for a new SYN (SEQ
+ * after RCV.NXT, or a newer timestamp); the listener then answers, with a
+ * cookie under a flood (tcp_conn_request()). tern: the worker meets the
+ * handshake's ACK instead, and applies the SEQ half of the rule to the SYN
+ * it completes (SEQ - 1), not the timestamp half: a late segment of the
+ * old connection carries a newer timestamp too, and when the old
+ * connection began with a cookie its ACKs pass the cookie check whenever
+ * both sides had sent as many bytes (the check is on ACK - SEQ). Its SEQ
+ * is never after RCV.NXT. A new SYN below RCV.NXT gets the record's ACK.
+ */
+static int cookie_recycles(struct tern_stack *s, const struct tern_tw *tw,
+			   const struct tern_seg *seg, uint64_t now, int paws_reject)
+{
+	if (paws_reject || !tern_seq_gt(seg->seq - 1, tw->rcv_nxt))
+		return 0;
+	return tern_listen__cookie_valid(s, seg, now);
+}
+
+/*
  * tcp_timewait_state_process(), real TIME-WAIT substate. PAWS is
  * tcp_paws_reject() without the 24-day rule and without the RST exception
  * for a ts_recent older than TCP_PAWS_MSL (no room for ts_recent_stamp):
@@ -267,6 +289,11 @@ int tern_tw__input(struct tern_stack *s, struct tern_tw *tw, const struct tern_s
 	int paws_reject = saw_ts && tw->ts_recent &&
 			  (int32_t)(tw->ts_recent - seg->opt.tsval) > 0;
 
+	if (cookie_recycles(s, tw, seg, now, paws_reject)) {
+		TERN_MIB_INC(s, TWRecycled);
+		kill(s, tw);
+		return TERN_TW_COOKIE;
+	}
 	/* In window: only a RST or a bare ACK can be. */
 	if (!paws_reject && seg->seq == tw->rcv_nxt && (seg->seq == end || (f & TERN_TH_RST))) {
 		if (f & TERN_TH_RST) {

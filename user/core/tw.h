@@ -31,6 +31,7 @@ enum tern_tw_verdict {
 	TERN_TW_ACK,      /* send tern_emit_tw_ack() */
 	TERN_TW_SYN,      /* record freed; treat seg as a SYN to the listener, ISS *isn */
 	TERN_TW_KILLED,   /* record freed (RST assassination, RFC 1337 off) */
+	TERN_TW_COOKIE,   /* record freed; seg is a cookie ACK for the listener */
 };
 
 /*

@@ -381,6 +381,7 @@ static uint32_t pass(struct tern_worker *w)
 	w->c.loops++;
 	commands(w);
 	tern_worker__serve(w);
+	tern_handoff__icmp_in(w);
 	xdp_cookies(w);
 	n = tern_path__rx(w);
 	tern_path__timers(w);

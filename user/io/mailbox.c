@@ -143,3 +143,93 @@ int tern_mailbox__post(struct tern_mailbox *mb, const struct tern_mailbox_peer *
 	atomic_store_explicit(&mb->state, MB_IDLE, memory_order_release);
 	return 0;
 }
+
+int tern_noteq__init(struct tern_noteq *q, unsigned slots)
+{
+	if (slots < 2 || slots > 65536 || (slots & (slots - 1)))
+		return -EINVAL;
+	q->slot = calloc(slots, sizeof(*q->slot));
+	if (!q->slot)
+		return -ENOMEM;
+	for (unsigned i = 0; i < slots; i++)
+		atomic_init(&q->slot[i].seq, i);
+	atomic_init(&q->tail, 0);
+	atomic_init(&q->awake, false);
+	q->head = 0;
+	q->mask = slots - 1;
+	return 0;
+}
+
+void tern_noteq__fini(struct tern_noteq *q)
+{
+	free(q->slot);
+	q->slot = NULL;
+}
+
+/*
+ * A slot whose seq equals the position a poster holds is free for that
+ * position; the poster claims the position by compare-and-swap on tail,
+ * writes, and sets seq to position + 1 (full, for the server). A seq
+ * below the position means the server has not emptied the slot from the
+ * last round: the queue is full.
+ */
+static struct tern_note_slot *claim_slot(struct tern_noteq *q, unsigned *pos)
+{
+	unsigned p = atomic_load_explicit(&q->tail, memory_order_relaxed);
+
+	for (;;) {
+		struct tern_note_slot *sl = &q->slot[p & q->mask];
+		int dif = (int)(atomic_load_explicit(&sl->seq, memory_order_acquire) - p);
+
+		if (dif < 0)
+			return NULL;
+		if (dif == 0 && atomic_compare_exchange_weak_explicit(&q->tail, &p, p + 1,
+								      memory_order_relaxed,
+								      memory_order_relaxed)) {
+			*pos = p;
+			return sl;
+		}
+		if (dif > 0) /* another poster took p */
+			p = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	}
+}
+
+int tern_noteq__post(struct tern_noteq *q, const struct tern_mailbox_peer *peer,
+		     const void *note, size_t len)
+{
+	struct tern_note_slot *sl;
+	unsigned pos;
+
+	if (len > TERN_NOTE_MAX)
+		return -EINVAL;
+	sl = claim_slot(q, &pos);
+	if (!sl)
+		return -ENOBUFS;
+	memcpy(sl->note, note, len);
+	atomic_store_explicit(&sl->seq, pos + 1, memory_order_release);
+	/* The exchange orders the note before the server's rearm (an
+	 * exchange too), so a server that rearms after it sees the note. */
+	if (atomic_exchange_explicit(&q->awake, true, memory_order_acq_rel))
+		return 0;
+	return peer->wake(peer->arg);
+}
+
+bool tern_noteq__take(struct tern_noteq *q, void *note, size_t len)
+{
+	struct tern_note_slot *sl = &q->slot[q->head & q->mask];
+
+	if (atomic_load_explicit(&sl->seq, memory_order_acquire) != q->head + 1)
+		return false;
+	memcpy(note, sl->note, len < TERN_NOTE_MAX ? len : TERN_NOTE_MAX);
+	atomic_store_explicit(&sl->seq, q->head + q->mask + 1, memory_order_release);
+	q->head++;
+	return true;
+}
+
+/* A load while nothing was posted (every pass), the exchange only after
+ * a post: a post that the load missed wakes the server once more. */
+void tern_noteq__rearm(struct tern_noteq *q)
+{
+	if (atomic_load_explicit(&q->awake, memory_order_relaxed))
+		atomic_exchange_explicit(&q->awake, false, memory_order_acq_rel);
+}

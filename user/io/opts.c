@@ -32,10 +32,10 @@ enum {
 	OPT_HTTP_HEADER, OPT_HTTP_IDLE, OPT_HELP, OPT_MAX_TW,
 	OPT_BACKEND, OPT_PROXY_PROTOCOL, OPT_PROXY_BUF, OPT_BACKEND_TIMEOUT, OPT_DEFER_ACCEPT,
 	OPT_BALANCE, OPT_HEALTH_INTERVAL, OPT_HEALTH_TIMEOUT, OPT_HEALTH_RISE, OPT_HEALTH_FALL,
-	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES,
+	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES, OPT_ICMP_HANDOFF,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
-	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_CONN_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
+	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
 	OPT__END,
 };
@@ -57,6 +57,7 @@ static const struct option longopts[] = {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "max-tw", required_argument, NULL, OPT_MAX_TW },
 	{ "frames", required_argument, NULL, OPT_FRAMES },
+	{ "icmp-handoff", required_argument, NULL, OPT_ICMP_HANDOFF },
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "cc", required_argument, NULL, OPT_CC },
@@ -67,7 +68,6 @@ static const struct option longopts[] = {
 	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
 	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
 	{ "rack-segs", required_argument, NULL, OPT_RACK_SEGS },
-	{ "conn-rack-segs", required_argument, NULL, OPT_CONN_RACK_SEGS },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "drain-withdraw-delay", required_argument, NULL, OPT_DRAIN_WITHDRAW },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -147,6 +147,9 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --max-tw N                 TIME-WAIT records per queue (default 65536)\n"
 		"  --frames N                 UMEM frames of 2 KiB per queue, a power of two\n"
 		"                             %u..%u (default %u)\n"
+		"  --icmp-handoff N           ICMP errors other queues may hand a queue between\n"
+		"                             two of its passes, a power of two up to %u;\n"
+		"                             0: none handed over (default %u)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --cc cubic|reno            congestion control (default cubic)\n"
@@ -161,12 +164,11 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --conn-copies N            2 KiB copy blocks one connection may hold\n"
 		"                             (the last two default to a quarter of the\n"
 		"                             queue's pool; at the bound a send gets EAGAIN)\n"
-		"  --rack-segs N              per-segment records for RACK loss detection,\n"
+		"  --rack-segs N[,M]          per-segment records for RACK loss detection,\n"
 		"                             per queue (default 0: off, DupThresh only;\n"
-		"                             65536, 1 MiB, turns RACK on)\n"
-		"  --conn-rack-segs N         records one connection may hold (default a\n"
-		"                             quarter of the pool; beyond it the connection\n"
-		"                             uses DupThresh until idle: TCPRackSegsFull)\n"
+		"                             65536, 1 MiB, turns RACK on), M of them per\n"
+		"                             connection (default N/4; beyond it the\n"
+		"                             connection uses DupThresh until idle)\n"
 		"  --rmem MIN,DEF,MAX         receive window per connection: starts at DEF,\n"
 		"                             grows with what the application reads up to\n"
 		"                             MAX (which picks the window scale), shrinks\n"
@@ -218,7 +220,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --health-rise N            successes to put a backend back (default %u)\n"
 		"  --health-fall N            failures to take a backend out (default %u)\n",
 		prog, MAX_QUEUES, TERN_FLOW_SLOTS_MAX, TERN_XDPC_FLOW_SLOTS, TERN_XSK_FRAMES_MIN,
-		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES,
+		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES, TERN_ARGS_ICMP_HANDOFF_MAX,
+		TERN_ARGS_ICMP_HANDOFF_DEF,
 		TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
 		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
 		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
@@ -574,6 +577,17 @@ static int parse_frames(struct tern_args *a, const char *s)
 	return a->frames & (a->frames - 1) ? fail("--frames", s, "not a power of two") : 0;
 }
 
+static int parse_icmp_handoff(struct tern_args *a, const char *s)
+{
+	uint32_t *n = &a->icmp_handoff;
+
+	if (parse_u32("--icmp-handoff", s, 0, TERN_ARGS_ICMP_HANDOFF_MAX, n))
+		return -EINVAL;
+	if (*n == 1 || (*n & (*n - 1)))
+		return fail("--icmp-handoff", s, "not 0 or a power of two from 2");
+	return 0;
+}
+
 static int parse_enum(struct tern_args *a, int opt, const char *s)
 {
 	static const char *const modes[] = { "native", "skb" };
@@ -731,6 +745,24 @@ static int parse_log(struct tern_args *a, const char *s)
 	return r < 0 ? r : 0;
 }
 
+/* --rack-segs N[,M]: the pool and the per-connection share. */
+static int parse_rack_segs(struct tern_cfg *c, const char *s)
+{
+	char n[16];
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+	if (len >= sizeof(n))
+		return fail("--rack-segs", s, "not N or N,M");
+	memcpy(n, s, len);
+	n[len] = 0;
+	c->rack_segs_per_conn = 0;
+	if (parse_u32("--rack-segs", n, 0, MAX_RECORDS, &c->rack_segs))
+		return -EINVAL;
+	return comma ? parse_u32("--rack-segs", comma + 1, 1, MAX_RECORDS, &c->rack_segs_per_conn)
+		     : 0;
+}
+
 static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
 {
 	struct tern_cfg *c = &a->cfg;
@@ -751,6 +783,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
 	case OPT_MAX_TW: return parse_u32("--max-tw", s, 1, MAX_RECORDS, &c->max_tw);
 	case OPT_FRAMES: return parse_frames(a, s);
+	case OPT_ICMP_HANDOFF: return parse_icmp_handoff(a, s);
 	case OPT_RETRIES: return parse_small("--retries", s, 1, 255, &c->retries);
 	case OPT_ORPHAN_RETRIES:
 		return parse_small("--orphan-retries", s, 0, 255, &c->orphan_retries);
@@ -760,9 +793,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		return parse_u32("--conn-chunks", s, 1, MAX_RECORDS, &c->chunks_per_conn);
 	case OPT_CONN_COPIES:
 		return parse_u32("--conn-copies", s, 1, MAX_RECORDS, &c->copies_per_conn);
-	case OPT_RACK_SEGS: return parse_u32("--rack-segs", s, 0, MAX_RECORDS, &c->rack_segs);
-	case OPT_CONN_RACK_SEGS:
-		return parse_u32("--conn-rack-segs", s, 1, MAX_RECORDS, &c->rack_segs_per_conn);
+	case OPT_RACK_SEGS: return parse_rack_segs(c, s);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
@@ -822,7 +853,7 @@ static int check_shares(const struct tern_args *a)
 		return fail("--conn-copies", v, "above the queue's %u copy blocks", c->copy_blocks);
 	snprintf(v, sizeof(v), "%u", c->rack_segs_per_conn);
 	if (c->rack_segs_per_conn > c->rack_segs)
-		return fail("--conn-rack-segs", v, "above the queue's %u RACK records", c->rack_segs);
+		return fail("--rack-segs", v, "share above the queue's %u RACK records", c->rack_segs);
 	snprintf(v, sizeof(v), "%u", c->ooo_per_conn);
 	if (c->ooo_per_conn > c->max_ooo)
 		return fail("--conn-ooo", v, "above the queue's %u out-of-order segments", c->max_ooo);
@@ -895,6 +926,7 @@ static void defaults(struct tern_args *a)
 	a->app_name = "echo";
 	a->queues = 0; /* every RX queue of the interface */
 	a->frames = TERN_XSK_FRAMES;
+	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
 	a->bpffs = TERN_LOADER_BPFFS;

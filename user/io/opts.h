@@ -20,6 +20,8 @@
 #define TERN_ARGS_MAX_PORTS 16
 #define TERN_ARGS_MAX_CPUS 1024
 #define TERN_ARGS_DRAIN_MS_DEF 2000u
+#define TERN_ARGS_ICMP_HANDOFF_DEF 64u /* --icmp-handoff */
+#define TERN_ARGS_ICMP_HANDOFF_MAX 65536u
 
 enum tern_zc_mode {
 	TERN_ZC_AUTO = 0, /* zero-copy if the driver has it, else copy mode */
@@ -41,6 +43,7 @@ struct tern_args {
 	uint32_t busy_poll_us;     /* --busy-poll USECS, 0: off */
 	uint32_t busy_poll_budget; /* --busy-poll ,BUDGET */
 	uint32_t frames;           /* UMEM frames per queue (--frames) */
+	uint32_t icmp_handoff;     /* ICMP errors queued per worker (--icmp-handoff), 0: off */
 	uint32_t drain_ms;         /* --drain-timeout: FIN, then RST after this on stop */
 	uint32_t withdraw_ms;      /* --drain-withdraw-delay: health fails, serving
 				    * goes on this long before the drain */

@@ -119,6 +119,8 @@ static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 		tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_KEPT);
 		tern_path__emit(w, TERN_NO_FRAME);
 	} else {
+		if (r == TERN_RX_ICMP_ELSEWHERE)
+			tern_handoff__icmp_out(w, frame, len);
 		tern_path__emit(w, addr);
 	}
 }

@@ -57,6 +57,7 @@ struct tern_server {
 				       * whichever queue its ACK lands (fleet.h) */
 	struct tern_worker *workers[TERN_XDP_MAX_QUEUES];
 	uint32_t nworkers;
+	struct tern_worker_peers peers; /* the workers, to each other (handoff.c) */
 	struct tern_ctl *ctl;         /* the control socket, when running */
 	struct tern_ctl_src src;      /* what its commands read */
 	char ctl_path[108];
@@ -341,7 +342,10 @@ static void worker_conf(struct tern_server *d)
 	/* Frames the core keeps (out-of-order data) come out of the UMEM. */
 	if (a->cfg.max_ooo > a->frames / 4) /* tern_xsk_geom.kept_max */
 		a->cfg.max_ooo = a->frames / 4;
+	d->peers.n = a->queues;
 	d->conf = (struct tern_worker_conf){
+		.peers = &d->peers,
+		.icmp_slots = a->icmp_handoff,
 		.secrets = &d->keys->host,
 		.fleet = d->keys->fleet ? &d->keys->cur : NULL,
 		.count_off = d->keys->count_off,
@@ -516,6 +520,9 @@ static int workers_join(struct tern_server *d)
 			status = fail("worker loop", NULL, err);
 		if (tern_frames__check(&st.frames))
 			status = fail("frame accounting of queue", NULL, EUCLEAN);
+	}
+	/* once none runs: a running worker may hand an ICMP error to any */
+	for (uint32_t i = 0; i < d->nworkers; i++) {
 		tern_worker__destroy(d->workers[i]);
 		d->workers[i] = NULL;
 	}

@@ -99,6 +99,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
 	a->xdp_cookies = c->xdp_cookies;
 	a->xdp_flow_slots = TERN_XDPC_FLOW_SLOTS;
+	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;
 	a->cookie_secret = c->cookie_secret;
 	tern_cfg__defaults(&a->cfg);
 	a->cfg.cc = (uint8_t)c->cc;

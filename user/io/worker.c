@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -88,7 +89,11 @@ void tern_worker__publish(struct tern_worker *w)
 	read_kernel_stats(w);
 	atomic_store_explicit(&w->seq, s + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	*p = w->c;
+	/* The worker's own counters come first in w->c; the MIB, parse drops
+	 * and application counters of w->c are never used (copied from
+	 * their owners below), so they are not copied twice. */
+	memcpy(p, &w->c, offsetof(struct tern_worker_stats, mib));
+	p->kst = w->c.kst;
 	p->ring_submit_errors += w->app_ring.submit_errors;
 	p->frames = w->f.c;
 	p->xsk = w->x.st;
@@ -105,6 +110,9 @@ void tern_worker__publish(struct tern_worker *w)
 		p->app_kinds = w->conf->app->counter_kinds;
 		p->app_name = w->conf->app->name;
 		w->conf->app->counters(w->app_ctx, p->app);
+	} else {
+		p->napp = 0;
+		p->app_name = NULL;
 	}
 	p->queue = w->queue;
 	p->cpu = w->cpu;
@@ -178,6 +186,7 @@ static int stack_create(struct tern_worker *w)
 		return -errno;
 	if (w->conf->fleet)
 		tern_stack__set_fleet(w->stack, w->conf->fleet, w->conf->count_off);
+	tern_stack__set_icmp_handoff(w->stack, tern_handoff__on(w));
 	return keys_dontdump(w->stack);
 }
 
@@ -372,11 +381,14 @@ int tern_worker__start(struct tern_worker **wp, const struct tern_worker_conf *c
 		err = w->ready;
 		*what = w->what;
 		pthread_join(w->thread, NULL);
+		tern_worker__req_fini(w);
 		close(w->efd);
 		free(w);
 		return err;
 	}
 	*wp = w;
+	if (conf->peers && queue < TERN_XDP_MAX_QUEUES)
+		atomic_store_explicit(&conf->peers->w[queue], w, memory_order_release);
 	return 0;
 }
 
@@ -432,6 +444,8 @@ void tern_worker__destroy(struct tern_worker *w)
 {
 	if (!w)
 		return;
+	if (w->conf->peers && w->queue < TERN_XDP_MAX_QUEUES) /* no worker runs now */
+		atomic_store_explicit(&w->conf->peers->w[w->queue], NULL, memory_order_release);
 	tern_worker__req_fini(w); /* here, not at teardown: the control
 				   * thread may still be copying a reply */
 	close(w->efd);

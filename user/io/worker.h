@@ -2,8 +2,9 @@
 /*
  * A worker: one thread per NIC queue with its own UMEM, AF_XDP socket,
  * frame pool, TCP stack, application instance and io_uring. Workers share
- * only the read-only struct tern_worker_conf. Other threads talk to a
- * worker through tern_worker__stop (an atomic command and an eventfd) and
+ * only the read-only struct tern_worker_conf, and hand each other ICMP
+ * errors through its peers (handoff.c). Other threads talk to a worker
+ * through tern_worker__stop (an atomic command and an eventfd) and
  * read it through tern_worker__stats (a seqlock snapshot the worker
  * publishes whenever it goes to sleep, at least every 50 ms while busy,
  * and when it ends).
@@ -22,7 +23,16 @@
 #include "xdpcookie.h"
 #include "xsk.h"
 
-/* Shared by every worker, never written after the workers start. */
+/* Every worker of a daemon by queue (n queues), for handing ICMP errors
+ * to the one that owns their connection (handoff.c). A worker's slot is
+ * set while it runs; the memory stays until no worker runs. */
+struct tern_worker_peers {
+	struct tern_worker *_Atomic w[TERN_XDP_MAX_QUEUES];
+	uint32_t n;
+};
+
+/* Shared by every worker, never written after the workers start (peers'
+ * slots excepted). */
 struct tern_worker_conf {
 	const struct tern_secrets *secrets; /* the same keys for every stack */
 	const struct tern_fleet_keys *fleet; /* --cookie-secret's keys, or NULL */
@@ -44,9 +54,14 @@ struct tern_worker_conf {
 	uint32_t busy_poll_us;            /* --busy-poll, 0: off */
 	uint32_t busy_poll_budget;
 	struct tern_xdpc *xdpc;           /* SYN cookies in XDP (xdpcookie.h); NULL: none */
+	struct tern_worker_peers *peers;  /* NULL or one worker: ICMP errors stay where they land */
+	uint32_t icmp_slots;              /* ICMP errors a worker queues from the others (a power
+					   * of two); 0: none handed over */
 };
 
-/* What a worker publishes. */
+/* What a worker publishes. The worker counts into the fields before mib
+ * in its own copy, which tern_worker__publish() copies as one block; mib
+ * and what follows come from the stack, the application and the kernel. */
 struct tern_worker_stats {
 	struct tern_frame_counts frames;  /* tern_frames__check() must be 0 */
 	struct tern_xsk_stats xsk;
@@ -63,6 +78,10 @@ struct tern_worker_stats {
 	uint64_t ring_submit_errors;      /* io_uring submits that failed (loop.c, ring.h) */
 	uint64_t ring_enters;             /* io_uring_enter without waiting: submit, task work */
 	uint64_t ring_cq_overflows;       /* busy passes that found the CQ overflowed */
+	uint64_t icmp_forwarded;          /* ICMP errors for no connection here, handed to the others */
+	uint64_t icmp_forward_drops;      /* hand-overs dropped: a worker's queue full */
+	uint64_t icmp_forward_in;         /* ICMP errors other workers handed this one */
+	uint64_t icmp_forward_matched;    /* of those, ones that quoted a connection here */
 	uint64_t mib[TERN_MIB__COUNT];
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t app[TERN_APP_MAX_COUNTERS]; /* the application's counters */

@@ -45,6 +45,7 @@ struct tern_worker {
 	atomic_int cmd;            /* enum tern_worker_cmd, only grows */
 	int efd;                   /* eventfd: a command is waiting */
 	struct tern_mailbox mb;    /* requests (worker_req.c), reply buffer TERN_WORKER_REQ_BUF */
+	struct tern_noteq icmpq;   /* ICMP errors from other workers (handoff.c) */
 	struct tern_listen_opts lopts; /* listener options, changeable */
 	struct tern_cap_ring *_Atomic cap; /* capture ring, NULL when off (capture.h) */
 	atomic_int cap_busy;       /* the worker is inside tern_capture__frame */
@@ -95,6 +96,18 @@ struct tern_worker {
 void tern_worker__serve(struct tern_worker *w);
 int tern_worker__req_init(struct tern_worker *w);
 void tern_worker__req_fini(struct tern_worker *w);
+
+/* The mailbox peer of w: wakes it through its eventfd. */
+void tern_worker__peer(struct tern_worker *w, struct tern_mailbox_peer *peer);
+
+/* handoff.c */
+int tern_handoff__init(struct tern_worker *w);
+void tern_handoff__fini(struct tern_worker *w);
+bool tern_handoff__on(const struct tern_worker *w);
+/* A frame the stack called TERN_RX_ICMP_ELSEWHERE: to the other workers. */
+void tern_handoff__icmp_out(struct tern_worker *w, const uint8_t *frame, uint32_t len);
+/* Once per pass: the errors other workers handed this one. */
+void tern_handoff__icmp_in(struct tern_worker *w);
 
 /* path.c */
 uint32_t tern_path__rx(struct tern_worker *w);

@@ -13,13 +13,17 @@
 
 int tern_worker__req_init(struct tern_worker *w)
 {
+	int err;
+
 	w->lopts = *w->conf->lopts;
-	return tern_mailbox__init(&w->mb, TERN_WORKER_REQ_BUF);
+	err = tern_mailbox__init(&w->mb, TERN_WORKER_REQ_BUF);
+	return err ? err : tern_handoff__init(w);
 }
 
 void tern_worker__req_fini(struct tern_worker *w)
 {
 	tern_mailbox__fini(&w->mb);
+	tern_handoff__fini(w);
 }
 
 struct conns_ctx {
@@ -125,10 +129,18 @@ static bool peer_gone(void *arg)
 	return tern_worker__done(arg);
 }
 
+void tern_worker__peer(struct tern_worker *w, struct tern_mailbox_peer *peer)
+{
+	peer->wake = peer_wake;
+	peer->gone = peer_gone;
+	peer->arg = w;
+}
+
 int tern_worker__request(struct tern_worker *w, struct tern_worker_req *req, char *buf,
 			 size_t cap, int timeout_ms)
 {
-	const struct tern_mailbox_peer peer = { peer_wake, peer_gone, w };
+	struct tern_mailbox_peer peer;
 
+	tern_worker__peer(w, &peer);
 	return tern_mailbox__post(&w->mb, &peer, req, buf, cap, timeout_ms);
 }

@@ -71,31 +71,33 @@ static uint32_t reflect(uint8_t *f, uint32_t len)
 	return FL_TCP_OFF + tl;
 }
 
-static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
+/* Not inlined, so that callgrind can count the loop alone
+ * (tools/bench/worker_cg.sh: --toggle-collect=serve). */
+__attribute__((noinline)) static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
 {
-	struct tern_frames *fr = &fx->frames;
-	struct pollfd pfd = { .fd = fx->xsk.fd, .events = POLLIN };
+	struct tern_frames *fr = &fx->q[0].frames;
+	struct pollfd pfd = { .fd = fx->q[0].xsk.fd, .events = POLLIN };
 	struct xdp_desc out[RX_BATCH];
 
 	while (!stop) {
 		uint32_t idx, tidx, n, ntx = 0, room;
 
-		tern_xsk__drain_comp(&fx->xsk, fr);
-		tern_xsk__refill(&fx->xsk, fr, RX_RESERVE);
-		n = xsk_ring_cons__peek(&fx->xsk.rx, RX_BATCH, &idx);
+		tern_xsk__drain_comp(&fx->q[0].xsk, fr);
+		tern_xsk__refill(&fx->q[0].xsk, fr, RX_RESERVE);
+		n = xsk_ring_cons__peek(&fx->q[0].xsk.rx, RX_BATCH, &idx);
 		if (!n) {
 			poll(&pfd, 1, 100);
 			continue;
 		}
-		room = xsk_prod_nb_free(&fx->xsk.tx, n);
+		room = xsk_prod_nb_free(&fx->q[0].xsk.tx, n);
 		for (uint32_t i = 0; i < n; i++) {
-			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&fx->xsk.rx, idx + i);
+			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&fx->q[0].xsk.rx, idx + i);
 			uint64_t b = tern_frames__base(fr, d->addr);
 			uint32_t len = 0;
 
 			tern_frames__move(fr, b, TERN_FS_FILL, TERN_FS_RX);
 			if (ntx < room)
-				len = reflect(xsk_umem__get_data(fx->xsk.area, d->addr), d->len);
+				len = reflect(xsk_umem__get_data(fx->q[0].xsk.area, d->addr), d->len);
 			if (len) {
 				out[ntx] = *d;
 				out[ntx++].len = len;
@@ -104,13 +106,13 @@ static void serve(struct tern_flood_xdp *fx, uint64_t *rx, uint64_t *tx)
 				tern_frames__put(fr, b, TERN_FS_RX);
 			}
 		}
-		xsk_ring_cons__release(&fx->xsk.rx, n);
-		if (ntx && xsk_ring_prod__reserve(&fx->xsk.tx, ntx, &tidx) == ntx) {
+		xsk_ring_cons__release(&fx->q[0].xsk.rx, n);
+		if (ntx && xsk_ring_prod__reserve(&fx->q[0].xsk.tx, ntx, &tidx) == ntx) {
 			for (uint32_t i = 0; i < ntx; i++)
-				*xsk_ring_prod__tx_desc(&fx->xsk.tx, tidx + i) = out[i];
-			xsk_ring_prod__submit(&fx->xsk.tx, ntx);
+				*xsk_ring_prod__tx_desc(&fx->q[0].xsk.tx, tidx + i) = out[i];
+			xsk_ring_prod__submit(&fx->q[0].xsk.tx, ntx);
 		}
-		tern_xsk__kick(&fx->xsk, fr);
+		tern_xsk__kick(&fx->q[0].xsk, fr);
 		*rx += n;
 		*tx += ntx;
 	}
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err = tern_flood_xdp__open(&fx, obj, dev, addr.s_addr, 0xffffffffu, false, &what);
+	err = tern_flood_xdp__open(&fx, obj, dev, addr.s_addr, 0xffffffffu, false, false, &what);
 	if (err) {
 		fprintf(stderr, "Error: %s: %s: %s\n", dev, what, strerror(-err));
 		return 1;
@@ -155,8 +157,8 @@ int main(int argc, char **argv)
 	fprintf(stderr, "tern-reflect: ready on %s\n", dev);
 	serve(&fx, &rx, &tx);
 	printf("rx=%llu reflected=%llu kick_busy=%llu frames=%s\n", (unsigned long long)rx,
-	       (unsigned long long)tx, (unsigned long long)fx.xsk.st.kick_busy,
-	       tern_frames__check(&fx.frames.c) ? "BAD" : "ok");
+	       (unsigned long long)tx, (unsigned long long)fx.q[0].xsk.st.kick_busy,
+	       tern_frames__check(&fx.q[0].frames.c) ? "BAD" : "ok");
 	tern_flood_xdp__close(&fx);
 	return 0;
 

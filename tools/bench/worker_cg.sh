@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Instructions per SYN-ACK of the whole worker (its loop, the core and the
+# I/O path) and of the bare AF_XDP reflector, counted by callgrind on a
+# veth pair in namespaces made here (lib.sh: per-run names, removed on
+# every exit path). Valgrind counts user-space instructions only: the
+# system calls per SYN-ACK (TX kicks, wake-ups, io_uring enters) are
+# printed from tern's own counters beside them. Needs root and valgrind.
+# Prints, never asserts.
+#   tools/bench/worker_cg.sh BUILD_DIR [MODE...]
+# MODE: never (--syncookies never: stateful), always (--syncookies
+# always), reflect (tern-reflect); default all three. WCG_RATE (SYNs/s
+# offered, default 100000: more than either keeps up with under
+# callgrind, so a pass finds a full batch) and WCG_S (seconds, 4);
+# WCG_RATE=1000 shows an unloaded queue (a frame or two per pass).
+# WCG_KEEP=DIR keeps the callgrind files (MODE.cg) and tern's counters
+# (MODE.stats) for callgrind_annotate.
+NET_SUITE=worker_cg
+NET_QUEUES=1
+# shellcheck source=../../tests/net/lib.sh
+. "$(dirname "$0")/../../tests/net/lib.sh"
+
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [never|always|reflect...]" >&2; exit 2; }
+BUILD=$(realpath "$1")
+shift
+MODES=${*:-never always reflect}
+RATE=${WCG_RATE:-100000}
+SECS=${WCG_S:-4}
+PORT=80
+TERN=$BUILD/tern
+FLOOD=$BUILD/tools/tern-flood
+REFLECT=$BUILD/tools/tern-reflect
+CTLBIN=$BUILD/tools/ternctl
+for b in "$TERN" "$FLOOD" "$REFLECT"; do
+	[ -x "$b" ] || { echo "Error: $b: not built" >&2; exit 2; }
+done
+command -v valgrind >/dev/null || { echo "Error: valgrind: not found (make deps)" >&2; exit 2; }
+
+net_setup
+in_s sysctl -qw net.core.txrehash=0 2>/dev/null || true
+MAC_S=$(mac_of "$NS_S" "$DEV_S")
+CTL=$NET_TMP/ctl.sock
+
+# vg NAME TOGGLE CMD...: CMD under callgrind in the server namespace,
+# counting only inside functions matching TOGGLE.
+vg() {
+	local name=$1 toggle=$2
+
+	shift 2
+	ip netns exec "$NS_S" valgrind --tool=callgrind --callgrind-out-file="$NET_TMP/$name.cg" \
+		--collect-atstart=no "--toggle-collect=$toggle" "$@" \
+		>"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
+	echo $! >"$NET_TMP/$name.pid"
+	net_bg_pid $!
+}
+
+ready() { grep -Eq "$2" "$NET_TMP/$1.err"; }
+
+# stop NAME: SIGTERM and wait (callgrind writes its file at exit).
+stop() {
+	local pid
+
+	pid=$(cat "$NET_TMP/$1.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+flood() {
+	ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
+		--dst-mac "$MAC_S" --quiet --rate "$RATE" --duration "$SECS"
+}
+kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
+total() { awk '/^(summary|totals):/ { print $2; exit }' "$NET_TMP/$1.cg"; }
+
+# incl NAME FUNC: inclusive Ir of FUNC (callgrind_annotate --inclusive).
+incl() {
+	callgrind_annotate --inclusive=yes --threshold=100 "$NET_TMP/$1.cg" 2>/dev/null |
+		awk -v f=":$2 " '{ gsub(/,/, "", $1) } index($0, f) { print $1; exit }'
+}
+
+# calls NAME FUNC: how often FUNC was called (callgrind's call counts;
+# names are compressed to "(id)" after their first use).
+calls() {
+	awk -v f="$2" '
+		/^c?fn=/ {
+			id = $1; sub(/^c?fn=/, "", id)
+			if (NF > 1) name[id] = $2
+			if ($0 ~ /^cfn=/) cur = name[id]
+		}
+		/^calls=/ && cur == f { split($1, c, "="); n += c[2] }
+		END { print n + 0 }' "$NET_TMP/$1.cg"
+}
+
+per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "nan" }'; }
+
+run_tern() {
+	local mode=$1 out n ir st rx
+
+	vg "$mode" 'tern_loop__run' "$TERN" --dev "$DEV_S" --bpffs "$NET_BPFFS" --ctl "$CTL" \
+		--addr "$IP4_S" --port "$PORT" --app echo --xdp-cookies never --syncookies "$mode" \
+		--backlog 65536
+	wait_long ready "$mode" '^tern: ready' || { cat "$NET_TMP/$mode.err" >&2; return 1; }
+	out=$(flood)
+	st=""
+	[ ! -x "$CTLBIN" ] || st=$(ip netns exec "$NS_S" "$CTLBIN" stats --dev "$DEV_S" --ctl "$CTL" \
+		--bpffs "$NET_BPFFS" 2>/dev/null || true)
+	stop "$mode"
+	[ -z "${WCG_KEEP:-}" ] || cp "$NET_TMP/$mode.cg" "$WCG_KEEP/"
+	n=$(kv "$out" synack)
+	rx=$(calls "$mode" tern_stack__rx)
+	ir=$(total "$mode")
+	echo "$mode: SYN-ACKs $n, frames in $rx; instructions per frame in: all $(per "$ir" "$rx")," \
+		"core $(per "$(incl "$mode" tern_stack__rx)" "$rx")," \
+		"tern_path__rx $(per "$(incl "$mode" tern_path__rx)" "$rx");" \
+		"per SYN-ACK sent (retransmissions too): $(per "$ir" "$n")"
+	[ -z "$st" ] || awk '
+		$1 ~ /^(loops|sleeps|xsk_kicks|xsk_fill_wakeups|ring_enters|rx_frames|tx_frames)$/ {
+			printf "  %s %s\n", $1, $2 }' <<<"$st"
+}
+
+run_reflect() {
+	local out n ir
+
+	vg reflect 'serve*' "$REFLECT" --dev "$DEV_S" --addr "$IP4_S"
+	wait_long ready reflect 'ready on' || { cat "$NET_TMP/reflect.err" >&2; return 1; }
+	out=$(flood)
+	stop reflect
+	[ -z "${WCG_KEEP:-}" ] || cp "$NET_TMP/reflect.cg" "$WCG_KEEP/"
+	n=$(kv "$out" synack)
+	ir=$(total reflect)
+	echo "reflect: SYN-ACKs $n; instructions per SYN-ACK: $(per "$ir" "$n")"
+}
+
+echo "worker_cg: $RATE SYN/s offered for $SECS s, $(uptime)"
+for m in $MODES; do
+	case $m in
+	reflect) run_reflect ;;
+	*) run_tern "$m" ;;
+	esac
+done
