@@ -87,7 +87,7 @@ struct tern_server_config {
 					    * (--rack-segs): 0, RACK off; 65536
 					    * turns it on */
 	unsigned int conn_rack_segs;       /* records one connection may hold
-					    * (--conn-rack-segs); 0: a quarter */
+					    * (--rack-segs N,M); 0: a quarter */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);
