@@ -88,6 +88,11 @@ struct tern_server_config {
 					    * AF_XDP TX metadata, copy mode), 1
 					    * software, 2 offload or fail
 					    * (--tx-csum): 0 */
+	unsigned int rack_segs;            /* RACK's per-segment records per queue
+					    * (--rack-segs): 0, RACK off; 65536
+					    * turns it on */
+	unsigned int conn_rack_segs;       /* records one connection may hold
+					    * (--rack-segs N,M); 0: a quarter */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

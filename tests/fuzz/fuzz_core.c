@@ -346,7 +346,7 @@ static void make_addr(struct tern_addr *a, int family, uint8_t last)
 	a->b[15] = last;
 }
 
-static void make_cfg(struct tern_cfg *cfg, uint8_t b0)
+static void make_cfg(struct tern_cfg *cfg, uint8_t b0, uint8_t b1)
 {
 	tern_cfg__defaults(cfg);
 	cfg->max_conns = MAX_CONNS;
@@ -361,6 +361,9 @@ static void make_cfg(struct tern_cfg *cfg, uint8_t b0)
 	cfg->synack_retries = b0 & 4 ? 1 : 5;
 	cfg->retries = b0 & 0x40 ? 3 : 15;
 	cfg->rfc1337 = !!(b0 & 0x80);
+	/* RACK with a pool small enough that its bounds are reached too */
+	cfg->rack_segs = b1 & 0x08 ? 16 : 0;
+	cfg->rack_segs_per_conn = b1 & 0x08 ? 8 : 0;
 }
 
 static void make_secrets(struct tern_secrets *sec)
@@ -415,7 +418,7 @@ static void setup(uint8_t b0, uint8_t b1)
 	struct tern_cfg cfg;
 	struct tern_secrets sec;
 
-	make_cfg(&cfg, b0);
+	make_cfg(&cfg, b0, b1);
 	make_secrets(&sec);
 	stack_alloc(&cfg);
 	memset(fz.peer, 0, sizeof(fz.peer));

@@ -74,6 +74,7 @@ struct sim {
 	uint64_t dropped;        /* frames the link lost */
 	uint16_t ooo_per_conn;   /* the peers' cfg.ooo_per_conn (0: default) */
 	int autotune;            /* 1: default rmem/wmem bounds; 0: fixed buffers */
+	int rack;                /* 1: cfg.rack_segs = 65536 (RACK on) */
 	uint8_t stream[2][BULK];
 	struct tern_tx tx[OUT_CAP];
 	int bad;                 /* invariant broken (frame accounting) */
@@ -320,6 +321,8 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	cfg.challenge_ack_limit = UINT32_MAX;
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
+	if (m->rack)
+		cfg.rack_segs = 65536;
 	if (!m->autotune)
 		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
@@ -355,6 +358,7 @@ struct sim_params {
 	int c2s_clean;   /* client -> server lossless and in order */
 	uint16_t ooo_per_conn;
 	int autotune;
+	int rack;        /* RACK on; else RFC 6675's DupThresh only */
 	uint32_t len[2]; /* bytes each side sends (client, server) */
 };
 
@@ -379,6 +383,7 @@ static int run_p(struct sim *m, uint64_t seed, const struct sim_params *sp)
 				   : (uint64_t)sp->delay_ms * TERN_NSEC_PER_MSEC;
 	m->ooo_per_conn = sp->ooo_per_conn;
 	m->autotune = sp->autotune;
+	m->rack = sp->rack;
 	m->c2s_clean = sp->c2s_clean || sp->cookies != TERN_COOKIES_NEVER;
 	for (int d = 0; d < 2; d++)
 		for (uint32_t i = 0; i < sp->len[d]; i++)
@@ -592,28 +597,45 @@ TEST(test_sim_bulk_loss_3pct)
 }
 
 /* Reordering: each frame's delay varies by up to 8 ms, so back-to-back
- * segments overtake each other; no loss. Every byte once, no RTO. The
- * DupThresh rule takes deep reordering for loss and each spurious
- * recovery lowers cwnd (tern has neither RACK's reordering window nor
- * D-SACK undo): the time and retransmissions are printed, not bounded. */
+ * segments overtake each other; no loss. Every byte once, no RTO, with
+ * RACK (cfg.rack_segs) and with DupThresh alone (the default). DupThresh takes
+ * reordering deeper than 3 segments for loss and resends; RACK waits a
+ * reordering window (min_rtt / 4 = 25 ms, past the 8 ms of jitter), so
+ * it resends at most a quarter as much. Time and retransmissions of both
+ * are printed. */
+static uint64_t reordering_run(struct sim *m, int seed, int rack)
+{
+	struct sim_params sp = { .jitter = 8, .cookies = TERN_COOKIES_NEVER, .delay_ms = 46,
+				 .c2s_clean = 1, .ooo_per_conn = 1024, .rack = rack,
+				 .len = { 0, BULK } };
+	const uint64_t *mib;
+	uint64_t rtx;
+
+	CHECK_EQ(run_p(m, (uint64_t)seed, &sp), 0);
+	mib = tern_stack__mib(m->p[1].s);
+	rtx = mib[TERN_MIB_RetransSegs];
+	fprintf(stderr, "  reordering seed %d %s: %llu ms, RTO %llu, retrans %llu, "
+		"recoveries %llu, undone %llu\n", seed, rack ? "RACK" : "DupThresh",
+		(unsigned long long)((m->p[0].done_at - m->start) / TERN_NSEC_PER_MSEC),
+		(unsigned long long)mib[TERN_MIB_TCPTimeouts], (unsigned long long)rtx,
+		(unsigned long long)mib[TERN_MIB_TCPSackRecovery],
+		(unsigned long long)(mib[TERN_MIB_TCPFullUndo] + mib[TERN_MIB_TCPPartialUndo] +
+				     mib[TERN_MIB_TCPDSACKUndo] + mib[TERN_MIB_TCPLossUndo]));
+	CHECK_EQ(mib[TERN_MIB_TCPTimeouts], 0);
+	CHECK(m->p[0].done_at != 0);
+	sim_free(m);
+	return rtx;
+}
+
 TEST(test_sim_bulk_reordering)
 {
 	static struct sim m;
-	struct sim_params sp = { .jitter = 8, .cookies = TERN_COOKIES_NEVER, .delay_ms = 46,
-				 .c2s_clean = 1, .ooo_per_conn = 1024, .len = { 0, BULK } };
 
 	for (int seed = 900; seed < 903; seed++) {
-		const uint64_t *mib;
+		uint64_t dupthresh = reordering_run(&m, seed, 0), rack = reordering_run(&m, seed, 1);
 
-		CHECK_EQ(run_p(&m, (uint64_t)seed, &sp), 0);
-		mib = tern_stack__mib(m.p[1].s);
-		fprintf(stderr, "  reordering seed %d: %llu ms, RTO %llu, retrans %llu\n", seed,
-			(unsigned long long)((m.p[0].done_at - m.start) / TERN_NSEC_PER_MSEC),
-			(unsigned long long)mib[TERN_MIB_TCPTimeouts],
-			(unsigned long long)mib[TERN_MIB_RetransSegs]);
-		CHECK_EQ(mib[TERN_MIB_TCPTimeouts], 0);
-		CHECK(m.p[0].done_at != 0);
-		sim_free(&m);
+		CHECK(dupthresh > 0); /* the case shows reordering deep enough */
+		CHECK(rack * 4 <= dupthresh);
 	}
 }
 

@@ -102,6 +102,7 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	c->una_since = tern_ms(now);
 	c->rto_at = c->snd_una == c->snd_max ? 0 : tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	tern_conn_xmit(s, c)->pto = 0;
+	tern_conn_rack(s, c)->reo_armed = 0;
 	if (tern_conn_sack_on(c)) {
 		sack_ack(s, c, seg, acked, now, out);
 		tern_sack_schedule_probe(s, c, now);
@@ -131,6 +132,7 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 			c->backoff = 0;
 			c->rto_at = 0;
 			tern_conn_xmit(s, c)->pto = 0;
+			tern_conn_rack(s, c)->reo_armed = 0;
 		}
 	}
 	if (tern_seq_gt(seg->ack, c->snd_una)) {

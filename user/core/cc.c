@@ -97,6 +97,7 @@ void tern_cc__init(struct tern_stack *s, struct tern_conn *c, uint32_t now_ms)
 	x->cwnd_usage_seq = c->snd_max;
 	x->lsnd_ms = now_ms;
 	tern_sack_reset(x);
+	tern_rack_free(s, c);
 	c->cwnd = INIT_CWND_SEGS * c->mss;
 	c->ssthresh = UINT32_MAX;
 	s->cc->init(c, x->cc);
@@ -149,6 +150,18 @@ void tern_cc__on_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
 		TERN_MIB_INC(s, TCPHystartDelayDetect);
 		TERN_MIB_ADD(s, TCPHystartDelayCwnd, c->cwnd / c->mss);
 	}
+}
+
+/* tcp_undo_cwnd_reduction(): the window the algorithm restores. */
+void tern_cc__undo(struct tern_stack *s, struct tern_conn *c, uint32_t prior_cwnd)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	if (s->cc->undo_cwnd)
+		c->cwnd = s->cc->undo_cwnd(c, x->cc, prior_cwnd);
+	else if (prior_cwnd > c->cwnd)
+		c->cwnd = prior_cwnd; /* tcp_reno_undo_cwnd() */
+	clamp(s, c);
 }
 
 /*

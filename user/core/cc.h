@@ -51,6 +51,10 @@ struct tern_cc_ops {
 	uint32_t (*cwnd)(const struct tern_conn *c, const uint32_t *priv);
 	/* Bytes per second a pacer should send at (0: unknown). */
 	uint64_t (*pacing_rate)(const struct tern_conn *c, const uint32_t *priv);
+	/* The loss was spurious: return the cwnd to restore, given the one
+	 * before it (undo_cwnd). May be NULL: max(cwnd, prior), Linux's
+	 * tcp_reno_undo_cwnd, which NewReno and CUBIC both use. */
+	uint32_t (*undo_cwnd)(const struct tern_conn *c, uint32_t *priv, uint32_t prior_cwnd);
 };
 
 extern const struct tern_cc_ops tern_cc_reno;
@@ -70,6 +74,7 @@ void tern_cc__init(struct tern_stack *s, struct tern_conn *c, uint32_t now_ms);
 void tern_cc__on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint32_t now_ms);
 void tern_cc__on_loss(struct tern_stack *s, struct tern_conn *c, enum tern_cc_loss kind);
 void tern_cc__on_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us);
+void tern_cc__undo(struct tern_stack *s, struct tern_conn *c, uint32_t prior_cwnd);
 void tern_cc__before_send(struct tern_stack *s, struct tern_conn *c, uint32_t now_ms);
 void tern_cc__after_send(struct tern_stack *s, struct tern_conn *c, int cwnd_limited,
 			 uint32_t now_ms);

@@ -442,6 +442,7 @@ void tern_conn_free(struct tern_stack *s, struct tern_conn *c, int reason)
 	tern_wheel__cancel(&s->wheel, &c->timer);
 	tern_ooo__purge(&s->ooo, &c->ooo, release_frame, s);
 	tern_conn_sq_purge(s, c);
+	tern_rack_free(s, c);
 	if (s->ops && s->ops->closed)
 		s->ops->closed(s->app_ctx, c, reason);
 	c->in_use = 0;

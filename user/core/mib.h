@@ -46,6 +46,11 @@
 	X(TCPLossProbes)          /* tail loss probes sent */                  \
 	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
 	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
+	X(TCPRackSegsFull)        /* tern: no RACK record: DupThresh till idle */ \
+	X(TCPDSACKUndo)           /* undone: D-SACKs covered every resend */   \
+	X(TCPFullUndo)            /* recovery undone at its end (Eifel) */     \
+	X(TCPPartialUndo)         /* recovery undone on a partial ACK */      \
+	X(TCPLossUndo)            /* RTO recovery undone */                    \
 	X(TCPSackRescue)          /* tern: RFC 6675 rescue retransmissions */  \
 	X(TCPHystartTrainDetect)  /* HyStart ended slow start: ACK train */   \
 	X(TCPHystartTrainCwnd)    /* sum of cwnd (segments) at those ends */   \

@@ -84,6 +84,7 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,
 				now, out))
 		return 0;
+	tern_rack_sent(s, c, c->snd_nxt, len, now);
 	if (tern_seq_lt(c->snd_nxt, c->snd_max))
 		TERN_MIB_INC(s, RetransSegs);
 	else if (!(c->optf & TERN_NEG_TS) && !(c->flags & TERN_CF_RTT)) {
@@ -108,8 +109,11 @@ uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_
 	if (!len || !tern_emit_conn_seg(s, c, seq, TERN_TH_ACK | (seq + len == end ? TERN_TH_PSH : 0),
 					p, len, now, out))
 		return 0;
-	if (tern_seq_lt(seq, c->snd_max))
+	tern_rack_sent(s, c, seq, len, now);
+	if (tern_seq_lt(seq, c->snd_max)) {
 		TERN_MIB_INC(s, RetransSegs);
+		tern_undo_retransmitted(s, c, len, now);
+	}
 	tern_prr__sent(s, c, len);
 	return len;
 }
@@ -146,6 +150,7 @@ static void arm_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 {
 	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	tern_conn_xmit(s, c)->pto = 0;
+	tern_conn_rack(s, c)->reo_armed = 0;
 }
 
 /* Retransmit the first unacknowledged segment (fast retransmit). */
@@ -248,7 +253,7 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 		return tern_synsent_rto(s, c, now, out);
 	if (c->snd_una == c->snd_max && !(c->flags & TERN_CF_PROBING))
 		return;
-	if (tern_sack_probe(s, c, now, out))
+	if (tern_sack_reo_timeout(s, c, now, out) || tern_sack_probe(s, c, now, out))
 		return;
 	if (timed_out(s, c, now, out))
 		return;
@@ -262,8 +267,10 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 	TERN_MIB_INC(s, TCPTimeouts);
 	/* tcp_enter_loss(): ssthresh is taken once per loss episode, not
 	 * again on the backed-off timeouts that follow, nor in recovery. */
-	if (!c->retries && !(c->flags & TERN_CF_RECOVERY))
+	if (!c->retries && !(c->flags & TERN_CF_RECOVERY)) {
+		tern_undo_init(s, c);
 		tern_cc__on_loss(s, c, TERN_CC_LOSS_RTO);
+	}
 	c->retries++;
 	c->cwnd = c->mss; /* loss window, RFC 5681 3.1 */
 	c->recover = c->snd_max;

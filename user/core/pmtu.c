@@ -87,6 +87,7 @@ static void simple_retransmit(struct tern_stack *s, struct tern_conn *c, uint64_
 	c->recover = c->snd_max;
 	c->flags &= ~(TERN_CF_RECOVERY | TERN_CF_RTT);
 	c->dupacks = 0;
+	tern_undo_clear(s, c);
 	if (tern_conn_sack_on(c) && tern_seq_lt(c->snd_una, c->snd_una + c->sq_bytes)) {
 		tern_sack_enter_loss(s, c);
 	} else {

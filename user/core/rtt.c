@@ -93,6 +93,7 @@ static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint64_t us)
 	set_rto(c);
 	c->backoff = 0; /* RFC 6298 5.7 / Karn: only a valid sample undoes it */
 	tern_cc__on_rtt(s, c, (uint32_t)us);
+	tern_rack_min_rtt(s, c, (uint32_t)us);
 }
 
 /* tcp_rtt_tsopt_us(): whole ms, at least 1 (a TS clock tick). */

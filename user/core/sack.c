@@ -7,11 +7,10 @@
  * SetPipe, NextSeg), after an RTO too (tcp_enter_loss marks everything
  * not SACKed lost), and tail loss probes (RFC 8985 7, tcp_send_loss_probe).
  *
- * tern: loss is detected by RFC 6675's DupThresh rule (more than
- * 2 x MSS SACKed above a hole), plus "everything below a delivered loss
- * probe", not by RACK's per-segment send times (Linux's tcp_rack_*):
- * tern keeps no per-segment records. D-SACKs are counted, not used to
- * undo (no Eifel / tcp_try_undo_*).
+ * Loss is found by RACK (rack.c) while the connection has per-segment
+ * records, else by RFC 6675's DupThresh rule (more than 2 x MSS SACKed
+ * above a hole); either way also "everything below a delivered loss
+ * probe". A spurious episode is undone (undo.c).
  */
 #include "stack.h"
 
@@ -111,10 +110,13 @@ void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct ter
 	uint32_t i = 0;
 
 	sb_prune(x, c->snd_una);
+	tern_rack_ack(s, c, seg);
 	if (!tern_conn_sack_on(c) || !(seg->opt.present & TERN_OPT_SACK) || !seg->opt.nsack)
 		return;
 	if (is_dsack(seg, c->snd_una)) {
 		TERN_MIB_INC(s, TCPDSACKRecv);
+		tern_rack_dsack(s, c);
+		tern_undo_dsack_seen(s, c, &seg->opt.sack[0]);
 		i = 1;
 	}
 	for (; i < seg->opt.nsack; i++) {
@@ -123,7 +125,9 @@ void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct ter
 			continue;
 		}
 		sb_add(s, x, seg->opt.sack[i].start, seg->opt.sack[i].end);
+		tern_rack_sacked(s, c, seg->opt.sack[i].start, seg->opt.sack[i].end);
 	}
+	tern_rack_update_reo_wnd(s, c);
 }
 
 /* SACKed bytes inside [a, b). */
@@ -170,10 +174,14 @@ static uint32_t lost_edge(const struct tern_conn *c, const struct tern_xmit *x)
 
 /* RFC 6675 SetPipe(): bytes in flight are the unSACKed ones, less those
  * lost and not yet retransmitted (Linux tcp_packets_in_flight). */
-static uint32_t pipe(const struct tern_conn *c, const struct tern_xmit *x)
+static uint32_t pipe(const struct tern_stack *s, const struct tern_conn *c,
+		     const struct tern_xmit *x)
 {
 	uint32_t una = c->snd_una, edge = lost_edge(c, x), from = x->high_rxt;
 	uint32_t unsacked = (c->snd_max - una) - x->sacked;
+
+	if (tern_rack_on(s, c)) /* tern: our FIN, which has no record, is not counted */
+		return tern_rack_in_flight(s, c, 0);
 
 	if (tern_seq_lt(from, una))
 		from = una;
@@ -184,16 +192,19 @@ static uint32_t pipe(const struct tern_conn *c, const struct tern_xmit *x)
 
 uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c)
 {
-	return pipe(c, tern_conn_xmit(s, c));
+	return pipe(s, c, tern_conn_xmit(s, c));
 }
 
 /* RFC 6675 NextSeg() rule 1: the first unSACKed, lost byte at or above
  * HighRxt. Returns 1 with *seq and *max (up to the next SACKed range). */
-static int next_lost(const struct tern_conn *c, const struct tern_xmit *x, uint32_t *seq,
-		     uint32_t *max)
+static int next_lost(const struct tern_stack *s, const struct tern_conn *c,
+		     const struct tern_xmit *x, uint32_t *seq, uint32_t *max)
 {
 	uint32_t at = tern_seq_lt(x->high_rxt, c->snd_una) ? c->snd_una : x->high_rxt;
 	uint32_t edge = lost_edge(c, x), end = c->snd_una + c->sq_bytes;
+
+	if (tern_rack_on(s, c))
+		return tern_rack_next_lost(s, c, seq, max);
 
 	/* only what was sent can be lost: never past snd_max (nor the FIN) */
 	if (tern_seq_gt(end, c->snd_max))
@@ -222,7 +233,7 @@ static int retransmit_lost(struct tern_stack *s, struct tern_conn *c, struct ter
 {
 	uint32_t seq, max, n;
 
-	if (!next_lost(c, x, &seq, &max))
+	if (!next_lost(s, c, x, &seq, &max))
 		return 0;
 	n = tern_conn_send_range(s, c, seq, max, now, out);
 	if (!n)
@@ -239,6 +250,9 @@ static int retransmit_lost(struct tern_stack *s, struct tern_conn *c, struct ter
 static void enter_recovery(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x,
 			   uint32_t lost_to, uint64_t now, struct tern_out *out)
 {
+	tern_undo_init(s, c);
+	if (tern_rack_on(s, c))
+		tern_rack_mark_lost_to(s, c, lost_to);
 	tern_cc__on_loss(s, c, TERN_CC_LOSS_RECOVERY);
 	tern_prr__init(s, c); /* cwnd comes down by PRR (prr.c) */
 	c->recover = c->snd_max;
@@ -282,15 +296,59 @@ static void lost_retrans(struct tern_stack *s, struct tern_conn *c, struct tern_
 	x->rxt_mark = c->snd_max;
 }
 
-/* The ACK's part in recovery, after the scoreboard took its blocks:
- * leave recovery at `recover`, or enter it when the scoreboard shows a
- * loss (or three duplicate ACKs do). */
-void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
-		     struct tern_out *out)
+/* SND.UNA reached the recovery point: tcp_try_undo_recovery(), else
+ * tcp_end_cwnd_reduction() (recovery ends at ssthresh). */
+static void end_episode(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x)
 {
-	struct tern_xmit *x = tern_conn_xmit(s, c);
-	int probe_loss;
+	if (!tern_undo_recovery(s, c) && (c->flags & TERN_CF_RECOVERY))
+		c->cwnd = c->ssthresh;
+	c->flags &= ~TERN_CF_RECOVERY;
+	x->loss = 0;
+}
 
+/* tcp_fastretrans_alert()'s undo steps for this ACK's state. Returns 1
+ * when nothing more may be marked lost (tcp_try_undo_partial). */
+static int try_undo(struct tern_stack *s, struct tern_conn *c, const struct tern_xmit *x,
+		    uint32_t acked)
+{
+	if (c->flags & TERN_CF_RECOVERY) {
+		if (acked && tern_undo_partial(s, c))
+			return 1;
+		if (c->flags & TERN_CF_RECOVERY)
+			tern_undo_dsack(s, c);
+	} else if (x->loss) {
+		if (acked)
+			tern_undo_loss(s, c);
+	} else {
+		tern_undo_dsack(s, c);
+	}
+	return 0;
+}
+
+/* Loss outside recovery: RACK's marks (or, for a peer that sends no
+ * blocks, three duplicate ACKs), else RFC 6675's DupThresh rule. */
+static void detect(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x, uint64_t now,
+		   struct tern_out *out)
+{
+	if (probe_reveals_loss(c, x)) {
+		TERN_MIB_INC(s, TCPLossProbeRecovery);
+		enter_recovery(s, c, x, x->tlp_seq, now, out);
+	} else if (tern_rack_on(s, c)) {
+		if (tern_rack_detect(s, c, now, 0))
+			enter_recovery(s, c, x, c->snd_una, now, out);
+		else if (c->dupacks >= DUPTHRESH && !x->nsack) /* tern: Linux's RACK needs blocks */
+			enter_recovery(s, c, x, c->snd_una + c->mss, now, out);
+	} else if (tern_seq_gt(lost_edge(c, x), c->snd_una) || c->dupacks >= DUPTHRESH) {
+		enter_recovery(s, c, x, c->snd_una + c->mss, now, out);
+	}
+}
+
+/* The ACK's part in recovery, after the scoreboard took its blocks:
+ * leave recovery at `recover` (or undo it), or enter it when a loss is
+ * found. */
+static void acked(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x, uint32_t bytes,
+		  uint64_t now, struct tern_out *out)
+{
 	uint32_t data_end = c->snd_una + c->sq_bytes;
 
 	if (x->tlp_high && tern_seq_ge(c->snd_una, x->tlp_high))
@@ -298,28 +356,68 @@ void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, 
 	/* tern: recovery also ends when every byte of data is acknowledged
 	 * and only our FIN is out, so that a loss probe can cover the FIN */
 	if ((x->loss || (c->flags & TERN_CF_RECOVERY)) &&
-	    (tern_seq_ge(c->snd_una, c->recover) || c->snd_una == data_end)) {
-		/* tcp_end_cwnd_reduction(): recovery ends at ssthresh */
-		if (c->flags & TERN_CF_RECOVERY)
-			c->cwnd = c->ssthresh;
-		c->flags &= ~TERN_CF_RECOVERY;
-		x->loss = 0;
-	}
+	    (tern_seq_ge(c->snd_una, c->recover) || c->snd_una == data_end))
+		end_episode(s, c, x);
+	if (try_undo(s, c, x, bytes))
+		return;
 	if (c->flags & TERN_CF_RECOVERY) {
-		lost_retrans(s, c, x);
+		if (tern_rack_on(s, c))
+			tern_rack_detect(s, c, now, 0);
+		else
+			lost_retrans(s, c, x);
 		return;
 	}
-	if (acked)
-		tern_cc__on_ack(s, c, acked, tern_ms(now)); /* slow start after an RTO too */
-	if (x->loss || c->snd_una == c->snd_max)
+	if (bytes)
+		tern_cc__on_ack(s, c, bytes, tern_ms(now)); /* slow start after an RTO too */
+	if (x->loss) {
+		tern_rack_detect(s, c, now, 0);
 		return;
-	probe_loss = probe_reveals_loss(c, x);
-	if (probe_loss) {
-		TERN_MIB_INC(s, TCPLossProbeRecovery);
-		enter_recovery(s, c, x, x->tlp_seq, now, out);
-	} else if (tern_seq_gt(lost_edge(c, x), c->snd_una) || c->dupacks >= DUPTHRESH) {
-		enter_recovery(s, c, x, c->snd_una + c->mss, now, out);
 	}
+	if (c->snd_una != c->snd_max)
+		detect(s, c, x, now, out);
+}
+
+/* RACK left segments to wait for: the reordering timer takes the
+ * retransmission timer's slot if sooner (ICSK_TIME_REO_TIMEOUT).
+ * Returns 1 while it is armed. */
+static int arm_reo(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = tern_conn_rack(s, c);
+
+	if (r->reo_at && tern_rack_on(s, c) &&
+	    (!c->rto_at || tern_seq_lt(r->reo_at, c->rto_at))) {
+		c->rto_at = r->reo_at;
+		r->reo_armed = 1;
+		tern_conn_xmit(s, c)->pto = 0;
+	}
+	return r->reo_armed;
+}
+
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, uint64_t now,
+		     struct tern_out *out)
+{
+	acked(s, c, tern_conn_xmit(s, c), bytes, now, out);
+	arm_reo(s, c);
+}
+
+/* tcp_rack_reo_timeout(): the reordering timer expired: detect again,
+ * recover if anything is lost, and the RTO takes the slot back. Returns
+ * 1 when the timer was the reordering timer. */
+int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			  struct tern_out *out)
+{
+	struct tern_rack *r = tern_conn_rack(s, c);
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	if (!r->reo_armed)
+		return 0;
+	r->reo_armed = 0;
+	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
+	if (tern_rack_detect(s, c, now, 1) && !(c->flags & TERN_CF_RECOVERY) && !x->loss)
+		enter_recovery(s, c, x, c->snd_una, now, out);
+	tern_conn_output(s, c, now, out);
+	arm_reo(s, c);
+	return 1;
 }
 
 /*
@@ -373,7 +471,7 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
-	while ((uint64_t)pipe(c, x) + c->mss <= c->cwnd) {
+	while ((uint64_t)pipe(s, c, x) + c->mss <= c->cwnd) {
 		if (retransmit_lost(s, c, x, now, out))
 			continue;
 		if (tern_conn_send_new(s, c, now, out))
@@ -393,6 +491,8 @@ void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
 	x->pto = 0;
 	x->tlp_high = 0;
 	x->lost_to = c->snd_max;
+	if (tern_rack_on(s, c))
+		tern_rack_mark_lost_to(s, c, c->snd_max);
 	x->high_rxt = c->snd_una;
 	c->recover = c->snd_max;
 }
@@ -420,6 +520,8 @@ void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 	uint32_t pto, rto;
 
+	if (arm_reo(s, c))
+		return;
 	if (!s->cfg.loss_probes || !tern_conn_sack_on(c) || x->loss ||
 	    (c->flags & (TERN_CF_RECOVERY | TERN_CF_PROBING)) ||
 	    c->snd_una == c->snd_max || x->tlp_high)

@@ -8,6 +8,7 @@
 
 #include "cc.h"
 #include "ooo.h"
+#include "rack.h"
 #include "tcp.h"
 #include "wheel.h"
 
@@ -328,6 +329,9 @@ struct tern_stack {
 	struct tern_flowf flowf;  /* reqs, conns and tws count into it */
 	uint64_t parse_drops[TERN_PARSE__COUNT];
 	uint64_t sq_steps;        /* chunks tern_conn_sq_at() stepped over */
+	struct tern_rseg_pool rsegs; /* RACK records (rack.c) */
+	struct tern_rack *rack;   /* per connection, indexed like conns */
+	uint32_t rack_quota;      /* records one connection may hold */
 };
 
 #define TERN_MIB_INC(s, name) ((s)->mib[TERN_MIB_##name]++)
@@ -491,6 +495,38 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c);
 void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
+int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+			  struct tern_out *out);
+
+/* rack.c: RACK-TLP's per-segment records and loss detection (rack.h). */
+void tern_rack__init(struct tern_stack *s, struct tern_rseg *base, struct tern_rack *conns);
+struct tern_rack *tern_conn_rack(const struct tern_stack *s, const struct tern_conn *c);
+void tern_rack_free(struct tern_stack *s, struct tern_conn *c);
+int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c);
+void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint32_t len,
+		    uint64_t now);
+void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us);
+void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end);
+void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c);
+void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c);
+uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force);
+void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq);
+void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c);
+int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,
+			uint32_t *max);
+uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans);
+
+/* undo.c: undo of spurious recoveries and RTOs. */
+void tern_undo_init(struct tern_stack *s, struct tern_conn *c);
+void tern_undo_clear(struct tern_stack *s, struct tern_conn *c);
+void tern_undo_retransmitted(struct tern_stack *s, struct tern_conn *c, uint32_t len,
+			     uint64_t now);
+void tern_undo_dsack_seen(struct tern_stack *s, struct tern_conn *c, const struct tern_sack_blk *b);
+int tern_undo_recovery(struct tern_stack *s, struct tern_conn *c);
+int tern_undo_partial(struct tern_stack *s, struct tern_conn *c);
+int tern_undo_dsack(struct tern_stack *s, struct tern_conn *c);
+int tern_undo_loss(struct tern_stack *s, struct tern_conn *c);
 /* RFC 6675 SetPipe(): bytes in flight, less those lost and not resent. */
 uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c);
 

@@ -50,6 +50,10 @@ struct tern_cfg {
 				   * 0 = max_chunks / 4 (at least 1) */
 	uint32_t copies_per_conn; /* copy blocks one connection may hold;
 				   * 0 = copy_blocks / 4 (at least 1) */
+	uint32_t rack_segs;     /* RACK's per-segment records, whole stack;
+				 * 0 = no RACK (RFC 6675 DupThresh only) */
+	uint32_t rack_segs_per_conn; /* records one connection may hold;
+				      * 0 = rack_segs / 4 (at least 1) */
 	uint32_t snd_buf;       /* send buffer a connection starts with, bytes of
 				 * unacknowledged + unsent data (tcp_wmem[1]) */
 	uint32_t rcv_wnd;       /* receive window a connection starts with

@@ -35,7 +35,7 @@ enum {
 	OPT_CONFIG, OPT_LOG, OPT_LOG_LEVEL, OPT_METRICS, OPT_METRICS_REMOTE, OPT_FRAMES, OPT_ICMP_HANDOFF,
 	OPT_ALLOW_UNSERVED, OPT_BUSY_POLL, OPT_CHECK, OPT_VERSION, OPT_CC,
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
-	OPT_CONN_COPIES, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
+	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
 	OPT_TX_CSUM, OPT__END,
 };
@@ -68,6 +68,7 @@ static const struct option longopts[] = {
 	{ "conn-ooo", required_argument, NULL, OPT_CONN_OOO },
 	{ "conn-chunks", required_argument, NULL, OPT_CONN_CHUNKS },
 	{ "conn-copies", required_argument, NULL, OPT_CONN_COPIES },
+	{ "rack-segs", required_argument, NULL, OPT_RACK_SEGS },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "drain-withdraw-delay", required_argument, NULL, OPT_DRAIN_WITHDRAW },
 	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
@@ -168,6 +169,11 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --conn-copies N            2 KiB copy blocks one connection may hold\n"
 		"                             (the last two default to a quarter of the\n"
 		"                             queue's pool; at the bound a send gets EAGAIN)\n"
+		"  --rack-segs N[,M]          per-segment records for RACK loss detection,\n"
+		"                             per queue (default 0: off, DupThresh only;\n"
+		"                             65536, 1 MiB, turns RACK on), M of them per\n"
+		"                             connection (default N/4; beyond it the\n"
+		"                             connection uses DupThresh until idle)\n"
 		"  --rmem MIN,DEF,MAX         receive window per connection: starts at DEF,\n"
 		"                             grows with what the application reads up to\n"
 		"                             MAX (which picks the window scale), shrinks\n"
@@ -749,6 +755,24 @@ static int parse_log(struct tern_args *a, const char *s)
 	return r < 0 ? r : 0;
 }
 
+/* --rack-segs N[,M]: the pool and the per-connection share. */
+static int parse_rack_segs(struct tern_cfg *c, const char *s)
+{
+	char n[16];
+	const char *comma = strchr(s, ',');
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+	if (len >= sizeof(n))
+		return fail("--rack-segs", s, "not N or N,M");
+	memcpy(n, s, len);
+	n[len] = 0;
+	c->rack_segs_per_conn = 0;
+	if (parse_u32("--rack-segs", n, 0, MAX_RECORDS, &c->rack_segs))
+		return -EINVAL;
+	return comma ? parse_u32("--rack-segs", comma + 1, 1, MAX_RECORDS, &c->rack_segs_per_conn)
+		     : 0;
+}
+
 static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_frame)
 {
 	struct tern_cfg *c = &a->cfg;
@@ -779,6 +803,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 		return parse_u32("--conn-chunks", s, 1, MAX_RECORDS, &c->chunks_per_conn);
 	case OPT_CONN_COPIES:
 		return parse_u32("--conn-copies", s, 1, MAX_RECORDS, &c->copies_per_conn);
+	case OPT_RACK_SEGS: return parse_rack_segs(c, s);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
@@ -836,10 +861,24 @@ static int check_shares(const struct tern_args *a)
 	snprintf(v, sizeof(v), "%u", c->copies_per_conn);
 	if (c->copies_per_conn > c->copy_blocks)
 		return fail("--conn-copies", v, "above the queue's %u copy blocks", c->copy_blocks);
+	snprintf(v, sizeof(v), "%u", c->rack_segs_per_conn);
+	if (c->rack_segs_per_conn > c->rack_segs)
+		return fail("--rack-segs", v, "share above the queue's %u RACK records", c->rack_segs);
 	snprintf(v, sizeof(v), "%u", c->ooo_per_conn);
 	if (c->ooo_per_conn > c->max_ooo)
 		return fail("--conn-ooo", v, "above the queue's %u out-of-order segments", c->max_ooo);
 	return 0;
+}
+
+/* The bit sets of struct tern_args: a bit per option from OPT_DEV on. */
+static bool opt_isset(const uint64_t *set, int opt)
+{
+	return set[(opt - OPT_DEV) / 64] >> ((opt - OPT_DEV) % 64) & 1;
+}
+
+static void opt_set(uint64_t *set, int opt)
+{
+	set[(opt - OPT_DEV) / 64] |= 1ull << ((opt - OPT_DEV) % 64);
 }
 
 /* An option of one application given with another: the first one, or 0. */
@@ -851,7 +890,7 @@ static int foreign_option(const struct tern_args *a)
 		bool is_http = opt >= OPT_HTTP_STATUS && opt <= OPT_HTTP_IDLE;
 		bool is_proxy = opt >= OPT_BACKEND && opt <= OPT_HEALTH_FALL;
 
-		if (!(a->set_mask >> (opt - OPT_DEV) & 1))
+		if (!opt_isset(a->set_mask, opt))
 			continue;
 		if ((is_http && !http) || (is_proxy && !proxy))
 			return opt;
@@ -931,7 +970,7 @@ bool tern_args__from_cli(const struct tern_args *a, const char *key)
 {
 	const struct option *o = find_opt(key);
 
-	return o && o->val >= OPT_DEV && (a->cli_set >> (o->val - OPT_DEV) & 1);
+	return o && o->val >= OPT_DEV && opt_isset(a->cli_set, o->val);
 }
 
 const char *tern_args__key(int i)
@@ -959,7 +998,6 @@ static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uin
 		       uint32_t max_frame)
 {
 	const struct option *o = find_opt(e->key);
-	uint64_t bit;
 	int opt, r;
 
 	snprintf(where, sizeof(where), "%s:%d: ", a->conf.path, e->line);
@@ -967,12 +1005,11 @@ static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uin
 	    o->val == OPT_VERSION)
 		return fail(e->key, NULL, "unknown key");
 	opt = o->val;
-	bit = 1ull << (opt - OPT_DEV);
-	if ((*seen & bit) && !repeatable(opt))
+	if (opt_isset(seen, opt) && !repeatable(opt))
 		return fail(e->key, NULL, "given twice");
-	*seen |= bit;
-	a->set_mask |= bit;
-	if (a->cli_set & bit)
+	opt_set(seen, opt);
+	opt_set(a->set_mask, opt);
+	if (opt_isset(a->cli_set, opt))
 		return 0;
 	if (o->has_arg == no_argument) {
 		r = parse_bool(e->key, e->val);
@@ -983,7 +1020,7 @@ static int apply_entry(struct tern_args *a, const struct tern_conf_entry *e, uin
 
 static int parse_file(struct tern_args *a, uint32_t max_frame)
 {
-	uint64_t seen = 0;
+	uint64_t seen[TERN_OPT_WORDS] = { 0 };
 	char err[512];
 	int r = tern_conf__load(&a->conf, a->config, err, sizeof(err));
 
@@ -992,7 +1029,7 @@ static int parse_file(struct tern_args *a, uint32_t max_frame)
 		return -EINVAL;
 	}
 	for (int i = 0; !r && i < a->conf.n; i++)
-		r = apply_entry(a, &a->conf.e[i], &seen, max_frame);
+		r = apply_entry(a, &a->conf.e[i], seen, max_frame);
 	where[0] = 0;
 	return r ? -EINVAL : 0;
 }
@@ -1007,7 +1044,7 @@ int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max
 {
 	int opt;
 
-	_Static_assert(OPT__END - OPT_DEV <= 64, "cli_set is a 64-bit mask");
+	_Static_assert(OPT__END - OPT_DEV <= 64 * TERN_OPT_WORDS, "raise TERN_OPT_WORDS");
 	errf = err;
 	where[0] = 0;
 	defaults(a);
@@ -1028,8 +1065,8 @@ int tern_args__parse_to(struct tern_args *a, int argc, char **argv, uint32_t max
 			return fail(argv[optind - 1], NULL, "unknown option or missing argument");
 		if (parse_one(a, opt, optarg, max_frame))
 			return -EINVAL;
-		a->cli_set |= 1ull << (opt - OPT_DEV);
-		a->set_mask |= 1ull << (opt - OPT_DEV);
+		opt_set(a->cli_set, opt);
+		opt_set(a->set_mask, opt);
 	}
 	if (optind < argc)
 		return fail(argv[optind], NULL, "unexpected argument");

@@ -29,6 +29,9 @@ enum tern_zc_mode {
 	TERN_ZC_OFF,      /* copy mode */
 };
 
+/* Words of the per-option bit sets below: room for 128 long options. */
+#define TERN_OPT_WORDS 2
+
 struct tern_args {
 	const char *dev;
 	struct tern_addr addrs[TERN_ARGS_MAX_ADDRS];
@@ -63,8 +66,9 @@ struct tern_args {
 				    * may differ from app_opts */
 	const char *config;        /* --config FILE, or NULL */
 	struct tern_conf conf;     /* its settings (the strings above may point in) */
-	uint64_t cli_set;          /* options given on the command line (bit per flag) */
-	uint64_t set_mask;         /* options given on the command line or in the file */
+	uint64_t cli_set[TERN_OPT_WORDS];  /* options given on the command line
+					    * (bit per flag, tern_args__opt_bit) */
+	uint64_t set_mask[TERN_OPT_WORDS]; /* given on the command line or in the file */
 	int argc;                  /* the command line, for a reload */
 	char **argv;
 	bool check;                /* --check: validate, attach nothing */

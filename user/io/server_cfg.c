@@ -37,6 +37,7 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->drain_timeout_ms = TERN_ARGS_DRAIN_MS_DEF;
 	c->cc = d.cc;
 	c->xdp_cookies = TERN_XDPC_OVERLOAD;
+	c->rack_segs = d.rack_segs;
 }
 
 /* Each distinct address and port once, in order. */
@@ -114,6 +115,10 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	if (c->mss)
 		a->cfg.mtu = (uint16_t)(c->mss + 40);
 	a->cfg.mss_clamp = (uint16_t)c->mss_clamp;
+	if (c->conn_rack_segs > c->rack_segs)
+		return -EINVAL;
+	a->cfg.rack_segs = c->rack_segs;
+	a->cfg.rack_segs_per_conn = c->conn_rack_segs;
 	if (c->rmem[0] > c->rmem[1] || c->rmem[1] > c->rmem[2] || !c->rmem[1] ||
 	    c->wmem[0] > c->wmem[1] || c->wmem[1] > c->wmem[2] || !c->wmem[1])
 		return -EINVAL;

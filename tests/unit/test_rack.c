@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * RACK-TLP loss detection (rack.c) and undo (undo.c), against the
+ * DupThresh rule where they differ, with RACK turned on (cfg.rack_segs;
+ * off by default) except where a case says. Hand-driven sender (sk.h): a 100 ms
+ * handshake gives SRTT = min_rtt = 100 ms, so RACK's reordering window
+ * is min_rtt / 4 = 25 ms once reordering was seen (0 before it, when
+ * 3 segments are SACKed, and in recovery: tcp_rack_reo_wnd), and its
+ * timer adds 2 ms (TCP_TIMEOUT_MIN).
+ */
+#include "sk.h"
+#include "t.h"
+
+static void dupthresh(struct tern_cfg *c)
+{
+	c->rack_segs = 0;
+}
+
+/* RACK on (cfg.rack_segs is 0 by default). */
+static void rack(struct tern_cfg *c)
+{
+	c->rack_segs = 65536;
+}
+
+static void reno_rack(struct tern_cfg *c)
+{
+	rack(c);
+	c->cc = TERN_CC_RENO;
+}
+
+static void share4(struct tern_cfg *c)
+{
+	c->rack_segs = 64;
+	c->rack_segs_per_conn = 4;
+}
+
+static void pool6(struct tern_cfg *c)
+{
+	c->rack_segs = 6;
+}
+
+static int rack_on(const struct sk *k)
+{
+	return tern_rack_on(k->h.s, k->h.conn);
+}
+
+/* The first segment out is segment seg, resent whole; rtx resent so far. */
+static void resent_first(struct sk *k, uint32_t seg, uint64_t rtx)
+{
+	REQUIRE(k->h.out.n >= 1);
+	CHECK_EQ(k->h.tx[0].seq, k->una0 + seg * MSS);
+	CHECK_EQ(k->h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k->h, RetransSegs), rtx);
+	CHECK_EQ(H_MIB(&k->h, TCPTimeouts), 0);
+}
+
+/*
+ * Ten segments at t0. At +100 ms segments 2-3 are SACKed (segment 1
+ * missing), at +110 ms segment 1 arrives: reordering, nothing resent.
+ * Then segments 5-8 are SACKed above a missing 4, four segments deep:
+ * DupThresh resends 4 at once; RACK, having seen reordering, waits
+ * RTT (110 ms, segment 8's) + 25 ms from 4's send time: the timer is
+ * at +110 + 25 + 2 ms, and 4 goes then, once.
+ */
+static void reorder_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t b23[][2] = { { 2, 4 } }, b58[][2] = { { 5, 9 } };
+
+	REQUIRE(sk_open(k, 10, tweak));
+	sk_poll_at(k, k->t0 + 100 * MS);
+	sk_ack(k, 1, b23, 1);
+	CHECK_EQ(H_MIB(&k->h, RetransSegs), 0);
+	h_advance(&k->h, 10 * MS);
+	sk_ack(k, 4, NULL, 0);
+	sk_ack(k, 4, b58, 1);
+}
+
+TEST(test_estab_rack_reordering_waits_window)
+{
+	struct sk k;
+
+	reorder_case(&k, rack);
+	REQUIRE(rack_on(&k));
+	CHECK(tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->min_rtt_us, 100000);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);
+	sk_poll_at(&k, k.t0 + 136 * MS);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_poll_at(&k, k.t0 + 137 * MS);
+	resent_first(&k, 4, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_dupthresh_resends_at_once)
+{
+	struct sk k;
+
+	reorder_case(&k, dupthresh);
+	CHECK(!rack_on(&k));
+	resent_first(&k, 4, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+/*
+ * A lost retransmission with no new data behind it. Ten segments, all
+ * the data; at +100 ms all but 0 and 5 are SACKed: both lost (window 0:
+ * 3 SACKed, no reordering seen), both resent. At +200 ms the resent 5
+ * is SACKed, 0 is still missing: RACK sees 0's retransmission was sent
+ * before 5's and is lost too (TCPLostRetransmit), and resends it, long
+ * before the RTO (+400 ms). DupThresh needs data sent after the
+ * retransmission to notice, and there is none.
+ */
+static void lost_rtx_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t holes[][2] = { { 1, 5 }, { 6, 10 } }, one[][2] = { { 1, 10 } };
+
+	REQUIRE(sk_open(k, 10, tweak));
+	sk_poll_at(k, k->t0 + 100 * MS);
+	sk_ack(k, 0, holes, 2);
+	REQUIRE_EQ(k->h.out.n, 2);
+	CHECK_EQ(k->h.tx[0].seq, k->una0);
+	CHECK_EQ(k->h.tx[1].seq, k->una0 + 5 * MSS);
+	sk_poll_at(k, k->t0 + 200 * MS);
+	sk_ack(k, 0, one, 1);
+}
+
+TEST(test_estab_rack_lost_retransmit_resent)
+{
+	struct sk k;
+
+	lost_rtx_case(&k, rack);
+	CHECK_EQ(k.h.out.n, 1);
+	resent_first(&k, 0, 3);
+	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 1);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_lost_retransmit_waits)
+{
+	struct sk k;
+
+	lost_rtx_case(&k, dupthresh);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	h_free(&k.h);
+}
+
+/*
+ * The per-connection share: 4 records of a pool of 64. The fifth segment
+ * finds none: the connection gives its records back (TCPRackSegsFull)
+ * and SACKs of 3 segments above a hole start recovery by DupThresh.
+ * Once everything is acknowledged, records are kept again.
+ */
+static void fall_back_case(void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t b3[][2] = { { 2, 5 } };
+	static uint8_t more[2 * MSS];
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, tweak));
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
+	CHECK(!rack_on(&k));
+	CHECK_EQ(k.h.s->rsegs.used, 0);
+	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->n, 0);
+	sk_ack(&k, 1, b3, 1);
+	REQUIRE(k.h.out.n >= 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	k.ecr_lag_ms = 0;
+	sk_ack(&k, 10, NULL, 0);
+	REQUIRE_EQ(k.h.conn->snd_una, k.h.conn->snd_max);
+	REQUIRE_EQ(h_send(&k.h, more, sizeof(more)), (int)sizeof(more));
+	CHECK(rack_on(&k));
+	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->n, 2);
+	CHECK_EQ(k.h.s->rsegs.used, 2);
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_segs_share_full)
+{
+	fall_back_case(share4);
+}
+
+/* The same at the stack's bound: a pool of 6 (share 6 / 4 = 1 at the
+ * default quarter, so the share bites first; 6 with the share set). */
+static void pool6_share6(struct tern_cfg *c)
+{
+	pool6(c);
+	c->rack_segs_per_conn = 6;
+}
+
+TEST(test_estab_rack_segs_pool_full)
+{
+	fall_back_case(pool6_share6);
+}
+
+/*
+ * Eifel (tcp_try_undo_recovery, TCPFullUndo): the hole of
+ * test_estab_sack_recovery_resends_hole_only is resent at +100 ms, but
+ * the cumulative ACK echoes a TSval from before the retransmission: the
+ * original arrived, the recovery was spurious. cwnd goes back to the 11
+ * segments before it (max(cwnd, prior_cwnd), tcp_reno_undo_cwnd: the same
+ * for NewReno and CUBIC), ssthresh to the prior one (infinite: slow
+ * start, so the ACK's 11 segments make it 22). With the retransmission's TSval echoed, nothing is undone.
+ */
+static void full_undo_case(void (*tweak)(struct tern_cfg *), uint32_t lag_ms)
+{
+	static const uint32_t b3[][2] = { { 2, 5 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 20, tweak));
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 1, NULL, 0);
+	REQUIRE_EQ(k.h.conn->cwnd, 11 * MSS);
+	sk_ack(&k, 1, b3, 1);
+	REQUIRE_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	REQUIRE(k.h.conn->cwnd < 11 * MSS);
+	h_advance(&k.h, 50 * MS);
+	k.ecr_lag_ms = lag_ms;
+	sk_ack(&k, 12, NULL, 0);
+	CHECK(!(k.h.conn->flags & TERN_CF_RECOVERY));
+	if (lag_ms > 50) {
+		CHECK_EQ(H_MIB(&k.h, TCPFullUndo), 1);
+		/* 11 restored, then slow start by the 11 segments acked */
+		CHECK_EQ(k.h.conn->cwnd, 22 * MSS);
+		CHECK_EQ(k.h.conn->ssthresh, UINT32_MAX);
+	} else {
+		CHECK_EQ(H_MIB(&k.h, TCPFullUndo), 0);
+		CHECK(k.h.conn->cwnd < 11 * MSS);
+		CHECK(k.h.conn->ssthresh < 11 * MSS);
+	}
+	h_free(&k.h);
+}
+
+TEST(test_estab_undo_eifel_full_cubic)
+{
+	full_undo_case(rack, 100);
+}
+
+TEST(test_estab_undo_eifel_full_reno)
+{
+	full_undo_case(reno_rack, 100);
+}
+
+TEST(test_estab_undo_eifel_not_for_retransmission)
+{
+	full_undo_case(rack, 50);
+}
+
+/*
+ * D-SACK undo (tcp_try_undo_dsack, TCPDSACKUndo): the same recovery ends
+ * on the retransmission's ACK (cwnd = ssthresh = 7). Then the peer
+ * reports the retransmitted segment as a duplicate (a D-SACK below
+ * SND.UNA): the one retransmission was not needed, cwnd and ssthresh go
+ * back, and RACK's reordering window takes a second step (reo_wnd_steps
+ * 2: 50 ms).
+ */
+TEST(test_estab_undo_dsack)
+{
+	static const uint32_t b3[][2] = { { 2, 5 } }, dup[][2] = { { 1, 2 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 20, rack));
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 1, NULL, 0);
+	sk_ack(&k, 1, b3, 1);
+	REQUIRE_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	k.ecr_lag_ms = 0;
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 12, NULL, 0);
+	REQUIRE(!(k.h.conn->flags & TERN_CF_RECOVERY));
+	CHECK_EQ(k.h.conn->ssthresh, 7 * MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPFullUndo), 0);
+	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->reo_steps, 1);
+	sk_ack(&k, 12, dup, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPDSACKRecv), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPDSACKUndo), 1);
+	CHECK(k.h.conn->cwnd >= 11 * MSS);
+	CHECK_EQ(k.h.conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->reo_steps, 2);
+	h_free(&k.h);
+}
+
+static void rack_no_probes(struct tern_cfg *c)
+{
+	rack(c);
+	c->loss_probes = 0;
+}
+
+/*
+ * A spurious RTO (tcp_try_undo_loss, TCPLossUndo): five segments, no
+ * loss probe; at the RTO (+300 ms) cwnd drops to one segment and 0 is
+ * resent. The ACK of all five echoes the originals' TSval (t0): they
+ * were only late. cwnd goes back to 10 segments.
+ */
+TEST(test_estab_undo_spurious_rto)
+{
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 5, rack_no_probes));
+	sk_poll_at(&k, k.t0 + 300 * MS);
+	REQUIRE_EQ(H_MIB(&k.h, TCPTimeouts), 1);
+	REQUIRE_EQ(k.h.conn->cwnd, MSS);
+	h_advance(&k.h, 10 * MS);
+	k.ecr_lag_ms = 310;
+	sk_ack(&k, 5, NULL, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPLossUndo), 1);
+	CHECK(k.h.conn->cwnd >= 10 * MSS);
+	CHECK_EQ(k.h.conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(tern_conn_xmit(k.h.s, k.h.conn)->loss, 0);
+	h_free(&k.h);
+}
+
+/*
+ * A peer that negotiated SACK but sends no blocks. Ten segments, 0 and 5
+ * lost: three duplicate ACKs start recovery with 0 (tern's DupThresh
+ * fallback for blockless ACKs). At +200 ms the partial ACK up to 5 is for
+ * 0's retransmission, sent after 5: RACK finds 5 lost by time and resends
+ * it at once; without blocks it cannot tell 6-9 from lost either, and
+ * they follow (cwnd 7, nothing counted in flight), as Linux's would.
+ * DupThresh has no SACKed bytes to go by and waits for the RTO.
+ */
+static void blockless_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	REQUIRE(sk_open(k, 10, tweak));
+	sk_poll_at(k, k->t0 + 100 * MS);
+	for (int i = 0; i < 3; i++)
+		sk_ack(k, 0, NULL, 0);
+	REQUIRE_EQ(H_MIB(&k->h, RetransSegs), 1);
+	sk_poll_at(k, k->t0 + 200 * MS);
+	sk_ack(k, 5, NULL, 0);
+}
+
+TEST(test_estab_rack_no_blocks_partial_ack)
+{
+	struct sk k;
+
+	blockless_case(&k, rack);
+	REQUIRE_EQ(k.h.out.n, 5);
+	for (uint32_t i = 0; i < 5; i++)
+		CHECK_EQ(k.h.tx[i].seq, k.una0 + (5 + i) * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 6);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_no_blocks_waits)
+{
+	struct sk k;
+
+	blockless_case(&k, dupthresh);
+	for (uint32_t i = 0; i < k.h.out.n; i++)
+		CHECK(k.h.tx[i].seq != k.una0 + 5 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	h_free(&k.h);
+}

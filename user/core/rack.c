@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * RACK-TLP loss detection (RFC 8985, Linux net/ipv4/tcp_recovery.c) on
+ * per-segment records (rack.h): a segment is lost when a segment sent
+ * after it was delivered and more than an RTT plus a reordering window
+ * has passed since it was sent (tcp_rack_detect_loss). The window is
+ * min_rtt / 4, times a step that grows on D-SACKs, at most SRTT
+ * (tcp_rack_reo_wnd, tcp_rack_update_reo_wnd); segments not yet past it
+ * arm the reordering timer (tcp_rack_reo_timeout, in sack.c).
+ *
+ * tern: min_rtt is the least RTT the connection ever sampled (the
+ * estimator's samples and its records' send times), not a 5-minute
+ * windowed minimum (Linux's tcp_min_rtt(), tcp_min_rtt_wlen).
+ * tern: records are walked in sequence order, not Linux's time-sorted
+ * list (tsorted_sent_queue), so detection looks at every record in
+ * flight; the share per connection bounds the walk.
+ */
+#include <errno.h>
+
+#include "stack.h"
+
+
+_Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 72, "struct tern_rack must stay within 72 bytes");
+#define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
+
+static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return &s->rack[tern_pool__index(&s->conns, c)];
+}
+
+static struct tern_rseg *at(const struct tern_stack *s, uint32_t i)
+{
+	return &s->rsegs.base[i];
+}
+
+static uint32_t usec(uint64_t ns)
+{
+	return (uint32_t)(ns / 1000u);
+}
+
+static void rack_clear(struct tern_rack *r)
+{
+	*r = (struct tern_rack){ .head = TERN_NIL, .tail = TERN_NIL, .min_rtt_us = UINT32_MAX,
+				 .reo_steps = 1, .undo_retrans = -1 };
+}
+
+void tern_rack__init(struct tern_stack *s, struct tern_rseg *base, struct tern_rack *conns)
+{
+	s->rsegs = (struct tern_rseg_pool){ .base = base, .cap = s->cfg.rack_segs, .free_head = TERN_NIL };
+	for (uint32_t i = s->cfg.rack_segs; i-- > 0;) {
+		base[i].next = s->rsegs.free_head;
+		s->rsegs.free_head = i;
+	}
+	s->rack = conns;
+	for (uint32_t i = 0; i < s->cfg.max_conns; i++)
+		rack_clear(&conns[i]);
+	s->rack_quota = s->cfg.rack_segs_per_conn ? s->cfg.rack_segs_per_conn
+						  : (s->cfg.rack_segs / 4 ? s->cfg.rack_segs / 4 : 1);
+}
+
+struct tern_rack *tern_conn_rack(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return rk(s, c);
+}
+
+static void put_all(struct tern_stack *s, struct tern_rack *r)
+{
+	while (r->head != TERN_NIL) {
+		uint32_t i = r->head;
+
+		r->head = at(s, i)->next;
+		at(s, i)->next = s->rsegs.free_head;
+		s->rsegs.free_head = i;
+		s->rsegs.used--;
+	}
+	r->tail = TERN_NIL;
+	r->n = 0;
+}
+
+void tern_rack_free(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+
+	put_all(s, r);
+	rack_clear(r);
+}
+
+int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return s->cfg.rack_segs && tern_conn_sack_on(c) && !rk(s, c)->off;
+}
+
+/* The end of the highest record marked lost (SND.UNA: none). */
+static uint32_t lost_end(const struct tern_stack *s, const struct tern_conn *c,
+			 const struct tern_rack *r)
+{
+	uint32_t end = c->snd_una;
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next)
+		if (at(s, i)->flags & TERN_RSEG_LOST)
+			end = at(s, i)->end;
+	return end;
+}
+
+/* No record to be had: give every record back and let the DupThresh
+ * scoreboard take over, with what RACK had marked lost (TCPRackSegsFull). */
+static void fall_back(struct tern_stack *s, struct tern_conn *c, struct tern_rack *r)
+{
+	struct tern_xmit *x = tern_conn_xmit(s, c);
+
+	TERN_MIB_INC(s, TCPRackSegsFull);
+	x->lost_to = lost_end(s, c, r);
+	x->high_rxt = c->snd_una;
+	x->rxt_mark = c->snd_max;
+	put_all(s, r);
+	r->off = 1;
+	r->reo_at = 0;
+}
+
+static uint32_t rseg_get(struct tern_stack *s, struct tern_rack *r)
+{
+	uint32_t i = s->rsegs.free_head;
+
+	if (i == TERN_NIL || r->n >= s->rack_quota)
+		return TERN_NIL;
+	s->rsegs.free_head = at(s, i)->next;
+	s->rsegs.used++;
+	r->n++;
+	at(s, i)->next = TERN_NIL;
+	return i;
+}
+
+static void rseg_put_head(struct tern_stack *s, struct tern_rack *r)
+{
+	uint32_t i = r->head;
+
+	r->head = at(s, i)->next;
+	if (r->head == TERN_NIL)
+		r->tail = TERN_NIL;
+	at(s, i)->next = s->rsegs.free_head;
+	s->rsegs.free_head = i;
+	s->rsegs.used--;
+	r->n--;
+}
+
+/* New data [seq, seq + len) at SND.MAX: a record at the tail. */
+static int append(struct tern_stack *s, struct tern_rack *r, uint32_t end, uint64_t now)
+{
+	uint32_t i = rseg_get(s, r);
+
+	if (i == TERN_NIL)
+		return -ENOBUFS;
+	*at(s, i) = (struct tern_rseg){ .end = end, .sent_us = usec(now), .next = TERN_NIL };
+	if (r->tail == TERN_NIL) {
+		r->head = i;
+	} else {
+		at(s, r->tail)->next = i;
+	}
+	r->tail = i;
+	return 0;
+}
+
+/* Make seq a record boundary: the record that holds it splits in two
+ * (Linux's tcp_fragment() for a retransmission cut at a smaller MSS). */
+static int split_at(struct tern_stack *s, const struct tern_conn *c, struct tern_rack *r,
+		    uint32_t seq)
+{
+	uint32_t start = c->snd_una;
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		struct tern_rseg *g = at(s, i);
+		uint32_t j;
+
+		if (tern_seq_le(g->end, seq)) {
+			start = g->end;
+			continue;
+		}
+		if (seq == start)
+			return 0;
+		j = rseg_get(s, r);
+		if (j == TERN_NIL)
+			return -ENOBUFS;
+		g = at(s, i);
+		*at(s, j) = *g;
+		g->end = seq;
+		g->next = j;
+		if (r->tail == i)
+			r->tail = j;
+		return 0;
+	}
+	return 0;
+}
+
+/* A retransmission of [seq, end): its records are sent again now. */
+static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_rack *r,
+		  uint32_t seq, uint32_t end, uint64_t now)
+{
+	uint32_t start = c->snd_una;
+
+	if (split_at(s, c, r, seq) || split_at(s, c, r, end))
+		return -ENOBUFS;
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		struct tern_rseg *g = at(s, i);
+
+		if (tern_seq_ge(start, end))
+			break;
+		if (tern_seq_ge(start, seq)) {
+			g->flags |= TERN_RSEG_RETRANS | TERN_RSEG_EVER;
+			g->sent_us = usec(now);
+		}
+		start = g->end;
+	}
+	return 0;
+}
+
+/*
+ * A data segment [seq, seq + len) went out (tcp_event_new_data_sent,
+ * tcp_retransmit_skb: skb_mstamp). A connection that fell back starts
+ * keeping records again once nothing is in flight.
+ */
+void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint32_t len,
+		    uint64_t now)
+{
+	struct tern_rack *r = rk(s, c);
+	int err;
+
+	if (!s->cfg.rack_segs || !tern_conn_sack_on(c) || !len)
+		return;
+	if (r->off) {
+		if (c->snd_una != c->snd_max || r->n)
+			return;
+		r->off = 0;
+	}
+	if (tern_seq_lt(seq, c->snd_max)) {
+		err = resent(s, c, r, seq, seq + len, now);
+	} else if (seq != (r->tail == TERN_NIL ? c->snd_una : at(s, r->tail)->end)) {
+		err = -EINVAL; /* a gap: the records would not cover the flight */
+	} else {
+		err = append(s, r, seq + len, now);
+	}
+	if (err)
+		fall_back(s, c, r);
+}
+
+/* tcp_update_rtt_min(): every RTT sample, the handshake's included. */
+void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
+{
+	struct tern_rack *r = rk(s, c);
+
+	if (rtt_us && rtt_us < r->min_rtt_us)
+		r->min_rtt_us = rtt_us;
+}
+
+/* RFC 8985 6.2 step 2 (tcp_rack_sent_after): t1 after t2, seq breaking ties. */
+static int sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+{
+	return (int32_t)(t1 - t2) > 0 || (t1 == t2 && tern_seq_gt(seq1, seq2));
+}
+
+/* RFC 8985 6.2 step 2, tcp_rack_advance(): the delivered segment sent
+ * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. tern: records are
+ * taken in sequence order, not the RFC's ascending send time, so RACK.rtt
+ * is set only with RACK.xmit_ts (the same result). */
+static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+{
+	uint32_t rtt = now_us - g->sent_us;
+
+	/* A retransmitted segment's ACK may be for the original: ignore an
+	 * RTT that is too short to be the retransmission's. */
+	if ((g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
+		return;
+	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
+		r->min_rtt_us = rtt ? rtt : 1;
+	r->advanced = 1;
+	if (sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+		r->mstamp_us = g->sent_us;
+		r->end_seq = g->end;
+		r->rtt_us = rtt;
+	}
+}
+
+/* RFC 8985 6.2 step 3 (tcp_check_sack_reordering): a segment never
+ * resent is delivered below one already SACKed. */
+static void delivered(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+{
+	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack))
+		r->reord_seen = 1;
+	advance(r, g, now_us);
+}
+
+/* The cumulative ACK: records below SND.UNA are delivered and freed
+ * (tcp_clean_rtx_queue). */
+void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
+{
+	struct tern_rack *r = rk(s, c);
+	uint32_t now_us = usec(s->now);
+
+	r->tsecr = (seg->opt.present & TERN_OPT_TS) ? seg->opt.tsecr : 0;
+	if (!tern_rack_on(s, c))
+		return;
+	if (tern_seq_lt(r->fack, c->snd_una))
+		r->fack = c->snd_una;
+	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
+		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
+			delivered(r, at(s, r->head), now_us);
+		rseg_put_head(s, r);
+	}
+}
+
+/* A valid SACK block (tcp_sacktag_one): records wholly inside it. */
+void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end)
+{
+	struct tern_rack *r = rk(s, c);
+	uint32_t from = c->snd_una, now_us = usec(s->now);
+
+	if (!tern_rack_on(s, c))
+		return;
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		struct tern_rseg *g = at(s, i);
+
+		if (tern_seq_ge(from, end))
+			break;
+		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
+		    !(g->flags & TERN_RSEG_SACKED)) {
+			delivered(r, g, now_us);
+			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
+		}
+		from = g->end;
+	}
+	if (tern_seq_gt(end, r->fack))
+		r->fack = end;
+}
+
+/* tcp_dsack_seen(): a D-SACK grows the reordering window (below). */
+void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c)
+{
+	rk(s, c)->dsack_seen = 1;
+}
+
+/* tcp_rack_update_reo_wnd(): one step more per round trip that saw a
+ * D-SACK, kept for 16 recoveries, then back to one step. */
+void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+
+	if (r->dsack_seen && r->reo_steps > 1 && tern_seq_lt(c->snd_una, r->reo_seq))
+		r->dsack_seen = 0; /* within a round trip of the last step */
+	if (r->dsack_seen) {
+		if (r->reo_steps < UINT8_MAX)
+			r->reo_steps++;
+		r->dsack_seen = 0;
+		r->reo_seq = c->snd_max;
+		r->reo_persist = TERN_RACK_RECOVERY_THRESH;
+	} else if (!r->reo_persist) {
+		r->reo_steps = 1;
+	}
+}
+
+/* tcp_rack_reo_wnd() */
+static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
+			const struct tern_rack *r)
+{
+	const struct tern_xmit *x = tern_conn_xmit(s, c);
+	uint64_t w;
+
+	if (!r->reord_seen) {
+		/* no reordering seen: aggressive in recovery, or once
+		 * DupThresh segments are SACKed */
+		if ((c->flags & TERN_CF_RECOVERY) || x->loss)
+			return 0;
+		if (x->sacked >= 3u * c->mss)
+			return 0;
+	}
+	w = (uint64_t)(r->min_rtt_us == UINT32_MAX ? 0 : r->min_rtt_us >> 2) * r->reo_steps;
+	if (r->min_rtt_us == UINT32_MAX || w > c->srtt_us >> 3)
+		w = c->srtt_us >> 3;
+	return (uint32_t)w;
+}
+
+/* tcp_mark_skb_lost(): a resent segment lost again is counted. */
+static int mark_lost(struct tern_stack *s, struct tern_rseg *g)
+{
+	if (g->flags & TERN_RSEG_RETRANS)
+		TERN_MIB_INC(s, TCPLostRetransmit);
+	g->flags = (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS);
+	return 1;
+}
+
+/* Whether record g is still waiting to be lost or delivered. */
+static int waiting(const struct tern_rseg *g)
+{
+	if (g->flags & TERN_RSEG_SACKED)
+		return 0;
+	return !(g->flags & TERN_RSEG_LOST) || (g->flags & TERN_RSEG_RETRANS);
+}
+
+/*
+ * tcp_rack_detect_loss() (RFC 8985 6.2 step 5): every candidate sent
+ * before RACK.xmit_ts whose RTT + reordering window has passed is lost;
+ * the latest of the others' remaining times sets the reordering timer.
+ * force: from the timer (tcp_rack_reo_timeout), else only after
+ * RACK.xmit_ts advanced (tcp_rack_mark_lost). Returns the records marked.
+ *
+ * A record never resent was sent after every record below it, so the
+ * first one not sent before RACK.xmit_ts ends the walk, as the first such
+ * ends Linux's walk of its time-sorted list.
+ */
+uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force)
+{
+	struct tern_rack *r = rk(s, c);
+	uint32_t now_us = usec(now), wnd, lost = 0;
+	int64_t wait = 0;
+
+	if (!tern_rack_on(s, c) || (!force && !r->advanced))
+		return 0;
+	r->advanced = 0;
+	r->reo_at = 0;
+	wnd = reo_wnd(s, c, r);
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		struct tern_rseg *g = at(s, i);
+		int64_t left;
+
+		if (!sent_after(r->mstamp_us, r->end_seq, g->sent_us, g->end)) {
+			if (!(g->flags & TERN_RSEG_EVER))
+				break;
+			continue;
+		}
+		if (!waiting(g))
+			continue;
+		left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - g->sent_us);
+		if (left <= 0)
+			lost += (uint32_t)mark_lost(s, g);
+		else if (left > wait)
+			wait = left;
+	}
+	if (wait)
+		r->reo_at = tern_deadline(now, (uint32_t)((wait + 999) / 1000) + REO_TIMEOUT_MIN_MS);
+	return lost;
+}
+
+/* Mark every unSACKed record below seq lost (an RTO's tcp_timeout_mark_lost
+ * with seq = SND.MAX, or the holes below a delivered loss probe). */
+void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq)
+{
+	struct tern_rack *r = rk(s, c);
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		struct tern_rseg *g = at(s, i);
+
+		if (tern_seq_gt(g->end, seq))
+			break;
+		if (!(g->flags & TERN_RSEG_SACKED))
+			g->flags = (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS);
+	}
+}
+
+/* tcp_undo_cwnd_reduction(unmark_loss): nothing is lost after all. */
+void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next)
+		at(s, i)->flags &= (uint8_t)~TERN_RSEG_LOST;
+	r->reo_at = 0;
+}
+
+/* RFC 6675 NextSeg() rule 1 on records: the first lost record not
+ * resent since (tcp_xmit_retransmit_queue). */
+int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,
+			uint32_t *max)
+{
+	const struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una;
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		const struct tern_rseg *g = at(s, i);
+
+		if ((g->flags & (TERN_RSEG_LOST | TERN_RSEG_SACKED | TERN_RSEG_RETRANS)) ==
+		    TERN_RSEG_LOST) {
+			*seq = start;
+			*max = g->end - start;
+			return 1;
+		}
+		start = g->end;
+	}
+	return 0;
+}
+
+/* tcp_packets_in_flight() in bytes: not SACKed, and not lost unless
+ * resent since. With retrans, only resent bytes still out (retrans_out). */
+uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans)
+{
+	const struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una, n = 0;
+
+	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+		const struct tern_rseg *g = at(s, i);
+		uint8_t f = g->flags;
+
+		if (!(f & TERN_RSEG_SACKED) && (retrans ? (f & TERN_RSEG_RETRANS)
+							: (!(f & TERN_RSEG_LOST) || (f & TERN_RSEG_RETRANS))))
+			n += g->end - start;
+		start = g->end;
+	}
+	return n;
+}
+

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Per-segment records for RACK-TLP (RFC 8985, Linux tcp_recovery.c) and
+ * the undo state of a loss episode (tcp_input.c's undo_marker,
+ * undo_retrans, prior_cwnd, prior_ssthresh, retrans_stamp).
+ *
+ * Invariant: while a connection uses RACK (tern_rack_on()), its records
+ * cover every data byte in flight, [SND.UNA, SND.MAX) less our FIN, in
+ * sequence order with no gap: a record keeps only its end, its start is
+ * the previous record's end (SND.UNA for the first). Records come from one
+ * pool per stack (cfg.rack_segs) with a share per connection
+ * (cfg.rack_segs_per_conn). A connection that cannot get a record gives
+ * all of its records back and detects loss by RFC 6675's DupThresh rule
+ * until nothing is in flight (TCPRackSegsFull).
+ */
+#ifndef TERN_CORE_RACK_H
+#define TERN_CORE_RACK_H
+
+#include <stdint.h>
+
+#define TERN_RSEG_SACKED 0x01  /* TCPCB_SACKED_ACKED */
+#define TERN_RSEG_RETRANS 0x02 /* TCPCB_SACKED_RETRANS: resent, not lost since */
+#define TERN_RSEG_LOST 0x04    /* TCPCB_LOST */
+#define TERN_RSEG_EVER 0x08    /* TCPCB_EVER_RETRANS */
+
+#define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
+
+struct tern_rseg {
+	uint32_t end;     /* end_seq */
+	uint32_t sent_us; /* the last transmission (skb_mstamp), wraps */
+	uint32_t next;    /* TERN_NIL ends */
+	uint8_t flags;
+	uint8_t pad[3];
+};
+
+struct tern_rseg_pool {
+	struct tern_rseg *base;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t free_head;
+};
+
+/* One per connection, indexed like the connection pool. */
+struct tern_rack {
+	uint32_t head, tail, n;   /* records in sequence order */
+	uint32_t mstamp_us;       /* rack.mstamp: latest send time delivered */
+	uint32_t end_seq;         /* rack.end_seq */
+	uint32_t rtt_us;          /* rack.rtt_us */
+	uint32_t min_rtt_us;      /* tcp_min_rtt(); UINT32_MAX: no sample */
+	uint32_t fack;            /* highest SACKed byte + 1 */
+	uint32_t reo_seq;         /* snd_max when reo_steps last grew */
+	uint32_t reo_at;          /* tcp_rack_reo_timeout() ms deadline; 0: none */
+	uint32_t undo_marker;     /* SND.UNA when the episode began */
+	int32_t undo_retrans;     /* segments resent less those D-SACKed; -1: none */
+	uint32_t prior_cwnd;
+	uint32_t prior_ssthresh;
+	uint32_t retrans_ts;      /* our TSval of the first retransmission */
+	uint32_t tsecr;           /* the last ACK's TSecr, 0: none */
+	uint8_t off;              /* records given back: DupThresh */
+	uint8_t reord_seen;       /* tp->reord_seen */
+	uint8_t reo_steps;        /* rack.reo_wnd_steps */
+	uint8_t reo_persist;      /* rack.reo_wnd_persist */
+	uint8_t dsack_seen;       /* rack.dsack_seen */
+	uint8_t advanced;         /* rack.advanced */
+	uint8_t undo_on;          /* undo_marker is set */
+	uint8_t reo_armed;        /* rto_at is the reordering timer */
+};
+
+#endif
