@@ -66,6 +66,41 @@ TEST(test_estab_sack_recovery_resends_hole_only)
 	h_free(&k.h);
 }
 
+/*
+ * An ACK that starts SACK recovery and carries data after the
+ * application closed: the data aborts the connection (TCPAbortOnData,
+ * tcp_rcv_state_process), and the hole's retransmission the same ACK
+ * produced is taken back, since the application may free what it points
+ * into once told of the close (the fuzzer found it reading freed
+ * memory). Only the RST goes.
+ */
+TEST(test_estab_sack_recovery_then_abort_on_data)
+{
+	static const uint8_t late[] = "late";
+	struct tern_seg a;
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, NULL));
+	REQUIRE_EQ(h_close(&k.h), 0);
+	h_advance(&k.h, 100 * MS);
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + MSS);
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(k.h.now) - k.ecr_lag_ms + k.h.conn->ts_off);
+	a.opt.present |= TERN_OPT_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].start = k.una0 + 2 * MSS;
+	a.opt.sack[0].end = k.una0 + 5 * MSS;
+	a.payload = late;
+	a.len = 4;
+	h_in(&k.h, &a);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPAbortOnData), 1);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK(k.h.tx[0].flags & TERN_TH_RST);
+	CHECK_EQ(k.h.tx[0].len, 0);
+	h_free(&k.h);
+}
+
 static void no_probes(struct tern_cfg *c)
 {
 	c->loss_probes = 0;

@@ -462,6 +462,7 @@ void tern_conn_reset(struct tern_stack *s, struct tern_conn *c)
 void tern_conn_abort_reason(struct tern_stack *s, struct tern_conn *c, int reason, uint64_t now,
 			    struct tern_out *out)
 {
+	tern_emit_cancel_data(s, c, out);
 	if (c->state != TERN_SYN_SENT &&
 	    tern_emit_conn_seg(s, c, tern_conn_acceptable_seq(c), TERN_TH_RST | TERN_TH_ACK, NULL,
 			       0, now, out))

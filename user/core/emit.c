@@ -222,6 +222,34 @@ static void put_conn_opts(struct tern_stack *s, const struct tern_conn *c, uint6
 	}
 }
 
+static bool same_tuple(const struct tern_tuple *a, const struct tern_tuple *b)
+{
+	return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
+	       !memcmp(&a->laddr, &b->laddr, sizeof(a->laddr)) &&
+	       !memcmp(&a->raddr, &b->raddr, sizeof(a->raddr));
+}
+
+/*
+ * Take back the segments with payload that connection c put in out: it
+ * is about to be freed, and the application may release the memory they
+ * point into when it hears so. tern: Linux's clones of them are already
+ * in the qdisc and still go out before its RST; tern's are not built yet,
+ * and the RST that follows makes them moot.
+ */
+void tern_emit_cancel_data(struct tern_stack *s, const struct tern_conn *c, struct tern_out *out)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < out->n; i++) {
+		if (out->tx[i].len && same_tuple(&out->tx[i].t, &c->n.t)) {
+			s->mib[TERN_MIB_OutSegs]--; /* never sent */
+			continue;
+		}
+		out->tx[k++] = out->tx[i];
+	}
+	out->n = k;
+}
+
 /*
  * A segment of connection c: SEQ=seq, ACK=RCV.NXT, our window, timestamps
  * and SACK blocks, payload by reference. Every segment carries the ACK, so

@@ -247,6 +247,7 @@ int tern_conn_recv(struct tern_stack *s, struct tern_conn *c, const struct tern_
 		 * TCPAbortOnData; the RST answers the segment (SEQ=SEG.ACK, as
 		 * tcp_v4_send_reset) so that it matches the peer's RCV.NXT. */
 		TERN_MIB_INC(s, TCPAbortOnData);
+		tern_emit_cancel_data(s, c, out); /* the ACK's retransmissions */
 		tern_emit_reset(s, seg, out);
 		tern_conn_free(s, c, TERN_CLOSE_ABORT);
 		return 0;

@@ -370,6 +370,7 @@ void tern_emit_synack(struct tern_stack *s, const struct tern_tuple *t, const st
 		      uint32_t tsval, uint32_t tsecr, struct tern_out *out);
 void tern_emit_syn(struct tern_stack *s, const struct tern_tuple *t, const struct tern_l2 *l2,
 		   uint32_t iss, uint8_t optf, uint32_t tsval, struct tern_out *out);
+void tern_emit_cancel_data(struct tern_stack *s, const struct tern_conn *c, struct tern_out *out);
 int tern_emit_conn_seg(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint8_t flags,
 		       const uint8_t *p, uint32_t len, uint64_t now, struct tern_out *out);
 void tern_emit_req_ack(struct tern_stack *s, const struct tern_req *r, uint64_t now,
