@@ -143,6 +143,54 @@ TEST(test_estab_tlp_probe_then_recovery)
 	h_free(&k.h);
 }
 
+static void rack_on(struct tern_cfg *c)
+{
+	c->rack_segs = 65536;
+}
+
+/*
+ * Twenty segments queued, ten sent; at +100 ms the client acknowledges
+ * segment 0 and shrinks its window to the nine still in flight: no new
+ * data may go when the probe timer fires (PTO 202 ms later), so the
+ * probe is the last segment sent (segment 9, Linux's last skb of the
+ * retransmission queue), not the last one queued (19), which was never
+ * sent. With RACK the records stay whole (no TCPRackSegsFull).
+ */
+static void probe_window_case(void (*tweak)(struct tern_cfg *))
+{
+	struct tern_seg a;
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 20, tweak));
+	h_advance(&k.h, 100 * MS);
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + MSS);
+	a.win = (uint16_t)((9 * MSS) >> 7); /* wscale 7: a little under nine */
+	h_ts(&a, 3, tern_ms(k.h.now) - 100 + k.h.conn->ts_off);
+	h_in(&k.h, &a);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_poll_at(&k, k.t0 + 301 * MS);
+	CHECK_EQ(k.h.out.n, 0);
+	sk_poll_at(&k, k.t0 + 302 * MS);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 9 * MSS);
+	CHECK_EQ(k.h.tx[0].len, MSS);
+	CHECK_EQ(k.h.conn->snd_max, k.una0 + 10 * MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_tlp_window_shut_resends_last_sent)
+{
+	probe_window_case(NULL);
+}
+
+TEST(test_estab_tlp_window_shut_rack_records_whole)
+{
+	probe_window_case(rack_on);
+}
+
 /* One segment: PTO = 2 x SRTT + rto_min (the peer's delayed ACK) = 400
  * ms is past the RTO (300 ms), so the probe goes at the RTO's time, and
  * it is a probe, not a timeout (no backoff, cwnd kept). */
