@@ -200,6 +200,43 @@ TEST(test_estab_rack_segs_pool_full)
 	fall_back_case(pool6_share6);
 }
 
+static void share11(struct tern_cfg *c)
+{
+	c->rack_segs = 64;
+	c->rack_segs_per_conn = 11;
+}
+
+/*
+ * Records run out in recovery: 10 segments, 1-3 SACKed at +100 ms, so 0
+ * is lost and resent; 3 more segments are queued and the twelfth record
+ * go as 1-9 are SACKed, and the twelfth record is past the share of 11
+ * (TCPRackSegsFull). DupThresh takes over with
+ * what RACK had resent as resent: segment 0 does not go a second time.
+ */
+TEST(test_estab_rack_segs_full_in_recovery_keeps_resent)
+{
+	static const uint32_t b13[][2] = { { 1, 4 } }, b19[][2] = { { 1, 10 } };
+	static uint8_t more[3 * MSS];
+	struct sk k;
+	uint32_t zeros = 0;
+
+	REQUIRE(sk_open(&k, 10, share11));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 0, b13, 1);
+	resent_first(&k, 0, 1);
+	REQUIRE_EQ(h_send(&k.h, more, sizeof(more)), (int)sizeof(more));
+	sk_ack(&k, 0, b19, 1);
+	for (int round = 0; round < 3; round++) {
+		for (uint32_t i = 0; i < k.h.out.n; i++)
+			zeros += k.h.tx[i].seq == k.una0 && k.h.tx[i].len;
+		h_advance(&k.h, 10 * MS);
+		h_poll(&k.h);
+	}
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
+	CHECK_EQ(zeros, 0);
+	h_free(&k.h);
+}
+
 /*
  * Eifel (tcp_try_undo_recovery, TCPFullUndo): the hole of
  * test_estab_sack_recovery_resends_hole_only is resent at +100 ms, but

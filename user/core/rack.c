@@ -91,27 +91,28 @@ int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c)
 	return s->cfg.rack_segs && tern_conn_sack_on(c) && !rk(s, c)->off;
 }
 
-/* The end of the highest record marked lost (SND.UNA: none). */
-static uint32_t lost_end(const struct tern_stack *s, const struct tern_conn *c,
-			 const struct tern_rack *r)
+/* The end of the highest record with flag set (SND.UNA: none). */
+static uint32_t flag_end(const struct tern_stack *s, const struct tern_conn *c,
+			 const struct tern_rack *r, uint8_t flag)
 {
 	uint32_t end = c->snd_una;
 
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next)
-		if (at(s, i)->flags & TERN_RSEG_LOST)
+		if (at(s, i)->flags & flag)
 			end = at(s, i)->end;
 	return end;
 }
 
 /* No record to be had: give every record back and let the DupThresh
- * scoreboard take over, with what RACK had marked lost (TCPRackSegsFull). */
+ * scoreboard take over, with what RACK had marked lost and, as HighRxt,
+ * what it had resent since (TCPRackSegsFull). */
 static void fall_back(struct tern_stack *s, struct tern_conn *c, struct tern_rack *r)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
 	TERN_MIB_INC(s, TCPRackSegsFull);
-	x->lost_to = lost_end(s, c, r);
-	x->high_rxt = c->snd_una;
+	x->lost_to = flag_end(s, c, r, TERN_RSEG_LOST);
+	x->high_rxt = flag_end(s, c, r, TERN_RSEG_RETRANS);
 	x->rxt_mark = c->snd_max;
 	put_all(s, r);
 	r->off = 1;
