@@ -132,19 +132,25 @@ TEST(test_estab_sack_rto_resends_unsacked_only)
  * SACKs only the probe: everything below it is lost, recovery starts
  * (TCPLossProbeRecovery) with segment 0.
  */
+/* Nothing goes until t (ms after t0); then the probe, segment seg whole. */
+static void probe_at(struct sk *k, uint64_t t, uint32_t seg)
+{
+	sk_poll_at(k, k->t0 + (t - 1) * MS);
+	CHECK_EQ(k->h.out.n, 0);
+	sk_poll_at(k, k->t0 + t * MS);
+	REQUIRE_EQ(k->h.out.n, 1);
+	CHECK_EQ(k->h.tx[0].seq, k->una0 + seg * MSS);
+	CHECK_EQ(k->h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k->h, TCPLossProbes), 1);
+}
+
 TEST(test_estab_tlp_probe_then_recovery)
 {
 	static const uint32_t b[][2] = { { 4, 5 } };
 	struct sk k;
 
 	REQUIRE(sk_open(&k, 5, NULL));
-	sk_poll_at(&k, k.t0 + 201 * MS);
-	CHECK_EQ(k.h.out.n, 0);
-	sk_poll_at(&k, k.t0 + 202 * MS);
-	REQUIRE_EQ(k.h.out.n, 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
-	CHECK_EQ(k.h.tx[0].len, MSS);
-	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	probe_at(&k, 202, 4);
 	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_advance(&k.h, 100 * MS);
 	sk_ack(&k, 0, b, 1);
@@ -177,14 +183,8 @@ static void probe_window_case(void (*tweak)(struct tern_cfg *))
 	h_ts(&a, 3, tern_ms(k.h.now) - 100 + k.h.conn->ts_off);
 	h_in(&k.h, &a);
 	CHECK_EQ(k.h.out.n, 0);
-	sk_poll_at(&k, k.t0 + 301 * MS);
-	CHECK_EQ(k.h.out.n, 0);
-	sk_poll_at(&k, k.t0 + 302 * MS);
-	REQUIRE_EQ(k.h.out.n, 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0 + 9 * MSS);
-	CHECK_EQ(k.h.tx[0].len, MSS);
+	probe_at(&k, 302, 9);
 	CHECK_EQ(k.h.conn->snd_max, k.una0 + 10 * MSS);
-	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 0);
 	h_free(&k.h);
