@@ -71,10 +71,15 @@ static void no_probes(struct tern_cfg *c)
 	c->loss_probes = 0;
 }
 
-/* RFC 6675's DupThresh alone (RACK is on by default). */
+/* RFC 6675's DupThresh alone, whatever the default. */
 static void no_rack(struct tern_cfg *c)
 {
 	c->rack_segs = 0;
+}
+
+static void rack(struct tern_cfg *c)
+{
+	c->rack_segs = 65536;
 }
 
 static void no_rack_no_probes(struct tern_cfg *c)
@@ -167,8 +172,8 @@ TEST(test_estab_tlp_probe_then_recovery)
  * data may go when the probe timer fires (PTO 202 ms later), so the
  * probe is the last segment sent (segment 9, Linux's last skb of the
  * retransmission queue), not the last one queued (19), which was never
- * sent. With RACK (the default) the records stay whole (no
- * TCPRackSegsFull); the same with DupThresh alone.
+ * sent. With RACK the records stay whole (no TCPRackSegsFull); the
+ * same with DupThresh alone.
  */
 static void probe_window_case(void (*tweak)(struct tern_cfg *))
 {
@@ -176,7 +181,7 @@ static void probe_window_case(void (*tweak)(struct tern_cfg *))
 	struct sk k;
 
 	REQUIRE(sk_open(&k, 20, tweak));
-	CHECK_EQ(tern_rack_on(k.h.s, k.h.conn), tweak != no_rack);
+	CHECK_EQ(tern_rack_on(k.h.s, k.h.conn), tweak == rack);
 	h_advance(&k.h, 100 * MS);
 	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + MSS);
 	a.win = (uint16_t)((9 * MSS) >> 7); /* wscale 7: a little under nine */
@@ -197,7 +202,7 @@ TEST(test_estab_tlp_window_shut_resends_last_sent)
 
 TEST(test_estab_tlp_window_shut_rack_records_whole)
 {
-	probe_window_case(NULL);
+	probe_window_case(rack);
 }
 
 /* One segment: PTO = 2 x SRTT + rto_min (the peer's delayed ACK) = 400
