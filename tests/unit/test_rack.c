@@ -39,6 +39,11 @@ static void pool6(struct tern_cfg *c)
 	c->rack_segs = 6;
 }
 
+static int usec_top_bit(uint64_t now)
+{
+	return (uint32_t)(now / 1000u) >= 1u << 31;
+}
+
 static int rack_on(const struct sk *k)
 {
 	return tern_rack_on(k->h.s, k->h.conn);
@@ -234,6 +239,32 @@ TEST(test_estab_rack_segs_full_in_recovery_keeps_resent)
 	}
 	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
 	CHECK_EQ(zeros, 0);
+	h_free(&k.h);
+}
+
+/*
+ * RACK's µs clock is 32 bits: with the clock's top bit set (here after
+ * 2^31 µs idle, about 36 minutes), the first delivery must still set
+ * RACK.xmit_ts, so that nothing sent with or after it is lost. The
+ * handshake, the idle, then 10 segments; at +100 ms segments 0-2 are
+ * acknowledged: nothing is lost.
+ */
+TEST(test_estab_rack_clock_top_bit)
+{
+	static uint8_t more[10 * MSS];
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 0, rack));
+	h_advance(&k.h, (1ull << 31) * 1000u);
+	REQUIRE(usec_top_bit(k.h.now));
+	REQUIRE_EQ(h_send(&k.h, more, sizeof(more)), (int)sizeof(more));
+	REQUIRE(k.h.out.n >= 3);
+	h_advance(&k.h, 100 * MS);
+	k.ecr_lag_ms = 100;
+	sk_ack(&k, 3, NULL, 0);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);
 	h_free(&k.h);
 }
 

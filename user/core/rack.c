@@ -274,7 +274,8 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
 		r->min_rtt_us = rtt ? rtt : 1;
 	r->advanced = 1;
-	if (sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+	if (!r->xmit_set || sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+		r->xmit_set = 1;
 		r->mstamp_us = g->sent_us;
 		r->end_seq = g->end;
 		r->rtt_us = rtt;
@@ -307,6 +308,12 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 			delivered(r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
+	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
+	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
+	 * is forgotten when nothing is in flight, and the next delivery
+	 * sets it whatever its value. */
+	if (r->head == TERN_NIL)
+		r->xmit_set = 0;
 }
 
 /* A valid SACK block (tcp_sacktag_one): records wholly inside it. */
@@ -417,6 +424,8 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		return 0;
 	r->advanced = 0;
 	r->reo_at = 0;
+	if (!r->xmit_set)
+		return 0; /* nothing delivered yet: no RACK.xmit_ts */
 	wnd = reo_wnd(s, c, r);
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);
