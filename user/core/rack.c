@@ -76,6 +76,7 @@ static void put_all(struct tern_stack *s, struct tern_rack *r)
 	}
 	r->tail = TERN_NIL;
 	r->n = 0;
+	r->xmit_set = 0; /* nothing in flight has a record: see tern_rack_ack() */
 }
 
 void tern_rack_free(struct tern_stack *s, struct tern_conn *c)
