@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * RACK-TLP loss detection (rack.c) and undo (undo.c), against the
- * DupThresh rule where they differ, with RACK turned on (cfg.rack_segs;
- * off by default) except where a case says. Hand-driven sender (sk.h): a 100 ms
+ * DupThresh rule where they differ (RACK is on by default; cases that
+ * depend on it say so). Hand-driven sender (sk.h): a 100 ms
  * handshake gives SRTT = min_rtt = 100 ms, so RACK's reordering window
  * is min_rtt / 4 = 25 ms once reordering was seen (0 before it, when
  * 3 segments are SACKed, and in recovery: tcp_rack_reo_wnd), and its
@@ -16,7 +16,7 @@ static void dupthresh(struct tern_cfg *c)
 	c->rack_segs = 0;
 }
 
-/* RACK on (cfg.rack_segs is 0 by default). */
+/* RACK on, whatever the default. */
 static void rack(struct tern_cfg *c)
 {
 	c->rack_segs = 65536;
@@ -37,6 +37,11 @@ static void share4(struct tern_cfg *c)
 static void pool6(struct tern_cfg *c)
 {
 	c->rack_segs = 6;
+}
+
+static int usec_top_bit(uint64_t now)
+{
+	return (uint32_t)(now / 1000u) >= 1u << 31;
 }
 
 static int rack_on(const struct sk *k)
@@ -198,6 +203,69 @@ static void pool6_share6(struct tern_cfg *c)
 TEST(test_estab_rack_segs_pool_full)
 {
 	fall_back_case(pool6_share6);
+}
+
+static void share11(struct tern_cfg *c)
+{
+	c->rack_segs = 64;
+	c->rack_segs_per_conn = 11;
+}
+
+/*
+ * Records run out in recovery: 10 segments, 1-3 SACKed at +100 ms, so 0
+ * is lost and resent; 3 more segments are queued and the twelfth record
+ * go as 1-9 are SACKed, and the twelfth record is past the share of 11
+ * (TCPRackSegsFull). DupThresh takes over with
+ * what RACK had resent as resent: segment 0 does not go a second time.
+ */
+TEST(test_estab_rack_segs_full_in_recovery_keeps_resent)
+{
+	static const uint32_t b13[][2] = { { 1, 4 } }, b19[][2] = { { 1, 10 } };
+	static uint8_t more[3 * MSS];
+	struct sk k;
+	uint32_t zeros = 0;
+
+	REQUIRE(sk_open(&k, 10, share11));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 0, b13, 1);
+	resent_first(&k, 0, 1);
+	REQUIRE_EQ(h_send(&k.h, more, sizeof(more)), (int)sizeof(more));
+	sk_ack(&k, 0, b19, 1);
+	for (int round = 0; round < 3; round++) {
+		for (uint32_t i = 0; i < k.h.out.n; i++)
+			zeros += k.h.tx[i].seq == k.una0 && k.h.tx[i].len;
+		h_advance(&k.h, 10 * MS);
+		h_poll(&k.h);
+	}
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
+	CHECK_EQ(zeros, 0);
+	h_free(&k.h);
+}
+
+/*
+ * RACK's µs clock is 32 bits: with the clock's top bit set (here after
+ * 2^31 µs idle, about 36 minutes), the first delivery must still set
+ * RACK.xmit_ts, so that nothing sent with or after it is lost. The
+ * handshake, the idle, then 10 segments; at +100 ms segments 0-2 are
+ * acknowledged: nothing is lost.
+ */
+TEST(test_estab_rack_clock_top_bit)
+{
+	static uint8_t more[10 * MSS];
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 0, rack));
+	h_advance(&k.h, (1ull << 31) * 1000u);
+	REQUIRE(usec_top_bit(k.h.now));
+	REQUIRE_EQ(h_send(&k.h, more, sizeof(more)), (int)sizeof(more));
+	REQUIRE(k.h.out.n >= 3);
+	h_advance(&k.h, 100 * MS);
+	k.ecr_lag_ms = 100;
+	sk_ack(&k, 3, NULL, 0);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);
+	h_free(&k.h);
 }
 
 /*

@@ -106,6 +106,23 @@ static void no_probes(struct tern_cfg *c)
 	c->loss_probes = 0;
 }
 
+/* RFC 6675's DupThresh alone, whatever the default. */
+static void no_rack(struct tern_cfg *c)
+{
+	c->rack_segs = 0;
+}
+
+static void rack(struct tern_cfg *c)
+{
+	c->rack_segs = 65536;
+}
+
+static void no_rack_no_probes(struct tern_cfg *c)
+{
+	no_rack(c);
+	no_probes(c);
+}
+
 /*
  * RTO with a scoreboard: segments 5-9 SACKed, 0-4 missing. Each hole has
  * 5 SACKed segments above it: all five are lost (IsLost) and recovery
@@ -155,19 +172,25 @@ TEST(test_estab_sack_rto_resends_unsacked_only)
  * SACKs only the probe: everything below it is lost, recovery starts
  * (TCPLossProbeRecovery) with segment 0.
  */
+/* Nothing goes until t (ms after t0); then the probe, segment seg whole. */
+static void probe_at(struct sk *k, uint64_t t, uint32_t seg)
+{
+	sk_poll_at(k, k->t0 + (t - 1) * MS);
+	CHECK_EQ(k->h.out.n, 0);
+	sk_poll_at(k, k->t0 + t * MS);
+	REQUIRE_EQ(k->h.out.n, 1);
+	CHECK_EQ(k->h.tx[0].seq, k->una0 + seg * MSS);
+	CHECK_EQ(k->h.tx[0].len, MSS);
+	CHECK_EQ(H_MIB(&k->h, TCPLossProbes), 1);
+}
+
 TEST(test_estab_tlp_probe_then_recovery)
 {
 	static const uint32_t b[][2] = { { 4, 5 } };
 	struct sk k;
 
 	REQUIRE(sk_open(&k, 5, NULL));
-	sk_poll_at(&k, k.t0 + 201 * MS);
-	CHECK_EQ(k.h.out.n, 0);
-	sk_poll_at(&k, k.t0 + 202 * MS);
-	REQUIRE_EQ(k.h.out.n, 1);
-	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
-	CHECK_EQ(k.h.tx[0].len, MSS);
-	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	probe_at(&k, 202, 4);
 	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_advance(&k.h, 100 * MS);
 	sk_ack(&k, 0, b, 1);
@@ -176,6 +199,45 @@ TEST(test_estab_tlp_probe_then_recovery)
 	CHECK_EQ(H_MIB(&k.h, TCPLossProbeRecovery), 1);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
 	h_free(&k.h);
+}
+
+/*
+ * Twenty segments queued, ten sent; at +100 ms the client acknowledges
+ * segment 0 and shrinks its window to the nine still in flight: no new
+ * data may go when the probe timer fires (PTO 202 ms later), so the
+ * probe is the last segment sent (segment 9, Linux's last skb of the
+ * retransmission queue), not the last one queued (19), which was never
+ * sent. With RACK the records stay whole (no TCPRackSegsFull); the
+ * same with DupThresh alone.
+ */
+static void probe_window_case(void (*tweak)(struct tern_cfg *))
+{
+	struct tern_seg a;
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 20, tweak));
+	CHECK_EQ(tern_rack_on(k.h.s, k.h.conn), tweak == rack);
+	h_advance(&k.h, 100 * MS);
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0 + MSS);
+	a.win = (uint16_t)((9 * MSS) >> 7); /* wscale 7: a little under nine */
+	h_ts(&a, 3, tern_ms(k.h.now) - 100 + k.h.conn->ts_off);
+	h_in(&k.h, &a);
+	CHECK_EQ(k.h.out.n, 0);
+	probe_at(&k, 302, 9);
+	CHECK_EQ(k.h.conn->snd_max, k.una0 + 10 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_tlp_window_shut_resends_last_sent)
+{
+	probe_window_case(no_rack);
+}
+
+TEST(test_estab_tlp_window_shut_rack_records_whole)
+{
+	probe_window_case(rack);
 }
 
 /* One segment: PTO = 2 x SRTT + rto_min (the peer's delayed ACK) = 400
@@ -312,7 +374,8 @@ TEST(test_estab_tlp_data_lost_fin_sacked)
  * recovery, of the highest unSACKed segment below SACKed data, at once
  * (not at the RTO, 300 ms later); later ACKs in the same recovery send
  * nothing more. Segment 9, in flight with nothing SACKed above it, is
- * never rescued.
+ * never rescued. DupThresh alone: RACK calls segment 8 lost by its send
+ * time, as Linux does, so no rescue is needed.
  */
 TEST(test_estab_sack_recovery_rescue_tail)
 {
@@ -320,7 +383,7 @@ TEST(test_estab_sack_recovery_rescue_tail)
 			      b3[][2] = { { 9, 10 } };
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 10, NULL));
+	REQUIRE(sk_open(&k, 10, no_rack));
 	h_advance(&k.h, 100 * MS);
 	sk_ack(&k, 1, b1, 1);
 	REQUIRE_EQ(k.h.out.n, 1);
@@ -356,6 +419,7 @@ TEST(test_estab_sack_recovery_rescue_tail)
  * (s = 2), k = 4: 4055 (2); at k = 5 the pipe is 14 = ssthresh: nothing;
  * below it, one segment per segment delivered (at most ssthresh - pipe):
  * k = 6, 7: s = 3, 4. Never a burst: the new segments go one at a time.
+ * The pipe here is DupThresh's (RFC 6675 SetPipe).
  */
 TEST(test_estab_sack_prr_proportional)
 {
@@ -364,7 +428,7 @@ TEST(test_estab_sack_prr_proportional)
 	unsigned sent = 0;
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 40, no_probes));
+	REQUIRE(sk_open(&k, 40, no_rack_no_probes));
 	sk_ack(&k, 10, NULL, 0);
 	REQUIRE_EQ(k.h.out.n, 20); /* cwnd 20: segments 10-29 */
 	h_advance(&k.h, 100 * MS);

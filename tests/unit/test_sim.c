@@ -74,7 +74,7 @@ struct sim {
 	uint64_t dropped;        /* frames the link lost */
 	uint16_t ooo_per_conn;   /* the peers' cfg.ooo_per_conn (0: default) */
 	int autotune;            /* 1: default rmem/wmem bounds; 0: fixed buffers */
-	int rack;                /* 1: cfg.rack_segs = 65536 (RACK on) */
+	int no_rack;             /* 1: cfg.rack_segs = 0 */
 	uint8_t stream[2][BULK];
 	struct tern_tx tx[OUT_CAP];
 	int bad;                 /* invariant broken (frame accounting) */
@@ -321,8 +321,8 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	cfg.challenge_ack_limit = UINT32_MAX;
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
-	if (m->rack)
-		cfg.rack_segs = 65536;
+	if (m->no_rack)
+		cfg.rack_segs = 0;
 	if (!m->autotune)
 		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
@@ -358,7 +358,7 @@ struct sim_params {
 	int c2s_clean;   /* client -> server lossless and in order */
 	uint16_t ooo_per_conn;
 	int autotune;
-	int rack;        /* RACK on; else RFC 6675's DupThresh only */
+	int no_rack;     /* cfg.rack_segs = 0: RFC 6675's DupThresh only */
 	uint32_t len[2]; /* bytes each side sends (client, server) */
 };
 
@@ -383,7 +383,7 @@ static int run_p(struct sim *m, uint64_t seed, const struct sim_params *sp)
 				   : (uint64_t)sp->delay_ms * TERN_NSEC_PER_MSEC;
 	m->ooo_per_conn = sp->ooo_per_conn;
 	m->autotune = sp->autotune;
-	m->rack = sp->rack;
+	m->no_rack = sp->no_rack;
 	m->c2s_clean = sp->c2s_clean || sp->cookies != TERN_COOKIES_NEVER;
 	for (int d = 0; d < 2; d++)
 		for (uint32_t i = 0; i < sp->len[d]; i++)
@@ -598,7 +598,7 @@ TEST(test_sim_bulk_loss_3pct)
 
 /* Reordering: each frame's delay varies by up to 8 ms, so back-to-back
  * segments overtake each other; no loss. Every byte once, no RTO, with
- * RACK (cfg.rack_segs) and with DupThresh alone (the default). DupThresh takes
+ * RACK (the default) and with DupThresh alone (cfg.rack_segs = 0). DupThresh takes
  * reordering deeper than 3 segments for loss and resends; RACK waits a
  * reordering window (min_rtt / 4 = 25 ms, past the 8 ms of jitter), so
  * it resends at most a quarter as much. Time and retransmissions of both
@@ -606,7 +606,7 @@ TEST(test_sim_bulk_loss_3pct)
 static uint64_t reordering_run(struct sim *m, int seed, int rack)
 {
 	struct sim_params sp = { .jitter = 8, .cookies = TERN_COOKIES_NEVER, .delay_ms = 46,
-				 .c2s_clean = 1, .ooo_per_conn = 1024, .rack = rack,
+				 .c2s_clean = 1, .ooo_per_conn = 1024, .no_rack = !rack,
 				 .len = { 0, BULK } };
 	const uint64_t *mib;
 	uint64_t rtx;

@@ -76,6 +76,7 @@ static void put_all(struct tern_stack *s, struct tern_rack *r)
 	}
 	r->tail = TERN_NIL;
 	r->n = 0;
+	r->xmit_set = 0; /* nothing in flight has a record: see tern_rack_ack() */
 }
 
 void tern_rack_free(struct tern_stack *s, struct tern_conn *c)
@@ -91,27 +92,28 @@ int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c)
 	return s->cfg.rack_segs && tern_conn_sack_on(c) && !rk(s, c)->off;
 }
 
-/* The end of the highest record marked lost (SND.UNA: none). */
-static uint32_t lost_end(const struct tern_stack *s, const struct tern_conn *c,
-			 const struct tern_rack *r)
+/* The end of the highest record with flag set (SND.UNA: none). */
+static uint32_t flag_end(const struct tern_stack *s, const struct tern_conn *c,
+			 const struct tern_rack *r, uint8_t flag)
 {
 	uint32_t end = c->snd_una;
 
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next)
-		if (at(s, i)->flags & TERN_RSEG_LOST)
+		if (at(s, i)->flags & flag)
 			end = at(s, i)->end;
 	return end;
 }
 
 /* No record to be had: give every record back and let the DupThresh
- * scoreboard take over, with what RACK had marked lost (TCPRackSegsFull). */
+ * scoreboard take over, with what RACK had marked lost and, as HighRxt,
+ * what it had resent since (TCPRackSegsFull). */
 static void fall_back(struct tern_stack *s, struct tern_conn *c, struct tern_rack *r)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
 	TERN_MIB_INC(s, TCPRackSegsFull);
-	x->lost_to = lost_end(s, c, r);
-	x->high_rxt = c->snd_una;
+	x->lost_to = flag_end(s, c, r, TERN_RSEG_LOST);
+	x->high_rxt = flag_end(s, c, r, TERN_RSEG_RETRANS);
 	x->rxt_mark = c->snd_max;
 	put_all(s, r);
 	r->off = 1;
@@ -273,7 +275,8 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
 		r->min_rtt_us = rtt ? rtt : 1;
 	r->advanced = 1;
-	if (sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+	if (!r->xmit_set || sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+		r->xmit_set = 1;
 		r->mstamp_us = g->sent_us;
 		r->end_seq = g->end;
 		r->rtt_us = rtt;
@@ -306,6 +309,12 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 			delivered(r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
+	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
+	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
+	 * is forgotten when nothing is in flight, and the next delivery
+	 * sets it whatever its value. */
+	if (r->head == TERN_NIL)
+		r->xmit_set = 0;
 }
 
 /* A valid SACK block (tcp_sacktag_one): records wholly inside it. */
@@ -416,6 +425,8 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		return 0;
 	r->advanced = 0;
 	r->reo_at = 0;
+	if (!r->xmit_set)
+		return 0; /* nothing delivered yet: no RACK.xmit_ts */
 	wnd = reo_wnd(s, c, r);
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);

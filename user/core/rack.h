@@ -61,7 +61,8 @@ struct tern_rack {
 	uint8_t reo_steps;        /* rack.reo_wnd_steps */
 	uint8_t reo_persist;      /* rack.reo_wnd_persist */
 	uint8_t dsack_seen;       /* rack.dsack_seen */
-	uint8_t advanced;         /* rack.advanced */
+	uint8_t advanced : 1;     /* rack.advanced */
+	uint8_t xmit_set : 1;     /* mstamp_us and end_seq hold a delivery */
 	uint8_t undo_on;          /* undo_marker is set */
 	uint8_t reo_armed;        /* rto_at is the reordering timer */
 };

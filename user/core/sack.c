@@ -550,8 +550,13 @@ int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	if (c->snd_una == c->snd_max)
 		return 1;
 	if (!tern_conn_send_new(s, c, now, out)) {
-		uint32_t end = c->snd_una + c->sq_bytes; /* our FIN, if sent, is at end */
+		/* the last segment sent (tcp_rtx_queue_tail()), not the last
+		 * one queued: data past SND.MAX waits for the window. Our FIN,
+		 * if sent, is at the end of the data. */
+		uint32_t end = c->snd_una + c->sq_bytes;
 
+		if (tern_seq_gt(end, c->snd_max))
+			end = c->snd_max;
 		len = min32(c->mss, end - c->snd_una);
 		from = end - len;
 		/* a send-queue chunk may end the segment early: the probe is

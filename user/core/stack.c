@@ -22,11 +22,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->max_ooo = 8192;
 	cfg->max_chunks = 65536;
 	cfg->copy_blocks = 1024;    /* 2 MiB for copied sends */
-	/* tern: RACK is off by default (Linux's is on, tcp_recovery 1): on
-	 * veth under the loss benchmark it resent ~15x what DupThresh did,
-	 * mostly D-SACKed duplicates, for a cause not found yet
-	 * (docs/tcp-data-path.md); 65536 records (1 MiB) turn it on. */
-	cfg->rack_segs = 0;
+	cfg->rack_segs = 65536;     /* 1 MiB of RACK records */
 	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;
 	cfg->wmem_min = 4096;       /* tcp_wmem[0] */
