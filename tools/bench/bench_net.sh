@@ -494,7 +494,7 @@ loss_get() {
 }
 
 loss() {
-	local cc pct
+	local v pct
 
 	for pct in $LOSS_PCTS; do
 		[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
@@ -506,12 +506,15 @@ loss() {
 	head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
 	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 	res loss.pcts "$LOSS_PCTS"
-	for cc in cubic reno; do
-		tern_up --app http --cc "$cc" --http-body "$NET_TMP/www/big"
-		loss_get "tern_$cc" bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
+	# name:options; norack is CUBIC with RFC 6675's DupThresh instead of RACK
+	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0"; do
+		# shellcheck disable=SC2086 # the options are words
+		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/big"
+		loss_get "tern_${v%%:*}" bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
 		stop tern
-		tern_up --app http --cc "$cc" --http-body "$NET_TMP/www/small"
-		loss_get "tern_$cc" short /small "$LOSS_SHORT_N" 1
+		# shellcheck disable=SC2086
+		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/small"
+		loss_get "tern_${v%%:*}" short /small "$LOSS_SHORT_N" 1
 		stop tern
 	done
 	nginx_files_up

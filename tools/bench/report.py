@@ -224,7 +224,8 @@ def flood_section(r, out):
 
 def loss_section(r, out, targets):
     pcts = r.get("loss.pcts", "0 1 3").split()
-    srv = [("tern_cubic", "tern (CUBIC)"), ("tern_reno", "tern --cc reno"), ("nginx", "nginx")]
+    srv = [("tern_cubic", "tern (CUBIC, RACK)"), ("tern_reno", "tern --cc reno"),
+           ("tern_norack", "tern --rack-segs 0"), ("nginx", "nginx")]
     out.append("### 7. Transfers under random loss: tern --app http vs nginx (1 worker, "
                "sendfile)\n")
     out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
