@@ -89,7 +89,8 @@ struct tern_server_config {
 					    * software, 2 offload or fail
 					    * (--tx-csum): 0 */
 	unsigned int rack_segs;            /* RACK's per-segment records per queue
-					    * (--rack-segs): 65536; 0: RACK off */
+					    * (--rack-segs): 0, RACK off; 65536
+					    * turns it on */
 	unsigned int conn_rack_segs;       /* records one connection may hold
 					    * (--rack-segs N,M); 0: a quarter */
 };

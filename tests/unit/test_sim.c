@@ -321,8 +321,7 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	cfg.challenge_ack_limit = UINT32_MAX;
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
-	if (m->no_rack)
-		cfg.rack_segs = 0;
+	cfg.rack_segs = m->no_rack ? 0 : 65536; /* RACK on unless a case says */
 	if (!m->autotune)
 		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
@@ -598,7 +597,7 @@ TEST(test_sim_bulk_loss_3pct)
 
 /* Reordering: each frame's delay varies by up to 8 ms, so back-to-back
  * segments overtake each other; no loss. Every byte once, no RTO, with
- * RACK (the default) and with DupThresh alone (cfg.rack_segs = 0). DupThresh takes
+ * RACK and with DupThresh alone (cfg.rack_segs = 0). DupThresh takes
  * reordering deeper than 3 segments for loss and resends; RACK waits a
  * reordering window (min_rtt / 4 = 25 ms, past the 8 ms of jitter), so
  * it resends at most a quarter as much. Time and retransmissions of both
