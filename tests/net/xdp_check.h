@@ -3,8 +3,10 @@
  * What the BPF_PROG_TEST_RUN checks of tern.bpf.o share (xdpsyn_check.c,
  * xdpicmp_check.c): the result line and its counts, the ones'-complement
  * sum, an AF_XDP socket for the XSKMAP (a redirect needs one in the map)
- * and map lookup by name. Included once per program; tern-bench-xdp
- * (tools/bench/progrun/) takes the last three.
+ * map lookup by name, and loading tern.bpf.o with the test service steered
+ * to queue 0. Included once per program; tern-bench-xdp
+ * (tools/bench/progrun/) takes xsk_open(), map_fd(), sum16() and
+ * xdp_steer().
  */
 #ifndef TERN_TESTS_NET_XDP_CHECK_H
 #define TERN_TESTS_NET_XDP_CHECK_H
@@ -12,10 +14,15 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <linux/if_xdp.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include "tern/xdp.h"
 
 static int passed, failed;
 
@@ -67,6 +74,45 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
 
 	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+/* Open and load the object at path; *prog: its XDP program's fd. */
+static inline int xdp_load(const char *path, struct bpf_object **obj, int *prog)
+{
+	struct bpf_program *p;
+
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj || bpf_object__load(*obj))
+		return -EINVAL;
+	p = bpf_object__find_program_by_name(*obj, TERN_XDP_PROG_NAME);
+	if (!p)
+		return -ENOENT;
+	*prog = bpf_program__fd(p);
+	return 0;
+}
+
+/* Steer addr4 and addr6 at port to queue 0, with a socket (*xsk) in the
+ * XSKMAP, which the program checks before it answers or redirects. */
+static inline int xdp_steer(int svc, int xsks, const uint8_t addr4[4], const uint8_t addr6[16],
+			    uint16_t port, int *xsk)
+{
+	struct tern_svc_key k;
+	struct tern_svc_val v = { 0 };
+	__u32 q = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.addr[10] = k.addr[11] = 0xff;
+	memcpy(k.addr + 12, addr4, 4);
+	k.port = htons(port);
+	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
+		return -errno;
+	memcpy(k.addr, addr6, 16);
+	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
+		return -errno;
+	*xsk = xsk_open();
+	if (*xsk < 0)
+		return *xsk;
+	return bpf_map_update_elem(xsks, &q, xsk, BPF_ANY) ? -errno : 0;
 }
 
 #endif

@@ -162,38 +162,16 @@ struct xdp {
 
 static int xdp_open(struct xdp *x, const char *path)
 {
-	struct bpf_program *p;
-	struct tern_svc_key k;
-	struct tern_svc_val v = { 0 };
-	__u32 q = 0;
+	int err = xdp_load(path, &x->obj, &x->prog);
 
-	memset(&k, 0, sizeof(k));
-	x->obj = bpf_object__open_file(path, NULL);
-	if (!x->obj || bpf_object__load(x->obj))
-		return -EINVAL;
-	p = bpf_object__find_program_by_name(x->obj, TERN_XDP_PROG_NAME);
-	if (!p)
-		return -ENOENT;
-	x->prog = bpf_program__fd(p);
+	if (err)
+		return err;
 	x->svc = map_fd(x->obj, TERN_MAP_SERVICES);
 	x->xsks = map_fd(x->obj, TERN_MAP_XSKS);
 	x->counters = map_fd(x->obj, TERN_MAP_COUNTERS);
 	if (x->svc < 0 || x->xsks < 0 || x->counters < 0)
 		return -ENOENT;
-	k.addr[10] = k.addr[11] = 0xff;
-	memcpy(k.addr + 12, srv4, 4);
-	k.port = htons(SRV_PORT);
-	if (bpf_map_update_elem(x->svc, &k, &v, BPF_ANY))
-		return -errno;
-	memcpy(k.addr, srv6, 16);
-	if (bpf_map_update_elem(x->svc, &k, &v, BPF_ANY))
-		return -errno;
-	x->xsk = xsk_open();
-	if (x->xsk < 0)
-		return x->xsk;
-	if (bpf_map_update_elem(x->xsks, &q, &x->xsk, BPF_ANY))
-		return -errno;
-	return 0;
+	return xdp_steer(x->svc, x->xsks, srv4, srv6, SRV_PORT, &x->xsk);
 }
 
 static uint64_t counter(const struct xdp *x, __u32 id)

@@ -30,7 +30,7 @@
 
 #include "tern/cookie.h"
 #include "tern/xdp.h"
-#include "tests/net/xdp_check.h" /* xsk_open(), map_fd(), sum16() */
+#include "tests/net/xdp_check.h" /* xsk_open(), map_fd(), sum16(), xdp_steer() */
 
 #define XDP_TX_RET 3
 #define FRAME_MAX 256
@@ -137,11 +137,9 @@ static int prog_fd(struct bpf_object *obj, const char *name)
 static int tern_setup(struct bpf_object *obj)
 {
 	struct tern_xdp_cookie_cfg cfg;
-	struct tern_svc_key k;
-	struct tern_svc_val v = { 0 };
 	uint32_t q = 0;
 	uint64_t on = 1;
-	int xsk, svc = map_fd(obj, TERN_MAP_SERVICES);
+	int xsk, err;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.cookie[0] = (struct tern_sipkey){ 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
@@ -152,20 +150,11 @@ static int tern_setup(struct bpf_object *obj)
 	cfg.win[0][0] = cfg.win[0][1] = cfg.win[1][0] = cfg.win[1][1] = 64240;
 	cfg.rcv_wscale = 4;
 	cfg.ready = 1;
-	memset(&k, 0, sizeof(k));
-	k.addr[10] = k.addr[11] = 0xff;
-	memcpy(k.addr + 12, srv4, 4);
-	k.port = htons(SRV_PORT);
-	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
-		return -errno;
-	memcpy(k.addr, srv6, 16);
-	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
-		return -errno;
-	xsk = xsk_open();
-	if (xsk < 0)
-		return xsk;
-	if (bpf_map_update_elem(map_fd(obj, TERN_MAP_XSKS), &q, &xsk, BPF_ANY) ||
-	    bpf_map_update_elem(map_fd(obj, TERN_MAP_COOKIE_CFG), &q, &cfg, BPF_ANY) ||
+	err = xdp_steer(map_fd(obj, TERN_MAP_SERVICES), map_fd(obj, TERN_MAP_XSKS), srv4, srv6,
+			SRV_PORT, &xsk);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(map_fd(obj, TERN_MAP_COOKIE_CFG), &q, &cfg, BPF_ANY) ||
 	    bpf_map_update_elem(map_fd(obj, TERN_MAP_COOKIE_ON), &q, &on, BPF_ANY))
 		return -errno;
 	return 0;
