@@ -222,13 +222,6 @@ static void put_conn_opts(struct tern_stack *s, const struct tern_conn *c, uint6
 	}
 }
 
-static bool same_tuple(const struct tern_tuple *a, const struct tern_tuple *b)
-{
-	return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
-	       !memcmp(&a->laddr, &b->laddr, sizeof(a->laddr)) &&
-	       !memcmp(&a->raddr, &b->raddr, sizeof(a->raddr));
-}
-
 /*
  * Take back the segments with payload that connection c put in out: it
  * is about to be freed, and the application may release the memory they
@@ -241,7 +234,7 @@ void tern_emit_cancel_data(struct tern_stack *s, const struct tern_conn *c, stru
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < out->n; i++) {
-		if (out->tx[i].len && same_tuple(&out->tx[i].t, &c->n.t)) {
+		if (out->tx[i].len && tern_tuple_same(&out->tx[i].t, &c->n.t)) {
 			s->mib[TERN_MIB_OutSegs]--; /* never sent */
 			continue;
 		}

@@ -9,9 +9,6 @@
 #include "siphash.h"
 #include "stack.h"
 
-/* Bytes of the tuple that identify a connection: both addresses and ports. */
-#define TUPLE_KEY_LEN offsetof(struct tern_tuple, family)
-
 static struct tern_node *node(const struct tern_pool *p, uint32_t i)
 {
 	return tern_pool__at(p, i);
@@ -49,7 +46,7 @@ void *tern_pool__lookup(const struct tern_pool *p, uint32_t hash, const struct t
 	for (uint32_t i = p->bucket[hash & p->mask]; i != TERN_NIL;) {
 		struct tern_node *n = node(p, i);
 
-		if (!memcmp(&n->t, t, TUPLE_KEY_LEN))
+		if (tern_tuple_same(&n->t, t))
 			return n;
 		i = n->hnext;
 	}

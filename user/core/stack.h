@@ -6,6 +6,9 @@
 #ifndef TERN_CORE_STACK_H
 #define TERN_CORE_STACK_H
 
+#include <stdbool.h>
+#include <string.h>
+
 #include "cc.h"
 #include "ooo.h"
 #include "rack.h"
@@ -360,6 +363,12 @@ static inline int tern_pool__owns(const struct tern_pool *p, const void *ptr)
 	return b >= p->base && b < p->base + (size_t)p->cap * p->stride;
 }
 uint32_t tern_tuple_hash(const struct tern_sipkey *key, const struct tern_tuple *t);
+
+/* The same connection: both addresses and ports (the bytes before family). */
+static inline bool tern_tuple_same(const struct tern_tuple *a, const struct tern_tuple *b)
+{
+	return !memcmp(a, b, offsetof(struct tern_tuple, family));
+}
 
 /* emit.c: segments the core sends */
 uint8_t tern_put_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr);
