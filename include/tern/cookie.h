@@ -134,6 +134,29 @@ static inline __u64 tern_sip_final(struct tern_sip_state *s)
 	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
 }
 
+/*
+ * SipHash-1-3: one compression round per word, three finalization rounds
+ * (the paper's faster variant; Linux's hsiphash on 64-bit machines and
+ * Rust's HashMap use it). For values whose output never decides whether
+ * a peer is let in: the connection tables' hash (user/core/secret.c) and
+ * the timestamp offset, never the cookies or the ISN.
+ */
+static inline void tern_sip13_compress(struct tern_sip_state *s, __u64 m)
+{
+	s->v3 ^= m;
+	tern_sip_round(s);
+	s->v0 ^= m;
+}
+
+static inline __u64 tern_sip13_final(struct tern_sip_state *s)
+{
+	s->v2 ^= 0xff;
+	tern_sip_round(s);
+	tern_sip_round(s);
+	tern_sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
 /* A message word from 8 bytes, little-endian. */
 static inline __u64 tern_sip_load(const void *p)
 {
@@ -147,24 +170,45 @@ static inline __u64 tern_sip_load(const void *p)
 }
 
 /*
- * SipHash-2-4 of nwords * 8 bytes: the last word holds only the length
- * (len mod 256 in its top byte). nwords is a constant at every call, so the
- * loop unrolls.
+ * SipHash-2-4 (sip13: SipHash-1-3) of nwords * 8 bytes: the last word
+ * holds only the length (len mod 256 in its top byte). nwords and sip13
+ * are constants at every call, so the loop unrolls.
  */
-static inline __u64 tern_siphash_words(const struct tern_sipkey *key, const void *data,
-				       const unsigned int nwords)
+static inline __u64 tern_sip_words(const struct tern_sipkey *key, const void *data,
+				   const unsigned int nwords, const int sip13)
 {
 	const unsigned char *p = data;
 	struct tern_sip_state s;
+	__u64 last = (__u64)((nwords * 8) & 0xff) << 56;
 
 	tern_sip_init(&s, key);
 #ifdef __clang__
 #pragma unroll
 #endif
-	for (unsigned int i = 0; i < nwords; i++)
-		tern_sip_compress(&s, tern_sip_load(p + 8 * i));
-	tern_sip_compress(&s, (__u64)((nwords * 8) & 0xff) << 56);
+	for (unsigned int i = 0; i < nwords; i++) {
+		if (sip13)
+			tern_sip13_compress(&s, tern_sip_load(p + 8 * i));
+		else
+			tern_sip_compress(&s, tern_sip_load(p + 8 * i));
+	}
+	if (sip13) {
+		tern_sip13_compress(&s, last);
+		return tern_sip13_final(&s);
+	}
+	tern_sip_compress(&s, last);
 	return tern_sip_final(&s);
+}
+
+static inline __u64 tern_siphash_words(const struct tern_sipkey *key, const void *data,
+				       const unsigned int nwords)
+{
+	return tern_sip_words(key, data, nwords, 0);
+}
+
+static inline __u64 tern_siphash13_words(const struct tern_sipkey *key, const void *data,
+					 const unsigned int nwords)
+{
+	return tern_sip_words(key, data, nwords, 1);
 }
 
 /* ---- hash inputs ---- */
@@ -214,14 +258,22 @@ static inline __u64 tern_cookie_hash6(const struct tern_sipkey *k, const struct 
 	return tern_siphash_words(k, in, sizeof(*in) / 8);
 }
 
+/*
+ * tern: Linux's secure_tcp_ts_off() is SipHash-2-4 of the two addresses;
+ * tern's is SipHash-1-3 of the same, under its own key. The offset only
+ * hides the host's clock and keeps TSvals of different host pairs apart,
+ * and a TSval shows at most the offset plus a clock the peer can estimate;
+ * the rounds it saves are a sixth of the XDP SYN-ACK path for a SYN with
+ * timestamps (docs/xdp-syn.md).
+ */
 static inline __u32 tern_tsoff_hash4(const struct tern_sipkey *k, const struct tern_tsoff_in4 *in)
 {
-	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+	return (__u32)tern_siphash13_words(k, in, sizeof(*in) / 8);
 }
 
 static inline __u32 tern_tsoff_hash6(const struct tern_sipkey *k, const struct tern_tsoff_in6 *in)
 {
-	return (__u32)tern_siphash_words(k, in, sizeof(*in) / 8);
+	return (__u32)tern_siphash13_words(k, in, sizeof(*in) / 8);
 }
 
 /* ---- layout ---- */
