@@ -82,7 +82,7 @@ BPF_CFLAGS := -O2 -g -target bpf -I/usr/include/$(shell gcc -dumpmachine) \
 XDP_LIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) \
 	-lelf -lz
 TERNCTL_BIN := $(BUILD)/tools/ternctl
-TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/ctl_client.o \
+TERNCTL_OBJS := $(BUILD)/tools/ternctl.o $(BUILD)/user/io/loader.o $(BUILD)/user/io/svcmap.o $(BUILD)/user/io/ctl_client.o \
 	$(BUILD)/user/io/version.o \
 	$(BUILD)/tools/ternctl_top.o $(BUILD)/tools/ternctl_capture.o $(BUILD)/tools/ternctl_json.o \
 	$(BUILD)/user/io/metrics_name.o
@@ -175,12 +175,12 @@ $(RAWFLOOD_BIN): $(BUILD)/tests/net/rawflood.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(XDPSYN_BIN): $(BUILD)/tests/net/xdpsyn_check.o $(CORE_LIB)
+$(XDPSYN_BIN): $(BUILD)/tests/net/xdpsyn_check.o $(BUILD)/user/io/svcmap.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
-$(XDPICMP_BIN): $(BUILD)/tests/net/xdpicmp_check.o $(CORE_LIB)
+$(XDPICMP_BIN): $(BUILD)/tests/net/xdpicmp_check.o $(BUILD)/user/io/svcmap.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
@@ -240,7 +240,7 @@ $(REFLECT_BIN): $(BUILD)/tools/bench/reflect/tern-reflect.o $(FLOOD_COMMON) $(CO
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
-$(BENCH_XDP_BIN): $(BUILD)/tools/bench/progrun/tern-bench-xdp.o
+$(BENCH_XDP_BIN): $(BUILD)/tools/bench/progrun/tern-bench-xdp.o $(BUILD)/user/io/svcmap.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)

@@ -6,6 +6,9 @@
  *
  * Maps (names as in the object file), pinned under <bpffs>/tern/<ifname>/:
  *   tern_services  HASH     struct tern_svc_key -> struct tern_svc_val
+ *   tern_svc_ports ARRAY    destination port (as in the frame) -> struct
+ *                  tern_svc_port: the port's only IPv4 / IPv6 service, a
+ *                  cache of tern_services written with it
  *   tern_xsks      XSKMAP   rx queue index -> AF_XDP socket
  *   tern_counters  PERCPU_ARRAY  __u64 per enum tern_xdp_counter
  *   tern_unserved  ARRAY    rx queue index -> __u32: 0, or 1 + the queue
@@ -35,6 +38,7 @@
 #define TERN_XDP_PROG_NAME "tern_steer"  /* the XDP function in the object */
 
 #define TERN_MAP_SERVICES "tern_services"
+#define TERN_MAP_SVC_PORTS "tern_svc_ports"
 #define TERN_MAP_XSKS "tern_xsks"
 #define TERN_MAP_COUNTERS "tern_counters"
 #define TERN_MAP_UNSERVED "tern_unserved"
@@ -53,6 +57,26 @@ struct tern_svc_key {
 
 struct tern_svc_val {
 	__u32 flags; /* reserved, 0 */
+};
+
+/*
+ * tern_svc_ports, one entry per destination port, indexed by the port's
+ * 16 bits as they are in the frame (network order): when a port has
+ * exactly one IPv4 service, flags holds TERN_SVC_PORT_ONE4 and addr4 its
+ * address, likewise for IPv6. The program then compares the address and
+ * skips the tern_services hash lookup; without the flag (no service, or
+ * several) it looks the hash up. The writer (tern_maps__add_service())
+ * clears the entry before it changes tern_services and rebuilds it after,
+ * so the entry never names a service the hash does not hold.
+ */
+#define TERN_SVC_PORT_ONE4 1u
+#define TERN_SVC_PORT_ONE6 2u
+#define TERN_SVC_PORTS 65536
+
+struct tern_svc_port {
+	__u32 flags;
+	__u8 addr4[4];
+	__u8 addr6[16];
 };
 
 /* Per queue, one cache line each: frames XDP handled for the queue's

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "tern/xdp.h"
+#include "user/io/svcmap.h"
 
 static int passed, failed;
 
@@ -93,22 +94,24 @@ static inline int xdp_load(const char *path, struct bpf_object **obj, int *prog)
 
 /* Steer addr4 and addr6 at port to queue 0, with a socket (*xsk) in the
  * XSKMAP, which the program checks before it answers or redirects. */
-static inline int xdp_steer(int svc, int xsks, const uint8_t addr4[4], const uint8_t addr6[16],
-			    uint16_t port, int *xsk)
+static inline int xdp_steer(int svc, int ports, int xsks, const uint8_t addr4[4],
+			    const uint8_t addr6[16], uint16_t port, int *xsk)
 {
 	struct tern_svc_key k;
-	struct tern_svc_val v = { 0 };
 	__u32 q = 0;
+	int err;
 
 	memset(&k, 0, sizeof(k));
 	k.addr[10] = k.addr[11] = 0xff;
 	memcpy(k.addr + 12, addr4, 4);
 	k.port = htons(port);
-	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
-		return -errno;
+	err = tern_svcmap__change(svc, ports, &k, true);
+	if (err)
+		return err;
 	memcpy(k.addr, addr6, 16);
-	if (bpf_map_update_elem(svc, &k, &v, BPF_ANY))
-		return -errno;
+	err = tern_svcmap__change(svc, ports, &k, true);
+	if (err)
+		return err;
 	*xsk = xsk_open();
 	if (*xsk < 0)
 		return *xsk;

@@ -157,7 +157,7 @@ static uint32_t icmp_frame(const struct icmp_spec *sp, uint8_t *f)
 
 struct xdp {
 	struct bpf_object *obj;
-	int prog, svc, xsks, counters, xsk;
+	int prog, svc, ports, xsks, counters, xsk;
 };
 
 static int xdp_open(struct xdp *x, const char *path)
@@ -171,7 +171,10 @@ static int xdp_open(struct xdp *x, const char *path)
 	x->counters = map_fd(x->obj, TERN_MAP_COUNTERS);
 	if (x->svc < 0 || x->xsks < 0 || x->counters < 0)
 		return -ENOENT;
-	return xdp_steer(x->svc, x->xsks, srv4, srv6, SRV_PORT, &x->xsk);
+	x->ports = map_fd(x->obj, TERN_MAP_SVC_PORTS);
+	if (x->ports < 0)
+		return -ENOENT;
+	return xdp_steer(x->svc, x->ports, x->xsks, srv4, srv6, SRV_PORT, &x->xsk);
 }
 
 static uint64_t counter(const struct xdp *x, __u32 id)

@@ -222,7 +222,7 @@ static int core_reply(struct core *c, const uint8_t *f, uint32_t len, uint64_t n
 
 struct xdp {
 	struct bpf_object *obj;
-	int prog, cfg, on, svc, xsks, xsk, flows, load;
+	int prog, cfg, on, svc, ports, xsks, xsk, flows, load;
 	uint8_t *slots; /* tern_flows, mmapped */
 };
 
@@ -247,7 +247,10 @@ static int xdp_open(struct xdp *x, const char *path)
 			PROT_READ | PROT_WRITE, MAP_SHARED, x->flows, 0);
 	if (x->slots == MAP_FAILED)
 		return -errno;
-	return xdp_steer(x->svc, x->xsks, srv4, srv6, SRV_PORT, &x->xsk);
+	x->ports = map_fd(x->obj, TERN_MAP_SVC_PORTS);
+	if (x->ports < 0)
+		return -ENOENT;
+	return xdp_steer(x->svc, x->ports, x->xsks, srv4, srv6, SRV_PORT, &x->xsk);
 }
 
 static int xdp_flag(struct xdp *x, __u64 val)
@@ -670,6 +673,77 @@ static void check_fleet(struct xdp *x, const struct tern_secrets *sec)
 	fleet = 0;
 }
 
+/* ---- the service lookup: tern_svc_ports before tern_services ---- */
+
+#define XDP_PASS_RET 2
+
+/* An untagged v4 SYN (MSS 1460) to dst:SRV_PORT, checksums right. */
+static uint32_t syn_to(const uint8_t dst[4], uint8_t *f)
+{
+	static const struct syn_spec sp = { .name = "", .family = 4, .flags = 0x02,
+					    .opt = { MSS(1460) }, .optlen = 4 };
+	uint32_t len = build_syn(&sp, f);
+	uint8_t *ip = f + 14;
+
+	memcpy(ip + 16, dst, 4);
+	be16(ip + 10, 0);
+	be16(ip + 10, fin16(sum16(ip, 20, 0)));
+	set_tcp(f, 4, 0, 0x02);
+	return len;
+}
+
+static __u32 port_flags(const struct xdp *x)
+{
+	struct tern_svc_port e = { 0 };
+	__u32 port = htons(SRV_PORT);
+
+	bpf_map_lookup_elem(x->ports, &port, &e);
+	return e.flags;
+}
+
+static struct tern_svc_key svc4(const uint8_t a[4])
+{
+	struct tern_svc_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.addr[10] = k.addr[11] = 0xff;
+	memcpy(k.addr + 12, a, 4);
+	k.port = htons(SRV_PORT);
+	return k;
+}
+
+/* With one v4 service on the port the program answers from the port's
+ * entry, and another address on the port is no service; with two, or
+ * with the entry cleared, from the hash. */
+static void check_services(struct xdp *x)
+{
+	static const uint8_t other[4] = { 10, 9, 0, 2 };
+	static const struct tern_svc_port none;
+	struct tern_svc_key k = svc4(other);
+	uint8_t f[MAX_FRAME], g[MAX_FRAME];
+	uint32_t len = syn_to(srv4, f), glen = syn_to(other, g);
+	__u32 port = htons(SRV_PORT);
+
+	result(port_flags(x) == (TERN_SVC_PORT_ONE4 | TERN_SVC_PORT_ONE6),
+	       "one v4 and one v6 service: both in the port's entry", "flags");
+	expect(x, f, len, XDP_TX_RET, "the port's v4 service answered from its entry");
+	expect(x, g, glen, XDP_PASS_RET, "another v4 address on the port is no service");
+	tern_svcmap__change(x->svc, x->ports, &k, true);
+	result(port_flags(x) == TERN_SVC_PORT_ONE6, "two v4 services: v4 left to the hash",
+	       "flags");
+	expect(x, f, len, XDP_TX_RET, "two v4 services: the first answered");
+	expect(x, g, glen, XDP_TX_RET, "two v4 services: the second answered");
+	tern_svcmap__change(x->svc, x->ports, &k, false);
+	result(port_flags(x) == (TERN_SVC_PORT_ONE4 | TERN_SVC_PORT_ONE6),
+	       "the second removed: the entry is back", "flags");
+	expect(x, g, glen, XDP_PASS_RET, "the removed service's address passed");
+	bpf_map_update_elem(x->ports, &port, &none, BPF_ANY);
+	expect(x, f, len, XDP_TX_RET, "entry cleared: the hash answers");
+	expect(x, g, glen, XDP_PASS_RET, "entry cleared: another address passed");
+	k = svc4(srv4);
+	tern_svcmap__change(x->svc, x->ports, &k, true);
+}
+
 int main(int argc, char **argv)
 {
 	struct tern_xdp_cookie_cfg cfg;
@@ -733,6 +807,7 @@ int main(int argc, char **argv)
 	check_refused(&x, &(struct syn_spec){ .name = "queue flag off", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 	xdp_flag(&x, 1);
 	check_fleet(&x, &sec);
+	check_services(&x);
 	bpf_map_delete_elem(x.xsks, &zero);
 	check_refused(&x, &(struct syn_spec){ .name = "no socket on the queue", .family = 4, .vlan = 0, .flags = 0x02, .opt = { MSS(1460) }, .optlen = 4 });
 

@@ -23,6 +23,7 @@
 #include <xdp/libxdp.h>
 
 #include "user/io/loader.h"
+#include "user/io/svcmap.h"
 
 #define OBJ_NAME "tern.bpf.o"
 #define MAX_PROG_MAPS 12
@@ -30,6 +31,7 @@
 static const char *const map_names[] = {
 	TERN_MAP_SERVICES, TERN_MAP_XSKS, TERN_MAP_COUNTERS, TERN_MAP_UNSERVED,
 	TERN_MAP_COOKIE_CFG, TERN_MAP_COOKIE_ON, TERN_MAP_FLOWS, TERN_MAP_XDP_LOAD,
+	TERN_MAP_SVC_PORTS,
 };
 
 #define NUM_MAPS (sizeof(map_names) / sizeof(map_names[0]))
@@ -538,6 +540,7 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 	size_t i;
 
 	out->services_fd = out->xsks_fd = out->counters_fd = out->unserved_fd = -1;
+	out->ports_fd = -1;
 	err = check_dev(ifname, bpffs, &ifindex);
 	if (!err)
 		err = pin_dir(dir, sizeof(dir), bpffs, ifname);
@@ -549,6 +552,9 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 		if (*fds[i] < 0)
 			err = -errno;
 	}
+	/* an older pinned object has no port cache: every lookup is the hash's */
+	if (!err && !path_fmt(path, sizeof(path), dir, TERN_MAP_SVC_PORTS))
+		out->ports_fd = bpf_obj_get(path);
 	if (err)
 		tern_maps__close(out);
 	return err;
@@ -580,24 +586,24 @@ void tern_maps__close(struct tern_maps *m)
 		close(m->counters_fd);
 	if (m->unserved_fd >= 0)
 		close(m->unserved_fd);
+	if (m->ports_fd >= 0)
+		close(m->ports_fd);
 	m->services_fd = m->xsks_fd = m->counters_fd = m->unserved_fd = -1;
+	m->ports_fd = -1;
 }
 
 int tern_maps__add_service(const struct tern_maps *m,
 			   const struct tern_svc_key *key)
 {
-	struct tern_svc_val val = { 0 };
-
 	if (key->pad)
 		return -EINVAL;
-	return bpf_map_update_elem(m->services_fd, key, &val, BPF_ANY) ?
-		       -errno : 0;
+	return tern_svcmap__change(m->services_fd, m->ports_fd, key, true);
 }
 
 int tern_maps__del_service(const struct tern_maps *m,
 			   const struct tern_svc_key *key)
 {
-	return bpf_map_delete_elem(m->services_fd, key) ? -errno : 0;
+	return tern_svcmap__change(m->services_fd, m->ports_fd, key, false);
 }
 
 int tern_maps__list_services(const struct tern_maps *m,

@@ -32,6 +32,7 @@ struct tern_maps {
 	int xsks_fd;
 	int counters_fd;
 	int unserved_fd;
+	int ports_fd; /* tern_svc_ports; -1 on a pinned object without it */
 };
 
 struct tern_prog_info {
@@ -88,6 +89,8 @@ int tern_loader__open_maps(const char *ifname, const char *bpffs,
 			   struct tern_maps *out);
 void tern_maps__close(struct tern_maps *m);
 
+/* Add or remove a service in tern_services, and keep its port's
+ * tern_svc_ports entry in step (include/tern/xdp.h). */
 int tern_maps__add_service(const struct tern_maps *m,
 			   const struct tern_svc_key *key);
 int tern_maps__del_service(const struct tern_maps *m,

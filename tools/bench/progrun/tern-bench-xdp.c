@@ -150,7 +150,8 @@ static int tern_setup(struct bpf_object *obj)
 	cfg.win[0][0] = cfg.win[0][1] = cfg.win[1][0] = cfg.win[1][1] = 64240;
 	cfg.rcv_wscale = 4;
 	cfg.ready = 1;
-	err = xdp_steer(map_fd(obj, TERN_MAP_SERVICES), map_fd(obj, TERN_MAP_XSKS), srv4, srv6,
+	err = xdp_steer(map_fd(obj, TERN_MAP_SERVICES), map_fd(obj, TERN_MAP_SVC_PORTS),
+			map_fd(obj, TERN_MAP_XSKS), srv4, srv6,
 			SRV_PORT, &xsk);
 	if (err)
 		return err;
