@@ -114,24 +114,36 @@ static inline void tern_sip_round(struct tern_sip_state *s)
 	s->v2 = tern_sip_rotl(s->v2, 32);
 }
 
-/* Two compression rounds per message word (the "2" of 2-4). */
-static inline void tern_sip_compress(struct tern_sip_state *s, __u64 m)
+/* c (1 or 2) compression rounds per message word, d (3 or 4)
+ * finalization rounds: SipHash-c-d; constants at every call. */
+static inline void tern_sip_compress_c(struct tern_sip_state *s, __u64 m, const int c)
 {
 	s->v3 ^= m;
 	tern_sip_round(s);
-	tern_sip_round(s);
+	if (c > 1)
+		tern_sip_round(s);
 	s->v0 ^= m;
 }
 
-/* Four finalization rounds (the "4"). */
-static inline __u64 tern_sip_final(struct tern_sip_state *s)
+static inline __u64 tern_sip_final_d(struct tern_sip_state *s, const int d)
 {
 	s->v2 ^= 0xff;
 	tern_sip_round(s);
 	tern_sip_round(s);
 	tern_sip_round(s);
-	tern_sip_round(s);
+	if (d > 3)
+		tern_sip_round(s);
 	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+static inline void tern_sip_compress(struct tern_sip_state *s, __u64 m)
+{
+	tern_sip_compress_c(s, m, 2);
+}
+
+static inline __u64 tern_sip_final(struct tern_sip_state *s)
+{
+	return tern_sip_final_d(s, 4);
 }
 
 /*
@@ -143,18 +155,12 @@ static inline __u64 tern_sip_final(struct tern_sip_state *s)
  */
 static inline void tern_sip13_compress(struct tern_sip_state *s, __u64 m)
 {
-	s->v3 ^= m;
-	tern_sip_round(s);
-	s->v0 ^= m;
+	tern_sip_compress_c(s, m, 1);
 }
 
 static inline __u64 tern_sip13_final(struct tern_sip_state *s)
 {
-	s->v2 ^= 0xff;
-	tern_sip_round(s);
-	tern_sip_round(s);
-	tern_sip_round(s);
-	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+	return tern_sip_final_d(s, 3);
 }
 
 /* A message word from 8 bytes, little-endian. */

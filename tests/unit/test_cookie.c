@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* SYN cookies: modes, Linux layout, option recovery, validity, failure. */
 #include "harness.h"
-#include "user/core/siphash.h"
 #include "t.h"
 
 static void always(struct tern_cfg *c)
@@ -154,36 +153,6 @@ TEST(test_cookie_ts_carries_wscale_and_sack)
 	REQUIRE(h.conn);
 	CHECK_EQ(h.conn->snd_wscale, 9);
 	CHECK_EQ(h.conn->optf, TERN_NEG_TS | TERN_NEG_SACK | TERN_NEG_WS);
-	h_free(&h);
-}
-
-/* The TSval offset is SipHash-1-3 (tern: Linux's secure_tcp_ts_off() is
- * SipHash-2-4) of the local then the peer's address, under sec.tsoff: 8
- * bytes for IPv4, 32 for IPv6, the ports left out. */
-TEST(test_cookie_ts_off_is_siphash13_of_the_addresses)
-{
-	struct h h;
-	struct tern_tuple t;
-	uint8_t m[32];
-
-	h_init(&h, always);
-	memset(&t, 0, sizeof(t));
-	t.family = 4;
-	tern_addr_set_v4(&t.laddr, 192, 0, 2, 1);
-	tern_addr_set_v4(&t.raddr, 198, 51, 100, 7);
-	t.lport = 80;
-	t.rport = 40000;
-	memcpy(m, t.laddr.b + 12, 4);
-	memcpy(m + 4, t.raddr.b + 12, 4);
-	CHECK_EQ(tern_ts_off(h.s, &t), (uint32_t)tern_siphash13(&h.s->sec.tsoff, m, 8));
-	t.rport++;
-	CHECK_EQ(tern_ts_off(h.s, &t), (uint32_t)tern_siphash13(&h.s->sec.tsoff, m, 8));
-	t.family = 6;
-	t.laddr.b[0] = 0x20;
-	t.raddr.b[15] = 7;
-	memcpy(m, t.laddr.b, 16);
-	memcpy(m + 16, t.raddr.b, 16);
-	CHECK_EQ(tern_ts_off(h.s, &t), (uint32_t)tern_siphash13(&h.s->sec.tsoff, m, 32));
 	h_free(&h);
 }
 

@@ -189,18 +189,23 @@ TEST(test_siphash13_reference_vectors)
 /* The tables' hash of an IPv4 tuple is SipHash-1-3 of laddr, raddr (4
  * bytes each) and the two ports as stored; an IPv6 tuple's, of the
  * addresses and ports as the tuple holds them. Every field counts. */
+static void tuple_v4(struct tern_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->family = 4;
+	tern_addr_set_v4(&t->laddr, 192, 0, 2, 1);
+	tern_addr_set_v4(&t->raddr, 198, 51, 100, 7);
+	t->lport = 80;
+	t->rport = 40000;
+}
+
 TEST(test_siphash_tuple_hash_is_siphash13)
 {
 	struct tern_tuple t;
 	uint8_t m4[12];
 	uint32_t h;
 
-	memset(&t, 0, sizeof(t));
-	t.family = 4;
-	tern_addr_set_v4(&t.laddr, 192, 0, 2, 1);
-	tern_addr_set_v4(&t.raddr, 198, 51, 100, 7);
-	t.lport = 80;
-	t.rport = 40000;
+	tuple_v4(&t);
 	memcpy(m4, t.laddr.b + 12, 4);
 	memcpy(m4 + 4, t.raddr.b + 12, 4);
 	memcpy(m4 + 8, &t.lport, 2);
@@ -227,4 +232,28 @@ TEST(test_siphash_tuple_hash_is_siphash13)
 	t.rport = 40000;
 	CHECK_EQ(tern_tuple_hash(&ref_key, &t),
 		 (uint32_t)tern_siphash13(&ref_key, &t, offsetof(struct tern_tuple, family)));
+}
+
+/* The TSval offset is SipHash-1-3 (tern: Linux's secure_tcp_ts_off() is
+ * SipHash-2-4) of the local then the peer's address under sec.tsoff: 8
+ * bytes for IPv4, 32 for IPv6, the ports left out. */
+TEST(test_siphash_ts_off_is_siphash13_of_the_addresses)
+{
+	static struct tern_stack s;
+	struct tern_tuple t;
+	uint8_t m[32];
+
+	s.sec.tsoff = ref_key;
+	tuple_v4(&t);
+	memcpy(m, t.laddr.b + 12, 4);
+	memcpy(m + 4, t.raddr.b + 12, 4);
+	CHECK_EQ(tern_ts_off(&s, &t), (uint32_t)tern_siphash13(&ref_key, m, 8));
+	t.rport++;
+	CHECK_EQ(tern_ts_off(&s, &t), (uint32_t)tern_siphash13(&ref_key, m, 8));
+	t.family = 6;
+	t.laddr.b[0] = 0x20;
+	t.raddr.b[15] = 7;
+	memcpy(m, t.laddr.b, 16);
+	memcpy(m + 16, t.raddr.b, 16);
+	CHECK_EQ(tern_ts_off(&s, &t), (uint32_t)tern_siphash13(&ref_key, m, 32));
 }
