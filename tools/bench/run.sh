@@ -47,7 +47,8 @@ if [ "$(id -u)" = 0 ]; then
 		echo "# XDP SYN-ACK path, BPF_PROG_TEST_RUN (CPU $(($(nproc) - 1)))"
 		echo
 		taskset -c "$(($(nproc) - 1))" "$1/tools/tern-bench-xdp" "$1/bpf/tern.bpf.o" \
-			"$1/tools/bench/xdp/reflect_tx.bpf.o" "$1/tools/bench/xdp/progrun.bpf.o" ||
+			"$1/tools/bench/xdp/reflect_tx.bpf.o" "$1/tools/bench/xdp/progrun.bpf.o" \
+			"$1/bpf/flood.bpf.o" ||
 			echo "Error: bench: tern-bench-xdp failed" >&2
 		echo
 	fi

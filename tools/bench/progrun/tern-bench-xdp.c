@@ -10,9 +10,13 @@
  * with an empty target, is subtracted. Every run must end in XDP_TX, so
  * the figure is the answered path's. Also prints each program's size:
  * BPF instructions after the verifier, and x86 instructions of the JIT
- * image (objdump). Root; no interface. Prints only.
+ * image (objdump). A second table times the worker path's steering: tern
+ * with its queue's flag off (the SYN redirected to the AF_XDP socket)
+ * against flood_rx (bpf/flood.bpf.c, the bare AF_XDP reflector's
+ * program), every run ending in XDP_REDIRECT (test runs do not carry
+ * the redirect out). Root; no interface. Prints only.
  *
- *   tern-bench-xdp TERN_BPF_OBJ REFLECT_BPF_OBJ PROGRUN_BPF_OBJ [REPEAT]
+ *   tern-bench-xdp TERN_BPF_OBJ REFLECT_BPF_OBJ PROGRUN_BPF_OBJ FLOOD_BPF_OBJ [REPEAT]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +37,7 @@
 #include "tests/net/xdp_check.h" /* xsk_open(), map_fd(), sum16(), xdp_steer() */
 
 #define XDP_TX_RET 3
+#define XDP_REDIRECT_RET 4
 #define FRAME_MAX 256
 #define ROUNDS 15 /* the minimum of ROUNDS runs of REPEAT each: load from other work only adds */
 
@@ -161,13 +166,41 @@ static int tern_setup(struct bpf_object *obj)
 	return 0;
 }
 
+/* flood_rx as tern-reflect sets it: the service address, a socket on
+ * queue 0. */
+static int flood_setup(struct bpf_object *obj)
+{
+	struct {
+		uint32_t net, mask;
+	} cfg = { 0, 0xffffffffu };
+	uint32_t q = 0;
+	int xsk = xsk_open();
+
+	memcpy(&cfg.net, srv4, 4);
+	if (xsk < 0)
+		return xsk;
+	if (bpf_map_update_elem(map_fd(obj, "flood_cfg"), &q, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(map_fd(obj, "flood_xsks"), &q, &xsk, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* tern's queue 0 flag: 1 answers SYNs in XDP, 0 steers them. */
+static int tern_flag(struct bpf_object *obj, uint64_t on)
+{
+	uint32_t q = 0;
+
+	return bpf_map_update_elem(map_fd(obj, TERN_MAP_COOKIE_ON), &q, &on, BPF_ANY) ? -errno : 0;
+}
+
 struct harness {
-	int entry, frame, progs;
+	int entry, frame, progs, nop;
 };
 
 /* ns per run of target on fr through the harness: the best of ROUNDS;
- * -1 when a run did not end in XDP_TX. */
-static double run(const struct harness *h, int target, const struct frame *fr, uint32_t repeat)
+ * -1 when a run did not end in want. */
+static double run(const struct harness *h, int target, const struct frame *fr, uint32_t repeat,
+		  uint32_t want)
 {
 	struct bench_frame bf = { .len = fr->len };
 	uint8_t out[FRAME_MAX];
@@ -182,7 +215,7 @@ static double run(const struct harness *h, int target, const struct frame *fr, u
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr->data, .data_size_in = fr->len,
 			    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
 
-		if (bpf_prog_test_run_opts(h->entry, &o) || o.retval != XDP_TX_RET)
+		if (bpf_prog_test_run_opts(h->entry, &o) || o.retval != want)
 			return -1;
 		if (best < 0 || o.duration < best)
 			best = o.duration;
@@ -264,6 +297,30 @@ static void cell(double v)
 		printf(" %.1f |", v);
 }
 
+/* One row: the harness alone, the peer (-1: none), tern; want is the
+ * action every run of the peer and tern must end in. */
+static void row(const struct harness *h, const struct frame *fr, int peer_fd, int tern_fd,
+		uint32_t repeat, uint32_t want)
+{
+	double nop = run(h, h->nop, fr, repeat, XDP_TX_RET);
+	double rf = peer_fd >= 0 ? run(h, peer_fd, fr, repeat, want) : -1;
+	double tn = run(h, tern_fd, fr, repeat, want);
+
+	if (nop >= 0) {
+		rf = rf >= 0 ? rf - nop : -1;
+		tn = tn >= 0 ? tn - nop : -1;
+	}
+	printf("| %s |", fr->name);
+	cell(nop);
+	cell(rf);
+	cell(tn);
+	cell(rf >= 0 && tn >= 0 ? tn - rf : -1);
+	if (rf > 0 && tn > 0)
+		printf(" %.2f |\n", rf / tn);
+	else
+		printf(" n/a |\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct frame frames[] = {
@@ -271,19 +328,19 @@ int main(int argc, char **argv)
 		{ .name = "IPv4, MSS SACK TS WS", .family = 4, .opt = opt_linux, .optlen = sizeof(opt_linux) },
 		{ .name = "IPv6, MSS SACK TS WS", .family = 6, .opt = opt_linux, .optlen = sizeof(opt_linux) },
 	};
-	struct bpf_object *tern, *refl, *harn;
+	struct bpf_object *tern, *refl, *harn, *flood;
 	uint32_t repeat = 200000;
 	struct harness h;
-	int tern_fd, refl_fd, nop_fd;
+	int tern_fd, refl_fd, flood_fd;
 
-	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: %s TERN_BPF_OBJ REFLECT_BPF_OBJ PROGRUN_BPF_OBJ [REPEAT]\n",
-			argv[0]);
+	if (argc < 5 || argc > 6) {
+		fprintf(stderr, "usage: %s TERN_BPF_OBJ REFLECT_BPF_OBJ PROGRUN_BPF_OBJ "
+			"FLOOD_BPF_OBJ [REPEAT]\n", argv[0]);
 		return 2;
 	}
-	if (argc == 5) {
+	if (argc == 6) {
 		char *e;
-		unsigned long v = strtoul(argv[4], &e, 10);
+		unsigned long v = strtoul(argv[5], &e, 10);
 
 		if (*e || !v || v > 100000000) {
 			fprintf(stderr, "Error: REPEAT: 1..100000000\n");
@@ -295,16 +352,18 @@ int main(int argc, char **argv)
 	tern = load(argv[1]);
 	refl = load(argv[2]);
 	harn = load(argv[3]);
-	if (!tern || !refl || !harn)
+	flood = load(argv[4]);
+	if (!tern || !refl || !harn || !flood)
 		return 1;
 	tern_fd = prog_fd(tern, TERN_XDP_PROG_NAME);
 	refl_fd = prog_fd(refl, "bench_reflect_tx");
-	nop_fd = prog_fd(harn, "bench_nop");
+	flood_fd = prog_fd(flood, "flood_rx");
+	h.nop = prog_fd(harn, "bench_nop");
 	h.entry = prog_fd(harn, "bench_progrun");
 	h.frame = map_fd(harn, "bench_frame");
 	h.progs = map_fd(harn, "bench_progs");
-	if (tern_fd < 0 || refl_fd < 0 || nop_fd < 0 || h.entry < 0 || h.frame < 0 ||
-	    h.progs < 0 || tern_setup(tern)) {
+	if (tern_fd < 0 || refl_fd < 0 || flood_fd < 0 || h.nop < 0 || h.entry < 0 ||
+	    h.frame < 0 || h.progs < 0 || tern_setup(tern) || flood_setup(flood)) {
 		fprintf(stderr, "Error: programs or maps missing, or set-up failed\n");
 		return 1;
 	}
@@ -313,31 +372,26 @@ int main(int argc, char **argv)
 	printf("| SYN | harness | reflector | tern | tern - reflector | reflector / tern |\n");
 	printf("|---|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
-		struct frame *fr = &frames[i];
-		double nop, rf, tn;
-
-		build_syn(fr);
-		nop = run(&h, nop_fd, fr, repeat);
-		rf = fr->family == 4 ? run(&h, refl_fd, fr, repeat) : -1; /* IPv4 only */
-		tn = run(&h, tern_fd, fr, repeat);
-		if (nop >= 0) {
-			rf = rf >= 0 ? rf - nop : -1;
-			tn = tn >= 0 ? tn - nop : -1;
-		}
-		printf("| %s |", fr->name);
-		cell(nop);
-		cell(rf);
-		cell(tn);
-		cell(rf >= 0 && tn >= 0 ? tn - rf : -1);
-		if (rf > 0 && tn > 0)
-			printf(" %.2f |\n", rf / tn);
-		else
-			printf(" n/a |\n");
+		build_syn(&frames[i]);
+		/* the reflector is IPv4 only */
+		row(&h, &frames[i], frames[i].family == 4 ? refl_fd : -1, tern_fd, repeat, XDP_TX_RET);
 	}
+	if (tern_flag(tern, 0))
+		return 1;
+	printf("\nThe worker path's steering: tern with the queue's flag off against "
+	       "flood_rx (the bare AF_XDP reflector's program), to the AF_XDP socket\n\n");
+	printf("| SYN | harness | flood_rx | tern | tern - flood_rx | flood_rx / tern |\n");
+	printf("|---|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++)
+		/* flood_rx is IPv4 only */
+		row(&h, &frames[i], frames[i].family == 4 ? flood_fd : -1, tern_fd, repeat,
+		    XDP_REDIRECT_RET);
 	printf("\n| program | BPF instructions (xlated) | JIT bytes | x86 instructions |\n");
 	printf("|---|---:|---:|---:|\n");
 	print_size("tern_steer", tern_fd);
 	print_size("bench_reflect_tx", refl_fd);
+	print_size("flood_rx", flood_fd);
+	bpf_object__close(flood);
 	bpf_object__close(harn);
 	bpf_object__close(refl);
 	bpf_object__close(tern);
