@@ -236,9 +236,11 @@ static __always_inline void syn_parse_opts(struct syn_scratch *sc, __u32 doff, s
 	__builtin_memcpy(so, &sc->so, sizeof(*so));
 }
 
-/* The SYN's TCP header into hdr (zeroed past doff), in one load of
- * l4_len bytes; 0 when the SYN is one XDP answers: no payload, checksum
- * right. psum: pseudo-header sum. */
+/* The SYN's TCP header into hdr, in one load of l4_len bytes; 0 when
+ * the SYN is one XDP answers: no payload, checksum right. psum:
+ * pseudo-header sum. The two common lengths (syn_opts_common()) are
+ * summed word by word as they are; any other is zeroed past its end
+ * first and summed as 60 bytes. */
 static __always_inline int syn_load(struct xdp_md *ctx, __u32 th_off, __u32 l4_len, __u64 psum,
 				    __u8 hdr[64])
 {
@@ -246,11 +248,18 @@ static __always_inline int syn_load(struct xdp_md *ctx, __u32 th_off, __u32 l4_l
 
 	if (l4_len < 20 || l4_len > SYN_MAX_HLEN)
 		return -1; /* payload, or no TCP header: the worker's */
+	if (l4_len != 24 && l4_len != 40)
+		__builtin_memset(hdr, 0, 64);
 	if (bpf_xdp_load_bytes(ctx, th_off, hdr, l4_len))
 		return -1;
 	if ((__u32)(hdr[12] >> 4) * 4 != l4_len)
 		return -1; /* payload (or bad offset): the worker's */
-	s = psum + sum_words(hdr, SYN_MAX_HLEN / 4); /* zero past doff */
+	if (l4_len == 24)
+		s = psum + sum_words(hdr, 24 / 4);
+	else if (l4_len == 40)
+		s = psum + sum_words(hdr, 40 / 4);
+	else
+		s = psum + sum_words(hdr, SYN_MAX_HLEN / 4); /* zero past doff */
 	return fold(s) ? -1 : 0;
 }
 
@@ -383,7 +392,6 @@ static __always_inline int synack4(struct xdp_md *ctx, const struct tern_xdp_coo
 	if (!sc)
 		return -1;
 	hdr = sc->hdr;
-	__builtin_memset(hdr, 0, sizeof(sc->hdr));
 	if (syn_load(ctx, l3_off + 20, tcplen, psum, hdr))
 		return -1;
 	syn_parse_opts(sc, tcplen, &so);
@@ -437,7 +445,6 @@ static __always_inline int synack6(struct xdp_md *ctx, const struct tern_xdp_coo
 	if (!sc)
 		return -1;
 	hdr = sc->hdr;
-	__builtin_memset(hdr, 0, sizeof(sc->hdr));
 	if (syn_load(ctx, l3_off + 40, tcplen, psum, hdr))
 		return -1;
 	syn_parse_opts(sc, tcplen, &so);
