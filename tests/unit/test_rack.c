@@ -428,3 +428,61 @@ TEST(test_estab_rack_off_no_blocks_waits)
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	h_free(&k.h);
 }
+
+/*
+ * In-order ACKs are not reordering, however many segments one ACK
+ * covers (a delayed ACK takes two) and wherever the sequence space
+ * starts: the highest SACK before the ACK is what a filled hole is
+ * compared with (tcp_clean_rtx_queue()'s prior_fack). So when 6-8 are
+ * SACKed above a missing 5, the window is 0 (no reordering seen, three
+ * segments SACKed) and 5 goes at once, not 25 ms later.
+ */
+TEST(test_estab_rack_in_order_acks_are_not_reordering)
+{
+	static const uint32_t b68[][2] = { { 6, 9 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 1, NULL, 0);
+	sk_ack(&k, 3, NULL, 0);
+	sk_ack(&k, 5, NULL, 0);
+	CHECK(!tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	k.h.out.n = 0;
+	sk_ack(&k, 5, b68, 1);
+	REQUIRE(k.h.out.n >= 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 5 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+/*
+ * A retransmission that leaves after new data in the same microsecond
+ * (one `now` serves a whole batch) was sent after it: when that new
+ * data is SACKed first, the retransmission is not lost. At +100 ms the
+ * ACK of 0-1 lets 10-13 out; a second ACK at the same time SACKs 3-5
+ * above a missing 2, which is resent. 100 ms later 10-11 are SACKed:
+ * 6-9 (sent at t0) are lost, 2's retransmission is not.
+ */
+TEST(test_estab_rack_resent_after_new_data_same_time)
+{
+	static const uint32_t b35[][2] = { { 3, 6 } }, b35_1011[][2] = { { 10, 12 }, { 3, 6 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 14, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 2, NULL, 0);
+	REQUIRE_EQ(k.h.out.n, 4);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 10 * MSS);
+	k.h.out.n = 0;
+	sk_ack(&k, 2, b35, 1);
+	resent_first(&k, 2, 1);
+	k.h.out.n = 0;
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 2, b35_1011, 2);
+	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 0);
+	for (uint32_t i = 0; i < k.h.out.n; i++)
+		CHECK(k.h.tx[i].seq != k.una0 + 2 * MSS);
+	h_free(&k.h);
+}

@@ -147,15 +147,18 @@ static void rseg_put_head(struct tern_stack *s, struct tern_rack *r)
 }
 
 /* New data [seq, seq + len) at SND.MAX: a record at the tail. */
-static int append(struct tern_stack *s, struct tern_rack *r, uint32_t end, uint64_t now)
+static int append(struct tern_stack *s, struct tern_rack *r, uint32_t seq, uint32_t end,
+		  uint64_t now)
 {
 	uint32_t i = rseg_get(s, r);
 
 	if (i == TERN_NIL)
 		return -ENOBUFS;
-	*at(s, i) = (struct tern_rseg){ .end = end, .sent_us = usec(now), .next = TERN_NIL };
+	*at(s, i) = (struct tern_rseg){ .end = end, .sent_us = usec(now), .next = TERN_NIL,
+					.order = r->tx_order++ };
 	if (r->tail == TERN_NIL) {
 		r->head = i;
+		r->fack = seq; /* nothing in flight: nothing SACKed above it */
 	} else {
 		at(s, r->tail)->next = i;
 	}
@@ -199,6 +202,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 		  uint32_t seq, uint32_t end, uint64_t now)
 {
 	uint32_t start = c->snd_una;
+	uint16_t order = r->tx_order++; /* one transmission, whatever records it covers */
 
 	if (split_at(s, c, r, seq) || split_at(s, c, r, end))
 		return -ENOBUFS;
@@ -210,6 +214,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 		if (tern_seq_ge(start, seq)) {
 			g->flags |= TERN_RSEG_RETRANS | TERN_RSEG_EVER;
 			g->sent_us = usec(now);
+			g->order = order;
 		}
 		start = g->end;
 	}
@@ -239,7 +244,7 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 	} else if (seq != (r->tail == TERN_NIL ? c->snd_una : at(s, r->tail)->end)) {
 		err = -EINVAL; /* a gap: the records would not cover the flight */
 	} else {
-		err = append(s, r, seq + len, now);
+		err = append(s, r, seq, seq + len, now);
 	}
 	if (err)
 		fall_back(s, c, r);
@@ -254,10 +259,20 @@ void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_u
 		r->min_rtt_us = rtt_us;
 }
 
-/* RFC 8985 6.2 step 2 (tcp_rack_sent_after): t1 after t2, seq breaking ties. */
-static int sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+/* RFC 8985 6.2 step 2 (tcp_rack_sent_after): whether record g was sent
+ * after the delivery RACK holds (> 0), before it (< 0), or is it (0).
+ * tern: one `now` serves a whole batch, so send times tie far more often
+ * than Linux's nanosecond stamps, and a retransmission can go out after
+ * new data in the same microsecond: ties are broken by the order of
+ * transmission, then by sequence (the halves of a split record share
+ * both). */
+static int cmp_sent(const struct tern_rseg *g, const struct tern_rack *r)
 {
-	return (int32_t)(t1 - t2) > 0 || (t1 == t2 && tern_seq_gt(seq1, seq2));
+	if (g->sent_us != r->mstamp_us)
+		return (int32_t)(g->sent_us - r->mstamp_us) > 0 ? 1 : -1;
+	if (g->order != r->order)
+		return (int16_t)(g->order - r->order) > 0 ? 1 : -1;
+	return g->end == r->end_seq ? 0 : tern_seq_gt(g->end, r->end_seq) ? 1 : -1;
 }
 
 /* RFC 8985 6.2 step 2, tcp_rack_advance(): the delivered segment sent
@@ -275,9 +290,10 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
 		r->min_rtt_us = rtt ? rtt : 1;
 	r->advanced = 1;
-	if (!r->xmit_set || sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+	if (!r->xmit_set || cmp_sent(g, r) > 0) {
 		r->xmit_set = 1;
 		r->mstamp_us = g->sent_us;
+		r->order = g->order;
 		r->end_seq = g->end;
 		r->rtt_us = rtt;
 	}
@@ -302,13 +318,15 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	r->tsecr = (seg->opt.present & TERN_OPT_TS) ? seg->opt.tsecr : 0;
 	if (!tern_rack_on(s, c))
 		return;
-	if (tern_seq_lt(r->fack, c->snd_una))
-		r->fack = c->snd_una;
 	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
 		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
 			delivered(r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
+	/* after the walk: a hole is filled below the highest SACK before
+	 * this ACK (tcp_clean_rtx_queue()'s prior_fack) */
+	if (tern_seq_lt(r->fack, c->snd_una))
+		r->fack = c->snd_una;
 	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
 	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
 	 * is forgotten when nothing is in flight, and the next delivery
@@ -432,7 +450,7 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		struct tern_rseg *g = at(s, i);
 		int64_t left;
 
-		if (!sent_after(r->mstamp_us, r->end_seq, g->sent_us, g->end)) {
+		if (cmp_sent(g, r) >= 0) {
 			if (!(g->flags & TERN_RSEG_EVER))
 				break;
 			continue;

@@ -30,7 +30,8 @@ struct tern_rseg {
 	uint32_t sent_us; /* the last transmission (skb_mstamp), wraps */
 	uint32_t next;    /* TERN_NIL ends */
 	uint8_t flags;
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t order;   /* the connection's transmission count, wraps */
 };
 
 struct tern_rseg_pool {
@@ -45,6 +46,8 @@ struct tern_rack {
 	uint32_t head, tail, n;   /* records in sequence order */
 	uint32_t mstamp_us;       /* rack.mstamp: latest send time delivered */
 	uint32_t end_seq;         /* rack.end_seq */
+	uint16_t order;           /* the order of that transmission */
+	uint16_t tx_order;        /* transmissions so far (tern_rseg.order) */
 	uint32_t rtt_us;          /* rack.rtt_us */
 	uint32_t min_rtt_us;      /* tcp_min_rtt(); UINT32_MAX: no sample */
 	uint32_t fack;            /* highest SACKed byte + 1 */
@@ -56,15 +59,15 @@ struct tern_rack {
 	uint32_t prior_ssthresh;
 	uint32_t retrans_ts;      /* our TSval of the first retransmission */
 	uint32_t tsecr;           /* the last ACK's TSecr, 0: none */
-	uint8_t off;              /* records given back: DupThresh */
-	uint8_t reord_seen;       /* tp->reord_seen */
 	uint8_t reo_steps;        /* rack.reo_wnd_steps */
 	uint8_t reo_persist;      /* rack.reo_wnd_persist */
-	uint8_t dsack_seen;       /* rack.dsack_seen */
+	uint8_t off : 1;          /* records given back: DupThresh */
+	uint8_t reord_seen : 1;   /* tp->reord_seen */
+	uint8_t dsack_seen : 1;   /* rack.dsack_seen */
 	uint8_t advanced : 1;     /* rack.advanced */
 	uint8_t xmit_set : 1;     /* mstamp_us and end_seq hold a delivery */
-	uint8_t undo_on;          /* undo_marker is set */
-	uint8_t reo_armed;        /* rto_at is the reordering timer */
+	uint8_t undo_on : 1;      /* undo_marker is set */
+	uint8_t reo_armed : 1;    /* rto_at is the reordering timer */
 };
 
 #endif
