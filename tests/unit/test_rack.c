@@ -486,3 +486,33 @@ TEST(test_estab_rack_resent_after_new_data_same_time)
 		CHECK(k.h.tx[i].seq != k.una0 + 2 * MSS);
 	h_free(&k.h);
 }
+
+/*
+ * DupThresh counts segments, not bytes (tp->sacked_out >= tp->reordering
+ * in tcp_rack_reo_wnd()): 1, 2 and a 100-byte last segment SACKed above
+ * a missing 0 make three, so 0 is lost at once (window 0), though the
+ * bytes SACKed are less than 3 x MSS.
+ */
+TEST(test_estab_rack_dupthresh_counts_segments)
+{
+	struct sk k;
+	struct tern_seg a;
+
+	REQUIRE(sk_open(&k, 3, rack));
+	REQUIRE_EQ(h_send(&k.h, "0123456789", 10), 10);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].len, 10);
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	k.h.out.n = 0;
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0);
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(k.h.now) - k.ecr_lag_ms + k.h.conn->ts_off);
+	a.opt.present |= TERN_OPT_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].start = k.una0 + MSS;
+	a.opt.sack[0].end = k.una0 + 3 * MSS + 10;
+	h_in(&k.h, &a);
+	resent_first(&k, 0, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}

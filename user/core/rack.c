@@ -384,19 +384,28 @@ void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
 	}
 }
 
+/* Whether at least n records are SACKed (tp->sacked_out >= n). */
+static int sacked_segs(const struct tern_stack *s, const struct tern_rack *r, uint32_t n)
+{
+	for (uint32_t i = r->head; i != TERN_NIL && n; i = at(s, i)->next)
+		if (at(s, i)->flags & TERN_RSEG_SACKED)
+			n--;
+	return !n;
+}
+
 /* tcp_rack_reo_wnd() */
 static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
 			const struct tern_rack *r)
 {
-	const struct tern_xmit *x = tern_conn_xmit(s, c);
 	uint64_t w;
 
 	if (!r->reord_seen) {
 		/* no reordering seen: aggressive in recovery, or once
-		 * DupThresh segments are SACKed */
-		if ((c->flags & TERN_CF_RECOVERY) || x->loss)
+		 * DupThresh segments (not bytes: a short last segment
+		 * counts) are SACKed */
+		if ((c->flags & TERN_CF_RECOVERY) || tern_conn_xmit(s, c)->loss)
 			return 0;
-		if (x->sacked >= 3u * c->mss)
+		if (sacked_segs(s, r, TERN_RACK_DUPTHRESH))
 			return 0;
 	}
 	w = (uint64_t)(r->min_rtt_us == UINT32_MAX ? 0 : r->min_rtt_us >> 2) * r->reo_steps;

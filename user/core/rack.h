@@ -24,6 +24,7 @@
 #define TERN_RSEG_EVER 0x08    /* TCPCB_EVER_RETRANS */
 
 #define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
+#define TERN_RACK_DUPTHRESH 3        /* tp->reordering's default, tcp_reordering */
 
 struct tern_rseg {
 	uint32_t end;     /* end_seq */
