@@ -93,9 +93,12 @@ TEST(test_estab_rack_reordering_waits_window)
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);
 	sk_poll_at(&k, k.t0 + 136 * MS);
 	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 0);
 	sk_poll_at(&k, k.t0 + 137 * MS);
 	resent_first(&k, 4, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 1);
 	h_free(&k.h);
 }
 
@@ -448,6 +451,7 @@ TEST(test_estab_rack_in_order_acks_are_not_reordering)
 	sk_ack(&k, 3, NULL, 0);
 	sk_ack(&k, 5, NULL, 0);
 	CHECK(!tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 0);
 	k.h.out.n = 0;
 	sk_ack(&k, 5, b68, 1);
 	REQUIRE(k.h.out.n >= 1);

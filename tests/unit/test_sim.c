@@ -699,10 +699,13 @@ static uint64_t fast_link_run(struct sim *m, int seed, int loss, int rack)
 	mib = tern_stack__mib(m->p[1].s);
 	us = (m->p[0].done_at - m->start) / 1000u;
 	fprintf(stderr, "  fast link %d %% seed %d %s: %llu us, RTO %llu, retrans %llu, "
-		"dropped %llu, lost retrans %llu\n", loss, seed, rack ? "RACK" : "DupThresh",
-		(unsigned long long)us, (unsigned long long)mib[TERN_MIB_TCPTimeouts],
+		"dropped %llu, lost retrans %llu, reordering timer %llu\n", loss, seed,
+		rack ? "RACK" : "DupThresh", (unsigned long long)us,
+		(unsigned long long)mib[TERN_MIB_TCPTimeouts],
 		(unsigned long long)mib[TERN_MIB_RetransSegs], (unsigned long long)m->dropped,
-		(unsigned long long)mib[TERN_MIB_TCPLostRetransmit]);
+		(unsigned long long)mib[TERN_MIB_TCPLostRetransmit],
+		(unsigned long long)mib[TERN_MIB_TCPRackReoTimeout]);
+	CHECK_EQ(mib[TERN_MIB_TCPSACKReorder], 0); /* the link keeps order */
 	if (rack)
 		CHECK(mib[TERN_MIB_RetransSegs] <= m->dropped);
 	sim_free(m);

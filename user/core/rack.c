@@ -301,10 +301,13 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 
 /* RFC 8985 6.2 step 3 (tcp_check_sack_reordering): a segment never
  * resent is delivered below one already SACKed. */
-static void delivered(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+static void delivered(struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
+		      uint32_t now_us)
 {
-	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack))
+	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack)) {
 		r->reord_seen = 1;
+		TERN_MIB_INC(s, TCPSACKReorder);
+	}
 	advance(r, g, now_us);
 }
 
@@ -320,7 +323,7 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 		return;
 	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
 		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
-			delivered(r, at(s, r->head), now_us);
+			delivered(s, r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
 	/* after the walk: a hole is filled below the highest SACK before
@@ -350,7 +353,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 			break;
 		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
 		    !(g->flags & TERN_RSEG_SACKED)) {
-			delivered(r, g, now_us);
+			delivered(s, r, g, now_us);
 			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
 		}
 		from = g->end;

@@ -412,6 +412,7 @@ int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	if (!r->reo_armed)
 		return 0;
 	r->reo_armed = 0;
+	TERN_MIB_INC(s, TCPRackReoTimeout);
 	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	if (tern_rack_detect(s, c, now, 1) && !(c->flags & TERN_CF_RECOVERY) && !x->loss)
 		enter_recovery(s, c, x, c->snd_una, now, out);
