@@ -87,7 +87,7 @@ TEST(test_estab_rack_reordering_waits_window)
 	reorder_case(&k, rack);
 	REQUIRE(rack_on(&k));
 	CHECK(tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
-	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->min_rtt_us, 100000);
+	CHECK_EQ(tern_rack_min_rtt_us(k.h.s, k.h.conn), 100000);
 	CHECK_EQ(k.h.out.n, 0);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);

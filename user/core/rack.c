@@ -8,9 +8,10 @@
  * (tcp_rack_reo_wnd, tcp_rack_update_reo_wnd); segments not yet past it
  * arm the reordering timer (tcp_rack_reo_timeout, in sack.c).
  *
- * tern: min_rtt is the least RTT the connection ever sampled (the
- * estimator's samples and its records' send times), not a 5-minute
- * windowed minimum (Linux's tcp_min_rtt(), tcp_min_rtt_wlen).
+ * min_rtt is the least RTT sampled in the last 300 s (tcp_min_rtt(),
+ * tcp_min_rtt_wlen, a windowed minimum: minmax.h). tern: it takes the
+ * records' RTTs (µs) as well as the estimator's samples, which come from
+ * timestamps in whole ms.
  * tern: records are walked in sequence order, not Linux's time-sorted
  * list (tsorted_sent_queue), so detection looks at every record in
  * flight; the share per connection bounds the walk.
@@ -21,7 +22,7 @@
 
 
 _Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
-_Static_assert(sizeof(struct tern_rack) <= 72, "struct tern_rack must stay within 72 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 92, "struct tern_rack must stay within 92 bytes");
 #define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
 
 static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
@@ -41,8 +42,9 @@ static uint32_t usec(uint64_t ns)
 
 static void rack_clear(struct tern_rack *r)
 {
-	*r = (struct tern_rack){ .head = TERN_NIL, .tail = TERN_NIL, .min_rtt_us = UINT32_MAX,
-				 .reo_steps = 1, .undo_retrans = -1 };
+	*r = (struct tern_rack){ .head = TERN_NIL, .tail = TERN_NIL, .reo_steps = 1,
+				 .undo_retrans = -1 };
+	tern_minmax_reset(&r->min_rtt, 0, UINT32_MAX);
 }
 
 void tern_rack__init(struct tern_stack *s, struct tern_rseg *base, struct tern_rack *conns)
@@ -250,13 +252,27 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 		fall_back(s, c, r);
 }
 
-/* tcp_update_rtt_min(): every RTT sample, the handshake's included. */
+static uint32_t min_rtt(const struct tern_rack *r)
+{
+	return tern_minmax_get(&r->min_rtt);
+}
+
+/* tcp_update_rtt_min(): every RTT sample into the windowed minimum. */
+static void min_rtt_sample(const struct tern_stack *s, struct tern_rack *r, uint32_t rtt_us)
+{
+	tern_minmax_running_min(&r->min_rtt, TERN_MIN_RTT_WLEN_MS, tern_ms(s->now),
+				rtt_us ? rtt_us : 1);
+}
+
+/* The estimator's samples, the handshake's included. */
 void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
 {
-	struct tern_rack *r = rk(s, c);
+	min_rtt_sample(s, rk(s, c), rtt_us);
+}
 
-	if (rtt_us && rtt_us < r->min_rtt_us)
-		r->min_rtt_us = rtt_us;
+uint32_t tern_rack_min_rtt_us(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return min_rtt(rk(s, c));
 }
 
 /* RFC 8985 6.2 step 2 (tcp_rack_sent_after): whether record g was sent
@@ -279,16 +295,17 @@ static int cmp_sent(const struct tern_rseg *g, const struct tern_rack *r)
  * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. tern: records are
  * taken in sequence order, not the RFC's ascending send time, so RACK.rtt
  * is set only with RACK.xmit_ts (the same result). */
-static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+static void advance(const struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
+		    uint32_t now_us)
 {
 	uint32_t rtt = now_us - g->sent_us;
 
 	/* A retransmitted segment's ACK may be for the original: ignore an
 	 * RTT that is too short to be the retransmission's. */
-	if ((g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
+	if ((g->flags & TERN_RSEG_EVER) && rtt < min_rtt(r))
 		return;
-	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
-		r->min_rtt_us = rtt ? rtt : 1;
+	if (!(g->flags & TERN_RSEG_EVER))
+		min_rtt_sample(s, r, rtt);
 	r->advanced = 1;
 	if (!r->xmit_set || cmp_sent(g, r) > 0) {
 		r->xmit_set = 1;
@@ -308,7 +325,7 @@ static void delivered(struct tern_stack *s, struct tern_rack *r, const struct te
 		r->reord_seen = 1;
 		TERN_MIB_INC(s, TCPSACKReorder);
 	}
-	advance(r, g, now_us);
+	advance(s, r, g, now_us);
 }
 
 /* The cumulative ACK: records below SND.UNA are delivered and freed
@@ -411,8 +428,8 @@ static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
 		if (sacked_segs(s, r, TERN_RACK_DUPTHRESH))
 			return 0;
 	}
-	w = (uint64_t)(r->min_rtt_us == UINT32_MAX ? 0 : r->min_rtt_us >> 2) * r->reo_steps;
-	if (r->min_rtt_us == UINT32_MAX || w > c->srtt_us >> 3)
+	w = (uint64_t)(min_rtt(r) == UINT32_MAX ? 0 : min_rtt(r) >> 2) * r->reo_steps;
+	if (min_rtt(r) == UINT32_MAX || w > c->srtt_us >> 3)
 		w = c->srtt_us >> 3;
 	return (uint32_t)w;
 }

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "minmax.h"
+
 #define TERN_RSEG_SACKED 0x01  /* TCPCB_SACKED_ACKED */
 #define TERN_RSEG_RETRANS 0x02 /* TCPCB_SACKED_RETRANS: resent, not lost since */
 #define TERN_RSEG_LOST 0x04    /* TCPCB_LOST */
@@ -25,6 +27,7 @@
 
 #define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
 #define TERN_RACK_DUPTHRESH 3        /* tp->reordering's default, tcp_reordering */
+#define TERN_MIN_RTT_WLEN_MS 300000  /* tcp_min_rtt_wlen: 300 s */
 
 struct tern_rseg {
 	uint32_t end;     /* end_seq */
@@ -50,7 +53,6 @@ struct tern_rack {
 	uint16_t order;           /* the order of that transmission */
 	uint16_t tx_order;        /* transmissions so far (tern_rseg.order) */
 	uint32_t rtt_us;          /* rack.rtt_us */
-	uint32_t min_rtt_us;      /* tcp_min_rtt(); UINT32_MAX: no sample */
 	uint32_t fack;            /* highest SACKed byte + 1 */
 	uint32_t reo_seq;         /* snd_max when reo_steps last grew */
 	uint32_t reo_at;          /* tcp_rack_reo_timeout() ms deadline; 0: none */
@@ -60,6 +62,7 @@ struct tern_rack {
 	uint32_t prior_ssthresh;
 	uint32_t retrans_ts;      /* our TSval of the first retransmission */
 	uint32_t tsecr;           /* the last ACK's TSecr, 0: none */
+	struct tern_minmax min_rtt; /* tp->rtt_min, µs over ms; UINT32_MAX: no sample */
 	uint8_t reo_steps;        /* rack.reo_wnd_steps */
 	uint8_t reo_persist;      /* rack.reo_wnd_persist */
 	uint8_t off : 1;          /* records given back: DupThresh */
