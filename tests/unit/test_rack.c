@@ -520,3 +520,52 @@ TEST(test_estab_rack_dupthresh_counts_segments)
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
 	h_free(&k.h);
 }
+
+/*
+ * Our FIN lost with a hole below it (the end of a response at a few per
+ * cent loss): 0-3 and the FIN at t0; at +100 ms 1-3 are SACKed, 0 goes
+ * again. At +200 ms everything but the FIN is acknowledged: data sent
+ * after the FIN (0's retransmission) was delivered and its RTT has
+ * passed since the FIN went, so the FIN is lost and goes again at once,
+ * as Linux's RACK finds the skb that carries it. DupThresh waits for the
+ * probe timeout.
+ */
+static void fin_lost_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t b13[][2] = { { 1, 4 } };
+
+	REQUIRE(sk_open(k, 4, tweak));
+	k->h.out.n = 0;
+	REQUIRE_EQ(h_shutdown(&k->h), 0);
+	REQUIRE_EQ(k->h.out.n, 1);
+	REQUIRE(k->h.tx[0].flags & TERN_TH_FIN);
+	sk_poll_at(k, k->t0 + 100 * MS);
+	sk_ack(k, 0, b13, 1);
+	resent_first(k, 0, 1);
+	k->h.out.n = 0;
+	h_advance(&k->h, 100 * MS);
+	sk_ack(k, 4, NULL, 0);
+}
+
+TEST(test_estab_rack_fin_lost_resent)
+{
+	struct sk k;
+
+	fin_lost_case(&k, rack);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK(k.h.tx[0].flags & TERN_TH_FIN);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_fin_lost_waits)
+{
+	struct sk k;
+
+	fin_lost_case(&k, dupthresh);
+	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	h_free(&k.h);
+}

@@ -22,7 +22,7 @@
 
 
 _Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
-_Static_assert(sizeof(struct tern_rack) <= 92, "struct tern_rack must stay within 92 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 100, "struct tern_rack must stay within 100 bytes");
 #define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
 
 static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
@@ -347,11 +347,13 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	 * this ACK (tcp_clean_rtx_queue()'s prior_fack) */
 	if (tern_seq_lt(r->fack, c->snd_una))
 		r->fack = c->snd_una;
+	if (c->snd_una == c->snd_max)
+		r->fin_out = r->fin_lost = 0;
 	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
 	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
 	 * is forgotten when nothing is in flight, and the next delivery
 	 * sets it whatever its value. */
-	if (r->head == TERN_NIL)
+	if (r->head == TERN_NIL && !r->fin_out)
 		r->xmit_set = 0;
 }
 
@@ -451,6 +453,26 @@ static int waiting(const struct tern_rseg *g)
 	return !(g->flags & TERN_RSEG_LOST) || (g->flags & TERN_RSEG_RETRANS);
 }
 
+/* RFC 8985 6.2 step 5 for our FIN once every byte of data is
+ * acknowledged: lost when data sent after it was delivered and RACK.rtt
+ * plus the window passed since it went, else the timer waits for it. A
+ * FIN lost with a hole below it, whose retransmission is delivered,
+ * goes again at once instead of after a probe timeout (rto_min). */
+static void fin_detect(const struct tern_conn *c, struct tern_rack *r, uint32_t now_us,
+		       uint32_t wnd, int64_t *wait)
+{
+	struct tern_rseg fin = { .end = c->snd_max, .sent_us = r->fin_us, .order = r->fin_order };
+	int64_t left;
+
+	if (cmp_sent(&fin, r) >= 0)
+		return;
+	left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - r->fin_us);
+	if (left <= 0)
+		r->fin_lost = 1;
+	else if (left > *wait)
+		*wait = left;
+}
+
 /*
  * tcp_rack_detect_loss() (RFC 8985 6.2 step 5): every candidate sent
  * before RACK.xmit_ts whose RTT + reordering window has passed is lost;
@@ -492,8 +514,34 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		else if (left > wait)
 			wait = left;
 	}
+	if (r->head == TERN_NIL && r->fin_out && !r->fin_lost)
+		fin_detect(c, r, now_us, wnd, &wait);
 	if (wait)
 		r->reo_at = tern_deadline(now, (uint32_t)((wait + 999) / 1000) + REO_TIMEOUT_MIN_MS);
+	return lost;
+}
+
+/* Our FIN went out, the first time or again: RACK times it as a record
+ * of its own (Linux's FIN rides on an skb of the retransmit queue). */
+void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
+{
+	struct tern_rack *r = rk(s, c);
+
+	if (!tern_rack_on(s, c))
+		return;
+	r->fin_us = usec(now);
+	r->fin_order = r->tx_order++;
+	r->fin_out = 1;
+	r->fin_lost = 0;
+}
+
+/* Whether our FIN was found lost (then it is to be sent again now). */
+int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+	int lost = r->fin_lost;
+
+	r->fin_lost = 0;
 	return lost;
 }
 

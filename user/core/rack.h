@@ -5,7 +5,8 @@
  * undo_retrans, prior_cwnd, prior_ssthresh, retrans_stamp).
  *
  * Invariant: while a connection uses RACK (tern_rack_on()), its records
- * cover every data byte in flight, [SND.UNA, SND.MAX) less our FIN, in
+ * cover every data byte in flight, [SND.UNA, SND.MAX) less our FIN (timed
+ * on its own: fin_us, fin_order), in
  * sequence order with no gap: a record keeps only its end, its start is
  * the previous record's end (SND.UNA for the first). Records come from one
  * pool per stack (cfg.rack_segs) with a share per connection
@@ -63,6 +64,8 @@ struct tern_rack {
 	uint32_t retrans_ts;      /* our TSval of the first retransmission */
 	uint32_t tsecr;           /* the last ACK's TSecr, 0: none */
 	struct tern_minmax min_rtt; /* tp->rtt_min, µs over ms; UINT32_MAX: no sample */
+	uint32_t fin_us;          /* our FIN's last transmission */
+	uint16_t fin_order;       /* and its order (tern_rseg.order) */
 	uint8_t reo_steps;        /* rack.reo_wnd_steps */
 	uint8_t reo_persist;      /* rack.reo_wnd_persist */
 	uint8_t off : 1;          /* records given back: DupThresh */
@@ -72,6 +75,8 @@ struct tern_rack {
 	uint8_t xmit_set : 1;     /* mstamp_us and end_seq hold a delivery */
 	uint8_t undo_on : 1;      /* undo_marker is set */
 	uint8_t reo_armed : 1;    /* rto_at is the reordering timer */
+	uint8_t fin_out : 1;      /* our FIN is sent, not acknowledged */
+	uint8_t fin_lost : 1;     /* and found lost: to send again */
 };
 
 #endif

@@ -397,6 +397,8 @@ void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, 
 		     struct tern_out *out)
 {
 	acked(s, c, tern_conn_xmit(s, c), bytes, now, out);
+	if (tern_rack_fin_lost(s, c))
+		tern_conn_send_fin(s, c, now, out);
 	arm_reo(s, c);
 }
 
@@ -416,6 +418,8 @@ int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	if (tern_rack_detect(s, c, now, 1) && !(c->flags & TERN_CF_RECOVERY) && !x->loss)
 		enter_recovery(s, c, x, c->snd_una, now, out);
+	if (tern_rack_fin_lost(s, c))
+		tern_conn_send_fin(s, c, now, out);
 	tern_conn_output(s, c, now, out);
 	arm_reo(s, c);
 	return 1;
