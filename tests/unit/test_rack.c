@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * RACK-TLP loss detection (rack.c) and undo (undo.c), against the
- * DupThresh rule where they differ, with RACK turned on (cfg.rack_segs;
- * off by default) except where a case says. Hand-driven sender (sk.h): a 100 ms
+ * DupThresh rule where they differ, with RACK on (cfg.rack_segs, on by
+ * default) except where a case says. Hand-driven sender (sk.h): a 100 ms
  * handshake gives SRTT = min_rtt = 100 ms, so RACK's reordering window
  * is min_rtt / 4 = 25 ms once reordering was seen (0 before it, when
  * 3 segments are SACKed, and in recovery: tcp_rack_reo_wnd), and its
@@ -16,7 +16,7 @@ static void dupthresh(struct tern_cfg *c)
 	c->rack_segs = 0;
 }
 
-/* RACK on (cfg.rack_segs is 0 by default). */
+/* RACK on (65536 records, the default), whatever the default. */
 static void rack(struct tern_cfg *c)
 {
 	c->rack_segs = 65536;
