@@ -22,8 +22,8 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->max_ooo = 8192;
 	cfg->max_chunks = 65536;
 	cfg->copy_blocks = 1024;    /* 2 MiB for copied sends */
-	/* RACK-TLP on, as Linux (tcp_recovery 1): 65536 records of a
-	 * segment each cover 1 MiB in flight per queue. */
+	/* RACK-TLP on, as Linux (tcp_recovery 1): 65536 records of 16
+	 * bytes (1 MiB per queue), one per segment in flight. */
 	cfg->rack_segs = 65536;
 	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;

@@ -170,7 +170,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             (the last two default to a quarter of the\n"
 		"                             queue's pool; at the bound a send gets EAGAIN)\n"
 		"  --rack-segs N[,M]          per-segment records for RACK loss detection,\n"
-		"                             per queue (default 65536, 1 MiB in flight;\n"
+		"                             per queue (default 65536: 1 MiB of records;\n"
 		"                             0 turns RACK off: DupThresh only), M of them\n"
 		"                             per connection (default N/4; beyond it the\n"
 		"                             connection uses DupThresh until idle)\n"
