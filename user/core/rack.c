@@ -453,20 +453,30 @@ static int waiting(const struct tern_rseg *g)
 	return !(g->flags & TERN_RSEG_LOST) || (g->flags & TERN_RSEG_RETRANS);
 }
 
+/* reo_wnd() once per detection, when a candidate needs it (*wnd < 0:
+ * not yet): it may walk the records, and most ACKs have no candidate. */
+static int64_t wnd_of(const struct tern_stack *s, const struct tern_conn *c,
+		      const struct tern_rack *r, int64_t *wnd)
+{
+	if (*wnd < 0)
+		*wnd = reo_wnd(s, c, r);
+	return *wnd;
+}
+
 /* RFC 8985 6.2 step 5 for our FIN once every byte of data is
  * acknowledged: lost when data sent after it was delivered and RACK.rtt
  * plus the window passed since it went, else the timer waits for it. A
  * FIN lost with a hole below it, whose retransmission is delivered,
  * goes again at once instead of after a probe timeout (rto_min). */
-static void fin_detect(const struct tern_conn *c, struct tern_rack *r, uint32_t now_us,
-		       uint32_t wnd, int64_t *wait)
+static void fin_detect(const struct tern_stack *s, const struct tern_conn *c,
+		       struct tern_rack *r, uint32_t now_us, int64_t *wnd, int64_t *wait)
 {
 	struct tern_rseg fin = { .end = c->snd_max, .sent_us = r->fin_us, .order = r->fin_order };
 	int64_t left;
 
 	if (cmp_sent(&fin, r) >= 0)
 		return;
-	left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - r->fin_us);
+	left = (int64_t)r->rtt_us + wnd_of(s, c, r, wnd) - (int32_t)(now_us - r->fin_us);
 	if (left <= 0)
 		r->fin_lost = 1;
 	else if (left > *wait)
@@ -487,8 +497,8 @@ static void fin_detect(const struct tern_conn *c, struct tern_rack *r, uint32_t 
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force)
 {
 	struct tern_rack *r = rk(s, c);
-	uint32_t now_us = usec(now), wnd, lost = 0;
-	int64_t wait = 0;
+	uint32_t now_us = usec(now), lost = 0;
+	int64_t wait = 0, wnd = -1;
 
 	if (!tern_rack_on(s, c) || (!force && !r->advanced))
 		return 0;
@@ -496,7 +506,6 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	r->reo_at = 0;
 	if (!r->xmit_set)
 		return 0; /* nothing delivered yet: no RACK.xmit_ts */
-	wnd = reo_wnd(s, c, r);
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);
 		int64_t left;
@@ -508,14 +517,14 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 		}
 		if (!waiting(g))
 			continue;
-		left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - g->sent_us);
+		left = (int64_t)r->rtt_us + wnd_of(s, c, r, &wnd) - (int32_t)(now_us - g->sent_us);
 		if (left <= 0)
 			lost += (uint32_t)mark_lost(s, g);
 		else if (left > wait)
 			wait = left;
 	}
 	if (r->head == TERN_NIL && r->fin_out && !r->fin_lost)
-		fin_detect(c, r, now_us, wnd, &wait);
+		fin_detect(s, c, r, now_us, &wnd, &wait);
 	if (wait)
 		r->reo_at = tern_deadline(now, (uint32_t)((wait + 999) / 1000) + REO_TIMEOUT_MIN_MS);
 	return lost;
