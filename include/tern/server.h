@@ -89,8 +89,8 @@ struct tern_server_config {
 					    * software, 2 offload or fail
 					    * (--tx-csum): 0 */
 	unsigned int rack_segs;            /* RACK's per-segment records per queue
-					    * (--rack-segs): 0, RACK off; 65536
-					    * turns it on */
+					    * (--rack-segs): 0 turns RACK off;
+					    * 65536 */
 	unsigned int conn_rack_segs;       /* records one connection may hold
 					    * (--rack-segs N,M); 0: a quarter */
 };

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * RACK-TLP loss detection (rack.c) and undo (undo.c), against the
- * DupThresh rule where they differ, with RACK turned on (cfg.rack_segs;
- * off by default) except where a case says. Hand-driven sender (sk.h): a 100 ms
+ * DupThresh rule where they differ, with RACK on (cfg.rack_segs, on by
+ * default) except where a case says. Hand-driven sender (sk.h): a 100 ms
  * handshake gives SRTT = min_rtt = 100 ms, so RACK's reordering window
  * is min_rtt / 4 = 25 ms once reordering was seen (0 before it, when
  * 3 segments are SACKed, and in recovery: tcp_rack_reo_wnd), and its
@@ -16,7 +16,7 @@ static void dupthresh(struct tern_cfg *c)
 	c->rack_segs = 0;
 }
 
-/* RACK on (cfg.rack_segs is 0 by default). */
+/* RACK on (65536 records, the default), whatever the default. */
 static void rack(struct tern_cfg *c)
 {
 	c->rack_segs = 65536;
@@ -87,15 +87,18 @@ TEST(test_estab_rack_reordering_waits_window)
 	reorder_case(&k, rack);
 	REQUIRE(rack_on(&k));
 	CHECK(tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
-	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->min_rtt_us, 100000);
+	CHECK_EQ(tern_rack_min_rtt_us(k.h.s, k.h.conn), 100000);
 	CHECK_EQ(k.h.out.n, 0);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 0);
 	sk_poll_at(&k, k.t0 + 136 * MS);
 	CHECK_EQ(k.h.out.n, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 0);
 	sk_poll_at(&k, k.t0 + 137 * MS);
 	resent_first(&k, 4, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 1);
 	h_free(&k.h);
 }
 
@@ -425,6 +428,144 @@ TEST(test_estab_rack_off_no_blocks_waits)
 	blockless_case(&k, dupthresh);
 	for (uint32_t i = 0; i < k.h.out.n; i++)
 		CHECK(k.h.tx[i].seq != k.una0 + 5 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	h_free(&k.h);
+}
+
+/*
+ * In-order ACKs are not reordering, however many segments one ACK
+ * covers (a delayed ACK takes two) and wherever the sequence space
+ * starts: the highest SACK before the ACK is what a filled hole is
+ * compared with (tcp_clean_rtx_queue()'s prior_fack). So when 6-8 are
+ * SACKed above a missing 5, the window is 0 (no reordering seen, three
+ * segments SACKed) and 5 goes at once, not 25 ms later.
+ */
+TEST(test_estab_rack_in_order_acks_are_not_reordering)
+{
+	static const uint32_t b68[][2] = { { 6, 9 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 1, NULL, 0);
+	sk_ack(&k, 3, NULL, 0);
+	sk_ack(&k, 5, NULL, 0);
+	CHECK(!tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 0);
+	k.h.out.n = 0;
+	sk_ack(&k, 5, b68, 1);
+	REQUIRE(k.h.out.n >= 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 5 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+/*
+ * A retransmission that leaves after new data in the same microsecond
+ * (one `now` serves a whole batch) was sent after it: when that new
+ * data is SACKed first, the retransmission is not lost. At +100 ms the
+ * ACK of 0-1 lets 10-13 out; a second ACK at the same time SACKs 3-5
+ * above a missing 2, which is resent. 100 ms later 10-11 are SACKed:
+ * 6-9 (sent at t0) are lost, 2's retransmission is not.
+ */
+TEST(test_estab_rack_resent_after_new_data_same_time)
+{
+	static const uint32_t b35[][2] = { { 3, 6 } }, b35_1011[][2] = { { 10, 12 }, { 3, 6 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 14, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 2, NULL, 0);
+	REQUIRE_EQ(k.h.out.n, 4);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 10 * MSS);
+	k.h.out.n = 0;
+	sk_ack(&k, 2, b35, 1);
+	resent_first(&k, 2, 1);
+	k.h.out.n = 0;
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 2, b35_1011, 2);
+	CHECK_EQ(H_MIB(&k.h, TCPLostRetransmit), 0);
+	for (uint32_t i = 0; i < k.h.out.n; i++)
+		CHECK(k.h.tx[i].seq != k.una0 + 2 * MSS);
+	h_free(&k.h);
+}
+
+/*
+ * DupThresh counts segments, not bytes (tp->sacked_out >= tp->reordering
+ * in tcp_rack_reo_wnd()): 1, 2 and a 100-byte last segment SACKed above
+ * a missing 0 make three, so 0 is lost at once (window 0), though the
+ * bytes SACKed are less than 3 x MSS.
+ */
+TEST(test_estab_rack_dupthresh_counts_segments)
+{
+	struct sk k;
+	struct tern_seg a;
+
+	REQUIRE(sk_open(&k, 3, rack));
+	REQUIRE_EQ(h_send(&k.h, "0123456789", 10), 10);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].len, 10);
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	k.h.out.n = 0;
+	a = h_seg(&k.h, TERN_TH_ACK, 1001, k.una0);
+	a.win = 65535;
+	h_ts(&a, 3, tern_ms(k.h.now) - k.ecr_lag_ms + k.h.conn->ts_off);
+	a.opt.present |= TERN_OPT_SACK;
+	a.opt.nsack = 1;
+	a.opt.sack[0].start = k.una0 + MSS;
+	a.opt.sack[0].end = k.una0 + 3 * MSS + 10;
+	h_in(&k.h, &a);
+	resent_first(&k, 0, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+/*
+ * Our FIN lost with a hole below it (the end of a response at a few per
+ * cent loss): 0-3 and the FIN at t0; at +100 ms 1-3 are SACKed, 0 goes
+ * again. At +200 ms everything but the FIN is acknowledged: data sent
+ * after the FIN (0's retransmission) was delivered and its RTT has
+ * passed since the FIN went, so the FIN is lost and goes again at once,
+ * as Linux's RACK finds the skb that carries it. DupThresh waits for the
+ * probe timeout.
+ */
+static void fin_lost_case(struct sk *k, void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t b13[][2] = { { 1, 4 } };
+
+	REQUIRE(sk_open(k, 4, tweak));
+	k->h.out.n = 0;
+	REQUIRE_EQ(h_shutdown(&k->h), 0);
+	REQUIRE_EQ(k->h.out.n, 1);
+	REQUIRE(k->h.tx[0].flags & TERN_TH_FIN);
+	sk_poll_at(k, k->t0 + 100 * MS);
+	sk_ack(k, 0, b13, 1);
+	resent_first(k, 0, 1);
+	k->h.out.n = 0;
+	h_advance(&k->h, 100 * MS);
+	sk_ack(k, 4, NULL, 0);
+}
+
+TEST(test_estab_rack_fin_lost_resent)
+{
+	struct sk k;
+
+	fin_lost_case(&k, rack);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK(k.h.tx[0].flags & TERN_TH_FIN);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 4 * MSS);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 2);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+TEST(test_estab_rack_off_fin_lost_waits)
+{
+	struct sk k;
+
+	fin_lost_case(&k, dupthresh);
+	CHECK_EQ(k.h.out.n, 0);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	h_free(&k.h);
 }

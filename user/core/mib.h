@@ -47,6 +47,8 @@
 	X(TCPLostRetransmit)      /* retransmissions found lost again */       \
 	X(TCPLossProbeRecovery)   /* recoveries started by a loss probe */     \
 	X(TCPRackSegsFull)        /* tern: no RACK record: DupThresh till idle */ \
+	X(TCPSACKReorder)         /* reordering seen: a hole filled below SACKs */ \
+	X(TCPRackReoTimeout)      /* tern: RACK reordering timer expiries */  \
 	X(TCPDSACKUndo)           /* undone: D-SACKs covered every resend */   \
 	X(TCPFullUndo)            /* recovery undone at its end (Eifel) */     \
 	X(TCPPartialUndo)         /* recovery undone on a partial ACK */      \

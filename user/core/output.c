@@ -71,6 +71,7 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 		if (c->flags & TERN_CF_FIN_SENT)
 			TERN_MIB_INC(s, RetransSegs);
 		c->flags |= TERN_CF_FIN_SENT;
+		tern_rack_fin_sent(s, c, now);
 		c->snd_nxt = end + 1;
 		return 1;
 	}
@@ -135,7 +136,8 @@ int tern_conn_send_new(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	return sent;
 }
 
-/* Our FIN again, at the end of the data (a loss probe's). */
+/* Our FIN again, at the end of the data (a loss probe's, or RACK found
+ * it lost). */
 int tern_conn_send_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		       struct tern_out *out)
 {
@@ -143,6 +145,7 @@ int tern_conn_send_fin(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	    !tern_emit_conn_seg(s, c, data_end(c), TERN_TH_FIN | TERN_TH_ACK, NULL, 0, now, out))
 		return 0;
 	TERN_MIB_INC(s, RetransSegs);
+	tern_rack_fin_sent(s, c, now);
 	return 1;
 }
 

@@ -8,9 +8,10 @@
  * (tcp_rack_reo_wnd, tcp_rack_update_reo_wnd); segments not yet past it
  * arm the reordering timer (tcp_rack_reo_timeout, in sack.c).
  *
- * tern: min_rtt is the least RTT the connection ever sampled (the
- * estimator's samples and its records' send times), not a 5-minute
- * windowed minimum (Linux's tcp_min_rtt(), tcp_min_rtt_wlen).
+ * min_rtt is the least RTT sampled in the last 300 s (tcp_min_rtt(),
+ * tcp_min_rtt_wlen, a windowed minimum: minmax.h). tern: it takes the
+ * records' RTTs (µs) as well as the estimator's samples, which come from
+ * timestamps in whole ms.
  * tern: records are walked in sequence order, not Linux's time-sorted
  * list (tsorted_sent_queue), so detection looks at every record in
  * flight; the share per connection bounds the walk.
@@ -21,7 +22,7 @@
 
 
 _Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
-_Static_assert(sizeof(struct tern_rack) <= 72, "struct tern_rack must stay within 72 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 100, "struct tern_rack must stay within 100 bytes");
 #define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
 
 static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
@@ -41,8 +42,9 @@ static uint32_t usec(uint64_t ns)
 
 static void rack_clear(struct tern_rack *r)
 {
-	*r = (struct tern_rack){ .head = TERN_NIL, .tail = TERN_NIL, .min_rtt_us = UINT32_MAX,
-				 .reo_steps = 1, .undo_retrans = -1 };
+	*r = (struct tern_rack){ .head = TERN_NIL, .tail = TERN_NIL, .reo_steps = 1,
+				 .undo_retrans = -1 };
+	tern_minmax_reset(&r->min_rtt, 0, UINT32_MAX);
 }
 
 void tern_rack__init(struct tern_stack *s, struct tern_rseg *base, struct tern_rack *conns)
@@ -147,15 +149,18 @@ static void rseg_put_head(struct tern_stack *s, struct tern_rack *r)
 }
 
 /* New data [seq, seq + len) at SND.MAX: a record at the tail. */
-static int append(struct tern_stack *s, struct tern_rack *r, uint32_t end, uint64_t now)
+static int append(struct tern_stack *s, struct tern_rack *r, uint32_t seq, uint32_t end,
+		  uint64_t now)
 {
 	uint32_t i = rseg_get(s, r);
 
 	if (i == TERN_NIL)
 		return -ENOBUFS;
-	*at(s, i) = (struct tern_rseg){ .end = end, .sent_us = usec(now), .next = TERN_NIL };
+	*at(s, i) = (struct tern_rseg){ .end = end, .sent_us = usec(now), .next = TERN_NIL,
+					.order = r->tx_order++ };
 	if (r->tail == TERN_NIL) {
 		r->head = i;
+		r->fack = seq; /* nothing in flight: nothing SACKed above it */
 	} else {
 		at(s, r->tail)->next = i;
 	}
@@ -199,6 +204,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 		  uint32_t seq, uint32_t end, uint64_t now)
 {
 	uint32_t start = c->snd_una;
+	uint16_t order = r->tx_order++; /* one transmission, whatever records it covers */
 
 	if (split_at(s, c, r, seq) || split_at(s, c, r, end))
 		return -ENOBUFS;
@@ -210,6 +216,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 		if (tern_seq_ge(start, seq)) {
 			g->flags |= TERN_RSEG_RETRANS | TERN_RSEG_EVER;
 			g->sent_us = usec(now);
+			g->order = order;
 		}
 		start = g->end;
 	}
@@ -239,45 +246,71 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 	} else if (seq != (r->tail == TERN_NIL ? c->snd_una : at(s, r->tail)->end)) {
 		err = -EINVAL; /* a gap: the records would not cover the flight */
 	} else {
-		err = append(s, r, seq + len, now);
+		err = append(s, r, seq, seq + len, now);
 	}
 	if (err)
 		fall_back(s, c, r);
 }
 
-/* tcp_update_rtt_min(): every RTT sample, the handshake's included. */
-void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
+static uint32_t min_rtt(const struct tern_rack *r)
 {
-	struct tern_rack *r = rk(s, c);
-
-	if (rtt_us && rtt_us < r->min_rtt_us)
-		r->min_rtt_us = rtt_us;
+	return tern_minmax_get(&r->min_rtt);
 }
 
-/* RFC 8985 6.2 step 2 (tcp_rack_sent_after): t1 after t2, seq breaking ties. */
-static int sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+/* tcp_update_rtt_min(): every RTT sample into the windowed minimum. */
+static void min_rtt_sample(const struct tern_stack *s, struct tern_rack *r, uint32_t rtt_us)
 {
-	return (int32_t)(t1 - t2) > 0 || (t1 == t2 && tern_seq_gt(seq1, seq2));
+	tern_minmax_running_min(&r->min_rtt, TERN_MIN_RTT_WLEN_MS, tern_ms(s->now),
+				rtt_us ? rtt_us : 1);
+}
+
+/* The estimator's samples, the handshake's included. */
+void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
+{
+	min_rtt_sample(s, rk(s, c), rtt_us);
+}
+
+uint32_t tern_rack_min_rtt_us(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return min_rtt(rk(s, c));
+}
+
+/* RFC 8985 6.2 step 2 (tcp_rack_sent_after): whether record g was sent
+ * after the delivery RACK holds (> 0), before it (< 0), or is it (0).
+ * tern: one `now` serves a whole batch, so send times tie far more often
+ * than Linux's nanosecond stamps, and a retransmission can go out after
+ * new data in the same microsecond: ties are broken by the order of
+ * transmission, then by sequence (the halves of a split record share
+ * both). */
+static int cmp_sent(const struct tern_rseg *g, const struct tern_rack *r)
+{
+	if (g->sent_us != r->mstamp_us)
+		return (int32_t)(g->sent_us - r->mstamp_us) > 0 ? 1 : -1;
+	if (g->order != r->order)
+		return (int16_t)(g->order - r->order) > 0 ? 1 : -1;
+	return g->end == r->end_seq ? 0 : tern_seq_gt(g->end, r->end_seq) ? 1 : -1;
 }
 
 /* RFC 8985 6.2 step 2, tcp_rack_advance(): the delivered segment sent
  * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. tern: records are
  * taken in sequence order, not the RFC's ascending send time, so RACK.rtt
  * is set only with RACK.xmit_ts (the same result). */
-static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+static void advance(const struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
+		    uint32_t now_us)
 {
 	uint32_t rtt = now_us - g->sent_us;
 
 	/* A retransmitted segment's ACK may be for the original: ignore an
 	 * RTT that is too short to be the retransmission's. */
-	if ((g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
+	if ((g->flags & TERN_RSEG_EVER) && rtt < min_rtt(r))
 		return;
-	if (!(g->flags & TERN_RSEG_EVER) && rtt < r->min_rtt_us)
-		r->min_rtt_us = rtt ? rtt : 1;
+	if (!(g->flags & TERN_RSEG_EVER))
+		min_rtt_sample(s, r, rtt);
 	r->advanced = 1;
-	if (!r->xmit_set || sent_after(g->sent_us, g->end, r->mstamp_us, r->end_seq)) {
+	if (!r->xmit_set || cmp_sent(g, r) > 0) {
 		r->xmit_set = 1;
 		r->mstamp_us = g->sent_us;
+		r->order = g->order;
 		r->end_seq = g->end;
 		r->rtt_us = rtt;
 	}
@@ -285,11 +318,14 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 
 /* RFC 8985 6.2 step 3 (tcp_check_sack_reordering): a segment never
  * resent is delivered below one already SACKed. */
-static void delivered(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
+static void delivered(struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
+		      uint32_t now_us)
 {
-	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack))
+	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack)) {
 		r->reord_seen = 1;
-	advance(r, g, now_us);
+		TERN_MIB_INC(s, TCPSACKReorder);
+	}
+	advance(s, r, g, now_us);
 }
 
 /* The cumulative ACK: records below SND.UNA are delivered and freed
@@ -302,18 +338,22 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	r->tsecr = (seg->opt.present & TERN_OPT_TS) ? seg->opt.tsecr : 0;
 	if (!tern_rack_on(s, c))
 		return;
-	if (tern_seq_lt(r->fack, c->snd_una))
-		r->fack = c->snd_una;
 	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
 		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
-			delivered(r, at(s, r->head), now_us);
+			delivered(s, r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
+	/* after the walk: a hole is filled below the highest SACK before
+	 * this ACK (tcp_clean_rtx_queue()'s prior_fack) */
+	if (tern_seq_lt(r->fack, c->snd_una))
+		r->fack = c->snd_una;
+	if (c->snd_una == c->snd_max)
+		r->fin_out = r->fin_lost = 0;
 	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
 	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
 	 * is forgotten when nothing is in flight, and the next delivery
 	 * sets it whatever its value. */
-	if (r->head == TERN_NIL)
+	if (r->head == TERN_NIL && !r->fin_out)
 		r->xmit_set = 0;
 }
 
@@ -332,7 +372,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 			break;
 		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
 		    !(g->flags & TERN_RSEG_SACKED)) {
-			delivered(r, g, now_us);
+			delivered(s, r, g, now_us);
 			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
 		}
 		from = g->end;
@@ -366,23 +406,32 @@ void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
 	}
 }
 
+/* Whether at least n records are SACKed (tp->sacked_out >= n). */
+static int sacked_segs(const struct tern_stack *s, const struct tern_rack *r, uint32_t n)
+{
+	for (uint32_t i = r->head; i != TERN_NIL && n; i = at(s, i)->next)
+		if (at(s, i)->flags & TERN_RSEG_SACKED)
+			n--;
+	return !n;
+}
+
 /* tcp_rack_reo_wnd() */
 static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
 			const struct tern_rack *r)
 {
-	const struct tern_xmit *x = tern_conn_xmit(s, c);
 	uint64_t w;
 
 	if (!r->reord_seen) {
 		/* no reordering seen: aggressive in recovery, or once
-		 * DupThresh segments are SACKed */
-		if ((c->flags & TERN_CF_RECOVERY) || x->loss)
+		 * DupThresh segments (not bytes: a short last segment
+		 * counts) are SACKed */
+		if ((c->flags & TERN_CF_RECOVERY) || tern_conn_xmit(s, c)->loss)
 			return 0;
-		if (x->sacked >= 3u * c->mss)
+		if (sacked_segs(s, r, TERN_RACK_DUPTHRESH))
 			return 0;
 	}
-	w = (uint64_t)(r->min_rtt_us == UINT32_MAX ? 0 : r->min_rtt_us >> 2) * r->reo_steps;
-	if (r->min_rtt_us == UINT32_MAX || w > c->srtt_us >> 3)
+	w = (uint64_t)(min_rtt(r) == UINT32_MAX ? 0 : min_rtt(r) >> 2) * r->reo_steps;
+	if (min_rtt(r) == UINT32_MAX || w > c->srtt_us >> 3)
 		w = c->srtt_us >> 3;
 	return (uint32_t)w;
 }
@@ -404,6 +453,36 @@ static int waiting(const struct tern_rseg *g)
 	return !(g->flags & TERN_RSEG_LOST) || (g->flags & TERN_RSEG_RETRANS);
 }
 
+/* reo_wnd() once per detection, when a candidate needs it (*wnd < 0:
+ * not yet): it may walk the records, and most ACKs have no candidate. */
+static int64_t wnd_of(const struct tern_stack *s, const struct tern_conn *c,
+		      const struct tern_rack *r, int64_t *wnd)
+{
+	if (*wnd < 0)
+		*wnd = reo_wnd(s, c, r);
+	return *wnd;
+}
+
+/* RFC 8985 6.2 step 5 for our FIN once every byte of data is
+ * acknowledged: lost when data sent after it was delivered and RACK.rtt
+ * plus the window passed since it went, else the timer waits for it. A
+ * FIN lost with a hole below it, whose retransmission is delivered,
+ * goes again at once instead of after a probe timeout (rto_min). */
+static void fin_detect(const struct tern_stack *s, const struct tern_conn *c,
+		       struct tern_rack *r, uint32_t now_us, int64_t *wnd, int64_t *wait)
+{
+	struct tern_rseg fin = { .end = c->snd_max, .sent_us = r->fin_us, .order = r->fin_order };
+	int64_t left;
+
+	if (cmp_sent(&fin, r) >= 0)
+		return;
+	left = (int64_t)r->rtt_us + wnd_of(s, c, r, wnd) - (int32_t)(now_us - r->fin_us);
+	if (left <= 0)
+		r->fin_lost = 1;
+	else if (left > *wait)
+		*wait = left;
+}
+
 /*
  * tcp_rack_detect_loss() (RFC 8985 6.2 step 5): every candidate sent
  * before RACK.xmit_ts whose RTT + reordering window has passed is lost;
@@ -418,8 +497,8 @@ static int waiting(const struct tern_rseg *g)
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force)
 {
 	struct tern_rack *r = rk(s, c);
-	uint32_t now_us = usec(now), wnd, lost = 0;
-	int64_t wait = 0;
+	uint32_t now_us = usec(now), lost = 0;
+	int64_t wait = 0, wnd = -1;
 
 	if (!tern_rack_on(s, c) || (!force && !r->advanced))
 		return 0;
@@ -427,26 +506,51 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	r->reo_at = 0;
 	if (!r->xmit_set)
 		return 0; /* nothing delivered yet: no RACK.xmit_ts */
-	wnd = reo_wnd(s, c, r);
 	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);
 		int64_t left;
 
-		if (!sent_after(r->mstamp_us, r->end_seq, g->sent_us, g->end)) {
+		if (cmp_sent(g, r) >= 0) {
 			if (!(g->flags & TERN_RSEG_EVER))
 				break;
 			continue;
 		}
 		if (!waiting(g))
 			continue;
-		left = (int64_t)r->rtt_us + wnd - (int32_t)(now_us - g->sent_us);
+		left = (int64_t)r->rtt_us + wnd_of(s, c, r, &wnd) - (int32_t)(now_us - g->sent_us);
 		if (left <= 0)
 			lost += (uint32_t)mark_lost(s, g);
 		else if (left > wait)
 			wait = left;
 	}
+	if (r->head == TERN_NIL && r->fin_out && !r->fin_lost)
+		fin_detect(s, c, r, now_us, &wnd, &wait);
 	if (wait)
 		r->reo_at = tern_deadline(now, (uint32_t)((wait + 999) / 1000) + REO_TIMEOUT_MIN_MS);
+	return lost;
+}
+
+/* Our FIN went out, the first time or again: RACK times it as a record
+ * of its own (Linux's FIN rides on an skb of the retransmit queue). */
+void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
+{
+	struct tern_rack *r = rk(s, c);
+
+	if (!tern_rack_on(s, c))
+		return;
+	r->fin_us = usec(now);
+	r->fin_order = r->tx_order++;
+	r->fin_out = 1;
+	r->fin_lost = 0;
+}
+
+/* Whether our FIN was found lost (then it is to be sent again now). */
+int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+	int lost = r->fin_lost;
+
+	r->fin_lost = 0;
 	return lost;
 }
 

@@ -5,7 +5,8 @@
  * undo_retrans, prior_cwnd, prior_ssthresh, retrans_stamp).
  *
  * Invariant: while a connection uses RACK (tern_rack_on()), its records
- * cover every data byte in flight, [SND.UNA, SND.MAX) less our FIN, in
+ * cover every data byte in flight, [SND.UNA, SND.MAX) less our FIN (timed
+ * on its own: fin_us, fin_order), in
  * sequence order with no gap: a record keeps only its end, its start is
  * the previous record's end (SND.UNA for the first). Records come from one
  * pool per stack (cfg.rack_segs) with a share per connection
@@ -18,19 +19,24 @@
 
 #include <stdint.h>
 
+#include "minmax.h"
+
 #define TERN_RSEG_SACKED 0x01  /* TCPCB_SACKED_ACKED */
 #define TERN_RSEG_RETRANS 0x02 /* TCPCB_SACKED_RETRANS: resent, not lost since */
 #define TERN_RSEG_LOST 0x04    /* TCPCB_LOST */
 #define TERN_RSEG_EVER 0x08    /* TCPCB_EVER_RETRANS */
 
 #define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
+#define TERN_RACK_DUPTHRESH 3        /* tp->reordering's default, tcp_reordering */
+#define TERN_MIN_RTT_WLEN_MS 300000  /* tcp_min_rtt_wlen: 300 s */
 
 struct tern_rseg {
 	uint32_t end;     /* end_seq */
 	uint32_t sent_us; /* the last transmission (skb_mstamp), wraps */
 	uint32_t next;    /* TERN_NIL ends */
 	uint8_t flags;
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t order;   /* the connection's transmission count, wraps */
 };
 
 struct tern_rseg_pool {
@@ -45,8 +51,9 @@ struct tern_rack {
 	uint32_t head, tail, n;   /* records in sequence order */
 	uint32_t mstamp_us;       /* rack.mstamp: latest send time delivered */
 	uint32_t end_seq;         /* rack.end_seq */
+	uint16_t order;           /* the order of that transmission */
+	uint16_t tx_order;        /* transmissions so far (tern_rseg.order) */
 	uint32_t rtt_us;          /* rack.rtt_us */
-	uint32_t min_rtt_us;      /* tcp_min_rtt(); UINT32_MAX: no sample */
 	uint32_t fack;            /* highest SACKed byte + 1 */
 	uint32_t reo_seq;         /* snd_max when reo_steps last grew */
 	uint32_t reo_at;          /* tcp_rack_reo_timeout() ms deadline; 0: none */
@@ -56,15 +63,20 @@ struct tern_rack {
 	uint32_t prior_ssthresh;
 	uint32_t retrans_ts;      /* our TSval of the first retransmission */
 	uint32_t tsecr;           /* the last ACK's TSecr, 0: none */
-	uint8_t off;              /* records given back: DupThresh */
-	uint8_t reord_seen;       /* tp->reord_seen */
+	struct tern_minmax min_rtt; /* tp->rtt_min, µs over ms; UINT32_MAX: no sample */
+	uint32_t fin_us;          /* our FIN's last transmission */
+	uint16_t fin_order;       /* and its order (tern_rseg.order) */
 	uint8_t reo_steps;        /* rack.reo_wnd_steps */
 	uint8_t reo_persist;      /* rack.reo_wnd_persist */
-	uint8_t dsack_seen;       /* rack.dsack_seen */
+	uint8_t off : 1;          /* records given back: DupThresh */
+	uint8_t reord_seen : 1;   /* tp->reord_seen */
+	uint8_t dsack_seen : 1;   /* rack.dsack_seen */
 	uint8_t advanced : 1;     /* rack.advanced */
 	uint8_t xmit_set : 1;     /* mstamp_us and end_seq hold a delivery */
-	uint8_t undo_on;          /* undo_marker is set */
-	uint8_t reo_armed;        /* rto_at is the reordering timer */
+	uint8_t undo_on : 1;      /* undo_marker is set */
+	uint8_t reo_armed : 1;    /* rto_at is the reordering timer */
+	uint8_t fin_out : 1;      /* our FIN is sent, not acknowledged */
+	uint8_t fin_lost : 1;     /* and found lost: to send again */
 };
 
 #endif

@@ -397,6 +397,8 @@ void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, 
 		     struct tern_out *out)
 {
 	acked(s, c, tern_conn_xmit(s, c), bytes, now, out);
+	if (tern_rack_fin_lost(s, c))
+		tern_conn_send_fin(s, c, now, out);
 	arm_reo(s, c);
 }
 
@@ -412,9 +414,12 @@ int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	if (!r->reo_armed)
 		return 0;
 	r->reo_armed = 0;
+	TERN_MIB_INC(s, TCPRackReoTimeout);
 	c->rto_at = tern_deadline(now, tern_conn_rto_arm(s, c, now));
 	if (tern_rack_detect(s, c, now, 1) && !(c->flags & TERN_CF_RECOVERY) && !x->loss)
 		enter_recovery(s, c, x, c->snd_una, now, out);
+	if (tern_rack_fin_lost(s, c))
+		tern_conn_send_fin(s, c, now, out);
 	tern_conn_output(s, c, now, out);
 	arm_reo(s, c);
 	return 1;

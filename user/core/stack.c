@@ -22,12 +22,9 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->max_ooo = 8192;
 	cfg->max_chunks = 65536;
 	cfg->copy_blocks = 1024;    /* 2 MiB for copied sends */
-	/* tern: RACK is off by default (Linux's is on, tcp_recovery 1): in
-	 * the loss benchmark on veth (make bench, table 7, 2026-12-05) 1 MiB
-	 * GETs ran at 226 / 84 MiB/s with RACK against 295 / 210 with
-	 * DupThresh at 1 / 3 % loss, for as many segments resent, a cause not
-	 * found yet (docs/tcp-data-path.md); 65536 records (1 MiB) turn it on. */
-	cfg->rack_segs = 0;
+	/* RACK-TLP on, as Linux (tcp_recovery 1): 65536 records of 16
+	 * bytes (1 MiB per queue), one per segment in flight. */
+	cfg->rack_segs = 65536;
 	cfg->snd_buf = 262144;
 	cfg->rcv_wnd = 262144;
 	cfg->wmem_min = 4096;       /* tcp_wmem[0] */

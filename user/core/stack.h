@@ -517,10 +517,13 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 		    uint64_t now);
 void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
 void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us);
+uint32_t tern_rack_min_rtt_us(const struct tern_stack *s, const struct tern_conn *c);
 void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end);
 void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c);
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force);
+void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now);
+int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq);
 void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c);
 int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,

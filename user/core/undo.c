@@ -37,7 +37,7 @@ void tern_undo_init(struct tern_stack *s, struct tern_conn *c)
 {
 	struct tern_rack *r = tern_conn_rack(s, c);
 
-	r->undo_on = (uint8_t)tern_rack_on(s, c);
+	r->undo_on = !!tern_rack_on(s, c);
 	r->undo_marker = c->snd_una;
 	r->undo_retrans = -1;
 	r->retrans_ts = 0;
