@@ -16,9 +16,9 @@
 #   TERN_ARGS       more tern options
 #   TRACE_PERF=1    also `perf record -a -g` over GETS more GETs
 #   SS_SAMPLE=1     sample nginx's cwnd with ss in a busy loop (costs CPU)
-#   CLIENT_NAPI=threaded  the client veth's receive work in NAPI threads
-#                   pinned to the client's CPU, as on a real network,
-#                   instead of softirq on the CPU that sent the frame
+#   BENCH_CLIENT_NAPI=threaded  the client veth's receive work in NAPI
+#                   threads pinned to the client's CPU, as on a real
+#                   network, instead of softirq on the sending CPU
 #   tools/bench/bulk_trace.sh BUILD_DIR OUT_DIR
 set -euo pipefail
 TRACE_N=${TRACE_N:-3}
@@ -40,17 +40,6 @@ busy_per_get() {
 # CPU ticks (user, system: softirq work that interrupted it included) of
 # a process and all its threads.
 ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
-
-# CLIENT_NAPI=threaded: the client veth's NAPI threads on the client's CPU.
-client_napi() {
-	local pid
-
-	[ "${CLIENT_NAPI:-softirq}" = threaded ] || return 0
-	in_c sh -c "echo 1 >/sys/class/net/$DEV_C/threaded"
-	for pid in $(ps -eo pid=,comm= | awk -v d="napi/$DEV_C-" 'index($2, d) == 1 { print $1 }'); do
-		taskset -pc "$GEN_CPU" "$pid" >/dev/null
-	done
-}
 
 trace_one() { # trace_one NAME SERVER_PID
 	local name=$1 spid=$2 pid ss_pid su0 ss0 su1 ss1 cu cs
