@@ -333,14 +333,35 @@ TEST(test_estab_cubic_hystart_delay)
 	h_free(&h);
 }
 
+/* After the handshake (rtt_ms): n ACKs of one segment, gap_ns apart,
+ * every sample rtt_ms, leave slow start on; the next ends it by the ACK
+ * train at cwnd segments. */
+static void check_train(struct h *h, uint32_t rtt_ms, int n, uint64_t gap_ns, uint32_t cwnd)
+{
+	send_n(h, 130 * MSS);
+	h_advance(h, rtt_ms * MS);
+	for (int i = 1; i <= n; i++) {
+		ack_one(h, rtt_ms);
+		h_advance(h, gap_ns);
+	}
+	CHECK_EQ(h->conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainDetect), 0);
+	ack_one(h, rtt_ms);
+	CHECK_EQ(h->conn->ssthresh, cwnd * MSS);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainDetect), 1);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainCwnd), cwnd);
+	CHECK_EQ(H_MIB(h, TCPHystartDelayDetect), 0);
+}
+
 /*
  * HyStart, ACK train: samples at the minimum (100 ms, no delay rise),
  * ACKs 2 ms apart (a train: at most hystart_ack_delta, 2 ms). The train
- * ends slow start once it has lasted more than half the minimum RTT, 50
- * ms, within one round. The first round (from the 7th ACK, cwnd 16) ends
+ * ends slow start once it has lasted more than half of the minimum RTT
+ * plus the ACK spacing allowance (capped at 1 ms at this RTT), 50.5 ms,
+ * within one round. The first round (from the 7th ACK, cwnd 16) ends
  * when SND.UNA passes what was sent by then, 22 segments: 16 ACKs, 30
  * ms. The second begins at the 23rd ACK (54 segments sent by then): the
- * first more than 50 ms after it, 52 ms, is the 49th, whose sample comes
+ * first more than 50.5 ms after it, 52 ms, is the 49th, whose sample comes
  * with cwnd 10 + 48 = 58.
  */
 TEST(test_estab_cubic_hystart_ack_train)
@@ -348,19 +369,7 @@ TEST(test_estab_cubic_hystart_ack_train)
 	struct h h;
 
 	REQUIRE(open100(&h, NULL));
-	send_n(&h, 130 * MSS);
-	h_advance(&h, 100 * MS);
-	for (int i = 1; i <= 48; i++) {
-		ack_one(&h, 100);
-		h_advance(&h, 2 * MS);
-	}
-	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
-	ack_one(&h, 100);
-	CHECK_EQ(h.conn->ssthresh, 58 * MSS);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 1);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainCwnd), 58);
-	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
+	check_train(&h, 100, 48, 2 * MS, 58);
 	h_free(&h);
 }
 
@@ -380,17 +389,6 @@ TEST(test_estab_cubic_hystart_ack_train_short_rtt)
 	struct h h;
 
 	REQUIRE(open_rtt(&h, NULL, 1));
-	send_n(&h, 130 * MSS);
-	h_advance(&h, 1 * MS);
-	for (int i = 1; i <= 12; i++) {
-		ack_one(&h, 1);
-		h_advance(&h, 200000); /* 200 us */
-	}
-	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
-	ack_one(&h, 1);
-	CHECK_EQ(h.conn->ssthresh, 22 * MSS);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 1);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainCwnd), 22);
+	check_train(&h, 1, 12, 200000, 22); /* 200 us apart */
 	h_free(&h);
 }
