@@ -8,7 +8,8 @@
 # accepted by the client kernel (checksums and numbers right), the
 # XDP_DROP sink drops every frame, the loss program lets GETs finish; the
 # ACK and mixed floods are answered one for one by tern-reflect; nethelp's
-# get, transfers and echo listener run.
+# get, transfers and echo listener run; gets_pcap.py counts a capture's
+# data segments as tcpdump does.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -19,6 +20,7 @@ net_tern_arg "$@"
 FLOOD=$(realpath "$1/tools/tern-flood")
 REFLECT=$(realpath "$1/tools/tern-reflect")
 HELP=$(realpath "$(dirname "$0")/../../tools/bench/nethelp.py")
+PCAPS=$(realpath "$(dirname "$0")/../../tools/bench/gets_pcap.py")
 XDP_OBJS=$(realpath "$1/tools/bench/xdp")
 for o in loss0 loss3 loss100 reflect_tx; do
 	[ -e "$XDP_OBJS/$o.bpf.o" ] || { echo "Error: $XDP_OBJS/$o.bpf.o: not built (make)" >&2; exit 2; }
@@ -29,6 +31,7 @@ PORT=80
 COUNT=1000
 RATE=5000
 
+net_need tcpdump
 net_setup
 MAC_S=$(ip -n "$NS_S" -br link show "$DEV_S" | awk '{ print $3 }')
 CTL=$NET_TMP/ctl.sock
@@ -187,6 +190,40 @@ check_loss_get() {
 		[ "$(kv "$out" errors)" = 0 ] || fail "echo round trips"
 }
 
+# gets_pcap.py on a capture of two 20 KB GETs from tern: two connections,
+# each with as many data segments from the server as tcpdump's own filter
+# counts (payload > 0, source port 80), at least one ACK and one burst.
+check_gets_pcap() {
+	local cap=$NET_TMP/gets.pcap out want n tpid
+
+	head -c 20480 /dev/urandom >"$NET_TMP/body"
+	tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" ||
+		fail "tern did not start"
+	ip netns exec "$NS_C" tcpdump -Z root --immediate-mode -i "$DEV_C" -nn -s 96 -U -w "$cap" "tcp port $PORT" \
+		>/dev/null 2>"$cap.err" &
+	tpid=$!
+	net_bg_pid "$tpid"
+	wait_until grep -q "listening on" "$cap.err" || fail "tcpdump did not start"
+	out=$(in_c python3 "$HELP" get "$IP4_S" "$PORT" / 2 1)
+	sleep 0.3
+	kill -INT "$tpid"
+	wait "$tpid" || true
+	kill -TERM "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
+	[ "$(kv "$out" ok)" = 2 ] || fail "GETs: $out"
+	want=$(tcpdump -nn -r "$cap" \
+		"src port $PORT and ip[2:2] - ((ip[0] & 0xf) << 2) - ((tcp[12] & 0xf0) >> 2) != 0" \
+		2>/dev/null | wc -l)
+	out=$(python3 "$PCAPS" "$cap" "$PORT")
+	echo "    $(tail -n 1 <<<"$out") (tcpdump: $want data segments)"
+	n=$(grep -c '^req_ms=' <<<"$out" || true)
+	[ "$n" = 2 ] || fail "$n connections in $(wc -c <"$cap") bytes: $(tr "\n" " " <"$cap.err")"
+	[ "$(grep '^req_ms=' <<<"$out" | awk '{ split($4, a, "="); s += a[2] } END { print s }')" = "$want" ] ||
+		fail "data segments"
+	grep '^req_ms=' <<<"$out" | awk '{ split($5, a, "="); split($6, b, "=");
+		if (a[2] < 1 || b[2] < 1) exit 1 }' || fail "ACKs or bursts"
+}
+
 check_ack() {
 	local out n
 
@@ -247,6 +284,7 @@ t_run "flood_ack_and_mixed_kinds_reflected" check_reflect_kinds
 t_run "xdp_tx_reflector_synack_and_rst_accepted" check_reflect_tx
 t_run "xdp_drop_sink_drops_every_frame" check_sink
 t_run "loss_gets_finish_and_echo_transfers_run" check_loss_get
+t_run "gets_pcap_counts_the_segments_of_a_capture" check_gets_pcap
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args

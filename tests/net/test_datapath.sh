@@ -148,6 +148,19 @@ t_stop() {
 	stop_ok "$QUEUES"
 }
 
+# Copy mode: the AF_XDP socket's send buffer holds an skb for every frame
+# the TX ring does (2,048 ring entries x 4 KiB at the default --frames
+# 4096), not the default 208 KiB (about 70 skbs), reported at start-up.
+t_sndbuf() {
+	local line kib
+
+	line=$(grep "^tern: queue 0 on $DEV_S: AF_XDP copy mode" "$NET_TMP/tern.log") ||
+		fail "no start-up line for queue 0"
+	kib=$(sed -n 's/.*, send buffer \([0-9]*\) KiB.*/\1/p' <<<"$line")
+	echo "    $line"
+	[ -n "$kib" ] && [ "$kib" -ge 8192 ] || fail "send buffer ${kib:-not reported} KiB < 8192"
+}
+
 net_setup
 in_c sysctl -qw net.core.txrehash=0
 in_c sysctl -qw net.ipv4.ip_forward=0
@@ -157,6 +170,7 @@ CTL=$NET_TMP/ctl
 tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo ||
 	net_die "tern did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"
+t_run "copy mode: the send buffer covers the TX ring" t_sndbuf
 linux_server "$LPORT" echo
 linux_server "$((LPORT + 1))" small-echo
 phase echo "$PORT" "$LPORT"

@@ -15,7 +15,8 @@
 static uint8_t buf[200000];
 
 /* A connection after a 100 ms handshake (RTO 300 ms). */
-static struct tern_conn *open100(struct h *h, void (*tweak)(struct tern_cfg *))
+/* A connection whose handshake took rtt_ms (the SYN-ACK's RTT sample). */
+static struct tern_conn *open_rtt(struct h *h, void (*tweak)(struct tern_cfg *), uint32_t rtt_ms)
 {
 	struct tern_seg seg;
 	struct tern_opts o;
@@ -29,12 +30,17 @@ static struct tern_conn *open100(struct h *h, void (*tweak)(struct tern_cfg *))
 		return NULL;
 	iss = h->tx[0].seq;
 	o = h_tx_opts(&h->tx[0]);
-	h_advance(h, 100 * MS);
+	h_advance(h, rtt_ms * MS);
 	seg = h_seg(h, TERN_TH_ACK, 1001, iss + 1);
 	seg.win = 65535; /* x 128: the peer's window never limits here */
 	h_ts(&seg, 2, o.tsval);
 	h_in(h, &seg);
 	return h->conn;
+}
+
+static struct tern_conn *open100(struct h *h, void (*tweak)(struct tern_cfg *))
+{
+	return open_rtt(h, tweak, 100);
 }
 
 /* The client acknowledges everything sent so far. */
@@ -327,14 +333,35 @@ TEST(test_estab_cubic_hystart_delay)
 	h_free(&h);
 }
 
+/* After the handshake (rtt_ms): n ACKs of one segment, gap_ns apart,
+ * every sample rtt_ms, leave slow start on; the next ends it by the ACK
+ * train at cwnd segments. */
+static void check_train(struct h *h, uint32_t rtt_ms, int n, uint64_t gap_ns, uint32_t cwnd)
+{
+	send_n(h, 130 * MSS);
+	h_advance(h, rtt_ms * MS);
+	for (int i = 1; i <= n; i++) {
+		ack_one(h, rtt_ms);
+		h_advance(h, gap_ns);
+	}
+	CHECK_EQ(h->conn->ssthresh, UINT32_MAX);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainDetect), 0);
+	ack_one(h, rtt_ms);
+	CHECK_EQ(h->conn->ssthresh, cwnd * MSS);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainDetect), 1);
+	CHECK_EQ(H_MIB(h, TCPHystartTrainCwnd), cwnd);
+	CHECK_EQ(H_MIB(h, TCPHystartDelayDetect), 0);
+}
+
 /*
  * HyStart, ACK train: samples at the minimum (100 ms, no delay rise),
  * ACKs 2 ms apart (a train: at most hystart_ack_delta, 2 ms). The train
- * ends slow start once it has lasted more than half the minimum RTT, 50
- * ms, within one round. The first round (from the 7th ACK, cwnd 16) ends
+ * ends slow start once it has lasted more than half of the minimum RTT
+ * plus the ACK spacing allowance (capped at 1 ms at this RTT), 50.5 ms,
+ * within one round. The first round (from the 7th ACK, cwnd 16) ends
  * when SND.UNA passes what was sent by then, 22 segments: 16 ACKs, 30
  * ms. The second begins at the 23rd ACK (54 segments sent by then): the
- * first more than 50 ms after it, 52 ms, is the 49th, whose sample comes
+ * first more than 50.5 ms after it, 52 ms, is the 49th, whose sample comes
  * with cwnd 10 + 48 = 58.
  */
 TEST(test_estab_cubic_hystart_ack_train)
@@ -342,18 +369,26 @@ TEST(test_estab_cubic_hystart_ack_train)
 	struct h h;
 
 	REQUIRE(open100(&h, NULL));
-	send_n(&h, 130 * MSS);
-	h_advance(&h, 100 * MS);
-	for (int i = 1; i <= 48; i++) {
-		ack_one(&h, 100);
-		h_advance(&h, 2 * MS);
-	}
-	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
-	ack_one(&h, 100);
-	CHECK_EQ(h.conn->ssthresh, 58 * MSS);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 1);
-	CHECK_EQ(H_MIB(&h, TCPHystartTrainCwnd), 58);
-	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
+	check_train(&h, 100, 48, 2 * MS, 58);
+	h_free(&h);
+}
+
+/*
+ * HyStart, ACK train at a short RTT (hystart_ack_delay()): every sample
+ * 1 ms, ACKs 200 us apart. The threshold is (1000 + allowance) / 2 us;
+ * the allowance, 64 KiB at the pacing rate MSS x 200 % x cwnd / SRTT =
+ * 65536 x 1000 / (1000 x 2 x 22) = 1489 us at most, is capped at 1 ms:
+ * 1000 us. The round begins at the 7th ACK (cwnd 16) and lasts until
+ * SND.UNA passes the 22 segments sent by then; the first ACK more than
+ * 1000 us after its start is the 13th (1200 us), whose sample comes with
+ * cwnd 22. Without the allowance it would be the 10th (600 us > 500),
+ * at cwnd 19.
+ */
+TEST(test_estab_cubic_hystart_ack_train_short_rtt)
+{
+	struct h h;
+
+	REQUIRE(open_rtt(&h, NULL, 1));
+	check_train(&h, 1, 12, 200000, 22); /* 200 us apart */
 	h_free(&h);
 }

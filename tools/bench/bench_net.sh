@@ -446,6 +446,22 @@ floods() {
 xdp_on() { ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec xdp; }
 xdp_off() { ip -n "$1" link set dev "$2" xdpdrv off; }
 
+# BENCH_CLIENT_NAPI=threaded: the client veth's receive work (its XDP
+# program, IP, TCP) in NAPI threads pinned to the client's CPU, as on a
+# real network, instead of in softirq on the CPU that sent the frame,
+# the server's (docs/tcp-data-path.md, "What limits a 1 MiB GET on
+# veth"). Call after xdp_on on the client veth (veth makes its NAPI
+# then).
+client_napi() {
+	local pid
+
+	[ "${BENCH_CLIENT_NAPI:-softirq}" = threaded ] || return 0
+	in_c sh -c "echo 1 >/sys/class/net/$DEV_C/threaded"
+	for pid in $(ps -eo pid=,comm= | awk -v d="napi/$DEV_C-" 'index($2, d) == 1 { print $1 }'); do
+		taskset -pc "$GEN_CPU" "$pid" >/dev/null
+	done
+}
+
 nginx_files_up() { # nginx, 1 worker, sendfile, serving $NET_TMP/www (mode 0700: as root)
 	cat >"$NET_TMP/nginx.conf" <<CONF
 user root;
@@ -477,6 +493,7 @@ loss_get() {
 
 	for pct in $LOSS_PCTS; do
 		xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$pct.bpf.o"
+		client_napi
 		out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" get "$IP4_S" "$PORT" \
 			"$path" "$n" "$runs")
 		xdp_off "$NS_C" "$DEV_C"
@@ -506,6 +523,7 @@ loss() {
 	head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
 	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 	res loss.pcts "$LOSS_PCTS"
+	res loss.client_napi "${BENCH_CLIENT_NAPI:-softirq}"
 	# name:options; norack is CUBIC with RFC 6675's DupThresh instead of RACK
 	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0"; do
 		# shellcheck disable=SC2086 # the options are words

@@ -228,6 +228,9 @@ def loss_section(r, out, targets):
            ("tern_norack", "tern --rack-segs 0"), ("nginx", "nginx")]
     out.append("### 7. Transfers under random loss: tern --app http vs nginx (1 worker, "
                "sendfile)\n")
+    if r.get("loss.client_napi") == "threaded":
+        out.append("The client veth's receive work in NAPI threads on the client's CPU "
+                   "(BENCH_CLIENT_NAPI=threaded).\n")
     out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
     out.append("| loss | " + " | ".join(lab for _, lab in srv) +
                " | tern / nginx | tern reno / nginx |")

@@ -5,8 +5,9 @@
  * Reno-friendly region on. The cubic function is evaluated in segments
  * (cwnd / MSS) and time in 1/1024 s, as Linux does; the window itself
  * stays in bytes. HyStart (hystart_update) ends slow start before a
- * loss: on an ACK train as long as half the minimum RTT, or on an RTT
- * risen over the minimum, from 16 segments of cwnd on (hystart_low_window).
+ * loss: on an ACK train as long as half the minimum RTT plus the time
+ * 64 KiB takes at the pacing rate, or on an RTT risen over the minimum,
+ * from 16 segments of cwnd on (hystart_low_window).
  */
 #include <string.h>
 
@@ -216,19 +217,45 @@ static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_
 }
 
 /*
- * hystart_update(), ACK train: ACKs at most 2 ms apart that have kept
- * coming for longer than half the minimum RTT since the round began mean
- * the window fills the path. tern: the ACK-spacing allowance
- * (hystart_ack_delay(), for TSO bursts) is 0: tern sends no segment
- * larger than an MSS; and nothing paces, so the threshold is halved as
- * Linux halves it without pacing.
+ * hystart_ack_delay(): the ACK spacing allowed on top of the minimum RTT,
+ * the time 64 KiB takes at the pacing rate Linux computes on every ACK
+ * whether or not anything paces (tcp_update_pacing_rate(): MSS x
+ * max(cwnd, packets out) / SRTT, x 200 % while cwnd < ssthresh / 2, else
+ * x 120 %), at most 1 ms; 0 before an RTT sample. At a microsecond RTT
+ * it keeps the train from ending slow start at about 20 segments.
  */
-static int hystart_train(struct cubic *a, uint32_t now_us)
+static uint32_t hystart_ack_delay(const struct tern_conn *c)
 {
+	uint64_t segs = c->cwnd / c->mss, out = (c->snd_max - c->snd_una) / c->mss;
+	uint64_t rate, us;
+
+	if (!c->srtt_us)
+		return 0;
+	rate = (uint64_t)c->mss * ((1000000u / 100u) << 3);
+	rate *= c->cwnd < c->ssthresh / 2 ? 200u : 120u;
+	rate *= segs > out ? segs : out;
+	rate /= c->srtt_us;
+	if (!rate)
+		return 1000u;
+	us = (65536ull * 1000000u) / rate;
+	return us < 1000u ? (uint32_t)us : 1000u;
+}
+
+/*
+ * hystart_update(), ACK train: ACKs at most 2 ms apart that have kept
+ * coming since the round began for longer than half of the minimum RTT
+ * plus the ACK spacing allowance mean the window fills the path. Nothing
+ * paces, so the threshold is halved as Linux halves it without pacing.
+ */
+static int hystart_train(struct cubic *a, const struct tern_conn *c, uint32_t now_us)
+{
+	uint32_t threshold;
+
 	if ((int32_t)(now_us - a->last_ack) > (int32_t)HYSTART_ACK_DELTA_US)
 		return 0;
 	a->last_ack = now_us;
-	return (int32_t)(now_us - a->round_start) > (int32_t)(a->delay_min_us >> 1);
+	threshold = (a->delay_min_us + hystart_ack_delay(c)) >> 1;
+	return (int32_t)(now_us - a->round_start) > (int32_t)threshold;
 }
 
 /* hystart_update(), delay: the least RTT of a round's first 8 samples
@@ -259,7 +286,7 @@ static int hystart_update(struct cubic *a, struct tern_conn *c, uint32_t rtt_us,
 
 	if (tern_seq_gt(c->snd_una, a->end_seq))
 		hystart_reset(a, c, now_us);
-	if (hystart_train(a, now_us))
+	if (hystart_train(a, c, now_us))
 		ev = TERN_CC_HYSTART_TRAIN;
 	else if (hystart_delay(a, rtt_us))
 		ev = TERN_CC_HYSTART_DELAY;

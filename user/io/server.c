@@ -390,16 +390,19 @@ static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
 	const char *why = zc_err ? strerror(zc_err) : NULL;
-	char on[32] = "", csum[96];
+	uint32_t sndbuf = tern_worker__sndbuf(d->workers[q]);
+	char on[32] = "", csum[96], sb[48] = "";
 
 	if (d->zc_err)
 		why = "the driver has no AF_XDP zero-copy";
 	if (cpu >= 0)
 		snprintf(on, sizeof(on), ", CPU %d", cpu);
+	if (!zc && sndbuf)
+		snprintf(sb, sizeof(sb), ", send buffer %u KiB", sndbuf / 1024);
 	csum_mode(d->workers[q], csum, sizeof(csum));
-	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %u UMEM frames%s", q,
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %u UMEM frames%s%s", q,
 		d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
-		why ? why : "", why ? ")" : "", csum, d->args.frames, on);
+		why ? why : "", why ? ")" : "", csum, d->args.frames, sb, on);
 }
 
 /*

@@ -403,6 +403,11 @@ bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err)
 	return st.zc;
 }
 
+uint32_t tern_worker__sndbuf(const struct tern_worker *w)
+{
+	return w->x.sndbuf; /* written before the start-up hand-shake */
+}
+
 bool tern_worker__tx_csum(const struct tern_worker *w, int *why)
 {
 	struct tern_worker_stats st;

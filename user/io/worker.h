@@ -159,6 +159,10 @@ int tern_worker__start(struct tern_worker **wp, const struct tern_worker_conf *c
 /* Bound in zero-copy mode? If not, *zc_err (0 or an errno) says why. */
 bool tern_worker__zerocopy(const struct tern_worker *w, int *zc_err);
 
+/* Copy mode: the AF_XDP socket's send buffer in bytes (0 in zero-copy
+ * mode or when it could not be read). */
+uint32_t tern_worker__sndbuf(const struct tern_worker *w);
+
 /* TCP checksums offloaded (TX metadata)? If not, *why is 0 (--tx-csum sw)
  * or an errno: EINVAL (the kernel takes no TX metadata: before 6.11),
  * EOPNOTSUPP (zero-copy, where auto keeps software sums). */

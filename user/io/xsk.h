@@ -71,6 +71,15 @@ struct tern_xsk_txmd {
 #define TERN_XSK_TX_OFF TERN_XSK_TXMD_LEN
 _Static_assert(sizeof(struct tern_xsk_txmd) == TERN_XSK_TXMD_LEN, "TX metadata room");
 
+/* Copy mode: the send buffer's charge per frame on the TX ring. The kernel
+ * builds an skb for each (about 3 KiB of truesize for a 1,514-byte frame)
+ * and charges it to the socket until the device frees it; the default
+ * send buffer (net.core.wmem_default, 208 KiB) held about 70 of them, so
+ * a device that frees late (veth with the peer's receive work in a
+ * thread, a NIC's TX ring) stopped TX with EAGAIN long before the TX ring
+ * was full. */
+#define TERN_XSK_TX_TRUESIZE 4096u
+
 enum tern_tx_csum_mode {
 	TERN_TX_CSUM_AUTO = 0, /* offload when the kernel takes TX metadata, copy mode */
 	TERN_TX_CSUM_SW,       /* every TCP checksum summed by tern */
@@ -135,6 +144,7 @@ struct tern_xsk {
 	int txmd_err;             /* tx-csum auto: why offload is off (EINVAL: kernel
 				   * before 6.11; EOPNOTSUPP: zero-copy) */
 	int kick_err;             /* the last kick's lasting error (not EAGAIN/EBUSY), or 0 */
+	uint32_t sndbuf;          /* copy mode: the socket's send buffer (SO_SNDBUF), bytes */
 	struct tern_xsk_stats st;
 };
 

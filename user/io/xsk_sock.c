@@ -218,6 +218,23 @@ static int sock_create(struct tern_xsk *x, unsigned int ifindex, uint32_t queue,
 	}
 }
 
+/* Copy mode: a send buffer for every frame the TX ring holds
+ * (TERN_XSK_TX_TRUESIZE each); SO_SNDBUFFORCE where tern may
+ * (CAP_NET_ADMIN), else SO_SNDBUF, which the kernel caps at
+ * net.core.wmem_max. What the socket got is read back (the kernel doubles
+ * the value it is given, as for every socket). */
+static void sndbuf_set(struct tern_xsk *x)
+{
+	uint64_t want = (uint64_t)x->g.ring * TERN_XSK_TX_TRUESIZE;
+	int v = want < INT32_MAX / 2 ? (int)want : INT32_MAX / 2;
+	socklen_t len = sizeof(v);
+
+	if (setsockopt(x->fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
+		setsockopt(x->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	if (!getsockopt(x->fd, SOL_SOCKET, SO_SNDBUF, &v, &len) && v > 0)
+		x->sndbuf = (uint32_t)v;
+}
+
 static int sock_bind(struct tern_xsk *x, unsigned int ifindex, uint32_t queue, int zc_mode,
 		     int csum_mode, const char **what)
 {
@@ -234,7 +251,10 @@ static int sock_bind(struct tern_xsk *x, unsigned int ifindex, uint32_t queue, i
 			return err;
 		x->zc_err = -err;
 	}
-	return sock_create(x, ifindex, queue, XDP_USE_NEED_WAKEUP | XDP_COPY, csum_mode, what);
+	err = sock_create(x, ifindex, queue, XDP_USE_NEED_WAKEUP | XDP_COPY, csum_mode, what);
+	if (!err)
+		sndbuf_set(x);
+	return err;
 }
 
 /* tern: in zero-copy mode the driver, not the kernel, acts on the
