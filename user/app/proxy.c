@@ -71,7 +71,8 @@ struct px_conn {
 	struct px_conn *prev, *next;
 	struct tern_ring_op op_conn, op_send, op_recv;
 	struct msghdr smh, rmh;   /* the send's and the recv's, in flight */
-	struct iovec siov[2], riov[PX_RIOV];
+	struct iovec siov[2];
+	struct iovec *riov;       /* the recv's: 2 (the ring) or PX_RIOV (buffers) */
 	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
@@ -111,24 +112,28 @@ static tern_ring_cb c2b_sent, b2c_received, connected;
 
 /* ---- life of a px_conn ---- */
 
-/* c2b and either the b2c ring or the buffer slots, in one allocation. */
+/* c2b, the recv's iovecs and either the b2c ring or the buffer slots,
+ * in one allocation (buf is a power of two of at least 4 KiB: every part
+ * stays aligned). */
 static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 {
-	uint32_t buf = px->o.buf;
+	uint32_t buf = px->o.buf, niov = px->fquota ? PX_RIOV : 2;
 	struct px_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
 		return NULL;
-	pc->alloc = buf + (px->fquota ? px->fquota * (uint32_t)sizeof(*pc->fr) : buf);
+	pc->alloc = buf + niov * (uint32_t)sizeof(struct iovec) +
+		    (px->fquota ? px->fquota * (uint32_t)sizeof(*pc->fr) : buf);
 	pc->c2b = malloc(pc->alloc);
 	if (!pc->c2b) {
 		free(pc);
 		return NULL;
 	}
+	pc->riov = (struct iovec *)(void *)(pc->c2b + buf);
 	if (px->fquota)
-		pc->fr = (struct px_frame *)(void *)(pc->c2b + buf);
+		pc->fr = (struct px_frame *)(void *)(pc->riov + niov);
 	else
-		pc->b2c = pc->c2b + buf;
+		pc->b2c = (uint8_t *)(pc->riov + niov);
 	pc->px = px;
 	pc->c = c;
 	pc->fd = -1;
