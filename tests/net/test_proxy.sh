@@ -584,8 +584,8 @@ t_bursts() {
 # Six downloads at once through queues of 256 UMEM frames: a worker lets
 # the proxy hold 32 (frames / 8), a connection 16 (half of that; the
 # 64 KiB --proxy-buf alone would allow 64), so the connections wait at
-# their share and for each other's buffers; every byte arrives intact
-# and every buffer comes back.
+# their share and, three or more on one of the two workers, for each
+# other's buffers; every byte arrives intact and every buffer comes back.
 t_frame_bounds() {
 	local pids=() p q0 n0
 
@@ -601,6 +601,9 @@ t_frame_bounds() {
 	echo "    ProxyFrameQuotaFull +$(($(ctr ProxyFrameQuotaFull) - q0)), worker limit" \
 		"+$(($(qtot app_frame_limit) + $(ctr ProxyFrameNone) - n0))"
 	[ "$(ctr ProxyFrameQuotaFull)" -gt "$q0" ] || fail "no connection reached its share"
+	# at least three of the six share a worker: 48 buffers wanted of 32
+	[ $(($(qtot app_frame_limit) + $(ctr ProxyFrameNone))) -gt "$n0" ] ||
+		fail "no worker reached its share"
 	idle_clean
 }
 

@@ -364,21 +364,31 @@ static void pump_c2b(struct px_conn *pc)
 
 /* ---- backend -> client ---- */
 
-/* Queue the received buffers on tern, each as its own chunk. */
+/* Queue the received buffers on tern, each as its own chunk, up to
+ * PX_RIOV in one call (one output pass for all). */
 static void frames_send(struct px_conn *pc)
 {
 	struct px *px = pc->px;
+	struct tern_piece v[PX_RIOV];
 
 	while (pc->fr_sent != pc->fr_tail) {
-		struct px_frame *f = slot(pc, pc->fr_sent);
-		int r = tern_conn__send(px->env.stack, pc->c, f->p + pc->fr_sent_off,
-					f->len - pc->fr_sent_off, *px->env.now, px->env.out);
+		uint32_t n = 0, off = pc->fr_sent_off;
+		int r;
 
+		for (uint32_t i = pc->fr_sent; i != pc->fr_tail && n < PX_RIOV; i++, off = 0)
+			v[n++] = (struct tern_piece){ slot(pc, i)->p + off, slot(pc, i)->len - off };
+		r = tern_conn__sendv(px->env.stack, pc->c, v, n, *px->env.now, px->env.out);
 		if (r <= 0)
 			return; /* -EAGAIN: writable() calls again */
 		pc->b2c_sent += (uint32_t)r;
-		pc->fr_sent_off += (uint32_t)r;
-		if (pc->fr_sent_off == f->len) {
+		for (uint32_t left = (uint32_t)r; left;) {
+			uint32_t k = slot(pc, pc->fr_sent)->len - pc->fr_sent_off;
+
+			if (left < k) {
+				pc->fr_sent_off += left;
+				break;
+			}
+			left -= k;
 			pc->fr_sent++;
 			pc->fr_sent_off = 0;
 		}
