@@ -23,7 +23,8 @@
  *   the worker gives the application), so one cannot take them all.
  *
  * One send and one recv per connection are in flight at most, each over
- * all of its ring's part (two iovecs where the part wraps). The next one
+ * all the room there is (two iovecs where a ring wraps, one per UMEM
+ * buffer up to PX_RIOV). The next one
  * is not posted from the callback that makes it possible (a completion,
  * the client's data or ACK) but at the end of the worker's pass
  * (batch_end), so it covers everything the pass's segments brought or
@@ -413,16 +414,13 @@ static void frames_acked(struct px_conn *pc, uint32_t n)
 	}
 }
 
-static void pump_b2c_send(struct px_conn *pc)
+/* Queue what the b2c ring holds on tern, by reference. */
+static void ring_send(struct px_conn *pc)
 {
 	struct px *px = pc->px;
 	uint32_t buf = px->o.buf;
 
-	if (!pc->c)
-		return;
-	if (pc->fr)
-		frames_send(pc);
-	while (!pc->fr && pc->b2c_sent != pc->b2c_tail) {
+	while (pc->b2c_sent != pc->b2c_tail) {
 		uint32_t off = pc->b2c_sent & (buf - 1), n = pc->b2c_tail - pc->b2c_sent;
 		int r;
 
@@ -434,6 +432,18 @@ static void pump_b2c_send(struct px_conn *pc)
 			return; /* -EAGAIN: writable() calls again */
 		pc->b2c_sent += (uint32_t)r;
 	}
+}
+
+static void pump_b2c_send(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	if (!pc->c)
+		return;
+	if (pc->fr)
+		frames_send(pc);
+	else
+		ring_send(pc);
 	if (pc->beof && !pc->cshut && pc->b2c_sent == pc->b2c_tail) {
 		pc->cshut = true;
 		tern_conn__shutdown(px->env.stack, pc->c, *px->env.now, px->env.out);
