@@ -27,6 +27,28 @@ enum tern_app_counter_kind {
 	TERN_APP_GAUGE,       /* goes up and down */
 };
 
+/*
+ * Buffers in the worker's packet memory (its UMEM) that an application may
+ * receive into and queue with tern_conn__send(). A segment whose payload
+ * starts at the start of such a buffer is built around it in place: its
+ * headers are written into the bytes in front of the buffer, which are
+ * tern's, and the buffer itself goes to the NIC, with no copy of the
+ * payload. Any other segment is copied as usual. A buffer is the
+ * application's until it gives it back with put(), at the earliest when
+ * acked() has covered its bytes or the connection is gone (closed()); one
+ * put back while the NIC still reads it is freed when the NIC is done.
+ */
+struct tern_app_frames {
+	void *ctx;
+	uint32_t room; /* bytes each buffer holds */
+	uint32_t max;  /* buffers the worker lets its application hold at once */
+	/* A buffer: 0, or -ENOBUFS when the application holds max or the
+	 * worker's free frames are down to its reserve for replies
+	 * (counted: app_frame_limit). */
+	int (*get)(void *ctx, uint8_t **buf);
+	void (*put)(void *ctx, uint8_t *buf);
+};
+
 struct tern_app_env {
 	struct tern_stack *stack;
 	struct tern_out *out;     /* segments caused by calls from callbacks */
@@ -36,6 +58,8 @@ struct tern_app_env {
 	/* The worker's io_uring, for applications that do kernel I/O of
 	 * their own (the proxy's backend sockets); NULL where there is none. */
 	struct tern_ring *ring;
+	/* Packet-memory buffers (above); NULL where there are none. */
+	const struct tern_app_frames *frames;
 };
 
 struct tern_app {

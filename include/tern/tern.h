@@ -88,6 +88,17 @@ struct tern_app_ops {
  */
 int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 		    uint64_t now, struct tern_out *out);
+/* Several pieces by reference, each its own send-queue chunk (a segment
+ * never spans two), with one output pass for all of them instead of one
+ * per tern_conn__send call. Takes the pieces in order while there is
+ * room: returns the bytes accepted (> 0, the last piece possibly cut),
+ * or as tern_conn__send when none is. */
+struct tern_piece {
+	const void *p;
+	uint32_t len;
+};
+int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct tern_piece *v,
+		     uint32_t n, uint64_t now, struct tern_out *out);
 /* The copying convenience variant: p may be reused as soon as this
  * returns (the bytes go into the stack's copy blocks, cfg.copy_blocks of
  * 2 KiB). Same returns as tern_conn__send; acked() counts these bytes too. */

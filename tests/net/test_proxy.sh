@@ -424,6 +424,30 @@ ctr() {
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["app"][sys.argv[1]])' "$1"
 }
 
+# qtot KEY: the daemon's total of a queue counter or gauge (tx_inplace,
+# frames_app, ...).
+qtot() {
+	in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$CTL" --json |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["total"][sys.argv[1]])' "$1"
+}
+
+# No UMEM buffer held by the application: every one it took came back
+# exactly once (a second return would be a refused move, "bad", which
+# proxy_stop's accounting check fails on).
+frames_idle() {
+	[ "$(qtot frames_app)" = 0 ] && [ "$(qtot frames_app_tx)" = 0 ] && ctr_is ProxyFrames 0
+}
+
+# inplace_since BEFORE BYTES: the segments of a BYTES transfer were built
+# around the received buffers in place (at least half of them: a partial
+# recv, a retransmission or a window-limited split are copied).
+inplace_since() {
+	local d=$(($(qtot tx_inplace) - $1))
+
+	echo "    $d segments built in place, $(qtot tx_inplace_busy) copied while on the TX ring"
+	[ "$d" -ge $(($2 / 1448 / 2)) ] || fail "only $d segments built in place for $2 bytes"
+}
+
 # ctr_is NAME VALUE / ctr_ge NAME VALUE (polled: counters are published
 # every 50 ms while busy and when a worker sleeps)
 ctr_is() { [ "$(ctr "$1")" = "$2" ]; }
@@ -438,6 +462,8 @@ idle_clean() {
 	}
 	wait_until ctr_is ProxyBufBytes 0 || fail "ProxyBufBytes $(ctr ProxyBufBytes)"
 	wait_until ctr_is ProxyBackendFds 0 || fail "ProxyBackendFds $(ctr ProxyBackendFds)"
+	wait_until frames_idle || fail "UMEM buffers held at idle: app $(qtot frames_app)," \
+		"app_tx $(qtot frames_app_tx), ProxyFrames $(ctr ProxyFrames)"
 	[ -z "$FD0" ] || [ "$(fd_count)" = "$FD0" ] || fail "tern has $(fd_count) fds, had $FD0"
 }
 
@@ -471,13 +497,15 @@ t_curl() {
 }
 
 t_curl_big() {
-	local want got t0
+	local want got t0 in0
 
+	in0=$(qtot tx_inplace)
 	want=$(sha256sum <"$NET_TMP/www/big" | cut -d' ' -f1)
 	t0=$(date +%s%N)
 	got=$(in_c curl -sS --max-time 120 "http://$IP4_S/big" | sha256sum | cut -d' ' -f1)
 	echo "    $XFER_MB MiB from nginx in $((($(date +%s%N) - t0) / 1000000)) ms"
 	[ "$got" = "$want" ] || fail "digest differs"
+	inplace_since "$in0" "$(xfer_bytes)"
 	idle_clean
 }
 
@@ -528,7 +556,11 @@ xfer_bytes() { echo $((XFER_MB << 20)); }
 t_upload() { in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" "$(xfer_bytes)"; }
 
 t_download() {
+	local in0
+
+	in0=$(qtot tx_inplace)
 	in_c python3 "$NET_TMP/px.py" download "$IP4_S" "$PORT" "$(xfer_bytes)" 100000
+	inplace_since "$in0" "$(xfer_bytes)"
 	wait_until grep -q '^after 100000$' "$NET_TMP/events" ||
 		fail "the backend did not get the bytes sent after its FIN"
 	idle_clean
@@ -546,6 +578,32 @@ t_v6_both() {
 t_bursts() {
 	in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" $((16 << 20)) sink_burst
 	in_c python3 "$NET_TMP/px.py" burst_reader "$IP4_S" "$PORT" $((16 << 20))
+	idle_clean
+}
+
+# Six downloads at once through queues of 256 UMEM frames: a worker lets
+# the proxy hold 32 (frames / 8), a connection 16 (half of that; the
+# 64 KiB --proxy-buf alone would allow 64), so the connections wait at
+# their share and, three or more on one of the two workers, for each
+# other's buffers; every byte arrives intact and every buffer comes back.
+t_frame_bounds() {
+	local pids=() p q0 n0
+
+	q0=$(ctr ProxyFrameQuotaFull)
+	n0=$(($(qtot app_frame_limit) + $(ctr ProxyFrameNone)))
+	for _ in 1 2 3 4 5 6; do
+		in_c python3 "$NET_TMP/px.py" download "$IP4_S" "$PORT" $((16 << 20)) 10 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "a download failed"
+	done
+	echo "    ProxyFrameQuotaFull +$(($(ctr ProxyFrameQuotaFull) - q0)), worker limit" \
+		"+$(($(qtot app_frame_limit) + $(ctr ProxyFrameNone) - n0))"
+	[ "$(ctr ProxyFrameQuotaFull)" -gt "$q0" ] || fail "no connection reached its share"
+	# at least three of the six share a worker: 48 buffers wanted of 32
+	[ $(($(qtot app_frame_limit) + $(ctr ProxyFrameNone))) -gt "$n0" ] ||
+		fail "no worker reached its share"
 	idle_clean
 }
 
@@ -914,6 +972,11 @@ t_run "--proxy-buf $PBUF: backend that does not read: bounded" t_slow
 t_run "--proxy-buf $PBUF: client that does not read: bounded" t_slow_client
 t_run "stop" proxy_stop
 PBUF=65536
+
+proxy_start --backend "$IP4_B:9000" --health-interval 0 --frames 256 ||
+	net_die "tern did not start"
+t_run "--frames 256: six downloads at the UMEM buffer bounds" t_frame_bounds
+t_run "stop" proxy_stop
 
 proxy_start --backend "$IP4_B:9999" --backend "$IP4_GONE:80" --backend-timeout 500 \
 	--health-interval 0 || net_die "tern did not start"

@@ -476,6 +476,37 @@ TEST(test_estab_xfer_sndbuf_full)
 	CHECK_EQ(H_MIB(e.h, OutSndBufFull), 1);
 }
 
+/* Pieces by reference: each its own chunk (no segment spans two), one
+ * output pass, cut at the send buffer. */
+TEST(test_estab_xfer_sendv_pieces)
+{
+	struct tern_piece v[3] = {
+		{ sbuf, 1000 }, { sbuf + 1000, 0 }, { sbuf + 1000, 2 * MSS },
+	};
+	struct xf e;
+
+	REQUIRE(xf_open(&e, tw_sndbuf_4000));
+	e.h->out.n = 0;
+	REQUIRE_EQ(tern_conn__sendv(e.h->s, e.c, v, 3, e.h->now, &e.h->out), 1000 + 2 * MSS);
+	REQUIRE_EQ(e.h->out.n, 3);
+	check_data(&e, &e.h->tx[0], 0, 1000, false); /* the first piece alone */
+	CHECK(e.h->tx[0].payload == sbuf);
+	check_data(&e, &e.h->tx[1], 1000, MSS, false);
+	check_data(&e, &e.h->tx[2], 1000 + MSS, MSS, true);
+	CHECK_EQ(e.c->sq_bytes, 1000 + 2 * MSS);
+
+	/* room for 4000 - 1000 - 2 MSS only: the first piece cut, the second
+	 * not taken */
+	e.h->out.n = 0;
+	v[0] = (struct tern_piece){ sbuf + 1000 + 2 * MSS, 2000 };
+	v[1] = (struct tern_piece){ sbuf + 3000 + 2 * MSS, 100 };
+	REQUIRE_EQ(tern_conn__sendv(e.h->s, e.c, v, 2, e.h->now, &e.h->out), 3000 - 2 * MSS);
+	CHECK_EQ(e.c->sq_bytes, 4000);
+	e.h->out.n = 0;
+	CHECK_EQ(tern_conn__sendv(e.h->s, e.c, v + 1, 1, e.h->now, &e.h->out), -EAGAIN);
+	CHECK_EQ(e.h->out.n, 0);
+}
+
 TEST(test_estab_xfer_chunk_pool_full)
 {
 	struct xf e;

@@ -62,11 +62,13 @@ TEST(test_xsk_geom_shares)
 	CHECK_EQ(g.fill_max, 2048);
 	CHECK_EQ(g.reserve, 256);
 	CHECK_EQ(g.kept_max, 1024);
+	CHECK_EQ(g.app_max, 512);
 	REQUIRE_EQ(tern_xsk__geom(TERN_XSK_FRAMES_MIN, &g), 0);
 	CHECK_EQ(g.ring, 64);
 	CHECK_EQ(g.fill_max, 64);
 	CHECK_EQ(g.reserve, 8);
 	CHECK_EQ(g.kept_max, 32);
+	CHECK_EQ(g.app_max, 16);
 	REQUIRE_EQ(tern_xsk__geom(TERN_XSK_FRAMES_MAX, &g), 0);
 	CHECK_EQ(g.ring, TERN_XSK_RING_MAX);
 	CHECK_EQ(g.fill_max, TERN_XSK_FRAMES_MAX / 2);

@@ -10,13 +10,21 @@
  *   the client only when the kernel has taken them, so a slow backend
  *   closes the client's window.
  *
- *   backend -> client (b2c): recv from the backend into the free part of
- *   the ring, queued on tern by reference (zero copy); the memory frees
- *   as the client acknowledges it. With the ring full no recv is pending:
- *   the backend's kernel socket fills and its window closes.
+ *   backend -> client (b2c): recv from the backend into the worker's
+ *   UMEM buffers (env.frames), one per segment (the connection's MSS),
+ *   queued on tern by reference: a segment that starts a buffer is built
+ *   around it in place and the buffer goes to the NIC, so the payload is
+ *   copied once (by the kernel's recv). Without UMEM buffers (an embedding
+ *   without them, the unit tests) into the free part of a ring of o.buf
+ *   bytes instead. Either way at most o.buf bytes are held; the memory
+ *   frees as the client acknowledges it. At the bound no recv is pending:
+ *   the backend's kernel socket fills and its window closes. A connection
+ *   holds at most px->fquota buffers (o.buf / 1 KiB, at most half of what
+ *   the worker gives the application), so one cannot take them all.
  *
  * One send and one recv per connection are in flight at most, each over
- * all of its ring's part (two iovecs where the part wraps). The next one
+ * all the room there is (two iovecs where a ring wraps, one per UMEM
+ * buffer up to PX_RIOV). The next one
  * is not posted from the callback that makes it possible (a completion,
  * the client's data or ACK) but at the end of the worker's pass
  * (batch_end), so it covers everything the pass's segments brought or
@@ -49,13 +57,23 @@ enum px_phase {
 	PH_RELAY,
 };
 
+/* A UMEM buffer holding len bytes from the backend. */
+struct px_frame {
+	uint8_t *p;
+	uint32_t len;
+};
+
+/* At most this many buffers per recv (its iovecs). */
+#define PX_RIOV 64u
+
 struct px_conn {
 	struct px *px;
 	struct tern_conn *c;      /* NULL once closed() */
 	struct px_conn *prev, *next;
 	struct tern_ring_op op_conn, op_send, op_recv;
 	struct msghdr smh, rmh;   /* the send's and the recv's, in flight */
-	struct iovec siov[2], riov[2];
+	struct iovec siov[2];
+	struct iovec *riov;       /* the recv's: 2 (the ring) or PX_RIOV (buffers) */
 	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
@@ -65,6 +83,14 @@ struct px_conn {
 	uint32_t b2c_head;        /* acknowledged by the client */
 	uint32_t b2c_sent;        /* handed to tern_conn__send */
 	uint32_t b2c_tail;        /* received from the backend */
+	struct px_frame *fr;      /* b2c in UMEM buffers: px->fquota slots, NULL: the ring */
+	uint32_t fr_head;         /* oldest buffer not yet acknowledged in full */
+	uint32_t fr_head_off;     /* its bytes acknowledged */
+	uint32_t fr_sent;         /* first buffer not yet queued on tern in full */
+	uint32_t fr_sent_off;     /* its bytes queued */
+	uint32_t fr_tail;         /* next free slot (the recv's buffers start there) */
+	uint32_t fr_recv;         /* buffers in the pending recv */
+	uint32_t alloc;           /* bytes allocated for the rings and slots */
 	uint32_t ops;             /* ring operations pending */
 	uint32_t hold;            /* callbacks of ours running */
 	uint8_t phase;
@@ -87,19 +113,28 @@ static tern_ring_cb c2b_sent, b2c_received, connected;
 
 /* ---- life of a px_conn ---- */
 
+/* c2b, the recv's iovecs and either the b2c ring or the buffer slots,
+ * in one allocation (buf is a power of two of at least 4 KiB: every part
+ * stays aligned). */
 static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 {
-	uint32_t buf = px->o.buf;
+	uint32_t buf = px->o.buf, niov = px->fquota ? PX_RIOV : 2;
 	struct px_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
 		return NULL;
-	pc->c2b = malloc(2 * (size_t)buf);
+	pc->alloc = buf + niov * (uint32_t)sizeof(struct iovec) +
+		    (px->fquota ? px->fquota * (uint32_t)sizeof(*pc->fr) : buf);
+	pc->c2b = malloc(pc->alloc);
 	if (!pc->c2b) {
 		free(pc);
 		return NULL;
 	}
-	pc->b2c = pc->c2b + buf;
+	pc->riov = (struct iovec *)(void *)(pc->c2b + buf);
+	if (px->fquota)
+		pc->fr = (struct px_frame *)(void *)(pc->riov + niov);
+	else
+		pc->b2c = (uint8_t *)(pc->riov + niov);
 	pc->px = px;
 	pc->c = c;
 	pc->fd = -1;
@@ -111,8 +146,42 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 		px->live->prev = pc;
 	px->live = pc;
 	px->ctr[PX_CONNS]++;
-	px->ctr[PX_BUF_BYTES] += 2 * (uint64_t)buf;
+	px->ctr[PX_BUF_BYTES] += pc->alloc;
 	return pc;
+}
+
+/* ---- UMEM buffers (b2c) ---- */
+
+static struct px_frame *slot(struct px_conn *pc, uint32_t i)
+{
+	return &pc->fr[i % pc->px->fquota];
+}
+
+static void frame_put(struct px *px, uint8_t *p)
+{
+	px->env.frames->put(px->env.frames->ctx, p);
+	px->ctr[PX_FRAMES]--;
+}
+
+/* Give back the buffers of the pending recv from its k-th on (the
+ * recv is over: the kernel writes none of them any more). */
+static void frames_unpost(struct px_conn *pc, uint32_t k)
+{
+	for (; k < pc->fr_recv; k++)
+		frame_put(pc->px, slot(pc, pc->fr_tail + k)->p);
+	pc->fr_recv = 0;
+}
+
+/* Give back every buffer with data (the connection is gone: tern's send
+ * queue no longer points into them). */
+static void frames_drop(struct px_conn *pc)
+{
+	if (!pc->fr)
+		return;
+	for (; pc->fr_head != pc->fr_tail; pc->fr_head++)
+		frame_put(pc->px, slot(pc, pc->fr_head)->p);
+	pc->fr_sent = pc->fr_tail;
+	pc->fr_head_off = pc->fr_sent_off = 0;
 }
 
 static void backend_close(struct px_conn *pc)
@@ -142,7 +211,10 @@ static void conn_free(struct px_conn *pc)
 	if (pc->next)
 		pc->next->prev = pc->prev;
 	px->ctr[PX_CONNS]--;
-	px->ctr[PX_BUF_BYTES] -= 2 * (uint64_t)px->o.buf;
+	px->ctr[PX_BUF_BYTES] -= pc->alloc;
+	frames_drop(pc);
+	if (pc->fr)
+		frames_unpost(pc, 0); /* worker_fini: the ring, and the recv, are gone */
 	free(pc->c2b);
 	free(pc);
 }
@@ -293,13 +365,61 @@ static void pump_c2b(struct px_conn *pc)
 
 /* ---- backend -> client ---- */
 
-static void pump_b2c_send(struct px_conn *pc)
+/* Queue the received buffers on tern, each as its own chunk, up to
+ * PX_RIOV in one call (one output pass for all). */
+static void frames_send(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+	struct tern_piece v[PX_RIOV];
+
+	while (pc->fr_sent != pc->fr_tail) {
+		uint32_t n = 0, off = pc->fr_sent_off;
+		int r;
+
+		for (uint32_t i = pc->fr_sent; i != pc->fr_tail && n < PX_RIOV; i++, off = 0)
+			v[n++] = (struct tern_piece){ slot(pc, i)->p + off, slot(pc, i)->len - off };
+		r = tern_conn__sendv(px->env.stack, pc->c, v, n, *px->env.now, px->env.out);
+		if (r <= 0)
+			return; /* -EAGAIN: writable() calls again */
+		pc->b2c_sent += (uint32_t)r;
+		for (uint32_t left = (uint32_t)r; left;) {
+			uint32_t k = slot(pc, pc->fr_sent)->len - pc->fr_sent_off;
+
+			if (left < k) {
+				pc->fr_sent_off += left;
+				break;
+			}
+			left -= k;
+			pc->fr_sent++;
+			pc->fr_sent_off = 0;
+		}
+	}
+}
+
+/* The client acknowledged n more bytes: buffers it covers in full go back. */
+static void frames_acked(struct px_conn *pc, uint32_t n)
+{
+	while (n) {
+		struct px_frame *f = slot(pc, pc->fr_head);
+		uint32_t left = f->len - pc->fr_head_off;
+
+		if (n < left) {
+			pc->fr_head_off += n;
+			return;
+		}
+		n -= left;
+		frame_put(pc->px, f->p);
+		pc->fr_head++;
+		pc->fr_head_off = 0;
+	}
+}
+
+/* Queue what the b2c ring holds on tern, by reference. */
+static void ring_send(struct px_conn *pc)
 {
 	struct px *px = pc->px;
 	uint32_t buf = px->o.buf;
 
-	if (!pc->c)
-		return;
 	while (pc->b2c_sent != pc->b2c_tail) {
 		uint32_t off = pc->b2c_sent & (buf - 1), n = pc->b2c_tail - pc->b2c_sent;
 		int r;
@@ -312,7 +432,19 @@ static void pump_b2c_send(struct px_conn *pc)
 			return; /* -EAGAIN: writable() calls again */
 		pc->b2c_sent += (uint32_t)r;
 	}
-	if (pc->beof && !pc->cshut) {
+}
+
+static void pump_b2c_send(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	if (!pc->c)
+		return;
+	if (pc->fr)
+		frames_send(pc);
+	else
+		ring_send(pc);
+	if (pc->beof && !pc->cshut && pc->b2c_sent == pc->b2c_tail) {
 		pc->cshut = true;
 		tern_conn__shutdown(px->env.stack, pc->c, *px->env.now, px->env.out);
 	}
@@ -324,10 +456,11 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	struct px *px = pc->px;
 
 	pc->recving = false;
-	if (!op_enter(pc))
-		goto out;
-	if (res < 0) {
-		fail_both(pc, PX_BACKEND_RESETS, true);
+	if (!op_enter(pc) || res < 0) {
+		if (pc->fr)
+			frames_unpost(pc, 0);
+		if (res < 0 && !pc->dead)
+			fail_both(pc, PX_BACKEND_RESETS, true);
 		goto out;
 	}
 	if (res == 0)
@@ -336,8 +469,14 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 		size_t n = left < pc->riov[i].iov_len ? left : pc->riov[i].iov_len;
 
 		tern_vg__kernel_wrote(pc->riov[i].iov_base, (uint32_t)n);
+		if (pc->fr && pc->c) { /* the buffer joins the queued ones */
+			slot(pc, pc->fr_tail++)->len = (uint32_t)n;
+			pc->fr_recv--;
+		}
 		left -= n;
 	}
+	if (pc->fr) /* the buffers the data did not reach */
+		frames_unpost(pc, 0);
 	pc->b2c_tail += (uint32_t)res;
 	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
 	pump_b2c_send(pc);
@@ -346,6 +485,38 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 		backend_close(pc); /* both directions done on the backend */
 out:
 	leave(pc);
+}
+
+/*
+ * The recv's iovecs over UMEM buffers for up to room bytes, one buffer
+ * per segment of the connection's MSS, in the slots from fr_tail on.
+ * Returns how many; 0 when the connection holds its share (counted) or
+ * the worker has none to give (counted).
+ */
+static size_t frames_iov(struct px_conn *pc, uint32_t room)
+{
+	struct px *px = pc->px;
+	const struct tern_app_frames *af = px->env.frames;
+	struct tern_conn_info ci;
+	uint32_t held = pc->fr_tail - pc->fr_head, k = 0, seg;
+	uint8_t *p;
+
+	tern_conn__info(pc->c, &ci);
+	seg = ci.mss < af->room ? ci.mss : af->room;
+	while (room && k < PX_RIOV && held + k < px->fquota && !af->get(af->ctx, &p)) {
+		uint32_t n = room < seg ? room : seg;
+
+		px->ctr[PX_FRAMES]++;
+		slot(pc, pc->fr_tail + k)->p = p;
+		pc->riov[k++] = (struct iovec){ .iov_base = p, .iov_len = n };
+		room -= n;
+	}
+	if (!k && held >= px->fquota)
+		px->ctr[PX_FRAME_QUOTA]++;
+	else if (!k)
+		px->ctr[PX_FRAME_NONE]++;
+	pc->fr_recv = k;
+	return k;
 }
 
 /* Read the backend while b2c has room (tern's queue toward the client is
@@ -359,8 +530,20 @@ static void pump_b2c_recv(struct px_conn *pc)
 	    used >= buf)
 		return;
 	pc->rmh = (struct msghdr){ .msg_iov = pc->riov };
-	pc->rmh.msg_iovlen = ring_iov(pc->b2c, buf, pc->b2c_tail, buf - used, pc->riov);
+	if (pc->fr)
+		pc->rmh.msg_iovlen = frames_iov(pc, buf - used);
+	else
+		pc->rmh.msg_iovlen = ring_iov(pc->b2c, buf, pc->b2c_tail, buf - used, pc->riov);
+	if (!pc->rmh.msg_iovlen) {
+		/* At its share the client's ACKs free buffers (px_acked);
+		 * with none from the worker, try again at the next pass. */
+		if (pc->fr_tail == pc->fr_head)
+			due(pc);
+		return;
+	}
 	if (tern_backend__recvv(px->env.ring, &pc->op_recv, pc->fd, &pc->rmh)) {
+		if (pc->fr)
+			frames_unpost(pc, 0);
 		fail_both(pc, -1, true);
 		return;
 	}
@@ -500,6 +683,8 @@ static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 		return;
 	enter(pc);
 	pc->b2c_head += bytes;
+	if (pc->fr)
+		frames_acked(pc, bytes);
 	due(pc);
 	leave(pc);
 }
@@ -535,6 +720,7 @@ static void px_closed(void *ctx, struct tern_conn *c, int reason)
 		return;
 	tern_conn__set_user(c, NULL);
 	pc->c = NULL;
+	frames_drop(pc); /* tern's send queue is gone */
 	if (!pc->dead) {
 		if (reason == TERN_CLOSE_RST)
 			px->ctr[PX_CLIENT_RESETS]++;
@@ -635,6 +821,11 @@ static void *proxy_init(const struct tern_app_env *env)
 	px->env = *env;
 	px->o = env->opts->proxy;
 	opts_defaults(&px->o);
+	if (env->frames && env->frames->room && env->frames->max >= 2) {
+		px->fquota = (px->o.buf + 1023) / 1024;
+		if (px->fquota > env->frames->max / 2)
+			px->fquota = env->frames->max / 2;
+	}
 	if (px_pool__init(px)) {
 		free(px);
 		errno = ENOMEM;

@@ -35,7 +35,10 @@
 	X(PX_BACKENDS_DOWN, "ProxyBackendDown", TERN_APP_COUNTER)     /* transitions */ \
 	X(PX_BACKENDS_UP, "ProxyBackendUp", TERN_APP_COUNTER)         /* transitions */ \
 	X(PX_BACKENDS_HEALTHY, "ProxyBackendsHealthy", TERN_APP_GAUGE) \
-	X(PX_BACKENDS_DRAINED, "ProxyBackendsDrained", TERN_APP_GAUGE)
+	X(PX_BACKENDS_DRAINED, "ProxyBackendsDrained", TERN_APP_GAUGE) \
+	X(PX_FRAMES, "ProxyFrames", TERN_APP_GAUGE)                   /* UMEM buffers held */ \
+	X(PX_FRAME_QUOTA, "ProxyFrameQuotaFull", TERN_APP_COUNTER)    /* a conn at its share */ \
+	X(PX_FRAME_NONE, "ProxyFrameNone", TERN_APP_COUNTER)          /* the worker had none */
 
 enum {
 #define X(id, name, kind) id,
@@ -80,6 +83,7 @@ struct px {
 	bool health_armed;
 	struct px_conn *live;         /* every px_conn, for fini and gauges */
 	struct px_conn *due;          /* operations to post at the pass's end */
+	uint32_t fquota;              /* UMEM buffers one connection may hold; 0: no UMEM */
 	uint64_t ctr[PX__COUNT];
 };
 

@@ -158,7 +158,7 @@ int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigne
 	 * Payload first: if it lives in buf (in-place reuse), it is moved
 	 * before any header byte is written over it.
 	 */
-	if (tx->len)
+	if (tx->len && tx->payload != th + TERN_TCP_HLEN + tx->optlen)
 		memmove(th + TERN_TCP_HLEN + tx->optlen, tx->payload, tx->len);
 
 	ip = put_eth(buf, tx);

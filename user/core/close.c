@@ -43,6 +43,31 @@ int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, ui
 	return send_with(tern_conn_sq_append, s, c, p, len, now, out);
 }
 
+int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct tern_piece *v,
+		     uint32_t n, uint64_t now, struct tern_out *out)
+{
+	int done = 0, r = 0;
+
+	if (!sending_open(c))
+		return -EPIPE;
+	s->now = now;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!v[i].len)
+			continue;
+		r = tern_conn_sq_append(s, c, v[i].p, v[i].len);
+		if (r <= 0)
+			break;
+		done += r;
+		if ((uint32_t)r < v[i].len)
+			break;
+	}
+	if (!done)
+		return r;
+	tern_conn_output(s, c, now, out);
+	tern_conn_rearm(s, c);
+	return done;
+}
+
 int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 			 uint64_t now, struct tern_out *out)
 {

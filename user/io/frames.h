@@ -10,6 +10,13 @@
  *   KEPT -> FREE (core's release callback)
  *   FREE -> TX (reply in a fresh frame) -> COMP (off the completion ring)
  *   COMP -> FREE
+ *   FREE -> APP (an application's buffer: the proxy receives backend data
+ *               into it, tern_app_frames) -> FREE (the application puts it)
+ *   APP -> APP_TX (a segment built in place around its data, on the TX
+ *                  ring) -> APP (off the completion ring: the data stays
+ *                  the application's until the peer acknowledges it)
+ *   APP_TX -> TX (the application puts it while it is on the TX ring: the
+ *                 completion frees it)
  *
  * Frames are named by their base address in the UMEM (frame_size aligned).
  * One pool per worker; nothing here is thread-safe.
@@ -28,6 +35,8 @@ enum tern_fstate {
 	TERN_FS_KEPT,  /* held by the core (TERN_RX_KEPT) until released */
 	TERN_FS_TX,    /* on the TX ring (reserved or submitted), not completed */
 	TERN_FS_COMP,  /* read off the completion ring, being recycled */
+	TERN_FS_APP,   /* held by the application (tern_app_frames) */
+	TERN_FS_APP_TX,/* held by the application and on the TX ring */
 	TERN_FS__COUNT
 };
 

@@ -339,7 +339,7 @@ static void drain_step(struct tern_worker *w)
 		w->finishing = true;
 		w->finish_end = w->now + TERN_FINISH_NS;
 	}
-	if ((!w->tx_left && !w->f.c.n[TERN_FS_TX]) || w->now >= w->finish_end)
+	if ((!w->tx_left && !w->f.c.n[TERN_FS_TX] && !w->f.c.n[TERN_FS_APP_TX]) || w->now >= w->finish_end)
 		w->finished = true;
 }
 

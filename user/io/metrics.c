@@ -29,7 +29,9 @@
 
 #define FRAMES_HELP "UMEM frames of the queue by state: free, fill (given to the kernel: " \
 	"fill or RX ring), rx (being processed), kept (held by the TCP core: out-of-order " \
-	"data), tx (on the TX ring), comp (off the completion ring, being recycled)."
+	"data), tx (on the TX ring), comp (off the completion ring, being recycled), " \
+	"app (held by the application: the proxy's backend data), app_tx (held by the " \
+	"application and on the TX ring)."
 
 const struct tern_metric tern_metrics[] = {
 	C64("rx_frames", "rx_frames", rx_frames, "Frames read off the AF_XDP RX ring."),
@@ -42,6 +44,13 @@ const struct tern_metric tern_metrics[] = {
 	C64("tx_build_err", "tx_build_errors", tx_build_err, "Replies that failed to build."),
 	C64("tx_oversize", "tx_oversize", tx_oversize,
 	    "Replies longer than the MTU allows (sent anyway)."),
+	C64("tx_inplace", "tx_inplace", tx_inplace,
+	    "Segments built around an application's buffer in place (no payload copy)."),
+	C64("tx_inplace_busy", "tx_inplace_busy", tx_inplace_busy,
+	    "Segments of an application's buffer copied: the buffer was still on the TX ring."),
+	C64("app_frame_limit", "app_frame_limit", app_frame_limit,
+	    "Application buffers refused: the application held its share of the UMEM, "
+	    "or the free frames were at the reserve for replies."),
 	C64("loops", "loop_iterations", loops, "Worker loop iterations."),
 	C64("sleeps", "loop_sleeps", sleeps, "Worker waits in io_uring."),
 	C64("ring_errors", "ring_errors", ring_errors,
@@ -100,6 +109,8 @@ const struct tern_metric tern_metrics[] = {
 	G32L("frames_kept", "umem_frames", "state", "kept", frames.n[TERN_FS_KEPT], NULL),
 	G32L("frames_tx", "umem_frames", "state", "tx", frames.n[TERN_FS_TX], NULL),
 	G32L("frames_comp", "umem_frames", "state", "comp", frames.n[TERN_FS_COMP], NULL),
+	G32L("frames_app", "umem_frames", "state", "app", frames.n[TERN_FS_APP], NULL),
+	G32L("frames_app_tx", "umem_frames", "state", "app_tx", frames.n[TERN_FS_APP_TX], NULL),
 	{ "zerocopy", "zerocopy", NULL, NULL,
 	  "1 if the AF_XDP socket is bound in zero-copy mode, 0 copy mode.", F(zc), TERN_M_BOOL, 0 },
 	{ "tx_csum", "tx_csum_offload", NULL, NULL,

@@ -5,7 +5,11 @@
  * frame the core did not keep is built in that frame (SYN -> SYN-ACK in
  * place); other replies take free frames, built TERN_XSK_TX_OFF into them
  * (room for the TX metadata), and a reply with no free frame is dropped
- * and counted (TCP retransmits it). With checksum offload (x.tx_csum) the
+ * and counted (TCP retransmits it). A segment whose payload is an
+ * application's buffer (TERN_FS_APP, from its start) is built around it:
+ * headers in front, the frame itself on the TX ring (TERN_FS_APP_TX until
+ * it completes); while it is there, another segment of that buffer (a
+ * retransmission) is copied into a fresh frame. With checksum offload (x.tx_csum) the
  * TCP checksum field gets the pseudo-header sum and the metadata in front
  * of the frame asks the kernel or the NIC to complete it. No locks, no
  * allocation.
@@ -24,8 +28,20 @@ static bool tx_slot(struct tern_worker *w, uint32_t *idx)
 	return xsk_ring_prod__reserve(&w->x.tx, 1, idx) == 1;
 }
 
-/* Build one reply into the frame at addr (state TX) and queue it. */
-static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
+/* A frame tx_one could not send goes back where it came from: an
+ * application's buffer to the application, any other to the free list. */
+static void tx_undo(struct tern_worker *w, uint64_t base, enum tern_fstate st)
+{
+	if (st == TERN_FS_APP_TX)
+		tern_frames__move(&w->f, base, TERN_FS_APP_TX, TERN_FS_APP);
+	else
+		tern_frames__put(&w->f, base, TERN_FS_TX);
+}
+
+/* Build one reply into the frame at addr (state st: TX, or APP_TX for an
+ * application's buffer sent in place) and queue it. */
+static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr,
+		   enum tern_fstate st)
 {
 	uint64_t base = tern_frames__base(&w->f, addr);
 	uint32_t idx, options = 0;
@@ -36,14 +52,14 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 			     w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
 	if (len < 0) {
 		w->c.tx_build_err++;
-		tern_frames__put(&w->f, base, TERN_FS_TX);
+		tx_undo(w, base, st);
 		return;
 	}
 	if ((uint32_t)len > w->max_frame + (tx->l2.has_vlan ? TERN_VLAN_HLEN : 0))
 		w->c.tx_oversize++; /* the core's segment does not fit the MTU */
 	if (!tx_slot(w, &idx)) {
 		w->c.tx_drop_ring++;
-		tern_frames__put(&w->f, base, TERN_FS_TX);
+		tx_undo(w, base, st);
 		return;
 	}
 	if (w->x.tx_csum)
@@ -57,11 +73,39 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
 }
 
+/*
+ * A segment whose payload starts an application's buffer that is not on
+ * the TX ring: the buffer's frame takes it (APP -> APP_TX) and *addr is
+ * where its headers start. False for any other segment.
+ */
+static bool tx_inplace(struct tern_worker *w, const struct tern_tx *tx, uint64_t *addr)
+{
+	uint64_t off = (uint64_t)(tx->payload - w->x.area), base;
+
+	if (!tx->len || tx->payload < w->x.area || off >= (uint64_t)w->f.c.total << w->f.shift)
+		return false;
+	base = tern_frames__base(&w->f, off);
+	if (off - base != TERN_XSK_APP_OFF)
+		return false;
+	if (!tern_frames__in(&w->f, base, TERN_FS_APP)) {
+		w->c.tx_inplace_busy += tern_frames__in(&w->f, base, TERN_FS_APP_TX);
+		return false;
+	}
+	tern_frames__move(&w->f, base, TERN_FS_APP, TERN_FS_APP_TX);
+	*addr = off - (tern_build_len(tx) - tx->len);
+	w->c.tx_inplace++;
+	return true;
+}
+
 void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 {
 	for (uint32_t i = 0; i < w->out.n; i++) {
 		uint64_t addr;
 
+		if (tx_inplace(w, &w->out.tx[i], &addr)) {
+			tx_one(w, &w->out.tx[i], addr, TERN_FS_APP_TX);
+			continue;
+		}
 		if (reuse != TERN_NO_FRAME) {
 			addr = reuse;
 			reuse = TERN_NO_FRAME;
@@ -74,7 +118,7 @@ void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 			w->c.tx_drop_noframe++;
 			continue;
 		}
-		tx_one(w, &w->out.tx[i], addr);
+		tx_one(w, &w->out.tx[i], addr, TERN_FS_TX);
 	}
 	w->out.n = 0;
 	if (reuse != TERN_NO_FRAME)
@@ -165,4 +209,45 @@ void tern_path__release(void *ctx, uint64_t handle)
 	struct tern_worker *w = ctx;
 
 	tern_frames__put(&w->f, handle, TERN_FS_KEPT);
+}
+
+/* ---- the application's buffers (struct tern_app_frames) ---- */
+
+static int app_frame_get(void *ctx, uint8_t **buf)
+{
+	struct tern_worker *w = ctx;
+	const struct tern_frame_counts *c = &w->f.c;
+	uint64_t base;
+
+	if (c->n[TERN_FS_APP] + c->n[TERN_FS_APP_TX] >= w->x.g.app_max ||
+	    c->n[TERN_FS_FREE] <= w->x.g.reserve || !tern_frames__get(&w->f, TERN_FS_APP, &base)) {
+		w->c.app_frame_limit++;
+		return -ENOBUFS;
+	}
+	*buf = w->x.area + base + TERN_XSK_APP_OFF;
+	return 0;
+}
+
+/* Back from the application: free, or freed by the completion when the
+ * frame is still on the TX ring (APP_TX -> TX). */
+static void app_frame_put(void *ctx, uint8_t *buf)
+{
+	struct tern_worker *w = ctx;
+	uint64_t base = tern_frames__base(&w->f, (uint64_t)(buf - w->x.area));
+
+	if (tern_frames__in(&w->f, base, TERN_FS_APP_TX))
+		tern_frames__move(&w->f, base, TERN_FS_APP_TX, TERN_FS_TX);
+	else
+		tern_frames__put(&w->f, base, TERN_FS_APP);
+}
+
+void tern_path__app_frames(struct tern_worker *w)
+{
+	w->app_frames = (struct tern_app_frames){
+		.ctx = w,
+		.room = TERN_XSK_APP_ROOM,
+		.max = w->x.g.app_max,
+		.get = app_frame_get,
+		.put = app_frame_put,
+	};
 }

@@ -222,10 +222,12 @@ static int app_create(struct tern_worker *w)
 		.max_conns = w->conf->cfg->max_conns,
 		.opts = w->conf->app_opts,
 		.ring = &w->app_ring,
+		.frames = &w->app_frames,
 	};
 
 	if (w->conf->app->counters && w->conf->app->ncounters > TERN_APP_MAX_COUNTERS)
 		return -E2BIG;
+	tern_path__app_frames(w);
 	w->app_ctx = w->conf->app->worker_init(&env);
 	if (!w->app_ctx)
 		return errno ? -errno : -ENOMEM;

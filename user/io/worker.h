@@ -73,6 +73,9 @@ struct tern_worker_stats {
 	uint64_t tx_drop_ring;            /* reply dropped: TX ring full */
 	uint64_t tx_build_err;            /* tern_build() failed */
 	uint64_t tx_oversize;             /* built longer than the MTU allows (sent anyway) */
+	uint64_t tx_inplace;              /* segments built around an application's buffer */
+	uint64_t tx_inplace_busy;         /* copied instead: that buffer was still on the TX ring */
+	uint64_t app_frame_limit;         /* application buffers refused (app_max, or reserve) */
 	uint64_t loops;                   /* loop iterations */
 	uint64_t sleeps;                  /* io_uring waits */
 	uint64_t ring_errors;             /* unexpected io_uring results */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "tern/app.h"
 #include "ring.h"
 #include "capture.h"
 #include "mailbox.h"
@@ -66,6 +67,7 @@ struct tern_worker {
 	uint64_t now;
 	uint32_t max_frame;        /* Ethernet header + cfg->mtu */
 	void *app_ctx;
+	struct tern_app_frames app_frames; /* the application's UMEM buffers (path.c) */
 	int cmd_seen;
 
 	struct io_uring ring;
@@ -115,6 +117,8 @@ void tern_path__timers(struct tern_worker *w);
 void tern_path__emit(struct tern_worker *w, uint64_t reuse);
 void tern_path__flush(struct tern_worker *w);
 void tern_path__release(void *ctx, uint64_t handle);
+/* The application's UMEM buffers (struct tern_app_frames). */
+void tern_path__app_frames(struct tern_worker *w);
 
 /* loop.c */
 int tern_loop__init(struct tern_worker *w);

@@ -23,6 +23,7 @@ int tern_xsk__geom(uint32_t frames, struct tern_xsk_geom *g)
 	g->fill_max = frames / 2;
 	g->reserve = frames / 16 < TERN_XSK_RESERVE_MAX ? frames / 16 : TERN_XSK_RESERVE_MAX;
 	g->kept_max = frames / 4;
+	g->app_max = frames / 8;
 	return 0;
 }
 
@@ -76,7 +77,10 @@ void tern_xsk__drain_comp(struct tern_xsk *x, struct tern_frames *f)
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t b = tern_frames__base(f, *xsk_ring_cons__comp_addr(&x->comp, idx + i));
 
-		if (tern_frames__move(f, b, TERN_FS_TX, TERN_FS_COMP))
+		/* An application's frame sent in place stays the application's. */
+		if (tern_frames__in(f, b, TERN_FS_APP_TX))
+			tern_frames__move(f, b, TERN_FS_APP_TX, TERN_FS_APP);
+		else if (tern_frames__move(f, b, TERN_FS_TX, TERN_FS_COMP))
 			tern_frames__put(f, b, TERN_FS_COMP);
 	}
 	if (n)

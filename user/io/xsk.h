@@ -80,6 +80,16 @@ _Static_assert(sizeof(struct tern_xsk_txmd) == TERN_XSK_TXMD_LEN, "TX metadata r
  * was full. */
 #define TERN_XSK_TX_TRUESIZE 4096u
 
+/*
+ * Where an application's buffer (TERN_FS_APP, tern_app_frames) starts in
+ * its frame: room in front for the TX metadata and the longest headers
+ * (Ethernet with a VLAN tag, IPv6, TCP with 40 bytes of options), so a
+ * segment's headers can be written in front of its payload in place.
+ */
+#define TERN_XSK_APP_OFF 144u
+_Static_assert(TERN_XSK_APP_OFF >= TERN_XSK_TX_OFF + 18 + 40 + 20 + 40, "headers in front");
+#define TERN_XSK_APP_ROOM (TERN_XSK_FRAME_SIZE - TERN_XSK_APP_OFF)
+
 enum tern_tx_csum_mode {
 	TERN_TX_CSUM_AUTO = 0, /* offload when the kernel takes TX metadata, copy mode */
 	TERN_TX_CSUM_SW,       /* every TCP checksum summed by tern */
@@ -94,8 +104,12 @@ enum tern_tx_csum_mode {
  *   reserve   frames the fill ring leaves free for replies that cannot be
  *             built in place: frames / 16, at most TERN_XSK_RESERVE_MAX
  *   kept_max  frames the TCP core may keep (out-of-order data): frames / 4
+ *   app_max   frames the application may hold (tern_app_frames: the
+ *             proxy's backend data, sent in place): frames / 8
  * so at most 3/4 are held by the kernel and the core and replies always
- * have frames / 4 to come from (less what is on the TX ring).
+ * have frames / 4 to come from (less what is on the TX ring and what the
+ * application holds; the application takes none while the free frames are
+ * at reserve or below).
  */
 struct tern_xsk_geom {
 	uint32_t frames;
@@ -103,6 +117,7 @@ struct tern_xsk_geom {
 	uint32_t fill_max;
 	uint32_t reserve;
 	uint32_t kept_max;
+	uint32_t app_max;
 };
 
 /* 0, or -EINVAL when frames is not a power of two in
