@@ -97,8 +97,8 @@ FLOOD_COMMON := $(BUILD)/tools/flood/flood_xdp.o $(BUILD)/user/io/xsk.o $(BUILD)
 	$(BUILD)/user/io/frames.o $(BUILD)/user/io/netdev.o
 # The benchmarks' XDP programs: random loss on the client veth (one object
 # per percentage; 100 is the XDP_DROP sink) and the XDP_TX reflector.
-BENCH_LOSS_PCTS := 0 1 3 100
-BENCH_XDP_OBJS := $(BENCH_LOSS_PCTS:%=$(BUILD)/tools/bench/xdp/loss%.bpf.o) \
+BENCH_LOSS_OBJ_PCTS := 0 1 3 100
+BENCH_XDP_OBJS := $(BENCH_LOSS_OBJ_PCTS:%=$(BUILD)/tools/bench/xdp/loss%.bpf.o) \
 	$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o $(BUILD)/tools/bench/xdp/progrun.bpf.o
 # ns per SYN of tern's XDP SYN-ACK against the reflector (BPF_PROG_TEST_RUN).
 BENCH_XDP_BIN := $(BUILD)/tools/tern-bench-xdp
