@@ -51,6 +51,25 @@ static uint32_t current_mss(const struct tern_conn *c)
 	return c->mss - (4 + 8 * n);
 }
 
+/* The FIN rides on the segment that carries the last queued byte when the
+ * application has closed, and the window takes it (tcp_send_fin() sets
+ * FIN on the unsent tail skb; tcp_snd_wnd_test() counts it in end_seq). */
+static uint8_t fin_rides(const struct tern_conn *c, uint32_t seg_end, uint32_t end)
+{
+	/* FIN-WAIT-2 is the only live state whose FIN is acknowledged (then
+	 * snd_una is past it and end would point after it). */
+	if (!(c->flags & TERN_CF_FIN_QUEUED) || c->state == TERN_FIN_WAIT_2 || seg_end != end ||
+	    tern_seq_gt(end + 1, c->snd_una + c->snd_wnd))
+		return 0;
+	return TERN_TH_FIN;
+}
+
+static void fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
+{
+	c->flags |= TERN_CF_FIN_SENT;
+	tern_rack_fin_sent(s, c, now);
+}
+
 /* Send one data segment at snd_nxt, or the FIN. Returns 0 when no more can
  * go out now. */
 static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
@@ -58,20 +77,16 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	uint32_t end = data_end(c), wnd_end = c->snd_una + min32(c->snd_wnd, c->cwnd);
 	uint32_t len, avail, mss = current_mss(c);
 	const uint8_t *p;
+	uint8_t fin;
 
 	if (tern_seq_ge(c->snd_nxt, end)) {
-		/* FIN-WAIT-2 is the only live state whose FIN is acknowledged
-		 * (then snd_una is past it and end would point after it). */
-		if (!(c->flags & TERN_CF_FIN_QUEUED) || c->state == TERN_FIN_WAIT_2 ||
-		    c->snd_nxt != end ||
-		    tern_seq_gt(end + 1, c->snd_una + c->snd_wnd))
-			return 0;
+		if (c->snd_nxt != end || !fin_rides(c, end, end))
+			return 0; /* the FIN alone: nothing queued when it came */
 		if (!tern_emit_conn_seg(s, c, end, TERN_TH_FIN | TERN_TH_ACK, NULL, 0, now, out))
 			return 0;
 		if (c->flags & TERN_CF_FIN_SENT)
 			TERN_MIB_INC(s, RetransSegs);
-		c->flags |= TERN_CF_FIN_SENT;
-		tern_rack_fin_sent(s, c, now);
+		fin_sent(s, c, now);
 		c->snd_nxt = end + 1;
 		return 1;
 	}
@@ -81,9 +96,10 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	len = min32(min32(mss, avail), min32(end - c->snd_nxt, wnd_end - c->snd_nxt));
 	if (tern_conn_sws_hold(c, len, avail, mss)) /* sws.c */
 		return 0;
+	fin = fin_rides(c, c->snd_nxt + len, end);
 	if (!tern_emit_conn_seg(s, c, c->snd_nxt,
-				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0), p, len,
-				now, out))
+				TERN_TH_ACK | (c->snd_nxt + len == end ? TERN_TH_PSH : 0) | fin, p,
+				len, now, out))
 		return 0;
 	tern_rack_sent(s, c, c->snd_nxt, len, now);
 	if (tern_seq_lt(c->snd_nxt, c->snd_max))
@@ -94,9 +110,16 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 		c->rtt_ms = tern_ms(now);
 	}
 	c->snd_nxt += len;
+	if (fin) {
+		fin_sent(s, c, now);
+		c->snd_nxt++;
+	}
 	return 1;
 }
 
+/* Resend [seq, seq + max) from the scoreboard or RACK. tern: data only,
+ * also where our FIN rode on the last segment (Linux resends the skb, FIN
+ * included); a FIN still missing goes on its own (tern_conn_send_fin). */
 uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_t seq,
 			      uint32_t max, uint64_t now, struct tern_out *out)
 {

@@ -503,8 +503,10 @@ void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
 }
 
 /* Linux's packets_out == 1 without per-segment records: at most one MSS
- * in flight, and not data followed by our FIN, which goes on its own.
- * tern: several small data segments within one MSS count as one. */
+ * in flight, and not data followed by our FIN. tern: several small data
+ * segments within one MSS count as one, and data with our FIN counts as
+ * two even when the FIN rode on the data's segment (Linux: one skb), so
+ * the probe comes 2 x SRTT + 2 ms after it rather than + rto_min. */
 static int one_segment_out(const struct tern_conn *c)
 {
 	uint32_t end = c->snd_una + c->sq_bytes;
