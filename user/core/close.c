@@ -18,33 +18,11 @@ static int sending_open(const struct tern_conn *c)
 
 typedef int (*queue_fn)(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len);
 
-/* Queue with q (by reference or by copy), then send what the windows allow. */
-static int send_with(queue_fn q, struct tern_stack *s, struct tern_conn *c, const void *p,
-		     uint32_t len, uint64_t now, struct tern_out *out)
-{
-	int n;
-
-	if (!sending_open(c))
-		return -EPIPE;
-	if (!len)
-		return 0;
-	s->now = now;
-	n = q(s, c, p, len);
-	if (n > 0) {
-		tern_conn_output(s, c, now, out);
-		tern_conn_rearm(s, c);
-	}
-	return n;
-}
-
-int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
-		    uint64_t now, struct tern_out *out)
-{
-	return send_with(tern_conn_sq_append, s, c, p, len, now, out);
-}
-
-int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct tern_piece *v,
-		     uint32_t n, uint64_t now, struct tern_out *out)
+/* Queue the pieces with q (by reference or by copy) until one does not
+ * fit whole, then send what the windows allow, once for all of them.
+ * Returns the bytes queued, or what q returned when nothing was. */
+static int send_with(queue_fn q, struct tern_stack *s, struct tern_conn *c,
+		     const struct tern_piece *v, uint32_t n, uint64_t now, struct tern_out *out)
 {
 	int done = 0, r = 0;
 
@@ -54,7 +32,7 @@ int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct ter
 	for (uint32_t i = 0; i < n; i++) {
 		if (!v[i].len)
 			continue;
-		r = tern_conn_sq_append(s, c, v[i].p, v[i].len);
+		r = q(s, c, v[i].p, v[i].len);
 		if (r <= 0)
 			break;
 		done += r;
@@ -68,10 +46,26 @@ int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct ter
 	return done;
 }
 
+int tern_conn__send(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
+		    uint64_t now, struct tern_out *out)
+{
+	const struct tern_piece v = { p, len };
+
+	return send_with(tern_conn_sq_append, s, c, &v, 1, now, out);
+}
+
+int tern_conn__sendv(struct tern_stack *s, struct tern_conn *c, const struct tern_piece *v,
+		     uint32_t n, uint64_t now, struct tern_out *out)
+{
+	return send_with(tern_conn_sq_append, s, c, v, n, now, out);
+}
+
 int tern_conn__send_copy(struct tern_stack *s, struct tern_conn *c, const void *p, uint32_t len,
 			 uint64_t now, struct tern_out *out)
 {
-	return send_with(tern_conn_send_copy, s, c, p, len, now, out);
+	const struct tern_piece v = { p, len };
+
+	return send_with(tern_conn_send_copy, s, c, &v, 1, now, out);
 }
 
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
