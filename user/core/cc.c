@@ -62,16 +62,19 @@ uint32_t tern_cc__cwnd(const struct tern_conn *c, const uint32_t *priv)
 	return c->cwnd;
 }
 
-/* tcp_update_pacing_rate(): cwnd per SRTT, times 200 % in slow start
- * (tcp_pacing_ss_ratio) or 120 % after (tcp_pacing_ca_ratio). */
+/* tcp_update_pacing_rate(): max(cwnd, what is in flight) per SRTT, times
+ * 200 % while cwnd is below half of ssthresh (tcp_pacing_ss_ratio) or
+ * 120 % after (tcp_pacing_ca_ratio), in bytes per second; 0 before an RTT
+ * sample. */
 uint64_t tern_cc__pacing_rate(const struct tern_conn *c, const uint32_t *priv)
 {
 	uint64_t ratio = c->cwnd < c->ssthresh / 2 ? 200 : 120;
+	uint32_t out = c->snd_max - c->snd_una, w = c->cwnd > out ? c->cwnd : out;
 
 	if (!c->srtt_us)
 		return 0;
 	/* srtt_us is 8 x SRTT: the 8 cancels Linux's << 3 */
-	return (uint64_t)c->cwnd * 8000000u / c->srtt_us * ratio / 100;
+	return (uint64_t)w * 8000000u / c->srtt_us * ratio / 100;
 }
 
 static uint32_t clamp_bytes(const struct tern_stack *s, const struct tern_conn *c)

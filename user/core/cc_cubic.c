@@ -219,22 +219,16 @@ static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_
 /*
  * hystart_ack_delay(): the ACK spacing allowed on top of the minimum RTT,
  * the time 64 KiB takes at the pacing rate Linux computes on every ACK
- * whether or not anything paces (tcp_update_pacing_rate(): MSS x
- * max(cwnd, packets out) / SRTT, x 200 % while cwnd < ssthresh / 2, else
- * x 120 %), at most 1 ms; 0 before an RTT sample. At a microsecond RTT
- * it keeps the train from ending slow start at about 20 segments.
+ * whether or not anything paces (tern_cc__pacing_rate), at most 1 ms; 0
+ * before an RTT sample. At a microsecond RTT it keeps the train from
+ * ending slow start at about 20 segments.
  */
 static uint32_t hystart_ack_delay(const struct tern_conn *c)
 {
-	uint64_t segs = c->cwnd / c->mss, out = (c->snd_max - c->snd_una) / c->mss;
-	uint64_t rate, us;
+	uint64_t rate = tern_cc__pacing_rate(c, NULL), us;
 
 	if (!c->srtt_us)
 		return 0;
-	rate = (uint64_t)c->mss * ((1000000u / 100u) << 3);
-	rate *= c->cwnd < c->ssthresh / 2 ? 200u : 120u;
-	rate *= segs > out ? segs : out;
-	rate /= c->srtt_us;
 	if (!rate)
 		return 1000u;
 	us = (65536ull * 1000000u) / rate;
