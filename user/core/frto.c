@@ -32,7 +32,9 @@ int tern_frto_may(const struct tern_stack *s, const struct tern_conn *c)
 }
 
 /* tcp_process_loss()'s "Try send new data": data is queued past SND.MAX
- * and the peer's window takes some (tcp_write_queue_empty, tcp_wnd_end). */
+ * and the peer's window takes some (tcp_write_queue_empty, tcp_wnd_end).
+ * tern: data only; our FIN alone left to send ends F-RTO (Linux sends
+ * it as the new segment). */
 static int new_data_fits(const struct tern_conn *c)
 {
 	return tern_seq_lt(c->snd_max, c->snd_una + c->sq_bytes) &&
