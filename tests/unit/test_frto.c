@@ -39,6 +39,15 @@ static void all_new_from(struct sk *k, uint32_t from)
 		CHECK_EQ(k->h.tx[i].seq, k->una0 + (from + i) * MSS);
 }
 
+/* +10 ms: the ACK of segment 0 (the original's or the resend's). Returns
+ * the segments sent on it. */
+static uint32_t ack_first(struct sk *k)
+{
+	h_advance(&k->h, 10 * MS);
+	sk_ack(k, 1, NULL, 0);
+	return k->h.out.n;
+}
+
 static int in_loss(const struct sk *k)
 {
 	return tern_conn_xmit(k->h.s, k->h.conn)->loss;
@@ -56,9 +65,7 @@ TEST(test_estab_frto_delayed_segment_undoes_rto)
 	struct sk k;
 
 	REQUIRE(rto_case(&k, frto_on));
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 1, NULL, 0);
-	REQUIRE_EQ(k.h.out.n, 2);
+	REQUIRE_EQ(ack_first(&k), 2);
 	all_new_from(&k, 10);
 	CHECK_EQ(H_MIB(&k.h, RetransSegs), 1);
 	CHECK(in_loss(&k));
@@ -126,9 +133,7 @@ TEST(test_estab_frto_real_loss_recovers)
 	struct sk k;
 
 	REQUIRE(rto_case(&k, frto_on));
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 1, NULL, 0);
-	REQUIRE_EQ(k.h.out.n, 2);
+	REQUIRE_EQ(ack_first(&k), 2);
 	all_new_from(&k, 10);
 	h_advance(&k.h, 10 * MS);
 	sk_ack(&k, 1, b10, 1);
@@ -155,9 +160,7 @@ TEST(test_estab_frto_dsack_dupack_keeps_frto)
 	struct sk k;
 
 	REQUIRE(rto_case(&k, frto_on));
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 1, NULL, 0);
-	REQUIRE_EQ(k.h.out.n, 2);
+	REQUIRE_EQ(ack_first(&k), 2);
 	h_advance(&k.h, 1 * MS);
 	sk_ack(&k, 1, d0, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPDSACKRecv), 1);
@@ -177,9 +180,7 @@ TEST(test_estab_frto_off_resends_and_keeps_cwnd)
 	struct sk k;
 
 	REQUIRE(rto_case(&k, frto_off));
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 1, NULL, 0);
-	REQUIRE_EQ(k.h.out.n, 2);
+	REQUIRE_EQ(ack_first(&k), 2);
 	CHECK_EQ(k.h.tx[0].seq, k.una0 + 1 * MSS);
 	CHECK_EQ(k.h.tx[1].seq, k.una0 + 2 * MSS);
 	h_advance(&k.h, 10 * MS);
