@@ -15,8 +15,10 @@
  *    lost (step 3a).
  *
  * The records (rack.h) tell an original from a resent segment
- * (TERN_RSEG_EVER), so F-RTO runs while a connection has them.
- * tern: Linux runs it without SACK too; see undo.c.
+ * (TERN_RSEG_EVER), so F-RTO starts only on a connection that has them;
+ * one that gives them back meanwhile sees no original delivered, and
+ * undoes nothing (by F-RTO). tern: Linux runs it without SACK too; see
+ * undo.c.
  */
 #include "stack.h"
 
