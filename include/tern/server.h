@@ -93,6 +93,8 @@ struct tern_server_config {
 					    * 65536 */
 	unsigned int conn_rack_segs;       /* records one connection may hold
 					    * (--rack-segs N,M); 0: a quarter */
+	int frto;                          /* F-RTO after a timeout, 0 off
+					    * (--frto, tcp_frto): 2 */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

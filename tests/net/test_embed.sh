@@ -167,8 +167,8 @@ int main(int argc, char **argv)
 	int fails = 0;
 
 	tern_server_config__init(&c);
-	if (c.cc != 0 || c.xdp_cookies != 1) {
-		printf("defaults: cc %d xdp_cookies %d\n", c.cc, c.xdp_cookies);
+	if (c.cc != 0 || c.xdp_cookies != 1 || c.frto != 2) {
+		printf("defaults: cc %d xdp_cookies %d frto %d\n", c.cc, c.xdp_cookies, c.frto);
 		fails++;
 	}
 	c.dev = argv[argc - 1];
@@ -181,6 +181,11 @@ int main(int argc, char **argv)
 	fails += start(&c) != -EINVAL;
 	c.xdp_cookies = -1;
 	fails += start(&c) != -EINVAL;
+	c.xdp_cookies = 1;
+	c.frto = 3;
+	fails += start(&c) != -EINVAL;
+	c.frto = 256; /* not 0 once narrowed to the core's 8 bits */
+	fails += start(&c) != -EINVAL;
 	printf("%d\n", fails);
 	return fails != 0;
 }
@@ -189,7 +194,7 @@ C
 	cc $SAN -Wall -Werror -o "$NET_TMP/cfg" "$NET_TMP/cfg.c" $(pc --cflags --libs) ||
 		fail "build the configuration check"
 	ip netns exec "$NS_S" env LD_LIBRARY_PATH="$INST/usr/lib" "$NET_TMP/cfg" "$DEV_S" ||
-		fail "a bad cc or xdp_cookies was not refused, or the defaults differ"
+		fail "a bad cc, xdp_cookies or frto was not refused, or the defaults differ"
 }
 
 t_shared() { run_hello "$NET_TMP/hello"; }
@@ -199,7 +204,7 @@ t_run "make install: exactly the layout, public headers only" t_install
 t_run "make install LIBDIR=: libraries and tern.pc there; uninstall" t_install_libdir
 t_run "CPPFLAGS reach every compile" t_cppflags
 t_run "the example builds against the installed library (pkg-config)" t_build
-t_run "embedding config: cc and xdp_cookies defaults; out of range refused" t_config
+t_run "embedding config: cc, xdp_cookies and frto defaults; out of range refused" t_config
 t_run "embedded (shared library): 20 clients greeted, SIGTERM exits 0" t_shared
 t_run "embedded (static library): 20 clients greeted, SIGTERM exits 0" t_static
 t_run "make uninstall removes exactly what install put" t_uninstall

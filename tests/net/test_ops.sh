@@ -299,6 +299,7 @@ t_flag_errors() {
 		--app http --backend 10.1.2.4:80
 	expect_start_error "Error: --rto-min 3x: unknown unit \\(ms, s, m, h\\)$HELP" "${base[@]}" \
 		--rto-min 3x
+	expect_start_error "Error: --frto 3: out of range 0\\.\\.2$HELP" "${base[@]}" --frto 3
 	expect_start_error "Error: --fin-timeout 1500ms: not a whole number of seconds$HELP" \
 		"${base[@]}" --fin-timeout 1500ms
 	expect_start_error "Error: --conn-chunks 70000: above the queue's 65536 send buffers$HELP" \
@@ -312,7 +313,7 @@ t_flag_errors() {
 t_units() {
 	local u=(--rto-min 250ms --user-timeout 2s --fin-timeout 1m --time-wait 30s
 		--keepalive 2m,10s,3 --retries 8 --orphan-retries 3 --max-orphans 100
-		--conn-ooo 16 --conn-chunks 1000 --conn-copies 64)
+		--conn-ooo 16 --conn-chunks 1000 --conn-copies 64 --frto 0)
 
 	in_s "$TERN" --check --dev "$DEV_S" --bpffs "$NET_BPFFS" --addr "$IP4_S" --port 80 \
 		"${u[@]}" || fail "--check with units"

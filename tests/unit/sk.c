@@ -4,15 +4,20 @@
 
 static uint8_t buf[64 * 1448];
 
-int sk_open(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *))
+static int open_ts(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *), int ts)
 {
 	struct tern_seg seg;
 	struct tern_opts o;
 	uint32_t iss;
 
 	h_init(&k->h, tweak);
+	k->ts = ts;
 	seg = h_seg(&k->h, TERN_TH_SYN, 1000, 0);
 	h_linux_syn_opts(&seg, 1);
+	if (!ts) {
+		seg.opt.present &= (uint8_t)~TERN_OPT_TS;
+		seg.opt.mss = MSS;
+	}
 	h_in(&k->h, &seg);
 	if (k->h.out.n != 1)
 		return 0;
@@ -21,9 +26,10 @@ int sk_open(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *))
 	h_advance(&k->h, 100 * MS);
 	seg = h_seg(&k->h, TERN_TH_ACK, 1001, iss + 1);
 	seg.win = 65535;
-	h_ts(&seg, 2, o.tsval);
+	if (ts)
+		h_ts(&seg, 2, o.tsval);
 	h_in(&k->h, &seg);
-	if (!k->h.conn || !(k->h.conn->optf & TERN_NEG_SACK))
+	if (!k->h.conn || !(k->h.conn->optf & TERN_NEG_SACK) || !(k->h.conn->optf & TERN_NEG_TS) != !ts)
 		return 0;
 	k->una0 = iss + 1;
 	k->t0 = k->h.now;
@@ -31,12 +37,23 @@ int sk_open(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *))
 	return h_send(&k->h, buf, n * MSS) == (int)(n * MSS) && k->h.out.n == (n < 10 ? n : 10);
 }
 
+int sk_open(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *))
+{
+	return open_ts(k, n, tweak, 1);
+}
+
+int sk_open_nots(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *))
+{
+	return open_ts(k, n, tweak, 0);
+}
+
 void sk_ack(struct sk *k, uint32_t ack_segs, const uint32_t (*blk)[2], int n)
 {
 	struct tern_seg a = h_seg(&k->h, TERN_TH_ACK, 1001, k->una0 + ack_segs * MSS);
 
 	a.win = 65535;
-	h_ts(&a, 3, tern_ms(k->h.now) - k->ecr_lag_ms + k->h.conn->ts_off);
+	if (k->ts)
+		h_ts(&a, 3, tern_ms(k->h.now) - k->ecr_lag_ms + k->h.conn->ts_off);
 	if (n) {
 		a.opt.present |= TERN_OPT_SACK;
 		a.opt.nsack = (uint8_t)n;

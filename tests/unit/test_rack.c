@@ -382,6 +382,7 @@ TEST(test_estab_undo_spurious_rto)
 	k.ecr_lag_ms = 310;
 	sk_ack(&k, 5, NULL, 0);
 	CHECK_EQ(H_MIB(&k.h, TCPLossUndo), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSpuriousRTOs), 0); /* timestamps first (tcp_process_loss) */
 	CHECK(k.h.conn->cwnd >= 10 * MSS);
 	CHECK_EQ(k.h.conn->ssthresh, UINT32_MAX);
 	CHECK_EQ(tern_conn_xmit(k.h.s, k.h.conn)->loss, 0);

@@ -47,6 +47,7 @@ struct peer {
 	uint8_t rx[BULK];
 	uint32_t nrx;
 	uint32_t max_rcvbuf;     /* largest receive window target seen */
+	int ts;                  /* the accepted connection has timestamps */
 	int accepted, fin, closed, reason, shut;
 	int dir;                 /* index of this peer (0 client, 1 server) */
 };
@@ -76,6 +77,10 @@ struct sim {
 	uint16_t ooo_per_conn;   /* the peers' cfg.ooo_per_conn (0: default) */
 	int autotune;            /* 1: default rmem/wmem bounds; 0: fixed buffers */
 	int no_rack;             /* 1: cfg.rack_segs = 0 */
+	int no_frto;             /* 1: cfg.frto = 0 */
+	int no_ts;               /* 1: the client's SYN offers no timestamps */
+	uint64_t spike_from;     /* server-to-client frames sent in [from, to) */
+	uint64_t spike_to;       /* are held until `to`, in order (0: none) */
 	uint8_t stream[2][BULK];
 	struct tern_tx tx[OUT_CAP];
 	int bad;                 /* invariant broken (frame accounting) */
@@ -120,6 +125,7 @@ static int on_accept(void *ctx, struct tern_conn *c)
 
 	p->accepted++;
 	p->c = c;
+	p->ts = !!(c->optf & TERN_NEG_TS);
 	pump(p);
 	return 0;
 }
@@ -190,12 +196,42 @@ static int frame_alloc(struct sim *m)
 	return -1;
 }
 
+/* A SYN without its timestamps option (kind 8): NOPs in its place. */
+static void strip_ts(struct tern_tx *tx)
+{
+	for (uint32_t i = 0; i < tx->optlen;) {
+		uint8_t kind = tx->opt[i], len = kind <= 1 || i + 1 >= tx->optlen ? 1 : tx->opt[i + 1];
+
+		if (kind == 8)
+			memset(tx->opt + i, 1, len);
+		i += len ? len : 1;
+	}
+}
+
+/* When a frame sent now leaves the link's queue: at once, or at the end
+ * of a delay spike on the server-to-client direction. */
+static uint64_t link_start(const struct sim *m, int to)
+{
+	if (to == 0 && m->spike_to && !tern_time_before(m->now, m->spike_from) &&
+	    tern_time_before(m->now, m->spike_to))
+		return m->spike_to;
+	return m->now;
+}
+
 /* Put a frame on the wire towards peer `to`, maybe twice, maybe never. */
-static void wire(struct sim *m, const struct tern_tx *tx, int to)
+static void wire(struct sim *m, const struct tern_tx *txp, int to)
 {
 	int clean = m->c2s_clean && to == 1;
 	int copies = 1 + (!clean && (int)(rnd(m) % 100) < m->dup_pct);
 	uint64_t jitter = clean ? 0 : (uint64_t)m->jitter_ms + 1;
+	struct tern_tx stripped;
+	const struct tern_tx *tx = txp;
+
+	if (m->no_ts && to == 1 && txp->flags == TERN_TH_SYN) {
+		stripped = *txp;
+		strip_ts(&stripped);
+		tx = &stripped;
+	}
 
 	for (int k = 0; k < copies; k++) {
 		int f;
@@ -215,7 +251,7 @@ static void wire(struct sim *m, const struct tern_tx *tx, int to)
 		}
 		m->state[f] = F_WIRE;
 		m->link[m->nlink++] = (struct pending){
-			.at = m->now + m->delay_ns +
+			.at = link_start(m, to) + m->delay_ns +
 			      (jitter ? rnd(m) % jitter : 0) * TERN_NSEC_PER_MSEC,
 			.order = m->sent++, .frame = (uint32_t)f, .len = (uint32_t)len, .to = to,
 		};
@@ -325,6 +361,8 @@ static int peer_init(struct sim *m, struct peer *p, int dir, int cookies)
 	if (m->ooo_per_conn)
 		cfg.ooo_per_conn = m->ooo_per_conn;
 	cfg.rack_segs = m->no_rack ? 0 : 65536; /* RACK on unless a case says */
+	if (m->no_frto)
+		cfg.frto = 0;
 	if (!m->autotune)
 		cfg.rmem_max = cfg.wmem_max = 0; /* = rcv_wnd, snd_buf */
 	for (size_t i = 0; i < sizeof(sec); i++)
@@ -361,6 +399,9 @@ struct sim_params {
 	uint16_t ooo_per_conn;
 	int autotune;
 	int no_rack;     /* cfg.rack_segs = 0: RFC 6675's DupThresh only */
+	int no_frto;     /* cfg.frto = 0 */
+	int no_ts;       /* no timestamps on the connection */
+	uint32_t spike_at_ms, spike_ms; /* a delay spike (struct sim) from the start */
 	uint32_t len[2]; /* bytes each side sends (client, server) */
 };
 
@@ -386,6 +427,12 @@ static int run_p(struct sim *m, uint64_t seed, const struct sim_params *sp)
 	m->ooo_per_conn = sp->ooo_per_conn;
 	m->autotune = sp->autotune;
 	m->no_rack = sp->no_rack;
+	m->no_frto = sp->no_frto;
+	m->no_ts = sp->no_ts;
+	if (sp->spike_ms) {
+		m->spike_from = m->start + sp->spike_at_ms * TERN_NSEC_PER_MSEC;
+		m->spike_to = m->spike_from + sp->spike_ms * TERN_NSEC_PER_MSEC;
+	}
 	m->c2s_clean = sp->c2s_clean || sp->cookies != TERN_COOKIES_NEVER;
 	for (int d = 0; d < 2; d++)
 		for (uint32_t i = 0; i < sp->len[d]; i++)
@@ -744,4 +791,59 @@ TEST(test_sim_bulk_fast_link_rack_vs_dupthresh)
 		}
 		CHECK(rack <= dupthresh + 3000);
 	}
+}
+
+/*
+ * A delay spike, nothing lost: from 400 ms into a 1 MiB download over a
+ * 100 ms RTT, the server-to-client direction holds every frame for up to
+ * 500 ms (then delivers them in order), longer than the RTO (300 ms). The
+ * connection has no timestamps (Windows' default), so Eifel cannot see
+ * that the RTO was spurious; F-RTO (frto.c) can: the first ACKs after the
+ * spike are for originals never resent. With F-RTO the RTO is undone
+ * (TCPSpuriousRTOs) and fewer segments are resent than with it off
+ * (cfg.frto = 0: every segment of the flight was marked lost, cwnd one
+ * segment). With timestamps, Eifel undoes it first (TCPLossUndo, no
+ * TCPSpuriousRTOs), as tcp_process_loss tries it first. Time and
+ * retransmissions of each are printed.
+ */
+struct spike {
+	uint64_t took_ms, rtx, spurious, undo;
+};
+
+static struct spike spike_run(struct sim *m, int frto, int ts)
+{
+	struct sim_params sp = { .cookies = TERN_COOKIES_NEVER, .delay_ms = BULK_RTT_MS / 2,
+				 .c2s_clean = 1, .no_ts = !ts, .no_frto = !frto, .spike_at_ms = 400,
+				 .spike_ms = 500, .len = { 0, BULK } };
+	const uint64_t *mib;
+	struct spike r;
+
+	CHECK_EQ(run_p(m, 1, &sp), 0);
+	mib = tern_stack__mib(m->p[1].s);
+	r = (struct spike){ .took_ms = (m->p[0].done_at - m->start) / TERN_NSEC_PER_MSEC,
+			    .rtx = mib[TERN_MIB_RetransSegs],
+			    .spurious = mib[TERN_MIB_TCPSpuriousRTOs],
+			    .undo = mib[TERN_MIB_TCPLossUndo] };
+	fprintf(stderr, "  delay spike, F-RTO %s, timestamps %s: %llu ms, RTO %llu, retrans %llu, "
+		"spurious RTOs %llu, loss undo %llu\n", frto ? "on" : "off", ts ? "on" : "off",
+		(unsigned long long)r.took_ms, (unsigned long long)mib[TERN_MIB_TCPTimeouts],
+		(unsigned long long)r.rtx, (unsigned long long)r.spurious,
+		(unsigned long long)r.undo);
+	CHECK(mib[TERN_MIB_TCPTimeouts] >= 1); /* the spike outlasts the RTO */
+	CHECK_EQ(m->p[1].ts, ts);
+	sim_free(m);
+	return r;
+}
+
+TEST(test_sim_bulk_delay_spike_frto)
+{
+	static struct sim m;
+	struct spike on = spike_run(&m, 1, 0), off = spike_run(&m, 0, 0), eifel = spike_run(&m, 1, 1);
+
+	CHECK(on.spurious >= 1);
+	CHECK_EQ(on.undo, on.spurious);
+	CHECK_EQ(off.spurious + off.undo, 0);
+	CHECK(on.rtx < off.rtx);
+	CHECK_EQ(eifel.spurious, 0);
+	CHECK(eifel.undo >= 1);
 }

@@ -36,7 +36,7 @@ static void recovery_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t 
  * the window by PRR (tcp_cong_control() -> tcp_cwnd_reduction()) from
  * the bytes newly ACKed or SACKed. */
 static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint32_t acked, uint64_t now, struct tern_out *out)
+		     uint32_t acked, int dup, uint64_t now, struct tern_out *out)
 {
 	const struct tern_xmit *x = tern_conn_xmit(s, c);
 	uint32_t sacked = x->sacked;
@@ -44,7 +44,7 @@ static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct ter
 
 	tern_sack_input(s, c, seg);
 	delivered = (int64_t)acked + x->sacked - sacked;
-	tern_sack_acked(s, c, acked, now, out);
+	tern_sack_acked(s, c, acked, dup, now, out);
 	if ((c->flags & TERN_CF_RECOVERY) && delivered > 0)
 		tern_prr__on_ack(s, c, (uint32_t)delivered, acked != 0);
 }
@@ -57,7 +57,7 @@ static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct te
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
 	if (tern_conn_sack_on(c)) {
-		sack_ack(s, c, seg, 0, now, out);
+		sack_ack(s, c, seg, 0, 1, now, out);
 		return;
 	}
 	if (c->flags & TERN_CF_RECOVERY) {
@@ -104,7 +104,7 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	tern_conn_xmit(s, c)->pto = 0;
 	tern_conn_rack(s, c)->reo_armed = 0;
 	if (tern_conn_sack_on(c)) {
-		sack_ack(s, c, seg, acked, now, out);
+		sack_ack(s, c, seg, acked, 0, now, out);
 		tern_sack_schedule_probe(s, c, now);
 	} else if (c->flags & TERN_CF_RECOVERY) {
 		recovery_on_ack(s, c, acked, now, out);
@@ -141,7 +141,7 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
 		on_dupack(s, c, seg, now, out);
 	} else if (tern_conn_sack_on(c) && seg->ack == c->snd_una && c->snd_una != c->snd_max) {
-		sack_ack(s, c, seg, 0, now, out); /* SACK blocks on data or a window update */
+		sack_ack(s, c, seg, 0, 0, now, out); /* SACK blocks on data or a window update */
 	}
 	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) &&
 	    c->sq_bytes < tern_conn_use(s, c)->snd_buf) {

@@ -53,6 +53,7 @@
 	X(TCPFullUndo)            /* recovery undone at its end (Eifel) */     \
 	X(TCPPartialUndo)         /* recovery undone on a partial ACK */      \
 	X(TCPLossUndo)            /* RTO recovery undone */                    \
+	X(TCPSpuriousRTOs)        /* of those, by F-RTO (RFC 5682) */          \
 	X(TCPSackRescue)          /* tern: RFC 6675 rescue retransmissions */  \
 	X(TCPHystartTrainDetect)  /* HyStart ended slow start: ACK train */   \
 	X(TCPHystartTrainCwnd)    /* sum of cwnd (segments) at those ends */   \

@@ -275,6 +275,8 @@ static void probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struc
 /* The retransmission (or probe) timer expired. */
 void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out)
 {
+	int frto;
+
 	if (c->state == TERN_SYN_SENT)
 		return tern_synsent_rto(s, c, now, out);
 	if (c->snd_una == c->snd_max && !(c->flags & TERN_CF_PROBING))
@@ -291,6 +293,7 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 		return probe(s, c, now, out);
 	}
 	TERN_MIB_INC(s, TCPTimeouts);
+	frto = tern_frto_may(s, c);
 	/* tcp_enter_loss(): ssthresh is taken once per loss episode, not
 	 * again on the backed-off timeouts that follow, nor in recovery. */
 	if (!c->retries && !(c->flags & TERN_CF_RECOVERY)) {
@@ -305,7 +308,7 @@ void tern_conn_rto(struct tern_stack *s, struct tern_conn *c, uint64_t now, stru
 	if (c->backoff < 31)
 		c->backoff++;
 	if (tern_conn_sack_on(c) && tern_seq_lt(c->snd_una, data_end(c))) {
-		tern_sack_enter_loss(s, c); /* resend the holes only */
+		tern_sack_enter_loss(s, c, frto); /* resend the holes only */
 	} else {
 		tern_conn_xmit(s, c)->loss = 0;
 		c->snd_nxt = c->snd_una; /* go-back-N (or the FIN alone) */

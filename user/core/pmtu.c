@@ -89,7 +89,7 @@ static void simple_retransmit(struct tern_stack *s, struct tern_conn *c, uint64_
 	c->dupacks = 0;
 	tern_undo_clear(s, c);
 	if (tern_conn_sack_on(c) && tern_seq_lt(c->snd_una, c->snd_una + c->sq_bytes)) {
-		tern_sack_enter_loss(s, c);
+		tern_sack_enter_loss(s, c, 0); /* tcp_simple_retransmit(): no F-RTO */
 	} else {
 		tern_conn_xmit(s, c)->loss = 0;
 		c->snd_nxt = c->snd_una;

@@ -317,14 +317,18 @@ static void advance(const struct tern_stack *s, struct tern_rack *r, const struc
 }
 
 /* RFC 8985 6.2 step 3 (tcp_check_sack_reordering): a segment never
- * resent is delivered below one already SACKed. */
-static void delivered(struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
-		      uint32_t now_us)
+ * resent is delivered below one already SACKed. A segment never resent
+ * at or below the recovery point is an original of the episode
+ * (tcp_clean_rtx_queue(), tcp_sacktag_one(): FLAG_ORIG_SACK_ACKED). */
+static void delivered(struct tern_stack *s, const struct tern_conn *c, struct tern_rack *r,
+		      const struct tern_rseg *g, uint32_t now_us)
 {
 	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack)) {
 		r->reord_seen = 1;
 		TERN_MIB_INC(s, TCPSACKReorder);
 	}
+	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_le(g->end, c->recover))
+		r->ack_orig = 1;
 	advance(s, r, g, now_us);
 }
 
@@ -336,11 +340,12 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	uint32_t now_us = usec(s->now);
 
 	r->tsecr = (seg->opt.present & TERN_OPT_TS) ? seg->opt.tsecr : 0;
+	r->ack_orig = r->ack_sacked = r->ack_dsack = r->frto_new = 0;
 	if (!tern_rack_on(s, c))
 		return;
 	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
 		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
-			delivered(s, r, at(s, r->head), now_us);
+			delivered(s, c, r, at(s, r->head), now_us);
 		rseg_put_head(s, r);
 	}
 	/* after the walk: a hole is filled below the highest SACK before
@@ -372,8 +377,9 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 			break;
 		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
 		    !(g->flags & TERN_RSEG_SACKED)) {
-			delivered(s, r, g, now_us);
+			delivered(s, c, r, g, now_us);
 			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
+			r->ack_sacked = 1;
 		}
 		from = g->end;
 	}
@@ -385,6 +391,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c)
 {
 	rk(s, c)->dsack_seen = 1;
+	rk(s, c)->ack_dsack = 1;
 }
 
 /* tcp_rack_update_reo_wnd(): one step more per round trip that saw a

@@ -77,6 +77,13 @@ struct tern_rack {
 	uint8_t reo_armed : 1;    /* rto_at is the reordering timer */
 	uint8_t fin_out : 1;      /* our FIN is sent, not acknowledged */
 	uint8_t fin_lost : 1;     /* and found lost: to send again */
+	uint8_t frto : 1;         /* tp->frto: this RTO may prove spurious */
+	uint8_t frto_new : 1;     /* F-RTO step 2b: this ACK sends new data */
+	/* what this ACK did (tcp_ack()'s flag), for F-RTO */
+	uint8_t ack_orig : 1;     /* FLAG_ORIG_SACK_ACKED: delivered an original
+				   * sent before the RTO, never resent */
+	uint8_t ack_sacked : 1;   /* FLAG_DATA_SACKED: SACKed data anew */
+	uint8_t ack_dsack : 1;    /* FLAG_DSACKING_ACK: carried a D-SACK */
 };
 
 #endif

@@ -347,12 +347,14 @@ static void detect(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *
  * leave recovery at `recover` (or undo it), or enter it when a loss is
  * found. */
 static void acked(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x, uint32_t bytes,
-		  uint64_t now, struct tern_out *out)
+		  int dup, uint64_t now, struct tern_out *out)
 {
 	uint32_t data_end = c->snd_una + c->sq_bytes;
 
 	if (x->tlp_high && tern_seq_ge(c->snd_una, x->tlp_high))
 		x->tlp_high = 0;
+	if (x->loss)
+		tern_frto_ack(s, c, bytes, dup);
 	/* tern: recovery also ends when every byte of data is acknowledged
 	 * and only our FIN is out, so that a loss probe can cover the FIN */
 	if ((x->loss || (c->flags & TERN_CF_RECOVERY)) &&
@@ -393,10 +395,10 @@ static int arm_reo(struct tern_stack *s, struct tern_conn *c)
 	return r->reo_armed;
 }
 
-void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, uint64_t now,
-		     struct tern_out *out)
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, int dup,
+		     uint64_t now, struct tern_out *out)
 {
-	acked(s, c, tern_conn_xmit(s, c), bytes, now, out);
+	acked(s, c, tern_conn_xmit(s, c), bytes, dup, now, out);
 	if (tern_rack_fin_lost(s, c))
 		tern_conn_send_fin(s, c, now, out);
 	arm_reo(s, c);
@@ -470,12 +472,15 @@ static int rescue(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x
 }
 
 /* Sending in recovery (RFC 6675 5 (C)): while the pipe leaves room in
- * cwnd, lost segments first, then new data, then a rescue. */
+ * cwnd, lost segments first, then new data, then a rescue; new data
+ * alone on F-RTO's step 2b (frto.c). */
 void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
+	if (tern_frto_output(s, c, now, out))
+		return;
 	while ((uint64_t)pipe(s, c, x) + c->mss <= c->cwnd) {
 		if (retransmit_lost(s, c, x, now, out))
 			continue;
@@ -487,11 +492,13 @@ void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 }
 
 /* tcp_enter_loss() after an RTO: every unSACKed byte is lost and is sent
- * again as cwnd (one MSS, then slow start) allows; SACKed data is not. */
-void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c)
+ * again as cwnd (one MSS, then slow start) allows; SACKed data is not.
+ * frto: F-RTO may find the RTO spurious (tern_frto_may()). */
+void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c, int frto)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
+	tern_conn_rack(s, c)->frto = !!frto;
 	x->loss = 1;
 	x->pto = 0;
 	x->tlp_high = 0;

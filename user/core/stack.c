@@ -49,6 +49,7 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->retries = 15;          /* tcp_retries2 */
 	cfg->cc = TERN_CC_CUBIC;    /* tcp_congestion_control */
 	cfg->loss_probes = 1;       /* tcp_early_retrans = 3 */
+	cfg->frto = 2;              /* tcp_frto */
 	/* tern: Linux's snd_cwnd_clamp is unbounded; 65535 segments keep a
 	 * byte cwnd of any MSS inside 32 bits. */
 	cfg->cwnd_clamp = 65535;
@@ -80,7 +81,7 @@ static int cfg_valid(const struct tern_cfg *c)
 	       c->min_snd_mss >= 48 && c->min_snd_mss <= c->mtu - 60 &&
 	       c->chunks_per_conn <= c->max_chunks && c->copies_per_conn <= c->copy_blocks &&
 	       tern_cc__ops(c->cc) && c->cwnd_clamp >= 2 && c->cwnd_clamp <= 65535 &&
-	       c->loss_probes <= 1 && (!c->mss_clamp || c->mss_clamp >= c->min_snd_mss);
+	       c->loss_probes <= 1 && c->frto <= 2 && (!c->mss_clamp || c->mss_clamp >= c->min_snd_mss);
 }
 
 /* The sender's record beside each connection (struct tern_xmit): a

@@ -498,11 +498,11 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 int tern_conn_sack_on(const struct tern_conn *c);
 void tern_sack_reset(struct tern_xmit *x);
 void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
-void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, uint64_t now,
-		     struct tern_out *out);
+void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, int dup,
+		     uint64_t now, struct tern_out *out);
 void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 		      struct tern_out *out);
-void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c);
+void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c, int frto);
 void tern_sack_schedule_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now);
 int tern_sack_probe(struct tern_stack *s, struct tern_conn *c, uint64_t now, struct tern_out *out);
 int tern_sack_reo_timeout(struct tern_stack *s, struct tern_conn *c, uint64_t now,
@@ -540,6 +540,13 @@ int tern_undo_recovery(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_partial(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_dsack(struct tern_stack *s, struct tern_conn *c);
 int tern_undo_loss(struct tern_stack *s, struct tern_conn *c);
+void tern_undo_frto(struct tern_stack *s, struct tern_conn *c);
+
+/* frto.c: F-RTO, spurious RTO detection (RFC 5682). */
+int tern_frto_may(const struct tern_stack *s, const struct tern_conn *c);
+void tern_frto_ack(struct tern_stack *s, struct tern_conn *c, uint32_t bytes, int dup);
+int tern_frto_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
+		     struct tern_out *out);
 /* RFC 6675 SetPipe(): bytes in flight, less those lost and not resent. */
 uint32_t tern_sack_pipe(struct tern_stack *s, const struct tern_conn *c);
 

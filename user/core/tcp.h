@@ -91,6 +91,9 @@ struct tern_cfg {
 	uint8_t rfc1337;        /* 1: RST does not kill TIME-WAIT (tcp_rfc1337) */
 	uint8_t cc;             /* enum tern_cc_algo (tcp_congestion_control) */
 	uint8_t loss_probes;    /* 1: tail loss probes (tcp_early_retrans 3), 0: off */
+	uint8_t frto;           /* tcp_frto: 0 off, 1 or 2 F-RTO after an RTO
+				 * (RFC 5682, SACK-enhanced either way, as
+				 * Linux 6.x); 2 */
 	uint32_t cwnd_clamp;    /* most segments in cwnd (snd_cwnd_clamp), 2..65535 */
 	uint16_t mss_clamp;     /* our MSS, advertised and used, is at most
 				 * this in both families (iptables TCPMSS

@@ -7,9 +7,13 @@
  * and ssthresh go back to what they were (tcp_undo_cwnd_reduction,
  * through the algorithm's undo in cc.c).
  *
+ * After an RTO, F-RTO (RFC 5682, sack.c) undoes the episode when an
+ * original that was never resent is delivered (tcp_try_undo_loss with
+ * frto_undo).
+ *
  * tern: only connections with SACK and RACK records undo (Linux undoes
- * NewReno's by timestamps too; see tern_undo_init), and there is no F-RTO (RFC 5682): a spurious RTO is
- * undone by its timestamps or D-SACKs only.
+ * NewReno's by timestamps too; see tern_undo_init), and only they run
+ * F-RTO (Linux's runs without SACK too).
  */
 #include "stack.h"
 
@@ -96,16 +100,19 @@ static int may_undo(const struct tern_conn *c, const struct tern_rack *r)
 }
 
 /* tcp_undo_cwnd_reduction(): the prior window through the algorithm, the
- * prior ssthresh if higher; the episode ends (tcp_set_ca_state Open). */
+ * prior ssthresh if higher (none once the episode's undo data is gone:
+ * tern_undo_clear); the episode ends (tcp_set_ca_state Open). */
 static void undo(struct tern_stack *s, struct tern_conn *c, int unmark_loss)
 {
 	struct tern_rack *r = tern_conn_rack(s, c);
 
 	if (unmark_loss && tern_rack_on(s, c))
 		tern_rack_unmark_lost(s, c);
-	tern_cc__undo(s, c, r->prior_cwnd);
-	if (r->prior_ssthresh > c->ssthresh)
-		c->ssthresh = r->prior_ssthresh;
+	if (r->undo_on) {
+		tern_cc__undo(s, c, r->prior_cwnd);
+		if (r->prior_ssthresh > c->ssthresh)
+			c->ssthresh = r->prior_ssthresh;
+	}
 	r->undo_on = 0;
 	c->flags &= ~TERN_CF_RECOVERY;
 	tern_conn_xmit(s, c)->loss = 0;
@@ -170,4 +177,15 @@ int tern_undo_loss(struct tern_stack *s, struct tern_conn *c)
 	undo(s, c, 1);
 	TERN_MIB_INC(s, TCPLossUndo);
 	return 1;
+}
+
+/* tcp_try_undo_loss(frto_undo): F-RTO found the RTO spurious, whatever
+ * the retransmissions say (TCPLossUndo, TCPSpuriousRTOs); the timeouts
+ * count from zero again (icsk_retransmits). */
+void tern_undo_frto(struct tern_stack *s, struct tern_conn *c)
+{
+	undo(s, c, 1);
+	c->retries = 0;
+	TERN_MIB_INC(s, TCPLossUndo);
+	TERN_MIB_INC(s, TCPSpuriousRTOs);
 }

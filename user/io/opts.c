@@ -37,7 +37,7 @@ enum {
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
-	OPT_TX_CSUM, OPT__END,
+	OPT_TX_CSUM, OPT_FRTO, OPT__END,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +62,7 @@ static const struct option longopts[] = {
 	{ "synack-retries", required_argument, NULL, OPT_SYNACK_RETRIES },
 	{ "rto-min", required_argument, NULL, OPT_RTO_MIN },
 	{ "cc", required_argument, NULL, OPT_CC },
+	{ "frto", required_argument, NULL, OPT_FRTO },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "orphan-retries", required_argument, NULL, OPT_ORPHAN_RETRIES },
 	{ "max-orphans", required_argument, NULL, OPT_MAX_ORPHANS },
@@ -158,6 +159,9 @@ void tern_args__usage(FILE *f, const char *prog)
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
 		"  --cc cubic|reno            congestion control (default cubic)\n"
+		"  --frto 0|1|2               F-RTO: after a timeout, new data first, and undo\n"
+		"                             if an original arrives (tcp_frto; 0 off, 1 and 2\n"
+		"                             alike; default 2)\n"
 		"  --retries N                data retransmissions before a reset\n"
 		"                             (tcp_retries2; default 15)\n"
 		"  --orphan-retries N         the same once the application closed\n"
@@ -806,6 +810,7 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_RACK_SEGS: return parse_rack_segs(c, s);
 	case OPT_SYNACK_RETRIES: return parse_small("--synack-retries", s, 0, 255, &c->synack_retries);
 	case OPT_RTO_MIN: return parse_ms("--rto-min", s, 1, 120000, &c->rto_min_ms);
+	case OPT_FRTO: return parse_small("--frto", s, 0, 2, &c->frto);
 	case OPT_KEEPALIVE: return parse_keepalive(a, s);
 	case OPT_RMEM: case OPT_WMEM: case OPT_TCP_MEM: return parse_mem(c, opt, s);
 	case OPT_USER_TIMEOUT:

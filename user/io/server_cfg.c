@@ -38,6 +38,7 @@ void tern_server_config__init(struct tern_server_config *c)
 	c->cc = d.cc;
 	c->xdp_cookies = TERN_XDPC_OVERLOAD;
 	c->rack_segs = d.rack_segs;
+	c->frto = d.frto;
 }
 
 /* Each distinct address and port once, in order. */
@@ -80,7 +81,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
 	    c->tx_csum < TERN_TX_CSUM_AUTO || c->tx_csum > TERN_TX_CSUM_OFFLOAD ||
-	    c->drain_timeout_ms > 3600000 ||
+	    c->drain_timeout_ms > 3600000 || c->frto < 0 || c->frto > 2 ||
 	    c->xdp_cookies < TERN_XDPC_NEVER || c->xdp_cookies > TERN_XDPC_ALWAYS ||
 	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)) ||
 	    (c->mss_clamp && (c->mss_clamp < TERN_ARGS_MSS_MIN || c->mss_clamp > UINT16_MAX)))
@@ -119,6 +120,7 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 		return -EINVAL;
 	a->cfg.rack_segs = c->rack_segs;
 	a->cfg.rack_segs_per_conn = c->conn_rack_segs;
+	a->cfg.frto = (uint8_t)c->frto;
 	if (c->rmem[0] > c->rmem[1] || c->rmem[1] > c->rmem[2] || !c->rmem[1] ||
 	    c->wmem[0] > c->wmem[1] || c->wmem[1] > c->wmem[2] || !c->wmem[1])
 		return -EINVAL;
