@@ -21,7 +21,8 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
 XFER_MB=${TERN_PROXY_XFER_MB:-1024}
-PBUF=65536 # --proxy-buf of the daemon running (tern's default)
+PBUF=262144 # --proxy-buf of the daemon running (tern's default)
+PBUF_INIT=65536 # and the size its rings start at
 IP4_GONE=10.202.$NET_X.3 # on the backend link, answers nothing
 write_helper() {
 	cat >"$NET_TMP/px.py" <<'PYEOF'
@@ -583,7 +584,7 @@ t_bursts() {
 
 # Six downloads at once through queues of 256 UMEM frames: a worker lets
 # the proxy hold 32 (frames / 8), a connection 16 (half of that; the
-# 64 KiB --proxy-buf alone would allow 64), so the connections wait at
+# 256 KiB --proxy-buf alone would allow 256), so the connections wait at
 # their share and, three or more on one of the two workers, for each
 # other's buffers; every byte arrives intact and every buffer comes back.
 t_frame_bounds() {
@@ -629,8 +630,10 @@ t_client_rst() {
 	idle_clean
 }
 
-# A backend that never reads: the client's window closes, tern holds
-# --proxy-buf (PBUF) toward it, and the daemon's memory stays flat.
+# A backend that never reads: the client's window closes, tern holds a
+# full ring toward it, at least the size it starts at (PBUF_INIT) and at
+# most --proxy-buf (PBUF; the ring grows only while the backend's kernel
+# takes all of it), and the daemon's memory stays flat.
 # (a function: wait_until re-runs it)
 slow_closed_since() { [ "$(grep -c '^slow closed' "$NET_TMP/events")" -gt "$1" ]; }
 
@@ -650,10 +653,11 @@ t_slow() {
 	sent=$(cat "$NET_TMP/slow.sent")
 	echo "    client socket took $sent bytes in 4 s; tern holds $q toward the backend;" \
 		"RSS $rss0 -> $rss1 KiB"
-	# the ring toward the backend is full: at least half of --proxy-buf
-	# (a smaller buffer, or one the option did not size, fails), at most it
-	[ "$q" -ge $((PBUF / 2)) ] && [ "$q" -le "$PBUF" ] ||
-		fail "ProxyQueuedToBackend $q, want $((PBUF / 2))..$PBUF (--proxy-buf $PBUF)"
+	# the ring toward the backend is full: at least half of its first size
+	# (a smaller buffer, or one the option did not size, fails), at most
+	# --proxy-buf
+	[ "$q" -ge $((PBUF_INIT / 2)) ] && [ "$q" -le "$PBUF" ] ||
+		fail "ProxyQueuedToBackend $q, want $((PBUF_INIT / 2))..$PBUF (--proxy-buf $PBUF)"
 	[ "$sent" -lt $((48 << 20)) ] || fail "the client was never held back"
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "flood client failed"
@@ -785,6 +789,7 @@ t_options() {
 	local a out rc
 
 	for a in "" "--backend 10.0.0.1" "--backend 10.0.0.1:80 --proxy-buf 5000" \
+		"--backend 10.0.0.1:80 --proxy-buf 128k,64k" "--backend 10.0.0.1:80 --proxy-buf 6k,64k" \
 		"--backend 10.0.0.1:80 --proxy-protocol v3" "--backend 10.0.0.1:80 --balance x" \
 		"--backend 10.0.0.1:80 --defer-accept 0" "--backend [::1]80"; do
 		rc=0
@@ -961,17 +966,26 @@ t_run "backend that does not read: bounded" t_slow
 t_run "client that does not read: bounded" t_slow_client
 t_run "stop" proxy_stop
 
-# A non-default --proxy-buf: the bounds follow it, and transfers wrap the
-# smaller rings many times.
+# The rings grew: every connection above filled its 4 KiB one.
+t_grew() {
+	echo "    ProxyBufGrows $(ctr ProxyBufGrows), ProxyBufBytes $(ctr ProxyBufBytes)"
+	[ "$(ctr ProxyBufGrows)" -ge 2 ] || fail "ProxyBufGrows $(ctr ProxyBufGrows), want >= 2"
+}
+
+# A non-default --proxy-buf: the rings start at 4 KiB and grow to 16 KiB,
+# the bounds follow the maximum, and transfers wrap the rings many times.
 PBUF=16384
-proxy_start --backend "$IP4_B:9000" --health-interval 0 --proxy-buf "$PBUF" ||
+PBUF_INIT=4096
+proxy_start --backend "$IP4_B:9000" --health-interval 0 --proxy-buf "4096,$PBUF" ||
 	net_die "tern did not start"
-t_run "--proxy-buf $PBUF: IPv6 client, both ways" t_v6_both
-t_run "--proxy-buf $PBUF: both ways, peers reading in bursts" t_bursts
-t_run "--proxy-buf $PBUF: backend that does not read: bounded" t_slow
-t_run "--proxy-buf $PBUF: client that does not read: bounded" t_slow_client
+t_run "--proxy-buf 4096,$PBUF: IPv6 client, both ways" t_v6_both
+t_run "--proxy-buf 4096,$PBUF: both ways, peers reading in bursts" t_bursts
+t_run "--proxy-buf 4096,$PBUF: backend that does not read: bounded" t_slow
+t_run "--proxy-buf 4096,$PBUF: client that does not read: bounded" t_slow_client
+t_run "--proxy-buf 4096,$PBUF: the rings grew" t_grew
 t_run "stop" proxy_stop
-PBUF=65536
+PBUF=262144
+PBUF_INIT=65536
 
 proxy_start --backend "$IP4_B:9000" --health-interval 0 --frames 256 ||
 	net_die "tern did not start"

@@ -75,9 +75,9 @@ static void pump(int ms)
  * port is closed again before the connect), one client connected; buf is
  * --proxy-buf (0: the default), which the listener's rcv_buf follows as
  * the daemon sets it. */
-static int px_open_buf(int proxy_protocol, int listening, uint32_t buf)
+static int px_open_bufs(int proxy_protocol, int listening, uint32_t buf, uint32_t init)
 {
-	struct tern_listen_opts lo = { .rcv_buf = buf ? buf : TERN_PROXY_BUF_DEF };
+	struct tern_listen_opts lo;
 	struct tern_app_env env;
 	struct sockaddr_in sa;
 	struct tern_seg s;
@@ -101,6 +101,8 @@ static int px_open_buf(int proxy_protocol, int listening, uint32_t buf)
 	ph.o.proxy.proxy_protocol = (uint8_t)proxy_protocol;
 	ph.o.proxy.health_interval_ms = UINT32_MAX;
 	ph.o.proxy.buf = buf;
+	ph.o.proxy.buf_init = init;
+	lo = (struct tern_listen_opts){ .rcv_buf = tern_proxy__rcv_buf(&ph.o.proxy) };
 	env = (struct tern_app_env){ .stack = ph.h.s, .out = &ph.h.out, .now = &ph.h.now,
 				     .max_conns = 16, .opts = &ph.o, .ring = &ph.r };
 	ph.app = tern_app_proxy.worker_init(&env);
@@ -123,6 +125,11 @@ static int px_open_buf(int proxy_protocol, int listening, uint32_t buf)
 	ph.cseq = 1001;
 	ph.ts = 7;
 	return tern_stack__nconns(ph.h.s) == 1;
+}
+
+static int px_open_buf(int proxy_protocol, int listening, uint32_t buf)
+{
+	return px_open_bufs(proxy_protocol, listening, buf, 0);
 }
 
 static int px_open(int proxy_protocol, int listening)
@@ -403,5 +410,104 @@ TEST(test_proxy_relay_wraps_small_buffer)
 	}
 	CHECK_EQ(bad, 0);
 	CHECK_EQ(ctr(PX_BYTES_TO_CLIENT), N * CHUNK);
+	px_close();
+}
+
+/* Client bytes k * len .. up to the backend, all of them read back. */
+static int upload(uint32_t off, uint32_t len)
+{
+	static uint8_t msg[16384], got[16384];
+	ssize_t n;
+
+	for (uint32_t i = 0; i < len; i++)
+		msg[i] = pat(off + i);
+	client(TERN_TH_PSH, msg, len, ph.iss + 1);
+	pump(20);
+	if (ph.bfd < 0 && !backend_accept())
+		return 0;
+	n = backend_read(got, len);
+	return n == (ssize_t)len && !memcmp(got, msg, len);
+}
+
+/*
+ * --proxy-buf 4096,16384: the ring toward the backend starts at 4 KiB and
+ * doubles each time the client fills it and the backend takes all of it,
+ * the new room going to the client as window: after two doublings a
+ * 16 KiB burst goes through whole; at 16 KiB it stops. A burst past the
+ * ring's room would be cut to the window (the backend would read less).
+ */
+TEST(test_proxy_relay_c2b_ring_grows_to_max)
+{
+	uint64_t bytes0;
+
+	REQUIRE(px_open_bufs(0, 1, 16384, 4096));
+	bytes0 = ctr(PX_BUF_BYTES);
+	CHECK(upload(0, 4096));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 1);
+	CHECK_EQ(ctr(PX_BUF_BYTES), bytes0 + 4096);
+	CHECK(upload(4096, 8192));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 2);
+	CHECK(upload(12288, 16384));
+	CHECK(upload(28672, 16384));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 2); /* at --proxy-buf */
+	CHECK_EQ(ctr(PX_BUF_BYTES), bytes0 + 4096 + 8192);
+	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), 4096 + 8192 + 2 * 16384);
+	px_close();
+}
+
+/* A ring that never fills stays at its first size. */
+TEST(test_proxy_relay_c2b_ring_stays_small)
+{
+	REQUIRE(px_open_bufs(0, 1, 16384, 4096));
+	for (uint32_t k = 0; k < 8; k++)
+		CHECK(upload(k * 2000, 2000));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 0);
+	px_close();
+}
+
+/* len bytes from the backend, collected from tern's segments with no ACK
+ * in between (the ring's size bounds them), then all acknowledged. The
+ * bytes that came through, in order and intact, or -1. */
+static int64_t download(uint32_t off, uint32_t len)
+{
+	static uint8_t msg[16384];
+	uint32_t got = 0;
+
+	for (uint32_t i = 0; i < len; i++)
+		msg[i] = pat(off + i);
+	if (send(ph.bfd, msg, len, 0) != (ssize_t)len)
+		return -1;
+	for (int tries = 0; tries < 10 && got < len; tries++) {
+		ph.h.out.n = 0;
+		pump(10);
+		for (uint32_t i = 0; i < ph.h.out.n; i++) {
+			const struct tern_tx *tx = &ph.h.tx[i];
+
+			if (!tx->len || tx->seq != ph.iss + 1 + off + got)
+				continue;
+			for (uint32_t j = 0; j < tx->len; j++)
+				if (tx->payload[j] != pat(off + got + j))
+					return -1;
+			got += tx->len;
+		}
+	}
+	client(0, NULL, 0, ph.iss + 1 + off + got);
+	pump(10);
+	return got;
+}
+
+/*
+ * Without UMEM buffers (an embedding, these tests) the ring toward the
+ * client starts at 4 KiB too and doubles once the client has
+ * acknowledged all of a full one: 4 KiB, then 8 KiB in one flight.
+ */
+TEST(test_proxy_relay_b2c_ring_grows_when_acked)
+{
+	REQUIRE(px_open_bufs(0, 1, 16384, 4096));
+	REQUIRE(upload(0, 100));
+	CHECK_EQ(download(0, 4096), 4096);
+	CHECK_EQ(ctr(PX_BUF_GROWS), 1);
+	CHECK_EQ(download(4096, 8192), 8192);
+	CHECK_EQ(ctr(PX_BUF_GROWS), 2);
 	px_close();
 }

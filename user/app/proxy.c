@@ -2,21 +2,28 @@
 /*
  * proxy: every connection tern accepts is relayed to a backend over the
  * kernel's TCP, with the backend socket driven on the worker's io_uring
- * (user/io/backend.h). Per connection two rings of o.buf bytes:
+ * (user/io/backend.h). Per connection at most o.buf bytes each way:
  *
- *   client -> backend (c2b): the connection runs in receive-credit mode
- *   with o.buf (the listener's rcv_buf, so from the SYN-ACK on), bytes
- *   are copied in by data() and sent to the backend; credit goes back to
- *   the client only when the kernel has taken them, so a slow backend
- *   closes the client's window.
+ *   client -> backend (c2b): a ring that starts at o.buf_init bytes. The
+ *   connection runs in receive-credit mode with its size (the listener's
+ *   rcv_buf, so from the SYN-ACK on), bytes are copied in by data() and
+ *   sent to the backend; credit goes back to the client only when the
+ *   kernel has taken them, so a slow backend closes the client's window.
+ *   When the client filled the ring and the backend then took all of it
+ *   in one send, the ring limited the upload: it doubles, up to o.buf,
+ *   and the client gets the new room as credit (c2b_grow), as Linux's
+ *   receive buffer grows with what the reader takes.
  *
  *   backend -> client (b2c): recv from the backend into the worker's
  *   UMEM buffers (env.frames), one per segment (the connection's MSS),
  *   queued on tern by reference: a segment that starts a buffer is built
  *   around it in place and the buffer goes to the NIC, so the payload is
  *   copied once (by the kernel's recv). Without UMEM buffers (an embedding
- *   without them, the unit tests) into the free part of a ring of o.buf
- *   bytes instead. Either way at most o.buf bytes are held; the memory
+ *   without them, the unit tests) into the free part of a ring instead,
+ *   which starts at o.buf_init and doubles, up to o.buf, when the client
+ *   has acknowledged all of a full one (b2c_grow: tern's send queue points
+ *   into it, so it can move only when empty). Either way at most o.buf
+ *   bytes are held; the memory
  *   frees as the client acknowledges it. At the bound no recv is pending:
  *   the backend's kernel socket fills and its window closes. A connection
  *   holds at most px->fquota buffers (o.buf / 1 KiB, at most half of what
@@ -73,11 +80,15 @@ struct px_conn {
 	struct tern_ring_op op_conn, op_send, op_recv;
 	struct msghdr smh, rmh;   /* the send's and the recv's, in flight */
 	struct iovec siov[2];
-	struct iovec *riov;       /* the recv's: 2 (the ring) or PX_RIOV (buffers) */
+	struct iovec *riov;       /* the recv's: 2 (the ring) or PX_RIOV (buffers);
+				   * the allocation holds the slots (fr) too */
 	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
-	uint8_t *c2b, *b2c;       /* o.buf bytes each */
+	uint8_t *c2b, *b2c;       /* the rings (b2c: only without UMEM buffers) */
+	uint32_t c2b_size;        /* a power of two, o.buf_init .. o.buf */
+	uint32_t b2c_size;        /* same; 0 with UMEM buffers */
+	uint32_t c2b_posted;      /* ring bytes in the send in flight */
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
 	uint32_t b2c_head;        /* acknowledged by the client */
@@ -104,6 +115,7 @@ struct px_conn {
 	bool dead;                /* no new operations; end when ops == 0 */
 	bool reset;               /* close the backend with a RST */
 	bool due;                 /* in px->due (holds pc) */
+	bool c2b_full, b2c_full;  /* the ring filled up since it last could grow */
 };
 
 static void release(struct px_conn *pc);
@@ -113,28 +125,37 @@ static tern_ring_cb c2b_sent, b2c_received, connected;
 
 /* ---- life of a px_conn ---- */
 
-/* c2b, the recv's iovecs and either the b2c ring or the buffer slots,
- * in one allocation (buf is a power of two of at least 4 KiB: every part
- * stays aligned). */
+static void conn_free_mem(struct px_conn *pc)
+{
+	free(pc->c2b);
+	free(pc->b2c);
+	free(pc->riov);
+	free(pc);
+}
+
+/* The c2b ring, the b2c ring or the buffer slots (after the recv's
+ * iovecs), each at its first size. */
 static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 {
-	uint32_t buf = px->o.buf, niov = px->fquota ? PX_RIOV : 2;
+	uint32_t init = px->o.buf_init, niov = px->fquota ? PX_RIOV : 2;
+	uint32_t aux = niov * (uint32_t)sizeof(struct iovec) +
+		       px->fquota * (uint32_t)sizeof(struct px_frame);
 	struct px_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
 		return NULL;
-	pc->alloc = buf + niov * (uint32_t)sizeof(struct iovec) +
-		    (px->fquota ? px->fquota * (uint32_t)sizeof(*pc->fr) : buf);
-	pc->c2b = malloc(pc->alloc);
-	if (!pc->c2b) {
-		free(pc);
+	pc->c2b_size = init;
+	pc->b2c_size = px->fquota ? 0 : init;
+	pc->c2b = malloc(init);
+	pc->riov = malloc(aux);
+	pc->b2c = pc->b2c_size ? malloc(init) : NULL;
+	if (!pc->c2b || !pc->riov || (pc->b2c_size && !pc->b2c)) {
+		conn_free_mem(pc);
 		return NULL;
 	}
-	pc->riov = (struct iovec *)(void *)(pc->c2b + buf);
+	pc->alloc = init + aux + pc->b2c_size;
 	if (px->fquota)
 		pc->fr = (struct px_frame *)(void *)(pc->riov + niov);
-	else
-		pc->b2c = (uint8_t *)(pc->riov + niov);
 	pc->px = px;
 	pc->c = c;
 	pc->fd = -1;
@@ -215,8 +236,7 @@ static void conn_free(struct px_conn *pc)
 	frames_drop(pc);
 	if (pc->fr)
 		frames_unpost(pc, 0); /* worker_fini: the ring, and the recv, are gone */
-	free(pc->c2b);
-	free(pc);
+	conn_free_mem(pc);
 }
 
 /* Stop the backend side: cancel what is pending on its socket; the
@@ -293,6 +313,40 @@ static size_t ring_iov(uint8_t *ring, uint32_t size, uint32_t pos, uint32_t len,
 	return 2;
 }
 
+/*
+ * Double a ring of *size bytes holding [head, tail): the bytes keep their
+ * positions (head and tail run on). 0; -ENOSPC at o.buf; -ENOMEM (counted)
+ * leaves the old ring as it was. No operation may point into it.
+ */
+static int ring_grow(struct px_conn *pc, uint8_t **ring, uint32_t *size, uint32_t head,
+		     uint32_t tail)
+{
+	struct px *px = pc->px;
+	uint32_t nsize = *size * 2;
+	struct iovec iov[2];
+	size_t k = 0;
+	uint8_t *n;
+
+	if (*size >= px->o.buf)
+		return -ENOSPC;
+	n = malloc(nsize);
+	if (!n) {
+		px->ctr[PX_BUF_GROW_FAILS]++;
+		return -ENOMEM;
+	}
+	if (head != tail)
+		k = ring_iov(*ring, *size, head, tail - head, iov);
+	for (size_t i = 0; i < k; i++)
+		tern_app__ring_put(n, nsize, &head, iov[i].iov_base, (uint32_t)iov[i].iov_len);
+	free(*ring);
+	*ring = n;
+	pc->alloc += nsize - *size;
+	px->ctr[PX_BUF_BYTES] += nsize - *size;
+	px->ctr[PX_BUF_GROWS]++;
+	*size = nsize;
+	return 0;
+}
+
 /* Post pc's next operations at the end of the worker's pass
  * (px_batch_end); pc stays allocated until then. */
 static void due(struct px_conn *pc)
@@ -306,6 +360,37 @@ static void due(struct px_conn *pc)
 }
 
 /* ---- client -> backend ---- */
+
+/* The client filled the ring: less room is left than one segment (the
+ * window it was offered is rounded to the window scale, so the last bytes
+ * may never come). */
+static void c2b_check_full(struct px_conn *pc)
+{
+	struct tern_conn_info ci;
+
+	if (pc->c2b_full || !pc->c)
+		return;
+	tern_conn__info(pc->c, &ci);
+	if (pc->c2b_size - (pc->c2b_tail - pc->c2b_head) < ci.mss)
+		pc->c2b_full = true;
+}
+
+/* A send came back having taken `took` bytes of the ring. If the client
+ * had filled the ring and the backend took all that was posted, the ring,
+ * not the backend, limited the upload: it doubles (no send is in flight).
+ * Returns the room added. */
+static uint32_t c2b_grow(struct px_conn *pc, uint32_t took)
+{
+	uint32_t old = pc->c2b_size;
+	bool full = pc->c2b_full;
+
+	pc->c2b_full = false;
+	if (!full || took < pc->c2b_posted || !pc->c)
+		return 0;
+	if (ring_grow(pc, &pc->c2b, &pc->c2b_size, pc->c2b_head, pc->c2b_tail))
+		return 0;
+	return pc->c2b_size - old;
+}
 
 static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 {
@@ -325,6 +410,7 @@ static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 	} else {
 		pc->c2b_head += n;
 		px->ctr[PX_BYTES_TO_BACKEND] += n;
+		n += c2b_grow(pc, n);
 		if (pc->c)
 			tern_conn__rcv_credit(px->env.stack, pc->c, n, *px->env.now, px->env.out);
 	}
@@ -346,7 +432,8 @@ static void pump_c2b(struct px_conn *pc)
 		pc->siov[0] = (struct iovec){ .iov_base = pc->hdr + pc->hdr_off,
 					      .iov_len = (size_t)(pc->hdr_len - pc->hdr_off) };
 	} else if (pc->c2b_head != pc->c2b_tail) {
-		pc->smh.msg_iovlen = ring_iov(pc->c2b, px->o.buf, pc->c2b_head,
+		pc->c2b_posted = pc->c2b_tail - pc->c2b_head;
+		pc->smh.msg_iovlen = ring_iov(pc->c2b, pc->c2b_size, pc->c2b_head,
 					      pc->c2b_tail - pc->c2b_head, pc->siov);
 	} else {
 		if (pc->cfin || !pc->c) {
@@ -418,7 +505,7 @@ static void frames_acked(struct px_conn *pc, uint32_t n)
 static void ring_send(struct px_conn *pc)
 {
 	struct px *px = pc->px;
-	uint32_t buf = px->o.buf;
+	uint32_t buf = pc->b2c_size;
 
 	while (pc->b2c_sent != pc->b2c_tail) {
 		uint32_t off = pc->b2c_sent & (buf - 1), n = pc->b2c_tail - pc->b2c_sent;
@@ -432,6 +519,16 @@ static void ring_send(struct px_conn *pc)
 			return; /* -EAGAIN: writable() calls again */
 		pc->b2c_sent += (uint32_t)r;
 	}
+}
+
+/* The client acknowledged all of a ring it had filled: nothing of it is
+ * queued on tern any more and no recv writes into it, so it can double. */
+static void b2c_grow(struct px_conn *pc)
+{
+	if (!pc->b2c_full || pc->b2c_head != pc->b2c_tail || pc->recving)
+		return;
+	pc->b2c_full = false;
+	ring_grow(pc, &pc->b2c, &pc->b2c_size, pc->b2c_head, pc->b2c_tail);
 }
 
 static void pump_b2c_send(struct px_conn *pc)
@@ -478,6 +575,8 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	if (pc->fr) /* the buffers the data did not reach */
 		frames_unpost(pc, 0);
 	pc->b2c_tail += (uint32_t)res;
+	if (!pc->fr && pc->b2c_tail - pc->b2c_head == pc->b2c_size)
+		pc->b2c_full = true;
 	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
 	pump_b2c_send(pc);
 	due(pc);
@@ -520,11 +619,11 @@ static size_t frames_iov(struct px_conn *pc, uint32_t room)
 }
 
 /* Read the backend while b2c has room (tern's queue toward the client is
- * below o.buf). */
+ * below o.buf, or the ring's size). */
 static void pump_b2c_recv(struct px_conn *pc)
 {
 	struct px *px = pc->px;
-	uint32_t buf = px->o.buf, used = pc->b2c_tail - pc->b2c_head;
+	uint32_t buf = pc->fr ? px->o.buf : pc->b2c_size, used = pc->b2c_tail - pc->b2c_head;
 
 	if (pc->dead || pc->phase != PH_RELAY || pc->recving || pc->beof || !pc->c ||
 	    used >= buf)
@@ -645,13 +744,13 @@ static int px_accept(void *ctx, struct tern_conn *c)
 static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t len)
 {
 	struct px_conn *pc = tern_conn__user(c);
-	uint32_t buf = ((struct px *)ctx)->o.buf;
 
 	if (!pc || pc->dead)
 		return;
 	enter(pc);
 	/* The credit guarantees len <= the free room in c2b. */
-	tern_app__ring_put(pc->c2b, buf, &pc->c2b_tail, p, len);
+	tern_app__ring_put(pc->c2b, pc->c2b_size, &pc->c2b_tail, p, len);
+	c2b_check_full(pc);
 	if (pc->phase == PH_DEFER && start_connect(pc))
 		fail_both(pc, -1, false);
 	else
@@ -685,6 +784,8 @@ static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 	pc->b2c_head += bytes;
 	if (pc->fr)
 		frames_acked(pc, bytes);
+	else
+		b2c_grow(pc);
 	due(pc);
 	leave(pc);
 }
@@ -791,6 +892,8 @@ static void opts_defaults(struct tern_proxy_opts *o)
 {
 	if (!o->buf)
 		o->buf = TERN_PROXY_BUF_DEF;
+	if (!o->buf_init)
+		o->buf_init = o->buf < TERN_PROXY_BUF_INIT_DEF ? o->buf : TERN_PROXY_BUF_INIT_DEF;
 	if (!o->connect_ms)
 		o->connect_ms = TERN_PROXY_CONNECT_MS_DEF;
 	if (!o->health_interval_ms)
@@ -803,6 +906,19 @@ static void opts_defaults(struct tern_proxy_opts *o)
 		o->health_fall = TERN_PROXY_HEALTH_FALL_DEF;
 }
 
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+uint32_t tern_proxy__rcv_buf(const struct tern_proxy_opts *o)
+{
+	struct tern_proxy_opts d = *o;
+
+	opts_defaults(&d);
+	return d.buf_init;
+}
+
 static void *proxy_init(const struct tern_app_env *env)
 {
 	struct px *px;
@@ -811,16 +927,18 @@ static void *proxy_init(const struct tern_app_env *env)
 		errno = EDESTADDRREQ; /* --backend is required */
 		return NULL;
 	}
-	if (env->opts->proxy.buf & (env->opts->proxy.buf - 1)) {
-		errno = EINVAL; /* the rings need a power of two */
-		return NULL;
-	}
 	px = calloc(1, sizeof(*px));
 	if (!px)
 		return NULL;
 	px->env = *env;
 	px->o = env->opts->proxy;
 	opts_defaults(&px->o);
+	if (!pow2(px->o.buf) || !pow2(px->o.buf_init) || px->o.buf_init > px->o.buf ||
+	    px->o.buf_init < TERN_PROXY_BUF_MIN) {
+		free(px);
+		errno = EINVAL; /* the rings need a power of two */
+		return NULL;
+	}
 	if (env->frames && env->frames->room && env->frames->max >= 2) {
 		px->fquota = (px->o.buf + 1023) / 1024;
 		if (px->fquota > env->frames->max / 2)
@@ -870,7 +988,7 @@ static void proxy_fini(void *ctx)
 const struct tern_app tern_app_proxy = {
 	.name = "proxy",
 	.ops = &proxy_ops,
-	.rcv_buf = TERN_PROXY_BUF_DEF, /* the daemon uses --proxy-buf when given */
+	.rcv_buf = TERN_PROXY_BUF_INIT_DEF, /* the daemon: tern_proxy__rcv_buf() */
 	.worker_init = proxy_init,
 	.worker_fini = proxy_fini,
 	.reconfigure = proxy_reconfigure,

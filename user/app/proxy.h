@@ -17,7 +17,8 @@
 #include "tern/tern.h"
 
 #define TERN_PROXY_MAX_BACKENDS 16
-#define TERN_PROXY_BUF_DEF (64u << 10)   /* bytes per direction per connection */
+#define TERN_PROXY_BUF_DEF (256u << 10)  /* most bytes per direction per connection */
+#define TERN_PROXY_BUF_INIT_DEF (64u << 10) /* where the rings start, at most buf */
 #define TERN_PROXY_BUF_MIN 4096u
 #define TERN_PROXY_BUF_MAX (16u << 20)
 #define TERN_PROXY_CONNECT_MS_DEF 3000u
@@ -41,7 +42,8 @@ struct tern_proxy_opts {
 	uint8_t proxy_protocol;        /* 0 none, 1 or 2 */
 	uint8_t balance;               /* enum tern_proxy_balance */
 	uint8_t health_rise, health_fall;
-	uint32_t buf;                  /* bytes per direction per connection */
+	uint32_t buf;                  /* most bytes per direction per connection */
+	uint32_t buf_init;             /* the rings' first size (<= buf; 0: default) */
 	uint32_t connect_ms;           /* backend connect timeout */
 	uint32_t defer_accept_ms;      /* 0: connect at once */
 	uint32_t health_interval_ms;   /* 0: default; UINT32_MAX: no health checks */
@@ -49,6 +51,9 @@ struct tern_proxy_opts {
 	uint16_t drained;              /* bit i: backends[i] takes no new connection */
 };
 
+/* The receive window a proxied connection starts with (the listener's
+ * rcv_buf): its client -> backend ring's first size. */
+uint32_t tern_proxy__rcv_buf(const struct tern_proxy_opts *o);
 /* Parse "IPv4:PORT" or "[IPv6]:PORT" into b; 0 or -EINVAL. */
 int tern_proxy__parse_backend(struct tern_proxy_backend *b, const char *s);
 

@@ -29,6 +29,8 @@
 	X(PX_QUEUED_TO_BACKEND, "ProxyQueuedToBackend", TERN_APP_GAUGE) /* bytes held */ \
 	X(PX_QUEUED_TO_CLIENT, "ProxyQueuedToClient", TERN_APP_GAUGE) /* bytes held */ \
 	X(PX_BUF_BYTES, "ProxyBufBytes", TERN_APP_GAUGE)              /* allocated */ \
+	X(PX_BUF_GROWS, "ProxyBufGrows", TERN_APP_COUNTER)            /* a ring doubled */ \
+	X(PX_BUF_GROW_FAILS, "ProxyBufGrowFails", TERN_APP_COUNTER)   /* no memory: kept */ \
 	X(PX_BACKEND_FDS, "ProxyBackendFds", TERN_APP_GAUGE)          /* open sockets */ \
 	X(PX_HEALTH_CHECKS, "ProxyHealthChecks", TERN_APP_COUNTER)                    \
 	X(PX_HEALTH_FAILS, "ProxyHealthFails", TERN_APP_COUNTER)                      \

@@ -218,8 +218,10 @@ void tern_args__usage(FILE *f, const char *prog)
 		"--app proxy (relay to backends over the kernel's TCP):\n"
 		"  --backend IP:PORT|[IP6]:PORT   a backend (repeatable, max %d; required)\n"
 		"  --proxy-protocol v1|v2     PROXY protocol header to the backend (default none)\n"
-		"  --proxy-buf BYTES          buffer per direction per connection, a power of two\n"
-		"                             %u..%u (default %u)\n"
+		"  --proxy-buf [INIT,]MAX     buffer per direction per connection: starts at\n"
+		"                             INIT (default the smaller of MAX and %u), doubles\n"
+		"                             up to MAX while it limits the transfer; powers of\n"
+		"                             two %u..%u (default MAX %u)\n"
 		"  --backend-timeout MS       backend connect timeout (default %u)\n"
 		"  --defer-accept S           connect at the client's first byte; RST a client\n"
 		"                             silent for S seconds (default off)\n"
@@ -232,7 +234,8 @@ void tern_args__usage(FILE *f, const char *prog)
 		TERN_XSK_FRAMES_MAX, TERN_XSK_FRAMES, TERN_ARGS_ICMP_HANDOFF_MAX,
 		TERN_ARGS_ICMP_HANDOFF_DEF,
 		TERN_LOADER_BPFFS, TERN_APP_HTTP_MAX_HEADERS,
-		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, TERN_PROXY_BUF_DEF,
+		TERN_PROXY_MAX_BACKENDS, TERN_PROXY_BUF_INIT_DEF, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX,
+		TERN_PROXY_BUF_DEF,
 		TERN_PROXY_CONNECT_MS_DEF, TERN_PROXY_HEALTH_INTERVAL_MS_DEF,
 		TERN_PROXY_HEALTH_TIMEOUT_MS_DEF, TERN_PROXY_HEALTH_RISE_DEF,
 		TERN_PROXY_HEALTH_FALL_DEF);
@@ -436,6 +439,30 @@ static int parse_size(const char *what, const char *s, uint32_t min, uint32_t ma
 		return fail(what, s, "out of range %u..%u bytes", min, max);
 	*out = (uint32_t)(v * mult);
 	return 0;
+}
+
+/* --proxy-buf [INIT,]MAX: powers of two, INIT <= MAX. */
+static int parse_proxy_buf(struct tern_proxy_opts *o, const char *s)
+{
+	const char *comma = strchr(s, ',');
+	char init[32];
+
+	o->buf_init = 0;
+	if (comma) {
+		if ((size_t)(comma - s) >= sizeof(init))
+			return fail("--proxy-buf", s, "too long");
+		memcpy(init, s, (size_t)(comma - s));
+		init[comma - s] = 0;
+		if (parse_size("--proxy-buf", init, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX,
+			       &o->buf_init))
+			return -EINVAL;
+		s = comma + 1;
+	}
+	if (parse_size("--proxy-buf", s, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, &o->buf))
+		return -EINVAL;
+	if ((o->buf & (o->buf - 1)) || (o->buf_init & (o->buf_init - 1)))
+		return fail("--proxy-buf", s, "not a power of two");
+	return o->buf_init > o->buf ? fail("--proxy-buf", s, "INIT above MAX") : 0;
 }
 
 static int parse_keepalive(struct tern_args *a, const char *s)
@@ -731,10 +758,7 @@ static int parse_proxy(struct tern_proxy_opts *o, int opt, const char *s)
 		r = parse_word("--balance", s, balances, 2);
 		o->balance = (uint8_t)(r < 0 ? 0 : r);
 		return r < 0 ? r : 0;
-	case OPT_PROXY_BUF:
-		if (parse_size("--proxy-buf", s, TERN_PROXY_BUF_MIN, TERN_PROXY_BUF_MAX, &o->buf))
-			return -EINVAL;
-		return o->buf & (o->buf - 1) ? fail("--proxy-buf", s, "not a power of two") : 0;
+	case OPT_PROXY_BUF: return parse_proxy_buf(o, s);
 	case OPT_BACKEND_TIMEOUT:
 		return parse_ms("--backend-timeout", s, 1, 600000, &o->connect_ms);
 	case OPT_DEFER_ACCEPT: return parse_secs_ms("--defer-accept", s, &o->defer_accept_ms);

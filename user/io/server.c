@@ -337,8 +337,8 @@ static void worker_conf(struct tern_server *d)
 	/* The application's per-connection buffer caps the receive window
 	 * from the SYN-ACK on (receive credit). */
 	a->lopts.rcv_buf = d->app->rcv_buf;
-	if (d->app == &tern_app_proxy && a->app_opts.proxy.buf) /* --proxy-buf */
-		a->lopts.rcv_buf = a->app_opts.proxy.buf;
+	if (d->app == &tern_app_proxy) /* --proxy-buf */
+		a->lopts.rcv_buf = tern_proxy__rcv_buf(&a->app_opts.proxy);
 	/* Frames the core keeps (out-of-order data) come out of the UMEM. */
 	if (a->cfg.max_ooo > a->frames / 4) /* tern_xsk_geom.kept_max */
 		a->cfg.max_ooo = a->frames / 4;
