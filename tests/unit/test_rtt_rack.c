@@ -29,12 +29,17 @@ static int spy_on_rtt(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, uint
 	return tern_cc_cubic.on_rtt(c, priv, rtt_us, now_ns);
 }
 
-static void spy_on(struct sk *k)
+static void spy_on_stack(struct h *h)
 {
 	spy = tern_cc_cubic;
 	spy.on_rtt = spy_on_rtt;
-	k->h.s->cc = &spy;
+	h->s->cc = &spy;
 	cc_n = 0;
+}
+
+static void spy_on(struct sk *k)
+{
+	spy_on_stack(&k->h);
 }
 
 static void no_probes(struct tern_cfg *c)
@@ -69,6 +74,24 @@ static void ack_to(struct sk *k, uint32_t ackno)
 	h_in(&k->h, &a);
 }
 
+/* n0 segments at t0, n1 more at t0 + later_ms, and at t0 + at_ms the
+ * client's ACK of ack segments with nb blocks, echoing a TSval ecr_ms
+ * old; the congestion control's samples are recorded from the start. */
+static int exchange(struct sk *k, void (*tweak)(struct tern_cfg *), uint32_t n0, uint32_t later_ms,
+		    uint32_t n1, uint32_t at_ms, uint32_t ecr_ms, uint32_t ack,
+		    const uint32_t (*b)[2], int nb)
+{
+	if (!sk_open(k, n0, tweak))
+		return 0;
+	spy_on(k);
+	h_advance(&k->h, later_ms * MS);
+	send_more(k, n1);
+	sk_poll_at(k, k->t0 + at_ms * MS);
+	k->ecr_lag_ms = ecr_ms;
+	sk_ack(k, ack, b, nb);
+	return 1;
+}
+
 /*
  * Four segments at t0, four at t0 + 5 ms, all ACKed at t0 + 20 ms: SRTT
  * takes the oldest, 20 ms (srtt_us 720000); the congestion control and
@@ -78,12 +101,7 @@ TEST(test_estab_rtt_us_cum_ack_oldest_and_newest)
 {
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 4, NULL));
-	spy_on(&k);
-	h_advance(&k.h, 5 * MS);
-	send_more(&k, 4);
-	sk_poll_at(&k, k.t0 + 20 * MS);
-	sk_ack(&k, 8, NULL, 0);
+	REQUIRE(exchange(&k, NULL, 4, 5, 4, 20, 100, 8, NULL, 0));
 	CHECK_EQ(k.h.conn->snd_una, k.una0 + 8 * MSS);
 	CHECK_EQ(k.h.conn->srtt_us, 720000u);
 	REQUIRE_EQ(cc_n, 1);
@@ -119,18 +137,25 @@ TEST(test_estab_rtt_us_sub_ms_sample)
  * the echo (from the future here) gives none: SRTT, the backoff and the
  * congestion control are as they were.
  */
+static int rto_then_ack(struct sk *k, uint32_t ecr_ms)
+{
+	if (!sk_open(k, 2, no_probes))
+		return 0;
+	spy_on(k);
+	sk_poll_at(k, k->t0 + 300 * MS);
+	CHECK_EQ(H_MIB(&k->h, TCPTimeouts), 1);
+	CHECK_EQ(k->h.conn->backoff, 1);
+	k->ecr_lag_ms = ecr_ms;
+	h_advance(&k->h, 10 * MS);
+	sk_ack(k, 2, NULL, 0);
+	return 1;
+}
+
 TEST(test_estab_rtt_us_retransmitted_no_sample)
 {
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 2, no_probes));
-	spy_on(&k);
-	sk_poll_at(&k, k.t0 + 300 * MS);
-	REQUIRE_EQ(H_MIB(&k.h, TCPTimeouts), 1);
-	REQUIRE_EQ(k.h.conn->backoff, 1);
-	k.ecr_lag_ms = (uint32_t)-10; /* a TSval we never sent */
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 2, NULL, 0);
+	REQUIRE(rto_then_ack(&k, (uint32_t)-10)); /* a TSval we never sent */
 	CHECK_EQ(k.h.conn->snd_una, k.una0 + 2 * MSS);
 	CHECK_EQ(k.h.conn->srtt_us, 800000u);
 	CHECK_EQ(k.h.conn->backoff, 1);
@@ -145,13 +170,7 @@ TEST(test_estab_rtt_us_retransmitted_takes_ts)
 {
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 2, no_probes));
-	spy_on(&k);
-	sk_poll_at(&k, k.t0 + 300 * MS);
-	REQUIRE_EQ(H_MIB(&k.h, TCPTimeouts), 1);
-	k.ecr_lag_ms = 10;
-	h_advance(&k.h, 10 * MS);
-	sk_ack(&k, 2, NULL, 0);
+	REQUIRE(rto_then_ack(&k, 10));
 	CHECK_EQ(k.h.conn->srtt_us, 800000u + 10000 - 100000);
 	CHECK_EQ(k.h.conn->backoff, 0);
 	REQUIRE_EQ(cc_n, 1);
@@ -170,12 +189,7 @@ TEST(test_estab_rtt_us_sack_only_ack)
 	static const uint32_t b13[][2] = { { 1, 4 } };
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 2, NULL));
-	spy_on(&k);
-	h_advance(&k.h, 10 * MS);
-	send_more(&k, 2);
-	sk_poll_at(&k, k.t0 + 30 * MS);
-	sk_ack(&k, 0, b13, 1);
+	REQUIRE(exchange(&k, NULL, 2, 10, 2, 30, 100, 0, b13, 1));
 	CHECK_EQ(k.h.conn->snd_una, k.una0);
 	CHECK_EQ(k.h.conn->srtt_us, 730000u);
 	REQUIRE(cc_n >= 1);
@@ -195,12 +209,7 @@ TEST(test_estab_rtt_us_cum_and_sack)
 	static const uint32_t b2[][2] = { { 2, 3 } };
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 2, NULL));
-	spy_on(&k);
-	h_advance(&k.h, 10 * MS);
-	send_more(&k, 1);
-	sk_poll_at(&k, k.t0 + 30 * MS);
-	sk_ack(&k, 1, b2, 1);
+	REQUIRE(exchange(&k, NULL, 2, 10, 1, 30, 100, 1, b2, 1));
 	CHECK_EQ(k.h.conn->srtt_us, 730000u);
 	REQUIRE(cc_n >= 1);
 	CHECK_EQ(cc_rtt[0], 20000u);
@@ -216,13 +225,7 @@ TEST(test_estab_rtt_us_no_records_takes_ts)
 {
 	struct sk k;
 
-	REQUIRE(sk_open(&k, 4, no_records));
-	spy_on(&k);
-	h_advance(&k.h, 5 * MS);
-	send_more(&k, 4);
-	sk_poll_at(&k, k.t0 + 20 * MS);
-	k.ecr_lag_ms = 50;
-	sk_ack(&k, 8, NULL, 0);
+	REQUIRE(exchange(&k, no_records, 4, 5, 4, 20, 50, 8, NULL, 0));
 	CHECK(!tern_rack_on(k.h.s, k.h.conn));
 	CHECK_EQ(k.h.conn->srtt_us, 800000u + 50000 - 100000);
 	REQUIRE_EQ(cc_n, 1);
@@ -286,4 +289,47 @@ TEST(test_estab_rtt_us_maybe_delayed_keeps_min)
 {
 	CHECK_EQ(min_after_idle(100), 20000u);
 	CHECK_EQ(min_after_idle(MSS), 40000u);
+}
+
+/* The handshake's sample sets SRTT and the RTO but is not the congestion
+ * control's: Linux's passive open calls pkts_acked() without one. */
+TEST(test_synrcvd_rtt_us_handshake_not_cc)
+{
+	struct h h;
+	uint32_t iss;
+
+	h_init(&h, NULL);
+	spy_on_stack(&h);
+	REQUIRE(h_connect(&h, 1000, 1, &iss));
+	CHECK(h.conn->srtt_us != 0);
+	CHECK_EQ(cc_n, 0);
+	h_free(&h);
+}
+
+/*
+ * Karn for our FIN: two segments ACKed at t0 + 20 ms (SRTT 20 ms:
+ * srtt_us 720000), then the FIN alone, resent by the RTO, and ACKed 10
+ * ms after that with an echo from the future: no sample.
+ */
+TEST(test_estab_rtt_us_fin_resent_no_sample)
+{
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 2, no_probes));
+	spy_on(&k);
+	sk_poll_at(&k, k.t0 + 20 * MS);
+	sk_ack(&k, 2, NULL, 0);
+	REQUIRE_EQ(k.h.conn->srtt_us, 720000u);
+	REQUIRE_EQ(h_shutdown(&k.h), 0);
+	REQUIRE_EQ(k.h.out.n, 1);
+	sk_poll_at(&k, k.h.now + 1000 * MS);
+	REQUIRE_EQ(H_MIB(&k.h, RetransSegs), 1);
+	REQUIRE(k.h.out.n == 1 && (k.h.tx[0].flags & TERN_TH_FIN));
+	h_advance(&k.h, 10 * MS);
+	k.ecr_lag_ms = (uint32_t)-10;
+	ack_to(&k, k.una0 + 2 * MSS + 1);
+	CHECK_EQ(k.h.conn->snd_una, k.una0 + 2 * MSS + 1);
+	CHECK_EQ(k.h.conn->srtt_us, 720000u);
+	CHECK_EQ(cc_n, 1);
+	h_free(&k.h);
 }

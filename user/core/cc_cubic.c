@@ -6,8 +6,8 @@
  * (cwnd / MSS) and time in 1/1024 s, as Linux does; the window itself
  * stays in bytes. HyStart (hystart_update) ends slow start before a
  * loss: on an ACK train as long as half the minimum RTT plus the time
- * 64 KiB takes at the pacing rate, or on an RTT risen over the minimum,
- * from 16 segments of cwnd on (hystart_low_window).
+ * four 64 KiB GSO packets take at the pacing rate, or on an RTT risen
+ * over the minimum, from 16 segments of cwnd on (hystart_low_window).
  */
 #include <string.h>
 
@@ -224,10 +224,10 @@ static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_
  * 1 ms; 0 before an RTT sample. tern sends no GSO packets, but the
  * allowance is Linux's for a device of 64 KiB GSO (sk_gso_max_size,
  * GSO_LEGACY_MAX_SIZE): one packet in the receiver's GRO and one in the
- * qdisc, doubled because the rate is (tcp_pacing_ss_ratio). With a
- * one-quarter allowance a path of tens of µs left slow start at about 20
- * segments; with this one the train needs a window that the ACKs take
- * longer than the RTT to clock out, about 90 segments at 1448 bytes.
+ * qdisc, doubled because the rate is (tcp_pacing_ss_ratio). On a path
+ * of tens of µs it sets the train's threshold: with one packet instead
+ * of four, a 40 µs path with a 290 MB/s bottleneck left slow start at
+ * cwnd 30 instead of 65 (test_estab_cubic_hystart_veth_rtt).
  */
 static uint32_t hystart_ack_delay(const struct tern_conn *c)
 {
