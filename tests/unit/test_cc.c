@@ -412,8 +412,8 @@ TEST(test_estab_cubic_hystart_ack_train_short_rtt)
  * µs, 27 ACKs. Rounds begin at the 1st, 11th and 31st ACK (10, 30, 70
  * segments out); the third reaches 27 ACKs at about the 58th, cwnd 67.
  * With an allowance of one packet (57 µs, 10 ACKs) the second round
- * ends it at about 30; rounds begun only from cwnd 16 (before Linux
- * 6.14) at about 57.
+ * ends it at about 30; rounds begun only from cwnd 16 (Linux before
+ * "tcp_cubic: fix incorrect HyStart round start detection") at about 57.
  */
 TEST(test_estab_cubic_hystart_veth_rtt)
 {

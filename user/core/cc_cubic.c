@@ -279,7 +279,7 @@ static int hystart_delay(struct cubic *a, uint32_t rtt_us)
 
 /* hystart_update(): a round begins once SND.UNA passes the last one's
  * end, whatever cwnd; from hystart_low_window on, slow start ends at the
- * current cwnd on an ACK train or a delay increase (Linux 6.14's
+ * current cwnd on an ACK train or a delay increase (Linux since 2025,
  * "tcp_cubic: fix incorrect HyStart round start detection"). */
 static int hystart_update(struct cubic *a, struct tern_conn *c, uint32_t rtt_us, uint32_t now_us)
 {
