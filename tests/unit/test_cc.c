@@ -299,34 +299,43 @@ static void ack_one(struct h *h, uint32_t rtt_ms)
 	h_in(h, &a);
 }
 
+/* Samples from the TS echo alone (no per-segment records), so that each
+ * ACK's sample is what the test says. */
+static void ts_samples(struct tern_cfg *c)
+{
+	c->rack_segs = 0;
+}
+
 /*
- * HyStart, delay increase (hystart_update): the handshake's 100 ms is
- * the minimum; every later sample is 120 ms, more than 100 + clamp(100 /
- * 8, 4, 16) = 112.5 ms. ACKs one segment each, all at one instant (no
- * ACK train). cwnd 10 + 1 per ACK; HyStart looks from cwnd 16 on
- * (hystart_low_window: the 7th ACK begins its round; nothing is decided
- * on the samples before) and decides after 8 samples, at the 9th:
- * the 15th ACK, cwnd 24 when its sample comes (before its own slow-start
- * step). ssthresh = 24 segments; that ACK's growth is congestion
- * avoidance, not slow start.
+ * HyStart, delay increase (hystart_update): the first sample, 100 ms, is
+ * the minimum (the handshake's is not the congestion control's, as in
+ * Linux's passive open); every later one is 120 ms, more than 100 +
+ * clamp(100 / 8, 4, 16) = 112.5 ms. ACKs one segment each, all at one
+ * instant (no ACK train). cwnd 10 + 1 per ACK. A round begins at the
+ * first ACK (10 segments out) whatever cwnd, the next at the 11th (30
+ * out by then); samples count from cwnd 16 (hystart_low_window) and the
+ * round's 9th decides: the 19th ACK, cwnd 28 when its sample comes
+ * (before its own slow-start step). ssthresh = 28 segments; that ACK's
+ * growth is congestion avoidance, not slow start.
  */
 TEST(test_estab_cubic_hystart_delay)
 {
 	struct h h;
 
-	REQUIRE(open100(&h, NULL));
+	REQUIRE(open100(&h, ts_samples));
 	send_n(&h, 120 * MSS);
 	h_advance(&h, 120 * MS);
-	for (int i = 1; i <= 14; i++)
+	ack_one(&h, 100);
+	for (int i = 2; i <= 18; i++)
 		ack_one(&h, 120);
-	CHECK_EQ(h.conn->cwnd, 24 * MSS);
+	CHECK_EQ(h.conn->cwnd, 28 * MSS);
 	CHECK_EQ(h.conn->ssthresh, UINT32_MAX);
 	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
 	ack_one(&h, 120);
-	CHECK_EQ(h.conn->ssthresh, 24 * MSS);
-	CHECK(h.conn->cwnd < 25 * MSS);
+	CHECK_EQ(h.conn->ssthresh, 28 * MSS);
+	CHECK(h.conn->cwnd < 29 * MSS);
 	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 1);
-	CHECK_EQ(H_MIB(&h, TCPHystartDelayCwnd), 24);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayCwnd), 28);
 	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 0);
 	ack_one(&h, 120);
 	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 1); /* once */
@@ -358,37 +367,100 @@ static void check_train(struct h *h, uint32_t rtt_ms, int n, uint64_t gap_ns, ui
  * ACKs 2 ms apart (a train: at most hystart_ack_delta, 2 ms). The train
  * ends slow start once it has lasted more than half of the minimum RTT
  * plus the ACK spacing allowance (capped at 1 ms at this RTT), 50.5 ms,
- * within one round. The first round (from the 7th ACK, cwnd 16) ends
- * when SND.UNA passes what was sent by then, 22 segments: 16 ACKs, 30
- * ms. The second begins at the 23rd ACK (54 segments sent by then): the
- * first more than 50.5 ms after it, 52 ms, is the 49th, whose sample comes
- * with cwnd 10 + 48 = 58.
+ * within one round. The first round begins at the 1st ACK (10 segments
+ * out); its ACKs below cwnd 16 do not count, so the 7th, 12 ms after
+ * the round began, is no train. The second begins at the 11th ACK (30
+ * out) and lasts 20 ACKs, 38 ms; the third at the 31st (70 out): the
+ * first ACK more than 50.5 ms after it, 52 ms, is the 57th, whose sample
+ * comes with cwnd 10 + 56 = 66.
  */
 TEST(test_estab_cubic_hystart_ack_train)
 {
 	struct h h;
 
-	REQUIRE(open100(&h, NULL));
-	check_train(&h, 100, 48, 2 * MS, 58);
+	REQUIRE(open100(&h, ts_samples));
+	check_train(&h, 100, 56, 2 * MS, 66);
 	h_free(&h);
 }
 
 /*
- * HyStart, ACK train at a short RTT (hystart_ack_delay()): every sample
- * 1 ms, ACKs 200 us apart. The threshold is (1000 + allowance) / 2 us;
- * the allowance, 64 KiB at the pacing rate MSS x 200 % x cwnd / SRTT =
- * 65536 x 1000 / (1000 x 2 x 22) = 1489 us at most, is capped at 1 ms:
- * 1000 us. The round begins at the 7th ACK (cwnd 16) and lasts until
- * SND.UNA passes the 22 segments sent by then; the first ACK more than
- * 1000 us after its start is the 13th (1200 us), whose sample comes with
- * cwnd 22. Without the allowance it would be the 10th (600 us > 500),
- * at cwnd 19.
+ * HyStart, ACK train at a short RTT: every sample 1 ms, ACKs 200 us
+ * apart. The threshold is (1000 + allowance) / 2 us; the allowance
+ * (hystart_ack_delay()), four 64 KiB GSO packets at the pacing rate MSS
+ * x 200 % x cwnd / SRTT, 262144 x 1000 / (1448 x 2 x 16) = 5657 us at
+ * most, is capped at 1 ms: 1000 us. The round begins at the 1st ACK and
+ * the 7th (cwnd 16), 1200 us after it, ends slow start: a window of 16
+ * segments takes longer than the RTT to be acknowledged.
  */
 TEST(test_estab_cubic_hystart_ack_train_short_rtt)
 {
 	struct h h;
 
-	REQUIRE(open_rtt(&h, NULL, 1));
-	check_train(&h, 1, 12, 200000, 22); /* 200 us apart */
+	REQUIRE(open_rtt(&h, ts_samples, 1));
+	check_train(&h, 1, 6, 200000, 16); /* 200 us apart */
+	h_free(&h);
+}
+
+/*
+ * HyStart at veth's scale, RTT samples in µs from the records: a 40 µs
+ * path whose bottleneck clocks one 1448-byte segment out every 5 µs
+ * (290 MB/s), ACKed one segment each. Past the path's 8 segments the
+ * queue sets the RTT, 5 µs per segment ahead, and SRTT lags a round
+ * behind cwnd W: about W / 2 x 5 µs. The ACK spacing allowance, four
+ * 64 KiB GSO packets at 2 x W / SRTT, is then 262144 x 5 / (4 x 1448) =
+ * 226 µs, and the train needs a round longer than (40 + 226) / 2 = 133
+ * µs, 27 ACKs. Rounds begin at the 1st, 11th and 31st ACK (10, 30, 70
+ * segments out); the third reaches 27 ACKs at about the 58th, cwnd 67.
+ * With an allowance of one packet (57 µs, 10 ACKs) the second round
+ * ends it at about 30; rounds begun only from cwnd 16 (Linux before
+ * "tcp_cubic: fix incorrect HyStart round start detection") at about 57.
+ */
+TEST(test_estab_cubic_hystart_veth_rtt)
+{
+	uint64_t sent[160], last_ack = 0;
+	uint32_t una0, iss, nsent = 0, k;
+	struct tern_seg seg;
+	struct tern_opts o;
+	struct h h;
+
+	h_init(&h, NULL);
+	seg = h_seg(&h, TERN_TH_SYN, 1000, 0);
+	h_linux_syn_opts(&seg, 1);
+	h_in(&h, &seg);
+	REQUIRE_EQ(h.out.n, 1);
+	iss = h.tx[0].seq;
+	o = h_tx_opts(&h.tx[0]);
+	h_advance(&h, 40000);
+	seg = h_seg(&h, TERN_TH_ACK, 1001, iss + 1);
+	seg.win = 65535;
+	h_ts(&seg, 2, o.tsval);
+	h_in(&h, &seg);
+	REQUIRE(h.conn && tern_rack_on(h.s, h.conn));
+	una0 = iss + 1;
+	send_n(&h, 150 * MSS);
+	for (uint32_t i = 0; i < h.out.n; i++)
+		sent[nsent++] = h.now;
+	for (k = 1; k < 150 && h.conn->ssthresh == UINT32_MAX; k++) {
+		uint64_t at = sent[k - 1] + 40000;
+		struct tern_seg a;
+
+		if (at < last_ack + 5000)
+			at = last_ack + 5000;
+		h_advance(&h, at - h.now);
+		last_ack = at;
+		a = h_seg(&h, TERN_TH_ACK, h.conn->rcv_nxt, una0 + k * MSS);
+		a.win = 65535;
+		h_ts(&a, 3, tern_ms(h.now) + h.conn->ts_off);
+		h_in(&h, &a);
+		for (uint32_t i = 0; i < h.out.n && nsent < 160; i++)
+			sent[nsent++] = h.now;
+	}
+	fprintf(stderr, "  veth HyStart: slow start ended at cwnd %u, ACK %u, srtt %u us, "
+		"min_rtt %u us\n", h.conn->ssthresh / MSS, k - 1, h.conn->srtt_us >> 3,
+		tern_rack_min_rtt_us(h.s, h.conn));
+	CHECK_EQ(H_MIB(&h, TCPHystartTrainDetect), 1);
+	CHECK(H_MIB(&h, TCPHystartTrainCwnd) >= 60);
+	CHECK(H_MIB(&h, TCPHystartTrainCwnd) <= 75);
+	CHECK_EQ(H_MIB(&h, TCPHystartDelayDetect), 0);
 	h_free(&h);
 }

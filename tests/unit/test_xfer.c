@@ -741,19 +741,31 @@ TEST(test_estab_xfer_rttvar_decrease)
 	CHECK_EQ(e.c->rto_ms, 835);
 }
 
+static void no_records(struct tern_cfg *c)
+{
+	c->rack_segs = 0;
+}
+
+/* 100 bytes ACKed 10 ms later, echoing a TSval from the future. */
+static void ack_future_tsecr(struct xf *e)
+{
+	REQUIRE_EQ(h_send(e->h, sbuf, 100), 100);
+	h_advance(e->h, 10 * MS);
+	ack_ts(e, e->una0 + 100, our_tsval(e) + 10);
+	CHECK_EQ(e->c->snd_una, e->una0 + 100);
+}
+
 /*
  * A TSecr we never sent (from the future) is no RTT sample: Linux's
  * tcp_rtt_tsopt_us() drops a delta that is negative as s32 / too large.
+ * Without per-segment records the echo is the only sample.
  */
 TEST(test_estab_xfer_rtt_bogus_tsecr)
 {
 	struct xf e;
 
-	REQUIRE(xf_open(&e, NULL));
-	REQUIRE_EQ(h_send(e.h, sbuf, 100), 100);
-	h_advance(e.h, 10 * MS);
-	ack_ts(&e, e.una0 + 100, our_tsval(&e) + 10);
-	CHECK_EQ(e.c->snd_una, e.una0 + 100);
+	REQUIRE(xf_open(&e, no_records));
+	ack_future_tsecr(&e);
 	CHECK_EQ(e.c->srtt_us, 0);
 	CHECK_EQ(e.c->rto_ms, 1000);
 	/* ... nor one 50 minutes old (would overflow microseconds in s32) */
@@ -764,6 +776,18 @@ TEST(test_estab_xfer_rtt_bogus_tsecr)
 	CHECK_EQ(e.c->srtt_us, 0);
 	CHECK_EQ(e.c->rto_ms, 1000);
 	check_rto_in(&e, 200, 1000);
+}
+
+/* With records the segment's send time is the sample, whatever the
+ * echo (tcp_ack_update_rtt() prefers it to TS-ECR): 10 ms. */
+TEST(test_estab_xfer_rtt_records_over_bogus_tsecr)
+{
+	struct xf e;
+
+	REQUIRE(xf_open(&e, NULL));
+	ack_future_tsecr(&e);
+	CHECK_EQ(e.c->srtt_us, 10000u << 3);
+	CHECK_EQ(e.c->rto_ms, 210);
 }
 
 /* --- Karn's rule (no timestamps) --- */

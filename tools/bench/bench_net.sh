@@ -524,6 +524,15 @@ loss() {
 	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 	res loss.pcts "$LOSS_PCTS"
 	res loss.client_napi "${BENCH_CLIENT_NAPI:-softirq}"
+	# nginx's congestion control is the server namespace's, which Linux
+	# takes from the host's (bbr on some machines): BENCH_LINUX_CC sets
+	# it, one of the host's tcp_allowed_congestion_control
+	[ -z "${BENCH_LINUX_CC:-}" ] ||
+		in_s sysctl -qw net.ipv4.tcp_congestion_control="$BENCH_LINUX_CC" ||
+		say "  BENCH_LINUX_CC=$BENCH_LINUX_CC: not allowed in a namespace" \
+			"(net.ipv4.tcp_allowed_congestion_control: $(sysctl -n net.ipv4.tcp_allowed_congestion_control))"
+	res loss.nginx_cc "$(in_s sysctl -n net.ipv4.tcp_congestion_control)"
+	say "  nginx's congestion control: $(in_s sysctl -n net.ipv4.tcp_congestion_control)"
 	# name:options; norack is CUBIC with RFC 6675's DupThresh instead of RACK
 	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0"; do
 		# shellcheck disable=SC2086 # the options are words

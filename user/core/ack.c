@@ -32,21 +32,31 @@ static void recovery_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t 
 	c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
 }
 
-/* An ACK's SACK part: the scoreboard, recovery (sack.c), and in recovery
+/* An ACK's SACK part after its input: recovery (sack.c), and in recovery
  * the window by PRR (tcp_cong_control() -> tcp_cwnd_reduction()) from
- * the bytes newly ACKed or SACKed. */
-static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint32_t acked, int dup, uint64_t now, struct tern_out *out)
+ * the bytes newly ACKed or SACKed (sacked: the scoreboard's before it). */
+static void sack_recover(struct tern_stack *s, struct tern_conn *c, uint32_t acked,
+			 uint32_t sacked, int dup, uint64_t now, struct tern_out *out)
 {
-	const struct tern_xmit *x = tern_conn_xmit(s, c);
-	uint32_t sacked = x->sacked;
-	int64_t delivered;
+	int64_t delivered = (int64_t)acked + tern_conn_xmit(s, c)->sacked - sacked;
 
-	tern_sack_input(s, c, seg);
-	delivered = (int64_t)acked + x->sacked - sacked;
 	tern_sack_acked(s, c, acked, dup, now, out);
 	if ((c->flags & TERN_CF_RECOVERY) && delivered > 0)
 		tern_prr__on_ack(s, c, (uint32_t)delivered, acked != 0);
+}
+
+/* An ACK without new data acknowledged, with SACK: the scoreboard and
+ * records, a SACK RTT sample, recovery. dup: a duplicate ACK (RFC 5681
+ * 2), which F-RTO reads. */
+static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     int dup, uint64_t now, struct tern_out *out)
+{
+	struct tern_rack_rtt m = TERN_RACK_RTT_NONE;
+	uint32_t sacked = tern_conn_xmit(s, c)->sacked;
+
+	tern_sack_input(s, c, seg, &m);
+	tern_conn_rtt_ack(s, c, seg, &m, 0, now);
+	sack_recover(s, c, 0, sacked, dup, now, out);
 }
 
 /* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK; with SACK
@@ -57,7 +67,7 @@ static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct te
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
 	if (tern_conn_sack_on(c)) {
-		sack_ack(s, c, seg, 0, 1, now, out);
+		sack_ack(s, c, seg, 1, now, out);
 		return;
 	}
 	if (c->flags & TERN_CF_RECOVERY) {
@@ -80,6 +90,8 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 		    uint64_t now, struct tern_out *out)
 {
 	uint32_t end = c->snd_una + c->sq_bytes, acked = seg->ack - c->snd_una, data = acked;
+	uint32_t sacked = tern_conn_xmit(s, c)->sacked;
+	struct tern_rack_rtt m = TERN_RACK_RTT_NONE;
 	/* The send buffer limited the application (SOCK_NOSPACE): a full
 	 * queue, or a refused send. */
 	int nospace = (c->flags & TERN_CF_WANT_WRITE) ||
@@ -92,7 +104,12 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	}
 	tern_conn_sq_consume(s, c, data);
 	c->snd_una = seg->ack;
-	tern_conn_rtt_ack(s, c, seg, now); /* after snd_una: tcp_rtt_estimator's window */
+	/* the blocks and records first: the samples come from the segments
+	 * delivered (tcp_sacktag_write_queue, tcp_clean_rtx_queue), and
+	 * after snd_una moved (tcp_rtt_estimator's window) */
+	if (tern_conn_sack_on(c))
+		tern_sack_input(s, c, seg, &m);
+	tern_conn_rtt_ack(s, c, seg, &m, acked, now);
 	if (tern_seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->bytes_acked = c->bytes_acked + acked < c->bytes_acked ? UINT32_MAX
@@ -104,7 +121,7 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	tern_conn_xmit(s, c)->pto = 0;
 	tern_conn_rack(s, c)->reo_armed = 0;
 	if (tern_conn_sack_on(c)) {
-		sack_ack(s, c, seg, acked, 0, now, out);
+		sack_recover(s, c, acked, sacked, 0, now, out);
 		tern_sack_schedule_probe(s, c, now);
 	} else if (c->flags & TERN_CF_RECOVERY) {
 		recovery_on_ack(s, c, acked, now, out);
@@ -141,7 +158,7 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
 		on_dupack(s, c, seg, now, out);
 	} else if (tern_conn_sack_on(c) && seg->ack == c->snd_una && c->snd_una != c->snd_max) {
-		sack_ack(s, c, seg, 0, 0, now, out); /* SACK blocks on data or a window update */
+		sack_ack(s, c, seg, 0, now, out); /* SACK blocks on data or a window update */
 	}
 	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) &&
 	    c->sq_bytes < tern_conn_use(s, c)->snd_buf) {

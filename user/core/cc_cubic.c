@@ -6,8 +6,8 @@
  * (cwnd / MSS) and time in 1/1024 s, as Linux does; the window itself
  * stays in bytes. HyStart (hystart_update) ends slow start before a
  * loss: on an ACK train as long as half the minimum RTT plus the time
- * 64 KiB takes at the pacing rate, or on an RTT risen over the minimum,
- * from 16 segments of cwnd on (hystart_low_window).
+ * four 64 KiB GSO packets take at the pacing rate, or on an RTT risen
+ * over the minimum, from 16 segments of cwnd on (hystart_low_window).
  */
 #include <string.h>
 
@@ -58,6 +58,7 @@ static struct cubic *ca(uint32_t *priv)
 #define HYSTART_ACK_DELTA_US 2000u
 #define HYSTART_DELAY_MIN_US 4000u
 #define HYSTART_DELAY_MAX_US 16000u
+#define HYSTART_GSO_BYTES 65536ull /* GSO_LEGACY_MAX_SIZE */
 
 static uint32_t us_clock(uint64_t now_ns)
 {
@@ -218,10 +219,15 @@ static uint32_t cubic_on_loss(struct tern_conn *c, uint32_t *priv, enum tern_cc_
 
 /*
  * hystart_ack_delay(): the ACK spacing allowed on top of the minimum RTT,
- * the time 64 KiB takes at the pacing rate Linux computes on every ACK
- * whether or not anything paces (tern_cc__pacing_rate), at most 1 ms; 0
- * before an RTT sample. At a microsecond RTT it keeps the train from
- * ending slow start at about 20 segments.
+ * the time four GSO packets take at the pacing rate Linux computes on
+ * every ACK whether or not anything paces (tern_cc__pacing_rate), at most
+ * 1 ms; 0 before an RTT sample. tern sends no GSO packets, but the
+ * allowance is Linux's for a device of 64 KiB GSO (sk_gso_max_size,
+ * GSO_LEGACY_MAX_SIZE): one packet in the receiver's GRO and one in the
+ * qdisc, doubled because the rate is (tcp_pacing_ss_ratio). On a path
+ * of tens of µs it sets the train's threshold: with one packet instead
+ * of four, a 40 µs path with a 290 MB/s bottleneck left slow start at
+ * cwnd 30 instead of 65 (test_estab_cubic_hystart_veth_rtt).
  */
 static uint32_t hystart_ack_delay(const struct tern_conn *c)
 {
@@ -231,7 +237,7 @@ static uint32_t hystart_ack_delay(const struct tern_conn *c)
 		return 0;
 	if (!rate)
 		return 1000u;
-	us = (65536ull * 1000000u) / rate;
+	us = (HYSTART_GSO_BYTES * 4u * 1000000u) / rate;
 	return us < 1000u ? (uint32_t)us : 1000u;
 }
 
@@ -271,15 +277,18 @@ static int hystart_delay(struct cubic *a, uint32_t rtt_us)
 	return a->curr_rtt > a->delay_min_us + thresh;
 }
 
-/* hystart_update(): slow start ends at the current cwnd. tern: the
- * round also begins here, not in cong_avoid (which has no us clock):
- * an RTT sample comes with every ACK of new data. */
+/* hystart_update(): a round begins once SND.UNA passes the last one's
+ * end, whatever cwnd; from hystart_low_window on, slow start ends at the
+ * current cwnd on an ACK train or a delay increase (Linux since 2025,
+ * "tcp_cubic: fix incorrect HyStart round start detection"). */
 static int hystart_update(struct cubic *a, struct tern_conn *c, uint32_t rtt_us, uint32_t now_us)
 {
 	int ev = 0;
 
 	if (tern_seq_gt(c->snd_una, a->end_seq))
 		hystart_reset(a, c, now_us);
+	if (c->cwnd < HYSTART_LOW_WINDOW * c->mss)
+		return 0;
 	if (hystart_train(a, c, now_us))
 		ev = TERN_CC_HYSTART_TRAIN;
 	else if (hystart_delay(a, rtt_us))
@@ -304,7 +313,7 @@ static int cubic_on_rtt(struct tern_conn *c, uint32_t *priv, uint32_t rtt_us, ui
 		rtt_us = 1;
 	if (!a->delay_min_us || a->delay_min_us > rtt_us)
 		a->delay_min_us = rtt_us;
-	if (a->found || c->cwnd >= c->ssthresh || c->cwnd < HYSTART_LOW_WINDOW * c->mss)
+	if (a->found || c->cwnd >= c->ssthresh)
 		return 0;
 	return hystart_update(a, c, rtt_us, us_clock(now_ns));
 }

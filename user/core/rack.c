@@ -9,9 +9,9 @@
  * arm the reordering timer (tcp_rack_reo_timeout, in sack.c).
  *
  * min_rtt is the least RTT sampled in the last 300 s (tcp_min_rtt(),
- * tcp_min_rtt_wlen, a windowed minimum: minmax.h). tern: it takes the
- * records' RTTs (µs) as well as the estimator's samples, which come from
- * timestamps in whole ms.
+ * tcp_min_rtt_wlen, a windowed minimum: minmax.h), fed by rtt.c with
+ * each ACK's newest sample (tcp_update_rtt_min). The records give an
+ * ACK's samples in µs (struct tern_rack_rtt, tcp_clean_rtx_queue).
  * tern: records are walked in sequence order, not Linux's time-sorted
  * list (tsorted_sent_queue), so detection looks at every record in
  * flight; the share per connection bounds the walk.
@@ -295,8 +295,7 @@ static int cmp_sent(const struct tern_rseg *g, const struct tern_rack *r)
  * last sets RACK.xmit_ts, RACK.end_seq and RACK.rtt. tern: records are
  * taken in sequence order, not the RFC's ascending send time, so RACK.rtt
  * is set only with RACK.xmit_ts (the same result). */
-static void advance(const struct tern_stack *s, struct tern_rack *r, const struct tern_rseg *g,
-		    uint32_t now_us)
+static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now_us)
 {
 	uint32_t rtt = now_us - g->sent_us;
 
@@ -304,8 +303,6 @@ static void advance(const struct tern_stack *s, struct tern_rack *r, const struc
 	 * RTT that is too short to be the retransmission's. */
 	if ((g->flags & TERN_RSEG_EVER) && rtt < min_rtt(r))
 		return;
-	if (!(g->flags & TERN_RSEG_EVER))
-		min_rtt_sample(s, r, rtt);
 	r->advanced = 1;
 	if (!r->xmit_set || cmp_sent(g, r) > 0) {
 		r->xmit_set = 1;
@@ -329,12 +326,51 @@ static void delivered(struct tern_stack *s, const struct tern_conn *c, struct te
 	}
 	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_le(g->end, c->recover))
 		r->ack_orig = 1;
-	advance(s, r, g, now_us);
+	advance(r, g, now_us);
 }
 
-/* The cumulative ACK: records below SND.UNA are delivered and freed
- * (tcp_clean_rtx_queue). */
-void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
+/* tcp_stamp_us_delta(): the RTT of a transmission at sent_us, -1 when
+ * it does not fit in 31 bits (sent over 35 minutes ago). */
+static int32_t rtt_of(uint32_t now_us, uint32_t sent_us)
+{
+	int32_t d = (int32_t)(now_us - sent_us);
+
+	return d >= 0 ? d : -1;
+}
+
+/* tcp_clean_rtx_queue(): a segment resent is no sample and spoils the
+ * ACK's (Karn, FLAG_RETRANS_DATA_ACKED); one SACKed before is none; the
+ * first of the others is the oldest (first_ackt), the last the newest. */
+static void acked_sample(struct tern_rack_rtt *m, uint8_t flags, uint32_t now_us,
+			 uint32_t sent_us)
+{
+	m->acked++;
+	if (flags & TERN_RSEG_EVER) {
+		m->retrans = 1;
+	} else if (!(flags & TERN_RSEG_SACKED)) {
+		m->ca_us = rtt_of(now_us, sent_us);
+		if (m->seq_us < 0)
+			m->seq_us = m->ca_us;
+	}
+}
+
+/* Our FIN, when this ACK covers it: Linux's rides on the last skb, so it
+ * is the newest segment ACKed, and counts as one of its own only when
+ * no data is ACKed with it. */
+static void fin_acked(const struct tern_conn *c, const struct tern_rack *r,
+		      struct tern_rack_rtt *m, uint32_t now_us)
+{
+	if (!r->fin_out || c->snd_una != c->snd_max)
+		return;
+	if (m->acked)
+		m->acked--; /* the FIN and the last data segment: one skb */
+	acked_sample(m, r->fin_ever ? TERN_RSEG_EVER : 0, now_us, r->fin_us);
+}
+
+/* The cumulative ACK: records below SND.UNA are delivered and freed,
+ * and give the ACK's RTT samples (tcp_clean_rtx_queue). */
+void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		   struct tern_rack_rtt *m)
 {
 	struct tern_rack *r = rk(s, c);
 	uint32_t now_us = usec(s->now);
@@ -343,17 +379,22 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 	r->ack_orig = r->ack_sacked = r->ack_dsack = r->frto_new = 0;
 	if (!tern_rack_on(s, c))
 		return;
+	m->on = 1;
 	while (r->head != TERN_NIL && tern_seq_le(at(s, r->head)->end, c->snd_una)) {
-		if (!(at(s, r->head)->flags & TERN_RSEG_SACKED))
-			delivered(s, c, r, at(s, r->head), now_us);
+		struct tern_rseg *g = at(s, r->head);
+
+		acked_sample(m, g->flags, now_us, g->sent_us);
+		if (!(g->flags & TERN_RSEG_SACKED))
+			delivered(s, c, r, g, now_us);
 		rseg_put_head(s, r);
 	}
 	/* after the walk: a hole is filled below the highest SACK before
 	 * this ACK (tcp_clean_rtx_queue()'s prior_fack) */
 	if (tern_seq_lt(r->fack, c->snd_una))
 		r->fack = c->snd_una;
+	fin_acked(c, r, m, now_us);
 	if (c->snd_una == c->snd_max)
-		r->fin_out = r->fin_lost = 0;
+		r->fin_out = r->fin_lost = r->fin_ever = 0;
 	/* tern: send times are 32-bit µs (Linux's are 64-bit), so they
 	 * compare only within 2^31 µs (36 min) of each other: RACK.xmit_ts
 	 * is forgotten when nothing is in flight, and the next delivery
@@ -362,8 +403,24 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 		r->xmit_set = 0;
 }
 
+/* tcp_sacktag_one(): a newly SACKed segment never resent is a sample
+ * (first_sackt: the oldest, the longest RTT; last_sackt: the newest). */
+static void sacked_sample(struct tern_rack_rtt *m, const struct tern_rseg *g, uint32_t now_us)
+{
+	int32_t rtt = rtt_of(now_us, g->sent_us);
+
+	m->sacked++;
+	if ((g->flags & TERN_RSEG_EVER) || rtt < 0)
+		return;
+	if (rtt > m->sack_us)
+		m->sack_us = rtt;
+	if (m->sack_ca_us < 0 || rtt < m->sack_ca_us)
+		m->sack_ca_us = rtt;
+}
+
 /* A valid SACK block (tcp_sacktag_one): records wholly inside it. */
-void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end)
+void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end,
+		      struct tern_rack_rtt *m)
 {
 	struct tern_rack *r = rk(s, c);
 	uint32_t from = c->snd_una, now_us = usec(s->now);
@@ -377,6 +434,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 			break;
 		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
 		    !(g->flags & TERN_RSEG_SACKED)) {
+			sacked_sample(m, g, now_us);
 			delivered(s, c, r, g, now_us);
 			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
 			r->ack_sacked = 1;
@@ -547,6 +605,8 @@ void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 		return;
 	r->fin_us = usec(now);
 	r->fin_order = r->tx_order++;
+	if (r->fin_out)
+		r->fin_ever = 1; /* TCPCB_EVER_RETRANS on the FIN's skb */
 	r->fin_out = 1;
 	r->fin_lost = 0;
 }

@@ -77,6 +77,7 @@ struct tern_rack {
 	uint8_t reo_armed : 1;    /* rto_at is the reordering timer */
 	uint8_t fin_out : 1;      /* our FIN is sent, not acknowledged */
 	uint8_t fin_lost : 1;     /* and found lost: to send again */
+	uint8_t fin_ever : 1;     /* and was sent more than once */
 	uint8_t frto : 1;         /* tp->frto: this RTO may prove spurious */
 	uint8_t frto_new : 1;     /* F-RTO step 2b: this ACK sends new data */
 	/* what this ACK did (tcp_ack()'s flag), for F-RTO */
@@ -85,5 +86,30 @@ struct tern_rack {
 	uint8_t ack_sacked : 1;   /* FLAG_DATA_SACKED: SACKed data anew */
 	uint8_t ack_dsack : 1;    /* FLAG_DSACKING_ACK: carried a D-SACK */
 };
+
+/*
+ * One ACK's RTT samples from the records it delivers, in µs (-1: none):
+ * tcp_clean_rtx_queue()'s first_ackt / last_ackt (the oldest and newest
+ * cumulatively ACKed segment never resent, and FLAG_RETRANS_DATA_ACKED
+ * when one was resent) and tcp_sacktag_one()'s first_sackt / last_sackt
+ * (the same for newly SACKed segments). Records never resent were sent
+ * in sequence order, so the oldest is the longest RTT: blocks may come
+ * in any order.
+ */
+struct tern_rack_rtt {
+	int32_t seq_us;       /* oldest cumulatively ACKed: seq_rtt_us */
+	int32_t ca_us;        /* newest: ca_rtt_us */
+	int32_t sack_us;      /* oldest newly SACKed: sack_rtt_us */
+	int32_t sack_ca_us;   /* newest newly SACKed */
+	uint32_t acked;       /* segments cumulatively ACKed (pkts_acked) */
+	uint32_t sacked;      /* segments newly SACKed */
+	uint8_t on : 1;       /* the records took this ACK (tern_rack_on) */
+	uint8_t retrans : 1;  /* FLAG_RETRANS_DATA_ACKED */
+	uint8_t dsack : 1;    /* a D-SACK came with it (FLAG_DSACKING_ACK) */
+	uint8_t prior_sacked : 1; /* something was SACKed before it */
+};
+
+#define TERN_RACK_RTT_NONE \
+	((struct tern_rack_rtt){ .seq_us = -1, .ca_us = -1, .sack_us = -1, .sack_ca_us = -1 })
 
 #endif

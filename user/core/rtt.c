@@ -84,56 +84,126 @@ static void set_rto(struct tern_conn *c)
 	c->rto_ms = ms < RTO_MAX_MS ? (uint32_t)ms : (uint32_t)RTO_MAX_MS;
 }
 
-/* tcp_ack_update_rtt() */
-static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint64_t us)
+/* tcp_update_rtt_min(): the windowed minimum takes the newest sample,
+ * but not a suspected delayed ACK's above it (FLAG_ACK_MAYBE_DELAYED). */
+static void min_rtt_update(struct tern_stack *s, struct tern_conn *c, uint32_t ca_us, int delayed)
 {
-	if (us >= RTT_MAX_US)
+	if (delayed && ca_us > tern_rack_min_rtt_us(s, c))
 		return;
-	estimator(s, c, (uint32_t)us);
-	set_rto(c);
-	c->backoff = 0; /* RFC 6298 5.7 / Karn: only a valid sample undoes it */
-	tern_cc__on_rtt(s, c, (uint32_t)us);
-	tern_rack_min_rtt(s, c, (uint32_t)us);
+	tern_rack_min_rtt(s, c, ca_us);
 }
 
-/* tcp_rtt_tsopt_us(): whole ms, at least 1 (a TS clock tick). */
-static int ts_sample(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     uint64_t now)
+/* tcp_ack_update_rtt() once a sample is chosen: the estimator and the
+ * RTO take seq_us, the minimum ca_us. Returns 1 if it was one. */
+static int rtt_update(struct tern_stack *s, struct tern_conn *c, uint64_t seq_us, uint64_t ca_us,
+		      int delayed)
+{
+	if (seq_us >= RTT_MAX_US || ca_us >= RTT_MAX_US)
+		return 0;
+	min_rtt_update(s, c, (uint32_t)ca_us, delayed);
+	estimator(s, c, (uint32_t)seq_us);
+	set_rto(c);
+	c->backoff = 0; /* RFC 6298 5.7 / Karn: only a valid sample undoes it */
+	return 1;
+}
+
+/* An ACK's sample: the estimator's, and the congestion control's
+ * (pkts_acked()'s rtt_us). */
+static void rtt_sample(struct tern_stack *s, struct tern_conn *c, uint64_t seq_us, uint64_t ca_us,
+		       int delayed)
+{
+	if (rtt_update(s, c, seq_us, ca_us, delayed))
+		tern_cc__on_rtt(s, c, (uint32_t)ca_us);
+}
+
+/* tcp_rtt_tsopt_us(): whole ms, at least 1 (a TS clock tick); -1 when
+ * the segment has no echo to take. */
+static int64_t ts_us(const struct tern_conn *c, const struct tern_seg *seg, uint64_t now)
 {
 	uint32_t ms;
 
 	if (!(c->optf & TERN_NEG_TS) || !(seg->opt.present & TERN_OPT_TS) || !seg->opt.tsecr)
-		return 0;
+		return -1;
 	ms = tern_ms(now) - (seg->opt.tsecr - c->ts_off);
 	if ((uint64_t)ms * 1000u >= RTT_MAX_US)
-		return 1;
-	rtt_sample(s, c, (uint64_t)(ms ? ms : 1) * 1000u);
-	return 1;
+		return (int64_t)RTT_MAX_US; /* an echo, but no sample */
+	return (int64_t)(ms ? ms : 1) * 1000;
 }
 
-/* An ACK of new data: the TS echo, or Karn's timed segment. */
-void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		       uint64_t now)
+/*
+ * Without records (no SACK, --rack-segs 0, or records given back) the TS
+ * echo, else Karn's one timed segment. tern: Linux times every segment
+ * (skb_mstamp) whatever the options, and prefers those samples to the
+ * echo; without records tern has no send times but the timed segment's,
+ * in ms.
+ */
+static void rtt_ack_norecords(struct tern_stack *s, struct tern_conn *c,
+			      const struct tern_seg *seg, uint64_t now)
 {
-	if (ts_sample(s, c, seg, now))
+	int64_t ts = ts_us(c, seg, now);
+
+	if (ts >= 0) {
+		rtt_sample(s, c, (uint64_t)ts, (uint64_t)ts, 0);
 		return;
+	}
 	if ((c->flags & TERN_CF_RTT) && tern_seq_gt(seg->ack, c->rtt_seq)) {
 		c->flags &= ~TERN_CF_RTT;
-		rtt_sample(s, c, (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u);
+		rtt_sample(s, c, (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u,
+			   (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u, 0);
 	}
+}
+
+/* tcp_clean_rtx_queue()'s FLAG_ACK_MAYBE_DELAYED: one short segment
+ * ACKed alone, nothing SACKed before or with it (a lone runt, whose ACK
+ * the peer may have delayed). */
+static int maybe_delayed(const struct tern_conn *c, const struct tern_rack_rtt *m,
+			 uint32_t acked)
+{
+	return m->acked == 1 && acked < c->mss && !m->prior_sacked && !m->sacked && !m->dsack;
+}
+
+/*
+ * tcp_clean_rtx_queue() -> tcp_ack_update_rtt(): the oldest segment
+ * cumulatively ACKed for SRTT and the newest for the congestion control
+ * and min_rtt, unless one of them was resent (Karn); the newest SACKed
+ * one for the congestion control whenever there is one, and the oldest
+ * SACKed for SRTT when the cumulative ACK gave none; only then the TS
+ * echo, when the ACK acknowledged new data (RFC 7323 4.1, RTTM).
+ */
+void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		       const struct tern_rack_rtt *m, uint32_t acked, uint64_t now)
+{
+	int64_t seq = m->retrans ? -1 : m->seq_us, ca = m->retrans ? -1 : m->ca_us;
+	int delayed = seq >= 0 && maybe_delayed(c, m, acked);
+
+	if (!m->on) {
+		if (acked)
+			rtt_ack_norecords(s, c, seg, now);
+		return;
+	}
+	if (m->sack_ca_us >= 0)
+		ca = m->sack_ca_us;
+	if (seq < 0)
+		seq = m->sack_us;
+	if (seq < 0 && acked)
+		seq = ca = ts_us(c, seg, now);
+	if (seq >= 0)
+		rtt_sample(s, c, (uint64_t)seq, (uint64_t)ca, delayed);
 }
 
 /* tcp_synack_rtt_meas(): the one SYN-ACK's send time, else the TS echo
  * (which for a SYN cookie carries the options in its low 6 bits, so the
- * sample is up to 63 ms long, as Linux's). */
+ * sample is up to 63 ms long, as Linux's). The congestion control does
+ * not see it: Linux's passive open calls pkts_acked() with no sample. */
 void tern_conn_rtt_synack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 			  uint64_t synack_ns, uint64_t now)
 {
-	if (synack_ns && now >= synack_ns) {
-		rtt_sample(s, c, (now - synack_ns) / 1000u);
-		return;
-	}
-	ts_sample(s, c, seg, now);
+	int64_t ts = ts_us(c, seg, now);
+
+	if (synack_ns && now >= synack_ns)
+		rtt_update(s, c, (now - synack_ns) / 1000u, (now - synack_ns) / 1000u, 0);
+	else if (ts >= 0)
+		rtt_update(s, c, (uint64_t)ts, (uint64_t)ts, 0);
 }
 
 static uint32_t rto_backed_off(const struct tern_conn *c)

@@ -103,18 +103,22 @@ static int block_valid(const struct tern_conn *c, const struct tern_sack_blk *b)
 	       tern_seq_le(b->end, c->snd_max);
 }
 
-/* An ACK's SACK blocks, after SND.UNA has moved (tcp_sacktag_write_queue). */
-void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg)
+/* An ACK's SACK blocks, after SND.UNA has moved (tcp_sacktag_write_queue),
+ * and the records it delivers, with their RTT samples in m. */
+void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     struct tern_rack_rtt *m)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 	uint32_t i = 0;
 
+	m->prior_sacked = x->sacked != 0;
 	sb_prune(x, c->snd_una);
-	tern_rack_ack(s, c, seg);
+	tern_rack_ack(s, c, seg, m);
 	if (!tern_conn_sack_on(c) || !(seg->opt.present & TERN_OPT_SACK) || !seg->opt.nsack)
 		return;
 	if (is_dsack(seg, c->snd_una)) {
 		TERN_MIB_INC(s, TCPDSACKRecv);
+		m->dsack = 1;
 		tern_rack_dsack(s, c);
 		tern_undo_dsack_seen(s, c, &seg->opt.sack[0]);
 		i = 1;
@@ -125,7 +129,7 @@ void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct ter
 			continue;
 		}
 		sb_add(s, x, seg->opt.sack[i].start, seg->opt.sack[i].end);
-		tern_rack_sacked(s, c, seg->opt.sack[i].start, seg->opt.sack[i].end);
+		tern_rack_sacked(s, c, seg->opt.sack[i].start, seg->opt.sack[i].end, m);
 	}
 	tern_rack_update_reo_wnd(s, c);
 }

@@ -497,7 +497,8 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 /* sack.c: SACK scoreboard, RFC 6675 recovery, tail loss probes. */
 int tern_conn_sack_on(const struct tern_conn *c);
 void tern_sack_reset(struct tern_xmit *x);
-void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		     struct tern_rack_rtt *m);
 void tern_sack_acked(struct tern_stack *s, struct tern_conn *c, uint32_t acked, int dup,
 		     uint64_t now, struct tern_out *out);
 void tern_sack_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
@@ -515,10 +516,12 @@ void tern_rack_free(struct tern_stack *s, struct tern_conn *c);
 int tern_rack_on(const struct tern_stack *s, const struct tern_conn *c);
 void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uint32_t len,
 		    uint64_t now);
-void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg);
+void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
+		   struct tern_rack_rtt *m);
 void tern_rack_min_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us);
 uint32_t tern_rack_min_rtt_us(const struct tern_stack *s, const struct tern_conn *c);
-void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end);
+void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start, uint32_t end,
+		      struct tern_rack_rtt *m);
 void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c);
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force);
@@ -558,8 +561,10 @@ void tern_prr__on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t delive
 
 /* rtt.c: RTT samples and the retransmission timeout. */
 void tern_conn_rtt_init(struct tern_stack *s, struct tern_conn *c);
+/* An ACK's samples: m from the records (m->on), acked the bytes it
+ * newly acknowledged (0: SACK blocks only). */
 void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		       uint64_t now);
+		       const struct tern_rack_rtt *m, uint32_t acked, uint64_t now);
 /* The handshake's sample: synack_ns is when the one SYN-ACK was sent (0:
  * unknown or retransmitted, then the TS echo is used). */
 void tern_conn_rtt_synack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
