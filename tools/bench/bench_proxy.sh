@@ -202,13 +202,14 @@ proxy_tern_stop() {
 }
 
 # sched_ns PID...: run time and run-queue wait (ns) of the processes so
-# far, all threads, from /proc/PID/task/*/schedstat: "RUN WAIT".
+# far, all threads, from /proc/PID/task/*/schedstat: "RUN WAIT SLICES"
+# (%.0f: mawk's %d stops at 2^31 ns).
 sched_ns() {
 	local p
 
 	for p; do
 		cat /proc/"$p"/task/*/schedstat 2>/dev/null
-	done | awk '{ r += $1; w += $2; n += $3 } END { printf "%d %d %d", r, w, n }'
+	done | awk '{ r += $1; w += $2; n += $3 } END { printf "%.0f %.0f %.0f", r, w, n }'
 }
 
 # ns_pids NS COMM: the pids of COMM in namespace NS.
