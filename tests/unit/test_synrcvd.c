@@ -267,6 +267,63 @@ TEST(test_synrcvd_synack_retries_configurable)
 	h_free(&h);
 }
 
+static void backlog16(struct tern_cfg *c)
+{
+	c->syncookies = TERN_COOKIES_NEVER;
+	c->backlog = 16;
+}
+
+/* n SYNs from n client ports at once; then the SYN-ACK retransmissions
+ * sent over secs seconds, polled every 100 ms. */
+static int retransmissions(struct h *h, int n, int secs)
+{
+	int sent = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct tern_seg seg;
+
+		h->cport = (uint16_t)(40000 + i);
+		seg = h_seg(h, TERN_TH_SYN, CSEQ, 0);
+		h_in(h, &seg);
+	}
+	for (int i = 0; i < secs * 10; i++) {
+		h_advance(h, TERN_NSEC_PER_SEC / 10);
+		h_poll(h);
+		sent += (int)h->out.n;
+	}
+	return sent;
+}
+
+/*
+ * reqsk_timer_handler(): while more than half the backlog is in use by
+ * records never answered (a flood's), their retries drop to two: at ~7 s
+ * the first half of them go, and the rest, now half the backlog, keep the
+ * full five. At half full or less every record gets five.
+ */
+TEST(test_synrcvd_full_backlog_prunes_old)
+{
+	struct h h;
+	int sent;
+
+	h_init(&h, backlog16);
+	CHECK_EQ(retransmissions(&h, 16, 8), 16 + 16 + 8);
+	CHECK_EQ(tern_stack__nreqs(h.s), 8);
+	CHECK_EQ(H_MIB(&h, TCPReqExpired), 8);
+	sent = 0;
+	for (int i = 0; i < 600; i++) {
+		h_advance(&h, TERN_NSEC_PER_SEC / 10);
+		h_poll(&h);
+		sent += (int)h.out.n;
+	}
+	CHECK_EQ(sent, 8 + 8);
+	CHECK_EQ(tern_stack__nreqs(h.s), 0);
+	h_free(&h);
+	h_init(&h, backlog16);
+	CHECK_EQ(retransmissions(&h, 8, 70), 8 * 5);
+	CHECK_EQ(tern_stack__nreqs(h.s), 0);
+	h_free(&h);
+}
+
 TEST(test_synrcvd_paws_reject)
 {
 	struct h h;

@@ -11,6 +11,10 @@
 #   HAProxy, tern from BUILD_DIR and, with BENCH_OTHER="BUILD_DIR2 ...",
 #   tern from those builds too, one after the other in each round, with the busy
 #   share of every CPU during each download.
+#   BENCH_ONLY=flood: only the legitimate clients during the flood, in
+#   BENCH_REPEAT rounds of HAProxy then tern (and tern again at each of
+#   BENCH_FLOOD_RATES="R1 R2 ..." SYN/s), with flood_round's account of
+#   the CPUs, the veths and tern's counters.
 #
 # CPUs (2-vCPU VM): the proxy (tern's one worker, or HAProxy with one
 # thread) on CPU 1; nginx (one worker), wrk/curl and the flood on CPU 0.
@@ -76,11 +80,20 @@ HAEOF
 cat >"$NET_TMP/legit.py" <<'PYEOF'
 import socket, sys, time
 host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+lat = open(sys.argv[4], "w") if len(sys.argv) > 4 else None
 ok = fail = 0
+sched0 = open("/proc/self/schedstat").read().split()
+start = time.monotonic()
 end = time.time() + secs
 while time.time() < end:
+    t0 = time.monotonic()
+    t1 = t0
+    lport = 0
+    good = False
     try:
         s = socket.create_connection((host, port), timeout=1)
+        t1 = time.monotonic()
+        lport = s.getsockname()[1]
         s.settimeout(1)
         s.sendall(b"GET /id HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         got = b""
@@ -90,13 +103,15 @@ while time.time() < end:
                 break
             got += b
         s.close()
-        if got.startswith(b"HTTP/1.1 200"):
-            ok += 1
-        else:
-            fail += 1
+        good = got.startswith(b"HTTP/1.1 200")
     except OSError:
-        fail += 1
-print(ok, fail)
+        pass
+    ok += good
+    fail += not good
+    if lat:
+        lat.write("%.6f %.6f %.6f %d %d\n" % (t1 - t0, time.monotonic() - t0, t0 - start, lport, good))
+sched1 = open("/proc/self/schedstat").read().split()
+print(ok, fail, *(int(b) - int(a) for a, b in zip(sched0, sched1)))
 PYEOF
 
 wrk_rate() {
@@ -137,32 +152,24 @@ download_cpu() {
 			'BEGIN { printf "%.2f", d / hz / (mb / 1024) }') s/GiB)"
 }
 
-# Legitimate clients during a tern-flood at its maximum: "ok/total (ok/s)";
-# the generator's summary line is left in $NET_TMP/flood.
-# under_flood [RATE]: at RATE SYN/s instead of the maximum.
-under_flood() {
-	local f r
-
-	in_c taskset -c "$LOAD_CPU" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
-		--dst-mac "$MAC_S" --quiet --duration $((SECS + 2)) --rate "${1:-0}" >"$NET_TMP/flood" 2>&1 &
-	f=$!
-	net_bg_pid $f
-	sleep 1
-	r=$(in_c taskset -c "$LOAD_CPU" python3 "$NET_TMP/legit.py" "$IP4_S" "$PORT" "$SECS")
-	wait $f || true
-	set -- $r
-	echo "$1/$(($1 + $2)) ($(($1 / SECS))/s)"
-}
-
 measure() {
 	local name=$1
 
 	R_CPS[$name]=$(wrk_rate -H 'Connection: close')
 	R_RPS[$name]=$(wrk_rate)
 	R_MBS[$name]=$(download)
-	R_FLOOD[$name]=$(under_flood)
-	R_PPS[$name]=$(tr ' ' '\n' <"$NET_TMP/flood" | awk -F= '$1 == "sent_pps" { print $2 }')
+	flood_cell "$name" "$2"
 }
+
+# flood_cell NAME PROXY_PID [RATE]: flood_round into R_FLOOD, R_PPS and
+# $NET_TMP/detail.NAME.
+flood_cell() {
+	flood_round "$@" >"$NET_TMP/detail.$1"
+	R_FLOOD[$1]=$(cat "$NET_TMP/clients.$1")
+	R_PPS[$1]=$(flood_pps "$1")
+}
+
+flood_pps() { tr ' ' '\n' <"$NET_TMP/flood.$1" | awk -F= '$1 == "sent_pps" { print $2 }'; }
 
 declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS
 
@@ -184,7 +191,7 @@ haproxy_stop() {
 # overload mode (tern_start's default is never) unless ARGS say otherwise
 proxy_tern_start() {
 	tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus "$PROXY_CPU" \
-		--xdp-cookies overload --app proxy \
+		--xdp-cookies overload --app proxy --ctl "$NET_TMP/ctl.sock" \
 		--backend "$IP4_B:8080" --health-interval 0 ${BENCH_TERN_ARGS:-} "$@" ||
 		net_die "tern did not start"
 }
@@ -193,6 +200,155 @@ proxy_tern_stop() {
 	kill -TERM "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc" || net_die "tern did not stop"
 }
+
+# sched_ns PID...: run time and run-queue wait (ns) of the processes so
+# far, all threads, from /proc/PID/task/*/schedstat: "RUN WAIT SLICES"
+# (%.0f: mawk's %d stops at 2^31 ns).
+sched_ns() {
+	local p
+
+	for p; do
+		cat /proc/"$p"/task/*/schedstat 2>/dev/null
+	done | awk '{ r += $1; w += $2; n += $3 } END { printf "%.0f %.0f %.0f", r, w, n }'
+}
+
+# ns_pids NS COMM: the pids of COMM in namespace NS.
+ns_pids() {
+	local p
+
+	for p in $(ip netns pids "$1"); do
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+}
+
+# Latency file (connect s, whole request s per client) to
+# "connect p50/p99/max ms; request p50/p99 ms; >= 100 ms: N".
+lat_summary() {
+	python3 - "$1" <<'PYEOF'
+import sys
+rows = [tuple(float(x) * 1000 for x in l.split()) for l in open(sys.argv[1])]
+if not rows:
+    print("no clients")
+    sys.exit()
+def q(v, p):
+    return sorted(v)[min(len(v) - 1, max(0, round(len(v) * p) - 1))]
+c, t = [r[0] for r in rows], [r[1] for r in rows]
+bad = ["at %.2f s port %d (connect %.1f ms, %.0f ms)" % (r[2] / 1000, r[3] / 1000, r[0], r[1]) for r in rows if not r[4]]
+print("connect p50 %.2f p99 %.2f max %.2f ms; request p50 %.2f p99 %.2f max %.2f ms; >= 100 ms: %d"
+      % (q(c, .5), q(c, .99), max(c), q(t, .5), q(t, .99), max(t), sum(x >= 100 for x in t))
+      + ("; failed: " + ", ".join(bad[:5]) if bad else ""))
+PYEOF
+}
+
+# flood_round NAME PROXY_PID [RATE]: legitimate clients (legit.py, one
+# after the other for SECS) during a tern-flood at its maximum, or at RATE
+# SYN/s; the flood starts 1 s before the client and stops when it ends.
+# Leaves "ok/tried (ok/s)" in $NET_TMP/clients.NAME and the generator's
+# summary in $NET_TMP/flood.NAME, and prints what happened on the CPUs over
+# the client's run: each CPU's busy and softirq share (/proc/stat); per
+# process (schedstat, all threads) its share of that time, its run-queue
+# wait per client served and how often it was put on a CPU per client;
+# the veths' drop counters that moved; for tern its counters that moved.
+flood_round() {
+	local name=$1 proxy=$2 f fp ngx ks r t0 t1
+	local -a fl0 fl1 ng0 ng1 px0 px1 ks0 ks1
+
+	in_c taskset -c "$LOAD_CPU" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
+		--dst-mac "$MAC_S" --quiet --duration $((SECS + 60)) --rate "${3:-0}" >"$NET_TMP/flood.$name" 2>&1 &
+	f=$!
+	net_bg_pid $f
+	sleep 1
+	fp=$(ns_pids "$NS_C" tern-flood)
+	ngx=$(ns_pids "$NS_B" nginx)
+	ks=$(pgrep -x "ksoftirqd/[0-9]*")
+	[ "$proxy" = "$(tern_pid 2>/dev/null)" ] && tstat_all >"$NET_TMP/tstat0"
+	veth_stats >"$NET_TMP/veth0"
+	cat /proc/stat >"$NET_TMP/stat0"
+	fl0=($(sched_ns $fp)) ng0=($(sched_ns $ngx)) px0=($(sched_ns "$proxy")) ks0=($(sched_ns $ks))
+	t0=$(date +%s%N)
+	r=$(in_c taskset -c "$LOAD_CPU" python3 "$NET_TMP/legit.py" "$IP4_S" "$PORT" "$SECS" "$NET_TMP/lat")
+	t1=$(date +%s%N)
+	fl1=($(sched_ns $fp)) ng1=($(sched_ns $ngx)) px1=($(sched_ns "$proxy")) ks1=($(sched_ns $ks))
+	cat /proc/stat >"$NET_TMP/stat1"
+	veth_stats >"$NET_TMP/veth1"
+	[ "$proxy" = "$(tern_pid 2>/dev/null)" ] && tstat_all >"$NET_TMP/tstat1"
+	[ -n "$fp" ] && kill -INT $fp
+	wait $f || true
+	set -- $r
+	echo "$1/$(($1 + $2)) ($(($1 / SECS))/s)" >"$NET_TMP/clients.$name"
+	echo "$name: flood $(flood_pps "$name") SYN/s; clients $(cat "$NET_TMP/clients.$name"); $(lat_summary "$NET_TMP/lat")"
+	echo "  CPUs busy: $(cpu_busy "$NET_TMP/stat0" "$NET_TMP/stat1") (softirq $(cpu_softirq "$NET_TMP/stat0" "$NET_TMP/stat1"))"
+	awk -v w=$((t1 - t0)) -v ok="$1" -v cr="$3" -v cw="$4" -v cn="$5" -v lc=$LOAD_CPU -v pc=$PROXY_CPU \
+		-v fr=$((fl1[0] - fl0[0])) -v fw=$((fl1[1] - fl0[1])) \
+		-v nr=$((ng1[0] - ng0[0])) -v nw=$((ng1[1] - ng0[1])) -v nn=$((ng1[2] - ng0[2])) \
+		-v pr=$((px1[0] - px0[0])) -v pw=$((px1[1] - px0[1])) -v pn=$((px1[2] - px0[2])) \
+		-v kr=$((ks1[0] - ks0[0])) 'BEGIN {
+		ok = ok > 0 ? ok : 1
+		printf "  share of the time: CPU %d tern-flood %.0f%% (waiting %.0f%%), client %.0f%%, nginx %.0f%%; CPU %d proxy %.0f%%; ksoftirqd %.0f%%\n",
+			lc, 100 * fr / w, 100 * fw / w, 100 * cr / w, 100 * nr / w, pc, 100 * pr / w, 100 * kr / w
+		printf "  per client served: run-queue wait client %.0f us, nginx %.0f us, proxy %.0f us; on a CPU client %.1f, nginx %.1f, proxy %.1f times\n",
+			cw / ok / 1000, nw / ok / 1000, pw / ok / 1000, cn / ok, nn / ok, pn / ok }'
+	echo "  veth drops: $(veth_delta "$NET_TMP/veth0" "$NET_TMP/veth1")"
+	[ "$proxy" = "$(tern_pid 2>/dev/null)" ] && tstat_delta "$NET_TMP/tstat0" "$NET_TMP/tstat1"
+	return 0
+}
+
+# Both ends' per-queue veth counters ("client.rx_queue_0_drops: N") and
+# the kernel's drop counts of the interfaces.
+veth_stats() {
+	in_c ethtool -S "$DEV_C" | sed -n 's/^ *\([a-z_0-9]*\): /client.\1 /p'
+	in_s ethtool -S "$DEV_S" | sed -n 's/^ *\([a-z_0-9]*\): /server.\1 /p'
+	in_c ip -s -s link show "$DEV_C" | awk '/RX:/ { getline; print "client.rx_dropped", $4 } /TX:/ { getline; print "client.tx_dropped", $4 }'
+	in_s ip -s -s link show "$DEV_S" | awk '/RX:/ { getline; print "server.rx_dropped", $4 } /TX:/ { getline; print "server.tx_dropped", $4 }'
+}
+
+# The drop and error counters that moved between two veth_stats.
+veth_delta() {
+	awk 'FNR == NR { a[$1] = $2; next } $1 ~ /drop|err|busy/ && $2 != a[$1] { printf "%s%s=%d", sep, $1, $2 - a[$1]; sep = " " }
+	     END { if (!sep) printf "none" }' "$1" "$2"
+}
+
+# The softirq share of each CPU between two /proc/stat snapshots.
+cpu_softirq() {
+	awk 'FNR == NR && /^cpu[0-9]/ { s[$1] = $8; t[$1] = $2 + $3 + $4 + $5 + $6 + $7 + $8; next }
+	     /^cpu[0-9]/ { d = $2 + $3 + $4 + $5 + $6 + $7 + $8 - t[$1];
+		printf "%s%s %.0f%%", sep, $1, 100 * ($8 - s[$1]) / (d > 0 ? d : 1); sep = " " }' "$1" "$2"
+}
+
+TERNCTL=$(realpath "$(dirname "$TERN")/tools/ternctl")
+tstat_all() { in_s "$TERNCTL" stats --dev "$DEV_S" --ctl "$NET_TMP/ctl.sock" --json; }
+tstat_delta() {
+	python3 - "$1" "$2" <<'PYEOF'
+import json, sys
+def flat(o, pre=""):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            yield from flat(v, pre + k + ".")
+    elif isinstance(o, int) and not isinstance(o, bool):
+        yield pre[:-1], o
+a, b = (dict(flat(json.load(open(f)))) for f in sys.argv[1:3])
+d = {k: v - a.get(k, 0) for k, v in b.items() if v != a.get(k, 0) and not k.startswith("queues")}
+print("  tern counters:", " ".join("%s=%d" % kv for kv in sorted(d.items())))
+PYEOF
+}
+
+if [ "${BENCH_ONLY:-}" = flood ]; then
+	for r in $(seq "${BENCH_REPEAT:-3}"); do
+		haproxy_start
+		echo "round $r $(flood_round haproxy "$HAPROXY")"
+		haproxy_stop
+		proxy_tern_start
+		echo "round $r $(flood_round tern "$(tern_pid)")"
+		for rate in ${BENCH_FLOOD_RATES:-}; do
+			echo "round $r at $rate SYN/s $(flood_round tern "$(tern_pid)" "$rate")"
+		done
+		proxy_tern_stop
+	done
+	echo "machine: $(nproc) CPUs, kernel $(uname -r); proxy on CPU $PROXY_CPU; nginx, client and flood on CPU $LOAD_CPU"
+	echo "${BENCH_TERN_ARGS:+tern $BENCH_TERN_ARGS; }uptime: $(uptime)"
+	NET_DONE=1
+	exit 0
+fi
 
 if [ "${BENCH_ONLY:-}" = download ]; then
 	TERNS=$TERN
@@ -219,19 +375,17 @@ fi
 # veth (the sender's CPU does the kernel's receive work), so tern is also
 # measured at the rate HAProxy was offered.
 haproxy_start
-measure haproxy
+measure haproxy "$HAPROXY"
 haproxy_stop
 
 proxy_tern_start
-measure tern
-R_FLOOD[tern_slow]=$(under_flood "${R_PPS[haproxy]}")
-R_PPS[tern_slow]=$(tr ' ' '\n' <"$NET_TMP/flood" | awk -F= '$1 == "sent_pps" { print $2 }')
+measure tern "$(tern_pid)"
+flood_cell tern_slow "$(tern_pid)" "${R_PPS[haproxy]}"
 proxy_tern_stop
 # The same flood with every SYN answered by the worker (cookie mode), for
 # comparison with XDP's answers.
 proxy_tern_start --xdp-cookies never
-R_FLOOD[tern_never]=$(under_flood)
-R_PPS[tern_never]=$(tr ' ' '\n' <"$NET_TMP/flood" | awk -F= '$1 == "sent_pps" { print $2 }')
+flood_cell tern_never "$(tern_pid)"
 proxy_tern_stop
 
 model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -251,4 +405,12 @@ echo "| tern, flood at HAProxy's rate: SYN/s sent; clients ok/tried (ok/s) | ${R
 echo "| tern --xdp-cookies never, flood at max: SYN/s sent; clients ok/tried (ok/s) | ${R_PPS[tern_never]}; ${R_FLOOD[tern_never]} | |"
 echo
 echo "tern runs with --xdp-cookies overload (the default) except in the last row."
+echo
+echo "During the flood, per cell (over the client's run; docs/benchmarks.md, \"The proxy during a flood\"):"
+echo
+echo '```'
+for c in haproxy tern tern_slow tern_never; do
+	cat "$NET_TMP/detail.$c"
+done
+echo '```'
 NET_DONE=1

@@ -59,6 +59,7 @@ static void req_send_synack(struct tern_stack *s, struct tern_req *r, uint64_t n
 static void req_free(struct tern_stack *s, struct tern_req *r)
 {
 	tern_wheel__cancel(&s->wheel, &r->timer);
+	s->reqs_young -= !r->retrans;
 	r->in_use = 0;
 	tern_pool__free(&s->reqs, r);
 }
@@ -83,6 +84,7 @@ static void req_create(struct tern_stack *s, const struct tern_listener *l, uint
 		r->ts_off = tern_ts_off(s, &seg->t);
 	}
 	r->in_use = 1;
+	s->reqs_young++;
 	req_arm(s, r, now);
 	req_send_synack(s, r, now, out);
 }
@@ -401,14 +403,35 @@ int tern_req_input(struct tern_stack *s, struct tern_req *r, const struct tern_s
 	return established(s, c, seg, now, out);
 }
 
-/* SYN-ACK retransmission: 1 s, doubling, synack_retries times, then the
+/* The retransmissions a half-open record gets, reqsk_timer_handler(): with
+ * more than half the backlog in use, Linux keeps half the room for young
+ * records (never retransmitted) and lowers the old ones' retries, down to
+ * 2, while young records are fewer than half, a quarter, ... of them. Under
+ * a flood the records of the SYNs taken before cookies (or XDP) answered
+ * then get two retransmissions and go at ~7 s instead of five and ~63 s.
+ * tern: the backlog is the half-open table's (Linux compares with the
+ * listener's accept backlog, which bounds its SYN queue the same way). */
+static uint32_t synack_retries(const struct tern_stack *s)
+{
+	uint64_t qlen = s->reqs.used, young = (uint64_t)s->reqs_young << 1;
+	uint32_t max = s->cfg.synack_retries;
+
+	if ((qlen << 1) <= (s->backlog > 8 ? s->backlog : 8))
+		return max;
+	for (; max > 2 && qlen >= young; max--)
+		young <<= 1;
+	return max;
+}
+
+/* SYN-ACK retransmission: 1 s, doubling, synack_retries() times, then the
  * record is freed (reqsk_timer_handler). */
 void tern_req_timer(struct tern_stack *s, struct tern_req *r, uint64_t now, struct tern_out *out)
 {
-	if (r->retrans >= s->cfg.synack_retries) {
+	if (r->retrans >= synack_retries(s)) {
 		TERN_MIB_INC(s, TCPReqExpired);
 		return req_free(s, r);
 	}
+	s->reqs_young -= !r->retrans;
 	r->retrans++;
 	TERN_MIB_INC(s, TCPTimeouts);
 	TERN_MIB_INC(s, TCPSynRetrans);

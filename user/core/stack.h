@@ -321,6 +321,7 @@ struct tern_stack {
 	uint8_t mem_pressure;     /* above cfg.mem[1] until below cfg.mem[0] */
 	uint64_t sq_total;        /* sum of every connection's sq_bytes */
 	uint32_t backlog;         /* half-opens allowed now (<= reqs.cap) */
+	uint32_t reqs_young;      /* half-opens not yet retransmitted (qlen_young) */
 	uint8_t refusing;         /* tern_stack__set_accepting(s, 0) */
 	uint8_t icmp_handoff;     /* tern_stack__set_icmp_handoff(s, 1) */
 	uint64_t last_overflow;   /* last cookie sent (tcp_synq_overflow) */
