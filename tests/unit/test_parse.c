@@ -1041,9 +1041,9 @@ TEST(test_parse_opts_many_nops)
 	CHECK_EQ(o.wscale, 6);
 }
 
-/* The two layouts parsed as whole words (a Linux SYN's, NOP NOP TS), and
- * near misses, which the general loop takes: the same results as any
- * other order of the same options. */
+/* The three layouts parsed as whole words (a Linux SYN's, NOP NOP TS, an
+ * MSS alone), and near misses, which the general loop takes: the same
+ * results as any other order of the same options. */
 TEST(test_parse_opts_linux_layouts)
 {
 	static const uint8_t zero_sack[sizeof(((struct tern_opts *)0)->sack)];
@@ -1080,6 +1080,19 @@ TEST(test_parse_opts_linux_layouts)
 	CHECK_EQ(o.present, TERN_OPT_TS | TERN_OPT_SACKOK);
 	OPTS(&o, 1, 1, 8, 11, 0, 0, 0, 9, 0, 0, 0, 1);
 	CHECK_EQ(o.present, 0);
+	/* An MSS alone; with a zero value, or a length of 3 and a NOP. */
+	OPTS(&o, 2, 4, 0x05, 0xb4);
+	CHECK_EQ(o.present, TERN_OPT_MSS);
+	CHECK_EQ(o.mss, 1460);
+	CHECK_EQ(o.tsval, 0);
+	CHECK_EQ(o.wscale, 0);
+	CHECK_EQ(o.nsack, 0);
+	CHECK(!memcmp(o.sack, zero_sack, sizeof(zero_sack)));
+	OPTS(&o, 2, 4, 0, 0);
+	CHECK_EQ(o.present, 0);
+	OPTS(&o, 2, 3, 0x05, 1);
+	CHECK_EQ(o.present, 0);
+	CHECK_EQ(o.mss, 0);
 }
 
 TEST(test_parse_opts_random)

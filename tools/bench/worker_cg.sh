@@ -15,6 +15,15 @@
 # WCG_RATE=1000 shows an unloaded queue (a frame or two per pass).
 # WCG_KEEP=DIR keeps the callgrind files (MODE.cg) and tern's counters
 # (MODE.stats) for callgrind_annotate.
+# WCG_TOOL=time: no valgrind; the flood on CPU 0 and the server on CPU 1
+# (as make bench), WCG_RATE default 0 (the generator's maximum); prints
+# the process's user and system CPU time per SYN-ACK (utime and stime of
+# /proc/PID/stat, the system time including the copy-mode TX on veth and
+# the receiver's XDP run inside each kick), with TX kicks and fill-ring
+# wake-ups. Wrap it in flock /tmp/tern-bench.lock when quoting it. With
+# WCG_PERF=1 also perf record -e cpu-clock -g of the server process into
+# WCG_KEEP (MODE.perf; ns per SYN-ACK of a symbol = its samples / 2999 Hz
+# / SYN-ACKs).
 NET_SUITE=worker_cg
 NET_QUEUES=1
 # shellcheck source=../../tests/net/lib.sh
@@ -24,7 +33,12 @@ NET_QUEUES=1
 BUILD=$(realpath "$1")
 shift
 MODES=${*:-never always reflect}
-RATE=${WCG_RATE:-100000}
+TOOL=${WCG_TOOL:-callgrind}
+case $TOOL in
+callgrind) RATE=${WCG_RATE:-100000} ;;
+time) RATE=${WCG_RATE:-0} ;;
+*) echo "Error: WCG_TOOL=$TOOL: callgrind or time" >&2; exit 2 ;;
+esac
 SECS=${WCG_S:-4}
 PORT=80
 TERN=$BUILD/tern
@@ -34,22 +48,31 @@ CTLBIN=$BUILD/tools/ternctl
 for b in "$TERN" "$FLOOD" "$REFLECT"; do
 	[ -x "$b" ] || { echo "Error: $b: not built" >&2; exit 2; }
 done
-command -v valgrind >/dev/null || { echo "Error: valgrind: not found (make deps)" >&2; exit 2; }
+[ "$TOOL" != callgrind ] || command -v valgrind >/dev/null ||
+	{ echo "Error: valgrind: not found (make deps)" >&2; exit 2; }
+[ "${WCG_PERF:-0}" != 1 ] || [ -n "${WCG_KEEP:-}" ] ||
+	{ echo "Error: WCG_PERF=1 needs WCG_KEEP=DIR" >&2; exit 2; }
+[ -z "${WCG_KEEP:-}" ] || mkdir -p "$WCG_KEEP"
 
 net_setup
 in_s sysctl -qw net.core.txrehash=0 2>/dev/null || true
 MAC_S=$(mac_of "$NS_S" "$DEV_S")
 CTL=$NET_TMP/ctl.sock
 
-# vg NAME TOGGLE CMD...: CMD under callgrind in the server namespace,
-# counting only inside functions matching TOGGLE.
+# vg NAME TOGGLE CMD...: CMD in the server namespace, under callgrind
+# counting only inside functions matching TOGGLE, or (WCG_TOOL=time) on
+# CPU 1.
 vg() {
 	local name=$1 toggle=$2
 
 	shift 2
-	ip netns exec "$NS_S" valgrind --tool=callgrind --callgrind-out-file="$NET_TMP/$name.cg" \
-		--collect-atstart=no "--toggle-collect=$toggle" "$@" \
-		>"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
+	if [ "$TOOL" = time ]; then
+		taskset -c 1 ip netns exec "$NS_S" "$@" >"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
+	else
+		ip netns exec "$NS_S" valgrind --tool=callgrind \
+			--callgrind-out-file="$NET_TMP/$name.cg" --collect-atstart=no \
+			"--toggle-collect=$toggle" "$@" >"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
+	fi
 	echo $! >"$NET_TMP/$name.pid"
 	net_bg_pid $!
 }
@@ -68,8 +91,36 @@ stop() {
 }
 
 flood() {
-	ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
+	taskset -c 0 ip netns exec "$NS_C" "$FLOOD" --dev "$DEV_C" --dst "$IP4_S" --port "$PORT" \
 		--dst-mac "$MAC_S" --quiet --rate "$RATE" --duration "$SECS"
+}
+
+# timed NAME: the flood, with NAME's CPU time (and its profile) over it;
+# prints "SYN-ACKs/s user_ns sys_ns" per SYN-ACK.
+timed() {
+	local pid u0 s0 u1 s1 out n pp=""
+
+	pid=$(cat "$NET_TMP/$1.pid")
+	read -r u0 s0 < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+	if [ "${WCG_PERF:-0}" = 1 ]; then
+		perf record -q -e cpu-clock -F 2999 -g -p "$pid" -o "$WCG_KEEP/$1.perf" \
+			-- sleep "$SECS" >/dev/null 2>&1 &
+		pp=$!
+	fi
+	out=$(flood)
+	read -r u1 s1 < <(awk '{ print $14, $15 }' "/proc/$pid/stat")
+	[ -z "$pp" ] || wait "$pp" || true
+	n=$(kv "$out" synack)
+	awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+		-v r="$(kv "$out" synack_pps)" 'BEGIN {
+		if (n > 0) printf "%d %.0f %.0f\n", r, u * 1e9 / hz / n, s * 1e9 / hz / n
+		else print "0 nan nan" }'
+}
+time_line() {
+	local r u s
+
+	read -r r u s <<<"$2"
+	echo "$1: $r SYN-ACK/s; CPU ns per SYN-ACK: user $u, system $s, all $((u + s))"
 }
 kv() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 total() { awk '/^(summary|totals):/ { print $2; exit }' "$NET_TMP/$1.cg"; }
@@ -95,17 +146,33 @@ calls() {
 
 per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "nan" }'; }
 
-run_tern() {
-	local mode=$1 out n ir st rx
+# stats: tern's counters that tell the system calls per frame.
+stats() {
+	[ -x "$CTLBIN" ] || return 0
+	ip netns exec "$NS_S" "$CTLBIN" stats --dev "$DEV_S" --ctl "$CTL" --bpffs "$NET_BPFFS" \
+		2>/dev/null | awk '
+		$1 ~ /^(loops|sleeps|xsk_kicks|xsk_fill_wakeups|ring_enters|rx_frames|tx_frames)$/ {
+			printf "  %s %s\n", $1, $2 }' || true
+}
 
+run_tern() {
+	local mode=$1 out n ir st rx cpus=()
+
+	[ "$TOOL" != time ] || cpus=(--cpus 1)
 	vg "$mode" 'tern_loop__run' "$TERN" --dev "$DEV_S" --bpffs "$NET_BPFFS" --ctl "$CTL" \
 		--addr "$IP4_S" --port "$PORT" --app echo --xdp-cookies never --syncookies "$mode" \
-		--backlog 65536
+		--backlog 65536 "${cpus[@]}"
 	wait_long ready "$mode" '^tern: ready' || { cat "$NET_TMP/$mode.err" >&2; return 1; }
+	if [ "$TOOL" = time ]; then
+		out=$(timed "$mode")
+		st=$(stats)
+		stop "$mode"
+		time_line "$mode" "$out"
+		echo "$st"
+		return
+	fi
 	out=$(flood)
-	st=""
-	[ ! -x "$CTLBIN" ] || st=$(ip netns exec "$NS_S" "$CTLBIN" stats --dev "$DEV_S" --ctl "$CTL" \
-		--bpffs "$NET_BPFFS" 2>/dev/null || true)
+	st=$(stats)
 	stop "$mode"
 	[ -z "${WCG_KEEP:-}" ] || cp "$NET_TMP/$mode.cg" "$WCG_KEEP/"
 	n=$(kv "$out" synack)
@@ -115,9 +182,7 @@ run_tern() {
 		"core $(per "$(incl "$mode" tern_stack__rx)" "$rx")," \
 		"tern_path__rx $(per "$(incl "$mode" tern_path__rx)" "$rx");" \
 		"per SYN-ACK sent (retransmissions too): $(per "$ir" "$n")"
-	[ -z "$st" ] || awk '
-		$1 ~ /^(loops|sleeps|xsk_kicks|xsk_fill_wakeups|ring_enters|rx_frames|tx_frames)$/ {
-			printf "  %s %s\n", $1, $2 }' <<<"$st"
+	echo "$st"
 }
 
 run_reflect() {
@@ -125,6 +190,13 @@ run_reflect() {
 
 	vg reflect 'serve*' "$REFLECT" --dev "$DEV_S" --addr "$IP4_S"
 	wait_long ready reflect 'ready on' || { cat "$NET_TMP/reflect.err" >&2; return 1; }
+	if [ "$TOOL" = time ]; then
+		out=$(timed reflect)
+		stop reflect
+		time_line reflect "$out"
+		echo "  $(cat "$NET_TMP/reflect.out")"
+		return
+	fi
 	out=$(flood)
 	stop reflect
 	[ -z "${WCG_KEEP:-}" ] || cp "$NET_TMP/reflect.cg" "$WCG_KEEP/"
@@ -133,7 +205,7 @@ run_reflect() {
 	echo "reflect: SYN-ACKs $n; instructions per SYN-ACK: $(per "$ir" "$n")"
 }
 
-echo "worker_cg: $RATE SYN/s offered for $SECS s, $(uptime)"
+echo "worker_cg ($TOOL): $RATE SYN/s offered (0: the maximum) for $SECS s, $(uptime)"
 for m in $MODES; do
 	case $m in
 	reflect) run_reflect ;;

@@ -26,16 +26,6 @@
 
 #define TERN_IPPROTO_TCP 6
 
-/* 16 bits of a sum of native-order words, the end-around carries added. */
-static inline uint16_t fold16(uint64_t sum)
-{
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	sum = (sum & 0xffffu) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /*
  * The words are summed in native byte order, 8 bytes at a time with the
  * carries counted apart, and the 16-bit result is put into network order
@@ -85,12 +75,7 @@ uint64_t tern_csum_add(uint64_t sum, const void *buf, size_t len)
 		memcpy(&w2, pad, 2);
 		acc += w2;
 	}
-	return sum + be16toh(fold16(acc));
-}
-
-uint16_t tern_csum_fold(uint64_t sum)
-{
-	return htobe16((uint16_t)~fold16(sum));
+	return sum + be16toh(tern_csum_fold16(acc));
 }
 
 /*

@@ -3,6 +3,7 @@
 #ifndef TERN_CORE_CSUM_H
 #define TERN_CORE_CSUM_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,9 +21,23 @@ static inline uint64_t tern_csum_ip4(const uint8_t *ip)
 	       tern_get_be32(ip + 12) + tern_get_be32(ip + 16);
 }
 
+/* 16 bits of a sum of native-order words, the end-around carries added. */
+static inline uint16_t tern_csum_fold16(uint64_t sum)
+{
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* Fold a running sum to 16 bits and complement it (result in network order
- * when stored with memcpy as the two bytes of the field). */
-uint16_t tern_csum_fold(uint64_t sum);
+ * when stored with memcpy as the two bytes of the field). Inline: a SYN's
+ * parse and its SYN-ACK's build fold four times. */
+static inline uint16_t tern_csum_fold(uint64_t sum)
+{
+	return htobe16((uint16_t)~tern_csum_fold16(sum));
+}
 
 /* Running sum of the TCP pseudo-header (RFC 793 / RFC 8200 8.1). */
 uint64_t tern_csum_pseudo(int family, const struct tern_addr *src,

@@ -364,15 +364,16 @@ static void parse_opt(const uint8_t *p, uint32_t size, struct tern_opts *o)
 	}
 }
 
-/* NOP NOP TS (RFC 7323 appendix A), and what Linux's SYNs carry: MSS,
- * SACK-permitted, TS, NOP, WS (tcp_options_write()). */
+/* NOP NOP TS (RFC 7323 appendix A), what Linux's SYNs carry: MSS,
+ * SACK-permitted, TS, NOP, WS (tcp_options_write()), and an MSS alone
+ * (SYN floods, many stacks' SYNs without timestamps). */
 #define OPT_WORD_NOP_NOP_TS 0x0101080au
 #define OPT_WORD_MSS 0x0204u      /* upper half of the first word */
 #define OPT_WORD_SACKOK_TS 0x0402080au
 #define OPT_WORD_NOP_WS 0x010303u /* upper three bytes of the last word */
 
 /*
- * The two layouts nearly every segment has, read as whole words, as
+ * The three layouts nearly every segment has, read as whole words, as
  * tcp_fast_parse_options() does for the first: the result is the one the
  * general loop below gives for the same bytes. 1 when handled.
  */
@@ -384,6 +385,11 @@ static int parse_opts_fast(const uint8_t *p, uint32_t len, struct tern_opts *o)
 		o->tsval = tern_get_be32(p + 4);
 		o->tsecr = tern_get_be32(p + 8);
 		o->present = TERN_OPT_TS;
+		return 1;
+	}
+	if (len == TCPOLEN_MSS && w0 >> 16 == OPT_WORD_MSS && (w0 & 0xffff)) {
+		o->mss = (uint16_t)w0;
+		o->present = TERN_OPT_MSS;
 		return 1;
 	}
 	if (len != TCPOLEN_LINUX_SYN || w0 >> 16 != OPT_WORD_MSS || !(w0 & 0xffff) ||

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * A worker's io_uring loop. Three requests stay armed: a multishot POLLIN
- * on the AF_XDP socket (RX), an absolute CLOCK_MONOTONIC timeout at the
- * stack's next deadline (moved with a timeout update when the deadline
- * changes), and a read on the command eventfd. The loop never blocks while
- * the RX ring has work; it sleeps in io_uring_enter otherwise (through
- * tern_uring__submit_and_wait, uring_wait.h, which differs under valgrind).
+ * A worker's io_uring loop. Three requests are armed before it sleeps: a
+ * one-shot POLLIN on the AF_XDP socket (RX), an absolute CLOCK_MONOTONIC
+ * timeout at the stack's next deadline (moved with a timeout update when
+ * the deadline changes), and a read on the command eventfd. The loop never
+ * blocks while the RX ring has work; it sleeps in io_uring_enter otherwise
+ * (through tern_uring__submit_and_wait, uring_wait.h, which differs under
+ * valgrind).
+ *
+ * The poll is one-shot and armed only on the way to sleep, so that while
+ * RX keeps the loop busy nothing waits on the socket: every frame the
+ * kernel puts on the RX ring (sock_def_readable()) and every sent frame it
+ * frees (sock_wfree()) wakes the socket's waiters, and an armed poll makes
+ * each of those take the wait queue's lock and call io_uring's wake
+ * function. A poll armed after RX went quiet completes at once if a frame
+ * came in meanwhile (the arm checks the socket's state).
  *
  * Stop: DRAIN refuses new connections (opening SYNs are dropped, accept()
  * refuses), closes every connection with a FIN and keeps running until
@@ -140,7 +149,7 @@ static void arm_fixed(struct tern_worker *w)
 	struct io_uring_sqe *sqe;
 
 	if (!w->poll_armed && (sqe = sqe_get(w))) {
-		io_uring_prep_poll_multishot(sqe, w->x.fd, POLLIN);
+		io_uring_prep_poll_add(sqe, w->x.fd, POLLIN);
 		io_uring_sqe_set_data64(sqe, TAG_POLL);
 		w->poll_armed = true;
 	}
@@ -199,8 +208,7 @@ static void on_cqe(struct tern_worker *w, const struct io_uring_cqe *cqe)
 	}
 	switch (tag) {
 	case TAG_POLL:
-		if (!(cqe->flags & IORING_CQE_F_MORE))
-			w->poll_armed = false; /* terminated (e.g. CQ overflow): re-arm */
+		w->poll_armed = false; /* one-shot: armed again at the next sleep */
 		if (cqe->res < 0)
 			w->c.ring_errors++;
 		break;

@@ -20,6 +20,7 @@
 #include "worker.h"
 
 #define TERN_RX_BATCH 64u          /* RX descriptors per peek */
+#define TERN_RX_PREFETCH 2u        /* frames whose headers are fetched ahead */
 #define TERN_OUT_CAP 4096u         /* segments one stack call may produce */
 #define TERN_NO_FRAME UINT64_MAX
 #define TERN_PUBLISH_NS (50 * TERN_NSEC_PER_MSEC)

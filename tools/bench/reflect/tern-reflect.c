@@ -7,7 +7,8 @@
  * payload) goes back as the RST a listener sends for it (seq = its ack,
  * Linux's tcp_v4_send_reset()). No TCP logic, no state; anything else
  * steered here is dropped. Runs until SIGINT/SIGTERM, then prints one
- * "key=value" line on stdout.
+ * "key=value" line on stdout (frames, TX kicks and fill-ring wake-ups,
+ * to compare with tern's counters).
  *   tern-reflect --dev IFACE --addr IP [--bpf-obj PATH]
  */
 #include <arpa/inet.h>
@@ -156,8 +157,11 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "tern-reflect: ready on %s\n", dev);
 	serve(&fx, &rx, &tx);
-	printf("rx=%llu reflected=%llu kick_busy=%llu frames=%s\n", (unsigned long long)rx,
-	       (unsigned long long)tx, (unsigned long long)fx.q[0].xsk.st.kick_busy,
+	printf("rx=%llu reflected=%llu kicks=%llu fill_wakeups=%llu kick_busy=%llu frames=%s\n",
+	       (unsigned long long)rx, (unsigned long long)tx,
+	       (unsigned long long)fx.q[0].xsk.st.kicks,
+	       (unsigned long long)fx.q[0].xsk.st.fill_wakeups,
+	       (unsigned long long)fx.q[0].xsk.st.kick_busy,
 	       tern_frames__check(&fx.q[0].frames.c) ? "BAD" : "ok");
 	tern_flood_xdp__close(&fx);
 	return 0;
