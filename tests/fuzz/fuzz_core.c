@@ -38,6 +38,7 @@
 #include "user/core/bytes.h"
 #include "user/core/csum.h"
 #include "user/core/parse.h"
+#include "user/core/stack.h"
 #include "user/core/tcp.h"
 
 #define MAX_CONNS 8
@@ -473,6 +474,10 @@ static void check_invariants(void)
 		check_tx(&fz.tx[i]);
 	if (tern_stack__nconns(fz.s) > MAX_CONNS || tern_stack__nreqs(fz.s) > BACKLOG)
 		__builtin_trap();
+	/* each connection's bytes in flight: the counter is its records' walk */
+	for (int i = 0; i < TRACK_CONNS; i++)
+		if (fz.conn[i].c && tern_rack__check(fz.s, fz.conn[i].c))
+			__builtin_trap();
 	(void)tern_stack__next_deadline(fz.s);
 }
 

@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The hand-driven sender of sk.h. */
 #include "sk.h"
+#include "t.h"
 
 static uint8_t buf[64 * 1448];
+
+/* After every input: the in-flight counter equals a walk of the RACK
+ * records (tern_rack__check). */
+static void check_pipe(const struct sk *k)
+{
+	if (k->h.conn)
+		CHECK_EQ(tern_rack__check(k->h.s, k->h.conn), 0);
+}
 
 static int open_ts(struct sk *k, uint32_t n, void (*tweak)(struct tern_cfg *), int ts)
 {
@@ -63,10 +72,12 @@ void sk_ack(struct sk *k, uint32_t ack_segs, const uint32_t (*blk)[2], int n)
 		}
 	}
 	h_in(&k->h, &a);
+	check_pipe(k);
 }
 
 void sk_poll_at(struct sk *k, uint64_t t)
 {
 	h_advance(&k->h, t - k->h.now);
 	h_poll(&k->h);
+	check_pipe(k);
 }

@@ -186,6 +186,8 @@ static void fall_back_case(void (*tweak)(struct tern_cfg *))
 	CHECK(rack_on(&k));
 	CHECK_EQ(tern_conn_rack(k.h.s, k.h.conn)->n, 2);
 	CHECK_EQ(k.h.s->rsegs.used, 2);
+	CHECK_EQ(tern_rack_in_flight(k.h.s, k.h.conn, 0), 2 * MSS);
+	CHECK_EQ(tern_rack__check(k.h.s, k.h.conn), 0);
 	CHECK_EQ(H_MIB(&k.h, TCPRackSegsFull), 1);
 	h_free(&k.h);
 }

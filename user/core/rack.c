@@ -15,6 +15,16 @@
  * tern: records are walked in sequence order, not Linux's time-sorted
  * list (tsorted_sent_queue), so detection looks at every record in
  * flight; the share per connection bounds the walk.
+ *
+ * The bytes in flight (tcp_packets_in_flight(): packets_out - sacked_out
+ * - lost_out + retrans_out, in bytes) are a counter, tern_rack.pipe,
+ * changed wherever a record is counted or stops being (counted()), so
+ * that the send loop in recovery asks for it in O(1). A record counts
+ * its length, the head from sequence 0 rather than from SND.UNA: a
+ * cumulative ACK that moves SND.UNA inside the head changes nothing, and
+ * tern_rack_in_flight() subtracts SND.UNA while the head is counted.
+ * tern_rack__check() compares the counter with a walk of the records
+ * (the unit tests and the fuzzer call it after every input).
  */
 #include <errno.h>
 
@@ -22,7 +32,7 @@
 
 
 _Static_assert(sizeof(struct tern_rseg) == 16, "a RACK record is 16 bytes");
-_Static_assert(sizeof(struct tern_rack) <= 100, "struct tern_rack must stay within 100 bytes");
+_Static_assert(sizeof(struct tern_rack) <= 104, "struct tern_rack must stay within 104 bytes");
 #define REO_TIMEOUT_MIN_MS 2    /* TCP_TIMEOUT_MIN, 2 jiffies at HZ 1000 */
 
 static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *c)
@@ -33,6 +43,36 @@ static struct tern_rack *rk(const struct tern_stack *s, const struct tern_conn *
 static struct tern_rseg *at(const struct tern_stack *s, uint32_t i)
 {
 	return &s->rsegs.base[i];
+}
+
+/* Whether a record's bytes are in flight (tcp_packets_in_flight()): not
+ * SACKed, and not lost unless resent since. */
+static int counted(uint8_t flags)
+{
+	return !(flags & TERN_RSEG_SACKED) &&
+	       (!(flags & TERN_RSEG_LOST) || (flags & TERN_RSEG_RETRANS));
+}
+
+/* What record i, which starts at start, adds to tern_rack.pipe. */
+static uint32_t span(const struct tern_stack *s, const struct tern_rack *r, uint32_t i,
+		     uint32_t start)
+{
+	return at(s, i)->end - (i == r->head ? 0 : start);
+}
+
+/* Set record i's flags, keeping tern_rack.pipe. */
+static void set_flags(struct tern_stack *s, struct tern_rack *r, uint32_t i, uint32_t start,
+		      uint8_t flags)
+{
+	struct tern_rseg *g = at(s, i);
+
+	if (counted(g->flags) != counted(flags)) {
+		if (counted(flags))
+			r->pipe += span(s, r, i, start);
+		else
+			r->pipe -= span(s, r, i, start);
+	}
+	g->flags = flags;
 }
 
 static uint32_t usec(uint64_t ns)
@@ -78,6 +118,7 @@ static void put_all(struct tern_stack *s, struct tern_rack *r)
 	}
 	r->tail = TERN_NIL;
 	r->n = 0;
+	r->pipe = 0;
 	r->xmit_set = 0; /* nothing in flight has a record: see tern_rack_ack() */
 }
 
@@ -135,13 +176,19 @@ static uint32_t rseg_get(struct tern_stack *s, struct tern_rack *r)
 	return i;
 }
 
+/* The head record is delivered: the next one, if counted, counts from 0
+ * instead of from the head's end. */
 static void rseg_put_head(struct tern_stack *s, struct tern_rack *r)
 {
-	uint32_t i = r->head;
+	uint32_t i = r->head, end = at(s, i)->end;
 
+	if (counted(at(s, i)->flags))
+		r->pipe -= end;
 	r->head = at(s, i)->next;
 	if (r->head == TERN_NIL)
 		r->tail = TERN_NIL;
+	else if (counted(at(s, r->head)->flags))
+		r->pipe += end;
 	at(s, i)->next = s->rsegs.free_head;
 	s->rsegs.free_head = i;
 	s->rsegs.used--;
@@ -165,6 +212,7 @@ static int append(struct tern_stack *s, struct tern_rack *r, uint32_t seq, uint3
 		at(s, r->tail)->next = i;
 	}
 	r->tail = i;
+	r->pipe += span(s, r, i, seq);
 	return 0;
 }
 
@@ -214,7 +262,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 		if (tern_seq_ge(start, end))
 			break;
 		if (tern_seq_ge(start, seq)) {
-			g->flags |= TERN_RSEG_RETRANS | TERN_RSEG_EVER;
+			set_flags(s, r, i, start, g->flags | TERN_RSEG_RETRANS | TERN_RSEG_EVER);
 			g->sent_us = usec(now);
 			g->order = order;
 		}
@@ -436,7 +484,8 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 		    !(g->flags & TERN_RSEG_SACKED)) {
 			sacked_sample(m, g, now_us);
 			delivered(s, c, r, g, now_us);
-			g->flags = (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST);
+			set_flags(s, r, i, from,
+				  (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST));
 			r->ack_sacked = 1;
 		}
 		from = g->end;
@@ -502,11 +551,13 @@ static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
 }
 
 /* tcp_mark_skb_lost(): a resent segment lost again is counted. */
-static int mark_lost(struct tern_stack *s, struct tern_rseg *g)
+static int mark_lost(struct tern_stack *s, struct tern_rack *r, uint32_t i, uint32_t start)
 {
-	if (g->flags & TERN_RSEG_RETRANS)
+	uint8_t f = at(s, i)->flags;
+
+	if (f & TERN_RSEG_RETRANS)
 		TERN_MIB_INC(s, TCPLostRetransmit);
-	g->flags = (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS);
+	set_flags(s, r, i, start, (uint8_t)((f | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS));
 	return 1;
 }
 
@@ -562,7 +613,7 @@ static void fin_detect(const struct tern_stack *s, const struct tern_conn *c,
 uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t now, int force)
 {
 	struct tern_rack *r = rk(s, c);
-	uint32_t now_us = usec(now), lost = 0;
+	uint32_t now_us = usec(now), lost = 0, start = c->snd_una;
 	int64_t wait = 0, wnd = -1;
 
 	if (!tern_rack_on(s, c) || (!force && !r->advanced))
@@ -571,7 +622,7 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 	r->reo_at = 0;
 	if (!r->xmit_set)
 		return 0; /* nothing delivered yet: no RACK.xmit_ts */
-	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+	for (uint32_t i = r->head; i != TERN_NIL; start = at(s, i)->end, i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);
 		int64_t left;
 
@@ -584,7 +635,7 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 			continue;
 		left = (int64_t)r->rtt_us + wnd_of(s, c, r, &wnd) - (int32_t)(now_us - g->sent_us);
 		if (left <= 0)
-			lost += (uint32_t)mark_lost(s, g);
+			lost += (uint32_t)mark_lost(s, r, i, start);
 		else if (left > wait)
 			wait = left;
 	}
@@ -626,14 +677,16 @@ int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c)
 void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq)
 {
 	struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una;
 
-	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next) {
+	for (uint32_t i = r->head; i != TERN_NIL; start = at(s, i)->end, i = at(s, i)->next) {
 		struct tern_rseg *g = at(s, i);
 
 		if (tern_seq_gt(g->end, seq))
 			break;
 		if (!(g->flags & TERN_RSEG_SACKED))
-			g->flags = (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS);
+			set_flags(s, r, i, start,
+				  (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS));
 	}
 }
 
@@ -641,9 +694,10 @@ void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t 
 void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c)
 {
 	struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una;
 
-	for (uint32_t i = r->head; i != TERN_NIL; i = at(s, i)->next)
-		at(s, i)->flags &= (uint8_t)~TERN_RSEG_LOST;
+	for (uint32_t i = r->head; i != TERN_NIL; start = at(s, i)->end, i = at(s, i)->next)
+		set_flags(s, r, i, start, (uint8_t)(at(s, i)->flags & ~TERN_RSEG_LOST));
 	r->reo_at = 0;
 }
 
@@ -669,9 +723,9 @@ int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, u
 	return 0;
 }
 
-/* tcp_packets_in_flight() in bytes: not SACKed, and not lost unless
- * resent since. With retrans, only resent bytes still out (retrans_out). */
-uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans)
+/* The records' bytes, counted() ones or, with retrans, those resent
+ * and still out (retrans_out), by a walk. */
+static uint32_t walk(const struct tern_stack *s, const struct tern_conn *c, int retrans)
 {
 	const struct tern_rack *r = rk(s, c);
 	uint32_t start = c->snd_una, n = 0;
@@ -680,11 +734,30 @@ uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn 
 		const struct tern_rseg *g = at(s, i);
 		uint8_t f = g->flags;
 
-		if (!(f & TERN_RSEG_SACKED) && (retrans ? (f & TERN_RSEG_RETRANS)
-							: (!(f & TERN_RSEG_LOST) || (f & TERN_RSEG_RETRANS))))
+		if (retrans ? !(f & TERN_RSEG_SACKED) && (f & TERN_RSEG_RETRANS) : counted(f))
 			n += g->end - start;
 		start = g->end;
 	}
 	return n;
+}
+
+/* tcp_packets_in_flight() in bytes: the counter (above). With retrans,
+ * only resent bytes still out, by a walk: it is asked on a partial undo
+ * only. */
+uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans)
+{
+	const struct tern_rack *r = rk(s, c);
+
+	if (retrans)
+		return walk(s, c, 1);
+	if (r->head == TERN_NIL || !counted(at(s, r->head)->flags))
+		return r->pipe;
+	return r->pipe - c->snd_una;
+}
+
+/* Whether the counter agrees with a walk of the records (-EIO: not). */
+int tern_rack__check(const struct tern_stack *s, const struct tern_conn *c)
+{
+	return tern_rack_in_flight(s, c, 0) == walk(s, c, 0) ? 0 : -EIO;
 }
 

@@ -49,6 +49,7 @@ struct tern_rseg_pool {
 /* One per connection, indexed like the connection pool. */
 struct tern_rack {
 	uint32_t head, tail, n;   /* records in sequence order */
+	uint32_t pipe;            /* counted bytes, the head's from 0 (rack.c) */
 	uint32_t mstamp_us;       /* rack.mstamp: latest send time delivered */
 	uint32_t end_seq;         /* rack.end_seq */
 	uint16_t order;           /* the order of that transmission */

@@ -533,6 +533,7 @@ void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c);
 int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,
 			uint32_t *max);
 uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans);
+int tern_rack__check(const struct tern_stack *s, const struct tern_conn *c);
 
 /* undo.c: undo of spurious recoveries and RTOs. */
 void tern_undo_init(struct tern_stack *s, struct tern_conn *c);
