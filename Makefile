@@ -298,6 +298,7 @@ vg:
 bench: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE= BUILD=$(BUILD)/bench $(BUILD)/bench/tools/tern-bench-core \
 		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
+		$(BUILD)/bench/tools/ternctl \
 		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o \
 		$(BUILD)/bench/tools/tern-bench-xdp \
 		$(BENCH_XDP_OBJS:$(BUILD)/%=$(BUILD)/bench/%)
