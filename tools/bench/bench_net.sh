@@ -33,6 +33,8 @@ LOSS_BULK_N=${BENCH_LOSS_BULK_N:-4}  # 1 MiB GETs per bulk run
 LOSS_SHORT_N=${BENCH_LOSS_SHORT_N:-200} # 20 KB GETs per short cell (p50, p99)
 FLOODS=${BENCH_FLOODS:-"syn ack mixed"} # flood kinds of the flood table
 FLOOD2_S=${BENCH_FLOOD_TABLE_S:-3}   # seconds per flood-table measurement
+PAIRS_N=${BENCH_PAIRS:-5}            # rounds of the alternating SYN floods
+PAIRS_S=${BENCH_PAIRS_S:-2}          # seconds per contender per round
 TRANSFER_CONNS=${BENCH_TRANSFER_CONNS:-16} # established echo connections during the legit flood
 PORT=80
 FLOOD_NET=10.99.0.0/16               # tern-flood's default --src-net
@@ -441,6 +443,43 @@ floods() {
 	done
 }
 
+# ---- 8: tern against its reflectors, round after round -----------------
+# The rows of tables 1 and 6 run once each, one after another, and this
+# host's speed moves by tens of percent within minutes: one run's ratio
+# says little. Each round here runs the XDP_TX reflector, tern answering
+# in XDP, the bare AF_XDP reflector and tern's worker back to back under
+# the same SYN flood at the generator's maximum; report.py prints each
+# round's two ratios and their medians.
+pair_run() {
+	local out
+
+	out=$(flood --kind syn --duration "$PAIRS_S")
+	say "  round $1 $2: $out"
+	res "pairs.$1.$2" "$(kv "$out" synack_pps)"
+}
+
+pairs() {
+	local i
+
+	say "8: $PAIRS_N rounds of SYN floods at max rate, ${PAIRS_S}s per contender, alternating"
+	res pairs.rounds "$PAIRS_N"
+	res pairs.secs "$PAIRS_S"
+	for ((i = 1; i <= PAIRS_N; i++)); do
+		xdp_on "$NS_S" "$DEV_S" "$XDP_OBJS/reflect_tx.bpf.o"
+		pair_run "$i" xdp_tx
+		xdp_off "$NS_S" "$DEV_S"
+		tern_up --syncookies always --xdp-cookies always --app echo
+		pair_run "$i" tern_always
+		stop tern
+		reflect_up
+		pair_run "$i" afxdp
+		stop reflect
+		tern_up --syncookies always --xdp-cookies never --app echo
+		pair_run "$i" tern_never
+		stop tern
+	done
+}
+
 # ---- 5: transfers under random loss, tern --app http vs nginx -----------
 # xdp_on DEV_NS DEV OBJ / xdp_off DEV_NS DEV: a native XDP program (ours).
 xdp_on() { ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec xdp; }
@@ -550,7 +589,7 @@ loss() {
 	stop nginx
 }
 
-for step in ${BENCH_STEPS:-syn_flood floods http_rate legit mem loss}; do
+for step in ${BENCH_STEPS:-syn_flood floods pairs http_rate legit mem loss}; do
 	"$step"
 done
 NET_DONE=1

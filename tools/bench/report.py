@@ -222,6 +222,45 @@ def flood_section(r, out):
     return rows
 
 
+PAIR_COLS = (("xdp_tx", "tern_always"), ("afxdp", "tern_never"))
+
+
+def median(v):
+    v = sorted(x for x in v if not math.isnan(x))
+    if not v:
+        return float("nan")
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def pairs_section(r, out, targets):
+    """Alternating rounds: each round's tern / reflector ratios and the
+    medians, the figures the 0.95 targets compare."""
+    n = int(num(r, "pairs.rounds"))
+    out.append("### 8. SYN floods in alternating rounds: tern against its reflectors\n")
+    out.append("| round | XDP_TX reflector | tern --xdp-cookies always | ratio "
+               "| bare AF_XDP reflector | tern --xdp-cookies never (worker) | ratio |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|")
+    ratios = ([], [])
+    for i in range(1, n + 1):
+        cells = []
+        for j, (refl, tern) in enumerate(PAIR_COLS):
+            a, b = num(r, "pairs.%d.%s" % (i, refl)), num(r, "pairs.%d.%s" % (i, tern))
+            ratios[j].append(ratio(b, a))
+            cells += [fmt(a), fmt(b), fmt(ratio(b, a), 2)]
+        out.append("| %d | %s |" % (i, " | ".join(cells)))
+    med = [median(x) for x in ratios]
+    out.append("| median | | | %s | | | %s |" % (fmt(med[0], 2), fmt(med[1], 2)))
+    out.append("")
+    out.append("SYN-ACKs per second counted by tern-flood at its maximum; each round runs "
+               "the four back to back, %s s each, so a ratio compares neighbours in time." %
+               r.get("pairs.secs", "2"))
+    out.append("")
+    for m, what in zip(med, ("SYN-ACKs in XDP >= 0.95 x XDP_TX reflector",
+                             "worker SYN-ACKs >= 0.95 x AF_XDP reflector")):
+        targets.append(("%s (median of %d rounds)" % (what, n), fmt(m, 2),
+                        verdict(None if math.isnan(m) else m >= 0.95)))
+
+
 def loss_section(r, out, targets):
     pcts = r.get("loss.pcts", "0 1 3").split()
     srv = [("tern_cubic", "tern (CUBIC, RACK)"), ("tern_reno", "tern --cc reno"),
@@ -330,6 +369,8 @@ def main():
     if any(k.startswith("core.") for k in r):
         core_section(r, out)
     floods = flood_section(r, out) if "floods.kinds" in r else []
+    if "pairs.rounds" in r:
+        pairs_section(r, out, targets)
     loss = loss_section(r, out, targets) if "loss.pcts" in r else []
     out.append("### Targets (measured, not asserted)\n")
     out.append("| target | measured | |")
