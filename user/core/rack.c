@@ -457,7 +457,6 @@ static void sacked_sample(struct tern_rack_rtt *m, const struct tern_rseg *g, ui
 {
 	int32_t rtt = rtt_of(now_us, g->sent_us);
 
-	m->sacked++;
 	if ((g->flags & TERN_RSEG_EVER) || rtt < 0)
 		return;
 	if (rtt > m->sack_us)

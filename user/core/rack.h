@@ -81,7 +81,8 @@ struct tern_rack {
 	uint8_t fin_ever : 1;     /* and was sent more than once */
 	uint8_t frto : 1;         /* tp->frto: this RTO may prove spurious */
 	uint8_t frto_new : 1;     /* F-RTO step 2b: this ACK sends new data */
-	/* what this ACK did (tcp_ack()'s flag), for F-RTO */
+	/* what this ACK did (tcp_ack()'s flag), for F-RTO and the RTT
+	 * sample's FLAG_ACK_MAYBE_DELAYED (rtt.c) */
 	uint8_t ack_orig : 1;     /* FLAG_ORIG_SACK_ACKED: delivered an original
 				   * sent before the RTO, never resent */
 	uint8_t ack_sacked : 1;   /* FLAG_DATA_SACKED: SACKed data anew */
@@ -103,10 +104,8 @@ struct tern_rack_rtt {
 	int32_t sack_us;      /* oldest newly SACKed: sack_rtt_us */
 	int32_t sack_ca_us;   /* newest newly SACKed */
 	uint32_t acked;       /* segments cumulatively ACKed (pkts_acked) */
-	uint32_t sacked;      /* segments newly SACKed */
 	uint8_t on : 1;       /* the records took this ACK (tern_rack_on) */
 	uint8_t retrans : 1;  /* FLAG_RETRANS_DATA_ACKED */
-	uint8_t dsack : 1;    /* a D-SACK came with it (FLAG_DSACKING_ACK) */
 	uint8_t prior_sacked : 1; /* something was SACKed before it */
 };
 

@@ -147,19 +147,24 @@ static void rtt_ack_norecords(struct tern_stack *s, struct tern_conn *c,
 		return;
 	}
 	if ((c->flags & TERN_CF_RTT) && tern_seq_gt(seg->ack, c->rtt_seq)) {
+		uint64_t us = (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u;
+
 		c->flags &= ~TERN_CF_RTT;
-		rtt_sample(s, c, (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u,
-			   (uint64_t)(tern_ms(now) - c->rtt_ms) * 1000u, 0);
+		rtt_sample(s, c, us, us, 0);
 	}
 }
 
 /* tcp_clean_rtx_queue()'s FLAG_ACK_MAYBE_DELAYED: one short segment
  * ACKed alone, nothing SACKed before or with it (a lone runt, whose ACK
- * the peer may have delayed). */
-static int maybe_delayed(const struct tern_conn *c, const struct tern_rack_rtt *m,
-			 uint32_t acked)
+ * the peer may have delayed). The ACK's SACK and D-SACK flags are the
+ * records' (tern_rack_ack() clears them, the blocks set them). */
+static int maybe_delayed(const struct tern_stack *s, const struct tern_conn *c,
+			 const struct tern_rack_rtt *m, uint32_t acked)
 {
-	return m->acked == 1 && acked < c->mss && !m->prior_sacked && !m->sacked && !m->dsack;
+	const struct tern_rack *r = tern_conn_rack(s, c);
+
+	return m->acked == 1 && acked < c->mss && !m->prior_sacked && !r->ack_sacked &&
+	       !r->ack_dsack;
 }
 
 /*
@@ -174,7 +179,7 @@ void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct t
 		       const struct tern_rack_rtt *m, uint32_t acked, uint64_t now)
 {
 	int64_t seq = m->retrans ? -1 : m->seq_us, ca = m->retrans ? -1 : m->ca_us;
-	int delayed = seq >= 0 && maybe_delayed(c, m, acked);
+	int delayed = seq >= 0 && maybe_delayed(s, c, m, acked);
 
 	if (!m->on) {
 		if (acked)
@@ -198,12 +203,11 @@ void tern_conn_rtt_ack(struct tern_stack *s, struct tern_conn *c, const struct t
 void tern_conn_rtt_synack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 			  uint64_t synack_ns, uint64_t now)
 {
-	int64_t ts = ts_us(c, seg, now);
+	int64_t us = synack_ns && now >= synack_ns ? (int64_t)((now - synack_ns) / 1000u)
+						   : ts_us(c, seg, now);
 
-	if (synack_ns && now >= synack_ns)
-		rtt_update(s, c, (now - synack_ns) / 1000u, (now - synack_ns) / 1000u, 0);
-	else if (ts >= 0)
-		rtt_update(s, c, (uint64_t)ts, (uint64_t)ts, 0);
+	if (us >= 0)
+		rtt_update(s, c, (uint64_t)us, (uint64_t)us, 0);
 }
 
 static uint32_t rto_backed_off(const struct tern_conn *c)

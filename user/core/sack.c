@@ -118,7 +118,6 @@ void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct ter
 		return;
 	if (is_dsack(seg, c->snd_una)) {
 		TERN_MIB_INC(s, TCPDSACKRecv);
-		m->dsack = 1;
 		tern_rack_dsack(s, c);
 		tern_undo_dsack_seen(s, c, &seg->opt.sack[0]);
 		i = 1;

@@ -7,7 +7,7 @@
  * and ssthresh go back to what they were (tcp_undo_cwnd_reduction,
  * through the algorithm's undo in cc.c).
  *
- * After an RTO, F-RTO (RFC 5682, sack.c) undoes the episode when an
+ * After an RTO, F-RTO (RFC 5682, frto.c) undoes the episode when an
  * original that was never resent is delivered (tcp_try_undo_loss with
  * frto_undo).
  *
