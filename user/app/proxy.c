@@ -366,12 +366,14 @@ static void due(struct px_conn *pc)
  * may never come). */
 static void c2b_check_full(struct px_conn *pc)
 {
+	uint32_t room = pc->c2b_size - (pc->c2b_tail - pc->c2b_head);
 	struct tern_conn_info ci;
 
-	if (pc->c2b_full || !pc->c)
+	/* an MSS is 16 bits: more room is never full (no call per segment) */
+	if (pc->c2b_full || !pc->c || room > UINT16_MAX)
 		return;
 	tern_conn__info(pc->c, &ci);
-	if (pc->c2b_size - (pc->c2b_tail - pc->c2b_head) < ci.mss)
+	if (room < ci.mss)
 		pc->c2b_full = true;
 }
 
