@@ -139,10 +139,22 @@ int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx)
 	return tern_build_opt(buf, cap, tx, 0);
 }
 
+/* The headers for tx at buf, tcplen bytes of TCP segment (header included). */
+static void put_hdrs(uint8_t *buf, const struct tern_tx *tx, uint32_t tcplen, unsigned int flags)
+{
+	uint8_t *ip = put_eth(buf, tx);
+
+	if (tx->t.family == 4)
+		put_ip4(ip, tx, tcplen);
+	else
+		put_ip6(ip, tx, tcplen);
+	put_tcp(buf + tern_build_l4off(tx), tx, tcplen, flags & TERN_BUILD_CSUM_PARTIAL);
+}
+
 int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags)
 {
 	uint32_t total, tcplen;
-	uint8_t *ip, *th;
+	uint8_t *th;
 	int ret;
 
 	ret = check_tx(tx);
@@ -160,12 +172,21 @@ int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigne
 	 */
 	if (tx->len && tx->payload != th + TERN_TCP_HLEN + tx->optlen)
 		memmove(th + TERN_TCP_HLEN + tx->optlen, tx->payload, tx->len);
-
-	ip = put_eth(buf, tx);
-	if (tx->t.family == 4)
-		put_ip4(ip, tx, tcplen);
-	else
-		put_ip6(ip, tx, tcplen);
-	put_tcp(th, tx, tcplen, flags & TERN_BUILD_CSUM_PARTIAL);
+	put_hdrs(buf, tx, tcplen, flags);
 	return (int)total;
+}
+
+int tern_build_hdr(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags)
+{
+	uint32_t hlen = tern_build_len(tx) - tx->len;
+	int ret = check_tx(tx);
+
+	if (ret)
+		return ret;
+	if (!(flags & TERN_BUILD_CSUM_PARTIAL)) /* a full sum would read the payload */
+		return -EINVAL;
+	if (hlen > cap)
+		return -ENOSPC;
+	put_hdrs(buf, tx, TERN_TCP_HLEN + tx->optlen + tx->len, flags);
+	return (int)hlen;
 }

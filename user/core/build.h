@@ -28,6 +28,15 @@ int tern_build(uint8_t *buf, uint32_t cap, const struct tern_tx *tx);
 /* tern_build() with flags (TERN_BUILD_*). */
 int tern_build_opt(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags);
 
+/*
+ * Only the headers of tx's frame, at buf (cap bytes): the length fields
+ * and the checksum count tx->len payload bytes, which are not read or
+ * written: flags must hold TERN_BUILD_CSUM_PARTIAL (-EINVAL otherwise).
+ * For a segment the kernel cuts up (GSO, user/io/gso.c). Returns the
+ * headers' length, or tern_build_opt()'s errors.
+ */
+int tern_build_hdr(uint8_t *buf, uint32_t cap, const struct tern_tx *tx, unsigned int flags);
+
 /* Offset of the TCP header in the frame tern_build() writes for tx. */
 uint32_t tern_build_l4off(const struct tern_tx *tx);
 
