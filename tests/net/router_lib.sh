@@ -18,6 +18,7 @@ IP6_E=fd00:201::2
 router_cleanup() {
 	local rc=$?
 
+	set +e # (exit "$rc") must not end the trap before net_cleanup
 	ip netns del "$NS_E" 2>/dev/null
 	(exit "$rc")
 	net_cleanup
