@@ -796,6 +796,7 @@ static void status_daemon_json(struct json *j, const struct status_daemon *sd)
 		j_u64(j, "queue", tern_json__u(&sd->d, q, "queue"));
 		j_str(j, "af_xdp", tern_json__b(&sd->d, q, "zerocopy") ? "zero-copy" : "copy");
 		j_str(j, "tx_csum", tern_json__b(&sd->d, q, "tx_csum") ? "offload" : "software");
+		j_str(j, "tx_gso", tern_json__b(&sd->d, q, "tx_gso") ? "on" : "off");
 		if (tern_json__get(&sd->d, q, "cpu"))
 			j_u64(j, "cpu", tern_json__u(&sd->d, q, "cpu"));
 		j_u64(j, "busy_poll_us", tern_json__u(&sd->d, q, "busy_poll_us"));
@@ -818,8 +819,10 @@ static void status_daemon_text(const struct status_daemon *sd)
 			printf(", CPU %" PRIu64, tern_json__u(&sd->d, q, "cpu"));
 		if (bp)
 			printf(", busy poll %" PRIu64 " us", bp);
-		printf(", rx %" PRIu64 ", TX checksums %s\n", tern_json__u(&sd->d, q, "rx_frames"),
-		       tern_json__b(&sd->d, q, "tx_csum") ? "offloaded" : "in software");
+		printf(", rx %" PRIu64 ", TX checksums %s, GSO frames %s\n",
+		       tern_json__u(&sd->d, q, "rx_frames"),
+		       tern_json__b(&sd->d, q, "tx_csum") ? "offloaded" : "in software",
+		       tern_json__b(&sd->d, q, "tx_gso") ? "on" : "off");
 	}
 }
 

@@ -95,6 +95,12 @@ struct tern_server_config {
 					    * (--rack-segs N,M); 0: a quarter */
 	int frto;                          /* F-RTO after a timeout, 0 off
 					    * (--frto, tcp_frto): 2 */
+	int tx_gso;                        /* runs of data segments as one frame
+					    * the kernel or NIC segments: 0 auto
+					    * (copy mode), 1 off, 2 on (--tx-gso):
+					    * 0 */
+	unsigned int tx_gso_max;           /* such a frame's IP datagram at most,
+					    * 4096..65535 (--tx-gso-max); 0: 65535 */
 };
 
 void tern_server_config__init(struct tern_server_config *cfg);

@@ -19,6 +19,7 @@
 #include "fleet.h"
 #include "opts.h"
 #include "xdpcookie.h"
+#include "gso.h"
 #include "xsk.h"
 
 #define MAX_QUEUES TERN_XDP_MAX_QUEUES
@@ -37,7 +38,7 @@ enum {
 	OPT_RETRIES, OPT_ORPHAN_RETRIES, OPT_MAX_ORPHANS, OPT_CONN_OOO, OPT_CONN_CHUNKS,
 	OPT_CONN_COPIES, OPT_RACK_SEGS, OPT_DRAIN_TIMEOUT, OPT_DRAIN_WITHDRAW,
 	OPT_XDP_COOKIES, OPT_XDP_FLOW_SLOTS, OPT_COOKIE_SECRET, OPT_RMEM, OPT_WMEM, OPT_TCP_MEM,
-	OPT_TX_CSUM, OPT_FRTO, OPT__END,
+	OPT_TX_CSUM, OPT_FRTO, OPT_TX_GSO, OPT_TX_GSO_MAX, OPT__END,
 };
 
 static const struct option longopts[] = {
@@ -52,6 +53,8 @@ static const struct option longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "zerocopy", required_argument, NULL, OPT_ZEROCOPY },
 	{ "tx-csum", required_argument, NULL, OPT_TX_CSUM },
+	{ "tx-gso", required_argument, NULL, OPT_TX_GSO },
+	{ "tx-gso-max", required_argument, NULL, OPT_TX_GSO_MAX },
 	{ "ctl", required_argument, NULL, OPT_CTL },
 	{ "syncookies", required_argument, NULL, OPT_SYNCOOKIES },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
@@ -138,6 +141,11 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             in the kernel or NIC (AF_XDP TX metadata, Linux\n"
 		"                             6.11+); auto (default) offloads in copy mode when\n"
 		"                             the kernel allows, sw sums them in tern\n"
+		"  --tx-gso auto|on|off       runs of data segments leave as one frame the\n"
+		"                             kernel or NIC segments (AF_PACKET, GSO); auto\n"
+		"                             (default) in copy mode only\n"
+		"  --tx-gso-max BYTES         such a frame's IP datagram at most (default and\n"
+		"                             max 65535)\n"
 		"  --ctl PATH                 control socket (default /run/tern/IFACE.sock)\n"
 		"  --syncookies never|auto|always   (default auto)\n"
 		"  --xdp-cookies never|overload|always   SYN cookies answered in XDP (default\n"
@@ -629,6 +637,7 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	static const char *const modes[] = { "native", "skb" };
 	static const char *const zc[] = { "auto", "on", "off" };
 	static const char *const csum[] = { "auto", "sw", "offload" }; /* enum tern_tx_csum_mode */
+	static const char *const gso[] = { "auto", "off", "on" }; /* enum tern_gso_mode */
 	static const char *const cookies[] = { "never", "auto", "always" };
 	static const char *const ccs[] = { "cubic", "reno" }; /* enum tern_cc_algo */
 	int r;
@@ -649,6 +658,10 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	case OPT_TX_CSUM:
 		r = parse_word("--tx-csum", s, csum, 3);
 		a->tx_csum = r < 0 ? TERN_TX_CSUM_AUTO : r;
+		return r < 0 ? r : 0;
+	case OPT_TX_GSO:
+		r = parse_word("--tx-gso", s, gso, 3);
+		a->tx_gso = r < 0 ? TERN_GSO_AUTO : r;
 		return r < 0 ? r : 0;
 	default:
 		r = parse_word("--syncookies", s, cookies, 3);
@@ -815,7 +828,11 @@ static int parse_one(struct tern_args *a, int opt, const char *s, uint32_t max_f
 	case OPT_CPUS: return parse_cpus(a, s);
 	case OPT_BUSY_POLL: return parse_busy_poll(a, s);
 	case OPT_MODE: case OPT_ZEROCOPY: case OPT_SYNCOOKIES: case OPT_CC: case OPT_TX_CSUM:
+	case OPT_TX_GSO:
 		return parse_enum(a, opt, s);
+	case OPT_TX_GSO_MAX:
+		return parse_size("--tx-gso-max", s, TERN_GSO_MIN_BYTES, TERN_GSO_MAX_BYTES,
+				  &a->tx_gso_max);
 	case OPT_CTL: a->ctl = s; return 0;
 	case OPT_BACKLOG: return parse_u32("--backlog", s, 1, MAX_RECORDS, &c->backlog);
 	case OPT_MAX_CONNS: return parse_u32("--max-conns", s, 1, MAX_RECORDS, &c->max_conns);
@@ -980,6 +997,8 @@ static void defaults(struct tern_args *a)
 	a->mode = TERN_XDP_MODE_NATIVE;
 	a->zerocopy = TERN_ZC_AUTO;
 	a->tx_csum = TERN_TX_CSUM_AUTO;
+	a->tx_gso = TERN_GSO_AUTO;
+	a->tx_gso_max = TERN_GSO_MAX_BYTES;
 	a->bpffs = TERN_LOADER_BPFFS;
 	a->log_level = TERN_LOG_INFO;
 	a->xdp_cookies = TERN_XDPC_OVERLOAD;

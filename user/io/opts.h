@@ -55,6 +55,8 @@ struct tern_args {
 	enum tern_xdp_mode mode;
 	enum tern_zc_mode zerocopy;
 	int tx_csum;               /* --tx-csum, enum tern_tx_csum_mode (xsk.h) */
+	int tx_gso;                /* --tx-gso, enum tern_gso_mode (gso.h) */
+	uint32_t tx_gso_max;       /* --tx-gso-max, bytes */
 	const char *ctl;           /* control socket path, or NULL */
 	const char *bpffs;
 	struct tern_cfg cfg;       /* one stack per queue gets this */

@@ -19,58 +19,135 @@
 #include "user/core/build.h"
 #include "worker_priv.h"
 
+static void xsk_flush(struct tern_worker *w);
+
 /* A TX ring slot, making room by pushing what is queued if it is full. */
 static bool tx_slot(struct tern_worker *w, uint32_t *idx)
 {
 	if (xsk_ring_prod__reserve(&w->x.tx, 1, idx) == 1)
 		return true;
-	tern_path__flush(w);
+	xsk_flush(w);
 	return xsk_ring_prod__reserve(&w->x.tx, 1, idx) == 1;
 }
 
-/* A frame tx_one could not send goes back where it came from: an
- * application's buffer to the application, any other to the free list. */
-static void tx_undo(struct tern_worker *w, uint64_t base, enum tern_fstate st)
+/* A frame that left in a GSO frame, or that tx_one could not send, as its
+ * completion would: an application's buffer back to the application,
+ * any other to the free list (also one the application put while it was
+ * held: APP_TX -> TX). */
+static void tx_done(struct tern_worker *w, uint64_t addr)
 {
-	if (st == TERN_FS_APP_TX)
+	uint64_t base = tern_frames__base(&w->f, addr);
+
+	if (tern_frames__in(&w->f, base, TERN_FS_APP_TX))
 		tern_frames__move(&w->f, base, TERN_FS_APP_TX, TERN_FS_APP);
 	else
 		tern_frames__put(&w->f, base, TERN_FS_TX);
 }
 
-/* Build one reply into the frame at addr (state st: TX, or APP_TX for an
- * application's buffer sent in place) and queue it. */
-static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr,
-		   enum tern_fstate st)
+/* Put the frame built at addr (len bytes, TCP header at l4off) on the TX ring. */
+static void tx_queue(struct tern_worker *w, uint64_t addr, uint32_t len, uint32_t l4off)
 {
-	uint64_t base = tern_frames__base(&w->f, addr);
 	uint32_t idx, options = 0;
 	struct xdp_desc *d;
+
+	if (!tx_slot(w, &idx)) {
+		w->c.tx_drop_ring++;
+		tx_done(w, addr);
+		return;
+	}
+	if (w->x.tx_csum)
+		options = tern_xsk__txmd_csum(&w->x, addr, (uint16_t)l4off);
+	d = xsk_ring_prod__tx_desc(&w->x.tx, idx);
+	d->addr = addr;
+	d->len = len;
+	d->options = options;
+	w->tx_reserved++;
+}
+
+/* ---- segmentation offload (gso.h) ---- */
+
+/* A data segment a GSO frame may carry: what tern_gso__run() takes. */
+static bool gso_candidate(const struct tern_worker *w, const struct tern_tx *tx)
+{
+	return w->gso.fd >= 0 && tx->len && !tx->l2.has_vlan &&
+	       !(tx->flags & ~(TERN_TH_ACK | TERN_TH_ECE | TERN_TH_PSH | TERN_TH_FIN));
+}
+
+/*
+ * Send the queue's runs as GSO frames and the rest through the TX ring,
+ * in order: descriptors on the TX ring are pushed before each GSO frame,
+ * so a connection's segments leave in the order the core made them
+ * (the kernel may still hold some the socket's send buffer refused:
+ * tx_left). The
+ * frames a GSO frame carried are free when sendmsg() returns (the kernel
+ * copied them); a frame the socket refuses goes to the TX ring.
+ */
+static void gso_flush(struct tern_worker *w)
+{
+	struct tern_gso_q *q = &w->gsoq;
+	uint32_t n = q->n, run;
+
+	q->n = 0;
+	for (uint32_t i = 0; i < n; i += run) {
+		run = tern_gso__run(&q->tx[i], n - i, w->gso.max_bytes);
+		if (run >= TERN_GSO_MIN_SEGS) {
+			if (w->tx_reserved || w->tx_left)
+				xsk_flush(w);
+			if (!tern_gso__send(&w->gso, &q->tx[i], run)) {
+				for (uint32_t j = i; j < i + run; j++)
+					tx_done(w, q->addr[j]);
+				w->c.tx_gso_frames++;
+				w->c.tx_gso_segs += run;
+				continue;
+			}
+			w->c.tx_gso_fails++;
+		} else {
+			run = 1;
+		}
+		for (uint32_t j = i; j < i + run; j++)
+			tx_queue(w, q->addr[j], q->len[j], tern_build_l4off(&q->tx[j]));
+	}
+}
+
+/* Hold the segment built at addr for a GSO frame, or (not a candidate)
+ * for the TX ring after the held ones. */
+static void gso_hold(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr, uint32_t len)
+{
+	struct tern_gso_q *q = &w->gsoq;
+
+	if (q->n == TERN_GSO_QUEUE)
+		gso_flush(w);
+	q->tx[q->n] = *tx;
+	q->tx[q->n].payload = w->x.area + addr + (len - tx->len);
+	q->addr[q->n] = addr;
+	q->len[q->n] = len;
+	q->n++;
+}
+
+/* Build one reply into the frame at addr (state TX, or APP_TX for an
+ * application's buffer sent in place) and queue it. */
+static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
+{
 	int len;
 
-	len = tern_build_opt(w->x.area + addr, (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - base)), tx,
-			     w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
+	len = tern_build_opt(w->x.area + addr,
+			     (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - tern_frames__base(&w->f, addr))),
+			     tx, w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
 	if (len < 0) {
 		w->c.tx_build_err++;
-		tx_undo(w, base, st);
+		tx_done(w, addr);
 		return;
 	}
 	if ((uint32_t)len > w->max_frame + (tx->l2.has_vlan ? TERN_VLAN_HLEN : 0))
 		w->c.tx_oversize++; /* the core's segment does not fit the MTU */
-	if (!tx_slot(w, &idx)) {
-		w->c.tx_drop_ring++;
-		tx_undo(w, base, st);
-		return;
-	}
-	if (w->x.tx_csum)
-		options = tern_xsk__txmd_csum(&w->x, addr, (uint16_t)tern_build_l4off(tx));
-	d = xsk_ring_prod__tx_desc(&w->x.tx, idx);
-	d->addr = addr;
-	d->len = (uint32_t)len;
-	d->options = options;
-	w->tx_reserved++;
 	tern_path__capture(w, w->x.area + addr, (uint32_t)len);
 	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
+	/* Behind held segments, any segment waits its turn: the order of a
+	 * connection's segments is the core's. */
+	if (gso_candidate(w, tx) || w->gsoq.n)
+		gso_hold(w, tx, addr, (uint32_t)len);
+	else
+		tx_queue(w, addr, (uint32_t)len, tern_build_l4off(tx));
 }
 
 /*
@@ -103,7 +180,7 @@ void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 		uint64_t addr;
 
 		if (tx_inplace(w, &w->out.tx[i], &addr)) {
-			tx_one(w, &w->out.tx[i], addr, TERN_FS_APP_TX);
+			tx_one(w, &w->out.tx[i], addr);
 			continue;
 		}
 		if (reuse != TERN_NO_FRAME) {
@@ -118,7 +195,7 @@ void tern_path__emit(struct tern_worker *w, uint64_t reuse)
 			w->c.tx_drop_noframe++;
 			continue;
 		}
-		tx_one(w, &w->out.tx[i], addr, TERN_FS_TX);
+		tx_one(w, &w->out.tx[i], addr);
 	}
 	w->out.n = 0;
 	if (reuse != TERN_NO_FRAME)
@@ -143,7 +220,7 @@ static void kick_backoff(struct tern_worker *w)
 	w->kick_at = w->now + w->kick_wait;
 }
 
-void tern_path__flush(struct tern_worker *w)
+static void xsk_flush(struct tern_worker *w)
 {
 	if (w->tx_reserved) {
 		xsk_ring_prod__submit(&w->x.tx, w->tx_reserved);
@@ -156,6 +233,13 @@ void tern_path__flush(struct tern_worker *w)
 	}
 	w->tx_left = tern_xsk__kick(&w->x, &w->f);
 	kick_backoff(w);
+}
+
+void tern_path__flush(struct tern_worker *w)
+{
+	if (w->gsoq.n)
+		gso_flush(w);
+	xsk_flush(w);
 }
 
 static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)

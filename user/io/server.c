@@ -352,6 +352,8 @@ static void worker_conf(struct tern_server *d)
 		.ifname = a->dev,
 		.zerocopy = a->zerocopy,
 		.tx_csum = a->tx_csum,
+		.tx_gso = a->tx_gso,
+		.tx_gso_max = a->tx_gso_max,
 		.frames = a->frames,
 		.maps = &d->maps,
 		.cfg = &a->cfg,
@@ -400,9 +402,11 @@ static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 	if (!zc && sndbuf)
 		snprintf(sb, sizeof(sb), ", send buffer %u KiB", sndbuf / 1024);
 	csum_mode(d->workers[q], csum, sizeof(csum));
-	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %u UMEM frames%s%s", q,
-		d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
-		why ? why : "", why ? ")" : "", csum, d->args.frames, sb, on);
+	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %s, %u UMEM frames%s%s",
+		q, d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
+		why ? why : "", why ? ")" : "", csum,
+		tern_worker__tx_gso(d->workers[q]) ? "GSO frames" : "no GSO frames", d->args.frames,
+		sb, on);
 }
 
 /*

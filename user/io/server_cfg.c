@@ -9,6 +9,7 @@
 #include "user/io/log.h"
 #include "user/io/server_args.h"
 #include "user/io/xdpcookie.h"
+#include "user/io/gso.h"
 #include "user/io/xsk.h"
 
 void tern_server_config__init(struct tern_server_config *c)
@@ -81,6 +82,8 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	if (!c->dev || !c->nservices || c->queues > TERN_XDP_MAX_QUEUES ||
 	    c->zerocopy < 0 || c->zerocopy > 2 || c->syncookies < 0 || c->syncookies > 2 ||
 	    c->tx_csum < TERN_TX_CSUM_AUTO || c->tx_csum > TERN_TX_CSUM_OFFLOAD ||
+	    c->tx_gso < TERN_GSO_AUTO || c->tx_gso > TERN_GSO_ON ||
+	    (c->tx_gso_max && (c->tx_gso_max < TERN_GSO_MIN_BYTES || c->tx_gso_max > TERN_GSO_MAX_BYTES)) ||
 	    c->drain_timeout_ms > 3600000 || c->frto < 0 || c->frto > 2 ||
 	    c->xdp_cookies < TERN_XDPC_NEVER || c->xdp_cookies > TERN_XDPC_ALWAYS ||
 	    (c->mss && (c->mss < TERN_ARGS_MSS_MIN || c->mss + 40 > TERN_XSK_MAX_FRAME - 18)) ||
@@ -100,6 +103,8 @@ static int to_args(const struct tern_server_config *c, struct tern_args *a)
 	a->mode = c->skb_mode ? TERN_XDP_MODE_SKB : TERN_XDP_MODE_NATIVE;
 	a->zerocopy = (enum tern_zc_mode)c->zerocopy;
 	a->tx_csum = c->tx_csum;
+	a->tx_gso = c->tx_gso;
+	a->tx_gso_max = c->tx_gso_max ? c->tx_gso_max : TERN_GSO_MAX_BYTES;
 	a->xdp_cookies = c->xdp_cookies;
 	a->xdp_flow_slots = TERN_XDPC_FLOW_SLOTS;
 	a->icmp_handoff = TERN_ARGS_ICMP_HANDOFF_DEF;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -121,6 +122,7 @@ void tern_worker__publish(struct tern_worker *w)
 	p->xdp_cookie_switches = w->xq.switches;
 	p->zc = w->x.zc;
 	p->tx_csum = w->x.tx_csum;
+	p->tx_gso = w->gso.fd >= 0;
 	p->draining = w->draining;
 	p->done = w->finished || w->err;
 	atomic_store_explicit(&w->seq, s + 2, memory_order_release);
@@ -258,6 +260,9 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->tx_csum,
 			    w->conf->frames,
 			    what), *what);
+	STEP(tern_gso__open(&w->gso, w->conf->tx_gso, w->x.zc, (int)if_nametoindex(w->conf->ifname),
+			    w->conf->tx_gso_max),
+	     "open the segmentation offload socket (AF_PACKET, PACKET_VNET_HDR; --tx-gso off)");
 	if (w->conf->busy_poll_us)
 		STEP(tern_xsk__busy_poll(&w->x, w->conf->busy_poll_us, w->conf->busy_poll_budget),
 		     "set busy polling on the socket (SO_PREFER_BUSY_POLL, SO_BUSY_POLL)");
@@ -293,6 +298,7 @@ static void teardown(struct tern_worker *w)
 		w->conf->app->worker_fini(w->app_ctx);
 	w->app_ctx = NULL;
 	tern_xsk__close(&w->x);
+	tern_gso__close(&w->gso);
 	if (w->stack)
 		tern_stack__wipe_secrets(w->stack);
 	if (w->stack_mem)
@@ -351,6 +357,7 @@ static struct tern_worker *worker_alloc(const struct tern_worker_conf *conf, uin
 	w->queue = queue;
 	w->cpu = cpu;
 	w->x.fd = -1;
+	w->gso.fd = -1;
 	w->efd = eventfd(0, EFD_CLOEXEC);
 	if (w->efd < 0) {
 		free(w);
@@ -417,6 +424,11 @@ bool tern_worker__tx_csum(const struct tern_worker *w, int *why)
 	tern_worker__stats(w, &st);
 	*why = w->x.txmd_err; /* written before the start-up hand-shake */
 	return st.tx_csum;
+}
+
+bool tern_worker__tx_gso(const struct tern_worker *w)
+{
+	return w->gso.fd >= 0; /* written before the start-up hand-shake */
 }
 
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd)

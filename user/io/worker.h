@@ -40,6 +40,8 @@ struct tern_worker_conf {
 	const char *ifname;
 	int zerocopy;                     /* enum tern_zc_mode */
 	int tx_csum;                      /* enum tern_tx_csum_mode (xsk.h) */
+	int tx_gso;                       /* enum tern_gso_mode (gso.h) */
+	uint32_t tx_gso_max;              /* an offloaded frame's IP datagram at most, bytes */
 	uint32_t frames;                  /* UMEM frames (tern_xsk__geom) */
 	const struct tern_maps *maps;     /* xsks map: our sockets go in at key = queue */
 	const struct tern_cfg *cfg;
@@ -75,6 +77,9 @@ struct tern_worker_stats {
 	uint64_t tx_oversize;             /* built longer than the MTU allows (sent anyway) */
 	uint64_t tx_inplace;              /* segments built around an application's buffer */
 	uint64_t tx_inplace_busy;         /* copied instead: that buffer was still on the TX ring */
+	uint64_t tx_gso_frames;           /* runs of segments sent as one GSO frame (gso.h) */
+	uint64_t tx_gso_segs;             /* the segments in them */
+	uint64_t tx_gso_fails;            /* runs the socket refused, sent through the TX ring */
 	uint64_t app_frame_limit;         /* application buffers refused (app_max, or reserve) */
 	uint64_t loops;                   /* loop iterations */
 	uint64_t sleeps;                  /* io_uring waits */
@@ -104,6 +109,7 @@ struct tern_worker_stats {
 	bool xdp_cookies;                 /* XDP answers this queue's SYNs (flag on) */
 	bool zc;
 	bool tx_csum;                     /* TCP checksums offloaded (TX metadata) */
+	bool tx_gso;                      /* segmentation offload on (gso.h) */
 	bool draining;
 	bool done;
 };
@@ -170,6 +176,9 @@ uint32_t tern_worker__sndbuf(const struct tern_worker *w);
  * or an errno: EINVAL (the kernel takes no TX metadata: before 6.11),
  * EOPNOTSUPP (zero-copy, where auto keeps software sums). */
 bool tern_worker__tx_csum(const struct tern_worker *w, int *why);
+
+/* Runs of data segments sent as GSO frames (gso.h)? */
+bool tern_worker__tx_gso(const struct tern_worker *w);
 
 /* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);

@@ -16,6 +16,7 @@
 #include "tern/app.h"
 #include "ring.h"
 #include "capture.h"
+#include "gso.h"
 #include "mailbox.h"
 #include "worker.h"
 
@@ -30,6 +31,16 @@
 /* While kicks fail with ENETDOWN/ENXIO the next kick waits twice as long
  * as the last, from TERN_TX_RETRY_NS up to this; a kick that works resets it. */
 #define TERN_KICK_BACKOFF_MAX_NS (100 * TERN_NSEC_PER_MSEC)
+
+#define TERN_GSO_QUEUE 256u /* segments held for GSO frames until the flush */
+
+/* Segments built into UMEM frames, held for GSO frames (path.c). */
+struct tern_gso_q {
+	struct tern_tx tx[TERN_GSO_QUEUE]; /* payload: where it is in the frame */
+	uint64_t addr[TERN_GSO_QUEUE];     /* the frame as built */
+	uint32_t len[TERN_GSO_QUEUE];
+	uint32_t n;
+};
 
 struct tern_worker {
 	const struct tern_worker_conf *conf;
@@ -60,6 +71,8 @@ struct tern_worker {
 
 	/* --- thread only --- */
 	struct tern_xsk x;
+	struct tern_gso gso;       /* segmentation offload (gso.h); fd -1: off */
+	struct tern_gso_q gsoq;
 	struct tern_frames f;
 	void *stack_mem;
 	size_t stack_len;
