@@ -165,6 +165,10 @@ net_veth() {
 	# veth strips VLAN tags into metadata XDP does not see; tern refuses
 	# to start on it until the operator turns that off.
 	in_s ethtool -K "$DEV_S" rxvlan off rx-vlan-stag-hw-parse off >/dev/null
+	# tern's GSO frames (--tx-gso) are cut into segments by its veth, as
+	# a NIC's TSO puts segments on the wire: captures and raw clients on
+	# the other side see what a client on a network would.
+	in_s ethtool -K "$DEV_S" tso off >/dev/null
 }
 
 net_setup() {

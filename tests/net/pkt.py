@@ -145,16 +145,21 @@ def flags_str(fl):
     return "".join(c for b, c in zip((SYN, ACK, RST, FIN, PSH, URG), "SARFPU") if fl & b) or "."
 
 
-SOL_PACKET, PACKET_AUXDATA, TP_STATUS_VLAN_VALID = 263, 8, 0x10
+SOL_PACKET, PACKET_AUXDATA, PACKET_VNET_HDR, TP_STATUS_VLAN_VALID = 263, 8, 15, 0x10
 
 
 class Capture:
     """Incoming frames on dev (what the other end of the veth sent). A VLAN
     tag the receive path took out of the frame comes back from the
-    auxiliary data into p["vlans"]."""
+    auxiliary data into p["vlans"]. With vnet, each frame's virtio_net_hdr
+    (PACKET_VNET_HDR) gives p["gso_size"]: the segment size of a GSO frame
+    (tern --tx-gso) that no device cut up on the way, 0 for a plain one."""
 
-    def __init__(self, dev):
+    def __init__(self, dev, vnet=False):
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.vnet = vnet
+        if vnet:
+            self.s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
         self.s.bind((dev, 0))
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
         self.s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
@@ -175,12 +180,17 @@ class Capture:
             left = min(left, 0.05) if enough else left
             if not select.select([self.s], [], [], left)[0]:
                 continue
-            f, anc, _, a = self.s.recvmsg(65536, 64)
+            f, anc, _, a = self.s.recvmsg(65536 + 256, 64)
             if a[2] == socket.PACKET_OUTGOING:
                 continue
+            gso = 0
+            if self.vnet:
+                gso = struct.unpack("<H", f[4:6])[0] if f[1] else 0
+                f = f[10:]
             p = parse(f)
             if not p:
                 continue
+            p["gso_size"] = gso
             p["at"] = time.monotonic()
             for lvl, typ, d in anc:
                 if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(d) >= 20:

@@ -8,7 +8,8 @@ queue 1 runs on CPU 1. From CPU 1 this opens a connection (queue 1), reads
 tern's ISS off the SYN-ACK, then from CPU 0 sends an ICMP frag-needed
 (IPv4) or packet-too-big (IPv6) quoting it (queue 0). Back on CPU 1 it
 downloads the body and checks that no segment of it is longer than the
-error's MTU allows, and prints the largest and the counters as JSON.
+error's MTU allows (a GSO frame's by its segment size), and prints the
+largest and the counters as JSON.
 
     pmtu_queues.py CTL DEV SERVER_MAC FAMILY SERVER PORT MTU BODY
 """
@@ -52,7 +53,7 @@ def main():
     fam, port, mtu = int(fam), int(port), int(mtu)
     want = open(body, "rb").read()
     cli_mac = pkt.mac(open("/sys/class/net/%s/address" % dev).read().strip())
-    cap = pkt.Capture(dev)
+    cap = pkt.Capture(dev, vnet=True)  # a GSO frame's segments: its gso_size
     cap.s.setsockopt(socket.SOL_SOCKET, 33, 1 << 25)  # SO_RCVBUFFORCE: the whole download
     out = pkt.Sender(dev)
     on_cpu(1)
@@ -81,8 +82,8 @@ def main():
     print(json.dumps({
         "queue": q,
         "body_ok": got.endswith(want),
-        "segs": len(segs),
-        "max_len": max((p["len"] for p in segs), default=0),
+        "segs": sum(-(-p["len"] // (p["gso_size"] or p["len"])) for p in segs),
+        "max_len": max((min(p["len"], p["gso_size"] or p["len"]) for p in segs), default=0),
         "before": [x for x in before["queues"]],
         "after": [x for x in after["queues"]],
     }))

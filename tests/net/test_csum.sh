@@ -15,6 +15,12 @@
 # client counts no checksum errors, tern counts offloaded frames and
 # says so in its log and `ternctl status`; then the same with
 # --tx-csum sw (software sums, nothing offloaded).
+# Segmentation offload (--tx-gso, on by default in copy mode): tern's
+# veth cuts its GSO frames into partial-sum segments (TSO off, lib.sh),
+# the router completes their sums, and the client checks them.
+# The first daemon sends with GSO frames, the second with --tx-gso off
+# (every frame through AF_XDP with TX metadata), the third with GSO
+# frames and software sums.
 #   tests/net/test_csum.sh BUILD_DIR
 NET_SUITE=test_csum
 NET_QUEUES=1
@@ -87,10 +93,46 @@ t_offload_v4() {
 	# 1 MiB in segments of at most 1448 bytes: 725 or more
 	[ "$((n1 - n0))" -ge 725 ] || fail "tx_csum_offload grew by $((n1 - n0)), want >= 725"
 	echo "    tx_csum_offload +$((n1 - n0))"
+	[ "$(tstat tx_gso_frames)" = 0 ] || fail "tx_gso_frames $(tstat tx_gso_frames) with --tx-gso off"
+}
+
+# fetch_gso URL FAMILY: fetch through GSO frames: most of the 725 or
+# more segments of 1 MiB went in them, several to a frame, none failed.
+fetch_gso() {
+	local f0 s0 f1 s1
+
+	f0=$(tstat tx_gso_frames)
+	s0=$(tstat tx_gso_segs)
+	fetch "$1" "$2"
+	f1=$(tstat tx_gso_frames)
+	s1=$(tstat tx_gso_segs)
+	echo "    tx_gso_frames +$((f1 - f0)), tx_gso_segs +$((s1 - s0)), fails $(tstat tx_gso_fails)"
+	[ "$((s1 - s0))" -ge 363 ] || fail "tx_gso_segs grew by $((s1 - s0)), want >= 363"
+	[ "$((s1 - s0))" -ge "$((2 * (f1 - f0)))" ] || fail "fewer than 2 segments per GSO frame"
+	[ "$(tstat tx_gso_fails)" = 0 ] || fail "tx_gso_fails $(tstat tx_gso_fails)"
+}
+
+t_gso() {
+	fetch_gso "http://$IP4_S:$PORT/" gso4
+	fetch_gso "http://[$IP6_S]:$PORT/" gso6
 }
 
 t_offload_v6() {
 	fetch "http://[$IP6_S]:$PORT/" 6
+}
+
+# t_gso_reported WANT: GSO frames on (1) or off (0) in the start-up
+# line, ternctl status and stats.
+t_gso_reported() {
+	local word=off log="no GSO frames"
+
+	[ "$1" = 1 ] && word=on log="GSO frames"
+	grep "^tern: queue 0 on $DEV_S: AF_XDP copy mode" "$NET_TMP/tern.log" | grep -qF ", $log," ||
+		fail "start-up line: $(grep 'queue 0 on' "$NET_TMP/tern.log")"
+	tctl status --bpffs "$NET_BPFFS" | grep -qE "^queue 0: .*, GSO frames $word\$" ||
+		fail "ternctl status: $(tctl status --bpffs "$NET_BPFFS" | grep '^queue 0')"
+	[ "$(tctl stats --json | python3 -c 'import json, sys
+print(int(json.load(sys.stdin)["queues"][0]["tx_gso"]))')" = "$1" ] || fail "stats tx_gso != $1"
 }
 
 # The start-up line, ternctl status and the metric say which is active.
@@ -101,25 +143,26 @@ t_reported() {
 		grep -qF ", TX checksums $log," ||
 		fail "start-up line: $(grep 'queue 0 on' "$NET_TMP/tern.log")"
 	out=$(tctl status --bpffs "$NET_BPFFS")
-	grep -qE "^queue 0: AF_XDP copy mode, .*TX checksums $st\$" <<<"$out" ||
+	grep -qE "^queue 0: AF_XDP copy mode, .*TX checksums $st, GSO frames (on|off)\$" <<<"$out" ||
 		fail "ternctl status: $(grep '^queue 0' <<<"$out")"
 	[ "$(tctl stats --json | python3 -c 'import json, sys
 print(int(json.load(sys.stdin)["queues"][0]["tx_csum"]))')" = "$want" ] || fail "stats tx_csum != $want"
 }
 
 t_sw() {
-	fetch "http://$IP4_S:$PORT/" sw4
-	fetch "http://[$IP6_S]:$PORT/" sw6
+	fetch_gso "http://$IP4_S:$PORT/" sw4
+	fetch_gso "http://[$IP6_S]:$PORT/" sw6
 	[ "$(tstat tx_csum_offload)" = 0 ] || fail "tx_csum_offload $(tstat tx_csum_offload) with --tx-csum sw"
 }
 
+# t_bad_value OPTION VALUE: refused before anything is attached.
 t_bad_value() {
 	local rc=0
 
-	in_s "$TERN" --dev "$DEV_S" --addr "$IP4_S" --port "$PORT" --tx-csum hw \
+	in_s "$TERN" --dev "$DEV_S" --addr "$IP4_S" --port "$PORT" "--$1" "$2" \
 		>/dev/null 2>"$NET_TMP/err" || rc=$?
-	[ "$rc" = 2 ] && grep -q '^Error: --tx-csum' "$NET_TMP/err" ||
-		fail "--tx-csum hw: exit $rc: $(cat "$NET_TMP/err")"
+	[ "$rc" = 2 ] && grep -q "^Error: --$1" "$NET_TMP/err" ||
+		fail "--$1 $2: exit $rc: $(cat "$NET_TMP/err")"
 }
 
 stop_tern() {
@@ -137,6 +180,15 @@ in_e nstat -n >/dev/null # nstat's history starts here
 tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app http \
 	--http-body "$NET_TMP/body" --ctl "$NET_TMP/ctl.sock" ||
 	net_die "tern --app http did not start"
+t_run "auto: GSO frames on in copy mode, said in the log, ternctl status and stats" \
+	t_gso_reported 1
+t_run "GSO: IPv4 and IPv6 1 MiB in GSO frames, cut and summed by the router, all correct" t_gso
+t_run "SIGTERM: exit 0" stop_tern
+
+tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app http \
+	--http-body "$NET_TMP/body" --ctl "$NET_TMP/ctl.sock" --tx-gso off ||
+	net_die "tern --tx-gso off did not start"
+t_run "--tx-gso off: said in the log, ternctl status and stats" t_gso_reported 0
 t_run "auto: offloaded, said in the log, ternctl status and stats" \
 	t_reported 1 offloaded offloaded
 t_run "IPv4: 1 MiB with offloaded sums, completed by the router, all correct" t_offload_v4
@@ -148,7 +200,9 @@ tern_start --addr "$IP4_S" --addr "$IP6_S" --port "$PORT" --app http \
 	net_die "tern --tx-csum sw did not start"
 t_run "--tx-csum sw: software sums, said in the log, ternctl status and stats" \
 	t_reported 0 "in software (--tx-csum sw)" "in software"
-t_run "--tx-csum sw: IPv4 and IPv6 1 MiB, all correct, nothing offloaded" t_sw
+t_run "--tx-csum sw: IPv4 and IPv6 1 MiB in GSO frames, all correct, no TX metadata" t_sw
 t_run "SIGTERM: exit 0" stop_tern
-t_run "--tx-csum hw: exit 2" t_bad_value
+t_run "--tx-csum hw: exit 2" t_bad_value tx-csum hw
+t_run "--tx-gso yes: exit 2" t_bad_value tx-gso yes
+t_run "--tx-gso-max 1000: exit 2" t_bad_value tx-gso-max 1000
 net_finish
