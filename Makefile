@@ -53,7 +53,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 UNIT_IO_OBJS := $(BUILD)/user/io/ctl.o $(BUILD)/user/io/ctl_client.o $(BUILD)/user/io/log.o \
 	$(BUILD)/user/io/conf.o $(BUILD)/user/io/metrics_name.o $(BUILD)/user/io/notify.o \
 	$(BUILD)/user/io/backend.o $(BUILD)/user/io/xsk.o $(BUILD)/user/io/xsk_sock.o \
-	$(BUILD)/user/io/frames.o \
+	$(BUILD)/user/io/frames.o $(BUILD)/user/io/gso.o \
 	$(BUILD)/user/io/netdev.o $(BUILD)/user/io/metrics.o $(BUILD)/user/io/ctl_out.o
 UNIT_BIN := $(BUILD)/tests/unit-tests
 UNIT_IO_OBJS += $(BUILD)/user/io/mailbox.o

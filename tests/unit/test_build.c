@@ -432,6 +432,39 @@ TEST(test_build_csum_partial_completes)
 	each_shape(verify_partial);
 }
 
+/* Headers only: the first bytes of the whole partial-sum frame, for a
+ * payload that is not there. */
+static void verify_hdr(const struct tern_tx *tx, int family, bool vlan)
+{
+	static uint8_t hdr[200], full[1600];
+	uint32_t hlen = tern_build_len(tx) - tx->len;
+
+	(void)family;
+	(void)vlan;
+	memset(hdr, 0xaa, sizeof(hdr));
+	REQUIRE_EQ(tern_build_opt(full, sizeof(full), tx, TERN_BUILD_CSUM_PARTIAL),
+		   tern_build_len(tx));
+	REQUIRE_EQ(tern_build_hdr(hdr, sizeof(hdr), tx, TERN_BUILD_CSUM_PARTIAL), hlen);
+	CHECK(!memcmp(hdr, full, hlen));
+	CHECK_EQ(hdr[hlen], 0xaa); /* nothing written past the headers */
+}
+
+TEST(test_build_hdr_only)
+{
+	struct tern_tx tx;
+	uint8_t buf[128];
+
+	each_shape(verify_hdr);
+	mk_tx(&tx, 4, false);
+	tx.len = 60000; /* the payload is not read: a GSO frame's length */
+	CHECK_EQ(tern_build_hdr(buf, sizeof(buf), &tx, TERN_BUILD_CSUM_PARTIAL), 54);
+	CHECK_EQ(rd16(buf + 14 + 2), 20 + 20 + 60000);
+	CHECK_EQ(tern_build_hdr(buf, sizeof(buf), &tx, 0), -EINVAL); /* a full sum needs it */
+	CHECK_EQ(tern_build_hdr(buf, 53, &tx, TERN_BUILD_CSUM_PARTIAL), -ENOSPC);
+	tx.len = 65536 - 40; /* past the IPv4 total length */
+	CHECK_EQ(tern_build_hdr(buf, sizeof(buf), &tx, TERN_BUILD_CSUM_PARTIAL), -EINVAL);
+}
+
 /* Build with tx, parse back, and check the segment mirrors tx. */
 static void roundtrip(int family, bool vlan, const uint8_t *pl, uint32_t plen)
 {
