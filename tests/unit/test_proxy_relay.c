@@ -799,19 +799,35 @@ TEST(test_proxy_up_conn_share_then_copy)
 	uint64_t down, share;
 
 	REQUIRE(px_open_umem(16384, 0));
-	down = ctr(PX_FRAMES); /* the recv's buffers */
-	REQUIRE(down < 16 && 16 - down < 10);
+	down = ctr(PX_FRAMES); /* the recv's buffers: PX_RIOV_MIN while idle */
+	CHECK_EQ(down, 2);
+	REQUIRE(down < 16);
 	share = 16 - down;
-	up_segs(0, 10, 500);
+	up_segs(0, 20, 500);
 	CHECK_EQ(ctr(PX_UP_HELD), share);
-	CHECK_EQ(ctr(PX_UP_COPIED), 10 - share);
-	CHECK_EQ(ctr(PX_FRAME_QUOTA), 10 - share);
+	CHECK_EQ(ctr(PX_UP_COPIED), 20 - share);
+	CHECK_EQ(ctr(PX_FRAME_QUOTA), 20 - share);
 	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], share);
-	CHECK(backend_drain(0, 5000));
+	CHECK(backend_drain(0, 10000));
 	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
-	up_segs(5000, 4, 500); /* the share is free again */
+	up_segs(10000, 4, 500); /* the share is free again */
 	CHECK_EQ(ctr(PX_UP_HELD), share + 4);
-	CHECK(backend_drain(5000, 2000));
+	CHECK(backend_drain(10000, 2000));
+	CHECK(px_close());
+}
+
+/* Uploads hold at most half of what the worker lends (max / 2): the
+ * other half stays for buffers from the backends. */
+TEST(test_proxy_up_half_of_worker_then_copy)
+{
+	REQUIRE(px_open_umem(0, 0));
+	um.af.max = 8;
+	up_segs(0, 6, 500);
+	CHECK_EQ(ctr(PX_UP_HELD), 4);
+	CHECK_EQ(ctr(PX_UP_COPIED), 2);
+	CHECK_EQ(ctr(PX_UP_SHARE), 2);
+	CHECK(backend_drain(0, 3000));
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
 	CHECK(px_close());
 }
 
@@ -848,5 +864,16 @@ TEST(test_proxy_up_ooo_data_copied)
 	CHECK_EQ(ctr(PX_UP_COPIED), 1);
 	CHECK_EQ(um.f.c.n[TERN_FS_KEPT], 0);
 	CHECK(backend_drain(0, 1000));
+	CHECK(px_close());
+}
+
+/* With UMEM buffers an idle backend's recv holds PX_RIOV_MIN of them;
+ * the recv grows with what it is given, and every byte arrives. */
+TEST(test_proxy_b2c_recv_grows_from_two)
+{
+	REQUIRE(px_open_umem(0, 0));
+	CHECK_EQ(ctr(PX_FRAMES), 2);
+	for (uint32_t k = 0; k < 4; k++) /* within the initial window each */
+		CHECK_EQ(download(k * 8192, 8192), 8192);
 	CHECK(px_close());
 }

@@ -76,8 +76,11 @@ struct px_frame {
 	uint32_t len;
 };
 
-/* At most this many buffers per recv (its iovecs). */
+/* At most this many buffers per recv (its iovecs); a recv posts twice
+ * as many as the previous one filled, at least PX_RIOV_MIN, so an idle
+ * backend does not tie up the worker's buffers. */
 #define PX_RIOV 64u
+#define PX_RIOV_MIN 2u
 
 /* A piece of the upload, in order: len bytes in a received frame kept
  * for it (p), or in the c2b ring from position pos (p NULL). */
@@ -123,6 +126,7 @@ struct px_conn {
 	uint32_t fr_sent_off;     /* its bytes queued */
 	uint32_t fr_tail;         /* next free slot (the recv's buffers start there) */
 	uint32_t fr_recv;         /* buffers in the pending recv */
+	uint32_t fr_want;         /* buffers the next recv posts at most */
 	uint32_t alloc;           /* bytes allocated for the rings and slots */
 	uint32_t ops;             /* ring operations pending */
 	uint32_t hold;            /* callbacks of ours running */
@@ -191,6 +195,7 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 	pc->alloc = init + aux + pc->b2c_size;
 	pc->px = px;
 	pc->up_cap = ncap;
+	pc->fr_want = PX_RIOV_MIN;
 	conn_aux(pc, niov, nsiov);
 	pc->c = c;
 	pc->fd = -1;
@@ -426,8 +431,11 @@ static void up_drop(struct px_conn *pc)
 }
 
 /* Keep the received frame data() lends p from: not beyond the
- * connection's share (counted) nor the worker's (counted), nor for data
- * the core delivers from its out-of-order queue. */
+ * connection's share (counted), the uploads' half of what the worker
+ * lends (counted: the other half stays for b2c buffers, so stalled
+ * uploads cannot stop other connections' downloads) or the worker's
+ * share (counted), nor for data the core delivers from its out-of-order
+ * queue. */
 static bool up_hold(struct px_conn *pc, const uint8_t *p)
 {
 	struct px *px = pc->px;
@@ -438,6 +446,10 @@ static bool up_hold(struct px_conn *pc, const uint8_t *p)
 		return false;
 	if (frames_held(pc) >= px->fquota) {
 		px->ctr[PX_FRAME_QUOTA]++;
+		return false;
+	}
+	if (px->ctr[PX_UP_FRAMES] >= af->max / 2) { /* the other half: b2c buffers */
+		px->ctr[PX_UP_SHARE]++;
 		return false;
 	}
 	r = af->hold(af->ctx, p);
@@ -718,6 +730,7 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	}
 	if (res == 0)
 		pc->beof = true;
+	pc->fr_want = PX_RIOV_MIN;
 	for (size_t i = 0, left = (size_t)res; i < pc->rmh.msg_iovlen && left; i++) {
 		size_t n = left < pc->riov[i].iov_len ? left : pc->riov[i].iov_len;
 
@@ -726,6 +739,8 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 			slot(pc, pc->fr_tail++)->len = (uint32_t)n;
 			pc->fr_recv--;
 		}
+		if (2 * i + 2 > pc->fr_want)
+			pc->fr_want = 2 * (uint32_t)i + 2 < PX_RIOV ? 2 * (uint32_t)i + 2 : PX_RIOV;
 		left -= n;
 	}
 	if (pc->fr) /* the buffers the data did not reach */
@@ -758,7 +773,7 @@ static size_t frames_iov(struct px_conn *pc, uint32_t room)
 
 	tern_conn__info(pc->c, &ci);
 	seg = ci.mss < af->room ? ci.mss : af->room;
-	while (room && k < PX_RIOV && held + k < px->fquota && !af->get(af->ctx, &p)) {
+	while (room && k < pc->fr_want && held + k < px->fquota && !af->get(af->ctx, &p)) {
 		uint32_t n = room < seg ? room : seg;
 
 		px->ctr[PX_FRAMES]++;

@@ -43,7 +43,8 @@
 	X(PX_FRAME_NONE, "ProxyFrameNone", TERN_APP_COUNTER)          /* the worker had none */ \
 	X(PX_UP_FRAMES, "ProxyUpFrames", TERN_APP_GAUGE)              /* client frames held */ \
 	X(PX_UP_HELD, "ProxyUpHeld", TERN_APP_COUNTER)                /* segments sent from their frame */ \
-	X(PX_UP_COPIED, "ProxyUpCopied", TERN_APP_COUNTER)            /* segments copied into c2b */
+	X(PX_UP_COPIED, "ProxyUpCopied", TERN_APP_COUNTER)            /* segments copied into c2b */ \
+	X(PX_UP_SHARE, "ProxyUpShareFull", TERN_APP_COUNTER)          /* uploads at half the worker's */
 
 enum {
 #define X(id, name, kind) id,
