@@ -37,6 +37,13 @@ enum tern_app_counter_kind {
  * application's until it gives it back with put(), at the earliest when
  * acked() has covered its bytes or the connection is gone (closed()); one
  * put back while the NIC still reads it is freed when the NIC is done.
+ *
+ * hold() keeps the received frame that data() lends: called from data()
+ * with its p, it makes p and the bytes after it (the call's len) the
+ * application's until it puts the frame back with put(p) (or any pointer
+ * into those bytes), so it can hand them to its own I/O instead of
+ * copying them. A held frame counts against max like a buffer and is
+ * never sent in place (do not queue it with tern_conn__send).
  */
 struct tern_app_frames {
 	void *ctx;
@@ -47,6 +54,10 @@ struct tern_app_frames {
 	 * (counted: app_frame_limit). */
 	int (*get)(void *ctx, uint8_t **buf);
 	void (*put)(void *ctx, uint8_t *buf);
+	/* 0; -ENOBUFS as get() (counted the same); -EINVAL when p is not in
+	 * the frame being received (data the core kept out of order and
+	 * delivers from its own frames): copy it instead. */
+	int (*hold)(void *ctx, const uint8_t *p);
 };
 
 struct tern_app_env {

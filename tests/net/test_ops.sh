@@ -87,7 +87,7 @@ def prom_check(path, queues):
         assert k in f, "no " + k
     assert not [k for k in f if "tcp_tcp" in k or "_ac_ks" in k], "stutter or split acronym"
     assert {"in_csum_errors", "in_drop_eth_short"} <= {l["reason"] for l, _ in f["tern_parse_drops_total"]}
-    assert {l["state"] for l, _ in f["tern_umem_frames"]} == {"free", "fill", "rx", "kept", "tx", "comp", "app", "app_tx"}
+    assert {l["state"] for l, _ in f["tern_umem_frames"]} == {"free", "fill", "rx", "kept", "tx", "comp", "app", "app_tx", "app_rx"}
     (lab, one), = f["tern_build_info"]
     assert one == 1 and set(lab) == {"version", "libbpf", "libxdp", "liburing"}, lab
     assert f["tern_config_last_reload_successful"][0][1] == 1, "last reload failed"

@@ -436,7 +436,8 @@ qtot() {
 # exactly once (a second return would be a refused move, "bad", which
 # proxy_stop's accounting check fails on).
 frames_idle() {
-	[ "$(qtot frames_app)" = 0 ] && [ "$(qtot frames_app_tx)" = 0 ] && ctr_is ProxyFrames 0
+	[ "$(qtot frames_app)" = 0 ] && [ "$(qtot frames_app_tx)" = 0 ] && ctr_is ProxyFrames 0 &&
+		[ "$(qtot frames_app_rx)" = 0 ] && ctr_is ProxyUpFrames 0
 }
 
 # inplace_since BEFORE BYTES: the segments of a BYTES transfer were built
@@ -464,7 +465,8 @@ idle_clean() {
 	wait_until ctr_is ProxyBufBytes 0 || fail "ProxyBufBytes $(ctr ProxyBufBytes)"
 	wait_until ctr_is ProxyBackendFds 0 || fail "ProxyBackendFds $(ctr ProxyBackendFds)"
 	wait_until frames_idle || fail "UMEM buffers held at idle: app $(qtot frames_app)," \
-		"app_tx $(qtot frames_app_tx), ProxyFrames $(ctr ProxyFrames)"
+		"app_tx $(qtot frames_app_tx), ProxyFrames $(ctr ProxyFrames)," \
+		"app_rx $(qtot frames_app_rx), ProxyUpFrames $(ctr ProxyUpFrames)"
 	[ -z "$FD0" ] || [ "$(fd_count)" = "$FD0" ] || fail "tern has $(fd_count) fds, had $FD0"
 }
 
@@ -554,7 +556,20 @@ t_stop_open() {
 
 xfer_bytes() { echo $((XFER_MB << 20)); }
 
-t_upload() { in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" "$(xfer_bytes)"; }
+# The upload is sent to the backend from the received frames: at least
+# half of its segments (a segment the core delivers from its out-of-order
+# queue, or one past a share, is copied).
+t_upload() {
+	local h0 c0 d
+
+	h0=$(ctr ProxyUpHeld)
+	c0=$(ctr ProxyUpCopied)
+	in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" "$(xfer_bytes)"
+	d=$(($(ctr ProxyUpHeld) - h0))
+	echo "    $d segments sent from their frames, $(($(ctr ProxyUpCopied) - c0)) copied"
+	[ "$d" -ge $(($(xfer_bytes) / 1448 / 2)) ] || fail "only $d segments sent from their frames"
+	idle_clean
+}
 
 t_download() {
 	local in0
@@ -605,6 +620,44 @@ t_frame_bounds() {
 	# at least three of the six share a worker: 48 buffers wanted of 32
 	[ $(($(qtot app_frame_limit) + $(ctr ProxyFrameNone))) -gt "$n0" ] ||
 		fail "no worker reached its share"
+	idle_clean
+}
+
+# Six clients upload to a backend that does not read, through queues of
+# 256 frames: each worker lets the proxy hold 32 (frames / 8), the
+# uploads half of that, a connection 16 both ways, so the stalled uploads
+# hold at most 16 received frames per queue and copy the rest; the fill
+# ring keeps its frames and the buffers from the backends their half, so
+# another client's upload and download on the same workers go through,
+# intact.
+t_up_stalled() {
+	local pids=() p i c0 n0 rx
+
+	c0=$(ctr ProxyUpCopied)
+	n0=$(($(ctr ProxyFrameQuotaFull) + $(ctr ProxyFrameNone)))
+	rm -f "$NET_TMP"/stall.*
+	for i in 1 2 3 4 5 6; do
+		in_c python3 "$NET_TMP/px.py" flood_slow "$IP4_S" "$PORT" 2 "$NET_TMP/stall.$i" 8 &
+		pids+=($!)
+		net_bg_pid $!
+	done
+	for i in 1 2 3 4 5 6; do
+		wait_until test -s "$NET_TMP/stall.$i" || fail "stalled client $i did not finish"
+	done
+	rx=$(qtot frames_app_rx)
+	echo "    stalled: app_rx $rx, ProxyUpFrames $(ctr ProxyUpFrames), copied" \
+		"+$(($(ctr ProxyUpCopied) - c0)), at a share" \
+		"+$(($(ctr ProxyFrameQuotaFull) + $(ctr ProxyFrameNone) - n0))"
+	[ "$rx" -gt 0 ] && [ "$rx" -le 32 ] || fail "app_rx $rx, want 1..32 (16 per queue)"
+	[ "$(ctr ProxyUpShareFull)" -gt 0 ] || fail "the uploads never reached their half"
+	[ "$(ctr ProxyUpCopied)" -gt "$c0" ] || fail "no upload segment copied at a share"
+	in_c python3 "$NET_TMP/px.py" upload "$IP4_S" "$PORT" $((4 << 20)) ||
+		fail "upload beside the stalled ones failed"
+	in_c python3 "$NET_TMP/px.py" download "$IP4_S" "$PORT" $((4 << 20)) 10 ||
+		fail "download beside the stalled ones failed"
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "a stalled client failed"
+	done
 	idle_clean
 }
 
@@ -990,6 +1043,7 @@ PBUF_INIT=65536
 proxy_start --backend "$IP4_B:9000" --health-interval 0 --frames 256 ||
 	net_die "tern did not start"
 t_run "--frames 256: six downloads at the UMEM buffer bounds" t_frame_bounds
+t_run "--frames 256: six uploads to a backend that does not read" t_up_stalled
 t_run "stop" proxy_stop
 
 proxy_start --backend "$IP4_B:9999" --backend "$IP4_GONE:80" --backend-timeout 500 \

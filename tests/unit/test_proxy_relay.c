@@ -16,10 +16,96 @@
 #include "harness.h"
 #include "t.h"
 #include "user/app/proxy_priv.h"
+#include "user/io/frames.h"
+
+/*
+ * A worker's UMEM as the proxy sees it (what user/io/path.c gives it):
+ * frames with exact states, buffers (get/put) and received frames kept
+ * from data() (hold). A client segment is received into a frame (RX)
+ * while the stack takes it, which then goes back unless the core or the
+ * application kept it.
+ */
+#define UM_FRAMES 512u
+#define UM_SIZE 2048u
+#define UM_RX_OFF 66u  /* the payload of a received frame: after its headers */
+#define UM_APP_OFF 144u
+
+struct umem {
+	uint8_t area[UM_FRAMES * UM_SIZE] __attribute__((aligned(UM_SIZE)));
+	struct tern_frames f;
+	struct tern_app_frames af;
+	uint32_t max;      /* application frames (app, app_rx) at most */
+	uint64_t limited;  /* get/hold refused at max */
+};
+
+static struct umem um;
+
+static uint32_t um_app(void)
+{
+	return um.f.c.n[TERN_FS_APP] + um.f.c.n[TERN_FS_APP_RX];
+}
+
+static int um_get(void *ctx, uint8_t **buf)
+{
+	uint64_t base;
+
+	if (um_app() >= um.max || !tern_frames__get(&um.f, TERN_FS_APP, &base)) {
+		um.limited++;
+		return -ENOBUFS;
+	}
+	*buf = um.area + base + UM_APP_OFF;
+	return 0;
+}
+
+static int um_hold(void *ctx, const uint8_t *p)
+{
+	uint64_t base = tern_frames__base(&um.f, (uint64_t)(p - um.area));
+
+	if (p < um.area || p >= um.area + sizeof(um.area) ||
+	    !tern_frames__in(&um.f, base, TERN_FS_RX))
+		return -EINVAL;
+	if (um_app() >= um.max) {
+		um.limited++;
+		return -ENOBUFS;
+	}
+	tern_frames__move(&um.f, base, TERN_FS_RX, TERN_FS_APP_RX);
+	return 0;
+}
+
+static void um_put(void *ctx, uint8_t *buf)
+{
+	uint64_t base = tern_frames__base(&um.f, (uint64_t)(buf - um.area));
+
+	tern_frames__put(&um.f, base,
+			 tern_frames__in(&um.f, base, TERN_FS_APP_RX) ? TERN_FS_APP_RX : TERN_FS_APP);
+}
+
+static void um_release(void *ctx, uint64_t frame)
+{
+	tern_frames__put(&um.f, frame, TERN_FS_KEPT);
+}
+
+static int um_init(void)
+{
+	memset(&um.f, 0, sizeof(um.f));
+	um.max = UM_FRAMES / 2;
+	um.limited = 0;
+	um.af = (struct tern_app_frames){ .room = UM_SIZE - UM_APP_OFF, .max = um.max,
+					  .get = um_get, .put = um_put, .hold = um_hold };
+	return !tern_frames__init(&um.f, UM_FRAMES, UM_SIZE);
+}
+
+/* Every frame free again, none moved twice. */
+static int um_idle(void)
+{
+	return um.f.c.n[TERN_FS_FREE] == UM_FRAMES && !tern_frames__check(&um.f.c) &&
+	       !tern_frames__verify(&um.f);
+}
 
 struct px_h {
 	struct h h;
 	void *app;
+	bool umem;        /* the proxy gets um's frames */
 	struct io_uring ring;
 	struct tern_ring r;
 	struct tern_app_opts o;
@@ -82,9 +168,14 @@ static int px_open_bufs(int proxy_protocol, int listening, uint32_t buf, uint32_
 	struct sockaddr_in sa;
 	struct tern_seg s;
 
+	bool umem = ph.umem;
+
 	memset(&ph, 0, sizeof(ph));
+	ph.umem = umem;
 	ph.bfd = -1;
 	h_init(&ph.h, NULL);
+	if (umem && !um_init())
+		return 0;
 	if (io_uring_queue_init(64, &ph.ring, 0))
 		return 0;
 	ph.r.ring = &ph.ring;
@@ -104,8 +195,11 @@ static int px_open_bufs(int proxy_protocol, int listening, uint32_t buf, uint32_
 	ph.o.proxy.buf_init = init;
 	lo = (struct tern_listen_opts){ .rcv_buf = tern_proxy__rcv_buf(&ph.o.proxy) };
 	env = (struct tern_app_env){ .stack = ph.h.s, .out = &ph.h.out, .now = &ph.h.now,
-				     .max_conns = 16, .opts = &ph.o, .ring = &ph.r };
+				     .max_conns = 16, .opts = &ph.o, .ring = &ph.r,
+				     .frames = umem ? &um.af : NULL };
 	ph.app = tern_app_proxy.worker_init(&env);
+	if (umem)
+		tern_stack__set_release(ph.h.s, um_release, NULL);
 	if (!ph.app)
 		return 0;
 	s = h_seg(&ph.h, 0, 0, 0);
@@ -137,15 +231,24 @@ static int px_open(int proxy_protocol, int listening)
 	return px_open_buf(proxy_protocol, listening, 0);
 }
 
-static void px_close(void)
+/* Closes everything; with um, 1 when every frame came back exactly once. */
+static int px_close(void)
 {
+	int idle = 1;
+
 	io_uring_queue_exit(&ph.ring); /* the worker's order: ring, then app */
 	tern_app_proxy.worker_fini(ph.app);
 	h_free(&ph.h);
+	if (ph.umem) {
+		idle = um_idle();
+		tern_frames__fini(&um.f);
+	}
+	ph.umem = false;
 	if (ph.bfd >= 0)
 		close(ph.bfd);
 	if (ph.lfd >= 0)
 		close(ph.lfd);
+	return idle;
 }
 
 /* The backend's end of the relayed connection (1 s receive timeout). */
@@ -159,16 +262,37 @@ static int backend_accept(void)
 	return ph.bfd >= 0;
 }
 
-static void client(uint8_t flags, const void *p, uint32_t len, uint32_t ack)
+/* A segment from the client at sequence number seq; with um, received
+ * into a frame as the worker does (rx_one). */
+static void client_at(uint32_t seq, uint8_t flags, const void *p, uint32_t len, uint32_t ack)
 {
-	struct tern_seg s = h_seg(&ph.h, flags | TERN_TH_ACK, ph.cseq, ack);
+	struct tern_seg s = h_seg(&ph.h, flags | TERN_TH_ACK, seq, ack);
+	uint64_t base = 0;
+	int r;
 
 	h_ts(&s, ph.ts++, 0);
 	s.win = 502;
 	s.payload = p;
 	s.len = len;
+	if (ph.umem && len) {
+		REQUIRE(tern_frames__get(&um.f, TERN_FS_RX, &base));
+		memcpy(um.area + base + UM_RX_OFF, p, len);
+		s.payload = um.area + base + UM_RX_OFF;
+		s.frame = base;
+	}
+	r = h_in(&ph.h, &s);
+	if (!ph.umem || !len)
+		return;
+	if (r == 1) /* tern_stack__input: the core keeps it */
+		tern_frames__move(&um.f, base, TERN_FS_RX, TERN_FS_KEPT);
+	else if (tern_frames__in(&um.f, base, TERN_FS_RX))
+		tern_frames__put(&um.f, base, TERN_FS_RX);
+}
+
+static void client(uint8_t flags, const void *p, uint32_t len, uint32_t ack)
+{
+	client_at(ph.cseq, flags, p, len, ack);
 	ph.cseq += len + !!(flags & TERN_TH_FIN);
-	h_in(&ph.h, &s);
 }
 
 /* Exactly n bytes from the backend's socket, or fewer on EOF/timeout. */
@@ -316,13 +440,12 @@ TEST(test_proxy_client_rst_resets_backend)
 	px_close();
 }
 
-TEST(test_proxy_backend_rst_resets_client)
+/* The backend resets its end: the client is reset, counted, and the
+ * relayed connection is gone. */
+static void backend_rst(void)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
-	REQUIRE(px_open(0, 1));
-	pump(30);
-	REQUIRE(backend_accept());
 	setsockopt(ph.bfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(ph.bfd);
 	ph.bfd = -1;
@@ -332,6 +455,14 @@ TEST(test_proxy_backend_rst_resets_client)
 	CHECK_EQ(ctr(PX_BACKEND_RESETS), 1);
 	CHECK_EQ(tern_stack__nconns(ph.h.s), 0);
 	CHECK_EQ(ctr(PX_CONNS), 0);
+}
+
+TEST(test_proxy_backend_rst_resets_client)
+{
+	REQUIRE(px_open(0, 1));
+	pump(30);
+	REQUIRE(backend_accept());
+	backend_rst();
 	px_close();
 }
 
@@ -510,4 +641,237 @@ TEST(test_proxy_relay_b2c_ring_grows_when_acked)
 	CHECK_EQ(download(4096, 8192), 8192);
 	CHECK_EQ(ctr(PX_BUF_GROWS), 2);
 	px_close();
+}
+
+/* ---- client -> backend from the received frames (um) ---- */
+
+/* The proxy's socket to the backend: the one whose address is the
+ * backend's peer (the proxy keeps its descriptor to itself). */
+static int proxy_backend_fd(void)
+{
+	struct sockaddr_in peer, a;
+	socklen_t len = sizeof(peer);
+
+	if (getpeername(ph.bfd, (struct sockaddr *)&peer, &len))
+		return -1;
+	for (int fd = 3; fd < 1024; fd++) {
+		len = sizeof(a);
+		if (fd != ph.bfd && !getsockname(fd, (struct sockaddr *)&a, &len) &&
+		    len == sizeof(a) && a.sin_family == AF_INET && a.sin_port == peer.sin_port)
+			return fd;
+	}
+	return -1;
+}
+
+/* The proxy with um's frames and --proxy-buf buf (0: the default), the
+ * backend connected; small: the backend's receive buffer and the proxy's
+ * send buffer toward it at their least, so a send takes only part. */
+static int px_open_umem(uint32_t buf, int small)
+{
+	int one = 1;
+
+	ph.umem = true;
+	if (!px_open_buf(0, 1, buf))
+		return 0;
+	if (small && setsockopt(ph.lfd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)))
+		return 0;
+	pump(30);
+	if (!backend_accept())
+		return 0;
+	return !small || !setsockopt(proxy_backend_fd(), SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+}
+
+/* n client segments of len bytes, stream offset off on (pat). */
+static void up_segs(uint32_t off, uint32_t n, uint32_t len)
+{
+	static uint8_t msg[2048];
+
+	for (uint32_t k = 0; k < n; k++) {
+		for (uint32_t i = 0; i < len; i++)
+			msg[i] = pat(off + k * len + i);
+		client(TERN_TH_PSH, msg, len, ph.iss + 1);
+	}
+}
+
+/* Read n bytes at the backend while the ring runs (the proxy resubmits
+ * what a partial send left); 1 when all came, equal to pat(off...). */
+static int backend_drain(uint32_t off, uint32_t n)
+{
+	static uint8_t got[1 << 17];
+	uint32_t have = 0;
+
+	for (int tries = 0; tries < 200 && have < n; tries++) {
+		ssize_t r;
+
+		pump(10);
+		r = recv(ph.bfd, got + have, n - have, MSG_DONTWAIT);
+		if (r > 0)
+			have += (uint32_t)r;
+	}
+	for (uint32_t i = 0; i < have; i++)
+		if (got[i] != pat(off + i))
+			return 0;
+	return have == n;
+}
+
+/* Each segment stays in its frame (app_rx) until the send that covers it
+ * completes; then the frame goes back. */
+TEST(test_proxy_up_frames_back_when_sent)
+{
+	REQUIRE(px_open_umem(0, 0));
+	up_segs(0, 10, 1000);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 10); /* the send goes at the pass's end */
+	CHECK_EQ(ctr(PX_UP_FRAMES), 10);
+	CHECK_EQ(ctr(PX_UP_HELD), 10);
+	CHECK_EQ(ctr(PX_UP_COPIED), 0);
+	CHECK(backend_drain(0, 10000));
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 0);
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), 10000);
+	CHECK(px_close());
+}
+
+/* A backend with a small receive buffer takes part of a send: the frames
+ * it covered go back, the rest stays held and goes in the next send. */
+TEST(test_proxy_up_partial_send)
+{
+	uint64_t held;
+
+	REQUIRE(px_open_umem(0, 1));
+	up_segs(0, 40, 1400);
+	pump(30);
+	held = ctr(PX_UP_FRAMES);
+	CHECK(held > 0 && held < 40);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], held);
+	CHECK(backend_drain(0, 40 * 1400));
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 0);
+	CHECK(px_close());
+}
+
+/* The backend resets while frames are held (its send pending): the
+ * client is reset and every frame goes back. */
+TEST(test_proxy_up_backend_rst_frees_frames)
+{
+	REQUIRE(px_open_umem(0, 1));
+	up_segs(0, 40, 1400);
+	pump(30);
+	REQUIRE(ctr(PX_UP_FRAMES) > 0);
+	backend_rst();
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 0);
+	CHECK(px_close());
+}
+
+/* The client resets while frames are held: the backend's send is
+ * cancelled, the backend reset, every frame back. */
+TEST(test_proxy_up_client_rst_frees_frames)
+{
+	struct tern_seg s;
+	uint8_t buf[8];
+
+	REQUIRE(px_open_umem(0, 1));
+	up_segs(0, 40, 1400);
+	pump(30);
+	REQUIRE(ctr(PX_UP_FRAMES) > 0);
+	s = h_seg(&ph.h, TERN_TH_RST, ph.cseq, 0);
+	h_in(&ph.h, &s);
+	pump(30);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 0);
+	while (recv(ph.bfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	CHECK(errno == ECONNRESET);
+	CHECK(px_close());
+}
+
+/*
+ * A connection holds at most --proxy-buf / 1 KiB frames both ways (16
+ * with 16 KiB): beyond what its pending recv from the backend holds, the
+ * upload keeps frames up to that share and copies the rest into the ring
+ * (counted), in order.
+ */
+TEST(test_proxy_up_conn_share_then_copy)
+{
+	uint64_t down, share;
+
+	REQUIRE(px_open_umem(16384, 0));
+	down = ctr(PX_FRAMES); /* the recv's buffers: PX_RIOV_MIN while idle */
+	CHECK_EQ(down, 2);
+	REQUIRE(down < 16);
+	share = 16 - down;
+	up_segs(0, 20, 500);
+	CHECK_EQ(ctr(PX_UP_HELD), share);
+	CHECK_EQ(ctr(PX_UP_COPIED), 20 - share);
+	CHECK_EQ(ctr(PX_FRAME_QUOTA), 20 - share);
+	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], share);
+	CHECK(backend_drain(0, 10000));
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	up_segs(10000, 4, 500); /* the share is free again */
+	CHECK_EQ(ctr(PX_UP_HELD), share + 4);
+	CHECK(backend_drain(10000, 2000));
+	CHECK(px_close());
+}
+
+/* Uploads hold at most half of what the worker lends (max / 2): the
+ * other half stays for buffers from the backends. */
+TEST(test_proxy_up_half_of_worker_then_copy)
+{
+	REQUIRE(px_open_umem(0, 0));
+	um.af.max = 8;
+	up_segs(0, 6, 500);
+	CHECK_EQ(ctr(PX_UP_HELD), 4);
+	CHECK_EQ(ctr(PX_UP_COPIED), 2);
+	CHECK_EQ(ctr(PX_UP_SHARE), 2);
+	CHECK(backend_drain(0, 3000));
+	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
+	CHECK(px_close());
+}
+
+/* The worker's share (tern_app_frames.max) reached: copied, counted. */
+TEST(test_proxy_up_worker_share_then_copy)
+{
+	REQUIRE(px_open_umem(0, 0));
+	um.max = um_app() + 2;
+	up_segs(0, 5, 500);
+	CHECK_EQ(ctr(PX_UP_HELD), 2);
+	CHECK_EQ(ctr(PX_UP_COPIED), 3);
+	CHECK_EQ(ctr(PX_FRAME_NONE), 3);
+	CHECK_EQ(um.limited, 3);
+	CHECK(backend_drain(0, 2500));
+	CHECK(px_close());
+}
+
+/* Data the core delivers from its out-of-order queue is in a frame the
+ * core keeps: copied; the segment that filled the hole is held. */
+TEST(test_proxy_up_ooo_data_copied)
+{
+	uint8_t a[500], b[500];
+
+	REQUIRE(px_open_umem(0, 0));
+	for (uint32_t i = 0; i < 500; i++) {
+		a[i] = pat(i);
+		b[i] = pat(500 + i);
+	}
+	client_at(ph.cseq + 500, TERN_TH_PSH, b, 500, ph.iss + 1);
+	CHECK_EQ(um.f.c.n[TERN_FS_KEPT], 1);
+	client(TERN_TH_PSH, a, 500, ph.iss + 1);
+	ph.cseq += 500;
+	CHECK_EQ(ctr(PX_UP_HELD), 1);
+	CHECK_EQ(ctr(PX_UP_COPIED), 1);
+	CHECK_EQ(um.f.c.n[TERN_FS_KEPT], 0);
+	CHECK(backend_drain(0, 1000));
+	CHECK(px_close());
+}
+
+/* With UMEM buffers an idle backend's recv holds PX_RIOV_MIN of them;
+ * the recv grows with what it is given, and every byte arrives. */
+TEST(test_proxy_b2c_recv_grows_from_two)
+{
+	REQUIRE(px_open_umem(0, 0));
+	CHECK_EQ(ctr(PX_FRAMES), 2);
+	for (uint32_t k = 0; k < 4; k++) /* within the initial window each */
+		CHECK_EQ(download(k * 8192, 8192), 8192);
+	CHECK(px_close());
 }

@@ -6,11 +6,14 @@
 # during a SYN flood. Prints a table, never asserts; not part of make test.
 #   tools/bench/bench_proxy.sh BUILD_DIR      (root; BENCH_SECONDS=5,
 #   BENCH_TERN_ARGS: more tern options, e.g. "--proxy-buf 262144")
-#   BENCH_MB: the download's size in MiB (1024);
+#   BENCH_MB: the download's (and the upload's) size in MiB (1024);
 #   BENCH_ONLY=download: only the download, in BENCH_REPEAT (3) rounds of
 #   HAProxy, tern from BUILD_DIR and, with BENCH_OTHER="BUILD_DIR2 ...",
 #   tern from those builds too, one after the other in each round, with the busy
-#   share of every CPU during each download.
+#   share of every CPU during each download and the proxy's CPU s/GiB.
+#   BENCH_ONLY=upload: the same for an upload of BENCH_MB MiB from a
+#   Python client to a Python sink behind the proxy (port 9100), which
+#   answers the byte count at the client's EOF.
 #   BENCH_ONLY=flood: only the legitimate clients during the flood, in
 #   BENCH_REPEAT rounds of HAProxy then tern (and tern again at each of
 #   BENCH_FLOOD_RATES="R1 R2 ..." SYN/s), with flood_round's account of
@@ -61,7 +64,12 @@ for pid in $(ip netns pids "$NS_B"); do
 done
 head -c $((${BENCH_MB:-1024} << 20)) /dev/zero >"$NET_TMP/www/big"
 
-cat >"$NET_TMP/haproxy.cfg" <<HAEOF
+# The proxies' backend: nginx, or the upload's sink.
+BACKEND=$IP4_B:8080
+SINK_PORT=9100
+
+haproxy_cfg() {
+	cat >"$NET_TMP/haproxy.cfg" <<HAEOF
 global
 	nbthread 1
 	maxconn 8000
@@ -74,8 +82,44 @@ frontend f
 	bind $IP4_S:$PORT backlog 4096
 	default_backend b
 backend b
-	server n1 $IP4_B:8080
+	server n1 $BACKEND
 HAEOF
+}
+
+cat >"$NET_TMP/sink.py" <<'PYEOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(64)
+buf = bytearray(1 << 20)
+open(sys.argv[3], "w").close()
+while True:
+    c, _ = s.accept()
+    n = 0
+    while True:
+        k = c.recv_into(buf)
+        if not k:
+            break
+        n += k
+    c.sendall(b"%d\n" % n)
+    c.close()
+PYEOF
+
+cat >"$NET_TMP/up.py" <<'PYEOF'
+import socket, sys, time
+host, port, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.create_connection((host, port))
+chunk = bytes(1 << 20)
+t0 = time.monotonic()
+for _ in range(mb):
+    s.sendall(chunk)
+s.shutdown(socket.SHUT_WR)
+got = s.recv(64)
+t = time.monotonic() - t0
+assert int(got) == mb << 20, (got, mb << 20)
+print("%.0f" % (mb / t))
+PYEOF
 
 cat >"$NET_TMP/legit.py" <<'PYEOF'
 import socket, sys, time
@@ -124,6 +168,10 @@ download() {
 		"http://$IP4_S/big" | awk '{ printf "%.0f", $1 / 1048576 }'
 }
 
+upload() {
+	in_c taskset -c "$LOAD_CPU" python3 "$NET_TMP/up.py" "$IP4_S" "$PORT" "${BENCH_MB:-1024}"
+}
+
 # The busy share of each CPU between two /proc/stat snapshots:
 # "cpu0 97% cpu1 64%".
 cpu_busy() {
@@ -135,16 +183,17 @@ cpu_busy() {
 # CPU time of process PID so far (user + system, all threads), in ticks.
 proc_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# One download through the proxy PID, with the CPUs' busy shares and the
-# proxy's own CPU time per GiB: "MiB/s (cpu0 x% cpu1 y%; proxy z s/GiB)".
-# On veth the client's receive work runs on the proxy's CPU in softirq,
-# partly charged to whatever process runs there: compare, never add.
-download_cpu() {
+# One transfer (XFER: download or upload) through the proxy PID, with the
+# CPUs' busy shares and the proxy's own CPU time per GiB: "MiB/s (cpu0 x%
+# cpu1 y%; proxy z s/GiB)". On veth the receiver's work runs on the
+# sender's CPU in softirq, partly charged to whatever process runs there:
+# compare, never add.
+xfer_cpu() {
 	local m t0 t1
 
 	t0=$(proc_ticks "$1")
 	cat /proc/stat >"$NET_TMP/stat0"
-	m=$(download)
+	m=$($XFER)
 	cat /proc/stat >"$NET_TMP/stat1"
 	t1=$(proc_ticks "$1")
 	echo "$m ($(cpu_busy "$NET_TMP/stat0" "$NET_TMP/stat1");" \
@@ -173,13 +222,16 @@ flood_pps() { tr ' ' '\n' <"$NET_TMP/flood.$1" | awk -F= '$1 == "sent_pps" { pri
 
 declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS
 
+# (a function: wait_until re-runs it; the backend may not speak HTTP)
+haproxy_listens() { in_s ss -Hltn "sport = :$PORT" | grep -q .; }
+
 haproxy_start() {
+	haproxy_cfg
 	ip netns exec "$NS_S" taskset -c "$PROXY_CPU" haproxy -db -f "$NET_TMP/haproxy.cfg" \
 		>"$NET_TMP/haproxy.log" 2>&1 &
 	HAPROXY=$!
 	net_bg_pid $HAPROXY
-	wait_until in_c curl -sS -o /dev/null --max-time 1 "http://$IP4_S/id" 2>/dev/null ||
-		net_die "haproxy did not start: $(cat "$NET_TMP/haproxy.log")"
+	wait_until haproxy_listens || net_die "haproxy did not start: $(cat "$NET_TMP/haproxy.log")"
 }
 
 haproxy_stop() {
@@ -192,7 +244,7 @@ haproxy_stop() {
 proxy_tern_start() {
 	tern_start --addr "$IP4_S" --port "$PORT" --queues 1 --allow-unserved-queues --cpus "$PROXY_CPU" \
 		--xdp-cookies overload --app proxy --ctl "$NET_TMP/ctl.sock" \
-		--backend "$IP4_B:8080" --health-interval 0 ${BENCH_TERN_ARGS:-} "$@" ||
+		--backend "$BACKEND" --health-interval 0 ${BENCH_TERN_ARGS:-} "$@" ||
 		net_die "tern did not start"
 }
 
@@ -350,22 +402,31 @@ if [ "${BENCH_ONLY:-}" = flood ]; then
 	exit 0
 fi
 
-if [ "${BENCH_ONLY:-}" = download ]; then
+if [ "${BENCH_ONLY:-}" = download ] || [ "${BENCH_ONLY:-}" = upload ]; then
+	XFER=$BENCH_ONLY
+	if [ "$XFER" = upload ]; then
+		BACKEND=$IP4_B:$SINK_PORT
+		ip netns exec "$NS_B" taskset -c "$LOAD_CPU" python3 "$NET_TMP/sink.py" "$IP4_B" \
+			"$SINK_PORT" "$NET_TMP/sink.ready" &
+		net_bg_pid $!
+		wait_until test -e "$NET_TMP/sink.ready" || net_die "the sink did not start"
+	fi
 	TERNS=$TERN
 	for b in ${BENCH_OTHER:-}; do
 		TERNS="$TERNS $(realpath "$b/tern")"
 	done
 	for r in $(seq "${BENCH_REPEAT:-3}"); do
 		haproxy_start
-		echo "round $r haproxy: $(download_cpu "$HAPROXY")"
+		echo "round $r haproxy: $(xfer_cpu "$HAPROXY")"
 		haproxy_stop
 		for TERN in $TERNS; do
 			proxy_tern_start
-			echo "round $r tern $TERN: $(download_cpu "$(tern_pid)")"
+			echo "round $r tern $TERN: $(xfer_cpu "$(tern_pid)")"
 			proxy_tern_stop
 		done
 	done
-	echo "machine: $(nproc) CPUs, kernel $(uname -r); proxy on CPU $PROXY_CPU; nginx and curl on CPU $LOAD_CPU"
+	echo "$XFER, ${BENCH_MB:-1024} MiB; machine: $(nproc) CPUs, kernel $(uname -r); proxy on CPU" \
+		"$PROXY_CPU; backend and client on CPU $LOAD_CPU"
 	echo "${BENCH_TERN_ARGS:+tern $BENCH_TERN_ARGS; }uptime: $(uptime)"
 	NET_DONE=1
 	exit 0

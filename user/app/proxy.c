@@ -4,11 +4,16 @@
  * kernel's TCP, with the backend socket driven on the worker's io_uring
  * (user/io/backend.h). Per connection at most o.buf bytes each way:
  *
- *   client -> backend (c2b): a ring that starts at o.buf_init bytes. The
- *   connection runs in receive-credit mode with its size (the listener's
- *   rcv_buf, so from the SYN-ACK on), bytes are copied in by data() and
- *   sent to the backend; credit goes back to the client only when the
- *   kernel has taken them, so a slow backend closes the client's window.
+ *   client -> backend (c2b): at most c2b_size bytes, o.buf_init growing
+ *   to o.buf. The connection runs in receive-credit mode with that size
+ *   (the listener's rcv_buf, so from the SYN-ACK on); data() keeps the
+ *   received frame that holds the bytes (env.frames->hold) and the send
+ *   to the backend points into it, or, when no frame can be kept (the
+ *   connection's or the worker's share held, data the core delivers
+ *   from its out-of-order queue), copies them into a ring of c2b_size
+ *   bytes. The pieces stay in order in the up queue; credit goes back to
+ *   the client, and a frame to the worker, only when the kernel has
+ *   taken the bytes, so a slow backend closes the client's window.
  *   When the client filled the ring and the backend then took all of it
  *   in one send, the ring limited the upload: it doubles, up to o.buf,
  *   and the client gets the new room as credit (c2b_grow), as Linux's
@@ -26,8 +31,9 @@
  *   bytes are held; the memory
  *   frees as the client acknowledges it. At the bound no recv is pending:
  *   the backend's kernel socket fills and its window closes. A connection
- *   holds at most px->fquota buffers (o.buf / 1 KiB, at most half of what
- *   the worker gives the application), so one cannot take them all.
+ *   holds at most px->fquota UMEM frames, both directions together
+ *   (o.buf / 1 KiB, at most half of what the worker gives the
+ *   application), so one cannot take them all.
  *
  * One send and one recv per connection are in flight at most, each over
  * all the room there is (two iovecs where a ring wraps, one per UMEM
@@ -70,8 +76,22 @@ struct px_frame {
 	uint32_t len;
 };
 
-/* At most this many buffers per recv (its iovecs). */
+/* At most this many buffers per recv (its iovecs); a recv posts twice
+ * as many as the previous one filled, at least PX_RIOV_MIN, so an idle
+ * backend does not tie up the worker's buffers. */
 #define PX_RIOV 64u
+#define PX_RIOV_MIN 2u
+
+/* A piece of the upload, in order: len bytes in a received frame kept
+ * for it (p), or in the c2b ring from position pos (p NULL). */
+struct px_up {
+	uint8_t *p;
+	uint32_t pos;
+	uint32_t len;
+};
+
+/* At most this many iovecs per send to the backend (with frames). */
+#define PX_SIOV 64u
 
 struct px_conn {
 	struct px *px;
@@ -79,18 +99,23 @@ struct px_conn {
 	struct px_conn *prev, *next;
 	struct tern_ring_op op_conn, op_send, op_recv;
 	struct msghdr smh, rmh;   /* the send's and the recv's, in flight */
-	struct iovec siov[2];
+	struct iovec *siov;       /* the send's: 2 (the ring) or PX_SIOV (frames) */
 	struct iovec *riov;       /* the recv's: 2 (the ring) or PX_RIOV (buffers);
-				   * the allocation holds the slots (fr) too */
+				   * the allocation holds siov, fr and up too */
 	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
 	uint8_t *c2b, *b2c;       /* the rings (b2c: only without UMEM buffers) */
 	uint32_t c2b_size;        /* a power of two, o.buf_init .. o.buf */
 	uint32_t b2c_size;        /* same; 0 with UMEM buffers */
-	uint32_t c2b_posted;      /* ring bytes in the send in flight */
+	uint32_t c2b_posted;      /* bytes in the send in flight */
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
+	uint32_t c2b_rhead, c2b_rtail; /* the ring's part of them (copied) */
+	struct px_up *up;         /* c2b in order: up_cap slots */
+	uint32_t up_cap;          /* 2 * fquota + 2: a ring piece around each frame */
+	uint32_t up_head, up_tail;
+	uint32_t c2b_frames;      /* received frames held in up */
 	uint32_t b2c_head;        /* acknowledged by the client */
 	uint32_t b2c_sent;        /* handed to tern_conn__send */
 	uint32_t b2c_tail;        /* received from the backend */
@@ -101,6 +126,7 @@ struct px_conn {
 	uint32_t fr_sent_off;     /* its bytes queued */
 	uint32_t fr_tail;         /* next free slot (the recv's buffers start there) */
 	uint32_t fr_recv;         /* buffers in the pending recv */
+	uint32_t fr_want;         /* buffers the next recv posts at most */
 	uint32_t alloc;           /* bytes allocated for the rings and slots */
 	uint32_t ops;             /* ring operations pending */
 	uint32_t hold;            /* callbacks of ours running */
@@ -119,6 +145,7 @@ struct px_conn {
 };
 
 static void release(struct px_conn *pc);
+static void up_drop(struct px_conn *pc);
 static void pump_c2b(struct px_conn *pc);
 static void pump_b2c_recv(struct px_conn *pc);
 static tern_ring_cb c2b_sent, b2c_received, connected;
@@ -133,13 +160,25 @@ static void conn_free_mem(struct px_conn *pc)
 	free(pc);
 }
 
+/* The slots after the recv's iovecs: the send's iovecs, the b2c buffers,
+ * the up queue. */
+static void conn_aux(struct px_conn *pc, uint32_t niov, uint32_t nsiov)
+{
+	pc->siov = pc->riov + niov;
+	pc->fr = pc->px->fquota ? (struct px_frame *)(void *)(pc->siov + nsiov) : NULL;
+	pc->up = (struct px_up *)(void *)((char *)(pc->siov + nsiov) +
+					  pc->px->fquota * sizeof(struct px_frame));
+}
+
 /* The c2b ring, the b2c ring or the buffer slots (after the recv's
  * iovecs), each at its first size. */
 static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 {
 	uint32_t init = px->o.buf_init, niov = px->fquota ? PX_RIOV : 2;
-	uint32_t aux = niov * (uint32_t)sizeof(struct iovec) +
-		       px->fquota * (uint32_t)sizeof(struct px_frame);
+	uint32_t nsiov = px->fquota ? PX_SIOV : 2, ncap = 2 * px->fquota + 2;
+	uint32_t aux = (niov + nsiov) * (uint32_t)sizeof(struct iovec) +
+		       px->fquota * (uint32_t)sizeof(struct px_frame) +
+		       ncap * (uint32_t)sizeof(struct px_up);
 	struct px_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
@@ -154,9 +193,10 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 		return NULL;
 	}
 	pc->alloc = init + aux + pc->b2c_size;
-	if (px->fquota)
-		pc->fr = (struct px_frame *)(void *)(pc->riov + niov);
 	pc->px = px;
+	pc->up_cap = ncap;
+	pc->fr_want = PX_RIOV_MIN;
+	conn_aux(pc, niov, nsiov);
 	pc->c = c;
 	pc->fd = -1;
 	pc->op_conn.cb = connected;
@@ -182,6 +222,13 @@ static void frame_put(struct px *px, uint8_t *p)
 {
 	px->env.frames->put(px->env.frames->ctx, p);
 	px->ctr[PX_FRAMES]--;
+}
+
+/* UMEM frames pc holds both ways: the b2c buffers with data or in the
+ * pending recv, the received frames of c2b. */
+static uint32_t frames_held(const struct px_conn *pc)
+{
+	return pc->fr_tail - pc->fr_head + pc->fr_recv + pc->c2b_frames;
 }
 
 /* Give back the buffers of the pending recv from its k-th on (the
@@ -236,6 +283,7 @@ static void conn_free(struct px_conn *pc)
 	frames_drop(pc);
 	if (pc->fr)
 		frames_unpost(pc, 0); /* worker_fini: the ring, and the recv, are gone */
+	up_drop(pc);
 	conn_free_mem(pc);
 }
 
@@ -361,6 +409,125 @@ static void due(struct px_conn *pc)
 
 /* ---- client -> backend ---- */
 
+static struct px_up *up_slot(struct px_conn *pc, uint32_t i)
+{
+	return &pc->up[i % pc->up_cap];
+}
+
+static void up_frame_put(struct px_conn *pc, uint8_t *p)
+{
+	pc->px->env.frames->put(pc->px->env.frames->ctx, p);
+	pc->c2b_frames--;
+	pc->px->ctr[PX_UP_FRAMES]--;
+}
+
+/* Give back every received frame c2b holds (no send points into them:
+ * none is in flight, or the ring is gone). */
+static void up_drop(struct px_conn *pc)
+{
+	for (; pc->up_head != pc->up_tail; pc->up_head++)
+		if (up_slot(pc, pc->up_head)->p)
+			up_frame_put(pc, up_slot(pc, pc->up_head)->p);
+}
+
+/* Keep the received frame data() lends p from: not beyond the
+ * connection's share (counted), the uploads' half of what the worker
+ * lends (counted: the other half stays for b2c buffers, so stalled
+ * uploads cannot stop other connections' downloads) or the worker's
+ * share (counted), nor for data the core delivers from its out-of-order
+ * queue. */
+static bool up_hold(struct px_conn *pc, const uint8_t *p)
+{
+	struct px *px = pc->px;
+	const struct tern_app_frames *af = px->env.frames;
+	int r;
+
+	if (!px->fquota || !af->hold)
+		return false;
+	if (frames_held(pc) >= px->fquota) {
+		px->ctr[PX_FRAME_QUOTA]++;
+		return false;
+	}
+	if (px->ctr[PX_UP_FRAMES] >= af->max / 2) { /* the other half: b2c buffers */
+		px->ctr[PX_UP_SHARE]++;
+		return false;
+	}
+	r = af->hold(af->ctx, p);
+	if (r == -ENOBUFS)
+		px->ctr[PX_FRAME_NONE]++;
+	return !r;
+}
+
+/* The client's len bytes at p join c2b: in their frame, or copied into
+ * the ring (a piece that follows a ring piece extends it). The credit
+ * guarantees c2b has room for them. */
+static void up_add(struct px_conn *pc, const uint8_t *p, uint32_t len)
+{
+	struct px *px = pc->px;
+	struct px_up *last = pc->up_tail != pc->up_head ? up_slot(pc, pc->up_tail - 1) : NULL;
+
+	pc->c2b_tail += len;
+	if (up_hold(pc, p)) {
+		*up_slot(pc, pc->up_tail++) = (struct px_up){ .p = (uint8_t *)p, .len = len };
+		pc->c2b_frames++;
+		px->ctr[PX_UP_FRAMES]++;
+		px->ctr[PX_UP_HELD]++;
+		return;
+	}
+	px->ctr[PX_UP_COPIED]++;
+	if (last && !last->p)
+		last->len += len;
+	else
+		*up_slot(pc, pc->up_tail++) = (struct px_up){ .pos = pc->c2b_rtail, .len = len };
+	tern_app__ring_put(pc->c2b, pc->c2b_size, &pc->c2b_rtail, p, len);
+}
+
+/* The send's iovecs over c2b from its head, at most nsiov; *len: their
+ * bytes. Returns how many. */
+static size_t up_iov(struct px_conn *pc, uint32_t *len)
+{
+	size_t max = pc->fr ? PX_SIOV : 2, k = 0;
+
+	*len = 0;
+	for (uint32_t i = pc->up_head; i != pc->up_tail && k < max; i++) {
+		struct px_up *u = up_slot(pc, i);
+
+		if (u->p)
+			pc->siov[k++] = (struct iovec){ .iov_base = u->p, .iov_len = u->len };
+		else if (k + 2 <= max)
+			k += ring_iov(pc->c2b, pc->c2b_size, u->pos, u->len, pc->siov + k);
+		else
+			break;
+		*len += u->len;
+	}
+	return k;
+}
+
+/* The backend took n bytes from c2b's head: a frame they cover in full
+ * goes back to the worker; a partial send leaves the rest for the next. */
+static void up_took(struct px_conn *pc, uint32_t n)
+{
+	while (n) {
+		struct px_up *u = up_slot(pc, pc->up_head);
+		uint32_t k = n < u->len ? n : u->len;
+
+		n -= k;
+		if (!u->p)
+			pc->c2b_rhead += k;
+		if (k == u->len) {
+			if (u->p)
+				up_frame_put(pc, u->p);
+			pc->up_head++;
+			continue;
+		}
+		u->len -= k;
+		if (u->p)
+			u->p += k;
+		else
+			u->pos += k;
+	}
+}
+
 /* The client filled the ring: less room is left than one segment (the
  * window it was offered is rounded to the window scale, so the last bytes
  * may never come). */
@@ -389,7 +556,7 @@ static uint32_t c2b_grow(struct px_conn *pc, uint32_t took)
 	pc->c2b_full = false;
 	if (!full || took < pc->c2b_posted || !pc->c)
 		return 0;
-	if (ring_grow(pc, &pc->c2b, &pc->c2b_size, pc->c2b_head, pc->c2b_tail))
+	if (ring_grow(pc, &pc->c2b, &pc->c2b_size, pc->c2b_rhead, pc->c2b_rtail))
 		return 0;
 	return pc->c2b_size - old;
 }
@@ -411,6 +578,7 @@ static void c2b_sent(struct tern_ring_op *op, int res, uint32_t flags)
 		pc->hdr_off = (uint8_t)(pc->hdr_off + n);
 	} else {
 		pc->c2b_head += n;
+		up_took(pc, n);
 		px->ctr[PX_BYTES_TO_BACKEND] += n;
 		n += c2b_grow(pc, n);
 		if (pc->c)
@@ -434,9 +602,7 @@ static void pump_c2b(struct px_conn *pc)
 		pc->siov[0] = (struct iovec){ .iov_base = pc->hdr + pc->hdr_off,
 					      .iov_len = (size_t)(pc->hdr_len - pc->hdr_off) };
 	} else if (pc->c2b_head != pc->c2b_tail) {
-		pc->c2b_posted = pc->c2b_tail - pc->c2b_head;
-		pc->smh.msg_iovlen = ring_iov(pc->c2b, pc->c2b_size, pc->c2b_head,
-					      pc->c2b_tail - pc->c2b_head, pc->siov);
+		pc->smh.msg_iovlen = up_iov(pc, &pc->c2b_posted);
 	} else {
 		if (pc->cfin || !pc->c) {
 			tern_backend__shutdown_wr(pc->fd);
@@ -564,6 +730,7 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 	}
 	if (res == 0)
 		pc->beof = true;
+	pc->fr_want = PX_RIOV_MIN;
 	for (size_t i = 0, left = (size_t)res; i < pc->rmh.msg_iovlen && left; i++) {
 		size_t n = left < pc->riov[i].iov_len ? left : pc->riov[i].iov_len;
 
@@ -572,6 +739,8 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 			slot(pc, pc->fr_tail++)->len = (uint32_t)n;
 			pc->fr_recv--;
 		}
+		if (2 * i + 2 > pc->fr_want)
+			pc->fr_want = 2 * (uint32_t)i + 2 < PX_RIOV ? 2 * (uint32_t)i + 2 : PX_RIOV;
 		left -= n;
 	}
 	if (pc->fr) /* the buffers the data did not reach */
@@ -599,12 +768,12 @@ static size_t frames_iov(struct px_conn *pc, uint32_t room)
 	struct px *px = pc->px;
 	const struct tern_app_frames *af = px->env.frames;
 	struct tern_conn_info ci;
-	uint32_t held = pc->fr_tail - pc->fr_head, k = 0, seg;
+	uint32_t held = frames_held(pc), k = 0, seg;
 	uint8_t *p;
 
 	tern_conn__info(pc->c, &ci);
 	seg = ci.mss < af->room ? ci.mss : af->room;
-	while (room && k < PX_RIOV && held + k < px->fquota && !af->get(af->ctx, &p)) {
+	while (room && k < pc->fr_want && held + k < px->fquota && !af->get(af->ctx, &p)) {
 		uint32_t n = room < seg ? room : seg;
 
 		px->ctr[PX_FRAMES]++;
@@ -750,8 +919,7 @@ static void px_data(void *ctx, struct tern_conn *c, const uint8_t *p, uint32_t l
 	if (!pc || pc->dead)
 		return;
 	enter(pc);
-	/* The credit guarantees len <= the free room in c2b. */
-	tern_app__ring_put(pc->c2b, pc->c2b_size, &pc->c2b_tail, p, len);
+	up_add(pc, p, len);
 	c2b_check_full(pc);
 	if (pc->phase == PH_DEFER && start_connect(pc))
 		fail_both(pc, -1, false);

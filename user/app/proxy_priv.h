@@ -40,7 +40,11 @@
 	X(PX_BACKENDS_DRAINED, "ProxyBackendsDrained", TERN_APP_GAUGE) \
 	X(PX_FRAMES, "ProxyFrames", TERN_APP_GAUGE)                   /* UMEM buffers held */ \
 	X(PX_FRAME_QUOTA, "ProxyFrameQuotaFull", TERN_APP_COUNTER)    /* a conn at its share */ \
-	X(PX_FRAME_NONE, "ProxyFrameNone", TERN_APP_COUNTER)          /* the worker had none */
+	X(PX_FRAME_NONE, "ProxyFrameNone", TERN_APP_COUNTER)          /* the worker had none */ \
+	X(PX_UP_FRAMES, "ProxyUpFrames", TERN_APP_GAUGE)              /* client frames held */ \
+	X(PX_UP_HELD, "ProxyUpHeld", TERN_APP_COUNTER)                /* segments sent from their frame */ \
+	X(PX_UP_COPIED, "ProxyUpCopied", TERN_APP_COUNTER)            /* segments copied into c2b */ \
+	X(PX_UP_SHARE, "ProxyUpShareFull", TERN_APP_COUNTER)          /* uploads at half the worker's */
 
 enum {
 #define X(id, name, kind) id,
@@ -85,7 +89,7 @@ struct px {
 	bool health_armed;
 	struct px_conn *live;         /* every px_conn, for fini and gauges */
 	struct px_conn *due;          /* operations to post at the pass's end */
-	uint32_t fquota;              /* UMEM buffers one connection may hold; 0: no UMEM */
+	uint32_t fquota;              /* UMEM frames one connection may hold, both ways; 0: none */
 	uint64_t ctr[PX__COUNT];
 };
 

@@ -94,10 +94,11 @@ static void put_queue(struct tern_out_buf *o, const struct tern_worker_stats *st
 		put(o, "\"cpu\": %d, ", st->cpu);
 	put(o, "\"frames\": {\"total\": %u, \"free\": %u, "
 	       "\"fill\": %u, \"rx\": %u, \"kept\": %u, \"tx\": %u, \"comp\": %u, "
-	       "\"app\": %u, \"app_tx\": %u, \"bad\": %llu, \"ok\": %s}",
+	       "\"app\": %u, \"app_tx\": %u, \"app_rx\": %u, \"bad\": %llu, \"ok\": %s}",
 	    f->total, f->n[TERN_FS_FREE],
 	    f->n[TERN_FS_FILL], f->n[TERN_FS_RX], f->n[TERN_FS_KEPT], f->n[TERN_FS_TX],
-	    f->n[TERN_FS_COMP], f->n[TERN_FS_APP], f->n[TERN_FS_APP_TX], (unsigned long long)f->bad,
+	    f->n[TERN_FS_COMP], f->n[TERN_FS_APP], f->n[TERN_FS_APP_TX], f->n[TERN_FS_APP_RX],
+	    (unsigned long long)f->bad,
 	    tern_frames__check(f) ? "false" : "true");
 	put_fields(o, st, false);
 	put(o, ", \"mib\": ");

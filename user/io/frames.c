@@ -8,7 +8,7 @@
 #include "frames.h"
 
 static const char *const names[TERN_FS__COUNT] = {
-	"free", "fill", "rx", "kept", "tx", "comp", "app", "app_tx",
+	"free", "fill", "rx", "kept", "tx", "comp", "app", "app_tx", "app_rx",
 };
 
 int tern_frames__init(struct tern_frames *f, uint32_t nframes, uint32_t frame_size)

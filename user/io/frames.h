@@ -17,6 +17,9 @@
  *                  the application's until the peer acknowledges it)
  *   APP_TX -> TX (the application puts it while it is on the TX ring: the
  *                 completion frees it)
+ *   RX -> APP_RX (the application keeps a received frame from its data
+ *                 callback: the proxy sends the payload to its backend
+ *                 from it) -> FREE (the application puts it)
  *
  * Frames are named by their base address in the UMEM (frame_size aligned).
  * One pool per worker; nothing here is thread-safe.
@@ -37,6 +40,7 @@ enum tern_fstate {
 	TERN_FS_COMP,  /* read off the completion ring, being recycled */
 	TERN_FS_APP,   /* held by the application (tern_app_frames) */
 	TERN_FS_APP_TX,/* held by the application and on the TX ring */
+	TERN_FS_APP_RX,/* a received frame the application keeps */
 	TERN_FS__COUNT
 };
 

@@ -31,7 +31,8 @@
 	"fill or RX ring), rx (being processed), kept (held by the TCP core: out-of-order " \
 	"data), tx (on the TX ring), comp (off the completion ring, being recycled), " \
 	"app (held by the application: the proxy's backend data), app_tx (held by the " \
-	"application and on the TX ring)."
+	"application and on the TX ring), app_rx (received frames the application keeps: " \
+	"the proxy's client data until the backend took it)."
 
 const struct tern_metric tern_metrics[] = {
 	C64("rx_frames", "rx_frames", rx_frames, "Frames read off the AF_XDP RX ring."),
@@ -116,6 +117,7 @@ const struct tern_metric tern_metrics[] = {
 	G32L("frames_comp", "umem_frames", "state", "comp", frames.n[TERN_FS_COMP], NULL),
 	G32L("frames_app", "umem_frames", "state", "app", frames.n[TERN_FS_APP], NULL),
 	G32L("frames_app_tx", "umem_frames", "state", "app_tx", frames.n[TERN_FS_APP_TX], NULL),
+	G32L("frames_app_rx", "umem_frames", "state", "app_rx", frames.n[TERN_FS_APP_RX], NULL),
 	{ "zerocopy", "zerocopy", NULL, NULL,
 	  "1 if the AF_XDP socket is bound in zero-copy mode, 0 copy mode.", F(zc), TERN_M_BOOL, 0 },
 	{ "tx_csum", "tx_csum_offload", NULL, NULL,

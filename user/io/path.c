@@ -9,7 +9,9 @@
  * application's buffer (TERN_FS_APP, from its start) is built around it:
  * headers in front, the frame itself on the TX ring (TERN_FS_APP_TX until
  * it completes); while it is there, another segment of that buffer (a
- * retransmission) is copied into a fresh frame. With checksum offload (x.tx_csum) the
+ * retransmission) is copied into a fresh frame. A received frame the
+ * application keeps from its data callback (TERN_FS_APP_RX) takes no
+ * reply. With checksum offload (x.tx_csum) the
  * TCP checksum field gets the pseudo-header sum and the metadata in front
  * of the frame asks the kernel or the NIC to complete it. No locks, no
  * allocation.
@@ -255,6 +257,8 @@ static void rx_one(struct tern_worker *w, uint64_t addr, uint32_t len)
 	if (r == TERN_RX_KEPT) {
 		tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_KEPT);
 		tern_path__emit(w, TERN_NO_FRAME);
+	} else if (!tern_frames__in(&w->f, base, TERN_FS_RX)) {
+		tern_path__emit(w, TERN_NO_FRAME); /* the application holds it */
 	} else {
 		if (r == TERN_RX_ICMP_ELSEWHERE)
 			tern_handoff__icmp_out(w, frame, len);
@@ -318,18 +322,49 @@ void tern_path__release(void *ctx, uint64_t handle)
 
 /* ---- the application's buffers (struct tern_app_frames) ---- */
 
+/* The application holds its share (buffers and received frames), or the
+ * free frames are down to the reserve for replies: counted. */
+static bool app_frame_limit(struct tern_worker *w)
+{
+	const struct tern_frame_counts *c = &w->f.c;
+
+	if (c->n[TERN_FS_APP] + c->n[TERN_FS_APP_TX] + c->n[TERN_FS_APP_RX] < w->x.g.app_max &&
+	    c->n[TERN_FS_FREE] > w->x.g.reserve)
+		return false;
+	w->c.app_frame_limit++;
+	return true;
+}
+
 static int app_frame_get(void *ctx, uint8_t **buf)
 {
 	struct tern_worker *w = ctx;
-	const struct tern_frame_counts *c = &w->f.c;
 	uint64_t base;
 
-	if (c->n[TERN_FS_APP] + c->n[TERN_FS_APP_TX] >= w->x.g.app_max ||
-	    c->n[TERN_FS_FREE] <= w->x.g.reserve || !tern_frames__get(&w->f, TERN_FS_APP, &base)) {
+	if (app_frame_limit(w))
+		return -ENOBUFS;
+	if (!tern_frames__get(&w->f, TERN_FS_APP, &base)) {
 		w->c.app_frame_limit++;
 		return -ENOBUFS;
 	}
 	*buf = w->x.area + base + TERN_XSK_APP_OFF;
+	return 0;
+}
+
+/* The frame being received (rx_one's, the only one in RX) stays the
+ * application's: rx_one then builds no reply in it. */
+static int app_frame_hold(void *ctx, const uint8_t *p)
+{
+	struct tern_worker *w = ctx;
+	uint64_t off = (uint64_t)(p - w->x.area), base;
+
+	if (p < w->x.area || off >= (uint64_t)w->f.c.total << w->f.shift)
+		return -EINVAL;
+	base = tern_frames__base(&w->f, off);
+	if (!tern_frames__in(&w->f, base, TERN_FS_RX))
+		return -EINVAL;
+	if (app_frame_limit(w))
+		return -ENOBUFS;
+	tern_frames__move(&w->f, base, TERN_FS_RX, TERN_FS_APP_RX);
 	return 0;
 }
 
@@ -342,6 +377,8 @@ static void app_frame_put(void *ctx, uint8_t *buf)
 
 	if (tern_frames__in(&w->f, base, TERN_FS_APP_TX))
 		tern_frames__move(&w->f, base, TERN_FS_APP_TX, TERN_FS_TX);
+	else if (tern_frames__in(&w->f, base, TERN_FS_APP_RX))
+		tern_frames__put(&w->f, base, TERN_FS_APP_RX);
 	else
 		tern_frames__put(&w->f, base, TERN_FS_APP);
 }
@@ -354,5 +391,6 @@ void tern_path__app_frames(struct tern_worker *w)
 		.max = w->x.g.app_max,
 		.get = app_frame_get,
 		.put = app_frame_put,
+		.hold = app_frame_hold,
 	};
 }

@@ -105,7 +105,9 @@ enum tern_tx_csum_mode {
  *             built in place: frames / 16, at most TERN_XSK_RESERVE_MAX
  *   kept_max  frames the TCP core may keep (out-of-order data): frames / 4
  *   app_max   frames the application may hold (tern_app_frames: the
- *             proxy's backend data, sent in place): frames / 8
+ *             proxy's backend data, sent in place, and the received
+ *             frames it keeps until its backend took their bytes):
+ *             frames / 8
  * so at most 3/4 are held by the kernel and the core and replies always
  * have frames / 4 to come from (less what is on the TX ring and what the
  * application holds; the application takes none while the free frames are
