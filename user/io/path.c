@@ -13,8 +13,10 @@
  * application keeps from its data callback (TERN_FS_APP_RX) takes no
  * reply. With checksum offload (x.tx_csum) the
  * TCP checksum field gets the pseudo-header sum and the metadata in front
- * of the frame asks the kernel or the NIC to complete it. No locks, no
- * allocation.
+ * of the frame asks the kernel or the NIC to complete it. With GSO frames
+ * (gso.h) data segments are held after they are built, and every segment
+ * behind them, until the flush sends runs of them as one frame each. No
+ * locks, no allocation.
  */
 #include <errno.h>
 
@@ -78,11 +80,10 @@ static bool gso_candidate(const struct tern_worker *w, const struct tern_tx *tx)
 /*
  * Send the queue's runs as GSO frames and the rest through the TX ring,
  * in order: descriptors on the TX ring are pushed before each GSO frame,
- * so a connection's segments leave in the order the core made them
- * (the kernel may still hold some the socket's send buffer refused:
- * tx_left). The
- * frames a GSO frame carried are free when sendmsg() returns (the kernel
- * copied them); a frame the socket refuses goes to the TX ring.
+ * so a connection's segments leave in the order the core made them (but
+ * for any the kernel left on the ring, tx_left). The frames a GSO frame
+ * carried are free when sendmsg() returns (the kernel copied them); the
+ * segments of a GSO frame the socket refuses go to the TX ring.
  */
 static void gso_flush(struct tern_worker *w)
 {
