@@ -30,18 +30,16 @@ int tern_gso__open(struct tern_gso *g, int mode, bool zc, int ifindex, uint32_t 
 	int one = 1, v = GSO_SNDBUF;
 
 	g->fd = -1;
+	g->err = 0;
 	g->ifindex = ifindex;
 	g->max_bytes = max_bytes > TERN_GSO_MAX_BYTES ? TERN_GSO_MAX_BYTES : max_bytes;
 	if (mode == TERN_GSO_OFF || (mode == TERN_GSO_AUTO && zc))
 		return 0;
 	g->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (g->fd < 0)
-		return -errno;
-	if (setsockopt(g->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
-		int err = -errno;
-
+	if (g->fd < 0 || setsockopt(g->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
+		g->err = errno;
 		tern_gso__close(g);
-		return err;
+		return mode == TERN_GSO_ON ? -g->err : 0;
 	}
 	if (setsockopt(g->fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
 		setsockopt(g->fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));

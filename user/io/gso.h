@@ -35,6 +35,7 @@ enum tern_gso_mode {
 
 struct tern_gso {
 	int fd;             /* AF_PACKET socket; -1: off */
+	int err;            /* auto: why the socket could not be opened (errno), 0 */
 	int ifindex;
 	uint32_t max_bytes; /* an offloaded frame's IP datagram at most */
 };
@@ -42,7 +43,9 @@ struct tern_gso {
 /*
  * Open the sending socket on ifindex (mode and zc decide whether at all;
  * g->fd stays -1 when not). max_bytes bounds each frame's IP datagram
- * (TERN_GSO_MAX_BYTES at most). Returns 0 or -errno (socket, setsockopt).
+ * (TERN_GSO_MAX_BYTES at most). Returns 0, or with TERN_GSO_ON -errno
+ * (socket, setsockopt); auto goes without and keeps the errno in g->err
+ * (a sandbox without AF_PACKET, CAP_NET_RAW missing).
  */
 int tern_gso__open(struct tern_gso *g, int mode, bool zc, int ifindex, uint32_t max_bytes);
 void tern_gso__close(struct tern_gso *g);

@@ -387,13 +387,26 @@ static void csum_mode(const struct tern_worker *w, char *buf, size_t len)
 			 "--tx-csum sw");
 }
 
+/* "GSO frames", "no GSO frames" or "no GSO frames (why)". */
+static void gso_mode(const struct tern_worker *w, char *buf, size_t len)
+{
+	int why = 0;
+
+	if (tern_worker__tx_gso(w, &why))
+		snprintf(buf, len, "GSO frames");
+	else if (why)
+		snprintf(buf, len, "no GSO frames (AF_PACKET socket: %s)", strerror(why));
+	else
+		snprintf(buf, len, "no GSO frames");
+}
+
 static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 {
 	int zc_err = 0;
 	bool zc = tern_worker__zerocopy(d->workers[q], &zc_err);
 	const char *why = zc_err ? strerror(zc_err) : NULL;
 	uint32_t sndbuf = tern_worker__sndbuf(d->workers[q]);
-	char on[32] = "", csum[96], sb[48] = "";
+	char on[32] = "", csum[96], sb[48] = "", gso[96];
 
 	if (d->zc_err)
 		why = "the driver has no AF_XDP zero-copy";
@@ -402,11 +415,10 @@ static void report_mode(const struct tern_server *d, uint32_t q, int cpu)
 	if (!zc && sndbuf)
 		snprintf(sb, sizeof(sb), ", send buffer %u KiB", sndbuf / 1024);
 	csum_mode(d->workers[q], csum, sizeof(csum));
+	gso_mode(d->workers[q], gso, sizeof(gso));
 	tern_log(TERN_LOG_INFO, "queue %u on %s: AF_XDP %s mode%s%s%s%s, %s, %u UMEM frames%s%s",
 		q, d->args.dev, zc ? "zero-copy" : "copy", why ? " (zero-copy: " : "",
-		why ? why : "", why ? ")" : "", csum,
-		tern_worker__tx_gso(d->workers[q]) ? "GSO frames" : "no GSO frames", d->args.frames,
-		sb, on);
+		why ? why : "", why ? ")" : "", csum, gso, d->args.frames, sb, on);
 }
 
 /*

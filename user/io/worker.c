@@ -426,9 +426,10 @@ bool tern_worker__tx_csum(const struct tern_worker *w, int *why)
 	return st.tx_csum;
 }
 
-bool tern_worker__tx_gso(const struct tern_worker *w)
+bool tern_worker__tx_gso(const struct tern_worker *w, int *why)
 {
-	return w->gso.fd >= 0; /* written before the start-up hand-shake */
+	*why = w->gso.err; /* both written before the start-up hand-shake */
+	return w->gso.fd >= 0;
 }
 
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd)

@@ -177,8 +177,10 @@ uint32_t tern_worker__sndbuf(const struct tern_worker *w);
  * EOPNOTSUPP (zero-copy, where auto keeps software sums). */
 bool tern_worker__tx_csum(const struct tern_worker *w, int *why);
 
-/* Runs of data segments sent as GSO frames (gso.h)? */
-bool tern_worker__tx_gso(const struct tern_worker *w);
+/* Runs of data segments sent as GSO frames (gso.h)? If not, *why is 0
+ * (--tx-gso off, or auto in zero-copy mode) or the errno of the socket
+ * auto could not open. */
+bool tern_worker__tx_gso(const struct tern_worker *w, int *why);
 
 /* Ask the worker to drain or abort (any thread; idempotent, only escalates). */
 void tern_worker__stop(struct tern_worker *w, enum tern_worker_cmd cmd);
