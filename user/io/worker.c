@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -260,7 +259,7 @@ static int setup(struct tern_worker *w, const char **what)
 	STEP(tern_xsk__open(&w->x, w->conf->ifname, w->queue, w->conf->zerocopy, w->conf->tx_csum,
 			    w->conf->frames,
 			    what), *what);
-	STEP(tern_gso__open(&w->gso, w->conf->tx_gso, w->x.zc, (int)if_nametoindex(w->conf->ifname),
+	STEP(tern_gso__open(&w->gso, w->conf->tx_gso, w->x.zc, (int)w->x.ifindex,
 			    w->conf->tx_gso_max),
 	     "open the segmentation offload socket (AF_PACKET, PACKET_VNET_HDR; --tx-gso off)");
 	if (w->conf->busy_poll_us)

@@ -153,6 +153,7 @@ struct tern_xsk {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	int fd;
+	unsigned int ifindex;     /* the interface bound to */
 	bool zc;                  /* zero-copy bound */
 	bool busy_poll;           /* tern_xsk__busy_poll() set it up */
 	int zc_err;               /* auto mode: why zero-copy was not used */

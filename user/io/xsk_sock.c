@@ -270,7 +270,6 @@ static void csum_decide(struct tern_xsk *x, int csum_mode)
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
 		   int csum_mode, uint32_t frames, const char **what)
 {
-	unsigned int ifindex;
 	int err;
 
 	memset(x, 0, sizeof(*x));
@@ -280,8 +279,8 @@ int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int z
 		*what = "UMEM size (--frames)";
 		return err;
 	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
+	x->ifindex = if_nametoindex(ifname);
+	if (!x->ifindex) {
 		*what = "find the interface";
 		return -errno;
 	}
@@ -292,7 +291,7 @@ int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int z
 		*what = "map UMEM";
 		return -errno;
 	}
-	err = sock_bind(x, ifindex, queue, zc_mode, csum_mode, what);
+	err = sock_bind(x, x->ifindex, queue, zc_mode, csum_mode, what);
 	if (err) {
 		tern_xsk__close(x);
 		return err;
