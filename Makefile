@@ -102,6 +102,9 @@ BENCH_XDP_OBJS := $(BENCH_LOSS_OBJ_PCTS:%=$(BUILD)/tools/bench/xdp/loss%.bpf.o) 
 	$(BUILD)/tools/bench/xdp/reflect_tx.bpf.o $(BUILD)/tools/bench/xdp/progrun.bpf.o
 # ns per SYN of tern's XDP SYN-ACK against the reflector (BPF_PROG_TEST_RUN).
 BENCH_XDP_BIN := $(BUILD)/tools/tern-bench-xdp
+# LD_PRELOAD object: a peer's listeners on a chosen congestion control
+# (never sanitized: it is loaded into other programs).
+BENCH_CC_SO := $(BUILD)/tools/tern-bench-cc.so
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -120,7 +123,8 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
-	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ) $(BENCH_XDP_OBJS)
+	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ) $(BENCH_XDP_OBJS) \
+	$(BENCH_CC_SO)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -240,6 +244,11 @@ $(REFLECT_BIN): $(BUILD)/tools/bench/reflect/tern-reflect.o $(FLOOD_COMMON) $(CO
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(XDP_LIBS)
 
+$(BENCH_CC_SO): tools/bench/ccpreload/cc_preload.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(filter-out $(SAN),$(CFLAGS)) -fPIC -shared -o $@ $< -ldl
+
 $(BENCH_XDP_BIN): $(BUILD)/tools/bench/progrun/tern-bench-xdp.o $(BUILD)/user/io/svcmap.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -300,7 +309,7 @@ bench: deps
 		$(BUILD)/bench/tern $(BUILD)/bench/bpf/tern.bpf.o $(BUILD)/bench/tools/tern-flood \
 		$(BUILD)/bench/tools/ternctl \
 		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o \
-		$(BUILD)/bench/tools/tern-bench-xdp \
+		$(BUILD)/bench/tools/tern-bench-xdp $(BUILD)/bench/tools/tern-bench-cc.so \
 		$(BENCH_XDP_OBJS:$(BUILD)/%=$(BUILD)/bench/%)
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 

@@ -9,7 +9,8 @@
 # XDP_DROP sink drops every frame, the loss program lets GETs finish; the
 # ACK and mixed floods are answered one for one by tern-reflect; nethelp's
 # get, transfers and echo listener run; gets_pcap.py counts a capture's
-# data segments as tcpdump does.
+# data segments as tcpdump does; tern-bench-cc.so sets a listener's
+# congestion control.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -22,6 +23,8 @@ REFLECT=$(realpath "$1/tools/tern-reflect")
 HELP=$(realpath "$(dirname "$0")/../../tools/bench/nethelp.py")
 PCAPS=$(realpath "$(dirname "$0")/../../tools/bench/gets_pcap.py")
 XDP_OBJS=$(realpath "$1/tools/bench/xdp")
+CC_SO=$(realpath "$1/tools/tern-bench-cc.so")
+[ -e "$CC_SO" ] || { echo "Error: $CC_SO: not built (make)" >&2; exit 2; }
 for o in loss0 loss3 loss100 reflect_tx; do
 	[ -e "$XDP_OBJS/$o.bpf.o" ] || { echo "Error: $XDP_OBJS/$o.bpf.o: not built (make)" >&2; exit 2; }
 done
@@ -172,6 +175,7 @@ check_loss_get() {
 	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
 	echo "    get: $out"
 	[ "$(kv "$out" ok)" = 40 ] && [ "$(kv "$out" n)" = 40 ] || fail "GETs"
+	[ "$(kv "$out" over900)" -le "$(kv "$out" over150)" ] || fail "slow GET counts"
 	in_s python3 "$HELP" listen "$IP4_S" 8080 echo "$NET_TMP/listen.ready" &
 	net_bg_pid $!
 	wait_until test -e "$NET_TMP/listen.ready" || fail "echo listener"
@@ -188,6 +192,36 @@ check_loss_get() {
 	echo "    transfers: $out"
 	[ "$(kv "$out" rounds)" -gt 0 ] && [ "$(kv "$out" resets)" = 0 ] &&
 		[ "$(kv "$out" errors)" = 0 ] || fail "echo round trips"
+}
+
+# tern-bench-cc.so puts a listener, and the connections it accepts, on
+# the algorithm asked (one the namespace's default is not, so a shim that
+# does nothing fails), and an unknown one makes listen() fail.
+check_cc_preload() {
+	local def cc pid rc=0
+
+	def=$(in_s sysctl -n net.ipv4.tcp_congestion_control)
+	cc=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_available_congestion_control | grep -vx "$def" | head -n 1)
+	[ -n "$cc" ] || fail "no congestion control other than $def"
+	ip netns exec "$NS_S" env LD_PRELOAD="$CC_SO" TERN_BENCH_CC="$cc" \
+		python3 "$HELP" listen "$IP4_S" 8081 echo "$NET_TMP/cc.ready" &
+	net_bg_pid $!
+	wait_until test -e "$NET_TMP/cc.ready" || fail "listener on $cc"
+	in_s ss -ltni "sport = :8081" | grep -qw "$cc" || fail "listener not on $cc"
+	ip netns exec "$NS_C" python3 -c "import socket, time
+c = socket.create_connection(('$IP4_S', 8081))
+open('$NET_TMP/cc.conn', 'w').close()
+time.sleep(5)" &
+	pid=$!
+	net_bg_pid "$pid"
+	wait_until test -e "$NET_TMP/cc.conn" || fail "connect"
+	echo "    accepted: $(in_s ss -tni state established "sport = :8081" | tail -n 1 | awk '{ print $1 }')"
+	wait_until sh -c "ip netns exec $NS_S ss -tni state established 'sport = :8081' | grep -qw $cc" ||
+		fail "accepted connection not on $cc"
+	kill "$pid"
+	in_s env LD_PRELOAD="$CC_SO" TERN_BENCH_CC=nosuch python3 "$HELP" listen "$IP4_S" 8082 echo \
+		"$NET_TMP/cc2.ready" 2>/dev/null || rc=$?
+	[ "$rc" != 0 ] && [ ! -e "$NET_TMP/cc2.ready" ] || fail "unknown algorithm: exit $rc"
 }
 
 # gets_pcap.py on a capture of two 20 KB GETs from tern: two connections,
@@ -285,6 +319,7 @@ t_run "xdp_tx_reflector_synack_and_rst_accepted" check_reflect_tx
 t_run "xdp_drop_sink_drops_every_frame" check_sink
 t_run "loss_gets_finish_and_echo_transfers_run" check_loss_get
 t_run "gets_pcap_counts_the_segments_of_a_capture" check_gets_pcap
+t_run "cc_preload_sets_the_listeners_congestion_control" check_cc_preload
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args

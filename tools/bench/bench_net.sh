@@ -258,9 +258,12 @@ http {
 	}
 }
 CONF
-	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
-		-e "$NET_TMP/nginx.log"
-	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
+	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" "${pre[@]}" nginx \
+		-c "$NET_TMP/nginx.conf" -e "$NET_TMP/nginx.log"
+	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '" ||
+		{ say "nginx did not start${cc:+ on $cc}: $(tail -n 3 "$NET_TMP/nginx.log" 2>/dev/null)"; return 1; }
+	[ -z "$cc" ] || in_s ss -ltni "sport = :$PORT" | grep -qw "$cc" ||
+		{ say "nginx's listener is not on $cc: $(in_s ss -ltni "sport = :$PORT")"; return 1; }
 }
 
 wrk_run() { # wrk_run NAME [wrk args]
@@ -501,7 +504,14 @@ client_napi() {
 	done
 }
 
-nginx_files_up() { # nginx, 1 worker, sendfile, serving $NET_TMP/www (mode 0700: as root)
+# nginx_files_up [CC]: nginx, 1 worker, sendfile, serving $NET_TMP/www
+# (mode 0700: as root); CC: its listener's congestion control, set by
+# tern-bench-cc.so (tools/bench/ccpreload), else the namespace's.
+nginx_files_up() {
+	local cc=${1:-}
+	local -a pre=()
+
+	[ -z "$cc" ] || pre=(env LD_PRELOAD="$BUILD/tools/tern-bench-cc.so" TERN_BENCH_CC="$cc")
 	cat >"$NET_TMP/nginx.conf" <<CONF
 user root;
 worker_processes 1;
@@ -544,6 +554,8 @@ loss_get() {
 		else
 			res "loss.$name.$pct.short_p50_ms" "$(kv "$out" p50_ms)"
 			res "loss.$name.$pct.short_p99_ms" "$(kv "$out" p99_ms)"
+			res "loss.$name.$pct.short_over150" "$(kv "$out" over150)"
+			res "loss.$name.$pct.short_over900" "$(kv "$out" over900)"
 		fi
 		res "loss.$name.$pct.${what}_failed" $(($(kv "$out" n) - $(kv "$out" ok)))
 	done
@@ -586,6 +598,12 @@ loss() {
 	nginx_files_up
 	loss_get nginx bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
 	loss_get nginx short /small "$LOSS_SHORT_N" 1
+	stop nginx
+	# nginx again on CUBIC, Linux's default and tern's, whatever the
+	# host's default is: the same algorithm on both sides
+	nginx_files_up cubic
+	loss_get nginx_cubic bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
+	loss_get nginx_cubic short /small "$LOSS_SHORT_N" 1
 	stop nginx
 }
 

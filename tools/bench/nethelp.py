@@ -17,9 +17,11 @@
   nethelp.py get ADDR PORT PATH N RUNS
       RUNS runs of N HTTP/1.1 GETs one after the other, each on a new
       connection ("Connection: close", read to the end); prints "ok=.. n=..
-      mibps=.. mibps_min=.. mibps_max=.. p50_ms=.. p99_ms=.. resets=..
-      errors=..": MiB/s per run (body bytes / run time; median, min, max)
-      and the latency of one GET, connect to last byte, over all runs.
+      mibps=.. mibps_min=.. mibps_max=.. p50_ms=.. p99_ms=.. over150=..
+      over900=.. resets=.. errors=..": MiB/s per run (body bytes / run
+      time; median, min, max), the latency of one GET, connect to last
+      byte, over all runs, and how many GETs took over 150 ms (about an
+      RTO: 200 ms) and over 900 ms (about a handshake retransmission: 1 s).
   nethelp.py transfers ADDR PORT N READY_FILE
       N connections to an echo server (10 s timeouts), opened before
       READY_FILE is created, then 16 KiB round trips on each in turn until
@@ -179,8 +181,10 @@ def get(addr, port, path, n, runs):
     lat.sort()
     rates.sort()
     print("ok=%d n=%d mibps=%.1f mibps_min=%.1f mibps_max=%.1f p50_ms=%.2f p99_ms=%.2f "
-          "resets=%d errors=%d" % (len(lat), n * runs, rates[len(rates) // 2], rates[0],
-                                   rates[-1], pct(lat, 0.50), pct(lat, 0.99), resets, errors))
+          "over150=%d over900=%d resets=%d errors=%d" % (
+              len(lat), n * runs, rates[len(rates) // 2], rates[0], rates[-1],
+              pct(lat, 0.50), pct(lat, 0.99), sum(x > 150 for x in lat),
+              sum(x > 900 for x in lat), resets, errors))
     return 0
 
 

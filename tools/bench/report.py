@@ -261,10 +261,30 @@ def pairs_section(r, out, targets):
                         verdict(None if math.isnan(m) else m >= 0.95)))
 
 
+def loss_cells(r, srv, p, what):
+    """The loss table's cells of one row: per server, what's figures."""
+    cells = []
+    for key, _ in srv:
+        k = "loss.%s.%s." % (key, p)
+        fails = num(r, k + what + "_failed")
+        if what == "bulk":
+            cell = "%s (%s-%s)" % (fmt(num(r, k + "bulk_mibps"), 1),
+                                   fmt(num(r, k + "bulk_min"), 1), fmt(num(r, k + "bulk_max"), 1))
+        else:
+            cell = "%s / %s [%s]" % (fmt(num(r, k + "short_p50_ms"), 2),
+                                     fmt(num(r, k + "short_p99_ms"), 2),
+                                     fmt(num(r, k + "short_over900")))
+        cells.append(cell + (", %s failed" % fmt(fails) if fails > 0 else ""))
+    return cells
+
+
 def loss_section(r, out, targets):
     pcts = r.get("loss.pcts", "0 1 3").split()
+    cc = r.get("loss.nginx_cc", "?")
     srv = [("tern_cubic", "tern (CUBIC, RACK)"), ("tern_reno", "tern --cc reno"),
-           ("tern_norack", "tern --rack-segs 0"), ("nginx", "nginx")]
+           ("tern_norack", "tern --rack-segs 0"), ("nginx", "nginx (%s)" % cc),
+           ("nginx_cubic", "nginx CUBIC")]
+    peers = [("nginx", "nginx (%s, the host's)" % cc), ("nginx_cubic", "nginx CUBIC")]
     out.append("### 7. Transfers under random loss: tern --app http vs nginx (1 worker, "
                "sendfile)\n")
     if r.get("loss.client_napi") == "threaded":
@@ -272,41 +292,43 @@ def loss_section(r, out, targets):
                    "(BENCH_CLIENT_NAPI=threaded).\n")
     out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
     out.append("| loss | " + " | ".join(lab for _, lab in srv) +
-               " | tern / nginx | tern reno / nginx |")
+               " | tern / nginx (%s) | tern / nginx CUBIC |" % cc)
     out.append("|---:|" + "---:|" * (len(srv) + 2))
     rows = []
     for p in pcts:
-        cells, med = [], {}
-        for key, _ in srv:
-            k = "loss.%s.%s." % (key, p)
-            med[key] = num(r, k + "bulk_mibps")
-            fails = num(r, k + "bulk_failed")
-            cells.append("%s (%s-%s)%s" % (fmt(med[key], 1), fmt(num(r, k + "bulk_min"), 1),
-                                          fmt(num(r, k + "bulk_max"), 1),
-                                          ", %s failed" % fmt(fails) if fails > 0 else ""))
-        out.append("| %s %% | %s | %s | %s |" % (
-            p, " | ".join(cells), fmt(ratio(med["tern_cubic"], med["nginx"]), 2),
-            fmt(ratio(med["tern_reno"], med["nginx"]), 2)))
-        rows.append(("%s %%" % p, med["tern_cubic"], med["tern_reno"], med["nginx"]))
+        med = {key: num(r, "loss.%s.%s.bulk_mibps" % (key, p)) for key, _ in srv}
+        rat = [ratio(med["tern_cubic"], med[k]) for k, _ in peers]
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "bulk")),
+                                            " | ".join(fmt(x, 2) for x in rat)))
+        rows.append(("%s %%" % p, med["tern_cubic"], med["tern_reno"], med["nginx"],
+                     med["nginx_cubic"]))
+        for (_, lab), x in zip(peers, rat):
+            targets.append(("1 MiB GETs at %s %% loss >= 1.0 x %s" % (p, lab), fmt(x, 2),
+                            verdict(None if math.isnan(x) else x >= 1.0)))
     out.append("")
-    out.append("Short: 20 KB GETs, latency of one GET (connect to last byte), p50 / p99 ms.\n")
-    out.append("| loss | " + " | ".join(lab for _, lab in srv) + " | p99 tern / nginx |")
-    out.append("|---:|" + "---:|" * (len(srv) + 1))
+    out.append("Short: 20 KB GETs, latency of one GET (connect to last byte), p50 / p99 ms "
+               "[GETs over 900 ms: a handshake retransmission's second].\n")
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
+               " | p99 tern / nginx (%s) | p99 tern / nginx CUBIC |" % cc)
+    out.append("|---:|" + "---:|" * (len(srv) + 2))
     for p in pcts:
-        cells = []
-        for key, _ in srv:
-            k = "loss.%s.%s." % (key, p)
-            fails = num(r, k + "short_failed")
-            cells.append("%s / %s%s" % (fmt(num(r, k + "short_p50_ms"), 2),
-                                        fmt(num(r, k + "short_p99_ms"), 2),
-                                        ", %s failed" % fmt(fails) if fails > 0 else ""))
-        out.append("| %s %% | %s | %s |" % (p, " | ".join(cells), fmt(ratio(
-            num(r, "loss.tern_cubic.%s.short_p99_ms" % p),
-            num(r, "loss.nginx.%s.short_p99_ms" % p)), 2)))
+        p99 = {key: num(r, "loss.%s.%s.short_p99_ms" % (key, p)) for key, _ in srv}
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "short")),
+                                            " | ".join(fmt(ratio(p99["tern_cubic"], p99[k]), 2)
+                                                       for k, _ in peers)))
+        for key, lab in peers:
+            ok = None if math.isnan(p99["tern_cubic"]) or math.isnan(p99[key]) else \
+                p99["tern_cubic"] <= p99[key]
+            targets.append(("20 KB GETs' p99 at %s %% loss <= %s" % (p, lab),
+                            "%s vs %s ms" % (fmt(p99["tern_cubic"], 2), fmt(p99[key], 2)),
+                            verdict(ok)))
     out.append("")
     out.append("Loss: an XDP program on the client veth drops that share of the IPv4 TCP frames "
                "the server sends (bpf_get_prandom_u32); the client's frames are never dropped. "
-               "Client: one Python process on the generator CPU, one connection per GET.")
+               "Client: one Python process on the generator CPU, one connection per GET. "
+               "nginx runs twice: on the server namespace's congestion control (the host's "
+               "default, %s) and on CUBIC, Linux's default and tern's, set on its listener "
+               "with TCP_CONGESTION (tools/bench/ccpreload)." % cc)
     out.append("")
     return rows
 
@@ -397,7 +419,7 @@ def main():
             floods, ["offered/s", "SYN-ACKs/s"]):
         plots.append("floods.png")
     if bars(os.path.join(outdir, "loss.png"), "1 MiB GETs under loss", "MiB/s", loss,
-            ["tern (CUBIC)", "tern reno", "nginx"]):
+            ["tern (CUBIC)", "tern reno", "nginx", "nginx CUBIC"]):
         plots.append("loss.png")
     doc = {"results": {k: (v if math.isnan(num(r, k)) else num(r, k)) for k, v in r.items()},
            "targets": [{"target": a, "measured": b, "verdict": c} for a, b, c in targets],
