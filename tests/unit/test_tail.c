@@ -5,8 +5,9 @@
  * FIN rides on the last data segment, as on Linux's last skb. Whatever
  * sends that segment again (RACK, a loss probe) sends the FIN with it
  * (Linux retransmits the skb, FIN included), so a lost FIN never waits
- * for the RTO once its data went again. Hand-driven sender (sk.h): SRTT
- * = min_rtt = 100 ms, RTO 300 ms.
+ * for the RTO once its data went again; and RACK's reordering timer is
+ * not put off by a loss probe of what was delivered. Hand-driven sender
+ * (sk.h): SRTT = min_rtt = 100 ms, RTO 300 ms.
  */
 #include "sk.h"
 #include "t.h"
@@ -106,6 +107,39 @@ TEST(test_estab_probe_last_segment_with_fin)
 	fin_resent(&k, 0, 11);
 	CHECK_EQ(k.h.out.n, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
+	h_free(&k.h);
+}
+
+/*
+ * 10, 11 and 12 + FIN go at +100 ms and 10 is lost. The ACK of 0-9 at
+ * +200 ms arms the loss probe for +427 ms (2 x SRTT + 2 ms, SRTT 112.5
+ * ms); the ACK that SACKs 11 and 12 comes late, at +420 ms, and RACK's
+ * reordering timer for 10 is due after the probe (12's RTT + min_rtt / 4
+ * + 2 ms after 10 went: +447 ms). The reordering timer takes the slot
+ * all the same (tcp_rack_mark_lost() re-arms ICSK_TIME_REO_TIMEOUT,
+ * tcp_identify_packet_loss() keeps tcp_set_xmit_timer() from putting the
+ * probe back): 10 goes again when it fires, not a probe of 12, which the
+ * client has.
+ */
+TEST(test_estab_rack_reo_timer_replaces_probe)
+{
+	static const uint32_t b1113[][2] = { { 11, 13 } };
+	struct sk k;
+
+	open_tail(&k, 13);
+	sk_poll_at(&k, k.t0 + 200 * MS);
+	sk_ack(&k, 10, NULL, 0);
+	sk_poll_at(&k, k.t0 + 420 * MS);
+	k.h.out.n = 0;
+	sk_ack(&k, 10, b1113, 1);
+	CHECK_EQ(k.h.out.n, 0);
+	for (uint32_t ms = 421; ms < 700 && !k.h.out.n; ms++)
+		sk_poll_at(&k, k.t0 + ms * MS);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 10 * MSS);
+	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 0);
 	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 0);
 	h_free(&k.h);
 }
