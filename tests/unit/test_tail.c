@@ -49,6 +49,19 @@ static void ack_to(struct sk *k, uint64_t t, uint32_t bytes)
 	h_in(&k->h, &a);
 }
 
+/* At at_ms from t0 the client's ACK, which sends nothing at once; then
+ * time passes until something goes (or +1 s). */
+static void ack_then_wait(struct sk *k, uint32_t at_ms, uint32_t segs, const uint32_t (*blk)[2],
+			  int n)
+{
+	sk_poll_at(k, k->t0 + at_ms * MS);
+	k->h.out.n = 0;
+	sk_ack(k, segs, blk, n);
+	CHECK_EQ(k->h.out.n, 0);
+	for (uint32_t ms = at_ms + 1; ms < 1000 && !k->h.out.n; ms++)
+		sk_poll_at(k, k->t0 + ms * MS);
+}
+
 /*
  * 10, 11 and 12 + FIN go at +100 ms; 10 and 12 + FIN are lost, 11 is
  * SACKed at +200 ms. RACK finds 10 lost at its reordering timer and
@@ -98,12 +111,7 @@ TEST(test_estab_probe_last_segment_with_fin)
 	struct sk k;
 
 	open_tail(&k, 12);
-	sk_poll_at(&k, k.t0 + 200 * MS);
-	k.h.out.n = 0;
-	sk_ack(&k, 11, NULL, 0);
-	CHECK_EQ(k.h.out.n, 0);
-	for (uint32_t ms = 201; ms < 700 && !k.h.out.n; ms++)
-		sk_poll_at(&k, k.t0 + ms * MS);
+	ack_then_wait(&k, 200, 11, NULL, 0);
 	fin_resent(&k, 0, 11);
 	CHECK_EQ(k.h.out.n, 1);
 	CHECK_EQ(H_MIB(&k.h, TCPLossProbes), 1);
@@ -130,12 +138,7 @@ TEST(test_estab_rack_reo_timer_replaces_probe)
 	open_tail(&k, 13);
 	sk_poll_at(&k, k.t0 + 200 * MS);
 	sk_ack(&k, 10, NULL, 0);
-	sk_poll_at(&k, k.t0 + 420 * MS);
-	k.h.out.n = 0;
-	sk_ack(&k, 10, b1113, 1);
-	CHECK_EQ(k.h.out.n, 0);
-	for (uint32_t ms = 421; ms < 700 && !k.h.out.n; ms++)
-		sk_poll_at(&k, k.t0 + ms * MS);
+	ack_then_wait(&k, 420, 10, b1113, 1);
 	REQUIRE_EQ(k.h.out.n, 1);
 	CHECK_EQ(k.h.tx[0].seq, k.una0 + 10 * MSS);
 	CHECK_EQ(H_MIB(&k.h, TCPRackReoTimeout), 1);
