@@ -1,155 +1,99 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The latency distribution of short GETs under loss, tern --app http vs
-# nginx, with the loss step's set-up (tools/bench/bench_net.sh `loss`):
-# one queue per veth end, the server on CPU 1, the client on CPU 0, random
-# loss of server-to-client frames by XDP on the client veth, 20 KB bodies,
-# one new connection per GET (`Connection: close`). For every server and
-# loss percentage: how many GETs took over 5, 150, 900 and 1,900 ms; with
-# SHORT_PCAP=1 also captures on both veth ends and lists, for every GET
-# over SHORT_SLOW_MS, which frames were lost and when they went again
-# (short_gets_pcap.py; tern's side through `ternctl capture`). Needs root; wrap in flock /tmp/tern-bench.lock.
+# nginx, in the loss step's set-up: this runs tools/bench/bench_net.sh
+# with one step of its own (short_dist, handed over as an exported
+# function), so the namespaces, CPUs, sysctls, tern_up, nginx_files_up
+# and the loss programs are the loss step's. 20 KB bodies, one new
+# connection per GET (`Connection: close`), random loss of
+# server-to-client frames by XDP on the client veth. For every server and
+# loss percentage: how many GETs took over 5, 150, 900 and 1,900 ms
+# (OUT_DIR/summary.txt); with SHORT_PCAP=1 also captures on both veth
+# ends and lists, for every GET over SHORT_SLOW_MS, which frames were
+# lost and when they went again (OUT_DIR/SERVER.PCT.slow.txt,
+# short_gets_pcap.py; tern's side through `ternctl capture`, as AF_XDP's
+# copy-mode TX passes no packet tap). tern's counters go to
+# OUT_DIR/tern.stats. Needs root; wrap timing runs in
+# flock /tmp/tern-bench.lock.
 #   tools/bench/short_gets.sh BUILD_DIR OUT_DIR
 # SHORT_PCTS (default "0 1 3"), SHORT_N (GETs per cell, 2000),
 # SHORT_SERVERS ("tern nginx"), SHORT_TERN_OPTS (tern's extra options),
-# SHORT_PCAP (0), SHORT_SLOW_MS (150).
+# SHORT_PCAP (0; 1: both sides; client: the client's side only, which
+# leaves the server alone), SHORT_SLOW_MS (150).
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR OUT_DIR" >&2; exit 2; }
-BUILD=$(realpath "$1")
-mkdir -p "$2"
-OUT=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-NET_SUITE=short_gets
-NET_QUEUES=1
-# shellcheck source=../../tests/net/lib.sh
-. "$HERE/../../tests/net/lib.sh"
+mkdir -p "$2"
+export SHORT_PCTS=${SHORT_PCTS:-"0 1 3"} SHORT_N=${SHORT_N:-2000}
+export SHORT_SERVERS=${SHORT_SERVERS:-"tern nginx"} SHORT_PCAP=${SHORT_PCAP:-0}
+export SHORT_SLOW_MS=${SHORT_SLOW_MS:-150} SHORT_TERN_OPTS=${SHORT_TERN_OPTS:-}
 
-PCTS=${SHORT_PCTS:-"0 1 3"}
-N=${SHORT_N:-2000}
-SERVERS=${SHORT_SERVERS:-"tern nginx"}
-PCAP=${SHORT_PCAP:-0}
-SLOW_MS=${SHORT_SLOW_MS:-150}
-PORT=80
-GEN_CPU=0
-SRV_CPU=1
-TERN=$BUILD/tern
-HELP=$HERE/nethelp.py
-XDP_OBJS=$BUILD/tools/bench/xdp
-
-say() { echo "short_gets: $*" >&2; }
-
-for pct in $PCTS; do
-	[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
-		{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (make bench-tools)" >&2; exit 1; }
-done
-net_setup
-net_need taskset nginx tcpdump
-in_s sysctl -qw net.core.txrehash=0
-in_c sysctl -qw net.core.txrehash=0
-in_c sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
-in_s sh -c "printf %x $((1 << SRV_CPU)) >/sys/class/net/$DEV_S/queues/rx-0/rps_cpus"
-mkdir -p "$NET_TMP/www"
-head -c 20480 /dev/urandom >"$NET_TMP/www/small"
-CTL=$NET_TMP/ctl.sock
-
-bg() { # bg NAME CMD...: CMD in the background, pid in $NET_TMP/NAME.pid
-	local name=$1
-
-	shift
-	"$@" >"$NET_TMP/$name.out" 2>"$NET_TMP/$name.err" &
-	echo $! >"$NET_TMP/$name.pid"
-	net_bg_pid $!
-}
-stop() { # stop NAME [SIGNAL]: SIGTERM (or SIGNAL) and wait
-	local pid
-
-	pid=$(cat "$NET_TMP/$1.pid")
-	kill -"${2:-TERM}" "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
-}
-wait_until() {
-	for _ in $(seq 200); do "$@" && return 0; sleep 0.05; done
-	return 1
+# The captures of one cell (SHORT_PCAP): short_cap NAME SERVER.
+short_cap() {
+	[ "$SHORT_PCAP" != 0 ] || return 0
+	bg cap_c ip netns exec "$NS_C" tcpdump -i "$DEV_C" -s 96 -B 32768 -U \
+		-w "$OUT/$1.c.pcap" tcp port "$PORT"
+	if [ "$SHORT_PCAP" = 1 ] && [ "$2" = tern ]; then
+		bg cap_s ip netns exec "$NS_S" "$BUILD/tools/ternctl" capture --ctl "$CTL" \
+			--dev "$DEV_S" --file "$OUT/$1.s.pcap" --filter "tcp port $PORT"
+	elif [ "$SHORT_PCAP" = 1 ]; then
+		bg cap_s ip netns exec "$NS_S" tcpdump -i "$DEV_S" -s 96 -B 32768 -U \
+			-w "$OUT/$1.s.pcap" tcp port "$PORT"
+	fi
+	sleep 1
 }
 
-server_up() {
-	case $1 in
-	tern)
-		rm -f "$CTL"
-		# shellcheck disable=SC2086 # the options are words
-		bg tern taskset -c "$SRV_CPU" ip netns exec "$NS_S" "$TERN" --dev "$DEV_S" \
-			--bpffs "$NET_BPFFS" --ctl "$CTL" --addr "$IP4_S" --port "$PORT" \
-			--cpus "$SRV_CPU" --app http --http-body "$NET_TMP/www/small" \
-			${SHORT_TERN_OPTS:-}
-		wait_until grep -q '^tern: ready' "$NET_TMP/tern.err" ||
-			{ cat "$NET_TMP/tern.err" >&2; return 1; }
-		;;
-	nginx)
-		cat >"$NET_TMP/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-daemon off;
-pid $NET_TMP/nginx.pid;
-error_log $NET_TMP/nginx.log;
-events { worker_connections 8192; }
-http {
-	access_log off;
-	sendfile on;
-	tcp_nopush on;
-	default_type application/octet-stream;
-	server {
-		listen $IP4_S:$PORT backlog=65535;
-		root $NET_TMP/www;
-	}
-}
-CONF
-		bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
-			-e "$NET_TMP/nginx.log"
-		wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
-		;;
-	esac
+# short_cap_end NAME: stop the captures, list the slow GETs' losses.
+short_cap_end() {
+	[ "$SHORT_PCAP" != 0 ] || return 0
+	sleep 1
+	stop cap_c
+	[ "$SHORT_PCAP" = 1 ] || return 0
+	stop cap_s
+	python3 "$HERE/short_gets_pcap.py" "$OUT/$1.s.pcap" "$OUT/$1.c.pcap" "$OUT/$1.lat" \
+		"$PORT" "$SHORT_SLOW_MS" >"$OUT/$1.slow.txt"
 }
 
-cell() { # cell SERVER PCT
+# short_cell SERVER PCT: SHORT_N GETs through the loss program.
+short_cell() {
 	local name=$1.$2 out
 
-	ip -n "$NS_C" link set dev "$DEV_C" xdpdrv obj "$XDP_OBJS/loss$2.bpf.o" sec xdp
-	if [ "$PCAP" = 1 ]; then
-		# AF_XDP's copy-mode TX passes no packet tap: tern's own
-		# capture has what it sent
-		if [ "$1" = tern ]; then
-			bg cap_s ip netns exec "$NS_S" "$BUILD/tools/ternctl" capture --ctl "$CTL" \
-				--dev "$DEV_S" --file "$OUT/$name.s.pcap" --filter "tcp port $PORT"
-		else
-			bg cap_s ip netns exec "$NS_S" tcpdump -i "$DEV_S" -s 96 -B 32768 -U \
-				-w "$OUT/$name.s.pcap" tcp port $PORT
-		fi
-		bg cap_c ip netns exec "$NS_C" tcpdump -i "$DEV_C" -s 96 -B 32768 -U -w "$OUT/$name.c.pcap" tcp port $PORT
-		sleep 1
-	fi
+	xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$2.bpf.o"
+	client_napi
+	short_cap "$name" "$1"
 	out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" getdist "$IP4_S" "$PORT" \
-		/small "$N" "$OUT/$name.lat")
-	if [ "$PCAP" = 1 ]; then
-		sleep 1
-		stop cap_s INT
-		stop cap_c INT
-		python3 "$HERE/short_gets_pcap.py" "$OUT/$name.s.pcap" "$OUT/$name.c.pcap" \
-			"$OUT/$name.lat" "$PORT" "$SLOW_MS" >"$OUT/$name.slow.txt"
-	fi
-	ip -n "$NS_C" link set dev "$DEV_C" xdpdrv off
-	echo "$1 $2 % $out" | tee -a "$OUT/summary.txt"
+		/small "$SHORT_N" "$OUT/$name.lat")
+	short_cap_end "$name"
+	xdp_off "$NS_C" "$DEV_C"
+	say "  $1 $2 %: $out"
+	echo "$1 $2 % $out" >>"$OUT/summary.txt"
 }
 
-say "$N GETs of 20 KB per cell, loss ${PCTS// /, } %, servers $SERVERS, $(uptime)"
-for srv in $SERVERS; do
-	server_up "$srv"
-	for pct in $PCTS; do
-		cell "$srv" "$pct"
+# The step bench_net.sh runs (BENCH_STEPS=short_dist).
+short_dist() {
+	local srv pct
+
+	say "short GETs: $SHORT_N x 20 KB per cell, loss ${SHORT_PCTS// /, } %," \
+		"servers $SHORT_SERVERS; $(uptime)"
+	mkdir -p "$NET_TMP/www"
+	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
+	for srv in $SHORT_SERVERS; do
+		if [ "$srv" = tern ]; then
+			# shellcheck disable=SC2086 # the options are words
+			tern_up --app http --http-body "$NET_TMP/www/small" $SHORT_TERN_OPTS
+		else
+			nginx_files_up
+		fi
+		for pct in $SHORT_PCTS; do
+			short_cell "$srv" "$pct"
+		done
+		[ "$srv" != tern ] || ip netns exec "$NS_S" "$BUILD/tools/ternctl" stats --dev "$DEV_S" \
+			--ctl "$CTL" --bpffs "$NET_BPFFS" >"$OUT/tern.stats" 2>&1 || true
+		stop "$srv"
 	done
-	if [ "$srv" = tern ]; then
-		ip netns exec "$NS_S" "$BUILD/tools/ternctl" --ctl "$CTL" stats >"$OUT/tern.stats" 2>&1 || true
-	fi
-	stop "$srv"
-done
-NET_DONE=1
+}
+
+export HERE
+export -f short_cap short_cap_end short_cell short_dist
+BENCH_STEPS=short_dist exec "$HERE/bench_net.sh" "$1" "$2"
