@@ -126,7 +126,8 @@ def main():
             base = isn_s if fs else isn_c
             print("  %9.3f %s %-4s seq %6d ack %6d len %5d%s" % (
                 (t - t0) * 1000, "S>" if fs else "<C", flagstr(s["flags"]),
-                (s["seq"] - base) & 0xffffffff, (s["ack"] - (isn_c if fs else isn_s)) & 0xffffffff,
+                (s["seq"] - base) & 0xffffffff,
+                (s["ack"] - (isn_c if fs else isn_s)) & 0xffffffff if s["flags"] & 0x10 else 0,
                 s["len"], "  LOST" if i in lost else ""))
         what, gap = classify(tl, lost)
         print("  first loss: %s, resent after %s ms" % (what, "%.1f" % gap if gap is not None else "-"))
