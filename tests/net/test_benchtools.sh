@@ -8,9 +8,10 @@
 # accepted by the client kernel (checksums and numbers right), the
 # XDP_DROP sink drops every frame, the loss program lets GETs finish; the
 # ACK and mixed floods are answered one for one by tern-reflect; nethelp's
-# get, transfers and echo listener run; gets_pcap.py counts a capture's
-# data segments as tcpdump does; tern-bench-cc.so sets a listener's
-# congestion control.
+# get, getdist, transfers and echo listener run; gets_pcap.py counts a
+# capture's data segments as tcpdump does; short_gets_pcap.py names the
+# frame a slow GET lost; tern-bench-cc.so sets a listener's congestion
+# control.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -22,6 +23,7 @@ FLOOD=$(realpath "$1/tools/tern-flood")
 REFLECT=$(realpath "$1/tools/tern-reflect")
 HELP=$(realpath "$(dirname "$0")/../../tools/bench/nethelp.py")
 PCAPS=$(realpath "$(dirname "$0")/../../tools/bench/gets_pcap.py")
+SLOWPCAPS=$(realpath "$(dirname "$0")/../../tools/bench/short_gets_pcap.py")
 XDP_OBJS=$(realpath "$1/tools/bench/xdp")
 CC_SO=$(realpath "$1/tools/tern-bench-cc.so")
 [ -e "$CC_SO" ] || { echo "Error: $CC_SO: not built (make)" >&2; exit 2; }
@@ -163,19 +165,25 @@ check_sink() {
 # GETs through 3 % loss finish (nethelp get, tern --app http), and echo
 # round trips run on a Linux echo listener (nethelp listen echo, transfers).
 check_loss_get() {
-	local out pid
+	local out pid dist
 
 	head -c 20480 /dev/urandom >"$NET_TMP/body"
 	tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" ||
 		fail "tern did not start"
 	in_c ip link set dev "$DEV_C" xdpdrv obj "$XDP_OBJS/loss3.bpf.o" sec xdp || fail "loss3"
 	out=$(in_c python3 "$HELP" get "$IP4_S" "$PORT" / 20 2)
+	dist=$(in_c python3 "$HELP" getdist "$IP4_S" "$PORT" / 10 "$NET_TMP/lat")
 	in_c ip link set dev "$DEV_C" xdpdrv off
 	kill -TERM "$(tern_pid)"
 	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
 	echo "    get: $out"
 	[ "$(kv "$out" ok)" = 40 ] && [ "$(kv "$out" n)" = 40 ] || fail "GETs"
 	[ "$(kv "$out" over900)" -le "$(kv "$out" over150)" ] || fail "slow GET counts"
+	echo "    getdist: $dist"
+	[ "$(kv "$dist" ok)" = 10 ] && [ -n "$(kv "$dist" over900)" ] || fail "getdist"
+	# one row a GET: its local port (all different) and its time
+	[ "$(awk '$1 > 0 && $2 >= 0 { print $1 }' "$NET_TMP/lat" | sort -u | wc -l)" = 10 ] ||
+		fail "getdist rows: $(tr '\n' ' ' <"$NET_TMP/lat")"
 	in_s python3 "$HELP" listen "$IP4_S" 8080 echo "$NET_TMP/listen.ready" &
 	net_bg_pid $!
 	wait_until test -e "$NET_TMP/listen.ready" || fail "echo listener"
@@ -258,6 +266,22 @@ check_gets_pcap() {
 		if (a[2] < 1 || b[2] < 1) exit 1 }' || fail "ACKs or bursts"
 }
 
+# short_gets_pcap.py on made-up captures of two GETs (short_pcaps.py):
+# the slow one lost its first SYN-ACK, which went again 1 s later; the
+# fast one is not listed.
+check_short_gets_pcap() {
+	local out
+
+	python3 "$NET_DIR/short_pcaps.py" "$NET_TMP" || fail "short_pcaps.py"
+	out=$(python3 "$SLOWPCAPS" "$NET_TMP/s.pcap" "$NET_TMP/c.pcap" "$NET_TMP/lat" 80 150)
+	echo "$out" | sed 's/^/    /'
+	[ "$(grep -c '^GET port' <<<"$out")" = 1 ] && grep -q '^GET port 40000:' <<<"$out" ||
+		fail "slow GETs listed"
+	[ "$(grep -c 'LOST$' <<<"$out")" = 1 ] && grep -q ' 0.100 S> SA .*LOST$' <<<"$out" ||
+		fail "the lost frame"
+	grep -q 'first loss: SYN-ACK, resent after 999.9 ms' <<<"$out" || fail "the class"
+}
+
 check_ack() {
 	local out n
 
@@ -320,6 +344,7 @@ t_run "xdp_drop_sink_drops_every_frame" check_sink
 t_run "loss_gets_finish_and_echo_transfers_run" check_loss_get
 t_run "gets_pcap_counts_the_segments_of_a_capture" check_gets_pcap
 t_run "cc_preload_sets_the_listeners_congestion_control" check_cc_preload
+t_run "short_gets_pcap_names_the_lost_frame" check_short_gets_pcap
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args

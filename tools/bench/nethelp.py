@@ -22,6 +22,11 @@
       time; median, min, max), the latency of one GET, connect to last
       byte, over all runs, and how many GETs took over 150 ms (about an
       RTO: 200 ms) and over 900 ms (about a handshake retransmission: 1 s).
+  nethelp.py getdist ADDR PORT PATH N OUT_FILE
+      N GETs as `get` does, one after the other; writes "LOCAL_PORT MS" (MS
+      -1 for a GET that failed) per GET to OUT_FILE and prints "ok=.. n=..
+      p50_ms=.. p99_ms=.. max_ms=.. over5=.. over150=.. over900=..
+      over1900=..": how many GETs took more than 5, 150, 900, 1,900 ms.
   nethelp.py transfers ADDR PORT N READY_FILE
       N connections to an echo server (10 s timeouts), opened before
       READY_FILE is created, then 16 KiB round trips on each in turn until
@@ -126,10 +131,13 @@ def clients(addr, port, n, rate, timeout):
     return 0
 
 
-def get_one(addr, port, req, buf):
-    """One GET on a new connection: (body bytes, seconds), or raises."""
+def get_one(addr, port, req, buf, ports=None):
+    """One GET on a new connection: (body bytes, seconds), or raises.
+    The connection's local port is appended to PORTS when given."""
     t0 = time.monotonic()
     c = socket.create_connection((addr, port), timeout=10)
+    if ports is not None:
+        ports.append(c.getsockname()[1])
     try:
         c.sendall(req)
         got, head, clen = 0, b"", None
@@ -188,6 +196,28 @@ def get(addr, port, path, n, runs):
     return 0
 
 
+def getdist(addr, port, path, n, out):
+    n, port = int(n), int(port)
+    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+    buf = bytearray(1 << 18)
+    lat, rows = [], []
+    for _ in range(n):
+        ports = []
+        try:
+            _, dt = get_one(addr, port, req, buf, ports)
+            lat.append(dt * 1000)
+            rows.append("%d %.3f" % (ports[0] if ports else 0, dt * 1000))
+        except OSError:
+            rows.append("%d -1" % (ports[0] if ports else 0))
+    with open(out, "w") as f:
+        f.write("\n".join(rows) + "\n")
+    lat.sort()
+    over = " ".join("over%d=%d" % (t, sum(1 for v in lat if v > t)) for t in (5, 150, 900, 1900))
+    print("ok=%d n=%d p50_ms=%.2f p99_ms=%.2f max_ms=%.2f %s" % (
+        len(lat), n, pct(lat, 0.50), pct(lat, 0.99), lat[-1] if lat else float("nan"), over))
+    return 0
+
+
 def transfers(addr, port, n, ready):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -238,7 +268,7 @@ def nconns(ctl):
 
 def main():
     cmds = {"listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1),
-            "get": (get, 5), "transfers": (transfers, 4)}
+            "get": (get, 5), "getdist": (getdist, 5), "transfers": (transfers, 4)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != cmds[sys.argv[1]][1] + 2:
         print(__doc__, file=sys.stderr)
         return 2

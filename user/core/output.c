@@ -117,23 +117,29 @@ static int send_one(struct tern_stack *s, struct tern_conn *c, uint64_t now, str
 	return 1;
 }
 
-/* Resend [seq, seq + max) from the scoreboard or RACK. tern: data only,
- * also where our FIN rode on the last segment (Linux resends the skb, FIN
- * included); a FIN still missing goes on its own (tern_conn_send_fin). */
+/* Resend [seq, seq + max) from the scoreboard or RACK. Where our FIN
+ * rode on the last segment it goes again with it (tcp_retransmit_skb()
+ * resends the skb, FIN included), so a lost FIN does not wait for the
+ * RTO behind its data; a FIN still missing after that goes on its own
+ * (tern_conn_send_fin). */
 uint32_t tern_conn_send_range(struct tern_stack *s, struct tern_conn *c, uint32_t seq,
 			      uint32_t max, uint64_t now, struct tern_out *out)
 {
 	uint32_t end = data_end(c), avail, len;
 	const uint8_t *p;
+	uint8_t fin;
 
 	if (!tern_seq_lt(seq, end) || tern_seq_lt(seq, c->snd_una))
 		return 0;
 	p = tern_conn_sq_at(s, c, seq, TERN_SQ_CUR_RXT, &avail);
 	len = min32(min32(max, current_mss(c)), min32(avail, end - seq));
-	if (!len || !tern_emit_conn_seg(s, c, seq, TERN_TH_ACK | (seq + len == end ? TERN_TH_PSH : 0),
+	fin = (c->flags & TERN_CF_FIN_SENT) && seq + len == end ? TERN_TH_FIN : 0;
+	if (!len || !tern_emit_conn_seg(s, c, seq, TERN_TH_ACK | (seq + len == end ? TERN_TH_PSH : 0) | fin,
 					p, len, now, out))
 		return 0;
 	tern_rack_sent(s, c, seq, len, now);
+	if (fin)
+		tern_rack_fin_sent(s, c, now);
 	if (tern_seq_lt(seq, c->snd_max)) {
 		TERN_MIB_INC(s, RetransSegs);
 		tern_undo_retransmitted(s, c, len, now);

@@ -383,14 +383,19 @@ static void acked(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x
 }
 
 /* RACK left segments to wait for: the reordering timer takes the
- * retransmission timer's slot if sooner (ICSK_TIME_REO_TIMEOUT).
- * Returns 1 while it is armed. */
+ * retransmission timer's slot (ICSK_TIME_REO_TIMEOUT) from a loss probe
+ * whenever it is due (tcp_rack_mark_lost() re-arms the timer, and
+ * tcp_identify_packet_loss() keeps tcp_set_xmit_timer() from putting the
+ * probe back), from the RTO if sooner: a probe of segments sent after the
+ * ones waiting would only delay their retransmission. tern: from the RTO
+ * only if sooner (Linux's replaces the RTO too). Returns 1 while it is
+ * armed. */
 static int arm_reo(struct tern_stack *s, struct tern_conn *c)
 {
 	struct tern_rack *r = tern_conn_rack(s, c);
 
 	if (r->reo_at && tern_rack_on(s, c) &&
-	    (!c->rto_at || tern_seq_lt(r->reo_at, c->rto_at))) {
+	    (!c->rto_at || tern_conn_xmit(s, c)->pto || tern_seq_lt(r->reo_at, c->rto_at))) {
 		c->rto_at = r->reo_at;
 		r->reo_armed = 1;
 		tern_conn_xmit(s, c)->pto = 0;
