@@ -8,26 +8,30 @@
 # time (loss_ab.py get) and the server's counters per GET (tern: ternctl
 # stats; Linux: nstat in the server namespace); at the end loss_ab.py
 # summary's line per server and loss rate. Prints, never asserts.
-#   AB_SERVERS  servers in order (default "tern tern_b nginx"): tern runs
-#               BUILD_DIR/tern, tern_b the binary TERN_B, nginx is one
-#               worker with sendfile on AB_LINUX_CC
+#   AB_SERVERS  servers in order (default "tern nginx"): a name that
+#               begins with tern runs the binary TERN_BIN_<name> (default
+#               BUILD_DIR/tern) with the options TERN_ARGS_<name> added,
+#               e.g. AB_SERVERS="tern tern_main nginx"
+#               TERN_BIN_tern_main=/path/to/main/tern; nginx is one worker
+#               with sendfile on AB_LINUX_CC
 #   AB_PCTS     loss rates, % (default "1 3"; built: 0 1 3)
 #   AB_ROUNDS   rounds (default 5); AB_GETS GETs per cell (default 20)
-#   TERN_ARGS / TERN_B_ARGS  more options for tern / tern_b
 #   AB_LINUX_CC nginx's congestion control (default cubic), set on its
 #               listener through the LD_PRELOAD object AB_CC_SO (default
 #               BUILD_DIR/tools/tern-bench-cc.so, which sets TERN_BENCH_CC);
 #               empty: the namespace's (the host's default)
-#   AB_PCAP=1   tcpdump on the server veth per cell (OUT_DIR/NAME.PCT.ROUND.pcap)
+#   OUT_DIR/NAME.PCT.ROUND.qdisc: the server veth's qdisc statistics (tc -s)
+#   after the cell, NAME.PCT.ROUND.err tern's standard error
+#   AB_PCAP=1   tcpdump on the client veth per cell (OUT_DIR/NAME.PCT.ROUND.pcap,
+#               for gets_pcap.py: what the loss program lets through; tern's
+#               AF_XDP frames never reach a capture on the server veth)
 #   tools/bench/loss_ab.sh BUILD_DIR OUT_DIR
 set -euo pipefail
-AB_SERVERS=${AB_SERVERS:-"tern tern_b nginx"}
+AB_SERVERS=${AB_SERVERS:-"tern nginx"}
 AB_PCTS=${AB_PCTS:-"1 3"}
 AB_ROUNDS=${AB_ROUNDS:-5}
 AB_GETS=${AB_GETS:-20}
 AB_LINUX_CC=${AB_LINUX_CC-cubic}
-TERN_ARGS=${TERN_ARGS:-}
-TERN_B_ARGS=${TERN_B_ARGS:-}
 # the counters printed per GET
 TERN_KEYS="RetransSegs TCPTimeouts TCPLossProbes TCPLossProbeRecovery TCPSackRecovery \
 TCPSACKReorder TCPRackReoTimeout TCPLostRetransmit TCPDSACKRecv TCPSpuriousRTOs TCPFullUndo \
@@ -47,12 +51,12 @@ per_get() {
 }
 
 ab_cell() { # ab_cell NAME PCT ROUND
-	local name=$1 pct=$2 r=$3 out pid= cnt
+	local name=$1 pct=$2 r=$3 out pid='' cnt
 
 	xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$pct.bpf.o"
 	client_napi
 	if [ -n "${AB_PCAP:-}" ]; then
-		ip netns exec "$NS_S" tcpdump --immediate-mode -i "$DEV_S" -s 96 \
+		ip netns exec "$NS_C" tcpdump --immediate-mode -i "$DEV_C" -s 96 \
 			-w "$OUT/$name.$pct.$r.pcap" -U >/dev/null 2>&1 &
 		pid=$!
 		sleep 0.3
@@ -73,28 +77,24 @@ ab_cell() { # ab_cell NAME PCT ROUND
 		wait "$pid" 2>/dev/null || true
 	fi
 	xdp_off "$NS_C" "$DEV_C"
+	in_s tc -s qdisc show dev "$DEV_S" >"$OUT/$name.$pct.$r.qdisc"
 	echo "ab: round=$r server=$name loss=$pct $out $cnt" >>"$OUT/ab.txt"
 	say "  round $r $name $pct %: $(python3 "$HERE/loss_ab.py" summary <(tail -n 1 "$OUT/ab.txt"))"
 }
 
 ab_server() { # ab_server NAME ROUND: the server up, its cells, down
-	local name=$1 r=$2 pct so
+	local name=$1 r=$2 pct so bin=TERN_BIN_$1 args=TERN_ARGS_$1
 
 	case $name in
-	tern | tern_b)
-		TERN=$tern_a
-		[ "$name" = tern ] || TERN=$TERN_B
+	tern*)
+		TERN=${!bin:-$tern_a}
 		for pct in $AB_PCTS; do
 			# a fresh process per cell: its counters are the cell's
-			if [ "$name" = tern ]; then
-				# shellcheck disable=SC2086 # the options are words
-				tern_up --app http --http-body "$NET_TMP/www/big" $TERN_ARGS
-			else
-				# shellcheck disable=SC2086
-				tern_up --app http --http-body "$NET_TMP/www/big" $TERN_B_ARGS
-			fi
+			# shellcheck disable=SC2086 # the options are words
+			tern_up --app http --http-body "$NET_TMP/www/big" ${!args:-}
 			ab_cell "$name" "$pct" "$r"
 			stop tern
+			cp "$NET_TMP/tern.err" "$OUT/$name.$pct.$r.err"
 		done
 		;;
 	nginx)
@@ -108,7 +108,7 @@ ab_server() { # ab_server NAME ROUND: the server up, its cells, down
 		stop nginx
 		;;
 	*)
-		echo "Error: $name: not a server (tern, tern_b, nginx)" >&2
+		echo "Error: $name: not a server (tern..., nginx)" >&2
 		return 1
 		;;
 	esac
