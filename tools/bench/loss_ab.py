@@ -11,7 +11,13 @@
       MiB/s over all of them and the median, least and most of the
       rounds' MiB/s, p50 / p90 GET ms, GETs over 150 ms (about an RTO)
       and over 900 ms (a handshake retransmission: 1 s), and the mean of
-      every counter per GET over the rounds.
+      every counter per GET over the rounds; mibps_1s is the rate of the
+      GETs under 900 ms (a lost SYN-ACK costs both servers alike).
+  loss_ab.py holes PCAP...
+      From captures on the client veth (AB_PCAP=1): for every hole in a
+      server's data, the time from the first segment above it to the
+      retransmission that fills it as the client saw them, and the new
+      segments that came in between; percentiles over all the files.
 """
 import os
 import statistics
@@ -19,6 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gets_pcap  # noqa: E402
 import nethelp  # noqa: E402
 
 
@@ -60,17 +67,75 @@ def summary(path):
         ms = sorted(c["ms"])
         r = sorted(c["rates"])
         cnt = " ".join("%s=%.2f" % (k, statistics.mean(v)) for k, v in c["cnt"].items())
-        print("%s %s%%: gets=%d failed=%d mibps_all=%.1f mibps_rounds=%.1f (%.1f-%.1f) "
-              "p50_ms=%.2f p90_ms=%.2f over150=%d over900=%d %s" % (
+        fast = [x for x in ms if x <= 900]
+        print("%s %s%%: gets=%d failed=%d mibps_all=%.1f mibps_1s=%.1f mibps_rounds=%.1f "
+              "(%.1f-%.1f) p50_ms=%.2f p75_ms=%.2f p90_ms=%.2f over150=%d over900=%d %s" % (
                   server, loss, len(ms), c["failed"], len(ms) * 1000 / sum(ms) if ms else 0,
+                  len(fast) * 1000 / sum(fast) if fast else 0,
                   statistics.median(r) if r else 0, r[0] if r else 0, r[-1] if r else 0,
-                  pct(ms, 0.5), pct(ms, 0.9), sum(x > 150 for x in ms),
+                  pct(ms, 0.5), pct(ms, 0.75), pct(ms, 0.9), sum(x > 150 for x in ms),
                   sum(x > 900 for x in ms), cnt))
     return 0
 
 
+def after(a, b):
+    return 0 < ((a - b) & 0xFFFFFFFF) < 0x80000000
+
+
+def conn_holes(pkts, port):
+    """One connection's [(t, seg)] -> [(us from the first segment above a
+    hole to its retransmission, new segments between)]."""
+    out, hi, holes, nsegs = [], None, {}, 0
+    for t, s in pkts:
+        if s["sport"] != port:
+            continue
+        if s["flags"] & 0x12 == 0x12:
+            hi = (s["seq"] + 1) & 0xFFFFFFFF
+            continue
+        if not s["len"] or hi is None:
+            continue
+        nsegs += 1
+        seq, end = s["seq"], (s["seq"] + s["len"]) & 0xFFFFFFFF
+        if after(seq, hi):
+            holes[hi] = (seq, t, nsegs)
+        if after(end, hi):
+            hi = end
+            continue
+        for start, (stop, t0, n0) in list(holes.items()):
+            if not after(start, seq) and after(stop, seq):
+                out.append(((t - t0) * 1e6, nsegs - n0 - 1))
+                del holes[start]
+                if after(stop, end):
+                    holes[end] = (stop, t0, n0)
+                break
+    return out
+
+
+def holes(*paths, port=80):
+    rows, nconn = [], 0
+    for path in paths:
+        conns = {}
+        for t, frame in gets_pcap.frames(path):
+            s = gets_pcap.tcp(frame)
+            if s and port in (s["sport"], s["dport"]):
+                conns.setdefault(s["dport"] if s["sport"] == port else s["sport"], []).append((t, s))
+        nconn += len(conns)
+        for pkts in conns.values():
+            rows += conn_holes(pkts, port)
+    rows.sort()
+    us = [r[0] for r in rows]
+    segs = sorted(r[1] for r in rows)
+    print("holes=%d per_get=%.1f us_p50=%.0f us_p90=%.0f us_p99=%.0f over500us=%d "
+          "new_segs_p50=%d new_segs_p90=%d" % (
+              len(rows), len(rows) / max(nconn, 1), pct(us, 0.5), pct(us, 0.9), pct(us, 0.99),
+              sum(x > 500 for x in us), pct(segs, 0.5), pct(segs, 0.9)))
+    return 0
+
+
 def main():
-    cmds = {"get": (get, 4), "summary": (summary, 1)}
+    cmds = {"get": (get, 4), "summary": (summary, 1), "holes": (holes, None)}
+    if len(sys.argv) >= 2 and cmds.get(sys.argv[1], (0, 0))[1] is None:
+        return holes(*sys.argv[2:]) if len(sys.argv) > 2 else 2
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != cmds[sys.argv[1]][1] + 2:
         print(__doc__, file=sys.stderr)
         return 2
