@@ -133,13 +133,15 @@ def holes(*paths, port=80):
 
 
 def main():
-    cmds = {"get": (get, 4), "summary": (summary, 1), "holes": (holes, None)}
-    if len(sys.argv) >= 2 and cmds.get(sys.argv[1], (0, 0))[1] is None:
-        return holes(*sys.argv[2:]) if len(sys.argv) > 2 else 2
-    if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != cmds[sys.argv[1]][1] + 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    return cmds[sys.argv[1]][0](*sys.argv[2:])
+    args = sys.argv[1:]
+    if args[:1] == ["get"] and len(args) == 5:
+        return get(*args[1:])
+    if args[:1] == ["summary"] and len(args) == 2:
+        return summary(args[1])
+    if args[:1] == ["holes"] and len(args) > 1:
+        return holes(*args[1:])
+    print(__doc__, file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
