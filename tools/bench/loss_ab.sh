@@ -21,7 +21,8 @@
 #               BUILD_DIR/tools/tern-bench-cc.so, which sets TERN_BENCH_CC);
 #               empty: the namespace's (the host's default)
 #   OUT_DIR/NAME.PCT.ROUND.qdisc: the server veth's qdisc statistics (tc -s)
-#   after the cell, NAME.PCT.ROUND.err tern's standard error
+#   after the cell, NAME.PCT.ROUND.err tern's standard error and
+#   NAME.PCT.ROUND.stats its ternctl stats
 #   AB_PCAP=1   tcpdump on the client veth per cell (OUT_DIR/NAME.PCT.ROUND.pcap,
 #               for gets_pcap.py: what the loss program lets through; tern's
 #               AF_XDP frames never reach a capture on the server veth)
@@ -68,8 +69,9 @@ ab_cell() { # ab_cell NAME PCT ROUND
 		# the change since nstat -n above
 		cnt=$(NSTAT_HISTORY=$NET_TMP/nstat.s in_s nstat -z | per_get "$LINUX_KEYS" "$AB_GETS")
 	else
-		cnt=$(taskset -c "$GEN_CPU" ip netns exec "$NS_S" "$BUILD/tools/ternctl" stats \
-			--dev "$DEV_S" --bpffs "$NET_BPFFS" --ctl "$CTL" 2>&1 | per_get "$TERN_KEYS" "$AB_GETS")
+		taskset -c "$GEN_CPU" ip netns exec "$NS_S" "$BUILD/tools/ternctl" stats \
+			--dev "$DEV_S" --bpffs "$NET_BPFFS" --ctl "$CTL" >"$OUT/$name.$pct.$r.stats" 2>&1
+		cnt=$(per_get "$TERN_KEYS" "$AB_GETS" <"$OUT/$name.$pct.$r.stats")
 	fi
 	if [ -n "$pid" ]; then
 		sleep 0.2
