@@ -117,16 +117,16 @@ static uint32_t blocks_sorted(struct tern_stack *s, const struct tern_conn *c,
 
 	for (uint32_t i = first; i < seg->opt.nsack; i++) {
 		struct tern_sack_blk b = seg->opt.sack[i];
-		uint32_t j = n++;
+		uint32_t j = n;
 
 		if (!block_valid(c, &b)) {
 			TERN_MIB_INC(s, TCPSACKDiscard);
-			n--;
 			continue;
 		}
 		for (; j > 0 && tern_seq_gt(out[j - 1].start, b.start); j--)
 			out[j] = out[j - 1];
 		out[j] = b;
+		n++;
 	}
 	return n;
 }
