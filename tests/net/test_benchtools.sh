@@ -10,8 +10,8 @@
 # ACK and mixed floods are answered one for one by tern-reflect; nethelp's
 # get, getdist, transfers and echo listener run; gets_pcap.py counts a
 # capture's data segments as tcpdump does; short_gets_pcap.py names the
-# frame a slow GET lost; tern-bench-cc.so sets a listener's congestion
-# control.
+# frame a slow GET lost; loss_ab.py times a retransmission;
+# tern-bench-cc.so sets a listener's congestion control.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -24,6 +24,7 @@ REFLECT=$(realpath "$1/tools/tern-reflect")
 HELP=$(realpath "$(dirname "$0")/../../tools/bench/nethelp.py")
 PCAPS=$(realpath "$(dirname "$0")/../../tools/bench/gets_pcap.py")
 SLOWPCAPS=$(realpath "$(dirname "$0")/../../tools/bench/short_gets_pcap.py")
+AB=$(realpath "$(dirname "$0")/../../tools/bench/loss_ab.py")
 XDP_OBJS=$(realpath "$1/tools/bench/xdp")
 CC_SO=$(realpath "$1/tools/tern-bench-cc.so")
 [ -e "$CC_SO" ] || { echo "Error: $CC_SO: not built (make)" >&2; exit 2; }
@@ -282,6 +283,36 @@ check_short_gets_pcap() {
 	grep -q 'first loss: SYN-ACK, resent after 999.9 ms' <<<"$out" || fail "the class"
 }
 
+# loss_ab.py holes on a capture written here: the server's segments 0,
+# 2 and 3 (1 lost), then 1 again 100 us after 2 came: one hole, 100 us,
+# one new segment in between; a second connection without loss has none.
+check_holes() {
+	local out
+
+	python3 - "$NET_TMP/holes.pcap" <<'PY' || fail "writing the capture"
+import struct, sys
+def frame(sport, dport, seq, flags, n):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 1, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40 + n, 0, 0, 64, 6, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + tcp + b"x" * n
+out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+def pkt(us, f):
+    out.append(struct.pack("<IIII", 1, us, len(f), len(f)) + f)
+for port, segs in ((40000, [(0, 0), (20, 2), (30, 3), (120, 1)]),
+                   (40001, [(200, 0), (210, 1), (220, 2)])):
+    pkt(segs[0][0], frame(port, 80, 99, 0x02, 0))
+    pkt(segs[0][0] + 5, frame(80, port, 999, 0x12, 0))
+    for us, k in segs:
+        pkt(us + 10, frame(80, port, 1000 + 1448 * k, 0x10, 1448))
+open(sys.argv[1], "wb").write(b"".join(out))
+PY
+	out=$(python3 "$AB" holes "$NET_TMP/holes.pcap")
+	echo "    holes: $out"
+	[ "$(kv "$out" holes)" = 1 ] && [ "$(kv "$out" us_p50)" = 100 ] &&
+		[ "$(kv "$out" new_segs_p50)" = 1 ] || fail "holes: $out"
+}
+
 check_ack() {
 	local out n
 
@@ -345,6 +376,7 @@ t_run "loss_gets_finish_and_echo_transfers_run" check_loss_get
 t_run "gets_pcap_counts_the_segments_of_a_capture" check_gets_pcap
 t_run "cc_preload_sets_the_listeners_congestion_control" check_cc_preload
 t_run "short_gets_pcap_names_the_lost_frame" check_short_gets_pcap
+t_run "loss_ab_holes_times_a_retransmission" check_holes
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args

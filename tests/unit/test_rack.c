@@ -465,6 +465,59 @@ TEST(test_estab_rack_in_order_acks_are_not_reordering)
 }
 
 /*
+ * One ACK that SACKs two new ranges lists the most recent first (RFC
+ * 2018 4: Linux's receiver moves the block it just extended or made to
+ * the front), here the higher one; it is not reordering: Linux sorts the
+ * blocks before it tags them (tcp_sacktag_write_queue()), so the lower
+ * range is below no SACK yet when it is tagged. Ten segments at t0; at
+ * +100 ms one ACK SACKs 6-9 and 2-4 (0, 1 and 5 missing): the window is
+ * 0 (no reordering seen, seven segments SACKed), so 0 goes at once,
+ * not 25 ms later.
+ */
+TEST(test_estab_rack_two_new_blocks_are_not_reordering)
+{
+	static const uint32_t b69_24[][2] = { { 6, 10 }, { 2, 5 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 0, b69_24, 2);
+	CHECK(!tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 0);
+	REQUIRE(k.h.out.n >= 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0);
+	CHECK_EQ(H_MIB(&k.h, TCPSackRecovery), 1);
+	h_free(&k.h);
+}
+
+/*
+ * TCPSACKReorder counts events as Linux's does: one per walk that finds
+ * a hole filled below a SACK (tcp_check_sack_reordering(), once from
+ * tcp_sacktag_write_queue() and once from tcp_clean_rtx_queue()), not
+ * one per segment. Ten segments at t0; at +100 ms 8-9 are SACKed (two:
+ * 0-7 wait for the window, nothing lost); then 2-7 are SACKed below
+ * them (one event, six segments), then 0-1 are ACKed (one more).
+ */
+TEST(test_estab_rack_reordering_counted_per_ack)
+{
+	static const uint32_t b89[][2] = { { 8, 10 } }, b27[][2] = { { 2, 8 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, rack));
+	sk_poll_at(&k, k.t0 + 100 * MS);
+	sk_ack(&k, 0, b89, 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 0);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
+	sk_ack(&k, 0, b27, 1);
+	CHECK(tern_conn_rack(k.h.s, k.h.conn)->reord_seen);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 1);
+	sk_ack(&k, 2, NULL, 0);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReorder), 2);
+	CHECK_EQ(H_MIB(&k.h, RetransSegs), 0);
+	h_free(&k.h);
+}
+
+/*
  * A retransmission that leaves after new data in the same microsecond
  * (one `now` serves a whole batch) was sent after it: when that new
  * data is SACKed first, the retransmission is not lost. At +100 ms the

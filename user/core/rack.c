@@ -361,20 +361,29 @@ static void advance(struct tern_rack *r, const struct tern_rseg *g, uint32_t now
 	}
 }
 
-/* RFC 8985 6.2 step 3 (tcp_check_sack_reordering): a segment never
- * resent is delivered below one already SACKed. A segment never resent
- * at or below the recovery point is an original of the episode
+/* RFC 8985 6.2 step 3: a segment never resent is delivered below one
+ * already SACKed (reord_check() takes it). A segment never resent at or
+ * below the recovery point is an original of the episode
  * (tcp_clean_rtx_queue(), tcp_sacktag_one(): FLAG_ORIG_SACK_ACKED). */
-static void delivered(struct tern_stack *s, const struct tern_conn *c, struct tern_rack *r,
-		      const struct tern_rseg *g, uint32_t now_us)
+static void delivered(const struct tern_conn *c, struct tern_rack *r, const struct tern_rseg *g,
+		      uint32_t now_us)
 {
-	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack)) {
-		r->reord_seen = 1;
-		TERN_MIB_INC(s, TCPSACKReorder);
-	}
+	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_lt(g->end, r->fack))
+		r->reord_now = 1;
 	if (!(g->flags & TERN_RSEG_EVER) && tern_seq_le(g->end, c->recover))
 		r->ack_orig = 1;
 	advance(r, g, now_us);
+}
+
+/* tcp_check_sack_reordering(): once per walk of the cumulative ACK or
+ * of the blocks that delivered a segment below a SACK, however many. */
+static void reord_check(struct tern_stack *s, struct tern_rack *r)
+{
+	if (!r->reord_now)
+		return;
+	r->reord_now = 0;
+	r->reord_seen = 1;
+	TERN_MIB_INC(s, TCPSACKReorder);
 }
 
 /* tcp_stamp_us_delta(): the RTT of a transmission at sent_us, -1 when
@@ -433,9 +442,10 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 
 		acked_sample(m, g->flags, now_us, g->sent_us);
 		if (!(g->flags & TERN_RSEG_SACKED))
-			delivered(s, c, r, g, now_us);
+			delivered(c, r, g, now_us);
 		rseg_put_head(s, r);
 	}
+	reord_check(s, r);
 	/* after the walk: a hole is filled below the highest SACK before
 	 * this ACK (tcp_clean_rtx_queue()'s prior_fack) */
 	if (tern_seq_lt(r->fack, c->snd_una))
@@ -482,7 +492,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 		if (tern_seq_ge(from, start) && tern_seq_le(g->end, end) &&
 		    !(g->flags & TERN_RSEG_SACKED)) {
 			sacked_sample(m, g, now_us);
-			delivered(s, c, r, g, now_us);
+			delivered(c, r, g, now_us);
 			set_flags(s, r, i, from,
 				  (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST));
 			r->ack_sacked = 1;
@@ -501,10 +511,13 @@ void tern_rack_dsack(struct tern_stack *s, struct tern_conn *c)
 }
 
 /* tcp_rack_update_reo_wnd(): one step more per round trip that saw a
- * D-SACK, kept for 16 recoveries, then back to one step. */
+ * D-SACK, kept for 16 recoveries, then back to one step. After the
+ * blocks: the end of tcp_sacktag_write_queue() checks reordering. */
 void tern_rack_update_reo_wnd(struct tern_stack *s, struct tern_conn *c)
 {
 	struct tern_rack *r = rk(s, c);
+
+	reord_check(s, r);
 
 	if (r->dsack_seen && r->reo_steps > 1 && tern_seq_lt(c->snd_una, r->reo_seq))
 		r->dsack_seen = 0; /* within a round trip of the last step */

@@ -87,6 +87,7 @@ struct tern_rack {
 				   * sent before the RTO, never resent */
 	uint8_t ack_sacked : 1;   /* FLAG_DATA_SACKED: SACKed data anew */
 	uint8_t ack_dsack : 1;    /* FLAG_DSACKING_ACK: carried a D-SACK */
+	uint8_t reord_now : 1;    /* this walk filled a hole below a SACK */
 };
 
 /*

@@ -103,13 +103,42 @@ static int block_valid(const struct tern_conn *c, const struct tern_sack_blk *b)
 	       tern_seq_le(b->end, c->snd_max);
 }
 
+/* An ACK's valid blocks from the first, in ascending order of their
+ * start (tcp_sacktag_write_queue() sorts them before it walks the
+ * queue): a receiver lists the block it changed last first (RFC 2018
+ * 4), and a lower range tagged after a higher one of the same ACK would
+ * look like a hole filled below a SACK (tcp_check_sack_reordering()).
+ * Returns how many. */
+static uint32_t blocks_sorted(struct tern_stack *s, const struct tern_conn *c,
+			      const struct tern_seg *seg, uint32_t first,
+			      struct tern_sack_blk out[TERN_MAX_SACK])
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = first; i < seg->opt.nsack; i++) {
+		struct tern_sack_blk b = seg->opt.sack[i];
+		uint32_t j = n;
+
+		if (!block_valid(c, &b)) {
+			TERN_MIB_INC(s, TCPSACKDiscard);
+			continue;
+		}
+		for (; j > 0 && tern_seq_gt(out[j - 1].start, b.start); j--)
+			out[j] = out[j - 1];
+		out[j] = b;
+		n++;
+	}
+	return n;
+}
+
 /* An ACK's SACK blocks, after SND.UNA has moved (tcp_sacktag_write_queue),
  * and the records it delivers, with their RTT samples in m. */
 void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     struct tern_rack_rtt *m)
 {
 	struct tern_xmit *x = tern_conn_xmit(s, c);
-	uint32_t i = 0;
+	struct tern_sack_blk blk[TERN_MAX_SACK];
+	uint32_t i = 0, n;
 
 	m->prior_sacked = x->sacked != 0;
 	sb_prune(x, c->snd_una);
@@ -122,13 +151,10 @@ void tern_sack_input(struct tern_stack *s, struct tern_conn *c, const struct ter
 		tern_undo_dsack_seen(s, c, &seg->opt.sack[0]);
 		i = 1;
 	}
-	for (; i < seg->opt.nsack; i++) {
-		if (!block_valid(c, &seg->opt.sack[i])) {
-			TERN_MIB_INC(s, TCPSACKDiscard);
-			continue;
-		}
-		sb_add(s, x, seg->opt.sack[i].start, seg->opt.sack[i].end);
-		tern_rack_sacked(s, c, seg->opt.sack[i].start, seg->opt.sack[i].end, m);
+	n = blocks_sorted(s, c, seg, i, blk);
+	for (i = 0; i < n; i++) {
+		sb_add(s, x, blk[i].start, blk[i].end);
+		tern_rack_sacked(s, c, blk[i].start, blk[i].end, m);
 	}
 	tern_rack_update_reo_wnd(s, c);
 }
