@@ -15,10 +15,13 @@
  * TCP checksum field gets the pseudo-header sum and the metadata in front
  * of the frame asks the kernel or the NIC to complete it. With GSO frames
  * (gso.h) data segments are held after they are built, and every segment
- * behind them, until the flush sends runs of them as one frame each. No
- * locks, no allocation.
+ * behind them, until the flush sends runs of them as one frame each; a
+ * held data segment has only its payload in its frame (a run's frame
+ * takes one set of headers from tern_gso__send), and gets its headers at
+ * the flush if it leaves through the TX ring. No locks, no allocation.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "user/core/build.h"
 #include "worker_priv.h"
@@ -77,6 +80,21 @@ static bool gso_candidate(const struct tern_worker *w, const struct tern_tx *tx)
 	       !(tx->flags & ~(TERN_TH_ACK | TERN_TH_ECE | TERN_TH_PSH | TERN_TH_FIN));
 }
 
+/* A held segment that leaves through the TX ring: its headers, if it
+ * was held bare, in front of the payload already in the frame. */
+static void gso_ring(struct tern_worker *w, uint32_t j)
+{
+	struct tern_gso_q *q = &w->gsoq;
+
+	if (q->bare[j] && tern_build_opt(w->x.area + q->addr[j], q->len[j], &q->tx[j],
+					 w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0) < 0) {
+		w->c.tx_build_err++;
+		tx_done(w, q->addr[j]);
+		return;
+	}
+	tx_queue(w, q->addr[j], q->len[j], tern_build_l4off(&q->tx[j]));
+}
+
 /*
  * Send the queue's runs as GSO frames and the rest through the TX ring,
  * in order: descriptors on the TX ring are pushed before each GSO frame,
@@ -108,13 +126,14 @@ static void gso_flush(struct tern_worker *w)
 			run = 1;
 		}
 		for (uint32_t j = i; j < i + run; j++)
-			tx_queue(w, q->addr[j], q->len[j], tern_build_l4off(&q->tx[j]));
+			gso_ring(w, j);
 	}
 }
 
-/* Hold the segment built at addr for a GSO frame, or (not a candidate)
- * for the TX ring after the held ones. */
-static void gso_hold(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr, uint32_t len)
+/* Hold the segment built at addr (bare: its payload only) for a GSO
+ * frame, or (not a candidate) for the TX ring after the held ones. */
+static void gso_hold(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr, uint32_t len,
+		     bool bare)
 {
 	struct tern_gso_q *q = &w->gsoq;
 
@@ -124,18 +143,46 @@ static void gso_hold(struct tern_worker *w, const struct tern_tx *tx, uint64_t a
 	q->tx[q->n].payload = w->x.area + addr + (len - tx->len);
 	q->addr[q->n] = addr;
 	q->len[q->n] = len;
+	q->bare[q->n] = bare;
 	q->n++;
 }
 
+/* The payload of tx alone into the frame at addr (cap bytes), where
+ * tern_build_opt() puts it: a GSO frame takes its headers from
+ * tern_gso__send(), and gso_ring() writes them for a segment that leaves
+ * through the TX ring. The frame's length, or -errno. */
+static int tx_bare(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr, uint32_t cap)
+{
+	uint32_t len = tern_build_len(tx);
+	uint8_t *p = w->x.area + addr + (len - tx->len);
+
+	if (len > cap)
+		return -ENOSPC;
+	if (tx->payload != p)
+		memmove(p, tx->payload, tx->len);
+	return (int)len;
+}
+
+/* Whether a capture runs (it records every segment as built). */
+static bool capturing(struct tern_worker *w)
+{
+	return atomic_load_explicit(&w->cap, memory_order_relaxed) != NULL;
+}
+
 /* Build one reply into the frame at addr (state TX, or APP_TX for an
- * application's buffer sent in place) and queue it. */
+ * application's buffer sent in place) and queue it. A data segment for
+ * a GSO frame is held bare (tx_bare) while no capture runs. */
 static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
 {
+	uint32_t cap = (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - tern_frames__base(&w->f, addr)));
+	bool bare = gso_candidate(w, tx) && !capturing(w);
 	int len;
 
-	len = tern_build_opt(w->x.area + addr,
-			     (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - tern_frames__base(&w->f, addr))),
-			     tx, w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
+	if (bare)
+		len = tx_bare(w, tx, addr, cap);
+	else
+		len = tern_build_opt(w->x.area + addr, cap, tx,
+				     w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
 	if (len < 0) {
 		w->c.tx_build_err++;
 		tx_done(w, addr);
@@ -143,12 +190,13 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 	}
 	if ((uint32_t)len > w->max_frame + (tx->l2.has_vlan ? TERN_VLAN_HLEN : 0))
 		w->c.tx_oversize++; /* the core's segment does not fit the MTU */
-	tern_path__capture(w, w->x.area + addr, (uint32_t)len);
+	if (!bare)
+		tern_path__capture(w, w->x.area + addr, (uint32_t)len);
 	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
 	/* Behind held segments, any segment waits its turn: the order of a
 	 * connection's segments is the core's. */
 	if (gso_candidate(w, tx) || w->gsoq.n)
-		gso_hold(w, tx, addr, (uint32_t)len);
+		gso_hold(w, tx, addr, (uint32_t)len, bare);
 	else
 		tx_queue(w, addr, (uint32_t)len, tern_build_l4off(tx));
 }

@@ -39,6 +39,7 @@ struct tern_gso_q {
 	struct tern_tx tx[TERN_GSO_QUEUE]; /* payload: where it is in the frame */
 	uint64_t addr[TERN_GSO_QUEUE];     /* the frame as built */
 	uint32_t len[TERN_GSO_QUEUE];
+	bool bare[TERN_GSO_QUEUE];         /* the payload only: no headers yet */
 	uint32_t n;
 };
 

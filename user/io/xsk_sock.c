@@ -267,6 +267,26 @@ static void csum_decide(struct tern_xsk *x, int csum_mode)
 		x->txmd_err = EOPNOTSUPP;
 }
 
+/*
+ * Write every page of the UMEM once from this process before the kernel
+ * gets it. MAP_POPULATE gives each page a page-table entry, but under a
+ * hypervisor that builds its own (shadow) tables lazily, as the PVM
+ * guests tern is benchmarked on do, the first access through a mapping
+ * still traps to it, 8 µs per page here. Left to the data path, tern's
+ * first read of each received frame took those traps during the first
+ * 1 MiB GETs after start, part of why the worker's CPU over the first 8
+ * GETs was twice that over the next 8 (docs/tcp-data-path.md, "The first
+ * GETs after start"). On bare metal this is one pass over memory that
+ * is already there.
+ */
+static void umem_touch(uint8_t *area, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (size_t off = 0; off < len; off += (size_t)(page > 0 ? page : 4096))
+		*(volatile uint8_t *)(area + off) = 0;
+}
+
 int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int zc_mode,
 		   int csum_mode, uint32_t frames, const char **what)
 {
@@ -291,6 +311,7 @@ int tern_xsk__open(struct tern_xsk *x, const char *ifname, uint32_t queue, int z
 		*what = "map UMEM";
 		return -errno;
 	}
+	umem_touch(x->area, tern_xsk__umem_bytes(frames));
 	err = sock_bind(x, x->ifindex, queue, zc_mode, csum_mode, what);
 	if (err) {
 		tern_xsk__close(x);
