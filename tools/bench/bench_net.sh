@@ -28,7 +28,8 @@ LEGIT_N=${BENCH_LEGIT_N:-2000}       # legitimate clients under flood
 MEM_SIZES=${BENCH_MEM_SIZES:-"100000 1000000"}
 MEM_RATE=${BENCH_MEM_RATE:-100000}   # handshakes/s offered for the memory runs
 LOSS_PCTS=${BENCH_LOSS_PCTS:-"0 1 3"} # loss of server-to-client frames, % (built: 0 1 3)
-LOSS_RUNS=${BENCH_LOSS_RUNS:-5}      # runs per loss-table cell (median, min, max)
+LOSS_RUNS=${BENCH_LOSS_RUNS:-9}      # runs per loss-table cell (median, min, max)
+LOSS_WARMUP=${BENCH_LOSS_WARMUP:-8}  # GETs before each cell, not counted
 LOSS_BULK_N=${BENCH_LOSS_BULK_N:-4}  # 1 MiB GETs per bulk run
 LOSS_SHORT_N=${BENCH_LOSS_SHORT_N:-200} # 20 KB GETs per short cell (p50, p99)
 FLOODS=${BENCH_FLOODS:-"syn ack mixed"} # flood kinds of the flood table
@@ -544,7 +545,7 @@ loss_get() {
 		xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$pct.bpf.o"
 		client_napi
 		out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" get "$IP4_S" "$PORT" \
-			"$path" "$n" "$runs")
+			"$path" "$n" "$runs" "$LOSS_WARMUP")
 		xdp_off "$NS_C" "$DEV_C"
 		say "  $name $what $pct %: $out"
 		if [ "$what" = bulk ]; then
@@ -569,11 +570,12 @@ loss() {
 			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (BENCH_LOSS_PCTS: 0 1 3)" >&2; return 1; }
 	done
 	say "5: GETs under ${LOSS_PCTS// /, } % loss of server-to-client frames (XDP on the client veth):" \
-		"$LOSS_RUNS runs of $LOSS_BULK_N x 1 MiB, $LOSS_SHORT_N x 20 KB"
+		"$LOSS_RUNS runs of $LOSS_BULK_N x 1 MiB, $LOSS_SHORT_N x 20 KB, after $LOSS_WARMUP GETs not counted"
 	mkdir -p "$NET_TMP/www"
 	head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
 	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 	res loss.pcts "$LOSS_PCTS"
+	res loss.warmup "$LOSS_WARMUP"
 	res loss.client_napi "${BENCH_CLIENT_NAPI:-softirq}"
 	# nginx's congestion control is the server namespace's, which Linux
 	# takes from the host's (bbr on some machines): BENCH_LINUX_CC sets

@@ -14,7 +14,8 @@
       a connect timeout; prints "ok=.. n=.. p50_ms=.. p99_ms=.. max_ms=..".
   nethelp.py nconns CTL_SOCKET
       Established connections of a tern daemon (control socket "stats").
-  nethelp.py get ADDR PORT PATH N RUNS
+  nethelp.py get ADDR PORT PATH N RUNS [WARMUP]
+      WARMUP GETs first (default 0), not counted, then
       RUNS runs of N HTTP/1.1 GETs one after the other, each on a new
       connection ("Connection: close", read to the end); prints "ok=.. n=..
       mibps=.. mibps_min=.. mibps_max=.. p50_ms=.. p99_ms=.. over150=..
@@ -167,11 +168,16 @@ def get_one(addr, port, req, buf, ports=None):
     return got, time.monotonic() - t0
 
 
-def get(addr, port, path, n, runs):
+def get(addr, port, path, n, runs, warmup="0"):
     n, runs, port = int(n), int(runs), int(port)
     req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
     buf = bytearray(1 << 18)
     lat, rates, resets, errors = [], [], 0, 0
+    for _ in range(int(warmup)):
+        try:
+            get_one(addr, port, req, buf)
+        except OSError:
+            pass  # not counted: only the runs are
     for _ in range(runs):
         nbytes, t0 = 0, time.monotonic()
         for _ in range(n):
@@ -268,8 +274,9 @@ def nconns(ctl):
 
 def main():
     cmds = {"listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1),
-            "get": (get, 5), "getdist": (getdist, 5), "transfers": (transfers, 4)}
-    if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != cmds[sys.argv[1]][1] + 2:
+            "get": (get, 5, 6), "getdist": (getdist, 5), "transfers": (transfers, 4)}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds or \
+            not cmds[sys.argv[1]][1] <= len(sys.argv) - 2 <= cmds[sys.argv[1]][-1]:
         print(__doc__, file=sys.stderr)
         return 2
     return cmds[sys.argv[1]][0](*sys.argv[2:])

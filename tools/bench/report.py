@@ -290,7 +290,8 @@ def loss_section(r, out, targets):
     if r.get("loss.client_napi") == "threaded":
         out.append("The client veth's receive work in NAPI threads on the client's CPU "
                    "(BENCH_CLIENT_NAPI=threaded).\n")
-    out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
+    out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs%s.\n" % (
+        ", each cell after %s GETs not counted" % r["loss.warmup"] if r.get("loss.warmup") else ""))
     out.append("| loss | " + " | ".join(lab for _, lab in srv) +
                " | tern / nginx (%s) | tern / nginx CUBIC |" % cc)
     out.append("|---:|" + "---:|" * (len(srv) + 2))
