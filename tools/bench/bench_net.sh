@@ -259,12 +259,9 @@ http {
 	}
 }
 CONF
-	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" "${pre[@]}" nginx \
-		-c "$NET_TMP/nginx.conf" -e "$NET_TMP/nginx.log"
-	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '" ||
-		{ say "nginx did not start${cc:+ on $cc}: $(tail -n 3 "$NET_TMP/nginx.log" 2>/dev/null)"; return 1; }
-	[ -z "$cc" ] || in_s ss -ltni "sport = :$PORT" | grep -qw "$cc" ||
-		{ say "nginx's listener is not on $cc: $(in_s ss -ltni "sport = :$PORT")"; return 1; }
+	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
+		-e "$NET_TMP/nginx.log"
+	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
 }
 
 wrk_run() { # wrk_run NAME [wrk args]
@@ -531,9 +528,12 @@ http {
 	}
 }
 CONF
-	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" nginx -c "$NET_TMP/nginx.conf" \
-		-e "$NET_TMP/nginx.log"
-	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '"
+	bg nginx taskset -c "$SRV_CPU" ip netns exec "$NS_S" "${pre[@]}" nginx \
+		-c "$NET_TMP/nginx.conf" -e "$NET_TMP/nginx.log"
+	wait_until in_s sh -c "ss -ltn | grep -q ':$PORT '" ||
+		{ say "nginx did not start${cc:+ on $cc}: $(tail -n 3 "$NET_TMP/nginx.log" 2>/dev/null)"; return 1; }
+	[ -z "$cc" ] || in_s ss -ltni "sport = :$PORT" | grep -qw "$cc" ||
+		{ say "nginx's listener is not on $cc: $(in_s ss -ltni "sport = :$PORT")"; return 1; }
 }
 
 # loss_get NAME WHAT PATH N RUNS: the client's GETs on the generator CPU,
