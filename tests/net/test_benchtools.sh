@@ -239,6 +239,11 @@ time.sleep(5)" &
 check_gets_pcap() {
 	local cap=$NET_TMP/gets.pcap out want n tpid
 
+	# sequence comparison: equal is not after, and across the wrap
+	python3 -B -c "import sys; sys.path.insert(0, sys.argv[1]); import gets_pcap as g
+sys.exit(not (not g.after(5, 5) and g.after(6, 5) and not g.after(5, 6) and
+              g.after(0, 0xFFFFFFFF) and not g.after(0x80000000, 0)))" "$(dirname "$PCAPS")" ||
+		fail "gets_pcap.py after()"
 	head -c 20480 /dev/urandom >"$NET_TMP/body"
 	tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" ||
 		fail "tern did not start"

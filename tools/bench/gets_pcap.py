@@ -60,7 +60,8 @@ def tcp(frame):
 
 
 def after(a, b):
-    return ((a - b) & 0xFFFFFFFF) - 1 < 0x7FFFFFFF
+    """Sequence number a is after b (RFC 1982: never when a == b)."""
+    return 0 < ((a - b) & 0xFFFFFFFF) < 0x80000000
 
 
 def analyse(pkts, gap_s):
