@@ -80,14 +80,20 @@ static bool gso_candidate(const struct tern_worker *w, const struct tern_tx *tx)
 	       !(tx->flags & ~(TERN_TH_ACK | TERN_TH_ECE | TERN_TH_PSH | TERN_TH_FIN));
 }
 
+/* The whole frame of tx at addr (cap bytes), the TCP sum left to the
+ * kernel or NIC when TX metadata does it: its length, or -errno. */
+static int build(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr, uint32_t cap)
+{
+	return tern_build_opt(w->x.area + addr, cap, tx, w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
+}
+
 /* A held segment that leaves through the TX ring: its headers, if it
  * was held bare, in front of the payload already in the frame. */
 static void gso_ring(struct tern_worker *w, uint32_t j)
 {
 	struct tern_gso_q *q = &w->gsoq;
 
-	if (q->bare[j] && tern_build_opt(w->x.area + q->addr[j], q->len[j], &q->tx[j],
-					 w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0) < 0) {
+	if (q->bare[j] && build(w, &q->tx[j], q->addr[j], q->len[j]) < 0) {
 		w->c.tx_build_err++;
 		tx_done(w, q->addr[j]);
 		return;
@@ -175,14 +181,10 @@ static bool capturing(struct tern_worker *w)
 static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t addr)
 {
 	uint32_t cap = (uint32_t)(TERN_XSK_FRAME_SIZE - (addr - tern_frames__base(&w->f, addr)));
-	bool bare = gso_candidate(w, tx) && !capturing(w);
+	bool gso = gso_candidate(w, tx), bare = gso && !capturing(w);
 	int len;
 
-	if (bare)
-		len = tx_bare(w, tx, addr, cap);
-	else
-		len = tern_build_opt(w->x.area + addr, cap, tx,
-				     w->x.tx_csum ? TERN_BUILD_CSUM_PARTIAL : 0);
+	len = bare ? tx_bare(w, tx, addr, cap) : build(w, tx, addr, cap);
 	if (len < 0) {
 		w->c.tx_build_err++;
 		tx_done(w, addr);
@@ -195,7 +197,7 @@ static void tx_one(struct tern_worker *w, const struct tern_tx *tx, uint64_t add
 	w->c.tx_synack += (tx->flags & (TERN_TH_SYN | TERN_TH_ACK)) == (TERN_TH_SYN | TERN_TH_ACK);
 	/* Behind held segments, any segment waits its turn: the order of a
 	 * connection's segments is the core's. */
-	if (gso_candidate(w, tx) || w->gsoq.n)
+	if (gso || w->gsoq.n)
 		gso_hold(w, tx, addr, (uint32_t)len, bare);
 	else
 		tx_queue(w, addr, (uint32_t)len, tern_build_l4off(tx));
