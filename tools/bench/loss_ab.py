@@ -27,10 +27,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gets_pcap  # noqa: E402
 import nethelp  # noqa: E402
+from gets_pcap import after  # noqa: E402
+from nethelp import pct  # noqa: E402
 
 
 def get(addr, port, path, n):
-    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+    req = nethelp.get_req(addr, path)
     buf = bytearray(1 << 18)
     ms, failed = [], 0
     for _ in range(int(n)):
@@ -43,10 +45,6 @@ def get(addr, port, path, n):
         ms.append("%.3f" % (dt * 1000))
     print("gets_ms=%s failed=%d" % (",".join(ms), failed))
     return 0
-
-
-def pct(xs, p):
-    return xs[min(len(xs) - 1, int(p * len(xs)))] if xs else float("nan")
 
 
 def summary(path):
@@ -76,10 +74,6 @@ def summary(path):
                   pct(ms, 0.5), pct(ms, 0.75), pct(ms, 0.9), sum(x > 150 for x in ms),
                   sum(x > 900 for x in ms), cnt))
     return 0
-
-
-def after(a, b):
-    return 0 < ((a - b) & 0xFFFFFFFF) < 0x80000000
 
 
 def conn_holes(pkts, port):

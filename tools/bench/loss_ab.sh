@@ -17,9 +17,9 @@
 #   AB_PCTS     loss rates, % (default "1 3"; built: 0 1 3)
 #   AB_ROUNDS   rounds (default 5); AB_GETS GETs per cell (default 20)
 #   AB_LINUX_CC nginx's congestion control (default cubic), set on its
-#               listener through the LD_PRELOAD object AB_CC_SO (default
-#               BUILD_DIR/tools/tern-bench-cc.so, which sets TERN_BENCH_CC);
-#               empty: the namespace's (the host's default)
+#               listener as the loss step does (bench_net.sh
+#               nginx_files_up: BUILD_DIR/tools/tern-bench-cc.so, checked
+#               with ss); empty: the namespace's (the host's default)
 #   OUT_DIR/NAME.PCT.ROUND.qdisc: the server veth's qdisc statistics (tc -s)
 #   after the cell, NAME.PCT.ROUND.err tern's standard error and
 #   NAME.PCT.ROUND.stats its ternctl stats
@@ -85,7 +85,7 @@ ab_cell() { # ab_cell NAME PCT ROUND
 }
 
 ab_server() { # ab_server NAME ROUND: the server up, its cells, down
-	local name=$1 r=$2 pct so bin=TERN_BIN_$1 args=TERN_ARGS_$1
+	local name=$1 r=$2 pct bin=TERN_BIN_$1 args=TERN_ARGS_$1
 
 	case $name in
 	tern*)
@@ -100,12 +100,7 @@ ab_server() { # ab_server NAME ROUND: the server up, its cells, down
 		done
 		;;
 	nginx)
-		so=
-		if [ -n "$AB_LINUX_CC" ]; then
-			so=${AB_CC_SO:-$BUILD/tools/tern-bench-cc.so}
-			[ -e "$so" ] || { echo "Error: $so: not built (AB_CC_SO)" >&2; return 1; }
-		fi
-		LD_PRELOAD=$so TERN_BENCH_CC=$AB_LINUX_CC nginx_files_up
+		nginx_files_up "$AB_LINUX_CC"
 		for pct in $AB_PCTS; do ab_cell nginx "$pct" "$r"; done
 		stop nginx
 		;;

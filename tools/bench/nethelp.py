@@ -132,6 +132,11 @@ def clients(addr, port, n, rate, timeout):
     return 0
 
 
+def get_req(addr, path):
+    """An HTTP/1.1 GET of path that asks the server to close."""
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+
+
 def get_one(addr, port, req, buf, ports=None):
     """One GET on a new connection: (body bytes, seconds), or raises.
     The connection's local port is appended to PORTS when given."""
@@ -170,7 +175,7 @@ def get_one(addr, port, req, buf, ports=None):
 
 def get(addr, port, path, n, runs, warmup="0"):
     n, runs, port = int(n), int(runs), int(port)
-    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+    req = get_req(addr, path)
     buf = bytearray(1 << 18)
     lat, rates, resets, errors = [], [], 0, 0
     for _ in range(int(warmup)):
@@ -204,7 +209,7 @@ def get(addr, port, path, n, runs, warmup="0"):
 
 def getdist(addr, port, path, n, out):
     n, port = int(n), int(port)
-    req = ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, addr)).encode()
+    req = get_req(addr, path)
     buf = bytearray(1 << 18)
     lat, rows = [], []
     for _ in range(n):
