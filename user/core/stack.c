@@ -30,10 +30,10 @@ void tern_cfg__defaults(struct tern_cfg *cfg)
 	cfg->wmem_min = 4096;       /* tcp_wmem[0] */
 	cfg->wmem_max = 4u << 20;   /* tcp_wmem[2] */
 	cfg->rmem_min = 4096;       /* tcp_rmem[0] */
-	/* tern: Linux's tcp_rmem[2] is 6 MiB (window scale 7); 512 KiB keeps
-	 * scale 3, whose 8-byte unit credit-mode windows round to (scale 7's
-	 * 128 bytes strand the end of an exact credit: http's head bound). */
-	cfg->rmem_max = 512u << 10;
+	/* tcp_rmem[2], window scale 7: a window of one RTT of a fast path
+	 * (6 MiB is 1 Gbit/s at 50 ms). A credit-mode window rounds down to
+	 * the scale's 128-byte unit (http's head_full() counts that). */
+	cfg->rmem_max = 6u << 20;
 	cfg->mem[0] = 64u << 20;    /* tern: tcp_mem scales with RAM; per queue */
 	cfg->mem[1] = 96u << 20;
 	cfg->mem[2] = 128u << 20;

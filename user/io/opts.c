@@ -190,7 +190,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             grows with what the application reads up to\n"
 		"                             MAX (which picks the window scale), shrinks\n"
 		"                             toward MIN under pressure (tcp_rmem; default\n"
-		"                             4k,256k,512k)\n"
+		"                             4k,256k,6m)\n"
 		"  --wmem MIN,DEF,MAX         send buffer per connection, grows with cwnd\n"
 		"                             (tcp_wmem; default 4k,256k,4m)\n"
 		"  --tcp-mem LOW,PRESSURE,MAX bytes a queue's connections may hold: buffers\n"
