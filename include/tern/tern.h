@@ -125,6 +125,16 @@ void tern_conn__rcv_credit(struct tern_stack *s, struct tern_conn *c, uint32_t b
  */
 uint32_t tern_conn__sndbuf(const struct tern_stack *s, const struct tern_conn *c);
 uint32_t tern_conn__rcvbuf(const struct tern_stack *s, const struct tern_conn *c);
+/*
+ * The application holds back for want of send buffer, as a send that got
+ * -EAGAIN does (Linux's SOCK_NOSPACE): the next ACK may grow the buffer
+ * (while the congestion window does not limit sending), and writable()
+ * follows. For an application that holds what it receives until it is
+ * sent and acknowledged and gives credit up to sndbuf (echo): its peer
+ * used all that credit, so the send buffer is what limits the transfer,
+ * though no send was refused.
+ */
+void tern_conn__sndbuf_full(struct tern_conn *c);
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 			struct tern_out *out);
 int tern_conn__close(struct tern_stack *s, struct tern_conn *c, uint64_t now,

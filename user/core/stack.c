@@ -595,6 +595,11 @@ uint32_t tern_conn__sndbuf(const struct tern_stack *s, const struct tern_conn *c
 	return tern_conn_use(s, c)->snd_buf;
 }
 
+void tern_conn__sndbuf_full(struct tern_conn *c)
+{
+	c->flags |= TERN_CF_WANT_WRITE;
+}
+
 uint32_t tern_conn__rcvbuf(const struct tern_stack *s, const struct tern_conn *c)
 {
 	return tern_conn_rcv_target(s, c);
