@@ -19,7 +19,9 @@
 # SHORT_PCTS (default "0 1 3"), SHORT_N (GETs per cell, 2000),
 # SHORT_SERVERS ("tern nginx"), SHORT_TERN_OPTS (tern's extra options),
 # SHORT_PCAP (0; 1: both sides; client: the client's side only, which
-# leaves the server alone), SHORT_SLOW_MS (150).
+# leaves the server alone), SHORT_SLOW_MS (150), SHORT_RTT_MS (unset: a
+# round trip over the delayed path of bench_net.sh's step wan),
+# SHORT_LINUX_CC (nginx's congestion control; unset: the host's).
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR OUT_DIR" >&2; exit 2; }
@@ -28,6 +30,7 @@ mkdir -p "$2"
 export SHORT_PCTS=${SHORT_PCTS:-"0 1 3"} SHORT_N=${SHORT_N:-2000}
 export SHORT_SERVERS=${SHORT_SERVERS:-"tern nginx"} SHORT_PCAP=${SHORT_PCAP:-0}
 export SHORT_SLOW_MS=${SHORT_SLOW_MS:-150} SHORT_TERN_OPTS=${SHORT_TERN_OPTS:-}
+export SHORT_RTT_MS=${SHORT_RTT_MS:-} SHORT_LINUX_CC=${SHORT_LINUX_CC:-}
 
 # The captures of one cell (SHORT_PCAP): short_cap NAME SERVER.
 short_cap() {
@@ -78,12 +81,13 @@ short_dist() {
 		"servers $SHORT_SERVERS; $(uptime)"
 	mkdir -p "$NET_TMP/www"
 	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
+	[ -z "$SHORT_RTT_MS" ] || { wan_on "$SHORT_RTT_MS" && say "  $WAN_RTT"; }
 	for srv in $SHORT_SERVERS; do
 		if [ "$srv" = tern ]; then
 			# shellcheck disable=SC2086 # the options are words
 			tern_up --app http --http-body "$NET_TMP/www/small" $SHORT_TERN_OPTS
 		else
-			nginx_files_up
+			nginx_files_up "$SHORT_LINUX_CC"
 		fi
 		for pct in $SHORT_PCTS; do
 			short_cell "$srv" "$pct"
@@ -92,6 +96,7 @@ short_dist() {
 			--ctl "$CTL" --bpffs "$NET_BPFFS" >"$OUT/tern.stats" 2>&1 || true
 		stop "$srv"
 	done
+	[ -z "$SHORT_RTT_MS" ] || wan_off
 }
 
 export HERE
