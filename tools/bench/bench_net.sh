@@ -580,13 +580,22 @@ get_files() {
 	[ -s "$NET_TMP/www/small" ] || head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 }
 
-loss() {
-	local v pct
+# need_loss KNOB PCTS...: the loss program of every percentage is built.
+need_loss() {
+	local knob=$1 pct
 
-	for pct in $LOSS_PCTS; do
+	shift
+	for pct in "$@"; do
 		[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
-			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (BENCH_LOSS_PCTS: 0 1 3)" >&2; return 1; }
+			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built ($knob: 0 1 3)" >&2; return 1; }
 	done
+}
+
+loss() {
+	local v
+
+	# shellcheck disable=SC2086 # the percentages are words
+	need_loss BENCH_LOSS_PCTS $LOSS_PCTS
 	say "5: GETs under ${LOSS_PCTS// /, } % loss of server-to-client frames (XDP on the client veth):" \
 		"$LOSS_RUNS runs of $LOSS_BULK_N x 1 MiB, $LOSS_SHORT_N x 20 KB, after $LOSS_WARMUP GETs not counted"
 	get_files
@@ -658,12 +667,8 @@ wan_off() {
 }
 
 wan() {
-	local pct
-
-	for pct in $WAN_PCTS; do
-		[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
-			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (BENCH_WAN_PCTS: 0 1 3)" >&2; return 1; }
-	done
+	# shellcheck disable=SC2086
+	need_loss BENCH_WAN_PCTS $WAN_PCTS
 	say "9: GETs over a ${WAN_RTT_MS} ms round trip, ${WAN_PCTS// /, } % loss of server-to-client" \
 		"frames: $WAN_RUNS runs of $WAN_BULK_N x 1 MiB, $WAN_SHORT_N x 20 KB, after $WAN_WARMUP GETs"
 	get_files
