@@ -130,9 +130,9 @@ uint32_t tern_conn__rcvbuf(const struct tern_stack *s, const struct tern_conn *c
  * -EAGAIN does (Linux's SOCK_NOSPACE): the next ACK may grow the buffer
  * (while the congestion window does not limit sending), and writable()
  * follows. For an application that holds what it receives until it is
- * sent and acknowledged and gives credit up to sndbuf (echo): its peer
- * used all that credit, so the send buffer is what limits the transfer,
- * though no send was refused.
+ * sent and acknowledged and gives credit up to sndbuf (echo): once that
+ * credit, not rcvbuf, is what limits the peer, the send buffer limits
+ * the transfer though no send was refused.
  */
 void tern_conn__sndbuf_full(struct tern_conn *c);
 int tern_conn__shutdown(struct tern_stack *s, struct tern_conn *c, uint64_t now,
