@@ -329,7 +329,9 @@ static void lost_retrans(struct tern_stack *s, struct tern_conn *c, struct tern_
  * tcp_end_cwnd_reduction() (recovery ends at ssthresh). */
 static void end_episode(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x)
 {
-	if (!tern_undo_recovery(s, c) && (c->flags & TERN_CF_RECOVERY))
+	/* tcp_end_cwnd_reduction() leaves cwnd to cong_control */
+	if (!tern_undo_recovery(s, c) && (c->flags & TERN_CF_RECOVERY) &&
+	    !tern_cc__has_control(s))
 		c->cwnd = c->ssthresh;
 	c->flags &= ~TERN_CF_RECOVERY;
 	x->loss = 0;
