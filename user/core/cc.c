@@ -19,6 +19,8 @@ const struct tern_cc_ops *tern_cc__ops(int algo)
 		return &tern_cc_cubic;
 	case TERN_CC_RENO:
 		return &tern_cc_reno;
+	case TERN_CC_BBR:
+		return &tern_cc_bbr;
 	default:
 		return NULL;
 	}

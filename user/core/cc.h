@@ -25,7 +25,7 @@ enum tern_cc_loss {
 
 #define TERN_CC_PRIV_WORDS 16 /* 64 bytes, Linux's ICSK_CA_PRIV_SIZE is 104 */
 /* An algorithm with cong_control has this many instead, beside the
- * connection's delivery counters (struct tern_rate). */
+ * connection's delivery counters (struct tern_rate): BBR's 80 bytes. */
 #define TERN_CC_RATE_PRIV_WORDS 20
 
 /* The loss state an ACK leaves the sender in (Linux's icsk_ca_state),
@@ -115,6 +115,17 @@ struct tern_cc_ops {
 
 extern const struct tern_cc_ops tern_cc_reno;
 extern const struct tern_cc_ops tern_cc_cubic;
+extern const struct tern_cc_ops tern_cc_bbr;
+
+/* BBR's modes (tcp_bbr.c's enum bbr_mode), and the one a connection's
+ * private words are in. */
+enum tern_bbr_mode {
+	TERN_BBR_STARTUP,   /* ramp up: gain 2.89 */
+	TERN_BBR_DRAIN,     /* drain the queue STARTUP built */
+	TERN_BBR_PROBE_BW,  /* cycle the pacing gain around the bandwidth */
+	TERN_BBR_PROBE_RTT, /* 4 segments in flight to measure min_rtt */
+};
+int tern_cc_bbr__mode(const uint32_t *priv);
 
 /* The ops for cfg.cc. */
 const struct tern_cc_ops *tern_cc__ops(int algo);
