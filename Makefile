@@ -105,6 +105,8 @@ BENCH_XDP_BIN := $(BUILD)/tools/tern-bench-xdp
 # LD_PRELOAD object: a peer's listeners on a chosen congestion control
 # (never sanitized: it is loaded into other programs).
 BENCH_CC_SO := $(BUILD)/tools/tern-bench-cc.so
+# A path delay (tun in, AF_PACKET out) for the benchmarks' round-trip times.
+BENCH_DELAY_BIN := $(BUILD)/tools/tern-bench-delay
 
 # The daemon: AF_XDP workers (user/io) on the core and the applications.
 TERN_BIN := $(BUILD)/tern
@@ -124,7 +126,7 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 all: $(CORE_LIB) $(UNIT_BIN) $(BENCH_BIN) $(DEMO_BIN) $(BPF_OBJ) $(TERNCTL_BIN) $(TERN_BIN) \
 	$(LIBTERN_A) $(LIBTERN_SO) $(FLOOD_BIN) $(REFLECT_BIN) $(FLOOD_BPF_OBJ) $(RAWFLOOD_BIN) \
 	$(SOAK_DROP_OBJ) $(XDPSYN_BIN) $(XDPICMP_BIN) $(PASS_OBJ) $(LOSS_OBJ) $(BENCH_XDP_OBJS) \
-	$(BENCH_CC_SO)
+	$(BENCH_CC_SO) $(BENCH_DELAY_BIN)
 
 help:
 	@echo "make [all]        build the core library, tests and tools"
@@ -249,6 +251,11 @@ $(BENCH_CC_SO): tools/bench/ccpreload/cc_preload.c
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(filter-out $(SAN),$(CFLAGS)) -fPIC -shared -o $@ $< -ldl
 
+$(BENCH_DELAY_BIN): $(BUILD)/tools/bench/delay/tern-bench-delay.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(BENCH_XDP_BIN): $(BUILD)/tools/bench/progrun/tern-bench-xdp.o $(BUILD)/user/io/svcmap.o
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -310,6 +317,7 @@ bench: deps
 		$(BUILD)/bench/tools/ternctl \
 		$(BUILD)/bench/tools/tern-reflect $(BUILD)/bench/bpf/flood.bpf.o \
 		$(BUILD)/bench/tools/tern-bench-xdp $(BUILD)/bench/tools/tern-bench-cc.so \
+		$(BUILD)/bench/tools/tern-bench-delay \
 		$(BENCH_XDP_OBJS:$(BUILD)/%=$(BUILD)/bench/%)
 	$(Q)tools/bench/run.sh $(BUILD)/bench
 
@@ -387,4 +395,5 @@ clean:
 	$(BUILD)/tests/net/xdpicmp_check.d \
 	$(BPF_OBJ:.o=.d) $(TERNCTL_OBJS:.o=.d) $(FLOOD_BPF_OBJ:.o=.d) $(FLOOD_COMMON:.o=.d) \
 	$(BUILD)/tools/flood/tern-flood.d $(BUILD)/tools/bench/reflect/tern-reflect.d \
+	$(BUILD)/tools/bench/delay/tern-bench-delay.d \
 	$(SOAK_DROP_OBJ:.o=.d) $(LOSS_OBJ:.o=.d) $(BENCH_XDP_OBJS:.o=.d)

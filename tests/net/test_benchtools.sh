@@ -11,7 +11,10 @@
 # get, getdist, transfers and echo listener run; gets_pcap.py counts a
 # capture's data segments as tcpdump does; short_gets_pcap.py names the
 # frame a slow GET lost; loss_ab.py times a retransmission;
-# tern-bench-cc.so sets a listener's congestion control.
+# tern-bench-cc.so sets a listener's congestion control; tern-bench-delay
+# holds the client's packets for its delay (round trips at least that
+# long, none without it), GETs finish over it, it stops cleanly and
+# refuses bad arguments.
 # Low rates only: counts are checked, never speeds.
 #   tests/net/test_benchtools.sh BUILD_DIR
 NET_SUITE=test_benchtools
@@ -27,6 +30,8 @@ SLOWPCAPS=$(realpath "$(dirname "$0")/../../tools/bench/short_gets_pcap.py")
 AB=$(realpath "$(dirname "$0")/../../tools/bench/loss_ab.py")
 XDP_OBJS=$(realpath "$1/tools/bench/xdp")
 CC_SO=$(realpath "$1/tools/tern-bench-cc.so")
+DELAY=$(realpath "$1/tools/tern-bench-delay")
+[ -x "$DELAY" ] || { echo "Error: $DELAY: not built (make)" >&2; exit 2; }
 [ -e "$CC_SO" ] || { echo "Error: $CC_SO: not built (make)" >&2; exit 2; }
 for o in loss0 loss3 loss100 reflect_tx; do
 	[ -e "$XDP_OBJS/$o.bpf.o" ] || { echo "Error: $XDP_OBJS/$o.bpf.o: not built (make)" >&2; exit 2; }
@@ -328,6 +333,8 @@ check_ack() {
 	[ "$(kv "$out" acks)" = "$COUNT" ] || fail "ACKs sent"
 	wait_until nconns_is "$COUNT" ||
 		fail "tern holds $(python3 "$HELP" nconns "$CTL") connections, not $COUNT"
+	kill -TERM "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
 }
 
 # (a function: wait_until re-runs it, where "$(...)" in its arguments would
@@ -349,6 +356,52 @@ check_sigterm() {
 	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$NET_TMP/flood.err")"
 	grep -q '^queued=.* frames=ok$' "$NET_TMP/flood.out" || fail "no summary"
 	no_xdp || fail "flood_rx still attached"
+}
+
+# The delayed path of the benchmarks' step wan: the client's packets to
+# the server through a tun device that tern-bench-delay reads. Connects
+# refused by the server's kernel take at least the delay over it and
+# less without it (a bound on the tool, not a speed); tern's GETs finish
+# over it; SIGTERM prints what it forwarded, none dropped.
+check_delay() {
+	local pid out rc=0 direct
+
+	direct=$(in_c python3 "$HELP" rtt "$IP4_S" 9 3) || fail "direct connects: $direct"
+	ip -n "$NS_C" tuntap add dev tdelay mode tun || fail "tun"
+	ip netns exec "$NS_C" "$DELAY" --tun tdelay --dev "$DEV_C" --dst-mac "$MAC_S" \
+		--delay-us 30000 >"$NET_TMP/delay.out" 2>"$NET_TMP/delay.err" &
+	pid=$!
+	net_bg_pid "$pid"
+	ip -n "$NS_C" link set tdelay up
+	in_c sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$DEV_C.rp_filter=0"
+	ip -n "$NS_C" route add "$IP4_S/32" dev tdelay src "$IP4_C" || fail "route"
+	out=$(in_c python3 "$HELP" rtt "$IP4_S" 9 5) || fail "delayed connects: $out"
+	echo "    refused connects: direct $direct; delayed $out"
+	awk -v a="$(kv "$direct" max_ms)" 'BEGIN { exit !(a < 30) }' || fail "direct path: $direct"
+	awk -v a="$(kv "$out" p50_ms)" 'BEGIN { exit !(a >= 30) }' || fail "not delayed: $out"
+	head -c 20480 /dev/urandom >"$NET_TMP/body"
+	tern_start --addr "$IP4_S" --port "$PORT" --app http --http-body "$NET_TMP/body" ||
+		fail "tern did not start"
+	out=$(in_c python3 "$HELP" get "$IP4_S" "$PORT" / 5 1)
+	echo "    get: $out"
+	[ "$(kv "$out" ok)" = 5 ] || fail "GETs over the delayed path"
+	awk -v a="$(kv "$out" p50_ms)" 'BEGIN { exit !(a >= 60) }' || fail "GETs not delayed: $out"
+	kill -TERM "$(tern_pid)"
+	wait_until test -s "$NET_TMP/tern.rc" || fail "tern did not stop"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	out=$(cat "$NET_TMP/delay.out")
+	echo "    tern-bench-delay: $out"
+	[ "$rc" = 0 ] && [ "$(kv "$out" forwarded)" -gt 10 ] && [ "$(kv "$out" dropped)" = 0 ] &&
+		[ "$(kv "$out" send_errors)" = 0 ] || fail "exit $rc: $out $(cat "$NET_TMP/delay.err")"
+	ip -n "$NS_C" route del "$IP4_S/32" dev tdelay
+	ip -n "$NS_C" link del tdelay
+	rc=0
+	in_c "$DELAY" --tun x --dev "$DEV_C" --dst-mac 02:00:00:00:00:01 --delay-us -1 2>"$NET_TMP/e" || rc=$?
+	[ "$rc" = 2 ] && grep -q '^Error: --delay-us' "$NET_TMP/e" || fail "--delay-us -1: exit $rc"
+	rc=0
+	in_c "$DELAY" --tun x --dev "$DEV_C" --dst-mac 02:00:00:00:00 --delay-us 1 2>"$NET_TMP/e" || rc=$?
+	[ "$rc" = 1 ] || fail "short MAC: exit $rc"
 }
 
 check_args() {
@@ -385,4 +438,5 @@ t_run "loss_ab_holes_times_a_retransmission" check_holes
 t_run "flood_ack_completes_handshakes_on_tern" check_ack
 t_run "flood_sigterm_clean_exit_and_detach" check_sigterm
 t_run "flood_bad_arguments" check_args
+t_run "delay_path_holds_the_clients_packets" check_delay
 net_finish

@@ -32,6 +32,12 @@ LOSS_RUNS=${BENCH_LOSS_RUNS:-9}      # runs per loss-table cell (median, min, ma
 LOSS_WARMUP=${BENCH_LOSS_WARMUP:-8}  # GETs before each cell, not counted
 LOSS_BULK_N=${BENCH_LOSS_BULK_N:-4}  # 1 MiB GETs per bulk run
 LOSS_SHORT_N=${BENCH_LOSS_SHORT_N:-200} # 20 KB GETs per short cell (p50, p99)
+WAN_RTT_MS=${BENCH_WAN_RTT_MS:-20}   # round-trip time of the delayed path (step wan)
+WAN_PCTS=${BENCH_WAN_PCTS:-"0 1 3"}   # loss on the delayed path, %
+WAN_RUNS=${BENCH_WAN_RUNS:-3}        # runs of WAN_BULK_N x 1 MiB per cell
+WAN_BULK_N=${BENCH_WAN_BULK_N:-4}
+WAN_SHORT_N=${BENCH_WAN_SHORT_N:-100} # 20 KB GETs per short cell
+WAN_WARMUP=${BENCH_WAN_WARMUP:-2}
 FLOODS=${BENCH_FLOODS:-"syn ack mixed"} # flood kinds of the flood table
 FLOOD2_S=${BENCH_FLOOD_TABLE_S:-3}   # seconds per flood-table measurement
 PAIRS_N=${BENCH_PAIRS:-5}            # rounds of the alternating SYN floods
@@ -537,29 +543,41 @@ CONF
 }
 
 # loss_get NAME WHAT PATH N RUNS: the client's GETs on the generator CPU,
-# for every loss percentage; the loss program on the client veth.
+# for every loss percentage of GETS_PCTS, GETS_WARMUP GETs first; the loss
+# program on the client veth; results under GETS_KEY (loss, wan).
+GETS_KEY=loss
+GETS_PCTS=$LOSS_PCTS
+GETS_WARMUP=$LOSS_WARMUP
 loss_get() {
-	local name=$1 what=$2 path=$3 n=$4 runs=$5 pct out
+	local name=$1 what=$2 path=$3 n=$4 runs=$5 pct out k
 
-	for pct in $LOSS_PCTS; do
+	for pct in $GETS_PCTS; do
 		xdp_on "$NS_C" "$DEV_C" "$XDP_OBJS/loss$pct.bpf.o"
 		client_napi
 		out=$(taskset -c "$GEN_CPU" ip netns exec "$NS_C" python3 "$HELP" get "$IP4_S" "$PORT" \
-			"$path" "$n" "$runs" "$LOSS_WARMUP")
+			"$path" "$n" "$runs" "$GETS_WARMUP")
 		xdp_off "$NS_C" "$DEV_C"
 		say "  $name $what $pct %: $out"
+		k=$GETS_KEY.$name.$pct
 		if [ "$what" = bulk ]; then
-			res "loss.$name.$pct.bulk_mibps" "$(kv "$out" mibps)"
-			res "loss.$name.$pct.bulk_min" "$(kv "$out" mibps_min)"
-			res "loss.$name.$pct.bulk_max" "$(kv "$out" mibps_max)"
+			res "$k.bulk_mibps" "$(kv "$out" mibps)"
+			res "$k.bulk_min" "$(kv "$out" mibps_min)"
+			res "$k.bulk_max" "$(kv "$out" mibps_max)"
 		else
-			res "loss.$name.$pct.short_p50_ms" "$(kv "$out" p50_ms)"
-			res "loss.$name.$pct.short_p99_ms" "$(kv "$out" p99_ms)"
-			res "loss.$name.$pct.short_over150" "$(kv "$out" over150)"
-			res "loss.$name.$pct.short_over900" "$(kv "$out" over900)"
+			res "$k.short_p50_ms" "$(kv "$out" p50_ms)"
+			res "$k.short_p99_ms" "$(kv "$out" p99_ms)"
+			res "$k.short_over150" "$(kv "$out" over150)"
+			res "$k.short_over900" "$(kv "$out" over900)"
 		fi
-		res "loss.$name.$pct.${what}_failed" $(($(kv "$out" n) - $(kv "$out" ok)))
+		res "$k.${what}_failed" $(($(kv "$out" n) - $(kv "$out" ok)))
 	done
+}
+
+# The GET step's files: a 1 MiB and a 20 KB body.
+get_files() {
+	mkdir -p "$NET_TMP/www"
+	[ -s "$NET_TMP/www/big" ] || head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
+	[ -s "$NET_TMP/www/small" ] || head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 }
 
 loss() {
@@ -571,9 +589,8 @@ loss() {
 	done
 	say "5: GETs under ${LOSS_PCTS// /, } % loss of server-to-client frames (XDP on the client veth):" \
 		"$LOSS_RUNS runs of $LOSS_BULK_N x 1 MiB, $LOSS_SHORT_N x 20 KB, after $LOSS_WARMUP GETs not counted"
-	mkdir -p "$NET_TMP/www"
-	head -c $((1 << 20)) /dev/urandom >"$NET_TMP/www/big"
-	head -c 20480 /dev/urandom >"$NET_TMP/www/small"
+	get_files
+	GETS_KEY=loss GETS_PCTS=$LOSS_PCTS GETS_WARMUP=$LOSS_WARMUP
 	res loss.pcts "$LOSS_PCTS"
 	res loss.warmup "$LOSS_WARMUP"
 	res loss.client_napi "${BENCH_CLIENT_NAPI:-softirq}"
@@ -609,7 +626,72 @@ loss() {
 	stop nginx
 }
 
-for step in ${BENCH_STEPS:-syn_flood floods pairs http_rate legit mem loss}; do
+# ---- 9: GETs over a path with a round-trip time ------------------------
+# veth's round trip is tens of microseconds, where a GET is bound by CPU
+# and the congestion control hardly matters. tern-bench-delay
+# (tools/bench/delay) holds the client's packets to the server for
+# WAN_RTT_MS: the client namespace routes the server's address through a
+# tun device the tool reads, and the tool sends each packet on the client
+# veth when its time comes. The server's frames come straight back (the
+# loss program drops its share of them), so the path has the round-trip
+# time and no queue of its own.
+wan_on() {
+	local us=$(($1 * 1000))
+
+	ip -n "$NS_C" tuntap add dev tdelay mode tun
+	# real-time priority: the path must not wait for the client on its CPU
+	bg delay taskset -c "$GEN_CPU" chrt -f 10 ip netns exec "$NS_C" "$BUILD/tools/tern-bench-delay" \
+		--tun tdelay --dev "$DEV_C" --dst-mac "$MAC_S" --delay-us "$us"
+	ip -n "$NS_C" link set tdelay up
+	# the server's frames arrive on the veth, not on the route's device
+	in_c sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$DEV_C.rp_filter=0"
+	ip -n "$NS_C" route add "$IP4_S/32" dev tdelay src "$IP4_C"
+	WAN_RTT=$(in_c python3 "$HELP" rtt "$IP4_S" 9 5) ||
+		{ say "the delayed path does not reach $IP4_S: $WAN_RTT $(cat "$NET_TMP/delay.err")"; return 1; }
+}
+
+wan_off() {
+	ip -n "$NS_C" route del "$IP4_S/32" dev tdelay
+	stop delay
+	say "  tern-bench-delay: $(cat "$NET_TMP/delay.out")"
+	ip -n "$NS_C" link del tdelay
+}
+
+wan() {
+	local pct
+
+	for pct in $WAN_PCTS; do
+		[ -e "$XDP_OBJS/loss$pct.bpf.o" ] ||
+			{ echo "Error: $XDP_OBJS/loss$pct.bpf.o: not built (BENCH_WAN_PCTS: 0 1 3)" >&2; return 1; }
+	done
+	say "9: GETs over a ${WAN_RTT_MS} ms round trip, ${WAN_PCTS// /, } % loss of server-to-client" \
+		"frames: $WAN_RUNS runs of $WAN_BULK_N x 1 MiB, $WAN_SHORT_N x 20 KB, after $WAN_WARMUP GETs"
+	get_files
+	GETS_KEY=wan GETS_PCTS=$WAN_PCTS GETS_WARMUP=$WAN_WARMUP
+	res wan.pcts "$WAN_PCTS"
+	res wan.rtt_ms "$WAN_RTT_MS"
+	res wan.nginx_cc "$(in_s sysctl -n net.ipv4.tcp_congestion_control)"
+	wan_on "$WAN_RTT_MS"
+	say "  connects refused over the delayed path: $WAN_RTT"
+	res wan.rtt_measured_ms "$(kv "$WAN_RTT" p50_ms)"
+	tern_up --app http --http-body "$NET_TMP/www/big"
+	loss_get tern bulk /big "$WAN_BULK_N" "$WAN_RUNS"
+	stop tern
+	tern_up --app http --http-body "$NET_TMP/www/small"
+	loss_get tern short /small "$WAN_SHORT_N" 1
+	stop tern
+	nginx_files_up
+	loss_get nginx bulk /big "$WAN_BULK_N" "$WAN_RUNS"
+	loss_get nginx short /small "$WAN_SHORT_N" 1
+	stop nginx
+	nginx_files_up cubic
+	loss_get nginx_cubic bulk /big "$WAN_BULK_N" "$WAN_RUNS"
+	loss_get nginx_cubic short /small "$WAN_SHORT_N" 1
+	stop nginx
+	wan_off
+}
+
+for step in ${BENCH_STEPS:-syn_flood floods pairs http_rate legit mem loss wan}; do
 	"$step"
 done
 NET_DONE=1

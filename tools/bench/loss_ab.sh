@@ -23,6 +23,9 @@
 #   OUT_DIR/NAME.PCT.ROUND.qdisc: the server veth's qdisc statistics (tc -s)
 #   after the cell, NAME.PCT.ROUND.err tern's standard error and
 #   NAME.PCT.ROUND.stats its ternctl stats
+#   AB_RTT_MS   a round-trip time for the path (bench_net.sh wan_on:
+#               the client's packets through tern-bench-delay); unset:
+#               veth's own
 #   AB_PCAP=1   tcpdump on the client veth per cell (OUT_DIR/NAME.PCT.ROUND.pcap,
 #               for gets_pcap.py: what the loss program lets through; tern's
 #               AF_XDP frames never reach a capture on the server veth)
@@ -120,9 +123,11 @@ ab() {
 	say "loss A/B: servers $AB_SERVERS, loss $AB_PCTS %, $AB_ROUNDS rounds of $AB_GETS GETs;" \
 		"nginx on ${AB_LINUX_CC:-$(in_s sysctl -n net.ipv4.tcp_congestion_control)}"
 	: >"$OUT/ab.txt"
+	[ -z "${AB_RTT_MS:-}" ] || { wan_on "$AB_RTT_MS" && say "  $WAN_RTT"; }
 	for r in $(seq "$AB_ROUNDS"); do
 		for s in $AB_SERVERS; do ab_server "$s" "$r"; done
 	done
+	[ -z "${AB_RTT_MS:-}" ] || wan_off
 	python3 "$HERE/loss_ab.py" summary "$OUT/ab.txt" | tee "$OUT/summary.txt"
 }
 

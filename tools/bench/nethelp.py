@@ -34,6 +34,10 @@
       SIGTERM; prints
       "conns=.. rounds=.. resets=.. errors=..". A connection that fails is
       not reopened.
+  nethelp.py rtt ADDR PORT N
+      N connects to a port nobody listens on, each answered by a RST: the
+      round-trip time without a server; prints "ok=.. n=.. p50_ms=..
+      max_ms=.." (ok: the connects refused as expected).
 """
 import json
 import selectors
@@ -277,8 +281,24 @@ def nconns(ctl):
     return 0
 
 
+def rtt(addr, port, n):
+    lat = []
+    for _ in range(int(n)):
+        t0 = time.monotonic()
+        try:
+            socket.create_connection((addr, int(port)), timeout=5).close()
+        except ConnectionRefusedError:
+            lat.append((time.monotonic() - t0) * 1000)
+        except OSError:
+            pass
+    lat.sort()
+    print("ok=%d n=%s p50_ms=%.2f max_ms=%.2f" % (
+        len(lat), n, pct(lat, 0.50), lat[-1] if lat else float("nan")))
+    return 0 if lat else 1
+
+
 def main():
-    cmds = {"listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1),
+    cmds = {"rtt": (rtt, 3), "listen": (listen, 4), "clients": (clients, 5), "nconns": (nconns, 1),
             "get": (get, 5, 6), "getdist": (getdist, 5), "transfers": (transfers, 4)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or \
             not cmds[sys.argv[1]][1] <= len(sys.argv) - 2 <= cmds[sys.argv[1]][-1]:

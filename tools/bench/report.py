@@ -261,11 +261,11 @@ def pairs_section(r, out, targets):
                         verdict(None if math.isnan(m) else m >= 0.95)))
 
 
-def loss_cells(r, srv, p, what):
-    """The loss table's cells of one row: per server, what's figures."""
+def loss_cells(r, srv, p, what, step="loss"):
+    """The loss (or wan) table's cells of one row: per server, what's figures."""
     cells = []
     for key, _ in srv:
-        k = "loss.%s.%s." % (key, p)
+        k = "%s.%s.%s." % (step, key, p)
         fails = num(r, k + what + "_failed")
         if what == "bulk":
             cell = "%s (%s-%s)" % (fmt(num(r, k + "bulk_mibps"), 1),
@@ -334,6 +334,43 @@ def loss_section(r, out, targets):
     return rows
 
 
+def wan_section(r, out, targets):
+    """Step wan: the loss table's GETs over a delayed path."""
+    pcts = r.get("wan.pcts", "0 1 3").split()
+    cc = r.get("wan.nginx_cc", "?")
+    rtt = r.get("wan.rtt_ms", "?")
+    srv = [("tern", "tern (CUBIC, RACK)"), ("nginx", "nginx (%s)" % cc),
+           ("nginx_cubic", "nginx CUBIC")]
+    peers = srv[1:]
+    out.append("### 9. Transfers over a %s ms round trip under random loss: tern --app http "
+               "vs nginx\n" % rtt)
+    out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
+               " | tern / nginx (%s) | tern / nginx CUBIC |" % cc)
+    out.append("|---:|" + "---:|" * (len(srv) + 2))
+    for p in pcts:
+        med = {key: num(r, "wan.%s.%s.bulk_mibps" % (key, p)) for key, _ in srv}
+        rat = [ratio(med["tern"], med[k]) for k, _ in peers]
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "bulk", "wan")),
+                                            " | ".join(fmt(x, 2) for x in rat)))
+        for (_, lab), x in zip(peers, rat):
+            targets.append(("1 MiB GETs, %s ms RTT, %s %% loss >= 1.0 x %s" % (rtt, p, lab),
+                            fmt(x, 2), verdict(None if math.isnan(x) else x >= 1.0)))
+    out.append("")
+    out.append("Short: 20 KB GETs, p50 / p99 ms [GETs over 900 ms].\n")
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) + " |")
+    out.append("|---:|" + "---:|" * len(srv))
+    for p in pcts:
+        out.append("| %s %% | %s |" % (p, " | ".join(loss_cells(r, srv, p, "short", "wan"))))
+    out.append("")
+    out.append("Path: tern-bench-delay (tools/bench/delay) holds every packet the client sends "
+               "to the server for %s ms (connects refused over it took %s ms, median); the "
+               "server's frames come straight back, less the loss program's share. No queue "
+               "and no rate limit: the round trip and the loss are all the path has." % (
+                   rtt, r.get("wan.rtt_measured_ms", "?")))
+    out.append("")
+
+
 def core_section(r, out):
     out.append("### 5. Core microbenchmarks (no I/O, one CPU)\n")
     out.append("| mode | SYN/s | ns/SYN | instructions/SYN |")
@@ -395,6 +432,8 @@ def main():
     if "pairs.rounds" in r:
         pairs_section(r, out, targets)
     loss = loss_section(r, out, targets) if "loss.pcts" in r else []
+    if "wan.pcts" in r:
+        wan_section(r, out, targets)
     out.append("### Targets (measured, not asserted)\n")
     out.append("| target | measured | |")
     out.append("|---|---:|---|")

@@ -24,7 +24,7 @@ start=$(date +%s)
 
 # BENCH_STEPS: bench_net.sh's steps, "proxy" (bench_proxy.sh), "xdp"
 # (tern-bench-xdp) and "core" (the core microbenchmarks); default all.
-steps=" ${BENCH_STEPS:-syn_flood floods pairs http_rate legit mem loss proxy xdp core} "
+steps=" ${BENCH_STEPS:-syn_flood floods pairs http_rate legit mem loss wan proxy xdp core} "
 net_steps=$(tr ' ' '\n' <<<"$steps" | grep -vxE 'proxy|xdp|core|' | tr '\n' ' ' || true)
 has_step() { [[ $steps == *" $1 "* ]]; }
 
