@@ -984,3 +984,34 @@ TEST(test_sim_bbr_lossy_duplicating_reordering_link)
 		sim_free(&m);
 	}
 }
+
+/*
+ * Both directions lossy, the server sending 256 KiB: seeds in which the
+ * client's out-of-order queue fills and it drops data it had SACKed
+ * (reneging). The server's RTO finds SND.UNA SACKed, forgets the SACKs
+ * and resends (tcp_timeout_mark_lost); without that nothing resent the
+ * reneged data and the server timed out (these seeds did, with CUBIC
+ * and with BBR, whose larger flights renege more often).
+ */
+TEST(test_sim_receiver_reneges)
+{
+	static const int seeds[][2] = { { 2145, TERN_CC_CUBIC }, { 2169, TERN_CC_CUBIC },
+					{ 2185, TERN_CC_CUBIC }, { 2207, TERN_CC_BBR },
+					{ 2215, TERN_CC_BBR }, { 2259, TERN_CC_BBR } };
+	static struct sim m;
+	uint64_t reneged = 0;
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		int seed = seeds[i][0];
+		struct sim_params sp = { .loss = seed % 21, .delay_ms = 1 + seed % 30,
+					 .dup = seed % 3 ? 0 : 5, .jitter = seed % 5 ? 0 : 8,
+					 .cookies = TERN_COOKIES_NEVER, .cc = seeds[i][1],
+					 .no_rack = seed % 7 == 0, .no_ts = seed % 11 == 0,
+					 .len = { STREAM, BULK / 4 } };
+
+		CHECK_EQ(run_p(&m, (uint64_t)seed, &sp), 0);
+		reneged += tern_stack__mib(m.p[1].s)[TERN_MIB_TCPSACKReneging];
+		sim_free(&m);
+	}
+	CHECK(reneged >= 6);
+}

@@ -718,6 +718,21 @@ void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t 
 	}
 }
 
+/* tcp_timeout_mark_lost(): the record at SND.UNA is SACKed: the
+ * receiver reneged, and no record stays SACKed. Returns 1 if so. */
+int tern_rack_renege(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una;
+
+	if (r->head == TERN_NIL || !(at(s, r->head)->flags & TERN_RSEG_SACKED))
+		return 0;
+	for (uint32_t i = r->head; i != TERN_NIL; start = at(s, i)->end, i = at(s, i)->next)
+		set_flags(s, r, i, start, (uint8_t)(at(s, i)->flags & ~TERN_RSEG_SACKED));
+	r->fack = c->snd_una;
+	return 1;
+}
+
 /* tcp_undo_cwnd_reduction(unmark_loss): nothing is lost after all. */
 void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c)
 {

@@ -539,6 +539,7 @@ void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq);
 void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c);
+int tern_rack_renege(struct tern_stack *s, struct tern_conn *c);
 int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,
 			uint32_t *max);
 uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans);
