@@ -228,7 +228,7 @@ static void ack_to(struct h *h, uint32_t ack)
 }
 
 /*
- * Ten segments at once (IW10, 14480 B) after a 100 ms handshake; a new
+ * Ten segments at once (IW10, 14480 B) after the handshake; a new
  * connection counts as app-limited until something is delivered
  * (tcp_init_sock: app_limited = ~0U), so their samples are app-limited.
  * At +100 ms an ACK of five: 7240 B delivered over the ACK interval of
@@ -248,8 +248,6 @@ TEST(test_bbr_rate_sample_simple_acks)
 {
 	static struct h h;
 	struct tern_cc_ops spy = tern_cc_bbr;
-	struct tern_seg seg;
-	struct tern_opts o;
 	uint32_t iss, una;
 
 	nseen = 0;
@@ -257,18 +255,7 @@ TEST(test_bbr_rate_sample_simple_acks)
 	h_init(&h, bbr_cfg);
 	REQUIRE(h.s->rate != NULL);
 	h.s->cc = &spy;
-	seg = h_seg(&h, TERN_TH_SYN, 1000, 0);
-	h_linux_syn_opts(&seg, 1);
-	h_in(&h, &seg);
-	REQUIRE_EQ(h.out.n, 1);
-	iss = h.tx[0].seq;
-	o = h_tx_opts(&h.tx[0]);
-	h_advance(&h, 100 * TERN_NSEC_PER_MSEC);
-	seg = h_seg(&h, TERN_TH_ACK, 1001, iss + 1);
-	seg.win = 65535;
-	h_ts(&seg, 2, o.tsval);
-	h_in(&h, &seg);
-	REQUIRE(h.conn != NULL);
+	REQUIRE(h_connect(&h, 1000, 1, &iss) != NULL);
 	REQUIRE_EQ(h.conn->mss, 1448);
 	una = h.conn->snd_una;
 	CHECK_EQ(h_send(&h, data, 10 * 1448), 10 * 1448);
