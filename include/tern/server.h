@@ -70,7 +70,7 @@ struct tern_server_config {
 	unsigned int drain_timeout_ms;     /* on stop, RST what is still open this
 					    * long after the FIN: 2000 */
 	int cc;                            /* congestion control: 0 CUBIC, 1
-					    * NewReno (--cc): 0 */
+					    * NewReno, 2 BBR (--cc): 0 */
 	int xdp_cookies;                   /* SYN-ACKs from XDP: 0 never, 1 while
 					    * the queue is overloaded, 2 always
 					    * (--xdp-cookies): 1 */

@@ -365,6 +365,8 @@ static void make_cfg(struct tern_cfg *cfg, uint8_t b0, uint8_t b1)
 	/* RACK with a pool small enough that its bounds are reached too */
 	cfg->rack_segs = b1 & 0x08 ? 16 : 0;
 	cfg->rack_segs_per_conn = b1 & 0x08 ? 8 : 0;
+	/* BBR: its rate records and cong_control's window rules */
+	cfg->cc = b1 & 0x10 ? TERN_CC_BBR : TERN_CC_CUBIC;
 }
 
 static void make_secrets(struct tern_secrets *sec)

@@ -179,6 +179,16 @@ t_run "random loss both ways: every byte echoed once, in order" t_lossy
 echo "    (the loss check: $SECONDS s)"
 t_run "echo: frames accounted; stop exits 0" t_stop
 
+# The same loss with BBR (--cc bbr): its window comes from the rate
+# samples of the RACK records, not from the losses.
+tern_start --addr "$IP4_S" --port "$PORT" --queues "$QUEUES" --ctl "$CTL" --app echo --cc bbr ||
+	net_die "tern --cc bbr did not start"
+wait_until py "stats('$CTL')" || net_die "no control socket"
+SECONDS=0
+t_run "bbr: random loss both ways: every byte echoed once, in order" t_lossy
+echo "    (the loss check: $SECONDS s)"
+t_run "bbr echo: frames accounted; stop exits 0" t_stop
+
 tern_start --addr "$IP4_S" --port "$HPORT" --queues "$QUEUES" --ctl "$CTL" --app http ||
 	net_die "tern --app http did not start"
 wait_until py "stats('$CTL')" || net_die "no control socket"

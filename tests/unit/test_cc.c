@@ -74,7 +74,7 @@ TEST(test_conf_cc_default_cubic)
 	CHECK(!strcmp(tern_cc__ops(cfg.cc)->name, "cubic"));
 	CHECK(!strcmp(tern_cc__ops(TERN_CC_RENO)->name, "reno"));
 	CHECK(tern_stack__memsize(&cfg) > 0);
-	cfg.cc = 2;
+	cfg.cc = 3;
 	CHECK_EQ(tern_stack__memsize(&cfg), 0); /* unknown algorithm */
 	tern_cfg__defaults(&cfg);
 	cfg.cwnd_clamp = 1;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The windowed running minimum (minmax.c, Linux's win_minmax) and RACK's
+ * The windowed running minimum and maximum (minmax.c, Linux's
+ * win_minmax) and RACK's
  * min_rtt over it (tcp_min_rtt_wlen, 300 s): a new best replaces every
  * choice; later, larger samples wait as second and third choices and
  * take over as the best ages out of the window; with every choice aged
@@ -54,6 +55,26 @@ TEST(test_minmax_time_wraps)
 	CHECK_EQ(tern_minmax_running_min(&m, WIN, t0 + 60, 30), 10);
 	CHECK_EQ(tern_minmax_running_min(&m, WIN, t0 + 100, 40), 10);
 	CHECK_EQ(tern_minmax_running_min(&m, WIN, t0 + 110, 40), 20);
+}
+
+/* The running maximum (BBR's bandwidth filter, minmax_running_max()),
+ * in rounds: 50 at 0; 40 at 3 (second choice); 30 at 6 (third); at 11
+ * the 50 has aged out of the 10-round window and 40 is the maximum; at
+ * 14 the 40 has too; a larger sample replaces every choice. */
+TEST(test_minmax_running_max_ages_out)
+{
+	struct tern_minmax m;
+
+	tern_minmax_reset(&m, 0, 0);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 0, 50), 50);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 3, 40), 50);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 6, 30), 50);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 10, 20), 50);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 11, 20), 40);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 14, 20), 30);
+	CHECK_EQ(tern_minmax_running_max(&m, 10, 15, 60), 60);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(m.s[i].v, 60);
 }
 
 static void rack(struct tern_cfg *c)

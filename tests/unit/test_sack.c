@@ -166,6 +166,45 @@ TEST(test_estab_sack_rto_resends_unsacked_only)
 }
 
 /*
+ * The receiver reneges (RFC 2018 8): it SACKs segments 2-3, then
+ * acknowledges 0-1 alone, having dropped what it had SACKed. SND.UNA is
+ * SACKed data, so at the RTO every SACK is forgotten and all in flight
+ * is lost (tcp_timeout_mark_lost, TCPSACKReneging): segment 2 goes
+ * first, where the scoreboard would have resent only 4-9 and left 2-3
+ * to nobody. With RACK records and with the scoreboard alone.
+ */
+static void renege_case(void (*tweak)(struct tern_cfg *))
+{
+	static const uint32_t b[][2] = { { 2, 4 } };
+	struct sk k;
+
+	REQUIRE(sk_open(&k, 10, tweak));
+	h_advance(&k.h, 50 * MS);
+	sk_ack(&k, 0, b, 1);
+	sk_ack(&k, 2, NULL, 0);
+	sk_poll_at(&k, k.h.now + 300 * MS);
+	CHECK_EQ(H_MIB(&k.h, TCPTimeouts), 1);
+	CHECK_EQ(H_MIB(&k.h, TCPSACKReneging), 1);
+	REQUIRE_EQ(k.h.out.n, 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 2 * MSS);
+	h_advance(&k.h, 100 * MS);
+	sk_ack(&k, 3, NULL, 0);
+	REQUIRE(k.h.out.n >= 1);
+	CHECK_EQ(k.h.tx[0].seq, k.una0 + 3 * MSS);
+	h_free(&k.h);
+}
+
+TEST(test_estab_sack_reneging_rto_resends_sacked)
+{
+	renege_case(no_probes);
+}
+
+TEST(test_estab_sack_reneging_rto_resends_sacked_no_rack)
+{
+	renege_case(no_rack_no_probes);
+}
+
+/*
  * Tail loss probe: five segments, none acknowledged. PTO = 2 x SRTT +
  * 2 ms = 202 ms (tcp_schedule_loss_probe), before the RTO (300 ms): the
  * last segment goes again (no new data), TCPLossProbes. The client's ACK

@@ -23,13 +23,17 @@ static uint32_t min32(uint32_t a, uint32_t b)
 static void recovery_on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t acked,
 			    uint64_t now, struct tern_out *out)
 {
+	int own = !tern_cc__has_control(s); /* else cong_control sets cwnd */
+
 	if (tern_seq_ge(c->snd_una, c->recover)) {
 		c->flags &= ~TERN_CF_RECOVERY; /* full ACK */
-		c->cwnd = min32(c->ssthresh, flight(c) + c->mss);
+		if (own)
+			c->cwnd = min32(c->ssthresh, flight(c) + c->mss);
 		return;
 	}
 	tern_conn_retransmit_head(s, c, now, out); /* partial ACK */
-	c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
+	if (own)
+		c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + (acked >= c->mss ? c->mss : 0);
 }
 
 /* An ACK's SACK part after its input: recovery (sack.c), and in recovery
@@ -41,7 +45,7 @@ static void sack_recover(struct tern_stack *s, struct tern_conn *c, uint32_t ack
 	int64_t delivered = (int64_t)acked + tern_conn_xmit(s, c)->sacked - sacked;
 
 	tern_sack_acked(s, c, acked, dup, now, out);
-	if ((c->flags & TERN_CF_RECOVERY) && delivered > 0)
+	if ((c->flags & TERN_CF_RECOVERY) && delivered > 0 && !tern_cc__has_control(s))
 		tern_prr__on_ack(s, c, (uint32_t)delivered, acked != 0);
 }
 
@@ -49,29 +53,29 @@ static void sack_recover(struct tern_stack *s, struct tern_conn *c, uint32_t ack
  * records, a SACK RTT sample, recovery. dup: a duplicate ACK (RFC 5681
  * 2), which F-RTO reads. */
 static void sack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		     int dup, uint64_t now, struct tern_out *out)
+		     int dup, struct tern_rack_rtt *m, uint64_t now, struct tern_out *out)
 {
-	struct tern_rack_rtt m = TERN_RACK_RTT_NONE;
 	uint32_t sacked = tern_conn_xmit(s, c)->sacked;
 
-	tern_sack_input(s, c, seg, &m);
-	tern_conn_rtt_ack(s, c, seg, &m, 0, now);
+	tern_sack_input(s, c, seg, m);
+	tern_conn_rtt_ack(s, c, seg, m, 0, now);
 	sack_recover(s, c, 0, sacked, dup, now, out);
 }
 
 /* RFC 5681 3.2 / RFC 6582 3.2 steps 1-2 for a duplicate ACK; with SACK
  * the scoreboard decides (sack.c). */
 static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		      uint64_t now, struct tern_out *out)
+		      struct tern_rack_rtt *m, uint64_t now, struct tern_out *out)
 {
 	if (c->dupacks < UINT8_MAX)
 		c->dupacks++;
 	if (tern_conn_sack_on(c)) {
-		sack_ack(s, c, seg, 1, now, out);
+		sack_ack(s, c, seg, 1, m, now, out);
 		return;
 	}
 	if (c->flags & TERN_CF_RECOVERY) {
-		c->cwnd += c->mss;
+		if (!tern_cc__has_control(s))
+			c->cwnd += c->mss;
 		return;
 	}
 	if (c->dupacks != 3 || !tern_seq_gt(c->snd_una, c->recover))
@@ -83,15 +87,15 @@ static void on_dupack(struct tern_stack *s, struct tern_conn *c, const struct te
 	TERN_MIB_INC(s, TCPRenoRecovery);
 	TERN_MIB_INC(s, TCPFastRetrans);
 	tern_conn_retransmit_head(s, c, now, out);
-	c->cwnd = c->ssthresh + 3u * c->mss;
+	if (!tern_cc__has_control(s))
+		c->cwnd = c->ssthresh + 3u * c->mss;
 }
 
 static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
-		    uint64_t now, struct tern_out *out)
+		    struct tern_rack_rtt *m, uint64_t now, struct tern_out *out)
 {
 	uint32_t end = c->snd_una + c->sq_bytes, acked = seg->ack - c->snd_una, data = acked;
 	uint32_t sacked = tern_conn_xmit(s, c)->sacked;
-	struct tern_rack_rtt m = TERN_RACK_RTT_NONE;
 	/* The send buffer limited the application (SOCK_NOSPACE): a full
 	 * queue, or a refused send. */
 	int nospace = (c->flags & TERN_CF_WANT_WRITE) ||
@@ -108,8 +112,8 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 	 * delivered (tcp_sacktag_write_queue, tcp_clean_rtx_queue), and
 	 * after snd_una moved (tcp_rtt_estimator's window) */
 	if (tern_conn_sack_on(c))
-		tern_sack_input(s, c, seg, &m);
-	tern_conn_rtt_ack(s, c, seg, &m, acked, now);
+		tern_sack_input(s, c, seg, m);
+	tern_conn_rtt_ack(s, c, seg, m, acked, now);
 	if (tern_seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	c->bytes_acked = c->bytes_acked + acked < c->bytes_acked ? UINT32_MAX
@@ -137,10 +141,15 @@ static void new_ack(struct tern_stack *s, struct tern_conn *c, const struct tern
 }
 
 /* The peer's ACK field, once the segment is acceptable: new data
- * acknowledged, or a duplicate ACK (RFC 5681 2), or nothing. */
+ * acknowledged, or a duplicate ACK (RFC 5681 2), or nothing; then the
+ * ACK's rate sample to an algorithm with cong_control (rate.c). */
 void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct tern_seg *seg,
 		     int win_changed, uint64_t now, struct tern_out *out)
 {
+	struct tern_rack_rtt m = TERN_RACK_RTT_NONE;
+	struct tern_rate_prior prior = { 0 };
+
+	tern_rate_begin(s, c, &prior);
 	if (c->flags & TERN_CF_PROBING) {
 		c->retries = 0; /* the peer answers: keep probing (tcp_ack) */
 		if (c->snd_wnd) {
@@ -153,13 +162,15 @@ void tern_conn_acked(struct tern_stack *s, struct tern_conn *c, const struct ter
 		}
 	}
 	if (tern_seq_gt(seg->ack, c->snd_una)) {
-		new_ack(s, c, seg, now, out);
+		new_ack(s, c, seg, &m, now, out);
 	} else if (seg->ack == c->snd_una && c->snd_una != c->snd_max && !seg->len &&
 		   !(seg->flags & (TERN_TH_SYN | TERN_TH_FIN)) && !win_changed) {
-		on_dupack(s, c, seg, now, out);
+		on_dupack(s, c, seg, &m, now, out);
 	} else if (tern_conn_sack_on(c) && seg->ack == c->snd_una && c->snd_una != c->snd_max) {
-		sack_ack(s, c, seg, 0, now, out); /* SACK blocks on data or a window update */
+		sack_ack(s, c, seg, 0, &m, now, out); /* SACK blocks on data or a window update */
 	}
+	if (tern_seq_ge(seg->ack, prior.una))
+		tern_rate_ack(s, c, &prior, &m);
 	if (c->in_use && (c->flags & TERN_CF_WANT_WRITE) &&
 	    c->sq_bytes < tern_conn_use(s, c)->snd_buf) {
 		c->flags &= ~TERN_CF_WANT_WRITE;

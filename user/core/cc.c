@@ -19,9 +19,18 @@ const struct tern_cc_ops *tern_cc__ops(int algo)
 		return &tern_cc_cubic;
 	case TERN_CC_RENO:
 		return &tern_cc_reno;
+	case TERN_CC_BBR:
+		return &tern_cc_bbr;
 	default:
 		return NULL;
 	}
+}
+
+/* The algorithm's private words: with cong_control, beside the
+ * delivery counters (struct tern_rate), else in tern_xmit. */
+static uint32_t *priv(struct tern_stack *s, struct tern_conn *c)
+{
+	return s->rate ? tern_conn_rate(s, c)->priv : tern_conn_xmit(s, c)->cc;
 }
 
 static void cwnd_set(struct tern_conn *c, uint64_t cwnd)
@@ -103,7 +112,24 @@ void tern_cc__init(struct tern_stack *s, struct tern_conn *c, uint32_t now_ms)
 	tern_rack_free(s, c);
 	c->cwnd = INIT_CWND_SEGS * c->mss;
 	c->ssthresh = UINT32_MAX;
-	s->cc->init(c, x->cc);
+	tern_rate_conn_init(s, c);
+	s->cc->init(c, priv(s, c));
+	clamp(s, c);
+}
+
+/* Whether the algorithm sets cwnd itself on every ACK (cong_control). */
+int tern_cc__has_control(const struct tern_stack *s)
+{
+	return s->cc->cong_control != NULL;
+}
+
+/* tcp_cong_control() with cong_control: the algorithm has the ACK's rate
+ * sample and the window; the clamp still applies (snd_cwnd_clamp). */
+void tern_cc__cong_control(struct tern_stack *s, struct tern_conn *c,
+			   const struct tern_rate_sample *rs)
+{
+	if (s->cc->cong_control(c, priv(s, c), rs))
+		tern_rate_mark_app_limited(s, c);
 	clamp(s, c);
 }
 
@@ -121,30 +147,28 @@ void tern_cc__on_ack(struct tern_stack *s, struct tern_conn *c, uint32_t acked, 
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
 	/* RFC 7661 / tcp_reno_cong_avoid(): no growth while the
-	 * application, not the window, limits what is sent. */
-	if (!cwnd_limited(c, x))
+	 * application, not the window, limits what is sent; an algorithm
+	 * with cong_control grows its window there instead. */
+	if (tern_cc__has_control(s) || !cwnd_limited(c, x))
 		return;
-	s->cc->on_ack(c, x->cc, acked, now_ms);
+	s->cc->on_ack(c, priv(s, c), acked, now_ms);
 	clamp(s, c);
 }
 
 void tern_cc__on_loss(struct tern_stack *s, struct tern_conn *c, enum tern_cc_loss kind)
 {
-	struct tern_xmit *x = tern_conn_xmit(s, c);
-
-	c->ssthresh = s->cc->on_loss(c, x->cc, kind);
+	c->ssthresh = s->cc->on_loss(c, priv(s, c), kind);
 	if (c->ssthresh < 2u * c->mss)
 		c->ssthresh = 2u * c->mss;
 }
 
 void tern_cc__on_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
 {
-	struct tern_xmit *x = tern_conn_xmit(s, c);
 	int ev;
 
 	if (!s->cc->on_rtt)
 		return;
-	ev = s->cc->on_rtt(c, x->cc, rtt_us, s->now);
+	ev = s->cc->on_rtt(c, priv(s, c), rtt_us, s->now);
 	if (ev & TERN_CC_HYSTART_TRAIN) {
 		TERN_MIB_INC(s, TCPHystartTrainDetect);
 		TERN_MIB_ADD(s, TCPHystartTrainCwnd, c->cwnd / c->mss);
@@ -158,10 +182,8 @@ void tern_cc__on_rtt(struct tern_stack *s, struct tern_conn *c, uint32_t rtt_us)
 /* tcp_undo_cwnd_reduction(): the window the algorithm restores. */
 void tern_cc__undo(struct tern_stack *s, struct tern_conn *c, uint32_t prior_cwnd)
 {
-	struct tern_xmit *x = tern_conn_xmit(s, c);
-
 	if (s->cc->undo_cwnd)
-		c->cwnd = s->cc->undo_cwnd(c, x->cc, prior_cwnd);
+		c->cwnd = s->cc->undo_cwnd(c, priv(s, c), prior_cwnd);
 	else if (prior_cwnd > c->cwnd)
 		c->cwnd = prior_cwnd; /* tcp_reno_undo_cwnd() */
 	clamp(s, c);
@@ -195,10 +217,11 @@ void tern_cc__before_send(struct tern_stack *s, struct tern_conn *c, uint32_t no
 
 	if (c->snd_una != c->snd_max || idle <= 0)
 		return;
-	if ((uint32_t)idle > c->rto_ms)
+	/* tcp_slow_start_after_idle_check(): not for cong_control */
+	if ((uint32_t)idle > c->rto_ms && !tern_cc__has_control(s))
 		cwnd_restart(c, idle);
 	if (s->cc->on_idle)
-		s->cc->on_idle(c, x->cc, (uint32_t)idle, now_ms);
+		s->cc->on_idle(c, priv(s, c), (uint32_t)idle, now_ms);
 }
 
 /* tcp_cwnd_validate() after data went out: remember whether the window

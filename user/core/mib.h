@@ -41,6 +41,7 @@
 	X(TCPCwndClamped)         /* tern: cwnd held at cfg.cwnd_clamp */      \
 	X(TCPSackRecovery)        /* recoveries entered from SACK information */ \
 	X(TCPSACKDiscard)         /* SACK blocks outside SND.UNA..SND.MAX */  \
+	X(TCPSACKReneging)        /* an RTO found SND.UNA SACKed: SACKs forgotten */ \
 	X(TCPDSACKRecv)           /* D-SACK blocks received (RFC 2883) */      \
 	X(TCPSackRangesFull)      /* tern: a SACKed range dropped at the bound */ \
 	X(TCPLossProbes)          /* tail loss probes sent */                  \

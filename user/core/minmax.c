@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The windowed running minimum of minmax.h (Linux's minmax_running_min()). */
+/* The windowed running minimum and maximum of minmax.h (Linux's
+ * minmax_running_min() and minmax_running_max()). */
 #include "minmax.h"
 
 void tern_minmax_reset(struct tern_minmax *m, uint32_t t, uint32_t v)
@@ -53,6 +54,22 @@ uint32_t tern_minmax_running_min(struct tern_minmax *m, uint32_t win, uint32_t t
 		m->s[1].t = m->s[2].t = t;
 		m->s[1].v = m->s[2].v = v;
 	} else if (v <= m->s[2].v) {
+		m->s[2].t = t;
+		m->s[2].v = v;
+	}
+	return age(m, win, t, v);
+}
+
+uint32_t tern_minmax_running_max(struct tern_minmax *m, uint32_t win, uint32_t t, uint32_t v)
+{
+	if (v >= m->s[0].v || t - m->s[2].t > win) {
+		tern_minmax_reset(m, t, v);
+		return v;
+	}
+	if (v >= m->s[1].v) {
+		m->s[1].t = m->s[2].t = t;
+		m->s[1].v = m->s[2].v = v;
+	} else if (v >= m->s[2].v) {
 		m->s[2].t = t;
 		m->s[2].v = v;
 	}

@@ -6,8 +6,8 @@
  * the best of what came after that, so that when the best ages out of
  * the window the next one is at hand. O(1) per sample.
  *
- * Invariant: s[0].v <= s[1].v <= s[2].v and s[0].t <= s[1].t <= s[2].t
- * (times compared wrap-safe).
+ * Invariant: s[0].v <= s[1].v <= s[2].v (a running maximum: >=) and
+ * s[0].t <= s[1].t <= s[2].t (times compared wrap-safe).
  */
 #ifndef TERN_CORE_MINMAX_H
 #define TERN_CORE_MINMAX_H
@@ -25,6 +25,8 @@ struct tern_minmax {
 void tern_minmax_reset(struct tern_minmax *m, uint32_t t, uint32_t v);
 /* Take sample v at time t; returns the minimum over (t - win, t]. */
 uint32_t tern_minmax_running_min(struct tern_minmax *m, uint32_t win, uint32_t t, uint32_t v);
+/* The same for a running maximum (minmax_running_max(), BBR's bw). */
+uint32_t tern_minmax_running_max(struct tern_minmax *m, uint32_t win, uint32_t t, uint32_t v);
 static inline uint32_t tern_minmax_get(const struct tern_minmax *m) { return m->s[0].v; }
 
 #endif

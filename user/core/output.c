@@ -227,6 +227,8 @@ void tern_conn_output(struct tern_stack *s, struct tern_conn *c, uint64_t now,
 	}
 	if (c->snd_nxt != nxt_from || cwnd_limited(c))
 		tern_cc__after_send(s, c, cwnd_limited(c), tern_ms(now));
+	tern_rate_check_app_limited(s, c, tern_seq_lt(c->snd_nxt, data_end(c))
+						  ? data_end(c) - c->snd_nxt : 0);
 	if (c->snd_max != sent_from && sent_from == c->snd_una)
 		c->una_since = tern_deadline(now, 0);
 	if (c->snd_una != c->snd_max) {

@@ -238,6 +238,7 @@ static int split_at(struct tern_stack *s, const struct tern_conn *c, struct tern
 			return -ENOBUFS;
 		g = at(s, i);
 		*at(s, j) = *g;
+		tern_rate_copy(s, j, i);
 		g->end = seq;
 		g->next = j;
 		if (r->tail == i)
@@ -265,6 +266,7 @@ static int resent(struct tern_stack *s, const struct tern_conn *c, struct tern_r
 			set_flags(s, r, i, start, g->flags | TERN_RSEG_RETRANS | TERN_RSEG_EVER);
 			g->sent_us = usec(now);
 			g->order = order;
+			tern_rate_sent(s, c, i, g);
 		}
 		start = g->end;
 	}
@@ -295,6 +297,8 @@ void tern_rack_sent(struct tern_stack *s, struct tern_conn *c, uint32_t seq, uin
 		err = -EINVAL; /* a gap: the records would not cover the flight */
 	} else {
 		err = append(s, r, seq, seq + len, now);
+		if (!err)
+			tern_rate_sent(s, c, r->tail, at(s, r->tail));
 	}
 	if (err)
 		fall_back(s, c, r);
@@ -441,8 +445,10 @@ void tern_rack_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_
 		struct tern_rseg *g = at(s, r->head);
 
 		acked_sample(m, g->flags, now_us, g->sent_us);
-		if (!(g->flags & TERN_RSEG_SACKED))
+		if (!(g->flags & TERN_RSEG_SACKED)) {
 			delivered(c, r, g, now_us);
+			tern_rate_delivered(s, c, r->head, g, m);
+		}
 		rseg_put_head(s, r);
 	}
 	reord_check(s, r);
@@ -493,6 +499,7 @@ void tern_rack_sacked(struct tern_stack *s, struct tern_conn *c, uint32_t start,
 		    !(g->flags & TERN_RSEG_SACKED)) {
 			sacked_sample(m, g, now_us);
 			delivered(c, r, g, now_us);
+			tern_rate_delivered(s, c, i, g, m);
 			set_flags(s, r, i, from,
 				  (uint8_t)((g->flags | TERN_RSEG_SACKED) & ~TERN_RSEG_LOST));
 			r->ack_sacked = 1;
@@ -562,14 +569,24 @@ static uint32_t reo_wnd(const struct tern_stack *s, const struct tern_conn *c,
 	return (uint32_t)w;
 }
 
-/* tcp_mark_skb_lost(): a resent segment lost again is counted. */
-static int mark_lost(struct tern_stack *s, struct tern_rack *r, uint32_t i, uint32_t start)
+/* tcp_mark_skb_lost(): a resent segment lost again is counted; bytes
+ * that were in flight count toward tp->lost (rate.c). */
+static void set_lost(struct tern_stack *s, struct tern_conn *c, struct tern_rack *r, uint32_t i,
+		     uint32_t start)
 {
 	uint8_t f = at(s, i)->flags;
 
-	if (f & TERN_RSEG_RETRANS)
-		TERN_MIB_INC(s, TCPLostRetransmit);
+	if (counted(f))
+		tern_rate_lost(s, c, at(s, i)->end - start);
 	set_flags(s, r, i, start, (uint8_t)((f | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS));
+}
+
+static int mark_lost(struct tern_stack *s, struct tern_conn *c, struct tern_rack *r, uint32_t i,
+		     uint32_t start)
+{
+	if (at(s, i)->flags & TERN_RSEG_RETRANS)
+		TERN_MIB_INC(s, TCPLostRetransmit);
+	set_lost(s, c, r, i, start);
 	return 1;
 }
 
@@ -647,7 +664,7 @@ uint32_t tern_rack_detect(struct tern_stack *s, struct tern_conn *c, uint64_t no
 			continue;
 		left = (int64_t)r->rtt_us + wnd_of(s, c, r, &wnd) - (int32_t)(now_us - g->sent_us);
 		if (left <= 0)
-			lost += (uint32_t)mark_lost(s, r, i, start);
+			lost += (uint32_t)mark_lost(s, c, r, i, start);
 		else if (left > wait)
 			wait = left;
 	}
@@ -697,9 +714,23 @@ void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t 
 		if (tern_seq_gt(g->end, seq))
 			break;
 		if (!(g->flags & TERN_RSEG_SACKED))
-			set_flags(s, r, i, start,
-				  (uint8_t)((g->flags | TERN_RSEG_LOST) & ~TERN_RSEG_RETRANS));
+			set_lost(s, c, r, i, start);
 	}
+}
+
+/* tcp_timeout_mark_lost(): the record at SND.UNA is SACKed: the
+ * receiver reneged, and no record stays SACKed. Returns 1 if so. */
+int tern_rack_renege(struct tern_stack *s, struct tern_conn *c)
+{
+	struct tern_rack *r = rk(s, c);
+	uint32_t start = c->snd_una;
+
+	if (r->head == TERN_NIL || !(at(s, r->head)->flags & TERN_RSEG_SACKED))
+		return 0;
+	for (uint32_t i = r->head; i != TERN_NIL; start = at(s, i)->end, i = at(s, i)->next)
+		set_flags(s, r, i, start, (uint8_t)(at(s, i)->flags & ~TERN_RSEG_SACKED));
+	r->fack = c->snd_una;
+	return 1;
 }
 
 /* tcp_undo_cwnd_reduction(unmark_loss): nothing is lost after all. */

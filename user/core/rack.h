@@ -25,6 +25,7 @@
 #define TERN_RSEG_RETRANS 0x02 /* TCPCB_SACKED_RETRANS: resent, not lost since */
 #define TERN_RSEG_LOST 0x04    /* TCPCB_LOST */
 #define TERN_RSEG_EVER 0x08    /* TCPCB_EVER_RETRANS */
+#define TERN_RSEG_APP 0x10     /* tx.is_app_limited (rate.c) */
 
 #define TERN_RACK_RECOVERY_THRESH 16 /* TCP_RACK_RECOVERY_THRESH */
 #define TERN_RACK_DUPTHRESH 3        /* tp->reordering's default, tcp_reordering */
@@ -37,6 +38,17 @@ struct tern_rseg {
 	uint8_t flags;
 	uint8_t pad;
 	uint16_t order;   /* the connection's transmission count, wraps */
+};
+
+/*
+ * A record's delivery-rate state when it went out (Linux's skb tx
+ * fields, tcp_rate_skb_sent()), kept only when the congestion control
+ * reads rate samples: an array parallel to the records (rate.c).
+ */
+struct tern_rrate {
+	uint32_t delivered;    /* tx.delivered: tern_rate.delivered then */
+	uint32_t delivered_us; /* tx.delivered_mstamp */
+	uint32_t first_tx_us;  /* tx.first_tx_mstamp */
 };
 
 struct tern_rseg_pool {
@@ -105,6 +117,15 @@ struct tern_rack_rtt {
 	int32_t sack_us;      /* oldest newly SACKed: sack_rtt_us */
 	int32_t sack_ca_us;   /* newest newly SACKed */
 	uint32_t acked;       /* segments cumulatively ACKed (pkts_acked) */
+	/* the rate sample's segment (tcp_rate_skb_delivered()): the
+	 * delivered record sent last */
+	uint32_t rs_delivered;    /* its tx.delivered (prior_delivered) */
+	uint32_t rs_delivered_us; /* its tx.delivered_mstamp (prior_mstamp) */
+	uint32_t rs_sent_us;      /* its send time */
+	uint32_t rs_end;          /* its end (last_end_seq) */
+	int32_t rs_send_us;       /* its send interval (interval_us) */
+	uint8_t rs_set : 1;       /* a record with rate state was delivered */
+	uint8_t rs_app : 1;       /* is_app_limited */
 	uint8_t on : 1;       /* the records took this ACK (tern_rack_on) */
 	uint8_t retrans : 1;  /* FLAG_RETRANS_DATA_ACKED */
 	uint8_t prior_sacked : 1; /* something was SACKed before it */

@@ -329,7 +329,9 @@ static void lost_retrans(struct tern_stack *s, struct tern_conn *c, struct tern_
  * tcp_end_cwnd_reduction() (recovery ends at ssthresh). */
 static void end_episode(struct tern_stack *s, struct tern_conn *c, struct tern_xmit *x)
 {
-	if (!tern_undo_recovery(s, c) && (c->flags & TERN_CF_RECOVERY))
+	/* tcp_end_cwnd_reduction() leaves cwnd to cong_control */
+	if (!tern_undo_recovery(s, c) && (c->flags & TERN_CF_RECOVERY) &&
+	    !tern_cc__has_control(s))
 		c->cwnd = c->ssthresh;
 	c->flags &= ~TERN_CF_RECOVERY;
 	x->loss = 0;
@@ -533,6 +535,17 @@ void tern_sack_enter_loss(struct tern_stack *s, struct tern_conn *c, int frto)
 	struct tern_xmit *x = tern_conn_xmit(s, c);
 
 	tern_conn_rack(s, c)->frto = !!frto;
+	/* tcp_timeout_mark_lost(): SND.UNA SACKed means the receiver dropped
+	 * what it had SACKed (reneging, RFC 2018 8): every SACK is forgotten
+	 * and all in flight is lost, else nothing would resend it. tern:
+	 * Linux also shortens the RTO when an ACK lands on SACKed data
+	 * (tcp_check_sack_reneging); tern waits for the RTO. */
+	if (tern_rack_on(s, c) ? tern_rack_renege(s, c)
+			       : x->nsack && tern_seq_le(x->sack[0].start, c->snd_una)) {
+		TERN_MIB_INC(s, TCPSACKReneging);
+		x->nsack = 0;
+		x->sacked = 0;
+	}
 	x->loss = 1;
 	x->pto = 0;
 	x->tlp_high = 0;

@@ -91,7 +91,7 @@ _Static_assert(sizeof(struct tern_xmit) <= 200, "struct tern_xmit must stay with
 /* Offsets of each region in the stack's memory. */
 struct layout {
 	size_t lis, reqs, req_bkt, conns, xmit, conn_bkt, conn_use, tws, tw_bkt, ooo, chunks,
-		copies, rsegs, rack, total;
+		copies, rsegs, rack, rate, rrate, total;
 };
 
 /* Place n items of size sz at the next 64-byte boundary after *off. */
@@ -106,6 +106,7 @@ static size_t region(size_t *off, size_t n, size_t sz)
 static void layout(const struct tern_cfg *c, struct layout *l)
 {
 	size_t off = sizeof(struct tern_stack);
+	int rate;
 
 	l->lis = region(&off, c->max_listeners, sizeof(struct tern_listener));
 	l->reqs = region(&off, c->backlog, sizeof(struct tern_req));
@@ -121,6 +122,10 @@ static void layout(const struct tern_cfg *c, struct layout *l)
 	l->copies = region(&off, c->copy_blocks, TERN_COPY_BLOCK);
 	l->rsegs = region(&off, c->rack_segs, sizeof(struct tern_rseg));
 	l->rack = region(&off, c->max_conns, sizeof(struct tern_rack));
+	/* delivery-rate state (rate.c) only for an algorithm that reads it */
+	rate = tern_cc__ops(c->cc)->cong_control != NULL;
+	l->rate = region(&off, rate ? c->max_conns : 0, sizeof(struct tern_rate));
+	l->rrate = region(&off, rate ? c->rack_segs : 0, sizeof(struct tern_rrate));
 	l->total = ALIGN64(off);
 }
 
@@ -179,6 +184,10 @@ struct tern_stack *tern_stack__init(void *mem, size_t len, const struct tern_cfg
 			(uint32_t *)(base + l.conn_bkt), pow2_at_least(cfg->max_conns));
 	s->xmit = (struct tern_xmit *)(base + l.xmit);
 	s->cc = tern_cc__ops(cfg->cc);
+	if (s->cc->cong_control) {
+		s->rate = (struct tern_rate *)(base + l.rate);
+		s->rrate = (struct tern_rrate *)(base + l.rrate);
+	}
 	tern_pool__init(&s->tws, &s->sec.table, base + l.tws, sizeof(struct tern_tw), cfg->max_tw,
 			(uint32_t *)(base + l.tw_bkt), pow2_at_least(cfg->max_tw));
 	s->tw_head = s->tw_tail = TERN_NIL;

@@ -302,6 +302,8 @@ struct tern_stack {
 	struct tern_pool reqs;
 	struct tern_pool conns;
 	struct tern_xmit *xmit;   /* parallel to conns */
+	struct tern_rate *rate;   /* parallel to conns, with cong_control; else NULL */
+	struct tern_rrate *rrate; /* parallel to rsegs, likewise (rate.c) */
 	const struct tern_cc_ops *cc;
 	struct tern_pool tws;
 	uint32_t tw_head;         /* TIME-WAIT expiry FIFO (pool indices) */
@@ -395,6 +397,13 @@ static inline struct tern_xmit *tern_conn_xmit(const struct tern_stack *s,
 					       const struct tern_conn *c)
 {
 	return &s->xmit[tern_pool__index(&s->conns, c)];
+}
+
+/* The delivery counters, only with cong_control (s->rate set). */
+static inline struct tern_rate *tern_conn_rate(const struct tern_stack *s,
+					       const struct tern_conn *c)
+{
+	return &s->rate[tern_pool__index(&s->conns, c)];
 }
 
 /* time helpers */
@@ -530,10 +539,33 @@ void tern_rack_fin_sent(struct tern_stack *s, struct tern_conn *c, uint64_t now)
 int tern_rack_fin_lost(struct tern_stack *s, struct tern_conn *c);
 void tern_rack_mark_lost_to(struct tern_stack *s, struct tern_conn *c, uint32_t seq);
 void tern_rack_unmark_lost(struct tern_stack *s, struct tern_conn *c);
+int tern_rack_renege(struct tern_stack *s, struct tern_conn *c);
 int tern_rack_next_lost(const struct tern_stack *s, const struct tern_conn *c, uint32_t *seq,
 			uint32_t *max);
 uint32_t tern_rack_in_flight(const struct tern_stack *s, const struct tern_conn *c, int retrans);
 int tern_rack__check(const struct tern_stack *s, const struct tern_conn *c);
+
+/* rate.c: delivery-rate samples for cong_control (tcp_rate.c). What an
+ * ACK's sample needs from before the ACK. */
+struct tern_rate_prior {
+	uint32_t una;
+	uint32_t sacked;
+	uint32_t lost;
+	uint32_t in_flight;
+	uint8_t had_flight;
+};
+void tern_rate_conn_init(struct tern_stack *s, struct tern_conn *c);
+void tern_rate_sent(struct tern_stack *s, const struct tern_conn *c, uint32_t i,
+		    struct tern_rseg *g);
+void tern_rate_copy(struct tern_stack *s, uint32_t to, uint32_t from);
+void tern_rate_delivered(struct tern_stack *s, struct tern_conn *c, uint32_t i,
+			 const struct tern_rseg *g, struct tern_rack_rtt *m);
+void tern_rate_lost(struct tern_stack *s, struct tern_conn *c, uint32_t bytes);
+void tern_rate_mark_app_limited(struct tern_stack *s, struct tern_conn *c);
+void tern_rate_check_app_limited(struct tern_stack *s, struct tern_conn *c, uint32_t unsent);
+void tern_rate_begin(struct tern_stack *s, struct tern_conn *c, struct tern_rate_prior *p);
+void tern_rate_ack(struct tern_stack *s, struct tern_conn *c, const struct tern_rate_prior *p,
+		   const struct tern_rack_rtt *m);
 
 /* undo.c: undo of spurious recoveries and RTOs. */
 void tern_undo_init(struct tern_stack *s, struct tern_conn *c);

@@ -104,6 +104,7 @@ struct tern_cfg {
 enum tern_cc_algo {
 	TERN_CC_CUBIC = 0, /* Linux's default */
 	TERN_CC_RENO = 1,  /* NewReno */
+	TERN_CC_BBR = 2,   /* BBR v1 (tcp_bbr.c) */
 };
 
 /* Per-listener behaviour of the connections it accepts (all off by default). */

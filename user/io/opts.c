@@ -166,7 +166,7 @@ void tern_args__usage(FILE *f, const char *prog)
 		"                             0: none handed over (default %u)\n"
 		"  --synack-retries N         (default 5)\n"
 		"  --rto-min MS               (default 200)\n"
-		"  --cc cubic|reno            congestion control (default cubic)\n"
+		"  --cc cubic|reno|bbr        congestion control (default cubic)\n"
 		"  --frto 0|1|2               F-RTO: after a timeout, new data first, and undo\n"
 		"                             if an original arrives (tcp_frto; 0 off, 1 and 2\n"
 		"                             alike; default 2)\n"
@@ -639,12 +639,12 @@ static int parse_enum(struct tern_args *a, int opt, const char *s)
 	static const char *const csum[] = { "auto", "sw", "offload" }; /* enum tern_tx_csum_mode */
 	static const char *const gso[] = { "auto", "off", "on" }; /* enum tern_gso_mode */
 	static const char *const cookies[] = { "never", "auto", "always" };
-	static const char *const ccs[] = { "cubic", "reno" }; /* enum tern_cc_algo */
+	static const char *const ccs[] = { "cubic", "reno", "bbr" }; /* enum tern_cc_algo */
 	int r;
 
 	switch (opt) {
 	case OPT_CC:
-		r = parse_word("--cc", s, ccs, 2);
+		r = parse_word("--cc", s, ccs, 3);
 		a->cfg.cc = (uint8_t)(r < 0 ? TERN_CC_CUBIC : r);
 		return r < 0 ? r : 0;
 	case OPT_MODE:
