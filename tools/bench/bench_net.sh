@@ -613,7 +613,7 @@ loss() {
 	res loss.nginx_cc "$(in_s sysctl -n net.ipv4.tcp_congestion_control)"
 	say "  nginx's congestion control: $(in_s sysctl -n net.ipv4.tcp_congestion_control)"
 	# name:options; norack is CUBIC with RFC 6675's DupThresh instead of RACK
-	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0"; do
+	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0" "bbr:--cc bbr"; do
 		# shellcheck disable=SC2086 # the options are words
 		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/big"
 		loss_get "tern_${v%%:*}" bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
@@ -679,12 +679,16 @@ wan() {
 	wan_on "$WAN_RTT_MS"
 	say "  connects refused over the delayed path: $WAN_RTT"
 	res wan.rtt_measured_ms "$(kv "$WAN_RTT" p50_ms)"
-	tern_up --app http --http-body "$NET_TMP/www/big"
-	loss_get tern bulk /big "$WAN_BULK_N" "$WAN_RUNS"
-	stop tern
-	tern_up --app http --http-body "$NET_TMP/www/small"
-	loss_get tern short /small "$WAN_SHORT_N" 1
-	stop tern
+	for v in "tern:--cc cubic" "tern_bbr:--cc bbr"; do
+		# shellcheck disable=SC2086 # the options are words
+		tern_up --app http --http-body "$NET_TMP/www/big" ${v#*:}
+		loss_get "${v%%:*}" bulk /big "$WAN_BULK_N" "$WAN_RUNS"
+		stop tern
+		# shellcheck disable=SC2086
+		tern_up --app http --http-body "$NET_TMP/www/small" ${v#*:}
+		loss_get "${v%%:*}" short /small "$WAN_SHORT_N" 1
+		stop tern
+	done
 	nginx_files_up
 	loss_get nginx bulk /big "$WAN_BULK_N" "$WAN_RUNS"
 	loss_get nginx short /small "$WAN_SHORT_N" 1

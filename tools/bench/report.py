@@ -278,13 +278,57 @@ def loss_cells(r, srv, p, what, step="loss"):
     return cells
 
 
+def like_pairs(cc, cubic, bbr):
+    """The ratios a GET table prints: (tern's key, nginx's key, label).
+    tern CUBIC against nginx CUBIC and against nginx on the host's
+    algorithm; tern BBR against nginx BBR when that is the host's."""
+    pairs = [(cubic, "nginx_cubic", "tern / nginx CUBIC"),
+             (cubic, "nginx", "tern / nginx (%s)" % cc)]
+    if cc == "bbr":
+        pairs.append((bbr, "nginx", "tern BBR / nginx BBR"))
+    return pairs
+
+
+def bulk_rows(r, out, targets, step, srv, pairs, what):
+    """The bulk table's rows of a GET step; targets for each pair."""
+    rows = []
+    for p in r.get(step + ".pcts", "0 1 3").split():
+        med = {key: num(r, "%s.%s.%s.bulk_mibps" % (step, key, p)) for key, _ in srv}
+        rat = [ratio(med[t], med[n]) for t, n, _ in pairs]
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "bulk", step)),
+                                            " | ".join(fmt(x, 2) for x in rat)))
+        rows.append(("%s %%" % p,) + tuple(med[k] for k, _ in srv))
+        for (_, _, lab), x in zip(pairs, rat):
+            targets.append(("1 MiB GETs%s at %s %% loss: %s >= 1.0" % (what, p, lab), fmt(x, 2),
+                            verdict(None if math.isnan(x) else x >= 1.0)))
+    return rows
+
+
+def short_rows(r, out, targets, step, srv, pairs, what):
+    """The short table's rows of a GET step: p99 ratios, p99 targets."""
+    for p in r.get(step + ".pcts", "0 1 3").split():
+        p99 = {key: num(r, "%s.%s.%s.short_p99_ms" % (step, key, p)) for key, _ in srv}
+        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "short", step)),
+                                            " | ".join(fmt(ratio(p99[t], p99[n]), 2)
+                                                       for t, n, _ in pairs)))
+        for t, n, lab in pairs:
+            ok = None if math.isnan(p99[t]) or math.isnan(p99[n]) else p99[t] <= p99[n]
+            targets.append(("20 KB GETs' p99%s at %s %% loss: %s <= 1.0" % (what, p, lab),
+                            "%s vs %s ms" % (fmt(p99[t], 2), fmt(p99[n], 2)), verdict(ok)))
+
+
+def table_head(out, srv, pairs):
+    out.append("| loss | " + " | ".join(lab for _, lab in srv) + " | " +
+               " | ".join(lab for _, _, lab in pairs) + " |")
+    out.append("|---:|" + "---:|" * (len(srv) + len(pairs)))
+
+
 def loss_section(r, out, targets):
-    pcts = r.get("loss.pcts", "0 1 3").split()
     cc = r.get("loss.nginx_cc", "?")
     srv = [("tern_cubic", "tern (CUBIC, RACK)"), ("tern_reno", "tern --cc reno"),
-           ("tern_norack", "tern --rack-segs 0"), ("nginx", "nginx (%s)" % cc),
-           ("nginx_cubic", "nginx CUBIC")]
-    peers = [("nginx", "nginx (%s, the host's)" % cc), ("nginx_cubic", "nginx CUBIC")]
+           ("tern_norack", "tern --rack-segs 0"), ("tern_bbr", "tern --cc bbr"),
+           ("nginx", "nginx (%s)" % cc), ("nginx_cubic", "nginx CUBIC")]
+    pairs = like_pairs(cc, "tern_cubic", "tern_bbr")
     out.append("### 7. Transfers under random loss: tern --app http vs nginx (1 worker, "
                "sendfile)\n")
     if r.get("loss.client_napi") == "threaded":
@@ -292,76 +336,43 @@ def loss_section(r, out, targets):
                    "(BENCH_CLIENT_NAPI=threaded).\n")
     out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs%s.\n" % (
         ", each cell after %s GETs not counted" % r["loss.warmup"] if r.get("loss.warmup") else ""))
-    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
-               " | tern / nginx (%s) | tern / nginx CUBIC |" % cc)
-    out.append("|---:|" + "---:|" * (len(srv) + 2))
-    rows = []
-    for p in pcts:
-        med = {key: num(r, "loss.%s.%s.bulk_mibps" % (key, p)) for key, _ in srv}
-        rat = [ratio(med["tern_cubic"], med[k]) for k, _ in peers]
-        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "bulk")),
-                                            " | ".join(fmt(x, 2) for x in rat)))
-        rows.append(("%s %%" % p, med["tern_cubic"], med["tern_reno"], med["nginx"],
-                     med["nginx_cubic"]))
-        for (_, lab), x in zip(peers, rat):
-            targets.append(("1 MiB GETs at %s %% loss >= 1.0 x %s" % (p, lab), fmt(x, 2),
-                            verdict(None if math.isnan(x) else x >= 1.0)))
+    table_head(out, srv, pairs)
+    rows = bulk_rows(r, out, targets, "loss", srv, pairs, "")
     out.append("")
     out.append("Short: 20 KB GETs, latency of one GET (connect to last byte), p50 / p99 ms "
-               "[GETs over 900 ms: a handshake retransmission's second].\n")
-    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
-               " | p99 tern / nginx (%s) | p99 tern / nginx CUBIC |" % cc)
-    out.append("|---:|" + "---:|" * (len(srv) + 2))
-    for p in pcts:
-        p99 = {key: num(r, "loss.%s.%s.short_p99_ms" % (key, p)) for key, _ in srv}
-        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "short")),
-                                            " | ".join(fmt(ratio(p99["tern_cubic"], p99[k]), 2)
-                                                       for k, _ in peers)))
-        for key, lab in peers:
-            ok = None if math.isnan(p99["tern_cubic"]) or math.isnan(p99[key]) else \
-                p99["tern_cubic"] <= p99[key]
-            targets.append(("20 KB GETs' p99 at %s %% loss <= %s" % (p, lab),
-                            "%s vs %s ms" % (fmt(p99["tern_cubic"], 2), fmt(p99[key], 2)),
-                            verdict(ok)))
+               "[GETs over 900 ms: a handshake retransmission's second]; the ratios are "
+               "of p99.\n")
+    table_head(out, srv, pairs)
+    short_rows(r, out, targets, "loss", srv, pairs, "")
     out.append("")
     out.append("Loss: an XDP program on the client veth drops that share of the IPv4 TCP frames "
                "the server sends (bpf_get_prandom_u32); the client's frames are never dropped. "
                "Client: one Python process on the generator CPU, one connection per GET. "
                "nginx runs twice: on the server namespace's congestion control (the host's "
                "default, %s) and on CUBIC, Linux's default and tern's, set on its listener "
-               "with TCP_CONGESTION (tools/bench/ccpreload)." % cc)
+               "with TCP_CONGESTION (tools/bench/ccpreload). tern BBR is `--cc bbr` (BBR v1, "
+               "no pacer)." % cc)
     out.append("")
-    return rows
+    return [(row[0], row[1], row[2], row[5], row[6]) for row in rows]
 
 
 def wan_section(r, out, targets):
     """Step wan: the loss table's GETs over a delayed path."""
-    pcts = r.get("wan.pcts", "0 1 3").split()
     cc = r.get("wan.nginx_cc", "?")
     rtt = r.get("wan.rtt_ms", "?")
-    srv = [("tern", "tern (CUBIC, RACK)"), ("nginx", "nginx (%s)" % cc),
-           ("nginx_cubic", "nginx CUBIC")]
-    peers = srv[1:]
+    srv = [("tern", "tern (CUBIC, RACK)"), ("tern_bbr", "tern --cc bbr"),
+           ("nginx", "nginx (%s)" % cc), ("nginx_cubic", "nginx CUBIC")]
+    pairs = like_pairs(cc, "tern", "tern_bbr")
+    what = ", %s ms RTT," % rtt
     out.append("### 9. Transfers over a %s ms round trip under random loss: tern --app http "
                "vs nginx\n" % rtt)
     out.append("Bulk: 1 MiB GETs, MiB/s per run, median (min-max) of the runs.\n")
-    out.append("| loss | " + " | ".join(lab for _, lab in srv) +
-               " | tern / nginx (%s) | tern / nginx CUBIC |" % cc)
-    out.append("|---:|" + "---:|" * (len(srv) + 2))
-    for p in pcts:
-        med = {key: num(r, "wan.%s.%s.bulk_mibps" % (key, p)) for key, _ in srv}
-        rat = [ratio(med["tern"], med[k]) for k, _ in peers]
-        out.append("| %s %% | %s | %s |" % (p, " | ".join(loss_cells(r, srv, p, "bulk", "wan")),
-                                            " | ".join(fmt(x, 2) for x in rat)))
-        for (_, lab), x in zip(peers, rat):
-            targets.append(("1 MiB GETs, %s ms RTT, %s %% loss >= 1.0 x %s" % (rtt, p, lab),
-                            fmt(x, 2), verdict(None if math.isnan(x) else x >= 1.0)))
+    table_head(out, srv, pairs)
+    bulk_rows(r, out, targets, "wan", srv, pairs, what)
     out.append("")
-    out.append("Short: 20 KB GETs, p50 / p99 ms [GETs over 900 ms].\n")
-    out.append("| loss | " + " | ".join(lab for _, lab in srv) + " |")
-    out.append("|---:|" + "---:|" * len(srv))
-    for p in pcts:
-        out.append("| %s %% | %s |" % (p, " | ".join(loss_cells(r, srv, p, "short", "wan"))))
+    out.append("Short: 20 KB GETs, p50 / p99 ms [GETs over 900 ms]; the ratios are of p99.\n")
+    table_head(out, srv, pairs)
+    short_rows(r, out, targets, "wan", srv, pairs, what)
     out.append("")
     out.append("Path: tern-bench-delay (tools/bench/delay) holds every packet the client sends "
                "to the server for %s ms (connects refused over it took %s ms, median); the "
