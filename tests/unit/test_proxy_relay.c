@@ -591,6 +591,40 @@ TEST(test_proxy_relay_c2b_ring_grows_to_max)
 	px_close();
 }
 
+/* The client fills the ring: len bytes at off in 16 KiB segments with no
+ * pass of the worker in between, then the backend reads them all. */
+static int fill(uint32_t off, uint32_t len)
+{
+	static uint8_t msg[16384], got[1u << 18];
+
+	for (uint32_t k = 0; k < len; k += sizeof(msg)) {
+		for (uint32_t i = 0; i < sizeof(msg); i++)
+			msg[i] = pat(off + k + i);
+		client(TERN_TH_PSH, msg, sizeof(msg), ph.iss + 1);
+	}
+	pump(20);
+	if (ph.bfd < 0 && !backend_accept())
+		return 0;
+	if (len > sizeof(got) || backend_read(got, len) != (ssize_t)len)
+		return 0;
+	for (uint32_t i = 0; i < len; i++)
+		if (got[i] != pat(off + i))
+			return 0;
+	return 1;
+}
+
+/* By default the ring grows past 256 KiB (MAX is Linux's tcp_wmem[2],
+ * 4 MiB): filled at 64, 128 and 256 KiB, it doubles each time. */
+TEST(test_proxy_relay_c2b_ring_default_max)
+{
+	REQUIRE(px_open(0, 1));
+	CHECK(fill(0, 65536));
+	CHECK(fill(65536, 131072));
+	CHECK(fill(196608, 262144));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 3);
+	px_close();
+}
+
 /* --proxy-buf 4096,16384, a client 10 ms away: 2,500 bytes up, then
  * gap ns later 2,500 more, each less than the ring's room. */
 static int upload_apart(uint64_t gap)
