@@ -21,7 +21,7 @@ TERNCTL=$(realpath "$1/tools/ternctl")
 PORT=80
 QUEUES=2
 XFER_MB=${TERN_PROXY_XFER_MB:-1024}
-PBUF=262144 # --proxy-buf of the daemon running (tern's default)
+PBUF=4194304 # --proxy-buf of the daemon running (tern's default)
 PBUF_INIT=65536 # and the size its rings start at
 IP4_GONE=10.202.$NET_X.3 # on the backend link, answers nothing
 write_helper() {
@@ -599,7 +599,7 @@ t_bursts() {
 
 # Six downloads at once through queues of 256 UMEM frames: a worker lets
 # the proxy hold 32 (frames / 8), a connection 16 (half of that; the
-# 256 KiB --proxy-buf alone would allow 256), so the connections wait at
+# 4 MiB --proxy-buf alone would allow 4096), so the connections wait at
 # their share and, three or more on one of the two workers, for each
 # other's buffers; every byte arrives intact and every buffer comes back.
 t_frame_bounds() {
@@ -719,10 +719,13 @@ t_slow() {
 }
 
 # A client that does not read: tern stops reading the backend once its
-# queue toward the client holds --proxy-buf (PBUF); the transfer then
-# completes.
+# queue toward the client holds --proxy-buf (PBUF) or the connection's
+# share of UMEM buffers (PBUF / 1 KiB buffers, at most half of the
+# eighth of --frames a worker lends: 256 of the default 4096), each
+# holding up to an MSS (1448 here), whichever is less; the transfer
+# then completes.
 t_slow_client() {
-	local pid q rss0 rss1
+	local pid q rss0 rss1 bufs=$((PBUF / 1024 < 256 ? PBUF / 1024 : 256)) max
 
 	rm -f "$NET_TMP/stalled"
 	rss0=$(rss_kb)
@@ -735,8 +738,9 @@ t_slow_client() {
 	q=$(ctr ProxyQueuedToClient)
 	rss1=$(rss_kb)
 	echo "    client not reading: tern holds $q bytes toward it; RSS $rss0 -> $rss1 KiB"
-	[ "$q" -ge $((PBUF / 2)) ] && [ "$q" -le "$PBUF" ] ||
-		fail "ProxyQueuedToClient $q, want $((PBUF / 2))..$PBUF (--proxy-buf $PBUF)"
+	max=$((bufs * 1448 < PBUF ? bufs * 1448 : PBUF))
+	[ "$q" -ge $((max / 2)) ] && [ "$q" -le "$max" ] ||
+		fail "ProxyQueuedToClient $q, want $((max / 2))..$max (--proxy-buf $PBUF, $bufs buffers)"
 	[ $((rss1 - rss0)) -lt 16384 ] || fail "RSS grew by $((rss1 - rss0)) KiB"
 	wait "$pid" || fail "slow reader failed"
 	idle_clean
@@ -1037,7 +1041,7 @@ t_run "--proxy-buf 4096,$PBUF: backend that does not read: bounded" t_slow
 t_run "--proxy-buf 4096,$PBUF: client that does not read: bounded" t_slow_client
 t_run "--proxy-buf 4096,$PBUF: the rings grew" t_grew
 t_run "stop" proxy_stop
-PBUF=262144
+PBUF=4194304
 PBUF_INIT=65536
 
 proxy_start --backend "$IP4_B:9000" --health-interval 0 --frames 256 ||

@@ -115,6 +115,10 @@ struct px_h {
 
 static struct px_h ph;
 
+/* The client's round trip in the handshake px_open_bufs() makes (ns):
+ * its ACK comes this long after the SYN-ACK. */
+static uint64_t open_rtt;
+
 static int backend_listen(struct sockaddr_in *sa)
 {
 	socklen_t len = sizeof(*sa);
@@ -212,6 +216,7 @@ static int px_open_bufs(int proxy_protocol, int listening, uint32_t buf, uint32_
 	if (ph.h.out.n != 1)
 		return 0;
 	ph.iss = ph.h.tx[0].seq;
+	h_advance(&ph.h, open_rtt);
 	s = h_seg(&ph.h, TERN_TH_ACK, 1001, ph.iss + 1);
 	h_ts(&s, 6, 0);
 	s.win = 502;
@@ -583,6 +588,80 @@ TEST(test_proxy_relay_c2b_ring_grows_to_max)
 	CHECK_EQ(ctr(PX_BUF_GROWS), 2); /* at --proxy-buf */
 	CHECK_EQ(ctr(PX_BUF_BYTES), bytes0 + 4096 + 8192);
 	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), 4096 + 8192 + 2 * 16384);
+	px_close();
+}
+
+/* The client fills the ring: len bytes at off in 16 KiB segments with no
+ * pass of the worker in between, then the backend reads them all. */
+static int fill(uint32_t off, uint32_t len)
+{
+	static uint8_t msg[16384], got[1u << 18];
+
+	for (uint32_t k = 0; k < len; k += sizeof(msg)) {
+		for (uint32_t i = 0; i < sizeof(msg); i++)
+			msg[i] = pat(off + k + i);
+		client(TERN_TH_PSH, msg, sizeof(msg), ph.iss + 1);
+	}
+	pump(20);
+	if (ph.bfd < 0 && !backend_accept())
+		return 0;
+	if (len > sizeof(got) || backend_read(got, len) != (ssize_t)len)
+		return 0;
+	for (uint32_t i = 0; i < len; i++)
+		if (got[i] != pat(off + i))
+			return 0;
+	return 1;
+}
+
+/* By default the ring grows past 256 KiB (MAX is Linux's tcp_wmem[2],
+ * 4 MiB): filled at 64, 128 and 256 KiB, it doubles each time. */
+TEST(test_proxy_relay_c2b_ring_default_max)
+{
+	REQUIRE(px_open(0, 1));
+	CHECK(fill(0, 65536));
+	CHECK(fill(65536, 131072));
+	CHECK(fill(196608, 262144));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 3);
+	px_close();
+}
+
+/* --proxy-buf 4096,16384, a client 10 ms away: 2,500 bytes up, then
+ * gap ns later 2,500 more, each less than the ring's room. */
+static int upload_apart(uint64_t gap)
+{
+	int ok;
+
+	open_rtt = 10 * 1000000ull;
+	ok = px_open_bufs(0, 1, 16384, 4096);
+	open_rtt = 0;
+	if (!ok || !upload(0, 2500))
+		return 0;
+	h_advance(&ph.h, gap);
+	return upload(2500, 2500);
+}
+
+/*
+ * A client whose window is the ring: each round trip it sends less than
+ * the ring holds, which the backend takes at once, so the ring never
+ * fills. 5,000 bytes taken over one round trip grow the ring to twice
+ * that (tcp_rcv_space_adjust()), 4 KiB -> 16 KiB at --proxy-buf, and the
+ * client gets the room: a 12,000-byte burst goes through whole.
+ */
+TEST(test_proxy_relay_c2b_ring_grows_with_rtt)
+{
+	REQUIRE(upload_apart(10 * 1000000ull));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 2);
+	CHECK(upload(5000, 12000));
+	CHECK_EQ(ctr(PX_BYTES_TO_BACKEND), 17000);
+	px_close();
+}
+
+/* The same bytes with a pause of more than two round trips between
+ * them did not come in one: the ring stays at its first size. */
+TEST(test_proxy_relay_c2b_ring_pause_stays_small)
+{
+	REQUIRE(upload_apart(30 * 1000000ull));
+	CHECK_EQ(ctr(PX_BUF_GROWS), 0);
 	px_close();
 }
 

@@ -636,35 +636,12 @@ loss() {
 }
 
 # ---- 9: GETs over a path with a round-trip time ------------------------
-# veth's round trip is tens of microseconds, where a GET is bound by CPU
-# and the congestion control hardly matters. tern-bench-delay
-# (tools/bench/delay) holds the client's packets to the server for
-# WAN_RTT_MS: the client namespace routes the server's address through a
-# tun device the tool reads, and the tool sends each packet on the client
-# veth when its time comes. The server's frames come straight back (the
-# loss program drops its share of them), so the path has the round-trip
-# time and no queue of its own.
-wan_on() {
-	local us=$(($1 * 1000))
-
-	ip -n "$NS_C" tuntap add dev tdelay mode tun
-	# real-time priority: the path must not wait for the client on its CPU
-	bg delay taskset -c "$GEN_CPU" chrt -f 10 ip netns exec "$NS_C" "$BUILD/tools/tern-bench-delay" \
-		--tun tdelay --dev "$DEV_C" --dst-mac "$MAC_S" --delay-us "$us"
-	ip -n "$NS_C" link set tdelay up
-	# the server's frames arrive on the veth, not on the route's device
-	in_c sysctl -qw net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$DEV_C.rp_filter=0"
-	ip -n "$NS_C" route add "$IP4_S/32" dev tdelay src "$IP4_C"
-	WAN_RTT=$(in_c python3 "$HELP" rtt "$IP4_S" 9 5) ||
-		{ say "the delayed path does not reach $IP4_S: $WAN_RTT $(cat "$NET_TMP/delay.err")"; return 1; }
-}
-
-wan_off() {
-	ip -n "$NS_C" route del "$IP4_S/32" dev tdelay
-	stop delay
-	say "  tern-bench-delay: $(cat "$NET_TMP/delay.out")"
-	ip -n "$NS_C" link del tdelay
-}
+# tools/bench/wan.sh: the client's packets to the server held WAN_RTT_MS
+# by tern-bench-delay, the server's frames straight back (the loss program
+# drops its share of them).
+WAN_DELAY=$BUILD/tools/tern-bench-delay WAN_CPU=$GEN_CPU WAN_DST=$IP4_S WAN_MAC=$MAC_S WAN_HELP=$HELP
+# shellcheck source=tools/bench/wan.sh
+. "$HERE/wan.sh"
 
 wan() {
 	# shellcheck disable=SC2086

@@ -5,7 +5,7 @@
 # second, download throughput, and what a legitimate client gets through
 # during a SYN flood. Prints a table, never asserts; not part of make test.
 #   tools/bench/bench_proxy.sh BUILD_DIR      (root; BENCH_SECONDS=5,
-#   BENCH_TERN_ARGS: more tern options, e.g. "--proxy-buf 262144")
+#   BENCH_TERN_ARGS: more tern options, e.g. "--frames 32768")
 #   BENCH_MB: the download's (and the upload's) size in MiB (1024);
 #   BENCH_ONLY=download: only the download, in BENCH_REPEAT (3) rounds of
 #   HAProxy, tern from BUILD_DIR and, with BENCH_OTHER="BUILD_DIR2 ...",
@@ -14,6 +14,11 @@
 #   BENCH_ONLY=upload: the same for an upload of BENCH_MB MiB from a
 #   Python client to a Python sink behind the proxy (port 9100), which
 #   answers the byte count at the client's EOF.
+#   BENCH_VERBOSE=1: after each tern transfer, its counters that moved.
+#   BENCH_RTT_MS: with BENCH_ONLY=download or upload, the client's packets
+#   to the proxy are held this many milliseconds (tools/bench/wan.sh,
+#   tern-bench-delay on the client's CPU), the round trip of a client far
+#   away; the backend stays local. BENCH_ONLY=download or upload only.
 #   BENCH_ONLY=flood: only the legitimate clients during the flood, in
 #   BENCH_REPEAT rounds of HAProxy then tern (and tern again at each of
 #   BENCH_FLOOD_RATES="R1 R2 ..." SYN/s), with flood_round's account of
@@ -35,6 +40,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../tests/net/lib.sh"
 # shellcheck source=tests/net/proxy_lib.sh
 . "$HERE/../../tests/net/proxy_lib.sh"
+# shellcheck source=tools/bench/wan.sh
+. "$HERE/wan.sh"
 
 net_tern_arg "$@"
 FLOOD=$(realpath "$1/tools/tern-flood")
@@ -411,6 +418,13 @@ if [ "${BENCH_ONLY:-}" = download ] || [ "${BENCH_ONLY:-}" = upload ]; then
 		net_bg_pid $!
 		wait_until test -e "$NET_TMP/sink.ready" || net_die "the sink did not start"
 	fi
+	if [ -n "${BENCH_RTT_MS:-}" ]; then
+		WAN_DELAY=$(realpath "$1/tools/tern-bench-delay") WAN_CPU=$LOAD_CPU WAN_DST=$IP4_S
+		WAN_MAC=$MAC_S WAN_HELP=$HERE/nethelp.py
+		[ -x "$WAN_DELAY" ] || net_die "$WAN_DELAY: not built (make)"
+		wan_on "$BENCH_RTT_MS" || net_die "no delayed path"
+		echo "round trip ${BENCH_RTT_MS} ms; connects refused over it: $WAN_RTT"
+	fi
 	TERNS=$TERN
 	for b in ${BENCH_OTHER:-}; do
 		TERNS="$TERNS $(realpath "$b/tern")"
@@ -421,11 +435,15 @@ if [ "${BENCH_ONLY:-}" = download ] || [ "${BENCH_ONLY:-}" = upload ]; then
 		haproxy_stop
 		for TERN in $TERNS; do
 			proxy_tern_start
+			tstat_all >"$NET_TMP/tstat0"
 			echo "round $r tern $TERN: $(xfer_cpu "$(tern_pid)")"
+			tstat_all >"$NET_TMP/tstat1"
+			[ -z "${BENCH_VERBOSE:-}" ] || tstat_delta "$NET_TMP/tstat0" "$NET_TMP/tstat1"
 			proxy_tern_stop
 		done
 	done
-	echo "$XFER, ${BENCH_MB:-1024} MiB; machine: $(nproc) CPUs, kernel $(uname -r); proxy on CPU" \
+	[ -z "${BENCH_RTT_MS:-}" ] || wan_off 2>&1
+	echo "$XFER, ${BENCH_MB:-1024} MiB${BENCH_RTT_MS:+, round trip $BENCH_RTT_MS ms}; machine: $(nproc) CPUs, kernel $(uname -r); proxy on CPU" \
 		"$PROXY_CPU; backend and client on CPU $LOAD_CPU"
 	echo "${BENCH_TERN_ARGS:+tern $BENCH_TERN_ARGS; }uptime: $(uptime)"
 	NET_DONE=1

@@ -23,7 +23,7 @@
 #   OUT_DIR/NAME.PCT.ROUND.qdisc: the server veth's qdisc statistics (tc -s)
 #   after the cell, NAME.PCT.ROUND.err tern's standard error and
 #   NAME.PCT.ROUND.stats its ternctl stats
-#   AB_RTT_MS   a round-trip time for the path (bench_net.sh wan_on:
+#   AB_RTT_MS   a round-trip time for the path (tools/bench/wan.sh wan_on:
 #               the client's packets through tern-bench-delay); unset:
 #               veth's own
 #   AB_PCAP=1   tcpdump on the client veth per cell (OUT_DIR/NAME.PCT.ROUND.pcap,

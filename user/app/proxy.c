@@ -112,6 +112,8 @@ struct px_conn {
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
 	uint32_t c2b_rhead, c2b_rtail; /* the ring's part of them (copied) */
+	uint32_t c2b_mseq;        /* c2b_head when the round trip measured began */
+	uint64_t c2b_mtime;       /* when it began, ns */
 	struct px_up *up;         /* c2b in order: up_cap slots */
 	uint32_t up_cap;          /* 2 * fquota + 2: a ring piece around each frame */
 	uint32_t up_head, up_tail;
@@ -184,6 +186,7 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 	if (!pc)
 		return NULL;
 	pc->c2b_size = init;
+	pc->c2b_mtime = *px->env.now;
 	pc->b2c_size = px->fquota ? 0 : init;
 	pc->c2b = malloc(init);
 	pc->riov = malloc(aux);
@@ -544,20 +547,58 @@ static void c2b_check_full(struct px_conn *pc)
 		pc->c2b_full = true;
 }
 
-/* A send came back having taken `took` bytes of the ring. If the client
- * had filled the ring and the backend took all that was posted, the ring,
- * not the backend, limited the upload: it doubles (no send is in flight).
- * Returns the room added. */
+/*
+ * The bytes the backend took over the last round trip of the client
+ * connection (its SRTT), once one has passed since the measure began;
+ * 0 before (or without an RTT sample). tcp_rcv_space_adjust()'s measure
+ * of what the reader copied in one RTT. tern: a measure that spans more
+ * than two round trips starts again and counts nothing (the client
+ * paused, so its bytes did not come in one RTT): the ring is memory
+ * allocated, not charged per segment as Linux's receive buffer is.
+ */
+static uint32_t c2b_rtt_taken(struct px_conn *pc)
+{
+	uint64_t now = *pc->px->env.now, rtt;
+	struct tern_conn_info ci;
+	uint32_t taken;
+
+	tern_conn__info(pc->c, &ci);
+	rtt = (uint64_t)ci.srtt_us * 1000;
+	if (!rtt || now - pc->c2b_mtime < rtt)
+		return 0;
+	taken = now - pc->c2b_mtime <= 2 * rtt ? pc->c2b_head - pc->c2b_mseq : 0;
+	pc->c2b_mseq = pc->c2b_head;
+	pc->c2b_mtime = now;
+	return taken;
+}
+
+/*
+ * A send came back having taken `took` bytes of the ring; the backend took
+ * all that was posted, so the ring, not the backend, may limit the upload.
+ * It doubles (no send is in flight), up to o.buf, when the client filled
+ * it, and, as Linux's receive buffer grows to twice what the reader
+ * copied in one RTT (tcp_rcv_space_adjust()), while it is under twice
+ * what the backend took over the client's last round trip and under the
+ * window the client connection aims at (tern_conn__rcvbuf(): --rmem's
+ * MAX, less under memory pressure, as sk_rcvbuf is bounded by
+ * tcp_rmem[2]): over a long path the window, not the ring, stops the
+ * client, and the ring never fills. Returns the room added.
+ */
 static uint32_t c2b_grow(struct px_conn *pc, uint32_t took)
 {
 	uint32_t old = pc->c2b_size;
 	bool full = pc->c2b_full;
+	uint64_t want;
 
 	pc->c2b_full = false;
-	if (!full || took < pc->c2b_posted || !pc->c)
+	if (took < pc->c2b_posted || !pc->c || old >= pc->px->o.buf)
 		return 0;
-	if (ring_grow(pc, &pc->c2b, &pc->c2b_size, pc->c2b_rhead, pc->c2b_rtail))
-		return 0;
+	want = full ? old + 1 : 2ull * c2b_rtt_taken(pc);
+	if (!full && want > tern_conn__rcvbuf(pc->px->env.stack, pc->c))
+		want = tern_conn__rcvbuf(pc->px->env.stack, pc->c);
+	while (pc->c2b_size < want &&
+	       !ring_grow(pc, &pc->c2b, &pc->c2b_size, pc->c2b_rhead, pc->c2b_rtail))
+		;
 	return pc->c2b_size - old;
 }
 

@@ -17,7 +17,8 @@
 #include "tern/tern.h"
 
 #define TERN_PROXY_MAX_BACKENDS 16
-#define TERN_PROXY_BUF_DEF (256u << 10)  /* most bytes per direction per connection */
+#define TERN_PROXY_BUF_DEF (4u << 20)    /* most bytes per direction per connection:
+					  * Linux's tcp_wmem[2] */
 #define TERN_PROXY_BUF_INIT_DEF (64u << 10) /* where the rings start, at most buf */
 #define TERN_PROXY_BUF_MIN 4096u
 #define TERN_PROXY_BUF_MAX (16u << 20)

@@ -5,7 +5,7 @@
  * set by a tc program). It reads IP packets from a tun device, holds each
  * for --delay-us, and sends them in arrival order through an AF_PACKET
  * socket on --dev to --dst-mac. The benchmark routes the client's packets
- * to the server through the tun device (bench_net.sh wan_on), so every
+ * to the server through the tun device (tools/bench/wan.sh wan_on), so every
  * request, handshake segment and ACK of the client reaches the server
  * --delay-us late while the server's segments come straight back over
  * the veth: the round-trip time is the delay, on one direction only.
