@@ -19,6 +19,9 @@
 #   to the proxy are held this many milliseconds (tools/bench/wan.sh,
 #   tern-bench-delay on the client's CPU), the round trip of a client far
 #   away; the backend stays local. BENCH_ONLY=download or upload only.
+#   BENCH_WAN_RTT_MS (50): the whole table also has a download of
+#   BENCH_WAN_MB (64) MiB over that round trip (a range of the same file);
+#   0 leaves it out.
 #   BENCH_ONLY=flood: only the legitimate clients during the flood, in
 #   BENCH_REPEAT rounds of HAProxy then tern (and tern again at each of
 #   BENCH_FLOOD_RATES="R1 R2 ..." SYN/s), with flood_round's account of
@@ -170,9 +173,10 @@ wrk_rate() {
 		awk '/Requests\/sec/ { printf "%.0f", $2 }'
 }
 
+# download [CURL ARGS]: MiB/s of a GET of /big through the proxy.
 download() {
-	in_c taskset -c "$LOAD_CPU" curl -sS -o /dev/null -w '%{speed_download}' \
-		"http://$IP4_S/big" | awk '{ printf "%.0f", $1 / 1048576 }'
+	in_c taskset -c "$LOAD_CPU" curl -sS -o /dev/null -w '%{speed_download}' "$@" \
+		"http://$IP4_S/big" | awk '{ printf "%.1f", $1 / 1048576 }'
 }
 
 upload() {
@@ -227,7 +231,7 @@ flood_cell() {
 
 flood_pps() { tr ' ' '\n' <"$NET_TMP/flood.$1" | awk -F= '$1 == "sent_pps" { print $2 }'; }
 
-declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS
+declare -A R_CPS R_RPS R_MBS R_FLOOD R_PPS R_WAN
 
 # (a function: wait_until re-runs it; the backend may not speak HTTP)
 haproxy_listens() { in_s ss -Hltn "sport = :$PORT" | grep -q .; }
@@ -467,6 +471,23 @@ proxy_tern_start --xdp-cookies never
 flood_cell tern_never "$(tern_pid)"
 proxy_tern_stop
 
+# A download over a round trip, where the windows and buffers, not the
+# CPU, bound it: HAProxy, then tern.
+WAN_MS=${BENCH_WAN_RTT_MS:-50}
+WAN_MB=${BENCH_WAN_MB:-64}
+if [ "$WAN_MS" != 0 ]; then
+	WAN_DELAY=$(realpath "$1/tools/tern-bench-delay") WAN_CPU=$LOAD_CPU WAN_DST=$IP4_S
+	WAN_MAC=$MAC_S WAN_HELP=$HERE/nethelp.py
+	wan_on "$WAN_MS" || net_die "no delayed path"
+	haproxy_start
+	R_WAN[haproxy]=$(download -r "0-$(((WAN_MB << 20) - 1))")
+	haproxy_stop
+	proxy_tern_start
+	R_WAN[tern]=$(download -r "0-$(((WAN_MB << 20) - 1))")
+	proxy_tern_stop
+	wan_off 2>/dev/null
+fi
+
 model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "# tern --app proxy vs HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') (TCP mode), nginx behind both"
 echo
@@ -478,6 +499,8 @@ echo "|---|---:|---:|"
 echo "| connections/s (wrk -c64, Connection: close) | ${R_CPS[tern]} | ${R_CPS[haproxy]} |"
 echo "| requests/s keep-alive (wrk -c64) | ${R_RPS[tern]} | ${R_RPS[haproxy]} |"
 echo "| download MiB/s (curl, ${BENCH_MB:-1024} MiB) | ${R_MBS[tern]} | ${R_MBS[haproxy]} |"
+[ "$WAN_MS" = 0 ] ||
+	echo "| download MiB/s over a $WAN_MS ms round trip (curl, $WAN_MB MiB) | ${R_WAN[tern]} | ${R_WAN[haproxy]} |"
 echo "| SYN flood sent (SYN/s, tern-flood at max) | ${R_PPS[tern]} | ${R_PPS[haproxy]} |"
 echo "| legitimate clients during the flood ok/tried (ok/s) | ${R_FLOOD[tern]} | ${R_FLOOD[haproxy]} |"
 echo "| tern, flood at HAProxy's rate: SYN/s sent; clients ok/tried (ok/s) | ${R_PPS[tern_slow]}; ${R_FLOOD[tern_slow]} | |"
