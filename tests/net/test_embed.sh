@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 	c.dev = argv[argc - 1];
 	c.services = &svc;
 	c.nservices = 1;
-	c.cc = 2;
+	c.cc = 3; /* 0 CUBIC, 1 NewReno, 2 BBR */
 	fails += start(&c) != -EINVAL;
 	c.cc = 1;
 	c.xdp_cookies = 3;
