@@ -27,6 +27,19 @@ trap router_cleanup EXIT
 
 in_e() { ip netns exec "$NS_E" "$@"; }
 
+# No address of the three namespaces still in duplicate address
+# detection: neighbour discovery speaks from the link-local ones, which
+# stay tentative for a second or two after their link comes up, and
+# until then the router cannot resolve tern's IPv6 address (a connect
+# fails with EHOSTUNREACH after 3 s).
+router_dad_done() {
+	local ns
+
+	for ns in "$NS_S" "$NS_C" "$NS_E"; do
+		! ip -n "$ns" -6 addr show | grep -q tentative || return 1
+	done
+}
+
 router_setup() {
 	ip netns add "$NS_E"
 	ip link add "$DEV_RE" netns "$NS_C" type veth peer name "$DEV_E" netns "$NS_E"
@@ -45,4 +58,5 @@ router_setup() {
 	in_e sysctl -qw net.core.txrehash=0
 	ip -n "$NS_S" route add 10.201.$NET_X.0/24 via "$IP4_C"
 	ip -n "$NS_S" -6 route add fd00:201::/64 via "$IP6_C"
+	wait_long router_dad_done || net_die "IPv6 addresses still tentative"
 }
