@@ -90,6 +90,13 @@ struct px_up {
 	uint32_t len;
 };
 
+/* A measure of the bytes one direction moved over the client's round
+ * trip: the count (c2b_head, b2c_head) and the time it began at. */
+struct px_rate {
+	uint32_t seq;
+	uint64_t time;
+};
+
 /* At most this many iovecs per send to the backend (with frames). */
 #define PX_SIOV 64u
 
@@ -112,8 +119,7 @@ struct px_conn {
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
 	uint32_t c2b_rhead, c2b_rtail; /* the ring's part of them (copied) */
-	uint32_t c2b_mseq;        /* c2b_head when the round trip measured began */
-	uint64_t c2b_mtime;       /* when it began, ns */
+	struct px_rate c2b_rate;  /* from c2b_head */
 	struct px_up *up;         /* c2b in order: up_cap slots */
 	uint32_t up_cap;          /* 2 * fquota + 2: a ring piece around each frame */
 	uint32_t up_head, up_tail;
@@ -186,7 +192,7 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 	if (!pc)
 		return NULL;
 	pc->c2b_size = init;
-	pc->c2b_mtime = *px->env.now;
+	pc->c2b_rate.time = *px->env.now;
 	pc->b2c_size = px->fquota ? 0 : init;
 	pc->c2b = malloc(init);
 	pc->riov = malloc(aux);
@@ -548,28 +554,29 @@ static void c2b_check_full(struct px_conn *pc)
 }
 
 /*
- * The bytes the backend took over the last round trip of the client
- * connection (its SRTT), once one has passed since the measure began;
- * 0 before (or without an RTT sample). tcp_rcv_space_adjust()'s measure
- * of what the reader copied in one RTT. tern: a measure that spans more
- * than two round trips starts again and counts nothing (the client
- * paused, so its bytes did not come in one RTT): the ring is memory
- * allocated, not charged per segment as Linux's receive buffer is.
+ * The bytes a direction moved (its count is at seq) over the last round
+ * trip of the client connection (its SRTT), once one has passed since the
+ * measure m began; 0 before (or without an RTT sample).
+ * tcp_rcv_space_adjust()'s measure of what the reader copied in one RTT.
+ * tern: a measure that spans more than two round trips starts again and
+ * counts nothing (the peer paused, so its bytes did not move in one RTT):
+ * the rings are memory allocated, not charged per segment as Linux's
+ * socket buffers are.
  */
-static uint32_t c2b_rtt_taken(struct px_conn *pc)
+static uint32_t rtt_moved(struct px_conn *pc, struct px_rate *m, uint32_t seq)
 {
 	uint64_t now = *pc->px->env.now, rtt;
 	struct tern_conn_info ci;
-	uint32_t taken;
+	uint32_t moved;
 
 	tern_conn__info(pc->c, &ci);
 	rtt = (uint64_t)ci.srtt_us * 1000;
-	if (!rtt || now - pc->c2b_mtime < rtt)
+	if (!rtt || now - m->time < rtt)
 		return 0;
-	taken = now - pc->c2b_mtime <= 2 * rtt ? pc->c2b_head - pc->c2b_mseq : 0;
-	pc->c2b_mseq = pc->c2b_head;
-	pc->c2b_mtime = now;
-	return taken;
+	moved = now - m->time <= 2 * rtt ? seq - m->seq : 0;
+	m->seq = seq;
+	m->time = now;
+	return moved;
 }
 
 /*
@@ -593,7 +600,7 @@ static uint32_t c2b_grow(struct px_conn *pc, uint32_t took)
 	pc->c2b_full = false;
 	if (took < pc->c2b_posted || !pc->c || old >= pc->px->o.buf)
 		return 0;
-	want = full ? old + 1 : 2ull * c2b_rtt_taken(pc);
+	want = full ? old + 1 : 2ull * rtt_moved(pc, &pc->c2b_rate, pc->c2b_head);
 	if (!full && want > tern_conn__rcvbuf(pc->px->env.stack, pc->c))
 		want = tern_conn__rcvbuf(pc->px->env.stack, pc->c);
 	while (pc->c2b_size < want &&
