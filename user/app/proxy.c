@@ -903,7 +903,9 @@ static uint32_t b2c_ring_allowed(struct px_conn *pc, uint32_t room)
 		return room;
 	if (want < pc->px->o.buf_init)
 		want = pc->px->o.buf_init;
-	if (used >= want)
+	/* less than a quarter of the bound: wait for the client's ACKs
+	 * rather than read (and send) a sliver */
+	if (used >= want || want - used < want / 4)
 		return 0;
 	return want - used < room ? (uint32_t)(want - used) : room;
 }
