@@ -440,14 +440,26 @@ frames_idle() {
 		[ "$(qtot frames_app_rx)" = 0 ] && ctr_is ProxyUpFrames 0
 }
 
-# inplace_since BEFORE BYTES: the segments of a BYTES transfer were built
-# around the received buffers in place (at least half of them: a partial
-# recv, a retransmission or a window-limited split are copied).
-inplace_since() {
-	local d=$(($(qtot tx_inplace) - $1))
+# inplace_mark: what inplace_since compares with (tx_inplace, and
+# ProxyDownRingBytes: bytes read into the ring past the UMEM share).
+inplace_mark() {
+	echo "$(qtot tx_inplace) $(ctr ProxyDownRingBytes)"
+}
 
-	echo "    $d segments built in place, $(qtot tx_inplace_busy) copied while on the TX ring"
-	[ "$d" -ge $(($2 / 1448 / 2)) ] || fail "only $d segments built in place for $2 bytes"
+# inplace_since MARK BYTES: the segments of a BYTES transfer that were
+# read into UMEM buffers (not into the ring) were built around them in
+# place (at least half of them: a partial recv, a retransmission or a
+# window-limited split are copied).
+inplace_since() {
+	local d ring
+
+	set -- $1 "$2"
+	d=$(($(qtot tx_inplace) - $1))
+	ring=$(($(ctr ProxyDownRingBytes) - $2))
+	echo "    $d segments built in place, $(qtot tx_inplace_busy) copied while on the TX ring;" \
+		"$ring bytes read into the ring"
+	[ "$d" -ge $((($3 - ring) / 1448 / 2)) ] ||
+		fail "only $d segments built in place for $3 bytes ($ring in the ring)"
 }
 
 # ctr_is NAME VALUE / ctr_ge NAME VALUE (polled: counters are published
@@ -502,7 +514,7 @@ t_curl() {
 t_curl_big() {
 	local want got t0 in0
 
-	in0=$(qtot tx_inplace)
+	in0=$(inplace_mark)
 	want=$(sha256sum <"$NET_TMP/www/big" | cut -d' ' -f1)
 	t0=$(date +%s%N)
 	got=$(in_c curl -sS --max-time 120 "http://$IP4_S/big" | sha256sum | cut -d' ' -f1)
@@ -574,7 +586,7 @@ t_upload() {
 t_download() {
 	local in0
 
-	in0=$(qtot tx_inplace)
+	in0=$(inplace_mark)
 	in_c python3 "$NET_TMP/px.py" download "$IP4_S" "$PORT" "$(xfer_bytes)" 100000
 	inplace_since "$in0" "$(xfer_bytes)"
 	wait_until grep -q '^after 100000$' "$NET_TMP/events" ||
@@ -722,8 +734,10 @@ t_slow() {
 # queue toward the client holds --proxy-buf (PBUF) or the connection's
 # share of UMEM buffers (PBUF / 1 KiB buffers, at most half of the
 # eighth of --frames a worker lends: 256 of the default 4096), each
-# holding up to an MSS (1448 here), whichever is less; the transfer
-# then completes.
+# holding up to an MSS (1448 here), whichever is less: past the share
+# the ring takes bytes only while the queue is below twice what the
+# client acknowledged over its last round trip (none here) or the
+# ring's first size. The transfer then completes.
 t_slow_client() {
 	local pid q rss0 rss1 bufs=$((PBUF / 1024 < 256 ? PBUF / 1024 : 256)) max
 

@@ -842,21 +842,27 @@ TEST(test_proxy_up_backend_rst_frees_frames)
 	CHECK(px_close());
 }
 
+/* The client resets its connection: the proxy's record of it ends. */
+static void client_rst(void)
+{
+	struct tern_seg s = h_seg(&ph.h, TERN_TH_RST, ph.cseq, 0);
+
+	h_in(&ph.h, &s);
+	pump(30);
+	CHECK_EQ(ctr(PX_CONNS), 0);
+}
+
 /* The client resets while frames are held: the backend's send is
  * cancelled, the backend reset, every frame back. */
 TEST(test_proxy_up_client_rst_frees_frames)
 {
-	struct tern_seg s;
 	uint8_t buf[8];
 
 	REQUIRE(px_open_umem(0, 1));
 	up_segs(0, 40, 1400);
 	pump(30);
 	REQUIRE(ctr(PX_UP_FRAMES) > 0);
-	s = h_seg(&ph.h, TERN_TH_RST, ph.cseq, 0);
-	h_in(&ph.h, &s);
-	pump(30);
-	CHECK_EQ(ctr(PX_CONNS), 0);
+	client_rst();
 	CHECK_EQ(ctr(PX_UP_FRAMES), 0);
 	CHECK_EQ(um.f.c.n[TERN_FS_APP_RX], 0);
 	while (recv(ph.bfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
@@ -952,5 +958,104 @@ TEST(test_proxy_b2c_recv_grows_from_two)
 	CHECK_EQ(ctr(PX_FRAMES), 2);
 	for (uint32_t k = 0; k < 4; k++) /* within the initial window each */
 		CHECK_EQ(download(k * 8192, 8192), 8192);
+	CHECK(px_close());
+}
+
+/* ---- backend -> client past the UMEM share (um) ---- */
+
+/* len bytes (at most 16 KiB) from the backend, stream offset off on. */
+static int backend_send(uint32_t off, uint32_t len)
+{
+	static uint8_t msg[16384];
+
+	for (uint32_t i = 0; i < len; i++)
+		msg[i] = pat(off + i);
+	return send(ph.bfd, msg, len, 0) == (ssize_t)len;
+}
+
+/* The next bytes of the stream from offset off + *got on in tern's
+ * segments so far: 0, or -1 when one is not pat(). */
+static int take(uint32_t off, uint32_t *got)
+{
+	for (uint32_t i = 0; i < ph.h.out.n; i++) {
+		const struct tern_tx *tx = &ph.h.tx[i];
+
+		if (!tx->len || tx->seq != ph.iss + 1 + off + *got)
+			continue;
+		for (uint32_t j = 0; j < tx->len; j++)
+			if (tx->payload[j] != pat(off + *got + j))
+				return -1;
+		*got += tx->len;
+	}
+	return 0;
+}
+
+/* Collect len bytes from tern's segments (those already out too), the
+ * client acknowledging what it got after every pass; the bytes that came
+ * in order and intact, or -1. */
+static int64_t collect_acked(uint32_t off, uint32_t len)
+{
+	uint32_t got = 0;
+
+	for (int tries = 0; tries < 40 && got < len; tries++) {
+		if (take(off, &got))
+			return -1;
+		client(0, NULL, 0, ph.iss + 1 + off + got); /* its reply: more segments */
+		if (take(off, &got))
+			return -1;
+		ph.h.out.n = 0;
+		pump(10);
+	}
+	client(0, NULL, 0, ph.iss + 1 + off + got);
+	return got;
+}
+
+/*
+ * --proxy-buf 16384 (a share of 16 buffers) with 256 bytes a buffer: the
+ * share holds about 6 KiB, yet all 8 KiB the backend sends are read
+ * before the client acknowledges any, the rest in the ring (counted),
+ * and reach the client in order, buffers and ring pieces mixed.
+ */
+TEST(test_proxy_b2c_conn_share_then_ring)
+{
+	REQUIRE(px_open_umem(16384, 0));
+	um.af.room = 256;
+	REQUIRE(backend_send(0, 8192));
+	ph.h.out.n = 0;
+	pump(30);
+	CHECK_EQ(ctr(PX_QUEUED_TO_CLIENT), 8192);
+	CHECK(ctr(PX_FRAME_QUOTA) > 0);
+	CHECK(ctr(PX_DOWN_RING) > 0 && ctr(PX_DOWN_RING) < 8192);
+	CHECK_EQ(ctr(PX_FRAMES), 16);
+	CHECK_EQ(collect_acked(0, 8192), 8192);
+	REQUIRE(backend_send(8192, 16384)); /* the whole bound: more ring */
+	CHECK_EQ(collect_acked(8192, 16384), 16384);
+	CHECK_EQ(ctr(PX_BYTES_TO_CLIENT), 8192 + 16384);
+	CHECK(px_close());
+}
+
+/* The worker lends no more buffers: the rest goes into the ring, in order
+ * after the buffers the recv already holds. */
+TEST(test_proxy_b2c_worker_none_then_ring)
+{
+	REQUIRE(px_open_umem(0, 0));
+	um.max = um_app() + 2;
+	CHECK_EQ(download(0, 8192), 8192);
+	CHECK(ctr(PX_FRAME_NONE) > 0);
+	CHECK(ctr(PX_DOWN_RING) > 0);
+	CHECK(px_close());
+}
+
+/* The client resets with buffers and ring pieces queued toward it: the
+ * backend is reset, every buffer goes back. */
+TEST(test_proxy_b2c_ring_client_rst_frees_frames)
+{
+	REQUIRE(px_open_umem(16384, 0));
+	um.af.room = 256;
+	REQUIRE(backend_send(0, 8192));
+	pump(30);
+	REQUIRE(ctr(PX_DOWN_RING) > 0);
+	client_rst();
+	CHECK_EQ(ctr(PX_FRAMES), 0);
 	CHECK(px_close());
 }

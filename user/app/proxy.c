@@ -23,17 +23,21 @@
  *   UMEM buffers (env.frames), one per segment (the connection's MSS),
  *   queued on tern by reference: a segment that starts a buffer is built
  *   around it in place and the buffer goes to the NIC, so the payload is
- *   copied once (by the kernel's recv). Without UMEM buffers (an embedding
- *   without them, the unit tests) into the free part of a ring instead,
- *   which starts at o.buf_init and doubles, up to o.buf, when the client
- *   has acknowledged all of a full one (b2c_grow: tern's send queue points
- *   into it, so it can move only when empty). Either way at most o.buf
- *   bytes are held; the memory
- *   frees as the client acknowledges it. At the bound no recv is pending:
- *   the backend's kernel socket fills and its window closes. A connection
- *   holds at most px->fquota UMEM frames, both directions together
- *   (o.buf / 1 KiB, at most half of what the worker gives the
- *   application), so one cannot take them all.
+ *   copied once (by the kernel's recv). A connection holds at most
+ *   px->fquota UMEM frames, both directions together (o.buf / 1 KiB, at
+ *   most half of what the worker gives the application), so one cannot
+ *   take them all. Past them, or without UMEM buffers (an embedding
+ *   without them, the unit tests), into the free part of a ring, queued
+ *   on tern by reference too; the pieces stay in order in fr, buffers
+ *   and ring runs mixed. With buffers the ring takes bytes only while
+ *   the queue is below twice what the client acknowledged over its last
+ *   round trip (b2c_ring_allowed), so near the client the buffers carry
+ *   all. The ring starts at o.buf_init and doubles, up to o.buf, when
+ *   the client has acknowledged all of a full one (b2c_grow: tern's send
+ *   queue points into it, so it can move only when empty). At most o.buf
+ *   bytes are held, buffers and ring together; the memory frees as the
+ *   client acknowledges it. At the bound no recv is pending: the
+ *   backend's kernel socket fills and its window closes.
  *
  * One send and one recv per connection are in flight at most, each over
  * all the room there is (two iovecs where a ring wraps, one per UMEM
@@ -70,9 +74,11 @@ enum px_phase {
 	PH_RELAY,
 };
 
-/* A UMEM buffer holding len bytes from the backend. */
+/* A piece of the download, in order: len bytes in a UMEM buffer (p), or
+ * in the b2c ring from position pos (p NULL). */
 struct px_frame {
 	uint8_t *p;
+	uint32_t pos;
 	uint32_t len;
 };
 
@@ -90,6 +96,13 @@ struct px_up {
 	uint32_t len;
 };
 
+/* A measure of the bytes one direction moved over the client's round
+ * trip: the count (c2b_head, b2c_head) and the time it began at. */
+struct px_rate {
+	uint32_t seq;
+	uint64_t time;
+};
+
 /* At most this many iovecs per send to the backend (with frames). */
 #define PX_SIOV 64u
 
@@ -105,15 +118,14 @@ struct px_conn {
 	struct px_conn *due_next; /* in px->due */
 	int fd;
 	struct px_backend *be;    /* the backend it relays to, NULL */
-	uint8_t *c2b, *b2c;       /* the rings (b2c: only without UMEM buffers) */
+	uint8_t *c2b, *b2c;       /* the rings (b2c: with UMEM buffers, from its first use) */
 	uint32_t c2b_size;        /* a power of two, o.buf_init .. o.buf */
-	uint32_t b2c_size;        /* same; 0 with UMEM buffers */
+	uint32_t b2c_size;        /* same; 0 before the b2c ring's first use */
 	uint32_t c2b_posted;      /* bytes in the send in flight */
 	uint32_t c2b_head;        /* sent to the backend */
 	uint32_t c2b_tail;        /* received from the client */
 	uint32_t c2b_rhead, c2b_rtail; /* the ring's part of them (copied) */
-	uint32_t c2b_mseq;        /* c2b_head when the round trip measured began */
-	uint64_t c2b_mtime;       /* when it began, ns */
+	struct px_rate c2b_rate;  /* from c2b_head */
 	struct px_up *up;         /* c2b in order: up_cap slots */
 	uint32_t up_cap;          /* 2 * fquota + 2: a ring piece around each frame */
 	uint32_t up_head, up_tail;
@@ -121,13 +133,18 @@ struct px_conn {
 	uint32_t b2c_head;        /* acknowledged by the client */
 	uint32_t b2c_sent;        /* handed to tern_conn__send */
 	uint32_t b2c_tail;        /* received from the backend */
-	struct px_frame *fr;      /* b2c in UMEM buffers: px->fquota slots, NULL: the ring */
-	uint32_t fr_head;         /* oldest buffer not yet acknowledged in full */
+	uint32_t b2c_rhead, b2c_rtail; /* the b2c ring's part of them */
+	struct px_frame *fr;      /* b2c in order: fr_cap slots */
+	uint32_t fr_cap;          /* 2 * fquota + 2: a ring piece around each buffer */
+	uint32_t fr_head;         /* oldest piece not yet acknowledged in full */
 	uint32_t fr_head_off;     /* its bytes acknowledged */
-	uint32_t fr_sent;         /* first buffer not yet queued on tern in full */
+	uint32_t fr_sent;         /* first piece not yet queued on tern in full */
 	uint32_t fr_sent_off;     /* its bytes queued */
 	uint32_t fr_tail;         /* next free slot (the recv's buffers start there) */
 	uint32_t fr_recv;         /* buffers in the pending recv */
+	uint32_t b2c_frames;      /* UMEM buffers with data in fr */
+	struct px_rate b2c_rate;  /* from b2c_head */
+	uint32_t b2c_rtt_acked;   /* the client acknowledged over its last round trip */
 	uint32_t fr_want;         /* buffers the next recv posts at most */
 	uint32_t alloc;           /* bytes allocated for the rings and slots */
 	uint32_t ops;             /* ring operations pending */
@@ -136,6 +153,7 @@ struct px_conn {
 	uint8_t hdr[TERN_PROXY_HDR_MAX];
 	uint8_t hdr_len, hdr_off; /* PROXY header, sent before any data */
 	bool sending, recving;
+	bool rrecv;               /* the pending recv reads into the b2c ring */
 	bool cfin;                /* the client's FIN arrived */
 	bool bwr_shut;            /* shutdown(SHUT_WR) done on the backend */
 	bool beof;                /* the backend's EOF arrived */
@@ -167,26 +185,25 @@ static void conn_free_mem(struct px_conn *pc)
 static void conn_aux(struct px_conn *pc, uint32_t niov, uint32_t nsiov)
 {
 	pc->siov = pc->riov + niov;
-	pc->fr = pc->px->fquota ? (struct px_frame *)(void *)(pc->siov + nsiov) : NULL;
-	pc->up = (struct px_up *)(void *)((char *)(pc->siov + nsiov) +
-					  pc->px->fquota * sizeof(struct px_frame));
+	pc->fr = (struct px_frame *)(void *)(pc->siov + nsiov);
+	pc->up = (struct px_up *)(void *)(pc->fr + pc->fr_cap);
 }
 
-/* The c2b ring, the b2c ring or the buffer slots (after the recv's
- * iovecs), each at its first size. */
+/* The c2b ring, the b2c ring without UMEM buffers (with them it comes
+ * at its first use), the slots after the recv's iovecs, each at its first
+ * size. */
 static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 {
 	uint32_t init = px->o.buf_init, niov = px->fquota ? PX_RIOV : 2;
 	uint32_t nsiov = px->fquota ? PX_SIOV : 2, ncap = 2 * px->fquota + 2;
 	uint32_t aux = (niov + nsiov) * (uint32_t)sizeof(struct iovec) +
-		       px->fquota * (uint32_t)sizeof(struct px_frame) +
-		       ncap * (uint32_t)sizeof(struct px_up);
+		       ncap * (uint32_t)(sizeof(struct px_frame) + sizeof(struct px_up));
 	struct px_conn *pc = calloc(1, sizeof(*pc));
 
 	if (!pc)
 		return NULL;
 	pc->c2b_size = init;
-	pc->c2b_mtime = *px->env.now;
+	pc->c2b_rate.time = pc->b2c_rate.time = *px->env.now;
 	pc->b2c_size = px->fquota ? 0 : init;
 	pc->c2b = malloc(init);
 	pc->riov = malloc(aux);
@@ -198,6 +215,7 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 	pc->alloc = init + aux + pc->b2c_size;
 	pc->px = px;
 	pc->up_cap = ncap;
+	pc->fr_cap = ncap;
 	pc->fr_want = PX_RIOV_MIN;
 	conn_aux(pc, niov, nsiov);
 	pc->c = c;
@@ -218,7 +236,7 @@ static struct px_conn *conn_new(struct px *px, struct tern_conn *c)
 
 static struct px_frame *slot(struct px_conn *pc, uint32_t i)
 {
-	return &pc->fr[i % pc->px->fquota];
+	return &pc->fr[i % pc->fr_cap];
 }
 
 static void frame_put(struct px *px, uint8_t *p)
@@ -231,7 +249,7 @@ static void frame_put(struct px *px, uint8_t *p)
  * pending recv, the received frames of c2b. */
 static uint32_t frames_held(const struct px_conn *pc)
 {
-	return pc->fr_tail - pc->fr_head + pc->fr_recv + pc->c2b_frames;
+	return pc->b2c_frames + pc->fr_recv + pc->c2b_frames;
 }
 
 /* Give back the buffers of the pending recv from its k-th on (the
@@ -243,16 +261,17 @@ static void frames_unpost(struct px_conn *pc, uint32_t k)
 	pc->fr_recv = 0;
 }
 
-/* Give back every buffer with data (the connection is gone: tern's send
- * queue no longer points into them). */
+/* Give back every buffer with data and empty the ring's part (the
+ * connection is gone: tern's send queue no longer points into them). */
 static void frames_drop(struct px_conn *pc)
 {
-	if (!pc->fr)
-		return;
 	for (; pc->fr_head != pc->fr_tail; pc->fr_head++)
-		frame_put(pc->px, slot(pc, pc->fr_head)->p);
+		if (slot(pc, pc->fr_head)->p)
+			frame_put(pc->px, slot(pc, pc->fr_head)->p);
 	pc->fr_sent = pc->fr_tail;
 	pc->fr_head_off = pc->fr_sent_off = 0;
+	pc->b2c_frames = 0;
+	pc->b2c_rhead = pc->b2c_rtail;
 }
 
 static void backend_close(struct px_conn *pc)
@@ -284,8 +303,7 @@ static void conn_free(struct px_conn *pc)
 	px->ctr[PX_CONNS]--;
 	px->ctr[PX_BUF_BYTES] -= pc->alloc;
 	frames_drop(pc);
-	if (pc->fr)
-		frames_unpost(pc, 0); /* worker_fini: the ring, and the recv, are gone */
+	frames_unpost(pc, 0); /* worker_fini: the ring, and the recv, are gone */
 	up_drop(pc);
 	conn_free_mem(pc);
 }
@@ -489,7 +507,7 @@ static void up_add(struct px_conn *pc, const uint8_t *p, uint32_t len)
  * bytes. Returns how many. */
 static size_t up_iov(struct px_conn *pc, uint32_t *len)
 {
-	size_t max = pc->fr ? PX_SIOV : 2, k = 0;
+	size_t max = pc->px->fquota ? PX_SIOV : 2, k = 0;
 
 	*len = 0;
 	for (uint32_t i = pc->up_head; i != pc->up_tail && k < max; i++) {
@@ -548,28 +566,29 @@ static void c2b_check_full(struct px_conn *pc)
 }
 
 /*
- * The bytes the backend took over the last round trip of the client
- * connection (its SRTT), once one has passed since the measure began;
- * 0 before (or without an RTT sample). tcp_rcv_space_adjust()'s measure
- * of what the reader copied in one RTT. tern: a measure that spans more
- * than two round trips starts again and counts nothing (the client
- * paused, so its bytes did not come in one RTT): the ring is memory
- * allocated, not charged per segment as Linux's receive buffer is.
+ * The bytes a direction moved (its count is at seq) over the last round
+ * trip of the client connection (its SRTT), once one has passed since the
+ * measure m began; 0 before (or without an RTT sample).
+ * tcp_rcv_space_adjust()'s measure of what the reader copied in one RTT.
+ * tern: a measure that spans more than two round trips starts again and
+ * counts nothing (the peer paused, so its bytes did not move in one RTT):
+ * the rings are memory allocated, not charged per segment as Linux's
+ * socket buffers are.
  */
-static uint32_t c2b_rtt_taken(struct px_conn *pc)
+static uint32_t rtt_moved(struct px_conn *pc, struct px_rate *m, uint32_t seq)
 {
 	uint64_t now = *pc->px->env.now, rtt;
 	struct tern_conn_info ci;
-	uint32_t taken;
+	uint32_t moved;
 
 	tern_conn__info(pc->c, &ci);
 	rtt = (uint64_t)ci.srtt_us * 1000;
-	if (!rtt || now - pc->c2b_mtime < rtt)
+	if (!rtt || now - m->time < rtt)
 		return 0;
-	taken = now - pc->c2b_mtime <= 2 * rtt ? pc->c2b_head - pc->c2b_mseq : 0;
-	pc->c2b_mseq = pc->c2b_head;
-	pc->c2b_mtime = now;
-	return taken;
+	moved = now - m->time <= 2 * rtt ? seq - m->seq : 0;
+	m->seq = seq;
+	m->time = now;
+	return moved;
 }
 
 /*
@@ -593,7 +612,7 @@ static uint32_t c2b_grow(struct px_conn *pc, uint32_t took)
 	pc->c2b_full = false;
 	if (took < pc->c2b_posted || !pc->c || old >= pc->px->o.buf)
 		return 0;
-	want = full ? old + 1 : 2ull * c2b_rtt_taken(pc);
+	want = full ? old + 1 : 2ull * rtt_moved(pc, &pc->c2b_rate, pc->c2b_head);
 	if (!full && want > tern_conn__rcvbuf(pc->px->env.stack, pc->c))
 		want = tern_conn__rcvbuf(pc->px->env.stack, pc->c);
 	while (pc->c2b_size < want &&
@@ -661,19 +680,30 @@ static void pump_c2b(struct px_conn *pc)
 
 /* ---- backend -> client ---- */
 
-/* Queue the received buffers on tern, each as its own chunk, up to
- * PX_RIOV in one call (one output pass for all). */
+/* Queue the pieces on tern, each buffer its own chunk and a ring piece
+ * one or two (where it wraps), up to PX_RIOV in one call (one output
+ * pass for all). */
 static void frames_send(struct px_conn *pc)
 {
 	struct px *px = pc->px;
 	struct tern_piece v[PX_RIOV];
+	struct iovec iov[2];
 
 	while (pc->fr_sent != pc->fr_tail) {
 		uint32_t n = 0, off = pc->fr_sent_off;
 		int r;
 
-		for (uint32_t i = pc->fr_sent; i != pc->fr_tail && n < PX_RIOV; i++, off = 0)
-			v[n++] = (struct tern_piece){ slot(pc, i)->p + off, slot(pc, i)->len - off };
+		for (uint32_t i = pc->fr_sent; i != pc->fr_tail && n + 2 <= PX_RIOV; i++, off = 0) {
+			struct px_frame *f = slot(pc, i);
+			size_t k = 1;
+
+			if (f->p)
+				iov[0] = (struct iovec){ .iov_base = f->p + off, .iov_len = f->len - off };
+			else
+				k = ring_iov(pc->b2c, pc->b2c_size, f->pos + off, f->len - off, iov);
+			for (size_t j = 0; j < k; j++)
+				v[n++] = (struct tern_piece){ iov[j].iov_base, (uint32_t)iov[j].iov_len };
+		}
 		r = tern_conn__sendv(px->env.stack, pc->c, v, n, *px->env.now, px->env.out);
 		if (r <= 0)
 			return; /* -EAGAIN: writable() calls again */
@@ -692,52 +722,58 @@ static void frames_send(struct px_conn *pc)
 	}
 }
 
-/* The client acknowledged n more bytes: buffers it covers in full go back. */
+/* The client acknowledged n more bytes: buffers it covers in full go
+ * back, the ring's part it covers is free. */
 static void frames_acked(struct px_conn *pc, uint32_t n)
 {
 	while (n) {
 		struct px_frame *f = slot(pc, pc->fr_head);
-		uint32_t left = f->len - pc->fr_head_off;
+		uint32_t left = f->len - pc->fr_head_off, k = n < left ? n : left;
 
-		if (n < left) {
-			pc->fr_head_off += n;
+		n -= k;
+		if (!f->p)
+			pc->b2c_rhead += k;
+		if (k < left) {
+			pc->fr_head_off += k;
 			return;
 		}
-		n -= left;
-		frame_put(pc->px, f->p);
+		if (f->p) {
+			frame_put(pc->px, f->p);
+			pc->b2c_frames--;
+		}
 		pc->fr_head++;
 		pc->fr_head_off = 0;
 	}
 }
 
-/* Queue what the b2c ring holds on tern, by reference. */
-static void ring_send(struct px_conn *pc)
+/* The ring's recv wrote len bytes at its tail: they join the last piece
+ * when that is the ring's (its bytes end at the tail), or take a slot. */
+static void ring_add(struct px_conn *pc, uint32_t len)
 {
-	struct px *px = pc->px;
-	uint32_t buf = pc->b2c_size;
+	struct px_frame *last = pc->fr_tail != pc->fr_head ? slot(pc, pc->fr_tail - 1) : NULL;
 
-	while (pc->b2c_sent != pc->b2c_tail) {
-		uint32_t off = pc->b2c_sent & (buf - 1), n = pc->b2c_tail - pc->b2c_sent;
-		int r;
-
-		if (n > buf - off)
-			n = buf - off;
-		r = tern_conn__send(px->env.stack, pc->c, pc->b2c + off, n, *px->env.now,
-				    px->env.out);
-		if (r <= 0)
-			return; /* -EAGAIN: writable() calls again */
-		pc->b2c_sent += (uint32_t)r;
+	if (last && !last->p) {
+		if (pc->fr_sent == pc->fr_tail) { /* queued in full: the rest is not */
+			pc->fr_sent--;
+			pc->fr_sent_off = last->len;
+		}
+		last->len += len;
+	} else {
+		*slot(pc, pc->fr_tail++) = (struct px_frame){ .pos = pc->b2c_rtail, .len = len };
 	}
+	pc->b2c_rtail += len;
+	if (pc->b2c_rtail - pc->b2c_rhead == pc->b2c_size)
+		pc->b2c_full = true;
 }
 
 /* The client acknowledged all of a ring it had filled: nothing of it is
  * queued on tern any more and no recv writes into it, so it can double. */
 static void b2c_grow(struct px_conn *pc)
 {
-	if (!pc->b2c_full || pc->b2c_head != pc->b2c_tail || pc->recving)
+	if (!pc->b2c_full || pc->b2c_rhead != pc->b2c_rtail || pc->rrecv)
 		return;
 	pc->b2c_full = false;
-	ring_grow(pc, &pc->b2c, &pc->b2c_size, pc->b2c_head, pc->b2c_tail);
+	ring_grow(pc, &pc->b2c, &pc->b2c_size, pc->b2c_rhead, pc->b2c_rtail);
 }
 
 static void pump_b2c_send(struct px_conn *pc)
@@ -746,10 +782,7 @@ static void pump_b2c_send(struct px_conn *pc)
 
 	if (!pc->c)
 		return;
-	if (pc->fr)
-		frames_send(pc);
-	else
-		ring_send(pc);
+	frames_send(pc);
 	if (pc->beof && !pc->cshut && pc->b2c_sent == pc->b2c_tail) {
 		pc->cshut = true;
 		tern_conn__shutdown(px->env.stack, pc->c, *px->env.now, px->env.out);
@@ -760,35 +793,41 @@ static void b2c_received(struct tern_ring_op *op, int res, uint32_t flags)
 {
 	struct px_conn *pc = container_of(op, struct px_conn, op_recv);
 	struct px *px = pc->px;
+	bool ring = pc->rrecv;
 
 	pc->recving = false;
+	pc->rrecv = false;
 	if (!op_enter(pc) || res < 0) {
-		if (pc->fr)
-			frames_unpost(pc, 0);
+		frames_unpost(pc, 0);
 		if (res < 0 && !pc->dead)
 			fail_both(pc, PX_BACKEND_RESETS, true);
 		goto out;
 	}
 	if (res == 0)
 		pc->beof = true;
-	pc->fr_want = PX_RIOV_MIN;
+	if (!ring)
+		pc->fr_want = PX_RIOV_MIN;
 	for (size_t i = 0, left = (size_t)res; i < pc->rmh.msg_iovlen && left; i++) {
 		size_t n = left < pc->riov[i].iov_len ? left : pc->riov[i].iov_len;
 
 		tern_vg__kernel_wrote(pc->riov[i].iov_base, (uint32_t)n);
-		if (pc->fr && pc->c) { /* the buffer joins the queued ones */
+		left -= n;
+		if (ring)
+			continue;
+		if (pc->c) { /* the buffer joins the queued pieces */
 			slot(pc, pc->fr_tail++)->len = (uint32_t)n;
 			pc->fr_recv--;
+			pc->b2c_frames++;
 		}
 		if (2 * i + 2 > pc->fr_want)
 			pc->fr_want = 2 * (uint32_t)i + 2 < PX_RIOV ? 2 * (uint32_t)i + 2 : PX_RIOV;
-		left -= n;
 	}
-	if (pc->fr) /* the buffers the data did not reach */
-		frames_unpost(pc, 0);
+	frames_unpost(pc, 0); /* the buffers the data did not reach */
+	if (ring && pc->c && res > 0)
+		ring_add(pc, (uint32_t)res);
+	if (ring && px->fquota)
+		px->ctr[PX_DOWN_RING] += (uint32_t)res;
 	pc->b2c_tail += (uint32_t)res;
-	if (!pc->fr && pc->b2c_tail - pc->b2c_head == pc->b2c_size)
-		pc->b2c_full = true;
 	px->ctr[PX_BYTES_TO_CLIENT] += (uint32_t)res;
 	pump_b2c_send(pc);
 	due(pc);
@@ -830,31 +869,103 @@ static size_t frames_iov(struct px_conn *pc, uint32_t room)
 	return k;
 }
 
-/* Read the backend while b2c has room (tern's queue toward the client is
- * below o.buf, or the ring's size). */
+/* The b2c ring at its first size, at its first use with UMEM buffers. */
+static int b2c_ring_new(struct px_conn *pc)
+{
+	struct px *px = pc->px;
+
+	pc->b2c = malloc(px->o.buf_init);
+	if (!pc->b2c) {
+		px->ctr[PX_BUF_GROW_FAILS]++;
+		return -ENOMEM;
+	}
+	pc->b2c_size = px->o.buf_init;
+	pc->alloc += pc->b2c_size;
+	px->ctr[PX_BUF_BYTES] += pc->b2c_size;
+	return 0;
+}
+
+/*
+ * Of room bytes more toward the client, those the ring may take. Without
+ * UMEM buffers all. With them, beyond the buffers, while the queue toward
+ * the client is below twice what the client acknowledged over its last
+ * round trip (at least o.buf_init), as Linux's send buffer grows to twice
+ * the congestion window (tcp_sndbuf_expand()): over a long round trip the
+ * ring carries what the share cannot, and grows as the client takes it;
+ * near the client the buffers, freed within a round trip, carry all.
+ */
+static uint32_t b2c_ring_allowed(struct px_conn *pc, uint32_t room)
+{
+	uint32_t used = pc->b2c_tail - pc->b2c_head;
+	uint64_t want = 2ull * pc->b2c_rtt_acked;
+
+	if (!pc->px->fquota)
+		return room;
+	if (want < pc->px->o.buf_init)
+		want = pc->px->o.buf_init;
+	/* less than a quarter of the bound: wait for the client's ACKs
+	 * rather than read (and send) a sliver */
+	if (used >= want || want - used < want / 4)
+		return 0;
+	return want - used < room ? (uint32_t)(want - used) : room;
+}
+
+/*
+ * The recv's iovecs over the b2c ring's free part for up to room bytes:
+ * one, or two where it wraps. 0 while a full ring below o.buf waits for
+ * the client to acknowledge all of it and doubles (b2c_grow: a recv into
+ * the room its ACKs free would keep it from ever being empty), or without
+ * memory (counted).
+ */
+static size_t ring_recv_iov(struct px_conn *pc, uint32_t room)
+{
+	uint32_t free_room;
+
+	room = b2c_ring_allowed(pc, room);
+	if (!room)
+		return 0;
+	if (!pc->b2c && b2c_ring_new(pc))
+		return 0;
+	if (pc->b2c_full && pc->b2c_size < pc->px->o.buf)
+		return 0;
+	free_room = pc->b2c_size - (pc->b2c_rtail - pc->b2c_rhead);
+	if (room > free_room)
+		room = free_room;
+	if (!room)
+		return 0;
+	pc->rrecv = true;
+	return ring_iov(pc->b2c, pc->b2c_size, pc->b2c_rtail, room, pc->riov);
+}
+
+/*
+ * Read the backend while tern's queue toward the client is below o.buf:
+ * into UMEM buffers while the connection's share and the worker lend
+ * them, else into the b2c ring (tern: Linux's send queue is bounded by
+ * sk_sndbuf alone; here the UMEM buffers are the worker's, lent per
+ * connection, and the ring carries the rest up to the same bound).
+ */
 static void pump_b2c_recv(struct px_conn *pc)
 {
 	struct px *px = pc->px;
-	uint32_t buf = pc->fr ? px->o.buf : pc->b2c_size, used = pc->b2c_tail - pc->b2c_head;
+	uint32_t room = px->o.buf - (pc->b2c_tail - pc->b2c_head);
 
-	if (pc->dead || pc->phase != PH_RELAY || pc->recving || pc->beof || !pc->c ||
-	    used >= buf)
+	if (pc->dead || pc->phase != PH_RELAY || pc->recving || pc->beof || !pc->c || !room)
 		return;
 	pc->rmh = (struct msghdr){ .msg_iov = pc->riov };
-	if (pc->fr)
-		pc->rmh.msg_iovlen = frames_iov(pc, buf - used);
-	else
-		pc->rmh.msg_iovlen = ring_iov(pc->b2c, buf, pc->b2c_tail, buf - used, pc->riov);
+	if (px->fquota)
+		pc->rmh.msg_iovlen = frames_iov(pc, room);
+	if (!pc->rmh.msg_iovlen)
+		pc->rmh.msg_iovlen = ring_recv_iov(pc, room);
 	if (!pc->rmh.msg_iovlen) {
-		/* At its share the client's ACKs free buffers (px_acked);
-		 * with none from the worker, try again at the next pass. */
-		if (pc->fr_tail == pc->fr_head)
+		/* The client's ACKs free buffers and ring (px_acked); with
+		 * nothing of it unacknowledged, try again at the next pass. */
+		if (pc->b2c_head == pc->b2c_tail)
 			due(pc);
 		return;
 	}
 	if (tern_backend__recvv(px->env.ring, &pc->op_recv, pc->fd, &pc->rmh)) {
-		if (pc->fr)
-			frames_unpost(pc, 0);
+		frames_unpost(pc, 0);
+		pc->rrecv = false;
 		fail_both(pc, -1, true);
 		return;
 	}
@@ -993,10 +1104,14 @@ static void px_acked(void *ctx, struct tern_conn *c, uint32_t bytes)
 		return;
 	enter(pc);
 	pc->b2c_head += bytes;
-	if (pc->fr)
-		frames_acked(pc, bytes);
-	else
-		b2c_grow(pc);
+	if (pc->px->fquota) {
+		uint32_t moved = rtt_moved(pc, &pc->b2c_rate, pc->b2c_head);
+
+		if (moved || pc->b2c_rate.seq == pc->b2c_head) /* a round trip ended */
+			pc->b2c_rtt_acked = moved;
+	}
+	frames_acked(pc, bytes);
+	b2c_grow(pc);
 	due(pc);
 	leave(pc);
 }

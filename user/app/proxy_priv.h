@@ -44,7 +44,8 @@
 	X(PX_UP_FRAMES, "ProxyUpFrames", TERN_APP_GAUGE)              /* client frames held */ \
 	X(PX_UP_HELD, "ProxyUpHeld", TERN_APP_COUNTER)                /* segments sent from their frame */ \
 	X(PX_UP_COPIED, "ProxyUpCopied", TERN_APP_COUNTER)            /* segments copied into c2b */ \
-	X(PX_UP_SHARE, "ProxyUpShareFull", TERN_APP_COUNTER)          /* uploads at half the worker's */
+	X(PX_UP_SHARE, "ProxyUpShareFull", TERN_APP_COUNTER)          /* uploads at half the worker's */ \
+	X(PX_DOWN_RING, "ProxyDownRingBytes", TERN_APP_COUNTER)       /* b2c read into the ring: no buffer */
 
 enum {
 #define X(id, name, kind) id,
