@@ -62,9 +62,9 @@ sys.exit('not refused')"
 }
 
 t_kill_under_load() {
-	local fpid n0 n1
+	local fpid n0 n1 out
 
-	many 100 20 0 2 >/dev/null || fail "clients before"
+	out=$(many 100 20 0 2) || fail "clients before:$out"
 	in_c timeout 60 "$FLOOD" "$DEV_C" "$MAC_C" "$MAC_S" syn 10.201.0.0 "$IP4_S" "$PORT" 6 \
 		>"$NET_TMP/flood.out" &
 	fpid=$!
@@ -83,16 +83,16 @@ t_kill_under_load() {
 	[ "$n1" -gt "$n0" ] || fail "XdpNoSocket did not move while tern was down"
 	start --syncookies auto || fail "restart under the flood"
 	grep -q 'already loaded' "$NET_TMP/tern.log" || fail "restart did not reuse the program"
-	many 100 20 1 >/dev/null || fail "clients after the restart, under the flood"
+	out=$(many 100 20 1) || fail "clients after the restart, under the flood:$out"
 	wait "$fpid" || fail "the generator"
 	sed 's/^/    /' "$NET_TMP/flood.out"
 	many 100 || fail "clients after the flood"
 }
 
 t_unload() {
-	local t0 t1
+	local t0 t1 out
 
-	many 20 >/dev/null || fail "clients before"
+	out=$(many 20) || fail "clients before:$out"
 	t0=$(date +%s%N)
 	in_s "$TERNCTL" unload --dev "$DEV_S" --bpffs "$NET_BPFFS" | sed 's/^/    /'
 	exited 1 'the XDP program was detached'
@@ -104,15 +104,17 @@ t_unload() {
 }
 
 t_restart() {
+	local out
+
 	start || fail "start after the unload"
-	many 20 >/dev/null || fail "clients"
+	out=$(many 20) || fail "clients:$out"
 }
 
 # qtotal KEY...: queue-summed worker counters (ternctl stats "total")
 qtotal() { py "t = stats('$CTL')['total']; print(' '.join(str(t[k]) for k in sys.argv[1:]))" "$@"; }
 
 t_link_down() {
-	local d=$NET_TMP/hold b a kicks down
+	local d=$NET_TMP/hold b a kicks down out
 
 	py "ctl('$CTL', 'set keepalive 1,1,30')" >/dev/null || fail "set keepalive"
 	mkdir -p "$d"
@@ -133,7 +135,7 @@ t_link_down() {
 	[ "$(cat "$d/rc")" = 0 ] || { cat "$d/out"; fail "the held connection after the link came up"; }
 	[ "$down" -gt 0 ] || fail "no kick failed with ENETDOWN (no keepalive probe waited?)"
 	[ "$kicks" -lt 200 ] || fail "$kicks kicks in 2 s with the link down: no backoff"
-	many 20 >/dev/null || fail "clients after the link came up"
+	out=$(many 20) || fail "clients after the link came up:$out"
 	py "ctl('$CTL', 'set keepalive 0,0,0')" >/dev/null || fail "set keepalive off"
 }
 
