@@ -580,6 +580,35 @@ get_files() {
 	[ -s "$NET_TMP/www/small" ] || head -c 20480 /dev/urandom >"$NET_TMP/www/small"
 }
 
+# get_servers BULK_N RUNS SHORT_N NAME:OPTIONS...: the bulk and short GETs
+# of a GET step (loss_get) from tern with each variant's options, then
+# from nginx on the server namespace's congestion control and again on
+# CUBIC, Linux's default and tern's, whatever the host's default is: the
+# same algorithm on both sides.
+get_servers() {
+	local bulk=$1 runs=$2 short=$3 v
+
+	shift 3
+	for v in "$@"; do
+		# shellcheck disable=SC2086 # the options are words
+		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/big"
+		loss_get "${v%%:*}" bulk /big "$bulk" "$runs"
+		stop tern
+		# shellcheck disable=SC2086
+		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/small"
+		loss_get "${v%%:*}" short /small "$short" 1
+		stop tern
+	done
+	nginx_files_up
+	loss_get nginx bulk /big "$bulk" "$runs"
+	loss_get nginx short /small "$short" 1
+	stop nginx
+	nginx_files_up cubic
+	loss_get nginx_cubic bulk /big "$bulk" "$runs"
+	loss_get nginx_cubic short /small "$short" 1
+	stop nginx
+}
+
 # need_loss KNOB PCTS...: the loss program of every percentage is built.
 need_loss() {
 	local knob=$1 pct
@@ -592,8 +621,6 @@ need_loss() {
 }
 
 loss() {
-	local v
-
 	# shellcheck disable=SC2086 # the percentages are words
 	need_loss BENCH_LOSS_PCTS $LOSS_PCTS
 	say "5: GETs under ${LOSS_PCTS// /, } % loss of server-to-client frames (XDP on the client veth):" \
@@ -612,27 +639,9 @@ loss() {
 			"(net.ipv4.tcp_allowed_congestion_control: $(sysctl -n net.ipv4.tcp_allowed_congestion_control))"
 	res loss.nginx_cc "$(in_s sysctl -n net.ipv4.tcp_congestion_control)"
 	say "  nginx's congestion control: $(in_s sysctl -n net.ipv4.tcp_congestion_control)"
-	# name:options; norack is CUBIC with RFC 6675's DupThresh instead of RACK
-	for v in "cubic:--cc cubic" "reno:--cc reno" "norack:--cc cubic --rack-segs 0" "bbr:--cc bbr"; do
-		# shellcheck disable=SC2086 # the options are words
-		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/big"
-		loss_get "tern_${v%%:*}" bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
-		stop tern
-		# shellcheck disable=SC2086
-		tern_up --app http ${v#*:} --http-body "$NET_TMP/www/small"
-		loss_get "tern_${v%%:*}" short /small "$LOSS_SHORT_N" 1
-		stop tern
-	done
-	nginx_files_up
-	loss_get nginx bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
-	loss_get nginx short /small "$LOSS_SHORT_N" 1
-	stop nginx
-	# nginx again on CUBIC, Linux's default and tern's, whatever the
-	# host's default is: the same algorithm on both sides
-	nginx_files_up cubic
-	loss_get nginx_cubic bulk /big "$LOSS_BULK_N" "$LOSS_RUNS"
-	loss_get nginx_cubic short /small "$LOSS_SHORT_N" 1
-	stop nginx
+	# norack is CUBIC with RFC 6675's DupThresh instead of RACK
+	get_servers "$LOSS_BULK_N" "$LOSS_RUNS" "$LOSS_SHORT_N" "tern_cubic:--cc cubic" \
+		"tern_reno:--cc reno" "tern_norack:--cc cubic --rack-segs 0" "tern_bbr:--cc bbr"
 }
 
 # ---- 9: GETs over a path with a round-trip time ------------------------
@@ -656,24 +665,7 @@ wan() {
 	wan_on "$WAN_RTT_MS"
 	say "  connects refused over the delayed path: $WAN_RTT"
 	res wan.rtt_measured_ms "$(kv "$WAN_RTT" p50_ms)"
-	for v in "tern:--cc cubic" "tern_bbr:--cc bbr"; do
-		# shellcheck disable=SC2086 # the options are words
-		tern_up --app http --http-body "$NET_TMP/www/big" ${v#*:}
-		loss_get "${v%%:*}" bulk /big "$WAN_BULK_N" "$WAN_RUNS"
-		stop tern
-		# shellcheck disable=SC2086
-		tern_up --app http --http-body "$NET_TMP/www/small" ${v#*:}
-		loss_get "${v%%:*}" short /small "$WAN_SHORT_N" 1
-		stop tern
-	done
-	nginx_files_up
-	loss_get nginx bulk /big "$WAN_BULK_N" "$WAN_RUNS"
-	loss_get nginx short /small "$WAN_SHORT_N" 1
-	stop nginx
-	nginx_files_up cubic
-	loss_get nginx_cubic bulk /big "$WAN_BULK_N" "$WAN_RUNS"
-	loss_get nginx_cubic short /small "$WAN_SHORT_N" 1
-	stop nginx
+	get_servers "$WAN_BULK_N" "$WAN_RUNS" "$WAN_SHORT_N" "tern:--cc cubic" "tern_bbr:--cc bbr"
 	wan_off
 }
 
